@@ -1,0 +1,434 @@
+"""Extraction: one article page in, one record out. No Scrapy, no I/O, no reactor.
+
+``extract_article(url, body, headers)`` is what the spider, the ``extract``
+command and the tests call. Selectors come from the site profile; cleaning from
+``processors``/``loaders``; structured metadata (JSON-LD) from extruct; the
+generic fallback's body text from trafilatura.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from functools import cache
+from typing import Any
+
+from extruct.jsonld import JsonLdExtractor
+from lxml import etree
+from parsel import Selector
+from w3lib.encoding import html_to_unicode
+
+from newscrawl.items import AltHeadline, Article, Breadcrumb, Image
+from newscrawl.loaders import (
+    ArticleLoader,
+    BreadcrumbLoader,
+    TeaserLoader,
+    first_match,
+    node_text,
+    query_values,
+    select,
+)
+from newscrawl.processors import (
+    DateParser,
+    absolute_url,
+    content_fingerprint,
+    detect_language,
+    format_datetime,
+    is_credit_line,
+    normalize_space,
+    split_authors,
+    split_credit,
+    strip_credit_label,
+)
+from newscrawl.profiles import Profile, load_profile, profile_for_url
+
+Headers = Mapping[str, Any] | Mapping[bytes, Any]
+
+BLOCK_TAGS = frozenset({"p", "h2", "h3", "h4", "h5", "h6", "blockquote", "li", "pre"})
+ARTICLE_TYPES = frozenset(
+    {
+        "Article",
+        "NewsArticle",
+        "ReportageNewsArticle",
+        "AnalysisNewsArticle",
+        "BlogPosting",
+        "OpinionNewsArticle",
+        "Report",
+        "LiveBlogPosting",
+        "WebPageElement",
+        "TechArticle",
+    }
+)
+MAX_ALT_HEADLINE = 300
+
+
+class ExtractionError(Exception):
+    """The page gave no record. ``kind`` names why ("not-article", "empty", "undecodable")."""
+
+    kind = "extraction-error"
+
+    def __init__(self, message: str, *, url: str | None = None) -> None:
+        super().__init__(message)
+        self.url = url
+
+
+class NotAnArticle(ExtractionError):
+    """The page is not an article page (a listing, a static page, an error page)."""
+
+    kind = "not-article"
+
+
+class EmptyPage(ExtractionError):
+    """The response has no HTML to read."""
+
+    kind = "empty"
+
+
+def _header(headers: Headers | None, name: str) -> str | None:
+    if not headers:
+        return None
+    for key, value in headers.items():
+        key_text = key.decode("latin-1") if isinstance(key, bytes) else str(key)
+        if key_text.lower() == name.lower():
+            if isinstance(value, list | tuple):
+                value = value[0] if value else None
+            if isinstance(value, bytes):
+                return value.decode("latin-1")
+            return None if value is None else str(value)
+    return None
+
+
+def decode_html(body: bytes, headers: Headers | None = None) -> str:
+    """Return the page as text, honouring BOM, Content-Type charset and ``<meta>`` charset.
+
+    Bytes that are invalid in the declared encoding become U+FFFD rather than an error.
+    """
+    _, text = html_to_unicode(_header(headers, "Content-Type"), body)
+    return text
+
+
+@cache
+def _date_parser(languages: tuple[str, ...], timezone: str) -> DateParser:
+    return DateParser(languages, timezone)
+
+
+@dataclass
+class Page:
+    """A parsed page and what every field reader needs to know about it."""
+
+    url: str
+    selector: Selector
+    profile: Profile
+    now: datetime
+    jsonld: dict[str, Any]
+
+    @property
+    def dates(self) -> DateParser:
+        """The profile's date parser (one per site, shared across pages)."""
+        return _date_parser(tuple(self.profile.languages), self.profile.timezone)
+
+    def loader_context(self) -> dict[str, Any]:
+        """Context for loaders: the base URL for absolute links."""
+        return {"base_url": self.url}
+
+
+def _walk_jsonld(node: Any) -> Iterator[dict[str, Any]]:
+    if isinstance(node, list):
+        for item in node:
+            yield from _walk_jsonld(item)
+    elif isinstance(node, dict):
+        yield node
+        if "@graph" in node:
+            yield from _walk_jsonld(node["@graph"])
+
+
+def _jsonld_article(selector: Selector) -> dict[str, Any]:
+    """Return the page's JSON-LD Article object, or {} when it has none (or broken JSON)."""
+    try:
+        items = JsonLdExtractor().extract_items(selector.root)
+    except (ValueError, TypeError):
+        return {}
+    for node in _walk_jsonld(items):
+        types = node.get("@type")
+        types = types if isinstance(types, list) else [types]
+        if any(t in ARTICLE_TYPES for t in types if isinstance(t, str)):
+            return node
+    return {}
+
+
+def _jsonld_names(value: Any) -> list[str]:
+    names: list[str] = []
+    for item in value if isinstance(value, list) else [value]:
+        if isinstance(item, dict):
+            item = item.get("name")
+        if isinstance(item, str):
+            names.extend(split_authors(item))
+    return names
+
+
+def _remove(nodes: list[Selector]) -> None:
+    for node in nodes:
+        element = node.root
+        if not isinstance(element, etree._Element):
+            continue
+        parent = element.getparent()
+        if parent is None:
+            continue
+        # Keep the text that follows the removed element.
+        if element.tail:
+            previous = element.getprevious()
+            if previous is not None:
+                previous.tail = (previous.tail or "") + element.tail
+            else:
+                parent.text = (parent.text or "") + element.tail
+        parent.remove(element)
+
+
+def _body_blocks(page: Page) -> list[str]:
+    """Return the normalised texts of the innermost text blocks of the body container."""
+    containers = first_match(page.selector, page.profile.selectors("body", "container"))
+    if not containers:
+        return []
+    container = containers[0]
+    for query in page.profile.selectors("body", "exclude"):
+        _remove(list(select(container, query)))
+    texts: list[str] = []
+    for element in container.root.iter(*BLOCK_TAGS):
+        if any(True for _ in element.iterdescendants(*BLOCK_TAGS)):
+            continue
+        text = normalize_space(node_text(Selector(root=element)))
+        if text:
+            texts.append(text)
+    return texts
+
+
+def _split_body(
+    page: Page, blocks: list[str], headline_lang: str | None
+) -> tuple[list[str], str | None, AltHeadline | None]:
+    """Separate body paragraphs from the credit line and the alternate headline."""
+    drop = [re.compile(p, re.IGNORECASE) for p in page.profile.selectors("body", "drop_patterns")]
+    window = int(page.profile.get("body", "alt_headline_window", default=0))
+    body: list[str] = []
+    credit: str | None = None
+    alt: AltHeadline | None = None
+    for index, text in enumerate(blocks):
+        if is_credit_line(text):
+            credit = credit or strip_credit_label(text)
+            continue
+        if any(p.search(text) for p in drop):
+            continue
+        if alt is None and not body and index < window and len(text) <= MAX_ALT_HEADLINE:
+            lang = detect_language(text)
+            if lang and headline_lang and lang != headline_lang:
+                alt = AltHeadline(text=text, lang=lang)
+                continue
+        body.append(text)
+    return body, credit, alt
+
+
+def _breadcrumb(page: Page) -> list[Breadcrumb]:
+    containers = first_match(page.selector, page.profile.selectors("breadcrumb", "container"))
+    if not containers:
+        return []
+    query = str(page.profile.get("breadcrumb", "items", default="a"))
+    crumbs: list[Breadcrumb] = []
+    for node in select(containers[0], query):
+        loader = BreadcrumbLoader(selector=node, **page.loader_context())
+        loader.add_value("name", node_text(node))
+        loader.add_value("url", node.xpath("(descendant-or-self::a/@href)[1]").get())
+        crumb = loader.load_item()
+        if crumb.name:
+            crumbs.append(crumb)
+    if crumbs and crumbs[-1].url in (None, page.url):
+        crumbs[-1].url = None
+    return crumbs
+
+
+def _teasers(page: Page) -> list[Any]:
+    teasers = []
+    for group in page.profile.get("teasers", default=[]):
+        for node in select(page.selector, group["nodes"]):
+            loader = TeaserLoader(selector=node, **page.loader_context())
+            for field in ("title", "url", "excerpt"):
+                if field in group:
+                    loader.add_first(field, [group[field]])
+            teaser = loader.load_item()
+            if teaser.title and teaser.url:
+                teasers.append(teaser)
+    return teasers
+
+
+def _image_url(node: Selector, base: str) -> str | None:
+    for attr in ("@data-src", "@data-lazy-src", "@src", "@content"):
+        value = node.xpath(attr).get()
+        if value and not value.startswith("data:"):
+            return absolute_url(value, base)
+    if isinstance(node.root, str):
+        return absolute_url(node.root, base)
+    return None
+
+
+def _images(page: Page, photo_credit: str | None) -> list[Image]:
+    images: list[Image] = []
+    lead_nodes = first_match(page.selector, page.profile.selectors("images", "lead"))
+    lead_nodes = lead_nodes or first_match(
+        page.selector, page.profile.selectors("images", "lead_fallback")
+    )
+    if lead_nodes and (url := _image_url(lead_nodes[0], page.url)):
+        caption_nodes = first_match(page.selector, page.profile.selectors("images", "lead_caption"))
+        caption, credit = split_credit(node_text(caption_nodes[0]) if caption_nodes else None)
+        images.append(Image(url=url, caption=caption, credit=credit or photo_credit))
+    caption_queries = page.profile.selectors("images", "figure_caption")
+    for figure in first_match(page.selector, page.profile.selectors("images", "figures")):
+        img = figure.css("img")
+        url = _image_url(img[0], page.url) if img else None
+        if not url or any(i.url == url for i in images):
+            continue
+        texts = [t for q in caption_queries for t in query_values(figure, q)][:1]
+        caption, credit = split_credit(texts[0] if texts else None)
+        images.append(Image(url=url, caption=caption, credit=credit))
+    return images
+
+
+def _date(page: Page, field: str, jsonld_key: str) -> str | None:
+    for value in (
+        *[
+            v
+            for q in page.profile.selectors("fields", field)
+            for v in query_values(page.selector, q)
+        ],
+        page.jsonld.get(jsonld_key) if isinstance(page.jsonld.get(jsonld_key), str) else None,
+    ):
+        if parsed := page.dates.parse(value, page.now):
+            return format_datetime(parsed)
+    if field == "published_at":
+        for query in page.profile.selectors("fields", "published_at_visible"):
+            for value in query_values(page.selector, query):
+                if parsed := page.dates.parse(normalize_space(value), page.now):
+                    return format_datetime(parsed)
+    return None
+
+
+def _generic_body(page: Page) -> list[str]:
+    """Return the body paragraphs trafilatura finds, for pages without a body selector."""
+    import trafilatura  # imported lazily: only the fallback needs it
+
+    text = trafilatura.extract(
+        page.selector.root,
+        url=page.url,
+        include_comments=False,
+        include_tables=False,
+        include_images=False,
+        favor_precision=True,
+        deduplicate=False,
+    )
+    return [p for line in (text or "").splitlines() if (p := normalize_space(line))]
+
+
+def is_article(selector: Selector, profile: Profile, jsonld: dict[str, Any] | None = None) -> bool:
+    """Return True when the page matches the profile's article markers (or has JSON-LD Article)."""
+    if jsonld:
+        return True
+    return any(select(selector, q) for q in profile.selectors("fields", "article"))
+
+
+def parse_page(
+    url: str,
+    body: bytes,
+    headers: Headers | None = None,
+    profile: Profile | str | None = None,
+    now: datetime | None = None,
+) -> Page:
+    """Decode and parse ``body``; raise EmptyPage when there is no HTML in it."""
+    if not body or not body.strip():
+        raise EmptyPage("the response body is empty", url=url)
+    if isinstance(profile, str):
+        profile = load_profile(profile)
+    profile = profile or profile_for_url(url)
+    text = decode_html(body, headers)
+    try:
+        selector = Selector(text=text, type="html", base_url=url)
+    except (ValueError, etree.LxmlError) as exc:
+        raise EmptyPage(f"the response is not HTML: {exc}", url=url) from exc
+    if selector.root is None or not isinstance(selector.root, etree._Element):
+        raise EmptyPage("the response has no HTML element", url=url)
+    now = (now or datetime.now(UTC)).astimezone(UTC).replace(microsecond=0)
+    return Page(
+        url=url, selector=selector, profile=profile, now=now, jsonld=_jsonld_article(selector)
+    )
+
+
+def extract_page(page: Page) -> Article:
+    """Return the record of a parsed page; raise NotAnArticle for a page that is not one."""
+    profile = page.profile
+    if not is_article(page.selector, profile, page.jsonld):
+        raise NotAnArticle("the page is not an article (no article markup)", url=page.url)
+    loader = ArticleLoader(selector=page.selector, **page.loader_context())
+    loader.add_value("url", page.url)
+    loader.add_value("site", profile.name)
+    loader.add_value("crawled_at", format_datetime(page.now))
+    loader.add_first("canonical_url", profile.selectors("fields", "canonical_url"))
+    if not loader.add_first("headline", profile.selectors("fields", "headline")):
+        loader.add_value("headline", page.jsonld.get("headline"))
+    headline = loader.get_output_value("headline")
+
+    breadcrumb = _breadcrumb(page)
+    loader.add_value("breadcrumb", breadcrumb)
+    if not loader.add_first("section", profile.selectors("fields", "section")):
+        if len(breadcrumb) >= 3:
+            loader.add_value("section", breadcrumb[-2].name)
+        loader.add_value("section", page.jsonld.get("articleSection"))
+
+    jsonld_authors = _jsonld_names(page.jsonld.get("author"))
+    if jsonld_authors:
+        loader.add_value("authors", jsonld_authors)
+    else:
+        for query in profile.selectors("fields", "authors"):
+            names = [n for v in query_values(page.selector, query) for n in split_authors(v)]
+            if names:
+                loader.add_value("authors", names)
+                break
+    loader.add_first("tags", profile.selectors("fields", "tags"))
+    loader.add_value("published_at", _date(page, "published_at", "datePublished"))
+    loader.add_value("modified_at", _date(page, "modified_at", "dateModified"))
+
+    headline_lang = detect_language(headline)
+    blocks = _body_blocks(page)
+    body, credit, alt = _split_body(page, blocks, headline_lang)
+    if not blocks and not profile.selectors("body", "container"):
+        body = _generic_body(page)
+    language = detect_language(" ".join(body)[:2000]) or headline_lang
+    if alt and alt.lang == language:
+        body.insert(0, alt.text or "")
+        alt = None
+
+    images = _images(page, credit)
+    photo_credit = credit or next((i.credit for i in images if i.credit), None)
+    loader.add_value("body", body)
+    loader.add_value("headline_alt", alt)
+    loader.add_value("language", language)
+    loader.add_value("photo_credit", photo_credit)
+    loader.add_value("images", images)
+    loader.add_value("teasers", _teasers(page))
+    article: Article = loader.load_item()
+    article.fingerprint = content_fingerprint(article.headline, article.body)
+    return article
+
+
+def extract_article(
+    url: str,
+    body: bytes,
+    headers: Headers | None = None,
+    profile: Profile | str | None = None,
+    now: datetime | None = None,
+) -> Article:
+    """Return the record of the article page at ``url`` whose bytes are ``body``.
+
+    ``headers`` are the response headers (only Content-Type is read, for its charset).
+    ``profile`` (a Profile or its name) overrides the choice by the URL's domain; ``now``
+    is the crawl time, used for ``crawled_at`` and for relative dates ("2 hours ago").
+    Raises ExtractionError (NotAnArticle, EmptyPage) when the page gives no record.
+    """
+    return extract_page(parse_page(url, body, headers, profile, now))

@@ -1,0 +1,131 @@
+"""The records newscrawl writes.
+
+Every field defaults to ``None`` (or an empty list) so that a record always has
+every key, in one order. Dates are ISO 8601 strings formatted by our own code,
+never ``datetime`` objects, so the output does not depend on an encoder.
+The JSON Schema in ``newscrawl/schema/article.schema.json`` describes the same
+record; ``tests/test_items.py`` keeps the two in step.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field, fields
+from typing import Any
+
+SCHEMA_VERSION = "1.0"
+"""Version of the record contract; bumped (and noted in CHANGELOG.md) on any change."""
+
+
+@dataclass
+class Breadcrumb:
+    """One step of the page's breadcrumb trail."""
+
+    name: str | None = None
+    """The crumb's visible text, whitespace-normalised."""
+    url: str | None = None
+    """Absolute URL of the crumb's link; null for the current page's crumb."""
+
+
+@dataclass
+class AltHeadline:
+    """The headline in another language shown on the page (e.g. the original's title)."""
+
+    text: str | None = None
+    """The alternate headline, whitespace-normalised."""
+    lang: str | None = None
+    """ISO 639-1 code detected from ``text`` by the language identifier."""
+
+
+@dataclass
+class Image:
+    """An image that belongs to the article."""
+
+    url: str | None = None
+    """Absolute URL of the image file."""
+    caption: str | None = None
+    """The caption shown with the image, without its credit label, or null."""
+    credit: str | None = None
+    """The photographer or agency, without its label ("Photo:", "Фото:", "©"), or null."""
+
+
+@dataclass
+class Teaser:
+    """A link to another article: "Check Also" box or related-posts block."""
+
+    title: str | None = None
+    """The linked article's title."""
+    url: str | None = None
+    """Absolute URL of the linked article."""
+    excerpt: str | None = None
+    """The excerpt shown under the title, without its trailing ellipsis, or null."""
+
+
+@dataclass
+class Article:
+    """One article page, as written to JSON Lines."""
+
+    schema_version: str = SCHEMA_VERSION
+    """Version of this contract, e.g. "1.0"."""
+    url: str | None = None
+    """The URL the page was fetched from (after redirects)."""
+    canonical_url: str | None = None
+    """The page's declared canonical URL (``<link rel="canonical">``/``og:url``), or null."""
+    site: str | None = None
+    """Name of the site profile that extracted the record ("jmn", "generic")."""
+    crawled_at: str | None = None
+    """When the page was fetched: ISO 8601 in UTC, e.g. "2016-03-25T09:00:00+00:00"."""
+    language: str | None = None
+    """ISO 639-1 code of the article text, detected from the body."""
+    section: str | None = None
+    """The article's category ("Policy"), or null."""
+    breadcrumb: list[Breadcrumb] = field(default_factory=list)
+    """Breadcrumb trail in page order; the current page's crumb last, with a null url."""
+    headline: str | None = None
+    """The article's headline (its H1)."""
+    headline_alt: AltHeadline | None = None
+    """The headline in another language shown on the page, or null."""
+    authors: list[str] = field(default_factory=list)
+    """Author names, in page order, without "By"."""
+    published_at: str | None = None
+    """Publication time, ISO 8601 with offset, or null."""
+    modified_at: str | None = None
+    """Last modification time, ISO 8601 with offset, or null."""
+    body: list[str] = field(default_factory=list)
+    """Body paragraphs in page order, without headline, credit, share, ads, tags or teasers."""
+    photo_credit: str | None = None
+    """Credit of the article's photo without its label ("Sergei Guneyev/RIA Novosti"), or null."""
+    images: list[Image] = field(default_factory=list)
+    """Images of the article: lead image first, then those in the text."""
+    teasers: list[Teaser] = field(default_factory=list)
+    """Links to other articles from the "Check Also" box and related-posts blocks."""
+    tags: list[str] = field(default_factory=list)
+    """The article's tags, in page order, without duplicates."""
+    fingerprint: str | None = None
+    """Hex digest of the normalised headline and body; equal text gives an equal fingerprint."""
+    revision: int = 1
+    """1 for the first version of an article seen; n for its n-th changed version."""
+    duplicate_of: str | None = None
+    """URL of an earlier record with the same fingerprint (a syndicated copy), or null."""
+
+
+FIELD_NAMES: tuple[str, ...] = tuple(f.name for f in fields(Article))
+"""Record keys in the order they are written."""
+
+
+def to_dict(article: Article) -> dict[str, Any]:
+    """Return the record as a plain dict with every key, in ``FIELD_NAMES`` order."""
+    return asdict(article)
+
+
+@dataclass
+class Reject:
+    """A page that gave no valid record, as written to the rejects file."""
+
+    url: str | None = None
+    """The page's URL."""
+    errors: list[dict[str, str | None]] = field(default_factory=list)
+    """Why: ``{"field", "message"}`` per problem; ``field`` is null for page-level errors."""
+    record: dict[str, Any] | None = None
+    """The record as extracted, when there was one."""
+    kind: str = "invalid"
+    """What went wrong: "invalid", "not-article", "empty", "http-error", "download-error"."""

@@ -1,0 +1,44 @@
+"""Scrapy settings of newscrawl. Every NEWSCRAWL_* setting can be overridden with -s."""
+
+from __future__ import annotations
+
+BOT_NAME = "newscrawl"
+SPIDER_MODULES = ["newscrawl.spiders"]
+NEWSPIDER_MODULE = "newscrawl.spiders"
+SPIDER_LOADER_CLASS = "newscrawl.spiders.ProfileSpiderLoader"
+
+# Who we are: the User-Agent names the project and a contact URL.
+NEWSCRAWL_CONTACT_URL = "https://github.com/newscrawl/newscrawl"
+USER_AGENT = f"newscrawl/0.1 (+{NEWSCRAWL_CONTACT_URL})"
+
+# Politeness.
+ROBOTSTXT_OBEY = True
+AUTOTHROTTLE_ENABLED = True
+AUTOTHROTTLE_START_DELAY = 1.0
+AUTOTHROTTLE_MAX_DELAY = 30.0
+AUTOTHROTTLE_TARGET_CONCURRENCY = 2.0
+CONCURRENT_REQUESTS = 16
+CONCURRENT_REQUESTS_PER_DOMAIN = 4
+DOWNLOAD_DELAY = 0.25
+DOWNLOAD_TIMEOUT = 30
+DOWNLOAD_MAXSIZE = 8 * 1024 * 1024
+DOWNLOAD_WARNSIZE = 2 * 1024 * 1024
+RETRY_ENABLED = True
+RETRY_TIMES = 3
+RETRY_HTTP_CODES = [429, 500, 502, 503, 504, 522, 524, 408]
+COOKIES_ENABLED = False
+TELNETCONSOLE_ENABLED = False
+
+# Output: records are written by our pipelines, not feed exports (see pipelines.py).
+FEED_EXPORT_ENCODING = "utf-8"
+ITEM_PIPELINES = {
+    "newscrawl.pipelines.ValidationPipeline": 100,
+    "newscrawl.pipelines.DedupPipeline": 200,
+    "newscrawl.pipelines.JsonLinesWriterPipeline": 900,
+}
+NEWSCRAWL_OUTPUT_DIR = "out"
+NEWSCRAWL_BATCH_RECORDS = 5000
+NEWSCRAWL_BATCH_SECONDS = 600
+NEWSCRAWL_GZIP = False
+
+LOG_LEVEL = "INFO"
