@@ -162,7 +162,7 @@ def run_crawl(site: str, settings: Any, **spider_args: Any) -> dict[str, Any]:
         load_profile(site)
     except ProfileError as exc:
         raise CommandError(str(exc)) from None
-    process = CrawlerProcess(settings, install_root_handler=True)
+    process = CrawlerProcess(settings)
     crawler = process.create_crawler(portal_spider(site))
     process.crawl(crawler, **{k: v for k, v in spider_args.items() if v is not None})
     process.start()

@@ -270,26 +270,42 @@ def _image_url(node: Selector, base: str) -> str | None:
     return None
 
 
-def _images(page: Page, photo_credit: str | None) -> list[Image]:
+def _lead_image(page: Page) -> Image | None:
+    """Return the featured image with its caption and the credit in that caption, or None."""
+    nodes = first_match(page.selector, page.profile.selectors("images", "lead"))
+    nodes = nodes or first_match(page.selector, page.profile.selectors("images", "lead_fallback"))
+    url = _image_url(nodes[0], page.url) if nodes else None
+    if not url:
+        return None
+    captions = first_match(page.selector, page.profile.selectors("images", "lead_caption"))
+    caption, credit = split_credit(node_text(captions[0]) if captions else None)
+    return Image(url=url, caption=caption, credit=credit)
+
+
+def _text_images(page: Page) -> list[Image]:
+    """Return the images in the article text (figures and bare ``<img>``) in page order."""
     images: list[Image] = []
-    lead_nodes = first_match(page.selector, page.profile.selectors("images", "lead"))
-    lead_nodes = lead_nodes or first_match(
-        page.selector, page.profile.selectors("images", "lead_fallback")
-    )
-    if lead_nodes and (url := _image_url(lead_nodes[0], page.url)):
-        caption_nodes = first_match(page.selector, page.profile.selectors("images", "lead_caption"))
-        caption, credit = split_credit(node_text(caption_nodes[0]) if caption_nodes else None)
-        images.append(Image(url=url, caption=caption, credit=credit or photo_credit))
     caption_queries = page.profile.selectors("images", "figure_caption")
-    for figure in first_match(page.selector, page.profile.selectors("images", "figures")):
-        img = figure.css("img")
-        url = _image_url(img[0], page.url) if img else None
-        if not url or any(i.url == url for i in images):
-            continue
-        texts = [t for q in caption_queries for t in query_values(figure, q)][:1]
-        caption, credit = split_credit(texts[0] if texts else None)
-        images.append(Image(url=url, caption=caption, credit=credit))
+    for query in page.profile.selectors("images", "figures"):
+        for node in select(page.selector, query):
+            img = node if node.root.tag == "img" else next(iter(node.css("img")), None)
+            url = _image_url(img, page.url) if img is not None else None
+            if url:
+                texts = [t for q in caption_queries for t in query_values(node, q)]
+                caption, credit = split_credit(texts[0] if texts else None)
+                images.append(Image(url=url, caption=caption, credit=credit))
     return images
+
+
+def _unique_images(*groups: list[Image]) -> list[Image]:
+    """Return the images of ``groups`` in order, each URL once (its first occurrence)."""
+    seen: set[str | None] = set()
+    unique: list[Image] = []
+    for image in (i for group in groups for i in group):
+        if image.url not in seen:
+            seen.add(image.url)
+            unique.append(image)
+    return unique
 
 
 def _date(page: Page, field: str, jsonld_key: str) -> str | None:
@@ -348,6 +364,8 @@ def parse_page(
         profile = load_profile(profile)
     profile = profile or profile_for_url(url)
     text = decode_html(body, headers)
+    if not text.strip("\x00 \t\r\n\f\v\ufeff"):
+        raise EmptyPage("the response body has no text", url=url)
     try:
         selector = Selector(text=text, type="html", base_url=url)
     except (ValueError, etree.LxmlError) as exc:
@@ -395,6 +413,9 @@ def extract_page(page: Page) -> Article:
     loader.add_value("modified_at", _date(page, "modified_at", "dateModified"))
 
     headline_lang = detect_language(headline)
+    # Images before the body: reading the body removes the captions from the tree.
+    lead = _lead_image(page)
+    images = _unique_images([lead] if lead else [], _text_images(page))
     blocks = _body_blocks(page)
     body, credit, alt = _split_body(page, blocks, headline_lang)
     if not blocks and not profile.selectors("body", "container"):
@@ -404,8 +425,9 @@ def extract_page(page: Page) -> Article:
         body.insert(0, alt.text or "")
         alt = None
 
-    images = _images(page, credit)
     photo_credit = credit or next((i.credit for i in images if i.credit), None)
+    if lead:
+        lead.credit = lead.credit or photo_credit
     loader.add_value("body", body)
     loader.add_value("headline_alt", alt)
     loader.add_value("language", language)

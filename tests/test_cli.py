@@ -1,0 +1,158 @@
+"""The ``newscrawl`` command as a user runs it: a real subprocess."""
+
+from __future__ import annotations
+
+import gzip
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import FIXTURES, ROOT
+
+MINI = (
+    '<html><head><meta charset="utf-8"></head><body>'
+    '<article id="the-post" class="post-listing post type-post"><div class="post-inner">'
+    '<h1 class="entry-title"><span itemprop="name">Headline</span></h1>'
+    '<div class="entry"><p>Москва, text.</p></div></div></article></body></html>'
+)
+
+
+def newscrawl(*args: str, cwd: Path = ROOT) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "newscrawl.cli", *args],
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        timeout=120,
+        check=False,
+    )
+
+
+def test_extract_prints_record(tmp_path: Path) -> None:
+    page = tmp_path / "page.html"
+    page.write_text(MINI, encoding="utf-8")
+    result = newscrawl("extract", "--url", "https://jmn.info/a/", str(page))
+    assert result.returncode == 0, result.stderr
+    record = json.loads(result.stdout)
+    assert record["site"] == "jmn"
+    assert record["body"] == ["Москва, text."]
+    assert "Москва" in result.stdout  # non-ASCII kept as is
+
+
+def test_extract_profile_override(tmp_path: Path) -> None:
+    page = tmp_path / "page.html.gz"
+    page.write_bytes(gzip.compress(MINI.encode()))
+    result = newscrawl(
+        "extract", "--url", "https://other.example/a/", "--profile", "sahifa", str(page)
+    )
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)["site"] == "sahifa"
+
+
+@pytest.mark.parametrize(
+    ("make", "message"),
+    [
+        (lambda d: d / "missing.html", "no such file"),
+        (lambda d: d, "is a directory"),
+        (lambda d: _write(d / "bad.html.gz", b"not gzip"), "cannot read"),
+    ],
+)
+def test_extract_unreadable_file(tmp_path: Path, make: object, message: str) -> None:
+    path = make(tmp_path)  # type: ignore[operator]
+    result = newscrawl("extract", str(path))
+    assert result.returncode == 2
+    assert result.stdout == ""
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1
+    assert message in lines[0]
+
+
+def test_extract_not_an_article_fails_cleanly(tmp_path: Path) -> None:
+    page = _write(tmp_path / "p.html", b"<html><body><p>hello</p></body></html>")
+    result = newscrawl("extract", "--url", "https://jmn.info/about/", str(page))
+    assert result.returncode == 2
+    assert "not an article" in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_extract_unknown_profile(tmp_path: Path) -> None:
+    page = _write(tmp_path / "p.html", MINI.encode())
+    result = newscrawl("extract", "--profile", "nope", str(page))
+    assert result.returncode == 2
+    assert "unknown profile 'nope'" in result.stderr
+
+
+def test_extract_manifest_keeps_input_order(tmp_path: Path) -> None:
+    (tmp_path / "pages").mkdir()
+    _write(tmp_path / "pages" / "a.html", MINI.encode())
+    _write(tmp_path / "pages" / "b.html.gz", gzip.compress(MINI.replace("Headline", "B").encode()))
+    _write(tmp_path / "pages" / "c.html", b"<html><body>no article</body></html>")
+    lines = [
+        {"path": "pages/b.html.gz", "url": "https://jmn.info/b/"},
+        {"path": "pages/missing.html", "url": "https://jmn.info/m/"},
+        {"path": "pages/a.html", "url": "https://jmn.info/a/"},
+        {"path": "pages/c.html", "url": "https://jmn.info/c/"},
+    ]
+    manifest = tmp_path / "m.jsonl"
+    manifest.write_text("".join(json.dumps(x) + "\n" for x in lines), encoding="utf-8")
+    out = tmp_path / "out.jsonl"
+    result = newscrawl("extract", "--manifest", str(manifest), "-o", str(out))
+    assert result.returncode == 0, result.stderr
+    rows = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
+    assert [r["path"] for r in rows] == [x["path"] for x in lines]
+    assert rows[0]["item"]["headline"] == "B"
+    assert "no such file" in rows[1]["error"]
+    assert rows[2]["item"]["url"] == "https://jmn.info/a/"
+    assert "not an article" in rows[3]["error"]
+    assert "ms/page" in result.stderr
+
+
+def test_extract_bad_manifest_line(tmp_path: Path) -> None:
+    manifest = _write(tmp_path / "m.jsonl", b'{"path": "a.html"}\nnot json\n')
+    result = newscrawl("extract", "--manifest", str(manifest), "-o", str(tmp_path / "o.jsonl"))
+    assert result.returncode == 2
+    assert "m.jsonl:2" in result.stderr
+
+
+def test_validate(tmp_path: Path) -> None:
+    (case,) = list(FIXTURES.glob("jmn/seed-article.json"))
+    record = json.loads(case.read_text(encoding="utf-8"))["record"]
+    record["fingerprint"] = "0" * 40
+    good = json.dumps(record, ensure_ascii=False)
+    bad = json.dumps({**record, "headline": None, "body": []}, ensure_ascii=False)
+    path = _write(tmp_path / "x.jsonl", f"{good}\n{bad}\n{{oops\n".encode())
+    result = newscrawl("validate", str(path))
+    assert result.returncode == 1
+    assert f"{path}:2: headline:" in result.stdout
+    assert f"{path}:2: body:" in result.stdout
+    assert f"{path}:3: not JSON" in result.stdout
+    assert ":1:" not in result.stdout
+    clean = _write(tmp_path / "ok.jsonl", f"{good}\n".encode())
+    assert newscrawl("validate", str(clean)).returncode == 0
+
+
+def _write(path: Path, data: bytes) -> Path:
+    path.write_bytes(data)
+    return path
+
+
+def test_scrapy_list_shows_portals() -> None:
+    result = subprocess.run(
+        [str(Path(sys.executable).parent / "scrapy"), "list"],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["jmn", "portal"]
+
+
+def test_crawl_unknown_site() -> None:
+    result = newscrawl("crawl", "nope")
+    assert result.returncode == 2
+    assert "unknown profile 'nope'" in result.stderr

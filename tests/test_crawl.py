@@ -1,0 +1,114 @@
+"""End to end: the real spider crawls the fixture portal served on 127.0.0.1."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from newscrawl.fixtures import find_cases
+from newscrawl.schema import record_errors
+from tests.conftest import FIXTURES, ROOT
+
+pytestmark = pytest.mark.e2e
+
+COMPARED = (
+    "headline",
+    "headline_alt",
+    "body",
+    "photo_credit",
+    "section",
+    "tags",
+    "authors",
+    "language",
+    "fingerprint",
+    "published_at",
+)
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    out = tmp_path_factory.mktemp("demo")
+    result = subprocess.run(
+        [sys.executable, "-m", "newscrawl.cli", "demo", "-o", str(out)],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=300,
+        check=False,
+    )
+    records = [json.loads(line) for p in sorted(out.glob("jmn/*/*.jsonl")) for line in p.open()]
+    rejects = [
+        json.loads(line) for p in sorted(out.glob("jmn/*/rejects/*.jsonl")) for line in p.open()
+    ]
+    return {"result": result, "records": records, "rejects": rejects, "out": out}
+
+
+def path_of(url: str) -> str:
+    return "/" + url.split("/", 3)[3]
+
+
+def test_demo_succeeds_and_summarises(demo: dict[str, Any]) -> None:
+    result = demo["result"]
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert "records written: 15" in result.stdout
+    assert "rejects: 1" in result.stdout
+    assert str(demo["out"]) in result.stdout
+
+
+def test_every_article_once(demo: dict[str, Any]) -> None:
+    cases = [c for c in find_cases(FIXTURES, []) if c.site == "jmn" and c.spec()["record"]]
+    valid = {path_of(c.url) for c in cases if not c.spec().get("invalid_fields")}
+    got = [path_of(r["url"]) for r in demo["records"]]
+    assert sorted(got) == sorted(valid)
+
+
+def test_records_match_fixture_expectations(demo: dict[str, Any]) -> None:
+    by_path = {path_of(r["url"]): r for r in demo["records"]}
+    for case in find_cases(FIXTURES, []):
+        expected = case.spec()["record"]
+        if (
+            not expected
+            or case.spec().get("invalid_fields")
+            or case.name == "relative-visible-date"
+        ):
+            continue
+        record = by_path[path_of(case.url)]
+        for field in COMPARED:
+            assert record[field] == expected[field], f"{case.id}::{field}"
+
+
+def test_records_validate(demo: dict[str, Any]) -> None:
+    for record in demo["records"]:
+        assert record_errors(record) == []
+
+
+def test_seed_record(demo: dict[str, Any]) -> None:
+    (seed,) = [r for r in demo["records"] if "lavrov-said-what-putin" in r["url"]]
+    assert len(seed["body"]) == 12
+    assert [c["name"] for c in seed["breadcrumb"]][:2] == ["Home", "Policy"]
+    assert seed["breadcrumb"][-1] == {"name": seed["headline"], "url": None}
+    assert seed["headline_alt"]["lang"] == "ru"
+    assert seed["photo_credit"] == "Sergei Guneyev/RIA Novosti"
+    assert seed["language"] == "en"
+    assert seed["teasers"][0]["title"] == "The UN’s ‘unofficial man’"
+
+
+def test_truncated_page_is_rejected_with_reason(demo: dict[str, Any]) -> None:
+    (reject,) = demo["rejects"]
+    assert "peskov" in reject["url"]
+    assert reject["kind"] == "invalid"
+    assert [e["field"] for e in reject["errors"]] == ["body"]
+    assert reject["record"]["headline"]
+
+
+def test_output_is_utf8_json_lines(demo: dict[str, Any]) -> None:
+    (path,) = demo["out"].glob("jmn/*/*.jsonl")
+    text = path.read_bytes().decode("utf-8")
+    assert "Лавров" in text
+    assert all(line.startswith("{") for line in text.splitlines())
+    assert not list(Path(demo["out"]).rglob(".*.part"))

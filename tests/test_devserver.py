@@ -1,0 +1,505 @@
+"""Tests of the fixture server: routing, origin rewriting, content types and faults.
+
+Every test builds its own small fixture tree under ``tmp_path`` and talks only to
+127.0.0.1, so nothing here depends on the contents of ``fixtures/``.
+"""
+
+from __future__ import annotations
+
+import gzip
+import http.client
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from newscrawl.devserver import (
+    LOOP_PREFIX,
+    Fault,
+    FixtureSite,
+    RunningServer,
+    content_type_for,
+    serve,
+)
+
+ORIGINS = ["https://jmn.info", "http://jmn.info"]
+REPO = Path(__file__).resolve().parents[1]
+
+HOME = """<!DOCTYPE html>
+<html><head><meta charset="utf-8"><title>JMN</title>
+<link rel="canonical" href="https://jmn.info/">
+<script>var s = {"ajaxurl":"https:\\/\\/jmn.info\\/wp-admin\\/admin-ajax.php"};</script>
+</head><body>
+<a id="policy" href="https://jmn.info/category/policy/">Policy</a>
+<a id="plain" href="http://jmn.info/lavrov-said/">Lavrov said</a>
+<a id="other" href="https://jmn.info.example.org/x/">not ours</a>
+</body></html>
+"""
+ARTICLE = """<!DOCTYPE html>
+<html><head><meta charset="utf-8"><title>Lavrov said</title></head>
+<body><article id="the-post"><h1>Lavrov said</h1>
+<p>Back to <a href="https://jmn.info/category/policy/">Policy</a>.</p></article></body></html>
+"""
+CP1251_PAGE = """<!DOCTYPE html>
+<html><head><meta charset="windows-1251"><title>Лавров рассказал</title></head>
+<body><h2>Лавров рассказал про договоренности Путина и Керри</h2>
+<a href="https://jmn.info/category/policy/">Политика</a></body></html>
+"""
+FEED = """<?xml version="1.0" encoding="UTF-8"?>
+<rss version="2.0"><channel><title>JMN</title><link>https://jmn.info</link>
+<item><title>Lavrov said</title><link>https://jmn.info/lavrov-said/</link></item>
+</channel></rss>
+"""
+SITEMAP_INDEX = """<?xml version="1.0" encoding="UTF-8"?>
+<sitemapindex xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">
+<sitemap><loc>https://jmn.info/post-sitemap.xml</loc></sitemap></sitemapindex>
+"""
+ROBOTS = "User-agent: *\nDisallow: /wp-admin/\nSitemap: https://jmn.info/sitemap_index.xml\n"
+
+
+def _write_case(root: Path, case: str, url: str, html: bytes, *, gz: bool = False) -> None:
+    """Write one article case: its page and its JSON with ``meta.url``."""
+    if gz:
+        (root / f"{case}.html.gz").write_bytes(gzip.compress(html))
+    else:
+        (root / f"{case}.html").write_bytes(html)
+    doc = {"meta": {"url": url, "now": "2016-04-01T12:00:00+03:00"}, "record": {}}
+    (root / f"{case}.json").write_text(json.dumps(doc, ensure_ascii=False), encoding="utf-8")
+
+
+@pytest.fixture
+def site_root(tmp_path: Path) -> Path:
+    """A small fixture tree: three cases, a non-case JSON and a static tree."""
+    root = tmp_path / "jmn"
+    static = root / "site"
+    for rel, text in {
+        "index.html": HOME,
+        "category/policy/index.html": ARTICLE.replace("Lavrov said", "Policy archive"),
+        "category/policy/page/2/index.html": "<html><body>page 2</body></html>",
+        "feed/index.xml": FEED,
+        "sitemap_index.xml": SITEMAP_INDEX,
+        "post-sitemap.xml": SITEMAP_INDEX.replace("sitemapindex", "urlset"),
+        "robots.txt": ROBOTS,
+    }.items():
+        (static / rel).parent.mkdir(parents=True, exist_ok=True)
+        (static / rel).write_text(text, encoding="utf-8")
+    (static / "archive.html.gz").write_bytes(gzip.compress(b"<html>old archive</html>"))
+    _write_case(root, "lavrov", "https://jmn.info/lavrov-said/", ARTICLE.encode())
+    _write_case(root, "cp1251", "https://jmn.info/cp-case/", CP1251_PAGE.encode("cp1251"))
+    _write_case(root, "zipped", "https://jmn.info/zipped/", ARTICLE.encode(), gz=True)
+    _write_case(
+        root,
+        "cyrillic",
+        "https://jmn.info/%D0%BD%D0%BE%D0%B2%D0%BE%D1%81%D1%82%D1%8C/",
+        ARTICLE.encode(),
+    )
+    (root / "notes.json").write_text('{"comment": "not a case"}', encoding="utf-8")
+    return root
+
+
+@pytest.fixture
+def site(site_root: Path) -> FixtureSite:
+    """The fixture tree as a :class:`FixtureSite` with the real jmn.info origins."""
+    return FixtureSite(site_root, ORIGINS)
+
+
+@pytest.fixture
+def server(site: FixtureSite) -> Iterator[RunningServer]:
+    """A running server without faults."""
+    with serve(site) as running:
+        yield running
+
+
+def fetch(
+    server: RunningServer, path: str, method: str = "GET", headers: dict[str, str] | None = None
+) -> tuple[int, http.client.HTTPMessage, bytes]:
+    """Make one request on a fresh connection; return status, headers and body."""
+    conn = http.client.HTTPConnection(server.host, server.port, timeout=10)
+    try:
+        conn.request(method, path, headers=headers or {})
+        response = conn.getresponse()
+        return response.status, response.headers, response.read()
+    finally:
+        conn.close()
+
+
+# --- routes -------------------------------------------------------------------------
+
+
+def test_route_table_holds_static_tree_and_cases(site: FixtureSite) -> None:
+    assert sorted(site.routes) == [
+        "/",
+        "/archive.html",
+        "/category/policy/",
+        "/category/policy/page/2/",
+        "/cp-case/",
+        "/feed/",
+        "/lavrov-said/",
+        "/post-sitemap.xml",
+        "/robots.txt",
+        "/sitemap_index.xml",
+        "/zipped/",
+        "/новость/",
+    ]
+    assert site.routes["/lavrov-said/"].file.name == "lavrov.html"
+    assert site.routes["/zipped/"].file.name == "zipped.html.gz"
+
+
+def test_lookup_ignores_query_and_decodes_percent_escapes(site: FixtureSite) -> None:
+    assert site.lookup("/?utm_source=x") is site.routes["/"]
+    assert site.lookup("/%D0%BD%D0%BE%D0%B2%D0%BE%D1%81%D1%82%D1%8C/") is site.routes["/новость/"]
+    assert site.lookup("/missing/") is None
+
+
+def test_rescan_picks_up_new_files(site: FixtureSite, site_root: Path) -> None:
+    _write_case(site_root, "late", "https://jmn.info/late/", ARTICLE.encode())
+    assert site.lookup("/late/") is None
+    site.rescan()
+    assert site.lookup("/late/") is not None
+
+
+def test_case_json_without_page_is_skipped(site_root: Path) -> None:
+    doc = {"meta": {"url": "https://jmn.info/no-page/"}}
+    (site_root / "orphan.json").write_text(json.dumps(doc), encoding="utf-8")
+    assert "/no-page/" not in FixtureSite(site_root, ORIGINS).routes
+
+
+def test_broken_case_json_is_an_error(site_root: Path) -> None:
+    (site_root / "broken.json").write_text("{not json", encoding="utf-8")
+    with pytest.raises(ValueError, match=r"broken\.json"):
+        FixtureSite(site_root, ORIGINS)
+
+
+@pytest.mark.parametrize("origin", ["jmn.info", "https://jmn.info/path", "ftp://jmn.info"])
+def test_bad_origin_is_rejected(site_root: Path, origin: str) -> None:
+    with pytest.raises(ValueError, match="not an origin"):
+        FixtureSite(site_root, [origin])
+
+
+def test_missing_root_is_an_error(tmp_path: Path) -> None:
+    with pytest.raises(FileNotFoundError):
+        FixtureSite(tmp_path / "nope", ORIGINS)
+
+
+@pytest.mark.parametrize(
+    ("route", "name", "expected"),
+    [
+        ("/", "index.html", "text/html"),
+        ("/x/", "x.html.gz", "text/html"),
+        ("/feed/", "index.xml", "application/rss+xml"),
+        ("/category/policy/feed/", "index.xml", "application/rss+xml"),
+        ("/sitemap_index.xml", "sitemap_index.xml", "application/xml"),
+        ("/robots.txt", "robots.txt", "text/plain"),
+        ("/logo.png", "logo.png", "image/png"),
+    ],
+)
+def test_content_type_for(route: str, name: str, expected: str) -> None:
+    assert content_type_for(route, Path(name)) == expected
+
+
+# --- serving ------------------------------------------------------------------------
+
+
+def test_home_page_is_served_and_query_is_ignored(server: RunningServer) -> None:
+    status, headers, body = fetch(server, "/?utm_source=x")
+    assert status == 200
+    assert b"<title>JMN</title>" in body
+    assert int(headers["Content-Length"]) == len(body)
+
+
+@pytest.mark.parametrize(
+    ("path", "content_type"),
+    [
+        ("/", "text/html"),
+        ("/lavrov-said/", "text/html"),
+        ("/feed/", "application/rss+xml"),
+        ("/sitemap_index.xml", "application/xml"),
+        ("/post-sitemap.xml", "application/xml"),
+        ("/robots.txt", "text/plain"),
+    ],
+)
+def test_content_types_on_the_wire(server: RunningServer, path: str, content_type: str) -> None:
+    status, headers, _ = fetch(server, path)
+    assert status == 200
+    assert headers["Content-Type"] == content_type  # no charset parameter
+
+
+def test_origins_are_rewritten_to_the_local_server(server: RunningServer) -> None:
+    _, _, body = fetch(server, "/")
+    text = body.decode()
+    assert f'href="{server.url}/category/policy/"' in text
+    assert f'href="{server.url}/lavrov-said/"' in text  # the http:// origin too
+    assert f'<link rel="canonical" href="{server.url}/">' in text
+    escaped = server.url.replace("/", "\\/")
+    assert f'"ajaxurl":"{escaped}\\/wp-admin\\/admin-ajax.php"' in text
+    assert 'href="https://jmn.info.example.org/x/"' in text  # another host is kept
+    assert "https://jmn.info/" not in text
+
+
+@pytest.mark.parametrize("path", ["/feed/", "/sitemap_index.xml", "/robots.txt"])
+def test_origins_are_rewritten_in_xml_and_text(server: RunningServer, path: str) -> None:
+    _, _, body = fetch(server, path)
+    assert b"jmn.info" not in body
+    assert server.url.encode() in body
+
+
+def test_windows_1251_page_keeps_its_bytes(server: RunningServer) -> None:
+    _, headers, body = fetch(server, "/cp-case/")
+    assert headers["Content-Type"] == "text/html"
+    expected = CP1251_PAGE.replace("https://jmn.info", server.url).encode("cp1251")
+    assert body == expected
+    assert "Лавров рассказал про договоренности" in body.decode("cp1251")
+
+
+@pytest.mark.parametrize("path", ["/zipped/", "/archive.html"])
+def test_gzipped_files_are_served_decompressed(server: RunningServer, path: str) -> None:
+    status, headers, body = fetch(server, path)
+    assert status == 200
+    assert body.startswith(b"<")
+    assert "Content-Encoding" not in headers
+
+
+def test_percent_encoded_cyrillic_path(server: RunningServer) -> None:
+    status, _, body = fetch(server, "/%D0%BD%D0%BE%D0%B2%D0%BE%D1%81%D1%82%D1%8C/")
+    assert status == 200
+    assert b"Lavrov said" in body
+
+
+def test_directory_path_without_slash_is_redirected(server: RunningServer) -> None:
+    status, headers, _ = fetch(server, "/category/policy?x=1")
+    assert status == 301
+    assert headers["Location"] == f"{server.url}/category/policy/?x=1"
+    status, headers, _ = fetch(server, "/%D0%BD%D0%BE%D0%B2%D0%BE%D1%81%D1%82%D1%8C")
+    assert headers["Location"] == f"{server.url}/%D0%BD%D0%BE%D0%B2%D0%BE%D1%81%D1%82%D1%8C/"
+
+
+def test_unknown_path_is_a_404_with_html(server: RunningServer) -> None:
+    status, headers, body = fetch(server, "/no/such/page/")
+    assert status == 404
+    assert headers["Content-Type"].startswith("text/html")
+    assert b"404 Not Found" in body
+    assert server.hits["/no/such/page/"] == 1
+
+
+def test_head_sends_headers_only(server: RunningServer) -> None:
+    status, headers, body = fetch(server, "/lavrov-said/", method="HEAD")
+    assert status == 200
+    assert body == b""
+    _, _, full = fetch(server, "/lavrov-said/")
+    assert int(headers["Content-Length"]) == len(full)
+
+
+def test_keep_alive_serves_many_requests_on_one_connection(server: RunningServer) -> None:
+    conn = http.client.HTTPConnection(server.host, server.port, timeout=10)
+    try:
+        conn.request("GET", "/")
+        first = conn.getresponse()
+        first.read()
+        sock = conn.sock
+        assert first.version == 11
+        for path in ["/lavrov-said/", "/feed/", "/nope/", "/robots.txt"]:
+            conn.request("GET", path)
+            conn.getresponse().read()
+            assert conn.sock is sock  # http.client reconnects only if the server closed
+    finally:
+        conn.close()
+    assert server.hits["/"] == 1
+    assert sum(server.hits.values()) == 5
+
+
+def test_hits_and_last_user_agent_are_recorded(server: RunningServer) -> None:
+    for agent in ["first-bot/1.0", "second-bot/2.0"]:
+        fetch(server, "/lavrov-said/?page=1", headers={"User-Agent": agent})
+    fetch(server, "/", headers={"User-Agent": "home-bot"})
+    assert server.hits["/lavrov-said/"] == 2
+    assert server.user_agent("/lavrov-said/") == "second-bot/2.0"
+    assert server.last_headers["/"]["User-Agent"] == "home-bot"
+    assert server.user_agent("/never/") is None
+
+
+def test_no_request_lines_on_stderr(
+    server: RunningServer, capfd: pytest.CaptureFixture[str]
+) -> None:
+    fetch(server, "/")
+    fetch(server, "/missing/")
+    assert capfd.readouterr().err == ""
+
+
+# --- binding ------------------------------------------------------------------------
+
+
+def test_binds_loopback_only(site: FixtureSite) -> None:
+    with serve(site) as running:
+        assert running.host == "127.0.0.1"
+        assert running.url == f"http://127.0.0.1:{running.port}"
+        assert running.port > 0
+
+
+@pytest.mark.parametrize("host", ["0.0.0.0", "", "localhost", "::1", "192.168.1.10", "::"])
+def test_non_loopback_hosts_are_refused(site: FixtureSite, host: str) -> None:
+    with pytest.raises(ValueError, match="loopback"):
+        serve(site, host=host)
+
+
+def test_stop_closes_keep_alive_connections_and_frees_the_port(site: FixtureSite) -> None:
+    running = serve(site)
+    conn = http.client.HTTPConnection(running.host, running.port, timeout=5)
+    conn.request("GET", "/")
+    conn.getresponse().read()
+    running.stop()
+    running.stop()  # a second stop is harmless
+    conn.request("GET", "/")  # the idle keep-alive connection was shut down
+    with pytest.raises((http.client.HTTPException, ConnectionError)):
+        conn.getresponse()
+    conn.close()
+    with pytest.raises(ConnectionRefusedError):
+        fetch(running, "/")
+
+
+# --- faults -------------------------------------------------------------------------
+
+
+def test_status_fault_then_recovers(site: FixtureSite) -> None:
+    faults = {"/lavrov-said/": Fault("status", status=503, times=2)}
+    with serve(site, faults=faults) as running:
+        statuses = [fetch(running, "/lavrov-said/")[0] for _ in range(3)]
+        assert statuses == [503, 503, 200]
+        assert running.hits["/lavrov-said/"] == 3
+
+
+def test_status_fault_defaults_to_500_forever(site: FixtureSite) -> None:
+    with serve(site, faults={"/": Fault("status")}) as running:
+        assert [fetch(running, "/")[0] for _ in range(3)] == [500, 500, 500]
+
+
+@pytest.mark.parametrize("status", [429, 503])
+def test_retry_after_fault(site: FixtureSite, status: int) -> None:
+    fault = Fault("retry_after", status=status, retry_after=7, times=1)
+    with serve(site, faults={"/feed/": fault}) as running:
+        got, headers, _ = fetch(running, "/feed/")
+        assert (got, headers["Retry-After"]) == (status, "7")
+        got, headers, body = fetch(running, "/feed/")
+        assert got == 200
+        assert "Retry-After" not in headers
+        assert b"<rss" in body
+
+
+def test_retry_after_defaults_to_429(site: FixtureSite) -> None:
+    with serve(site, faults={"/": Fault("retry_after", times=1)}) as running:
+        assert fetch(running, "/")[0] == 429
+
+
+def test_slow_fault_delays_the_answer(site: FixtureSite) -> None:
+    with serve(site, faults={"/lavrov-said/": Fault("slow", delay=0.4)}) as running:
+        started = time.monotonic()
+        status, _, body = fetch(running, "/lavrov-said/")
+        assert time.monotonic() - started >= 0.4
+        assert status == 200
+        assert b"Lavrov said" in body
+        started = time.monotonic()
+        fetch(running, "/")  # other paths stay fast
+        assert time.monotonic() - started < 0.4
+
+
+def test_redirect_loop_fault(site: FixtureSite) -> None:
+    with serve(site, faults={"/lavrov-said/": Fault("redirect_loop")}) as running:
+        status, headers, _ = fetch(running, "/lavrov-said/")
+        assert status == 302
+        assert headers["Location"] == f"{running.url}{LOOP_PREFIX}/lavrov-said/"
+        status, headers, _ = fetch(running, f"{LOOP_PREFIX}/lavrov-said/")
+        assert status == 302
+        assert headers["Location"] == f"{running.url}/lavrov-said/"
+        with pytest.raises(urllib.error.HTTPError, match="infinite loop"):
+            urllib.request.urlopen(running.url + "/lavrov-said/", timeout=10)
+        assert running.hits["/lavrov-said/"] > 2
+        assert running.hits[f"{LOOP_PREFIX}/lavrov-said/"] > 2
+
+
+def test_truncated_fault_cuts_the_body(site: FixtureSite) -> None:
+    with serve(site, faults={"/lavrov-said/": Fault("truncated", times=1)}) as running:
+        conn = http.client.HTTPConnection(running.host, running.port, timeout=10)
+        conn.request("GET", "/lavrov-said/")
+        response = conn.getresponse()
+        declared = int(response.headers["Content-Length"])
+        with pytest.raises(http.client.IncompleteRead) as caught:
+            response.read()
+        assert 0 < len(caught.value.partial) < declared
+        conn.close()
+        status, _, body = fetch(running, "/lavrov-said/")  # times=1: now whole
+        assert status == 200
+        assert len(body) == declared
+
+
+@pytest.mark.parametrize("size", [300_000, 2_000_000])
+def test_oversize_fault_pads_the_real_page(site: FixtureSite, size: int) -> None:
+    with serve(site, faults={"/lavrov-said/": Fault("oversize", size=size)}) as running:
+        status, headers, body = fetch(running, "/lavrov-said/")
+    assert status == 200
+    assert int(headers["Content-Length"]) == len(body) == size
+    assert b"<h1>Lavrov said</h1>" in body
+    assert body.rstrip().endswith(b"</html>")
+
+
+def test_oversize_fault_on_unknown_path_is_still_a_page(site: FixtureSite) -> None:
+    with serve(site, faults={"/huge/": Fault("oversize", size=50_000)}) as running:
+        status, _, body = fetch(running, "/huge/")
+    assert (status, len(body)) == (200, 50_000)
+    assert body.startswith(b"<!DOCTYPE html>")
+
+
+def test_faults_can_change_while_running(server: RunningServer) -> None:
+    server.faults["/"] = Fault("status", status=502)
+    assert fetch(server, "/")[0] == 502
+    del server.faults["/"]
+    assert fetch(server, "/")[0] == 200
+
+
+@pytest.mark.parametrize(
+    "kwargs",
+    [
+        {"kind": "explode"},
+        {"kind": "status", "times": -1},
+        {"kind": "status", "status": 99},
+        {"kind": "slow", "delay": -1},
+    ],
+)
+def test_bad_faults_are_rejected(kwargs: dict[str, object]) -> None:
+    with pytest.raises(ValueError):  # noqa: PT011 - each case fails on its own field
+        Fault(**kwargs)  # type: ignore[arg-type]
+
+
+# --- command line -------------------------------------------------------------------
+
+
+def test_command_line_serves_until_interrupted(site_root: Path) -> None:
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "newscrawl.devserver", str(site_root), "--origin", ORIGINS[0]],
+        cwd=REPO,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert proc.stdout is not None
+        line = proc.stdout.readline().strip()
+        assert line.startswith("READY http://127.0.0.1:")
+        url = line.removeprefix("READY ")
+        with urllib.request.urlopen(url + "/", timeout=10) as response:
+            body = response.read()
+        assert f'href="{url}/lavrov-said/"'.encode() in body  # http:// twin rewritten too
+        proc.send_signal(signal.SIGINT)
+        assert proc.wait(timeout=10) == 0
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()

@@ -1,0 +1,84 @@
+"""Every fixture case, field by field: a failing field reads as ``site/case::field``."""
+
+from __future__ import annotations
+
+from functools import cache
+from typing import Any
+
+import pytest
+
+from newscrawl.fixtures import FixtureCase, find_cases
+from newscrawl.items import FIELD_NAMES
+from newscrawl.schema import record_errors
+from tests.conftest import FIXTURES
+
+CASES = find_cases(FIXTURES)
+ARTICLE_CASES = [c for c in CASES if c.spec().get("record") is not None]
+NEGATIVE_CASES = [c for c in CASES if c.spec().get("record") is None]
+
+
+@cache
+def current(case: FixtureCase) -> dict[str, Any]:
+    return case.current()
+
+
+def test_fixture_cases_exist() -> None:
+    assert len(ARTICLE_CASES) >= 8
+    assert NEGATIVE_CASES
+
+
+@pytest.mark.parametrize(
+    ("case", "field"),
+    [(c, f) for c in ARTICLE_CASES for f in FIELD_NAMES],
+    ids=[f"{c.id}::{f}" for c in ARTICLE_CASES for f in FIELD_NAMES],
+)
+def test_field(case: FixtureCase, field: str) -> None:
+    expected = case.spec()["record"]
+    got = current(case)["record"]
+    assert got is not None, current(case).get("error")
+    assert got[field] == expected[field]
+
+
+@pytest.mark.parametrize("case", ARTICLE_CASES, ids=[c.id for c in ARTICLE_CASES])
+def test_no_extra_or_missing_fields(case: FixtureCase) -> None:
+    assert list(case.spec()["record"]) == sorted(FIELD_NAMES)
+    assert list(current(case)["record"]) == list(FIELD_NAMES)
+
+
+@pytest.mark.parametrize("case", ARTICLE_CASES, ids=[c.id for c in ARTICLE_CASES])
+def test_expected_record_validity(case: FixtureCase) -> None:
+    spec = case.spec()
+    fields = sorted({e.field.split("/")[0] for e in record_errors(spec["record"])})
+    assert fields == spec.get("invalid_fields", [])
+
+
+@pytest.mark.parametrize("case", NEGATIVE_CASES, ids=[c.id for c in NEGATIVE_CASES])
+def test_negative_case(case: FixtureCase) -> None:
+    assert current(case)["record"] is None
+    assert current(case)["error"] == case.spec()["error"]
+
+
+def test_seed_article() -> None:
+    """The issue's acceptance facts for the seed page, stated independently of its JSON."""
+    (case,) = find_cases(FIXTURES, ["jmn/seed-article"])
+    record = current(case)["record"]
+    assert len(record["body"]) == 12
+    assert record["body"][0].startswith("The Russian foreign Minister Sergei Lavrov")
+    assert record["body"][-1].endswith("and President Vladimir Putin.")
+    assert [c["name"] for c in record["breadcrumb"]] == [
+        "Home",
+        "Policy",
+        "Lavrov said what Putin agreed with Kerry",
+    ]
+    assert record["breadcrumb"][-1]["url"] is None
+    assert record["headline_alt"] == {
+        "text": "Лавров рассказал, о чем договорились Путин с Керри",
+        "lang": "ru",
+    }
+    assert record["photo_credit"] == "Sergei Guneyev/RIA Novosti"
+    assert record["language"] == "en"
+    assert record["teasers"][0]["title"] == "The UN’s ‘unofficial man’"
+    assert record["teasers"][0]["excerpt"] == (
+        "Raphael Lemkin, a stateless Jewish refugee who died penniless, "
+        "gave mankind’s greatest crime its name."
+    )

@@ -1,0 +1,923 @@
+# The tables hold Cyrillic, Hebrew and typographic characters on purpose.
+# ruff: noqa: RUF001
+
+"""Tables for the cleaning functions in ``newscrawl.processors``.
+
+One parametrised table per function: ``None``, empty and whitespace-only values,
+ordinary, non-ASCII (Cyrillic, accented) and right-to-left (Arabic, Hebrew) text,
+and the examples the functions promise.
+"""
+
+from __future__ import annotations
+
+import doctest
+import hashlib
+import re
+from datetime import UTC, datetime, timedelta, timezone
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from newscrawl import processors
+from newscrawl.processors import (
+    CREDIT_LABELS,
+    TRACKING_PARAMS,
+    DateParser,
+    absolute_url,
+    canonicalize_url,
+    content_fingerprint,
+    credit_label,
+    detect_language,
+    format_datetime,
+    is_credit_line,
+    is_tracking_param,
+    normalize_space,
+    split_authors,
+    split_credit,
+    strip_credit_label,
+    strip_ellipsis,
+    unique,
+)
+
+NOW = datetime(2016, 3, 25, 9, 0, tzinfo=UTC)
+"""The seed article's crawl time: 12:00 in Moscow, the day after it was published."""
+
+
+def test_docstring_examples() -> None:
+    results = doctest.testmod(processors, optionflags=doctest.ELLIPSIS)
+    assert results.attempted > 0
+    assert results.failed == 0
+
+
+# ------------------------------------------------------------------ normalize_space
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        pytest.param(None, None, id="none"),
+        pytest.param("", None, id="empty"),
+        pytest.param(" \t\n\r ", None, id="whitespace"),
+        pytest.param("\u00a0\u202f\u2009\u2028\u2029", None, id="unicode-whitespace-only"),
+        pytest.param("\u200b\ufeff\u00ad", None, id="zero-width-only"),
+        pytest.param("Lavrov said", "Lavrov said", id="clean"),
+        pytest.param("  Lavrov \t said\n\nwhat  ", "Lavrov said what", id="ascii-runs"),
+        pytest.param("Sergei\u00a0Lavrov", "Sergei Lavrov", id="nbsp"),
+        pytest.param("10\u202f000\u2009km", "10 000 km", id="narrow-nbsp-thin-space"),
+        pytest.param("one\u2028two\u2029three", "one two three", id="line-paragraph-separators"),
+        pytest.param("Ker\u200bry", "Kerry", id="zero-width-space"),
+        pytest.param("\ufeffLavrov", "Lavrov", id="bom"),
+        pytest.param("counter\u00adproductive", "counterproductive", id="soft-hyphen"),
+        pytest.param("a\u200c\u200db", "ab", id="zero-width-joiners"),
+        pytest.param(" Лавров  рассказал ", "Лавров рассказал", id="cyrillic"),
+        pytest.param("Crédit\u00a0photo", "Crédit photo", id="accented"),
+        pytest.param("Cre\u0301dit", "Cre\u0301dit", id="combining-mark-kept"),
+        pytest.param(" مرحبا   بالعالم ", "مرحبا بالعالم", id="arabic"),
+        pytest.param(
+            "\u05e9\u05b8\u05c1\u05dc\u05d5\u05b9\u05dd  עולם",
+            "\u05e9\u05b8\u05c1\u05dc\u05d5\u05b9\u05dd עולם",
+            id="hebrew-niqqud",
+        ),
+        pytest.param("\u200fשלום\u200f", "\u200fשלום\u200f", id="rtl-mark-kept"),
+    ],
+)
+def test_normalize_space(value: str | None, expected: str | None) -> None:
+    assert normalize_space(value) == expected
+
+
+# ---------------------------------------------------------------------- credits
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        pytest.param(None, None, id="none"),
+        pytest.param("", None, id="empty"),
+        pytest.param("   ", None, id="whitespace"),
+        pytest.param("Photo: Sergei Guneyev/RIA Novosti", "Photo", id="photo"),
+        pytest.param("Photos: AP", "Photos", id="photos"),
+        pytest.param("Photo by John Doe", "Photo by", id="photo-by"),
+        pytest.param("Photograph: AP", "Photograph", id="photograph"),
+        pytest.param("Image: AP", "Image", id="image"),
+        pytest.param("Picture: AP", "Picture", id="picture"),
+        pytest.param("Credit: AP", "Credit", id="credit"),
+        pytest.param("Source: Reuters", "Source", id="source"),
+        pytest.param("PHOTO: AP", "PHOTO", id="upper-case"),
+        pytest.param("Photo\u00a0:\u00a0AP", "Photo", id="nbsp-around-colon"),
+        pytest.param("Photo — AP", "Photo", id="em-dash"),
+        pytest.param("Photo – AP", "Photo", id="en-dash"),
+        pytest.param("Фото: РИА Новости", "Фото", id="foto-ru"),
+        pytest.param("Фото РИА Новости", "Фото", id="foto-ru-no-colon"),
+        pytest.param("ФОТО: ТАСС", "ФОТО", id="foto-ru-upper"),
+        pytest.param("Фотография: ТАСС", "Фотография", id="fotografiya"),
+        pytest.param("Источник: ТАСС", "Источник", id="istochnik"),
+        pytest.param("Foto: dpa", "Foto", id="foto"),
+        pytest.param("Fotó: MTI", "Fotó", id="foto-hu"),
+        pytest.param("Fotos: EFE", "Fotos", id="fotos"),
+        pytest.param("Bild: dpa", "Bild", id="bild"),
+        pytest.param("Quelle: dpa", "Quelle", id="quelle"),
+        pytest.param("Crédit photo : AFP", "Crédit photo", id="credit-photo-fr"),
+        pytest.param("Crédits : AFP", "Crédits", id="credits-fr"),
+        pytest.param("© AP", "©", id="copyright-sign"),
+        pytest.param("©AP", "©", id="copyright-sign-no-space"),
+        pytest.param("(c) AP", "(c)", id="c-in-parentheses"),
+        pytest.param("Copyright 2016 AP", "Copyright", id="copyright"),
+        pytest.param("צילום: רויטרס", "צילום", id="hebrew"),
+        pytest.param("تصوير: رويترز", "تصوير", id="arabic"),
+        pytest.param("Lavrov said what Putin agreed with Kerry", None, id="no-label"),
+        pytest.param("Image processing is hard", None, id="image-without-colon"),
+        pytest.param("Source code of the treaty", None, id="source-without-colon"),
+        pytest.param("Photos of the day", None, id="photos-without-colon"),
+        pytest.param("Фотоальбом", None, id="foto-prefix-of-word"),
+        pytest.param("Bildung: Reform", None, id="bild-prefix-of-word"),
+        pytest.param("Copyrighted material", None, id="copyright-prefix-of-word"),
+        pytest.param("Лавров рассказал. Фото: ТАСС", None, id="label-not-at-start"),
+        pytest.param("مرحبا بالعالم", None, id="arabic-no-label"),
+    ],
+)
+def test_credit_label(text: str | None, expected: str | None) -> None:
+    assert credit_label(text) == expected
+
+
+def test_credit_labels_is_anchored_at_start() -> None:
+    assert CREDIT_LABELS.search("Lavrov in Moscow. Photo: AP") is None
+    match = CREDIT_LABELS.search("  Photo: AP")
+    assert match is not None
+    assert match.group("label") == "Photo"
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        pytest.param(None, None, id="none"),
+        pytest.param("", None, id="empty"),
+        pytest.param(" \u00a0 ", None, id="whitespace"),
+        pytest.param("Photo: Sergei Guneyev/RIA Novosti", "Sergei Guneyev/RIA Novosti", id="seed"),
+        pytest.param("© AP", "AP", id="copyright-sign"),
+        pytest.param("Фото: РИА Новости", "РИА Новости", id="cyrillic"),
+        pytest.param("Фото  РИА\u00a0Новости ", "РИА Новости", id="cyrillic-no-colon"),
+        pytest.param("Crédit photo : Jean-Pierre Müller", "Jean-Pierre Müller", id="accented"),
+        pytest.param("Photo by John Doe", "John Doe", id="photo-by"),
+        pytest.param("Photo: © AP", "AP", id="two-labels"),
+        pytest.param("Copyright © 2016 AP", "2016 AP", id="copyright-and-sign"),
+        pytest.param("צילום: רויטרס", "רויטרס", id="hebrew"),
+        pytest.param("تصوير: رويترز", "رويترز", id="arabic"),
+        pytest.param("Sergei  Guneyev/RIA Novosti", "Sergei Guneyev/RIA Novosti", id="no-label"),
+        pytest.param("Image processing", "Image processing", id="word-without-colon"),
+        pytest.param("Photo:", None, id="bare-label"),
+        pytest.param("©", None, id="bare-sign"),
+        pytest.param("Фото: ", None, id="bare-cyrillic-label"),
+    ],
+)
+def test_strip_credit_label(text: str | None, expected: str | None) -> None:
+    assert strip_credit_label(text) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        pytest.param(None, (None, None), id="none"),
+        pytest.param("", (None, None), id="empty"),
+        pytest.param("\n\t", (None, None), id="whitespace"),
+        pytest.param(
+            "Lavrov in Moscow. Photo: A. B/TASS", ("Lavrov in Moscow.", "A. B/TASS"), id="seed"
+        ),
+        pytest.param("Фото: РИА Новости", (None, "РИА Новости"), id="credit-only"),
+        pytest.param("Just a caption", ("Just a caption", None), id="caption-only"),
+        pytest.param(
+            "Lavrov in Moscow (Photo: Reuters)", ("Lavrov in Moscow", "Reuters"), id="parentheses"
+        ),
+        pytest.param(
+            "Lavrov (Photo: Reuters) in Moscow", ("Lavrov in Moscow", "Reuters"), id="inner-paren"
+        ),
+        pytest.param("Protest [Photo: AP]", ("Protest", "AP"), id="brackets"),
+        pytest.param("Lavrov in Moscow | Photo: AP", ("Lavrov in Moscow", "AP"), id="pipe"),
+        pytest.param("Lavrov in Moscow / Фото: ТАСС", ("Lavrov in Moscow", "ТАСС"), id="slash"),
+        pytest.param("Lavrov in Moscow — Photo: AP", ("Lavrov in Moscow", "AP"), id="em-dash"),
+        pytest.param("Lavrov in Moscow © AP", ("Lavrov in Moscow", "AP"), id="copyright-sign"),
+        pytest.param(
+            "Лавров в Москве. Фото РИА Новости", ("Лавров в Москве.", "РИА Новости"), id="cyrillic"
+        ),
+        pytest.param(
+            "Réunion à Genève. Crédit photo : AFP", ("Réunion à Genève.", "AFP"), id="accented"
+        ),
+        pytest.param(
+            "ראש הממשלה בירושלים. צילום: רויטרס",
+            ("ראש הממשלה בירושלים.", "רויטרס"),
+            id="hebrew",
+        ),
+        pytest.param("لقاء في موسكو. تصوير: رويترز", ("لقاء في موسكو.", "رويترز"), id="arabic"),
+        pytest.param("Moscow. Photo:", ("Moscow.", None), id="bare-label-at-end"),
+        pytest.param(
+            "Lavrov in Moscow, photo: AP", ("Lavrov in Moscow, photo: AP", None), id="not-a-part"
+        ),
+        pytest.param(
+            "The report's source: officials",
+            ("The report's source: officials", None),
+            id="label-word-mid-sentence",
+        ),
+    ],
+)
+def test_split_credit(text: str | None, expected: tuple[str | None, str | None]) -> None:
+    assert split_credit(text) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "max_length", "expected"),
+    [
+        pytest.param(None, 160, False, id="none"),
+        pytest.param("", 160, False, id="empty"),
+        pytest.param("   ", 160, False, id="whitespace"),
+        pytest.param("Photo: Sergei Guneyev/RIA Novosti", 160, True, id="seed"),
+        pytest.param("Фото: РИА Новости", 160, True, id="cyrillic"),
+        pytest.param("Crédit photo : AFP", 160, True, id="accented"),
+        pytest.param("צילום: רויטרס", 160, True, id="hebrew"),
+        pytest.param("Фото:", 160, True, id="bare-label"),
+        pytest.param("The Russian foreign Minister Sergei Lavrov", 160, False, id="paragraph"),
+        pytest.param("Source: " + "word " * 40, 160, False, id="too-long"),
+        pytest.param("Source: " + "word " * 40, 300, True, id="longer-limit"),
+        pytest.param("Photo: Sergei Guneyev/RIA Novosti", 20, False, id="short-limit"),
+        pytest.param("Lavrov in Moscow. Photo: AP", 160, False, id="label-not-at-start"),
+    ],
+)
+def test_is_credit_line(text: str | None, max_length: int, expected: bool) -> None:
+    assert is_credit_line(text, max_length=max_length) is expected
+
+
+# ---------------------------------------------------------------------- excerpts
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        pytest.param(None, None, id="none"),
+        pytest.param("", None, id="empty"),
+        pytest.param("  ", None, id="whitespace"),
+        pytest.param("…", None, id="ellipsis-only"),
+        pytest.param(" [...] ", None, id="bracketed-only"),
+        pytest.param(
+            "Raphael Lemkin, a stateless Jewish refugee who died penniless, gave mankind’s "
+            "greatest crime its name. …",
+            "Raphael Lemkin, a stateless Jewish refugee who died penniless, gave mankind’s "
+            "greatest crime its name.",
+            id="seed",
+        ),
+        pytest.param("its name…", "its name", id="no-space"),
+        pytest.param("its name ...", "its name", id="three-dots"),
+        pytest.param("its name....", "its name", id="four-dots"),
+        pytest.param("its name […]", "its name", id="bracketed"),
+        pytest.param("its name [...]", "its name", id="bracketed-dots"),
+        pytest.param("its name (…)", "its name", id="parenthesised"),
+        pytest.param("its name (...)", "its name", id="parenthesised-dots"),
+        pytest.param("its name … […]", "its name", id="two-ellipses"),
+        pytest.param("its\u00a0name\u00a0…", "its name", id="nbsp"),
+        pytest.param("Лавров заявил…", "Лавров заявил", id="cyrillic"),
+        pytest.param("Réunion à Genève …", "Réunion à Genève", id="accented"),
+        pytest.param("لقاء في موسكو…", "لقاء في موسكو", id="arabic"),
+        pytest.param("ראש הממשלה …", "ראש הממשלה", id="hebrew"),
+        pytest.param("its name.", "its name.", id="full-stop-kept"),
+        pytest.param("Wait..", "Wait..", id="two-dots-kept"),
+        pytest.param("… and then", "… and then", id="leading-ellipsis-kept"),
+    ],
+)
+def test_strip_ellipsis(text: str | None, expected: str | None) -> None:
+    assert strip_ellipsis(text) == expected
+
+
+# -------------------------------------------------------------------------- URLs
+
+BASE = "https://jmn.info/category/policy/"
+
+
+@pytest.mark.parametrize(
+    ("url", "expected"),
+    [
+        pytest.param(None, None, id="none"),
+        pytest.param("", None, id="empty"),
+        pytest.param(" \n ", None, id="whitespace"),
+        pytest.param("#", None, id="hash"),
+        pytest.param("#top", None, id="fragment-only"),
+        pytest.param("javascript:void(0)", None, id="javascript"),
+        pytest.param(" JavaScript:void(0)", None, id="javascript-upper"),
+        pytest.param("java\nscript:alert(1)", None, id="javascript-split"),
+        pytest.param("mailto:editor@jmn.info", None, id="mailto"),
+        pytest.param("data:image/gif;base64,R0lGODlh", None, id="data"),
+        pytest.param("tel:+74950000000", None, id="tel"),
+        pytest.param("https://jmn.info/lavrov/", "https://jmn.info/lavrov/", id="absolute"),
+        pytest.param(
+            " /lavrov-said/?p=2#respond ",
+            "https://jmn.info/lavrov-said/?p=2#respond",
+            id="root-relative-keeps-query-fragment",
+        ),
+        pytest.param("page/2/", "https://jmn.info/category/policy/page/2/", id="relative"),
+        pytest.param("../world/", "https://jmn.info/category/world/", id="dot-dot"),
+        pytest.param("?page=2", "https://jmn.info/category/policy/?page=2", id="query-only"),
+        pytest.param("//cdn.jmn.info/a.jpg", "https://cdn.jmn.info/a.jpg", id="scheme-relative"),
+        pytest.param("/лавров/", "https://jmn.info/лавров/", id="cyrillic-not-encoded"),
+        pytest.param("/café/", "https://jmn.info/café/", id="accented"),
+        pytest.param("/مقال/", "https://jmn.info/مقال/", id="arabic"),
+        pytest.param("/מאמר/", "https://jmn.info/מאמר/", id="hebrew"),
+    ],
+)
+def test_absolute_url(url: str | None, expected: str | None) -> None:
+    assert absolute_url(url, BASE) == expected
+
+
+@pytest.mark.parametrize(
+    ("url", "expected"),
+    [
+        pytest.param(
+            "https://JMN.info:443/a/?utm_source=x&id=2#top", "https://jmn.info/a/?id=2", id="brief"
+        ),
+        pytest.param("HTTP://Example.COM:80", "http://example.com/", id="scheme-host-port"),
+        pytest.param("https://jmn.info:8443/a", "https://jmn.info:8443/a", id="other-port-kept"),
+        pytest.param("http://jmn.info:443/a", "http://jmn.info:443/a", id="https-port-on-http"),
+        pytest.param(
+            "https://jmn.info/Policy/Lavrov", "https://jmn.info/Policy/Lavrov", id="path-case"
+        ),
+        pytest.param("https://jmn.info/a", "https://jmn.info/a", id="no-trailing-slash-kept"),
+        pytest.param(
+            "https://jmn.info/a/?b=2&a=1&fbclid=z&UTM_Medium=y&ref=home&amp=1",
+            "https://jmn.info/a/?b=2&a=1&ref=home&amp=1",
+            id="order-kept-tracking-dropped",
+        ),
+        pytest.param(
+            "https://jmn.info/a?gclid=1&yclid=2&mc_cid=3&mc_eid=4&_ga=5&utm_whatever=6",
+            "https://jmn.info/a",
+            id="only-tracking",
+        ),
+        pytest.param(
+            "https://jmn.info/a?utm%5Fsource=1&p=1", "https://jmn.info/a?p=1", id="encoded-name"
+        ),
+        pytest.param("https://jmn.info/a?", "https://jmn.info/a", id="empty-query"),
+        pytest.param("https://jmn.info/a?x=1&&y=2", "https://jmn.info/a?x=1&y=2", id="empty-pair"),
+        pytest.param("  https://jmn.info/a#x  ", "https://jmn.info/a", id="whitespace-fragment"),
+        pytest.param(
+            "https://jmn.info/лавров?q=мир",
+            "https://jmn.info/%D0%BB%D0%B0%D0%B2%D1%80%D0%BE%D0%B2?q=%D0%BC%D0%B8%D1%80",
+            id="cyrillic-quoted",
+        ),
+        pytest.param(
+            "https://jmn.info/%d0%bb%D0%B0",
+            "https://jmn.info/%D0%BB%D0%B0",
+            id="escape-case-normalised",
+        ),
+        pytest.param("https://jmn.info/café", "https://jmn.info/caf%C3%A9", id="accented"),
+        pytest.param(
+            "https://jmn.info/مقال", "https://jmn.info/%D9%85%D9%82%D8%A7%D9%84", id="arabic"
+        ),
+        pytest.param("http://пример.рф/", "http://xn--e1afmkfd.xn--p1ai/", id="idn-host"),
+        pytest.param("https://User:Pass@JMN.info/", "https://User:Pass@jmn.info/", id="userinfo"),
+        pytest.param("https://[::1]:443/a", "https://[::1]/a", id="ipv6"),
+        pytest.param("https://jmn.info:abc/a", "https://jmn.info:abc/a", id="bad-port"),
+    ],
+)
+def test_canonicalize_url(url: str, expected: str) -> None:
+    assert canonicalize_url(url) == expected
+
+
+def test_canonicalize_url_gives_one_form_per_page() -> None:
+    variants = [
+        "https://jmn.info/lavrov/?id=2",
+        "HTTPS://JMN.INFO:443/lavrov/?id=2#comments",
+        "https://jmn.info/lavrov/?utm_source=tg&id=2&fbclid=x",
+        " https://jmn.info/lavrov/?id=2&utm_campaign=a ",
+    ]
+    assert {canonicalize_url(url) for url in variants} == {"https://jmn.info/lavrov/?id=2"}
+
+
+@pytest.mark.parametrize(
+    ("name", "expected"),
+    [
+        pytest.param("utm_source", True, id="utm-source"),
+        pytest.param("UTM_CAMPAIGN", True, id="upper"),
+        pytest.param("utm_anything", True, id="any-utm"),
+        pytest.param("fbclid", True, id="fbclid"),
+        pytest.param("gclid", True, id="gclid"),
+        pytest.param("yclid", True, id="yclid"),
+        pytest.param("mc_cid", True, id="mc-cid"),
+        pytest.param("mc_eid", True, id="mc-eid"),
+        pytest.param("_ga", True, id="ga"),
+        pytest.param("ref", False, id="ref-kept"),
+        pytest.param("amp", False, id="amp-kept"),
+        pytest.param("id", False, id="id"),
+        pytest.param("utm", False, id="utm-without-underscore"),
+        pytest.param("", False, id="empty"),
+        pytest.param("страница", False, id="cyrillic"),
+    ],
+)
+def test_is_tracking_param(name: str, expected: bool) -> None:
+    assert is_tracking_param(name) is expected
+
+
+def test_tracking_params_are_lowercase_names() -> None:
+    assert {"fbclid", "gclid", "yclid", "mc_cid", "mc_eid", "_ga", "utm_source"} <= TRACKING_PARAMS
+    assert not {"ref", "amp", "id", "page", "p"} & TRACKING_PARAMS
+    assert all(name == name.lower() for name in TRACKING_PARAMS)
+
+
+# ----------------------------------------------------------------- lists, names
+
+
+@pytest.mark.parametrize(
+    ("values", "expected"),
+    [
+        pytest.param([], [], id="empty-list"),
+        pytest.param([None, "", "  ", "\u200b"], [], id="only-empties"),
+        pytest.param(["Syria", "Russia"], ["Syria", "Russia"], id="distinct"),
+        pytest.param(["Syria", " syria ", "SYRIA"], ["Syria"], id="case-insensitive-first-wins"),
+        pytest.param(["b", "a", "B", "c", "A"], ["b", "a", "c"], id="first-position"),
+        pytest.param(["Сирия", "СИРИЯ", "сирия"], ["Сирия"], id="cyrillic"),
+        pytest.param(["Genève", "GENÈVE", "Geneve"], ["Genève", "Geneve"], id="accented"),
+        pytest.param(["Straße", "STRASSE"], ["Straße"], id="casefold"),
+        pytest.param(["سوريا", " سوريا"], ["سوريا"], id="arabic"),
+        pytest.param(["ירושלים", "ירושלים "], ["ירושלים"], id="hebrew"),
+        pytest.param(
+            ["Minsk\u00a0agreements", "minsk agreements"], ["Minsk agreements"], id="space"
+        ),
+    ],
+)
+def test_unique(values: list[str | None], expected: list[str]) -> None:
+    assert unique(values) == expected
+
+
+def test_unique_accepts_any_iterable() -> None:
+    assert unique(tag for tag in ("Syria", "syria", "NATO")) == ["Syria", "NATO"]
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        pytest.param(None, [], id="none"),
+        pytest.param("", [], id="empty"),
+        pytest.param(" \u00a0 ", [], id="whitespace"),
+        pytest.param("By", [], id="bare-by"),
+        pytest.param("By John Smith and Jane Doe", ["John Smith", "Jane Doe"], id="brief"),
+        pytest.param("John Smith", ["John Smith"], id="single"),
+        pytest.param("by: John Smith", ["John Smith"], id="by-colon"),
+        pytest.param("Written by Jane Doe", ["Jane Doe"], id="written-by"),
+        pytest.param(
+            "John Smith, Jane Doe, and Bob Roe", ["John Smith", "Jane Doe", "Bob Roe"], id="oxford"
+        ),
+        pytest.param("Smith & Jones", ["Smith", "Jones"], id="ampersand"),
+        pytest.param("JOHN SMITH AND JANE DOE", ["JOHN SMITH", "JANE DOE"], id="upper-and"),
+        pytest.param("By John Smith, by Jane Doe", ["John Smith", "Jane Doe"], id="repeated-by"),
+        pytest.param("John Smith; john smith", ["John Smith"], id="duplicate"),
+        pytest.param("Byron Smith", ["Byron Smith"], id="by-prefix-of-name"),
+        pytest.param("Alexander Andrews", ["Alexander Andrews"], id="and-inside-name"),
+        pytest.param("Автор: Иван Петров", ["Иван Петров"], id="avtor"),
+        pytest.param(
+            "Авторы: Иван Петров и Анна Сидорова", ["Иван Петров", "Анна Сидорова"], id="avtory-i"
+        ),
+        pytest.param("Von Anna Müller und Jan Koch", ["Anna Müller", "Jan Koch"], id="von-und"),
+        pytest.param("Par Jean Dupont et Marie Curie", ["Jean Dupont", "Marie Curie"], id="par-et"),
+        pytest.param("Por Juan Pérez", ["Juan Pérez"], id="por"),
+        pytest.param("Paris Hilton", ["Paris Hilton"], id="par-prefix-of-name"),
+        pytest.param("محمد علي، أحمد حسن", ["محمد علي، أحمد حسن"], id="arabic-comma-not-split"),
+        pytest.param("בני גנץ, יאיר לפיד", ["בני גנץ", "יאיר לפיד"], id="hebrew"),
+    ],
+)
+def test_split_authors(text: str | None, expected: list[str]) -> None:
+    assert split_authors(text) == expected
+
+
+# -------------------------------------------------------------------------- dates
+
+
+@pytest.mark.parametrize(
+    ("languages", "zone", "text", "expected"),
+    [
+        pytest.param(["en", "ru"], "Europe/Moscow", None, None, id="none"),
+        pytest.param(["en", "ru"], "Europe/Moscow", "", None, id="empty"),
+        pytest.param(["en", "ru"], "Europe/Moscow", " \n ", None, id="whitespace"),
+        pytest.param(["en", "ru"], "Europe/Moscow", "garbage", None, id="not-a-date"),
+        pytest.param(["en", "ru"], "Europe/Moscow", "Lavrov said what Putin", None, id="text"),
+        pytest.param(["en", "ru"], "Europe/Moscow", "2016-02-30", None, id="iso-invalid"),
+        pytest.param(["en", "ru"], "Europe/Moscow", "0000-00-00 00:00:00", None, id="zero-date"),
+        pytest.param(["en", "ru"], "Europe/Moscow", "March 2016", None, id="no-day"),
+        pytest.param(["en", "ru"], "Europe/Moscow", "2016", None, id="year-only"),
+        pytest.param(["en", "ru"], "Europe/Moscow", "1" * 300, None, id="too-long"),
+        pytest.param(
+            ["en", "ru"],
+            "Europe/Moscow",
+            "2016-03-24T15:07:31+03:00",
+            "2016-03-24T15:07:31+03:00",
+            id="iso-offset",
+        ),
+        pytest.param(
+            ["en", "ru"],
+            "Europe/Moscow",
+            "2016-03-24T12:07:31Z",
+            "2016-03-24T12:07:31+00:00",
+            id="iso-z",
+        ),
+        pytest.param(
+            ["en", "ru"],
+            "Europe/Moscow",
+            "2016-03-24t12:07:31z",
+            "2016-03-24T12:07:31+00:00",
+            id="iso-lower-z",
+        ),
+        pytest.param(
+            ["en", "ru"],
+            "Europe/Moscow",
+            "2016-03-24 15:07:31",
+            "2016-03-24T15:07:31+03:00",
+            id="iso-naive-site-time",
+        ),
+        pytest.param(
+            ["en", "ru"], "Europe/Moscow", "2016-03-24", "2016-03-24T00:00:00+03:00", id="iso-date"
+        ),
+        pytest.param(
+            ["en", "ru"],
+            "Europe/Moscow",
+            " 2016-03-24T15:07:31.123456789+0300 ",
+            "2016-03-24T15:07:31+03:00",
+            id="iso-nanoseconds",
+        ),
+        pytest.param(
+            ["de"],
+            "Europe/Berlin",
+            "2016-07-24 10:00:00",
+            "2016-07-24T10:00:00+02:00",
+            id="iso-naive-summer-time",
+        ),
+        pytest.param(
+            ["de"], "Europe/Berlin", "2016-01-24", "2016-01-24T00:00:00+01:00", id="iso-winter"
+        ),
+        pytest.param(
+            ["en", "ru"],
+            "Europe/Moscow",
+            "Thu, 24 Mar 2016 15:07:31 +0300",
+            "2016-03-24T15:07:31+03:00",
+            id="rfc2822",
+        ),
+        pytest.param(
+            ["en", "ru"],
+            "Europe/Moscow",
+            "Thu, 24 Mar 2016 12:07:31 GMT",
+            "2016-03-24T12:07:31+00:00",
+            id="rfc2822-gmt",
+        ),
+        pytest.param(
+            ["en", "ru"],
+            "Europe/Moscow",
+            "Thu, 24 Mar 2016 12:07:31 -0000",
+            "2016-03-24T12:07:31+00:00",
+            id="rfc2822-minus-zero",
+        ),
+        pytest.param(
+            ["en", "ru"],
+            "Europe/Moscow",
+            "Thu, 24 Mar 2016 15:07:31",
+            "2016-03-24T15:07:31+03:00",
+            id="rfc2822-no-zone",
+        ),
+        pytest.param(
+            ["en", "ru"],
+            "Europe/Moscow",
+            "March 24, 2016",
+            "2016-03-24T00:00:00+03:00",
+            id="english",
+        ),
+        pytest.param(
+            ["en", "ru"],
+            "Europe/Moscow",
+            "24 марта 2016",
+            "2016-03-24T00:00:00+03:00",
+            id="russian",
+        ),
+        pytest.param(
+            ["ru"],
+            "Europe/Moscow",
+            "24 марта 2016, 15:07",
+            "2016-03-24T15:07:00+03:00",
+            id="russian-time",
+        ),
+        pytest.param(
+            ["en", "ru"], "Europe/Moscow", "24 марта", "2016-03-24T00:00:00+03:00", id="no-year"
+        ),
+        pytest.param(
+            ["en", "ru"],
+            "Europe/Moscow",
+            "24 декабря",
+            "2015-12-24T00:00:00+03:00",
+            id="no-year-prefers-past",
+        ),
+        pytest.param(
+            ["en"], "Europe/Moscow", "15:07", "2016-03-24T15:07:00+03:00", id="time-prefers-past"
+        ),
+        pytest.param(
+            ["en", "ru"],
+            "Europe/Moscow",
+            "2 hours ago",
+            "2016-03-25T10:00:00+03:00",
+            id="relative-english",
+        ),
+        pytest.param(
+            ["ru"],
+            "Europe/Moscow",
+            "5 минут назад",
+            "2016-03-25T11:55:00+03:00",
+            id="relative-russian",
+        ),
+        pytest.param(
+            ["ru"], "Europe/Moscow", "вчера в 15:07", "2016-03-24T15:07:00+03:00", id="yesterday"
+        ),
+        pytest.param(
+            ["en"], "UTC", "2 hours ago", "2016-03-25T07:00:00+00:00", id="relative-utc-site"
+        ),
+        pytest.param(
+            ["ru", "en"], "Europe/Moscow", "03/04/2016", "2016-04-03T00:00:00+03:00", id="ru-order"
+        ),
+        pytest.param(
+            ["en", "ru"], "Europe/Moscow", "03/04/2016", "2016-03-04T00:00:00+03:00", id="en-order"
+        ),
+        pytest.param(
+            ["fr"],
+            "Europe/Paris",
+            "24 mars 2016 à 15h07",
+            "2016-03-24T15:07:00+01:00",
+            id="french-accented",
+        ),
+        pytest.param(
+            ["de"], "Europe/Berlin", "24. Juli 2016", "2016-07-24T00:00:00+02:00", id="german-dst"
+        ),
+        pytest.param(
+            ["ar"], "Asia/Riyadh", "24 مارس 2016", "2016-03-24T00:00:00+03:00", id="arabic"
+        ),
+        pytest.param(
+            ["he"], "Asia/Jerusalem", "24 במרץ 2016", "2016-03-24T00:00:00+02:00", id="hebrew"
+        ),
+    ],
+)
+def test_date_parser_parse(
+    languages: list[str], zone: str, text: str | None, expected: str | None
+) -> None:
+    parsed = DateParser(languages, zone).parse(text, NOW)
+    if expected is None:
+        assert parsed is None
+    else:
+        assert parsed is not None
+        assert parsed.tzinfo is not None
+        assert parsed.isoformat(timespec="seconds") == expected
+
+
+class _NoDateparser:
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        raise AssertionError("dateparser must not be used for this value")
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "2016-03-24T15:07:31+03:00",
+        "2016-03-24T12:07:31Z",
+        "2016-03-24 15:07:31",
+        "2016-03-24",
+        "2016-02-30",
+        "Thu, 24 Mar 2016 15:07:31 +0300",
+    ],
+)
+def test_date_parser_skips_dateparser_for_machine_dates(
+    monkeypatch: pytest.MonkeyPatch, text: str
+) -> None:
+    monkeypatch.setattr(processors, "DateDataParser", _NoDateparser)
+    expected = None if text == "2016-02-30" else datetime(2016, 3, 24, tzinfo=UTC).date()
+    parsed = DateParser(["en"], "Europe/Moscow").parse(text, NOW)
+    assert (parsed.date() if parsed else None) == expected
+
+
+def test_date_parser_counts_relative_dates_from_each_now() -> None:
+    parser = DateParser(["en", "ru"], "Europe/Moscow")
+    first = parser.parse("2 hours ago", NOW)
+    later = parser.parse("2 hours ago", NOW + timedelta(days=1, minutes=30))
+    again = parser.parse("2 hours ago", NOW)
+    assert first is not None
+    assert later is not None
+    assert later - first == timedelta(days=1, minutes=30)
+    assert again == first
+
+
+def test_date_parser_reuses_its_dateparser_for_the_same_now(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    built: list[object] = []
+    real = processors.DateDataParser
+
+    def counting(*args: object, **kwargs: object) -> object:
+        built.append(kwargs)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(processors, "DateDataParser", counting)
+    parser = DateParser(["en"], "Europe/Moscow")
+    for text in ("March 24, 2016", "2 hours ago", "yesterday"):
+        assert parser.parse(text, NOW) is not None
+    assert len(built) == 1
+    parser.parse("2 hours ago", NOW + timedelta(hours=1))
+    assert len(built) == 2
+
+
+def test_date_parser_takes_naive_now_as_utc() -> None:
+    parser = DateParser(["en"], "Europe/Moscow")
+    naive = parser.parse("2 hours ago", NOW.replace(tzinfo=None))
+    assert naive == parser.parse("2 hours ago", NOW)
+
+
+@pytest.mark.parametrize(
+    "text", ["\x00", "((((", "99999-99-99", "Feb 30, 2016", "2016-13-45T25:61:00"]
+)
+def test_date_parser_never_raises(text: str) -> None:
+    assert DateParser(["en", "ru"], "Europe/Moscow").parse(text, NOW) is None
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        pytest.param(None, None, id="none"),
+        pytest.param(
+            datetime(2016, 3, 24, 15, 7, 31, tzinfo=timezone(timedelta(hours=3))),
+            "2016-03-24T15:07:31+03:00",
+            id="offset",
+        ),
+        pytest.param(
+            datetime(2016, 3, 24, 15, 7, 31, 999_999, tzinfo=ZoneInfo("Europe/Moscow")),
+            "2016-03-24T15:07:31+03:00",
+            id="microseconds-dropped",
+        ),
+        pytest.param(datetime(2016, 3, 25, 9, tzinfo=UTC), "2016-03-25T09:00:00+00:00", id="utc"),
+        pytest.param(datetime(2016, 3, 25, 9), "2016-03-25T09:00:00+00:00", id="naive-as-utc"),
+        pytest.param(
+            datetime(2016, 3, 24, tzinfo=timezone(-timedelta(hours=5, minutes=30))),
+            "2016-03-24T00:00:00-05:30",
+            id="negative-half-hour",
+        ),
+        pytest.param(
+            datetime(2016, 3, 24, tzinfo=ZoneInfo("Asia/Kathmandu")),
+            "2016-03-24T00:00:00+05:45",
+            id="quarter-hour",
+        ),
+        pytest.param(
+            datetime(1900, 1, 1, tzinfo=ZoneInfo("Europe/Moscow")),
+            "1899-12-31T21:29:43+00:00",
+            id="seconds-offset-to-utc",
+        ),
+        pytest.param(
+            datetime(999, 1, 2, 3, 4, 5, tzinfo=UTC), "0999-01-02T03:04:05+00:00", id="padded-year"
+        ),
+    ],
+)
+def test_format_datetime(value: datetime | None, expected: str | None) -> None:
+    assert format_datetime(value) == expected
+
+
+def test_format_datetime_matches_the_record_format() -> None:
+    formatted = format_datetime(DateParser(["en"], "Europe/Moscow").parse("March 24, 2016", NOW))
+    assert formatted is not None
+    assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d[+-]\d\d:\d\d", formatted)
+
+
+# ----------------------------------------------------------------------- language
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        pytest.param(None, None, id="none"),
+        pytest.param("", None, id="empty"),
+        pytest.param(" \u00a0\n ", None, id="whitespace"),
+        pytest.param("Kerry", None, id="too-short"),
+        pytest.param("Путин и Керри", None, id="eleven-letters"),
+        pytest.param("1234567890 1234567890 !!", None, id="no-letters"),
+        pytest.param("Lavrov said what Putin agreed with Kerry", "en", id="seed-headline"),
+        pytest.param(
+            "Лавров рассказал, о чем договорились Путин с Керри", "ru", id="seed-original"
+        ),
+        pytest.param("ЛАВРОВ РАССКАЗАЛ О ПЕРЕГОВОРАХ С КЕРРИ", "ru", id="russian-upper"),
+        pytest.param("iPhone 7 представлен официально", "ru", id="russian-with-latin"),
+        pytest.param("Київ і Москва домовилися", "uk", id="ukrainian"),
+        pytest.param("Der Bundestag hat heute beschlossen", "de", id="german"),
+        pytest.param("Le président français a annoncé hier soir une réforme", "fr", id="french"),
+        pytest.param("Újabb tárgyalások kezdődtek Moszkvában a békéről", "hu", id="hungarian"),
+        pytest.param("Σήμερα η κυβέρνηση ανακοίνωσε", "el", id="greek"),
+        pytest.param("الرئيس الروسي يلتقي وزير الخارجية الأمريكي في موسكو", "ar", id="arabic"),
+        pytest.param("ראש הממשלה נפגש עם שר החוץ האמריקאי בירושלים", "he", id="hebrew"),
+        pytest.param("وزیر امور خارجه روسیه با همتای آمریکایی خود دیدار کرد", "fa", id="persian"),
+    ],
+)
+def test_detect_language(text: str | None, expected: str | None) -> None:
+    assert detect_language(text) == expected
+
+
+def test_detect_language_min_chars() -> None:
+    assert detect_language("Путин и Керри") is None
+    assert detect_language("Путин и Керри", min_chars=5) == "ru"
+    assert detect_language("Lavrov said what Putin agreed with Kerry", min_chars=100) is None
+
+
+def test_detect_language_reads_long_text() -> None:
+    body = " ".join(["The Russian foreign Minister Sergei Lavrov gave a press conference."] * 200)
+    assert detect_language(body) == "en"
+
+
+class _FakeIdentifier:
+    """Stands in for py3langid: always answers ``ranking``, best first."""
+
+    def __init__(self, ranking: list[tuple[str, float]]) -> None:
+        self.ranking = ranking
+
+    def classify(self, text: str) -> tuple[str, float]:
+        return self.ranking[0]
+
+    def rank(self, text: str) -> list[tuple[str, float]]:
+        return self.ranking
+
+
+@pytest.mark.parametrize(
+    ("text", "ranking", "expected"),
+    [
+        pytest.param(
+            "Лавров рассказал о переговорах",
+            [("en", 0.40), ("ru", 0.35), ("uk", 0.20)],
+            "ru",
+            id="cyrillic-text-latin-guess",
+        ),
+        pytest.param(
+            "Lavrov said what Putin agreed",
+            [("ru", 0.50), ("pcm", 0.30), ("en", 0.20)],
+            "en",
+            id="latin-text-cyrillic-guess-skips-non-iso",
+        ),
+        pytest.param(
+            "الرئيس الروسي يلتقي وزير الخارجية",
+            [("ary", 0.60), ("ar", 0.30)],
+            "ar",
+            id="arabic-dialect-folded",
+        ),
+        pytest.param(
+            "שר החוץ האמריקאי בירושלים",
+            [("en", 0.50), ("hbo", 0.30), ("he", 0.20)],
+            "he",
+            id="hebrew-ancient-folded",
+        ),
+        pytest.param(
+            "Лавров рассказал о переговорах",
+            [("uk", 0.50), ("ru", 0.45)],
+            "uk",
+            id="same-script-guess-trusted",
+        ),
+    ],
+)
+def test_detect_language_trusts_the_script(
+    monkeypatch: pytest.MonkeyPatch,
+    text: str,
+    ranking: list[tuple[str, float]],
+    expected: str,
+) -> None:
+    monkeypatch.setattr(processors, "_language_identifier", lambda: _FakeIdentifier(ranking))
+    assert detect_language(text) == expected
+
+
+# ----------------------------------------------------------------------- identity
+
+BODY = [
+    "The Russian foreign Minister Sergei Lavrov gave a press conference.",
+    "Also Moscow and Washington urge the parties to intensify the exchange of prisoners.",
+]
+
+
+@pytest.mark.parametrize(
+    ("headline", "body", "same"),
+    [
+        pytest.param("Lavrov said", BODY, True, id="identical"),
+        pytest.param(" LAVROV  said\u00a0", BODY, True, id="case-and-space"),
+        pytest.param("Lavrov said", ["", *BODY, "  "], True, id="empty-paragraphs"),
+        pytest.param("Lavrov\u200b said", BODY, True, id="zero-width"),
+        pytest.param("Lavrov says", BODY, False, id="headline-word"),
+        pytest.param("Lavrov said", [*BODY[:1], BODY[1].replace("Also", "So")], False, id="body"),
+        pytest.param("Lavrov said", BODY[:1], False, id="paragraph-removed"),
+        pytest.param("Lavrov said", [" ".join(BODY)], False, id="paragraphs-merged"),
+        pytest.param(None, BODY, False, id="headline-missing"),
+        pytest.param("Lavrov said", [], False, id="body-missing"),
+    ],
+)
+def test_content_fingerprint(headline: str | None, body: list[str], same: bool) -> None:
+    reference = content_fingerprint("Lavrov said", BODY)
+    assert (content_fingerprint(headline, body) == reference) is same
+
+
+@pytest.mark.parametrize(
+    ("headline", "body", "text"),
+    [
+        pytest.param(None, [], "", id="nothing"),
+        pytest.param("", ["", " "], "", id="empties"),
+        pytest.param("Lavrov said", ["One.", "Two."], "lavrov said\none.\ntwo.", id="ascii"),
+        pytest.param(None, ["One."], "\none.", id="no-headline"),
+        pytest.param("Лавров  РАССКАЗАЛ", ["Путин"], "лавров рассказал\nпутин", id="cyrillic"),
+        pytest.param("Réunion À Genève", [], "réunion à genève", id="accented"),
+        pytest.param("لقاء في موسكو", ["שלום"], "لقاء في موسكو\nשלום", id="rtl"),
+    ],
+)
+def test_content_fingerprint_digest(headline: str | None, body: list[str], text: str) -> None:
+    expected = hashlib.sha1(text.encode("utf-8"), usedforsecurity=False).hexdigest()
+    assert content_fingerprint(headline, body) == expected
