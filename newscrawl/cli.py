@@ -152,46 +152,56 @@ def _settings(overrides: Sequence[str], **values: Any) -> Any:
 
 
 def run_crawl(site: str, settings: Any, **spider_args: Any) -> dict[str, Any]:
-    """Crawl ``site`` in this process and return the crawl's stats."""
+    """Crawl ``site`` in this process, holding its run lock; return the run report.
+
+    Raises CommandError for an unknown site or unusable state, and AlreadyRunning when
+    another run for the same site and state folder holds the lock.
+    """
     from scrapy.crawler import CrawlerProcess
 
     from newscrawl.profiles import ProfileError, load_profile
+    from newscrawl.report import RunReport
+    from newscrawl.runlock import RunLock
     from newscrawl.spiders import portal_spider
 
     try:
         load_profile(site)
     except ProfileError as exc:
         raise CommandError(str(exc)) from None
-    process = CrawlerProcess(settings)
-    crawler = process.create_crawler(portal_spider(site))
-    process.crawl(crawler, **{k: v for k, v in spider_args.items() if v is not None})
-    process.start()
-    return dict(crawler.stats.get_stats()) if crawler.stats else {}
+    state_dir = Path(settings.get("NEWSCRAWL_STATE_DIR"))
+    with RunLock.for_site(state_dir, site):
+        process = CrawlerProcess(settings)
+        crawler = process.create_crawler(portal_spider(site))
+        process.crawl(crawler, **{k: v for k, v in spider_args.items() if v is not None})
+        process.start()
+    reports = [e for e in crawler.extensions.middlewares if isinstance(e, RunReport)]
+    if not reports or reports[0].report is None:
+        raise CommandError("the crawl ended without a report (see the log above)")
+    return reports[0].report
 
 
-def summarize(stats: dict[str, Any]) -> str:
-    """Return a short human summary of a crawl's stats."""
-    records = stats.get("newscrawl/records", 0)
-    rejects = sum(v for k, v in stats.items() if k.startswith("newscrawl/rejects/"))
-    pages = stats.get("response_received_count", 0)
-    duplicates = stats.get("newscrawl/duplicates/page", 0)
-    lines = [
-        f"pages fetched: {pages}, records written: {records}, rejects: {rejects}, "
-        f"duplicates skipped: {duplicates}",
-    ]
-    for path in stats.get("newscrawl/output_files", []):
-        lines.append(f"  {path}")
-    if error := stats.get("newscrawl/output_error"):
-        lines.append(f"OUTPUT STOPPED: {error}")
-    return "\n".join(lines)
+def _run(site: str, settings: Any, **spider_args: Any) -> int:
+    from newscrawl.report import summary
+    from newscrawl.runlock import AlreadyRunning
+
+    try:
+        report = run_crawl(site, settings, **spider_args)
+    except AlreadyRunning as exc:
+        print(f"newscrawl: {exc}", file=sys.stderr)
+        return exc.exit_code
+    print(summary(report))
+    return int(report["exit_code"])
 
 
 def cmd_crawl(args: argparse.Namespace) -> int:
     """Crawl a site profile into JSON Lines under the output folder."""
-    settings = _settings(args.set, NEWSCRAWL_OUTPUT_DIR=args.output, LOG_LEVEL=args.log_level)
-    stats = run_crawl(args.site, settings, base_url=args.base_url, profile=args.profile)
-    print(summarize(stats))
-    return 1 if stats.get("newscrawl/output_error") else 0
+    settings = _settings(
+        args.set,
+        NEWSCRAWL_OUTPUT_DIR=args.output,
+        NEWSCRAWL_STATE_DIR=args.state,
+        LOG_LEVEL=args.log_level,
+    )
+    return _run(args.site, settings, base_url=args.base_url, profile=args.profile, since=args.since)
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
@@ -201,19 +211,17 @@ def cmd_demo(args: argparse.Namespace) -> int:
     root = Path(args.fixtures)
     if not root.is_dir():
         raise CommandError(f"{root}: fixture portal not found (run from the project root)")
-    site = FixtureSite(root, origins=["https://jmn.info", "http://jmn.info"])
     settings = _settings(
         args.set,
         NEWSCRAWL_OUTPUT_DIR=args.output,
+        NEWSCRAWL_STATE_DIR=args.state or str(Path(args.output) / ".state"),
         LOG_LEVEL=args.log_level,
         AUTOTHROTTLE_START_DELAY=0.0,
         DOWNLOAD_DELAY=0.0,
     )
-    with serve(site) as server:
-        print(f"serving {root} at {server.url}")
-        stats = run_crawl("jmn", settings, base_url=server.url)
-    print(summarize(stats))
-    return 0 if stats.get("newscrawl/records") and not stats.get("newscrawl/output_error") else 1
+    with serve(FixtureSite(root)) as server:
+        print(f"serving {root} at {server.url} as https://jmn.info")
+        return _run("jmn", settings, base_url=server.url)
 
 
 # -- validate / fixtures ------------------------------------------------------------------
@@ -285,6 +293,8 @@ def build_parser() -> argparse.ArgumentParser:
     crawl.add_argument("-o", "--output", default="out", help="output folder (default: out)")
     crawl.add_argument("--base-url", help="fetch the portal from this origin instead")
     crawl.add_argument("--profile", help="extraction profile, when it differs from SITE")
+    crawl.add_argument("--state", default=None, help="state folder (default: .state)")
+    crawl.add_argument("--since", help="only entries newer than this: 2d, 12h, 2016-03-01")
     crawl.add_argument("-s", "--set", action="append", default=[], metavar="NAME=VALUE")
     crawl.add_argument("--log-level", default=None)
     crawl.set_defaults(func=cmd_crawl)
@@ -301,6 +311,7 @@ def build_parser() -> argparse.ArgumentParser:
     demo = sub.add_parser("demo", help="crawl the bundled fixture portal on 127.0.0.1")
     demo.add_argument("-o", "--output", default="out/demo")
     demo.add_argument("--fixtures", default=str(PROJECT_ROOT / "fixtures" / "jmn"))
+    demo.add_argument("--state", help="state folder (default: OUTPUT/.state)")
     demo.add_argument("-s", "--set", action="append", default=[], metavar="NAME=VALUE")
     demo.add_argument("--log-level", default="WARNING")
     demo.set_defaults(func=cmd_demo)

@@ -19,7 +19,6 @@ from __future__ import annotations
 import argparse
 import contextlib
 import gzip
-import ipaddress
 import json
 import mimetypes
 import re
@@ -45,6 +44,7 @@ __all__ = [
     "content_type_for",
     "main",
     "serve",
+    "with_scheme_twins",
 ]
 
 FaultKind = Literal["status", "retry_after", "slow", "redirect_loop", "truncated", "oversize"]
@@ -124,18 +124,27 @@ class FixtureSite:
     path. JSON files without a ``meta.url`` are not cases and are skipped.
     """
 
-    def __init__(self, root: Path | str, origins: Sequence[str] = ()) -> None:
-        """Scan ``root`` and remember ``origins`` (e.g. ``["https://jmn.info"]``)."""
+    def __init__(self, root: Path | str, origins: Sequence[str] | None = None) -> None:
+        """Scan ``root`` and remember the ``origins`` to rewrite.
+
+        ``origins`` lists the real site's origins, e.g. ``["https://jmn.info",
+        "http://jmn.info"]``. ``None`` (the default) takes them from the cases'
+        ``meta.url`` values, each with its http/https twin; ``()`` rewrites nothing.
+        """
         self.root = Path(root)
         if not self.root.is_dir():
             raise FileNotFoundError(f"fixture directory not found: {self.root}")
+        self.routes: dict[str, Route] = {}
+        self._case_urls: list[str] = []
+        self.rescan()
+        if origins is None:
+            found = {"{0.scheme}://{0.netloc}".format(urlsplit(url)) for url in self._case_urls}
+            origins = with_scheme_twins(sorted(found))
         self.origins: tuple[str, ...] = tuple(o.rstrip("/") for o in origins)
         for origin in self.origins:
             parts = urlsplit(origin)
             if parts.scheme not in ("http", "https") or not parts.netloc or parts.path:
                 raise ValueError(f"not an origin (scheme://host[:port]): {origin!r}")
-        self.routes: dict[str, Route] = {}
-        self.rescan()
 
     def rescan(self) -> None:
         """Rebuild :attr:`routes` from what is on disk now."""
@@ -146,11 +155,15 @@ class FixtureSite:
                 if file.is_file():
                     path = self._static_path(file.relative_to(static_root))
                     routes[path] = Route(path, file, content_type_for(path, file))
+        case_urls: list[str] = []
         for case_json in sorted(self.root.glob("*.json")):
-            route = self._case_route(case_json)
-            if route is not None:
+            found = self._case_route(case_json)
+            if found is not None:
+                route, url = found
                 routes[route.path] = route
+                case_urls.append(url)
         self.routes = routes
+        self._case_urls = case_urls
 
     @staticmethod
     def _static_path(rel: Path) -> str:
@@ -161,8 +174,8 @@ class FixtureSite:
             return parent if parent.endswith("/") else parent + "/"
         return _route_key(parent.rstrip("/") + "/" + name)
 
-    def _case_route(self, case_json: Path) -> Route | None:
-        """Return the route of one article case, or None when the JSON is not a case."""
+    def _case_route(self, case_json: Path) -> tuple[Route, str] | None:
+        """Return the route and ``meta.url`` of one case, or None when the JSON is not a case."""
         try:
             meta = json.loads(case_json.read_text(encoding="utf-8")).get("meta")
         except (json.JSONDecodeError, UnicodeDecodeError, AttributeError) as exc:
@@ -175,7 +188,7 @@ class FixtureSite:
             page = case_json.with_name(candidate)
             if page.is_file():
                 path = _route_key(urlsplit(url).path)
-                return Route(path, page, content_type_for(path, page))
+                return Route(path, page, content_type_for(path, page)), url
         return None
 
     def lookup(self, path: str) -> Route | None:
@@ -186,24 +199,31 @@ class FixtureSite:
         """Return ``body`` with every configured origin replaced by ``base_url``.
 
         Works on bytes, so a page keeps its own encoding. Also rewrites the
-        JSON-escaped form (``https:\\/\\/host``) that WordPress puts in inline scripts.
-        An origin followed by more host characters (``https://jmn.info.evil``) is kept.
+        JSON-escaped form (``https:\\/\\/host``) that WordPress puts in inline scripts
+        and the protocol-relative form (``//host/...``, e.g. Yoast's sitemap stylesheet).
+        An origin followed by more host characters (``https://jmn.info.evil``) is kept,
+        and so is a host that is only a path segment (``facebook.com/jmn.info``).
         """
         if not self.origins:
             return body
         base = base_url.rstrip("/").encode("ascii")
-        escaped_base = base.replace(b"/", b"\\/")
-        pairs: list[tuple[bytes, bytes]] = []
+        base_host = base.split(b"://", 1)[1]
+        replacements: dict[bytes, bytes] = {}
+        relative: dict[bytes, bytes] = {}
         for origin in self.origins:
             raw = origin.encode("ascii")
-            pairs.append((raw, base))
-            pairs.append((raw.replace(b"/", b"\\/"), escaped_base))
-        pairs.sort(key=lambda pair: len(pair[0]), reverse=True)
+            replacements[raw] = base
+            replacements[raw.replace(b"/", b"\\/")] = base.replace(b"/", b"\\/")
+            relative[b"//" + raw.split(b"://", 1)[1]] = b"//" + base_host
+        absolute = sorted(replacements, key=len, reverse=True)
         pattern = re.compile(
-            b"(?:" + b"|".join(re.escape(old) for old, _ in pairs) + b")"
-            rb"(?![A-Za-z0-9_-]|\.[A-Za-z0-9])"
+            b"(?:"
+            + b"|".join(re.escape(old) for old in absolute)
+            + rb"|(?<![:/\\\w])(?:"
+            + b"|".join(re.escape(old) for old in sorted(relative, key=len, reverse=True))
+            + rb"))(?![A-Za-z0-9_-]|\.[A-Za-z0-9])"
         )
-        replacements = dict(pairs)
+        replacements.update(relative)
         return pattern.sub(lambda match: replacements[match.group(0)], body)
 
 
@@ -550,13 +570,9 @@ class RunningServer:
 
 
 def _check_loopback(host: str) -> None:
-    """Raise ValueError unless ``host`` is an IPv4 loopback address such as 127.0.0.1."""
-    try:
-        address = ipaddress.ip_address(host)
-    except ValueError:
-        raise ValueError(f"host must be an IPv4 loopback address, not {host!r}") from None
-    if address.version != 4 or not address.is_loopback:
-        raise ValueError(f"host must be an IPv4 loopback address, not {host!r}")
+    """Raise ValueError unless ``host`` is ``127.0.0.1``, the only address we bind."""
+    if host != "127.0.0.1":
+        raise ValueError(f"host must be the loopback address 127.0.0.1, not {host!r}")
 
 
 def serve(
@@ -567,17 +583,24 @@ def serve(
 ) -> RunningServer:
     """Start serving ``site`` on ``host:port`` (port 0 picks a free one) and return it.
 
-    The server is already accepting when this returns. It only ever binds a loopback
-    IPv4 address; anything else raises ValueError. Use it as a context manager, or call
-    ``.stop()``. ``faults`` maps URL paths to :class:`Fault` entries.
+    The server is already accepting when this returns. It only ever binds 127.0.0.1;
+    any other host raises ValueError. Use it as a context manager, or call ``.stop()``.
+    ``faults`` maps URL paths to :class:`Fault` entries.
+
+    Answers: the route's file (200); a 301 to ``<path>/`` when only the slashed path
+    exists, as WordPress does; otherwise a small HTML 404. HEAD is supported.
     """
     _check_loopback(host)
     httpd = _FixtureHTTPServer((host, port), site, faults or {})
     return RunningServer(httpd)
 
 
-def _with_scheme_twins(origins: Sequence[str]) -> list[str]:
-    """Return ``origins`` plus the http/https twin of each, without duplicates."""
+def with_scheme_twins(origins: Sequence[str]) -> list[str]:
+    """Return ``origins`` plus the http/https twin of each, without duplicates.
+
+    >>> with_scheme_twins(["https://jmn.info"])
+    ['https://jmn.info', 'http://jmn.info']
+    """
     result: list[str] = []
     for origin in origins:
         origin = origin.rstrip("/")
@@ -601,12 +624,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         action="append",
         default=[],
         help="the real site's origin, e.g. https://jmn.info (repeatable; the http/https "
-        "twin is added automatically)",
+        "twin is added automatically; default: the origins of the cases' meta.url)",
     )
     parser.add_argument("--port", type=int, default=0, help="port on 127.0.0.1 (0: any free)")
     args = parser.parse_args(argv)
 
-    site = FixtureSite(args.root, _with_scheme_twins(args.origin))
+    site = FixtureSite(args.root, with_scheme_twins(args.origin) if args.origin else None)
     with serve(site, port=args.port) as server:
         print(f"READY {server.url}", flush=True)
         print(f"{len(site.routes)} routes from {args.root}; Ctrl-C stops", file=sys.stderr)

@@ -10,22 +10,30 @@ from __future__ import annotations
 
 import logging
 from dataclasses import asdict
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Self
 
 from itemadapter import ItemAdapter
+from scrapy import Spider
 from scrapy.crawler import Crawler
 from scrapy.exceptions import DropItem
+from scrapy.http import Response
+from scrapy.logformatter import LogFormatter, LogFormatterResult
 from scrapy.statscollectors import StatsCollector
 from scrapy.utils.defer import deferred_from_coro
+from twisted.python.failure import Failure
 
 from newscrawl.items import Reject
-from newscrawl.output import BatchWriter, OutputError
+from newscrawl.output import BatchWriter, OutputError, PublishedBatch, recover
 from newscrawl.processors import canonicalize_url
+from newscrawl.report import run_id_for
 from newscrawl.schema import record_errors
+from newscrawl.state import RECORD_KEYS, StateError, StateStore
 
 logger = logging.getLogger(__name__)
+
+CONTENT_REJECTS = frozenset({"invalid", "not-article", "empty"})
+"""Reject kinds caused by the page itself: not fetched again until the page changes."""
 
 
 class ValidationPipeline:
@@ -61,36 +69,65 @@ class ValidationPipeline:
         )
 
 
-class DedupPipeline:
-    """Drop a record whose page was already written in this run; flag copies of equal text.
+def state_of(crawler: Crawler) -> StateStore | None:
+    """Return the crawl's state store (opened by the spider), or None for a stateless crawl."""
+    return getattr(crawler.spider, "state", None)
 
-    A page is the same when its canonical URL (or its URL, canonicalised) was seen.
-    A record whose fingerprint matches an earlier record of another page is kept,
-    with ``duplicate_of`` set to that page's URL.
+
+def page_key(record: dict[str, Any]) -> str:
+    """Return the key a record's page is known by: its URL, canonicalised."""
+    return canonicalize_url(record["url"])
+
+
+class DedupPipeline:
+    """Write each article once: per run, across runs, and under any of its URLs.
+
+    A page already written in this run is dropped (counted as ``duplicates/page``). With a
+    state store, a page written by an earlier run is dropped when its text is unchanged
+    (``duplicates/unchanged``) and emitted again as a revision when it changed
+    (``revisions``). A record whose text equals an earlier record of another page is kept
+    and flagged with ``duplicate_of`` (``duplicates/content``): a syndicated copy.
     """
 
-    def __init__(self, stats: StatsCollector) -> None:
-        self.stats = stats
+    def __init__(self, crawler: Crawler) -> None:
+        self.crawler = crawler
+        self.stats = crawler.stats
         self.seen_pages: set[str] = set()
         self.seen_fingerprints: dict[str, str] = {}
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> Self:
-        """Build the pipeline with the crawl's stats."""
-        return cls(crawler.stats)
+        """Build the pipeline for the crawl."""
+        return cls(crawler)
 
     def process_item(self, item: Any) -> Any:
-        """Return the record (maybe flagged), raise DropItem for a page written before."""
+        """Return the record (its revision set, maybe flagged), or raise DropItem."""
         if isinstance(item, Reject):
             return item
-        keys = {canonicalize_url(item["url"])}
+        keys = {page_key(item)}
         if item.get("canonical_url"):
             keys.add(canonicalize_url(item["canonical_url"]))
         if keys & self.seen_pages:
             self.stats.inc_value("newscrawl/duplicates/page")
             raise DropItem(f"duplicate page {item['url']} (already written in this run)")
         self.seen_pages |= keys
+        state = state_of(self.crawler)
+        if state is not None:
+            status, revision = state.classify(page_key(item), item["fingerprint"])
+            if status == "unchanged":
+                state.note_seen(
+                    page_key(item), getattr(self.crawler.spider, "lastmod", {}).get(page_key(item))
+                )
+                self.stats.inc_value("newscrawl/duplicates/unchanged")
+                raise DropItem(f"unchanged since the last run: {item['url']}")
+            item["revision"] = revision
+            if status == "revision":
+                self.stats.inc_value("newscrawl/revisions")
         first = self.seen_fingerprints.setdefault(item["fingerprint"], item["url"])
+        if first == item["url"] and state is not None:
+            first = (
+                state.fingerprint_owner(item["fingerprint"], exclude_url=page_key(item)) or first
+            )
         if first != item["url"]:
             item["duplicate_of"] = first
             self.stats.inc_value("newscrawl/duplicates/content")
@@ -108,9 +145,7 @@ class JsonLinesWriterPipeline:
         self.crawler = crawler
         settings = crawler.settings
         self.root = Path(settings.get("NEWSCRAWL_OUTPUT_DIR", "out"))
-        self.run_id = settings.get("NEWSCRAWL_RUN_ID") or datetime.now(UTC).strftime(
-            "%Y%m%dT%H%M%SZ"
-        )
+        self.run_id = run_id_for(crawler)
         self.options: dict[str, Any] = {
             "max_records": settings.getint("NEWSCRAWL_BATCH_RECORDS", 5000),
             "max_seconds": settings.getfloat("NEWSCRAWL_BATCH_SECONDS", 600.0),
@@ -125,29 +160,76 @@ class JsonLinesWriterPipeline:
         return cls(crawler)
 
     def open_spider(self) -> None:
-        """Open the records and rejects writers for this run."""
+        """Clean up after a crashed run, then open the records and rejects writers."""
         site = getattr(self.crawler.spider, "site", None) or self.crawler.spider.name
-        self.records = BatchWriter(self.root, site, self.run_id, kind="records", **self.options)
-        self.rejects = BatchWriter(self.root, site, self.run_id, kind="rejects", **self.options)
+        for path in recover(self.root, site):
+            logger.warning("Removed %s, an unfinished batch of a run that died", path)
+        state = state_of(self.crawler)
+        if state is not None:
+            for path in state.reconcile(self.root, site):
+                logger.warning("Registered %s, published by a run that died before it could", path)
+        on_publish = self._register if state is not None else None
+        self.records = BatchWriter(
+            self.root, site, self.run_id, kind="records", on_publish=on_publish, **self.options
+        )
+        self.rejects = BatchWriter(
+            self.root,
+            site,
+            self.run_id,
+            kind="rejects",
+            on_publish=self._register_rejects if state is not None else None,
+            **self.options,
+        )
+
+    def _register(self, batch: PublishedBatch) -> None:
+        state = state_of(self.crawler)
+        if state is None:
+            return
+        # Feeds and sitemaps may give a page's date after the page was written: use the
+        # latest known at publish time, so that the next run compares against it.
+        lastmods = getattr(self.crawler.spider, "lastmod", {})
+        metas = [{**m, "lastmod": lastmods.get(m["url"], m["lastmod"])} for m in batch.records_meta]
+        state.register_batch(batch.path, metas)
+
+    def _register_rejects(self, batch: PublishedBatch) -> None:
+        state = state_of(self.crawler)
+        content = [m for m in batch.records_meta if m.get("kind") in CONTENT_REJECTS]
+        if state is not None and content:
+            state.register_rejects(content)
+
+    def _meta(self, record: dict[str, Any]) -> dict[str, Any]:
+        key = page_key(record)
+        lastmod = getattr(self.crawler.spider, "lastmod", {}).get(key)
+        meta = {name: record.get(name) for name in RECORD_KEYS}
+        return {**meta, "url": key, "lastmod": lastmod}
 
     def process_item(self, item: Any) -> Any:
         """Write the item to the records file, or a Reject to the rejects file."""
         if self.records is None or self.rejects is None:
             raise RuntimeError("the writer pipeline was not opened")
+        stats = self.crawler.stats
         try:
             if isinstance(item, Reject):
-                self.rejects.write(asdict(item))
-                self.crawler.stats.inc_value(f"newscrawl/rejects/{item.kind}")
+                lastmod = getattr(self.crawler.spider, "lastmod", {}).get(item.url)
+                meta = {"url": item.url, "kind": item.kind, "lastmod": lastmod}
+                self.rejects.write(asdict(item), meta=meta)
+                stats.inc_value(f"newscrawl/rejects/{item.kind}")
             else:
-                self.records.write(item)
-                self.crawler.stats.inc_value("newscrawl/records")
-        except OutputError as exc:
-            logger.critical("Output stopped: %s", exc)
-            self.crawler.stats.set_value("newscrawl/output_error", str(exc))
-            if self.crawler.engine is not None:
-                deferred_from_coro(self.crawler.engine.close_spider_async(reason="output_error"))
+                self.records.write(item, meta=self._meta(item))
+                stats.inc_value("newscrawl/records")
+                for name, value in item.items():
+                    if value not in (None, [], ""):
+                        stats.inc_value(f"newscrawl/coverage/{name}")
+        except (OutputError, StateError) as exc:
+            self._stop(exc)
             raise DropItem(f"not written: {exc}") from exc
         return item
+
+    def _stop(self, exc: Exception) -> None:
+        logger.critical("Output stopped: %s", exc)
+        self.crawler.stats.set_value("newscrawl/output_error", str(exc))
+        if self.crawler.engine is not None and self.crawler.engine.running:
+            deferred_from_coro(self.crawler.engine.close_spider_async(reason="output_error"))
 
     def close_spider(self) -> None:
         """Publish the open batches and record the published paths in the stats."""
@@ -156,12 +238,26 @@ class JsonLinesWriterPipeline:
                 continue
             try:
                 batches = writer.close()
-            except OutputError as exc:
-                logger.critical("Output stopped: %s", exc)
-                self.crawler.stats.set_value("newscrawl/output_error", str(exc))
+            except (OutputError, StateError) as exc:
+                self._stop(exc)
                 continue
             for batch in batches:
                 self.crawler.stats.inc_value("newscrawl/files_published")
                 logger.info("Published %s (%d lines)", batch.path, batch.count)
         paths = [str(b.path) for w in (self.records, self.rejects) if w for b in w.published]
         self.crawler.stats.set_value("newscrawl/output_files", paths)
+
+
+class DropLogFormatter(LogFormatter):
+    """Log a dropped record by its reason (which names the URL), not its whole body."""
+
+    def dropped(
+        self,
+        item: Any,
+        exception: BaseException,
+        response: Response | Failure | None,
+        spider: Spider,
+    ) -> LogFormatterResult:
+        """Return the log entry of a dropped item: level from settings, reason only."""
+        entry = super().dropped(item, exception, response, spider)
+        return {**entry, "msg": "Dropped: %(exception)s", "args": {"exception": exception}}

@@ -53,16 +53,17 @@ __all__ = [
 
 # --------------------------------------------------------------------------- text
 
-_INVISIBLE: Final = re.compile("[\u200b\u200c\u200d\ufeff\u00ad\u2060]")
-"""Zero-width space/non-joiner/joiner, BOM, soft hyphen and word joiner: deleted."""
+_INVISIBLE: Final = re.compile("[\u200b\ufeff\u00ad\u2060]")
+"""Zero-width space, BOM, soft hyphen and word joiner: deleted. The zero-width non-joiner
+and joiner (U+200C, U+200D) are kept: Persian and Indic spelling depends on them."""
 
 
 def normalize_space(value: str | None) -> str | None:
     """Collapse whitespace runs to one space, drop zero-width characters, strip.
 
     Every Unicode whitespace character counts (tabs, newlines, NBSP, narrow NBSP,
-    thin space, line and paragraph separators). Zero-width space, non-joiner and
-    joiner, the BOM, the word joiner and the soft hyphen are removed. Nothing else
+    thin space, line and paragraph separators). Zero-width space, the BOM, the word
+    joiner and the soft hyphen are removed; the zero-width (non-)joiner is kept. Nothing else
     is touched: right-to-left text, bidi marks and combining marks stay as they
     are, and no Unicode normalisation is applied. Returns ``None`` for ``None``
     and for text with nothing but whitespace.
@@ -549,6 +550,8 @@ class DateParser:
     def _date_data_parser(self, now: datetime) -> DateDataParser:
         if now.tzinfo is None:
             now = now.replace(tzinfo=UTC)
+        # A naive RELATIVE_BASE is read in TIMEZONE; an aware one makes dateparser
+        # 1.5.0 return relative dates ("2 hours ago") in UTC and miss bare times.
         base = now.astimezone(self._zone).replace(tzinfo=None, microsecond=0)
         parser = self._parser
         if parser is None or base != self._relative_base:
@@ -712,7 +715,7 @@ def detect_language(text: str | None, min_chars: int = 12) -> str | None:
     model's best guess is a language not written in it (or has no ISO 639-1
     code), the best-ranked language written in that script wins instead.
 
-    >>> detect_language("Лавров рассказал, чем закончились переговоры Путина и Керри")
+    >>> detect_language("Лавров рассказал, о чем договорились Путин с Керри")
     'ru'
     >>> detect_language("Lavrov said what Putin agreed with Kerry")
     'en'

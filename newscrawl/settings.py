@@ -26,6 +26,14 @@ DOWNLOAD_WARNSIZE = 2 * 1024 * 1024
 RETRY_ENABLED = True
 RETRY_TIMES = 3
 RETRY_HTTP_CODES = [429, 500, 502, 503, 504, 522, 524, 408]
+# Retries wait: exponential backoff with jitter, or the server's Retry-After (see middlewares.py).
+NEWSCRAWL_RETRY_BACKOFF_BASE = 1.0
+NEWSCRAWL_RETRY_BACKOFF_MAX = 60.0
+NEWSCRAWL_RETRY_AFTER_MAX = 300.0
+DOWNLOADER_MIDDLEWARES = {
+    "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
+    "newscrawl.middlewares.BackoffRetryMiddleware": 550,
+}
 COOKIES_ENABLED = False
 TELNETCONSOLE_ENABLED = False
 
@@ -41,4 +49,16 @@ NEWSCRAWL_BATCH_RECORDS = 5000
 NEWSCRAWL_BATCH_SECONDS = 600
 NEWSCRAWL_GZIP = False
 
+# Run report, progress and verdict (see report.py).
+EXTENSIONS = {
+    "newscrawl.report.RunReport": 500,
+    "newscrawl.report.Progress": 510,
+}
+LOGSTATS_INTERVAL = 30.0
+NEWSCRAWL_STATE_DIR = ".state"
+NEWSCRAWL_MAX_ERROR_RATE = 0.2
+NEWSCRAWL_COVERAGE_THRESHOLDS = {"headline": 1.0, "body": 1.0, "published_at": 0.95}
+
+LOG_FORMATTER = "newscrawl.pipelines.DropLogFormatter"
+DEFAULT_DROPITEM_LOG_LEVEL = "INFO"
 LOG_LEVEL = "INFO"

@@ -6,11 +6,16 @@ Every test builds its own small fixture tree under ``tmp_path`` and talks only t
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import gzip
 import http.client
+import importlib.util
 import json
 import os
+import re
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -18,8 +23,11 @@ import urllib.error
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
+from types import ModuleType
+from typing import Any
 
 import pytest
+from parsel import Selector
 
 from newscrawl.devserver import (
     LOOP_PREFIX,
@@ -41,6 +49,8 @@ HOME = """<!DOCTYPE html>
 <a id="policy" href="https://jmn.info/category/policy/">Policy</a>
 <a id="plain" href="http://jmn.info/lavrov-said/">Lavrov said</a>
 <a id="other" href="https://jmn.info.example.org/x/">not ours</a>
+<link rel="stylesheet" href="//jmn.info/wp-content/style.css">
+<a id="fb" href="https://www.facebook.com/jmn.info">Facebook</a>
 </body></html>
 """
 ARTICLE = """<!DOCTYPE html>
@@ -178,6 +188,17 @@ def test_broken_case_json_is_an_error(site_root: Path) -> None:
         FixtureSite(site_root, ORIGINS)
 
 
+def test_origins_default_to_those_of_the_cases(site_root: Path) -> None:
+    assert FixtureSite(site_root).origins == ("https://jmn.info", "http://jmn.info")
+    assert FixtureSite(site_root, ()).origins == ()
+
+
+def test_no_origins_means_no_rewriting(site_root: Path) -> None:
+    with serve(FixtureSite(site_root, ())) as running:
+        _, _, body = fetch(running, "/")
+    assert b'href="https://jmn.info/category/policy/"' in body
+
+
 @pytest.mark.parametrize("origin", ["jmn.info", "https://jmn.info/path", "ftp://jmn.info"])
 def test_bad_origin_is_rejected(site_root: Path, origin: str) -> None:
     with pytest.raises(ValueError, match="not an origin"):
@@ -241,6 +262,9 @@ def test_origins_are_rewritten_to_the_local_server(server: RunningServer) -> Non
     escaped = server.url.replace("/", "\\/")
     assert f'"ajaxurl":"{escaped}\\/wp-admin\\/admin-ajax.php"' in text
     assert 'href="https://jmn.info.example.org/x/"' in text  # another host is kept
+    host = server.url.removeprefix("http:")
+    assert f'href="{host}/wp-content/style.css"' in text  # protocol-relative
+    assert 'href="https://www.facebook.com/jmn.info"' in text  # a path segment is kept
     assert "https://jmn.info/" not in text
 
 
@@ -343,7 +367,9 @@ def test_binds_loopback_only(site: FixtureSite) -> None:
         assert running.port > 0
 
 
-@pytest.mark.parametrize("host", ["0.0.0.0", "", "localhost", "::1", "192.168.1.10", "::"])
+@pytest.mark.parametrize(
+    "host", ["0.0.0.0", "", "localhost", "::1", "192.168.1.10", "::", "127.0.0.2"]
+)
 def test_non_loopback_hosts_are_refused(site: FixtureSite, host: str) -> None:
     with pytest.raises(ValueError, match="loopback"):
         serve(site, host=host)
@@ -479,27 +505,288 @@ def test_bad_faults_are_rejected(kwargs: dict[str, object]) -> None:
 # --- command line -------------------------------------------------------------------
 
 
+@contextlib.contextmanager
+def running(command: list[str], **popen: Any) -> Iterator[tuple[subprocess.Popen[str], str]]:
+    """Start ``command``, wait for its ``READY <url>`` line, and kill it on exit if needed."""
+    with subprocess.Popen(
+        command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, **popen
+    ) as proc:
+        try:
+            assert proc.stdout is not None
+            line = proc.stdout.readline().strip()
+            assert line.startswith("READY http://127.0.0.1:"), line
+            yield proc, line.removeprefix("READY ")
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+            proc.wait(timeout=10)
+
+
 def test_command_line_serves_until_interrupted(site_root: Path) -> None:
+    command = [sys.executable, "-m", "newscrawl.devserver", str(site_root)]
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "newscrawl.devserver", str(site_root), "--origin", ORIGINS[0]],
-        cwd=REPO,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        assert proc.stdout is not None
-        line = proc.stdout.readline().strip()
-        assert line.startswith("READY http://127.0.0.1:")
-        url = line.removeprefix("READY ")
+    with running([*command, "--origin", ORIGINS[0]], cwd=REPO, env=env) as (proc, url):
         with urllib.request.urlopen(url + "/", timeout=10) as response:
             body = response.read()
         assert f'href="{url}/lavrov-said/"'.encode() in body  # http:// twin rewritten too
         proc.send_signal(signal.SIGINT)
         assert proc.wait(timeout=10) == 0
+
+
+# --- the benchmark portal (bench/portal.py) -----------------------------------------
+# bench/ is not a package, so the module is loaded from its file.
+
+PORTAL_FILE = REPO / "bench" / "portal.py"
+
+
+@pytest.fixture(scope="module")
+def portal_mod() -> ModuleType:
+    """The ``bench/portal.py`` module."""
+    spec = importlib.util.spec_from_file_location("bench_portal", PORTAL_FILE)
+    assert spec is not None
+    assert spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # dataclasses look their module up
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.fixture(scope="module")
+def small_portal(portal_mod: ModuleType) -> Any:
+    """A 150-article portal."""
+    return portal_mod.generate_portal(150, seed=7)
+
+
+@pytest.fixture(scope="module")
+def small_routes(portal_mod: ModuleType, small_portal: Any) -> dict[bytes, Any]:
+    """The rendered routes of the small portal for http://127.0.0.1:8000."""
+    routes, _ = portal_mod.build_routes(small_portal, "http://127.0.0.1:8000")
+    return routes
+
+
+def _page(routes: dict[bytes, Any], path: str) -> Selector:
+    """Parse the rendered page at ``path``."""
+    return Selector(text=b"".join(routes[path.encode()].body).decode())
+
+
+@pytest.fixture(scope="module")
+def portal_server() -> Iterator[tuple[subprocess.Popen[str], str]]:
+    """``python bench/portal.py --articles 150 --port 0`` running; yields it and its URL."""
+    command = [sys.executable, str(PORTAL_FILE), "--articles", "150", "--seed", "7"]
+    with running([*command, "--port", "0"]) as (proc, url):
+        yield proc, url
+
+
+def test_portal_generation_is_deterministic(portal_mod: ModuleType) -> None:
+    first = portal_mod.generate_portal(60, seed=3)
+    again = portal_mod.generate_portal(60, seed=3)
+    other = portal_mod.generate_portal(60, seed=4)
+    assert [(p.path, p.paragraphs) for p in first.posts] == [
+        (p.path, p.paragraphs) for p in again.posts
+    ]
+    assert [p.path for p in first.posts] != [p.path for p in other.posts]
+
+
+def test_portal_article_paths_are_dated_and_unique(small_portal: Any) -> None:
+    paths = [p.path for p in small_portal.posts]
+    assert len(set(paths)) == 150
+    for post in small_portal.posts:
+        assert post.path == f"/{post.published:%Y/%m}/{post.slug}/"
+        assert post.slug.endswith(f"-{post.post_id}")
+
+
+def test_every_article_is_reachable_from_category_pagination(
+    small_portal: Any, small_routes: dict[bytes, Any]
+) -> None:
+    base = "http://127.0.0.1:8000"
+    found: set[str] = set()
+    home = _page(small_routes, "/")
+    categories = home.css("#main-nav a::attr(href)").getall()[1:]
+    assert len(categories) == 6
+    for url in categories:
+        path: str | None = url.removeprefix(base)
+        while path:
+            page = _page(small_routes, path)
+            titles = page.css("h2.post-box-title a::attr(href)").getall()
+            assert 1 <= len(titles) <= 20
+            found.update(t.removeprefix(base) for t in titles)
+            following = page.css("a.nextpostslink::attr(href)").get()
+            path = following.removeprefix(base) if following else None
+    assert found == {p.path for p in small_portal.posts}
+
+
+def test_portal_article_markup(small_portal: Any, small_routes: dict[bytes, Any]) -> None:
+    post = next(p for p in small_portal.posts if p.alt_title and p.credit)
+    page = _page(small_routes, post.path)
+    crumbs = page.css("#crumbs a::text, #crumbs span.current::text").getall()
+    assert crumbs == ["Home", post.category.name, post.title]
+    article = page.css("article#the-post")
+    assert article.css(".post-inner h1 span[itemprop=name]::text").get() == post.title
+    meta = article.css("p.post-meta")
+    assert meta.css(".post-meta-author a::text").get().strip() == post.author.name
+    assert meta.css("a[rel='category tag']::text").get() == post.category.name
+    assert meta.css(".tie-date::text").get() == (
+        f"{post.published:%B} {post.published.day}, {post.published.year}"
+    )
+    entry = article.css("div.entry")
+    assert entry.css("h2::text").get() == post.alt_title
+    texts = entry.css("p::text").getall()
+    assert 6 <= len(texts) - 1 <= 15
+    assert texts[-1] == post.credit
+    assert re.fullmatch(r"Photo: [A-Z][a-z]+ [A-Z][a-z]+/.+", post.credit)
+    assert article.css("div.share-post")
+    assert len(page.css("p.post-tag a[rel=tag]")) == len(post.tags)
+    assert len(page.css("#related_posts .related-item h3 a")) == 3
+    check_also = page.css("#check-also-box .check-also-post")
+    assert 1 <= len(check_also) <= 2
+    assert check_also.css("h2.post-title a::attr(href)").get().startswith("http://127.0.0.1")
+    head = page.css("head")
+    assert head.css("link[rel=canonical]::attr(href)").get() == f"http://127.0.0.1:8000{post.path}"
+    assert head.css("meta[property='og:title']::attr(content)").get().startswith(post.title)
+    published = head.css("meta[property='article:published_time']::attr(content)").get()
+    assert published == post.published.isoformat(timespec="seconds")
+    assert published.endswith("+03:00")
+
+
+def test_portal_some_articles_lack_the_optional_parts(small_portal: Any) -> None:
+    assert any(p.alt_title is None for p in small_portal.posts)
+    assert any(p.credit is None for p in small_portal.posts)
+    assert all(6 <= len(p.paragraphs) <= 15 for p in small_portal.posts)
+    assert len({len(p.paragraphs) for p in small_portal.posts}) > 5
+
+
+def test_portal_pages_weigh_like_wordpress_pages(
+    small_portal: Any, small_routes: dict[bytes, Any]
+) -> None:
+    sizes = sorted(small_routes[p.path.encode()].length for p in small_portal.posts)
+    assert sizes[0] >= 20_000
+    assert sizes[-1] <= 40_000
+
+
+def test_portal_sitemaps_hold_at_most_1000_urls(portal_mod: ModuleType) -> None:
+    portal = portal_mod.generate_portal(2100, seed=1)
+    renderer = portal_mod.Renderer(portal, "http://127.0.0.1:8000")
+    maps = [Selector(text=m.decode(), type="xml") for m in renderer.post_sitemaps()]
+    for sitemap in maps:
+        sitemap.remove_namespaces()
+    assert [len(m.xpath("//url")) for m in maps] == [1000, 1000, 100]
+    assert all(len(m.xpath("//url/lastmod")) == len(m.xpath("//url")) for m in maps)
+    index = Selector(text=renderer.sitemap_index().decode(), type="xml")
+    index.remove_namespaces()
+    assert index.xpath("//sitemap/loc/text()").getall() == [
+        "http://127.0.0.1:8000/post-sitemap.xml",
+        "http://127.0.0.1:8000/post-sitemap2.xml",
+        "http://127.0.0.1:8000/post-sitemap3.xml",
+        "http://127.0.0.1:8000/category-sitemap.xml",
+    ]
+    listed = {u for m in maps for u in m.xpath("//url/loc/text()").getall()}
+    assert listed == {f"http://127.0.0.1:8000{p.path}" for p in portal.posts}
+
+
+def test_portal_feed_lists_the_latest_50(small_portal: Any, small_routes: dict[bytes, Any]) -> None:
+    feed = Selector(text=b"".join(small_routes[b"/feed/"].body).decode(), type="xml")
+    links = feed.xpath("//item/link/text()").getall()
+    newest = small_portal.posts[::-1][:50]
+    assert links == [f"http://127.0.0.1:8000{p.path}" for p in newest]
+    assert small_routes[b"/feed/"].head.startswith(b"HTTP/1.1 200 OK\r\n")
+    assert b"Content-Type: application/rss+xml" in small_routes[b"/feed/"].head
+
+
+def test_portal_binds_loopback_only(portal_mod: ModuleType) -> None:
+    with pytest.raises(ValueError, match=r"127\.0\.0\.1"):
+        portal_mod.bind("0.0.0.0", 0)
+
+
+def test_portal_server_answers_over_http(portal_server: tuple[Any, str]) -> None:
+    _, url = portal_server
+    port = int(url.rsplit(":", 1)[1])
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    try:
+        conn.request("GET", "/")
+        home = conn.getresponse()
+        body = home.read()
+        assert home.status == 200
+        assert home.headers["Content-Type"] == "text/html; charset=UTF-8"
+        assert int(home.headers["Content-Length"]) == len(body)
+        sock = conn.sock
+        expectations = {
+            "/robots.txt": 200,
+            "/sitemap_index.xml": 200,
+            "/post-sitemap.xml": 200,
+            "/feed/": 200,
+            "/category/policy/feed/": 200,
+            "/category/policy": 301,
+            "/category/policy/page/1/": 301,
+            "/category/policy/page/99/": 404,
+            "/no/such/page/": 404,
+        }
+        for path, status in expectations.items():
+            conn.request("GET", path)
+            response = conn.getresponse()
+            response.read()
+            assert response.status == status, path
+        assert conn.sock is sock  # all on one keep-alive connection
+        conn.request("HEAD", "/robots.txt")
+        head = conn.getresponse()
+        assert head.read() == b""
+        assert int(head.headers["Content-Length"]) > 0
     finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
+        conn.close()
+    with urllib.request.urlopen(url + "/robots.txt", timeout=10) as response:
+        assert f"Sitemap: {url}/sitemap_index.xml" in response.read().decode()
+
+
+def test_portal_server_redirects_shortlinks(
+    portal_server: tuple[Any, str], small_portal: Any
+) -> None:
+    _, url = portal_server
+    post = small_portal.posts[5]
+    port = int(url.rsplit(":", 1)[1])
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    try:
+        conn.request("GET", f"/?p={post.post_id}")
+        response = conn.getresponse()
+        response.read()
+    finally:
+        conn.close()
+    assert response.status == 301
+    assert response.headers["Location"] == url + post.path
+
+
+def test_portal_server_handles_pipelining(portal_server: tuple[Any, str]) -> None:
+    _, url = portal_server
+    port = int(url.rsplit(":", 1)[1])
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as sock:
+        sock.sendall(
+            b"GET /robots.txt HTTP/1.1\r\nHost: x\r\n\r\n"
+            b"GET /nope/ HTTP/1.1\r\nHost: x\r\n\r\n"
+            b"GET /robots.txt HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
+        )
+        data = b""
+        while chunk := sock.recv(65536):
+            data += chunk
+    assert re.findall(rb"HTTP/1\.1 (\d{3})", data) == [b"200", b"404", b"200"]
+    assert data.count(b"Connection: close") == 1
+
+
+def test_portal_load_client_and_stats(
+    portal_mod: ModuleType, portal_server: tuple[Any, str]
+) -> None:
+    _, url = portal_server
+    port = int(url.rsplit(":", 1)[1])
+    result = asyncio.run(portal_mod.run_load("127.0.0.1", port, ["/", "/feed/"], 2, 0.3))
+    assert result.requests > 10
+    assert result.errors == 0
+    with urllib.request.urlopen(url + "/__stats__", timeout=10) as response:
+        stats = json.load(response)
+    assert stats["articles"] == 150
+    assert stats["requests"] >= result.requests
+
+
+def test_portal_server_stops_on_sigterm() -> None:
+    command = [sys.executable, str(PORTAL_FILE), "--articles", "20", "--port", "0"]
+    with running(command) as (proc, _):
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(timeout=10) == 0
+        assert proc.stderr is not None
+        assert "stopped" in proc.stderr.read()

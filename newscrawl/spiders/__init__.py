@@ -11,15 +11,24 @@ from scrapy import Spider
 from scrapy.settings import BaseSettings
 from scrapy.spiderloader import SpiderLoader
 
-from newscrawl.profiles import portal_names
+from newscrawl.profiles import load_profile, portal_names
 from newscrawl.spiders.portal import PortalSpider
 
 
+def profile_settings(site: str) -> dict[str, object]:
+    """Return the Scrapy settings a profile's ``[crawl]`` table sets (names upper-cased)."""
+    crawl = load_profile(site).get("crawl", default={})
+    return {name.upper(): value for name, value in crawl.items()}
+
+
 def portal_spider(site: str) -> type[PortalSpider]:
-    """Return a PortalSpider subclass named after the portal profile ``site``."""
-    return type(
-        f"{site.title().replace('-', '')}Spider", (PortalSpider,), {"name": site, "site": site}
-    )
+    """Return a PortalSpider subclass for the profile ``site``, with its crawl settings.
+
+    Profile settings apply at spider priority: project settings yield to them, command-line
+    ``-s`` settings win over them.
+    """
+    attributes = {"name": site, "site": site, "custom_settings": profile_settings(site)}
+    return type(f"{site.title().replace('-', '')}Spider", (PortalSpider,), attributes)
 
 
 class ProfileSpiderLoader(SpiderLoader):

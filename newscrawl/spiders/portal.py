@@ -3,7 +3,11 @@
 Entry points come from the site profile (home/category listings, RSS/Atom feeds,
 sitemaps); the spider never changes per portal. Sitemap handling is Scrapy's
 SitemapSpider (sitemap index, ``sitemap_follow``, gzip, robots.txt), with
-``sitemap_filter`` used to canonicalise URLs and to remember ``<lastmod>``.
+``sitemap_filter`` used to canonicalise URLs, apply ``since`` and remember ``<lastmod>``.
+
+Every URL the spider decides about is a *page URL*: the portal's own URL in canonical
+form. With ``base_url`` the portal is fetched from another origin (a saved copy served on
+127.0.0.1), but records, state and decisions still use the portal's own URLs.
 """
 
 from __future__ import annotations
@@ -11,11 +15,13 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator, Iterable
 from datetime import UTC, datetime
-from typing import Any
+from pathlib import Path
+from typing import Any, Self
 from urllib.parse import urlsplit, urlunsplit
 
 from parsel import Selector
 from scrapy import Request
+from scrapy.crawler import Crawler
 from scrapy.http import Response, TextResponse
 from scrapy.spiders import SitemapSpider
 from twisted.python.failure import Failure
@@ -23,17 +29,24 @@ from twisted.python.failure import Failure
 from newscrawl.extract import ExtractionError, extract_article
 from newscrawl.items import Reject, to_dict
 from newscrawl.loaders import select
-from newscrawl.processors import absolute_url, canonicalize_url
+from newscrawl.processors import DateParser, absolute_url, canonicalize_url, format_datetime
 from newscrawl.profiles import Profile, load_profile
+from newscrawl.state import StateStore, parse_since
 
 logger = logging.getLogger(__name__)
 
+_ISO_DATES = DateParser([], "UTC")
 
-def rebase(url: str, base_url: str | None) -> str:
-    """Return ``url`` moved onto ``base_url``'s scheme and host (path and query kept)."""
-    if not base_url:
-        return url
-    base = urlsplit(base_url)
+
+def origin(url: str) -> str:
+    """Return ``scheme://host[:port]`` of ``url``."""
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}"
+
+
+def rebase(url: str, new_origin: str) -> str:
+    """Return ``url`` moved onto ``new_origin`` (path and query kept, fragment dropped)."""
+    base = urlsplit(new_origin)
     parts = urlsplit(url)
     return urlunsplit((base.scheme, base.netloc, parts.path or "/", parts.query, ""))
 
@@ -41,9 +54,10 @@ def rebase(url: str, base_url: str | None) -> str:
 class PortalSpider(SitemapSpider):
     """Crawl one portal described by a site profile: ``scrapy crawl portal -a site=jmn``.
 
-    Arguments: ``site`` (profile name), ``base_url`` (serve the portal from another
-    origin, e.g. a local copy on 127.0.0.1), ``profile`` (extraction profile, when
-    it differs from ``site``).
+    Arguments: ``site`` (profile name); ``base_url`` (fetch the portal from this origin,
+    e.g. a saved copy on 127.0.0.1); ``profile`` (extraction profile, when it differs from
+    ``site``); ``since`` (a date or a duration such as ``2d``: feed and sitemap entries
+    older than that are not fetched, nor listed articles dated before it).
     """
 
     name = "portal"
@@ -55,25 +69,60 @@ class PortalSpider(SitemapSpider):
         site: str | None = None,
         base_url: str | None = None,
         profile: str | None = None,
+        since: str | datetime | None = None,
         **kwargs: Any,
     ) -> None:
         site = site or self.site
         if not site:
             raise ValueError("PortalSpider needs a site profile: -a site=NAME")
-        self.profile: Profile = load_profile(profile or site)
         self.site = site
-        self.base_url = base_url
-        discovery = self.profile.get("discovery", default={})
-        self.sitemap_urls = [rebase(u, base_url) for u in discovery.get("sitemaps", [])]
+        self.profile: Profile = load_profile(profile or site)
+        site_profile = load_profile(site)
+        discovery = site_profile.get("discovery", default={})
+        starts = list(discovery.get("start_urls", []))
+        self.home = origin(starts[0]) if starts else f"https://{site_profile.domains[0]}"
+        self.base_url = origin(base_url) if base_url else None
+        self.domains = set(site_profile.domains)
+        self.start_urls = [self.fetch_url(u) for u in starts]
+        self.feed_urls = [self.fetch_url(u) for u in discovery.get("feeds", [])]
+        self.sitemap_urls = [self.fetch_url(u) for u in discovery.get("sitemaps", [])]
         self.sitemap_follow = list(discovery.get("sitemap_follow", [])) or [""]
-        self.start_urls = [rebase(u, base_url) for u in discovery.get("start_urls", [])]
-        self.feed_urls = [rebase(u, base_url) for u in discovery.get("feeds", [])]
-        domains = list(self.profile.domains)
-        if base_url:
-            domains.append(urlsplit(base_url).hostname or "")
-        self.allowed_domains = domains
+        self.allowed_domains = [*self.domains]
+        if self.base_url:
+            self.allowed_domains.append(urlsplit(self.base_url).hostname or "")
+        now = datetime.now(UTC)
+        self.since = parse_since(since, now) if isinstance(since, str) else since
         self.lastmod: dict[str, str] = {}
+        self.state: StateStore | None = None
         super().__init__(**kwargs)
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> Self:
+        """Build the spider and open the site's state store (``NEWSCRAWL_STATE_DIR``)."""
+        spider = super().from_crawler(crawler, *args, **kwargs)
+        state_dir = crawler.settings.get("NEWSCRAWL_STATE_DIR")
+        if state_dir:
+            spider.state = StateStore.for_site(Path(state_dir), spider.site)
+        return spider
+
+    def closed(self, reason: str) -> None:
+        """Close the state store."""
+        if self.state is not None:
+            self.state.close()
+
+    # -- URLs ------------------------------------------------------------------------
+
+    def fetch_url(self, url: str) -> str:
+        """Return where to fetch the portal page ``url`` (moved onto ``base_url`` if set)."""
+        if self.base_url and (urlsplit(url).hostname or "") in self.domains:
+            return rebase(url, self.base_url)
+        return url
+
+    def page_url(self, url: str) -> str:
+        """Return the portal's own canonical URL for a fetched URL (inverse of fetch_url)."""
+        if self.base_url and origin(url) == self.base_url:
+            url = rebase(url, self.home)
+        return canonicalize_url(url)
 
     # -- discovery -------------------------------------------------------------------
 
@@ -86,92 +135,120 @@ class PortalSpider(SitemapSpider):
         async for request in super().start():
             yield request
 
+    def remember_lastmod(self, page: str, lastmod: str | None) -> str | None:
+        """Keep the latest modification date any entry point gave for ``page``; return it.
+
+        Dates are kept as ISO 8601 (feeds give RFC 2822), so later runs compare instants.
+        """
+        when = _ISO_DATES.parse(lastmod, datetime.now(UTC)) if lastmod else None
+        if when is not None:
+            known = self.lastmod.get(page)
+            if known is None or when > datetime.fromisoformat(known):
+                self.lastmod[page] = format_datetime(when) or ""
+        return self.lastmod.get(page)
+
+    def is_wanted(self, page: str, lastmod: str | None) -> bool:
+        """Tell whether to fetch the article at ``page`` in this run; count why not."""
+        stats = self.crawler.stats
+        if self.since and lastmod:
+            when = _ISO_DATES.parse(lastmod, datetime.now(UTC))
+            if when and when < self.since:
+                stats.inc_value("newscrawl/skipped/before_since")
+                return False
+        if self.state is not None and not self.state.should_fetch(page, lastmod):
+            stats.inc_value("newscrawl/skipped/known")
+            return False
+        return True
+
     def article_request(self, url: str, lastmod: str | None = None) -> Request | None:
-        """Return the request for an article URL in its canonical form, or None to skip it."""
-        canonical = canonicalize_url(rebase(url, self.base_url) if self.base_url else url)
-        if lastmod:
-            self.lastmod[canonical] = lastmod
-        return Request(canonical, callback=self.parse_article, errback=self.on_error)
+        """Return the request for an article, or None when this run should skip it."""
+        page = self.page_url(url)
+        lastmod = self.remember_lastmod(page, lastmod)
+        if not self.is_wanted(page, lastmod):
+            return None
+        return Request(self.fetch_url(page), callback=self.parse_article, errback=self.on_error)
+
+    def _links(self, response: TextResponse, queries: Iterable[str]) -> Iterable[str]:
+        base = self.page_url(response.url)
+        for query in queries:
+            query = query if "::" in query else f"{query}::attr(href)"
+            for href in select(response.selector, query).getall():
+                if url := absolute_url(href, base):
+                    yield url
 
     def parse_listing(self, response: Response) -> Iterable[Request]:
         """Follow article links and further listing pages (categories, pagination)."""
         if not isinstance(response, TextResponse):
             return
         discovery = self.profile.get("discovery", default={})
-        for query in discovery.get("article_links", []):
-            for href in select(
-                response.selector, f"{query}::attr(href)" if "::" not in query else query
-            ).getall():
-                url = absolute_url(href, response.url)
-                if url and (request := self.article_request(url)):
-                    yield request
-        for query in discovery.get("listing_links", []):
-            for href in select(response.selector, f"{query}::attr(href)").getall():
-                url = absolute_url(href, response.url)
-                if url:
-                    yield Request(
-                        canonicalize_url(url), callback=self.parse_listing, errback=self.on_error
-                    )
+        for url in self._links(response, discovery.get("article_links", [])):
+            if request := self.article_request(url):
+                yield request
+        for url in self._links(response, discovery.get("listing_links", [])):
+            yield Request(
+                self.fetch_url(canonicalize_url(url)),
+                callback=self.parse_listing,
+                errback=self.on_error,
+            )
 
     def parse_feed(self, response: Response) -> Iterable[Request]:
         """Request every item of an RSS 2.0 or Atom feed, remembering its date."""
-        selector = (
-            Selector(text=response.text, type="xml") if isinstance(response, TextResponse) else None
-        )
-        if selector is None:
+        if not isinstance(response, TextResponse):
             return
+        selector = Selector(text=response.text, type="xml")
         selector.remove_namespaces()
+        base = self.page_url(response.url)
         for item in selector.xpath("//item | //entry"):
             link = item.xpath("link/@href").get() or item.xpath("link/text()").get()
             date = item.xpath("updated/text() | pubDate/text() | published/text()").get()
-            url = absolute_url(link, response.url)
+            url = absolute_url(link, base)
             if url and (request := self.article_request(url, date)):
                 yield request
 
     def sitemap_filter(self, entries: Iterable[dict[str, Any]]) -> Iterable[dict[str, Any]]:
-        """Canonicalise sitemap URLs onto the crawl's origin and remember their ``<lastmod>``."""
+        """Keep the sitemap entries this run wants, moved onto the fetch origin."""
         for entry in entries:
-            loc = entry.get("loc")
-            if not loc:
+            if not entry.get("loc"):
                 continue
-            loc = canonicalize_url(rebase(loc, self.base_url))
-            if entry.get("lastmod"):
-                self.lastmod[loc] = entry["lastmod"]
-            yield {**entry, "loc": loc}
+            page = self.page_url(entry["loc"])
+            lastmod = entry.get("lastmod")
+            if "sitemap" in page.rsplit("/", 1)[-1] or page.endswith((".xml", ".xml.gz")):
+                yield {**entry, "loc": self.fetch_url(page)}  # a sitemap of an index
+                continue
+            lastmod = self.remember_lastmod(page, lastmod)
+            if self.is_wanted(page, lastmod):
+                yield {**entry, "loc": self.fetch_url(page)}
 
     # -- pages -----------------------------------------------------------------------
 
     def parse_article(self, response: Response) -> Iterable[Any]:
         """Yield the page's record, or a Reject saying why there is none."""
+        page = self.page_url(response.url)
+        self.crawler.stats.inc_value("newscrawl/articles/fetched")
         try:
             article = extract_article(
-                response.url,
+                page,
                 response.body,
                 dict(response.headers.items()),
                 profile=self.profile,
                 now=datetime.now(UTC),
             )
         except ExtractionError as exc:
-            logger.warning("No record from %s: %s (%s)", response.url, exc, exc.kind)
+            logger.warning("No record from %s: %s (%s)", page, exc, exc.kind)
             self.crawler.stats.inc_value(f"newscrawl/extract/{exc.kind}")
-            yield Reject(
-                url=response.url, errors=[{"field": None, "message": str(exc)}], kind=exc.kind
-            )
+            yield Reject(url=page, errors=[{"field": None, "message": str(exc)}], kind=exc.kind)
             return
         yield to_dict(article)
 
     def on_error(self, failure: Failure) -> Iterable[Any]:
         """Record a page that could not be downloaded (after retries) as a Reject."""
         request = getattr(failure, "request", None)
-        url = request.url if request is not None else None
-        kind = (
-            "http-error"
-            if failure.check("scrapy.spidermiddlewares.httperror.HttpError")
-            else "download-error"
-        )
-        logger.error("Failed %s: %s", url, failure.getErrorMessage())
+        page = self.page_url(request.url) if request is not None else None
+        http = failure.check("scrapy.spidermiddlewares.httperror.HttpError")
+        kind = "http-error" if http else "download-error"
+        message = failure.getErrorMessage()
+        logger.error("Failed %s: %s", page, message)
         self.crawler.stats.inc_value(f"newscrawl/errors/{kind}")
         if request is not None and request.callback == self.parse_article:
-            yield Reject(
-                url=url, errors=[{"field": None, "message": failure.getErrorMessage()}], kind=kind
-            )
+            self.crawler.stats.inc_value("newscrawl/articles/failed")
+            yield Reject(url=page, errors=[{"field": None, "message": message}], kind=kind)

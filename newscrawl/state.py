@@ -1,0 +1,650 @@
+"""What earlier runs wrote, per site: the state behind incremental crawls.
+
+One SQLite file per site, ``<state_dir>/<site>.sqlite3``, remembers every article written
+(its URL, the page's canonical URL, content fingerprint, last-modified date and revision)
+and every output file whose records have been registered. A run asks it whether a URL is
+worth fetching (``should_fetch``), what a fetched page is (``classify``) and whether its
+text was already published under another URL (``fingerprint_owner``). The output writer's
+``on_publish`` callback hands each published file to ``register_batch``; ``reconcile``
+registers files published by a run that died before it could do so.
+
+Durability: the database is in WAL mode with ``synchronous=FULL``. Commits are rare (one
+per published batch file, one per file in ``reconcile``, one per ``note_seen``), so syncing
+the WAL on each commit costs little, and a registration, once committed, survives a power
+loss as well as a crash. (With ``NORMAL`` a power loss could roll back the last commits;
+``reconcile`` would re-register those files, but ``note_seen`` updates would be lost.)
+
+The store is safe for one writer process at a time (``newscrawl.runlock`` ensures one run
+per site and state folder); readers in other processes do not block it. It is not
+thread-safe: use it from the thread that opened it.
+
+URLs are compared as given: callers canonicalise them (``w3lib.url.canonicalize_url``)
+before asking. An article is known under every URL and canonical URL it was registered
+with, so a page reached under two URLs is one article.
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+import re
+import sqlite3
+import zlib
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from pathlib import Path
+from types import TracebackType
+from typing import Any, NoReturn, Self
+
+from newscrawl.output import NAME_PART
+
+SCHEMA_VERSION = 1
+"""Version of the database layout, kept in ``PRAGMA user_version``."""
+
+APPLICATION_ID = 0x6E637374
+"""``PRAGMA application_id`` of a newscrawl state file ("ncst")."""
+
+RECORD_KEYS = ("url", "canonical_url", "fingerprint", "revision", "modified_at", "published_at")
+"""The keys ``reconcile`` reads from each line of an output file."""
+
+_SCHEMA = """
+CREATE TABLE articles (
+    url TEXT PRIMARY KEY,
+    canonical_url TEXT,
+    fingerprint TEXT NOT NULL,
+    lastmod TEXT,
+    revision INTEGER NOT NULL CHECK (revision >= 1),
+    first_seen TEXT NOT NULL,
+    last_seen TEXT NOT NULL
+);
+CREATE INDEX articles_fingerprint ON articles (fingerprint);
+CREATE TABLE aliases (
+    alias TEXT PRIMARY KEY,
+    url TEXT NOT NULL REFERENCES articles (url)
+);
+CREATE TABLE files (
+    path TEXT PRIMARY KEY,
+    records INTEGER NOT NULL,
+    registered_at TEXT NOT NULL
+);
+CREATE TABLE rejected (
+    url TEXT PRIMARY KEY,
+    lastmod TEXT,
+    kind TEXT NOT NULL,
+    rejected_at TEXT NOT NULL
+);
+CREATE TABLE meta (
+    key TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+);
+"""
+
+_ARTICLE_COLUMNS = "url, canonical_url, fingerprint, lastmod, revision, first_seen, last_seen"
+
+_DURATION = re.compile(r"(\d+)([mhdw])")
+_UNITS = {"m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
+
+
+class StateError(Exception):
+    """The state file cannot be used or a record cannot be registered; the message says why."""
+
+
+@dataclass(frozen=True)
+class ArticleState:
+    """What the state remembers of one article."""
+
+    url: str
+    """The URL the article is keyed by: the url of its first registered record."""
+    fingerprint: str
+    """Fingerprint of the latest registered version."""
+    lastmod: str | None
+    """ISO 8601 last-modified date as given (sitemap, feed or record), or None."""
+    revision: int
+    """Revision of the latest registered version, from 1."""
+    first_seen: str
+    """When the article was first registered, ISO 8601 UTC."""
+    last_seen: str
+    """When the article was last registered or noted, ISO 8601 UTC."""
+    canonical_url: str | None = None
+    """The page's declared canonical URL, as last registered, or None."""
+
+
+def _utc_now() -> datetime:
+    """Return the current time in UTC."""
+    return datetime.now(UTC)
+
+
+class StateStore:
+    """The state of one site: articles written and output files registered.
+
+    Every method raises ``StateError`` (naming the file) when SQLite fails, and after
+    ``close()``. Usable as a context manager, which closes it.
+    """
+
+    def __init__(self, path: Path, *, clock: Callable[[], datetime] = _utc_now) -> None:
+        """Open (or create, with its parent folders) the state file at ``path``.
+
+        Promises on return: the file is a newscrawl state database of this schema version,
+        in WAL mode, that passed SQLite's ``quick_check`` and accepted a write. Otherwise
+        raises ``StateError`` with a message naming the file and what to do. ``clock``
+        gives the aware time recorded as first/last seen.
+        """
+        self.path = Path(path)
+        self._clock = clock
+        self._conn: sqlite3.Connection | None = None
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            if self.path.exists() and not self.path.is_file():
+                raise StateError(f"state file {self.path} is not a file")
+            conn = sqlite3.connect(self.path, isolation_level=None)
+        except OSError as exc:
+            raise StateError(f"cannot open state file {self.path}: {exc}") from exc
+        except sqlite3.Error as exc:
+            self._unusable(exc)
+        self._conn = conn
+        try:
+            self._prepare(conn)
+        except BaseException as exc:
+            self._conn = None
+            conn.close()
+            if isinstance(exc, sqlite3.Error):
+                self._unusable(exc)
+            raise
+
+    @classmethod
+    def for_site(cls, state_dir: Path, site: str) -> StateStore:
+        """Open the state of ``site`` in ``state_dir``: ``<state_dir>/<site>.sqlite3``.
+
+        Raises ``ValueError`` when ``site`` is not a plain file-name part.
+        """
+        if not NAME_PART.fullmatch(site):
+            raise ValueError(f"site {site!r} is not a plain file-name part")
+        return cls(Path(state_dir) / f"{site}.sqlite3")
+
+    def close(self) -> None:
+        """Close the database (WAL checkpointed by SQLite). Idempotent."""
+        conn, self._conn = self._conn, None
+        if conn is not None:
+            conn.close()
+
+    def __enter__(self) -> Self:
+        """Return the store itself."""
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        """Close the store."""
+        self.close()
+
+    # -- questions -------------------------------------------------------------------
+
+    def get(self, url: str) -> ArticleState | None:
+        """Return the article known under ``url`` (as url or canonical URL), or None."""
+        with self._errors("read"):
+            return self._find(url)
+
+    def should_fetch(self, url: str, lastmod: str | None) -> bool:
+        """Tell whether the page at ``url`` may have changed since it was written.
+
+        True for an unknown URL. For a known one, True only when ``lastmod`` is given and
+        is later than the stored lastmod (or none is stored). Both are compared as aware
+        datetimes; when either is not an aware ISO 8601 date-time, True when the two
+        strings differ (spaces around them ignored).
+        """
+        article = self.get(url)
+        if article is None:
+            rejected = self._rejected(url)
+            if rejected is None:
+                return True
+            stored = rejected[0]
+        else:
+            stored = article.lastmod
+        if lastmod is None:
+            return False
+        return _lastmod_changed(stored, lastmod)
+
+    def classify(self, url: str, fingerprint: str) -> tuple[str, int]:
+        """Return what a page with ``fingerprint`` at ``url`` is, and its revision.
+
+        ``("new", 1)`` for an unknown URL, ``("unchanged", r)`` when the stored fingerprint
+        is equal (``r`` the stored revision), ``("revision", r + 1)`` when it differs.
+        """
+        article = self.get(url)
+        if article is None:
+            return ("new", 1)
+        if article.fingerprint == fingerprint:
+            return ("unchanged", article.revision)
+        return ("revision", article.revision + 1)
+
+    def fingerprint_owner(self, fingerprint: str, exclude_url: str | None = None) -> str | None:
+        """Return the key URL of the first-registered article with ``fingerprint``, or None.
+
+        The article known under ``exclude_url`` (the page being checked) is left out, so a
+        page is never reported as a copy of itself.
+        """
+        with self._errors("read"):
+            excluded = self._key(exclude_url) if exclude_url is not None else None
+            row = self._db.execute(
+                "SELECT url FROM articles WHERE fingerprint = ? AND url IS NOT ? "
+                "ORDER BY first_seen, rowid LIMIT 1",
+                (fingerprint, excluded if excluded is not None else exclude_url),
+            ).fetchone()
+        return row[0] if row else None
+
+    def is_registered(self, path: Path) -> bool:
+        """Tell whether the output file at ``path`` has been registered."""
+        with self._errors("read"):
+            row = self._db.execute(
+                "SELECT 1 FROM files WHERE path = ?", (_file_key(path),)
+            ).fetchone()
+        return row is not None
+
+    def stats(self) -> dict[str, int]:
+        """Return the number of ``articles`` and registered ``files``."""
+        with self._errors("read"):
+            articles = self._db.execute("SELECT count(*) FROM articles").fetchone()[0]
+            files = self._db.execute("SELECT count(*) FROM files").fetchone()[0]
+        return {"articles": articles, "files": files}
+
+    # -- changes ---------------------------------------------------------------------
+
+    def register_batch(self, path: Path, records: Sequence[Mapping[str, Any]]) -> None:
+        """Remember the published file at ``path`` and every article in ``records``.
+
+        All or nothing, in one transaction; a path registered before is left as it is.
+        Each record needs ``url`` and ``fingerprint`` (non-empty strings); it may give
+        ``canonical_url``, ``revision`` (int >= 1; when missing it is worked out as in
+        ``classify``) and ``lastmod``, ``modified_at`` or ``published_at`` (the first one
+        set is the lastmod). An article is upserted by url, else by canonical URL; a record
+        with a lower revision than the stored one does not replace the stored version.
+        Raises ``StateError`` naming the file and record for a record that breaks this.
+        """
+        key = _file_key(path)
+        with self._errors(f"register {path}"), self._transaction():
+            if self._db.execute("SELECT 1 FROM files WHERE path = ?", (key,)).fetchone():
+                return
+            now = self._now()
+            for number, record in enumerate(records, start=1):
+                self._upsert(_checked(record, number, path), now)
+            self._db.execute(
+                "INSERT INTO files (path, records, registered_at) VALUES (?, ?, ?)",
+                (key, len(records), now),
+            )
+
+    def register_rejects(self, records: Sequence[Mapping[str, Any]]) -> None:
+        """Remember pages whose content gave no record (``url``, ``kind``, ``lastmod``).
+
+        ``should_fetch`` then treats them like known articles: fetched again only when a
+        feed or sitemap says they changed. Call it for content problems (invalid record,
+        not an article), not for download errors, which are worth retrying next run.
+        """
+        with self._errors("register rejects"), self._transaction():
+            now = self._now()
+            for record in records:
+                self._db.execute(
+                    "INSERT INTO rejected (url, lastmod, kind, rejected_at) VALUES (?, ?, ?, ?) "
+                    "ON CONFLICT (url) DO UPDATE SET lastmod = coalesce(excluded.lastmod, "
+                    "lastmod), kind = excluded.kind, rejected_at = excluded.rejected_at",
+                    (record["url"], record.get("lastmod"), record["kind"], now),
+                )
+
+    def _rejected(self, url: str) -> tuple[str | None, str] | None:
+        with self._errors("read"):
+            row = self._db.execute(
+                "SELECT lastmod, kind FROM rejected WHERE url = ?", (url,)
+            ).fetchone()
+        return (row[0], row[1]) if row else None
+
+    def note_seen(self, url: str, lastmod: str | None) -> bool:
+        """Record that a known article was fetched again and found unchanged.
+
+        Sets its last_seen to now and its lastmod to ``lastmod`` when that is given and
+        ``should_fetch`` would call it changed, so the next run does not fetch the page
+        again for the same lastmod. Returns False (and changes nothing) for an unknown URL.
+        """
+        with self._errors(f"note {url}"), self._transaction():
+            article = self._find(url)
+            if article is None:
+                return False
+            stored = article.lastmod
+            if lastmod is not None and _lastmod_changed(stored, lastmod):
+                stored = lastmod
+            self._db.execute(
+                "UPDATE articles SET lastmod = ?, last_seen = ? WHERE url = ?",
+                (stored, self._now(), article.url),
+            )
+        return True
+
+    def reconcile(self, output_root: Path, site: str) -> list[Path]:
+        """Register the published record files of ``site`` that are not registered yet.
+
+        Looks at the files ``published_files`` lists (``<output_root>/<site>/<day>/*.jsonl``
+        and ``*.jsonl.gz``, no rejects, no temp files), in sorted path order, and registers each
+        unregistered one from its lines (each in its own transaction). Returns the files
+        it registered. Run it before a crawl starts, so that a file published by a run
+        that died before registering it is known and its articles are not written again.
+        Raises ``StateError`` for a file that cannot be read or holds an invalid line.
+        """
+        if not NAME_PART.fullmatch(site):
+            raise ValueError(f"site {site!r} is not a plain file-name part")
+        registered: list[Path] = []
+        for path in published_files(Path(output_root), site):
+            if self.is_registered(path):
+                continue
+            self.register_batch(path, read_records(path))
+            registered.append(path)
+        return registered
+
+    # -- internals -------------------------------------------------------------------
+
+    @property
+    def _db(self) -> sqlite3.Connection:
+        """The open connection; raises ``StateError`` after ``close()``."""
+        if self._conn is None:
+            raise StateError(f"state file {self.path} is closed")
+        return self._conn
+
+    def _now(self) -> str:
+        """Return the clock's time as ISO 8601 UTC, to the second."""
+        return self._clock().astimezone(UTC).isoformat(timespec="seconds")
+
+    def _unusable(self, exc: sqlite3.Error) -> NoReturn:
+        """Raise ``StateError`` for a state file SQLite cannot use, saying what to do."""
+        name = getattr(exc, "sqlite_errorname", None)
+        if name is None or name.startswith(("SQLITE_CORRUPT", "SQLITE_NOTADB")):
+            raise StateError(
+                f"state file {self.path} is not a usable SQLite database ({exc}); move it "
+                "aside and the next run starts a new one, re-registering the published "
+                "output files"
+            ) from exc
+        raise StateError(
+            f"cannot use state file {self.path} ({exc}); check that the file and its folder "
+            "are writable by this user and that no other process holds it"
+        ) from exc
+
+    def _prepare(self, conn: sqlite3.Connection) -> None:
+        """Set the pragmas, check the file and create the schema if the file is new."""
+        mode = conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
+        if str(mode).lower() != "wal":
+            raise StateError(
+                f"state file {self.path} cannot use WAL mode (journal mode is {mode!r}): the "
+                "file or its folder may be read-only, or on a file system without shared "
+                "memory such as NFS; put the state folder on a local, writable file system"
+            )
+        conn.execute("PRAGMA synchronous = FULL")
+        conn.execute("PRAGMA busy_timeout = 5000")
+        conn.execute("PRAGMA foreign_keys = ON")
+        check = conn.execute("PRAGMA quick_check(1)").fetchone()[0]
+        if check != "ok":
+            raise sqlite3.DatabaseError(f"quick_check: {check}")
+        with self._transaction():
+            app_id = conn.execute("PRAGMA application_id").fetchone()[0]
+            version = conn.execute("PRAGMA user_version").fetchone()[0]
+            empty = not conn.execute("SELECT count(*) FROM sqlite_master").fetchone()[0]
+            if app_id == 0 and version == 0 and empty:
+                for statement in _SCHEMA.split(";"):
+                    if statement.strip():
+                        conn.execute(statement)
+                conn.execute(f"PRAGMA application_id = {APPLICATION_ID}")
+                conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+            elif app_id != APPLICATION_ID:
+                raise StateError(
+                    f"{self.path} is an SQLite database but not a newscrawl state file"
+                )
+            elif version != SCHEMA_VERSION:
+                raise StateError(
+                    f"state file {self.path} has schema version {version}; this newscrawl "
+                    f"reads version {SCHEMA_VERSION}"
+                )
+            # A real write, so that a read-only file fails here and not mid-crawl.
+            conn.execute(
+                "INSERT INTO meta (key, value) VALUES ('opened_at', ?) "
+                "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                (self._now(),),
+            )
+
+    @contextmanager
+    def _transaction(self) -> Iterator[None]:
+        """Run the block in one write transaction: commit on success, else roll back."""
+        db = self._db
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            yield
+        except BaseException:
+            if db.in_transaction:  # SQLite may have rolled back already (disk full, I/O)
+                db.execute("ROLLBACK")
+            raise
+        db.execute("COMMIT")
+
+    @contextmanager
+    def _errors(self, action: str) -> Iterator[None]:
+        """Turn an SQLite error in the block into ``StateError`` naming the file."""
+        try:
+            yield
+        except sqlite3.Error as exc:
+            raise StateError(f"state file {self.path}: cannot {action}: {exc}") from exc
+
+    def _key(self, url: str) -> str | None:
+        """Return the key URL of the article known under ``url``, or None."""
+        row = self._db.execute("SELECT url FROM aliases WHERE alias = ?", (url,)).fetchone()
+        return row[0] if row else None
+
+    def _find(self, url: str) -> ArticleState | None:
+        """Return the article known under ``url``, or None."""
+        key = self._key(url)
+        if key is None:
+            return None
+        row = self._db.execute(
+            f"SELECT {_ARTICLE_COLUMNS} FROM articles WHERE url = ?", (key,)
+        ).fetchone()
+        if row is None:
+            return None
+        url_, canonical, fingerprint, lastmod, revision, first_seen, last_seen = row
+        return ArticleState(
+            url=url_,
+            fingerprint=fingerprint,
+            lastmod=lastmod,
+            revision=revision,
+            first_seen=first_seen,
+            last_seen=last_seen,
+            canonical_url=canonical,
+        )
+
+    def _upsert(self, record: _Record, now: str) -> None:
+        """Insert or update the article of ``record`` and add its URLs as aliases."""
+        existing = self._find(record.url)
+        if existing is None and record.canonical_url is not None:
+            existing = self._find(record.canonical_url)
+        if existing is None:
+            key = record.url
+            self._db.execute(
+                f"INSERT INTO articles ({_ARTICLE_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (
+                    key,
+                    record.canonical_url,
+                    record.fingerprint,
+                    record.lastmod,
+                    record.revision or 1,
+                    now,
+                    now,
+                ),
+            )
+        else:
+            key = existing.url
+            revision = record.revision
+            if revision is None:
+                same = existing.fingerprint == record.fingerprint
+                revision = existing.revision if same else existing.revision + 1
+            if revision >= existing.revision:
+                self._db.execute(
+                    "UPDATE articles SET canonical_url = coalesce(?, canonical_url), "
+                    "fingerprint = ?, lastmod = coalesce(?, lastmod), revision = ?, "
+                    "last_seen = ? WHERE url = ?",
+                    (record.canonical_url, record.fingerprint, record.lastmod, revision, now, key),
+                )
+            else:
+                self._db.execute("UPDATE articles SET last_seen = ? WHERE url = ?", (now, key))
+        for alias in (record.url, record.canonical_url):
+            if alias is not None:
+                self._db.execute(
+                    "INSERT OR IGNORE INTO aliases (alias, url) VALUES (?, ?)", (alias, key)
+                )
+                self._db.execute("DELETE FROM rejected WHERE url = ?", (alias,))
+
+
+@dataclass(frozen=True)
+class _Record:
+    """The parts of a record the state keeps, checked."""
+
+    url: str
+    canonical_url: str | None
+    fingerprint: str
+    revision: int | None
+    lastmod: str | None
+
+
+def _checked(record: Mapping[str, Any], number: int, path: Path) -> _Record:
+    """Return the state's view of ``record``, or raise ``StateError`` naming what is wrong."""
+
+    def fail(problem: str) -> NoReturn:
+        raise StateError(f"cannot register {path}: record {number} {problem}")
+
+    if not isinstance(record, Mapping):
+        fail(f"is a {type(record).__name__}, not a mapping")
+    url = record.get("url")
+    if not isinstance(url, str) or not url:
+        fail(f"has no url (got {url!r})")
+    fingerprint = record.get("fingerprint")
+    if not isinstance(fingerprint, str) or not fingerprint:
+        fail(f"({url}) has no fingerprint (got {fingerprint!r})")
+    canonical = record.get("canonical_url") or None
+    if canonical is not None and not isinstance(canonical, str):
+        fail(f"({url}) has a canonical_url that is not a string: {canonical!r}")
+    revision = record.get("revision")
+    if revision is not None and (
+        not isinstance(revision, int) or isinstance(revision, bool) or revision < 1
+    ):
+        fail(f"({url}) has an invalid revision {revision!r}")
+    lastmod = record.get("lastmod") or record.get("modified_at") or record.get("published_at")
+    if lastmod is not None and not isinstance(lastmod, str):
+        fail(f"({url}) has a lastmod that is not a string: {lastmod!r}")
+    return _Record(url, canonical, fingerprint, revision, lastmod or None)
+
+
+def _file_key(path: Path) -> str:
+    """Return the key of an output file: its absolute path with symlinks resolved."""
+    return str(Path(path).resolve())
+
+
+def published_files(output_root: Path, site: str) -> list[Path]:
+    """Return the published record files of ``site`` under ``output_root``, sorted.
+
+    That is ``<output_root>/<site>/<day>/*.jsonl`` and ``*.jsonl.gz``. Rejects files are
+    left out, both in their ``<day>/rejects/`` folder (not matched) and under the older name
+    ``*.rejects-*``; so are hidden files and folders (such as ``.<name>.part`` temp files)
+    and a day folder named ``rejects``.
+    """
+    folder = Path(output_root) / site
+    found = [
+        path
+        for pattern in ("*/*.jsonl", "*/*.jsonl.gz")
+        for path in folder.glob(pattern)
+        if not path.name.startswith(".")
+        and not path.parent.name.startswith(".")
+        and path.parent.name != "rejects"
+        and ".rejects-" not in path.name
+        and path.is_file()
+    ]
+    return sorted(found)
+
+
+def read_records(path: Path) -> list[dict[str, Any]]:
+    """Return the ``RECORD_KEYS`` of each JSON line of the output file at ``path``.
+
+    ``.gz`` files are decompressed. Lines are split on ``\\n`` only; blank lines are
+    skipped. Raises ``StateError`` naming the file (and line) when it cannot be read or a
+    line is not a JSON object.
+    """
+    try:
+        if path.name.endswith(".gz"):
+            with gzip.open(path, "rb") as stream:
+                data = stream.read()
+        else:
+            data = path.read_bytes()
+    except (OSError, EOFError, zlib.error) as exc:
+        raise StateError(f"cannot read output file {path}: {exc}") from exc
+    records: list[dict[str, Any]] = []
+    for number, line in enumerate(data.split(b"\n"), start=1):
+        if not line.strip():
+            continue
+        try:
+            obj = json.loads(line)
+        except ValueError as exc:
+            raise StateError(f"output file {path} line {number} is not JSON: {exc}") from exc
+        if not isinstance(obj, dict):
+            raise StateError(f"output file {path} line {number} is not a JSON object")
+        records.append({key: obj.get(key) for key in RECORD_KEYS})
+    return records
+
+
+def _aware(value: str) -> datetime | None:
+    """Return ``value`` as an aware datetime, or None when it is not an aware ISO date-time."""
+    try:
+        parsed = datetime.fromisoformat(value.strip())
+    except ValueError:
+        return None
+    return parsed if parsed.utcoffset() is not None else None
+
+
+def _lastmod_changed(stored: str | None, given: str) -> bool:
+    """Tell whether ``given`` shows a change since the ``stored`` lastmod (see should_fetch)."""
+    if stored is None:
+        return True
+    before, after = _aware(stored), _aware(given)
+    if before is not None and after is not None:
+        return after > before
+    return stored.strip() != given.strip()
+
+
+def parse_since(value: str, now: datetime) -> datetime:
+    """Return the aware UTC moment that ``value`` names.
+
+    ``value`` is a duration before ``now`` (``30m``, ``12h``, ``2d``, ``1w``: a whole number
+    and one lower-case unit) or an ISO 8601 date or date-time. A date means midnight UTC;
+    a date-time without an offset is taken as UTC. ``now`` must be aware. Raises
+    ``ValueError`` with a message showing the accepted forms otherwise.
+
+    >>> now = datetime(2016, 3, 25, 9, 0, tzinfo=UTC)
+    >>> parse_since("2d", now).isoformat()
+    '2016-03-23T09:00:00+00:00'
+    >>> parse_since("2016-03-01", now).isoformat()
+    '2016-03-01T00:00:00+00:00'
+    """
+    if now.utcoffset() is None:
+        raise ValueError("parse_since needs an aware 'now'")
+    text = value.strip() if isinstance(value, str) else ""
+    duration = _DURATION.fullmatch(text)
+    if duration:
+        amount, unit = duration.groups()
+        return (now - timedelta(**{_UNITS[unit]: int(amount)})).astimezone(UTC)
+    if text and text[0].isdigit():
+        try:
+            if len(text) <= 10 and "T" not in text.upper():
+                return datetime.combine(date.fromisoformat(text), time(), tzinfo=UTC)
+            moment = datetime.fromisoformat(text)
+        except ValueError:
+            pass
+        else:
+            if moment.utcoffset() is None:
+                moment = moment.replace(tzinfo=UTC)
+            return moment.astimezone(UTC)
+    raise ValueError(
+        f"since {value!r} is neither a duration (30m, 12h, 2d, 1w) nor an ISO 8601 date "
+        "or date-time (2016-03-01, 2016-03-01T10:00:00+03:00)"
+    )
