@@ -8,7 +8,7 @@ import json
 import sys
 import time
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -201,7 +201,15 @@ def cmd_crawl(args: argparse.Namespace) -> int:
         NEWSCRAWL_STATE_DIR=args.state,
         LOG_LEVEL=args.log_level,
     )
-    return _run(args.site, settings, base_url=args.base_url, profile=args.profile, since=args.since)
+    since = None
+    if args.since:
+        from newscrawl.state import parse_since
+
+        try:
+            since = parse_since(args.since, datetime.now(UTC)).isoformat()
+        except ValueError as exc:
+            raise CommandError(f"--since: {exc}") from None
+    return _run(args.site, settings, base_url=args.base_url, profile=args.profile, since=since)
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
@@ -219,7 +227,8 @@ def cmd_demo(args: argparse.Namespace) -> int:
         AUTOTHROTTLE_START_DELAY=0.0,
         DOWNLOAD_DELAY=0.0,
     )
-    with serve(FixtureSite(root)) as server:
+    overlays = [Path(o) for o in args.overlay]
+    with serve(FixtureSite(root, origins=(), overlays=overlays)) as server:
         print(f"serving {root} at {server.url} as https://jmn.info")
         return _run("jmn", settings, base_url=server.url)
 
@@ -312,6 +321,12 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("-o", "--output", default="out/demo")
     demo.add_argument("--fixtures", default=str(PROJECT_ROOT / "fixtures" / "jmn"))
     demo.add_argument("--state", help="state folder (default: OUTPUT/.state)")
+    demo.add_argument(
+        "--overlay",
+        action="append",
+        default=[],
+        help="serve these changes on top (e.g. fixtures/jmn/nextday, the portal a day later)",
+    )
     demo.add_argument("-s", "--set", action="append", default=[], metavar="NAME=VALUE")
     demo.add_argument("--log-level", default="WARNING")
     demo.set_defaults(func=cmd_demo)

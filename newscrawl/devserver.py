@@ -124,16 +124,26 @@ class FixtureSite:
     path. JSON files without a ``meta.url`` are not cases and are skipped.
     """
 
-    def __init__(self, root: Path | str, origins: Sequence[str] | None = None) -> None:
-        """Scan ``root`` and remember the ``origins`` to rewrite.
+    def __init__(
+        self,
+        root: Path | str,
+        origins: Sequence[str] | None = None,
+        overlays: Sequence[Path | str] = (),
+    ) -> None:
+        """Scan ``root`` (then each of ``overlays``) and remember the ``origins`` to rewrite.
+
+        An overlay is laid out like ``root`` and holds only what differs, e.g. the portal
+        "the next day": its routes replace or add to those of ``root``.
 
         ``origins`` lists the real site's origins, e.g. ``["https://jmn.info",
         "http://jmn.info"]``. ``None`` (the default) takes them from the cases'
         ``meta.url`` values, each with its http/https twin; ``()`` rewrites nothing.
         """
         self.root = Path(root)
-        if not self.root.is_dir():
-            raise FileNotFoundError(f"fixture directory not found: {self.root}")
+        self.overlays = [Path(o) for o in overlays]
+        for folder in (self.root, *self.overlays):
+            if not folder.is_dir():
+                raise FileNotFoundError(f"fixture directory not found: {folder}")
         self.routes: dict[str, Route] = {}
         self._case_urls: list[str] = []
         self.rescan()
@@ -149,19 +159,20 @@ class FixtureSite:
     def rescan(self) -> None:
         """Rebuild :attr:`routes` from what is on disk now."""
         routes: dict[str, Route] = {}
-        static_root = self.root / "site"
-        if static_root.is_dir():
-            for file in sorted(static_root.rglob("*")):
-                if file.is_file():
-                    path = self._static_path(file.relative_to(static_root))
-                    routes[path] = Route(path, file, content_type_for(path, file))
         case_urls: list[str] = []
-        for case_json in sorted(self.root.glob("*.json")):
-            found = self._case_route(case_json)
-            if found is not None:
-                route, url = found
-                routes[route.path] = route
-                case_urls.append(url)
+        for folder in (self.root, *self.overlays):
+            static_root = folder / "site"
+            if static_root.is_dir():
+                for file in sorted(static_root.rglob("*")):
+                    if file.is_file():
+                        path = self._static_path(file.relative_to(static_root))
+                        routes[path] = Route(path, file, content_type_for(path, file))
+            for case_json in sorted(folder.glob("*.json")):
+                found = self._case_route(case_json)
+                if found is not None:
+                    route, url = found
+                    routes[route.path] = route
+                    case_urls.append(url)
         self.routes = routes
         self._case_urls = case_urls
 

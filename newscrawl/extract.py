@@ -220,7 +220,7 @@ def _split_body(
         if any(p.search(text) for p in drop):
             continue
         if alt is None and not body and index < window and len(text) <= MAX_ALT_HEADLINE:
-            lang = detect_language(text)
+            lang = detect_language(text, prefer=page.profile.languages)
             if lang and headline_lang and lang != headline_lang:
                 alt = AltHeadline(text=text, lang=lang)
                 continue
@@ -412,7 +412,7 @@ def extract_page(page: Page) -> Article:
     loader.add_value("published_at", _date(page, "published_at", "datePublished"))
     loader.add_value("modified_at", _date(page, "modified_at", "dateModified"))
 
-    headline_lang = detect_language(headline)
+    headline_lang = detect_language(headline, prefer=profile.languages)
     # Images before the body: reading the body removes the captions from the tree.
     lead = _lead_image(page)
     images = _unique_images([lead] if lead else [], _text_images(page))
@@ -420,7 +420,7 @@ def extract_page(page: Page) -> Article:
     body, credit, alt = _split_body(page, blocks, headline_lang)
     if not blocks and not profile.selectors("body", "container"):
         body = _generic_body(page)
-    language = detect_language(" ".join(body)[:2000]) or headline_lang
+    language = detect_language(" ".join(body)[:2000], prefer=profile.languages) or headline_lang
     if alt and alt.lang == language:
         body.insert(0, alt.text or "")
         alt = None

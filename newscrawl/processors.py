@@ -698,6 +698,10 @@ def _dominant_script(sample: str, min_letters: int) -> tuple[int, str | None]:
     return len(letters), script if known and count * 2 > len(letters) else None
 
 
+_PREFER_WITHIN: Final = 5
+"""How far down the model's ranking a site's own language may be and still win."""
+
+
 def _iso_code(label: str) -> str | None:
     code = _LABEL_TO_ISO_639_1.get(label, label)
     return code if len(code) == 2 else None
@@ -707,13 +711,18 @@ def _written_in(language: str, script: str | None) -> bool:
     return script is None or script in _LANGUAGE_SCRIPTS.get(language, _LATIN_ONLY)
 
 
-def detect_language(text: str | None, min_chars: int = 12) -> str | None:
+def detect_language(
+    text: str | None, min_chars: int = 12, prefer: Sequence[str] = ()
+) -> str | None:
     """Return the ISO 639-1 code of the language of ``text``, or ``None``.
 
     Text with fewer than ``min_chars`` letters gives ``None``. The py3langid model
     reads the first 500 characters. When most letters are of one script and the
     model's best guess is a language not written in it (or has no ISO 639-1
-    code), the best-ranked language written in that script wins instead.
+    code), the best-ranked language written in that script wins instead. ``prefer``
+    names the languages a site publishes in: when the best guess is not one of them
+    but one of them, in the same script, is among the model's top five, it wins (short
+    Russian titles are often guessed as Bulgarian or Macedonian).
 
     >>> detect_language("Лавров рассказал, о чем договорились Путин с Керри")
     'ru'
@@ -731,6 +740,11 @@ def detect_language(text: str | None, min_chars: int = 12) -> str | None:
         return None
     identifier = _language_identifier()
     best = _iso_code(identifier.classify(sample)[0])
+    if prefer and best not in prefer:
+        for label, _probability in identifier.rank(sample)[:_PREFER_WITHIN]:
+            code = _iso_code(label)
+            if code in prefer and _written_in(code, script):
+                return code
     if best is not None and _written_in(best, script):
         return best
     for label, _probability in identifier.rank(sample):

@@ -7,9 +7,9 @@ SPIDER_MODULES = ["newscrawl.spiders"]
 NEWSPIDER_MODULE = "newscrawl.spiders"
 SPIDER_LOADER_CLASS = "newscrawl.spiders.ProfileSpiderLoader"
 
-# Who we are: the User-Agent names the project and a contact URL.
+# Who we are: the User-Agent is "newscrawl/<version> (+<contact URL>)". Set the contact
+# URL to a page that tells site owners who runs the crawler and how to reach them.
 NEWSCRAWL_CONTACT_URL = "https://github.com/newscrawl/newscrawl"
-USER_AGENT = f"newscrawl/0.1 (+{NEWSCRAWL_CONTACT_URL})"
 
 # Politeness.
 ROBOTSTXT_OBEY = True

@@ -66,7 +66,11 @@ def test_docstring_examples() -> None:
         pytest.param("\ufeffLavrov", "Lavrov", id="bom"),
         pytest.param("counter\u00adproductive", "counterproductive", id="soft-hyphen"),
         pytest.param("a\u200bb", "ab", id="zero-width-space"),
-        pytest.param("\u0645\u06cc\u200c\u0634\u0648\u062f", "\u0645\u06cc\u200c\u0634\u0648\u062f", id="persian-zwnj-kept"),
+        pytest.param(
+            "\u0645\u06cc\u200c\u0634\u0648\u062f",
+            "\u0645\u06cc\u200c\u0634\u0648\u062f",
+            id="persian-zwnj-kept",
+        ),
         pytest.param(" Лавров  рассказал ", "Лавров рассказал", id="cyrillic"),
         pytest.param("Crédit\u00a0photo", "Crédit photo", id="accented"),
         pytest.param("Cre\u0301dit", "Cre\u0301dit", id="combining-mark-kept"),
@@ -919,3 +923,26 @@ def test_content_fingerprint(headline: str | None, body: list[str], same: bool) 
 def test_content_fingerprint_digest(headline: str | None, body: list[str], text: str) -> None:
     expected = hashlib.sha1(text.encode("utf-8"), usedforsecurity=False).hexdigest()
     assert content_fingerprint(headline, body) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "prefer", "expected"),
+    [
+        pytest.param("Госдума приняла закон о праймериз", ("en", "ru"), "ru", id="short-ru-title"),
+        pytest.param("Lavrov said what Putin agreed with Kerry", ("en", "ru"), "en", id="en"),
+        pytest.param(
+            "Лавров рассказал, о чем договорились Путин с Керри", (), "ru", id="no-prefer"
+        ),
+        pytest.param(
+            "Die Bundesregierung hat am Mittwoch neue Regeln beschlossen.",
+            ("en", "ru"),
+            "de",
+            id="clear-other-language-kept",
+        ),
+        pytest.param("Kerry", ("en",), None, id="too-short"),
+    ],
+)
+def test_detect_language_prefers_site_languages(
+    text: str, prefer: tuple[str, ...], expected: str | None
+) -> None:
+    assert detect_language(text, prefer=prefer) == expected

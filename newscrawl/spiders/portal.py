@@ -15,6 +15,7 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator, Iterable
 from datetime import UTC, datetime
+from functools import cache
 from pathlib import Path
 from typing import Any, Self
 from urllib.parse import urlsplit, urlunsplit
@@ -22,10 +23,12 @@ from urllib.parse import urlsplit, urlunsplit
 from parsel import Selector
 from scrapy import Request
 from scrapy.crawler import Crawler
+from scrapy.settings import SETTINGS_PRIORITIES, BaseSettings
 from scrapy.http import Response, TextResponse
 from scrapy.spiders import SitemapSpider
 from twisted.python.failure import Failure
 
+from newscrawl import __version__
 from newscrawl.extract import ExtractionError, extract_article
 from newscrawl.items import Reject, to_dict
 from newscrawl.loaders import select
@@ -36,6 +39,11 @@ from newscrawl.state import StateStore, parse_since
 logger = logging.getLogger(__name__)
 
 _ISO_DATES = DateParser([], "UTC")
+
+
+@cache
+def _site_dates(languages: tuple[str, ...], timezone: str) -> DateParser:
+    return DateParser(languages, timezone)
 
 
 def origin(url: str) -> str:
@@ -95,6 +103,17 @@ class PortalSpider(SitemapSpider):
         self.lastmod: dict[str, str] = {}
         self.state: StateStore | None = None
         super().__init__(**kwargs)
+
+    @classmethod
+    def update_settings(cls, settings: BaseSettings) -> None:
+        """Apply the profile's crawl settings, and a User-Agent naming the contact URL.
+
+        ``USER_AGENT`` is built from ``NEWSCRAWL_CONTACT_URL`` unless set explicitly.
+        """
+        super().update_settings(settings)
+        if settings.getpriority("USER_AGENT") <= SETTINGS_PRIORITIES["project"]:
+            contact = settings.get("NEWSCRAWL_CONTACT_URL")
+            settings.set("USER_AGENT", f"newscrawl/{__version__} (+{contact})", priority="spider")
 
     @classmethod
     def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> Self:
@@ -168,23 +187,49 @@ class PortalSpider(SitemapSpider):
             return None
         return Request(self.fetch_url(page), callback=self.parse_article, errback=self.on_error)
 
-    def _links(self, response: TextResponse, queries: Iterable[str]) -> Iterable[str]:
+    def _links(self, response: TextResponse, queries: Iterable[str]) -> Iterable[tuple[str, Any]]:
+        """Yield ``(absolute page URL, link node)`` for the links the queries select."""
         base = self.page_url(response.url)
         for query in queries:
-            query = query if "::" in query else f"{query}::attr(href)"
-            for href in select(response.selector, query).getall():
+            for node in select(response.selector, query):
+                href = node.root if isinstance(node.root, str) else node.attrib.get("href")
                 if url := absolute_url(href, base):
-                    yield url
+                    yield url, node
+
+    def listing_date(self, link: Any) -> datetime | None:
+        """Return the date a listing shows next to an article link, or None."""
+        query = self.profile.get("discovery", "listing_date")
+        if not query or isinstance(link.root, str):
+            return None
+        text = " ".join(select(link, query).getall()[:1])
+        parser = _site_dates(tuple(self.profile.languages), self.profile.timezone)
+        return parser.parse(text, datetime.now(UTC)) if text.strip() else None
 
     def parse_listing(self, response: Response) -> Iterable[Request]:
-        """Follow article links and further listing pages (categories, pagination)."""
+        """Follow article links and further listing pages (categories, pagination).
+
+        With ``since``, articles the listing dates before it are skipped, and a listing
+        whose dated articles are all older is not followed further.
+        """
         if not isinstance(response, TextResponse):
             return
         discovery = self.profile.get("discovery", default={})
-        for url in self._links(response, discovery.get("article_links", [])):
+        dated, recent = 0, 0
+        for url, node in self._links(response, discovery.get("article_links", [])):
+            when = self.listing_date(node) if self.since else None
+            if when is not None:
+                dated += 1
+                # Listings show days: compare calendar days in the site's timezone.
+                if when.date() < self.since.astimezone(when.tzinfo).date():
+                    self.crawler.stats.inc_value("newscrawl/skipped/before_since")
+                    continue
+                recent += 1
             if request := self.article_request(url):
                 yield request
-        for url in self._links(response, discovery.get("listing_links", [])):
+        if dated and not recent:
+            logger.info("Not following %s further: all its articles predate --since", response.url)
+            return
+        for url, _node in self._links(response, discovery.get("listing_links", [])):
             yield Request(
                 self.fetch_url(canonicalize_url(url)),
                 callback=self.parse_listing,

@@ -1,0 +1,216 @@
+"""Scheduled runs end to end: incremental state, next-day changes, --since, lock, kill and resume.
+
+Every crawl is the real ``newscrawl`` command in a subprocess against fixtures served on
+127.0.0.1.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from newscrawl.devserver import FixtureSite, RunningServer, serve
+from newscrawl.runlock import EXIT_ALREADY_RUNNING
+from tests.conftest import FIXTURES, ROOT
+
+pytestmark = pytest.mark.e2e
+
+JMN = FIXTURES / "jmn"
+NEXTDAY = JMN / "nextday"
+VALID_ARTICLES = 15  # fixtures/jmn article cases whose record is valid
+SEED = "https://jmn.info/lavrov-said-what-putin-agreed-with-kerry/"
+FAST = ["-s", "AUTOTHROTTLE_START_DELAY=0", "-s", "DOWNLOAD_DELAY=0", "-s", "LOG_LEVEL=WARNING"]
+
+
+def newscrawl(*args: str, timeout: float = 180) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "newscrawl.cli", *args],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=timeout,
+        check=False,
+    )
+
+
+def crawl_args(server: RunningServer, out: Path, *extra: str) -> list[str]:
+    return [
+        "crawl",
+        "jmn",
+        "--base-url",
+        server.url,
+        "-o",
+        str(out),
+        "--state",
+        str(out / "state"),
+        *FAST,
+        *extra,
+    ]
+
+
+def records(out: Path) -> list[dict[str, Any]]:
+    return [json.loads(line) for p in sorted(out.glob("jmn/*/*.jsonl")) for line in p.open()]
+
+
+def report(result: subprocess.CompletedProcess[str]) -> dict[str, Any]:
+    line = next(x for x in result.stdout.splitlines() if x.strip().startswith("report: "))
+    return json.loads(Path(line.split("report: ", 1)[1]).read_text(encoding="utf-8"))
+
+
+@pytest.fixture
+def portal() -> Iterator[RunningServer]:
+    with serve(FixtureSite(JMN, origins=())) as server:
+        yield server
+
+
+def test_second_run_writes_nothing_new(tmp_path: Path) -> None:
+    first = newscrawl("demo", "-o", str(tmp_path))
+    assert first.returncode == 0, first.stderr[-2000:]
+    assert len(records(tmp_path)) == VALID_ARTICLES
+    second = newscrawl("demo", "-o", str(tmp_path))
+    assert second.returncode == 0, second.stderr[-2000:]
+    assert "records written: 0" in second.stdout
+    assert "no new records" in second.stdout
+    assert len(records(tmp_path)) == VALID_ARTICLES
+    assert report(second)["skipped"]["known"] > 0
+    assert report(second)["articles_fetched"] == 0
+
+
+def test_next_day_brings_new_and_revised_articles(tmp_path: Path) -> None:
+    assert newscrawl("demo", "-o", str(tmp_path)).returncode == 0
+    result = newscrawl("demo", "-o", str(tmp_path), "--overlay", str(NEXTDAY))
+    assert result.returncode == 0, result.stderr[-2000:]
+    data = report(result)
+    assert data["records_written"] == 3
+    assert data["revisions"] == 1
+    everything = records(tmp_path)
+    urls = [r["url"] for r in everything]
+    assert len(urls) == VALID_ARTICLES + 3
+    revised = [r for r in everything if r["url"] == SEED and r["revision"] == 2]
+    assert len(revised) == 1
+    expected = json.loads((NEXTDAY / "seed-article-revised.json").read_text(encoding="utf-8"))
+    assert revised[0]["body"] == expected["record"]["body"]
+    assert revised[0]["modified_at"] == expected["record"]["modified_at"]
+    new = {r["url"] for r in everything if r["revision"] == 1} - {
+        json.loads(p.read_text(encoding="utf-8"))["meta"]["url"] for p in JMN.glob("*.json")
+    }
+    assert len(new) == 2
+    again = newscrawl("demo", "-o", str(tmp_path), "--overlay", str(NEXTDAY))
+    assert report(again)["records_written"] == 0
+
+
+def test_since_bounds_discovery(tmp_path: Path) -> None:
+    with serve(FixtureSite(JMN, origins=(), overlays=[NEXTDAY])) as server:
+        result = newscrawl(*crawl_args(server, tmp_path, "--since", "2016-03-26"))
+    assert result.returncode == 0, result.stderr[-2000:]
+    got = {r["url"] for r in records(tmp_path)}
+    assert got == {
+        "https://jmn.info/the-netherlands-counted-the-votes-of-the-referendum-abroad/",
+        "https://jmn.info/the-state-duma-adopted-the-law-on-primaries/",
+    }
+    assert report(result)["skipped"]["before_since"] > 0
+
+
+def test_since_rejects_nonsense(tmp_path: Path, portal: RunningServer) -> None:
+    result = newscrawl(*crawl_args(portal, tmp_path, "--since", "yesterday-ish"))
+    assert result.returncode == 2
+    assert "--since" in result.stderr or "since" in result.stderr
+
+
+def test_user_agent_names_project_and_contact(tmp_path: Path, portal: RunningServer) -> None:
+    result = newscrawl(
+        *crawl_args(portal, tmp_path, "-s", "NEWSCRAWL_CONTACT_URL=https://ops.example/bot")
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    agent = portal.user_agent("/robots.txt") or ""
+    assert agent.startswith("newscrawl/")
+    assert "https://ops.example/bot" in agent
+
+
+def test_second_run_while_one_is_running_exits_at_once(
+    tmp_path: Path, portal: RunningServer
+) -> None:
+    slow = crawl_args(portal, tmp_path, "-s", "DOWNLOAD_DELAY=1", "-s", "CONCURRENT_REQUESTS=1")
+    first = subprocess.Popen(
+        [sys.executable, "-m", "newscrawl.cli", *slow],
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        _wait_for(lambda: portal.hits.get("/robots.txt", 0) > 0, 60)
+        started = time.monotonic()
+        second = newscrawl(*crawl_args(portal, tmp_path))
+        assert time.monotonic() - started < 15
+        assert second.returncode == EXIT_ALREADY_RUNNING
+        assert "another newscrawl run for 'jmn' is in progress" in second.stderr
+        assert f"pid {first.pid}" in second.stderr
+        first.send_signal(signal.SIGKILL)
+        first.wait(timeout=30)
+        third = newscrawl(*crawl_args(portal, tmp_path))
+        assert third.returncode == 0, third.stderr[-2000:]
+    finally:
+        if first.poll() is None:
+            first.kill()
+            first.wait()
+
+
+def test_killed_run_resumes_without_loss_or_duplicates(
+    tmp_path: Path, portal: RunningServer
+) -> None:
+    """SIGKILL mid-run, then the same command again: every article once, no partial line."""
+    args = crawl_args(
+        portal,
+        tmp_path,
+        "-s",
+        "DOWNLOAD_DELAY=0.4",
+        "-s",
+        "CONCURRENT_REQUESTS=1",
+        "-s",
+        "NEWSCRAWL_BATCH_RECORDS=2",
+    )
+    run = subprocess.Popen(
+        [sys.executable, "-m", "newscrawl.cli", *args],
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        # Kill once some batches are published but articles are still missing.
+        _wait_for(lambda: len(list(tmp_path.glob("jmn/*/*.jsonl"))) >= 2, 90)
+        os.kill(run.pid, signal.SIGKILL)
+        run.wait(timeout=30)
+    finally:
+        if run.poll() is None:
+            run.kill()
+            run.wait()
+    before = records(tmp_path)
+    assert 0 < len(before) < VALID_ARTICLES
+    resumed = newscrawl(*crawl_args(portal, tmp_path))
+    assert resumed.returncode == 0, resumed.stderr[-2000:]
+    after = records(tmp_path)
+    urls = [r["url"] for r in after]
+    assert len(urls) == len(set(urls)) == VALID_ARTICLES
+    for path in tmp_path.glob("jmn/*/*.jsonl"):
+        text = path.read_text(encoding="utf-8")
+        assert text.endswith("\n")
+        for line in text.splitlines():
+            json.loads(line)
+    assert not list(tmp_path.rglob(".*.part"))
+
+
+def _wait_for(condition: Any, seconds: float) -> None:
+    deadline = time.monotonic() + seconds
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError("timed out waiting")
+        time.sleep(0.05)
