@@ -23,8 +23,8 @@ from urllib.parse import urlsplit, urlunsplit
 from parsel import Selector
 from scrapy import Request
 from scrapy.crawler import Crawler
-from scrapy.settings import SETTINGS_PRIORITIES, BaseSettings
 from scrapy.http import Response, TextResponse
+from scrapy.settings import SETTINGS_PRIORITIES, BaseSettings
 from scrapy.spiders import SitemapSpider
 from twisted.python.failure import Failure
 
