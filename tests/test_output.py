@@ -16,7 +16,7 @@ import signal
 import subprocess
 import sys
 import textwrap
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -24,6 +24,7 @@ from typing import Any
 import pytest
 
 from newscrawl.output import BatchWriter, OutputError, PublishedBatch, recover
+from tests.conftest import run_mount
 
 DAY = "2026-11-28"
 CHILD_ENV = {**os.environ, "PYTHONDONTWRITEBYTECODE": "1"}
@@ -415,29 +416,6 @@ def test_recover_removes_only_temp_files(tmp_path: Path) -> None:
 
 
 # --- OS errors ----------------------------------------------------------------------------
-
-
-def run_mount(*args: str) -> subprocess.CompletedProcess[str]:
-    """Run ``mount`` with ``args``, capturing its output."""
-    return subprocess.run(["mount", *args], capture_output=True, text=True, check=False)
-
-
-@pytest.fixture
-def small_fs(tmp_path: Path) -> Iterator[Path]:
-    """Yield the root of a fresh 64 KiB tmpfs; skip where it cannot be mounted."""
-    if os.geteuid() != 0:
-        pytest.skip("mounting a tmpfs needs root")
-    mount_point = tmp_path / "small_fs"
-    mount_point.mkdir()
-    result = run_mount("-t", "tmpfs", "-o", "size=64k,mode=0755", "tmpfs", str(mount_point))
-    if result.returncode != 0:
-        pytest.skip(f"cannot mount a tmpfs here: {result.stderr.strip()}")
-    try:
-        yield mount_point
-    finally:
-        if subprocess.run(["umount", str(mount_point)], check=False).returncode != 0:
-            subprocess.run(["umount", "-l", str(mount_point)], check=False)
-        assert not os.path.ismount(mount_point), f"{mount_point} is still mounted"
 
 
 def assert_intact(writer: BatchWriter, reported: list[PublishedBatch]) -> None:

@@ -1,0 +1,176 @@
+"""Pipelines: validation turns bad records into rejects, dedup, and a writer that stops cleanly."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from scrapy.exceptions import DropItem
+from scrapy.utils.test import get_crawler
+
+from newscrawl.devserver import FixtureSite, RunningServer, serve
+from newscrawl.items import Article, Reject, to_dict
+from newscrawl.pipelines import DedupPipeline, ValidationPipeline
+from newscrawl.processors import content_fingerprint
+from newscrawl.spiders import portal_spider
+from newscrawl.state import StateStore
+from tests.conftest import FIXTURES, ROOT
+
+
+def record(url: str = "https://jmn.info/a/", text: str = "Text.", **changes: Any) -> dict[str, Any]:
+    article = Article(
+        url=url,
+        site="jmn",
+        crawled_at="2016-03-25T09:00:00+00:00",
+        headline="Headline",
+        body=[text],
+        fingerprint=content_fingerprint("Headline", [text]),
+    )
+    return {**to_dict(article), **changes}
+
+
+@pytest.fixture
+def crawler(tmp_path: Path) -> Any:
+    crawler = get_crawler(portal_spider("jmn"), {"NEWSCRAWL_STATE_DIR": str(tmp_path / "state")})
+    crawler.spider = crawler._create_spider()
+    return crawler
+
+
+def test_valid_record_passes(crawler: Any) -> None:
+    pipeline = ValidationPipeline.from_crawler(crawler)
+    item = record()
+    assert pipeline.process_item(item) == item
+    assert crawler.stats.get_value("newscrawl/validation/valid") == 1
+
+
+def test_invalid_record_becomes_reject_with_field_errors(crawler: Any) -> None:
+    pipeline = ValidationPipeline.from_crawler(crawler)
+    result = pipeline.process_item(record(headline=None, body=[]))
+    assert isinstance(result, Reject)
+    assert result.kind == "invalid"
+    assert [e["field"] for e in result.errors] == ["headline", "body"]
+    assert result.record is not None
+    assert crawler.stats.get_value("newscrawl/validation/fields/errors/body") == 1
+    assert crawler.stats.get_value("newscrawl/validation/invalid") == 1
+
+
+def test_rejects_pass_through(crawler: Any) -> None:
+    reject = Reject(url="https://jmn.info/x/", kind="not-article")
+    assert ValidationPipeline.from_crawler(crawler).process_item(reject) is reject
+    assert DedupPipeline.from_crawler(crawler).process_item(reject) is reject
+
+
+def test_same_page_twice_in_a_run_is_dropped_and_counted(crawler: Any) -> None:
+    pipeline = DedupPipeline.from_crawler(crawler)
+    pipeline.process_item(record(canonical_url="https://jmn.info/a/"))
+    with pytest.raises(DropItem, match="duplicate page"):
+        pipeline.process_item(record(url="https://jmn.info/a/?utm_source=x#top"))
+    with pytest.raises(DropItem):  # another URL, same canonical page
+        pipeline.process_item(
+            record(url="https://jmn.info/?p=12", canonical_url="https://jmn.info/a/")
+        )
+    assert crawler.stats.get_value("newscrawl/duplicates/page") == 2
+
+
+def test_syndicated_copy_is_flagged_not_dropped(crawler: Any) -> None:
+    pipeline = DedupPipeline.from_crawler(crawler)
+    pipeline.process_item(record(url="https://jmn.info/a/"))
+    copy = pipeline.process_item(record(url="https://jmn.info/b/"))
+    assert copy["duplicate_of"] == "https://jmn.info/a/"
+    assert crawler.stats.get_value("newscrawl/duplicates/content") == 1
+
+
+def test_state_makes_unchanged_pages_drop_and_changed_ones_revisions(
+    crawler: Any, tmp_path: Path
+) -> None:
+    state: StateStore = crawler.spider.state
+    first = record()
+    state.register_batch(tmp_path / "earlier.jsonl", [first])
+    with pytest.raises(DropItem, match="unchanged"):
+        DedupPipeline.from_crawler(crawler).process_item(record())
+    changed = DedupPipeline.from_crawler(crawler).process_item(record(text="New text."))
+    assert changed["revision"] == 2
+    assert crawler.stats.get_value("newscrawl/revisions") == 1
+    copy = DedupPipeline.from_crawler(crawler).process_item(record(url="https://jmn.info/c/"))
+    assert copy["duplicate_of"] == "https://jmn.info/a/"  # across runs, through the state
+
+
+# -- the writer under real file-system faults, in a real crawl ----------------------------
+
+
+@pytest.fixture
+def portal() -> Iterator[RunningServer]:
+    with serve(FixtureSite(FIXTURES / "jmn", origins=())) as server:
+        yield server
+
+
+def crawl(
+    server: RunningServer, out: Path, state: Path, *extra: str
+) -> subprocess.CompletedProcess[str]:
+    args = [
+        "crawl",
+        "jmn",
+        "--base-url",
+        server.url,
+        "-o",
+        str(out),
+        "--state",
+        str(state),
+        "-s",
+        "AUTOTHROTTLE_START_DELAY=0",
+        "-s",
+        "DOWNLOAD_DELAY=0",
+        "-s",
+        "LOG_LEVEL=ERROR",
+        *extra,
+    ]
+    return subprocess.run(
+        [sys.executable, "-m", "newscrawl.cli", *args],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=180,
+        check=False,
+    )
+
+
+@pytest.mark.e2e
+def test_disk_full_stops_the_crawl_and_keeps_completed_files(
+    portal: RunningServer, small_fs: Path, tmp_path: Path
+) -> None:
+    state = tmp_path / "state"
+    # 24 KiB: room for a few batches of two records, not for all fifteen.
+    subprocess.run(["mount", "-o", "remount,size=24k", str(small_fs)], check=True)
+    result = crawl(portal, small_fs, state, "-s", "NEWSCRAWL_BATCH_RECORDS=2")
+    assert result.returncode == 1
+    assert "disk full" in result.stdout + result.stderr
+    published = sorted(small_fs.glob("jmn/*/*.jsonl"))
+    assert published, "batches completed before the disk filled must stay"
+    written = [json.loads(line) for p in published for line in p.read_text("utf-8").splitlines()]
+    assert not list(small_fs.rglob(".*.part"))
+    # With room again, the same command writes the rest: nothing lost, nothing twice.
+    subprocess.run(["mount", "-o", "remount,size=4m", str(small_fs)], check=True)
+    again = crawl(portal, small_fs, state)
+    assert again.returncode == 0, again.stdout + again.stderr
+    urls = [
+        json.loads(line)["url"]
+        for p in small_fs.glob("jmn/*/*.jsonl")
+        for line in p.read_text("utf-8").splitlines()
+    ]
+    assert len(urls) == len(set(urls)) == 15
+    assert {r["url"] for r in written} <= set(urls)
+
+
+@pytest.mark.e2e
+def test_unwritable_output_folder_is_a_clear_error(portal: RunningServer, tmp_path: Path) -> None:
+    blocker = tmp_path / "out"
+    blocker.write_text("a file where the output folder should be", encoding="utf-8")
+    result = crawl(portal, blocker, tmp_path / "state")
+    assert result.returncode == 1
+    assert "Not a directory" in result.stdout + result.stderr
+    assert blocker.read_text(encoding="utf-8").startswith("a file")
