@@ -198,7 +198,7 @@ def _body_blocks(page: Page) -> list[str]:
     for element in container.root.iter(*BLOCK_TAGS):
         if any(True for _ in element.iterdescendants(*BLOCK_TAGS)):
             continue
-        text = normalize_space(node_text(Selector(root=element)))
+        text = normalize_space(node_text(element))
         if text:
             texts.append(text)
     return texts

@@ -13,6 +13,7 @@ from typing import Any
 
 from itemloaders import ItemLoader
 from itemloaders.processors import Identity, MapCompose, TakeFirst
+from lxml import etree
 from parsel import Selector, SelectorList
 
 from newscrawl.items import Article, Breadcrumb, Teaser
@@ -28,11 +29,15 @@ def select(selector: Selector, query: str) -> SelectorList[Selector]:
     return selector.css(query)
 
 
-def node_text(node: Selector) -> str:
+_VISIBLE_TEXT = etree.XPath(".//text()[not(ancestor::script or ancestor::style)]")
+
+
+def node_text(node: Selector | etree._Element) -> str:
     """Return the text a reader sees in ``node``: all its text, scripts and styles left out."""
-    if isinstance(node.root, str):
-        return node.root
-    return "".join(node.xpath(".//text()[not(ancestor::script or ancestor::style)]").getall())
+    root = node.root if isinstance(node, Selector) else node
+    if isinstance(root, str):
+        return root
+    return "".join(_VISIBLE_TEXT(root))
 
 
 def query_values(selector: Selector, query: str) -> list[str]:

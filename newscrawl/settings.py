@@ -33,6 +33,9 @@ NEWSCRAWL_RETRY_AFTER_MAX = 300.0
 DOWNLOADER_MIDDLEWARES = {
     "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
     "newscrawl.middlewares.BackoffRetryMiddleware": 550,
+    # Sees 3xx before RedirectMiddleware (600): a redirect back into its own chain would
+    # otherwise be dropped by the duplicate filter and the page would vanish unrecorded.
+    "newscrawl.middlewares.RedirectLoopMiddleware": 610,
 }
 COOKIES_ENABLED = False
 TELNETCONSOLE_ENABLED = False

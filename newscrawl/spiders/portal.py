@@ -288,10 +288,14 @@ class PortalSpider(SitemapSpider):
     def on_error(self, failure: Failure) -> Iterable[Any]:
         """Record a page that could not be downloaded (after retries) as a Reject."""
         request = getattr(failure, "request", None)
-        page = self.page_url(request.url) if request is not None else None
+        # After redirects failure.request is the last hop; the page is where the chain began.
+        first = (request.meta.get("redirect_urls") or [request.url])[0] if request else None
+        page = self.page_url(first) if first is not None else None
         http = failure.check("scrapy.spidermiddlewares.httperror.HttpError")
         kind = "http-error" if http else "download-error"
-        message = failure.getErrorMessage()
+        message = failure.getErrorMessage() or failure.type.__name__  # data loss has no text
+        if http:
+            message = f"HTTP {failure.value.response.status}: {message}"
         logger.error("Failed %s: %s", page, message)
         self.crawler.stats.inc_value(f"newscrawl/errors/{kind}")
         if request is not None and request.callback == self.parse_article:

@@ -1,0 +1,263 @@
+"""End to end: the crawl survives a faulty server.
+
+Each test serves the jmn fixture portal on 127.0.0.1 with one fault on the seed article's
+path, crawls it with the real ``newscrawl crawl`` command in a subprocess, and checks the
+exit code, that every other article was written, and what the rejects file says about
+the faulty page. Delays, timeouts and backoff are set small so the file runs in well
+under a minute.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import pytest
+
+from newscrawl import settings as project_settings
+from newscrawl.devserver import LOOP_PREFIX, Fault, FixtureSite, RunningServer, serve
+from newscrawl.fixtures import find_cases
+from tests.conftest import FIXTURES, ROOT
+
+pytestmark = pytest.mark.e2e
+
+ORIGINS = ["https://jmn.info", "http://jmn.info"]
+FAST = [
+    "AUTOTHROTTLE_START_DELAY=0",
+    "DOWNLOAD_DELAY=0",
+    "NEWSCRAWL_RETRY_BACKOFF_BASE=0.05",
+]
+RETRY_TIMES = project_settings.RETRY_TIMES
+
+
+def _path(url: str) -> str:
+    return urlsplit(url).path
+
+
+def _article_paths() -> tuple[str, set[str], set[str]]:
+    """Return the seed article's path, the paths that give records, and the invalid ones."""
+    cases = [c for c in find_cases(FIXTURES, []) if c.site == "jmn" and c.spec()["record"]]
+    seed = next(c for c in cases if c.name == "seed-article")
+    valid = {_path(c.url) for c in cases if not c.spec().get("invalid_fields")}
+    invalid = {_path(c.url) for c in cases if c.spec().get("invalid_fields")}
+    return _path(seed.url), valid, invalid
+
+
+PAGE, ARTICLES, INVALID = _article_paths()
+"""The faulty page (``/lavrov-said-what-putin-agreed-with-kerry/``), every page that gives a
+record when all goes well, and the pages always rejected as invalid (``truncated-before-body``)."""
+
+
+@dataclass
+class Crawl:
+    """What one faulty crawl left behind."""
+
+    result: subprocess.CompletedProcess[str]
+    elapsed: float
+    server: RunningServer
+    records: list[dict[str, Any]]
+    rejects: list[dict[str, Any]]
+
+    @property
+    def log(self) -> str:
+        """The end of the crawl's output, for assertion messages."""
+        return (self.result.stdout + self.result.stderr)[-4000:]
+
+    def record_paths(self) -> list[str]:
+        return sorted(_path(r["url"]) for r in self.records)
+
+    def rejects_by_path(self) -> dict[str, dict[str, Any]]:
+        return {_path(r["url"]): r for r in self.rejects}
+
+    def stat(self, key: str) -> float | None:
+        """Return a value from Scrapy's final stats dump, or None if it is not there."""
+        match = re.search(rf"'{re.escape(key)}': ([0-9.]+)", self.result.stderr)
+        return float(match.group(1)) if match else None
+
+    def assert_ran_through(self, *, expected_records: set[str]) -> None:
+        """The command succeeded and wrote a record for each expected page, once."""
+        assert self.result.returncode == 0, self.log
+        assert self.record_paths() == sorted(expected_records), self.log
+        for path in INVALID:
+            assert self.rejects_by_path()[path]["kind"] == "invalid", self.log
+
+    def fault_reject(self) -> dict[str, Any]:
+        """Return the only reject besides the always-invalid fixture pages."""
+        others = [r for r in self.rejects if _path(r["url"]) not in INVALID]
+        assert len(others) == 1, (others, self.log)
+        return others[0]
+
+
+def _read_jsonl(paths: list[Path]) -> list[dict[str, Any]]:
+    return [json.loads(line) for p in sorted(paths) for line in p.read_text().splitlines()]
+
+
+@contextmanager
+def faulty_server(faults: Mapping[str, Fault]) -> Iterator[RunningServer]:
+    site = FixtureSite(FIXTURES / "jmn", origins=ORIGINS)
+    with serve(site, faults=faults) as server:
+        yield server
+
+
+def run_crawl(server: RunningServer, out: Path, *settings: str) -> Crawl:
+    """Crawl ``server`` with the real command into ``out`` and collect what it wrote."""
+    command = [
+        sys.executable,
+        "-m",
+        "newscrawl.cli",
+        "crawl",
+        "jmn",
+        "--base-url",
+        server.url,
+        "-o",
+        str(out),
+        "--state",
+        str(out / "state"),
+    ]
+    for setting in (*FAST, *settings):
+        command += ["-s", setting]
+    started = time.monotonic()
+    result = subprocess.run(
+        command, capture_output=True, text=True, cwd=ROOT, timeout=120, check=False
+    )
+    elapsed = time.monotonic() - started
+    return Crawl(
+        result=result,
+        elapsed=elapsed,
+        server=server,
+        records=_read_jsonl(list(out.glob("jmn/*/*.jsonl"))),
+        rejects=_read_jsonl(list(out.glob("jmn/*/rejects/*.jsonl"))),
+    )
+
+
+def crawl_with(out: Path, faults: Mapping[str, Fault], *settings: str) -> Crawl:
+    with faulty_server(faults) as server:
+        return run_crawl(server, out, *settings)
+
+
+class HitClock:
+    """Notes when the server saw each request of one path, by watching ``server.hits``.
+
+    The dev server counts requests but keeps no times, so a thread polls the counter;
+    each time is late by at most one poll interval.
+    """
+
+    POLL = 0.005
+
+    def __init__(self, server: RunningServer, path: str) -> None:
+        self.server = server
+        self.path = path
+        self.times: list[float] = []
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._watch, daemon=True)
+
+    def _watch(self) -> None:
+        while not self._stop.is_set():
+            hits = self.server.hits[self.path]
+            while len(self.times) < hits:
+                self.times.append(time.monotonic())
+            time.sleep(self.POLL)
+
+    def __enter__(self) -> HitClock:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self._stop.set()
+        self._thread.join()
+
+
+# -- the faults ------------------------------------------------------------------------
+
+
+def test_500_twice_then_ok_is_retried_into_a_record(tmp_path: Path) -> None:
+    crawl = crawl_with(tmp_path, {PAGE: Fault("status", times=2)})
+    crawl.assert_ran_through(expected_records=ARTICLES)
+    assert crawl.server.hits[PAGE] == 3
+    assert PAGE not in crawl.rejects_by_path()
+    assert crawl.stat("retry/count") == 2
+
+
+def test_429_with_retry_after_waits_then_records(tmp_path: Path) -> None:
+    fault = Fault("retry_after", times=1, retry_after=1)
+    with faulty_server({PAGE: fault}) as server, HitClock(server, PAGE) as clock:
+        crawl = run_crawl(server, tmp_path)
+    crawl.assert_ran_through(expected_records=ARTICLES)
+    assert server.hits[PAGE] == 2
+    first, second = clock.times
+    assert second - first >= 1.0 - HitClock.POLL, clock.times
+    assert (crawl.stat("newscrawl/retry/wait_seconds") or 0) >= 1.0
+    assert crawl.stat("newscrawl/retry/slot_delay_raised") == 1
+
+
+def test_503_with_retry_after_beyond_the_max_is_given_up_at_once(tmp_path: Path) -> None:
+    fault = Fault("retry_after", status=503, retry_after=100_000)
+    crawl = crawl_with(tmp_path, {PAGE: fault})  # NEWSCRAWL_RETRY_AFTER_MAX is 300 s
+    crawl.assert_ran_through(expected_records=ARTICLES - {PAGE})
+    assert crawl.server.hits[PAGE] == 1
+    assert crawl.elapsed < 30
+    reject = crawl.fault_reject()
+    assert _path(reject["url"]) == PAGE
+    assert reject["kind"] == "http-error"
+    assert reject["record"] is None
+    assert crawl.stat("newscrawl/retry/retry_after_too_long") == 1
+    assert crawl.stat("retry/count") is None
+
+
+def test_slow_page_times_out_is_retried_then_rejected(tmp_path: Path) -> None:
+    crawl = crawl_with(tmp_path, {PAGE: Fault("slow", delay=3)}, "DOWNLOAD_TIMEOUT=1")
+    crawl.assert_ran_through(expected_records=ARTICLES - {PAGE})
+    assert crawl.server.hits[PAGE] == 1 + RETRY_TIMES
+    reject = crawl.fault_reject()
+    assert _path(reject["url"]) == PAGE
+    assert reject["kind"] == "download-error"
+    assert "took longer than 1.0 seconds" in reject["errors"][0]["message"]
+    assert crawl.stat("retry/reason_count/scrapy.exceptions.DownloadTimeoutError") == RETRY_TIMES
+
+
+def test_redirect_loop_is_rejected_and_the_run_goes_on(tmp_path: Path) -> None:
+    crawl = crawl_with(tmp_path, {PAGE: Fault("redirect_loop")})
+    crawl.assert_ran_through(expected_records=ARTICLES - {PAGE})
+    assert crawl.server.hits[LOOP_PREFIX + PAGE] >= 1
+    reject = crawl.fault_reject()
+    assert _path(reject["url"]) == PAGE
+    assert reject["kind"] == "download-error"
+    assert "redirect loop" in reject["errors"][0]["message"]
+
+
+def test_truncated_body_is_retried_then_recorded(tmp_path: Path) -> None:
+    crawl = crawl_with(tmp_path, {PAGE: Fault("truncated", times=1)})
+    crawl.assert_ran_through(expected_records=ARTICLES)
+    assert crawl.server.hits[PAGE] == 2
+    assert crawl.stat("retry/reason_count/scrapy.exceptions.ResponseDataLossError") == 1
+
+
+def test_always_truncated_body_is_rejected_not_a_crash(tmp_path: Path) -> None:
+    crawl = crawl_with(tmp_path, {PAGE: Fault("truncated")})
+    crawl.assert_ran_through(expected_records=ARTICLES - {PAGE})
+    assert crawl.server.hits[PAGE] == 1 + RETRY_TIMES
+    reject = crawl.fault_reject()
+    assert _path(reject["url"]) == PAGE
+    assert reject["kind"] == "download-error"
+    assert "Traceback" not in crawl.result.stderr
+
+
+def test_page_over_download_maxsize_is_rejected(tmp_path: Path) -> None:
+    fault = Fault("oversize", size=200_000)
+    crawl = crawl_with(tmp_path, {PAGE: fault}, "DOWNLOAD_MAXSIZE=100000")
+    crawl.assert_ran_through(expected_records=ARTICLES - {PAGE})
+    assert crawl.server.hits[PAGE] == 1  # a size limit is not worth retrying
+    reject = crawl.fault_reject()
+    assert _path(reject["url"]) == PAGE
+    assert reject["kind"] == "download-error"
+    assert "larger than download max size (100000)" in reject["errors"][0]["message"]
