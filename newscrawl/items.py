@@ -67,7 +67,7 @@ class Article:
     schema_version: str = SCHEMA_VERSION
     """Version of this contract, e.g. "1.0"."""
     url: str | None = None
-    """The URL the page was fetched from (after redirects)."""
+    """The page's own URL on the portal, canonical form (no fragment or ``utm_*``)."""
     canonical_url: str | None = None
     """The page's declared canonical URL (``<link rel="canonical">``/``og:url``), or null."""
     site: str | None = None

@@ -2,7 +2,7 @@
 
 Layout: ``<root>/<site>/<day>/<run_id>-<seq:04d>.jsonl`` for records and
 ``<root>/<site>/<day>/rejects/<run_id>-<seq:04d>.jsonl`` for rejects (``.jsonl.gz`` when
-compressed). A batch is written to a hidden temp file ``.<final-name>.part`` in the same
+compressed). A batch is written to a hidden temp file (``.<run_id>-<seq>.part``) in the same
 folder and published by ``os.replace`` after ``fsync``, so a reader (or a crash) never sees a
 partial file under a final name. See ``docs/output.md``.
 
@@ -258,7 +258,7 @@ class BatchWriter:
         while True:
             self._seq += 1
             final = self.folder / self._file_name(self._seq)
-            temp = self.folder / f".{final.name}{TEMP_SUFFIX}"
+            temp = self.folder / temp_name(final.name)
             if os.path.lexists(final):
                 continue
             try:
@@ -325,10 +325,22 @@ class BatchWriter:
         raise OutputError(message) from exc
 
 
+def temp_name(final_name: str) -> str:
+    """Return the temp file name of a batch: hidden, and without ``.jsonl`` in it.
+
+    ``run1-0001.jsonl.gz`` is written as ``.run1-0001.gz.part``: no glob for ``*.jsonl*``
+    matches it, not even DuckDB's, whose ``*`` also matches names starting with a dot.
+    """
+    return "." + final_name.replace(".jsonl", "", 1) + TEMP_SUFFIX
+
+
+_TEMP_NAME = re.compile(r"\.[A-Za-z0-9][A-Za-z0-9._-]*-\d{4,}(\.gz)?\.part")
+
+
 def recover(root: Path, site: str) -> list[Path]:
     """Remove the temp files that a crashed run left under ``<root>/<site>/``; return them.
 
-    Only names like ``.<run>-0001.jsonl.part`` (also ``.gz``, also rejects) are touched.
+    Only names like ``.<run>-0001.part`` (also ``.gz``, also rejects) are touched.
     Call it before any writer for the site starts: it would remove a live writer's temp
     file. Raises ``OutputError`` if a file cannot be removed.
     """
@@ -336,8 +348,7 @@ def recover(root: Path, site: str) -> list[Path]:
         raise ValueError(f"site {site!r} is not a plain file-name part")
     removed: list[Path] = []
     for path in sorted((Path(root) / site).rglob(f".*{TEMP_SUFFIX}")):
-        stem = path.name.removesuffix(TEMP_SUFFIX)
-        if not (stem.endswith((".jsonl", ".jsonl.gz")) and path.is_file()):
+        if not (_TEMP_NAME.fullmatch(path.name) and path.is_file()):
             continue
         try:
             path.unlink()

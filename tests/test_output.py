@@ -157,7 +157,7 @@ def test_nothing_under_the_final_name_until_publish(tmp_path: Path) -> None:
     assert not (folder / "run1-0001.jsonl").exists()
     assert list(folder.glob("*.jsonl")) == []
     assert list(tmp_path.rglob("*.jsonl")) == []
-    assert [p.name for p in folder.iterdir()] == [".run1-0001.jsonl.part"]
+    assert [p.name for p in folder.iterdir()] == [".run1-0001.part"]
     writer.close()
     assert [p.name for p in folder.iterdir()] == ["run1-0001.jsonl"]
     assert [obj["url"] for obj in read_lines(folder / "run1-0001.jsonl")] == [
@@ -212,7 +212,7 @@ def test_gzip_round_trip_and_gzipped_temp_file(tmp_path: Path) -> None:
     for item in records:
         writer.write(item)
     [temp] = temp_files(tmp_path)
-    assert temp.name == ".run1-0001.jsonl.gz.part"
+    assert temp.name == ".run1-0001.gz.part"
     assert temp.read_bytes()[:2] == b"\x1f\x8b"  # the temp file is gzip too
     [batch] = writer.close()
     assert read_lines(batch.path) == records
@@ -245,13 +245,13 @@ def test_existing_final_or_temp_file_is_skipped(tmp_path: Path) -> None:
     folder = tmp_path / "jmn" / DAY
     folder.mkdir(parents=True)
     (folder / "run1-0001.jsonl").write_text('{"old":1}\n', encoding="utf-8")
-    (folder / ".run1-0002.jsonl.part").write_text("left by another writer", encoding="utf-8")
+    (folder / ".run1-0002.part").write_text("left by another writer", encoding="utf-8")
     writer = make_writer(tmp_path, max_records=1)
     writer.write(record(1))
     writer.write(record(2))
     assert [b.path.name for b in writer.close()] == ["run1-0003.jsonl", "run1-0004.jsonl"]
     assert (folder / "run1-0001.jsonl").read_text(encoding="utf-8") == '{"old":1}\n'
-    assert (folder / ".run1-0002.jsonl.part").exists()
+    assert (folder / ".run1-0002.part").exists()
 
 
 def test_on_publish_receives_batches_with_meta_in_order(tmp_path: Path) -> None:
@@ -390,7 +390,7 @@ def test_killed_process_leaves_only_complete_files(tmp_path: Path, compress: boo
         urls = [obj["url"] for obj in read_lines(path)]
         assert urls == [f"https://jmn.info/{3 * number + n}" for n in (1, 2, 3)]
     leftovers = temp_files(tmp_path)
-    assert [p.name for p in leftovers] == [f".run1-0003{suffix}.part"]
+    assert [p.name for p in leftovers] == [f".run1-0003{suffix.removeprefix('.jsonl')}.part"]
     assert recover(tmp_path, "jmn") == leftovers
     assert temp_files(tmp_path) == []
     assert sorted(folder.iterdir()) == published
@@ -401,11 +401,11 @@ def test_recover_removes_only_temp_files(tmp_path: Path) -> None:
     new = tmp_path / "jmn" / DAY
     old.mkdir(parents=True)
     (new / "rejects").mkdir(parents=True)
-    leftovers = [old / ".run0-0004.jsonl.gz.part", new / "rejects" / ".run1-0001.jsonl.part"]
-    kept = [old / "run0-0003.jsonl", new / ".notes.part", new / "run1-0001.jsonl.part"]
+    leftovers = [old / ".run0-0004.gz.part", new / "rejects" / ".run1-0001.part"]
+    kept = [old / "run0-0003.jsonl", new / ".notes.part", new / "run1-0001.part"]
     for path in leftovers + kept:
         path.write_text("x", encoding="utf-8")
-    other_site = tmp_path / "other" / DAY / ".run1-0001.jsonl.part"
+    other_site = tmp_path / "other" / DAY / ".run1-0001.part"
     other_site.parent.mkdir(parents=True)
     other_site.write_text("x", encoding="utf-8")
     assert recover(tmp_path, "jmn") == sorted(leftovers)
@@ -460,7 +460,7 @@ def test_disk_full_when_publishing_on_close(small_fs: Path) -> None:
     reported: list[PublishedBatch] = []
     writer = make_writer(small_fs, on_publish=reported.append)
     writer.write(record(1))  # small enough to stay in the write buffer
-    with pytest.raises(OutputError, match=r"cannot write .*\.run1-0001\.jsonl\.part: No space"):
+    with pytest.raises(OutputError, match=r"cannot write .*\.run1-0001\.part: No space"):
         writer.close()
     assert reported == writer.published == []
     assert writer.close() == []
@@ -475,7 +475,7 @@ def test_read_only_file_system(small_fs: Path) -> None:
     assert result.returncode == 0, result.stderr
     with pytest.raises(OutputError, match="Read-only file system") as caught:
         writer.write(record(2))
-    assert ".run1-0002.jsonl.part" in str(caught.value)
+    assert ".run1-0002.part" in str(caught.value)
     assert [len(read_lines(b.path)) for b in reported] == [1]
     assert_intact(writer, reported)
 
