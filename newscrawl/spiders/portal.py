@@ -250,13 +250,31 @@ class PortalSpider(SitemapSpider):
             if url and (request := self.article_request(url, date)):
                 yield request
 
+    def _parse_sitemap(self, response: Response) -> Iterable[Request]:
+        """Read Google News dates, then let SitemapSpider do the rest.
+
+        Scrapy's sitemap parser keeps only the direct children of ``<url>``, so the
+        ``<news:publication_date>`` of a news sitemap is read here, as the entry's date
+        when it has no ``<lastmod>``.
+        """
+        body = self._get_sitemap_body(response)
+        if body and b"sitemap-news" in body:
+            news = Selector(body=body, type="xml")
+            news.remove_namespaces()
+            for url in news.xpath("//url[news/publication_date]"):
+                loc = url.xpath("loc/text()").get("")
+                date = url.xpath("news/publication_date/text()").get()
+                if loc.strip() and not url.xpath("lastmod"):
+                    self.remember_lastmod(self.page_url(loc.strip()), date)
+        return super()._parse_sitemap(response)
+
     def sitemap_filter(self, entries: Iterable[dict[str, Any]]) -> Iterable[dict[str, Any]]:
         """Keep the sitemap entries this run wants, moved onto the fetch origin."""
         for entry in entries:
             if not entry.get("loc"):
                 continue
             page = self.page_url(entry["loc"])
-            lastmod = entry.get("lastmod")
+            lastmod = entry.get("lastmod") or self.lastmod.get(page)
             if "sitemap" in page.rsplit("/", 1)[-1] or page.endswith((".xml", ".xml.gz")):
                 yield {**entry, "loc": self.fetch_url(page)}  # a sitemap of an index
                 continue

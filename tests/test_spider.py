@@ -1,0 +1,139 @@
+"""Discovery: listings, feeds (RSS and Atom) and sitemaps (index, news), with no server.
+
+The spider's callbacks get real Scrapy responses built from bytes.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+from scrapy.http import HtmlResponse, Request, XmlResponse
+from scrapy.utils.test import get_crawler
+
+from newscrawl.spiders import portal_spider
+from newscrawl.spiders.portal import PortalSpider
+
+
+def spider(**kwargs: Any) -> PortalSpider:
+    crawler = get_crawler(portal_spider("jmn"), {"NEWSCRAWL_STATE_DIR": ""})
+    crawler.spider = crawler._create_spider(**kwargs)
+    return crawler.spider
+
+
+def article_urls(requests: Any, spider: PortalSpider) -> list[str]:
+    return [r.url for r in requests if r.callback == spider.parse_article]
+
+
+ATOM = b"""<?xml version="1.0" encoding="utf-8"?>
+<feed xmlns="http://www.w3.org/2005/Atom">
+  <title>JMN</title>
+  <entry><title>A</title><link href="https://jmn.info/a/?utm_source=atom#x"/>
+    <updated>2016-03-26T10:00:00+03:00</updated></entry>
+  <entry><title>B</title><link rel="alternate" href="/b/"/>
+    <published>2016-03-20T10:00:00Z</published></entry>
+</feed>"""
+
+RSS = b"""<?xml version="1.0"?><rss version="2.0"><channel>
+<item><title>A</title><link>https://jmn.info/a/</link>
+  <pubDate>Sat, 26 Mar 2016 07:00:00 +0000</pubDate></item>
+</channel></rss>"""
+
+NEWS_SITEMAP = b"""<?xml version="1.0" encoding="UTF-8"?>
+<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9"
+        xmlns:news="http://www.google.com/schemas/sitemap-news/0.9">
+  <url><loc>https://jmn.info/new/</loc>
+    <news:news><news:publication><news:name>JMN</news:name><news:language>en</news:language>
+    </news:publication><news:publication_date>2016-03-26T10:00:00+03:00</news:publication_date>
+    <news:title>New</news:title></news:news></url>
+  <url><loc>https://jmn.info/old/</loc>
+    <news:news><news:publication_date>2016-03-01T10:00:00+03:00</news:publication_date></news:news>
+  </url>
+</urlset>"""
+
+INDEX = b"""<?xml version="1.0" encoding="UTF-8"?>
+<sitemapindex xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">
+  <sitemap><loc>https://jmn.info/post-sitemap.xml</loc></sitemap>
+  <sitemap><loc>https://jmn.info/page-sitemap.xml</loc></sitemap>
+</sitemapindex>"""
+
+
+def xml(url: str, body: bytes) -> XmlResponse:
+    return XmlResponse(url=url, body=body, request=Request(url))
+
+
+def test_atom_feed_links_dates_and_canonical_urls() -> None:
+    s = spider()
+    urls = article_urls(s.parse_feed(xml("https://jmn.info/feed/atom/", ATOM)), s)
+    assert urls == ["https://jmn.info/a/", "https://jmn.info/b/"]
+    assert s.lastmod["https://jmn.info/a/"] == "2016-03-26T10:00:00+03:00"
+    assert s.lastmod["https://jmn.info/b/"] == "2016-03-20T10:00:00+00:00"
+
+
+def test_rss_dates_are_kept_as_iso_instants() -> None:
+    s = spider()
+    assert article_urls(s.parse_feed(xml("https://jmn.info/feed/", RSS)), s)
+    assert s.lastmod["https://jmn.info/a/"] == "2016-03-26T07:00:00+00:00"
+
+
+def test_the_latest_date_any_entry_point_gives_wins() -> None:
+    s = spider()
+    s.remember_lastmod("https://jmn.info/a/", "2016-03-26T10:00:00+03:00")
+    s.remember_lastmod("https://jmn.info/a/", "Fri, 25 Mar 2016 07:00:00 +0000")
+    assert s.lastmod["https://jmn.info/a/"] == "2016-03-26T10:00:00+03:00"
+
+
+def test_sitemap_index_follows_only_post_sitemaps() -> None:
+    s = spider()
+    requests = list(s._parse_sitemap(xml("https://jmn.info/sitemap_index.xml", INDEX)))
+    assert [r.url for r in requests] == ["https://jmn.info/post-sitemap.xml"]
+
+
+def test_news_sitemap_dates_bound_since() -> None:
+    s = spider(since=datetime(2016, 3, 20, tzinfo=UTC))
+    requests = list(s._parse_sitemap(xml("https://jmn.info/news-sitemap.xml", NEWS_SITEMAP)))
+    assert article_urls(requests, s) == ["https://jmn.info/new/"]
+    assert s.lastmod["https://jmn.info/new/"] == "2016-03-26T10:00:00+03:00"
+    assert s.crawler.stats.get_value("newscrawl/skipped/before_since") == 1
+
+
+LISTING = """<html><body><ul>
+<li><h2 class="post-box-title"><a href="https://jmn.info/new/">New</a></h2>
+    <p class="post-meta"><span class="tie-date">March 26, 2016</span></p></li>
+<li><h2 class="post-box-title"><a href="https://jmn.info/old/?utm_medium=x">Old</a></h2>
+    <p class="post-meta"><span class="tie-date">March 20, 2016</span></p></li>
+</ul><div class="pagination"><a href="https://jmn.info/category/world/page/2/">2</a></div>
+</body></html>"""
+
+
+@pytest.mark.parametrize(
+    ("since", "articles", "follows_pagination"),
+    [
+        (None, ["https://jmn.info/new/", "https://jmn.info/old/"], True),
+        (datetime(2016, 3, 25, tzinfo=UTC), ["https://jmn.info/new/"], True),
+        (datetime(2016, 3, 27, tzinfo=UTC), [], False),
+    ],
+    ids=["no-since", "since-between", "since-after-all"],
+)
+def test_listing_links_and_since(
+    since: datetime | None, articles: list[str], follows_pagination: bool
+) -> None:
+    s = spider(since=since)
+    page = HtmlResponse(
+        url="https://jmn.info/category/world/", body=LISTING.encode(), encoding="utf-8"
+    )
+    requests = list(s.parse_listing(page))
+    assert article_urls(requests, s) == articles
+    listings = [r.url for r in requests if r.callback == s.parse_listing]
+    assert listings == (["https://jmn.info/category/world/page/2/"] if follows_pagination else [])
+
+
+def test_base_url_fetches_elsewhere_but_keeps_portal_urls() -> None:
+    s = spider(base_url="http://127.0.0.1:8123/")
+    assert s.start_urls == ["http://127.0.0.1:8123/"]
+    request = s.article_request("https://jmn.info/a/?utm_source=x")
+    assert request is not None
+    assert request.url == "http://127.0.0.1:8123/a/"
+    assert s.page_url("http://127.0.0.1:8123/a/") == "https://jmn.info/a/"
+    assert "127.0.0.1" in s.allowed_domains
