@@ -47,6 +47,9 @@ ITEM_PIPELINES = {
     "newscrawl.pipelines.DedupPipeline": 200,
     "newscrawl.pipelines.JsonLinesWriterPipeline": 900,
 }
+# Extraction runs in this many worker processes ("auto": one per spare CPU, at most 4;
+# 0: in the crawl process). See workers.py.
+NEWSCRAWL_EXTRACT_PROCESSES = "auto"
 NEWSCRAWL_OUTPUT_DIR = "out"
 NEWSCRAWL_BATCH_RECORDS = 5000
 NEWSCRAWL_BATCH_SECONDS = 600

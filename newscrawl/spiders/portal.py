@@ -29,12 +29,13 @@ from scrapy.spiders import SitemapSpider
 from twisted.python.failure import Failure
 
 from newscrawl import __version__
-from newscrawl.extract import ExtractionError, extract_article
-from newscrawl.items import Reject, to_dict
+from newscrawl.extract import ExtractionError
+from newscrawl.items import Reject
 from newscrawl.loaders import select
 from newscrawl.processors import DateParser, absolute_url, canonicalize_url, format_datetime
 from newscrawl.profiles import Profile, load_profile
 from newscrawl.state import StateStore, parse_since
+from newscrawl.workers import Extractor, worker_count
 
 logger = logging.getLogger(__name__)
 
@@ -102,6 +103,7 @@ class PortalSpider(SitemapSpider):
         self.since = parse_since(since, now) if isinstance(since, str) else since
         self.lastmod: dict[str, str] = {}
         self.state: StateStore | None = None
+        self.extractor = Extractor(0, self.profile.name)
         super().__init__(**kwargs)
 
     @classmethod
@@ -119,13 +121,16 @@ class PortalSpider(SitemapSpider):
     def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> Self:
         """Build the spider and open the site's state store (``NEWSCRAWL_STATE_DIR``)."""
         spider = super().from_crawler(crawler, *args, **kwargs)
+        processes = worker_count(crawler.settings.get("NEWSCRAWL_EXTRACT_PROCESSES", "auto"))
+        spider.extractor = Extractor(processes, spider.profile.name)
         state_dir = crawler.settings.get("NEWSCRAWL_STATE_DIR")
         if state_dir:
             spider.state = StateStore.for_site(Path(state_dir), spider.site)
         return spider
 
     def closed(self, reason: str) -> None:
-        """Close the state store."""
+        """Stop the extraction workers and close the state store."""
+        self.extractor.close()
         if self.state is not None:
             self.state.close()
 
@@ -284,24 +289,20 @@ class PortalSpider(SitemapSpider):
 
     # -- pages -----------------------------------------------------------------------
 
-    def parse_article(self, response: Response) -> Iterable[Any]:
+    async def parse_article(self, response: Response) -> AsyncIterator[Any]:
         """Yield the page's record, or a Reject saying why there is none."""
         page = self.page_url(response.url)
         self.crawler.stats.inc_value("newscrawl/articles/fetched")
         try:
-            article = extract_article(
-                page,
-                response.body,
-                dict(response.headers.items()),
-                profile=self.profile,
-                now=datetime.now(UTC),
+            record = await self.extractor.extract(
+                page, response.body, dict(response.headers.items()), datetime.now(UTC)
             )
         except ExtractionError as exc:
             logger.warning("No record from %s: %s (%s)", page, exc, exc.kind)
             self.crawler.stats.inc_value(f"newscrawl/extract/{exc.kind}")
             yield Reject(url=page, errors=[{"field": None, "message": str(exc)}], kind=exc.kind)
             return
-        yield to_dict(article)
+        yield record
 
     def on_error(self, failure: Failure) -> Iterable[Any]:
         """Record a page that could not be downloaded (after retries) as a Reject."""
