@@ -270,6 +270,14 @@ def cmd_validate(args: argparse.Namespace) -> int:
     return 1 if bad else 0
 
 
+def cmd_schema(args: argparse.Namespace) -> int:
+    """Print the record's JSON Schema, as shipped in the package."""
+    from newscrawl.schema import article_schema
+
+    print(dumps(article_schema(), indent=2))
+    return 0
+
+
 def cmd_fixtures_rerun(args: argparse.Namespace) -> int:
     """Print (or write) the current extraction of fixture cases, for a reviewed update."""
     from newscrawl.fixtures import FixtureCase, find_cases
@@ -334,6 +342,9 @@ def build_parser() -> argparse.ArgumentParser:
     validate = sub.add_parser("validate", help="check JSON Lines files against the schema")
     validate.add_argument("files", nargs="+")
     validate.set_defaults(func=cmd_validate)
+
+    schema = sub.add_parser("schema", help="print the record's JSON Schema (draft 2020-12)")
+    schema.set_defaults(func=cmd_schema)
 
     fixtures = sub.add_parser("fixtures", help="fixture maintenance")
     fsub = fixtures.add_subparsers(dest="fixtures_command", required=True)

@@ -156,3 +156,10 @@ def test_crawl_unknown_site() -> None:
     result = newscrawl("crawl", "nope")
     assert result.returncode == 2
     assert "unknown profile 'nope'" in result.stderr
+
+
+def test_schema_command_prints_the_shipped_schema() -> None:
+    result = newscrawl("schema")
+    assert result.returncode == 0, result.stderr
+    shipped = (ROOT / "newscrawl" / "schema" / "article.schema.json").read_text(encoding="utf-8")
+    assert json.loads(result.stdout) == json.loads(shipped)

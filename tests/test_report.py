@@ -100,3 +100,18 @@ def test_failures_set_exit_code(stats: dict[str, Any], reason: str) -> None:
     assert report["exit_code"] == EXIT_FAILED
     assert any(reason in failure for failure in report["failures"]), report["failures"]
     assert f"FAILED: {report['failures'][0]}" in summary(report)
+
+
+def test_progress_line_counts_pages_records_and_rejects() -> None:
+    from scrapy.utils.test import get_crawler
+
+    from newscrawl.report import Progress
+
+    crawler = get_crawler()
+    crawler.stats.set_value("response_received_count", 12)
+    crawler.stats.set_value("newscrawl/records", 9)
+    crawler.stats.set_value("newscrawl/rejects/invalid", 2)
+    crawler.stats.set_value("newscrawl/rejects/http-error", 1)
+    line = Progress(crawler, interval=1.0).line()
+    assert line.startswith("12 pages (")
+    assert "9 records, 3 rejects" in line
