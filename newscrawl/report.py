@@ -239,7 +239,10 @@ class Progress:
         stats = self.crawler.stats.get_stats() if self.crawler.stats else {}
         elapsed = max(time.monotonic() - self.started, 1e-9)
         pages = stats.get("response_received_count", 0)
-        scheduler = self.crawler.engine.scheduler if self.crawler.engine else None
+        try:
+            scheduler = self.crawler.engine.scheduler
+        except RuntimeError:  # the crawl has not started
+            scheduler = None
         pending = len(scheduler) if scheduler is not None and hasattr(scheduler, "__len__") else 0
         records = stats.get("newscrawl/records", 0)
         rejects = sum(v for k, v in stats.items() if k.startswith("newscrawl/rejects/"))
