@@ -9,10 +9,11 @@ generic fallback's body text from trafilatura.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import cache
+from itertools import chain
 from typing import Any
 
 from extruct.jsonld import JsonLdExtractor
@@ -24,11 +25,12 @@ from newscrawl.items import AltHeadline, Article, Breadcrumb, Image
 from newscrawl.loaders import (
     ArticleLoader,
     BreadcrumbLoader,
+    Document,
+    Node,
     TeaserLoader,
-    first_match,
+    compile_query,
+    load_record,
     node_text,
-    query_values,
-    select,
 )
 from newscrawl.processors import (
     DateParser,
@@ -114,15 +116,32 @@ def _date_parser(languages: tuple[str, ...], timezone: str) -> DateParser:
     return DateParser(languages, timezone)
 
 
+@cache
+def _patterns(patterns: tuple[str, ...]) -> tuple[re.Pattern[str], ...]:
+    return tuple(re.compile(p, re.IGNORECASE) for p in patterns)
+
+
 @dataclass
 class Page:
-    """A parsed page and what every field reader needs to know about it."""
+    """A parsed page and what every field reader needs to know about it.
+
+    ``document`` runs the profile's selectors on the parsed tree (``selector.root``).
+    """
 
     url: str
     selector: Selector
     profile: Profile
     now: datetime
     jsonld: dict[str, Any]
+    document: Document = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        self.document = Document(self.selector.root)
+
+    def candidates(self, *path: str) -> Iterator[list[str]]:
+        """Yield, lazily, the strings each selector at ``path`` of the profile selects."""
+        for query in self.profile.selectors(*path):
+            yield self.document.values(query)
 
     @property
     def dates(self) -> DateParser:
@@ -168,9 +187,10 @@ def _jsonld_names(value: Any) -> list[str]:
     return names
 
 
-def _remove(nodes: list[Selector]) -> None:
-    for node in nodes:
-        element = node.root
+def _remove(nodes: Iterable[Node]) -> bool:
+    """Remove the element ``nodes`` from the tree, keeping their tails; True when any was."""
+    removed = False
+    for element in nodes:
         if not isinstance(element, etree._Element):
             continue
         parent = element.getparent()
@@ -184,19 +204,26 @@ def _remove(nodes: list[Selector]) -> None:
             else:
                 parent.text = (parent.text or "") + element.tail
         parent.remove(element)
+        removed = True
+    return removed
 
 
 def _body_blocks(page: Page) -> list[str]:
     """Return the normalised texts of the innermost text blocks of the body container."""
-    containers = first_match(page.selector, page.profile.selectors("body", "container"))
+    document = page.document
+    containers = document.first_match(page.profile.selectors("body", "container"))
     if not containers:
         return []
     container = containers[0]
     for query in page.profile.selectors("body", "exclude"):
-        _remove(list(select(container, query)))
+        if _remove(document.select(query, container)):
+            document.removed()
+    blocks = list(container.iter(*BLOCK_TAGS))
     texts: list[str] = []
-    for element in container.root.iter(*BLOCK_TAGS):
-        if any(True for _ in element.iterdescendants(*BLOCK_TAGS)):
+    for index, element in enumerate(blocks, 1):
+        # In document order a block's own blocks come right after it: it holds one exactly
+        # when the next block is inside it.
+        if index < len(blocks) and _inside(blocks[index], element, container):
             continue
         text = normalize_space(node_text(element))
         if text:
@@ -204,11 +231,19 @@ def _body_blocks(page: Page) -> list[str]:
     return texts
 
 
+def _inside(element: etree._Element, ancestor: etree._Element, top: etree._Element) -> bool:
+    """Return True when ``element`` is inside ``ancestor``; both are inside ``top`` or it."""
+    parent = element.getparent()
+    while parent is not None and parent is not ancestor and parent is not top:
+        parent = parent.getparent()
+    return parent is ancestor
+
+
 def _split_body(
     page: Page, blocks: list[str], headline_lang: str | None
 ) -> tuple[list[str], str | None, AltHeadline | None]:
     """Separate body paragraphs from the credit line and the alternate headline."""
-    drop = [re.compile(p, re.IGNORECASE) for p in page.profile.selectors("body", "drop_patterns")]
+    drop = _patterns(tuple(page.profile.selectors("body", "drop_patterns")))
     window = int(page.profile.get("body", "alt_headline_window", default=0))
     body: list[str] = []
     credit: str | None = None
@@ -219,26 +254,36 @@ def _split_body(
             continue
         if any(p.search(text) for p in drop):
             continue
-        if alt is None and not body and index < window and len(text) <= MAX_ALT_HEADLINE:
+        # Without a headline language no block can be the alternate headline: skip detection.
+        if (
+            alt is None
+            and headline_lang
+            and not body
+            and index < window
+            and len(text) <= MAX_ALT_HEADLINE
+        ):
             lang = detect_language(text, prefer=page.profile.languages)
-            if lang and headline_lang and lang != headline_lang:
+            if lang and lang != headline_lang:
                 alt = AltHeadline(text=text, lang=lang)
                 continue
         body.append(text)
     return body, credit, alt
 
 
+_CRUMB_LINK = "xpath:(descendant-or-self::a/@href)[1]"
+
+
 def _breadcrumb(page: Page) -> list[Breadcrumb]:
-    containers = first_match(page.selector, page.profile.selectors("breadcrumb", "container"))
+    document = page.document
+    containers = document.first_match(page.profile.selectors("breadcrumb", "container"))
     if not containers:
         return []
     query = str(page.profile.get("breadcrumb", "items", default="a"))
     crumbs: list[Breadcrumb] = []
-    for node in select(containers[0], query):
-        loader = BreadcrumbLoader(selector=node, **page.loader_context())
-        loader.add_value("name", node_text(node))
-        loader.add_value("url", node.xpath("(descendant-or-self::a/@href)[1]").get())
-        crumb = loader.load_item()
+    for node in document.select(query, containers[0]):
+        link = next(iter(document.select(_CRUMB_LINK, node)), None)
+        values = {"name": node_text(node), "url": link}
+        crumb = load_record(BreadcrumbLoader, values, **page.loader_context())
         if crumb.name:
             crumbs.append(crumb)
     if crumbs and crumbs[-1].url in (None, page.url):
@@ -247,52 +292,60 @@ def _breadcrumb(page: Page) -> list[Breadcrumb]:
 
 
 def _teasers(page: Page) -> list[Any]:
+    document = page.document
     teasers = []
     for group in page.profile.get("teasers", default=[]):
-        for node in select(page.selector, group["nodes"]):
-            loader = TeaserLoader(selector=node, **page.loader_context())
-            for field in ("title", "url", "excerpt"):
-                if field in group:
-                    loader.add_first(field, [group[field]])
-            teaser = loader.load_item()
+        fields = [name for name in ("title", "url", "excerpt") if name in group]
+        for node in document.select(group["nodes"]):
+            values = {name: document.values(group[name], node) for name in fields}
+            teaser = load_record(TeaserLoader, values, **page.loader_context())
             if teaser.title and teaser.url:
                 teasers.append(teaser)
     return teasers
 
 
-def _image_url(node: Selector, base: str) -> str | None:
-    for attr in ("@data-src", "@data-lazy-src", "@src", "@content"):
-        value = node.xpath(attr).get()
+def _attribute(node: Node, name: str) -> str | None:
+    """Return the attribute ``name`` of an element ``node``; None for anything else."""
+    if isinstance(node, etree._Element) and isinstance(node.tag, str):
+        return node.get(name)
+    return None
+
+
+def _image_url(node: Node, base: str) -> str | None:
+    for attr in ("data-src", "data-lazy-src", "src", "content"):
+        value = _attribute(node, attr)
         if value and not value.startswith("data:"):
             return absolute_url(value, base)
-    if isinstance(node.root, str):
-        return absolute_url(node.root, base)
+    if isinstance(node, str):
+        return absolute_url(node, base)
     return None
 
 
 def _lead_image(page: Page) -> Image | None:
     """Return the featured image with its caption and the credit in that caption, or None."""
-    nodes = first_match(page.selector, page.profile.selectors("images", "lead"))
-    nodes = nodes or first_match(page.selector, page.profile.selectors("images", "lead_fallback"))
+    document = page.document
+    nodes = document.first_match(page.profile.selectors("images", "lead"))
+    nodes = nodes or document.first_match(page.profile.selectors("images", "lead_fallback"))
     url = _image_url(nodes[0], page.url) if nodes else None
     if not url:
         return None
-    captions = first_match(page.selector, page.profile.selectors("images", "lead_caption"))
+    captions = document.first_match(page.profile.selectors("images", "lead_caption"))
     caption, credit = split_credit(node_text(captions[0]) if captions else None)
     return Image(url=url, caption=caption, credit=credit)
 
 
 def _text_images(page: Page) -> list[Image]:
     """Return the images in the article text (figures and bare ``<img>``) in page order."""
+    document = page.document
     images: list[Image] = []
     caption_queries = page.profile.selectors("images", "figure_caption")
     for query in page.profile.selectors("images", "figures"):
-        for node in select(page.selector, query):
-            img = node if node.root.tag == "img" else next(iter(node.css("img")), None)
+        for node in document.select(query):
+            img = node if node.tag == "img" else next(iter(document.select("img", node)), None)
             url = _image_url(img, page.url) if img is not None else None
             if url:
-                texts = [t for q in caption_queries for t in query_values(node, q)]
-                caption, credit = split_credit(texts[0] if texts else None)
+                texts = (t for q in caption_queries for t in document.values(q, node))
+                caption, credit = split_credit(next(texts, None))
                 images.append(Image(url=url, caption=caption, credit=credit))
     return images
 
@@ -309,19 +362,19 @@ def _unique_images(*groups: list[Image]) -> list[Image]:
 
 
 def _date(page: Page, field: str, jsonld_key: str) -> str | None:
-    for value in (
-        *[
-            v
-            for q in page.profile.selectors("fields", field)
-            for v in query_values(page.selector, q)
-        ],
-        page.jsonld.get(jsonld_key) if isinstance(page.jsonld.get(jsonld_key), str) else None,
-    ):
-        if parsed := page.dates.parse(value, page.now):
-            return format_datetime(parsed)
+    """Return the first of the field's selected values, then JSON-LD's, that parses as a date.
+
+    Values are selected lazily: once one parses, later selectors do not run.
+    """
+    jsonld = page.jsonld.get(jsonld_key)
+    jsonld_values = [jsonld if isinstance(jsonld, str) else None]
+    for values in chain(page.candidates("fields", field), [jsonld_values]):
+        for value in values:
+            if parsed := page.dates.parse(value, page.now):
+                return format_datetime(parsed)
     if field == "published_at":
-        for query in page.profile.selectors("fields", "published_at_visible"):
-            for value in query_values(page.selector, query):
+        for values in page.candidates("fields", "published_at_visible"):
+            for value in values:
                 if parsed := page.dates.parse(normalize_space(value), page.now):
                     return format_datetime(parsed)
     return None
@@ -340,6 +393,7 @@ def _generic_body(page: Page) -> list[str]:
         favor_precision=True,
         deduplicate=False,
     )
+    page.document.changed()  # in case trafilatura edited the tree
     return [p for line in (text or "").splitlines() if (p := normalize_space(line))]
 
 
@@ -347,7 +401,7 @@ def is_article(selector: Selector, profile: Profile, jsonld: dict[str, Any] | No
     """Return True when the page matches the profile's article markers (or has JSON-LD Article)."""
     if jsonld:
         return True
-    return any(select(selector, q) for q in profile.selectors("fields", "article"))
+    return any(compile_query(q).run(selector.root) for q in profile.selectors("fields", "article"))
 
 
 def parse_page(
@@ -387,14 +441,14 @@ def extract_page(page: Page) -> Article:
     loader.add_value("url", page.url)
     loader.add_value("site", profile.name)
     loader.add_value("crawled_at", format_datetime(page.now))
-    loader.add_first("canonical_url", profile.selectors("fields", "canonical_url"))
-    if not loader.add_first("headline", profile.selectors("fields", "headline")):
+    loader.add_first_found("canonical_url", page.candidates("fields", "canonical_url"))
+    if not loader.add_first_found("headline", page.candidates("fields", "headline")):
         loader.add_value("headline", page.jsonld.get("headline"))
     headline = loader.get_output_value("headline")
 
     breadcrumb = _breadcrumb(page)
     loader.add_value("breadcrumb", breadcrumb)
-    if not loader.add_first("section", profile.selectors("fields", "section")):
+    if not loader.add_first_found("section", page.candidates("fields", "section")):
         if len(breadcrumb) >= 3:
             loader.add_value("section", breadcrumb[-2].name)
         loader.add_value("section", page.jsonld.get("articleSection"))
@@ -403,12 +457,12 @@ def extract_page(page: Page) -> Article:
     if jsonld_authors:
         loader.add_value("authors", jsonld_authors)
     else:
-        for query in profile.selectors("fields", "authors"):
-            names = [n for v in query_values(page.selector, query) for n in split_authors(v)]
+        for values in page.candidates("fields", "authors"):
+            names = [n for v in values for n in split_authors(v)]
             if names:
                 loader.add_value("authors", names)
                 break
-    loader.add_first("tags", profile.selectors("fields", "tags"))
+    loader.add_first_found("tags", page.candidates("fields", "tags"))
     loader.add_value("published_at", _date(page, "published_at", "datePublished"))
     loader.add_value("modified_at", _date(page, "modified_at", "dateModified"))
 

@@ -1,25 +1,43 @@
 """Item loaders: where selected values are cleaned into record fields.
 
 Input processors are wired per field here once; the selectors that feed them
-come from the site profile. List fields are filled with :meth:`ProfileLoader.add_first`,
-which takes the first selector that yields something, so a list is never
-filled twice from overlapping selectors.
+come from the site profile. List fields are filled with :meth:`ProfileLoader.add_first`
+(or :meth:`ProfileLoader.add_first_found`), which takes the first selector that
+yields something, so a list is never filled twice from overlapping selectors.
+
+Profile selectors run in one of two ways. :func:`select`, :func:`query_values` and
+:func:`first_match` take a parsel ``Selector`` and give parsel objects (the spider uses
+them on responses). Extraction uses :class:`Document` instead: each selector is compiled
+once into an lxml XPath (:func:`compile_query`) and runs on lxml elements directly,
+with the same results, in the same order, as parsel's ``.css()``/``.xpath()``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+import re
+from collections.abc import Callable, Iterable, Mapping, MutableMapping, Sequence
+from dataclasses import dataclass
+from functools import cache
 from typing import Any
 
-from itemloaders import ItemLoader
+from cssselect import parse as parse_css
+from itemadapter import ItemAdapter
+from itemloaders import ItemLoader, unbound_method
+from itemloaders.common import wrap_loader_context
 from itemloaders.processors import Identity, MapCompose, TakeFirst
+from itemloaders.utils import arg_to_iter, get_func_args
 from lxml import etree
 from parsel import Selector, SelectorList
+from parsel.csstranslator import HTMLTranslator
 
 from newscrawl.items import Article, Breadcrumb, Teaser
 from newscrawl.processors import absolute_url, normalize_space, strip_ellipsis, unique
 
 XPATH_PREFIX = "xpath:"
+
+Node = Any
+"""What a query yields: an lxml element, or a string for ``::text``/``::attr()``/``text()``/``@x``.
+(An XPath expression that computes a number or a boolean yields that value.)"""
 
 
 def select(selector: Selector, query: str) -> SelectorList[Selector]:
@@ -32,8 +50,11 @@ def select(selector: Selector, query: str) -> SelectorList[Selector]:
 _VISIBLE_TEXT = etree.XPath(".//text()[not(ancestor::script or ancestor::style)]")
 
 
-def node_text(node: Selector | etree._Element) -> str:
-    """Return the text a reader sees in ``node``: all its text, scripts and styles left out."""
+def node_text(node: Selector | Node) -> str:
+    """Return the text a reader sees in ``node``: all its text, scripts and styles left out.
+
+    A string (a selected text or attribute value) is its own text.
+    """
     root = node.root if isinstance(node, Selector) else node
     if isinstance(root, str):
         return root
@@ -54,25 +75,283 @@ def first_match(selector: Selector, queries: Iterable[str]) -> SelectorList[Sele
     return SelectorList([])
 
 
+# ----------------------------------------------------------------- compiled queries
+
+_CSS = HTMLTranslator()
+"""parsel's CSS translator for HTML: the ``::text`` and ``::attr(name)`` pseudo-elements."""
+
+_NAMESPACES = {"re": "http://exslt.org/regular-expressions"}
+_SETS_NAMESPACE = "http://exslt.org/sets"
+"""The prefixes parsel declares for every query (``set:`` only where a query uses it)."""
+
+_ID_STEP = re.compile(r"descendant-or-self::\*\[@id = '(?P<value>[^']*)'\](?=/|$)")
+_CLASS_STEP = re.compile(
+    r"descendant-or-self::\*\[@class and contains\(@class, '(?P<value>[^']*)'\)"
+    r" and contains\(concat\(' ', normalize-space\(@class\), ' '\), ' (?P=value) '\)\](?=/|$)"
+)
+"""The first step of a translated ``#id …`` or ``.class …`` selector: every element of the
+document with that id, or with that class among its classes."""
+
+
+def _compile_xpath(expression: str) -> etree.XPath:
+    namespaces = dict(_NAMESPACES)
+    if "set:" in expression:
+        namespaces["set"] = _SETS_NAMESPACE
+    try:
+        # The re: functions are registered only where used: each call costs less.
+        regexp = "re:" in expression
+        return etree.XPath(expression, namespaces=namespaces, smart_strings=False, regexp=regexp)
+    except etree.XPathError as exc:
+        raise ValueError(f"XPath error: {exc} in {expression}") from exc
+
+
+def _anchor(css: str, expression: str) -> tuple[tuple[str, str], str] | None:
+    """Return ``((kind, value), rest)`` when every selector of ``css`` starts with the same
+    ``#id`` or ``.class`` step, else None.
+
+    ``rest`` is the XPath of what follows that step, relative to the element it finds; for
+    a group (``.entry img, .entry figure``) it is the union of the members' rests.
+    """
+    members = [
+        _CSS.selector_to_xpath(selector, "descendant-or-self::", translate_pseudo_elements=True)
+        for selector in parse_css(css)
+    ]
+    if " | ".join(members) != expression:
+        return None
+    anchors: set[tuple[str, str]] = set()
+    rests: list[str] = []
+    for member in members:
+        for kind, step in (("id", _ID_STEP), ("class", _CLASS_STEP)):
+            if match := step.match(member):
+                anchors.add((kind, match["value"]))
+                rests.append(member[match.end() :].removeprefix("/") or "self::node()")
+                break
+        else:
+            return None
+    if len(anchors) != 1:
+        return None
+    return anchors.pop(), " | ".join(rests)
+
+
+@dataclass(frozen=True)
+class Query:
+    """A profile selector compiled once: its XPath, and how to scope it from the page root.
+
+    ``anchor`` is the id or class that the selector's first step looks for, when it has
+    one; ``rest`` is the rest of the selector, run from the single element that step
+    finds. A page with no such element gives nothing; a page with several runs the
+    whole XPath.
+    """
+
+    source: str
+    expression: str
+    xpath: etree.XPath
+    anchor: tuple[str, str] | None = None
+    rest: etree.XPath | None = None
+
+    def run(self, node: Node, document: Document | None = None) -> list[Node]:
+        """Return what the selector selects from ``node``, as parsel would, in document order.
+
+        A string or number ``node`` selects only itself, and only with the XPath ".".
+        Pass the ``document`` when ``node`` may be its root, so anchored selectors scope.
+        """
+        if not isinstance(node, etree._Element):
+            return [node] if self.expression.strip() == "." else []
+        if self.anchor is not None and document is not None and node is document.root:
+            anchors = document.anchored(*self.anchor)
+            if not anchors:
+                return []
+            if len(anchors) == 1 and self.rest is not None:
+                return self._evaluate(self.rest, anchors[0])
+        return self._evaluate(self.xpath, node)
+
+    def _evaluate(self, xpath: etree.XPath, node: etree._Element) -> list[Node]:
+        try:
+            result = xpath(node)
+        except etree.XPathError as exc:
+            raise ValueError(f"XPath error: {exc} in {self.expression}") from exc
+        return result if isinstance(result, list) else [result]
+
+
+@cache
+def compile_query(query: str) -> Query:
+    """Return ``query`` (CSS, or XPath after ``xpath:``) compiled, once per query string.
+
+    CSS is translated by parsel's translator, as ``Selector.css`` does; invalid CSS raises
+    cssselect's errors and invalid XPath a ValueError, as with parsel.
+    """
+    if query.startswith(XPATH_PREFIX):
+        expression = query.removeprefix(XPATH_PREFIX)
+        return Query(query, expression, _compile_xpath(expression))
+    expression = _CSS.css_to_xpath(query)
+    xpath = _compile_xpath(expression)
+    anchored = _anchor(query, expression)
+    if anchored is None:
+        return Query(query, expression, xpath)
+    anchor, rest = anchored
+    return Query(query, expression, xpath, anchor, _compile_xpath(rest))
+
+
+_ATTRIBUTE_VALUES = {
+    "id": etree.XPath("descendant-or-self::*/@id", smart_strings=False),
+    "class": etree.XPath("descendant-or-self::*/@class", smart_strings=False),
+}
+_NTH_CLASS_OWNER = etree.XPath("(descendant-or-self::*/@class)[$n]/..")
+_ID_OWNERS = etree.XPath("descendant-or-self::*/@id[. = $value]/..")
+_BY_ID = etree.XPath("id($value)")
+_XML_SPACE = re.compile("[ \t\r\n]+")
+"""What XPath's ``normalize-space()`` collapses (XML whitespace, not Unicode's)."""
+
+
+def _has_class(value: str, name: str) -> bool:
+    """Return what the first step of ``.name`` tests of a class attribute ``value``."""
+    return name in value and f" {name} " in f" {_XML_SPACE.sub(' ', value).strip(' ')} "
+
+
+class Document:
+    """A parsed page's root element, and the id/class lookups its selectors share.
+
+    Selectors from the root that start with ``#id`` or ``.class`` find that element once
+    per page and run the rest of their path from it. After editing the tree call
+    :meth:`removed` (elements were only removed) or :meth:`changed` (anything else), so
+    no lookup outlives the tree it was made on.
+
+    The lookups read all id (or class) values of the page as strings, once, and fetch
+    only the elements that match: far fewer XPath predicate tests than a scan of every
+    element. An id that is unique on the page is fetched from libxml2's id table.
+    """
+
+    def __init__(self, root: etree._Element) -> None:
+        self.root = root
+        self._values: dict[str, list[str]] = {}
+        self._current: set[str] = set()
+        self._anchors: dict[tuple[str, str], list[etree._Element]] = {}
+        self._edited = False
+
+    def anchored(self, kind: str, value: str) -> list[etree._Element]:
+        """Return, in document order, the elements whose id is ``value`` (kind "id") or
+        whose classes include ``value`` (kind "class")."""
+        key = (kind, value)
+        found = self._anchors.get(key)
+        if found is None:
+            found = self._anchors[key] = self._find(kind, value)
+        return found
+
+    def _attribute_values(self, kind: str, current: bool) -> list[str]:
+        """Return every ``kind`` attribute value, in document order. Unless ``current``, the
+        list may predate removals: a superset then, still right about what no element has."""
+        values = self._values.get(kind)
+        if values is None or (current and kind not in self._current):
+            values = self._values[kind] = _ATTRIBUTE_VALUES[kind](self.root)
+            self._current.add(kind)
+        return values
+
+    def _find(self, kind: str, value: str) -> list[etree._Element]:
+        if kind == "id":
+            count = self._attribute_values("id", current=False).count(value)
+            if count == 0:
+                return []
+            if count == 1 and (element := self._unique_id(value)) is not None:
+                return [element]
+            return _ID_OWNERS(self.root, value=value)
+        classes = self._attribute_values("class", current=False)
+        if "class" not in self._current:  # read before a removal: only good for "none"
+            if not any(_has_class(v, value) for v in [v for v in classes if value in v]):
+                return []
+            classes = self._attribute_values("class", current=True)
+        positions = [n for n, v in enumerate(classes, 1) if value in v and _has_class(v, value)]
+        return [_NTH_CLASS_OWNER(self.root, n=n)[0] for n in positions]
+
+    def _unique_id(self, value: str) -> etree._Element | None:
+        """Return the element with id ``value`` from libxml2's id table, if it is in the tree
+        and has that id (the caller knows at most one element has it), else None."""
+        if not value or _XML_SPACE.search(value):
+            return None  # id() would read several ids
+        found = _BY_ID(self.root, value=value)
+        if len(found) != 1 or found[0].get("id") != value:
+            return None  # not in the table, or an <a name> took the value first
+        element = found[0]
+        if self._edited and not self._in_tree(element):
+            return None  # a removed element stays in the table
+        return element
+
+    def _in_tree(self, element: etree._Element) -> bool:
+        top = element
+        while (parent := top.getparent()) is not None:
+            top = parent
+        return top is self.root
+
+    def removed(self) -> None:
+        """Forget the elements found: some were removed from the tree (nothing else changed)."""
+        self._edited = True
+        self._current.clear()
+        self._anchors.clear()
+
+    def changed(self) -> None:
+        """Forget all lookups: the tree was edited."""
+        self._values.clear()
+        self.removed()
+
+    def select(self, query: str, node: Node = None) -> list[Node]:
+        """Return what ``query`` selects from ``node`` (the root by default), as parsel would."""
+        return compile_query(query).run(self.root if node is None else node, self)
+
+    def values(self, query: str, node: Node = None) -> list[str]:
+        """Return the strings ``query`` selects; element matches give their visible text."""
+        return [node_text(found) for found in self.select(query, node)]
+
+    def first_match(self, queries: Iterable[str], node: Node = None) -> list[Node]:
+        """Return the nodes of the first query that matches anything, else an empty list."""
+        for query in queries:
+            if found := self.select(query, node):
+                return found
+        return []
+
+
+# ------------------------------------------------------------------------- loaders
+
+
 def _absolute(value: str | None, loader_context: dict[str, Any]) -> str | None:
     return absolute_url(value, loader_context["base_url"])
 
 
 class ProfileLoader(ItemLoader):
-    """An ItemLoader whose selectors come from a profile: cleaned text by default."""
+    """An ItemLoader whose selectors come from a profile: cleaned text by default.
+
+    Processors are processor objects or module-level functions (not loader methods); they
+    are looked up as itemloaders does (``<field>_in``/``<field>_out``, then the item
+    field's metadata, then the default), once per loader class, item class and field.
+    """
 
     default_input_processor = MapCompose(normalize_space)
     default_output_processor = TakeFirst()
 
+    def get_input_processor(self, field_name: str) -> Callable[..., Any]:
+        """Return the input processor of ``field_name`` (looked up once per class)."""
+        return _field_processors(type(self), type(self.item), field_name)[0]
+
+    def get_output_processor(self, field_name: str) -> Callable[..., Any]:
+        """Return the output processor of ``field_name`` (looked up once per class)."""
+        return _field_processors(type(self), type(self.item), field_name)[1]
+
     def add_first(self, field_name: str, queries: Sequence[str]) -> bool:
         """Collect ``field_name`` from the first query that yields a non-empty value.
 
-        Returns True when a query matched.
+        The queries run on the loader's selector. Returns True when a query matched.
         """
         if self.selector is None:
             raise RuntimeError("add_first() needs a loader with a selector")
-        for query in queries:
-            self.add_value(field_name, query_values(self.selector, query))
+        selector = self.selector
+        return self.add_first_found(field_name, (query_values(selector, q) for q in queries))
+
+    def add_first_found(self, field_name: str, candidates: Iterable[Any]) -> bool:
+        """Collect ``field_name`` from the first candidate value that leaves something collected.
+
+        Candidates are taken lazily, one at a time (each is what one query selected).
+        Returns True when one did.
+        """
+        for values in candidates:
+            self.add_value(field_name, values)
             if self.get_collected_values(field_name):
                 return True
         return False
@@ -109,3 +388,83 @@ class TeaserLoader(ProfileLoader):
     default_item_class = Teaser
     url_in = MapCompose(normalize_space, _absolute)
     excerpt_in = MapCompose(strip_ellipsis)
+
+
+@cache
+def _field_processors(
+    loader_class: type[ItemLoader], item_class: type, field_name: str
+) -> tuple[Callable[..., Any], Callable[..., Any]]:
+    """Return the (input, output) processors ``loader_class`` applies to ``field_name``."""
+    meta = ItemAdapter.get_field_meta_from_class(item_class, field_name)
+    processors = []
+    for suffix, key, default in (
+        ("in", "input_processor", loader_class.default_input_processor),
+        ("out", "output_processor", loader_class.default_output_processor),
+    ):
+        processor = getattr(loader_class, f"{field_name}_{suffix}", None)
+        processors.append(unbound_method(processor or meta.get(key, default)))
+    return processors[0], processors[1]
+
+
+def _takes_context(function: Callable[..., Any]) -> bool:
+    return "loader_context" in get_func_args(function)
+
+
+@cache
+def _field_cleaner(
+    loader_class: type[ItemLoader], item_class: type, field_name: str
+) -> Callable[[Any, MutableMapping[str, Any]], Any]:
+    """Return ``clean(value, context)``: ``field_name``'s value as ``loader_class`` loads it.
+
+    It applies the input processor, then (when that collected anything) the output
+    processor, as ``add_value`` + ``load_item`` do, and gives None when nothing is left.
+    A MapCompose input processor runs function by function, exactly as MapCompose does,
+    with the check of which functions take the loader context done here once.
+    """
+    input_processor, output_processor = _field_processors(loader_class, item_class, field_name)
+    steps = None
+    if type(input_processor) is MapCompose and not input_processor.default_loader_context:
+        steps = tuple((f, _takes_context(f)) for f in input_processor.functions)
+
+    def clean(value: Any, context: MutableMapping[str, Any]) -> Any:
+        values = arg_to_iter(value)
+        if steps is None:
+            values = wrap_loader_context(input_processor, context)(values)
+        else:
+            try:
+                for function, takes_context in steps:
+                    next_values: list[Any] = []
+                    for v in values:
+                        out = function(v, loader_context=context) if takes_context else function(v)
+                        next_values += arg_to_iter(out)
+                    values = next_values
+            except Exception:  # let MapCompose raise its own error
+                values = wrap_loader_context(input_processor, context)(arg_to_iter(value))
+        if not values:
+            return None
+        return wrap_loader_context(output_processor, context)(list(arg_to_iter(values)))
+
+    return clean
+
+
+def load_record(
+    loader_class: type[ProfileLoader], values: Mapping[str, Any], **context: Any
+) -> Any:
+    """Return the record ``loader_class`` would load from ``values``, without making a loader.
+
+    ``values`` maps field names to a value or a list of values, as one ``add_value`` per
+    field (in that order) would take them; ``context`` is the loader context
+    (``base_url``). The result equals ``loader_class(**context)`` + ``add_value`` per field
+    + ``load_item()``: the same processors, in the same order. This is for the many small
+    records of one page (breadcrumb steps, teasers), where a loader apiece costs more than
+    the cleaning.
+    """
+    item = loader_class.default_item_class()
+    context.update(selector=None, item=item)
+    for field_name, value in values.items():
+        if value is None:
+            continue
+        output = _field_cleaner(loader_class, type(item), field_name)(value, context)
+        if output is not None:
+            setattr(item, field_name, output)
+    return item

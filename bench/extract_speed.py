@@ -1,0 +1,194 @@
+"""Time extraction and validation per page: a generated Sahifa article and the fixture cases.
+
+Usage::
+
+    .venv/bin/python bench/portal.py --articles 50 --port 0   # prints READY <url>
+    curl -s <url>/post-sitemap.xml                             # pick an article URL
+    curl -s <article-url> -o /tmp/benchpage.html
+    .venv/bin/python bench/extract_speed.py --page /tmp/benchpage.html --url <article-url>
+
+Without ``--page`` only the fixture cases are timed. ``--baseline DIR`` times a second copy
+of the package side by side in the same process, alternating page by page, so that the
+noise of a shared machine hits both alike. ``DIR`` holds that copy as ``newscrawl_base``,
+made with::
+
+    B=/tmp/baseline; rm -rf $B && mkdir -p $B
+    git archive HEAD newscrawl | tar -x -C $B && mv $B/newscrawl $B/newscrawl_base
+    grep -rl newscrawl $B/newscrawl_base | xargs sed -i -e 's/\\bnewscrawl\\./newscrawl_base./g' \\
+      -e 's/from newscrawl import/from newscrawl_base import/'
+
+Each figure is the median over ``--rounds`` rounds; for the fixtures a round is one pass over
+every case that gives a record, and the figure is its mean per page.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import json
+import statistics
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+FIXTURES = ROOT / "fixtures"
+
+
+@dataclass(frozen=True)
+class Page:
+    """One page to extract: what ``extract_article`` takes."""
+
+    url: str
+    body: bytes
+    headers: dict[str, str]
+    profile: str
+    now: datetime
+
+
+@dataclass
+class Version:
+    """One copy of the package under test and its timings (ms per page, per round)."""
+
+    name: str
+    extract: Callable[..., Any]
+    to_dict: Callable[[Any], dict[str, Any]]
+    record_errors: Callable[[dict[str, Any]], list[Any]]
+    error: type[Exception]
+
+    @classmethod
+    def load(cls, name: str, package: str) -> Version:
+        """Import ``package`` (``newscrawl`` or a copy of it) and pick its entry points."""
+        modules: dict[str, ModuleType] = {
+            part: importlib.import_module(f"{package}.{part}")
+            for part in ("extract", "items", "schema")
+        }
+        return cls(
+            name=name,
+            extract=modules["extract"].extract_article,
+            to_dict=modules["items"].to_dict,
+            record_errors=modules["schema"].record_errors,
+            error=modules["extract"].ExtractionError,
+        )
+
+    def time_page(self, page: Page) -> tuple[float, float, float]:
+        """Return (extraction, ``to_dict``, ``record_errors``) ms for one run over ``page``."""
+        start = time.perf_counter()
+        article = self.extract(page.url, page.body, page.headers, page.profile, page.now)
+        extracted = time.perf_counter()
+        record = self.to_dict(article)
+        converted = time.perf_counter()
+        self.record_errors(record)
+        end = time.perf_counter()
+        return (extracted - start) * 1000, (converted - extracted) * 1000, (end - converted) * 1000
+
+    def gives_record(self, page: Page) -> bool:
+        """Return True when extraction gives a record for ``page`` (negative cases do not)."""
+        try:
+            self.extract(page.url, page.body, page.headers, page.profile, page.now)
+        except self.error:
+            return False
+        return True
+
+
+def fixture_pages() -> list[Page]:
+    """Return the fixture cases as pages, with their frozen url, time and profile (site)."""
+    pages = []
+    for json_path in sorted(FIXTURES.glob("*/*.json")):
+        html_path = json_path.with_suffix(".html")
+        if not html_path.exists():
+            continue
+        meta = json.loads(json_path.read_text(encoding="utf-8"))["meta"]
+        pages.append(
+            Page(
+                url=meta["url"],
+                body=html_path.read_bytes(),
+                headers={"Content-Type": meta.get("content_type", "text/html")},
+                profile=json_path.parent.name,
+                now=datetime.fromisoformat(meta["now"]),
+            )
+        )
+    return pages
+
+
+STAGES = ("extract", "to_dict", "record_errors")
+
+
+def measure(
+    versions: list[Version], pages: list[Page], rounds: int
+) -> dict[str, list[list[float]]]:
+    """Return per version, per stage (:data:`STAGES`), the per-round mean ms per page.
+
+    Versions alternate page by page (and swap order every round) so noise hits them alike.
+    """
+    results = {v.name: [[] for _ in STAGES] for v in versions}
+    for round_index in range(rounds):
+        totals = {v.name: [0.0 for _ in STAGES] for v in versions}
+        order = versions if round_index % 2 == 0 else versions[::-1]
+        for page in pages:
+            for version in order:
+                for stage, ms in enumerate(version.time_page(page)):
+                    totals[version.name][stage] += ms
+        for name, stage_totals in totals.items():
+            for stage, total in enumerate(stage_totals):
+                results[name][stage].append(total / len(pages))
+    return results
+
+
+def report(title: str, results: dict[str, list[list[float]]]) -> None:
+    """Print the median (and quartiles) of each stage and of their sum, per version."""
+    print(title)
+    for name, stages in results.items():
+        total = [sum(values) for values in zip(*stages, strict=True)]
+        cells = []
+        for label, values in (*zip(STAGES, stages, strict=True), ("total", total)):
+            q1, median, q3 = statistics.quantiles(values, n=4)
+            cells.append(f"{label} {median:5.2f} [{q1:5.2f}-{q3:5.2f}]")
+        print(f"  {name:9} " + "  ".join(cells) + "  ms")
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Time the versions asked for over the bench page and the fixtures; print medians."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--page", type=Path, help="a saved article page (bench/portal.py)")
+    parser.add_argument("--url", default="http://127.0.0.1/2016/01/bench-article-1/")
+    parser.add_argument("--profile", default="jmn")
+    parser.add_argument("--rounds", type=int, default=30)
+    parser.add_argument("--page-repeat", type=int, default=10, help="runs of --page per round")
+    parser.add_argument("--baseline", type=Path, help="folder holding a newscrawl_base copy")
+    parser.add_argument("--no-fixtures", action="store_true")
+    args = parser.parse_args(argv)
+
+    sys.path.insert(0, str(ROOT))
+    versions = []
+    if args.baseline:
+        sys.path.insert(0, str(args.baseline))
+        versions.append(Version.load("baseline", "newscrawl_base"))
+    versions.append(Version.load("current", "newscrawl"))
+
+    if args.page:
+        now = datetime(2017, 9, 1, tzinfo=UTC)
+        headers = {"Content-Type": "text/html"}
+        page = Page(args.url, args.page.read_bytes(), headers, args.profile, now)
+        pages = [page] * args.page_repeat
+        measure(versions, pages[:2], 2)  # warm up: models, date parsers, compiled queries
+        report(
+            f"bench page {args.page} ({len(page.body)} bytes)",
+            measure(versions, pages, args.rounds),
+        )
+    if not args.no_fixtures:
+        pages = [p for p in fixture_pages() if versions[-1].gives_record(p)]
+        measure(versions, pages, 2)
+        report(
+            f"fixtures ({len(pages)} pages with a record)", measure(versions, pages, args.rounds)
+        )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
