@@ -51,7 +51,8 @@ class ValidationPipeline:
         """Return the record unchanged when valid, else a Reject; pass Rejects through."""
         if isinstance(item, Reject):
             return item
-        record = ItemAdapter(item).asdict()
+        # Spiders yield plain dicts; ItemAdapter's deep copy costs more than validation.
+        record = item if isinstance(item, dict) else ItemAdapter(item).asdict()
         errors = record_errors(record)
         if not errors:
             self.stats.inc_value("newscrawl/validation/valid")
@@ -104,7 +105,8 @@ class DedupPipeline:
         """Return the record (its revision set, maybe flagged), or raise DropItem."""
         if isinstance(item, Reject):
             return item
-        keys = {page_key(item)}
+        key = page_key(item)
+        keys = {key}
         if item.get("canonical_url"):
             keys.add(canonicalize_url(item["canonical_url"]))
         if keys & self.seen_pages:
@@ -113,11 +115,9 @@ class DedupPipeline:
         self.seen_pages |= keys
         state = state_of(self.crawler)
         if state is not None:
-            status, revision = state.classify(page_key(item), item["fingerprint"])
+            status, revision = state.classify(key, item["fingerprint"])
             if status == "unchanged":
-                state.note_seen(
-                    page_key(item), getattr(self.crawler.spider, "lastmod", {}).get(page_key(item))
-                )
+                state.note_seen(key, getattr(self.crawler.spider, "lastmod", {}).get(key))
                 self.stats.inc_value("newscrawl/duplicates/unchanged")
                 raise DropItem(f"unchanged since the last run: {item['url']}")
             item["revision"] = revision
@@ -125,9 +125,7 @@ class DedupPipeline:
                 self.stats.inc_value("newscrawl/revisions")
         first = self.seen_fingerprints.setdefault(item["fingerprint"], item["url"])
         if first == item["url"] and state is not None:
-            first = (
-                state.fingerprint_owner(item["fingerprint"], exclude_url=page_key(item)) or first
-            )
+            first = state.fingerprint_owner(item["fingerprint"], exclude_url=key) or first
         if first != item["url"]:
             item["duplicate_of"] = first
             self.stats.inc_value("newscrawl/duplicates/content")

@@ -365,6 +365,7 @@ def _drop_tracking_params(query: str) -> str:
     return "&".join(kept)
 
 
+@lru_cache(maxsize=65536)  # a crawl asks about the same URLs from every entry point
 def canonicalize_url(url: str) -> str:
     """Return one stable form of ``url`` for deciding whether two URLs are the same page.
 

@@ -48,8 +48,9 @@ ITEM_PIPELINES = {
     "newscrawl.pipelines.JsonLinesWriterPipeline": 900,
 }
 # Extraction runs in this many worker processes ("auto": one per spare CPU, at most 4;
-# 0: in the crawl process). See workers.py.
-NEWSCRAWL_EXTRACT_PROCESSES = "auto"
+# 0: in the crawl process). On the 2-core machine of bench/README.md one worker was slower
+# than none (the hand-off costs the crawl thread more than extraction does), hence 0.
+NEWSCRAWL_EXTRACT_PROCESSES = 0
 NEWSCRAWL_OUTPUT_DIR = "out"
 NEWSCRAWL_BATCH_RECORDS = 5000
 NEWSCRAWL_BATCH_SECONDS = 600

@@ -121,7 +121,7 @@ class PortalSpider(SitemapSpider):
     def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> Self:
         """Build the spider and open the site's state store (``NEWSCRAWL_STATE_DIR``)."""
         spider = super().from_crawler(crawler, *args, **kwargs)
-        processes = worker_count(crawler.settings.get("NEWSCRAWL_EXTRACT_PROCESSES", "auto"))
+        processes = worker_count(crawler.settings.get("NEWSCRAWL_EXTRACT_PROCESSES", 0))
         spider.extractor = Extractor(processes, spider.profile.name)
         state_dir = crawler.settings.get("NEWSCRAWL_STATE_DIR")
         if state_dir:
