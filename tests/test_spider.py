@@ -137,3 +137,22 @@ def test_base_url_fetches_elsewhere_but_keeps_portal_urls() -> None:
     assert request.url == "http://127.0.0.1:8123/a/"
     assert s.page_url("http://127.0.0.1:8123/a/") == "https://jmn.info/a/"
     assert "127.0.0.1" in s.allowed_domains
+
+
+def test_pages_requested_in_this_run_are_not_counted_as_known(tmp_path: Any) -> None:
+    from newscrawl.state import StateStore
+
+    s = spider()
+    s.state = StateStore.for_site(tmp_path, "jmn")
+    assert s.article_request("https://jmn.info/a/") is not None
+    # The batch holding /a/ is published and registered while the run goes on.
+    s.state.register_batch(
+        tmp_path / "b.jsonl", [{"url": "https://jmn.info/a/", "fingerprint": "0" * 40}]
+    )
+    assert s.article_request("https://jmn.info/a/") is not None  # the dupefilter drops it
+    assert s.crawler.stats.get_value("newscrawl/skipped/known") is None
+    fresh = spider()
+    fresh.state = s.state
+    assert fresh.article_request("https://jmn.info/a/") is None  # a later run: known
+    assert fresh.crawler.stats.get_value("newscrawl/skipped/known") == 1
+    s.state.close()

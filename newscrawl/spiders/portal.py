@@ -102,6 +102,8 @@ class PortalSpider(SitemapSpider):
         now = datetime.now(UTC)
         self.since = parse_since(since, now) if isinstance(since, str) else since
         self.lastmod: dict[str, str] = {}
+        self.requested: set[str] = set()
+        """Article pages this run has asked for (the state must not call them known)."""
         self.state: StateStore | None = None
         self.extractor = Extractor(0, self.profile.name)
         super().__init__(**kwargs)
@@ -174,6 +176,8 @@ class PortalSpider(SitemapSpider):
     def is_wanted(self, page: str, lastmod: str | None) -> bool:
         """Tell whether to fetch the article at ``page`` in this run; count why not."""
         stats = self.crawler.stats
+        if page in self.requested:
+            return True  # asked for in this run already: the duplicate filter drops it
         if self.since and lastmod:
             when = _ISO_DATES.parse(lastmod, datetime.now(UTC))
             if when and when < self.since:
@@ -190,6 +194,7 @@ class PortalSpider(SitemapSpider):
         lastmod = self.remember_lastmod(page, lastmod)
         if not self.is_wanted(page, lastmod):
             return None
+        self.requested.add(page)
         return Request(self.fetch_url(page), callback=self.parse_article, errback=self.on_error)
 
     def _links(self, response: TextResponse, queries: Iterable[str]) -> Iterable[tuple[str, Any]]:
@@ -285,6 +290,7 @@ class PortalSpider(SitemapSpider):
                 continue
             lastmod = self.remember_lastmod(page, lastmod)
             if self.is_wanted(page, lastmod):
+                self.requested.add(page)
                 yield {**entry, "loc": self.fetch_url(page)}
 
     # -- pages -----------------------------------------------------------------------
