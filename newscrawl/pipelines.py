@@ -115,7 +115,11 @@ class DedupPipeline:
         self.seen_pages |= keys
         state = state_of(self.crawler)
         if state is not None:
-            status, revision = state.classify(key, item["fingerprint"])
+            # Known under its URL or, reached under another URL, under its canonical URL.
+            for known in sorted(keys, key=lambda k: k != key):
+                status, revision = state.classify(known, item["fingerprint"])
+                if status != "new":
+                    break
             if status == "unchanged":
                 state.note_seen(key, getattr(self.crawler.spider, "lastmod", {}).get(key))
                 self.stats.inc_value("newscrawl/duplicates/unchanged")

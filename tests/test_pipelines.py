@@ -174,3 +174,13 @@ def test_unwritable_output_folder_is_a_clear_error(portal: RunningServer, tmp_pa
     assert result.returncode == 1
     assert "Not a directory" in result.stdout + result.stderr
     assert blocker.read_text(encoding="utf-8").startswith("a file")
+
+
+def test_same_article_under_another_url_in_a_later_run_is_recognised(
+    crawler: Any, tmp_path: Path
+) -> None:
+    state: StateStore = crawler.spider.state
+    state.register_batch(tmp_path / "earlier.jsonl", [record(canonical_url="https://jmn.info/a/")])
+    other_url = record(url="https://jmn.info/?p=12", canonical_url="https://jmn.info/a/")
+    with pytest.raises(DropItem, match="unchanged"):
+        DedupPipeline.from_crawler(crawler).process_item(other_url)
