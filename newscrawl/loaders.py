@@ -1,13 +1,13 @@
 """Item loaders: where selected values are cleaned into record fields.
 
 Input processors are wired per field here once; the selectors that feed them
-come from the site profile. List fields are filled with :meth:`ProfileLoader.add_first`
-(or :meth:`ProfileLoader.add_first_found`), which takes the first selector that
-yields something, so a list is never filled twice from overlapping selectors.
+come from the site profile. List fields are filled with
+:meth:`ProfileLoader.add_first_found`, which takes the first selector that yields
+something, so a list is never filled twice from overlapping selectors.
 
-Profile selectors run in one of two ways. :func:`select`, :func:`query_values` and
-:func:`first_match` take a parsel ``Selector`` and give parsel objects (the spider uses
-them on responses). Extraction uses :class:`Document` instead: each selector is compiled
+Profile selectors run in one of two ways. :func:`select` takes a parsel ``Selector`` and
+gives parsel objects (the spider uses it on responses). Extraction uses
+:class:`Document` instead: each selector is compiled
 once into an lxml XPath (:func:`compile_query`) and runs on lxml elements directly,
 with the same results, in the same order, as parsel's ``.css()``/``.xpath()``.
 """
@@ -15,7 +15,7 @@ with the same results, in the same order, as parsel's ``.css()``/``.xpath()``.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable, Mapping, MutableMapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, MutableMapping
 from dataclasses import dataclass
 from functools import cache
 from typing import Any
@@ -59,20 +59,6 @@ def node_text(node: Selector | Node) -> str:
     if isinstance(root, str):
         return root
     return "".join(_VISIBLE_TEXT(root))
-
-
-def query_values(selector: Selector, query: str) -> list[str]:
-    """Return the strings ``query`` selects; element matches give their visible text."""
-    return [node_text(node) for node in select(selector, query)]
-
-
-def first_match(selector: Selector, queries: Iterable[str]) -> SelectorList[Selector]:
-    """Return the nodes of the first query that matches anything, else an empty list."""
-    for query in queries:
-        nodes = select(selector, query)
-        if nodes:
-            return nodes
-    return SelectorList([])
 
 
 # ----------------------------------------------------------------- compiled queries
@@ -333,16 +319,6 @@ class ProfileLoader(ItemLoader):
     def get_output_processor(self, field_name: str) -> Callable[..., Any]:
         """Return the output processor of ``field_name`` (looked up once per class)."""
         return _field_processors(type(self), type(self.item), field_name)[1]
-
-    def add_first(self, field_name: str, queries: Sequence[str]) -> bool:
-        """Collect ``field_name`` from the first query that yields a non-empty value.
-
-        The queries run on the loader's selector. Returns True when a query matched.
-        """
-        if self.selector is None:
-            raise RuntimeError("add_first() needs a loader with a selector")
-        selector = self.selector
-        return self.add_first_found(field_name, (query_values(selector, q) for q in queries))
 
     def add_first_found(self, field_name: str, candidates: Iterable[Any]) -> bool:
         """Collect ``field_name`` from the first candidate value that leaves something collected.
