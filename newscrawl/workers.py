@@ -1,10 +1,16 @@
 """Extraction in worker processes, so that the crawl's one thread keeps fetching.
 
 Scrapy runs spiders, pipelines and the downloader on one thread; extraction is pure CPU
-work on bytes, so it can run in other processes. :class:`Extractor` hands pages to a
-``ProcessPoolExecutor`` (``NEWSCRAWL_EXTRACT_PROCESSES`` workers; ``0`` extracts in the
-crawl's own process) and gives the crawl an awaitable result. Workers are started with
-``spawn``: they import only the extraction stack, not Scrapy or Twisted.
+work on bytes, so it can run in other processes. :class:`Extractor` gives the crawl an
+awaitable record per page, extracted in ``NEWSCRAWL_EXTRACT_PROCESSES`` worker processes
+(``0``: in the crawl's own process).
+
+A worker is ``python -m newscrawl.workers PROFILE``, started by the reactor
+(``spawnProcess``) with a pipe on its stdin and one on its stdout. Pages go in and results
+come out as length-prefixed pickles, in order, so the crawl thread spends no time in
+helper threads, locks or polling: the reactor reads and writes the pipes as it does
+sockets. A worker imports the extraction stack only (no Scrapy, no Twisted) and ends
+when its stdin closes, which is also what happens when the crawl dies, even by SIGKILL.
 """
 
 from __future__ import annotations
@@ -13,18 +19,20 @@ import contextlib
 import ctypes
 import ctypes.util
 import logging
-import multiprocessing
 import os
+import pickle
 import signal
-import threading
-import time
-from concurrent.futures import Future, ProcessPoolExecutor
-from concurrent.futures.process import BrokenProcessPool
+import struct
+import sys
+from collections import deque
+from collections.abc import Callable
 from datetime import datetime
-from typing import Any
+from pathlib import Path
+from typing import IO, Any
 
-from scrapy.utils.defer import maybe_deferred_to_future
-from twisted.internet.defer import Deferred
+from twisted.internet.defer import Deferred, DeferredList, succeed
+from twisted.internet.protocol import ProcessProtocol
+from twisted.python.failure import Failure
 
 from newscrawl.extract import ExtractionError, extract_article
 from newscrawl.items import to_dict
@@ -33,6 +41,11 @@ logger = logging.getLogger(__name__)
 
 MAX_AUTO_PROCESSES = 4
 PR_SET_PDEATHSIG = 1
+FRAME = struct.Struct("!I")
+"""Each message on a worker's pipes is its length (4 bytes, big-endian), then a pickle."""
+PICKLE_PROTOCOL = 5
+CLOSE_TIMEOUT = 10.0
+"""Seconds a closing crawl waits for its workers to finish before killing them."""
 
 
 def worker_count(setting: str | int | None) -> int:
@@ -53,35 +66,82 @@ def worker_count(setting: str | int | None) -> int:
 def extract_record(
     url: str, body: bytes, headers: dict[str, Any] | None, profile: str, now: datetime
 ) -> dict[str, Any]:
-    """Return the record of a page as a dict; raise ExtractionError. Runs in a worker."""
-    return to_dict(extract_article(url, body, headers, profile=profile, now=now))
+    """Return the record of a page as a dict; raise ExtractionError when it gives none.
 
-
-def _die_with_parent(parent: int) -> None:
-    """End this worker when the crawl process dies, even by SIGKILL.
-
-    Linux's PR_SET_PDEATHSIG asks the kernel for that; elsewhere a thread watches the
-    parent's pid. Without this, a killed crawl would leave its workers waiting forever.
+    An unexpected exception inside extraction (a bug, a C library's error) is logged with
+    its traceback and raised as an ExtractionError, so that the page becomes a reject
+    instead of vanishing into the crawl's error log.
     """
     try:
+        return to_dict(extract_article(url, body, headers, profile=profile, now=now))
+    except ExtractionError:
+        raise
+    except Exception as exc:
+        logger.exception("Extraction failed on %s", url)
+        raise ExtractionError(f"extraction failed: {type(exc).__name__}: {exc}", url=url) from exc
+
+
+# --- the worker process --------------------------------------------------------------
+
+
+def _read_exactly(stream: IO[bytes], size: int) -> bytes | None:
+    """Return ``size`` bytes from ``stream``, or None at end of stream (even mid-message)."""
+    data = stream.read(size)
+    if not data:
+        return None
+    while len(data) < size:
+        more = stream.read(size - len(data))
+        if not more:
+            return None
+        data += more
+    return data
+
+
+def _outcome(profile: str, message: bytes) -> bytes:
+    """Return the pickled ``(True, record)`` or ``(False, ExtractionError)`` of one page."""
+    url, body, headers, now = pickle.loads(message)
+    try:
+        outcome: tuple[bool, Any] = (True, extract_record(url, body, headers, profile, now))
+    except ExtractionError as exc:
+        outcome = (False, exc)
+    try:
+        return pickle.dumps(outcome, PICKLE_PROTOCOL)
+    except Exception as exc:  # an exception that does not pickle
+        error = ExtractionError(f"extraction failed: {exc}", url=url)
+        return pickle.dumps((False, error), PICKLE_PROTOCOL)
+
+
+def serve(profile: str, source: IO[bytes], sink: IO[bytes]) -> int:
+    """Extract every page read from ``source`` and write its outcome to ``sink``, in order.
+
+    Returns the number of pages handled when ``source`` ends. Every page gets exactly one
+    outcome; extraction errors are outcomes, not crashes.
+    """
+    handled = 0
+    while (header := _read_exactly(source, FRAME.size)) is not None:
+        message = _read_exactly(source, FRAME.unpack(header)[0])
+        if message is None:
+            break
+        reply = _outcome(profile, message)
+        sink.write(FRAME.pack(len(reply)) + reply)
+        sink.flush()
+        handled += 1
+    return handled
+
+
+def _die_with_parent() -> None:
+    """Ask Linux to SIGKILL this worker when the crawl process dies (a no-op elsewhere).
+
+    Without it a worker busy with a page would finish it first; at the next read it sees
+    its stdin closed and ends anyway.
+    """
+    with contextlib.suppress(OSError, AttributeError):
         libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
         libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
-    except (OSError, AttributeError):
-        pass
-
-    def watch() -> None:
-        while os.getppid() == parent:
-            time.sleep(1.0)
-        os._exit(1)
-
-    if os.getppid() != parent:  # the parent died before we asked
-        os._exit(1)
-    threading.Thread(target=watch, name="parent-watch", daemon=True).start()
 
 
-def _init_worker(profile: str, parent: int) -> None:
-    """Tie the worker's life to the crawl's, then load the profile, language model and dates."""
-    _die_with_parent(parent)
+def _warm_up(profile: str) -> None:
+    """Load the profile, the language model and the date parser before the first page."""
     page = (
         b'<html><head><meta charset="utf-8"></head><body><article id="the-post" '
         b'class="post type-post"><h1 class="entry-title">Warm up the worker</h1>'
@@ -91,59 +151,183 @@ def _init_worker(profile: str, parent: int) -> None:
         extract_record("https://warm.invalid/", page, None, profile, datetime.now().astimezone())
 
 
+def main(argv: list[str] | None = None) -> int:
+    """Run one worker (``python -m newscrawl.workers PROFILE``): pages in on stdin, outcomes out."""
+    args = sys.argv[1:] if argv is None else argv
+    if len(args) != 1:
+        print("usage: python -m newscrawl.workers PROFILE", file=sys.stderr)
+        return 2
+    _die_with_parent()
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is for the crawl, which closes us
+    logging.basicConfig(level=logging.WARNING, format="%(asctime)s [%(name)s] %(message)s")
+    # Outcomes go to a private copy of stdout; a stray print() lands on stderr instead.
+    sink = os.fdopen(os.dup(1), "wb")
+    os.dup2(2, 1)
+    _warm_up(args[0])
+    serve(args[0], sys.stdin.buffer, sink)
+    return 0
+
+
+# --- the crawl's side ----------------------------------------------------------------
+
+
+class WorkerDied(ExtractionError):
+    """The worker extracting the page ended before it answered."""
+
+    kind = "worker-died"
+
+
+class _WorkerProtocol(ProcessProtocol):
+    """Hands a worker process's output and its end to its :class:`_Worker`."""
+
+    def __init__(self, worker: _Worker) -> None:
+        self.worker = worker
+
+    def childDataReceived(self, childFD: int, data: bytes) -> None:
+        """Take bytes from the worker's stdout."""
+        if childFD == 1:
+            self.worker.received(data)
+
+    def processEnded(self, reason: Failure) -> None:
+        """Tell the worker its process is gone."""
+        self.worker.ended(reason.getErrorMessage())
+
+
+class _Worker:
+    """One worker process as the reactor sees it: a pipe each way and the pages in flight."""
+
+    def __init__(self, profile: str, on_exit: Callable[[_Worker], None]) -> None:
+        from twisted.internet import reactor  # not at import: Scrapy chooses the reactor
+
+        self.pending: deque[tuple[str, Deferred[tuple[bool, Any]]]] = deque()
+        """(page URL, Deferred) of every page sent and not yet answered, oldest first."""
+        self._buffer = bytearray()
+        self._on_exit = on_exit
+        self.alive = True
+        self.exited: Deferred[None] = Deferred()
+        """Fires once the process has ended and been reaped."""
+        env = dict(os.environ)
+        package_root = str(Path(__file__).resolve().parent.parent)
+        env["PYTHONPATH"] = os.pathsep.join(filter(None, [package_root, env.get("PYTHONPATH")]))
+        self.transport = reactor.spawnProcess(  # type: ignore[attr-defined]
+            _WorkerProtocol(self),
+            sys.executable,
+            [sys.executable, "-m", "newscrawl.workers", profile],
+            env=env,
+            childFDs={0: "w", 1: "r", 2: 2},
+        )
+        logger.info("Started extraction worker %s (profile %s)", self.transport.pid, profile)
+
+    def send(self, url: str, message: bytes) -> Deferred[tuple[bool, Any]]:
+        """Send one page; return a Deferred that fires with its ``(ok, payload)`` outcome."""
+        deferred: Deferred[tuple[bool, Any]] = Deferred()
+        self.pending.append((url, deferred))
+        self.transport.writeSequence([FRAME.pack(len(message)), message])
+        return deferred
+
+    def received(self, data: bytes) -> None:
+        """Fire the Deferred of every page whose outcome is now complete, oldest first."""
+        buffer = self._buffer
+        buffer += data
+        start = 0
+        while len(buffer) - start >= FRAME.size:
+            (size,) = FRAME.unpack_from(buffer, start)
+            end = start + FRAME.size + size
+            if len(buffer) < end:
+                break
+            outcome = pickle.loads(memoryview(buffer)[start + FRAME.size : end])
+            start = end
+            _url, deferred = self.pending.popleft()
+            deferred.callback(outcome)
+        del buffer[:start]
+
+    def ended(self, why: str) -> None:
+        """Fail the pages the process held with WorkerDied, and leave the pool."""
+        self.alive = False
+        if self.pending:
+            logger.error(
+                "An extraction worker ended with %d page(s) in hand: %s", len(self.pending), why
+            )
+        while self.pending:
+            url, deferred = self.pending.popleft()
+            deferred.callback((False, WorkerDied(f"the extraction worker died: {why}", url=url)))
+        self._on_exit(self)
+        self.exited.callback(None)
+
+    def close(self) -> None:
+        """Close the worker's stdin: it ends once it has answered what it holds."""
+        if self.alive:
+            with contextlib.suppress(Exception):
+                self.transport.closeStdin()
+
+    def kill(self) -> None:
+        """End the process now (SIGKILL)."""
+        if self.alive:
+            with contextlib.suppress(Exception):
+                self.transport.signalProcess("KILL")
+
+
 class Extractor:
     """Extract pages in worker processes (or in this process when there are none)."""
 
     def __init__(self, processes: int, profile: str) -> None:
         self.processes = processes
         self.profile = profile
-        self._pool: ProcessPoolExecutor | None = None
+        self._workers: list[_Worker] = []
+        self._closed = False
 
-    def _executor(self) -> ProcessPoolExecutor:
-        if self._pool is None:
-            self._pool = ProcessPoolExecutor(
-                max_workers=self.processes,
-                mp_context=multiprocessing.get_context("spawn"),
-                initializer=_init_worker,
-                initargs=(self.profile, os.getpid()),
-            )
-        return self._pool
+    def _worker(self) -> _Worker:
+        """Return the live worker with the fewest pages in hand, starting workers as needed."""
+        while len(self._workers) < self.processes:
+            self._workers.append(_Worker(self.profile, self._lost))
+        return min(self._workers, key=lambda worker: len(worker.pending))
+
+    def _lost(self, worker: _Worker) -> None:
+        with contextlib.suppress(ValueError):
+            self._workers.remove(worker)
 
     async def extract(
         self, url: str, body: bytes, headers: dict[str, Any] | None, now: datetime
     ) -> dict[str, Any]:
-        """Return the page's record; raise ExtractionError when it gives none."""
-        if not self.processes:
+        """Return the page's record; raise ExtractionError when it gives none.
+
+        A worker that dies (killed, out of memory, a crash in a C library) fails only the
+        pages it held, with WorkerDied; the next page starts a new worker.
+        """
+        if not self.processes or self._closed:
             return extract_record(url, body, headers, self.profile, now)
-        try:
-            future = self._executor().submit(extract_record, url, body, headers, self.profile, now)
-            return await _awaitable(future)
-        except BrokenProcessPool as exc:
-            # A worker died (killed, out of memory, a crash in a C library): start anew and
-            # let this page go to the rejects instead of taking the crawl down.
-            logger.error("An extraction worker died on %s; restarting the pool", url)
-            self.close()
-            raise ExtractionError(f"the extraction worker died: {exc}", url=url) from exc
+        from scrapy.utils.defer import maybe_deferred_to_future
 
-    def close(self) -> None:
-        """Stop the workers (waiting for none of their pending work)."""
-        if self._pool is not None:
-            self._pool.shutdown(wait=False, cancel_futures=True)
-            self._pool = None
+        message = pickle.dumps((url, body, headers, now), PICKLE_PROTOCOL)
+        ok, payload = await maybe_deferred_to_future(self._worker().send(url, message))
+        if not ok:
+            raise payload
+        return payload  # type: ignore[no-any-return]
+
+    def close(self, timeout: float = CLOSE_TIMEOUT) -> Deferred[None]:
+        """Let the workers finish what they hold and end; later pages extract in-process.
+
+        Returns a Deferred that fires once every worker has exited, so that a crawl does
+        not end before its workers (those still running after ``timeout`` seconds are
+        killed).
+        """
+        from twisted.internet import reactor
+
+        self._closed = True
+        workers = list(self._workers)
+        for worker in workers:
+            worker.close()
+        if not workers:
+            return succeed(None)
+        timer = reactor.callLater(timeout, lambda: [w.kill() for w in workers])  # type: ignore[attr-defined]
+        done: Deferred[Any] = DeferredList([w.exited for w in workers])
+
+        def stop_timer(result: Any) -> None:
+            if timer.active():
+                timer.cancel()
+
+        return done.addBoth(stop_timer)
 
 
-async def _awaitable(future: Future[Any]) -> Any:
-    """Await a concurrent.futures Future on the reactor, whichever reactor it is."""
-    from twisted.internet import reactor
-
-    deferred: Deferred[Any] = Deferred()
-
-    def settle(done: Future[Any]) -> None:
-        error = done.exception()
-        if error is not None:
-            deferred.errback(error)
-        else:
-            deferred.callback(done.result())
-
-    future.add_done_callback(lambda done: reactor.callFromThread(settle, done))  # type: ignore[attr-defined]
-    return await maybe_deferred_to_future(deferred)
+if __name__ == "__main__":
+    sys.exit(main())

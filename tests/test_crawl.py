@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -30,11 +31,16 @@ COMPARED = (
 )
 
 
-@pytest.fixture(scope="module")
-def demo(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+@pytest.fixture(scope="module", params=[0, 1], ids=["in-process", "one-worker"])
+def demo(
+    tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest
+) -> dict[str, Any]:
+    """The demo crawl's output, with extraction in the crawl process and in a worker process."""
     out = tmp_path_factory.mktemp("demo")
+    processes = f"NEWSCRAWL_EXTRACT_PROCESSES={request.param}"
+    command = ["demo", "-o", str(out), "-s", processes, "--log-level", "INFO"]
     result = subprocess.run(
-        [sys.executable, "-m", "newscrawl.cli", "demo", "-o", str(out)],
+        [sys.executable, "-m", "newscrawl.cli", *command],
         capture_output=True,
         text=True,
         cwd=ROOT,
@@ -45,7 +51,20 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     rejects = [
         json.loads(line) for p in sorted(out.glob("jmn/*/rejects/*.jsonl")) for line in p.open()
     ]
-    return {"result": result, "records": records, "rejects": rejects, "out": out}
+    return {
+        "result": result,
+        "records": records,
+        "rejects": rejects,
+        "out": out,
+        "processes": request.param,
+    }
+
+
+def test_extraction_ran_where_asked(demo: dict[str, Any]) -> None:
+    workers = re.findall(r"Started extraction worker (\d+)", demo["result"].stderr)
+    assert len(workers) == demo["processes"]
+    for pid in workers:  # the crawl waited for its workers to exit before it ended
+        assert not Path(f"/proc/{pid}").exists()
 
 
 def path_of(url: str) -> str:

@@ -1,9 +1,10 @@
-"""Extraction worker processes: results, errors, and no orphan when the crawl is killed."""
+"""Extraction worker processes: same records, every page answered, no orphan, no lost page."""
 
 from __future__ import annotations
 
-import asyncio
+import io
 import os
+import pickle
 import signal
 import subprocess
 import sys
@@ -11,16 +12,33 @@ import textwrap
 import time
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 
-from newscrawl.extract import NotAnArticle
-from newscrawl.workers import Extractor, extract_record, worker_count
+from newscrawl import workers
+from newscrawl.extract import EmptyPage, ExtractionError, NotAnArticle
+from newscrawl.workers import FRAME, extract_record, serve, worker_count
 from tests.conftest import FIXTURES, ROOT
 
 SEED = FIXTURES / "jmn" / "seed-article.html"
 URL = "https://jmn.info/lavrov-said-what-putin-agreed-with-kerry/"
 NOW = datetime(2016, 3, 25, 9, tzinfo=UTC)
+NOT_AN_ARTICLE = b"<html><body><p>Contact us</p></body></html>"
+
+
+def frame(url: str, body: bytes) -> bytes:
+    message = pickle.dumps((url, body, None, NOW), workers.PICKLE_PROTOCOL)
+    return FRAME.pack(len(message)) + message
+
+
+def outcomes(stream: bytes) -> list[tuple[bool, Any]]:
+    found, at = [], 0
+    while at < len(stream):
+        (size,) = FRAME.unpack_from(stream, at)
+        found.append(pickle.loads(stream[at + FRAME.size : at + FRAME.size + size]))
+        at += FRAME.size + size
+    return found
 
 
 @pytest.mark.parametrize(("setting", "expected"), [("0", 0), (2, 2), ("3", 3)])
@@ -35,51 +53,176 @@ def test_worker_count_auto_leaves_a_cpu_for_the_crawl() -> None:
         worker_count("-1")
 
 
-def test_in_process_and_worker_give_the_same_record() -> None:
-    body = SEED.read_bytes()
-    direct = extract_record(URL, body, None, "jmn", NOW)
+def test_serve_answers_every_page_in_order() -> None:
+    pages = [(URL, SEED.read_bytes()), (URL + "x/", NOT_AN_ARTICLE), (URL + "y/", b"  \n")]
+    sink = io.BytesIO()
+    handled = serve("jmn", io.BytesIO(b"".join(frame(u, b) for u, b in pages)), sink)
+    assert handled == 3
+    (ok, record), (ok_2, not_article), (ok_3, empty) = outcomes(sink.getvalue())
+    assert (ok, ok_2, ok_3) == (True, False, False)
+    assert record == extract_record(URL, SEED.read_bytes(), None, "jmn", NOW)
+    assert isinstance(not_article, NotAnArticle)
+    assert not_article.url == URL + "x/"
+    assert isinstance(empty, EmptyPage)
 
-    async def both() -> tuple[dict[str, object], Exception]:
-        extractor = Extractor(1, "jmn")
-        try:
-            record = await asyncio.wrap_future(
-                extractor._executor().submit(extract_record, URL, body, None, "jmn", NOW)
-            )
-            failure = extractor._executor().submit(
-                extract_record, URL, b"<html><body>no</body></html>", None, "jmn", NOW
-            )
-            try:
-                await asyncio.wrap_future(failure)
-            except NotAnArticle as exc:
-                return record, exc
-            raise AssertionError("a non-article page must raise NotAnArticle")
-        finally:
-            extractor.close()
 
-    record, error = asyncio.run(both())
-    assert record == direct
+def test_serve_stops_at_a_cut_message_without_answering_it() -> None:
+    whole = frame(URL, SEED.read_bytes())
+    sink = io.BytesIO()
+    assert serve("jmn", io.BytesIO(whole + whole[:-10]), sink) == 1
+    assert len(outcomes(sink.getvalue())) == 1
+
+
+def test_a_bug_in_extraction_becomes_an_extraction_error(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    def broken(*args: Any, **kwargs: Any) -> None:
+        raise ZeroDivisionError("division by zero")
+
+    monkeypatch.setattr(workers, "extract_article", broken)
+    with pytest.raises(ExtractionError, match="extraction failed: ZeroDivisionError") as caught:
+        extract_record(URL, b"<html/>", None, "jmn", NOW)
+    assert caught.value.kind == "extraction-error"
+    assert caught.value.url == URL
+    sink = io.BytesIO()
+    serve("jmn", io.BytesIO(frame(URL, b"<html/>")), sink)
+    ((ok, error),) = outcomes(sink.getvalue())
+    assert not ok
+    assert "ZeroDivisionError" in str(error)
+
+
+def test_worker_process_round_trip_and_clean_exit() -> None:
+    """The real worker command: stray prints cannot corrupt its answers; EOF ends it."""
+    worker = subprocess.Popen(
+        [sys.executable, "-m", "newscrawl.workers", "jmn"],
+        cwd=ROOT,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    stdout, stderr = worker.communicate(
+        frame(URL, SEED.read_bytes()) + frame(URL, NOT_AN_ARTICLE), timeout=120
+    )
+    assert worker.returncode == 0, stderr.decode()[-2000:]
+    (ok, record), (ok_2, error) = outcomes(stdout)
+    assert (ok, ok_2) == (True, False)
+    assert record["headline_alt"]["lang"] == "ru"
     assert error.kind == "not-article"
 
 
-def test_workers_die_with_a_killed_crawl(tmp_path: Path) -> None:
-    script = tmp_path / "parent.py"
-    script.write_text(
+def test_worker_command_needs_a_profile() -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "newscrawl.workers"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 2
+    assert "usage" in result.stderr
+
+
+REACTOR_SCRIPT = """
+import asyncio, os, signal, sys, time
+from datetime import datetime, timezone
+from scrapy.utils.reactor import install_reactor
+install_reactor("twisted.internet.asyncioreactor.AsyncioSelectorReactor")
+from twisted.internet import reactor
+from twisted.internet.defer import Deferred
+from newscrawl.workers import Extractor
+
+SEED = open({seed!r}, "rb").read()
+NOW = datetime(2016, 3, 25, 9, tzinfo=timezone.utc)
+
+async def scenario():
+    extractor = Extractor(1, "jmn")
+    try:
+{body}
+    finally:
+        extractor.close()
+
+def done(result):
+    reactor.stop()
+    return result
+
+# As in Scrapy: coroutines run as asyncio tasks on the reactor's loop.
+reactor.callWhenRunning(
+    lambda: Deferred.fromFuture(asyncio.ensure_future(scenario())).addBoth(done)
+)
+reactor.run()
+"""
+
+
+def run_in_reactor(body: str, timeout: float = 180) -> subprocess.CompletedProcess[str]:
+    """Run ``body`` (an async block with ``extractor``, ``SEED`` and ``NOW``) under the reactor."""
+    script = REACTOR_SCRIPT.format(seed=str(SEED), body=textwrap.indent(body, " " * 8))
+    return subprocess.run(
+        [sys.executable, "-c", script],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
+
+
+def test_extractor_gives_records_and_errors_through_a_worker() -> None:
+    result = run_in_reactor(
         textwrap.dedent(
             """
-            import os, time
-            from newscrawl.workers import Extractor
-
-            if __name__ == "__main__":
-                extractor = Extractor(1, "jmn")
-                future = extractor._executor().submit(os.getpid)
-                print(future.result(timeout=120), flush=True)
-                time.sleep(600)
+            record = await extractor.extract("https://jmn.info/a/", SEED, None, NOW)
+            print("headline", record["headline"])
+            try:
+                await extractor.extract("https://jmn.info/b/", b"<html></html>", None, NOW)
+            except Exception as exc:
+                print("error", type(exc).__name__, exc.url)
             """
+        )
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert "headline Lavrov said what Putin agreed with Kerry" in result.stdout
+    assert "error NotAnArticle https://jmn.info/b/" in result.stdout
+
+
+def test_a_killed_worker_fails_only_its_pages_and_is_replaced() -> None:
+    result = run_in_reactor(
+        textwrap.dedent(
+            """
+            first = asyncio.ensure_future(extractor.extract("https://jmn.info/a/", SEED, None, NOW))
+            await asyncio.sleep(0)
+            (worker,) = extractor._workers
+            os.kill(worker.transport.pid, signal.SIGKILL)  # still warming up: holds the page
+            try:
+                await first
+            except Exception as exc:
+                print("lost", type(exc).__name__, exc.kind, exc.url)
+            record = await extractor.extract("https://jmn.info/c/", SEED, None, NOW)
+            print("after", record["url"], len(extractor._workers))
+            """
+        )
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert "lost WorkerDied worker-died https://jmn.info/a/" in result.stdout
+    assert "after https://jmn.info/c/ 1" in result.stdout
+
+
+def test_workers_end_with_a_killed_crawl() -> None:
+    script = REACTOR_SCRIPT.format(
+        seed=str(SEED),
+        body=textwrap.indent(
+            textwrap.dedent(
+                """
+                await extractor.extract("https://jmn.info/a/", SEED, None, NOW)
+                print(extractor._workers[0].transport.pid, flush=True)
+                time.sleep(600)
+                """
+            ),
+            " " * 8,
         ),
-        encoding="utf-8",
     )
     parent = subprocess.Popen(
-        [sys.executable, str(script)], cwd=ROOT, stdout=subprocess.PIPE, text=True
+        [sys.executable, "-c", script], cwd=ROOT, stdout=subprocess.PIPE, text=True
     )
     try:
         assert parent.stdout is not None

@@ -26,6 +26,7 @@ from scrapy.crawler import Crawler
 from scrapy.http import Response, TextResponse
 from scrapy.settings import SETTINGS_PRIORITIES, BaseSettings
 from scrapy.spiders import SitemapSpider
+from twisted.internet.defer import Deferred
 from twisted.python.failure import Failure
 
 from newscrawl import __version__
@@ -130,11 +131,11 @@ class PortalSpider(SitemapSpider):
             spider.state = StateStore.for_site(Path(state_dir), spider.site)
         return spider
 
-    def closed(self, reason: str) -> None:
-        """Stop the extraction workers and close the state store."""
-        self.extractor.close()
+    def closed(self, reason: str) -> Deferred[None]:
+        """Close the state store; stop the extraction workers (Scrapy waits until they exit)."""
         if self.state is not None:
             self.state.close()
+        return self.extractor.close()
 
     # -- URLs ------------------------------------------------------------------------
 
@@ -295,8 +296,13 @@ class PortalSpider(SitemapSpider):
 
     # -- pages -----------------------------------------------------------------------
 
-    async def parse_article(self, response: Response) -> AsyncIterator[Any]:
-        """Yield the page's record, or a Reject saying why there is none."""
+    async def parse_article(self, response: Response) -> list[Any]:
+        """Return the page's record, or a Reject saying why there is none.
+
+        A coroutine that returns a list, not an async generator: Scrapy then handles the
+        output as it does a plain callback's, without waking its item workers while the
+        page is being extracted.
+        """
         page = self.page_url(response.url)
         self.crawler.stats.inc_value("newscrawl/articles/fetched")
         try:
@@ -306,9 +312,8 @@ class PortalSpider(SitemapSpider):
         except ExtractionError as exc:
             logger.warning("No record from %s: %s (%s)", page, exc, exc.kind)
             self.crawler.stats.inc_value(f"newscrawl/extract/{exc.kind}")
-            yield Reject(url=page, errors=[{"field": None, "message": str(exc)}], kind=exc.kind)
-            return
-        yield record
+            return [Reject(url=page, errors=[{"field": None, "message": str(exc)}], kind=exc.kind)]
+        return [record]
 
     def on_error(self, failure: Failure) -> Iterable[Any]:
         """Record a page that could not be downloaded (after retries) as a Reject."""
