@@ -64,6 +64,8 @@ ARTICLE_TYPES = frozenset(
     }
 )
 MAX_ALT_HEADLINE = 300
+_NOT_BLANK_BYTES = re.compile(rb"\S")
+_NOT_BLANK_TEXT = re.compile(r"[^\x00 \t\r\n\f\v\ufeff]")
 
 
 class ExtractionError(Exception):
@@ -412,13 +414,13 @@ def parse_page(
     now: datetime | None = None,
 ) -> Page:
     """Decode and parse ``body``; raise EmptyPage when there is no HTML in it."""
-    if not body or not body.strip():
+    if _NOT_BLANK_BYTES.search(body) is None:
         raise EmptyPage("the response body is empty", url=url)
     if isinstance(profile, str):
         profile = load_profile(profile)
     profile = profile or profile_for_url(url)
     text = decode_html(body, headers)
-    if not text.strip("\x00 \t\r\n\f\v\ufeff"):
+    if _NOT_BLANK_TEXT.search(text) is None:
         raise EmptyPage("the response body has no text", url=url)
     try:
         selector = Selector(text=text, type="html", base_url=url)
