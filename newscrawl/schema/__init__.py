@@ -118,14 +118,19 @@ def _fast_validator() -> Callable[[Any], Any] | None:
     return fastjsonschema.compile(inlined, use_default=False, use_formats=False)
 
 
+_SCALARS = (str, int, float, bool, type(None))
+
+
 def _holds_tuple(value: Any) -> bool:
     """Return True when ``value`` is or contains a tuple (an array to fastjsonschema only)."""
+    if type(value) in _SCALARS:
+        return False
     if isinstance(value, tuple):
         return True
     if isinstance(value, list):
-        return any(_holds_tuple(v) for v in value if not isinstance(v, str))
+        return any(type(v) not in _SCALARS and _holds_tuple(v) for v in value)
     if isinstance(value, dict):
-        return any(_holds_tuple(v) for v in value.values() if not isinstance(v, str))
+        return any(type(v) not in _SCALARS and _holds_tuple(v) for v in value.values())
     return False
 
 
