@@ -48,9 +48,14 @@ ITEM_PIPELINES = {
     "newscrawl.pipelines.JsonLinesWriterPipeline": 900,
 }
 # Extraction runs in this many worker processes ("auto": one per spare CPU, at most 4;
-# 0: in the crawl process). On the 2-core machine of bench/README.md one worker was slower
-# than none (the hand-off costs the crawl thread more than extraction does), hence 0.
+# 0: in the crawl process). A worker costs about 150 MB (mostly the language model) and
+# pays off only when extraction, not the sites' politeness limits, bounds the crawl: see
+# docs/operations.md and bench/README.md.
 NEWSCRAWL_EXTRACT_PROCESSES = 0
+# Garbage collector (see extensions.py): a young collection every N allocations instead of
+# CPython's 700, and objects alive at start-up never rescanned. 0 and False: as CPython does.
+NEWSCRAWL_GC_THRESHOLD = 20000
+NEWSCRAWL_GC_FREEZE = True
 NEWSCRAWL_OUTPUT_DIR = "out"
 NEWSCRAWL_BATCH_RECORDS = 5000
 NEWSCRAWL_BATCH_SECONDS = 600
@@ -60,6 +65,7 @@ NEWSCRAWL_GZIP = False
 EXTENSIONS = {
     "newscrawl.report.RunReport": 500,
     "newscrawl.report.Progress": 510,
+    "newscrawl.extensions.GcTuning": 520,
 }
 LOGSTATS_INTERVAL = 30.0
 NEWSCRAWL_STATE_DIR = ".state"

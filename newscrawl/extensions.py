@@ -1,0 +1,71 @@
+"""Scrapy extensions that tune the crawl process itself (the run report is in ``report.py``).
+
+:class:`GcTuning` makes CPython's cyclic garbage collector cheaper for a crawl. A crawl
+process holds many long-lived objects (Scrapy, Twisted, the scheduler's requests, caches)
+and makes many short-lived ones per page; with CPython's default threshold (a young
+collection every 700 net allocations) the collector keeps re-scanning the long-lived ones
+and promoting page objects that would have died a moment later. Measured in
+``bench/README.md``: the crawl process spent 11-20% of its CPU time in the collector.
+"""
+
+from __future__ import annotations
+
+import gc
+import logging
+from typing import Self
+
+from scrapy import signals
+from scrapy.crawler import Crawler
+from scrapy.exceptions import NotConfigured
+
+logger = logging.getLogger(__name__)
+
+
+class GcTuning:
+    """Freeze start-up objects and raise the young-generation threshold while the engine runs.
+
+    Settings: ``NEWSCRAWL_GC_THRESHOLD`` (young-generation threshold; 0 leaves CPython's) and
+    ``NEWSCRAWL_GC_FREEZE`` (move the objects alive at start to a generation the collector
+    never scans). Both are undone when the engine stops. Memory is still freed: reference
+    counting frees almost every object at once, and the collector still runs, less often.
+    """
+
+    def __init__(self, threshold: int, freeze: bool) -> None:
+        if threshold < 0:
+            raise ValueError(f"NEWSCRAWL_GC_THRESHOLD must be 0 or more, not {threshold}")
+        self.threshold = threshold
+        self.freeze = freeze
+        self._saved: tuple[int, int, int] | None = None
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> Self:
+        """Build the extension from settings; NotConfigured when both are off."""
+        settings = crawler.settings
+        extension = cls(
+            settings.getint("NEWSCRAWL_GC_THRESHOLD", 0), settings.getbool("NEWSCRAWL_GC_FREEZE")
+        )
+        if not extension.threshold and not extension.freeze:
+            raise NotConfigured("garbage collector left as it is")
+        crawler.signals.connect(extension.engine_started, signal=signals.engine_started)
+        crawler.signals.connect(extension.engine_stopped, signal=signals.engine_stopped)
+        return extension
+
+    def engine_started(self) -> None:
+        """Apply the settings."""
+        self._saved = gc.get_threshold()
+        if self.freeze:
+            gc.collect()
+            gc.freeze()
+        if self.threshold:
+            gc.set_threshold(self.threshold, *self._saved[1:])
+        frozen = gc.get_freeze_count()
+        logger.debug("GC threshold %s, %d objects frozen", gc.get_threshold(), frozen)
+
+    def engine_stopped(self) -> None:
+        """Restore the collector as it was."""
+        if self._saved is None:
+            return
+        gc.set_threshold(*self._saved)
+        if self.freeze:
+            gc.unfreeze()
+        self._saved = None
