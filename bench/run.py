@@ -3,20 +3,36 @@
 What it runs, all on 127.0.0.1 (``bench/README.md`` describes the portal and the results):
 
 1. **throughput** — starts ``bench/portal.py`` (a generated Sahifa portal of ``--articles``
-   posts) and crawls it ``--repeat`` times with each of, alternately:
-   - the full pipeline: ``python -m newscrawl.cli crawl jmn --base-url ...`` (fresh output and
-     state folders every time), and
-   - ``bench/bare_spider.py``: a plain Scrapy spider that follows the same links and drops
-     every page.
+   posts) and crawls it ``--repeat`` times with each crawler kind of ``--kinds``, the kinds
+   alternating within each repeat (full, full-workers, bare, bare-gc, full, ...):
+   - ``full``: the full pipeline, ``python -m newscrawl.cli crawl jmn --base-url ...``
+     (fresh output and state folders every time), extracting in the crawl process
+     (``-s NEWSCRAWL_EXTRACT_PROCESSES=0``);
+   - ``full-workers``: the same with ``-s NEWSCRAWL_EXTRACT_PROCESSES=1``: one extraction
+     worker process (``python -m newscrawl.workers jmn``), started by the crawl process;
+   - ``bare``: ``bench/bare_spider.py``, a plain Scrapy spider that follows the same links
+     and drops every page;
+   - ``bare-gc``: the bare spider with the garbage-collector tuning newscrawl applies:
+     its ``newscrawl.extensions.GcTuning`` extension with the measured newscrawl's
+     ``NEWSCRAWL_GC_THRESHOLD`` and ``NEWSCRAWL_GC_FREEZE``.
 
-   Both get the same throughput settings (``-s``), both run as a subprocess pinned to one
-   CPU while the portal has the other (``--no-pin``: nothing pinned), and both report
-   their Scrapy stats through ``bare_spider.JsonStatsCollector``. Pages/s is
-   ``response_received_count / elapsed_time_seconds``; peak memory is the crawler's
-   ``ru_maxrss`` from ``os.wait4`` and the sampled peak RSS summed over its process tree
-   (extraction workers included).
-2. **profile** — one more full-pipeline crawl under cProfile: the top functions by
-   cumulative time, and where the time goes (extraction, validation, writing, Scrapy).
+   All get the same throughput settings (``-s``, plus ``--set``) and report their Scrapy
+   stats through ``bare_spider.JsonStatsCollector``. The portal is pinned to the first CPU;
+   the crawlers, and the workers they start, may run on any CPU (``--pin-crawlers``: on the
+   second CPU only, ``--no-pin``: nothing pinned). Pages/s is
+   ``response_received_count / elapsed_time_seconds``. Every crawl's process tree (the crawl
+   and its workers) is sampled every 0.25 s for its summed RSS and summed PSS: RSS counts a
+   page shared by several processes (libpython, lxml, numpy) once per process, PSS splits
+   it among them, so the PSS sum is the tree's real footprint. ``cpu_seconds`` is the crawl
+   process's CPU time from ``os.wait4``; ``tree_cpu_seconds`` adds its workers' (the
+   benchmark becomes their subreaper and waits for those the crawl leaves behind) and gives
+   ``pages_per_cpu_second``. Each full kind is compared with ``bare`` and ``bare-gc``
+   (ratios of the medians of pages/s, and of pages per CPU second); the goals are a ratio
+   of at least 0.8 against ``bare`` and a peak below 300 MB, checked on the summed RSS
+   (conservative) and, separately, on the summed PSS.
+2. **profile** — one more full-pipeline crawl (extraction as newscrawl's settings say)
+   under cProfile: the top functions by cumulative time, and where the time goes
+   (extraction, validation, writing, Scrapy).
 3. **extract** — ``newscrawl extract --manifest`` over the article fixtures of
    ``fixtures/jmn`` and over ``--extract-pages`` pages of the portal, ``--extract-repeat``
    times each: milliseconds per page.
@@ -29,14 +45,20 @@ Usage::
     python bench/run.py --articles 10000 --repeat 3     # what `make bench` runs
     python bench/run.py --articles 500 --repeat 1       # a quick check
     python bench/run.py --articles 500 --throughput     # only part 1
-    python bench/run.py --throughput --no-pin           # let newscrawl use extraction workers
+    python bench/run.py --throughput --kinds full,bare  # only these crawlers
+    python bench/run.py --throughput --pin-crawlers     # all crawl processes on one CPU
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
+import ctypes
+import ctypes.util
+import functools
 import gzip
 import importlib
+import importlib.util
 import inspect
 import io
 import json
@@ -76,9 +98,23 @@ SOURCE = {"root": ROOT}
 MEMORY_GOAL_MB = 300.0
 RATIO_GOAL = 0.80
 SITEMAP_NS = "{http://www.sitemaps.org/schemas/sitemap/0.9}"
+KINDS = ("full", "full-workers", "bare", "bare-gc")
+"""The crawlers the throughput part can run (``--kinds``), in their default order."""
+FULL_KINDS = ("full", "full-workers")
+"""The kinds that run the full newscrawl crawl (the others run ``bench/bare_spider.py``)."""
+BARE_KINDS = ("bare", "bare-gc")
+"""The baselines the full kinds are compared with."""
+GC_EXTENSION = "newscrawl.extensions.GcTuning"
+GC_SETTINGS = ("NEWSCRAWL_GC_THRESHOLD", "NEWSCRAWL_GC_FREEZE")
 
 
 # --- processes -----------------------------------------------------------------------
+
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+"""Clock ticks per second: the unit of the CPU times in ``/proc/<pid>/stat``."""
+PR_SET_CHILD_SUBREAPER = 36
+ORPHAN_GRACE_SECONDS = 10.0
+"""How long the processes a measured process leaves behind may take to end before SIGKILL."""
 
 
 @dataclass
@@ -93,26 +129,64 @@ class Measured:
     """Peak resident set size of the process itself (``ru_maxrss``), in MiB."""
     tree_peak_rss_mb: float
     """Peak of the summed RSS of the process and its descendants (sampled), in MiB."""
+    tree_peak_pss_mb: float | None
+    """Peak of the summed PSS of the process and its descendants (sampled), in MiB; None
+    when ``/proc/<pid>/smaps_rollup`` could never be read."""
     max_processes: int
     """Most processes seen at once in its tree (1: it started no worker)."""
     cpu_seconds: float
-    """User plus system CPU time."""
+    """User plus system CPU time from ``os.wait4``: the process and the descendants it
+    waited for itself."""
+    tree_cpu_seconds: float
+    """User plus system CPU time of the process and all its descendants (see
+    :func:`run_measured` for how descendants that it did not wait for are counted)."""
+    tree_cpu_sampled_seconds: float
+    """``cpu_seconds`` plus the last sampled CPU time of every descendant (the sampled
+    estimate; too low by what a descendant spent after its last sample, and too high by the
+    CPU of descendants the process waited for itself, which ``cpu_seconds`` has already)."""
+    tree_cpu_exact: bool
+    """Whether ``tree_cpu_seconds`` comes from ``os.wait4`` alone (this process was the
+    subreaper of the tree) rather than from ``tree_cpu_sampled_seconds``."""
+    orphans: int
+    """Processes of its tree that outlived it (this process waited for them)."""
     timed_out: bool
     """Whether it was killed for running past its time limit."""
 
 
-def _parents() -> dict[int, int]:
-    """Return ``{pid: parent pid}`` of every process visible in ``/proc``."""
-    parents = {}
+@dataclass(frozen=True)
+class ProcStat:
+    """The parts of ``/proc/<pid>/stat`` that the sampler uses."""
+
+    pid: int
+    parent: int
+    """Parent pid (field 4)."""
+    cpu_seconds: float
+    """User plus system CPU time of the process itself (fields 14 and 15), in seconds."""
+    start: int
+    """Start time in clock ticks after boot (field 22): with the pid, names one process."""
+
+
+def _proc_stat(pid: int) -> ProcStat | None:
+    """Return the parsed ``/proc/<pid>/stat`` of ``pid``, or None when it cannot be read."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return ProcStat(
+            pid=pid,
+            parent=int(fields[1]),
+            cpu_seconds=(int(fields[11]) + int(fields[12])) / CLOCK_TICKS,
+            start=int(fields[19]),
+        )
+    except (OSError, IndexError, ValueError):
+        return None
+
+
+def _proc_stats() -> dict[int, ProcStat]:
+    """Return the :class:`ProcStat` of every process visible in ``/proc``, by pid."""
+    stats = {}
     for entry in os.scandir("/proc"):
-        if not entry.name.isdigit():
-            continue
-        try:
-            stat = Path(entry.path, "stat").read_text()
-        except OSError:
-            continue
-        parents[int(entry.name)] = int(stat.rsplit(")", 1)[1].split()[1])
-    return parents
+        if entry.name.isdigit() and (stat := _proc_stat(int(entry.name))) is not None:
+            stats[stat.pid] = stat
+    return stats
 
 
 def _rss_kib(pid: int) -> int:
@@ -126,30 +200,66 @@ def _rss_kib(pid: int) -> int:
     return 0
 
 
-class TreeMemory:
-    """Sample the summed RSS of a process and all its descendants in a background thread."""
+def _pss_kib(pid: int) -> int | None:
+    """Return the proportional set size of ``pid`` in KiB, or None when it cannot be read.
+
+    It is the ``Pss:`` line of ``/proc/<pid>/smaps_rollup`` (Linux 4.14 and later).
+    """
+    try:
+        for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
+            if line.startswith("Pss:"):
+                return int(line.split()[1])
+    except (OSError, ValueError, IndexError):
+        pass
+    return None
+
+
+class TreeSampler:
+    """Sample a process and all its descendants in a background thread, every 0.25 s.
+
+    Each sample records the tree's summed RSS and summed PSS, its number of processes, and
+    for every descendant its CPU time so far (``last_cpu``). RSS summed over processes
+    counts each shared page (libpython, the lxml and numpy libraries, pages shared with the
+    parent after fork) once per process that maps it, so the sum overstates a tree of
+    several Python processes; PSS (proportional set size) splits each shared page among the
+    processes that share it, so the sum of PSS is what the tree really occupies. Both are
+    peaks of samples: a peak between two samples is missed. A descendant's CPU time is known
+    up to its last sample only: what it spent in its last 0.25 s or so before it ended may
+    be missed (see :func:`run_measured` for the exact figure).
+    """
 
     def __init__(self, pid: int, interval: float = 0.25) -> None:
         """Watch ``pid`` every ``interval`` seconds once started."""
         self.pid = pid
         self.interval = interval
-        self.peak_kib = 0
+        self.peak_rss_kib = 0
+        self.peak_pss_kib: int | None = None
+        """Peak summed PSS; None until the PSS of some process of the tree could be read."""
         self.max_processes = 0
+        self.last_cpu: dict[tuple[int, int], float] = {}
+        """``(pid, start time)`` of every descendant seen -> its last sampled CPU seconds."""
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
 
     def sample(self) -> None:
-        """Take one sample: the tree's summed RSS and its number of processes."""
+        """Take one sample of the tree: summed RSS and PSS, processes, descendants' CPU."""
+        stats = _proc_stats()
         children: dict[int, list[int]] = {}
-        for pid, parent in _parents().items():
-            children.setdefault(parent, []).append(pid)
+        for stat in stats.values():
+            children.setdefault(stat.parent, []).append(stat.pid)
         tree, todo = [], [self.pid]
         while todo:
             pid = todo.pop()
             tree.append(pid)
             todo.extend(children.get(pid, []))
-        self.peak_kib = max(self.peak_kib, sum(_rss_kib(pid) for pid in tree))
+        self.peak_rss_kib = max(self.peak_rss_kib, sum(_rss_kib(pid) for pid in tree))
+        pss = [kib for kib in map(_pss_kib, tree) if kib is not None]
+        if pss:
+            self.peak_pss_kib = max(self.peak_pss_kib or 0, sum(pss))
         self.max_processes = max(self.max_processes, len(tree))
+        for pid in tree:
+            if pid != self.pid and (stat := stats.get(pid)) is not None:
+                self.last_cpu[(pid, stat.start)] = stat.cpu_seconds
 
     def _run(self) -> None:
         while not self._stop.wait(self.interval):
@@ -161,10 +271,60 @@ class TreeMemory:
             self._thread.start()
 
     def stop(self) -> None:
-        """Stop sampling."""
+        """Stop sampling; the figures no longer change once this returns."""
         self._stop.set()
         if self._thread.is_alive():
             self._thread.join()
+
+
+@functools.cache
+def become_subreaper() -> bool:
+    """Make this process the subreaper of its descendants; return whether that worked.
+
+    Then a process whose parent ends before it is handed to us instead of to init, so that
+    :func:`run_measured` can wait for it and count its CPU time (Linux 3.4 and later).
+    """
+    if not sys.platform.startswith("linux"):
+        return False
+    try:
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
+        return bool(libc.prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) == 0)
+    except (OSError, AttributeError):
+        return False
+
+
+def reap_orphans(since: int, grace: float = ORPHAN_GRACE_SECONDS) -> dict[int, float]:
+    """Wait for the processes a finished measured process left behind; return their CPU.
+
+    They are this process's children (as subreaper, see :func:`become_subreaper`) started
+    at or after clock tick ``since``, the measured process's start: no other child of ours
+    starts while one is measured. Those still running after ``grace`` seconds are killed.
+    Returns ``{pid: user plus system CPU seconds}`` from ``os.wait4``, which includes the
+    descendants each of them waited for.
+    """
+    me = os.getpid()
+    cpu: dict[int, float] = {}
+    deadline = time.monotonic() + grace
+    while True:
+        left = [
+            s.pid
+            for s in _proc_stats().values()
+            if s.parent == me and s.start >= since and s.pid not in cpu
+        ]
+        if not left:
+            return cpu
+        for pid in left:
+            if time.monotonic() > deadline:
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(pid, signal.SIGKILL)
+            try:
+                done, _, usage = os.wait4(pid, os.WNOHANG)
+            except ChildProcessError:  # not ours after all, or already waited for
+                cpu[pid] = 0.0
+                continue
+            if done:
+                cpu[pid] = usage.ru_utime + usage.ru_stime
+        time.sleep(0.05)
 
 
 def run_measured(
@@ -172,17 +332,28 @@ def run_measured(
 ) -> Measured:
     """Run ``command`` in the project root, stdout and stderr to ``log_path``; measure it.
 
-    The process is killed after ``timeout`` seconds (``timed_out`` then is true). CPU time
-    and ``peak_rss_mb`` come from ``os.wait4``: CPU time includes the descendants it
-    waited for, ``ru_maxrss`` is the largest single process. ``tree_peak_rss_mb`` is the
-    sampled peak of the RSS summed over the process and its descendants (extraction
-    workers included), ``max_processes`` the most of them seen at once.
+    The process is killed after ``timeout`` seconds (``timed_out`` then is true).
+    ``cpu_seconds`` and ``peak_rss_mb`` come from ``os.wait4``: the CPU time includes the
+    descendants the process waited for itself, ``ru_maxrss`` is the largest single process.
+    ``tree_peak_rss_mb``, ``tree_peak_pss_mb`` and ``max_processes`` are sampled over the
+    process and its descendants (extraction workers included), see :class:`TreeSampler`.
+
+    ``tree_cpu_seconds`` adds the CPU time of the descendants the process did not wait for
+    (a crawl does not always wait for its extraction workers before it exits). On Linux this
+    process becomes their subreaper, waits for them once the measured process has ended
+    (they end then: workers die with their parent) and adds their ``os.wait4`` CPU time:
+    every descendant is then counted exactly once, in full. Where that is impossible it
+    adds each descendant's last sampled CPU time instead (``tree_cpu_sampled_seconds``,
+    which misses a descendant's last moments and counts twice one that the process waited
+    for); ``tree_cpu_exact`` says which.
     """
+    subreaper = become_subreaper()
     started = time.perf_counter()
     with log_path.open("wb") as log:
         child = subprocess.Popen(
             command, cwd=SOURCE["root"], env=env, stdout=log, stderr=subprocess.STDOUT
         )
+        root = _proc_stat(child.pid)
         expired = threading.Event()
 
         def kill() -> None:
@@ -191,7 +362,7 @@ def run_measured(
 
         timer = threading.Timer(timeout, kill)
         timer.start()
-        tree = TreeMemory(child.pid)
+        tree = TreeSampler(child.pid)
         tree.start()
         try:
             _, status, usage = os.wait4(child.pid, 0)
@@ -202,15 +373,25 @@ def run_measured(
         finally:
             timer.cancel()
             tree.stop()
+    wall_seconds = time.perf_counter() - started
     child.returncode = os.waitstatus_to_exitcode(status)
+    orphans = reap_orphans(root.start) if subreaper and root is not None else {}
     peak = usage.ru_maxrss / 1024  # KiB on Linux
+    cpu = usage.ru_utime + usage.ru_stime
+    sampled = cpu + sum(tree.last_cpu.values())
+    exact = subreaper and root is not None
     return Measured(
         returncode=child.returncode,
-        wall_seconds=time.perf_counter() - started,
+        wall_seconds=wall_seconds,
         peak_rss_mb=peak,
-        tree_peak_rss_mb=max(tree.peak_kib / 1024, peak),
+        tree_peak_rss_mb=max(tree.peak_rss_kib / 1024, peak),
+        tree_peak_pss_mb=None if tree.peak_pss_kib is None else tree.peak_pss_kib / 1024,
         max_processes=max(tree.max_processes, 1),
-        cpu_seconds=usage.ru_utime + usage.ru_stime,
+        cpu_seconds=cpu,
+        tree_cpu_seconds=cpu + sum(orphans.values()) if exact else sampled,
+        tree_cpu_sampled_seconds=sampled,
+        tree_cpu_exact=exact,
+        orphans=len(orphans),
         timed_out=expired.is_set(),
     )
 
@@ -222,21 +403,46 @@ class Placement:
     server_cpu: int | None
     """CPU the portal is pinned to (None: not pinned)."""
     client_cpu: int | None
-    """CPU the crawlers and extractors are pinned to (None: not pinned)."""
+    """CPU the crawlers and extractors are pinned to (None: not pinned, any CPU)."""
     prefix: tuple[str, ...]
     """Command prefix that pins a measured process (``taskset -c N``), or empty."""
 
     @classmethod
-    def detect(cls, pin: bool = True) -> Placement:
-        """Return the server on the first usable CPU and clients on the second, when possible.
+    def detect(cls, pin_portal: bool = True, pin_crawlers: bool = False) -> Placement:
+        """Return where to run the portal and the measured processes.
 
-        With ``pin`` false, one CPU, or no ``taskset``, nothing is pinned.
+        With ``pin_portal``, the portal goes on the first usable CPU; with ``pin_crawlers``
+        too, the measured processes (and the workers they start) go on the second. Measured
+        processes that are not pinned may run on any CPU, the portal's included. Nothing is
+        pinned with one CPU or without ``taskset``.
         """
         cpus = sorted(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else []
         taskset = shutil.which("taskset")
-        if not pin or len(cpus) < 2 or not taskset:
+        if not pin_portal or len(cpus) < 2 or not taskset:
             return cls(None, None, ())
+        if not pin_crawlers:
+            return cls(cpus[0], None, ())
         return cls(cpus[0], cpus[1], (taskset, "-c", str(cpus[1])))
+
+    def describe(self) -> str:
+        """Return the placement in words, for the report."""
+        portal = (
+            "portal not pinned" if self.server_cpu is None else f"portal on CPU {self.server_cpu}"
+        )
+        crawlers = (
+            "crawlers on any CPU"
+            if self.client_cpu is None
+            else f"crawlers (and their workers) on CPU {self.client_cpu}"
+        )
+        return f"{portal}, {crawlers}"
+
+    def as_dict(self) -> dict[str, Any]:
+        """Return the placement for the result document."""
+        return {
+            "server_cpu": self.server_cpu,
+            "client_cpu": self.client_cpu,
+            "description": self.describe(),
+        }
 
 
 def snapshot_source(target: Path, worktree: bool = False) -> Path:
@@ -351,7 +557,7 @@ class Portal:
 
 
 def throughput_settings(concurrency: int) -> list[str]:
-    """Return the ``-s NAME=VALUE`` options given to both crawlers, as a flat argument list."""
+    """Return the ``-s NAME=VALUE`` options given to every crawler, as a flat argument list."""
     values = {
         "LOG_LEVEL": "WARNING",
         "ROBOTSTXT_OBEY": "True",
@@ -362,6 +568,84 @@ def throughput_settings(concurrency: int) -> list[str]:
         "STATS_CLASS": STATS_CLASS,
     }
     return [arg for name, value in values.items() for arg in ("-s", f"{name}={value}")]
+
+
+def parse_kinds(text: str) -> list[str]:
+    """Return the kinds named in a comma-separated list, in its order, each once.
+
+    Raises ValueError for an unknown kind or an empty list.
+    """
+    kinds = list(dict.fromkeys(k.strip() for k in text.split(",") if k.strip()))
+    if unknown := [k for k in kinds if k not in KINDS]:
+        raise ValueError(f"unknown crawler kind(s) {unknown}; choose from {', '.join(KINDS)}")
+    if not kinds:
+        raise ValueError("no crawler kind given")
+    return kinds
+
+
+def measured_gc_settings() -> dict[str, Any]:
+    """Return the garbage-collector tuning of the measured newscrawl, as newscrawl applies it.
+
+    Reads ``newscrawl/settings.py`` of the measured source (:data:`SOURCE`) and returns
+    ``{"EXTENSIONS": {GcTuning: order}, "NEWSCRAWL_GC_THRESHOLD": ..., "NEWSCRAWL_GC_FREEZE":
+    ...}``. Raises RuntimeError when that source has no ``GcTuning`` extension or settings.
+    """
+    package = Path(SOURCE["root"]) / "newscrawl"
+    spec = importlib.util.spec_from_file_location(
+        "_bench_measured_settings", package / "settings.py"
+    )
+    if spec is None or spec.loader is None:
+        raise RuntimeError(f"cannot read {package / 'settings.py'}")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    extensions = getattr(module, "EXTENSIONS", {})
+    extension_file = package / "extensions.py"
+    if (
+        GC_EXTENSION not in extensions
+        or not all(hasattr(module, name) for name in GC_SETTINGS)
+        or not extension_file.exists()
+        or "class GcTuning" not in extension_file.read_text(encoding="utf-8")
+    ):
+        raise RuntimeError(
+            f"the measured newscrawl ({package}) has no {GC_EXTENSION} with "
+            f"{' and '.join(GC_SETTINGS)}; the bare-gc crawler needs them (commit them, use "
+            "--source worktree, or leave bare-gc out of --kinds)"
+        )
+    return {
+        "EXTENSIONS": {GC_EXTENSION: extensions[GC_EXTENSION]},
+        **{name: getattr(module, name) for name in GC_SETTINGS},
+    }
+
+
+def kind_settings(
+    kinds: Sequence[str], common: Sequence[str], extra: Sequence[str]
+) -> dict[str, list[str]]:
+    """Return each kind's ``-s NAME=VALUE`` options, as flat argument lists.
+
+    Every kind gets ``common`` (:func:`throughput_settings`), then ``extra`` (``--set``),
+    then what makes it that kind, which ``extra`` cannot override:
+    ``NEWSCRAWL_EXTRACT_PROCESSES=0`` for ``full`` and ``=1`` for ``full-workers``; for
+    ``bare-gc``, newscrawl's ``GcTuning`` extension in ``EXTENSIONS`` (a JSON dict, which
+    Scrapy merges with its default extensions). ``bare-gc`` also gets newscrawl's
+    ``NEWSCRAWL_GC_*`` values (:func:`measured_gc_settings`) before ``extra``, so that
+    ``--set NEWSCRAWL_GC_THRESHOLD=...`` changes the full kinds and ``bare-gc`` alike.
+    """
+
+    def options(values: dict[str, Any]) -> list[str]:
+        return [arg for name, value in values.items() for arg in ("-s", f"{name}={value}")]
+
+    result: dict[str, list[str]] = {}
+    for kind in kinds:
+        before: list[str] = []
+        after: list[str] = []
+        if kind in FULL_KINDS:
+            after = options({"NEWSCRAWL_EXTRACT_PROCESSES": 1 if kind == "full-workers" else 0})
+        elif kind == "bare-gc":
+            gc_settings = measured_gc_settings()
+            before = options({name: gc_settings[name] for name in GC_SETTINGS})
+            after = options({"EXTENSIONS": json.dumps(gc_settings["EXTENSIONS"])})
+        result[kind] = [*common, *before, *extra, *after]
+    return result
 
 
 def full_command(base_url: str, run_dir: Path, settings: Sequence[str]) -> list[str]:
@@ -422,18 +706,20 @@ def crawl_once(
     timeout: float,
     keep: bool,
 ) -> dict[str, Any]:
-    """Run one ``full`` or ``bare`` crawl of the portal and return what it measured.
+    """Run one crawl of the portal by a crawler of ``kind`` and return what it measured.
 
-    The result has the Scrapy-stats figures (``pages``, ``elapsed_seconds``,
-    ``pages_per_second``), the process figures (``peak_rss_mb``, ``tree_peak_rss_mb``,
-    ``max_processes``, ``wall_seconds``, ``cpu_seconds``, ``exit_code``),
-    ``pages_per_cpu_second`` (less sensitive to other load on the machine), and for
-    ``full`` the run report's figures and the number of lines in its output files. Each
-    run gets fresh folders under ``work``.
+    ``settings`` are the kind's ``-s`` options (:func:`kind_settings`). The result has the
+    Scrapy-stats figures (``pages``, ``elapsed_seconds``, ``pages_per_second``), the process
+    figures of :func:`run_measured` (``peak_rss_mb``, ``tree_peak_rss_mb``,
+    ``tree_peak_pss_mb``, ``max_processes``, ``wall_seconds``, ``cpu_seconds`` of the crawl
+    process, ``tree_cpu_seconds`` of it and its workers, ``orphans``, ``exit_code``),
+    ``pages_per_cpu_second`` (pages per second of tree CPU: less sensitive to other load on
+    the machine), and for the full kinds the run report's figures and the number of lines in
+    its output files. Each run gets fresh folders under ``work``.
     """
     run_dir = work / f"{kind}-{index}"
     run_dir.mkdir(parents=True)
-    build = full_command if kind == "full" else bare_command
+    build = full_command if kind in FULL_KINDS else bare_command
     log_path = run_dir / "crawl.log"
     measured = run_measured(
         [*placement.prefix, PYTHON, *build(base_url, run_dir, settings)],
@@ -453,13 +739,20 @@ def crawl_once(
         "elapsed_seconds": round(elapsed, 3),
         "pages_per_second": round(pages / elapsed, 2) if elapsed else None,
         "pages_per_cpu_second": (
-            round(pages / measured.cpu_seconds, 2) if measured.cpu_seconds else None
+            round(pages / measured.tree_cpu_seconds, 2) if measured.tree_cpu_seconds else None
         ),
         "peak_rss_mb": round(measured.peak_rss_mb, 1),
         "tree_peak_rss_mb": round(measured.tree_peak_rss_mb, 1),
+        "tree_peak_pss_mb": (
+            None if measured.tree_peak_pss_mb is None else round(measured.tree_peak_pss_mb, 1)
+        ),
         "max_processes": measured.max_processes,
         "wall_seconds": round(measured.wall_seconds, 2),
         "cpu_seconds": round(measured.cpu_seconds, 2),
+        "tree_cpu_seconds": round(measured.tree_cpu_seconds, 2),
+        "tree_cpu_sampled_seconds": round(measured.tree_cpu_sampled_seconds, 2),
+        "tree_cpu_exact": measured.tree_cpu_exact,
+        "orphans": measured.orphans,
         "exit_code": measured.returncode,
         "timed_out": measured.timed_out,
         "finish_reason": stats.get("finish_reason"),
@@ -473,7 +766,7 @@ def crawl_once(
         "log_warnings": warnings,
         "log_first_warnings": first_warnings,
     }
-    if kind == "full":
+    if kind in FULL_KINDS:
         result.update(full_run_report(run_dir / "out"))
     if keep:
         result["folder"] = str(run_dir)
@@ -534,10 +827,29 @@ def spread(values: Sequence[float]) -> dict[str, float | None]:
     }
 
 
+def ratio(numerator: float | None, denominator: float | None) -> float | None:
+    """Return ``numerator / denominator`` to 3 decimals, or None when either is missing."""
+    return round(numerator / denominator, 3) if numerator and denominator else None
+
+
 def summarize_throughput(runs: Sequence[dict[str, Any]]) -> dict[str, Any]:
-    """Return medians and extremes per kind, the full/bare ratio and the verdict on the goals."""
+    """Return medians and extremes per kind, the full/bare ratios and the verdict on the goals.
+
+    One entry per kind that ran (in :data:`KINDS` order), counting the runs that received
+    pages. ``ratios`` holds, for each full kind against each bare kind that ran
+    (``"full/bare"``, ``"full-workers/bare-gc"``, ...), the ratio of the medians of pages/s;
+    ``ratios_per_cpu_second`` the same for pages per second of tree CPU.
+    ``ratio_full_to_bare`` and ``ratio_full_to_bare_per_cpu_second`` repeat ``full/bare``.
+    ``goals`` gives, per full kind, whether it reaches :data:`RATIO_GOAL` of ``bare`` and
+    stays under :data:`MEMORY_GOAL_MB` in peak summed RSS of its tree (conservative: shared
+    pages counted once per process) and in peak summed PSS (its real footprint); the
+    top-level ``ratio_met``, ``peak_rss_mb_full``, ``peak_pss_mb_full``, ``memory_met`` and
+    ``memory_met_pss`` are those of ``full`` (None when ``full`` did not run).
+    """
     summary: dict[str, Any] = {}
-    for kind in ("full", "bare"):
+    ran = {r["kind"] for r in runs}
+    kinds = [k for k in KINDS if k in ran]
+    for kind in kinds:
         mine = [r for r in runs if r["kind"] == kind and r["pages_per_second"]]
         summary[kind] = {
             "runs": len(mine),
@@ -546,33 +858,72 @@ def summarize_throughput(runs: Sequence[dict[str, Any]]) -> dict[str, Any]:
             "elapsed_seconds": spread([r["elapsed_seconds"] for r in mine]),
             "peak_rss_mb": spread([r["peak_rss_mb"] for r in mine]),
             "tree_peak_rss_mb": spread([r["tree_peak_rss_mb"] for r in mine]),
+            "tree_peak_pss_mb": spread(
+                [r["tree_peak_pss_mb"] for r in mine if r["tree_peak_pss_mb"] is not None]
+            ),
             "max_processes": max((r["max_processes"] for r in mine), default=None),
             "cpu_seconds": spread([r["cpu_seconds"] for r in mine]),
-            "pages_per_cpu_second": spread([r["pages_per_cpu_second"] for r in mine]),
+            "tree_cpu_seconds": spread([r["tree_cpu_seconds"] for r in mine]),
+            "pages_per_cpu_second": spread(
+                [r["pages_per_cpu_second"] for r in mine if r["pages_per_cpu_second"]]
+            ),
         }
-    full = summary["full"]["pages_per_second"]["median"]
-    bare = summary["bare"]["pages_per_second"]["median"]
-    ratio = round(full / bare, 3) if full and bare else None
-    peak = summary["full"]["tree_peak_rss_mb"]["max"]
-    summary["ratio_full_to_bare"] = ratio
-    full_cpu = summary["full"]["pages_per_cpu_second"]["median"]
-    bare_cpu = summary["bare"]["pages_per_cpu_second"]["median"]
-    summary["ratio_full_to_bare_per_cpu_second"] = (
-        round(full_cpu / bare_cpu, 3) if full_cpu and bare_cpu else None
-    )
+    ratios: dict[str, float | None] = {}
+    per_cpu: dict[str, float | None] = {}
+    for full in (k for k in kinds if k in FULL_KINDS):
+        for bare in (k for k in kinds if k in BARE_KINDS):
+            name = f"{full}/{bare}"
+            ratios[name] = ratio(
+                summary[full]["pages_per_second"]["median"],
+                summary[bare]["pages_per_second"]["median"],
+            )
+            per_cpu[name] = ratio(
+                summary[full]["pages_per_cpu_second"]["median"],
+                summary[bare]["pages_per_cpu_second"]["median"],
+            )
+    summary["ratios"] = ratios
+    summary["ratios_per_cpu_second"] = per_cpu
+    summary["ratio_full_to_bare"] = ratios.get("full/bare")
+    summary["ratio_full_to_bare_per_cpu_second"] = per_cpu.get("full/bare")
+    by_kind: dict[str, dict[str, Any]] = {}
+    for full in (k for k in kinds if k in FULL_KINDS):
+        against_bare = ratios.get(f"{full}/bare")
+        rss = summary[full]["tree_peak_rss_mb"]["max"]
+        pss = summary[full]["tree_peak_pss_mb"]["max"]
+        by_kind[full] = {
+            "ratio_to_bare": against_bare,
+            "ratio_met": None if against_bare is None else against_bare >= RATIO_GOAL,
+            "peak_rss_mb": rss,
+            "memory_met": None if rss is None else rss < MEMORY_GOAL_MB,
+            "peak_pss_mb": pss,
+            "memory_met_pss": None if pss is None else pss < MEMORY_GOAL_MB,
+        }
+    full_goals = by_kind.get("full", {})
     summary["goals"] = {
         "ratio_at_least": RATIO_GOAL,
-        "ratio_met": ratio is not None and ratio >= RATIO_GOAL,
+        "ratio_against": "bare (medians of pages/s)",
+        "ratio_met": full_goals.get("ratio_met"),
         "peak_rss_mb_below": MEMORY_GOAL_MB,
-        "peak_rss_mb_full": peak,
-        "peak_rss_is": "the full crawl's process tree (workers included), summed",
-        "memory_met": peak is not None and peak < MEMORY_GOAL_MB,
+        "peak_rss_mb_full": full_goals.get("peak_rss_mb"),
+        "peak_pss_mb_full": full_goals.get("peak_pss_mb"),
+        "peak_rss_is": "the full crawl's process tree (workers included), RSS summed: "
+        "shared pages count once per process (conservative)",
+        "peak_pss_is": "the full crawl's process tree (workers included), PSS summed: "
+        "shared pages split among the processes sharing them (the real footprint)",
+        "memory_met": full_goals.get("memory_met"),
+        "memory_met_pss": full_goals.get("memory_met_pss"),
+        "by_kind": by_kind,
     }
     return summary
 
 
 def throughput_problems(runs: Sequence[dict[str, Any]], articles: int) -> list[str]:
-    """Return what looked wrong in the crawls: failed runs, missing records, errors."""
+    """Return what looked wrong in the crawls: failed runs, missing records, errors.
+
+    Every run must finish with only 200 responses and a quiet log; every full-kind run must
+    also write a clean run report with one record per article, and ``full-workers`` must
+    have started a worker. All runs must receive the same number of pages.
+    """
     problems: list[str] = []
     pages_by_kind: dict[str, set[int]] = {}
     for run in runs:
@@ -586,8 +937,10 @@ def throughput_problems(runs: Sequence[dict[str, Any]], articles: int) -> list[s
             problems.append(f"{name}: non-200 responses {not_ok}")
         if run["log_warnings"]:
             problems.append(f"{name}: {run['log_warnings']} warning/error log lines")
-        if run["kind"] != "full":
+        if run["kind"] not in FULL_KINDS:
             continue
+        if run["kind"] == "full-workers" and run["max_processes"] < 2:
+            problems.append(f"{name}: no extraction worker process was seen")
         report = run.get("report")
         if not report:
             problems.append(f"{name}: no run report was written")
@@ -965,33 +1318,48 @@ def print_report(result: dict[str, Any]) -> None:
     throughput = result.get("throughput")
     if throughput:
         summary = throughput["summary"]
-        placement = result["placement"]
-        pinned = (
-            f"portal on CPU {placement['server_cpu']}, crawlers on CPU {placement['client_cpu']}"
-            if placement["client_cpu"] is not None
-            else "nothing pinned"
-        )
         print(f"\nthroughput: {result['portal']['articles']:,}-article portal, "
               f"concurrency {result['concurrency']}, {result['repeat']} run(s) each")  # fmt: skip
-        print(f"({pinned})")
-        print(f"{'crawler':<8} {'pages':>7} {'pages/s median [min-max]':>26} "
-              f"{'elapsed s':>10} {'peak RSS MiB':>13} {'processes':>10}")  # fmt: skip
-        for kind in ("full", "bare"):
+        print(f"({result['placement']['description']})")
+        print(f"{'crawler':<12} {'pages':>6} {'pages/s median [min-max]':<26} {'elapsed s':>9} "
+              f"{'CPU s':>6} {'tree CPU s':>10} {'pages/CPU s':>11} {'tree RSS MiB':>12} "
+              f"{'tree PSS MiB':>12} {'procs':>5}")  # fmt: skip
+        for kind in (k for k in KINDS if k in summary):
             s = summary[kind]
             pps = s["pages_per_second"]
             print(
-                f"{kind:<8} {fmt(s['pages']['median'], 0):>7} "
-                f"{fmt(pps['median']):>8} [{fmt(pps['min'])}-{fmt(pps['max'])}]".ljust(44)
-                + f"{fmt(s['elapsed_seconds']['median']):>10} "
-                f"{fmt(s['tree_peak_rss_mb']['max']):>13} {s['max_processes'] or '-':>10}"
+                f"{kind:<12} {fmt(s['pages']['median'], 0):>6} "
+                + f"{fmt(pps['median']):>7} [{fmt(pps['min'])}-{fmt(pps['max'])}]".ljust(26)
+                + f" {fmt(s['elapsed_seconds']['median']):>9}"
+                f" {fmt(s['cpu_seconds']['median']):>6}"
+                f" {fmt(s['tree_cpu_seconds']['median']):>10}"
+                f" {fmt(s['pages_per_cpu_second']['median']):>11}"
+                f" {fmt(s['tree_peak_rss_mb']['max']):>12}"
+                f" {fmt(s['tree_peak_pss_mb']['max']):>12}"
+                f" {s['max_processes'] or '-':>5}"
             )
-        goals = summary["goals"]
-        print(
-            f"ratio full/bare (medians): {fmt(summary['ratio_full_to_bare'], 3)} "
-            f"(goal >= {RATIO_GOAL}: {'met' if goals['ratio_met'] else 'MISSED'}); "
-            f"full peak RSS {fmt(goals['peak_rss_mb_full'])} MiB "
-            f"(goal < {MEMORY_GOAL_MB:.0f} MB: {'met' if goals['memory_met'] else 'MISSED'})"
-        )
+        print("(medians; CPU s: the crawl process; tree CPU s: with its workers; "
+              "tree RSS and PSS: peaks of the tree's sums)")  # fmt: skip
+        for name, value in summary["ratios"].items():
+            goal = ""
+            if name.endswith("/bare"):
+                met = value is not None and value >= RATIO_GOAL
+                goal = f" (goal >= {RATIO_GOAL}: {'met' if met else 'MISSED'})"
+            per_cpu = summary["ratios_per_cpu_second"][name]
+            print(
+                f"ratio {name:<21} {fmt(value, 3):>6}{goal:<22} "
+                f"per tree CPU second: {fmt(per_cpu, 3)}"
+            )
+        for kind, goals in summary["goals"]["by_kind"].items():
+            verdicts = {
+                label: "-" if met is None else ("met" if met else "MISSED")
+                for label, met in (("rss", goals["memory_met"]), ("pss", goals["memory_met_pss"]))
+            }
+            print(
+                f"{kind} memory (goal < {MEMORY_GOAL_MB:.0f} MB): "
+                f"peak tree RSS {fmt(goals['peak_rss_mb'])} MiB {verdicts['rss']}, "
+                f"peak tree PSS {fmt(goals['peak_pss_mb'])} MiB {verdicts['pss']}"
+            )
     profile = result.get("profile")
     if profile and "breakdown" in profile:
         print(f"\nprofile (cProfile, one full crawl, {fmt(profile['total_seconds'])} s profiled):")
@@ -1041,20 +1409,20 @@ def progress(message: str) -> None:
 def run(args: argparse.Namespace) -> dict[str, Any]:
     """Run the chosen parts of the benchmark and return the result document."""
     everything = not (args.throughput or args.profile or args.extract)
-    placement = Placement.detect(pin=not args.no_pin)
+    placement = Placement.detect(pin_portal=not args.no_pin, pin_crawlers=args.pin_crawlers)
     now = datetime.now(UTC)
     output = Path(args.output) if args.output else RESULTS_DIR / f"throughput-{now:%Y-%m-%d}.json"
-    settings = throughput_settings(args.concurrency)
-    for item in args.set:
-        settings += ["-s", item]
+    extra = [arg for item in args.set for arg in ("-s", item)]
+    settings = [*throughput_settings(args.concurrency), *extra]
     result: dict[str, Any] = {
         "date": now.isoformat(timespec="seconds"),
         "command": " ".join([Path(PYTHON).name, *sys.argv]),
         "machine": machine_info(),
         "source": source_info(),
-        "placement": {"server_cpu": placement.server_cpu, "client_cpu": placement.client_cpu},
+        "placement": placement.as_dict(),
         "concurrency": args.concurrency,
         "repeat": args.repeat,
+        "kinds": args.kinds,
         "crawler_settings": settings[1::2],
         "output": str(output),
         "problems": [],
@@ -1067,6 +1435,9 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             )
         else:
             result["source"]["measured"] = "the working tree, live"
+        if everything or args.throughput:
+            by_kind = kind_settings(args.kinds, throughput_settings(args.concurrency), extra)
+            result["kind_settings"] = {kind: options[1::2] for kind, options in by_kind.items()}
         progress(f"starting the portal ({args.articles} articles)")
         with Portal(args.articles, args.seed, placement.server_cpu, work / "portal.log") as portal:
             result["portal"] = {
@@ -1077,21 +1448,23 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             if everything or args.throughput:
                 runs = []
                 for index in range(args.repeat):
-                    for kind in ("full", "bare"):
+                    for kind in args.kinds:
                         progress(f"{kind} crawl {index + 1}/{args.repeat}")
                         one = crawl_once(
                             kind,
                             index,
                             portal.base_url,
                             work,
-                            settings,
+                            by_kind[kind],
                             placement,
                             args.timeout,
                             args.keep,
                         )
                         progress(
                             f"  {one['pages']} pages in {one['elapsed_seconds']} s: "
-                            f"{one['pages_per_second']} pages/s, peak {one['peak_rss_mb']} MiB"
+                            f"{one['pages_per_second']} pages/s, CPU {one['cpu_seconds']} s "
+                            f"(tree {one['tree_cpu_seconds']} s), peak tree RSS "
+                            f"{one['tree_peak_rss_mb']} MiB, PSS {one['tree_peak_pss_mb']} MiB"
                         )
                         runs.append(one)
                 result["throughput"] = {"runs": runs, "summary": summarize_throughput(runs)}
@@ -1147,7 +1520,10 @@ def _interrupt(signum: int, frame: object) -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run the benchmark, write the JSON result and print the table; 1 if a crawl broke."""
+    """Run the benchmark, write the JSON result and print the table.
+
+    Returns 0, 1 when a crawl broke, or 2 when the benchmark could not run at all.
+    """
     parser = argparse.ArgumentParser(
         description="Benchmark newscrawl's crawl pipeline against a bare Scrapy spider."
     )
@@ -1175,9 +1551,21 @@ def main(argv: Sequence[str] | None = None) -> int:
         "tree made at start, or the working tree live (changes mid-run count)",
     )
     parser.add_argument(
+        "--kinds",
+        default=",".join(KINDS),
+        help="comma-separated crawlers to compare, run in this order (default: %(default)s)",
+    )
+    pinning = parser.add_mutually_exclusive_group()
+    pinning.add_argument(
         "--no-pin",
         action="store_true",
-        help="pin neither the portal nor the crawlers (lets newscrawl use extraction workers)",
+        help="pin nothing (default: the portal on the first CPU, crawlers on any CPU)",
+    )
+    pinning.add_argument(
+        "--pin-crawlers",
+        action="store_true",
+        help="also pin the crawlers and their workers to the second CPU (one CPU for all "
+        "crawl processes, as before worker processes)",
     )
     parser.add_argument(
         "-s",
@@ -1185,13 +1573,22 @@ def main(argv: Sequence[str] | None = None) -> int:
         action="append",
         default=[],
         metavar="NAME=VALUE",
-        help="one more Scrapy setting for both crawlers (the bare spider ignores NEWSCRAWL_*)",
+        help="one more Scrapy setting for every crawler (bare ignores NEWSCRAWL_*, bare-gc "
+        "honours NEWSCRAWL_GC_*; NEWSCRAWL_EXTRACT_PROCESSES is the full kinds' own)",
     )
     args = parser.parse_args(argv)
+    try:
+        args.kinds = parse_kinds(args.kinds)
+    except ValueError as exc:
+        parser.error(str(exc))
     signal.signal(signal.SIGTERM, _interrupt)  # stop the portal and the crawl on SIGTERM too
     if args.articles < 1 or args.repeat < 1 or args.extract_repeat < 1:
         parser.error("--articles, --repeat and --extract-repeat must be at least 1")
-    result = run(args)
+    try:
+        result = run(args)
+    except RuntimeError as exc:  # no snapshot, no portal, no GcTuning for bare-gc
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
     output = Path(result["output"])
     output.parent.mkdir(parents=True, exist_ok=True)
     output.write_text(json.dumps(result, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
