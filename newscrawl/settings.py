@@ -54,7 +54,7 @@ ITEM_PIPELINES = {
 NEWSCRAWL_EXTRACT_PROCESSES = 0
 # Garbage collector (see extensions.py): a young collection every N allocations instead of
 # CPython's 700, and objects alive at start-up never rescanned. 0 and False: as CPython does.
-NEWSCRAWL_GC_THRESHOLD = 20000
+NEWSCRAWL_GC_THRESHOLD = 5000
 NEWSCRAWL_GC_FREEZE = True
 NEWSCRAWL_OUTPUT_DIR = "out"
 NEWSCRAWL_BATCH_RECORDS = 5000

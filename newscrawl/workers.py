@@ -30,6 +30,11 @@ from datetime import datetime
 from pathlib import Path
 from typing import IO, Any
 
+if __name__ == "__main__":
+    # A worker process handles our dataclasses only. Without this, itemadapter (through
+    # itemloaders) imports Scrapy to support scrapy.Item: about 30 MB of the worker.
+    sys.modules.setdefault("scrapy", None)  # type: ignore[arg-type]
+
 from twisted.internet.defer import Deferred, DeferredList, succeed
 from twisted.internet.protocol import ProcessProtocol
 from twisted.python.failure import Failure

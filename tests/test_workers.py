@@ -247,3 +247,19 @@ def _alive(pid: int) -> bool:
     # A zombie (dead, not yet reaped by init) counts as gone.
     status = Path(f"/proc/{pid}/status")
     return not (status.exists() and "State:\tZ" in status.read_text())
+
+
+def test_worker_process_does_not_load_scrapy() -> None:
+    """A worker needs no Scrapy; loading it would cost about 30 MB per worker."""
+    result = subprocess.run(
+        [sys.executable, "-X", "importtime", "-m", "newscrawl.workers", "jmn"],
+        cwd=ROOT,
+        input=b"",
+        capture_output=True,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr.decode()[-2000:]
+    imported = [line.rsplit("|", 1)[-1].strip() for line in result.stderr.decode().splitlines()]
+    assert "newscrawl.extract" in imported
+    assert not [name for name in imported if name.startswith("scrapy.")]

@@ -26,7 +26,7 @@ from scrapy.crawler import Crawler
 from scrapy.http import Response, TextResponse
 from scrapy.settings import SETTINGS_PRIORITIES, BaseSettings
 from scrapy.spiders import SitemapSpider
-from twisted.internet.defer import Deferred
+from scrapy.utils.defer import maybe_deferred_to_future
 from twisted.python.failure import Failure
 
 from newscrawl import __version__
@@ -131,11 +131,11 @@ class PortalSpider(SitemapSpider):
             spider.state = StateStore.for_site(Path(state_dir), spider.site)
         return spider
 
-    def closed(self, reason: str) -> Deferred[None]:
-        """Close the state store; stop the extraction workers (Scrapy waits until they exit)."""
+    async def closed(self, reason: str) -> None:
+        """Close the state store; stop the extraction workers and wait until they exit."""
         if self.state is not None:
             self.state.close()
-        return self.extractor.close()
+        await maybe_deferred_to_future(self.extractor.close())
 
     # -- URLs ------------------------------------------------------------------------
 
