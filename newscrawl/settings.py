@@ -53,9 +53,11 @@ ITEM_PIPELINES = {
 # docs/operations.md and bench/README.md.
 NEWSCRAWL_EXTRACT_PROCESSES = 0
 # Garbage collector (see extensions.py): a young collection every N allocations instead of
-# CPython's 700, and objects alive at start-up never rescanned. 0 and False: as CPython does.
+# CPython's 700, objects alive at start-up never rescanned, and a full collection every N
+# seconds. 0, False and 0: as CPython does.
 NEWSCRAWL_GC_THRESHOLD = 5000
 NEWSCRAWL_GC_FREEZE = True
+NEWSCRAWL_GC_COLLECT_EVERY = 5.0
 NEWSCRAWL_OUTPUT_DIR = "out"
 NEWSCRAWL_BATCH_RECORDS = 5000
 NEWSCRAWL_BATCH_SECONDS = 600

@@ -51,6 +51,8 @@ FRAME = struct.Struct("!I")
 PICKLE_PROTOCOL = 5
 CLOSE_TIMEOUT = 10.0
 """Seconds a closing crawl waits for its workers to finish before killing them."""
+IN_FLIGHT = 2
+"""Pages sent to a worker and not yet answered, at most."""
 
 
 def worker_count(setting: str | int | None) -> int:
@@ -201,12 +203,18 @@ class _WorkerProtocol(ProcessProtocol):
 class _Worker:
     """One worker process as the reactor sees it: a pipe each way and the pages in flight."""
 
-    def __init__(self, profile: str, on_exit: Callable[[_Worker], None]) -> None:
+    def __init__(
+        self,
+        profile: str,
+        on_answer: Callable[[], None],
+        on_exit: Callable[[_Worker], None],
+    ) -> None:
         from twisted.internet import reactor  # not at import: Scrapy chooses the reactor
 
         self.pending: deque[tuple[str, Deferred[tuple[bool, Any]]]] = deque()
         """(page URL, Deferred) of every page sent and not yet answered, oldest first."""
         self._buffer = bytearray()
+        self._on_answer = on_answer
         self._on_exit = on_exit
         self.alive = True
         self.exited: Deferred[None] = Deferred()
@@ -223,12 +231,10 @@ class _Worker:
         )
         logger.info("Started extraction worker %s (profile %s)", self.transport.pid, profile)
 
-    def send(self, url: str, message: bytes) -> Deferred[tuple[bool, Any]]:
-        """Send one page; return a Deferred that fires with its ``(ok, payload)`` outcome."""
-        deferred: Deferred[tuple[bool, Any]] = Deferred()
+    def send(self, url: str, message: bytes, deferred: Deferred[tuple[bool, Any]]) -> None:
+        """Send one page; ``deferred`` will fire with its ``(ok, payload)`` outcome."""
         self.pending.append((url, deferred))
         self.transport.writeSequence([FRAME.pack(len(message)), message])
-        return deferred
 
     def received(self, data: bytes) -> None:
         """Fire the Deferred of every page whose outcome is now complete, oldest first."""
@@ -245,6 +251,8 @@ class _Worker:
             _url, deferred = self.pending.popleft()
             deferred.callback(outcome)
         del buffer[:start]
+        if start:
+            self._on_answer()
 
     def ended(self, why: str) -> None:
         """Fail the pages the process held with WorkerDied, and leave the pool."""
@@ -279,17 +287,28 @@ class Extractor:
         self.processes = processes
         self.profile = profile
         self._workers: list[_Worker] = []
+        self._waiting: deque[tuple[str, bytes, Deferred[tuple[bool, Any]]]] = deque()
+        """Pages not yet sent to a worker, oldest first."""
         self._closed = False
 
-    def _worker(self) -> _Worker:
-        """Return the live worker with the fewest pages in hand, starting workers as needed."""
-        while len(self._workers) < self.processes:
-            self._workers.append(_Worker(self.profile, self._lost))
-        return min(self._workers, key=lambda worker: len(worker.pending))
+    def _dispatch(self) -> None:
+        """Send waiting pages to workers with room, starting workers as needed.
+
+        A worker gets at most ``IN_FLIGHT`` pages at a time: one to work on and one ready in
+        its pipe. The rest wait here as Python objects, not in ever larger pipe buffers.
+        """
+        while self._waiting and len(self._workers) < self.processes:
+            self._workers.append(_Worker(self.profile, self._dispatch, self._lost))
+        while self._waiting:
+            worker = min(self._workers, key=lambda w: len(w.pending))
+            if len(worker.pending) >= IN_FLIGHT:
+                return
+            worker.send(*self._waiting.popleft())
 
     def _lost(self, worker: _Worker) -> None:
         with contextlib.suppress(ValueError):
             self._workers.remove(worker)
+        self._dispatch()
 
     async def extract(
         self, url: str, body: bytes, headers: dict[str, Any] | None, now: datetime
@@ -304,7 +323,10 @@ class Extractor:
         from scrapy.utils.defer import maybe_deferred_to_future
 
         message = pickle.dumps((url, body, headers, now), PICKLE_PROTOCOL)
-        ok, payload = await maybe_deferred_to_future(self._worker().send(url, message))
+        deferred: Deferred[tuple[bool, Any]] = Deferred()
+        self._waiting.append((url, message, deferred))
+        self._dispatch()
+        ok, payload = await maybe_deferred_to_future(deferred)
         if not ok:
             raise payload
         return payload  # type: ignore[no-any-return]
@@ -319,6 +341,9 @@ class Extractor:
         from twisted.internet import reactor
 
         self._closed = True
+        while self._waiting:  # none when Scrapy closes the spider: it waits for callbacks
+            url, _message, deferred = self._waiting.popleft()
+            deferred.callback((False, WorkerDied("the crawl closed before extraction", url=url)))
         workers = list(self._workers)
         for worker in workers:
             worker.close()

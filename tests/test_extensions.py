@@ -8,7 +8,9 @@ from collections.abc import Iterator
 import pytest
 from scrapy.exceptions import NotConfigured
 from scrapy.utils.test import get_crawler
+from twisted.internet.task import Clock, LoopingCall
 
+from newscrawl import extensions
 from newscrawl.extensions import GcTuning
 
 
@@ -43,15 +45,45 @@ def test_threshold_alone_freezes_nothing(collector: tuple[int, int, int]) -> Non
     assert gc.get_threshold() == collector
 
 
-def test_off_when_both_settings_are_off() -> None:
-    crawler = get_crawler(settings_dict={"NEWSCRAWL_GC_THRESHOLD": 0, "NEWSCRAWL_GC_FREEZE": False})
+def test_full_collections_on_a_timer_until_the_engine_stops(
+    collector: tuple[int, int, int], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    clock = Clock()
+
+    class ClockedLoop(LoopingCall):
+        def __init__(self, *args: object) -> None:
+            super().__init__(*args)
+            self.clock = clock
+
+    collections: list[int] = []
+    monkeypatch.setattr(extensions, "LoopingCall", ClockedLoop)
+    monkeypatch.setattr(extensions.gc, "collect", lambda *a: collections.append(1) or 0)
+    extension = GcTuning(0, freeze=False, collect_every=5.0)
+    extension.engine_started()
+    clock.advance(4.9)
+    assert collections == []
+    clock.advance(0.2)
+    clock.advance(5.0)
+    assert len(collections) == 2
+    extension.engine_stopped()
+    clock.advance(60.0)
+    assert len(collections) == 2
+
+
+def test_off_when_all_settings_are_off() -> None:
+    settings = {
+        "NEWSCRAWL_GC_THRESHOLD": 0,
+        "NEWSCRAWL_GC_FREEZE": False,
+        "NEWSCRAWL_GC_COLLECT_EVERY": 0,
+    }
     with pytest.raises(NotConfigured):
-        GcTuning.from_crawler(crawler)
+        GcTuning.from_crawler(get_crawler(settings_dict=settings))
 
 
-def test_negative_threshold_is_refused() -> None:
+@pytest.mark.parametrize(("threshold", "every"), [(-1, 0.0), (0, -1.0)])
+def test_negative_settings_are_refused(threshold: int, every: float) -> None:
     with pytest.raises(ValueError, match="0 or more"):
-        GcTuning(-1, freeze=False)
+        GcTuning(threshold, freeze=False, collect_every=every)
 
 
 def test_stopping_without_starting_changes_nothing(collector: tuple[int, int, int]) -> None:
