@@ -157,7 +157,7 @@ class JsonLinesWriterPipeline:
         self.records: BatchWriter | None = None
         self.rejects: BatchWriter | None = None
         self.coverage: Counter[str] = Counter()
-        """Records written with each field present (not null, empty or blank)."""
+        """Records written with each field present (not null, ``[]`` or ``""``)."""
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> Self:

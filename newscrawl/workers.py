@@ -9,8 +9,8 @@ A worker is ``python -m newscrawl.workers PROFILE``, started by the reactor
 (``spawnProcess``) with a pipe on its stdin and one on its stdout. Pages go in and results
 come out as length-prefixed pickles, in order, so the crawl thread spends no time in
 helper threads, locks or polling: the reactor reads and writes the pipes as it does
-sockets. A worker imports the extraction stack only (no Scrapy, no Twisted) and ends
-when its stdin closes, which is also what happens when the crawl dies, even by SIGKILL.
+sockets. A worker imports the extraction stack, not Scrapy, and ends when its stdin
+closes, which is also what happens when the crawl dies, even by SIGKILL.
 """
 
 from __future__ import annotations
@@ -298,7 +298,17 @@ class Extractor:
         its pipe. The rest wait here as Python objects, not in ever larger pipe buffers.
         """
         while self._waiting and len(self._workers) < self.processes:
-            self._workers.append(_Worker(self.profile, self._dispatch, self._lost))
+            try:
+                self._workers.append(_Worker(self.profile, self._dispatch, self._lost))
+            except OSError as exc:  # no process could be started (out of memory, limits)
+                logger.error("Could not start an extraction worker: %s", exc)
+                if self._workers:
+                    break
+                while self._waiting:
+                    url, _message, deferred = self._waiting.popleft()
+                    error = WorkerDied(f"no extraction worker could start: {exc}", url=url)
+                    deferred.callback((False, error))
+                return
         while self._waiting:
             worker = min(self._workers, key=lambda w: len(w.pending))
             if len(worker.pending) >= IN_FLIGHT:

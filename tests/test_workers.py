@@ -207,6 +207,26 @@ def test_a_killed_worker_fails_only_its_pages_and_is_replaced() -> None:
     assert "after https://jmn.info/c/ 1" in result.stdout
 
 
+def test_a_worker_that_cannot_start_fails_its_pages_with_a_reason() -> None:
+    result = run_in_reactor(
+        textwrap.dedent(
+            """
+            def refuse(*args, **kwargs):
+                raise OSError(11, "Resource temporarily unavailable")
+
+            reactor.spawnProcess = refuse
+            try:
+                await extractor.extract("https://jmn.info/a/", SEED, None, NOW)
+            except Exception as exc:
+                print("lost", type(exc).__name__, exc.url, exc)
+            """
+        )
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert "lost WorkerDied https://jmn.info/a/ no extraction worker could start" in result.stdout
+    assert "Could not start an extraction worker" in result.stderr
+
+
 def test_workers_end_with_a_killed_crawl() -> None:
     script = REACTOR_SCRIPT.format(
         seed=str(SEED),
