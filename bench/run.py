@@ -14,7 +14,7 @@ What it runs, all on 127.0.0.1 (``bench/README.md`` describes the portal and the
      and drops every page;
    - ``bare-gc``: the bare spider with the garbage-collector tuning newscrawl applies:
      its ``newscrawl.extensions.GcTuning`` extension with the measured newscrawl's
-     ``NEWSCRAWL_GC_THRESHOLD`` and ``NEWSCRAWL_GC_FREEZE``.
+     ``NEWSCRAWL_GC_*`` settings.
 
    All get the same throughput settings (``-s``, plus ``--set``) and report their Scrapy
    stats through ``bare_spider.JsonStatsCollector``. The portal is pinned to the first CPU;
@@ -106,6 +106,9 @@ BARE_KINDS = ("bare", "bare-gc")
 """The baselines the full kinds are compared with."""
 GC_EXTENSION = "newscrawl.extensions.GcTuning"
 GC_SETTINGS = ("NEWSCRAWL_GC_THRESHOLD", "NEWSCRAWL_GC_FREEZE")
+"""GC settings the measured newscrawl must have for bare-gc; bare-gc gets every one of
+``GC_PREFIX``."""
+GC_PREFIX = "NEWSCRAWL_GC_"
 
 
 # --- processes -----------------------------------------------------------------------
@@ -587,8 +590,9 @@ def measured_gc_settings() -> dict[str, Any]:
     """Return the garbage-collector tuning of the measured newscrawl, as newscrawl applies it.
 
     Reads ``newscrawl/settings.py`` of the measured source (:data:`SOURCE`) and returns
-    ``{"EXTENSIONS": {GcTuning: order}, "NEWSCRAWL_GC_THRESHOLD": ..., "NEWSCRAWL_GC_FREEZE":
-    ...}``. Raises RuntimeError when that source has no ``GcTuning`` extension or settings.
+    ``{"EXTENSIONS": {GcTuning: order}, "NEWSCRAWL_GC_THRESHOLD": ..., ...}`` with every
+    ``NEWSCRAWL_GC_*`` setting it defines. Raises RuntimeError when that source has no
+    ``GcTuning`` extension or lacks one of ``GC_SETTINGS``.
     """
     package = Path(SOURCE["root"]) / "newscrawl"
     spec = importlib.util.spec_from_file_location(
@@ -611,10 +615,8 @@ def measured_gc_settings() -> dict[str, Any]:
             f"{' and '.join(GC_SETTINGS)}; the bare-gc crawler needs them (commit them, use "
             "--source worktree, or leave bare-gc out of --kinds)"
         )
-    return {
-        "EXTENSIONS": {GC_EXTENSION: extensions[GC_EXTENSION]},
-        **{name: getattr(module, name) for name in GC_SETTINGS},
-    }
+    tuning = {name: getattr(module, name) for name in dir(module) if name.startswith(GC_PREFIX)}
+    return {"EXTENSIONS": {GC_EXTENSION: extensions[GC_EXTENSION]}, **tuning}
 
 
 def kind_settings(
@@ -642,7 +644,7 @@ def kind_settings(
             after = options({"NEWSCRAWL_EXTRACT_PROCESSES": 1 if kind == "full-workers" else 0})
         elif kind == "bare-gc":
             gc_settings = measured_gc_settings()
-            before = options({name: gc_settings[name] for name in GC_SETTINGS})
+            before = options({k: v for k, v in gc_settings.items() if k.startswith(GC_PREFIX)})
             after = options({"EXTENSIONS": json.dumps(gc_settings["EXTENSIONS"])})
         result[kind] = [*common, *before, *extra, *after]
     return result
