@@ -53,6 +53,8 @@ CLOSE_TIMEOUT = 10.0
 """Seconds a closing crawl waits for its workers to finish before killing them."""
 IN_FLIGHT = 2
 """Pages sent to a worker and not yet answered, at most."""
+WORKER_NICENESS = 10
+"""How much a worker lowers its CPU priority below the crawl's (see _yield_to_the_crawl)."""
 
 
 def worker_count(setting: str | int | None) -> int:
@@ -147,6 +149,19 @@ def _die_with_parent() -> None:
         libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
 
 
+def _yield_to_the_crawl() -> None:
+    """Run this worker as batch work: the crawl process (and anything else) comes first.
+
+    The crawl process keeps downloads moving; a worker that held a CPU while the crawl
+    (or, on one machine, the server) waited to run would delay every response and starve
+    itself of pages. A worker still gets every CPU cycle nobody else wants.
+    """
+    with contextlib.suppress(OSError, AttributeError):
+        os.sched_setscheduler(0, os.SCHED_BATCH, os.sched_param(0))
+    with contextlib.suppress(OSError, AttributeError):
+        os.nice(WORKER_NICENESS)
+
+
 def _warm_up(profile: str) -> None:
     """Load the profile, the language model and the date parser before the first page."""
     page = (
@@ -165,6 +180,7 @@ def main(argv: list[str] | None = None) -> int:
         print("usage: python -m newscrawl.workers PROFILE", file=sys.stderr)
         return 2
     _die_with_parent()
+    _yield_to_the_crawl()
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is for the crawl, which closes us
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s [%(name)s] %(message)s")
     # Outcomes go to a private copy of stdout; a stray print() lands on stderr instead.

@@ -283,3 +283,25 @@ def test_worker_process_does_not_load_scrapy() -> None:
     imported = [line.rsplit("|", 1)[-1].strip() for line in result.stderr.decode().splitlines()]
     assert "newscrawl.extract" in imported
     assert not [name for name in imported if name.startswith("scrapy.")]
+
+
+def test_worker_runs_as_batch_work_below_the_crawl() -> None:
+    worker = subprocess.Popen(
+        [sys.executable, "-m", "newscrawl.workers", "jmn"],
+        cwd=ROOT,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+    )
+    try:
+        assert worker.stdin is not None
+        assert worker.stdout is not None
+        worker.stdin.write(frame(URL, NOT_AN_ARTICLE))
+        worker.stdin.flush()
+        worker.stdout.read(FRAME.size)  # answered: past its start-up
+        fields = Path(f"/proc/{worker.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        nice, policy = int(fields[16]), int(fields[38])
+        assert nice == min(19, os.nice(0) + workers.WORKER_NICENESS)
+        assert policy == os.SCHED_BATCH
+    finally:
+        worker.kill()
+        worker.wait(timeout=30)
