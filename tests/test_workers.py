@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import fcntl
 import io
 import os
 import pickle
@@ -285,7 +286,7 @@ def test_worker_process_does_not_load_scrapy() -> None:
     assert not [name for name in imported if name.startswith("scrapy.")]
 
 
-def test_worker_runs_as_batch_work_below_the_crawl() -> None:
+def test_worker_runs_as_batch_work_with_wide_pipes() -> None:
     worker = subprocess.Popen(
         [sys.executable, "-m", "newscrawl.workers", "jmn"],
         cwd=ROOT,
@@ -302,6 +303,10 @@ def test_worker_runs_as_batch_work_below_the_crawl() -> None:
         nice, policy = int(fields[16]), int(fields[38])
         assert nice == min(19, os.nice(0) + workers.WORKER_NICENESS)
         assert policy == os.SCHED_BATCH
+        limit = int(Path("/proc/sys/fs/pipe-max-size").read_text())
+        for pipe in (worker.stdin, worker.stdout):  # widened from Linux's 64 KiB
+            size = fcntl.fcntl(pipe.fileno(), fcntl.F_GETPIPE_SZ)
+            assert size == min(workers.PIPE_BYTES, limit) or limit < workers.PIPE_BYTES
     finally:
         worker.kill()
         worker.wait(timeout=30)
