@@ -16,7 +16,6 @@ from functools import cache
 from itertools import chain
 from typing import Any
 
-from extruct.jsonld import JsonLdExtractor
 from lxml import etree
 from parsel import Selector
 from w3lib.encoding import html_to_unicode
@@ -167,6 +166,10 @@ def _walk_jsonld(node: Any) -> Iterator[dict[str, Any]]:
 
 def _jsonld_article(selector: Selector) -> dict[str, Any]:
     """Return the page's JSON-LD Article object, or {} when it has none (or broken JSON)."""
+    # Imported here: extruct brings rdflib, html5lib and mf2py (about 15 MB), which a crawl
+    # process that leaves extraction to workers never needs.
+    from extruct.jsonld import JsonLdExtractor
+
     try:
         items = JsonLdExtractor().extract_items(selector.root)
     except (ValueError, TypeError):
