@@ -34,6 +34,7 @@ from scrapy.spiders import SitemapSpider
 from scrapy.statscollectors import MemoryStatsCollector, StatsT
 
 from newscrawl import settings as newscrawl_settings
+from newscrawl.cli import apply_overrides
 from newscrawl.profiles import load_profile
 
 SITE = "jmn"
@@ -81,11 +82,7 @@ def bare_settings(overrides: Sequence[str] = ()) -> Settings:
         contact = getattr(newscrawl_settings, "NEWSCRAWL_CONTACT_URL", "")
         settings.set("USER_AGENT", f"newscrawl-bench-bare (+{contact})", priority="project")
     settings.set("LOG_LEVEL", "WARNING", priority="project")
-    for item in overrides:
-        name, sep, value = item.partition("=")
-        if not sep:
-            raise ValueError(f"-s {item!r}: expected NAME=VALUE")
-        settings.set(name.strip(), value, priority="cmdline")
+    apply_overrides(settings, overrides)
     return settings
 
 

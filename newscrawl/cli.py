@@ -135,6 +135,18 @@ def _extract_manifest(manifest: Path, output: str | None, profile: Any, now: Any
 # -- crawl / demo ----------------------------------------------------------------------
 
 
+def apply_overrides(settings: Any, overrides: Sequence[str]) -> None:
+    """Set each ``-s NAME=VALUE`` of ``overrides`` at command-line priority.
+
+    Raises ValueError naming the first item without ``=``.
+    """
+    for item in overrides:
+        key, sep, value = item.partition("=")
+        if not sep:
+            raise ValueError(f"-s {item!r}: expected NAME=VALUE")
+        settings.set(key.strip(), value, priority="cmdline")
+
+
 def _settings(overrides: Sequence[str], **values: Any) -> Any:
     from scrapy.settings import Settings
 
@@ -143,11 +155,10 @@ def _settings(overrides: Sequence[str], **values: Any) -> Any:
     for key, value in values.items():
         if value is not None:
             settings.set(key, value, priority="cmdline")
-    for item in overrides:
-        key, sep, value = item.partition("=")
-        if not sep:
-            raise CommandError(f"-s {item!r}: expected NAME=VALUE")
-        settings.set(key.strip(), value, priority="cmdline")
+    try:
+        apply_overrides(settings, overrides)
+    except ValueError as exc:
+        raise CommandError(str(exc)) from None
     return settings
 
 

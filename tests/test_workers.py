@@ -155,11 +155,17 @@ reactor.run()
 """
 
 
+def reactor_script(body: str) -> str:
+    """Return a script running ``body`` (an async block with ``extractor``, ``SEED``, ``NOW``)."""
+    return REACTOR_SCRIPT.format(
+        seed=str(SEED), body=textwrap.indent(textwrap.dedent(body), " " * 8)
+    )
+
+
 def run_in_reactor(body: str, timeout: float = 180) -> subprocess.CompletedProcess[str]:
-    """Run ``body`` (an async block with ``extractor``, ``SEED`` and ``NOW``) under the reactor."""
-    script = REACTOR_SCRIPT.format(seed=str(SEED), body=textwrap.indent(body, " " * 8))
+    """Run ``body`` (see :func:`reactor_script`) under the reactor in a new process."""
     return subprocess.run(
-        [sys.executable, "-c", script],
+        [sys.executable, "-c", reactor_script(body)],
         cwd=ROOT,
         capture_output=True,
         text=True,
@@ -170,16 +176,14 @@ def run_in_reactor(body: str, timeout: float = 180) -> subprocess.CompletedProce
 
 def test_extractor_gives_records_and_errors_through_a_worker() -> None:
     result = run_in_reactor(
-        textwrap.dedent(
-            """
-            record = await extractor.extract("https://jmn.info/a/", SEED, None, NOW)
-            print("headline", record["headline"])
-            try:
-                await extractor.extract("https://jmn.info/b/", b"<html></html>", None, NOW)
-            except Exception as exc:
-                print("error", type(exc).__name__, exc.url)
-            """
-        )
+        """
+        record = await extractor.extract("https://jmn.info/a/", SEED, None, NOW)
+        print("headline", record["headline"])
+        try:
+            await extractor.extract("https://jmn.info/b/", b"<html></html>", None, NOW)
+        except Exception as exc:
+            print("error", type(exc).__name__, exc.url)
+        """
     )
     assert result.returncode == 0, result.stderr[-3000:]
     assert "headline Lavrov said what Putin agreed with Kerry" in result.stdout
@@ -188,20 +192,18 @@ def test_extractor_gives_records_and_errors_through_a_worker() -> None:
 
 def test_a_killed_worker_fails_only_its_pages_and_is_replaced() -> None:
     result = run_in_reactor(
-        textwrap.dedent(
-            """
-            first = asyncio.ensure_future(extractor.extract("https://jmn.info/a/", SEED, None, NOW))
-            await asyncio.sleep(0)
-            (worker,) = extractor._workers
-            os.kill(worker.transport.pid, signal.SIGKILL)  # still warming up: holds the page
-            try:
-                await first
-            except Exception as exc:
-                print("lost", type(exc).__name__, exc.kind, exc.url)
-            record = await extractor.extract("https://jmn.info/c/", SEED, None, NOW)
-            print("after", record["url"], len(extractor._workers))
-            """
-        )
+        """
+        first = asyncio.ensure_future(extractor.extract("https://jmn.info/a/", SEED, None, NOW))
+        await asyncio.sleep(0)
+        (worker,) = extractor._workers
+        os.kill(worker.transport.pid, signal.SIGKILL)  # still warming up: holds the page
+        try:
+            await first
+        except Exception as exc:
+            print("lost", type(exc).__name__, exc.kind, exc.url)
+        record = await extractor.extract("https://jmn.info/c/", SEED, None, NOW)
+        print("after", record["url"], len(extractor._workers))
+        """
     )
     assert result.returncode == 0, result.stderr[-3000:]
     assert "lost WorkerDied worker-died https://jmn.info/a/" in result.stdout
@@ -210,18 +212,16 @@ def test_a_killed_worker_fails_only_its_pages_and_is_replaced() -> None:
 
 def test_a_worker_that_cannot_start_fails_its_pages_with_a_reason() -> None:
     result = run_in_reactor(
-        textwrap.dedent(
-            """
-            def refuse(*args, **kwargs):
-                raise OSError(11, "Resource temporarily unavailable")
+        """
+        def refuse(*args, **kwargs):
+            raise OSError(11, "Resource temporarily unavailable")
 
-            reactor.spawnProcess = refuse
-            try:
-                await extractor.extract("https://jmn.info/a/", SEED, None, NOW)
-            except Exception as exc:
-                print("lost", type(exc).__name__, exc.url, exc)
-            """
-        )
+        reactor.spawnProcess = refuse
+        try:
+            await extractor.extract("https://jmn.info/a/", SEED, None, NOW)
+        except Exception as exc:
+            print("lost", type(exc).__name__, exc.url, exc)
+        """
     )
     assert result.returncode == 0, result.stderr[-3000:]
     assert "lost WorkerDied https://jmn.info/a/ no extraction worker could start" in result.stdout
@@ -229,18 +229,12 @@ def test_a_worker_that_cannot_start_fails_its_pages_with_a_reason() -> None:
 
 
 def test_workers_end_with_a_killed_crawl() -> None:
-    script = REACTOR_SCRIPT.format(
-        seed=str(SEED),
-        body=textwrap.indent(
-            textwrap.dedent(
-                """
-                await extractor.extract("https://jmn.info/a/", SEED, None, NOW)
-                print(extractor._workers[0].transport.pid, flush=True)
-                time.sleep(600)
-                """
-            ),
-            " " * 8,
-        ),
+    script = reactor_script(
+        """
+        await extractor.extract("https://jmn.info/a/", SEED, None, NOW)
+        print(extractor._workers[0].transport.pid, flush=True)
+        time.sleep(600)
+        """
     )
     parent = subprocess.Popen(
         [sys.executable, "-c", script], cwd=ROOT, stdout=subprocess.PIPE, text=True
