@@ -92,15 +92,20 @@ def test_a_bug_in_extraction_becomes_an_extraction_error(
     assert "ZeroDivisionError" in str(error)
 
 
-def test_worker_process_round_trip_and_clean_exit() -> None:
-    """The real worker command: stray prints cannot corrupt its answers; EOF ends it."""
-    worker = subprocess.Popen(
+def start_worker(**options: Any) -> subprocess.Popen[bytes]:
+    """Start the real worker command for ``jmn`` with pipes on its stdin and stdout."""
+    return subprocess.Popen(
         [sys.executable, "-m", "newscrawl.workers", "jmn"],
         cwd=ROOT,
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
+        **options,
     )
+
+
+def test_worker_process_round_trip_and_clean_exit() -> None:
+    """The real worker command: stray prints cannot corrupt its answers; EOF ends it."""
+    worker = start_worker(stderr=subprocess.PIPE)
     stdout, stderr = worker.communicate(
         frame(URL, SEED.read_bytes()) + frame(URL, NOT_AN_ARTICLE), timeout=120
     )
@@ -281,12 +286,7 @@ def test_worker_process_does_not_load_scrapy() -> None:
 
 
 def test_worker_runs_as_batch_work_with_wide_pipes() -> None:
-    worker = subprocess.Popen(
-        [sys.executable, "-m", "newscrawl.workers", "jmn"],
-        cwd=ROOT,
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-    )
+    worker = start_worker()
     try:
         assert worker.stdin is not None
         assert worker.stdout is not None
