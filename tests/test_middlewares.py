@@ -33,8 +33,10 @@ from scrapy.utils.test import get_crawler
 
 from newscrawl import settings as project_settings
 from newscrawl.middlewares import (
+    REFRESH_SCAN_BYTES,
     BackoffRetryMiddleware,
     RedirectLoopMiddleware,
+    SkimMetaRefreshMiddleware,
     backoff_ceiling,
     backoff_delay,
     parse_retry_after,
@@ -268,6 +270,8 @@ def test_project_middlewares_load_without_deprecation_warnings(crawler: Crawler)
     names = [type(mw).__name__ for mw in manager.middlewares]
     assert "BackoffRetryMiddleware" in names
     assert "RetryMiddleware" not in names
+    assert "SkimMetaRefreshMiddleware" in names
+    assert "MetaRefreshMiddleware" not in names
 
 
 # -- responses -------------------------------------------------------------------------
@@ -646,3 +650,71 @@ def test_non_redirects_pass(loop_mw: RedirectLoopMiddleware, status: int) -> Non
     request = Request("http://127.0.0.1:8000/a/")
     resp = Response(request.url, status=status, headers={"Location": "/a/"}, request=request)
     assert loop_mw.process_response(request, resp) is resp
+
+
+# -- meta refresh ----------------------------------------------------------------------
+
+FILLER = "<p>" + "Lavrov said what Putin agreed with Kerry. " * 20 + "</p>"
+
+
+@pytest.fixture
+def refresh_mw() -> SkimMetaRefreshMiddleware:
+    return SkimMetaRefreshMiddleware.from_crawler(project_crawler())
+
+
+def html_page(body: str, encoding: str = "utf-8") -> HtmlResponse:
+    return HtmlResponse(
+        "http://127.0.0.1:8000/a/",
+        body=body.encode(encoding),
+        headers={"Content-Type": f"text/html; charset={encoding}"},
+        request=Request("http://127.0.0.1:8000/a/"),
+    )
+
+
+REFRESH = '<meta http-equiv="Refresh" content="0; url=/b/">'
+
+
+@pytest.mark.parametrize(
+    ("case", "page"),
+    [
+        ("refresh-in-head", f"<html><head>{REFRESH}</head><body>{FILLER}</body></html>"),
+        ("refresh-upper-case", f"<HTML><HEAD>{REFRESH.upper()}</HEAD></HTML>"),
+        ("refresh-after-a-long-head", f"<html><head><title>{'x' * 3000}</title>{REFRESH}"),
+    ],
+)
+def test_meta_refresh_is_followed(
+    refresh_mw: SkimMetaRefreshMiddleware, case: str, page: str
+) -> None:
+    response = html_page(page)
+    redirected = refresh_mw.process_response(response.request, response)
+    assert isinstance(redirected, Request), case
+    assert redirected.url.lower() == "http://127.0.0.1:8000/b/"
+
+
+def test_meta_refresh_in_utf16_is_followed(refresh_mw: SkimMetaRefreshMiddleware) -> None:
+    response = html_page(f"<html><head>{REFRESH}</head></html>", "utf-16")
+    redirected = refresh_mw.process_response(response.request, response)
+    assert isinstance(redirected, Request)
+    assert redirected.url == "http://127.0.0.1:8000/b/"
+
+
+def test_page_without_refresh_is_not_decoded(refresh_mw: SkimMetaRefreshMiddleware) -> None:
+    response = html_page(f"<html><head><title>A</title></head><body>{FILLER * 5}</body></html>")
+    assert refresh_mw.process_response(response.request, response) is response
+    assert getattr(response, "_cached_ubody", None) is None
+
+
+def test_refresh_word_in_the_text_is_checked_as_scrapy_does(
+    refresh_mw: SkimMetaRefreshMiddleware,
+) -> None:
+    response = html_page(f"<html><body><p>Refresh your browser.</p>{FILLER}</body></html>")
+    assert refresh_mw.process_response(response.request, response) is response
+    assert getattr(response, "_cached_ubody", None) is not None  # Scrapy looked
+
+
+def test_refresh_beyond_the_first_4096_characters_is_ignored_as_by_scrapy(
+    refresh_mw: SkimMetaRefreshMiddleware,
+) -> None:
+    page = f"<html><head><title>{'x' * REFRESH_SCAN_BYTES}</title>{REFRESH}</head></html>"
+    response = html_page(page)
+    assert refresh_mw.process_response(response.request, response) is response
