@@ -384,8 +384,6 @@ REFRESH_SCAN_BYTES = 4096 * 4
 """Scrapy looks for a meta refresh in a page's first 4,096 characters; in an encoding that
 writes ASCII as ASCII, they fit in this many bytes."""
 
-_REFRESH = re.compile(rb"refresh", re.IGNORECASE)
-
 
 class SkimMetaRefreshMiddleware(MetaRefreshMiddleware):
     """Scrapy's ``MetaRefreshMiddleware`` (same settings, same redirects), minus the decoding
@@ -400,7 +398,8 @@ class SkimMetaRefreshMiddleware(MetaRefreshMiddleware):
     def process_response(self, request: Request, response: Response) -> Request | Response:
         """Return the redirect request Scrapy would, without decoding a page with no refresh."""
         if isinstance(response, HtmlResponse):
-            head = response.body[:REFRESH_SCAN_BYTES]
-            if b"\0" not in head and _REFRESH.search(head) is None:
+            # bytes.lower() is several times faster than a case-blind regex, and than decoding.
+            head = response.body[:REFRESH_SCAN_BYTES].lower()
+            if b"\0" not in head and b"refresh" not in head:
                 return response
         return super().process_response(request, response)
