@@ -44,11 +44,6 @@ DOWNLOADER_MIDDLEWARES = {
 # workers that is still dozens of pages ahead of them, and it keeps the crawl process's
 # peak memory about 15 MiB lower (bench/README.md).
 SCRAPER_SLOT_MAX_ACTIVE_SIZE = 2_000_000
-# Scrapy starts CONCURRENT_ITEMS asyncio tasks for every response, however few items it
-# gives (scrapy/scrapy#5182). Our pipelines do not wait on anything, so items of one page
-# gain nothing from running side by side; with 100 tasks a page the bare benchmark spider
-# spent about a third more CPU than with 8 (bench/README.md).
-CONCURRENT_ITEMS = 8
 COOKIES_ENABLED = False
 TELNETCONSOLE_ENABLED = False
 
