@@ -403,6 +403,15 @@ def _generic_body(page: Page) -> list[str]:
     return [p for line in (text or "").splitlines() if (p := normalize_space(line))]
 
 
+def _without_headline(body: list[str], headline: str | None) -> list[str]:
+    """Return ``body`` without leading paragraphs that only repeat the headline."""
+    title = (normalize_space(headline) or "").casefold()
+    start = 0
+    while title and start < len(body) and body[start].casefold() == title:
+        start += 1
+    return body[start:]
+
+
 def is_article(selector: Selector, profile: Profile, jsonld: dict[str, Any] | None = None) -> bool:
     """Return True when the page matches the profile's article markers (or has JSON-LD Article)."""
     if jsonld:
@@ -490,7 +499,7 @@ def extract_page(page: Page) -> Article:
     blocks = _body_blocks(page)
     body, credit, alt = _split_body(page, blocks, headline_lang)
     if not blocks and not profile.selectors("body", "container"):
-        body = _generic_body(page)
+        body = _without_headline(_generic_body(page), headline)
     language = detect_language(" ".join(body)[:2000], prefer=profile.languages) or headline_lang
     if alt and alt.lang == language:
         body.insert(0, alt.text or "")
