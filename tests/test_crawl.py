@@ -89,6 +89,8 @@ def test_every_article_once(demo: dict[str, Any]) -> None:
 def test_records_match_fixture_expectations(demo: dict[str, Any]) -> None:
     by_path = {path_of(r["url"]): r for r in demo["records"]}
     for case in find_cases(FIXTURES, []):
+        if case.site != "jmn":  # the demo serves the jmn portal only
+            continue
         expected = case.spec()["record"]
         if (
             not expected
