@@ -4,7 +4,7 @@ What it runs, all on 127.0.0.1 (``bench/README.md`` describes the portal and the
 
 1. **throughput** — starts ``bench/portal.py`` (a generated Sahifa portal of ``--articles``
    posts) and crawls it ``--repeat`` times with each crawler kind of ``--kinds``, the kinds
-   alternating within each repeat (full, full-workers, bare, bare-gc, full, ...):
+   alternating within each repeat (full, full-workers, bare, bare-tuned, full, ...):
    - ``full``: the full pipeline, ``python -m newscrawl.cli crawl jmn --base-url ...``
      (fresh output and state folders every time), extracting in the crawl process
      (``-s NEWSCRAWL_EXTRACT_PROCESSES=0``);
@@ -12,9 +12,11 @@ What it runs, all on 127.0.0.1 (``bench/README.md`` describes the portal and the
      worker process (``python -m newscrawl.workers jmn``), started by the crawl process;
    - ``bare``: ``bench/bare_spider.py``, a plain Scrapy spider that follows the same links
      and drops every page;
-   - ``bare-gc``: the bare spider with the garbage-collector tuning newscrawl applies:
-     its ``newscrawl.extensions.GcTuning`` extension with the measured newscrawl's
-     ``NEWSCRAWL_GC_*`` settings.
+   - ``bare-tuned``: the bare spider with the Scrapy-level tuning newscrawl applies to its
+     crawl process: its ``newscrawl.extensions.GcTuning`` extension with the measured
+     newscrawl's ``NEWSCRAWL_GC_*`` settings, and its ``CONCURRENT_ITEMS``. Such tuning
+     would speed up any Scrapy spider, so the ratio against ``bare-tuned`` is what the
+     pipeline itself costs.
 
    All get the same throughput settings (``-s``, plus ``--set``) and report their Scrapy
    stats through ``bare_spider.JsonStatsCollector``. The portal is pinned to the first CPU;
@@ -26,7 +28,7 @@ What it runs, all on 127.0.0.1 (``bench/README.md`` describes the portal and the
    it among them, so the PSS sum is the tree's real footprint. ``cpu_seconds`` is the crawl
    process's CPU time from ``os.wait4``; ``tree_cpu_seconds`` adds its workers' (the
    benchmark becomes their subreaper and waits for those the crawl leaves behind) and gives
-   ``pages_per_cpu_second``. Each full kind is compared with ``bare`` and ``bare-gc``
+   ``pages_per_cpu_second``. Each full kind is compared with ``bare`` and ``bare-tuned``
    (ratios of the medians of pages/s, and of pages per CPU second); the goals are a ratio
    of at least 0.8 against ``bare`` and a peak below 300 MB, checked on the summed RSS
    (conservative) and, separately, on the summed PSS.
@@ -100,17 +102,19 @@ MEMORY_GOAL_MIB = MEMORY_GOAL_MB * 1e6 / 2**20
 """The memory goal is 300 MB (10^6 bytes), 286.1 MiB; memory figures are in MiB."""
 RATIO_GOAL = 0.80
 SITEMAP_NS = "{http://www.sitemaps.org/schemas/sitemap/0.9}"
-KINDS = ("full", "full-workers", "bare", "bare-gc")
+KINDS = ("full", "full-workers", "bare", "bare-tuned")
 """The crawlers the throughput part can run (``--kinds``), in their default order."""
 FULL_KINDS = ("full", "full-workers")
 """The kinds that run the full newscrawl crawl (the others run ``bench/bare_spider.py``)."""
-BARE_KINDS = ("bare", "bare-gc")
+BARE_KINDS = ("bare", "bare-tuned")
 """The baselines the full kinds are compared with."""
 GC_EXTENSION = "newscrawl.extensions.GcTuning"
 GC_SETTINGS = ("NEWSCRAWL_GC_THRESHOLD", "NEWSCRAWL_GC_FREEZE")
-"""GC settings the measured newscrawl must have for bare-gc; bare-gc gets every one of
-``GC_PREFIX``."""
+"""GC settings the measured newscrawl must have for bare-tuned; bare-tuned gets every one of
+``GC_PREFIX``, and the measured newscrawl's ``SCRAPY_TUNING`` settings that it defines."""
 GC_PREFIX = "NEWSCRAWL_GC_"
+SCRAPY_TUNING = ("CONCURRENT_ITEMS",)
+"""Scrapy settings newscrawl sets for speed alone, which bare-tuned takes over."""
 
 
 # --- processes -----------------------------------------------------------------------
@@ -588,13 +592,14 @@ def parse_kinds(text: str) -> list[str]:
     return kinds
 
 
-def measured_gc_settings() -> dict[str, Any]:
-    """Return the garbage-collector tuning of the measured newscrawl, as newscrawl applies it.
+def measured_tuning() -> dict[str, Any]:
+    """Return the Scrapy-level tuning of the measured newscrawl, as newscrawl applies it.
 
     Reads ``newscrawl/settings.py`` of the measured source (:data:`SOURCE`) and returns
     ``{"EXTENSIONS": {GcTuning: order}, "NEWSCRAWL_GC_THRESHOLD": ..., ...}`` with every
-    ``NEWSCRAWL_GC_*`` setting it defines. Raises RuntimeError when that source has no
-    ``GcTuning`` extension or lacks one of ``GC_SETTINGS``.
+    ``NEWSCRAWL_GC_*`` setting it defines and those of :data:`SCRAPY_TUNING`. Raises
+    RuntimeError when that source has no ``GcTuning`` extension or lacks one of
+    ``GC_SETTINGS``.
     """
     package = Path(SOURCE["root"]) / "newscrawl"
     spec = importlib.util.spec_from_file_location(
@@ -614,10 +619,14 @@ def measured_gc_settings() -> dict[str, Any]:
     ):
         raise RuntimeError(
             f"the measured newscrawl ({package}) has no {GC_EXTENSION} with "
-            f"{' and '.join(GC_SETTINGS)}; the bare-gc crawler needs them (commit them, use "
-            "--source worktree, or leave bare-gc out of --kinds)"
+            f"{' and '.join(GC_SETTINGS)}; the bare-tuned crawler needs them (commit them, use "
+            "--source worktree, or leave bare-tuned out of --kinds)"
         )
-    tuning = {name: getattr(module, name) for name in dir(module) if name.startswith(GC_PREFIX)}
+    tuning = {
+        name: getattr(module, name)
+        for name in dir(module)
+        if name.startswith(GC_PREFIX) or name in SCRAPY_TUNING
+    }
     return {"EXTENSIONS": {GC_EXTENSION: extensions[GC_EXTENSION]}, **tuning}
 
 
@@ -629,10 +638,11 @@ def kind_settings(
     Every kind gets ``common`` (:func:`throughput_settings`), then ``extra`` (``--set``),
     then what makes it that kind, which ``extra`` cannot override:
     ``NEWSCRAWL_EXTRACT_PROCESSES=0`` for ``full`` and ``=1`` for ``full-workers``; for
-    ``bare-gc``, newscrawl's ``GcTuning`` extension in ``EXTENSIONS`` (a JSON dict, which
-    Scrapy merges with its default extensions). ``bare-gc`` also gets newscrawl's
-    ``NEWSCRAWL_GC_*`` values (:func:`measured_gc_settings`) before ``extra``, so that
-    ``--set NEWSCRAWL_GC_THRESHOLD=...`` changes the full kinds and ``bare-gc`` alike.
+    ``bare-tuned``, newscrawl's ``GcTuning`` extension in ``EXTENSIONS`` (a JSON dict, which
+    Scrapy merges with its default extensions). ``bare-tuned`` also gets newscrawl's
+    ``NEWSCRAWL_GC_*`` and ``SCRAPY_TUNING`` values (:func:`measured_tuning`) before
+    ``extra``, so that ``--set NEWSCRAWL_GC_THRESHOLD=...`` changes the full kinds and
+    ``bare-tuned`` alike.
     """
 
     def options(values: dict[str, Any]) -> list[str]:
@@ -644,9 +654,9 @@ def kind_settings(
         after: list[str] = []
         if kind in FULL_KINDS:
             after = options({"NEWSCRAWL_EXTRACT_PROCESSES": 1 if kind == "full-workers" else 0})
-        elif kind == "bare-gc":
-            gc_settings = measured_gc_settings()
-            before = options({k: v for k, v in gc_settings.items() if k.startswith(GC_PREFIX)})
+        elif kind == "bare-tuned":
+            gc_settings = measured_tuning()
+            before = options({k: v for k, v in gc_settings.items() if k != "EXTENSIONS"})
             after = options({"EXTENSIONS": json.dumps(gc_settings["EXTENSIONS"])})
         result[kind] = [*common, *before, *extra, *after]
     return result
@@ -841,7 +851,7 @@ def summarize_throughput(runs: Sequence[dict[str, Any]]) -> dict[str, Any]:
 
     One entry per kind that ran (in :data:`KINDS` order), counting the runs that received
     pages. ``ratios`` holds, for each full kind against each bare kind that ran
-    (``"full/bare"``, ``"full-workers/bare-gc"``, ...), the ratio of the medians of pages/s;
+    (``"full/bare"``, ``"full-workers/bare-tuned"``, ...), the ratio of the medians of pages/s;
     ``ratios_per_cpu_second`` the same for pages per second of tree CPU.
     ``ratio_full_to_bare`` and ``ratio_full_to_bare_per_cpu_second`` repeat ``full/bare``.
     ``goals`` gives, per full kind, whether it reaches :data:`RATIO_GOAL` of ``bare`` and
@@ -1577,7 +1587,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         action="append",
         default=[],
         metavar="NAME=VALUE",
-        help="one more Scrapy setting for every crawler (bare ignores NEWSCRAWL_*, bare-gc "
+        help="one more Scrapy setting for every crawler (bare ignores NEWSCRAWL_*, bare-tuned "
         "honours NEWSCRAWL_GC_*; NEWSCRAWL_EXTRACT_PROCESSES is the full kinds' own)",
     )
     args = parser.parse_args(argv)
@@ -1590,7 +1600,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.error("--articles, --repeat and --extract-repeat must be at least 1")
     try:
         result = run(args)
-    except RuntimeError as exc:  # no snapshot, no portal, no GcTuning for bare-gc
+    except RuntimeError as exc:  # no snapshot, no portal, no GcTuning for bare-tuned
         print(f"error: {exc}", file=sys.stderr)
         return 2
     output = Path(result["output"])
