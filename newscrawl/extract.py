@@ -419,14 +419,19 @@ def is_article(selector: Selector, profile: Profile, jsonld: dict[str, Any] | No
     return any(compile_query(q).run(selector.root) for q in profile.selectors("fields", "article"))
 
 
+def _body_from_trafilatura(profile: Profile) -> bool:
+    """Tell whether pages of ``profile`` get their body from trafilatura (it names no body)."""
+    return not profile.selectors("body", "container")
+
+
 def _parser_class(profile: Profile) -> type[etree.HTMLParser]:
     """Return the HTML parser for pages of ``profile``: lxml.html's only when trafilatura,
-    which takes only lxml.html trees, may read the page (the profile names no body).
+    which takes only lxml.html trees, reads the page.
 
     lxml.html's element classes make each element handed to Python several times dearer
     (about 4x for an XPath that returns every element of a portal page).
     """
-    return etree.HTMLParser if profile.selectors("body", "container") else html.HTMLParser
+    return html.HTMLParser if _body_from_trafilatura(profile) else etree.HTMLParser
 
 
 def parse_page(
@@ -498,7 +503,7 @@ def extract_page(page: Page) -> Article:
     images = _unique_images([lead] if lead else [], _text_images(page))
     blocks = _body_blocks(page)
     body, credit, alt = _split_body(page, blocks, headline_lang)
-    if not blocks and not profile.selectors("body", "container"):
+    if not blocks and _body_from_trafilatura(profile):
         body = _without_headline(_generic_body(page), headline)
     language = detect_language(" ".join(body)[:2000], prefer=profile.languages) or headline_lang
     if alt and alt.lang == language:
