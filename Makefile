@@ -30,6 +30,7 @@ format: install
 
 bench: install
 	$(BIN)/python bench/run.py
+	$(BIN)/python bench/quality.py
 
 clean:
 	rm -rf out .pytest_cache .ruff_cache
