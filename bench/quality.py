@@ -37,7 +37,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from newscrawl.extract import ExtractionError, extract_article  # noqa: E402
+from newscrawl.extract import TRAFILATURA_OPTIONS, ExtractionError, extract_article  # noqa: E402
 from newscrawl.processors import normalize_space  # noqa: E402
 
 DEFAULT_REALPAGES = ROOT.parent / "shared" / "realpages"
@@ -118,15 +118,7 @@ def trafilatura_body(url: str, html: bytes) -> tuple[str, float]:
     import trafilatura
 
     started = time.perf_counter()
-    text = trafilatura.extract(
-        html,
-        url=url,
-        include_comments=False,
-        include_tables=False,
-        include_images=False,
-        favor_precision=True,
-        deduplicate=False,
-    )
+    text = trafilatura.extract(html, url=url, **TRAFILATURA_OPTIONS)
     return text or "", time.perf_counter() - started
 
 

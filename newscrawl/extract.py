@@ -64,6 +64,14 @@ ARTICLE_TYPES = frozenset(
     }
 )
 MAX_ALT_HEADLINE = 300
+TRAFILATURA_OPTIONS: dict[str, bool] = {
+    "include_comments": False,
+    "include_tables": False,
+    "include_images": False,
+    "favor_precision": True,
+    "deduplicate": False,
+}
+"""What the generic fallback asks of ``trafilatura.extract``: the article text, precision first."""
 _NOT_BLANK_BYTES = re.compile(rb"\S")
 _NOT_BLANK_TEXT = re.compile(r"[^\x00 \t\r\n\f\v\ufeff]")
 
@@ -390,15 +398,7 @@ def _generic_body(page: Page) -> list[str]:
     """Return the body paragraphs trafilatura finds, for pages without a body selector."""
     import trafilatura  # imported lazily: only the fallback needs it
 
-    text = trafilatura.extract(
-        page.selector.root,
-        url=page.url,
-        include_comments=False,
-        include_tables=False,
-        include_images=False,
-        favor_precision=True,
-        deduplicate=False,
-    )
+    text = trafilatura.extract(page.selector.root, url=page.url, **TRAFILATURA_OPTIONS)
     page.document.changed()  # in case trafilatura edited the tree
     return [p for line in (text or "").splitlines() if (p := normalize_space(line))]
 
