@@ -173,10 +173,17 @@ def _walk_jsonld(node: Any) -> Iterator[dict[str, Any]]:
             yield from _walk_jsonld(node["@graph"])
 
 
-def _jsonld_article(selector: Selector) -> dict[str, Any]:
-    """Return the page's JSON-LD Article object, or {} when it has none (or broken JSON)."""
+_JSONLD_TYPE = "application/ld+json"
+"""The script type extruct reads JSON-LD from (it matches the attribute exactly)."""
+
+
+def _jsonld_article(selector: Selector, text: str) -> dict[str, Any]:
+    """Return the JSON-LD Article object of the page whose source is ``text``, or {} when
+    it has none (or broken JSON)."""
+    if _JSONLD_TYPE not in text:
+        return {}  # no script extruct would read: spare the page its XPath (and the import)
     # Imported here: extruct brings rdflib, html5lib and mf2py (about 15 MB), which a crawl
-    # process that leaves extraction to workers never needs.
+    # process that leaves extraction to workers, or a portal without JSON-LD, never needs.
     from extruct.jsonld import JsonLdExtractor
 
     try:
@@ -459,7 +466,11 @@ def parse_page(
         raise EmptyPage("the response has no HTML element", url=url)
     now = (now or datetime.now(UTC)).astimezone(UTC).replace(microsecond=0)
     return Page(
-        url=url, selector=selector, profile=profile, now=now, jsonld=_jsonld_article(selector)
+        url=url,
+        selector=selector,
+        profile=profile,
+        now=now,
+        jsonld=_jsonld_article(selector, text),
     )
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from functools import cache
 from typing import Any
 
@@ -10,7 +12,7 @@ import pytest
 from newscrawl.fixtures import FixtureCase, find_cases
 from newscrawl.items import FIELD_NAMES
 from newscrawl.schema import record_errors
-from tests.conftest import FIXTURES
+from tests.conftest import FIXTURES, ROOT
 
 CASES = find_cases(FIXTURES)
 ARTICLE_CASES = [c for c in CASES if c.spec().get("record") is not None]
@@ -82,3 +84,30 @@ def test_seed_article() -> None:
         "Raphael Lemkin, a stateless Jewish refugee who died penniless, "
         "gave mankind’s greatest crime its name."
     )
+
+
+EXTRUCT_LOADED = """
+import sys
+from newscrawl.extract import extract_article
+for path in sys.argv[1:]:
+    extract_article("https://jmn.info/a-story/", open(path, "rb").read())
+    print("extruct" in sys.modules)
+"""
+
+
+def test_extruct_loads_only_for_pages_with_jsonld() -> None:
+    """extruct (about 15 MB of imports) stays out of a process until a page has JSON-LD."""
+    without, with_jsonld = (
+        FIXTURES / "jmn" / f"{n}.html" for n in ("visible-date-only", "seed-article")
+    )
+    assert "ld+json" not in without.read_text(encoding="utf-8")
+    assert "application/ld+json" in with_jsonld.read_text(encoding="utf-8")
+    result = subprocess.run(
+        [sys.executable, "-c", EXTRUCT_LOADED, str(without), str(with_jsonld)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    )
+    assert result.stdout.split() == ["False", "True"]
