@@ -82,10 +82,12 @@ class BatchWriter:
     """Write one run's records of one kind for one site into published batch files.
 
     ``write()`` appends to the open batch; the batch is published when it holds
-    ``max_records`` records, when a ``write()`` finds its first record ``max_seconds`` old or
-    older (by ``clock``), and on ``close()``. There is no timer: an idle batch waits for the
-    next ``write()`` or ``close()``. Each published batch is appended to ``published`` and
-    passed to ``on_publish``; exceptions raised by ``on_publish`` propagate unchanged.
+    ``max_records`` records, once its first record is ``max_seconds`` old or older (by
+    ``clock``), and on ``close()``. Age is checked by ``write()`` and by ``publish_due()``;
+    the writer has no timer of its own, so a caller whose writes may pause (a crawl waiting
+    on a slow site) calls ``publish_due()`` on one. Each published batch is appended to
+    ``published`` and passed to ``on_publish``; exceptions raised by ``on_publish``
+    propagate unchanged.
 
     Errors raise ``OutputError`` and stop the writer (every later ``write()`` raises):
 
@@ -168,11 +170,9 @@ class BatchWriter:
         """
         self._check_writable()
         line = self._serialise(record)
-        now = self._clock()
-        if self._batch is not None and now - self._batch.started >= self.max_seconds:
-            self._publish()
+        self.publish_due()
         if self._batch is None:
-            self._batch = self._open_batch(now)
+            self._batch = self._open_batch(self._clock())
         batch = self._batch
         try:
             batch.stream.write(line)
@@ -183,6 +183,18 @@ class BatchWriter:
         self._count += 1
         if batch.count >= self.max_records:
             self._publish()
+
+    def publish_due(self) -> bool:
+        """Publish the open batch if its first record is ``max_seconds`` old or older.
+
+        Returns True when it published one. Does nothing once the writer is closed. Raises
+        ``OutputError`` if publishing fails, as ``write()`` does.
+        """
+        batch = self._batch
+        if self._closed or batch is None or self._clock() - batch.started < self.max_seconds:
+            return False
+        self._publish()
+        return True
 
     def close(self) -> list[PublishedBatch]:
         """Publish the open batch if it has records, stop the writer, return ``published``.

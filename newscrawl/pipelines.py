@@ -22,6 +22,7 @@ from scrapy.http import Response
 from scrapy.logformatter import LogFormatter, LogFormatterResult
 from scrapy.statscollectors import StatsCollector
 from scrapy.utils.defer import deferred_from_coro
+from twisted.internet import task
 from twisted.python.failure import Failure
 
 from newscrawl.items import Reject
@@ -137,11 +138,18 @@ class DedupPipeline:
         return item
 
 
+ROTATION_CHECK_SECONDS = 30.0
+"""How often, at most, the writer looks for a batch old enough to publish while idle."""
+
+
 class JsonLinesWriterPipeline:
     """Write records and rejects as UTF-8 JSON Lines through :class:`~newscrawl.output.BatchWriter`.
 
     Our own writer rather than feed exports: batches are published by atomic rename
     only when complete, rotate by count or age, and a disk-full error stops the crawl.
+    A batch is published once it is ``NEWSCRAWL_BATCH_SECONDS`` old even when no record
+    follows it (a crawl waiting on a slow site, a Redis worker waiting for URLs): a timer
+    checks every ``ROTATION_CHECK_SECONDS`` at most.
     """
 
     def __init__(self, crawler: Crawler) -> None:
@@ -156,6 +164,7 @@ class JsonLinesWriterPipeline:
         }
         self.records: BatchWriter | None = None
         self.rejects: BatchWriter | None = None
+        self._rotation: task.LoopingCall | None = None
         self.coverage: Counter[str] = Counter()
         """Records written with each field present (not null, ``[]`` or ``""``)."""
 
@@ -173,20 +182,47 @@ class JsonLinesWriterPipeline:
         if state is not None:
             for path in state.reconcile(self.root, site):
                 logger.warning("Registered %s, published by a run that died before it could", path)
-        on_publish = self._register if state is not None else None
         self.records = BatchWriter(
-            self.root, site, self.run_id, kind="records", on_publish=on_publish, **self.options
+            self.root,
+            site,
+            self.run_id,
+            kind="records",
+            on_publish=self._records_published,
+            **self.options,
         )
         self.rejects = BatchWriter(
             self.root,
             site,
             self.run_id,
             kind="rejects",
-            on_publish=self._register_rejects if state is not None else None,
+            on_publish=self._rejects_published,
             **self.options,
         )
+        self._rotation = task.LoopingCall(self._publish_due)
+        self._rotation.start(min(self.options["max_seconds"], ROTATION_CHECK_SECONDS), now=False)
 
-    def _register(self, batch: PublishedBatch) -> None:
+    def _publish_due(self) -> None:
+        """Publish the batches old enough to go out (called on a timer while the crawl runs)."""
+        for writer in (self.records, self.rejects):
+            if writer is None:
+                continue
+            try:
+                writer.publish_due()
+            except (OutputError, StateError) as exc:
+                self._stop(exc)
+                return
+
+    def _stop_rotation(self) -> None:
+        if self._rotation is not None and self._rotation.running:
+            self._rotation.stop()
+        self._rotation = None
+
+    def _announce(self, batch: PublishedBatch) -> None:
+        self.crawler.stats.inc_value("newscrawl/files_published")
+        logger.info("Published %s (%d lines)", batch.path, batch.count)
+
+    def _records_published(self, batch: PublishedBatch) -> None:
+        self._announce(batch)
         state = state_of(self.crawler)
         if state is None:
             return
@@ -196,7 +232,8 @@ class JsonLinesWriterPipeline:
         metas = [{**m, "lastmod": lastmods.get(m["url"], m["lastmod"])} for m in batch.records_meta]
         state.register_batch(batch.path, metas)
 
-    def _register_rejects(self, batch: PublishedBatch) -> None:
+    def _rejects_published(self, batch: PublishedBatch) -> None:
+        self._announce(batch)
         state = state_of(self.crawler)
         content = [m for m in batch.records_meta if m.get("kind") in CONTENT_REJECTS]
         if state is not None and content:
@@ -231,6 +268,7 @@ class JsonLinesWriterPipeline:
         return item
 
     def _stop(self, exc: Exception) -> None:
+        self._stop_rotation()
         logger.critical("Output stopped: %s", exc)
         self.crawler.stats.set_value("newscrawl/output_error", str(exc))
         if self.crawler.engine is not None and self.crawler.engine.running:
@@ -238,19 +276,16 @@ class JsonLinesWriterPipeline:
 
     def close_spider(self) -> None:
         """Publish the open batches; record the paths and field coverage in the stats."""
+        self._stop_rotation()
         for name, count in self.coverage.items():
             self.crawler.stats.set_value(f"newscrawl/coverage/{name}", count)
         for writer in (self.records, self.rejects):
             if writer is None:
                 continue
             try:
-                batches = writer.close()
+                writer.close()
             except (OutputError, StateError) as exc:
                 self._stop(exc)
-                continue
-            for batch in batches:
-                self.crawler.stats.inc_value("newscrawl/files_published")
-                logger.info("Published %s (%d lines)", batch.path, batch.count)
         paths = [str(b.path) for w in (self.records, self.rejects) if w for b in w.published]
         self.crawler.stats.set_value("newscrawl/output_files", paths)
 

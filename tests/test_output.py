@@ -190,7 +190,7 @@ def test_rotation_by_age(tmp_path: Path) -> None:
     clock.now = 9.5
     writer.write(record(2))
     clock.now = 100.0
-    assert writer.published == []  # no timer: an idle batch waits for the next write
+    assert writer.published == []  # no timer of its own: waits for a write or publish_due
     writer.write(record(3))  # the first batch is 100 s old: published before this record
     assert [(b.path.name, b.count) for b in writer.published] == [("run1-0001.jsonl", 2)]
     clock.now = 109.0
@@ -204,6 +204,27 @@ def test_rotation_by_age(tmp_path: Path) -> None:
         ["3", "4"],
         ["5"],
     ]
+
+
+def test_publish_due_publishes_an_idle_batch_once_it_is_old_enough(tmp_path: Path) -> None:
+    clock = FakeClock()
+    writer = make_writer(tmp_path, max_records=100, max_seconds=10, clock=clock)
+    assert writer.publish_due() is False  # no open batch
+    writer.write(record(1))
+    clock.now = 9.9
+    assert writer.publish_due() is False
+    assert list(tmp_path.rglob("*.jsonl")) == []
+    clock.now = 10.0
+    assert writer.publish_due() is True
+    assert [(b.path.name, b.count) for b in writer.published] == [("run1-0001.jsonl", 1)]
+    assert writer.publish_due() is False  # nothing open any more
+    clock.now = 50.0
+    writer.write(record(2))  # a new batch, young again
+    assert writer.publish_due() is False
+    writer.close()
+    clock.now = 100.0
+    assert writer.publish_due() is False  # closed: publishes nothing
+    assert [b.count for b in writer.published] == [1, 1]
 
 
 def test_gzip_round_trip_and_gzipped_temp_file(tmp_path: Path) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -13,7 +14,7 @@ import pytest
 from scrapy.exceptions import DropItem
 from scrapy.utils.test import get_crawler
 
-from newscrawl.devserver import FixtureSite, RunningServer, serve
+from newscrawl.devserver import Fault, FixtureSite, RunningServer, serve
 from newscrawl.items import Article, Reject, to_dict
 from newscrawl.pipelines import DedupPipeline, ValidationPipeline
 from newscrawl.processors import content_fingerprint
@@ -109,9 +110,8 @@ def portal() -> Iterator[RunningServer]:
         yield server
 
 
-def crawl(
-    server: RunningServer, out: Path, state: Path, *extra: str
-) -> subprocess.CompletedProcess[str]:
+def crawl_args(server: RunningServer, out: Path, state: Path, *extra: str) -> list[str]:
+    """Return the command line of a fast crawl of ``server`` into ``out``."""
     args = [
         "crawl",
         "jmn",
@@ -129,14 +129,58 @@ def crawl(
         "LOG_LEVEL=ERROR",
         *extra,
     ]
+    return [sys.executable, "-m", "newscrawl.cli", *args]
+
+
+def crawl(
+    server: RunningServer, out: Path, state: Path, *extra: str
+) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "newscrawl.cli", *args],
+        crawl_args(server, out, state, *extra),
         capture_output=True,
         text=True,
         cwd=ROOT,
         timeout=180,
         check=False,
     )
+
+
+def published_urls(out: Path) -> list[str]:
+    """Return the URLs of the records in the published files under ``out``."""
+    return [
+        json.loads(line)["url"]
+        for path in sorted(out.glob("jmn/*/*.jsonl"))
+        for line in path.read_text(encoding="utf-8").splitlines()
+    ]
+
+
+@pytest.mark.e2e
+def test_batch_is_published_on_time_while_the_crawl_waits(tmp_path: Path) -> None:
+    """A batch goes out NEWSCRAWL_BATCH_SECONDS after its first record even when no record
+    follows: here every page is written within seconds except one slow page."""
+    slow, delay = "/lavrov-said-what-putin-agreed-with-kerry/", 8.0
+    out = tmp_path / "out"
+    site = FixtureSite(FIXTURES / "jmn", origins=())
+    with serve(site, faults={slow: Fault("slow", delay=delay)}) as server:
+        extra = ("-s", "NEWSCRAWL_BATCH_SECONDS=1", "-s", "DOWNLOAD_TIMEOUT=60")
+        command = crawl_args(server, out, tmp_path / "state", *extra)
+        process = subprocess.Popen(
+            command, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+        )
+        deadline = time.monotonic() + 60
+        while not server.hits[slow] and process.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.01)
+        asked_at = time.monotonic()
+        # The other pages take a second or two; the slow one is answered `delay` s after
+        # it was asked for. Look just before that: all but the slow page must be out.
+        time.sleep(max(0.0, asked_at + delay - 1.5 - time.monotonic()))
+        before_answer = published_urls(out)
+        log, _ = process.communicate(timeout=120)
+    assert process.returncode == 0, log[-3000:]
+    urls = published_urls(out)
+    assert len(urls) == len(set(urls))
+    assert sorted(before_answer) == sorted(u for u in urls if slow not in u), log[-3000:]
+    assert len(before_answer) == len(urls) - 1
 
 
 @pytest.mark.e2e
