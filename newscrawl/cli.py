@@ -169,22 +169,31 @@ def run_crawl(site: str, settings: Any, **spider_args: Any) -> dict[str, Any]:
     another run for the same site and state folder holds the lock.
     """
     from scrapy.crawler import CrawlerProcess
+    from twisted.python.failure import Failure
 
     from newscrawl.profiles import ProfileError, load_profile
     from newscrawl.report import RunReport
-    from newscrawl.runlock import RunLock
+    from newscrawl.runlock import AlreadyRunning
     from newscrawl.spiders import portal_spider
 
     try:
         load_profile(site)
     except ProfileError as exc:
         raise CommandError(str(exc)) from None
-    state_dir = Path(settings.get("NEWSCRAWL_STATE_DIR"))
-    with RunLock.for_site(state_dir, site):
-        process = CrawlerProcess(settings)
-        crawler = process.create_crawler(portal_spider(site))
-        process.crawl(crawler, **{k: v for k, v in spider_args.items() if v is not None})
-        process.start()
+    locked: list[AlreadyRunning] = []
+
+    def held_elsewhere(failure: Failure) -> None:
+        failure.trap(AlreadyRunning)  # any other failure goes on to Scrapy's error log
+        locked.append(failure.value)
+
+    process = CrawlerProcess(settings)
+    crawler = process.create_crawler(portal_spider(site))
+    # The spider takes the run lock as the crawl starts (see PortalSpider.from_crawler).
+    deferred = process.crawl(crawler, **{k: v for k, v in spider_args.items() if v is not None})
+    deferred.addErrback(held_elsewhere)
+    process.start()
+    if locked:
+        raise locked[0]
     reports = [e for e in crawler.extensions.middlewares if isinstance(e, RunReport)]
     if not reports or reports[0].report is None:
         raise CommandError("the crawl ended without a report (see the log above)")

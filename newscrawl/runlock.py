@@ -3,6 +3,8 @@
 ``RunLock`` holds an exclusive ``flock`` on ``<state_dir>/<site>.lock`` for the length of a
 run and writes the holder's pid, host and start time into the file, so that a second run
 started by cron meanwhile can say who is in its way and exit with ``EXIT_ALREADY_RUNNING``.
+The portal spider takes it as a crawl starts (whatever started the crawl: ``newscrawl crawl``,
+``scrapy crawl``, scrapyd) and releases it as the crawl closes.
 
 The kernel releases a ``flock`` when its holder's last file descriptor closes, which
 includes the process dying in any way (``SIGKILL``, OOM killer), so a stale lock file never

@@ -232,3 +232,27 @@ def test_stale_info_without_a_holder_does_not_block(tmp_path: Path) -> None:
     path.write_text('{"pid": 1, "host": "gone", "since": "2016-03-01T00:00:00+00:00"}\n')
     with RunLock(path):
         assert json.loads(path.read_text(encoding="utf-8"))["pid"] == os.getpid()
+
+
+def test_scrapy_crawl_keeps_the_lock_too(tmp_path: Path, holder: subprocess.Popen[str]) -> None:
+    """`scrapy crawl` and scrapyd jobs run the spider without `newscrawl crawl`: the spider
+    takes the lock itself, so a held lock fails the crawl before it fetches or writes."""
+    result = subprocess.run(
+        [
+            *(sys.executable, "-m", "scrapy", "crawl", "jmn"),
+            *("-a", "base_url=http://127.0.0.1:9"),  # nothing listens there: never fetched
+            *("-s", f"NEWSCRAWL_STATE_DIR={tmp_path / 'state'}"),
+            *("-s", f"NEWSCRAWL_OUTPUT_DIR={tmp_path / 'out'}"),
+        ],
+        cwd=ROOT,
+        env=CHILD_ENV,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode != 0
+    assert f"another newscrawl run for 'jmn' is in progress (pid {holder.pid}" in result.stderr
+    assert "Crawled" not in result.stderr
+    assert not (tmp_path / "out").exists()
+    assert sorted(p.name for p in (tmp_path / "state").iterdir()) == ["jmn.lock"]

@@ -35,6 +35,7 @@ from newscrawl.items import Reject
 from newscrawl.loaders import select
 from newscrawl.processors import DateParser, absolute_url, canonicalize_url, format_datetime
 from newscrawl.profiles import Profile, load_profile
+from newscrawl.runlock import RunLock
 from newscrawl.state import StateStore, parse_since
 from newscrawl.workers import Extractor, worker_count
 
@@ -106,6 +107,8 @@ class PortalSpider(SitemapSpider):
         self.requested: set[str] = set()
         """Article pages this run has asked for (the state must not call them known)."""
         self.state: StateStore | None = None
+        self.run_lock: RunLock | None = None
+        """Held from the crawl's start to its end when the crawl has a state folder."""
         self.extractor = Extractor(0, self.profile.name)
         super().__init__(**kwargs)
 
@@ -128,14 +131,26 @@ class PortalSpider(SitemapSpider):
         spider.extractor = Extractor(processes, spider.profile.name)
         state_dir = crawler.settings.get("NEWSCRAWL_STATE_DIR")
         if state_dir:
-            spider.state = StateStore.for_site(Path(state_dir), spider.site)
+            # The run lock guards the state folder, so it is taken here, before the store
+            # opens: `newscrawl crawl`, `scrapy crawl` and scrapyd jobs all keep to one run
+            # per site and state folder. AlreadyRunning fails the crawl before it starts.
+            spider.run_lock = RunLock.for_site(Path(state_dir), spider.site)
+            spider.run_lock.acquire()
+            try:
+                spider.state = StateStore.for_site(Path(state_dir), spider.site)
+            except BaseException:
+                spider.run_lock.release()
+                raise
         return spider
 
     async def closed(self, reason: str) -> None:
-        """Close the state store; stop the extraction workers and wait until they exit."""
+        """Close the state store; stop the extraction workers and wait until they exit; then
+        release the run lock."""
         if self.state is not None:
             self.state.close()
         await maybe_deferred_to_future(self.extractor.close())
+        if self.run_lock is not None:
+            self.run_lock.release()
 
     # -- URLs ------------------------------------------------------------------------
 
