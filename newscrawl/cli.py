@@ -163,7 +163,7 @@ def _settings(overrides: Sequence[str], **values: Any) -> Any:
 
 
 def run_crawl(site: str, settings: Any, **spider_args: Any) -> dict[str, Any]:
-    """Crawl ``site`` in this process, holding its run lock; return the run report.
+    """Crawl ``site`` in this process (its spider holds the run lock); return the run report.
 
     Raises CommandError for an unknown site or unusable state, and AlreadyRunning when
     another run for the same site and state folder holds the lock.

@@ -148,7 +148,7 @@ class JsonLinesWriterPipeline:
     Our own writer rather than feed exports: batches are published by atomic rename
     only when complete, rotate by count or age, and a disk-full error stops the crawl.
     A batch is published once it is ``NEWSCRAWL_BATCH_SECONDS`` old even when no record
-    follows it (a crawl waiting on a slow site, a Redis worker waiting for URLs): a timer
+    follows it (a crawl waiting on a slow site or a long download delay): a timer
     checks every ``ROTATION_CHECK_SECONDS`` at most.
     """
 
