@@ -60,7 +60,7 @@ ITEM_PIPELINES = {
     "newscrawl.pipelines.JsonLinesWriterPipeline": 900,
 }
 # Extraction runs in this many worker processes ("auto": one per spare CPU, at most 4;
-# 0: in the crawl process). A worker costs about 140 MiB (mostly the language model) and
+# 0: in the crawl process). A worker costs 130-145 MiB (mostly the language model) and
 # pays off only when extraction, not the sites' politeness limits, bounds the crawl: see
 # docs/operations.md and bench/README.md.
 NEWSCRAWL_EXTRACT_PROCESSES = 0
