@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any, Self
@@ -203,14 +204,18 @@ class JsonLinesWriterPipeline:
 
     def _publish_due(self) -> None:
         """Publish the batches old enough to go out (called on a timer while the crawl runs)."""
+        self._each_writer(BatchWriter.publish_due)
+
+    def _each_writer(self, action: Callable[[BatchWriter], object]) -> None:
+        """Apply ``action`` to the records writer, then the rejects writer; an output or
+        state error stops the crawl (the other writer still gets its turn)."""
         for writer in (self.records, self.rejects):
             if writer is None:
                 continue
             try:
-                writer.publish_due()
+                action(writer)
             except (OutputError, StateError) as exc:
                 self._stop(exc)
-                return
 
     def _stop_rotation(self) -> None:
         if self._rotation is not None and self._rotation.running:
@@ -279,13 +284,7 @@ class JsonLinesWriterPipeline:
         self._stop_rotation()
         for name, count in self.coverage.items():
             self.crawler.stats.set_value(f"newscrawl/coverage/{name}", count)
-        for writer in (self.records, self.rejects):
-            if writer is None:
-                continue
-            try:
-                writer.close()
-            except (OutputError, StateError) as exc:
-                self._stop(exc)
+        self._each_writer(BatchWriter.close)
         paths = [str(b.path) for w in (self.records, self.rejects) if w for b in w.published]
         self.crawler.stats.set_value("newscrawl/output_files", paths)
 
