@@ -34,7 +34,7 @@ from scrapy.spiders import SitemapSpider
 from scrapy.statscollectors import MemoryStatsCollector, StatsT
 
 from newscrawl import settings as newscrawl_settings
-from newscrawl.cli import apply_overrides
+from newscrawl.commands.crawl import apply_overrides
 from newscrawl.profiles import load_profile
 
 SITE = "jmn"

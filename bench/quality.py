@@ -5,7 +5,7 @@ Reads ``../shared/realpages`` (not copied into the repository; see its README):
 - ``aeb/``: 103 pages with article-body truth (scrapinghub/article-extraction-benchmark);
 - ``fundus/``: 129 pages of many publishers with truth for title, body, authors and dates.
 
-For every page it runs ``newscrawl.extract.extract_article`` with the ``generic`` profile
+For every page it runs ``newscrawl.extraction.extract_article`` with the ``generic`` profile
 and, side by side, ``trafilatura.extract`` with the options the generic fallback passes
 it, and scores bodies with the article-extraction-benchmark's metric: multisets of 4-token
 shingles (tokens are ``\\w+`` runs), true and false positives and false negatives divided by
@@ -37,8 +37,9 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from newscrawl.extract import TRAFILATURA_OPTIONS, ExtractionError, extract_article  # noqa: E402
-from newscrawl.processors import normalize_space  # noqa: E402
+from newscrawl.extraction import ExtractionError, extract_article  # noqa: E402
+from newscrawl.extraction.fields import TRAFILATURA_OPTIONS  # noqa: E402
+from newscrawl.extraction.processors import normalize_space  # noqa: E402
 
 DEFAULT_REALPAGES = ROOT.parent / "shared" / "realpages"
 _TOKEN = re.compile(r"\w+")

@@ -1085,7 +1085,7 @@ def analyze_profile(path: Path, top: int = 15) -> dict[str, Any]:
     ranked = sorted(entries, key=lambda f: entries[f][3], reverse=True)
     inside = [f for f in ranked if not DRIVERS.search(short_name(f))]
     stages = {
-        "extraction (extract_article)": ["newscrawl.extract:extract_article"],
+        "extraction (extract_article)": ["newscrawl.extraction.fields:extract_article"],
         "record to dict (items.to_dict)": ["newscrawl.items:to_dict"],
         "validation pipeline": ["newscrawl.pipelines:ValidationPipeline.process_item"],
         "dedup pipeline (+ state store)": ["newscrawl.pipelines:DedupPipeline.process_item"],

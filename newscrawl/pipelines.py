@@ -26,12 +26,12 @@ from scrapy.utils.defer import deferred_from_coro
 from twisted.internet import task
 from twisted.python.failure import Failure
 
+from newscrawl.identity import canonicalize_url
 from newscrawl.items import Reject
-from newscrawl.output import BatchWriter, OutputError, PublishedBatch, recover
-from newscrawl.processors import canonicalize_url
 from newscrawl.report import run_id_for
 from newscrawl.schema import record_errors
-from newscrawl.state import RECORD_KEYS, StateError, StateStore
+from newscrawl.storage.output import BatchWriter, OutputError, PublishedBatch, recover
+from newscrawl.storage.state import RECORD_KEYS, StateError, StateStore
 
 logger = logging.getLogger(__name__)
 
@@ -144,7 +144,7 @@ ROTATION_CHECK_SECONDS = 30.0
 
 
 class JsonLinesWriterPipeline:
-    """Write records and rejects as UTF-8 JSON Lines through :class:`~newscrawl.output.BatchWriter`.
+    """Write records and rejects as JSON Lines (:class:`~newscrawl.storage.output.BatchWriter`).
 
     Our own writer rather than feed exports: batches are published by atomic rename
     only when complete, rotate by count or age, and a disk-full error stops the crawl.

@@ -40,7 +40,7 @@ from twisted.internet.defer import Deferred, DeferredList, succeed
 from twisted.internet.protocol import ProcessProtocol
 from twisted.python.failure import Failure
 
-from newscrawl.extract import ExtractionError, extract_article
+from newscrawl.extraction import ExtractionError, extract_article
 from newscrawl.items import to_dict
 
 logger = logging.getLogger(__name__)

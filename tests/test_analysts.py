@@ -22,7 +22,7 @@ import pandas as pd
 import pytest
 
 from newscrawl.items import FIELD_NAMES
-from newscrawl.output import temp_name
+from newscrawl.storage.output import temp_name
 from tests.conftest import FIXTURES, ROOT
 
 pytestmark = pytest.mark.e2e

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from newscrawl.fixtures import find_cases
+from newscrawl.devtools.fixtures import find_cases
 from newscrawl.schema import record_errors
 from tests.conftest import FIXTURES, ROOT
 

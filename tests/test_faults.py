@@ -25,8 +25,8 @@ from urllib.parse import urlsplit
 import pytest
 
 from newscrawl import settings as project_settings
-from newscrawl.devserver import LOOP_PREFIX, Fault, FixtureSite, RunningServer, serve
-from newscrawl.fixtures import find_cases
+from newscrawl.devtools.devserver import LOOP_PREFIX, Fault, FixtureSite, RunningServer, serve
+from newscrawl.devtools.fixtures import find_cases
 from tests.conftest import FIXTURES, ROOT
 
 pytestmark = pytest.mark.e2e

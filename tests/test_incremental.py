@@ -18,8 +18,8 @@ from typing import Any
 
 import pytest
 
-from newscrawl.devserver import FixtureSite, RunningServer, serve
-from newscrawl.runlock import EXIT_ALREADY_RUNNING
+from newscrawl.devtools.devserver import FixtureSite, RunningServer, serve
+from newscrawl.storage.runlock import EXIT_ALREADY_RUNNING
 from tests.conftest import FIXTURES, ROOT
 
 pytestmark = pytest.mark.e2e

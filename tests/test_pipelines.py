@@ -14,12 +14,12 @@ import pytest
 from scrapy.exceptions import DropItem
 from scrapy.utils.test import get_crawler
 
-from newscrawl.devserver import Fault, FixtureSite, RunningServer, serve
+from newscrawl.devtools.devserver import Fault, FixtureSite, RunningServer, serve
+from newscrawl.identity import content_fingerprint
 from newscrawl.items import Article, Reject, to_dict
 from newscrawl.pipelines import DedupPipeline, ValidationPipeline
-from newscrawl.processors import content_fingerprint
 from newscrawl.spiders import portal_spider
-from newscrawl.state import StateStore
+from newscrawl.storage.state import StateStore
 from tests.conftest import FIXTURES, ROOT
 
 

@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 
 from newscrawl import workers
-from newscrawl.extract import EmptyPage, ExtractionError, NotAnArticle
+from newscrawl.extraction import EmptyPage, ExtractionError, NotAnArticle
 from newscrawl.workers import FRAME, extract_record, serve, worker_count
 from tests.conftest import FIXTURES, ROOT
 
@@ -281,7 +281,7 @@ def test_worker_process_does_not_load_scrapy() -> None:
     )
     assert result.returncode == 0, result.stderr.decode()[-2000:]
     imported = [line.rsplit("|", 1)[-1].strip() for line in result.stderr.decode().splitlines()]
-    assert "newscrawl.extract" in imported
+    assert "newscrawl.extraction" in imported
     assert not [name for name in imported if name.startswith("scrapy.")]
 
 

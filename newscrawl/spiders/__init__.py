@@ -1,4 +1,4 @@
-"""Spiders discover pages; extraction lives in ``newscrawl.extract``.
+"""Spiders discover pages; extraction lives in ``newscrawl.extraction``.
 
 Besides the generic ``portal`` spider, every portal profile is listed as a
 spider of its own name, so ``scrapy list`` shows ``jmn`` and ``scrapy crawl jmn``

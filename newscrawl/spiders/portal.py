@@ -30,13 +30,14 @@ from scrapy.utils.defer import maybe_deferred_to_future
 from twisted.python.failure import Failure
 
 from newscrawl import __version__
-from newscrawl.extract import ExtractionError
+from newscrawl.extraction import ExtractionError
+from newscrawl.extraction.processors import DateParser, absolute_url, format_datetime
+from newscrawl.extraction.selectors import select
+from newscrawl.identity import canonicalize_url
 from newscrawl.items import Reject
-from newscrawl.loaders import select
-from newscrawl.processors import DateParser, absolute_url, canonicalize_url, format_datetime
 from newscrawl.profiles import Profile, load_profile
-from newscrawl.runlock import RunLock
-from newscrawl.state import StateStore, parse_since
+from newscrawl.storage.runlock import RunLock
+from newscrawl.storage.state import StateStore, parse_since
 from newscrawl.workers import Extractor, worker_count
 
 logger = logging.getLogger(__name__)

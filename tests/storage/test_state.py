@@ -21,8 +21,8 @@ from typing import Any
 
 import pytest
 
-from newscrawl.output import BatchWriter
-from newscrawl.state import (
+from newscrawl.storage.output import BatchWriter
+from newscrawl.storage.state import (
     APPLICATION_ID,
     SCHEMA_VERSION,
     ArticleState,
@@ -31,7 +31,7 @@ from newscrawl.state import (
     parse_since,
 )
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 DAY = "2026-11-28"
 NOW = datetime(2026, 11, 28, 9, 0, tzinfo=UTC)
 CHILD_ENV = {**os.environ, "PYTHONDONTWRITEBYTECODE": "1"}
@@ -192,7 +192,7 @@ def test_unusable_state_file_raises_state_error(tmp_path: Path, spoil: Any, mess
 OPEN_STATE = """
 import sys
 from pathlib import Path
-from newscrawl.state import StateError, StateStore
+from newscrawl.storage.state import StateError, StateStore
 try:
     StateStore(Path(sys.argv[1])).close()
 except StateError as exc:
@@ -600,8 +600,8 @@ def test_reconcile_closes_the_gap_of_a_crash_before_registration(tmp_path: Path)
         f"""
         import os
         from pathlib import Path
-        from newscrawl.output import BatchWriter
-        from newscrawl.state import StateStore
+        from newscrawl.storage.output import BatchWriter
+        from newscrawl.storage.state import StateStore
 
         store = StateStore.for_site(Path({str(state)!r}), "jmn")
 

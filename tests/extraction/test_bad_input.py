@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from newscrawl.extract import EmptyPage, NotAnArticle, decode_html, extract_article
+from newscrawl.extraction import EmptyPage, NotAnArticle, decode_html, extract_article
 from newscrawl.schema import record_errors
 
 NOW = datetime(2016, 3, 25, 9, tzinfo=UTC)

@@ -1,41 +1,27 @@
-"""Extraction: one article page in, one record out. No Scrapy, no I/O, no reactor.
-
-``extract_article(url, body, headers)`` is what the spider, the ``extract``
-command and the tests call. Selectors come from the site profile; cleaning from
-``processors``/``loaders``; structured metadata (JSON-LD) from extruct; the
-generic fallback's body text from trafilatura.
-"""
+"""The fields of a record, each read from a parsed :class:`~newscrawl.extraction.page.Page`."""
 
 from __future__ import annotations
 
-import re
-from collections.abc import Iterable, Iterator, Mapping
-from dataclasses import dataclass, field
-from datetime import UTC, datetime
-from functools import cache
+from collections.abc import Iterable
+from datetime import datetime
 from itertools import chain
 from typing import Any
 
-from lxml import etree, html
+from lxml import etree
 from parsel import Selector
-from parsel.selector import create_root_node
-from w3lib.encoding import html_to_unicode
 
-from newscrawl.items import AltHeadline, Article, Breadcrumb, Image
-from newscrawl.loaders import (
-    ArticleLoader,
-    BreadcrumbLoader,
-    Document,
-    Node,
-    TeaserLoader,
-    compile_query,
-    load_record,
-    node_text,
+from newscrawl.extraction.loaders import ArticleLoader, BreadcrumbLoader, TeaserLoader, load_record
+from newscrawl.extraction.metadata import jsonld_names
+from newscrawl.extraction.page import (
+    Headers,
+    NotAnArticle,
+    Page,
+    _patterns,
+    body_from_trafilatura,
+    parse_page,
 )
-from newscrawl.processors import (
-    DateParser,
+from newscrawl.extraction.processors import (
     absolute_url,
-    content_fingerprint,
     detect_language,
     format_datetime,
     is_credit_line,
@@ -44,25 +30,12 @@ from newscrawl.processors import (
     split_credit,
     strip_credit_label,
 )
-from newscrawl.profiles import Profile, load_profile, profile_for_url
-
-Headers = Mapping[str, Any] | Mapping[bytes, Any]
+from newscrawl.extraction.selectors import Node, compile_query, node_text
+from newscrawl.identity import content_fingerprint
+from newscrawl.items import AltHeadline, Article, Breadcrumb, Image
+from newscrawl.profiles import Profile
 
 BLOCK_TAGS = frozenset({"p", "h2", "h3", "h4", "h5", "h6", "blockquote", "li", "pre"})
-ARTICLE_TYPES = frozenset(
-    {
-        "Article",
-        "NewsArticle",
-        "ReportageNewsArticle",
-        "AnalysisNewsArticle",
-        "BlogPosting",
-        "OpinionNewsArticle",
-        "Report",
-        "LiveBlogPosting",
-        "WebPageElement",
-        "TechArticle",
-    }
-)
 MAX_ALT_HEADLINE = 300
 TRAFILATURA_OPTIONS: dict[str, bool] = {
     "include_comments": False,
@@ -72,140 +45,6 @@ TRAFILATURA_OPTIONS: dict[str, bool] = {
     "deduplicate": False,
 }
 """What the generic fallback asks of ``trafilatura.extract``: the article text, precision first."""
-_NOT_BLANK_BYTES = re.compile(rb"\S")
-_NOT_BLANK_TEXT = re.compile(r"[^\x00 \t\r\n\f\v\ufeff]")
-
-
-class ExtractionError(Exception):
-    """The page gave no record. ``kind`` names why ("not-article", "empty", "undecodable")."""
-
-    kind = "extraction-error"
-
-    def __init__(self, message: str, *, url: str | None = None) -> None:
-        super().__init__(message)
-        self.url = url
-
-
-class NotAnArticle(ExtractionError):
-    """The page is not an article page (a listing, a static page, an error page)."""
-
-    kind = "not-article"
-
-
-class EmptyPage(ExtractionError):
-    """The response has no HTML to read."""
-
-    kind = "empty"
-
-
-def _header(headers: Headers | None, name: str) -> str | None:
-    if not headers:
-        return None
-    for key, value in headers.items():
-        key_text = key.decode("latin-1") if isinstance(key, bytes) else str(key)
-        if key_text.lower() == name.lower():
-            if isinstance(value, list | tuple):
-                value = value[0] if value else None
-            if isinstance(value, bytes):
-                return value.decode("latin-1")
-            return None if value is None else str(value)
-    return None
-
-
-def decode_html(body: bytes, headers: Headers | None = None) -> str:
-    """Return the page as text, honouring BOM, Content-Type charset and ``<meta>`` charset.
-
-    Bytes that are invalid in the declared encoding become U+FFFD rather than an error.
-    """
-    _, text = html_to_unicode(_header(headers, "Content-Type"), body)
-    return text
-
-
-@cache
-def _date_parser(languages: tuple[str, ...], timezone: str) -> DateParser:
-    return DateParser(languages, timezone)
-
-
-@cache
-def _patterns(patterns: tuple[str, ...]) -> tuple[re.Pattern[str], ...]:
-    return tuple(re.compile(p, re.IGNORECASE) for p in patterns)
-
-
-@dataclass
-class Page:
-    """A parsed page and what every field reader needs to know about it.
-
-    ``document`` runs the profile's selectors on the parsed tree (``selector.root``).
-    """
-
-    url: str
-    selector: Selector
-    profile: Profile
-    now: datetime
-    jsonld: dict[str, Any]
-    document: Document = field(init=False, repr=False)
-
-    def __post_init__(self) -> None:
-        self.document = Document(self.selector.root)
-
-    def candidates(self, *path: str) -> Iterator[list[str]]:
-        """Yield, lazily, the strings each selector at ``path`` of the profile selects."""
-        for query in self.profile.selectors(*path):
-            yield self.document.values(query)
-
-    @property
-    def dates(self) -> DateParser:
-        """The profile's date parser (one per site, shared across pages)."""
-        return _date_parser(tuple(self.profile.languages), self.profile.timezone)
-
-    def loader_context(self) -> dict[str, Any]:
-        """Context for loaders: the base URL for absolute links."""
-        return {"base_url": self.url}
-
-
-def _walk_jsonld(node: Any) -> Iterator[dict[str, Any]]:
-    if isinstance(node, list):
-        for item in node:
-            yield from _walk_jsonld(item)
-    elif isinstance(node, dict):
-        yield node
-        if "@graph" in node:
-            yield from _walk_jsonld(node["@graph"])
-
-
-_JSONLD_TYPE = "application/ld+json"
-"""The script type extruct reads JSON-LD from (it matches the attribute exactly)."""
-
-
-def _jsonld_article(selector: Selector, text: str) -> dict[str, Any]:
-    """Return the JSON-LD Article object of the page whose source is ``text``, or {} when
-    it has none (or broken JSON)."""
-    if _JSONLD_TYPE not in text:
-        return {}  # no script extruct would read: spare the page its XPath (and the import)
-    # Imported here: extruct brings rdflib, html5lib and mf2py (about 15 MB), which a crawl
-    # process that leaves extraction to workers, or a portal without JSON-LD, never needs.
-    from extruct.jsonld import JsonLdExtractor
-
-    try:
-        items = JsonLdExtractor().extract_items(selector.root)
-    except (ValueError, TypeError):
-        return {}
-    for node in _walk_jsonld(items):
-        types = node.get("@type")
-        types = types if isinstance(types, list) else [types]
-        if any(t in ARTICLE_TYPES for t in types if isinstance(t, str)):
-            return node
-    return {}
-
-
-def _jsonld_names(value: Any) -> list[str]:
-    names: list[str] = []
-    for item in value if isinstance(value, list) else [value]:
-        if isinstance(item, dict):
-            item = item.get("name")
-        if isinstance(item, str):
-            names.extend(split_authors(item))
-    return names
 
 
 def _remove(nodes: Iterable[Node]) -> bool:
@@ -426,54 +265,6 @@ def is_article(selector: Selector, profile: Profile, jsonld: dict[str, Any] | No
     return any(compile_query(q).run(selector.root) for q in profile.selectors("fields", "article"))
 
 
-def _body_from_trafilatura(profile: Profile) -> bool:
-    """Tell whether pages of ``profile`` get their body from trafilatura (it names no body)."""
-    return not profile.selectors("body", "container")
-
-
-def _parser_class(profile: Profile) -> type[etree.HTMLParser]:
-    """Return the HTML parser for pages of ``profile``: lxml.html's only when trafilatura,
-    which takes only lxml.html trees, reads the page.
-
-    lxml.html's element classes make each element handed to Python several times dearer
-    (about 4x for an XPath that returns every element of a portal page).
-    """
-    return html.HTMLParser if _body_from_trafilatura(profile) else etree.HTMLParser
-
-
-def parse_page(
-    url: str,
-    body: bytes,
-    headers: Headers | None = None,
-    profile: Profile | str | None = None,
-    now: datetime | None = None,
-) -> Page:
-    """Decode and parse ``body``; raise EmptyPage when there is no HTML in it."""
-    if _NOT_BLANK_BYTES.search(body) is None:
-        raise EmptyPage("the response body is empty", url=url)
-    if isinstance(profile, str):
-        profile = load_profile(profile)
-    profile = profile or profile_for_url(url)
-    text = decode_html(body, headers)
-    if _NOT_BLANK_TEXT.search(text) is None:
-        raise EmptyPage("the response body has no text", url=url)
-    try:
-        root = create_root_node(text, _parser_class(profile), base_url=url)
-        selector = Selector(root=root, type="html", base_url=url)
-    except (ValueError, etree.LxmlError) as exc:
-        raise EmptyPage(f"the response is not HTML: {exc}", url=url) from exc
-    if selector.root is None or not isinstance(selector.root, etree._Element):
-        raise EmptyPage("the response has no HTML element", url=url)
-    now = (now or datetime.now(UTC)).astimezone(UTC).replace(microsecond=0)
-    return Page(
-        url=url,
-        selector=selector,
-        profile=profile,
-        now=now,
-        jsonld=_jsonld_article(selector, text),
-    )
-
-
 def extract_page(page: Page) -> Article:
     """Return the record of a parsed page; raise NotAnArticle for a page that is not one."""
     profile = page.profile
@@ -495,7 +286,7 @@ def extract_page(page: Page) -> Article:
             loader.add_value("section", breadcrumb[-2].name)
         loader.add_value("section", page.jsonld.get("articleSection"))
 
-    jsonld_authors = _jsonld_names(page.jsonld.get("author"))
+    jsonld_authors = jsonld_names(page.jsonld.get("author"))
     if jsonld_authors:
         loader.add_value("authors", jsonld_authors)
     else:
@@ -514,7 +305,7 @@ def extract_page(page: Page) -> Article:
     images = _unique_images([lead] if lead else [], _text_images(page))
     blocks = _body_blocks(page)
     body, credit, alt = _split_body(page, blocks, headline_lang)
-    if not blocks and _body_from_trafilatura(profile):
+    if not blocks and body_from_trafilatura(profile):
         body = _without_headline(_generic_body(page), headline)
     language = detect_language(" ".join(body)[:2000], prefer=profile.languages) or headline_lang
     if alt and alt.lang == language:

@@ -27,7 +27,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any, Self
 
-from newscrawl.output import NAME_PART
+from newscrawl.storage.output import NAME_PART
 
 EXIT_ALREADY_RUNNING = 75
 """Exit status when another run holds the lock: ``EX_TEMPFAIL``, "try again later"."""

@@ -16,16 +16,16 @@ from pathlib import Path
 
 import pytest
 
-from newscrawl.runlock import EXIT_ALREADY_RUNNING, AlreadyRunning, RunLock
+from newscrawl.storage.runlock import EXIT_ALREADY_RUNNING, AlreadyRunning, RunLock
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 CHILD_ENV = {**os.environ, "PYTHONDONTWRITEBYTECODE": "1"}
 
 TRY_LOCK = textwrap.dedent(
     """
     import sys, time
     from pathlib import Path
-    from newscrawl.runlock import AlreadyRunning, RunLock
+    from newscrawl.storage.runlock import AlreadyRunning, RunLock
     started = time.monotonic()
     try:
         with RunLock.for_site(Path(sys.argv[1]), "jmn"):
@@ -41,7 +41,7 @@ HOLD_LOCK = textwrap.dedent(
     """
     import sys, time
     from pathlib import Path
-    from newscrawl.runlock import RunLock
+    from newscrawl.storage.runlock import RunLock
     with RunLock.for_site(Path(sys.argv[1]), "jmn"):
         print("locked", flush=True)
         time.sleep(120)

@@ -11,7 +11,7 @@ For crawl tests, :class:`Fault` entries make chosen paths fail the way real serv
 (errors, throttling, slowness, redirect loops, cut-off bodies, huge pages), and the
 running server counts requests and keeps the last request's headers per path.
 
-Run it by hand with ``python -m newscrawl.devserver fixtures/jmn --origin https://jmn.info``.
+Run it by hand with ``python -m newscrawl.devtools.devserver fixtures/jmn --origin https://jmn.info``.
 """
 
 from __future__ import annotations
@@ -626,7 +626,7 @@ def with_scheme_twins(origins: Sequence[str]) -> list[str]:
 def main(argv: Sequence[str] | None = None) -> int:
     """Serve a fixture directory until Ctrl-C; print ``READY <url>`` once listening."""
     parser = argparse.ArgumentParser(
-        prog="python -m newscrawl.devserver",
+        prog="python -m newscrawl.devtools.devserver",
         description="Serve fixtures/<site>/ on 127.0.0.1, rewriting the real origin to local.",
     )
     parser.add_argument("root", type=Path, help="fixture directory, e.g. fixtures/jmn")

@@ -140,7 +140,7 @@ def test_base_url_fetches_elsewhere_but_keeps_portal_urls() -> None:
 
 
 def test_pages_requested_in_this_run_are_not_counted_as_known(tmp_path: Any) -> None:
-    from newscrawl.state import StateStore
+    from newscrawl.storage.state import StateStore
 
     s = spider()
     s.state = StateStore.for_site(tmp_path, "jmn")

@@ -15,7 +15,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from newscrawl.extract import ExtractionError, extract_article
+from newscrawl.extraction import ExtractionError, extract_article
 from newscrawl.items import to_dict
 
 

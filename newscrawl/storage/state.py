@@ -14,7 +14,7 @@ the WAL on each commit costs little, and a registration, once committed, survive
 loss as well as a crash. (With ``NORMAL`` a power loss could roll back the last commits;
 ``reconcile`` would re-register those files, but ``note_seen`` updates would be lost.)
 
-The store is safe for one writer process at a time (``newscrawl.runlock`` ensures one run
+The store is safe for one writer process at a time (``newscrawl.storage.runlock`` ensures one run
 per site and state folder); readers in other processes do not block it. It is not
 thread-safe: use it from the thread that opened it.
 
@@ -38,7 +38,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any, NoReturn, Self
 
-from newscrawl.output import NAME_PART
+from newscrawl.storage.output import NAME_PART
 
 SCHEMA_VERSION = 1
 """Version of the database layout, kept in ``PRAGMA user_version``."""

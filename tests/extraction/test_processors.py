@@ -1,4 +1,4 @@
-"""Tables for the cleaning functions in ``newscrawl.processors``.
+"""Tables for the cleaning functions in ``newscrawl.extraction.processors``.
 
 One parametrised table per function: ``None``, empty and whitespace-only values,
 ordinary, non-ASCII (Cyrillic, accented) and right-to-left (Arabic, Hebrew) text,
@@ -15,25 +15,27 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from newscrawl import processors
-from newscrawl.processors import (
+from newscrawl.extraction import processors
+from newscrawl.extraction.processors import (
     CREDIT_LABELS,
-    TRACKING_PARAMS,
     DateParser,
     absolute_url,
-    canonicalize_url,
-    content_fingerprint,
     credit_label,
     detect_language,
     format_datetime,
     is_credit_line,
-    is_tracking_param,
     normalize_space,
     split_authors,
     split_credit,
     strip_credit_label,
     strip_ellipsis,
     unique,
+)
+from newscrawl.identity import (
+    TRACKING_PARAMS,
+    canonicalize_url,
+    content_fingerprint,
+    is_tracking_param,
 )
 
 NOW = datetime(2016, 3, 25, 9, 0, tzinfo=UTC)

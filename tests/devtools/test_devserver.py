@@ -29,7 +29,7 @@ from typing import Any
 import pytest
 from parsel import Selector
 
-from newscrawl.devserver import (
+from newscrawl.devtools.devserver import (
     LOOP_PREFIX,
     Fault,
     FixtureSite,
@@ -39,7 +39,7 @@ from newscrawl.devserver import (
 )
 
 ORIGINS = ["https://jmn.info", "http://jmn.info"]
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 
 HOME = """<!DOCTYPE html>
 <html><head><meta charset="utf-8"><title>JMN</title>
@@ -523,7 +523,7 @@ def running(command: list[str], **popen: Any) -> Iterator[tuple[subprocess.Popen
 
 
 def test_command_line_serves_until_interrupted(site_root: Path) -> None:
-    command = [sys.executable, "-m", "newscrawl.devserver", str(site_root)]
+    command = [sys.executable, "-m", "newscrawl.devtools.devserver", str(site_root)]
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
     with running([*command, "--origin", ORIGINS[0]], cwd=REPO, env=env) as (proc, url):
         with urllib.request.urlopen(url + "/", timeout=10) as response:

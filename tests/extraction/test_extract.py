@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from newscrawl.fixtures import FixtureCase, find_cases
+from newscrawl.devtools.fixtures import FixtureCase, find_cases
 from newscrawl.items import FIELD_NAMES
 from newscrawl.schema import record_errors
 from tests.conftest import FIXTURES, ROOT
@@ -88,7 +88,7 @@ def test_seed_article() -> None:
 
 EXTRUCT_LOADED = """
 import sys
-from newscrawl.extract import extract_article
+from newscrawl.extraction import extract_article
 for path in sys.argv[1:]:
     extract_article("https://jmn.info/a-story/", open(path, "rb").read())
     print("extruct" in sys.modules)

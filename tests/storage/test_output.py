@@ -23,7 +23,7 @@ from typing import Any
 
 import pytest
 
-from newscrawl.output import BatchWriter, OutputError, PublishedBatch, recover
+from newscrawl.storage.output import BatchWriter, OutputError, PublishedBatch, recover
 from tests.conftest import run_mount
 
 DAY = "2026-11-28"
@@ -363,7 +363,7 @@ SLOW_WRITER = textwrap.dedent(
     """
     import sys, time
     from pathlib import Path
-    from newscrawl.output import BatchWriter
+    from newscrawl.storage.output import BatchWriter
 
     def report(batch):
         print("published", batch.path, flush=True)
@@ -527,7 +527,7 @@ WRITE_UNTIL_ERROR = textwrap.dedent(
     """
     import json, resource, signal, sys
     from pathlib import Path
-    from newscrawl.output import BatchWriter, OutputError
+    from newscrawl.storage.output import BatchWriter, OutputError
 
     if sys.argv[2] != "-":
         signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # get EFBIG instead of a signal

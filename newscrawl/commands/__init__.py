@@ -1,0 +1,1 @@
+"""The subcommands of ``newscrawl``: one module each, with a ``register(subparsers)``."""

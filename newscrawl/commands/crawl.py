@@ -1,0 +1,122 @@
+"""``newscrawl crawl``: crawl a portal profile into JSON Lines (``demo`` shares its helpers)."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+from newscrawl.cli import CommandError
+
+
+def apply_overrides(settings: Any, overrides: Sequence[str]) -> None:
+    """Set each ``-s NAME=VALUE`` of ``overrides`` at command-line priority.
+
+    Raises ValueError naming the first item without ``=``.
+    """
+    for item in overrides:
+        key, sep, value = item.partition("=")
+        if not sep:
+            raise ValueError(f"-s {item!r}: expected NAME=VALUE")
+        settings.set(key.strip(), value, priority="cmdline")
+
+
+def _settings(overrides: Sequence[str], **values: Any) -> Any:
+    from scrapy.settings import Settings
+
+    settings = Settings()
+    settings.setmodule("newscrawl.settings", priority="project")
+    for key, value in values.items():
+        if value is not None:
+            settings.set(key, value, priority="cmdline")
+    try:
+        apply_overrides(settings, overrides)
+    except ValueError as exc:
+        raise CommandError(str(exc)) from None
+    return settings
+
+
+def run_crawl(site: str, settings: Any, **spider_args: Any) -> dict[str, Any]:
+    """Crawl ``site`` in this process (its spider holds the run lock); return the run report.
+
+    Raises CommandError for an unknown site or unusable state, and AlreadyRunning when
+    another run for the same site and state folder holds the lock.
+    """
+    from scrapy.crawler import CrawlerProcess
+    from twisted.python.failure import Failure
+
+    from newscrawl.profiles import ProfileError, load_profile
+    from newscrawl.report import RunReport
+    from newscrawl.spiders import portal_spider
+    from newscrawl.storage.runlock import AlreadyRunning
+
+    try:
+        load_profile(site)
+    except ProfileError as exc:
+        raise CommandError(str(exc)) from None
+    locked: list[AlreadyRunning] = []
+
+    def held_elsewhere(failure: Failure) -> None:
+        failure.trap(AlreadyRunning)  # any other failure goes on to Scrapy's error log
+        locked.append(failure.value)
+
+    process = CrawlerProcess(settings)
+    crawler = process.create_crawler(portal_spider(site))
+    # The spider takes the run lock as the crawl starts (see PortalSpider.from_crawler).
+    deferred = process.crawl(crawler, **{k: v for k, v in spider_args.items() if v is not None})
+    deferred.addErrback(held_elsewhere)
+    process.start()
+    if locked:
+        raise locked[0]
+    reports = [e for e in crawler.extensions.middlewares if isinstance(e, RunReport)]
+    if not reports or reports[0].report is None:
+        raise CommandError("the crawl ended without a report (see the log above)")
+    return reports[0].report
+
+
+def _run(site: str, settings: Any, **spider_args: Any) -> int:
+    from newscrawl.report import summary
+    from newscrawl.storage.runlock import AlreadyRunning
+
+    try:
+        report = run_crawl(site, settings, **spider_args)
+    except AlreadyRunning as exc:
+        print(f"newscrawl: {exc}", file=sys.stderr)
+        return exc.exit_code
+    print(summary(report))
+    return int(report["exit_code"])
+
+
+def cmd_crawl(args: argparse.Namespace) -> int:
+    """Crawl a site profile into JSON Lines under the output folder."""
+    settings = _settings(
+        args.set,
+        NEWSCRAWL_OUTPUT_DIR=args.output,
+        NEWSCRAWL_STATE_DIR=args.state,
+        LOG_LEVEL=args.log_level,
+    )
+    since = None
+    if args.since:
+        from newscrawl.storage.state import parse_since
+
+        try:
+            since = parse_since(args.since, datetime.now(UTC)).isoformat()
+        except ValueError as exc:
+            raise CommandError(f"--since: {exc}") from None
+    return _run(args.site, settings, base_url=args.base_url, profile=args.profile, since=since)
+
+
+def register(sub: Any) -> None:
+    """Add the ``crawl`` command to the subcommands ``sub``."""
+    crawl = sub.add_parser("crawl", help="crawl a site profile into JSON Lines")
+    crawl.add_argument("site", help="portal profile name, e.g. jmn")
+    crawl.add_argument("-o", "--output", default="out", help="output folder (default: out)")
+    crawl.add_argument("--base-url", help="fetch the portal from this origin instead")
+    crawl.add_argument("--profile", help="extraction profile, when it differs from SITE")
+    crawl.add_argument("--state", default=None, help="state folder (default: .state)")
+    crawl.add_argument("--since", help="only entries newer than this: 2d, 12h, 2016-03-01")
+    crawl.add_argument("-s", "--set", action="append", default=[], metavar="NAME=VALUE")
+    crawl.add_argument("--log-level", default=None)
+    crawl.set_defaults(func=cmd_crawl)

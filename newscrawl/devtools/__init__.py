@@ -1,0 +1,1 @@
+"""Developer tools: the fixture server and fixture cases. Nothing a crawl imports."""

@@ -1,0 +1,35 @@
+"""Extraction: one article page in, one record out. No Scrapy, no Twisted, no I/O.
+
+The public entry point is :func:`extract_article`; the spider, the ``extract`` command,
+the extraction workers and the tests all call it. :func:`parse_page` and
+:func:`extract_page` split it in two for callers that look at the parsed page first.
+Every way a page can fail to give a record is an :class:`ExtractionError` with a
+``kind``.
+
+Inside: ``page`` decodes and parses, ``selectors`` runs profile selectors on the parsed
+tree, ``fields`` reads each field, ``metadata`` reads JSON-LD, ``loaders`` and
+``processors`` clean values.
+"""
+
+from __future__ import annotations
+
+from newscrawl.extraction.fields import extract_article, extract_page
+from newscrawl.extraction.page import (
+    EmptyPage,
+    ExtractionError,
+    NotAnArticle,
+    Page,
+    decode_html,
+    parse_page,
+)
+
+__all__ = [
+    "EmptyPage",
+    "ExtractionError",
+    "NotAnArticle",
+    "Page",
+    "decode_html",
+    "extract_article",
+    "extract_page",
+    "parse_page",
+]

@@ -1,0 +1,173 @@
+"""Item loaders: where selected values are cleaned into record fields.
+
+Input processors are wired per field here once; the selectors that feed them come from
+the site profile. List fields are filled with :meth:`ProfileLoader.add_first_found`, which
+takes the first selector that yields something, so a list is never filled twice from
+overlapping selectors.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping, MutableMapping
+from functools import cache
+from typing import Any
+
+from itemadapter import ItemAdapter
+from itemloaders import ItemLoader, unbound_method
+from itemloaders.common import wrap_loader_context
+from itemloaders.processors import Identity, MapCompose, TakeFirst
+from itemloaders.utils import arg_to_iter, get_func_args
+
+from newscrawl.extraction.processors import absolute_url, normalize_space, strip_ellipsis, unique
+from newscrawl.items import Article, Breadcrumb, Teaser
+
+# ------------------------------------------------------------------------- loaders
+
+
+def _absolute(value: str | None, loader_context: dict[str, Any]) -> str | None:
+    return absolute_url(value, loader_context["base_url"])
+
+
+class ProfileLoader(ItemLoader):
+    """An ItemLoader whose selectors come from a profile: cleaned text by default.
+
+    Processors are processor objects or module-level functions (not loader methods); they
+    are looked up as itemloaders does (``<field>_in``/``<field>_out``, then the item
+    field's metadata, then the default), once per loader class, item class and field.
+    """
+
+    default_input_processor = MapCompose(normalize_space)
+    default_output_processor = TakeFirst()
+
+    def get_input_processor(self, field_name: str) -> Callable[..., Any]:
+        """Return the input processor of ``field_name`` (looked up once per class)."""
+        return _field_processors(type(self), type(self.item), field_name)[0]
+
+    def get_output_processor(self, field_name: str) -> Callable[..., Any]:
+        """Return the output processor of ``field_name`` (looked up once per class)."""
+        return _field_processors(type(self), type(self.item), field_name)[1]
+
+    def add_first_found(self, field_name: str, candidates: Iterable[Any]) -> bool:
+        """Collect ``field_name`` from the first candidate value that leaves something collected.
+
+        Candidates are taken lazily, one at a time (each is what one query selected).
+        Returns True when one did.
+        """
+        for values in candidates:
+            self.add_value(field_name, values)
+            if self.get_collected_values(field_name):
+                return True
+        return False
+
+
+class ArticleLoader(ProfileLoader):
+    """Cleans the top-level fields of an :class:`~newscrawl.items.Article`."""
+
+    default_item_class = Article
+
+    canonical_url_in = MapCompose(normalize_space, _absolute)
+    authors_out = unique
+    tags_out = unique
+    body_out = Identity()
+    breadcrumb_in = Identity()
+    breadcrumb_out = Identity()
+    images_in = Identity()
+    images_out = Identity()
+    teasers_in = Identity()
+    teasers_out = Identity()
+    headline_alt_in = Identity()
+
+
+class BreadcrumbLoader(ProfileLoader):
+    """Cleans one breadcrumb step."""
+
+    default_item_class = Breadcrumb
+    url_in = MapCompose(normalize_space, _absolute)
+
+
+class TeaserLoader(ProfileLoader):
+    """Cleans one teaser: absolute url, excerpt without its trailing ellipsis."""
+
+    default_item_class = Teaser
+    url_in = MapCompose(normalize_space, _absolute)
+    excerpt_in = MapCompose(strip_ellipsis)
+
+
+@cache
+def _field_processors(
+    loader_class: type[ItemLoader], item_class: type, field_name: str
+) -> tuple[Callable[..., Any], Callable[..., Any]]:
+    """Return the (input, output) processors ``loader_class`` applies to ``field_name``."""
+    meta = ItemAdapter.get_field_meta_from_class(item_class, field_name)
+    processors = []
+    for suffix, key, default in (
+        ("in", "input_processor", loader_class.default_input_processor),
+        ("out", "output_processor", loader_class.default_output_processor),
+    ):
+        processor = getattr(loader_class, f"{field_name}_{suffix}", None)
+        processors.append(unbound_method(processor or meta.get(key, default)))
+    return processors[0], processors[1]
+
+
+def _takes_context(function: Callable[..., Any]) -> bool:
+    return "loader_context" in get_func_args(function)
+
+
+@cache
+def _field_cleaner(
+    loader_class: type[ItemLoader], item_class: type, field_name: str
+) -> Callable[[Any, MutableMapping[str, Any]], Any]:
+    """Return ``clean(value, context)``: ``field_name``'s value as ``loader_class`` loads it.
+
+    It applies the input processor, then (when that collected anything) the output
+    processor, as ``add_value`` + ``load_item`` do, and gives None when nothing is left.
+    A MapCompose input processor runs function by function, exactly as MapCompose does,
+    with the check of which functions take the loader context done here once.
+    """
+    input_processor, output_processor = _field_processors(loader_class, item_class, field_name)
+    steps = None
+    if type(input_processor) is MapCompose and not input_processor.default_loader_context:
+        steps = tuple((f, _takes_context(f)) for f in input_processor.functions)
+
+    def clean(value: Any, context: MutableMapping[str, Any]) -> Any:
+        values = arg_to_iter(value)
+        if steps is None:
+            values = wrap_loader_context(input_processor, context)(values)
+        else:
+            try:
+                for function, takes_context in steps:
+                    next_values: list[Any] = []
+                    for v in values:
+                        out = function(v, loader_context=context) if takes_context else function(v)
+                        next_values += arg_to_iter(out)
+                    values = next_values
+            except Exception:  # let MapCompose raise its own error
+                values = wrap_loader_context(input_processor, context)(arg_to_iter(value))
+        if not values:
+            return None
+        return wrap_loader_context(output_processor, context)(list(arg_to_iter(values)))
+
+    return clean
+
+
+def load_record(
+    loader_class: type[ProfileLoader], values: Mapping[str, Any], **context: Any
+) -> Any:
+    """Return the record ``loader_class`` would load from ``values``, without making a loader.
+
+    ``values`` maps field names to a value or a list of values, as one ``add_value`` per
+    field (in that order) would take them; ``context`` is the loader context
+    (``base_url``). The result equals ``loader_class(**context)`` + ``add_value`` per field
+    + ``load_item()``: the same processors, in the same order. This is for the many small
+    records of one page (breadcrumb steps, teasers), where a loader apiece costs more than
+    the cleaning.
+    """
+    item = loader_class.default_item_class()
+    context.update(selector=None, item=item)
+    for field_name, value in values.items():
+        if value is None:
+            continue
+        output = _field_cleaner(loader_class, type(item), field_name)(value, context)
+        if output is not None:
+            setattr(item, field_name, output)
+    return item

@@ -1,0 +1,134 @@
+"""When two pages are the same: one canonical URL and one content fingerprint.
+
+Everything that compares pages uses these: the spider's duplicate filter, the dedup
+pipeline and the state store. Nothing here depends on Scrapy.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Sequence
+from functools import lru_cache
+from typing import Final
+from urllib.parse import unquote_plus, urlsplit, urlunsplit
+
+from w3lib.url import safe_url_string
+
+from newscrawl.extraction.processors import normalize_space
+
+TRACKING_PARAMS: Final[frozenset[str]] = frozenset(
+    {
+        "utm_source",
+        "utm_medium",
+        "utm_campaign",
+        "utm_term",
+        "utm_content",
+        "utm_id",
+        "fbclid",
+        "gclid",
+        "dclid",
+        "gbraid",
+        "wbraid",
+        "msclkid",
+        "yclid",
+        "ysclid",
+        "_openstat",
+        "mc_cid",
+        "mc_eid",
+        "_ga",
+        "_gl",
+        "igshid",
+        "_hsenc",
+        "_hsmi",
+    }
+)
+"""Query parameters (lowercase) that only track a visit; any other ``utm_*`` too.
+
+``ref``, ``amp``, ``page``, ``id`` and the like are kept: they can change the page.
+"""
+
+_DEFAULT_PORTS: Final = {"http": "80", "https": "443"}
+_PERCENT_ESCAPE: Final = re.compile(r"%[0-9a-f]{2}", re.IGNORECASE)
+
+
+def is_tracking_param(name: str) -> bool:
+    """Tell whether a query parameter name only tracks the visit.
+
+    >>> is_tracking_param("UTM_Source"), is_tracking_param("utm_whatever"), is_tracking_param("ref")
+    (True, True, False)
+    """
+    lowered = name.lower()
+    return lowered in TRACKING_PARAMS or lowered.startswith("utm_")
+
+
+def _normalize_netloc(netloc: str, scheme: str) -> str:
+    userinfo, at, hostport = netloc.rpartition("@")
+    if hostport.startswith("["):  # IPv6 literal: the port follows the bracket
+        host, _, rest = hostport.partition("]")
+        host += "]"
+        port = rest.removeprefix(":")
+    else:
+        host, _, port = hostport.partition(":")
+    if port == _DEFAULT_PORTS.get(scheme):
+        port = ""
+    return f"{userinfo}{at}{host.lower()}{':' if port else ''}{port}"
+
+
+def _drop_tracking_params(query: str) -> str:
+    kept = [
+        pair
+        for pair in query.split("&")
+        if pair and not is_tracking_param(unquote_plus(pair.partition("=")[0]))
+    ]
+    return "&".join(kept)
+
+
+@lru_cache(maxsize=65536)  # a crawl asks about the same URLs from every entry point
+def canonicalize_url(url: str) -> str:
+    """Return one stable form of ``url`` for deciding whether two URLs are the same page.
+
+    Percent-encoding is made safe by ``w3lib.url.safe_url_string`` (non-ASCII
+    quoted, IDN hosts in punycode) and escapes are upper-cased; scheme and host
+    are lower-cased; the default port and the fragment are dropped; tracking
+    parameters (see ``TRACKING_PARAMS``) are dropped and the other parameters keep
+    their order; an empty path becomes "/". The path's case and trailing slash are
+    kept. A value that cannot be split as a URL (a bad port) comes back stripped.
+
+    >>> canonicalize_url("https://JMN.info:443/a/?utm_source=x&id=2#top")
+    'https://jmn.info/a/?id=2'
+    """
+    text = url.strip()
+    try:
+        text = safe_url_string(text)
+        parts = urlsplit(text)
+    except ValueError:  # an invalid port or IPv6 literal: not a URL to normalise
+        return text
+    scheme = parts.scheme.lower()
+    netloc = _normalize_netloc(parts.netloc, scheme)
+    path = _PERCENT_ESCAPE.sub(lambda m: m.group(0).upper(), parts.path)
+    if not path and netloc and scheme in _DEFAULT_PORTS:
+        path = "/"
+    query = _PERCENT_ESCAPE.sub(lambda m: m.group(0).upper(), _drop_tracking_params(parts.query))
+    return urlunsplit((scheme, netloc, path, query, ""))
+
+
+# ------------------------------------------------------------------------ identity
+
+
+def content_fingerprint(headline: str | None, body: Sequence[str]) -> str:
+    """Return the SHA-1 hex digest of the headline and paragraphs, case- and space-blind.
+
+    The headline and each non-empty paragraph are whitespace-normalised and
+    case-folded, then joined with newlines. Equal text gives an equal digest;
+    any change of wording, or of where paragraphs break, gives another.
+
+    >>> content_fingerprint("Lavrov said", ["One.", "Two."]) == content_fingerprint(
+    ...     " LAVROV  said", ["One.", "", "Two. "]
+    ... )
+    True
+    """
+    lines = [normalize_space(headline) or ""]
+    lines.extend(line for paragraph in body if (line := normalize_space(paragraph)))
+    text = "\n".join(lines).casefold()
+    return hashlib.sha1(text.encode("utf-8"), usedforsecurity=False).hexdigest()
