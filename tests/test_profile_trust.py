@@ -239,7 +239,7 @@ def test_spider_refuses_a_site_that_walks_out() -> None:
 def test_spider_refuses_a_run_id_that_walks_out(tmp_path: Path) -> None:
     crawler = get_crawler(
         portal_spider("jmn"),
-        {"NEWSCRAWL_STATE_DIR": "", "NEWSCRAWL_RUN_ID": "../../x", "NEWSCRAWL_OUTPUT_DIR": "o"},
+        {"NEWSCRAWL_STATE_DIR": "", "NEWSCRAWL_RUN_ID": "../../x"},
     )
     with pytest.raises(ValueError, match=re.escape("run id '../../x' is not allowed")):
         crawler._create_spider()

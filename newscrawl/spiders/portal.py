@@ -38,7 +38,7 @@ from newscrawl.items import Reject
 from newscrawl.names import check_name, check_run_id
 from newscrawl.profiles import Profile, load_profile
 from newscrawl.report import run_id_for
-from newscrawl.storage.runlock import RunLock
+from newscrawl.storage.runlock import AlreadyRunning, RunLock
 from newscrawl.storage.state import StateStore, parse_since
 from newscrawl.workers import Extractor, worker_count
 
@@ -63,6 +63,30 @@ def rebase(url: str, new_origin: str) -> str:
     base = urlsplit(new_origin)
     parts = urlsplit(url)
     return urlunsplit((base.scheme, base.netloc, parts.path or "/", parts.query, ""))
+
+
+def _output_lock(crawler: Crawler, site: str) -> RunLock | None:
+    """Take and return the lock of ``site``'s output folder (``NEWSCRAWL_OUTPUT_DIR``; None
+    when that setting is not set at all, as in a spider built alone in a test).
+
+    Whatever their state folders, two runs writing one output folder would each write the
+    same articles and remove each other's unfinished batches: the second raises
+    ``AlreadyRunning`` here, before the crawl starts. When the lock file cannot be made
+    (the output path is a file, a read-only folder), there is no lock and the writer fails
+    the run with its own one-line error as it opens its first batch.
+    """
+    output_dir = crawler.settings.get("NEWSCRAWL_OUTPUT_DIR")
+    if not output_dir:
+        return None
+    lock = RunLock.for_output(Path(output_dir), site)
+    try:
+        lock.acquire()
+    except AlreadyRunning:
+        raise
+    except OSError as exc:
+        logger.warning("Output folder not locked: cannot create %s: %s", lock.path, exc)
+        return None
+    return lock
 
 
 class PortalSpider(SitemapSpider):
@@ -112,6 +136,8 @@ class PortalSpider(SitemapSpider):
         self.state: StateStore | None = None
         self.run_lock: RunLock | None = None
         """Held from the crawl's start to its end when the crawl has a state folder."""
+        self.output_lock: RunLock | None = None
+        """Held from the crawl's start to its end: one run writes a site's output folder."""
         self.extractor = Extractor(0, self.profile.name)
         super().__init__(**kwargs)
 
@@ -145,6 +171,14 @@ class PortalSpider(SitemapSpider):
             except BaseException:
                 spider.run_lock.release()
                 raise
+        try:
+            spider.output_lock = _output_lock(crawler, spider.site)
+        except BaseException:
+            if spider.state is not None:
+                spider.state.close()
+            if spider.run_lock is not None:
+                spider.run_lock.release()
+            raise
         return spider
 
     async def closed(self, reason: str) -> None:
@@ -155,6 +189,8 @@ class PortalSpider(SitemapSpider):
         await maybe_deferred_to_future(self.extractor.close())
         if self.run_lock is not None:
             self.run_lock.release()
+        if self.output_lock is not None:
+            self.output_lock.release()
 
     # -- URLs ------------------------------------------------------------------------
 
