@@ -36,6 +36,12 @@ DOWNLOADER_MIDDLEWARES = {
     # Sees 3xx before RedirectMiddleware (600): a redirect back into its own chain would
     # otherwise be dropped by the duplicate filter and the page would vanish unrecorded.
     "newscrawl.middlewares.RedirectLoopMiddleware": 610,
+    # Also before RedirectMiddleware: a redirect off the site becomes an `offsite-redirect`
+    # reject; Scrapy's offsite filter would drop it unseen as it is scheduled.
+    "newscrawl.middlewares.OffsiteRedirectMiddleware": 620,
+    # Off-site means off-origin: with --base-url only that scheme, host and port.
+    "scrapy.downloadermiddlewares.offsite.OffsiteMiddleware": None,
+    "newscrawl.middlewares.OriginOffsiteMiddleware": 50,
     # Same meta refreshes as Scrapy's, without decoding every page in the crawl process.
     "scrapy.downloadermiddlewares.redirect.MetaRefreshMiddleware": None,
     "newscrawl.middlewares.SkimMetaRefreshMiddleware": 580,

@@ -35,6 +35,7 @@ from newscrawl.extraction.processors import DateParser, absolute_url, format_dat
 from newscrawl.extraction.selectors import select
 from newscrawl.identity import canonicalize_url
 from newscrawl.items import Reject
+from newscrawl.middlewares import OffsiteRedirect
 from newscrawl.names import check_name, check_run_id
 from newscrawl.profiles import Profile, load_profile
 from newscrawl.report import run_id_for
@@ -56,6 +57,23 @@ def origin(url: str) -> str:
     """Return ``scheme://host[:port]`` of ``url``."""
     parts = urlsplit(url)
     return f"{parts.scheme}://{parts.netloc}"
+
+
+def origin_key(url: str) -> tuple[str, str, int | None] | None:
+    """Return ``(scheme, host, port)`` of an http(s) ``url``, the port made explicit; else None.
+
+    >>> origin_key("http://127.0.0.1/a") == origin_key("http://127.0.0.1:80/b")
+    True
+    """
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError:
+        return None
+    scheme = parts.scheme.lower()
+    if scheme not in ("http", "https") or not parts.hostname:
+        return None
+    return scheme, parts.hostname.lower(), port or (443 if scheme == "https" else 80)
 
 
 def rebase(url: str, new_origin: str) -> str:
@@ -200,6 +218,18 @@ class PortalSpider(SitemapSpider):
             return rebase(url, self.base_url)
         return url
 
+    def is_onsite(self, url: str) -> bool:
+        """Tell whether the crawl may fetch ``url``: with ``base_url``, only that exact origin
+        (scheme, host and port); without it, http(s) on the profile's domains and their
+        subdomains (any port)."""
+        key = origin_key(url)
+        if key is None:
+            return False
+        if self.base_url:
+            return key == origin_key(self.base_url)
+        host = key[1]
+        return any(host == d or host.endswith("." + d) for d in self.domains)
+
     def page_url(self, url: str) -> str:
         """Return the portal's own canonical URL for a fetched URL (inverse of fetch_url)."""
         if self.base_url and origin(url) == self.base_url:
@@ -215,7 +245,18 @@ class PortalSpider(SitemapSpider):
         for url in self.feed_urls:
             yield Request(url, callback=self.parse_feed, errback=self.on_error)
         async for request in super().start():
-            yield request
+            yield self.with_errback(request)
+
+    def with_errback(self, request: Any) -> Any:
+        """Return ``request`` with :meth:`on_error` as its errback if it has none; pass any
+        other output (items) through.
+
+        SitemapSpider builds its own requests (sitemaps, and the articles they list) without
+        an errback: their download failures would go unrecorded.
+        """
+        if isinstance(request, Request) and request.errback is None:
+            return request.replace(errback=self.on_error)
+        return request
 
     def remember_lastmod(self, page: str, lastmod: str | None) -> str | None:
         """Keep the latest modification date any entry point gave for ``page``; return it.
@@ -247,6 +288,9 @@ class PortalSpider(SitemapSpider):
     def article_request(self, url: str, lastmod: str | None = None) -> Request | None:
         """Return the request for an article, or None when this run should skip it."""
         page = self.page_url(url)
+        if not self.is_onsite(self.fetch_url(page)):
+            self.crawler.stats.inc_value("newscrawl/skipped/offsite")
+            return None
         lastmod = self.remember_lastmod(page, lastmod)
         if not self.is_wanted(page, lastmod):
             return None
@@ -296,11 +340,11 @@ class PortalSpider(SitemapSpider):
             logger.info("Not following %s further: all its articles predate --since", response.url)
             return
         for url, _node in self._links(response, discovery.get("listing_links", [])):
-            yield Request(
-                self.fetch_url(canonicalize_url(url)),
-                callback=self.parse_listing,
-                errback=self.on_error,
-            )
+            listing = self.fetch_url(canonicalize_url(url))
+            if not self.is_onsite(listing):
+                self.crawler.stats.inc_value("newscrawl/skipped/offsite")
+                continue
+            yield Request(listing, callback=self.parse_listing, errback=self.on_error)
 
     def parse_feed(self, response: Response) -> Iterable[Request]:
         """Request every item of an RSS 2.0 or Atom feed, remembering its date."""
@@ -332,7 +376,7 @@ class PortalSpider(SitemapSpider):
                 date = url.xpath("news/publication_date/text()").get()
                 if loc.strip() and not url.xpath("lastmod"):
                     self.remember_lastmod(self.page_url(loc.strip()), date)
-        return super()._parse_sitemap(response)
+        return (self.with_errback(r) for r in super()._parse_sitemap(response))
 
     def sitemap_filter(self, entries: Iterable[dict[str, Any]]) -> Iterable[dict[str, Any]]:
         """Keep the sitemap entries this run wants, moved onto the fetch origin."""
@@ -340,6 +384,9 @@ class PortalSpider(SitemapSpider):
             if not entry.get("loc"):
                 continue
             page = self.page_url(entry["loc"])
+            if not self.is_onsite(self.fetch_url(page)):
+                self.crawler.stats.inc_value("newscrawl/skipped/offsite")
+                continue
             lastmod = entry.get("lastmod") or self.lastmod.get(page)
             if "sitemap" in page.rsplit("/", 1)[-1] or page.endswith((".xml", ".xml.gz")):
                 yield {**entry, "loc": self.fetch_url(page)}  # a sitemap of an index
@@ -377,7 +424,10 @@ class PortalSpider(SitemapSpider):
         first = (request.meta.get("redirect_urls") or [request.url])[0] if request else None
         page = self.page_url(first) if first is not None else None
         http = failure.check("scrapy.spidermiddlewares.httperror.HttpError")
-        kind = "http-error" if http else "download-error"
+        if failure.check(OffsiteRedirect):
+            kind = "offsite-redirect"
+        else:
+            kind = "http-error" if http else "download-error"
         message = failure.getErrorMessage() or failure.type.__name__  # data loss has no text
         if http:
             message = f"HTTP {failure.value.response.status}: {message}"
