@@ -35,7 +35,9 @@ from newscrawl.extraction.processors import DateParser, absolute_url, format_dat
 from newscrawl.extraction.selectors import select
 from newscrawl.identity import canonicalize_url
 from newscrawl.items import Reject
+from newscrawl.names import check_name, check_run_id
 from newscrawl.profiles import Profile, load_profile
+from newscrawl.report import run_id_for
 from newscrawl.storage.runlock import RunLock
 from newscrawl.storage.state import StateStore, parse_since
 from newscrawl.workers import Extractor, worker_count
@@ -87,7 +89,7 @@ class PortalSpider(SitemapSpider):
         site = site or self.site
         if not site:
             raise ValueError("PortalSpider needs a site profile: -a site=NAME")
-        self.site = site
+        self.site = check_name("site", site)
         self.profile: Profile = load_profile(profile or site)
         site_profile = load_profile(site)
         discovery = site_profile.get("discovery", default={})
@@ -128,6 +130,7 @@ class PortalSpider(SitemapSpider):
     def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> Self:
         """Build the spider and open the site's state store (``NEWSCRAWL_STATE_DIR``)."""
         spider = super().from_crawler(crawler, *args, **kwargs)
+        check_run_id(run_id_for(crawler))  # it names files under the output folder
         processes = worker_count(crawler.settings.get("NEWSCRAWL_EXTRACT_PROCESSES", 0))
         spider.extractor = Extractor(processes, spider.profile.name)
         state_dir = crawler.settings.get("NEWSCRAWL_STATE_DIR")
