@@ -49,6 +49,8 @@ SCRAPER_SLOT_MAX_ACTIVE_SIZE = 2_000_000
 # nothing; 32 cut the bare benchmark spider's CPU by a quarter. Lower values made the
 # sitemaps drain into the scheduler at once and the crawl process grow (bench/README.md).
 CONCURRENT_ITEMS = 32
+# Requests are one page when their canonical URL is (newscrawl.identity), not Scrapy's fingerprint.
+DUPEFILTER_CLASS = "newscrawl.dupefilters.CanonicalUrlDupeFilter"
 COOKIES_ENABLED = False
 TELNETCONSOLE_ENABLED = False
 
