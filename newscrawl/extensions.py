@@ -34,11 +34,12 @@ from newscrawl.storage.output import PublishedBatch
 
 logger = logging.getLogger(__name__)
 
-CONTENT_REJECTS: Final = frozenset({"invalid", "not-article", "empty"})
+CONTENT_REJECTS: Final = frozenset({"invalid", "not-article"})
 """Reject kinds caused by the page itself: not fetched again until the page changes.
 
-Not the download errors: docs/operations.md promises those pages are fetched again by the
-next run.
+Not ``empty``: an empty 200 is often momentary (a cache or a deploy), so the next run
+tries the page again. Nor the download errors: docs/operations.md promises those pages are
+fetched again by the next run.
 """
 
 

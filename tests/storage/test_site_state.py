@@ -153,6 +153,7 @@ def test_published_records_are_registered_with_the_latest_page_date(tmp_path: Pa
     [
         pytest.param("invalid", True, id="invalid"),
         pytest.param("not-article", True, id="not-article"),
+        pytest.param("empty", False, id="empty-200"),
         pytest.param("download-error", False, id="download-error"),
         pytest.param("http-error", False, id="http-error"),
     ],
