@@ -2,7 +2,9 @@
 
 A portal file names the theme it ``extends`` and overrides only what differs;
 tables merge key by key, lists and scalars replace. ``docs/profiles.md``
-describes every key.
+describes every key; each file is checked against ``profile.schema.json`` when it
+loads (:mod:`newscrawl.profiles.check`), so a typo fails loudly instead of silently
+changing an extraction.
 """
 
 from __future__ import annotations
@@ -13,6 +15,8 @@ from functools import cache
 from importlib import resources
 from typing import Any
 from urllib.parse import urlsplit
+
+from newscrawl.profiles.check import profile_problems
 
 FALLBACK = "generic"
 
@@ -74,9 +78,14 @@ def _read(name: str) -> dict[str, Any]:
     if not path.is_file():
         raise ProfileError(f"unknown profile {name!r} (known: {', '.join(profile_names())})")
     try:
-        return tomllib.loads(path.read_text(encoding="utf-8"))
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
     except tomllib.TOMLDecodeError as exc:
         raise ProfileError(f"profile {name!r} is not valid TOML: {exc}") from exc
+    problems = profile_problems(data)
+    if problems:
+        more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
+        raise ProfileError(f"{path}: {problems[0]}{more}")
+    return data
 
 
 def _resolve(name: str, chain: tuple[str, ...] = ()) -> dict[str, Any]:
