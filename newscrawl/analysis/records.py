@@ -127,11 +127,17 @@ def read_json_sql(source: str, *, filename: bool = False) -> str:
     )
 
 
-def select_sql(files: list[Path], selection: Selection, *, filename: bool = False) -> str:
+def select_sql(
+    files: list[Path], selection: Selection, *, filename: bool = False, stream: bool = False
+) -> str:
     """Return the query of the selected records of ``files``, typed, filtered, guarded.
 
     A record of an unknown ``schema_version`` makes the query fail (DuckDB's ``error()``),
-    which sends the read to the line-by-line check that names it.
+    which sends the read to the line-by-line check that names it. ``latest`` keeps the
+    latest revision of each ``url`` with a window (``QUALIFY``); with ``stream`` it joins the
+    records to their ``(url, max(revision))`` read in a first pass instead, so that DuckDB
+    never holds all the rows: two reads of the files, far less memory. A url whose latest
+    revision was written twice then has two rows (see :func:`_drop_ties`).
     """
     source = "[" + ", ".join(_quote(str(p)) for p in files) + "]"
     versions = ", ".join(_quote(v) for v in supported_versions())
@@ -144,10 +150,17 @@ def select_sql(files: list[Path], selection: Selection, *, filename: bool = Fals
         where.append(f"crawled_at >= {_timestamp(selection.since)}")
     if selection.until:
         where.append(f"crawled_at < {_timestamp(selection.until)}")
-    sql = f"SELECT * REPLACE ({guard}) FROM {read_json_sql(source, filename=filename)}"
-    if where:
-        sql += " WHERE " + " AND ".join(where)
-    if selection.latest:
+    condition = (" WHERE " + " AND ".join(where)) if where else ""
+    sql = f"SELECT * REPLACE ({guard}) FROM {read_json_sql(source, filename=filename)}{condition}"
+    if selection.latest and stream:
+        keys = (
+            f"SELECT url, max(revision) AS revision FROM read_json({source}, "
+            "format = 'newline_delimited', compression = 'auto_detect', columns = "
+            f"{{url: 'VARCHAR', revision: 'BIGINT', crawled_at: 'TIMESTAMPTZ'}}){condition} "
+            "GROUP BY url"
+        )
+        sql = f"SELECT * FROM ({sql}) SEMI JOIN ({keys}) USING (url, revision)"
+    elif selection.latest:
         sql += f" {LATEST}"
     return sql
 
@@ -174,6 +187,7 @@ def run_typed(
     strict: bool = False,
     on_problem: Callable[[Problem], None] = report_problem,
     filename: bool = False,
+    stream: bool = False,
 ) -> T:
     """Return ``action(sql)`` for the selected records of ``tree``; skip what cannot be read.
 
@@ -182,15 +196,15 @@ def run_typed(
     :class:`BadInput` listing every bad line is raised; otherwise each bad line is reported
     and ``action`` runs again on the good lines (from scratch copies that keep the last three
     parts of each path, ``<site>/<day>/<name>``). ``filename`` adds DuckDB's ``filename``
-    column. Raises AnalysisError when DuckDB refuses files in which the check finds nothing
-    wrong.
+    column; ``stream`` is passed to :func:`select_sql`. Raises AnalysisError when DuckDB
+    refuses files in which the check finds nothing wrong.
     """
     import duckdb
 
     for note in tree.notes:
         on_problem(note)
     try:
-        return action(select_sql(tree.records, selection, filename=filename))
+        return action(select_sql(tree.records, selection, filename=filename, stream=stream))
     except duckdb.Error as exc:
         refused = exc
     problems: list[Problem] = []
@@ -212,7 +226,7 @@ def run_typed(
             raise BadInput(problems)
         for problem in problems:
             on_problem(problem)
-        return action(select_sql(files, selection, filename=filename))
+        return action(select_sql(files, selection, filename=filename, stream=stream))
 
 
 def _tree(out_root: str | os.PathLike[str], selection: Selection) -> Tree:
@@ -303,15 +317,25 @@ def read_records(
         return empty_frame()
     con = connect()
     try:
-        return run_typed(
+        frame = run_typed(
             tree,
             selection,
             lambda sql: _typed_frame(con, sql),
             strict=strict,
             on_problem=on_problem,
+            stream=True,
         )
     finally:
         con.close()
+    return _drop_ties(frame) if latest else frame
+
+
+def _drop_ties(frame: pd.DataFrame) -> pd.DataFrame:
+    """Keep one row per ``url``: the latest crawl among rows of the same highest revision."""
+    if not frame["url"].duplicated().any():
+        return frame
+    ordered = frame.sort_values("crawled_at", kind="stable")
+    return ordered.drop_duplicates("url", keep="last").sort_index().reset_index(drop=True)
 
 
 # -- DuckDB views ------------------------------------------------------------------------

@@ -17,7 +17,6 @@ def analysis_modules() -> Any:
     """Import the analysis package; raise CommandError naming the extra when DuckDB is absent."""
     try:
         import duckdb  # noqa: F401
-        import pandas  # noqa: F401
     except ImportError as exc:
         raise CommandError(
             f"this command needs {exc.name}: pip install 'newscrawl[analysis]'"
