@@ -262,8 +262,11 @@ def _typed_frame(con: duckdb.DuckDBPyConnection, sql: str) -> pd.DataFrame:
 
     con.execute(sql)
     chunks = []
-    while len(chunk := con.fetch_df_chunk(8)):
-        chunks.append(_convert(chunk))
+    with warnings.catch_warnings():
+        # DuckDB 2.0's own conversion calls a pandas API that pandas 3.1 deprecates.
+        warnings.filterwarnings("ignore", message="The inplace keyword in DataFrame.drop")
+        while len(chunk := con.fetch_df_chunk(8)):
+            chunks.append(_convert(chunk))
     if not chunks:
         return empty_frame()
     return pd.concat(chunks, ignore_index=True)
