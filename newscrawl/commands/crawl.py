@@ -39,7 +39,7 @@ def _settings(overrides: Sequence[str], **values: Any) -> Any:
 
 
 def run_crawl(site: str, settings: Any, **spider_args: Any) -> dict[str, Any]:
-    """Crawl ``site`` in this process (its spider holds the run lock); return the run report.
+    """Crawl ``site`` in this process (SiteState holds the run lock); return the run report.
 
     Raises CommandError for an unknown site or unusable state, and AlreadyRunning when
     another run for the same site and state folder holds the lock.
@@ -70,7 +70,7 @@ def run_crawl(site: str, settings: Any, **spider_args: Any) -> dict[str, Any]:
 
     process = CrawlerProcess(settings)
     crawler = process.create_crawler(portal_spider(site))
-    # The spider takes the run lock as the crawl starts (see PortalSpider.from_crawler).
+    # SiteState (newscrawl.extensions) takes the run lock as the crawl starts.
     deferred = process.crawl(crawler, **{k: v for k, v in spider_args.items() if v is not None})
     deferred.addErrback(held_elsewhere)
     process.start()

@@ -2,7 +2,9 @@
 
 A portal file names the theme it ``extends`` and overrides only what differs;
 tables merge key by key, lists and scalars replace. ``docs/profiles.md``
-describes every key, and the trust model: a profile is data, nothing more.
+describes every key, and the trust model: a profile is data, nothing more. Each file is
+checked against ``profile.schema.json`` when it loads (:mod:`newscrawl.profiles.check`), so
+a typo fails loudly instead of silently changing an extraction.
 
 Where a name is looked for, first match wins: files registered with
 :func:`register_profile_file` (``--profile-file``), then the folder named by the
@@ -27,6 +29,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from newscrawl.names import BadName, check_name
+from newscrawl.profiles.check import profile_problems
 
 FALLBACK = "generic"
 
@@ -222,6 +225,10 @@ def _parse(path: Traversable | Path, source: str) -> dict[str, Any]:
         raise ProfileError(f"{source}: cannot read: {cause}") from None
     if "crawl" in data:
         check_crawl_table(data["crawl"], source)
+    problems = profile_problems(data)
+    if problems:
+        more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
+        raise ProfileError(f"{source}: {problems[0]}{more}")
     return data
 
 
@@ -231,8 +238,7 @@ def _read(name: str, key: tuple[str | None, str | None]) -> dict[str, Any]:
     if path is None:
         known = ", ".join(_names(key))
         raise ProfileError(f"unknown profile {name!r} (known: {known})")
-    source = str(path) if isinstance(path, Path) else f"profile {name!r}"
-    return _parse(path, source)
+    return _parse(path, str(path))
 
 
 def _resolve(
@@ -255,9 +261,16 @@ def load_profile(name: str) -> Profile:
     """Return the profile ``name`` merged over the themes it extends; raise ProfileError.
 
     ``name`` is a name, never a path: a registered file, then ``NEWSCRAWL_PROFILES_DIR``,
-    then the bundled profiles are searched.
+    then the bundled profiles are searched. Results are cached per name and search path
+    (:func:`forget_profiles` empties the cache).
     """
     return _load(name, _search_key())
+
+
+def forget_profiles() -> None:
+    """Forget every profile loaded or listed so far: the next call reads the files again."""
+    _load.cache_clear()
+    _names.cache_clear()
 
 
 def register_profile_file(path: Path | str) -> Profile:

@@ -355,20 +355,27 @@ def temp_name(final_name: str) -> str:
 _TEMP_NAME = re.compile(r"\.[A-Za-z0-9][A-Za-z0-9._-]*-\d{4,}(\.gz)?\.part")
 
 
-def recover(root: Path, site: str) -> list[Path]:
+def recover(root: Path, site: str, kind: str | None = None) -> list[Path]:
     """Remove the temp files that a crashed run left under ``<root>/<site>/``; return them.
 
-    Only names like ``.<run>-0001.part`` (also ``.gz``, also rejects) are touched, and only
-    those no live writer holds: a writer keeps an exclusive ``flock`` on its temp file, and
-    a file whose lock cannot be taken at once is left alone. (Runs take the output folder's
-    lock, ``RunLock.for_output``, before they call this; the file locks are a second line.)
-    Raises ``OutputError`` if a file cannot be removed.
+    Only names like ``.<run>-0001.part`` (also ``.gz``) are touched: with ``kind``
+    ``"records"`` only those of records batches (not in a ``rejects`` folder), with
+    ``"rejects"`` only those in a ``rejects`` folder, with None both. Of those, only files no
+    live writer holds are removed: a writer keeps an exclusive ``flock`` on its temp file,
+    and a file whose lock cannot be taken at once is left alone. (Runs take the output
+    folder's lock, ``RunLock.for_output``, before they call this; the file locks are a
+    second line.) Raises ``OutputError`` if a file cannot be removed, ``ValueError`` for a
+    bad site or kind.
     """
     if not NAME_PART.fullmatch(site):
         raise ValueError(f"site {site!r} is not a plain file-name part")
+    if kind is not None and kind not in KINDS:
+        raise ValueError(f"kind must be one of {KINDS} or None, not {kind!r}")
     removed: list[Path] = []
     for path in sorted((Path(root) / site).rglob(f".*{TEMP_SUFFIX}")):
         if not (_TEMP_NAME.fullmatch(path.name) and path.is_file()):
+            continue
+        if kind is not None and (path.parent.name == "rejects") != (kind == "rejects"):
             continue
         try:
             fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))

@@ -110,7 +110,9 @@ class RunLock:
         if not NAME_PART.fullmatch(site):
             raise ValueError(f"site {site!r} is not a plain file-name part")
         folder = Path(output_root) / site
-        return cls(folder / OUTPUT_LOCK_NAME, site=site, doing=f"is writing to {folder}")
+        return cls(
+            folder / OUTPUT_LOCK_NAME, site=site, doing=f"is in progress, writing to {folder}"
+        )
 
     @property
     def held(self) -> bool:

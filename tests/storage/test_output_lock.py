@@ -40,7 +40,9 @@ def test_recover_leaves_a_live_writers_temp_file(tmp_path: Path) -> None:
 def test_output_lock_is_per_site_folder_and_names_it(tmp_path: Path) -> None:
     with RunLock.for_output(tmp_path, "jmn") as held:
         assert held.path == tmp_path / "jmn" / ".newscrawl.lock"
-        with pytest.raises(AlreadyRunning, match=r"'jmn' is writing to .*/jmn \(pid \d+"):
+        with pytest.raises(
+            AlreadyRunning, match=r"'jmn' is in progress, writing to .*/jmn \(pid \d+"
+        ):
             RunLock.for_output(tmp_path, "jmn").acquire()
         with RunLock.for_output(tmp_path, "other"):
             pass
@@ -115,7 +117,7 @@ def test_second_run_into_the_same_output_exits_75_whatever_its_state(
             check=False,
         )
         assert second.returncode == EXIT_ALREADY_RUNNING, second.stderr[-2000:]
-        assert f"is writing to {out / 'jmn'}" in second.stderr
+        assert f"writing to {out / 'jmn'}" in second.stderr
         assert f"pid {first.pid}" in second.stderr
         _stdout, stderr = first.communicate(timeout=180)
     finally:
