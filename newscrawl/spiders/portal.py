@@ -16,6 +16,7 @@ import logging
 from collections.abc import AsyncIterator, Iterable
 from datetime import UTC, datetime
 from functools import cache
+from pathlib import Path
 from typing import Any, Self
 from urllib.parse import urlsplit, urlunsplit
 
