@@ -28,7 +28,7 @@ from twisted.python.failure import Failure
 
 from newscrawl.identity import canonicalize_url
 from newscrawl.items import Reject
-from newscrawl.report import run_id_for
+from newscrawl.report import run_day, run_id_for
 from newscrawl.schema import record_errors
 from newscrawl.storage.output import BatchWriter, OutputError, PublishedBatch, recover
 from newscrawl.storage.state import RECORD_KEYS, StateError, StateStore
@@ -158,6 +158,8 @@ class JsonLinesWriterPipeline:
         settings = crawler.settings
         self.root = Path(settings.get("NEWSCRAWL_OUTPUT_DIR", "out"))
         self.run_id = run_id_for(crawler)
+        self.day = run_day(crawler)
+        """The day folder of the run's start: its report goes there too."""
         self.options: dict[str, Any] = {
             "max_records": settings.getint("NEWSCRAWL_BATCH_RECORDS", 5000),
             "max_seconds": settings.getfloat("NEWSCRAWL_BATCH_SECONDS", 600.0),
@@ -188,6 +190,7 @@ class JsonLinesWriterPipeline:
             site,
             self.run_id,
             kind="records",
+            day=self.day,
             on_publish=self._records_published,
             **self.options,
         )
@@ -196,6 +199,7 @@ class JsonLinesWriterPipeline:
             site,
             self.run_id,
             kind="rejects",
+            day=self.day,
             on_publish=self._rejects_published,
             **self.options,
         )

@@ -28,6 +28,8 @@ def _settings(overrides: Sequence[str], **values: Any) -> Any:
 
     settings = Settings()
     settings.setmodule("newscrawl.settings", priority="project")
+    # The command prints the summary on stdout; the log gets a one-line pointer instead.
+    settings.set("NEWSCRAWL_LOG_SUMMARY", False, priority="cmdline")
     for key, value in values.items():
         if value is not None:
             settings.set(key, value, priority="cmdline")
