@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from newscrawl.devtools.devserver import Fault, FixtureSite, RunningServer, serve
+from newscrawl.devtools.devserver import Fault, FixtureSite, serve
 from tests.conftest import FIXTURES, ROOT
 
 pytestmark = pytest.mark.e2e
