@@ -6,6 +6,8 @@ BOT_NAME = "newscrawl"
 SPIDER_MODULES = ["newscrawl.spiders"]
 NEWSPIDER_MODULE = "newscrawl.spiders"
 SPIDER_LOADER_CLASS = "newscrawl.spiders.ProfileSpiderLoader"
+# `scrapy crawl` (and so scrapyd) checks a crawl before it starts, as `newscrawl crawl` does.
+COMMANDS_MODULE = "newscrawl.scrapy_commands"
 
 # Who we are: the User-Agent is "newscrawl/<version> (+<contact URL>)". Set the contact
 # URL to a page that tells site owners who runs the crawler and how to reach them.
