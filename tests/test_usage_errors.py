@@ -95,7 +95,10 @@ CASES: dict[str, tuple[Callable[[Path], list[str]], str]] = {
         lambda t: ["extract", str(FIXTURES / "jmn" / "not-an-article.html")],
         "not an article",
     ),
-    "extract-not-html": (lambda t: ["extract", str(FIXTURES / "jmn" / "README.md")], ""),
+    "extract-not-html-without-url": (
+        lambda t: ["extract", str(FIXTURES / "jmn" / "README.md")],
+        "declares no URL",
+    ),
 }
 
 
