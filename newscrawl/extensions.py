@@ -29,8 +29,10 @@ from scrapy.crawler import Crawler
 from scrapy.exceptions import NotConfigured
 from twisted.internet.task import LoopingCall
 
+from newscrawl.report import write_skipped_report
 from newscrawl.storage.backend import RunGuard, StateBackend, open_site_state
 from newscrawl.storage.output import PublishedBatch
+from newscrawl.storage.runlock import AlreadyRunning
 
 logger = logging.getLogger(__name__)
 
@@ -77,7 +79,11 @@ class SiteState:
         if spider is None:
             raise NotConfigured("no spider yet: the site's state cannot be named")
         site = getattr(spider, "site", None) or spider.name
-        opened = open_site_state(crawler.settings.get("NEWSCRAWL_STATE_DIR"), site)
+        try:
+            opened = open_site_state(crawler.settings.get("NEWSCRAWL_STATE_DIR"), site)
+        except AlreadyRunning as exc:
+            write_skipped_report(crawler, site, str(exc))  # cron and scrapyd read the report
+            raise
         if opened is None:
             raise NotConfigured("no NEWSCRAWL_STATE_DIR: a stateless crawl")
         lock, store = opened

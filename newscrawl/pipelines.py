@@ -31,7 +31,7 @@ from twisted.python.failure import Failure
 from newscrawl.extensions import CONTENT_REJECTS, known_lastmods, site_state
 from newscrawl.identity import canonicalize_url
 from newscrawl.items import Reject
-from newscrawl.report import run_id_for
+from newscrawl.report import run_day, run_id_for
 from newscrawl.schema import record_errors
 from newscrawl.storage.backend import StateBackend
 from newscrawl.storage.output import BatchWriter, OutputError, PublishedBatch, recover
@@ -210,6 +210,8 @@ class BatchWriterPipeline:
         settings = crawler.settings
         self.root = Path(settings.get("NEWSCRAWL_OUTPUT_DIR", "out"))
         self.run_id = run_id_for(crawler)
+        self.day = run_day(crawler)
+        """The day folder of the run's start: its report goes there too."""
         self.options: dict[str, Any] = {
             "max_records": settings.getint("NEWSCRAWL_BATCH_RECORDS", 5000),
             "max_seconds": settings.getfloat("NEWSCRAWL_BATCH_SECONDS", 600.0),
@@ -232,7 +234,13 @@ class BatchWriterPipeline:
         for path in recover(self.root, site, kind=self.kind):
             logger.warning("Removed %s, an unfinished batch of a run that died", path)
         self.writer = BatchWriter(
-            self.root, site, self.run_id, kind=self.kind, on_publish=self._published, **self.options
+            self.root,
+            site,
+            self.run_id,
+            kind=self.kind,
+            day=self.day,
+            on_publish=self._published,
+            **self.options,
         )
         self._rotation = task.LoopingCall(self._publish_due)
         self._rotation.start(min(self.options["max_seconds"], ROTATION_CHECK_SECONDS), now=False)
