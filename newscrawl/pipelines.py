@@ -255,7 +255,11 @@ class JsonLinesWriterPipeline:
         return {**meta, "url": key, "lastmod": lastmod}
 
     def process_item(self, item: Any) -> Any:
-        """Write the item to the records file, or a Reject to the rejects file."""
+        """Write the item to the records file, or a Reject to the rejects file.
+
+        A record goes on (to Scrapy's feed exports, ``-O f.jsonl``, if any); a Reject ends
+        here with a DropItem logged at DEBUG, so that feeds get records only.
+        """
         if self.records is None or self.rejects is None:
             raise RuntimeError("the writer pipeline was not opened")
         stats = self.crawler.stats
@@ -274,6 +278,8 @@ class JsonLinesWriterPipeline:
         except (OutputError, StateError) as exc:
             self._stop(exc)
             raise DropItem(f"not written: {exc}") from exc
+        if isinstance(item, Reject):
+            raise DropItem(f"reject {item.kind} {item.url}: in the rejects file", log_level="DEBUG")
         return item
 
     def _stop(self, exc: Exception) -> None:
