@@ -246,7 +246,8 @@ class BatchWriterPipeline:
         self._rotation.start(min(self.options["max_seconds"], ROTATION_CHECK_SECONDS), now=False)
 
     def process_item(self, item: Any) -> Any:
-        """Write the item if it is of this pipeline's kind; return it."""
+        """Write the item if it is of this pipeline's kind; return it (unless ``written``
+        ends its way with DropItem)."""
         if not self.accepts(item):
             return item
         if self.writer is None:
@@ -355,8 +356,13 @@ class RejectsWriterPipeline(BatchWriterPipeline):
         return asdict(item), {"url": item.url, "kind": item.kind, "lastmod": lastmod}
 
     def written(self, item: Any) -> None:
-        """Count it as ``newscrawl/rejects/<kind>``."""
+        """Count it as ``newscrawl/rejects/<kind>``; end its way here.
+
+        A Reject goes no further than the rejects file: a DropItem logged at DEBUG keeps it
+        out of Scrapy's feed exports (``-O f.jsonl``), which get records only.
+        """
         self.crawler.stats.inc_value(f"newscrawl/rejects/{item.kind}")
+        raise DropItem(f"reject {item.kind} {item.url}: in the rejects file", log_level="DEBUG")
 
 
 class DropLogFormatter(LogFormatter):

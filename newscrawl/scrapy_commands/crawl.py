@@ -11,11 +11,13 @@ status ``skipped``, is written by the spider). Scrapyd runs jobs through this co
 from __future__ import annotations
 
 import argparse
+import asyncio
 import logging
 import sys
 from typing import Any
 
 from scrapy.commands import crawl
+from twisted.internet.defer import Deferred
 from twisted.python.failure import Failure
 
 from newscrawl.preflight import UsageError, check_crawl
@@ -43,8 +45,11 @@ class Command(crawl.Command):
             self.exitcode = EXIT_USAGE
             return
         assert self.crawler_process
-        deferred = self.crawler_process.crawl(self._create_crawler(args[0]), **opts.spargs)
-        deferred.addErrback(self.not_started)
+        started = self.crawler_process.crawl(self._create_crawler(args[0]), **opts.spargs)
+        if isinstance(started, Deferred):  # CrawlerProcess
+            started.addErrback(self.not_started)
+        else:  # AsyncCrawlerProcess (the asyncio reactor) gives an asyncio task
+            started.add_done_callback(self.task_done)
         self.crawler_process.start()
         if self.crawler_process.bootstrap_failed and not self.exitcode:
             self.exitcode = 1
@@ -75,14 +80,27 @@ class Command(crawl.Command):
             return str(exc)
         return None
 
-    def not_started(self, failure: Failure) -> Failure | None:
-        """Turn a crawl that could not start for a known reason into one error line and an
-        exit code; pass any other failure on to Scrapy."""
-        if failure.check(AlreadyRunning):
-            self.exitcode = failure.value.exit_code
-        elif failure.check(StateError, ProfileError, UsageError):
+    def refused(self, exc: BaseException) -> bool:
+        """Tell whether ``exc`` stopped the crawl for a known reason; if so, log it as one
+        error line and set the exit code (75 for the lock, 2 for the rest)."""
+        if isinstance(exc, AlreadyRunning):
+            self.exitcode = exc.exit_code
+        elif isinstance(exc, StateError | ProfileError | UsageError):
             self.exitcode = EXIT_USAGE
         else:
-            return failure
-        logger.error("The crawl did not start: %s", failure.value)
-        return None
+            return False
+        logger.error("The crawl did not start: %s", exc)
+        return True
+
+    def not_started(self, failure: Failure) -> Failure | None:
+        """Errback of the crawl's Deferred: a known refusal ends here, anything else goes on
+        to Scrapy."""
+        return None if self.refused(failure.value) else failure
+
+    def task_done(self, task: asyncio.Future[Any]) -> None:
+        """Done-callback of the crawl's asyncio task: a known refusal is one line; anything
+        else is logged with its traceback, as Scrapy would."""
+        if task.cancelled() or (exc := task.exception()) is None:
+            return
+        if not self.refused(exc):
+            logger.error("The crawl failed", exc_info=exc)
