@@ -30,7 +30,7 @@ from newscrawl.extraction.processors import (
     split_credit,
     strip_credit_label,
 )
-from newscrawl.extraction.selectors import Node, compile_query, node_text
+from newscrawl.extraction.selectors import Node, compile_query, node_text, xml_safe
 from newscrawl.identity import content_fingerprint
 from newscrawl.items import AltHeadline, Article, Breadcrumb, Image
 from newscrawl.profiles import Profile
@@ -56,13 +56,15 @@ def _remove(nodes: Iterable[Node]) -> bool:
         parent = element.getparent()
         if parent is None:
             continue
-        # Keep the text that follows the removed element.
+        # Keep the text that follows the removed element (lxml refuses control characters
+        # set through its API, though its parser lets them in).
         if element.tail:
+            tail = xml_safe(element.tail)
             previous = element.getprevious()
             if previous is not None:
-                previous.tail = (previous.tail or "") + element.tail
+                previous.tail = xml_safe(previous.tail or "") + tail
             else:
-                parent.text = (parent.text or "") + element.tail
+                parent.text = xml_safe(parent.text or "") + tail
         parent.remove(element)
         removed = True
     return removed

@@ -38,7 +38,7 @@ from newscrawl.items import Reject
 from newscrawl.profiles import Profile, load_profile
 from newscrawl.storage.runlock import RunLock
 from newscrawl.storage.state import StateStore, parse_since
-from newscrawl.workers import Extractor, worker_count
+from newscrawl.workers import Extractor, extract_timeout, worker_count
 
 logger = logging.getLogger(__name__)
 
@@ -129,7 +129,8 @@ class PortalSpider(SitemapSpider):
         """Build the spider and open the site's state store (``NEWSCRAWL_STATE_DIR``)."""
         spider = super().from_crawler(crawler, *args, **kwargs)
         processes = worker_count(crawler.settings.get("NEWSCRAWL_EXTRACT_PROCESSES", 0))
-        spider.extractor = Extractor(processes, spider.profile.name)
+        timeout = extract_timeout(crawler.settings.get("NEWSCRAWL_EXTRACT_TIMEOUT"))
+        spider.extractor = Extractor(processes, spider.profile.name, timeout)
         state_dir = crawler.settings.get("NEWSCRAWL_STATE_DIR")
         if state_dir:
             # The run lock guards the state folder, so it is taken here, before the store
