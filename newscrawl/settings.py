@@ -79,6 +79,9 @@ ITEM_PIPELINES = {
 # pays off only when extraction, not the sites' politeness limits, bounds the crawl: see
 # docs/operations.md and bench/README.md.
 NEWSCRAWL_EXTRACT_PROCESSES = 0
+# Seconds extraction may spend on one page (0: no limit); a slower page is a reject of
+# kind too-slow (see newscrawl/extraction/limits.py).
+NEWSCRAWL_EXTRACT_TIMEOUT = 5.0
 # Garbage collector (see extensions.py): a young collection every N allocations instead of
 # CPython's 700, objects alive at start-up never rescanned, and a full collection every N
 # seconds. 0, False and 0: as CPython does.

@@ -43,7 +43,7 @@ from newscrawl.report import run_id_for, write_skipped_report
 from newscrawl.storage.backend import StateBackend
 from newscrawl.storage.runlock import AlreadyRunning, RunLock
 from newscrawl.storage.state import parse_since
-from newscrawl.workers import Extractor, worker_count
+from newscrawl.workers import Extractor, extract_timeout, worker_count
 
 logger = logging.getLogger(__name__)
 
@@ -194,7 +194,8 @@ class PortalSpider(SitemapSpider):
         spider = super().from_crawler(crawler, *args, **kwargs)
         check_run_id(run_id_for(crawler))  # it names files under the output folder
         processes = worker_count(crawler.settings.get("NEWSCRAWL_EXTRACT_PROCESSES", 0))
-        spider.extractor = Extractor(processes, spider.profile.name)
+        timeout = extract_timeout(crawler.settings.get("NEWSCRAWL_EXTRACT_TIMEOUT"))
+        spider.extractor = Extractor(processes, spider.profile.name, timeout)
         spider.output_lock = _output_lock(crawler, spider.site)
         return spider
 
