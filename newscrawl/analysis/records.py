@@ -253,7 +253,15 @@ def empty_frame() -> pd.DataFrame:
 
 
 def _to_lists(values: Any) -> list[Any]:
-    return [v.tolist() if hasattr(v, "tolist") else v for v in values]
+    """Return DuckDB's list cells (numpy arrays) as Python lists, and null as None."""
+    return [
+        v.tolist() if hasattr(v, "tolist") else (v if isinstance(v, list) else None) for v in values
+    ]
+
+
+def _to_dicts(values: Any) -> list[Any]:
+    """Return struct cells as dicts, and null (``pd.NA`` from DuckDB) as None."""
+    return [v if isinstance(v, dict) else None for v in values]
 
 
 def _typed_frame(con: duckdb.DuckDBPyConnection, sql: str) -> pd.DataFrame:
@@ -276,6 +284,8 @@ def _convert(frame: pd.DataFrame) -> pd.DataFrame:
     for name, column in record_columns().items():
         if column.kind == "list":
             frame[name] = _to_lists(frame[name])
+        elif column.kind == "struct":
+            frame[name] = _to_dicts(frame[name])
         elif column.kind == "integer" and frame[name].isna().any():
             frame[name] = frame[name].astype("Int64")
         elif column.kind in PANDAS_DTYPES:
