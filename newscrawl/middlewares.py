@@ -36,7 +36,9 @@ from scrapy.exceptions import IgnoreRequest
 from scrapy.http import HtmlResponse, Request, Response
 from scrapy.utils.asyncio import sleep as reactor_sleep
 from scrapy.utils.response import response_status_message
-from w3lib.url import canonicalize_url, safe_url_string
+from w3lib.url import safe_url_string
+
+from newscrawl.identity import canonicalize_url
 
 if TYPE_CHECKING:
     from scrapy.core.downloader import Slot
@@ -329,7 +331,8 @@ class RedirectLoopMiddleware:
     reject, long before ``REDIRECT_MAX_TIMES`` could stop it.
 
     Promises: for a 3xx answer with a Location that RedirectMiddleware would follow,
-    if the target (canonicalised, fragment dropped) equals the request's URL or one of
+    if the target's canonical URL (:func:`newscrawl.identity.canonicalize_url`, the key
+    of the duplicate filter) equals the request's URL or one of
     its ``redirect_urls``, raise :class:`~scrapy.exceptions.IgnoreRequest` with the
     chain in the message (the request's errback gets it) and count
     ``newscrawl/redirect/loop``. Every other response passes through untouched; so do
@@ -354,8 +357,8 @@ class RedirectLoopMiddleware:
         if target is None:
             return response
         chain = [*request.meta.get("redirect_urls", []), request.url]
-        seen = {canonicalize_url(url, keep_fragments=False) for url in chain}
-        if canonicalize_url(target, keep_fragments=False) not in seen:
+        seen = {canonicalize_url(url) for url in chain}
+        if canonicalize_url(target) not in seen:
             return response
         self.crawler.stats.inc_value("newscrawl/redirect/loop")
         raise IgnoreRequest(f"redirect loop: {' -> '.join([*chain, target])}")

@@ -49,6 +49,8 @@ SCRAPER_SLOT_MAX_ACTIVE_SIZE = 2_000_000
 # nothing; 32 cut the bare benchmark spider's CPU by a quarter. Lower values made the
 # sitemaps drain into the scheduler at once and the crawl process grow (bench/README.md).
 CONCURRENT_ITEMS = 32
+# Requests are one page when their canonical URL is (newscrawl.identity), not Scrapy's fingerprint.
+DUPEFILTER_CLASS = "newscrawl.dupefilters.CanonicalUrlDupeFilter"
 COOKIES_ENABLED = False
 TELNETCONSOLE_ENABLED = False
 
@@ -57,7 +59,9 @@ FEED_EXPORT_ENCODING = "utf-8"
 ITEM_PIPELINES = {
     "newscrawl.pipelines.ValidationPipeline": 100,
     "newscrawl.pipelines.DedupPipeline": 200,
-    "newscrawl.pipelines.JsonLinesWriterPipeline": 900,
+    "newscrawl.pipelines.CoveragePipeline": 800,
+    "newscrawl.pipelines.RecordsWriterPipeline": 900,
+    "newscrawl.pipelines.RejectsWriterPipeline": 910,
 }
 # Extraction runs in this many worker processes ("auto": one per spare CPU, at most 4;
 # 0: in the crawl process). A worker costs 130-145 MiB (mostly the language model) and
@@ -77,6 +81,8 @@ NEWSCRAWL_GZIP = False
 
 # Run report, progress and verdict (see report.py).
 EXTENSIONS = {
+    # Takes the site's run lock and opens its state (NEWSCRAWL_STATE_DIR) for the crawl.
+    "newscrawl.extensions.SiteState": 100,
     "newscrawl.report.RunReport": 500,
     "newscrawl.report.Progress": 510,
     "newscrawl.extensions.GcTuning": 520,

@@ -39,7 +39,7 @@ def _settings(overrides: Sequence[str], **values: Any) -> Any:
 
 
 def run_crawl(site: str, settings: Any, **spider_args: Any) -> dict[str, Any]:
-    """Crawl ``site`` in this process (its spider holds the run lock); return the run report.
+    """Crawl ``site`` in this process (SiteState holds the run lock); return the run report.
 
     Raises CommandError for an unknown site or unusable state, and AlreadyRunning when
     another run for the same site and state folder holds the lock.
@@ -47,14 +47,20 @@ def run_crawl(site: str, settings: Any, **spider_args: Any) -> dict[str, Any]:
     from scrapy.crawler import CrawlerProcess
     from twisted.python.failure import Failure
 
+    from newscrawl.names import BadName, check_name, check_run_id
     from newscrawl.profiles import ProfileError, load_profile
     from newscrawl.report import RunReport
     from newscrawl.spiders import portal_spider
     from newscrawl.storage.runlock import AlreadyRunning
 
     try:
+        check_name("site", site)
+        if run_id := settings.get("NEWSCRAWL_RUN_ID"):
+            check_run_id(run_id)
         load_profile(site)
-    except ProfileError as exc:
+        if spider_args.get("profile"):
+            load_profile(spider_args["profile"])
+    except (BadName, ProfileError) as exc:
         raise CommandError(str(exc)) from None
     locked: list[AlreadyRunning] = []
 
@@ -64,7 +70,7 @@ def run_crawl(site: str, settings: Any, **spider_args: Any) -> dict[str, Any]:
 
     process = CrawlerProcess(settings)
     crawler = process.create_crawler(portal_spider(site))
-    # The spider takes the run lock as the crawl starts (see PortalSpider.from_crawler).
+    # SiteState (newscrawl.extensions) takes the run lock as the crawl starts.
     deferred = process.crawl(crawler, **{k: v for k, v in spider_args.items() if v is not None})
     deferred.addErrback(held_elsewhere)
     process.start()
@@ -105,13 +111,33 @@ def cmd_crawl(args: argparse.Namespace) -> int:
             since = parse_since(args.since, datetime.now(UTC)).isoformat()
         except ValueError as exc:
             raise CommandError(f"--since: {exc}") from None
-    return _run(args.site, settings, base_url=args.base_url, profile=args.profile, since=since)
+    site = args.site
+    if args.profile_file:
+        from newscrawl.profiles import ProfileError, register_profile_file
+
+        try:
+            profile = register_profile_file(args.profile_file)
+        except ProfileError as exc:
+            raise CommandError(str(exc)) from None
+        if site is not None and site != profile.name:
+            raise CommandError(
+                f"--profile-file {args.profile_file} describes {profile.name!r}, not {site!r}"
+            )
+        site = profile.name
+    if site is None:
+        raise CommandError("crawl needs SITE (a profile name) or --profile-file FILE")
+    return _run(site, settings, base_url=args.base_url, profile=args.profile, since=since)
 
 
 def register(sub: Any) -> None:
     """Add the ``crawl`` command to the subcommands ``sub``."""
     crawl = sub.add_parser("crawl", help="crawl a site profile into JSON Lines")
-    crawl.add_argument("site", help="portal profile name, e.g. jmn")
+    crawl.add_argument("site", nargs="?", help="portal profile name, e.g. jmn")
+    crawl.add_argument(
+        "--profile-file",
+        metavar="FILE",
+        help="read the portal's profile from this TOML file (SITE defaults to its name)",
+    )
     crawl.add_argument("-o", "--output", default="out", help="output folder (default: out)")
     crawl.add_argument("--base-url", help="fetch the portal from this origin instead")
     crawl.add_argument("--profile", help="extraction profile, when it differs from SITE")

@@ -45,10 +45,15 @@ def _parse_now(value: str | None) -> datetime | None:
 def cmd_extract(args: argparse.Namespace) -> int:
     """Print the record of one saved page, or run a manifest of pages in one process."""
     from newscrawl.extraction import ExtractionError, extract_article
-    from newscrawl.profiles import ProfileError, load_profile
+    from newscrawl.profiles import ProfileError, load_profile, register_profile_file
 
+    if args.profile and args.profile_file:
+        raise CommandError("give --profile NAME or --profile-file FILE, not both")
     try:
-        profile = load_profile(args.profile) if args.profile else None
+        if args.profile_file:
+            profile = register_profile_file(args.profile_file)
+        else:
+            profile = load_profile(args.profile) if args.profile else None
     except ProfileError as exc:
         raise CommandError(str(exc)) from None
     now = _parse_now(args.now)
@@ -123,6 +128,9 @@ def register(sub: Any) -> None:
     extract.add_argument("file", nargs="?", help="saved page (.html or .html.gz)")
     extract.add_argument("--url", help="the page's URL (chooses the profile)")
     extract.add_argument("--profile", help="profile name, overriding the choice by domain")
+    extract.add_argument(
+        "--profile-file", metavar="FILE", help="read the profile from this TOML file"
+    )
     extract.add_argument("--now", help="crawl time for relative dates, ISO 8601 with offset")
     extract.add_argument("--manifest", help='JSON Lines of {"path", "url"}; needs -o')
     extract.add_argument("-o", "--output", help="output JSON Lines for --manifest")

@@ -37,11 +37,13 @@ __all__ = [
     "format_datetime",
     "is_credit_line",
     "normalize_space",
+    "record_url",
     "split_authors",
     "split_credit",
     "strip_credit_label",
     "strip_ellipsis",
     "unique",
+    "url_repairs",
 ]
 
 
@@ -60,15 +62,15 @@ def normalize_space(value: str | None) -> str | None:
     thin space, line and paragraph separators). Zero-width space, the BOM, the word
     joiner and the soft hyphen are removed; the zero-width (non-)joiner is kept. Nothing else
     is touched: right-to-left text, bidi marks and combining marks stay as they
-    are, and no Unicode normalisation is applied. Returns ``None`` for ``None``
-    and for text with nothing but whitespace.
+    are, and no Unicode normalisation is applied. Returns ``None`` for ``None`` (and
+    anything else that is not a string) and for text with nothing but whitespace.
 
     >>> normalize_space(" Sergei\\u00a0Lavrov \\n said\\u200b ")
     'Sergei Lavrov said'
     >>> normalize_space("\\u2009\\t") is None
     True
     """
-    if value is None:
+    if not isinstance(value, str):
         return None
     # Four substring searches cost far less than a regex pass over text that has none of
     # these characters, which is nearly all text; this runs on every value of every page.
@@ -294,7 +296,54 @@ def absolute_url(url: str | None, base: str) -> str | None:
     scheme = _URL_SCHEME.match(cleaned)
     if scheme and scheme.group(1).lower() in _NOT_PAGE_SCHEMES:
         return None
-    return urljoin(base, cleaned)
+    try:
+        return urljoin(base, cleaned)
+    except ValueError:  # "Invalid IPv6 URL": a "[" or "]" in the host part
+        return None
+
+
+_RECORD_URL: Final = re.compile(r"https?://[^\s/?#]+\S*")
+"""The schema's ``http_url`` pattern."""
+_UNSAFE_IN_URL: Final = re.compile(r"[\s\x00-\x1f\x7f]")
+"""What a URL of a record may not hold and percent-encoding repairs: whitespace (every
+Unicode space) and control characters."""
+_URL_REPAIRS: Counter[str] = Counter()
+
+
+def url_repairs() -> Counter[str]:
+    """Return this process's counts of URL values :func:`record_url` repaired
+    (``"repaired"``) or dropped (``"dropped"``). The counts only grow."""
+    return _URL_REPAIRS
+
+
+def record_url(url: str | None) -> str | None:
+    """Return ``url`` as a record may hold it (an absolute http(s) URL with a host and no
+    whitespace), percent-encoding whitespace and control characters; None when it
+    cannot be one. Each repair and each drop is counted (:func:`url_repairs`).
+
+    Non-ASCII characters are kept as they are (IRIs), like :func:`absolute_url` keeps them.
+
+    >>> record_url("https://jmn.info/a b.jpg")
+    'https://jmn.info/a%20b.jpg'
+    >>> record_url("https://jmn.info/лавров/")
+    'https://jmn.info/лавров/'
+    >>> record_url("ftp://jmn.info/a") is None
+    True
+    """
+    if url is None:
+        return None
+    if _RECORD_URL.fullmatch(url):
+        return url
+    repaired = _UNSAFE_IN_URL.sub(_percent_encode, url)
+    if repaired != url and _RECORD_URL.fullmatch(repaired):
+        _URL_REPAIRS["repaired"] += 1
+        return repaired
+    _URL_REPAIRS["dropped"] += 1
+    return None
+
+
+def _percent_encode(match: re.Match[str]) -> str:
+    return "".join(f"%{byte:02X}" for byte in match.group().encode("utf-8"))
 
 
 # --------------------------------------------------------------------- lists, names

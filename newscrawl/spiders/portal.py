@@ -16,7 +16,6 @@ import logging
 from collections.abc import AsyncIterator, Iterable
 from datetime import UTC, datetime
 from functools import cache
-from pathlib import Path
 from typing import Any, Self
 from urllib.parse import urlsplit, urlunsplit
 
@@ -30,14 +29,17 @@ from scrapy.utils.defer import maybe_deferred_to_future
 from twisted.python.failure import Failure
 
 from newscrawl import __version__
+from newscrawl.extensions import site_state
 from newscrawl.extraction import ExtractionError
 from newscrawl.extraction.processors import DateParser, absolute_url, format_datetime
 from newscrawl.extraction.selectors import select
 from newscrawl.identity import canonicalize_url
 from newscrawl.items import Reject
+from newscrawl.names import check_name, check_run_id
 from newscrawl.profiles import Profile, load_profile
-from newscrawl.storage.runlock import RunLock
-from newscrawl.storage.state import StateStore, parse_since
+from newscrawl.report import run_id_for
+from newscrawl.storage.backend import StateBackend
+from newscrawl.storage.state import parse_since
 from newscrawl.workers import Extractor, worker_count
 
 logger = logging.getLogger(__name__)
@@ -87,7 +89,7 @@ class PortalSpider(SitemapSpider):
         site = site or self.site
         if not site:
             raise ValueError("PortalSpider needs a site profile: -a site=NAME")
-        self.site = site
+        self.site = check_name("site", site)
         self.profile: Profile = load_profile(profile or site)
         site_profile = load_profile(site)
         discovery = site_profile.get("discovery", default={})
@@ -107,9 +109,8 @@ class PortalSpider(SitemapSpider):
         self.lastmod: dict[str, str] = {}
         self.requested: set[str] = set()
         """Article pages this run has asked for (the state must not call them known)."""
-        self.state: StateStore | None = None
-        self.run_lock: RunLock | None = None
-        """Held from the crawl's start to its end when the crawl has a state folder."""
+        self.state: StateBackend | None = None
+        """The site's state, from ``newscrawl.extensions.SiteState`` as the crawl starts."""
         self.extractor = Extractor(0, self.profile.name)
         super().__init__(**kwargs)
 
@@ -126,32 +127,21 @@ class PortalSpider(SitemapSpider):
 
     @classmethod
     def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> Self:
-        """Build the spider and open the site's state store (``NEWSCRAWL_STATE_DIR``)."""
+        """Build the spider with its extraction workers (``NEWSCRAWL_EXTRACT_PROCESSES``).
+
+        The run lock and the state are not the spider's: ``newscrawl.extensions.SiteState``
+        takes and opens them right after, for ``newscrawl crawl``, ``scrapy crawl`` and
+        scrapyd jobs alike, and closes them after this spider has closed.
+        """
         spider = super().from_crawler(crawler, *args, **kwargs)
+        check_run_id(run_id_for(crawler))  # it names files under the output folder
         processes = worker_count(crawler.settings.get("NEWSCRAWL_EXTRACT_PROCESSES", 0))
         spider.extractor = Extractor(processes, spider.profile.name)
-        state_dir = crawler.settings.get("NEWSCRAWL_STATE_DIR")
-        if state_dir:
-            # The run lock guards the state folder, so it is taken here, before the store
-            # opens: `newscrawl crawl`, `scrapy crawl` and scrapyd jobs all keep to one run
-            # per site and state folder. AlreadyRunning fails the crawl before it starts.
-            spider.run_lock = RunLock.for_site(Path(state_dir), spider.site)
-            spider.run_lock.acquire()
-            try:
-                spider.state = StateStore.for_site(Path(state_dir), spider.site)
-            except BaseException:
-                spider.run_lock.release()
-                raise
         return spider
 
     async def closed(self, reason: str) -> None:
-        """Close the state store; stop the extraction workers and wait until they exit; then
-        release the run lock."""
-        if self.state is not None:
-            self.state.close()
+        """Stop the extraction workers and wait until they exit."""
         await maybe_deferred_to_future(self.extractor.close())
-        if self.run_lock is not None:
-            self.run_lock.release()
 
     # -- URLs ------------------------------------------------------------------------
 
@@ -170,7 +160,10 @@ class PortalSpider(SitemapSpider):
     # -- discovery -------------------------------------------------------------------
 
     async def start(self) -> AsyncIterator[Any]:
-        """Yield the requests for every entry point of the profile."""
+        """Take the site's state from the crawl; yield the requests for every entry point."""
+        if self.state is None:
+            extension = site_state(self.crawler)
+            self.state = extension.store if extension is not None else None
         for url in self.start_urls:
             yield Request(url, callback=self.parse_listing, errback=self.on_error)
         for url in self.feed_urls:

@@ -349,18 +349,24 @@ def temp_name(final_name: str) -> str:
 _TEMP_NAME = re.compile(r"\.[A-Za-z0-9][A-Za-z0-9._-]*-\d{4,}(\.gz)?\.part")
 
 
-def recover(root: Path, site: str) -> list[Path]:
+def recover(root: Path, site: str, kind: str | None = None) -> list[Path]:
     """Remove the temp files that a crashed run left under ``<root>/<site>/``; return them.
 
-    Only names like ``.<run>-0001.part`` (also ``.gz``, also rejects) are touched.
-    Call it before any writer for the site starts: it would remove a live writer's temp
-    file. Raises ``OutputError`` if a file cannot be removed.
+    Only names like ``.<run>-0001.part`` (also ``.gz``) are touched: with ``kind``
+    ``"records"`` only those of records batches (not in a ``rejects`` folder), with
+    ``"rejects"`` only those in a ``rejects`` folder, with None both. Call it before any
+    writer of that kind for the site starts: it would remove a live writer's temp file.
+    Raises ``OutputError`` if a file cannot be removed, ``ValueError`` for a bad site or kind.
     """
     if not NAME_PART.fullmatch(site):
         raise ValueError(f"site {site!r} is not a plain file-name part")
+    if kind is not None and kind not in KINDS:
+        raise ValueError(f"kind must be one of {KINDS} or None, not {kind!r}")
     removed: list[Path] = []
     for path in sorted((Path(root) / site).rglob(f".*{TEMP_SUFFIX}")):
         if not (_TEMP_NAME.fullmatch(path.name) and path.is_file()):
+            continue
+        if kind is not None and (path.parent.name == "rejects") != (kind == "rejects"):
             continue
         try:
             path.unlink()
