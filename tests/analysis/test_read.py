@@ -220,6 +220,16 @@ def test_import_newscrawl_stays_cheap() -> None:
         newscrawl.no_such_name  # noqa: B018
 
 
+def test_a_crawl_imports_no_analysis() -> None:
+    code = (
+        "import sys; import newscrawl.cli, newscrawl.commands.crawl, newscrawl.pipelines, "
+        "newscrawl.spiders, newscrawl.report; newscrawl.cli.build_parser(); "
+        "print(sorted(m for m in sys.modules if m.startswith(('duckdb', 'newscrawl.analysis'))))"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
+    assert done.stdout.strip() == "[]", done.stderr
+
+
 # -- DuckDB ------------------------------------------------------------------------------
 
 
