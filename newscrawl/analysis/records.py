@@ -166,11 +166,13 @@ def select_sql(
 
 
 def connect() -> duckdb.DuckDBPyConnection:
-    """Return an in-memory DuckDB connection that shows time stamps in UTC."""
+    """Return an in-memory DuckDB connection: time stamps shown in UTC, no progress bar."""
     import duckdb
 
     con = duckdb.connect()
     con.execute("SET TimeZone = 'UTC'")
+    # DuckDB draws a progress bar on stdout during long queries; stdout is the caller's.
+    con.execute("SET enable_progress_bar = false")
     return con
 
 
