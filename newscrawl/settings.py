@@ -89,6 +89,8 @@ NEWSCRAWL_GZIP = False
 EXTENSIONS = {
     # Takes the site's run lock and opens its state (NEWSCRAWL_STATE_DIR) for the crawl.
     "newscrawl.extensions.SiteState": 100,
+    # Then the output folder's lock: one run writes <NEWSCRAWL_OUTPUT_DIR>/<site>/.
+    "newscrawl.extensions.OutputLock": 110,
     "newscrawl.report.RunReport": 500,
     "newscrawl.report.Progress": 510,
     "newscrawl.extensions.GcTuning": 520,
