@@ -84,6 +84,9 @@ NEWSCRAWL_OUTPUT_DIR = "out"
 NEWSCRAWL_BATCH_RECORDS = 5000
 NEWSCRAWL_BATCH_SECONDS = 600
 NEWSCRAWL_GZIP = False
+# Test hook for the kill campaign: seconds each writer blocks between publishing a batch and
+# registering it in the state. Never set it in production.
+NEWSCRAWL_TEST_PAUSE_BEFORE_REGISTER = 0
 
 # Run report, progress and verdict (see report.py).
 EXTENSIONS = {
