@@ -11,6 +11,7 @@ rejects file. The site's state store, when the crawl has one, comes from the
 from __future__ import annotations
 
 import logging
+import time
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import asdict
@@ -219,6 +220,8 @@ class BatchWriterPipeline:
         }
         self.writer: BatchWriter | None = None
         self._rotation: task.LoopingCall | None = None
+        self.pause_before_register = settings.getfloat("NEWSCRAWL_TEST_PAUSE_BEFORE_REGISTER", 0)
+        """Test hook: seconds to block between publishing a batch and handing it on."""
 
     def accepts(self, item: Any) -> bool:
         """Tell whether this pipeline writes ``item``."""
@@ -291,6 +294,15 @@ class BatchWriterPipeline:
     def _published(self, batch: PublishedBatch) -> None:
         self.crawler.stats.inc_value("newscrawl/files_published")
         logger.info("Published %s (%d lines)", batch.path, batch.count)
+        if self.pause_before_register > 0:
+            # The kill campaign (tests/test_kill_campaign.py) kills the crawl here: the
+            # file is published, its records are not registered in the state yet.
+            logger.warning(
+                "Test hook: %.1f s between publishing %s and registering it",
+                self.pause_before_register,
+                batch.path,
+            )
+            time.sleep(self.pause_before_register)
         if self.on_publish is not None:
             self.on_publish(batch)
 

@@ -92,11 +92,16 @@ NEWSCRAWL_OUTPUT_DIR = "out"
 NEWSCRAWL_BATCH_RECORDS = 5000
 NEWSCRAWL_BATCH_SECONDS = 600
 NEWSCRAWL_GZIP = False
+# Test hook for the kill campaign: seconds each writer blocks between publishing a batch and
+# registering it in the state. Never set it in production.
+NEWSCRAWL_TEST_PAUSE_BEFORE_REGISTER = 0
 
 # Run report, progress and verdict (see report.py).
 EXTENSIONS = {
     # Takes the site's run lock and opens its state (NEWSCRAWL_STATE_DIR) for the crawl.
     "newscrawl.extensions.SiteState": 100,
+    # Then the output folder's lock: one run writes <NEWSCRAWL_OUTPUT_DIR>/<site>/.
+    "newscrawl.extensions.OutputLock": 110,
     "newscrawl.report.RunReport": 500,
     "newscrawl.report.Progress": 510,
     "newscrawl.extensions.GcTuning": 520,

@@ -16,7 +16,6 @@ import logging
 from collections.abc import AsyncIterator, Iterable
 from datetime import UTC, datetime
 from functools import cache
-from pathlib import Path
 from typing import Any, Self
 from urllib.parse import urlsplit, urlunsplit
 
@@ -39,9 +38,8 @@ from newscrawl.items import Reject
 from newscrawl.middlewares import OffsiteRedirect
 from newscrawl.names import check_name, check_run_id
 from newscrawl.profiles import Profile, load_profile
-from newscrawl.report import run_id_for, write_skipped_report
+from newscrawl.report import run_id_for
 from newscrawl.storage.backend import StateBackend
-from newscrawl.storage.runlock import AlreadyRunning, RunLock
 from newscrawl.storage.state import parse_since
 from newscrawl.workers import Extractor, extract_timeout, worker_count
 
@@ -87,31 +85,6 @@ def rebase(url: str, new_origin: str) -> str:
     base = urlsplit(new_origin)
     parts = urlsplit(url)
     return urlunsplit((base.scheme, base.netloc, parts.path or "/", parts.query, ""))
-
-
-def _output_lock(crawler: Crawler, site: str) -> RunLock | None:
-    """Take and return the lock of ``site``'s output folder (``NEWSCRAWL_OUTPUT_DIR``; None
-    when that setting is not set at all, as in a spider built alone in a test).
-
-    Whatever their state folders, two runs writing one output folder would each write the
-    same articles and remove each other's unfinished batches: the second raises
-    ``AlreadyRunning`` here, before the crawl starts. When the lock file cannot be made
-    (the output path is a file, a read-only folder), there is no lock and the writer fails
-    the run with its own one-line error as it opens its first batch.
-    """
-    output_dir = crawler.settings.get("NEWSCRAWL_OUTPUT_DIR")
-    if not output_dir:
-        return None
-    lock = RunLock.for_output(Path(output_dir), site)
-    try:
-        lock.acquire()
-    except AlreadyRunning as exc:
-        write_skipped_report(crawler, site, str(exc))  # cron and scrapyd read the report
-        raise
-    except OSError as exc:
-        logger.warning("Output folder not locked: cannot create %s: %s", lock.path, exc)
-        return None
-    return lock
 
 
 class PortalSpider(SitemapSpider):
@@ -166,8 +139,6 @@ class PortalSpider(SitemapSpider):
         """``(reason, page)`` of the articles this run did not fetch, counted once each."""
         self.state: StateBackend | None = None
         """The site's state, from ``newscrawl.extensions.SiteState`` as the crawl starts."""
-        self.output_lock: RunLock | None = None
-        """Held from the crawl's start to its end: one run writes a site's output folder."""
         self.extractor = Extractor(0, self.profile.name)
         super().__init__(**kwargs)
 
@@ -188,22 +159,18 @@ class PortalSpider(SitemapSpider):
 
         The run lock and the state are not the spider's: ``newscrawl.extensions.SiteState``
         takes and opens them right after, for ``newscrawl crawl``, ``scrapy crawl`` and
-        scrapyd jobs alike, and closes them after this spider has closed. The spider takes
-        the output folder's lock (see ``_output_lock``) and releases it as it closes.
+        scrapyd jobs alike, and closes them after this spider has closed.
         """
         spider = super().from_crawler(crawler, *args, **kwargs)
         check_run_id(run_id_for(crawler))  # it names files under the output folder
         processes = worker_count(crawler.settings.get("NEWSCRAWL_EXTRACT_PROCESSES", 0))
         timeout = extract_timeout(crawler.settings.get("NEWSCRAWL_EXTRACT_TIMEOUT"))
         spider.extractor = Extractor(processes, spider.profile.name, timeout)
-        spider.output_lock = _output_lock(crawler, spider.site)
         return spider
 
     async def closed(self, reason: str) -> None:
-        """Stop the extraction workers and wait until they exit; release the output lock."""
+        """Stop the extraction workers and wait until they exit."""
         await maybe_deferred_to_future(self.extractor.close())
-        if self.output_lock is not None:
-            self.output_lock.release()
 
     # -- URLs ------------------------------------------------------------------------
 
