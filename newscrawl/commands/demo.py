@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from newscrawl.cli import PROJECT_ROOT, CommandError
-from newscrawl.commands.crawl import _run, _settings
+from newscrawl.commands.crawl import _run, _settings, add_log_level
 
 
 def demo_site(root: Path) -> str:
@@ -73,5 +73,5 @@ def register(sub: Any) -> None:
         help="serve these changes on top (e.g. fixtures/jmn/nextday, the portal a day later)",
     )
     demo.add_argument("-s", "--set", action="append", default=[], metavar="NAME=VALUE")
-    demo.add_argument("--log-level", default="WARNING")
+    add_log_level(demo, default="WARNING")
     demo.set_defaults(func=cmd_demo)
