@@ -35,8 +35,11 @@ from newscrawl.storage.state import RECORD_KEYS, StateError, StateStore
 
 logger = logging.getLogger(__name__)
 
-CONTENT_REJECTS = frozenset({"invalid", "not-article", "empty"})
-"""Reject kinds caused by the page itself: not fetched again until the page changes."""
+CONTENT_REJECTS = frozenset({"invalid", "not-article"})
+"""Reject kinds caused by the page itself: not fetched again until the page changes.
+
+Not ``empty``: an empty 200 is most often a server's passing fault, so the next run tries
+the page again, as it does after a download error."""
 
 
 class ValidationPipeline:
@@ -246,7 +249,12 @@ class JsonLinesWriterPipeline:
         state = state_of(self.crawler)
         content = [m for m in batch.records_meta if m.get("kind") in CONTENT_REJECTS]
         if state is not None and content:
-            state.register_rejects(content)
+            # As for records: the latest date any entry point gave, so that the next run
+            # does not take a date seen after the reject for a change of the page.
+            lastmods = getattr(self.crawler.spider, "lastmod", {})
+            state.register_rejects(
+                [{**m, "lastmod": lastmods.get(m["url"], m["lastmod"])} for m in content]
+            )
 
     def _meta(self, record: dict[str, Any]) -> dict[str, Any]:
         key = page_key(record)

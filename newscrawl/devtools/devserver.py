@@ -47,7 +47,9 @@ __all__ = [
     "with_scheme_twins",
 ]
 
-FaultKind = Literal["status", "retry_after", "slow", "redirect_loop", "truncated", "oversize"]
+FaultKind = Literal[
+    "status", "retry_after", "slow", "redirect_loop", "truncated", "oversize", "empty"
+]
 
 LOOP_PREFIX = "/_loop"
 """Path prefix of the second half of a redirect loop: ``/_loop/x/`` redirects back to ``/x/``."""
@@ -252,6 +254,7 @@ class Fault:
     - ``redirect_loop``: 302 to ``/_loop<path>``, which always 302s back to ``<path>``.
     - ``truncated``: declare the full Content-Length, send only the first half of the
       body (at most ``size`` bytes if given), then close the connection.
+    - ``empty``: ``200 OK`` with ``Content-Type: text/html`` and an empty body.
     - ``oversize``: a valid HTML page of exactly ``size`` bytes (the real page padded
       with filler before ``</body>`` when it is smaller than ``size``).
     """
@@ -394,6 +397,8 @@ class _Handler(BaseHTTPRequestHandler):
                 self._send_truncated(body, content_type)
             else:
                 self._send(200, body, content_type, send_body)
+        elif fault.kind == "empty":
+            self._send(200, b"", "text/html", send_body)
         else:  # oversize
             route = self.server.site.lookup(path)
             page = self.server.body(route) if route else None
