@@ -13,7 +13,17 @@ from typing import Any, NoReturn
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 
-COMMANDS = ("crawl", "extract", "demo", "validate", "fixtures", "state")
+COMMANDS = (
+    "crawl",
+    "extract",
+    "demo",
+    "validate",
+    "fixtures",
+    "profile",
+    "state",
+    "export",
+    "stats",
+)
 """Modules of ``newscrawl.commands``, in the order their commands are listed in ``--help``."""
 
 

@@ -41,6 +41,12 @@ DOWNLOADER_MIDDLEWARES = {
     # Sees 3xx before RedirectMiddleware (600): a redirect back into its own chain would
     # otherwise be dropped by the duplicate filter and the page would vanish unrecorded.
     "newscrawl.middlewares.RedirectLoopMiddleware": 610,
+    # Also before RedirectMiddleware: a redirect off the site becomes an `offsite-redirect`
+    # reject; Scrapy's offsite filter would drop it unseen as it is scheduled.
+    "newscrawl.middlewares.OffsiteRedirectMiddleware": 620,
+    # Off-site means off-origin: with --base-url only that scheme, host and port.
+    "scrapy.downloadermiddlewares.offsite.OffsiteMiddleware": None,
+    "newscrawl.middlewares.OriginOffsiteMiddleware": 50,
     # Same meta refreshes as Scrapy's, without decoding every page in the crawl process.
     "scrapy.downloadermiddlewares.redirect.MetaRefreshMiddleware": None,
     "newscrawl.middlewares.SkimMetaRefreshMiddleware": 580,
@@ -54,6 +60,8 @@ SCRAPER_SLOT_MAX_ACTIVE_SIZE = 2_000_000
 # nothing; 32 cut the bare benchmark spider's CPU by a quarter. Lower values made the
 # sitemaps drain into the scheduler at once and the crawl process grow (bench/README.md).
 CONCURRENT_ITEMS = 32
+# Requests are one page when their canonical URL is (newscrawl.identity), not Scrapy's fingerprint.
+DUPEFILTER_CLASS = "newscrawl.dupefilters.CanonicalUrlDupeFilter"
 COOKIES_ENABLED = False
 TELNETCONSOLE_ENABLED = False
 
@@ -62,13 +70,18 @@ FEED_EXPORT_ENCODING = "utf-8"
 ITEM_PIPELINES = {
     "newscrawl.pipelines.ValidationPipeline": 100,
     "newscrawl.pipelines.DedupPipeline": 200,
-    "newscrawl.pipelines.JsonLinesWriterPipeline": 900,
+    "newscrawl.pipelines.CoveragePipeline": 800,
+    "newscrawl.pipelines.RecordsWriterPipeline": 900,
+    "newscrawl.pipelines.RejectsWriterPipeline": 910,
 }
 # Extraction runs in this many worker processes ("auto": one per spare CPU, at most 4;
 # 0: in the crawl process). A worker costs 130-145 MiB (mostly the language model) and
 # pays off only when extraction, not the sites' politeness limits, bounds the crawl: see
 # docs/operations.md and bench/README.md.
 NEWSCRAWL_EXTRACT_PROCESSES = 0
+# Seconds extraction may spend on one page (0: no limit); a slower page is a reject of
+# kind too-slow (see newscrawl/extraction/limits.py).
+NEWSCRAWL_EXTRACT_TIMEOUT = 5.0
 # Garbage collector (see extensions.py): a young collection every N allocations instead of
 # CPython's 700, objects alive at start-up never rescanned, and a full collection every N
 # seconds. 0, False and 0: as CPython does.
@@ -79,9 +92,16 @@ NEWSCRAWL_OUTPUT_DIR = "out"
 NEWSCRAWL_BATCH_RECORDS = 5000
 NEWSCRAWL_BATCH_SECONDS = 600
 NEWSCRAWL_GZIP = False
+# Test hook for the kill campaign: seconds each writer blocks between publishing a batch and
+# registering it in the state. Never set it in production.
+NEWSCRAWL_TEST_PAUSE_BEFORE_REGISTER = 0
 
 # Run report, progress and verdict (see report.py).
 EXTENSIONS = {
+    # Takes the site's run lock and opens its state (NEWSCRAWL_STATE_DIR) for the crawl.
+    "newscrawl.extensions.SiteState": 100,
+    # Then the output folder's lock: one run writes <NEWSCRAWL_OUTPUT_DIR>/<site>/.
+    "newscrawl.extensions.OutputLock": 110,
     "newscrawl.report.RunReport": 500,
     "newscrawl.report.Progress": 510,
     "newscrawl.extensions.GcTuning": 520,

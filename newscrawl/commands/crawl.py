@@ -46,7 +46,7 @@ def _settings(overrides: Sequence[str], **values: Any) -> Any:
 
 
 def run_crawl(site: str, settings: Any, **spider_args: Any) -> dict[str, Any]:
-    """Crawl ``site`` in this process (its spider holds the run lock); return the run report.
+    """Crawl ``site`` in this process (SiteState holds the run lock); return the run report.
 
     Everything ``newscrawl.preflight.check_crawl`` checks is checked before the crawl
     starts. Raises CommandError for an unknown site or profile, a bad setting, an
@@ -56,6 +56,7 @@ def run_crawl(site: str, settings: Any, **spider_args: Any) -> dict[str, Any]:
     from scrapy.crawler import CrawlerProcess
     from twisted.python.failure import Failure
 
+    from newscrawl.names import BadName, check_name, check_run_id
     from newscrawl.preflight import UsageError, check_crawl, state_hint
     from newscrawl.profiles import ProfileError
     from newscrawl.report import RunReport
@@ -64,13 +65,16 @@ def run_crawl(site: str, settings: Any, **spider_args: Any) -> dict[str, Any]:
     from newscrawl.storage.state import StateError
 
     try:
+        check_name("site", site)
+        if run_id := settings.get("NEWSCRAWL_RUN_ID"):
+            check_run_id(run_id)
         check_crawl(
             site,
             settings,
             profile=spider_args.get("profile"),
             base_url=spider_args.get("base_url"),
         )
-    except UsageError as exc:
+    except (BadName, UsageError) as exc:
         raise CommandError(str(exc)) from None
     refused: list[Exception] = []
 
@@ -90,7 +94,7 @@ def run_crawl(site: str, settings: Any, **spider_args: Any) -> dict[str, Any]:
 
     process = CrawlerProcess(settings)
     crawler = process.create_crawler(portal_spider(site))
-    # The spider takes the run lock as the crawl starts (see PortalSpider.from_crawler).
+    # SiteState (newscrawl.extensions) takes the run lock as the crawl starts.
     deferred = process.crawl(crawler, **{k: v for k, v in spider_args.items() if v is not None})
     deferred.addErrback(not_started)
     process.start()
@@ -131,13 +135,33 @@ def cmd_crawl(args: argparse.Namespace) -> int:
             since = parse_since(args.since, datetime.now(UTC)).isoformat()
         except ValueError as exc:
             raise CommandError(f"--since: {exc}") from None
-    return _run(args.site, settings, base_url=args.base_url, profile=args.profile, since=since)
+    site = args.site
+    if args.profile_file:
+        from newscrawl.profiles import ProfileError, register_profile_file
+
+        try:
+            profile = register_profile_file(args.profile_file)
+        except ProfileError as exc:
+            raise CommandError(str(exc)) from None
+        if site is not None and site != profile.name:
+            raise CommandError(
+                f"--profile-file {args.profile_file} describes {profile.name!r}, not {site!r}"
+            )
+        site = profile.name
+    if site is None:
+        raise CommandError("crawl needs SITE (a profile name) or --profile-file FILE")
+    return _run(site, settings, base_url=args.base_url, profile=args.profile, since=since)
 
 
 def register(sub: Any) -> None:
     """Add the ``crawl`` command to the subcommands ``sub``."""
     crawl = sub.add_parser("crawl", help="crawl a site profile into JSON Lines")
-    crawl.add_argument("site", help="portal profile name, e.g. jmn")
+    crawl.add_argument("site", nargs="?", help="portal profile name, e.g. jmn")
+    crawl.add_argument(
+        "--profile-file",
+        metavar="FILE",
+        help="read the portal's profile from this TOML file (SITE defaults to its name)",
+    )
     crawl.add_argument("-o", "--output", default="out", help="output folder (default: out)")
     crawl.add_argument("--base-url", help="fetch the portal from this origin instead")
     crawl.add_argument("--profile", help="extraction profile, when it differs from SITE")

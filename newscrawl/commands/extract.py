@@ -7,6 +7,7 @@ import gzip
 import json
 import sys
 import time
+import zlib
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -15,19 +16,41 @@ from newscrawl.cli import CommandError, dumps
 from newscrawl.items import to_dict
 
 
-def read_page(path: Path) -> bytes:
-    """Return a saved page's bytes (``.gz`` files decompressed); raise CommandError."""
+def read_page(path: Path, max_size: int | None = None) -> bytes:
+    """Return a saved page's bytes (``.gz`` files decompressed); raise CommandError.
+
+    A page larger than ``max_size`` bytes (default: the crawl's ``DOWNLOAD_MAXSIZE``),
+    on disk or once decompressed, is refused: decompression stops there, so a small
+    gzip bomb costs no more memory than the largest page the crawl would take.
+    """
+    limit = _download_maxsize() if max_size is None else max_size
     try:
-        data = path.read_bytes()
-        return gzip.decompress(data) if path.suffix == ".gz" else data
+        if path.suffix != ".gz":
+            if path.stat().st_size > limit:
+                raise CommandError(f"{path}: larger than {limit} bytes (DOWNLOAD_MAXSIZE)")
+            return path.read_bytes()
+        with gzip.open(path, "rb") as stream:
+            data = stream.read(limit + 1)
+        if len(data) > limit:
+            raise CommandError(
+                f"{path}: decompresses to more than {limit} bytes (DOWNLOAD_MAXSIZE)"
+            )
+        return data
     except FileNotFoundError:
         raise CommandError(f"{path}: no such file") from None
     except IsADirectoryError:
         raise CommandError(f"{path}: is a directory, not a saved page") from None
     except PermissionError:
         raise CommandError(f"{path}: permission denied") from None
-    except (OSError, EOFError, gzip.BadGzipFile) as exc:
+    except (OSError, EOFError, zlib.error) as exc:  # gzip.BadGzipFile is an OSError
         raise CommandError(f"{path}: cannot read: {exc}") from None
+
+
+def _download_maxsize() -> int:
+    """Return the crawl's ``DOWNLOAD_MAXSIZE`` as newscrawl's settings give it."""
+    from newscrawl import settings
+
+    return int(settings.DOWNLOAD_MAXSIZE)
 
 
 def _parse_now(value: str | None) -> datetime | None:
@@ -88,10 +111,15 @@ def cmd_extract(args: argparse.Namespace) -> int:
     on stderr and nothing on stdout.
     """
     from newscrawl.extraction import ExtractionError, extract_article
-    from newscrawl.profiles import ProfileError, load_profile
+    from newscrawl.profiles import ProfileError, load_profile, register_profile_file
 
+    if args.profile and args.profile_file:
+        raise CommandError("give --profile NAME or --profile-file FILE, not both")
     try:
-        profile = load_profile(args.profile) if args.profile else None
+        if args.profile_file:
+            profile = register_profile_file(args.profile_file)
+        else:
+            profile = load_profile(args.profile) if args.profile else None
     except ProfileError as exc:
         raise CommandError(str(exc)) from None
     now = _parse_now(args.now)
@@ -206,6 +234,9 @@ def register(sub: Any) -> None:
         "--url", help="the page's URL (chooses the profile; default: the URL the page declares)"
     )
     extract.add_argument("--profile", help="profile name, overriding the choice by domain")
+    extract.add_argument(
+        "--profile-file", metavar="FILE", help="read the profile from this TOML file"
+    )
     extract.add_argument("--now", help="crawl time for relative dates, ISO 8601 with offset")
     extract.add_argument("--manifest", help='JSON Lines of {"path", "url"}; needs -o (see below)')
     extract.add_argument("-o", "--output", help="output JSON Lines for --manifest")

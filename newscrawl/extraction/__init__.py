@@ -4,7 +4,7 @@ The public entry point is :func:`extract_article`; the spider, the ``extract`` c
 the extraction workers and the tests all call it. :func:`parse_page` and
 :func:`extract_page` split it in two for callers that look at the parsed page first.
 Every way a page can fail to give a record is an :class:`ExtractionError` with a
-``kind``.
+``kind`` (``errors``); ``limits`` bounds what one page may cost (size, time).
 
 Inside: ``page`` decodes and parses, ``selectors`` runs profile selectors on the parsed
 tree, ``fields`` reads each field, ``metadata`` reads JSON-LD, ``loaders`` and
@@ -13,23 +13,32 @@ tree, ``fields`` reads each field, ``metadata`` reads JSON-LD, ``loaders`` and
 
 from __future__ import annotations
 
-from newscrawl.extraction.fields import extract_article, extract_page
-from newscrawl.extraction.page import (
+from newscrawl.extraction.errors import (
     EmptyPage,
     ExtractionError,
     NotAnArticle,
-    Page,
-    decode_html,
-    parse_page,
+    TooLarge,
+    TooSlow,
+    Truncated,
+    Undecodable,
 )
+from newscrawl.extraction.fields import extract_article, extract_page
+from newscrawl.extraction.limits import time_budget
+from newscrawl.extraction.page import Page, check_complete, decode_html, parse_page
 
 __all__ = [
     "EmptyPage",
     "ExtractionError",
     "NotAnArticle",
     "Page",
+    "TooLarge",
+    "TooSlow",
+    "Truncated",
+    "Undecodable",
+    "check_complete",
     "decode_html",
     "extract_article",
     "extract_page",
     "parse_page",
+    "time_budget",
 ]

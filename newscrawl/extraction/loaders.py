@@ -1,8 +1,12 @@
 """Item loaders: where selected values are cleaned into record fields.
 
 Input processors are wired per field here once; the selectors that feed them come from
-the site profile. List fields are filled with :meth:`ProfileLoader.add_first_found`, which
-takes the first selector that yields something, so a list is never filled twice from
+the site profile. Every URL a record holds goes through ``record_url``: one that cannot
+be valid is dropped (or repaired, when it needs only percent-encoding), so an optional
+URL never makes a record invalid.
+
+List fields are filled with :meth:`ProfileLoader.add_first_found`, which takes the first
+selector that yields something, so a list is never filled twice from
 overlapping selectors.
 """
 
@@ -18,14 +22,34 @@ from itemloaders.common import wrap_loader_context
 from itemloaders.processors import Identity, MapCompose, TakeFirst
 from itemloaders.utils import arg_to_iter, get_func_args
 
-from newscrawl.extraction.processors import absolute_url, normalize_space, strip_ellipsis, unique
-from newscrawl.items import Article, Breadcrumb, Teaser
+from newscrawl.extraction.processors import (
+    absolute_url,
+    normalize_space,
+    record_url,
+    strip_ellipsis,
+    unique,
+)
+from newscrawl.items import Article, Breadcrumb, Image, Teaser
 
 # ------------------------------------------------------------------------- loaders
 
 
 def _absolute(value: str | None, loader_context: dict[str, Any]) -> str | None:
-    return absolute_url(value, loader_context["base_url"])
+    """Return ``value`` as an absolute URL a record may hold, or None (see record_url)."""
+    return record_url(absolute_url(value, loader_context["base_url"]))
+
+
+def _image_with_record_url(image: Any) -> Any:
+    """Return ``image`` with a URL a record may hold (repaired if need be), or None to
+    leave it out: one bad image URL must not make the whole record invalid."""
+    if not isinstance(image, Image):
+        return image
+    url = record_url(image.url)
+    if url is None:
+        return None
+    if url != image.url:
+        image.url = url
+    return image
 
 
 class ProfileLoader(ItemLoader):
@@ -71,7 +95,7 @@ class ArticleLoader(ProfileLoader):
     body_out = Identity()
     breadcrumb_in = Identity()
     breadcrumb_out = Identity()
-    images_in = Identity()
+    images_in = MapCompose(_image_with_record_url)
     images_out = Identity()
     teasers_in = Identity()
     teasers_out = Identity()

@@ -25,14 +25,24 @@ ARTICLE_TYPES = frozenset(
 )
 
 
+MAX_JSONLD_NODES = 10_000
+"""JSON-LD objects looked at per page, at most (a page has a handful)."""
+
+
 def _walk_jsonld(node: Any) -> Iterator[dict[str, Any]]:
-    if isinstance(node, list):
-        for item in node:
-            yield from _walk_jsonld(item)
-    elif isinstance(node, dict):
-        yield node
-        if "@graph" in node:
-            yield from _walk_jsonld(node["@graph"])
+    """Yield the objects of a JSON-LD value: top-level ones and those of ``@graph``
+    lists, in order, at any depth, without recursion (a page can nest them 100,000 deep)."""
+    stack = [node]
+    seen = 0
+    while stack and seen < MAX_JSONLD_NODES:
+        node = stack.pop()
+        seen += 1
+        if isinstance(node, list):
+            stack.extend(reversed(node))
+        elif isinstance(node, dict):
+            yield node
+            if "@graph" in node:
+                stack.append(node["@graph"])
 
 
 _JSONLD_TYPE = "application/ld+json"
@@ -50,14 +60,33 @@ def jsonld_article(selector: Selector, text: str) -> dict[str, Any]:
 
     try:
         items = JsonLdExtractor().extract_items(selector.root)
-    except (ValueError, TypeError):
+    except (ValueError, TypeError, RecursionError):  # RecursionError: JSON nested too deep
         return {}
     for node in _walk_jsonld(items):
         types = node.get("@type")
         types = types if isinstance(types, list) else [types]
         if any(t in ARTICLE_TYPES for t in types if isinstance(t, str)):
-            return node
+            return _with_text_values(node)
     return {}
+
+
+TEXT_KEYS = ("headline", "articleSection", "datePublished", "dateModified")
+"""Keys whose value the record takes as one string."""
+
+
+def _with_text_values(node: dict[str, Any]) -> dict[str, Any]:
+    """Return ``node`` with each of TEXT_KEYS a string: a list gives its first string, and
+    anything else (an object, a number, an empty list) is left out."""
+    cleaned = dict(node)
+    for key in TEXT_KEYS:
+        value = cleaned.get(key)
+        if isinstance(value, list):
+            value = next((v for v in value if isinstance(v, str)), None)
+        if isinstance(value, str):
+            cleaned[key] = value
+        else:
+            cleaned.pop(key, None)
+    return cleaned
 
 
 def jsonld_names(value: Any) -> list[str]:

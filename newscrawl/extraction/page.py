@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import codecs
 import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
@@ -12,39 +13,31 @@ from typing import Any
 from lxml import etree, html
 from parsel import Selector
 from parsel.selector import create_root_node
-from w3lib.encoding import html_to_unicode
+from w3lib.encoding import (
+    html_body_declared_encoding,
+    http_content_type_encoding,
+    read_bom,
+    to_unicode,
+)
 
+from newscrawl.extraction.errors import (  # ExtractionError, NotAnArticle: re-exported
+    EmptyPage,
+    ExtractionError,  # noqa: F401
+    NotAnArticle,  # noqa: F401
+    TooLarge,
+    Truncated,
+    Undecodable,
+)
+from newscrawl.extraction.limits import MAX_PAGE_BYTES, check_source, check_time, check_tree
 from newscrawl.extraction.metadata import jsonld_article
 from newscrawl.extraction.processors import DateParser
-from newscrawl.extraction.selectors import Document
+from newscrawl.extraction.selectors import Document, node_text
 from newscrawl.profiles import Profile, load_profile, profile_for_url
 
 Headers = Mapping[str, Any] | Mapping[bytes, Any]
 
 _NOT_BLANK_BYTES = re.compile(rb"\S")
 _NOT_BLANK_TEXT = re.compile(r"[^\x00 \t\r\n\f\v\ufeff]")
-
-
-class ExtractionError(Exception):
-    """The page gave no record. ``kind`` names why ("not-article", "empty", "undecodable")."""
-
-    kind = "extraction-error"
-
-    def __init__(self, message: str, *, url: str | None = None) -> None:
-        super().__init__(message)
-        self.url = url
-
-
-class NotAnArticle(ExtractionError):
-    """The page is not an article page (a listing, a static page, an error page)."""
-
-    kind = "not-article"
-
-
-class EmptyPage(ExtractionError):
-    """The response has no HTML to read."""
-
-    kind = "empty"
 
 
 def _header(headers: Headers | None, name: str) -> str | None:
@@ -61,13 +54,111 @@ def _header(headers: Headers | None, name: str) -> str | None:
     return None
 
 
-def decode_html(body: bytes, headers: Headers | None = None) -> str:
-    """Return the page as text, honouring BOM, Content-Type charset and ``<meta>`` charset.
+_NOT_ASCII_COMPATIBLE = frozenset(
+    {"utf-16", "utf-16-be", "utf-16-le", "utf-32", "utf-32-be", "utf-32-le"}
+)
+"""Encodings a ``<meta>`` cannot declare: a parser that could read the meta was reading
+ASCII-compatible bytes. The WHATWG rule: such a meta means UTF-8."""
+_FALLBACK_ENCODING = "utf-8"
+"""What undeclared bytes are read as when detection finds nothing (invalid bytes: U+FFFD)."""
 
-    Bytes that are invalid in the declared encoding become U+FFFD rather than an error.
+
+def _is_utf8(body: bytes) -> bool:
+    """Tell whether ``body`` is UTF-8, allowing a character cut off at the very end."""
+    try:
+        codecs.getincrementaldecoder("utf-8")().decode(body, final=False)
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
+_NON_ASCII_WORD = re.compile(rb"[^\s<>]*[\x80-\xff][^\s<>]*")
+"""A run of bytes between spaces and tag brackets that holds a non-ASCII byte."""
+_DETECTION_SAMPLE = 64 * 1024
+"""Bytes of non-ASCII words handed to charset-normalizer, at most."""
+WEB_ENCODINGS = (
+    *(f"cp{n}" for n in (1250, 1251, 1252, 1253, 1254, 1255, 1256, 1257, 1258, 874, 866)),
+    *(f"iso8859_{n}" for n in (2, 3, 4, 5, 6, 7, 8, 10, 13, 14, 15, 16)),
+    *("koi8_r", "koi8_u", "gb18030", "big5", "euc_jp", "iso2022_jp", "shift_jis", "euc_kr"),
+)
+"""The legacy encodings of the WHATWG Encoding Standard (in Python's names): the only
+ones detection may answer. Left free, charset-normalizer also proposed UTF-16 and
+shift_jis_2004 for KOI8-R pages."""
+
+
+def detect_encoding(body: bytes) -> str:
+    """Return the encoding of ``body``, which declares none: UTF-8 when the bytes are
+    UTF-8, else what charset-normalizer finds (UTF-8 when it finds nothing).
+
+    charset-normalizer reads only the words that hold non-ASCII bytes: the ASCII markup
+    around them says nothing about the encoding, and on a mostly-English page it made
+    every single-byte encoding look alike (a windows-1251 fixture came out as cp1250).
     """
-    _, text = html_to_unicode(_header(headers, "Content-Type"), body)
-    return text
+    if _is_utf8(body):
+        return "utf-8"
+    from charset_normalizer import from_bytes  # only pages that need it pay for the import
+
+    sample = b" ".join(_NON_ASCII_WORD.findall(body[:MAX_PAGE_BYTES]))[:_DETECTION_SAMPLE]
+    best = from_bytes(sample, cp_isolation=list(WEB_ENCODINGS)).best()
+    return best.encoding if best is not None else _FALLBACK_ENCODING
+
+
+def page_encoding(body: bytes, headers: Headers | None = None) -> tuple[str, bool]:
+    """Return ``(encoding, declared)``: how a browser would read ``body``, and whether
+    something (a BOM, the Content-Type header, a ``<meta>``) said so.
+
+    In order: the BOM; the Content-Type charset; a ``<meta>`` charset, where one that
+    claims UTF-16 or UTF-32 means UTF-8 (WHATWG); then detection (:func:`detect_encoding`).
+    """
+    bom_encoding, _bom = read_bom(body)
+    if bom_encoding is not None:
+        return bom_encoding, True
+    encoding = http_content_type_encoding(_header(headers, "Content-Type"))
+    if encoding is None:
+        encoding = html_body_declared_encoding(body)
+        if encoding in _NOT_ASCII_COMPATIBLE:
+            encoding = "utf-8"
+    if encoding is None:
+        return detect_encoding(body), False
+    if encoding in {"utf-16", "utf-32"}:
+        encoding += "-be"  # a header that names no byte order: as w3lib reads it
+    return encoding, True
+
+
+def decode_html(body: bytes, headers: Headers | None = None) -> str:
+    """Return the page as text, read as :func:`page_encoding` says.
+
+    Bytes that are invalid in that encoding become U+FFFD rather than an error.
+    """
+    encoding, _declared = page_encoding(body, headers)
+    bom_encoding, bom = read_bom(body)
+    if bom is not None and bom_encoding == encoding:
+        body = body[len(bom) :]
+    return to_unicode(body, encoding)
+
+
+UNDECODABLE_SHARE = 2 / 3
+"""A page whose visible text is more than this share U+FFFD (of its non-space
+characters) is undecodable. A page of Cyrillic (or Greek, Arabic...) text read in the
+wrong encoding loses 85-95% of them (digits, punctuation and Latin names survive); a
+mixed page that keeps over a third of its text readable is kept, with U+FFFD where its
+bytes did not fit (as a browser shows it)."""
+_MIN_UNDECODABLE = 8
+"""Fewer U+FFFD than this never make a page undecodable (a stray byte or two)."""
+
+
+def _check_decoded(root: etree._Element, text: str, url: str) -> None:
+    """Raise Undecodable when the visible text of the page is mostly U+FFFD."""
+    if text.count("\ufffd") < _MIN_UNDECODABLE:
+        return
+    body = root.find("body")
+    visible = "".join(node_text(body if body is not None else root).split())
+    bad = visible.count("\ufffd")
+    if bad >= _MIN_UNDECODABLE and bad > UNDECODABLE_SHARE * len(visible):
+        raise Undecodable(
+            f"{bad} of the {len(visible)} characters of the page's text are undecodable",
+            url=url,
+        )
 
 
 @cache
@@ -134,7 +225,13 @@ def parse_page(
     profile: Profile | str | None = None,
     now: datetime | None = None,
 ) -> Page:
-    """Decode and parse ``body``; raise EmptyPage when there is no HTML in it."""
+    """Decode and parse ``body``; raise EmptyPage when there is no HTML in it.
+
+    Raises TooLarge for a page over a size limit (see ``limits``), Undecodable for a page
+    whose text comes out mostly U+FFFD, and TooSlow past the time budget.
+    """
+    if len(body) > MAX_PAGE_BYTES:
+        raise TooLarge(f"the page has {len(body)} bytes (the limit is {MAX_PAGE_BYTES})", url=url)
     if _NOT_BLANK_BYTES.search(body) is None:
         raise EmptyPage("the response body is empty", url=url)
     if isinstance(profile, str):
@@ -143,6 +240,8 @@ def parse_page(
     text = decode_html(body, headers)
     if _NOT_BLANK_TEXT.search(text) is None:
         raise EmptyPage("the response body has no text", url=url)
+    check_source(text, url)
+    check_time(url)
     try:
         root = create_root_node(text, _parser_class(profile), base_url=url)
         selector = Selector(root=root, type="html", base_url=url)
@@ -150,11 +249,60 @@ def parse_page(
         raise EmptyPage(f"the response is not HTML: {exc}", url=url) from exc
     if selector.root is None or not isinstance(selector.root, etree._Element):
         raise EmptyPage("the response has no HTML element", url=url)
+    check_tree(selector.root, url)
+    _check_decoded(selector.root, text, url)
+    check_time(url)
     now = (now or datetime.now(UTC)).astimezone(UTC).replace(microsecond=0)
-    return Page(
+    page = Page(
         url=url,
         selector=selector,
         profile=profile,
         now=now,
         jsonld=jsonld_article(selector, text),
     )
+    check_time(url)
+    return page
+
+
+_CLOSING_TAG = re.compile(rb"</(?:body|html)\s*>", re.IGNORECASE)
+
+
+def truncation(body: bytes, headers: Headers | None = None) -> str | None:
+    """Return why ``body`` looks cut short, or None when it looks whole.
+
+    What can be told from the bytes alone: a UTF-8 page whose last character is
+    incomplete, and a page with neither ``</body>`` nor ``</html>`` (browsers accept a
+    page without them, but a page cut mid-way never has them; pages that leave both out
+    are rare).
+    """
+    encoding, _declared = page_encoding(body, headers)
+    if encoding == "utf-8" and _cut_character(body):
+        return "the page ends in the middle of a UTF-8 character"
+    if _CLOSING_TAG.search(body) is None:
+        return "the page has no closing </body> or </html> tag"
+    return None
+
+
+def _cut_character(body: bytes) -> bool:
+    """Tell whether the last UTF-8 character of ``body`` lacks some of its bytes."""
+    for back in range(1, min(4, len(body)) + 1):
+        byte = body[-back]
+        if byte & 0xC0 == 0x80:
+            continue  # a continuation byte: the lead byte is further back
+        length = (
+            2
+            if byte & 0xE0 == 0xC0
+            else 3
+            if byte & 0xF0 == 0xE0
+            else 4
+            if byte & 0xF8 == 0xF0
+            else 1
+        )
+        return length > back
+    return False
+
+
+def check_complete(body: bytes, headers: Headers | None = None, url: str | None = None) -> None:
+    """Raise Truncated when ``body`` looks cut short (see :func:`truncation`)."""
+    if (why := truncation(body, headers)) is not None:
+        raise Truncated(why, url=url)

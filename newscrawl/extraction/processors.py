@@ -37,11 +37,13 @@ __all__ = [
     "format_datetime",
     "is_credit_line",
     "normalize_space",
+    "record_url",
     "split_authors",
     "split_credit",
     "strip_credit_label",
     "strip_ellipsis",
     "unique",
+    "url_repairs",
 ]
 
 
@@ -60,15 +62,15 @@ def normalize_space(value: str | None) -> str | None:
     thin space, line and paragraph separators). Zero-width space, the BOM, the word
     joiner and the soft hyphen are removed; the zero-width (non-)joiner is kept. Nothing else
     is touched: right-to-left text, bidi marks and combining marks stay as they
-    are, and no Unicode normalisation is applied. Returns ``None`` for ``None``
-    and for text with nothing but whitespace.
+    are, and no Unicode normalisation is applied. Returns ``None`` for ``None`` (and
+    anything else that is not a string) and for text with nothing but whitespace.
 
     >>> normalize_space(" Sergei\\u00a0Lavrov \\n said\\u200b ")
     'Sergei Lavrov said'
     >>> normalize_space("\\u2009\\t") is None
     True
     """
-    if value is None:
+    if not isinstance(value, str):
         return None
     # Four substring searches cost far less than a regex pass over text that has none of
     # these characters, which is nearly all text; this runs on every value of every page.
@@ -269,6 +271,8 @@ def strip_ellipsis(text: str | None) -> str | None:
 
 _URL_CONTROL: Final = re.compile(r"[\t\n\r]")
 _URL_SCHEME: Final = re.compile(r"([a-z][a-z0-9+.-]*):", re.IGNORECASE)
+_URL_REPAIRS: Counter[str] = Counter()
+"""URL values repaired or dropped in this process (see url_repairs)."""
 _NOT_PAGE_SCHEMES: Final = frozenset({"javascript", "mailto", "data", "tel", "sms", "about"})
 """Link values that never lead to a page or file worth keeping."""
 
@@ -278,8 +282,10 @@ def absolute_url(url: str | None, base: str) -> str | None:
 
     Surrounding whitespace and tabs/newlines inside are removed (as browsers do).
     ``javascript:``, ``mailto:``, ``data:``, ``tel:``, ``sms:`` and ``about:``
-    values, fragment-only values ("#", "#top") and empty values give ``None``.
-    The query and fragment are kept; nothing is re-encoded.
+    values, fragment-only values ("#", "#top") and empty values give ``None``, and so
+    does a value Python cannot parse (a ``[`` or ``]`` in its host), which is counted
+    as dropped (:func:`url_repairs`). The query and fragment are kept; nothing is
+    re-encoded.
 
     >>> absolute_url(" /lavrov-said/?p=2 ", "https://jmn.info/policy/")
     'https://jmn.info/lavrov-said/?p=2'
@@ -294,7 +300,59 @@ def absolute_url(url: str | None, base: str) -> str | None:
     scheme = _URL_SCHEME.match(cleaned)
     if scheme and scheme.group(1).lower() in _NOT_PAGE_SCHEMES:
         return None
-    return urljoin(base, cleaned)
+    try:
+        return urljoin(base, cleaned)
+    except ValueError:  # "Invalid IPv6 URL": a "[" or "]" in the host part
+        _URL_REPAIRS["dropped"] += 1
+        return None
+
+
+_RECORD_URL: Final = re.compile(r"https?://[^\s/?#]+\S*")
+"""The schema's ``http_url`` pattern."""
+_ORIGIN: Final = re.compile(r"https?://[^\s/?#]+(?=[/?#]|$)")
+"""Scheme and host of a URL, when they are fine: only what follows them is repaired."""
+_UNSAFE_IN_URL: Final = re.compile(r"[\s\x00-\x1f\x7f]")
+"""What a URL of a record may not hold and percent-encoding repairs: whitespace (every
+Unicode space) and control characters."""
+
+
+def url_repairs() -> Counter[str]:
+    """Return this process's counts of URL values :func:`record_url` repaired
+    (``"repaired"``) or dropped (``"dropped"``), with those :func:`absolute_url` could
+    not parse. The counts only grow."""
+    return _URL_REPAIRS
+
+
+def record_url(url: str | None) -> str | None:
+    """Return ``url`` as a record may hold it (an absolute http(s) URL with a host and no
+    whitespace), percent-encoding whitespace and control characters; None when it
+    cannot be one. Each repair and each drop is counted (:func:`url_repairs`).
+
+    Non-ASCII characters are kept as they are (IRIs), like :func:`absolute_url` keeps them.
+
+    >>> record_url("https://jmn.info/a b.jpg")
+    'https://jmn.info/a%20b.jpg'
+    >>> record_url("https://jmn.info/лавров/")
+    'https://jmn.info/лавров/'
+    >>> record_url("ftp://jmn.info/a") is None
+    True
+    """
+    if url is None:
+        return None
+    if _RECORD_URL.fullmatch(url):
+        return url
+    origin = _ORIGIN.match(url)
+    rest = url[origin.end() :] if origin else ""
+    repaired = origin.group() + _UNSAFE_IN_URL.sub(_percent_encode, rest) if origin else url
+    if repaired != url and _RECORD_URL.fullmatch(repaired):
+        _URL_REPAIRS["repaired"] += 1
+        return repaired
+    _URL_REPAIRS["dropped"] += 1
+    return None
+
+
+def _percent_encode(match: re.Match[str]) -> str:
+    return "".join(f"%{byte:02X}" for byte in match.group().encode("utf-8"))
 
 
 # --------------------------------------------------------------------- lists, names
@@ -513,8 +571,8 @@ def format_datetime(value: datetime | None) -> str | None:
 
 _LANGUAGE_SAMPLE_CHARS: Final = 300
 """The identifier reads at most this much text. Its cost grows with the sample; on the
-232 bodies of ../shared/realpages a 200-character sample already gave the same languages
-as 500 characters."""
+232 bodies of the real-page benchmark (``bench/quality.py``) a 200-character sample already
+gave the same languages as 500 characters."""
 
 _SCRIPT_SAMPLE_LETTERS: Final = 200
 

@@ -19,7 +19,11 @@ from lxml import etree
 from parsel import Selector, SelectorList
 from parsel.csstranslator import HTMLTranslator
 
+from newscrawl.extraction.limits import check_time
+
 XPATH_PREFIX = "xpath:"
+_CHECK_EVERY = 256
+"""Nodes read between two checks of the time budget."""
 
 Node = Any
 """What a query yields: an lxml element, or a string for ``::text``/``::attr()``/``text()``/``@x``.
@@ -33,18 +37,68 @@ def select(selector: Selector, query: str) -> SelectorList[Selector]:
     return selector.css(query)
 
 
-_VISIBLE_TEXT = etree.XPath(".//text()[not(ancestor::script or ancestor::style)]")
+_VISIBLE_TEXT = etree.XPath(".//text()[not(parent::script or parent::style)]")
+"""Every text node under an element but those of scripts and styles. An HTML parser puts
+no element inside a script or a style, so a text node is in one exactly when its parent
+is: testing the parent, not every ancestor, keeps the cost linear in the subtree (deeply
+nested markup made the ancestor test quadratic)."""
 
 
 def node_text(node: Selector | Node) -> str:
     """Return the text a reader sees in ``node``: all its text, scripts and styles left out.
 
-    A string (a selected text or attribute value) is its own text.
+    A string (a selected text or attribute value) is its own text. Takes time linear in
+    the size of ``node``'s subtree.
     """
     root = node.root if isinstance(node, Selector) else node
     if isinstance(root, str):
         return root
     return "".join(_VISIBLE_TEXT(root))
+
+
+_NOT_IN_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff]")
+"""Characters lxml refuses in a value set through its API (the parser lets some through)."""
+
+
+def xml_safe(text: str) -> str:
+    """Return ``text`` without the characters lxml refuses to store in a tree.
+
+    >>> xml_safe("tail\x01 text\x0b")
+    'tail text'
+    """
+    return _NOT_IN_XML.sub("", text)
+
+
+def outermost(nodes: list[Node]) -> list[Node]:
+    """Return ``nodes`` (in document order) without the elements inside an earlier one.
+
+    An element inside another match adds no text of its own: the outer match's text
+    holds it. Reading each nested match again made text selection quadratic (2,000
+    nested ``<span itemprop=name>`` in a headline took a minute). Strings pass through.
+    Takes time linear in the subtrees of the elements kept.
+    """
+    elements = [n for n in nodes if isinstance(n, etree._Element)]
+    if len(elements) < 2:
+        return nodes
+    pending = set(elements)
+    kept: list[Node] = []
+    inside: set[etree._Element] = set()
+    for node in nodes:
+        if not isinstance(node, etree._Element):
+            kept.append(node)
+            continue
+        if node in inside:
+            continue
+        kept.append(node)
+        pending.discard(node)
+        if pending:
+            for descendant in node.iterdescendants():
+                if descendant in pending:
+                    inside.add(descendant)
+                    pending.discard(descendant)
+                    if not pending:
+                        break
+    return kept
 
 
 # ----------------------------------------------------------------- compiled queries
@@ -265,12 +319,26 @@ class Document:
         self.removed()
 
     def select(self, query: str, node: Node = None) -> list[Node]:
-        """Return what ``query`` selects from ``node`` (the root by default), as parsel would."""
+        """Return what ``query`` selects from ``node`` (the root by default), as parsel would.
+
+        Raises TooSlow when the page's time budget is spent (see ``limits``).
+        """
+        check_time()
         return compile_query(query).run(self.root if node is None else node, self)
 
     def values(self, query: str, node: Node = None) -> list[str]:
-        """Return the strings ``query`` selects; element matches give their visible text."""
-        return [node_text(found) for found in self.select(query, node)]
+        """Return the strings ``query`` selects; element matches give their visible text.
+
+        An element inside another match gives no value of its own (see :func:`outermost`),
+        so the values take time linear in the page.
+        """
+        found = outermost(self.select(query, node))
+        texts: list[str] = []
+        for index, match in enumerate(found, 1):
+            texts.append(node_text(match))
+            if index % _CHECK_EVERY == 0:
+                check_time()
+        return texts
 
     def first_match(self, queries: Iterable[str], node: Node = None) -> list[Node]:
         """Return the nodes of the first query that matches anything, else an empty list."""

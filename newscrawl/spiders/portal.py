@@ -16,7 +16,6 @@ import logging
 from collections.abc import AsyncIterator, Iterable
 from datetime import UTC, datetime
 from functools import cache
-from pathlib import Path
 from typing import Any, Self
 from urllib.parse import urlsplit, urlunsplit
 
@@ -30,16 +29,19 @@ from scrapy.utils.defer import maybe_deferred_to_future
 from twisted.python.failure import Failure
 
 from newscrawl import __version__
+from newscrawl.extensions import site_state
 from newscrawl.extraction import ExtractionError
 from newscrawl.extraction.processors import DateParser, absolute_url, format_datetime
 from newscrawl.extraction.selectors import select
 from newscrawl.identity import canonicalize_url
 from newscrawl.items import Reject
+from newscrawl.middlewares import OffsiteRedirect
+from newscrawl.names import check_name, check_run_id
 from newscrawl.profiles import Profile, load_profile
-from newscrawl.report import write_skipped_report
-from newscrawl.storage.runlock import AlreadyRunning, RunLock
-from newscrawl.storage.state import StateStore, parse_since
-from newscrawl.workers import Extractor, worker_count
+from newscrawl.report import run_id_for
+from newscrawl.storage.backend import StateBackend
+from newscrawl.storage.state import parse_since
+from newscrawl.workers import Extractor, extract_timeout, worker_count
 
 logger = logging.getLogger(__name__)
 
@@ -55,6 +57,23 @@ def origin(url: str) -> str:
     """Return ``scheme://host[:port]`` of ``url``."""
     parts = urlsplit(url)
     return f"{parts.scheme}://{parts.netloc}"
+
+
+def origin_key(url: str) -> tuple[str, str, int | None] | None:
+    """Return ``(scheme, host, port)`` of an http(s) ``url``, the port made explicit; else None.
+
+    >>> origin_key("http://127.0.0.1/a") == origin_key("http://127.0.0.1:80/b")
+    True
+    """
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError:
+        return None
+    scheme = parts.scheme.lower()
+    if scheme not in ("http", "https") or not parts.hostname:
+        return None
+    return scheme, parts.hostname.lower(), port or (443 if scheme == "https" else 80)
 
 
 URL_KEYS = frozenset({"url", "canonical_url", "duplicate_of"})
@@ -92,7 +111,7 @@ class PortalSpider(SitemapSpider):
         site = site or self.site
         if not site:
             raise ValueError("PortalSpider needs a site profile: -a site=NAME")
-        self.site = site
+        self.site = check_name("site", site)
         self.profile: Profile = load_profile(profile or site)
         site_profile = load_profile(site)
         discovery = site_profile.get("discovery", default={})
@@ -118,9 +137,8 @@ class PortalSpider(SitemapSpider):
         """Entry points (fetch URLs) that have not answered yet in this run."""
         self.skipped: set[tuple[str, str]] = set()
         """``(reason, page)`` of the articles this run did not fetch, counted once each."""
-        self.state: StateStore | None = None
-        self.run_lock: RunLock | None = None
-        """Held from the crawl's start to its end when the crawl has a state folder."""
+        self.state: StateBackend | None = None
+        """The site's state, from ``newscrawl.extensions.SiteState`` as the crawl starts."""
         self.extractor = Extractor(0, self.profile.name)
         super().__init__(**kwargs)
 
@@ -137,36 +155,22 @@ class PortalSpider(SitemapSpider):
 
     @classmethod
     def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> Self:
-        """Build the spider and open the site's state store (``NEWSCRAWL_STATE_DIR``)."""
+        """Build the spider with its extraction workers (``NEWSCRAWL_EXTRACT_PROCESSES``).
+
+        The run lock and the state are not the spider's: ``newscrawl.extensions.SiteState``
+        takes and opens them right after, for ``newscrawl crawl``, ``scrapy crawl`` and
+        scrapyd jobs alike, and closes them after this spider has closed.
+        """
         spider = super().from_crawler(crawler, *args, **kwargs)
+        check_run_id(run_id_for(crawler))  # it names files under the output folder
         processes = worker_count(crawler.settings.get("NEWSCRAWL_EXTRACT_PROCESSES", 0))
-        spider.extractor = Extractor(processes, spider.profile.name)
-        state_dir = crawler.settings.get("NEWSCRAWL_STATE_DIR")
-        if state_dir:
-            # The run lock guards the state folder, so it is taken here, before the store
-            # opens: `newscrawl crawl`, `scrapy crawl` and scrapyd jobs all keep to one run
-            # per site and state folder. AlreadyRunning fails the crawl before it starts.
-            spider.run_lock = RunLock.for_site(Path(state_dir), spider.site)
-            try:
-                spider.run_lock.acquire()
-            except AlreadyRunning as exc:
-                write_skipped_report(crawler, spider.site, str(exc))
-                raise
-            try:
-                spider.state = StateStore.for_site(Path(state_dir), spider.site)
-            except BaseException:
-                spider.run_lock.release()
-                raise
+        timeout = extract_timeout(crawler.settings.get("NEWSCRAWL_EXTRACT_TIMEOUT"))
+        spider.extractor = Extractor(processes, spider.profile.name, timeout)
         return spider
 
     async def closed(self, reason: str) -> None:
-        """Close the state store; stop the extraction workers and wait until they exit; then
-        release the run lock."""
-        if self.state is not None:
-            self.state.close()
+        """Stop the extraction workers and wait until they exit."""
         await maybe_deferred_to_future(self.extractor.close())
-        if self.run_lock is not None:
-            self.run_lock.release()
 
     # -- URLs ------------------------------------------------------------------------
 
@@ -175,6 +179,18 @@ class PortalSpider(SitemapSpider):
         if self.base_url and (urlsplit(url).hostname or "") in self.domains:
             return rebase(url, self.base_url)
         return url
+
+    def is_onsite(self, url: str) -> bool:
+        """Tell whether the crawl may fetch ``url``: with ``base_url``, only that exact origin
+        (scheme, host and port); without it, http(s) on the profile's domains and their
+        subdomains (any port)."""
+        key = origin_key(url)
+        if key is None:
+            return False
+        if self.base_url:
+            return key == origin_key(self.base_url)
+        host = key[1]
+        return any(host == d or host.endswith("." + d) for d in self.domains)
 
     def portal_url(self, url: str) -> str:
         """Return ``url`` with the ``base_url`` host swapped for the portal's own origin (any
@@ -208,14 +224,28 @@ class PortalSpider(SitemapSpider):
     # -- discovery -------------------------------------------------------------------
 
     async def start(self) -> AsyncIterator[Any]:
-        """Yield the requests for every entry point of the profile."""
+        """Take the site's state from the crawl; yield the requests for every entry point."""
+        if self.state is None:
+            extension = site_state(self.crawler)
+            self.state = extension.store if extension is not None else None
         self.crawler.stats.set_value("newscrawl/entry_points/total", len(self.entry_points_due))
         for url in self.start_urls:
             yield Request(url, callback=self.parse_listing, errback=self.on_error)
         for url in self.feed_urls:
             yield Request(url, callback=self.parse_feed, errback=self.on_error)
         async for request in super().start():
-            yield request
+            yield self.with_errback(request)
+
+    def with_errback(self, request: Any) -> Any:
+        """Return ``request`` with :meth:`on_error` as its errback if it has none; pass any
+        other output (items) through.
+
+        SitemapSpider builds its own requests (sitemaps, and the articles they list) without
+        an errback: their download failures would go unrecorded.
+        """
+        if isinstance(request, Request) and request.errback is None:
+            return request.replace(errback=self.on_error)
+        return request
 
     def remember_lastmod(self, page: str, lastmod: str | None) -> str | None:
         """Keep the latest modification date any entry point gave for ``page``; return it.
@@ -272,6 +302,9 @@ class PortalSpider(SitemapSpider):
     def article_request(self, url: str, lastmod: str | None = None) -> Request | None:
         """Return the request for an article, or None when this run should skip it."""
         page = self.page_url(url)
+        if not self.is_onsite(self.fetch_url(page)):
+            self.crawler.stats.inc_value("newscrawl/skipped/offsite")
+            return None
         lastmod = self.remember_lastmod(page, lastmod)
         if not self.is_wanted(page, lastmod):
             return None
@@ -322,11 +355,11 @@ class PortalSpider(SitemapSpider):
             logger.info("Not following %s further: all its articles predate --since", response.url)
             return
         for url, _node in self._links(response, discovery.get("listing_links", [])):
-            yield Request(
-                self.fetch_url(canonicalize_url(url)),
-                callback=self.parse_listing,
-                errback=self.on_error,
-            )
+            listing = self.fetch_url(canonicalize_url(url))
+            if not self.is_onsite(listing):
+                self.crawler.stats.inc_value("newscrawl/skipped/offsite")
+                continue
+            yield Request(listing, callback=self.parse_listing, errback=self.on_error)
 
     def parse_feed(self, response: Response) -> Iterable[Request]:
         """Request every item of an RSS 2.0 or Atom feed, remembering its date."""
@@ -360,7 +393,7 @@ class PortalSpider(SitemapSpider):
                 date = url.xpath("news/publication_date/text()").get()
                 if loc.strip() and not url.xpath("lastmod"):
                     self.remember_lastmod(self.page_url(loc.strip()), date)
-        return super()._parse_sitemap(response)
+        return (self.with_errback(r) for r in super()._parse_sitemap(response))
 
     def sitemap_filter(self, entries: Iterable[dict[str, Any]]) -> Iterable[dict[str, Any]]:
         """Keep the sitemap entries this run wants, moved onto the fetch origin."""
@@ -368,6 +401,9 @@ class PortalSpider(SitemapSpider):
             if not entry.get("loc"):
                 continue
             page = self.page_url(entry["loc"])
+            if not self.is_onsite(self.fetch_url(page)):
+                self.crawler.stats.inc_value("newscrawl/skipped/offsite")
+                continue
             lastmod = entry.get("lastmod") or self.lastmod.get(page)
             if "sitemap" in page.rsplit("/", 1)[-1] or page.endswith((".xml", ".xml.gz")):
                 yield {**entry, "loc": self.fetch_url(page)}  # a sitemap of an index
@@ -405,7 +441,10 @@ class PortalSpider(SitemapSpider):
         first = (request.meta.get("redirect_urls") or [request.url])[0] if request else None
         page = self.page_url(first) if first is not None else None
         http = failure.check("scrapy.spidermiddlewares.httperror.HttpError")
-        kind = "http-error" if http else "download-error"
+        if failure.check(OffsiteRedirect):
+            kind = "offsite-redirect"
+        else:
+            kind = "http-error" if http else "download-error"
         message = failure.getErrorMessage() or failure.type.__name__  # data loss has no text
         if http:
             message = f"HTTP {failure.value.response.status}: {message}"

@@ -18,8 +18,9 @@ The store is safe for one writer process at a time (``newscrawl.storage.runlock`
 per site and state folder); readers in other processes do not block it. It is not
 thread-safe: use it from the thread that opened it.
 
-URLs are compared as given: callers canonicalise them (``w3lib.url.canonicalize_url``)
-before asking. An article is known under every URL and canonical URL it was registered
+URLs are compared as given: callers canonicalise them
+(``newscrawl.identity.canonicalize_url``, the key of the duplicate filter and the dedup
+pipeline too) before asking. An article is known under every URL and canonical URL it was registered
 with, so a page reached under two URLs is one article.
 """
 

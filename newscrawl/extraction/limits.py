@@ -1,0 +1,108 @@
+"""What one page may cost: its size, its elements, and the time extraction may spend on it.
+
+Size limits are checked before and right after parsing (:func:`check_source`,
+:func:`check_tree`); each gives :class:`~newscrawl.extraction.errors.TooLarge`.
+
+The time budget is a deadline, not a timer. :func:`time_budget` sets it for the code
+it wraps, and extraction calls :func:`check_time` at safe points: before each selector
+runs, every few hundred nodes read, between the stages of a page. Past the deadline the
+next check raises :class:`~newscrawl.extraction.errors.TooSlow`, and the page becomes a
+reject. Why a deadline checked in Python and not a signal or a thread:
+
+- It works the same in the crawl's own thread (extraction runs there by default) and in
+  a worker process, and on any thread: ``SIGALRM`` only reaches the main thread.
+- It raises only where extraction is ready for it. An exception thrown in at any
+  bytecode (a signal handler's) could land inside a cache being filled, a logging lock,
+  or dateparser's state, and break the next page.
+- It cannot stop a call into C (lxml's parser, an XPath, a regex) that is already
+  running. That is what the size limits are for: they keep every such call linear in a
+  page of bounded size, so the deadline is checked again soon. The worker's crawl-side
+  guard (``newscrawl.workers``) covers the rest for pages extracted in workers.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+
+from lxml import etree
+
+from newscrawl.extraction.errors import TooLarge, TooSlow
+
+MAX_PAGE_BYTES = 8 * 1024 * 1024
+"""The largest page extraction reads (the crawl's ``DOWNLOAD_MAXSIZE`` default)."""
+MAX_ELEMENTS = 200_000
+"""The most elements a parsed page may have (a 1 MB news page has about 15,000)."""
+MAX_ATTRIBUTES = 1_000
+"""The most attributes one element may have. libxml2 checks each attribute of an element
+against all earlier ones, so parsing takes time in the square of this number (20,000
+attributes on one element: over a second)."""
+DEFAULT_TIMEOUT = 5.0
+"""Seconds extraction may spend on one page in the crawl (``NEWSCRAWL_EXTRACT_TIMEOUT``)."""
+
+_DEADLINE: ContextVar[float | None] = ContextVar("newscrawl_extract_deadline", default=None)
+
+
+@contextmanager
+def time_budget(seconds: float | None) -> Iterator[None]:
+    """Let the code inside spend at most ``seconds`` (None or 0: no limit) on extraction.
+
+    An enclosing budget that ends sooner still applies.
+    """
+    if not seconds or seconds <= 0:
+        yield
+        return
+    deadline = time.monotonic() + seconds
+    current = _DEADLINE.get()
+    token = _DEADLINE.set(deadline if current is None else min(current, deadline))
+    try:
+        yield
+    finally:
+        _DEADLINE.reset(token)
+
+
+def check_time(url: str | None = None) -> None:
+    """Raise TooSlow when the current time budget is spent; do nothing without one."""
+    deadline = _DEADLINE.get()
+    if deadline is not None and time.monotonic() > deadline:
+        raise TooSlow("extraction ran past its time budget", url=url)
+
+
+# Possessive quantifiers: no backtracking, so the scan is linear even in a tag that never ends.
+_START_TAG = re.compile(r"""<[A-Za-z][^\s/>]*+(?P<attributes>(?:[^>"']++|"[^"]*+"?|'[^']*+'?)*+)""")
+_ATTRIBUTE = re.compile(r"""[^\s"'>/=]++(?:\s*+=\s*+(?:"[^"]*+"?|'[^']*+'?|[^\s>]*+))?+""")
+_CHARS_PER_ATTRIBUTE = 2
+"""The fewest characters an attribute takes in a tag (a name and a separator)."""
+
+
+def check_source(text: str, url: str | None = None) -> None:
+    """Raise TooLarge when an element of the decoded page ``text`` has too many attributes.
+
+    Only tags long enough to hold that many are counted; a page too short to hold one is
+    not scanned at all.
+    """
+    shortest = MAX_ATTRIBUTES * _CHARS_PER_ATTRIBUTE
+    if len(text) < shortest:
+        return
+    for tag in _START_TAG.finditer(text):
+        if tag.end() - tag.start() < shortest:
+            continue
+        start, end = tag.span("attributes")
+        count = sum(1 for _ in _ATTRIBUTE.finditer(text, start, end))
+        if count > MAX_ATTRIBUTES:
+            raise TooLarge(
+                f"an element has {count} attributes (the limit is {MAX_ATTRIBUTES})", url=url
+            )
+
+
+_COUNT_ELEMENTS = etree.XPath("count(//*)")
+
+
+def check_tree(root: etree._Element, url: str | None = None) -> None:
+    """Raise TooLarge when the parsed page under ``root`` has more than MAX_ELEMENTS elements."""
+    count = int(_COUNT_ELEMENTS(root))
+    if count > MAX_ELEMENTS:
+        raise TooLarge(f"the page has {count} elements (the limit is {MAX_ELEMENTS})", url=url)
