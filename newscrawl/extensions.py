@@ -125,10 +125,15 @@ class SiteState:
         self.store.register_batch(batch.path, metas)
 
     def rejects_published(self, batch: PublishedBatch) -> None:
-        """Register the pages of a published rejects file whose content is the problem."""
+        """Register the pages of a published rejects file whose content is the problem, with
+        the latest page dates (as for records: a date seen after the reject is then not
+        taken for a change of the page by the next run)."""
         content = [m for m in batch.records_meta if m.get("kind") in CONTENT_REJECTS]
         if self.store is not None and content:
-            self.store.register_rejects(content)
+            lastmods = known_lastmods(self.crawler)
+            self.store.register_rejects(
+                [{**m, "lastmod": lastmods.get(m["url"], m["lastmod"])} for m in content]
+            )
 
 
 def site_state(crawler: Crawler) -> SiteState | None:
