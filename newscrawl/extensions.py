@@ -32,6 +32,7 @@ from scrapy.crawler import Crawler
 from scrapy.exceptions import NotConfigured
 from twisted.internet.task import LoopingCall
 
+from newscrawl.report import write_skipped_report
 from newscrawl.storage.backend import RunGuard, StateBackend, open_site_state
 from newscrawl.storage.output import PublishedBatch
 from newscrawl.storage.runlock import AlreadyRunning, RunLock
@@ -81,7 +82,11 @@ class SiteState:
         if spider is None:
             raise NotConfigured("no spider yet: the site's state cannot be named")
         site = getattr(spider, "site", None) or spider.name
-        opened = open_site_state(crawler.settings.get("NEWSCRAWL_STATE_DIR"), site)
+        try:
+            opened = open_site_state(crawler.settings.get("NEWSCRAWL_STATE_DIR"), site)
+        except AlreadyRunning as exc:
+            write_skipped_report(crawler, site, str(exc))  # cron and scrapyd read the report
+            raise
         if opened is None:
             raise NotConfigured("no NEWSCRAWL_STATE_DIR: a stateless crawl")
         lock, store = opened
@@ -146,8 +151,8 @@ class OutputLock:
 
     Two runs writing one output folder, even with different state folders, would each write
     the same articles and remove each other's unfinished batches: the second raises
-    ``AlreadyRunning`` here, before the engine exists (no fetch, no report), and
-    ``newscrawl crawl`` exits 75. Built after :class:`SiteState` (a lower priority number),
+    ``AlreadyRunning`` here, before the engine exists (no fetch; only a ``skipped`` report),
+    and ``newscrawl crawl`` exits 75. Built after :class:`SiteState` (a lower priority number),
     so a run stopped by the state lock creates nothing under the output folder. When the
     lock file cannot be created (the output path is a file, a read-only folder) the crawl
     goes on unlocked and the writer fails it with its own one-line error.
@@ -167,7 +172,8 @@ class OutputLock:
         lock: RunLock | None = RunLock.for_output(Path(output_dir), site)
         try:
             lock.acquire()
-        except AlreadyRunning:
+        except AlreadyRunning as exc:
+            write_skipped_report(crawler, site, str(exc))  # cron and scrapyd read the report
             raise
         except OSError as exc:
             logger.warning("Output folder not locked: cannot create %s: %s", lock.path, exc)

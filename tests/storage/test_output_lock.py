@@ -131,7 +131,10 @@ def test_second_run_into_the_same_output_exits_75_whatever_its_state(
     assert first.returncode == 0, stderr[-3000:]
     urls = record_urls(out)
     assert len(urls) == len(set(urls)) == VALID_ARTICLES
-    assert len(list(out.glob("jmn/*/*.report.json"))) == 1  # the refused run left none
+    reports = sorted(p.name for p in out.glob("jmn/*/*.report.json"))
+    # The refused run wrote only its "skipped" report, beside the first run's own.
+    assert len(reports) == 2, reports
+    assert sum(name.endswith(".skipped.report.json") for name in reports) == 1
     # Afterwards the other state folder may write there: it learns what is published first.
     third = subprocess.run(
         crawl_command(portal, out, tmp_path / "state-b"),
