@@ -156,8 +156,8 @@ class OutputLock:
 
     Two runs writing one output folder, even with different state folders, would each write
     the same articles and remove each other's unfinished batches: the second raises
-    ``AlreadyRunning`` here, before the engine exists (no fetch; a ``skipped`` report), and
-    ``newscrawl crawl`` exits 75. Built after :class:`SiteState` (a lower priority number),
+    ``AlreadyRunning`` here, before the engine exists (no fetch; only a ``skipped`` report),
+    and ``newscrawl crawl`` exits 75. Built after :class:`SiteState` (a lower priority number),
     so a run stopped by the state lock creates nothing under the output folder. When the
     lock file cannot be created (the output path is a file, a read-only folder) the crawl
     goes on unlocked and the writer fails it with its own one-line error.
