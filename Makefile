@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: install demo test lint format bench clean
+.PHONY: install demo test lint format bench fuzz clean
 
 $(BIN)/.installed: pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit("newscrawl needs Python 3.11+") if sys.version_info < (3, 11) else None'
@@ -31,6 +31,10 @@ format: install
 bench: install
 	$(BIN)/python bench/run.py
 	$(BIN)/python bench/quality.py
+
+# The long fuzzing campaign of extraction (about 15 minutes on 2 CPUs); see tests/fuzz/.
+fuzz: install
+	$(BIN)/python -m tests.fuzz.campaign --inputs 200000 --processes 2
 
 clean:
 	rm -rf out .pytest_cache .ruff_cache

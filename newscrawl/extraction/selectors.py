@@ -9,6 +9,7 @@ results, in the same order, as parsel's ``.css()``/``.xpath()``.
 from __future__ import annotations
 
 import re
+from bisect import bisect_left, bisect_right
 from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import cache
@@ -188,6 +189,10 @@ class Query:
     rest: etree.XPath | None = None
     descends: bool = False
     """Whether every branch of ``rest`` starts down the descendant axis."""
+    local: bool = False
+    """Whether the selector is one step down the descendant-or-self axis whose test looks
+    at the element alone (``img``, ``.wp-caption-text``): then what it selects from a
+    node is what it selects from the root, within the node's subtree."""
 
     def run(self, node: Node, document: Document | None = None) -> list[Node]:
         """Return what the selector selects from ``node``, as parsel would, in document order.
@@ -236,10 +241,12 @@ def compile_query(query: str) -> Query:
     xpath = _compile_xpath(expression)
     anchored = _anchor(query, expression)
     if anchored is None:
-        return Query(query, expression, xpath)
+        local = expression.startswith("descendant-or-self::") and not set("/|") & set(expression)
+        return Query(query, expression, xpath, local=local)
     anchor, rest = anchored
     descends = all(b.startswith(_DESCENDANT_AXES) for b in rest.split(" | "))
-    return Query(query, expression, xpath, anchor, _compile_xpath(rest), descends)
+    local = rest == "self::node()"  # ".class" or "#id" alone
+    return Query(query, expression, xpath, anchor, _compile_xpath(rest), descends, local)
 
 
 _DESCENDANT_AXES = ("descendant::", "descendant-or-self::")
@@ -250,6 +257,10 @@ _ATTRIBUTE_VALUES = {
     "class": etree.XPath("descendant-or-self::*/@class", smart_strings=False),
 }
 _NTH_CLASS_OWNER = etree.XPath("(descendant-or-self::*/@class)[$n]/..")
+_CLASS_OWNERS = etree.XPath("descendant-or-self::*[@class]")
+"""Every element with a class attribute, in the order of ``_ATTRIBUTE_VALUES["class"]``."""
+_FEW_OWNERS = 4
+"""Up to this many elements of a class are fetched one by one (cheaper than all at once)."""
 _ID_OWNERS = etree.XPath("descendant-or-self::*/@id[. = $value]/..")
 _BY_ID = etree.XPath("id($value)")
 _XML_SPACE = re.compile("[ \t\r\n]+")
@@ -280,6 +291,11 @@ class Document:
         self._current: set[str] = set()
         self._anchors: dict[tuple[str, str], list[etree._Element]] = {}
         self._edited = False
+        self._from_nodes: dict[str, int] = {}
+        """How often each query ran from an element other than the root."""
+        self._spans: dict[etree._Element, tuple[int, int]] | None = None
+        self._everywhere: dict[str, tuple[list[Node], list[int]]] = {}
+        self._texts: dict[etree._Element, str] = {}
 
     def anchored(self, kind: str, value: str) -> list[etree._Element]:
         """Return, in document order, the elements whose id is ``value`` (kind "id") or
@@ -313,6 +329,10 @@ class Document:
                 return []
             classes = self._attribute_values("class", current=True)
         positions = [n for n, v in enumerate(classes, 1) if value in v and _has_class(v, value)]
+        if len(positions) > _FEW_OWNERS:
+            # One pass, not one per element: 2,000 elements of a class took seconds.
+            owners = _CLASS_OWNERS(self.root)
+            return [owners[n - 1] for n in positions]
         return [_NTH_CLASS_OWNER(self.root, n=n)[0] for n in positions]
 
     def _unique_id(self, value: str) -> etree._Element | None:
@@ -339,6 +359,9 @@ class Document:
         self._edited = True
         self._current.clear()
         self._anchors.clear()
+        self._spans = None
+        self._everywhere.clear()
+        self._texts.clear()
 
     def changed(self) -> None:
         """Forget all lookups: the tree was edited."""
@@ -351,21 +374,85 @@ class Document:
         Raises TooSlow when the page's time budget is spent (see ``limits``).
         """
         check_time()
-        return compile_query(query).run(self.root if node is None else node, self)
+        compiled = compile_query(query)
+        if node is None or node is self.root:
+            return compiled.run(self.root, self)
+        if compiled.local and isinstance(node, etree._Element):
+            runs = self._from_nodes[query] = self._from_nodes.get(query, 0) + 1
+            if runs > _RUNS_BEFORE_INDEX and (found := self._within(compiled, node)) is not None:
+                return found
+        return compiled.run(node, self)
+
+    def _within(self, query: Query, node: etree._Element) -> list[Node] | None:
+        """Return what the local ``query`` selects from ``node``: its matches from the root
+        that lie in ``node``'s subtree (None when ``node`` is not in the tree).
+
+        A field that runs one query from each of many nested elements (a thousand nested
+        figures, each asked for its image) made each run scan its subtree again: time in
+        the square of the page. Here the query runs once, and each node takes the slice of
+        its matches that falls within its subtree's span of the document order.
+        """
+        if self._spans is None:
+            self._spans = _spans(self.root)
+        span = self._spans.get(node)
+        if span is None:
+            return None
+        everywhere = self._everywhere.get(query.source)
+        if everywhere is None:
+            matches = query.run(self.root)
+            starts = [self._spans[m][0] for m in matches]
+            everywhere = self._everywhere[query.source] = (matches, starts)
+        matches, starts = everywhere
+        return matches[bisect_left(starts, span[0]) : bisect_right(starts, span[1])]
 
     def values(self, query: str, node: Node = None) -> list[str]:
         """Return the strings ``query`` selects; element matches give their visible text.
 
         An element inside another match gives no value of its own (see :func:`outermost`),
-        so the values take time linear in the page.
+        and an element's text is read once per page, so the values take time linear in
+        the page.
         """
         found = outermost(self.select(query, node))
         texts: list[str] = []
+        cache = self._texts
         for index, match in enumerate(found, 1):
-            texts.append(node_text(match))
+            if isinstance(match, etree._Element):
+                text = cache.get(match)
+                if text is None:
+                    text = cache[match] = node_text(match)
+            else:
+                text = node_text(match)
+            texts.append(text)
             if index % _CHECK_EVERY == 0:
                 check_time()
         return texts
+
+    def first_match(self, queries: Iterable[str], node: Node = None) -> list[Node]:
+        """Return the nodes of the first query that matches anything, else an empty list."""
+        for query in queries:
+            if found := self.select(query, node):
+                return found
+        return []
+
+
+_RUNS_BEFORE_INDEX = 16
+"""Runs of one local query from elements of a page before it is answered from the index
+(a normal page runs each a few times, where the index would cost more than it saves)."""
+
+
+def _spans(root: etree._Element) -> dict[etree._Element, tuple[int, int]]:
+    """Return, for each element under ``root``, the positions in document order of itself
+    and of the last element of its subtree."""
+    spans: dict[etree._Element, tuple[int, int]] = {}
+    starts: dict[etree._Element, int] = {}
+    position = 0
+    for event, element in etree.iterwalk(root, events=("start", "end")):
+        if event == "start":
+            starts[element] = position
+            position += 1
+        else:
+            spans[element] = (starts[element], position - 1)
+    return spans
 
     def first_match(self, queries: Iterable[str], node: Node = None) -> list[Node]:
         """Return the nodes of the first query that matches anything, else an empty list."""

@@ -337,3 +337,32 @@ def test_a_cut_page_with_no_body_keeps_its_invalid_record() -> None:
 def test_an_empty_page_is_still_empty() -> None:
     with pytest.raises(EmptyPage):
         extract_record(URL, b"  ", None, "jmn", NOW)
+
+
+def test_a_query_run_from_many_nested_nodes_reads_the_page_once() -> None:
+    caption = '<div class="wp-caption"><img src="/i{n}.jpg"><p class="wp-caption-text">C{n}</p>'
+    nested = "".join(caption.format(n=n) for n in range(1000)) + "</div>" * 1000
+    elapsed, record = timed_extract(page(entry=nested).encode())
+    assert elapsed < 2.0  # was 5 s
+    assert len(record.images) == 1000  # type: ignore[union-attr]
+
+
+def test_the_index_gives_what_each_run_gives() -> None:
+    from lxml import etree
+
+    from newscrawl.extraction.selectors import Document, compile_query
+
+    figures = "".join(
+        f'<figure class="f"><img src="/{n}.jpg"><figure class="f"><img src="/{n}b.jpg">'
+        f"<figcaption>{n}</figcaption></figure><p>{n}</p></figure>"
+        for n in range(40)
+    )
+    root = etree.fromstring(
+        f"<html><body>{figures}<img src='/last.jpg'></body></html>", etree.HTMLParser()
+    )
+    document = Document(root)
+    nodes = document.select(".f")
+    assert len(nodes) == 80
+    for query in ("img", "figcaption", "p", ".f"):
+        for node in nodes:  # past the 16th run of a query, answers come from the index
+            assert document.select(query, node) == compile_query(query).run(node)
