@@ -189,6 +189,11 @@ class Query:
     rest: etree.XPath | None = None
     descends: bool = False
     """Whether every branch of ``rest`` starts down the descendant axis."""
+    steps: tuple[etree.XPath, ...] | None = None
+    """The expression as steps down the descendant axis, when it is a chain of two or
+    more such steps (``h1.entry-title [itemprop=name]``), else None."""
+    rest_steps: tuple[etree.XPath, ...] | None = None
+    """``rest`` as such steps (``#the-post .post-meta a``), else None."""
     local: bool = False
     """Whether the selector is one step down the descendant-or-self axis whose test looks
     at the element alone (``img``, ``.wp-caption-text``): then what it selects from a
@@ -206,6 +211,8 @@ class Query:
             anchors = document.anchored(*self.anchor)
             if not anchors:
                 return []
+            if self.rest_steps is not None:
+                return self._chain(outermost(anchors), self.rest_steps)
             if len(anchors) == 1 and self.rest is not None:
                 return self._evaluate(self.rest, anchors[0])
             if self.descends and self.rest is not None:
@@ -217,7 +224,27 @@ class Query:
                 for anchor in outermost(anchors):
                     found += self._evaluate(self.rest, anchor)
                 return found
+        if self.steps is not None:
+            return self._chain([node], self.steps)
         return self._evaluate(self.xpath, node)
+
+    def _chain(self, contexts: list[Node], steps: tuple[etree.XPath, ...]) -> list[Node]:
+        """Return what ``steps``, each down the descendant axis, select from ``contexts``
+        (disjoint, in document order), one step at a time.
+
+        libxml2 runs each step from every node the step before found, over and over
+        when those nest (a hundred nested ``.post-meta``), and then orders the results by
+        climbing their ancestors. A step from a node inside another finds nothing the
+        outer one does not, so only the outermost run: their subtrees are disjoint, and
+        what they find, in their order, is in document order and distinct.
+        """
+        for index, step in enumerate(steps):
+            found: list[Node] = []
+            for context in outermost(contexts) if index else contexts:
+                found += self._evaluate(step, context)
+            contexts = found
+            check_time()
+        return contexts
 
     def _evaluate(self, xpath: etree.XPath, node: etree._Element) -> list[Node]:
         try:
@@ -240,13 +267,56 @@ def compile_query(query: str) -> Query:
     expression = _CSS.css_to_xpath(query)
     xpath = _compile_xpath(expression)
     anchored = _anchor(query, expression)
+    steps = _descendant_steps(expression, "descendant-or-self::")
     if anchored is None:
         local = expression.startswith("descendant-or-self::") and not set("/|") & set(expression)
-        return Query(query, expression, xpath, local=local)
+        return Query(query, expression, xpath, steps=steps, local=local)
     anchor, rest = anchored
     descends = all(b.startswith(_DESCENDANT_AXES) for b in rest.split(" | "))
     local = rest == "self::node()"  # ".class" or "#id" alone
-    return Query(query, expression, xpath, anchor, _compile_xpath(rest), descends, local)
+    rest_steps = _descendant_steps(rest, "descendant::", shortest=1)
+    return Query(
+        query, expression, xpath, anchor, _compile_xpath(rest), descends, steps, rest_steps, local
+    )
+
+
+def _split_steps(expression: str) -> list[str]:
+    """Return the location steps of ``expression``: split at each ``/`` outside brackets,
+    parentheses and quotes."""
+    steps: list[str] = []
+    depth = 0
+    quote = ""
+    start = 0
+    for index, char in enumerate(expression):
+        if quote:
+            if char == quote:
+                quote = ""
+        elif char in "'\"":
+            quote = char
+        elif char in "[(":
+            depth += 1
+        elif char in "])":
+            depth -= 1
+        elif char == "/" and depth == 0:
+            steps.append(expression[start:index])
+            start = index + 1
+    steps.append(expression[start:])
+    return steps
+
+
+def _descendant_steps(
+    expression: str, first_axis: str, shortest: int = 2
+) -> tuple[etree.XPath, ...] | None:
+    """Return ``expression`` compiled step by step when it is at least ``shortest`` steps,
+    the first down ``first_axis`` and every other down ``descendant::``, else None."""
+    steps = _split_steps(expression)
+    if len(steps) < shortest or not steps[0].startswith(first_axis):
+        return None
+    if not all(step.startswith("descendant::") and "|" not in step for step in steps[1:]):
+        return None
+    if "|" in steps[0] or any(not step for step in steps):
+        return None
+    return tuple(_compile_xpath(step) for step in steps)
 
 
 _DESCENDANT_AXES = ("descendant::", "descendant-or-self::")
