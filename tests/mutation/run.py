@@ -338,10 +338,10 @@ FAULTS = [
         "    now = (now or datetime.now(UTC)).replace(microsecond=0)",
     ),
     Fault(
-        "blank-body-not-empty",
+        "blank-text-not-empty",
         G,
-        "    if _NOT_BLANK_BYTES.search(body) is None:",
-        "    if not body:",
+        "    if _NOT_BLANK_TEXT.search(text) is None:",
+        "    if not text:",
     ),
     Fault(
         "newsarticle-not-an-article-type",
