@@ -89,12 +89,24 @@ def _run(site: str, settings: Any, **spider_args: Any) -> int:
     return int(report["exit_code"])
 
 
+def redis_url(value: str | None) -> str | None:
+    """Return ``--redis``'s URL, or raise CommandError when it is not a Redis URL."""
+    if value is None:
+        return None
+    if not value.startswith(("redis://", "rediss://", "unix://")):
+        raise CommandError(
+            f"--redis {value!r}: expected a Redis URL such as redis://127.0.0.1:6379/0"
+        )
+    return value
+
+
 def cmd_crawl(args: argparse.Namespace) -> int:
     """Crawl a site profile into JSON Lines under the output folder."""
     settings = _settings(
         args.set,
         NEWSCRAWL_OUTPUT_DIR=args.output,
         NEWSCRAWL_STATE_DIR=args.state,
+        NEWSCRAWL_REDIS_URL=redis_url(args.redis),
         LOG_LEVEL=args.log_level,
     )
     since = None
@@ -116,6 +128,11 @@ def register(sub: Any) -> None:
     crawl.add_argument("--base-url", help="fetch the portal from this origin instead")
     crawl.add_argument("--profile", help="extraction profile, when it differs from SITE")
     crawl.add_argument("--state", default=None, help="state folder (default: .state)")
+    crawl.add_argument(
+        "--redis",
+        metavar="URL",
+        help="distributed mode: queue, duplicate filter, state and lease in this Redis",
+    )
     crawl.add_argument("--since", help="only entries newer than this: 2d, 12h, 2016-03-01")
     crawl.add_argument("-s", "--set", action="append", default=[], metavar="NAME=VALUE")
     crawl.add_argument("--log-level", default=None)
