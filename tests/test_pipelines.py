@@ -323,3 +323,41 @@ def test_writer_used_before_open_is_a_bug(crawler: Any) -> None:
 
     with pytest.raises(RuntimeError, match="not opened"):
         RecordsWriterPipeline.from_crawler(crawler).process_item(record())
+
+
+def test_a_page_is_remembered_under_all_its_keys_in_a_run(crawler: Any) -> None:
+    pipeline = DedupPipeline.from_crawler(crawler)
+    pipeline.process_item(record(url="https://jmn.info/?p=12", canonical_url="https://jmn.info/a/"))
+    with pytest.raises(DropItem, match="duplicate page"):  # its canonical URL, later
+        pipeline.process_item(record(url="https://jmn.info/a/"))
+    pipeline.process_item(record(url="https://jmn.info/b/?utm_source=x", text="B."))
+    with pytest.raises(DropItem, match="duplicate page"):  # the same page, another URL
+        pipeline.process_item(record(url="https://jmn.info/b/", text="B."))
+
+
+def test_unchanged_page_keeps_the_newer_date_it_was_listed_with(
+    crawler: Any, tmp_path: Path
+) -> None:
+    state = store_of(crawler)
+    state.register_batch(
+        tmp_path / "1.jsonl", [{**record(), "lastmod": "2016-03-24T00:00:00+00:00"}]
+    )
+    crawler.spider.lastmod["https://jmn.info/a/"] = "2016-03-25T00:00:00+00:00"
+    with pytest.raises(DropItem, match="unchanged"):
+        DedupPipeline.from_crawler(crawler).process_item(record())
+    # The next run is not sent to the page again for the same date.
+    assert not state.should_fetch("https://jmn.info/a/", "2016-03-25T00:00:00+00:00")
+
+
+def test_a_rejected_page_is_remembered_with_its_date(crawler: Any) -> None:
+    from newscrawl.pipelines import RejectsWriterPipeline
+
+    url = "https://jmn.info/not-an-article/"
+    crawler.spider.lastmod[url] = "2016-03-24T00:00:00+00:00"
+    rejects = RejectsWriterPipeline.from_crawler(crawler)
+    rejects.open_spider()
+    rejects.process_item(Reject(url=url, kind="not-article"))
+    rejects.close_spider()
+    state = store_of(crawler)
+    assert not state.should_fetch(url, "2016-03-24T00:00:00+00:00")
+    assert state.should_fetch(url, "2016-03-26T00:00:00+00:00")

@@ -13,7 +13,8 @@ Keys, all under ``<prefix>:<site>:`` (the prefix is ``NEWSCRAWL_REDIS_PREFIX``):
 * ``meta`` (hash): ``layout`` = :data:`LAYOUT`; data of another layout is refused;
 * ``articles`` (hash): key URL -> JSON of the article (fingerprint, lastmod, revision...);
 * ``aliases`` (hash): every URL and canonical URL -> key URL;
-* ``owners:<fingerprint>`` (sorted set): key URLs with that text, by first registration;
+* ``owners:<fingerprint>`` (sorted set): key URLs whose latest text it is, by first
+  registration;
 * ``files`` (hash): registered output file -> its number of records;
 * ``rejected`` (hash): page URL -> JSON of its reject (kind, lastmod);
 * ``writer`` (string): a short lock that serialises registrations (reads take none);
@@ -252,6 +253,7 @@ class RedisStateStore:
             articles: dict[str, ArticleState] = {}
             aliases: dict[str, str] = {}
             owners: list[tuple[str, str]] = []
+            disowned: list[tuple[str, str]] = []
 
             def find(url: str) -> ArticleState | None:
                 key = aliases.get(url) or self._key(url)
@@ -291,6 +293,7 @@ class RedisStateStore:
                         )
                         if record.fingerprint != existing.fingerprint:
                             owners.append((record.fingerprint, existing.url))
+                            disowned.append((existing.fingerprint, existing.url))
                     else:
                         article = ArticleState(**{**existing.__dict__, "last_seen": now})
                 articles[article.url] = article
@@ -303,6 +306,8 @@ class RedisStateStore:
             for alias, key in aliases.items():
                 pipe.hsetnx(f"{self.key}:aliases", alias, key)
                 pipe.hdel(f"{self.key}:rejected", alias)
+            for fingerprint, key in disowned:
+                pipe.zrem(f"{self.key}:owners:{fingerprint}", key)
             for fingerprint, key in owners:
                 # First registration wins the rank: NX keeps an earlier score.
                 pipe.zadd(f"{self.key}:owners:{fingerprint}", {key: time.time()}, nx=True)
