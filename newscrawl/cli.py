@@ -12,7 +12,7 @@ from typing import Any
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 
-COMMANDS = ("crawl", "extract", "demo", "validate", "fixtures", "profile")
+COMMANDS = ("crawl", "frontier", "extract", "demo", "validate", "fixtures", "profile")
 """Modules of ``newscrawl.commands``, in the order their commands are listed in ``--help``."""
 
 

@@ -308,3 +308,70 @@ def test_politeness_holds_across_workers(
     assert gaps[len(gaps) // 2] >= 0.4 * 0.9, gaps
     busiest = max(sum(1 for t in times if start <= t < start + 0.8) for start in times)
     assert busiest <= 3, gaps
+
+
+# -- the frontier command -----------------------------------------------------------------
+
+
+def frontier_cli(prefix: str, *args: str) -> int:
+    from newscrawl.cli import main
+
+    return main(["frontier", "jmn", "--redis", REDIS_URL, "--prefix", prefix, *args])
+
+
+def test_frontier_shows_seeds_and_clears(
+    redis_prefix: Redis, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    client, prefix = redis_prefix
+    assert frontier_cli(prefix) == 0
+    assert "0 queued, 0 seen, 0 in flight" in capsys.readouterr().out
+    assert frontier_cli(prefix, "--seed", "--base-url", "http://127.0.0.1:9") == 0
+    out = capsys.readouterr().out
+    assert "seeded 3 entry points" in out  # home, feed, sitemap index of the jmn profile
+    assert frontier_cli(prefix, "--seed", "--base-url", "http://127.0.0.1:9") == 0
+    assert "seeded 0 entry points" in capsys.readouterr().out  # seen already
+    client.hset(f"{prefix}:jmn:frontier:workers", "w9", json.dumps({"seen": time.time()}))
+    assert frontier_cli(prefix, "--json") == 0
+    status = json.loads(capsys.readouterr().out)
+    assert status == {"queue": 3, "seen": 3, "in_flight": 0, "workers": ["w9"]}
+    # --clear asks first: no terminal, no --yes, nothing cleared.
+    monkeypatch.setattr("sys.stdin.isatty", lambda: False)
+    assert frontier_cli(prefix, "--clear") == 2
+    assert "--yes" in capsys.readouterr().err
+    monkeypatch.setattr("sys.stdin.isatty", lambda: True)
+    monkeypatch.setattr("builtins.input", lambda _question: "n")
+    assert frontier_cli(prefix, "--clear") == 1
+    assert client.zcard(f"{prefix}:jmn:frontier:queue") == 3
+    monkeypatch.setattr("builtins.input", lambda _question: "y")
+    assert frontier_cli(prefix, "--clear") == 0
+    assert not list(client.scan_iter(match=f"{prefix}:jmn:frontier:*"))
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        pytest.param(["frontier", "jmn"], "--redis URL is required", id="no-redis"),
+        pytest.param(
+            ["frontier", "jmn", "--redis", "http://x"],
+            "not a Redis URL|expected a Redis URL",
+            id="not-redis-url",
+        ),
+        pytest.param(
+            ["frontier", "jmn", "--redis", "redis://127.0.0.1:1/0"], "redis-server", id="no-answer"
+        ),
+        pytest.param(
+            ["crawl", "jmn", "--redis", "127.0.0.1:6379"], "expected a Redis URL", id="crawl-url"
+        ),
+    ],
+)
+def test_bad_redis_arguments_are_usage_errors(
+    args: list[str], message: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from newscrawl.cli import main
+
+    assert main(args) == 2
+    err = capsys.readouterr().err
+    assert len(err.strip().splitlines()) == 1
+    import re
+
+    assert re.search(message, err)
