@@ -11,7 +11,7 @@ import pytest
 
 import newscrawl.profiles
 from newscrawl.cli import main
-from newscrawl.profiles import ProfileError, load_profile, profile_names
+from newscrawl.profiles import ProfileError, forget_profiles, load_profile, profile_names
 from newscrawl.profiles import check as profile_check
 from newscrawl.profiles.check import file_problems, profile_problems, schema_keys
 from tests.conftest import ROOT
@@ -47,7 +47,7 @@ BAD = [
         "[crawl]\nconcurrent_requests_per_domain = true",
         "[crawl] concurrent_requests_per_domain: True is not an integer",
     ),
-    ("[crawl]\nrobotstxt_obey = false", "[crawl] robotstxt_obey: unknown key"),
+    ("[crawl]\ntelnetconsole_enabled = true", "[crawl] telnetconsole_enabled: unknown key"),
     ("[body]\nalt_headline_window = -1", "[body] alt_headline_window: -1 is less than the minimum"),
     ('[breadcrumb]\nitems = ["a", "span"]', "[breadcrumb] items: ['a', 'span'] is not a string"),
     ("[fields]\nheadline = 3", "[fields] headline: 3 is not a string or array"),
@@ -132,11 +132,9 @@ def bundled(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     for source in PROFILES.glob("*.toml"):
         (tmp_path / source.name).write_bytes(source.read_bytes())
     monkeypatch.setattr(newscrawl.profiles.resources, "files", lambda package: tmp_path)
-    load_profile.cache_clear()
-    profile_names.cache_clear()
+    forget_profiles()
     yield tmp_path
-    load_profile.cache_clear()
-    profile_names.cache_clear()
+    forget_profiles()
 
 
 def test_a_broken_profile_fails_at_load_time(bundled: Path) -> None:
@@ -150,7 +148,7 @@ def test_a_broken_profile_fails_at_load_time(bundled: Path) -> None:
 def test_a_broken_theme_fails_its_portals(bundled: Path) -> None:
     sahifa = bundled / "sahifa.toml"
     text = sahifa.read_text(encoding="utf-8").replace(
-        "download_delay = 0.25", 'download_delay = "slow"'
+        "alt_headline_window = 2", "alt_headline_window = -2"
     )
     sahifa.write_text(text.replace("[images]\n", '[images]\nlaed = ".x"\n'), encoding="utf-8")
     with pytest.raises(ProfileError, match=r"sahifa.toml: .* \(and 1 more\)$"):
@@ -198,3 +196,11 @@ def test_every_schema_key_has_a_description() -> None:
             yield from walk(sub.get("items", sub) if isinstance(sub.get("items"), dict) else sub)
 
     assert all(sub.get("description") for sub in walk(profile_check.profile_schema()))
+
+
+def test_crawl_allow_list_is_the_schema() -> None:
+    """The keys a ``[crawl]`` table may set are one list: the loader's and the schema's."""
+    from newscrawl.profiles import CRAWL_SETTINGS
+    from newscrawl.profiles.check import profile_schema
+
+    assert list(profile_schema()["properties"]["crawl"]["properties"]) == list(CRAWL_SETTINGS)
