@@ -51,6 +51,9 @@ from newscrawl.storage.redis_state import connect, site_prefix
 
 logger = logging.getLogger(__name__)
 
+FRONTIER_LAYOUT: Final = "newscrawl-frontier/1"
+"""The layout of the frontier's keys; a worker that reads another refuses to join."""
+
 LATE_FRACTION: Final = 0.1
 """A request that wakes this fraction of the delay after its turn takes a new turn."""
 
@@ -99,6 +102,7 @@ class Frontier:
     def __init__(self, client: Any, prefix: str, site: str) -> None:
         self.client = client
         self.base = f"{site_prefix(prefix, site)}:frontier"
+        self.meta = f"{self.base}:meta"
         self.queue = f"{self.base}:queue"
         self.seen = f"{self.base}:seen"
         self.workers = f"{self.base}:workers"
@@ -163,6 +167,41 @@ class Frontier:
         return len(keys)
 
 
+def profile_version(spider: Spider) -> str:
+    """Return a digest of the spider's profile data: workers of one crawl must agree on it."""
+    profile = getattr(spider, "profile", None)
+    data = getattr(profile, "data", None)
+    text = json.dumps(data, sort_keys=True, default=str, ensure_ascii=False)
+    return hashlib.sha1(text.encode("utf-8"), usedforsecurity=False).hexdigest()[:16]
+
+
+def check_compatible(frontier: Frontier, worker: str, version: str, site: str) -> None:
+    """Refuse to join a frontier of another layout, or a crawl whose live workers use
+    another version of the profile; else record this layout and version.
+
+    Raises ``newscrawl.preflight.UsageError`` with a one-line message saying what to do.
+    """
+    from newscrawl.preflight import UsageError
+
+    client = frontier.client
+    layout = client.hget(frontier.meta, "layout")
+    if layout is not None and layout.decode() != FRONTIER_LAYOUT:
+        raise UsageError(
+            f"the Redis frontier of {site!r} has layout {layout.decode()!r}, this newscrawl "
+            f"reads {FRONTIER_LAYOUT!r}: let the other workers finish, or empty it with "
+            f"newscrawl frontier {site} --clear"
+        )
+    stored = client.hget(frontier.meta, "profile")
+    others = frontier.live_workers() - {worker}
+    if stored is not None and stored.decode() != version and others:
+        raise UsageError(
+            f"the workers crawling {site!r} ({', '.join(sorted(others))}) use another version "
+            f"of its profile ({stored.decode()}, this worker has {version}): deploy the same "
+            "profile everywhere, or wait until they finish"
+        )
+    client.hset(frontier.meta, mapping={"layout": FRONTIER_LAYOUT, "profile": version})
+
+
 class CanonicalRedisDupeFilter(RFPDupeFilter):
     """scrapy-redis's shared filter set, keyed on newscrawl's request key, kept on close."""
 
@@ -215,14 +254,20 @@ class RedisScheduler(Scheduler):
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> Self:
         """Build the scheduler from ``NEWSCRAWL_REDIS_URL``, ``NEWSCRAWL_REDIS_PREFIX`` and
-        the site of the crawl's spider."""
+        the site of the crawl's spider.
+
+        Raises ``UsageError`` when the frontier holds keys of another layout, or when live
+        workers crawl the site with another version of its profile.
+        """
         settings = crawler.settings
         server = connect(settings["NEWSCRAWL_REDIS_URL"])
         spider = crawler.spider
         site = getattr(spider, "site", None) or spider.name
         frontier = Frontier(server, settings.get("NEWSCRAWL_REDIS_PREFIX", "newscrawl"), site)
         max_taken = settings.getint("CONCURRENT_REQUESTS_PER_DOMAIN", 4) or 4
-        return cls(crawler, server, frontier, worker_name(settings), max_taken)
+        worker = worker_name(settings)
+        check_compatible(frontier, worker, profile_version(spider), site)
+        return cls(crawler, server, frontier, worker, max_taken)
 
     def open(self, spider: Spider) -> None:
         """Open the queue and the filter; reap dead workers; start a generation if none runs."""

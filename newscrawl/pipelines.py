@@ -315,7 +315,7 @@ class BatchWriterPipeline:
         self._stop_rotation()
         logger.critical("Output stopped: %s", exc)
         self.crawler.stats.set_value("newscrawl/output_error", str(exc))
-        if self.crawler.engine is not None and self.crawler.engine.running:
+        if self.crawler.crawling and self.crawler.engine.running:
             deferred_from_coro(self.crawler.engine.close_spider_async(reason="output_error"))
 
 

@@ -361,3 +361,25 @@ def test_a_rejected_page_is_remembered_with_its_date(crawler: Any) -> None:
     state = store_of(crawler)
     assert not state.should_fetch(url, "2016-03-24T00:00:00+00:00")
     assert state.should_fetch(url, "2016-03-26T00:00:00+00:00")
+
+
+def test_a_record_that_could_not_be_written_is_dropped_and_stops_the_output(
+    crawler: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from newscrawl.pipelines import RecordsWriterPipeline
+    from newscrawl.storage.output import OutputError
+
+    pipeline = RecordsWriterPipeline.from_crawler(crawler)
+    pipeline.open_spider()
+
+    def disk_full(*_args: Any, **_kwargs: Any) -> None:
+        raise OutputError("cannot write x: disk full")
+
+    assert pipeline.writer is not None
+    monkeypatch.setattr(pipeline.writer, "write", disk_full)
+    with pytest.raises(DropItem, match="not written: cannot write x: disk full"):
+        pipeline.process_item(record())
+    stats = crawler.stats.get_stats()
+    assert stats["newscrawl/output_error"] == "cannot write x: disk full"
+    assert "newscrawl/records" not in stats
+    pipeline.close_spider()

@@ -375,3 +375,74 @@ def test_bad_redis_arguments_are_usage_errors(
     import re
 
     assert re.search(message, err)
+
+
+# -- faults: data of another version, another profile, two sites --------------------------
+
+
+def test_frontier_of_another_layout_is_refused(redis_prefix: Redis) -> None:
+    from newscrawl.frontier import Frontier, check_compatible
+    from newscrawl.preflight import UsageError
+
+    client, prefix = redis_prefix
+    frontier = Frontier(client, prefix, "jmn")
+    client.hset(frontier.meta, "layout", "newscrawl-frontier/0")
+    with pytest.raises(UsageError, match=r"layout 'newscrawl-frontier/0'.*--clear"):
+        check_compatible(frontier, "w1", "v1", "jmn")
+
+
+def test_worker_with_another_profile_version_is_refused(redis_prefix: Redis) -> None:
+    from newscrawl.frontier import Frontier, check_compatible
+    from newscrawl.preflight import UsageError
+
+    client, prefix = redis_prefix
+    frontier = Frontier(client, prefix, "jmn")
+    check_compatible(frontier, "w1", "v1", "jmn")
+    client.set(frontier.lease("w1"), "x", px=5000)  # w1 is crawling with v1
+    with pytest.raises(UsageError, match=r"\(w1\) use another version of its profile"):
+        check_compatible(frontier, "w2", "v2", "jmn")
+    check_compatible(frontier, "w2", "v1", "jmn")  # the same version joins
+    client.delete(frontier.lease("w1"))
+    check_compatible(frontier, "w2", "v2", "jmn")  # nobody left on v1: a new version starts
+    assert client.hget(frontier.meta, "profile") == b"v2"
+
+
+def test_profile_version_follows_the_profile_data() -> None:
+    from types import SimpleNamespace
+
+    from newscrawl.frontier import profile_version
+
+    def spider(data: dict[str, Any]) -> Any:
+        return SimpleNamespace(profile=SimpleNamespace(data=data))
+
+    assert profile_version(spider({"a": 1, "b": [2]})) == profile_version(
+        spider({"b": [2], "a": 1})
+    )
+    assert profile_version(spider({"a": 1})) != profile_version(spider({"a": 2}))
+
+
+def test_two_sites_share_one_redis_without_meeting(redis_prefix: Redis) -> None:
+    from newscrawl.frontier import Frontier, TakingQueue
+
+    client, prefix = redis_prefix
+    spider = _Spider()
+    jmn, other = Frontier(client, prefix, "jmn"), Frontier(client, prefix, "other")
+    TakingQueue(client, spider, jmn.queue, jmn.taken("w"), "w").push(Request("https://jmn.info/"))
+    assert jmn.status()["queue"] == 1
+    assert other.status()["queue"] == 0
+    assert TakingQueue(client, spider, other.queue, other.taken("w"), "w").take() is None
+
+
+def test_crawl_against_state_of_another_version_is_one_line(
+    redis_prefix: Redis, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from newscrawl.cli import main
+
+    client, prefix = redis_prefix
+    client.hset(f"{prefix}:jmn:meta", "layout", "newscrawl-state/0")
+    args = ["crawl", "jmn", "-o", str(tmp_path), "--redis", REDIS_URL]
+    assert main([*args, "-s", f"NEWSCRAWL_REDIS_PREFIX={prefix}"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err[-1].startswith("newscrawl: Redis state of 'jmn'")
+    assert "newscrawl-state/0" in err[-1]
+    assert not list(client.scan_iter(match=f"{prefix}:jmn:lease:*"))  # given back

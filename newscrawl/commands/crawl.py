@@ -81,6 +81,8 @@ def run_crawl(site: str, settings: Any, **spider_args: Any) -> dict[str, Any]:
     def not_started(failure: Failure) -> None:
         if failure.check(AlreadyRunning):
             refused.append(failure.value)
+        elif failure.check(StateError) and settings.get("NEWSCRAWL_REDIS_URL"):
+            refused.append(CommandError(str(failure.value)))  # Redis: no file to rebuild from
         elif failure.check(StateError):
             refused.append(CommandError(f"{failure.value}; or run: {state_hint(site, settings)}"))
         elif failure.check(ProfileError, UsageError):
