@@ -89,7 +89,7 @@ return moved
 _LEAVE = """
 redis.call('hdel', KEYS[1], ARGV[1])
 if redis.call('hlen', KEYS[1]) == 0 and redis.call('zcard', KEYS[2]) == 0 then
-  redis.call('del', KEYS[3])
+  redis.call('del', KEYS[3], KEYS[4])
   return 1
 end
 return 0
@@ -105,6 +105,8 @@ class Frontier:
         self.meta = f"{self.base}:meta"
         self.queue = f"{self.base}:queue"
         self.seen = f"{self.base}:seen"
+        self.claims = f"{self.base}:claims"
+        """Pages claimed by a worker in this generation (``RedisStateStore.claim``)."""
         self.workers = f"{self.base}:workers"
         self.lease_base = f"{site_prefix(prefix, site)}:lease"
 
@@ -281,6 +283,7 @@ class RedisScheduler(Scheduler):
         others = frontier.live_workers() - {self.worker}
         if not others and not len(self.queue):
             self.df.clear()  # a new generation: the entry points are fetched again
+            self.server.delete(frontier.claims)
             logger.info("Frontier of %s: a new crawl generation", frontier.base)
         else:
             logger.info("Frontier: joining %d workers, %d queued", len(others), len(self.queue))
@@ -365,7 +368,7 @@ class RedisScheduler(Scheduler):
         frontier = self.frontier
         if reason == "finished":
             self.server.delete(frontier.taken(self.worker))
-            keys = [frontier.workers, frontier.queue, frontier.seen]
+            keys = [frontier.workers, frontier.queue, frontier.seen, frontier.claims]
             if self.server.eval(_LEAVE, len(keys), *keys, self.worker):
                 logger.info(
                     "Frontier of %s: the last worker finished the generation", frontier.base

@@ -140,6 +140,9 @@ class DedupPipeline:
                 state.note_seen(key, known_lastmods(self.crawler).get(key))
                 self.stats.inc_value("newscrawl/duplicates/unchanged")
                 raise DropItem(f"unchanged since the last run: {item['url']}")
+            if not state.claim(keys):
+                self.stats.inc_value("newscrawl/duplicates/claimed")
+                raise DropItem(f"written by another worker of this crawl: {item['url']}")
             item["revision"] = revision
             if status == "revision":
                 self.stats.inc_value("newscrawl/revisions")

@@ -298,8 +298,10 @@ def test_each_writer_writes_its_own_kind(crawler: Any, tmp_path: Path) -> None:
     records.open_spider()
     rejects.open_spider()
     article, reject = record(), Reject(url="https://jmn.info/x/", kind="download-error")
-    for item in (article, reject):
-        assert rejects.process_item(records.process_item(item)) is item
+    assert rejects.process_item(records.process_item(article)) is article
+    assert records.process_item(reject) is reject
+    with pytest.raises(DropItem, match="in the rejects file"):  # a reject ends there
+        rejects.process_item(reject)
     rejects.close_spider()
     records.close_spider()
     stats = crawler.stats.get_stats()
@@ -356,7 +358,8 @@ def test_a_rejected_page_is_remembered_with_its_date(crawler: Any) -> None:
     crawler.spider.lastmod[url] = "2016-03-24T00:00:00+00:00"
     rejects = RejectsWriterPipeline.from_crawler(crawler)
     rejects.open_spider()
-    rejects.process_item(Reject(url=url, kind="not-article"))
+    with pytest.raises(DropItem, match="in the rejects file"):
+        rejects.process_item(Reject(url=url, kind="not-article"))
     rejects.close_spider()
     state = store_of(crawler)
     assert not state.should_fetch(url, "2016-03-24T00:00:00+00:00")

@@ -10,7 +10,7 @@ crawl and closes both when the crawl ends. URLs passed in are canonical
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 
@@ -36,6 +36,11 @@ class StateBackend(Protocol):
 
     def note_seen(self, url: str, lastmod: str | None) -> bool:
         """Record that a known article was fetched again unchanged; False when unknown."""
+        ...
+
+    def claim(self, keys: Iterable[str]) -> bool:
+        """Reserve the page known by ``keys`` for this run's writer; False when another live
+        writer of the same crawl has claimed one of them (it writes the page)."""
         ...
 
     def register_batch(self, path: Path, records: Sequence[Mapping[str, Any]]) -> None:
@@ -100,7 +105,8 @@ def open_site_state(
         lease = RedisLease(client, redis_prefix, site, worker, ttl=lease_seconds)
         lease.acquire()
         try:
-            return lease, RedisStateStore(client, redis_prefix, site, label=redis_url)
+            store = RedisStateStore(client, redis_prefix, site, label=redis_url, worker=worker)
+            return lease, store
         except BaseException:
             lease.release()
             raise
