@@ -1,25 +1,49 @@
-"""The body text: trafilatura's main-text extraction, cleaned of what it lets through.
+"""The body text: trafilatura's main text, with the page's lead, cleaned of what it lets through.
 
-trafilatura (with its own readability and jusText fallbacks) finds the main text. The
-paragraphs it returns are then cleaned: the headline repeated as the first line, image
-credits ("Foto: dpa"), and lines that repeat the lead image's caption are left out.
+trafilatura (with its own readability and jusText fallbacks) finds the main text, tables
+included (annotated bodies keep a table's text). The page's lead (standfirst) is often
+outside the block trafilatura picks: when the page's description (``og:description``,
+``description``, JSON-LD ``description``) is also shown as a paragraph of the page, it
+leads the body. The paragraphs are then cleaned: the headline repeated as a first line,
+credit lines ("Foto: dpa"), image captions, the byline ("Von Anna Fink") and date lines
+("Stand: 22.04.2024, 06:00 Uhr") are left out.
 """
 
 from __future__ import annotations
 
+import re
+from collections.abc import Iterable
+
 from lxml import etree
 
-from newscrawl.extraction.generic.text import clean, key
+from newscrawl.extraction.generic.structured import Structured
+from newscrawl.extraction.generic.text import clean, first_text, key
 from newscrawl.extraction.processors import is_credit_line
 
 TRAFILATURA_OPTIONS: dict[str, bool] = {
     "include_comments": False,
-    "include_tables": False,
+    "include_tables": True,
     "include_images": False,
     "favor_precision": True,
     "deduplicate": False,
 }
-"""What the generic extractor asks of ``trafilatura.extract``: the article text, precision first."""
+"""What the generic extractor asks of ``trafilatura.extract``: the article text with its
+tables, precision first."""
+
+MIN_LEAD = 40
+MAX_LEAD_CHILDREN = 3
+MAX_LEAD_CANDIDATES = 3000
+MAX_DATE_LINE = 80
+_DATE_LINE = re.compile(
+    r"^(?:(?:stand|updated|published|last updated|aktualisiert|veröffentlicht|publicado|"
+    r"actualizado|publié|mis à jour|pubblicato|aggiornato|opdateret|oppdatert|uppdaterad|"
+    r"publicerad|zaktualizowano|opublikowano)\b[^\n]{0,60}\d|"
+    r"[^a-z\n]{0,20}\d{1,4}[./-]\d{1,2}[./-]\d{2,4}[,\s]*(?:\d{1,2}[:.]\d{2}\s*(?:uhr|h)?)?\s*$)",
+    re.IGNORECASE,
+)
+_BYLINE_LABEL = re.compile(
+    r"^(?:by|von|par|por|di|door|av|af|autor(?:in)?:?|author:?|text:?)\s+", re.IGNORECASE
+)
 
 
 def trafilatura_paragraphs(root: etree._Element, url: str) -> list[str]:
@@ -34,12 +58,83 @@ def trafilatura_paragraphs(root: etree._Element, url: str) -> list[str]:
     return [p for line in (text or "").splitlines() if (p := clean(line))]
 
 
-def clean_body(paragraphs: list[str], headline: str | None, captions: set[str]) -> list[str]:
-    """Return ``paragraphs`` without a leading repeat of the headline, credit lines and
-    image captions."""
+def visible_lead(structured: Structured, root: etree._Element, url: str) -> str | None:
+    """Return the page's description when a paragraph-like element of the page shows it
+    (then it is the lead, not only a summary for search engines); else None."""
+    article = structured.article(url)
+    descriptions = {
+        key(d)
+        for d in (
+            structured.first_meta("og:description"),
+            structured.first_meta("description"),
+            structured.first_meta("twitter:description"),
+            first_text(article.get("description")),
+        )
+        if d and len(d) >= MIN_LEAD
+    }
+    body = root.find("body")
+    if not descriptions or body is None:
+        return None
+    for count, element in enumerate(body.iter("p", "div", "h2", "span", "strong")):
+        if count >= MAX_LEAD_CANDIDATES:
+            break
+        if len(element) > MAX_LEAD_CHILDREN:
+            continue
+        text = clean(etree.tostring(element, method="text", encoding="unicode", with_tail=False))
+        if text and len(text) >= MIN_LEAD and key(text) in descriptions:
+            return text
+    return None
+
+
+def is_date_line(text: str) -> bool:
+    """Tell whether a short line only says when the article was published or updated.
+
+    >>> is_date_line("Stand: 22.04.2024, 06:00 Uhr")
+    True
+    >>> is_date_line("Der Landtag berät am 22.04.2024 über das Gesetz.")
+    False
+    """
+    return len(text) <= MAX_DATE_LINE and _DATE_LINE.search(text) is not None
+
+
+def is_byline(text: str, authors: Iterable[str]) -> bool:
+    """Tell whether a line is only the byline: its names (after "By", "Von" ...) are the
+    article's authors.
+
+    >>> is_byline("Von Nina Doe", ["Nina Doe"])
+    True
+    """
+    names = {key(a) for a in authors if a}
+    if not names or len(text) > MAX_DATE_LINE:
+        return False
+    rest = key(_BYLINE_LABEL.sub("", text))
+    parts = {p.strip() for p in re.split(r",|\s(?:and|und|og|och|et|y|e|i|&)\s", rest)}
+    return bool(parts) and parts <= names
+
+
+def clean_body(
+    paragraphs: list[str],
+    headline: str | None,
+    captions: Iterable[str],
+    authors: Iterable[str] = (),
+    lead: str | None = None,
+) -> list[str]:
+    """Return ``paragraphs`` led by ``lead`` (when they lack it), without a leading repeat of
+    the headline, credit lines, image captions, the byline and date lines."""
     title = key(headline)
     body = list(paragraphs)
     while body and title and key(body[0]) == title:
         body.pop(0)
     caption_keys = {key(c) for c in captions if c}
-    return [p for p in body if not is_credit_line(p) and key(p) not in caption_keys]
+    authors = list(authors)
+    body = [
+        p
+        for p in body
+        if not is_credit_line(p)
+        and key(p) not in caption_keys
+        and not is_date_line(p)
+        and not is_byline(p, authors)
+    ]
+    if lead and body and key(lead) not in key(" ".join(body[:3])):
+        body.insert(0, lead)
+    return body

@@ -49,7 +49,9 @@ _CONSENT = re.compile(
     r"privacy settings|datenschutz|gdpr|consentement|consentimiento",
     re.IGNORECASE,
 )
-_PARAGRAPHS = etree.XPath("//p")
+_TEXT_BLOCKS = etree.XPath("//p | //div | //td | //section | //article")
+MAX_TEXT_BLOCKS = 5000
+MIN_PARAGRAPH = 80
 _CARDS = etree.XPath(
     "//article[.//a[@href]] | //*[self::h2 or self::h3][a[@href]]"
     " | //*[self::h2 or self::h3][parent::a[@href]]"
@@ -75,12 +77,22 @@ class PageType:
 
 
 def _running_text(root: etree._Element) -> tuple[int, int]:
-    """Return (characters in long paragraphs, number of long paragraphs) outside links."""
+    """Return (characters in long paragraphs, number of long paragraphs) outside links.
+
+    A paragraph is a ``<p>`` of 80 characters or more, not half links, or the text a
+    ``<div>``, ``<td>`` or ``<section>`` holds itself (between ``<br>``, say) when that is
+    as long.
+    """
     chars = count = 0
-    for p in _PARAGRAPHS(root)[:2000]:
-        text = clean(etree.tostring(p, method="text", encoding="unicode", with_tail=False)) or ""
-        linked = sum(len(a.text_content()) for a in p.iter("a"))
-        if len(text) >= 80 and linked < len(text) / 2:
+    for element in _TEXT_BLOCKS(root)[:MAX_TEXT_BLOCKS]:
+        if element.tag == "p":
+            text = etree.tostring(element, method="text", encoding="unicode", with_tail=False)
+            linked = sum(len(a.text_content()) for a in element.iter("a"))
+        else:
+            text = (element.text or "") + "".join(c.tail or "" for c in element)
+            linked = 0
+        text = clean(text) or ""
+        if len(text) >= MIN_PARAGRAPH and linked < len(text) / 2:
             chars += len(text)
             count += 1
     return chars, count
@@ -127,7 +139,7 @@ def page_type(structured: Structured, root: etree._Element, url: str) -> PageTyp
         return PageType(LISTING, "a search, tag, category or author URL")
     if og_article and chars >= MIN_DECLARED_ARTICLE_TEXT and cards < 5:
         return PageType(ARTICLE, "og:type article or article:published_time, and its text")
-    if chars >= MIN_ARTICLE_TEXT and (og_article or (paragraphs >= 3 and cards < 3 * paragraphs)):
+    if chars >= MIN_ARTICLE_TEXT and (og_article or cards < 3 * max(paragraphs, 2)):
         return PageType(ARTICLE, f"{paragraphs} paragraphs of running text")
     if len(_GALLERY_IMAGES(root)) >= 6 and chars < MIN_ARTICLE_TEXT:
         return PageType(GALLERY, "many figures and little text")

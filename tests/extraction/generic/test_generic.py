@@ -12,6 +12,7 @@ from lxml import html
 
 from newscrawl.extraction import ExtractionError, NotAnArticle, extract_article
 from newscrawl.extraction.generic import authors, credits, dates, headline, pagetype, structured
+from newscrawl.extraction.generic import body as body_module
 from newscrawl.extraction.generic import text as text_module
 from newscrawl.extraction.generic.structured import read_structured
 from newscrawl.extraction.processors import DateParser
@@ -25,7 +26,7 @@ def parse(page: str) -> html.HtmlElement:
 
 
 @pytest.mark.parametrize(
-    "module", [authors, credits, dates, headline, pagetype, structured, text_module]
+    "module", [authors, body_module, credits, dates, headline, pagetype, structured, text_module]
 )
 def test_doctests(module: object) -> None:
     failures, _ = doctest.testmod(module)  # type: ignore[arg-type]
@@ -301,3 +302,35 @@ def test_bad_input_gets_a_clear_outcome(name: str) -> None:
     started = datetime.now(UTC)
     assert _outcome(name) == BAD_OUTCOMES[name]
     assert (datetime.now(UTC) - started).total_seconds() < 30
+
+
+def test_body_leads_with_the_visible_description_and_drops_byline_and_date_lines() -> None:
+    got = body_module.clean_body(
+        [
+            "Storm hits the coast",
+            "Stand: 22.04.2024, 06:00 Uhr",
+            "Von Nina Doe",
+            "The storm reached the coast at night.",
+            "Foto: dpa",
+            "Boats in the harbour.",
+        ],
+        "Storm hits the coast",
+        ["Boats in the harbour."],
+        ["Nina Doe"],
+        lead="A night of wind and rain.",
+    )
+    assert got == ["A night of wind and rain.", "The storm reached the coast at night."]
+
+
+def test_visible_lead_needs_the_description_in_the_page() -> None:
+    meta = '<meta name="description" content="A night of wind and rain along the whole coast.">'
+    shown = parse(
+        f"<html><head>{meta}</head><body><p class='lead'>A night of wind and rain "
+        "along the whole coast.</p><p>Text.</p></body></html>"
+    )
+    hidden = parse(f"<html><head>{meta}</head><body><p>Text.</p></body></html>")
+    url = "https://x.example/a"
+    assert body_module.visible_lead(read_structured(shown, url), shown, url) == (
+        "A night of wind and rain along the whole coast."
+    )
+    assert body_module.visible_lead(read_structured(hidden, url), hidden, url) is None
