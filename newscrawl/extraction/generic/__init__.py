@@ -178,15 +178,20 @@ class GenericPage:
         return tags[:MAX_TAGS]
 
     @cached_property
+    def figures(self) -> list[_credits.FoundImage]:
+        """The page's figures with their captions and credits."""
+        return _credits.figures(self.root, self.url)
+
+    @cached_property
     def cover(self) -> _credits.FoundImage | None:
         """The cover image with its caption and credit."""
-        return _credits.cover_image(self.structured, self.root, self.url)
+        return _credits.cover_image(self.structured, self.root, self.url, self.figures)
 
     @cached_property
     def images(self) -> list[Image]:
         """The cover image first, then the page's other figures."""
         found = [self.cover] if self.cover else []
-        found += _credits.figures(self.root, self.url)
+        found += self.figures
         images: list[Image] = []
         seen: set[str] = set()
         for image in found:

@@ -32,7 +32,8 @@ tables, precision first."""
 
 MIN_LEAD = 40
 MAX_LEAD_CHILDREN = 3
-MAX_LEAD_CANDIDATES = 3000
+MAX_LEAD_CANDIDATES = 20
+_TEXT_CONTAINING = etree.XPath("//body//text()[contains(., $probe)]")
 MAX_DATE_LINE = 80
 _DATE_LINE = re.compile(
     r"^(?:(?:stand|updated|published|last updated|aktualisiert|veröffentlicht|publicado|"
@@ -72,18 +73,34 @@ def visible_lead(structured: Structured, root: etree._Element, url: str) -> str 
         )
         if d and len(d) >= MIN_LEAD
     }
-    body = root.find("body")
-    if not descriptions or body is None:
+    if not descriptions:
         return None
-    for count, element in enumerate(body.iter("p", "div", "h2", "span", "strong")):
-        if count >= MAX_LEAD_CANDIDATES:
-            break
-        if len(element) > MAX_LEAD_CHILDREN:
-            continue
-        text = clean(etree.tostring(element, method="text", encoding="unicode", with_tail=False))
-        if text and len(text) >= MIN_LEAD and key(text) in descriptions:
-            return text
+    # Find the text nodes that start the description (in C), then compare whole elements.
+    for probe in {d[: MIN_LEAD // 2] for d in _raw_descriptions(structured, article)}:
+        for node in _TEXT_CONTAINING(root, probe=probe)[:MAX_LEAD_CANDIDATES]:
+            element = node.getparent()
+            for _ in range(MAX_LEAD_CHILDREN):
+                if element is None or element.tag in ("head", "title", "script", "style", "meta"):
+                    break
+                text = clean(
+                    etree.tostring(element, method="text", encoding="unicode", with_tail=False)
+                )
+                if text and key(text) in descriptions:
+                    return text
+                if text and len(text) > 2 * max(len(d) for d in descriptions):
+                    break
+                element = element.getparent()
     return None
+
+
+def _raw_descriptions(structured: Structured, article: dict[str, object]) -> list[str]:
+    values = (
+        structured.first_meta("og:description"),
+        structured.first_meta("description"),
+        structured.first_meta("twitter:description"),
+        first_text(article.get("description")),
+    )
+    return [c for v in values if (c := clean(v)) and len(c) >= MIN_LEAD]
 
 
 def is_date_line(text: str) -> bool:

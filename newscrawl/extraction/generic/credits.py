@@ -238,8 +238,16 @@ def figures(root: etree._Element, base: str) -> list[FoundImage]:
     return found
 
 
-def cover_image(structured: Structured, root: etree._Element, url: str) -> FoundImage | None:
-    """Return the article's cover image with its caption and credit, or None."""
+def cover_image(
+    structured: Structured,
+    root: etree._Element,
+    url: str,
+    in_page: list[FoundImage] | None = None,
+) -> FoundImage | None:
+    """Return the article's cover image with its caption and credit, or None.
+
+    ``in_page`` are the page's :func:`figures`, when the caller has read them already.
+    """
     objects = _image_objects(structured, url)
     og = structured.first_meta("og:image", "og:image:url", "twitter:image")
     cover_url = _image_url(objects[0]) if objects else None
@@ -247,7 +255,7 @@ def cover_image(structured: Structured, root: etree._Element, url: str) -> Found
     credit = structured_credit(objects[0]) if objects else None
     caption = None
     stems = {s for s in (stem(cover_url), stem(og)) if s}
-    in_page = figures(root, url)
+    in_page = figures(root, url) if in_page is None else in_page
     match = next((f for f in in_page if stem(f.url) in stems), None)
     if match is None or not match.credit:
         # The lead figure often shows another rendition of the cover: the first credited
