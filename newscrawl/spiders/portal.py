@@ -40,9 +40,8 @@ from newscrawl.names import check_name, check_run_id
 from newscrawl.profiles import Profile, load_profile
 from newscrawl.report import run_id_for
 from newscrawl.storage.backend import StateBackend
-from newscrawl.storage.runlock import AlreadyRunning, RunLock
 from newscrawl.storage.state import parse_since
-from newscrawl.workers import Extractor, worker_count
+from newscrawl.workers import Extractor, extract_timeout, worker_count
 
 logger = logging.getLogger(__name__)
 
@@ -77,35 +76,15 @@ def origin_key(url: str) -> tuple[str, str, int | None] | None:
     return scheme, parts.hostname.lower(), port or (443 if scheme == "https" else 80)
 
 
+URL_KEYS = frozenset({"url", "canonical_url", "duplicate_of"})
+"""Keys whose values are URLs, at any depth of a record (breadcrumb, images, teasers)."""
+
+
 def rebase(url: str, new_origin: str) -> str:
     """Return ``url`` moved onto ``new_origin`` (path and query kept, fragment dropped)."""
     base = urlsplit(new_origin)
     parts = urlsplit(url)
     return urlunsplit((base.scheme, base.netloc, parts.path or "/", parts.query, ""))
-
-
-def _output_lock(crawler: Crawler, site: str) -> RunLock | None:
-    """Take and return the lock of ``site``'s output folder (``NEWSCRAWL_OUTPUT_DIR``; None
-    when that setting is not set at all, as in a spider built alone in a test).
-
-    Whatever their state folders, two runs writing one output folder would each write the
-    same articles and remove each other's unfinished batches: the second raises
-    ``AlreadyRunning`` here, before the crawl starts. When the lock file cannot be made
-    (the output path is a file, a read-only folder), there is no lock and the writer fails
-    the run with its own one-line error as it opens its first batch.
-    """
-    output_dir = crawler.settings.get("NEWSCRAWL_OUTPUT_DIR")
-    if not output_dir:
-        return None
-    lock = RunLock.for_output(Path(output_dir), site)
-    try:
-        lock.acquire()
-    except AlreadyRunning:
-        raise
-    except OSError as exc:
-        logger.warning("Output folder not locked: cannot create %s: %s", lock.path, exc)
-        return None
-    return lock
 
 
 class PortalSpider(SitemapSpider):
@@ -152,10 +131,14 @@ class PortalSpider(SitemapSpider):
         self.lastmod: dict[str, str] = {}
         self.requested: set[str] = set()
         """Article pages this run has asked for (the state must not call them known)."""
+        self.entry_points_due = {
+            canonicalize_url(u) for u in (*self.start_urls, *self.feed_urls, *self.sitemap_urls)
+        }
+        """Entry points (fetch URLs) that have not answered yet in this run."""
+        self.skipped: set[tuple[str, str]] = set()
+        """``(reason, page)`` of the articles this run did not fetch, counted once each."""
         self.state: StateBackend | None = None
         """The site's state, from ``newscrawl.extensions.SiteState`` as the crawl starts."""
-        self.output_lock: RunLock | None = None
-        """Held from the crawl's start to its end: one run writes a site's output folder."""
         self.extractor = Extractor(0, self.profile.name)
         super().__init__(**kwargs)
 
@@ -176,21 +159,18 @@ class PortalSpider(SitemapSpider):
 
         The run lock and the state are not the spider's: ``newscrawl.extensions.SiteState``
         takes and opens them right after, for ``newscrawl crawl``, ``scrapy crawl`` and
-        scrapyd jobs alike, and closes them after this spider has closed. The spider takes
-        the output folder's lock (see ``_output_lock``) and releases it as it closes.
+        scrapyd jobs alike, and closes them after this spider has closed.
         """
         spider = super().from_crawler(crawler, *args, **kwargs)
         check_run_id(run_id_for(crawler))  # it names files under the output folder
         processes = worker_count(crawler.settings.get("NEWSCRAWL_EXTRACT_PROCESSES", 0))
-        spider.extractor = Extractor(processes, spider.profile.name)
-        spider.output_lock = _output_lock(crawler, spider.site)
+        timeout = extract_timeout(crawler.settings.get("NEWSCRAWL_EXTRACT_TIMEOUT"))
+        spider.extractor = Extractor(processes, spider.profile.name, timeout)
         return spider
 
     async def closed(self, reason: str) -> None:
-        """Stop the extraction workers and wait until they exit; release the output lock."""
+        """Stop the extraction workers and wait until they exit."""
         await maybe_deferred_to_future(self.extractor.close())
-        if self.output_lock is not None:
-            self.output_lock.release()
 
     # -- URLs ------------------------------------------------------------------------
 
@@ -212,6 +192,29 @@ class PortalSpider(SitemapSpider):
         host = key[1]
         return any(host == d or host.endswith("." + d) for d in self.domains)
 
+    def portal_url(self, url: str) -> str:
+        """Return ``url`` with the ``base_url`` host swapped for the portal's own origin (any
+        other URL unchanged; path, query and fragment kept, no canonicalisation)."""
+        if not self.base_url or not isinstance(url, str):
+            return url
+        parts = urlsplit(url)
+        if parts.scheme not in ("http", "https") or parts.netloc != urlsplit(self.base_url).netloc:
+            return url
+        home = urlsplit(self.home)
+        return urlunsplit((home.scheme, home.netloc, parts.path, parts.query, parts.fragment))
+
+    def portal_urls(self, value: Any) -> Any:
+        """Return ``value`` (a record or part of one) with every URL field (``URL_KEYS``, at
+        any depth) moved back from the ``base_url`` origin to the portal's own."""
+        if isinstance(value, dict):
+            return {
+                k: self.portal_url(v) if k in URL_KEYS else self.portal_urls(v)
+                for k, v in value.items()
+            }
+        if isinstance(value, list):
+            return [self.portal_urls(v) for v in value]
+        return value
+
     def page_url(self, url: str) -> str:
         """Return the portal's own canonical URL for a fetched URL (inverse of fetch_url)."""
         if self.base_url and origin(url) == self.base_url:
@@ -225,6 +228,7 @@ class PortalSpider(SitemapSpider):
         if self.state is None:
             extension = site_state(self.crawler)
             self.state = extension.store if extension is not None else None
+        self.crawler.stats.set_value("newscrawl/entry_points/total", len(self.entry_points_due))
         for url in self.start_urls:
             yield Request(url, callback=self.parse_listing, errback=self.on_error)
         for url in self.feed_urls:
@@ -255,19 +259,44 @@ class PortalSpider(SitemapSpider):
                 self.lastmod[page] = format_datetime(when) or ""
         return self.lastmod.get(page)
 
+    def note_entry_point(self, response: Response) -> None:
+        """Count ``response`` as a fetched entry point when it answers one (start URL, feed or
+        sitemap of the profile), once per entry point: the report fails a run that fetched
+        none of them."""
+        request = response.request
+        redirects = request.meta.get("redirect_urls") if request is not None else None
+        key = canonicalize_url((redirects or [response.url])[0])
+        if key in self.entry_points_due:
+            self.entry_points_due.discard(key)
+            self.crawler.stats.inc_value("newscrawl/entry_points/fetched")
+
+    def count_skip(self, reason: str, page: str) -> None:
+        """Count the article ``page`` as not fetched for ``reason`` (``known``,
+        ``before_since``): once per article, however many links lead to it."""
+        if (reason, page) not in self.skipped:
+            self.skipped.add((reason, page))
+            self.crawler.stats.inc_value(f"newscrawl/skipped/{reason}")
+
+    def uncount_skips(self, page: str) -> None:
+        """Take back the skips counted for ``page``: another entry point made it wanted."""
+        for reason in ("known", "before_since"):
+            if (reason, page) in self.skipped:
+                self.skipped.discard((reason, page))
+                self.crawler.stats.inc_value(f"newscrawl/skipped/{reason}", -1)
+
     def is_wanted(self, page: str, lastmod: str | None) -> bool:
         """Tell whether to fetch the article at ``page`` in this run; count why not."""
-        stats = self.crawler.stats
         if page in self.requested:
             return True  # asked for in this run already: the duplicate filter drops it
         if self.since and lastmod:
             when = _ISO_DATES.parse(lastmod, datetime.now(UTC))
             if when and when < self.since:
-                stats.inc_value("newscrawl/skipped/before_since")
+                self.count_skip("before_since", page)
                 return False
         if self.state is not None and not self.state.should_fetch(page, lastmod):
-            stats.inc_value("newscrawl/skipped/known")
+            self.count_skip("known", page)
             return False
+        self.uncount_skips(page)
         return True
 
     def article_request(self, url: str, lastmod: str | None = None) -> Request | None:
@@ -306,6 +335,7 @@ class PortalSpider(SitemapSpider):
         With ``since``, articles the listing dates before it are skipped, and a listing
         whose dated articles are all older is not followed further.
         """
+        self.note_entry_point(response)
         if not isinstance(response, TextResponse):
             return
         discovery = self.profile.get("discovery", default={})
@@ -316,7 +346,7 @@ class PortalSpider(SitemapSpider):
                 dated += 1
                 # Listings show days: compare calendar days in the site's timezone.
                 if when.date() < self.since.astimezone(when.tzinfo).date():
-                    self.crawler.stats.inc_value("newscrawl/skipped/before_since")
+                    self.count_skip("before_since", self.page_url(url))
                     continue
                 recent += 1
             if request := self.article_request(url):
@@ -333,6 +363,7 @@ class PortalSpider(SitemapSpider):
 
     def parse_feed(self, response: Response) -> Iterable[Request]:
         """Request every item of an RSS 2.0 or Atom feed, remembering its date."""
+        self.note_entry_point(response)
         if not isinstance(response, TextResponse):
             return
         selector = Selector(text=response.text, type="xml")
@@ -352,6 +383,7 @@ class PortalSpider(SitemapSpider):
         ``<news:publication_date>`` of a news sitemap is read here, as the entry's date
         when it has no ``<lastmod>``.
         """
+        self.note_entry_point(response)
         body = self._get_sitemap_body(response)
         if body and b"sitemap-news" in body:
             news = Selector(body=body, type="xml")
@@ -400,7 +432,7 @@ class PortalSpider(SitemapSpider):
             logger.warning("No record from %s: %s (%s)", page, exc, exc.kind)
             self.crawler.stats.inc_value(f"newscrawl/extract/{exc.kind}")
             return [Reject(url=page, errors=[{"field": None, "message": str(exc)}], kind=exc.kind)]
-        return [record]
+        return [self.portal_urls(record) if self.base_url else record]
 
     def on_error(self, failure: Failure) -> Iterable[Any]:
         """Record a page that could not be downloaded (after retries) as a Reject."""

@@ -7,8 +7,8 @@ The portal spider takes it as a crawl starts (whatever started the crawl: ``news
 ``scrapy crawl``, scrapyd) and releases it as the crawl closes.
 
 ``RunLock.for_output`` is the same lock on ``<output_root>/<site>/.newscrawl.lock``: the
-records writer holds it while it writes, so two runs with different state folders still
-cannot write (and double) the same output folder.
+``OutputLock`` extension holds it for the length of a crawl, so two runs with different
+state folders still cannot write (and double) the same output folder.
 
 The kernel releases a ``flock`` when its holder's last file descriptor closes, which
 includes the process dying in any way (``SIGKILL``, OOM killer), so a stale lock file never

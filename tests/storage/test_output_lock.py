@@ -15,8 +15,12 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from scrapy.crawler import Crawler
+from scrapy.utils.test import get_crawler
 
 from newscrawl.devtools.devserver import FixtureSite, RunningServer, serve
+from newscrawl.extensions import OutputLock
+from newscrawl.spiders import portal_spider
 from newscrawl.storage.output import BatchWriter, recover, temp_name
 from newscrawl.storage.runlock import EXIT_ALREADY_RUNNING, AlreadyRunning, RunLock
 from tests.conftest import FIXTURES, ROOT
@@ -127,7 +131,10 @@ def test_second_run_into_the_same_output_exits_75_whatever_its_state(
     assert first.returncode == 0, stderr[-3000:]
     urls = record_urls(out)
     assert len(urls) == len(set(urls)) == VALID_ARTICLES
-    assert len(list(out.glob("jmn/*/*.report.json"))) == 1  # the refused run left none
+    reports = sorted(p.name for p in out.glob("jmn/*/*.report.json"))
+    # The refused run wrote only its "skipped" report, beside the first run's own.
+    assert len(reports) == 2, reports
+    assert sum(name.endswith(".skipped.report.json") for name in reports) == 1
     # Afterwards the other state folder may write there: it learns what is published first.
     third = subprocess.run(
         crawl_command(portal, out, tmp_path / "state-b"),
@@ -140,3 +147,20 @@ def test_second_run_into_the_same_output_exits_75_whatever_its_state(
     assert third.returncode == 0, third.stderr[-2000:]
     urls = record_urls(out)
     assert len(urls) == len(set(urls)) == VALID_ARTICLES
+
+
+def test_output_lock_extension_holds_the_site_folder_until_released(tmp_path: Path) -> None:
+    def crawler(output: Path) -> Crawler:
+        built = get_crawler(portal_spider("jmn"), {"NEWSCRAWL_OUTPUT_DIR": str(output)})
+        built.spider = built._create_spider()
+        return built
+
+    first = OutputLock.from_crawler(crawler(tmp_path))
+    assert (tmp_path / "jmn" / ".newscrawl.lock").is_file()
+    with pytest.raises(AlreadyRunning, match="writing to"):
+        OutputLock.from_crawler(crawler(tmp_path))
+    first.release()
+    OutputLock.from_crawler(crawler(tmp_path)).release()
+    blocked = tmp_path / "blocked"
+    blocked.write_text("a file where the output folder should be", encoding="utf-8")
+    assert OutputLock.from_crawler(crawler(blocked)).lock is None  # the writer reports it
