@@ -29,7 +29,13 @@ from newscrawl.extraction.generic import headline as _headline
 from newscrawl.extraction.generic.pagetype import PageType, page_type
 from newscrawl.extraction.generic.structured import Structured, read_structured, types_of
 from newscrawl.extraction.generic.text import clean, first_text, key
-from newscrawl.extraction.processors import DateParser, detect_language, format_datetime
+from newscrawl.extraction.processors import (
+    DateParser,
+    absolute_url,
+    detect_language,
+    format_datetime,
+    record_url,
+)
 from newscrawl.items import AltHeadline, Breadcrumb, Image
 
 __all__ = ["GenericPage", "PageType"]
@@ -255,6 +261,7 @@ FIELDS = (
 
 
 def _absolute(url: Any, base: str) -> str | None:
-    from newscrawl.extraction.processors import absolute_url
-
-    return absolute_url(url.strip(), base) if isinstance(url, str) and url.strip() else None
+    """Return ``url`` joined to ``base`` as a record may hold it, or None."""
+    if not isinstance(url, str) or not url.strip():
+        return None
+    return record_url(absolute_url(url.strip(), base))

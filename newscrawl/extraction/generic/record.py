@@ -58,13 +58,21 @@ def fill_record(article: Article, page: Page) -> list[str]:
     generic extractor reads; return their names. The body is filled only on a tree
     trafilatura can read (lxml.html's)."""
     generic = generic_page(page)
-    filled: list[str] = []
+    loader = ArticleLoader(selector=page.selector, **page.loader_context())
+    wanted: list[str] = []
     for name in FIELDS:
         if getattr(article, name) not in (None, [], ""):
             continue
         if name == "body" and not isinstance(page.selector.root, html.HtmlElement):
             continue
         value: Any = getattr(generic, name)
+        if value not in (None, [], ""):
+            loader.add_value(name, value)  # the same cleaning as the profile's values
+            wanted.append(name)
+    cleaned = loader.load_item() if wanted else None
+    filled: list[str] = []
+    for name in wanted:
+        value = getattr(cleaned, name)
         if value not in (None, [], ""):
             setattr(article, name, value)
             filled.append(name)

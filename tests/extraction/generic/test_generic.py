@@ -334,3 +334,35 @@ def test_visible_lead_needs_the_description_in_the_page() -> None:
         "A night of wind and rain along the whole coast."
     )
     assert body_module.visible_lead(read_structured(hidden, url), hidden, url) is None
+
+
+def test_fill_record_keeps_the_profile_values_and_fills_the_empty_ones() -> None:
+    from newscrawl.extraction import parse_page
+    from newscrawl.extraction.generic.record import fill_record
+    from newscrawl.items import Article
+
+    page = parse_page(
+        "https://hafenblatt.example/stadt/neue-faehre",
+        ARTICLE_WITHOUT_MARKUP.encode(),
+        profile="jmn",
+        now=NOW,
+    )
+    article = Article(headline="The profile's headline")
+    filled = fill_record(article, page)
+    assert article.headline == "The profile's headline"
+    assert "headline" not in filled
+    assert article.language == "de"
+    assert "language" in filled
+
+
+def test_fill_record_drops_urls_a_record_may_not_hold() -> None:
+    from newscrawl.extraction import parse_page
+    from newscrawl.extraction.generic.record import fill_record
+    from newscrawl.items import Article
+
+    head = '<link rel="canonical" href="ftp://hafenblatt.example/x">'
+    html_text = ARTICLE_WITHOUT_MARKUP.replace("<head>", "<head>" + head)
+    page = parse_page("https://hafenblatt.example/a", html_text.encode(), profile="jmn", now=NOW)
+    article = Article()
+    fill_record(article, page)
+    assert article.canonical_url is None
