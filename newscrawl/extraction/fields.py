@@ -13,6 +13,7 @@ from parsel import Selector
 # The module, not its function: newscrawl.identity imports extraction.processors, so
 # importing identity first reaches this module while identity is half-initialised.
 from newscrawl import identity
+from newscrawl.extraction.generic.record import fill_record, generic_record
 from newscrawl.extraction.loaders import ArticleLoader, BreadcrumbLoader, TeaserLoader, load_record
 from newscrawl.extraction.metadata import jsonld_names
 from newscrawl.extraction.page import (
@@ -326,6 +327,8 @@ def is_article(selector: Selector, profile: Profile, jsonld: dict[str, Any] | No
 def extract_page(page: Page) -> Article:
     """Return the record of a parsed page; raise NotAnArticle for a page that is not one."""
     profile = page.profile
+    if profile.kind == "fallback":  # no profile for this portal: the generic extractor's record
+        return generic_record(page)
     if not is_article(page.selector, profile, page.jsonld):
         raise NotAnArticle("the page is not an article (no article markup)", url=page.url)
     loader = ArticleLoader(selector=page.selector, **page.loader_context())
@@ -380,6 +383,7 @@ def extract_page(page: Page) -> Article:
     loader.add_value("teasers", _teasers(page))
     article: Article = loader.load_item()
     article.fingerprint = identity.content_fingerprint(article.headline, article.body)
+    fill_record(article, page)  # what the profile left empty, the generic extractor reads
     return article
 
 
