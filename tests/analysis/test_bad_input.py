@@ -198,6 +198,7 @@ def test_no_match_for_the_filters_is_exit_1(tmp_path: Path) -> None:
         (["export", "{root}", "-o", "x.parquet", "--since", "yesterday"], "--since:"),
         (["export", "{root}", "-o", "x.parquet", "--until", "2016-13-01"], "--until:"),
         (["stats", "{root}/missing"], "no such output folder"),
+        (["export", "{root}", "-o", "{root}/nosuch/x.parquet"], "no such folder"),
     ],
 )
 def test_usage_errors_are_one_line_exit_2(tmp_path: Path, args: list[str], message: str) -> None:
