@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: install demo test lint format bench bench-analysts clean
+.PHONY: install demo test lint format bench bench-quality bench-analysts clean
 
 $(BIN)/.installed: pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit("newscrawl needs Python 3.11+") if sys.version_info < (3, 11) else None'
@@ -30,6 +30,10 @@ format: install
 
 bench: install
 	$(BIN)/python bench/run.py
+	$(BIN)/python bench/quality.py
+
+# Quality on ../shared/realpages (read in place, never copied), beside trafilatura alone.
+bench-quality: install
 	$(BIN)/python bench/quality.py
 
 # 200,000 generated records: export and read_records against DuckDB alone (a few minutes).

@@ -4,6 +4,9 @@
 :class:`SiteState` is the one place where a crawl's run lock and state store are opened and
 closed; the spider and the pipelines receive the store from it (:func:`site_state`).
 
+:class:`OutputLock` keeps a site's output folder to one run at a time, whatever the state
+folders of the runs.
+
 :class:`GcTuning` makes CPython's cyclic garbage collector cheaper for a crawl. A crawl
 process holds many long-lived objects (Scrapy, Twisted, the scheduler's requests, caches)
 and makes many short-lived ones per page; with CPython's default threshold (a young
@@ -29,8 +32,10 @@ from scrapy.crawler import Crawler
 from scrapy.exceptions import NotConfigured
 from twisted.internet.task import LoopingCall
 
+from newscrawl.report import write_skipped_report
 from newscrawl.storage.backend import RunGuard, StateBackend, open_site_state
 from newscrawl.storage.output import PublishedBatch
+from newscrawl.storage.runlock import AlreadyRunning, RunLock
 
 logger = logging.getLogger(__name__)
 
@@ -77,7 +82,11 @@ class SiteState:
         if spider is None:
             raise NotConfigured("no spider yet: the site's state cannot be named")
         site = getattr(spider, "site", None) or spider.name
-        opened = open_site_state(crawler.settings.get("NEWSCRAWL_STATE_DIR"), site)
+        try:
+            opened = open_site_state(crawler.settings.get("NEWSCRAWL_STATE_DIR"), site)
+        except AlreadyRunning as exc:
+            write_skipped_report(crawler, site, str(exc))  # cron and scrapyd read the report
+            raise
         if opened is None:
             raise NotConfigured("no NEWSCRAWL_STATE_DIR: a stateless crawl")
         lock, store = opened
@@ -134,6 +143,50 @@ def site_state(crawler: Crawler) -> SiteState | None:
 def known_lastmods(crawler: Crawler) -> Mapping[str, Any]:
     """Return the page dates the spider learnt from feeds and sitemaps (page URL -> ISO)."""
     return getattr(crawler.spider, "lastmod", None) or {}
+
+
+class OutputLock:
+    """Hold the lock of the site's output folder, ``<NEWSCRAWL_OUTPUT_DIR>/<site>/
+    .newscrawl.lock``, from the crawl's start until the engine stops.
+
+    Two runs writing one output folder, even with different state folders, would each write
+    the same articles and remove each other's unfinished batches: the second raises
+    ``AlreadyRunning`` here, before the engine exists (no fetch; a ``skipped`` report), and
+    ``newscrawl crawl`` exits 75. Built after :class:`SiteState` (a lower priority number),
+    so a run stopped by the state lock creates nothing under the output folder. When the
+    lock file cannot be created (the output path is a file, a read-only folder) the crawl
+    goes on unlocked and the writer fails it with its own one-line error.
+    """
+
+    def __init__(self, lock: RunLock | None) -> None:
+        self.lock = lock
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> Self:
+        """Take the lock; NotConfigured without a spider or ``NEWSCRAWL_OUTPUT_DIR``."""
+        spider = crawler.spider
+        output_dir = crawler.settings.get("NEWSCRAWL_OUTPUT_DIR")
+        if spider is None or not output_dir:
+            raise NotConfigured("no spider or no output folder: nothing to lock")
+        site = getattr(spider, "site", None) or spider.name
+        lock: RunLock | None = RunLock.for_output(Path(output_dir), site)
+        try:
+            lock.acquire()
+        except AlreadyRunning as exc:
+            write_skipped_report(crawler, site, str(exc))  # cron and scrapyd read the report
+            raise
+        except OSError as exc:
+            logger.warning("Output folder not locked: cannot create %s: %s", lock.path, exc)
+            lock = None
+        extension = cls(lock)
+        crawler.signals.connect(extension.release, signal=signals.engine_stopped)
+        return extension
+
+    def release(self) -> None:
+        """Release the lock. Idempotent."""
+        lock, self.lock = self.lock, None
+        if lock is not None:
+            lock.release()
 
 
 class GcTuning:

@@ -148,7 +148,7 @@ class Reject:
     """The record as extracted, when there was one."""
     kind: str = "invalid"
     """What went wrong: "invalid", "not-article", "empty", "extraction-error", "worker-died",
-    "http-error", "download-error"."""
+    "http-error", "download-error", "offsite-redirect"."""
 
 
 _FIELDS: dict[type, tuple[str, ...]] = {

@@ -11,6 +11,7 @@ rejects file. The site's state store, when the crawl has one, comes from the
 from __future__ import annotations
 
 import logging
+import time
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import asdict
@@ -31,7 +32,7 @@ from twisted.python.failure import Failure
 from newscrawl.extensions import CONTENT_REJECTS, known_lastmods, site_state
 from newscrawl.identity import canonicalize_url
 from newscrawl.items import Reject
-from newscrawl.report import run_id_for
+from newscrawl.report import run_day, run_id_for
 from newscrawl.schema import record_errors
 from newscrawl.storage.backend import StateBackend
 from newscrawl.storage.output import BatchWriter, OutputError, PublishedBatch, recover
@@ -210,6 +211,8 @@ class BatchWriterPipeline:
         settings = crawler.settings
         self.root = Path(settings.get("NEWSCRAWL_OUTPUT_DIR", "out"))
         self.run_id = run_id_for(crawler)
+        self.day = run_day(crawler)
+        """The day folder of the run's start: its report goes there too."""
         self.options: dict[str, Any] = {
             "max_records": settings.getint("NEWSCRAWL_BATCH_RECORDS", 5000),
             "max_seconds": settings.getfloat("NEWSCRAWL_BATCH_SECONDS", 600.0),
@@ -217,6 +220,8 @@ class BatchWriterPipeline:
         }
         self.writer: BatchWriter | None = None
         self._rotation: task.LoopingCall | None = None
+        self.pause_before_register = settings.getfloat("NEWSCRAWL_TEST_PAUSE_BEFORE_REGISTER", 0)
+        """Test hook: seconds to block between publishing a batch and handing it on."""
 
     def accepts(self, item: Any) -> bool:
         """Tell whether this pipeline writes ``item``."""
@@ -232,13 +237,20 @@ class BatchWriterPipeline:
         for path in recover(self.root, site, kind=self.kind):
             logger.warning("Removed %s, an unfinished batch of a run that died", path)
         self.writer = BatchWriter(
-            self.root, site, self.run_id, kind=self.kind, on_publish=self._published, **self.options
+            self.root,
+            site,
+            self.run_id,
+            kind=self.kind,
+            day=self.day,
+            on_publish=self._published,
+            **self.options,
         )
         self._rotation = task.LoopingCall(self._publish_due)
         self._rotation.start(min(self.options["max_seconds"], ROTATION_CHECK_SECONDS), now=False)
 
     def process_item(self, item: Any) -> Any:
-        """Write the item if it is of this pipeline's kind; return it."""
+        """Write the item if it is of this pipeline's kind; return it (unless ``written``
+        ends its way with DropItem)."""
         if not self.accepts(item):
             return item
         if self.writer is None:
@@ -282,6 +294,15 @@ class BatchWriterPipeline:
     def _published(self, batch: PublishedBatch) -> None:
         self.crawler.stats.inc_value("newscrawl/files_published")
         logger.info("Published %s (%d lines)", batch.path, batch.count)
+        if self.pause_before_register > 0:
+            # The kill campaign (tests/test_kill_campaign.py) kills the crawl here: the
+            # file is published, its records are not registered in the state yet.
+            logger.warning(
+                "Test hook: %.1f s between publishing %s and registering it",
+                self.pause_before_register,
+                batch.path,
+            )
+            time.sleep(self.pause_before_register)
         if self.on_publish is not None:
             self.on_publish(batch)
 
@@ -347,8 +368,13 @@ class RejectsWriterPipeline(BatchWriterPipeline):
         return asdict(item), {"url": item.url, "kind": item.kind, "lastmod": lastmod}
 
     def written(self, item: Any) -> None:
-        """Count it as ``newscrawl/rejects/<kind>``."""
+        """Count it as ``newscrawl/rejects/<kind>``; end its way here.
+
+        A Reject goes no further than the rejects file: a DropItem logged at DEBUG keeps it
+        out of Scrapy's feed exports (``-O f.jsonl``), which get records only.
+        """
         self.crawler.stats.inc_value(f"newscrawl/rejects/{item.kind}")
+        raise DropItem(f"reject {item.kind} {item.url}: in the rejects file", log_level="DEBUG")
 
 
 class DropLogFormatter(LogFormatter):

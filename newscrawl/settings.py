@@ -6,6 +6,8 @@ BOT_NAME = "newscrawl"
 SPIDER_MODULES = ["newscrawl.spiders"]
 NEWSPIDER_MODULE = "newscrawl.spiders"
 SPIDER_LOADER_CLASS = "newscrawl.spiders.ProfileSpiderLoader"
+# `scrapy crawl` (and so scrapyd) checks a crawl before it starts, as `newscrawl crawl` does.
+COMMANDS_MODULE = "newscrawl.scrapy_commands"
 
 # Who we are: the User-Agent is "newscrawl/<version> (+<contact URL>)". Set the contact
 # URL to a page that tells site owners who runs the crawler and how to reach them.
@@ -31,11 +33,20 @@ NEWSCRAWL_RETRY_BACKOFF_BASE = 1.0
 NEWSCRAWL_RETRY_BACKOFF_MAX = 60.0
 NEWSCRAWL_RETRY_AFTER_MAX = 300.0
 DOWNLOADER_MIDDLEWARES = {
+    # Outside retries and redirects: counts each request once, by its final outcome, for
+    # the report's error rate (see report.py).
+    "newscrawl.report.RequestOutcomes": 25,
     "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
     "newscrawl.middlewares.BackoffRetryMiddleware": 550,
     # Sees 3xx before RedirectMiddleware (600): a redirect back into its own chain would
     # otherwise be dropped by the duplicate filter and the page would vanish unrecorded.
     "newscrawl.middlewares.RedirectLoopMiddleware": 610,
+    # Also before RedirectMiddleware: a redirect off the site becomes an `offsite-redirect`
+    # reject; Scrapy's offsite filter would drop it unseen as it is scheduled.
+    "newscrawl.middlewares.OffsiteRedirectMiddleware": 620,
+    # Off-site means off-origin: with --base-url only that scheme, host and port.
+    "scrapy.downloadermiddlewares.offsite.OffsiteMiddleware": None,
+    "newscrawl.middlewares.OriginOffsiteMiddleware": 50,
     # Same meta refreshes as Scrapy's, without decoding every page in the crawl process.
     "scrapy.downloadermiddlewares.redirect.MetaRefreshMiddleware": None,
     "newscrawl.middlewares.SkimMetaRefreshMiddleware": 580,
@@ -68,6 +79,9 @@ ITEM_PIPELINES = {
 # pays off only when extraction, not the sites' politeness limits, bounds the crawl: see
 # docs/operations.md and bench/README.md.
 NEWSCRAWL_EXTRACT_PROCESSES = 0
+# Seconds extraction may spend on one page (0: no limit); a slower page is a reject of
+# kind too-slow (see newscrawl/extraction/limits.py).
+NEWSCRAWL_EXTRACT_TIMEOUT = 5.0
 # Garbage collector (see extensions.py): a young collection every N allocations instead of
 # CPython's 700, objects alive at start-up never rescanned, and a full collection every N
 # seconds. 0, False and 0: as CPython does.
@@ -78,18 +92,31 @@ NEWSCRAWL_OUTPUT_DIR = "out"
 NEWSCRAWL_BATCH_RECORDS = 5000
 NEWSCRAWL_BATCH_SECONDS = 600
 NEWSCRAWL_GZIP = False
+# Test hook for the kill campaign: seconds each writer blocks between publishing a batch and
+# registering it in the state. Never set it in production.
+NEWSCRAWL_TEST_PAUSE_BEFORE_REGISTER = 0
 
 # Run report, progress and verdict (see report.py).
 EXTENSIONS = {
     # Takes the site's run lock and opens its state (NEWSCRAWL_STATE_DIR) for the crawl.
     "newscrawl.extensions.SiteState": 100,
+    # Then the output folder's lock: one run writes <NEWSCRAWL_OUTPUT_DIR>/<site>/.
+    "newscrawl.extensions.OutputLock": 110,
     "newscrawl.report.RunReport": 500,
     "newscrawl.report.Progress": 510,
     "newscrawl.extensions.GcTuning": 520,
 }
 LOGSTATS_INTERVAL = 30.0
 NEWSCRAWL_STATE_DIR = ".state"
+# A run fails when more than this share of its requests (of any kind) failed.
 NEWSCRAWL_MAX_ERROR_RATE = 0.2
+# Log the run summary at the end (`newscrawl crawl` prints it on stdout instead).
+NEWSCRAWL_LOG_SUMMARY = True
+# The one-line progress display, drawn only when stderr is a terminal.
+NEWSCRAWL_PROGRESS = True
+NEWSCRAWL_PROGRESS_INTERVAL = 1.0
+# The run's id, used in file names; empty: the UTC start time, 20160325T090000Z.
+NEWSCRAWL_RUN_ID = ""
 NEWSCRAWL_COVERAGE_THRESHOLDS = {"headline": 1.0, "body": 1.0, "published_at": 0.95}
 
 LOG_FORMATTER = "newscrawl.pipelines.DropLogFormatter"

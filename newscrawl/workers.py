@@ -43,7 +43,8 @@ from twisted.internet.defer import Deferred, DeferredList, succeed
 from twisted.internet.protocol import ProcessProtocol
 from twisted.python.failure import Failure
 
-from newscrawl.extraction import ExtractionError, extract_article
+from newscrawl.extraction import ExtractionError, check_complete, extract_article, time_budget
+from newscrawl.extraction.limits import DEFAULT_TIMEOUT
 from newscrawl.items import to_dict
 
 logger = logging.getLogger(__name__)
@@ -78,17 +79,45 @@ def worker_count(setting: str | int | None) -> int:
     return count
 
 
+def extract_timeout(setting: str | float | None) -> float | None:
+    """Return the per-page time budget ``NEWSCRAWL_EXTRACT_TIMEOUT`` asks for, in seconds.
+
+    Unset or empty: the default (``limits.DEFAULT_TIMEOUT``); ``0``: no budget.
+    """
+    if setting in (None, ""):
+        return DEFAULT_TIMEOUT
+    seconds = float(setting)  # type: ignore[arg-type]
+    if seconds < 0 or seconds != seconds:
+        raise ValueError(f"NEWSCRAWL_EXTRACT_TIMEOUT must be 0 or more seconds, not {setting}")
+    return seconds or None
+
+
 def extract_record(
-    url: str, body: bytes, headers: dict[str, Any] | None, profile: str, now: datetime
+    url: str,
+    body: bytes,
+    headers: dict[str, Any] | None,
+    profile: str,
+    now: datetime,
+    timeout: float | None = None,
 ) -> dict[str, Any]:
     """Return the record of a page as a dict; raise ExtractionError when it gives none.
+
+    Extraction may spend ``timeout`` seconds on the page (None: no limit); past that it
+    stops at its next check and the page is a TooSlow reject (see
+    ``newscrawl.extraction.limits`` for how, and why a deadline). A record from a page
+    that looks cut short (``check_complete``) is a Truncated reject instead; a page that
+    gives an invalid record anyway (no body) keeps that outcome.
 
     An unexpected exception inside extraction (a bug, a C library's error) is logged with
     its traceback and raised as an ExtractionError, so that the page becomes a reject
     instead of vanishing into the crawl's error log.
     """
     try:
-        return to_dict(extract_article(url, body, headers, profile=profile, now=now))
+        with time_budget(timeout):
+            article = extract_article(url, body, headers, profile=profile, now=now)
+        if article.body and article.headline:
+            check_complete(body, headers, url)
+        return to_dict(article)
     except ExtractionError:
         raise
     except Exception as exc:
@@ -112,11 +141,12 @@ def _read_exactly(stream: IO[bytes], size: int) -> bytes | None:
     return data
 
 
-def _outcome(profile: str, message: bytes) -> bytes:
+def _outcome(profile: str, message: bytes, timeout: float | None = None) -> bytes:
     """Return the pickled ``(True, record)`` or ``(False, ExtractionError)`` of one page."""
     url, body, headers, now = pickle.loads(message)
     try:
-        outcome: tuple[bool, Any] = (True, extract_record(url, body, headers, profile, now))
+        record = extract_record(url, body, headers, profile, now, timeout)
+        outcome: tuple[bool, Any] = (True, record)
     except ExtractionError as exc:
         outcome = (False, exc)
     try:
@@ -126,18 +156,19 @@ def _outcome(profile: str, message: bytes) -> bytes:
         return pickle.dumps((False, error), PICKLE_PROTOCOL)
 
 
-def serve(profile: str, source: IO[bytes], sink: IO[bytes]) -> int:
+def serve(profile: str, source: IO[bytes], sink: IO[bytes], timeout: float | None = None) -> int:
     """Extract every page read from ``source`` and write its outcome to ``sink``, in order.
 
     Returns the number of pages handled when ``source`` ends. Every page gets exactly one
-    outcome; extraction errors are outcomes, not crashes.
+    outcome; extraction errors are outcomes, not crashes. Each page may take ``timeout``
+    seconds (None: no limit).
     """
     handled = 0
     while (header := _read_exactly(source, FRAME.size)) is not None:
         message = _read_exactly(source, FRAME.unpack(header)[0])
         if message is None:
             break
-        reply = _outcome(profile, message)
+        reply = _outcome(profile, message, timeout)
         sink.write(FRAME.pack(len(reply)) + reply)
         sink.flush()
         handled += 1
@@ -193,10 +224,15 @@ def _warm_up(profile: str) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Run one worker (``python -m newscrawl.workers PROFILE``): pages in on stdin, outcomes out."""
+    """Run one worker (``python -m newscrawl.workers PROFILE [TIMEOUT]``): pages in on
+    stdin, outcomes out. Each page may take TIMEOUT seconds (0 or none: no limit)."""
     args = sys.argv[1:] if argv is None else argv
-    if len(args) != 1:
-        print("usage: python -m newscrawl.workers PROFILE", file=sys.stderr)
+    try:
+        timeout = float(args[1]) if len(args) == 2 else None
+    except ValueError:
+        timeout = -1.0
+    if len(args) not in (1, 2) or (timeout is not None and timeout < 0):
+        print("usage: python -m newscrawl.workers PROFILE [TIMEOUT]", file=sys.stderr)
         return 2
     _die_with_parent()
     _yield_to_the_crawl()
@@ -207,7 +243,7 @@ def main(argv: list[str] | None = None) -> int:
     sink = os.fdopen(os.dup(1), "wb")
     os.dup2(2, 1)
     _warm_up(args[0])
-    serve(args[0], sys.stdin.buffer, sink)
+    serve(args[0], sys.stdin.buffer, sink, timeout or None)
     return 0
 
 
@@ -244,6 +280,7 @@ class _Worker:
         profile: str,
         on_answer: Callable[[], None],
         on_exit: Callable[[_Worker], None],
+        timeout: float | None = None,
     ) -> None:
         from twisted.internet import reactor  # not at import: Scrapy chooses the reactor
 
@@ -263,7 +300,7 @@ class _Worker:
         self.transport = reactor.spawnProcess(  # type: ignore[attr-defined]
             _WorkerProtocol(self),
             sys.executable,
-            [sys.executable, "-m", "newscrawl.workers", profile],
+            [sys.executable, "-m", "newscrawl.workers", profile, str(timeout or 0)],
             env=env,
             childFDs={0: "w", 1: "r", 2: 2},
         )
@@ -326,11 +363,18 @@ class _Worker:
 
 
 class Extractor:
-    """Extract pages in worker processes (or in this process when there are none)."""
+    """Extract pages in worker processes (or in this process when there are none).
 
-    def __init__(self, processes: int, profile: str) -> None:
+    Each page may take ``timeout`` seconds (None: no limit), in this process or in a
+    worker alike: the same deadline runs inside extraction (``extraction.limits``), so a
+    slow page becomes a TooSlow reject and, in this process, hands the thread back to the
+    crawl soon after its budget.
+    """
+
+    def __init__(self, processes: int, profile: str, timeout: float | None = None) -> None:
         self.processes = processes
         self.profile = profile
+        self.timeout = timeout
         self._workers: list[_Worker] = []
         self._waiting: deque[tuple[str, bytes, Deferred[tuple[bool, Any]]]] = deque()
         """Pages not yet sent to a worker, oldest first."""
@@ -344,7 +388,9 @@ class Extractor:
         """
         while self._waiting and len(self._workers) < self.processes:
             try:
-                self._workers.append(_Worker(self.profile, self._dispatch, self._lost))
+                self._workers.append(
+                    _Worker(self.profile, self._dispatch, self._lost, self.timeout)
+                )
             except OSError as exc:  # no process could be started (out of memory, limits)
                 logger.error("Could not start an extraction worker: %s", exc)
                 if self._workers:
@@ -374,7 +420,7 @@ class Extractor:
         pages it held, with WorkerDied; the next page starts a new worker.
         """
         if not self.processes or self._closed:
-            return extract_record(url, body, headers, self.profile, now)
+            return extract_record(url, body, headers, self.profile, now, self.timeout)
         from scrapy.utils.defer import maybe_deferred_to_future
 
         message = pickle.dumps((url, body, headers, now), PICKLE_PROTOCOL)

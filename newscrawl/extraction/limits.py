@@ -72,7 +72,7 @@ def check_time(url: str | None = None) -> None:
 
 
 # Possessive quantifiers: no backtracking, so the scan is linear even in a tag that never ends.
-_START_TAG = re.compile(r"""<[A-Za-z](?:[^>"']++|"[^"]*+"?|'[^']*+'?)*+""")
+_START_TAG = re.compile(r"""<[A-Za-z][^\s/>]*+(?P<attributes>(?:[^>"']++|"[^"]*+"?|'[^']*+'?)*+)""")
 _ATTRIBUTE = re.compile(r"""[^\s"'>/=]++(?:\s*+=\s*+(?:"[^"]*+"?|'[^']*+'?|[^\s>]*+))?+""")
 _CHARS_PER_ATTRIBUTE = 2
 """The fewest characters an attribute takes in a tag (a name and a separator)."""
@@ -90,7 +90,8 @@ def check_source(text: str, url: str | None = None) -> None:
     for tag in _START_TAG.finditer(text):
         if tag.end() - tag.start() < shortest:
             continue
-        count = sum(1 for _ in _ATTRIBUTE.finditer(text, tag.start() + 2, tag.end()))
+        start, end = tag.span("attributes")
+        count = sum(1 for _ in _ATTRIBUTE.finditer(text, start, end))
         if count > MAX_ATTRIBUTES:
             raise TooLarge(
                 f"an element has {count} attributes (the limit is {MAX_ATTRIBUTES})", url=url

@@ -271,6 +271,8 @@ def strip_ellipsis(text: str | None) -> str | None:
 
 _URL_CONTROL: Final = re.compile(r"[\t\n\r]")
 _URL_SCHEME: Final = re.compile(r"([a-z][a-z0-9+.-]*):", re.IGNORECASE)
+_URL_REPAIRS: Counter[str] = Counter()
+"""URL values repaired or dropped in this process (see url_repairs)."""
 _NOT_PAGE_SCHEMES: Final = frozenset({"javascript", "mailto", "data", "tel", "sms", "about"})
 """Link values that never lead to a page or file worth keeping."""
 
@@ -280,8 +282,10 @@ def absolute_url(url: str | None, base: str) -> str | None:
 
     Surrounding whitespace and tabs/newlines inside are removed (as browsers do).
     ``javascript:``, ``mailto:``, ``data:``, ``tel:``, ``sms:`` and ``about:``
-    values, fragment-only values ("#", "#top") and empty values give ``None``.
-    The query and fragment are kept; nothing is re-encoded.
+    values, fragment-only values ("#", "#top") and empty values give ``None``, and so
+    does a value Python cannot parse (a ``[`` or ``]`` in its host), which is counted
+    as dropped (:func:`url_repairs`). The query and fragment are kept; nothing is
+    re-encoded.
 
     >>> absolute_url(" /lavrov-said/?p=2 ", "https://jmn.info/policy/")
     'https://jmn.info/lavrov-said/?p=2'
@@ -299,20 +303,23 @@ def absolute_url(url: str | None, base: str) -> str | None:
     try:
         return urljoin(base, cleaned)
     except ValueError:  # "Invalid IPv6 URL": a "[" or "]" in the host part
+        _URL_REPAIRS["dropped"] += 1
         return None
 
 
 _RECORD_URL: Final = re.compile(r"https?://[^\s/?#]+\S*")
 """The schema's ``http_url`` pattern."""
+_ORIGIN: Final = re.compile(r"https?://[^\s/?#]+(?=[/?#]|$)")
+"""Scheme and host of a URL, when they are fine: only what follows them is repaired."""
 _UNSAFE_IN_URL: Final = re.compile(r"[\s\x00-\x1f\x7f]")
 """What a URL of a record may not hold and percent-encoding repairs: whitespace (every
 Unicode space) and control characters."""
-_URL_REPAIRS: Counter[str] = Counter()
 
 
 def url_repairs() -> Counter[str]:
     """Return this process's counts of URL values :func:`record_url` repaired
-    (``"repaired"``) or dropped (``"dropped"``). The counts only grow."""
+    (``"repaired"``) or dropped (``"dropped"``), with those :func:`absolute_url` could
+    not parse. The counts only grow."""
     return _URL_REPAIRS
 
 
@@ -334,7 +341,9 @@ def record_url(url: str | None) -> str | None:
         return None
     if _RECORD_URL.fullmatch(url):
         return url
-    repaired = _UNSAFE_IN_URL.sub(_percent_encode, url)
+    origin = _ORIGIN.match(url)
+    rest = url[origin.end() :] if origin else ""
+    repaired = origin.group() + _UNSAFE_IN_URL.sub(_percent_encode, rest) if origin else url
     if repaired != url and _RECORD_URL.fullmatch(repaired):
         _URL_REPAIRS["repaired"] += 1
         return repaired
@@ -562,8 +571,8 @@ def format_datetime(value: datetime | None) -> str | None:
 
 _LANGUAGE_SAMPLE_CHARS: Final = 300
 """The identifier reads at most this much text. Its cost grows with the sample; on the
-232 bodies of ../shared/realpages a 200-character sample already gave the same languages
-as 500 characters."""
+232 bodies of the real-page benchmark (``bench/quality.py``) a 200-character sample already
+gave the same languages as 500 characters."""
 
 _SCRIPT_SAMPLE_LETTERS: Final = 200
 

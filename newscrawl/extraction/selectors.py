@@ -56,6 +56,19 @@ def node_text(node: Selector | Node) -> str:
     return "".join(_VISIBLE_TEXT(root))
 
 
+_NOT_IN_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff]")
+"""Characters lxml refuses in a value set through its API (the parser lets some through)."""
+
+
+def xml_safe(text: str) -> str:
+    """Return ``text`` without the characters lxml refuses to store in a tree.
+
+    >>> xml_safe("tail\x01 text\x0b")
+    'tail text'
+    """
+    return _NOT_IN_XML.sub("", text)
+
+
 def outermost(nodes: list[Node]) -> list[Node]:
     """Return ``nodes`` (in document order) without the elements inside an earlier one.
 

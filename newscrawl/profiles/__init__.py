@@ -17,6 +17,7 @@ the file loads.
 from __future__ import annotations
 
 import json
+import logging
 import os
 import tomllib
 from collections.abc import Callable
@@ -30,6 +31,8 @@ from urllib.parse import urlsplit
 
 from newscrawl.names import BadName, check_name
 from newscrawl.profiles.check import profile_problems
+
+logger = logging.getLogger(__name__)
 
 FALLBACK = "generic"
 
@@ -319,8 +322,27 @@ def profile_names() -> tuple[str, ...]:
 
 
 def portal_names() -> list[str]:
-    """Return the profiles that describe a crawlable portal (not themes or the fallback)."""
-    return [n for n in profile_names() if load_profile(n).kind == "portal"]
+    """Return the profiles that describe a crawlable portal (not themes or the fallback).
+
+    A profile that does not load (a refused ``[crawl]`` key, bad TOML) is left out with a
+    logged error, so that one bad file in ``NEWSCRAWL_PROFILES_DIR`` does not stop every
+    other portal from being listed or chosen by domain; loading it by name still fails.
+    """
+    names = []
+    for name in profile_names():
+        try:
+            profile = load_profile(name)
+        except ProfileError as exc:
+            _log_once(str(exc))
+            continue
+        if profile.kind == "portal":
+            names.append(name)
+    return names
+
+
+@lru_cache(maxsize=256)
+def _log_once(message: str) -> None:
+    logger.error("Profile left out: %s", message)
 
 
 def profile_for_url(url: str) -> Profile:

@@ -239,7 +239,7 @@ def test_spider_refuses_a_site_that_walks_out() -> None:
 def test_spider_refuses_a_run_id_that_walks_out(tmp_path: Path) -> None:
     crawler = get_crawler(
         portal_spider("jmn"),
-        {"NEWSCRAWL_STATE_DIR": "", "NEWSCRAWL_RUN_ID": "../../x", "NEWSCRAWL_OUTPUT_DIR": "o"},
+        {"NEWSCRAWL_STATE_DIR": "", "NEWSCRAWL_RUN_ID": "../../x"},
     )
     with pytest.raises(ValueError, match=re.escape("run id '../../x' is not allowed")):
         crawler._create_spider()
@@ -298,3 +298,15 @@ def test_extract_with_a_profile_file_names_the_record_after_it(tmp_path: Path) -
     result = newscrawl("extract", "--profile-file", str(path), "--url", url, str(page), cwd=ROOT)
     assert result.returncode == 0, result.stderr[-2000:]
     assert json.loads(result.stdout)["site"] == "mirror"
+
+
+def test_one_refused_profile_does_not_hide_the_others(
+    profiles: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    write_portal(profiles, "hostile", "telnetconsole_enabled = true")
+    write_portal(profiles, "mine", "download_delay = 2")
+    assert "mine" in portal_names()
+    assert "hostile" not in portal_names()
+    assert "[crawl] key 'telnetconsole_enabled' is not allowed" in caplog.text
+    with pytest.raises(ProfileError):
+        load_profile("hostile")
