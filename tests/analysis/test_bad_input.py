@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import gzip
 import json
+import subprocess
+import sys
 from collections.abc import Callable
 from pathlib import Path
 
@@ -207,3 +209,18 @@ def test_usage_errors_are_one_line_exit_2(tmp_path: Path, args: list[str], messa
     assert done.returncode == 2
     assert message in done.stderr
     assert len(done.stderr.strip().splitlines()) == 1
+
+
+def test_without_the_analysis_extra_the_message_names_it(tmp_path: Path) -> None:
+    good_tree(tmp_path)
+    code = (
+        "import sys; sys.modules['duckdb'] = None; from newscrawl.cli import main; "
+        f"sys.exit(main(['export', {str(tmp_path)!r}, '-o', 'x.parquet']))"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, cwd=tmp_path, check=False
+    )
+    assert done.returncode == 2
+    assert done.stderr.strip() == (
+        "newscrawl: this command needs duckdb: pip install 'newscrawl[analysis]'"
+    )
