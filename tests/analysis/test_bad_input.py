@@ -200,6 +200,7 @@ def test_no_match_for_the_filters_is_exit_1(tmp_path: Path) -> None:
         (["export", "{root}", "-o", "x.parquet", "--since", "yesterday"], "--since:"),
         (["export", "{root}", "-o", "x.parquet", "--until", "2016-13-01"], "--until:"),
         (["stats", "{root}/missing"], "no such output folder"),
+        (["stats", "{root}", "--site", "../jmn"], "'../jmn' is not a site name"),
         (["export", "{root}", "-o", "{root}/nosuch/x.parquet"], "no such folder"),
     ],
 )
