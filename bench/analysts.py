@@ -189,9 +189,8 @@ def run_python(code: str, *args: str) -> tuple[float, dict[str, Any]]:
     elapsed = time.perf_counter() - started
     if done.returncode != 0:
         raise SystemExit(f"benchmark step failed:\n{code}\n{done.stderr[-3000:]}")
-    last = done.stdout.strip().splitlines()[-1] if done.stdout.strip() else "{}"
-    if args:
-        last = "{}"
+    lines = [x for x in done.stdout.splitlines() if x.startswith("{")]
+    last = lines[-1] if lines and not args else "{}"
     return elapsed, json.loads(last)
 
 
@@ -255,17 +254,23 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--copies", type=float, default=0.01)
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--dir", help="generate here and keep it (default: a temp folder)")
+    parser.add_argument(
+        "--reuse", action="store_true", help="with --dir: use the tree generated there before"
+    )
     args = parser.parse_args(argv)
     work = Path(args.dir) if args.dir else Path(tempfile.mkdtemp(prefix="newscrawl-bench-"))
     root = work / "out"
     result: dict[str, Any] = {}
     try:
         started = time.perf_counter()
-        if root.exists():
-            shutil.rmtree(root)
-        result["tree"] = generate(
-            root, args.records, args.sites, args.days, args.revisions, args.copies
-        )
+        if args.reuse and root.is_dir():
+            files = list(root.glob("*/*/*.jsonl"))
+            result["tree"] = {"files": len(files), "bytes": sum(f.stat().st_size for f in files)}
+        else:
+            shutil.rmtree(root, ignore_errors=True)
+            result["tree"] = generate(
+                root, args.records, args.sites, args.days, args.revisions, args.copies
+            )
         result["tree"]["generate_seconds"] = round(time.perf_counter() - started, 1)
         ours, theirs = work / "newscrawl.parquet", work / "duckdb.parquet"
         glob = str(root / "*/*/*.jsonl*")
@@ -295,7 +300,10 @@ def main(argv: list[str] | None = None) -> int:
         latest: dict[str, Any] = {"newscrawl": [], "duckdb": []}
         for _ in range(args.repeat):
             latest["newscrawl"].append(run_python(MEMORY.format(setup="", call=ours_call))[1])
-            setup = "con = duckdb.connect(); con.execute(\"SET TimeZone = 'UTC'\")"
+            setup = (
+                "con = duckdb.connect(); con.execute(\"SET TimeZone = 'UTC'\"); "
+                "con.execute('SET enable_progress_bar = false')"
+            )
             latest["duckdb"].append(run_python(MEMORY.format(setup=setup, call=theirs_call))[1])
         result["latest"] = latest
     finally:

@@ -166,11 +166,13 @@ def select_sql(
 
 
 def connect() -> duckdb.DuckDBPyConnection:
-    """Return an in-memory DuckDB connection that shows time stamps in UTC."""
+    """Return an in-memory DuckDB connection: time stamps shown in UTC, no progress bar."""
     import duckdb
 
     con = duckdb.connect()
     con.execute("SET TimeZone = 'UTC'")
+    # DuckDB draws a progress bar on stdout during long queries; stdout is the caller's.
+    con.execute("SET enable_progress_bar = false")
     return con
 
 
@@ -253,7 +255,15 @@ def empty_frame() -> pd.DataFrame:
 
 
 def _to_lists(values: Any) -> list[Any]:
-    return [v.tolist() if hasattr(v, "tolist") else v for v in values]
+    """Return DuckDB's list cells (numpy arrays) as Python lists, and null as None."""
+    return [
+        v.tolist() if hasattr(v, "tolist") else (v if isinstance(v, list) else None) for v in values
+    ]
+
+
+def _to_dicts(values: Any) -> list[Any]:
+    """Return struct cells as dicts, and null (``pd.NA`` from DuckDB) as None."""
+    return [v if isinstance(v, dict) else None for v in values]
 
 
 def _typed_frame(con: duckdb.DuckDBPyConnection, sql: str) -> pd.DataFrame:
@@ -276,6 +286,8 @@ def _convert(frame: pd.DataFrame) -> pd.DataFrame:
     for name, column in record_columns().items():
         if column.kind == "list":
             frame[name] = _to_lists(frame[name])
+        elif column.kind == "struct":
+            frame[name] = _to_dicts(frame[name])
         elif column.kind == "integer" and frame[name].isna().any():
             frame[name] = frame[name].astype("Int64")
         elif column.kind in PANDAS_DTYPES:
