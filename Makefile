@@ -3,13 +3,13 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: install demo test lint format bench fuzz clean
+.PHONY: install demo test lint format bench bench-quality bench-analysts fuzz clean
 
 $(BIN)/.installed: pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit("newscrawl needs Python 3.11+") if sys.version_info < (3, 11) else None'
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[test]'
+	$(BIN)/python -m pip install --quiet -e '.[test,analysis]'
 	@touch $@
 
 install: $(BIN)/.installed
@@ -31,6 +31,14 @@ format: install
 bench: install
 	$(BIN)/python bench/run.py
 	$(BIN)/python bench/quality.py
+
+# Quality on the real pages beside the repository (read in place, never copied), beside trafilatura alone.
+bench-quality: install
+	$(BIN)/python bench/quality.py
+
+# 200,000 generated records: export and read_records against DuckDB alone (a few minutes).
+bench-analysts: install
+	$(BIN)/python bench/analysts.py
 
 # The long fuzzing campaign of extraction (about 15 minutes on 2 CPUs); see tests/fuzz/.
 fuzz: install

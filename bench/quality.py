@@ -1,17 +1,25 @@
-"""Quality of the generic fallback on real pages, beside trafilatura alone.
+"""Quality of newscrawl on pages of portals it has no profile for, beside trafilatura alone.
 
 Reads ``../shared/realpages`` (not copied into the repository; see its README):
 
 - ``aeb/``: 103 pages with article-body truth (scrapinghub/article-extraction-benchmark);
-- ``fundus/``: 129 pages of many publishers with truth for title, body, authors and dates.
+- ``fundus/``: 129 pages of many publishers with truth for title, body, authors, dates and
+  image credits.
 
-For every page it runs ``newscrawl.extraction.extract_article`` with the ``generic`` profile
-and, side by side, ``trafilatura.extract`` with the options the generic fallback passes
-it, and scores bodies with the article-extraction-benchmark's metric: multisets of 4-token
-shingles (tokens are ``\\w+`` runs), true and false positives and false negatives divided by
-their sum per page, precision and recall averaged over pages, F1 from the two means. For
-fundus it also counts titles equal after whitespace normalisation, the same calendar date
-of publication, and the same set of author names (case ignored).
+For each set it writes a manifest of the pages into a temporary directory and runs
+``newscrawl extract --manifest`` over it (the command users run, in its own process); in
+the same run it calls ``trafilatura.extract`` alone on every page, with metadata, the
+generic fallback's options and JSON output. A third set, ``bad``, is made on the fly:
+an empty page, bytes that are not HTML, Latin-1 declared as UTF-8, a page over 10 MB and
+one nested 100,000 levels deep; every one must get a record or an error line.
+
+Bodies are scored with the article-extraction-benchmark's metric: multisets of 4-token
+shingles (tokens are ``\\w+`` runs), true and false positives and false negatives divided
+by their sum per page, precision and recall averaged over pages, F1 from the two means.
+For fundus it also counts titles equal after whitespace normalisation, the same calendar
+day of publication, the same set of author names (case ignored) and the cover image's
+credit found in the record's photo credit or image credits. Section and breadcrumb
+coverage is the share of pages whose record has one.
 
 Usage::
 
@@ -24,26 +32,34 @@ import argparse
 import gzip
 import json
 import re
+import shutil
 import statistics
+import subprocess
 import sys
+import tempfile
 import time
+import unicodedata
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-
-from newscrawl.extraction import ExtractionError, extract_article  # noqa: E402
-from newscrawl.extraction.fields import TRAFILATURA_OPTIONS  # noqa: E402
-from newscrawl.extraction.processors import normalize_space  # noqa: E402
-
 DEFAULT_REALPAGES = ROOT.parent / "shared" / "realpages"
+NOW = "2026-01-01T00:00:00+00:00"
 _TOKEN = re.compile(r"\w+")
-NOW = datetime(2026, 1, 1, tzinfo=UTC)
+_MEDIAN = re.compile(r"median ([0-9.]+) ms/page")
+TRAFILATURA_OPTIONS: dict[str, Any] = {
+    "include_comments": False,
+    "include_tables": False,
+    "include_images": False,
+    "favor_precision": True,
+    "deduplicate": False,
+    "with_metadata": True,
+    "output_format": "json",
+}
+"""trafilatura alone: the article text, precision first, with its metadata, as JSON."""
 
 
 def shingles(text: str, size: int = 4) -> Counter[tuple[str, ...]]:
@@ -56,71 +72,26 @@ def shingles(text: str, size: int = 4) -> Counter[tuple[str, ...]]:
 
 def page_scores(truth: str, predicted: str) -> tuple[float | None, float | None]:
     """Return (precision, recall) of ``predicted`` against ``truth``, each None when the page
-    has nothing to score it on (no predicted shingles, no true shingles); empty vs empty is 1.0."""
+    has nothing to score it on (no predicted shingles, no true shingles); empty vs empty is 1.0.
+
+    tp, fp and fn are divided by their sum, so that every page weighs the same.
+    """
     expected, got = shingles(truth), shingles(predicted)
     if not expected and not got:
         return 1.0, 1.0
     tp = sum((expected & got).values())
     fp = sum((got - expected).values())
     fn = sum((expected - got).values())
+    total = tp + fp + fn
+    tp, fp, fn = tp / total, fp / total, fn / total
     precision = tp / (tp + fp) if got else None
     recall = tp / (tp + fn) if expected else None
     return precision, recall
 
 
-@dataclass
-class Scores:
-    """Per-page precision and recall of one extractor, and its time per page."""
-
-    precision: list[float] = field(default_factory=list)
-    recall: list[float] = field(default_factory=list)
-    seconds: list[float] = field(default_factory=list)
-
-    def add(self, truth: str, predicted: str, seconds: float) -> None:
-        """Score one page."""
-        self.seconds.append(seconds)
-        precision, recall = page_scores(truth, predicted)
-        if precision is not None:
-            self.precision.append(precision)
-        if recall is not None:
-            self.recall.append(recall)
-
-    def summary(self) -> dict[str, float]:
-        """Return mean precision, mean recall, F1 of the means, and the median ms per page."""
-        p = statistics.fmean(self.precision) if self.precision else 0.0
-        r = statistics.fmean(self.recall) if self.recall else 0.0
-        f1 = 2 * p * r / (p + r) if p + r else 0.0
-        ms = statistics.median(self.seconds) * 1000 if self.seconds else 0.0
-        return {
-            "precision": round(p, 3),
-            "recall": round(r, 3),
-            "f1": round(f1, 3),
-            "ms": round(ms, 1),
-        }
-
-
-def newscrawl_record(url: str, html: bytes) -> tuple[dict[str, Any] | None, float]:
-    """Return the generic fallback's record (None when extraction refused the page) and seconds."""
-    started = time.perf_counter()
-    try:
-        article = extract_article(url, html, None, profile="generic", now=NOW)
-    except ExtractionError:
-        return None, time.perf_counter() - started
-    return {
-        "body": "\n".join(article.body),
-        "headline": article.headline,
-        "published_at": article.published_at,
-        "authors": article.authors,
-    }, time.perf_counter() - started
-
-
-def trafilatura_body(url: str, html: bytes) -> tuple[str, float]:
-    """Return trafilatura's body text, with the generic fallback's options, and seconds."""
-    import trafilatura
-
-    started = time.perf_counter()
-    text = trafilatura.extract(html, url=url, **TRAFILATURA_OPTIONS)
-    return text or "", time.perf_counter() - started
+def normalize(text: str | None) -> str:
+    """Return ``text`` in NFC with runs of whitespace as one space, stripped ("" for None)."""
+    return " ".join(unicodedata.normalize("NFC", text or "").split())
 
 
 def same_date(truth: str | None, got: str | None) -> bool:
@@ -128,55 +99,275 @@ def same_date(truth: str | None, got: str | None) -> bool:
     return bool(truth and got and truth[:10] == got[:10])
 
 
-def run_set(
-    name: str, root: Path, check_fields: bool, progress: Callable[[str], None]
-) -> dict[str, Any]:
-    """Score both extractors on one page set; return the summaries."""
-    rows = [json.loads(line) for line in (root / name / "truth.jsonl").open(encoding="utf-8")]
-    ours, theirs = Scores(), Scores()
-    refused = 0
-    fields: Counter[str] = Counter()
-    for row in rows:
-        html = gzip.decompress((root / row["path"]).read_bytes())
-        truth = row.get("body_text") if name == "fundus" else row["body"]
-        record, seconds = newscrawl_record(row["url"], html)
-        refused += record is None
-        ours.add(truth or "", (record or {}).get("body", ""), seconds)
-        text, seconds = trafilatura_body(row["url"], html)
-        theirs.add(truth or "", text, seconds)
-        if check_fields and record is not None:
-            fields["title"] += normalize_space(row.get("title")) == record["headline"]
-            fields["published_at"] += same_date(row.get("published_at"), record["published_at"])
-            want = {a.casefold() for a in row.get("authors") or []}
-            fields["authors"] += want == {a.casefold() for a in record["authors"] or []}
-    progress(f"{name}: {len(rows)} pages")
-    result: dict[str, Any] = {
-        "pages": len(rows),
-        "refused_by_newscrawl": refused,
-        "newscrawl_generic": ours.summary(),
-        "trafilatura": theirs.summary(),
+def cover_credit_found(truth: dict[str, Any], record: dict[str, Any]) -> bool | None:
+    """Tell whether every credit of the true cover image is in the record's credits; None
+    when the truth has no credited cover image."""
+    covers = [i for i in truth.get("images") or [] if i.get("is_cover") and i.get("credits")]
+    if not covers:
+        return None
+    found = " | ".join(normalize(c).casefold() for c in record.get("credits") or [] if c)
+    return all(normalize(c).casefold() in found for c in covers[0]["credits"])
+
+
+@dataclass
+class Tally:
+    """What one extractor got right on one page set."""
+
+    precision: list[float] = field(default_factory=list)
+    recall: list[float] = field(default_factory=list)
+    ms: list[float] = field(default_factory=list)
+    counts: Counter[str] = field(default_factory=Counter)
+    totals: Counter[str] = field(default_factory=Counter)
+
+    def body(self, truth: str, predicted: str) -> None:
+        """Score one page's body."""
+        precision, recall = page_scores(truth, predicted)
+        if precision is not None:
+            self.precision.append(precision)
+        if recall is not None:
+            self.recall.append(recall)
+
+    def count(self, name: str, right: bool | None) -> None:
+        """Count one page for the measure ``name`` (None: the page has no truth for it)."""
+        if right is not None:
+            self.totals[name] += 1
+            self.counts[name] += bool(right)
+
+    def summary(self, pages: int) -> dict[str, Any]:
+        """Return the set's figures: body P/R/F1, field rates, refused pages, median ms."""
+        p = statistics.fmean(self.precision) if self.precision else 0.0
+        r = statistics.fmean(self.recall) if self.recall else 0.0
+        out: dict[str, Any] = {}
+        if self.precision or self.recall:
+            out["body_f1"] = round(2 * p * r / (p + r), 3) if p + r else 0.0
+            out["body_precision"] = round(p, 3)
+            out["body_recall"] = round(r, 3)
+        for name in ("title", "date", "authors", "cover_credit", "section", "breadcrumb"):
+            if self.totals[name]:
+                out[name] = round(self.counts[name] / self.totals[name], 3)
+                out[f"{name}_n"] = f"{self.counts[name]}/{self.totals[name]}"
+        out["refused"] = self.counts["refused"]
+        out["pages"] = pages
+        ms = [m for m in self.ms if m == m]  # NaN: the page was not run
+        out["median_ms"] = round(statistics.median(ms), 1) if ms else None
+        return out
+
+
+def newscrawl_record(item: dict[str, Any]) -> dict[str, Any]:
+    """Return the comparable fields of a newscrawl record."""
+    credits = [item.get("photo_credit")] + [i.get("credit") for i in item.get("images") or []]
+    return {
+        "body": "\n".join(item.get("body") or []),
+        "title": item.get("headline"),
+        "date": item.get("published_at"),
+        "authors": item.get("authors") or [],
+        "credits": credits,
+        "section": item.get("section"),
+        "breadcrumb": item.get("breadcrumb") or [],
     }
-    if check_fields:
-        result["fields_right"] = {k: f"{v}/{len(rows)}" for k, v in fields.items()}
+
+
+def trafilatura_record(url: str, html: bytes) -> tuple[dict[str, Any] | None, float]:
+    """Return trafilatura's comparable fields for one page (None when it gives nothing), and
+    the milliseconds it took."""
+    import trafilatura
+
+    started = time.perf_counter()
+    try:
+        output = trafilatura.extract(html, url=url, **TRAFILATURA_OPTIONS)
+    except Exception as exc:  # a crash is an outcome to report, not to stop on
+        print(f"trafilatura failed on {url}: {exc!r}", file=sys.stderr)
+        output = None
+    ms = (time.perf_counter() - started) * 1000
+    if not output:
+        return None, ms
+    data = json.loads(output)
+    return {
+        "body": data.get("text") or "",
+        "title": data.get("title"),
+        "date": data.get("date"),
+        "authors": [a.strip() for a in (data.get("author") or "").split(";") if a.strip()],
+        "credits": [],
+        "section": data.get("categories") or None,
+        "breadcrumb": [],
+    }, ms
+
+
+def score(tally: Tally, truth: dict[str, Any], record: dict[str, Any] | None, fields: bool) -> None:
+    """Add one page's outcome to ``tally``; ``fields`` when the set has field truth."""
+    body_truth = truth.get("body_text") if "body_text" in truth else truth.get("body")
+    if body_truth is not None:
+        tally.body(body_truth, (record or {}).get("body", ""))
+    tally.count("refused", record is None)
+    got = record or {}
+    tally.count("section", bool(got.get("section")))
+    tally.count("breadcrumb", bool(got.get("breadcrumb")))
+    if not fields:
+        return
+    tally.count("title", normalize(truth.get("title")) == normalize(got.get("title")))
+    tally.count("date", same_date(truth.get("published_at"), got.get("date")))
+    want = {normalize(a).casefold() for a in truth.get("authors") or []}
+    tally.count("authors", want == {normalize(a).casefold() for a in got.get("authors") or []})
+    tally.count("cover_credit", cover_credit_found(truth, got))
+
+
+def run_newscrawl(
+    manifest: Path, out: Path, timeout: float | None = None
+) -> tuple[list[dict[str, Any]], float | None]:
+    """Run ``newscrawl extract --manifest``; return its output lines and its median ms/page.
+
+    With ``timeout``, a run that takes longer is killed and its one line is
+    ``{"error": "timeout"}`` (the bad set runs each page alone for that reason).
+    """
+    command = shutil.which("newscrawl", path=str(Path(sys.executable).parent)) or "newscrawl"
+    try:
+        done = subprocess.run(
+            [command, "extract", "--manifest", str(manifest), "-o", str(out), "--now", NOW],
+            capture_output=True,
+            text=True,
+            check=False,
+            timeout=timeout,
+        )
+    except subprocess.TimeoutExpired:
+        return [{"error": f"timeout: no outcome in {timeout:.0f} s"}], timeout * 1000
+    if done.returncode < 0 or (done.returncode != 0 and timeout):
+        return [{"error": f"crash: exit {done.returncode}: {done.stderr[-300:]}"}], None
+    if done.returncode != 0:
+        raise SystemExit(f"newscrawl extract failed ({done.returncode}): {done.stderr[-2000:]}")
+    median = _MEDIAN.search(done.stderr)
+    lines = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
+    return lines, float(median.group(1)) if median else None
+
+
+def write_manifest(manifest: Path, rows: list[dict[str, Any]], pages: Path) -> None:
+    """Write the ``{"path", "url"}`` manifest of ``rows`` (absolute paths into ``pages``)."""
+    with manifest.open("w", encoding="utf-8") as handle:
+        for row in rows:
+            path = (pages / row["path"]).resolve()
+            handle.write(json.dumps({"path": str(path), "url": row["url"]}) + "\n")
+
+
+def run_set(name: str, rows: list[dict[str, Any]], pages: Path, work: Path) -> dict[str, Any]:
+    """Score newscrawl and trafilatura on the pages of one set; return both summaries."""
+    if name == "bad":  # one process per page, so that a hang or a crash is one page's outcome
+        lines, medians = [], []
+        for row in rows:
+            manifest = work / f"{row['id']}.manifest.jsonl"
+            write_manifest(manifest, [row], pages)
+            got, ms = run_newscrawl(manifest, work / f"{row['id']}.out.jsonl", BAD_TIMEOUT)
+            lines += got
+            medians += [ms] if ms is not None else []
+        median = statistics.median(medians) if medians else None
+    else:
+        manifest = work / f"{name}.manifest.jsonl"
+        write_manifest(manifest, rows, pages)
+        lines, median = run_newscrawl(manifest, work / f"{name}.out.jsonl")
+    fields = any("title" in row for row in rows)
+    ours, theirs = Tally(), Tally()
+    outcomes: list[str] = []
+    for row, line in zip(rows, lines, strict=True):
+        record = newscrawl_record(line["item"]) if "item" in line else None
+        outcomes.append("record" if record else line.get("error", "?"))
+        score(ours, row, record, fields)
+        html = _read(pages / row["path"])
+        if name == "bad" and len(html) > BAD_TIMEOUT_BYTES:
+            theirs.ms.append(float("nan"))  # trafilatura alone has no size limit: not run
+            score(theirs, row, None, fields)
+            continue
+        theirs_record, ms = trafilatura_record(row["url"], html)
+        theirs.ms.append(ms)
+        score(theirs, row, theirs_record, fields)
+    ours.ms = [median] if median is not None else []
+    result = {"newscrawl": ours.summary(len(rows)), "trafilatura": theirs.summary(len(rows))}
+    if name == "bad":
+        result["outcomes"] = dict(zip((r["id"] for r in rows), outcomes, strict=True))
     return result
 
 
+def _read(path: Path) -> bytes:
+    data = path.read_bytes()
+    return gzip.decompress(data) if path.suffix == ".gz" else data
+
+
+def bad_pages(work: Path) -> list[dict[str, Any]]:
+    """Write the hostile pages into ``work`` and return their truth rows (empty bodies)."""
+    article = (
+        "<html><head><meta charset='utf-8'><title>Ein Artikel</title></head><body><article>"
+        "<h1>Ein Artikel</h1>" + "<p>Der Text des Artikels, Satz für Satz erzählt.</p>" * 5
+    )
+    pages = {
+        "empty": b"",
+        "not-html": b"%PDF-1.7\n" + bytes(range(256)) * 64,
+        "false-utf8": (article + "<p>Grüße aus Köln</p></article></body></html>").encode("latin-1"),
+        "over-10mb": (article + "<p>Absatz für Absatz.</p>" * 600_000 + "</article>").encode(),
+        "nested-100000": (article + "<div>" * 100_000 + "tief" + "</div>" * 100_000).encode(),
+    }
+    rows = []
+    for name, data in pages.items():
+        (work / f"{name}.html").write_bytes(data)
+        rows.append({"id": name, "url": f"https://example.org/{name}", "path": f"{name}.html"})
+    return rows
+
+
+BAD_TIMEOUT = 60.0
+"""Seconds a bad page may take in newscrawl before it counts as a hang."""
+BAD_TIMEOUT_BYTES = 5_000_000
+"""Bad pages larger than this are not given to trafilatura alone (it could take minutes)."""
+
+MEASURES = [
+    ("body_f1", "body F1"),
+    ("body_precision", "body precision"),
+    ("body_recall", "body recall"),
+    ("title_n", "title exact"),
+    ("date_n", "date (same day)"),
+    ("authors_n", "author set"),
+    ("cover_credit_n", "cover credit"),
+    ("section_n", "section coverage"),
+    ("breadcrumb_n", "breadcrumb coverage"),
+    ("refused", "refused pages"),
+    ("median_ms", "median ms/page"),
+]
+
+
+def table(results: dict[str, dict[str, Any]]) -> str:
+    """Return the results as a Markdown table: one row per set and measure."""
+    lines = ["| set | measure | newscrawl | trafilatura alone |", "| --- | --- | --- | --- |"]
+    for name, result in results.items():
+        ours, theirs = result["newscrawl"], result["trafilatura"]
+        for key, label in MEASURES:
+            if key in ours or key in theirs:
+                pages = f"{name} ({ours['pages']})"
+                lines.append(f"| {pages} | {label} | {ours.get(key, '')} | {theirs.get(key, '')} |")
+    return "\n".join(lines)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run both page sets and print (and optionally write) the results."""
+    """Run the page sets and print (and optionally write) the results."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--realpages", type=Path, default=DEFAULT_REALPAGES)
-    parser.add_argument("--output", type=Path)
+    parser.add_argument("--output", type=Path, help="also write the figures as JSON here")
+    parser.add_argument("--sets", default="aeb,fundus,bad", help="comma-separated set names")
     args = parser.parse_args(argv)
     if not (args.realpages / "aeb" / "truth.jsonl").exists():
         print(f"error: no page sets under {args.realpages}", file=sys.stderr)
         return 2
-    result = {
-        "aeb": run_set("aeb", args.realpages, False, print),
-        "fundus": run_set("fundus", args.realpages, True, print),
-    }
-    print(json.dumps(result, indent=2))
+    results: dict[str, dict[str, Any]] = {}
+    with tempfile.TemporaryDirectory(prefix="newscrawl-quality-") as tmp:
+        work = Path(tmp)
+        for name in args.sets.split(","):
+            if name == "bad":
+                rows, pages = bad_pages(work), work
+            else:
+                truth = args.realpages / name / "truth.jsonl"
+                rows = [json.loads(line) for line in truth.open(encoding="utf-8")]
+                pages = args.realpages
+            results[name] = run_set(name, rows, pages, work)
+            print(f"{name}: {len(rows)} pages done", file=sys.stderr)
+    print(table(results))
+    if "bad" in results:
+        print("\nbad pages (newscrawl):", json.dumps(results["bad"]["outcomes"]))
     if args.output:
-        args.output.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
+        args.output.write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
     return 0
 
 

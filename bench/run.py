@@ -1089,10 +1089,8 @@ def analyze_profile(path: Path, top: int = 15) -> dict[str, Any]:
         "record to dict (items.to_dict)": ["newscrawl.items:to_dict"],
         "validation pipeline": ["newscrawl.pipelines:ValidationPipeline.process_item"],
         "dedup pipeline (+ state store)": ["newscrawl.pipelines:DedupPipeline.process_item"],
-        "writer pipeline": ["newscrawl.pipelines:JsonLinesWriterPipeline.process_item"],
-        "writer close (publish batches)": [
-            "newscrawl.pipelines:JsonLinesWriterPipeline.close_spider"
-        ],
+        "writer pipeline": ["newscrawl.pipelines:BatchWriterPipeline.process_item"],
+        "writer close (publish batches)": ["newscrawl.pipelines:BatchWriterPipeline.close_spider"],
         "discovery (listing, feed, sitemap filter)": [
             "newscrawl.spiders.portal:PortalSpider.parse_listing",
             "newscrawl.spiders.portal:PortalSpider.parse_feed",

@@ -5,14 +5,26 @@ from __future__ import annotations
 import argparse
 import importlib
 import json
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 
-COMMANDS = ("crawl", "extract", "demo", "validate", "fixtures")
+COMMANDS = (
+    "crawl",
+    "frontier",
+    "extract",
+    "demo",
+    "validate",
+    "fixtures",
+    "profile",
+    "state",
+    "export",
+    "stats",
+)
 """Modules of ``newscrawl.commands``, in the order their commands are listed in ``--help``."""
 
 
@@ -26,9 +38,25 @@ def dumps(value: Any, *, indent: int | None = None) -> str:
     return json.dumps(value, ensure_ascii=False, indent=indent, separators=separators)
 
 
+EXIT_USAGE = 2
+"""Exit status of a usage error: one line on stderr, no traceback."""
+
+EXIT_BROKEN_PIPE = 141
+"""Exit status when the reader of stdout went away (``newscrawl schema | head -1``): what a
+shell reports for a program that SIGPIPE ended, which is how ``cat`` or ``git`` end there."""
+
+
+class Parser(argparse.ArgumentParser):
+    """argparse, except that a usage error is one line on stderr (exit code 2)."""
+
+    def error(self, message: str) -> NoReturn:
+        """Print ``<prog>: <message> (see <prog> --help)`` on stderr and exit with 2."""
+        self.exit(EXIT_USAGE, f"{self.prog}: {message} (see {self.prog} --help)\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
     """Return the argument parser of the ``newscrawl`` command."""
-    parser = argparse.ArgumentParser(
+    parser = Parser(
         prog="newscrawl", description="Crawl news portals into validated JSON Lines records."
     )
     sub = parser.add_subparsers(dest="command", required=True)
@@ -38,13 +66,25 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run the command line; return the exit code."""
+    """Run the command line; return the exit code.
+
+    A CommandError is one line on stderr and exit code 2. When stdout's reader goes away
+    early, the command stops quietly with ``EXIT_BROKEN_PIPE``.
+    """
     args = build_parser().parse_args(argv)
     try:
-        return int(args.func(args))
+        code = int(args.func(args))
+        sys.stdout.flush()  # a closed pipe shows here, not at interpreter exit
+        return code
     except CommandError as exc:
         print(f"newscrawl: {exc}", file=sys.stderr)
-        return 2
+        return EXIT_USAGE
+    except BrokenPipeError:
+        # Nothing more can reach the reader; point stdout at /dev/null so that Python's own
+        # flush at exit does not fail again with a traceback.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return EXIT_BROKEN_PIPE
     except KeyboardInterrupt:
         return 130
 

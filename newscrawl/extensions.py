@@ -1,4 +1,11 @@
-"""Scrapy extensions that tune the crawl process itself (the run report is in ``report.py``).
+"""Scrapy extensions: the site's state and run lock, and tuning of the crawl process itself
+(the run report is in ``report.py``).
+
+:class:`SiteState` is the one place where a crawl's run lock and state store are opened and
+closed; the spider and the pipelines receive the store from it (:func:`site_state`).
+
+:class:`OutputLock` keeps a site's output folder to one run at a time, whatever the state
+folders of the runs.
 
 :class:`GcTuning` makes CPython's cyclic garbage collector cheaper for a crawl. A crawl
 process holds many long-lived objects (Scrapy, Twisted, the scheduler's requests, caches)
@@ -16,14 +23,230 @@ from __future__ import annotations
 
 import gc
 import logging
-from typing import Self
+import socket
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any, Final, Self
 
 from scrapy import signals
 from scrapy.crawler import Crawler
 from scrapy.exceptions import NotConfigured
 from twisted.internet.task import LoopingCall
 
+from newscrawl.report import write_skipped_report
+from newscrawl.storage.backend import RunGuard, StateBackend, open_site_state
+from newscrawl.storage.output import PublishedBatch
+from newscrawl.storage.runlock import AlreadyRunning, RunLock
+
 logger = logging.getLogger(__name__)
+
+CONTENT_REJECTS: Final = frozenset({"invalid", "not-article"})
+"""Reject kinds caused by the page itself: not fetched again until the page changes.
+
+Not ``empty``: an empty 200 is often momentary (a cache or a deploy), so the next run
+tries the page again. Nor the download errors: docs/operations.md promises those pages are
+fetched again by the next run.
+"""
+
+
+class SiteState:
+    """Hold the crawl site's run lock and state store from the crawl's start to its end.
+
+    Built once per crawl, after the spider (whose ``site`` names the state): it takes the
+    lock and opens the store (``newscrawl.storage.backend.open_site_state`` with
+    ``NEWSCRAWL_STATE_DIR``), then registers the output files a dead run published but
+    never registered (``reconcile`` over ``NEWSCRAWL_OUTPUT_DIR``). ``AlreadyRunning`` or
+    ``StateError`` raised here fails the crawl before anything is fetched. When the engine
+    stops (after the pipelines published their last batches and the spider closed), the
+    store is closed, then the lock released.
+
+    The writer pipelines hand it each published batch (:meth:`records_published`,
+    :meth:`rejects_published`); it registers them in the store.
+    """
+
+    def __init__(
+        self,
+        crawler: Crawler,
+        site: str,
+        lock: RunGuard | None = None,
+        store: StateBackend | None = None,
+    ) -> None:
+        self.crawler = crawler
+        self.site = site
+        self.lock = lock
+        self.store = store
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> Self:
+        """Take the lock and open the state; NotConfigured without a spider or state folder."""
+        spider = crawler.spider
+        if spider is None:
+            raise NotConfigured("no spider yet: the site's state cannot be named")
+        site = getattr(spider, "site", None) or spider.name
+        settings = crawler.settings
+        redis_url = settings.get("NEWSCRAWL_REDIS_URL")
+        try:
+            opened = open_site_state(
+                settings.get("NEWSCRAWL_STATE_DIR"),
+                site,
+                redis_url=redis_url,
+                redis_prefix=settings.get("NEWSCRAWL_REDIS_PREFIX", "newscrawl"),
+                worker=worker_name(settings) if redis_url else "",
+                lease_seconds=settings.getfloat("NEWSCRAWL_REDIS_VISIBILITY_TIMEOUT", 30.0),
+            )
+        except AlreadyRunning as exc:
+            write_skipped_report(crawler, site, str(exc))  # cron and scrapyd read the report
+            raise
+        if opened is None:
+            raise NotConfigured("no NEWSCRAWL_STATE_DIR: a stateless crawl")
+        lock, store = opened
+        extension = cls(crawler, site, lock, store)
+        try:
+            root = Path(crawler.settings.get("NEWSCRAWL_OUTPUT_DIR", "out"))
+            for path in store.reconcile(root, site):
+                logger.warning("Registered %s, published by a run that died before it could", path)
+        except BaseException:
+            extension.close()
+            raise
+        crawler.signals.connect(extension.close, signal=signals.engine_stopped)
+        return extension
+
+    def close(self) -> None:
+        """Close the store, then release the lock. Idempotent."""
+        store, self.store = self.store, None
+        try:
+            if store is not None:
+                store.close()
+        finally:
+            lock, self.lock = self.lock, None
+            if lock is not None:
+                lock.release()
+
+    def records_published(self, batch: PublishedBatch) -> None:
+        """Register a published records file and its articles, with the latest page dates.
+
+        Feeds and sitemaps may give a page's date after the page was written: the latest
+        known at publish time is stored, so that the next run compares against it.
+        """
+        if self.store is None:
+            return
+        lastmods = known_lastmods(self.crawler)
+        metas = [{**m, "lastmod": lastmods.get(m["url"], m["lastmod"])} for m in batch.records_meta]
+        self.store.register_batch(batch.path, metas)
+
+    def rejects_published(self, batch: PublishedBatch) -> None:
+        """Register the pages of a published rejects file whose content is the problem, with
+        the latest page dates (as for records: a date seen after the reject is then not
+        taken for a change of the page by the next run)."""
+        content = [m for m in batch.records_meta if m.get("kind") in CONTENT_REJECTS]
+        if self.store is not None and content:
+            lastmods = known_lastmods(self.crawler)
+            self.store.register_rejects(
+                [{**m, "lastmod": lastmods.get(m["url"], m.get("lastmod"))} for m in content]
+            )
+
+
+def worker_name(settings: Any) -> str:
+    """Return this worker's name in distributed mode: ``NEWSCRAWL_WORKER``, else the host's.
+
+    The run lease is per site and worker name: a second run on the same host (cron
+    starting the next run too early) exits 75; several workers on one host need a
+    ``NEWSCRAWL_WORKER`` each.
+    """
+    return settings.get("NEWSCRAWL_WORKER") or socket.gethostname().split(".")[0]
+
+
+class RedisMode:
+    """Scrapy add-on: with ``NEWSCRAWL_REDIS_URL`` set, the crawl runs in distributed mode.
+
+    It sets ``SCHEDULER`` to ``newscrawl.frontier.RedisScheduler`` (the shared queue and
+    duplicate filter) and adds ``newscrawl.frontier.GlobalPoliteness`` to the downloader
+    middlewares; ``SiteState`` then opens the Redis state and lease. Without the setting it
+    changes nothing, and nothing imports Redis.
+    """
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> Self:
+        """Build the add-on."""
+        return cls()
+
+    def update_settings(self, settings: Any) -> None:
+        """Switch the scheduler and move politeness to Redis when a Redis URL is set.
+
+        The download delay becomes global (``NEWSCRAWL_GLOBAL_DOWNLOAD_DELAY``, from
+        ``DOWNLOAD_DELAY`` as given by the profile, project or command line) and each
+        worker's own delay and AutoThrottle are turned off, at the priority they were set
+        with: a per-worker delay on top would make the shared timetable's gaps uneven.
+        """
+        if not settings.get("NEWSCRAWL_REDIS_URL"):
+            return
+        settings.set("SCHEDULER", "newscrawl.frontier.RedisScheduler", priority="addon")
+        settings.set_in_component_priority_dict(
+            "DOWNLOADER_MIDDLEWARES", "newscrawl.frontier.GlobalPoliteness", 540
+        )
+        delay = settings.getfloat("DOWNLOAD_DELAY", 0.0)
+        settings.set("NEWSCRAWL_GLOBAL_DOWNLOAD_DELAY", delay, priority="addon")
+        settings.set("DOWNLOAD_DELAY", 0.0, priority=settings.getpriority("DOWNLOAD_DELAY") or 0)
+        throttle = settings.getpriority("AUTOTHROTTLE_ENABLED") or 0
+        settings.set("AUTOTHROTTLE_ENABLED", False, priority=throttle)
+
+
+def site_state(crawler: Crawler) -> SiteState | None:
+    """Return the crawl's :class:`SiteState` while its store is open, else None."""
+    try:
+        extension = crawler.get_extension(SiteState)
+    except RuntimeError:  # extensions are built after the spider, before the engine
+        return None
+    return extension if extension is not None and extension.store is not None else None
+
+
+def known_lastmods(crawler: Crawler) -> Mapping[str, Any]:
+    """Return the page dates the spider learnt from feeds and sitemaps (page URL -> ISO)."""
+    return getattr(crawler.spider, "lastmod", None) or {}
+
+
+class OutputLock:
+    """Hold the lock of the site's output folder, ``<NEWSCRAWL_OUTPUT_DIR>/<site>/
+    .newscrawl.lock``, from the crawl's start until the engine stops.
+
+    Two runs writing one output folder, even with different state folders, would each write
+    the same articles and remove each other's unfinished batches: the second raises
+    ``AlreadyRunning`` here, before the engine exists (no fetch; only a ``skipped`` report),
+    and ``newscrawl crawl`` exits 75. Built after :class:`SiteState` (a lower priority number),
+    so a run stopped by the state lock creates nothing under the output folder. When the
+    lock file cannot be created (the output path is a file, a read-only folder) the crawl
+    goes on unlocked and the writer fails it with its own one-line error.
+    """
+
+    def __init__(self, lock: RunLock | None) -> None:
+        self.lock = lock
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> Self:
+        """Take the lock; NotConfigured without a spider or ``NEWSCRAWL_OUTPUT_DIR``."""
+        spider = crawler.spider
+        output_dir = crawler.settings.get("NEWSCRAWL_OUTPUT_DIR")
+        if spider is None or not output_dir:
+            raise NotConfigured("no spider or no output folder: nothing to lock")
+        site = getattr(spider, "site", None) or spider.name
+        lock: RunLock | None = RunLock.for_output(Path(output_dir), site)
+        try:
+            lock.acquire()
+        except AlreadyRunning as exc:
+            write_skipped_report(crawler, site, str(exc))  # cron and scrapyd read the report
+            raise
+        except OSError as exc:
+            logger.warning("Output folder not locked: cannot create %s: %s", lock.path, exc)
+            lock = None
+        extension = cls(lock)
+        crawler.signals.connect(extension.release, signal=signals.engine_stopped)
+        return extension
+
+    def release(self) -> None:
+        """Release the lock. Idempotent."""
+        lock, self.lock = self.lock, None
+        if lock is not None:
+            lock.release()
 
 
 class GcTuning:

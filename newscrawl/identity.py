@@ -1,6 +1,7 @@
 """When two pages are the same: one canonical URL and one content fingerprint.
 
-Everything that compares pages uses these: the spider's duplicate filter, the dedup
+Everything that compares pages uses these: the spider's duplicate filter
+(``newscrawl.dupefilters``), the redirect-loop check (``newscrawl.middlewares``), the dedup
 pipeline and the state store. Nothing here depends on Scrapy.
 """
 
@@ -14,8 +15,6 @@ from typing import Final
 from urllib.parse import unquote_plus, urlsplit, urlunsplit
 
 from w3lib.url import safe_url_string
-
-from newscrawl.extraction.processors import normalize_space
 
 TRACKING_PARAMS: Final[frozenset[str]] = frozenset(
     {
@@ -113,6 +112,27 @@ def canonicalize_url(url: str) -> str:
     return urlunsplit((scheme, netloc, path, query, ""))
 
 
+def request_key(method: str, url: str, body: bytes = b"") -> str:
+    """Return the key under which a request counts as already asked for.
+
+    A GET without a body is keyed by its canonical URL alone, so two requests for one page
+    (tracking parameters, fragment, host case, default port...) share a key. Any other
+    request adds its upper-cased method and the SHA-1 of its body: a HEAD is not the GET of
+    the same URL, and two POSTs to one URL with different bodies are different requests.
+
+    >>> request_key("GET", "https://JMN.info/a/?utm_source=x#c")
+    'https://jmn.info/a/'
+    >>> request_key("post", "https://jmn.info/s", b"q=1")[:29]
+    'POST https://jmn.info/s sha1:'
+    """
+    verb = method.upper()
+    canonical = canonicalize_url(url)
+    if verb == "GET" and not body:
+        return canonical
+    digest = hashlib.sha1(body, usedforsecurity=False).hexdigest()
+    return f"{verb} {canonical} sha1:{digest}"
+
+
 # ------------------------------------------------------------------------ identity
 
 
@@ -128,6 +148,10 @@ def content_fingerprint(headline: str | None, body: Sequence[str]) -> str:
     ... )
     True
     """
+    # Imported here: newscrawl.extraction imports this module, so importing identity first
+    # (the duplicate filter does) would otherwise find extraction half-initialised.
+    from newscrawl.extraction.processors import normalize_space
+
     lines = [normalize_space(headline) or ""]
     lines.extend(line for paragraph in body if (line := normalize_space(paragraph)))
     text = "\n".join(lines).casefold()

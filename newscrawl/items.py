@@ -149,7 +149,7 @@ class Reject:
     kind: str = "invalid"
     """What went wrong: "invalid", "not-article", "empty", "too-large", "too-slow",
     "undecodable", "truncated", "extraction-error", "worker-died", "http-error",
-    "download-error"."""
+    "download-error", "offsite-redirect"."""
 
 
 _FIELDS: dict[type, tuple[str, ...]] = {

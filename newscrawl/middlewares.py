@@ -17,6 +17,13 @@ without a word.
 follows the same refreshes, but decodes a page only when its first bytes mention
 "refresh": Scrapy's decodes every HTML page whole, and an article page that is only
 passed to an extraction worker never needs its text in the crawl process.
+
+Off the site: :class:`OriginOffsiteMiddleware` replaces Scrapy's ``OffsiteMiddleware`` and
+asks the spider's ``is_onsite(url)`` (with ``--base-url``, one exact origin: scheme, host
+and port), and :class:`OffsiteRedirectMiddleware` and :class:`SkimMetaRefreshMiddleware`
+turn a redirect or meta refresh off the site into :class:`OffsiteRedirect`, which the
+request's errback records: Scrapy's offsite filter would drop the redirected request as it
+is scheduled, without calling any errback.
 """
 
 from __future__ import annotations
@@ -30,13 +37,17 @@ from email.utils import parsedate_to_datetime
 from typing import TYPE_CHECKING, Self
 from urllib.parse import urljoin
 
+from scrapy import Spider
+from scrapy.downloadermiddlewares.offsite import OffsiteMiddleware
 from scrapy.downloadermiddlewares.redirect import MetaRefreshMiddleware
 from scrapy.downloadermiddlewares.retry import RetryMiddleware
 from scrapy.exceptions import IgnoreRequest
 from scrapy.http import HtmlResponse, Request, Response
 from scrapy.utils.asyncio import sleep as reactor_sleep
 from scrapy.utils.response import response_status_message
-from w3lib.url import canonicalize_url, safe_url_string
+from w3lib.url import safe_url_string
+
+from newscrawl.identity import canonicalize_url
 
 if TYPE_CHECKING:
     from scrapy.core.downloader import Slot
@@ -315,6 +326,46 @@ class BackoffRetryMiddleware(RetryMiddleware):
         self.crawler.stats.inc_value(key, count)
 
 
+class OffsiteRedirect(IgnoreRequest):
+    """A redirect or meta refresh leads off the site; the request's errback records it."""
+
+
+def onsite_check(crawler: Crawler) -> Callable[[str], bool] | None:
+    """Return the spider's ``is_onsite(url)``, or None when the spider has none (then every
+    URL counts as on the site)."""
+    spider = getattr(crawler, "spider", None)
+    check = getattr(spider, "is_onsite", None)
+    return check if callable(check) else None
+
+
+def refuse_offsite_redirect(crawler: Crawler, request: Request, target: str, how: str) -> None:
+    """Raise :class:`OffsiteRedirect` when ``target`` (where ``request`` is sent next) is off
+    the spider's site; count it in ``newscrawl/redirect/offsite``."""
+    check = onsite_check(crawler)
+    if check is None or check(target):
+        return
+    crawler.stats.inc_value("newscrawl/redirect/offsite")
+    chain = [*request.meta.get("redirect_urls", []), request.url, target]
+    raise OffsiteRedirect(f"{how} off the site: {' -> '.join(chain)}")
+
+
+class OriginOffsiteMiddleware(OffsiteMiddleware):
+    """Scrapy's ``OffsiteMiddleware`` (same stats, same ``allow_offsite`` and ``dont_filter``
+    escapes), deciding with the spider's ``is_onsite(url)`` when it has one.
+
+    Why: Scrapy's matches host names only, so with ``--base-url http://127.0.0.1:8000`` any
+    port of 127.0.0.1 was allowed and other local services were fetched and published as
+    records of the site.
+    """
+
+    def should_follow(self, request: Request, spider: Spider) -> bool:
+        """Return True when ``request`` is on the site (see the class docstring)."""
+        check = getattr(spider, "is_onsite", None)
+        if callable(check):
+            return bool(check(request.url))
+        return super().should_follow(request, spider)
+
+
 REDIRECT_CODES = frozenset({301, 302, 303, 307, 308})
 """Statuses Scrapy's RedirectMiddleware follows when there is a Location header."""
 
@@ -329,7 +380,8 @@ class RedirectLoopMiddleware:
     reject, long before ``REDIRECT_MAX_TIMES`` could stop it.
 
     Promises: for a 3xx answer with a Location that RedirectMiddleware would follow,
-    if the target (canonicalised, fragment dropped) equals the request's URL or one of
+    if the target's canonical URL (:func:`newscrawl.identity.canonicalize_url`, the key
+    of the duplicate filter) equals the request's URL or one of
     its ``redirect_urls``, raise :class:`~scrapy.exceptions.IgnoreRequest` with the
     chain in the message (the request's errback gets it) and count
     ``newscrawl/redirect/loop``. Every other response passes through untouched; so do
@@ -354,8 +406,8 @@ class RedirectLoopMiddleware:
         if target is None:
             return response
         chain = [*request.meta.get("redirect_urls", []), request.url]
-        seen = {canonicalize_url(url, keep_fragments=False) for url in chain}
-        if canonicalize_url(target, keep_fragments=False) not in seen:
+        seen = {canonicalize_url(url) for url in chain}
+        if canonicalize_url(target) not in seen:
             return response
         self.crawler.stats.inc_value("newscrawl/redirect/loop")
         raise IgnoreRequest(f"redirect loop: {' -> '.join([*chain, target])}")
@@ -380,6 +432,24 @@ class RedirectLoopMiddleware:
         return urljoin(request.url, safe_url_string(text))
 
 
+class OffsiteRedirectMiddleware(RedirectLoopMiddleware):
+    """Fail a request whose redirect leads off the site, with :class:`OffsiteRedirect`.
+
+    Promises: for a 3xx answer that RedirectMiddleware would follow to a URL the spider's
+    ``is_onsite`` refuses, raise :class:`OffsiteRedirect` naming the chain (the request's
+    errback gets it; the spider records a reject of kind ``offsite-redirect``) and count
+    ``newscrawl/redirect/offsite``. Everything else passes through. Like
+    :class:`RedirectLoopMiddleware`, its priority must be above 600.
+    """
+
+    def process_response(self, request: Request, response: Response) -> Response:
+        """Return ``response``, or raise OffsiteRedirect when it redirects off the site."""
+        target = self.redirect_target(request, response)
+        if target is not None:
+            refuse_offsite_redirect(self.crawler, request, target, f"redirect {response.status}")
+        return response
+
+
 REFRESH_SCAN_BYTES = 4096 * 4
 """Scrapy looks for a meta refresh in a page's first 4,096 characters; in an encoding that
 writes ASCII as ASCII, they fit in this many bytes."""
@@ -392,7 +462,8 @@ class SkimMetaRefreshMiddleware(MetaRefreshMiddleware):
     Promises: a response whose first :data:`REFRESH_SCAN_BYTES` bytes have no NUL byte and
     no "refresh" in any letter case is returned untouched and undecoded; any other response
     goes through Scrapy's middleware as it is. NUL bytes mean UTF-16 or UTF-32, where the
-    word is not spelled in ASCII bytes.
+    word is not spelled in ASCII bytes. A refresh to a URL off the spider's site (its
+    ``is_onsite``) raises :class:`OffsiteRedirect` instead of being followed.
     """
 
     def process_response(self, request: Request, response: Response) -> Request | Response:
@@ -402,4 +473,8 @@ class SkimMetaRefreshMiddleware(MetaRefreshMiddleware):
             head = response.body[:REFRESH_SCAN_BYTES].lower()
             if b"\0" not in head and b"refresh" not in head:
                 return response
-        return super().process_response(request, response)
+        result = super().process_response(request, response)
+        crawler = getattr(self, "crawler", None)  # set by Scrapy's from_crawler
+        if isinstance(result, Request) and crawler is not None:
+            refuse_offsite_redirect(crawler, request, result.url, "meta refresh")
+        return result

@@ -1,14 +1,17 @@
-"""Item pipelines, in order: validate, deduplicate, write.
+"""Item pipelines, one job each, in order: validate, deduplicate, count field coverage,
+write records, write rejects.
 
 Each is configured from ``NEWSCRAWL_*`` settings in ``from_crawler`` and counts
 what it does in the crawl's stats under ``newscrawl/…``. Nothing is dropped
 without a counter and a log line; invalid records and failed pages go to the
-rejects file.
+rejects file. The site's state store, when the crawl has one, comes from the
+``newscrawl.extensions.SiteState`` extension, which opens and closes it.
 """
 
 from __future__ import annotations
 
 import logging
+import time
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import asdict
@@ -26,17 +29,25 @@ from scrapy.utils.defer import deferred_from_coro
 from twisted.internet import task
 from twisted.python.failure import Failure
 
+from newscrawl.extensions import CONTENT_REJECTS, known_lastmods, site_state
 from newscrawl.identity import canonicalize_url
 from newscrawl.items import Reject
-from newscrawl.report import run_id_for
+from newscrawl.report import run_day, run_id_for
 from newscrawl.schema import record_errors
+from newscrawl.storage.backend import StateBackend
 from newscrawl.storage.output import BatchWriter, OutputError, PublishedBatch, recover
-from newscrawl.storage.state import RECORD_KEYS, StateError, StateStore
+from newscrawl.storage.state import RECORD_KEYS, StateError
 
 logger = logging.getLogger(__name__)
 
-CONTENT_REJECTS = frozenset({"invalid", "not-article", "empty"})
-"""Reject kinds caused by the page itself: not fetched again until the page changes."""
+__all__ = [
+    "CONTENT_REJECTS",
+    "CoveragePipeline",
+    "DedupPipeline",
+    "RecordsWriterPipeline",
+    "RejectsWriterPipeline",
+    "ValidationPipeline",
+]
 
 
 class ValidationPipeline:
@@ -73,9 +84,10 @@ class ValidationPipeline:
         )
 
 
-def state_of(crawler: Crawler) -> StateStore | None:
-    """Return the crawl's state store (opened by the spider), or None for a stateless crawl."""
-    return getattr(crawler.spider, "state", None)
+def state_store(crawler: Crawler) -> StateBackend | None:
+    """Return the crawl's open state store (``SiteState``), or None for a stateless crawl."""
+    extension = site_state(crawler)
+    return extension.store if extension is not None else None
 
 
 def page_key(record: dict[str, Any]) -> str:
@@ -93,16 +105,17 @@ class DedupPipeline:
     and flagged with ``duplicate_of`` (``duplicates/content``): a syndicated copy.
     """
 
-    def __init__(self, crawler: Crawler) -> None:
+    def __init__(self, crawler: Crawler, state: StateBackend | None = None) -> None:
         self.crawler = crawler
         self.stats = crawler.stats
+        self.state = state
         self.seen_pages: set[str] = set()
         self.seen_fingerprints: dict[str, str] = {}
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> Self:
-        """Build the pipeline for the crawl."""
-        return cls(crawler)
+        """Build the pipeline with the crawl's state store, if it has one."""
+        return cls(crawler, state_store(crawler))
 
     def process_item(self, item: Any) -> Any:
         """Return the record (its revision set, maybe flagged), or raise DropItem."""
@@ -116,7 +129,7 @@ class DedupPipeline:
             self.stats.inc_value("newscrawl/duplicates/page")
             raise DropItem(f"duplicate page {item['url']} (already written in this run)")
         self.seen_pages |= keys
-        state = state_of(self.crawler)
+        state = self.state
         if state is not None:
             # Known under its URL or, reached under another URL, under its canonical URL.
             for known in sorted(keys, key=lambda k: k != key):
@@ -124,9 +137,12 @@ class DedupPipeline:
                 if status != "new":
                     break
             if status == "unchanged":
-                state.note_seen(key, getattr(self.crawler.spider, "lastmod", {}).get(key))
+                state.note_seen(key, known_lastmods(self.crawler).get(key))
                 self.stats.inc_value("newscrawl/duplicates/unchanged")
                 raise DropItem(f"unchanged since the last run: {item['url']}")
+            if not state.claim(keys):
+                self.stats.inc_value("newscrawl/duplicates/claimed")
+                raise DropItem(f"written by another worker of this crawl: {item['url']}")
             item["revision"] = revision
             if status == "revision":
                 self.stats.inc_value("newscrawl/revisions")
@@ -139,154 +155,229 @@ class DedupPipeline:
         return item
 
 
+class CoveragePipeline:
+    """Count the records written with each field present (not null, ``[]`` or ``""``).
+
+    The counts go to the stats as ``newscrawl/coverage/<field>`` when the spider closes:
+    a stats call per field of every record cost more than writing the record. Placed just
+    before the records writer, it counts only records that reach it.
+    """
+
+    def __init__(self, stats: StatsCollector) -> None:
+        self.stats = stats
+        self.coverage: Counter[str] = Counter()
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> Self:
+        """Build the pipeline with the crawl's stats."""
+        return cls(crawler.stats)
+
+    def process_item(self, item: Any) -> Any:
+        """Count the record's present fields; return the item unchanged."""
+        if not isinstance(item, Reject):
+            self.coverage.update(n for n, v in item.items() if v not in (None, [], ""))
+        return item
+
+    def close_spider(self) -> None:
+        """Copy the counts to the stats."""
+        for name, count in self.coverage.items():
+            self.stats.set_value(f"newscrawl/coverage/{name}", count)
+
+
 ROTATION_CHECK_SECONDS = 30.0
-"""How often, at most, the writer looks for a batch old enough to publish while idle."""
+"""How often, at most, a writer looks for a batch old enough to publish while idle."""
 
 
-class JsonLinesWriterPipeline:
-    """Write records and rejects as JSON Lines (:class:`~newscrawl.storage.output.BatchWriter`).
+class BatchWriterPipeline:
+    """Write one kind of item into JSON Lines batches (``storage.output.BatchWriter``).
 
     Our own writer rather than feed exports: batches are published by atomic rename
     only when complete, rotate by count or age, and a disk-full error stops the crawl.
-    A batch is published once it is ``NEWSCRAWL_BATCH_SECONDS`` old even when no record
+    A batch is published once it is ``NEWSCRAWL_BATCH_SECONDS`` old even when no item
     follows it (a crawl waiting on a slow site or a long download delay): a timer
-    checks every ``ROTATION_CHECK_SECONDS`` at most.
+    checks every ``ROTATION_CHECK_SECONDS`` at most. Each published batch is counted
+    (``newscrawl/files_published``), added to ``newscrawl/output_files``, and handed to
+    ``on_publish`` (the state's registration, when the crawl has a state). An output or
+    state error stops the crawl with reason ``output_error``.
+
+    Subclasses say which items they write (``kind``, :meth:`accepts`) and what each
+    line's meta is (:meth:`meta`); other items pass through.
     """
 
-    def __init__(self, crawler: Crawler) -> None:
+    kind = "records"
+
+    def __init__(
+        self, crawler: Crawler, on_publish: Callable[[PublishedBatch], None] | None = None
+    ) -> None:
         self.crawler = crawler
+        self.on_publish = on_publish
         settings = crawler.settings
         self.root = Path(settings.get("NEWSCRAWL_OUTPUT_DIR", "out"))
         self.run_id = run_id_for(crawler)
+        self.day = run_day(crawler)
+        """The day folder of the run's start: its report goes there too."""
         self.options: dict[str, Any] = {
             "max_records": settings.getint("NEWSCRAWL_BATCH_RECORDS", 5000),
             "max_seconds": settings.getfloat("NEWSCRAWL_BATCH_SECONDS", 600.0),
             "compress": settings.getbool("NEWSCRAWL_GZIP", False),
         }
-        self.records: BatchWriter | None = None
-        self.rejects: BatchWriter | None = None
+        self.writer: BatchWriter | None = None
         self._rotation: task.LoopingCall | None = None
-        self.coverage: Counter[str] = Counter()
-        """Records written with each field present (not null, ``[]`` or ``""``)."""
+        self.pause_before_register = settings.getfloat("NEWSCRAWL_TEST_PAUSE_BEFORE_REGISTER", 0)
+        """Test hook: seconds to block between publishing a batch and handing it on."""
 
-    @classmethod
-    def from_crawler(cls, crawler: Crawler) -> Self:
-        """Build the writer from the crawl's NEWSCRAWL_* settings."""
-        return cls(crawler)
+    def accepts(self, item: Any) -> bool:
+        """Tell whether this pipeline writes ``item``."""
+        raise NotImplementedError
+
+    def line(self, item: Any) -> tuple[dict[str, Any], dict[str, Any]]:
+        """Return the line to write for ``item`` and its meta (kept for ``on_publish``)."""
+        raise NotImplementedError
 
     def open_spider(self) -> None:
-        """Clean up after a crashed run, then open the records and rejects writers."""
+        """Remove this kind's temp files left by a crashed run; open the writer and timer."""
         site = getattr(self.crawler.spider, "site", None) or self.crawler.spider.name
-        for path in recover(self.root, site):
+        for path in recover(self.root, site, kind=self.kind):
             logger.warning("Removed %s, an unfinished batch of a run that died", path)
-        state = state_of(self.crawler)
-        if state is not None:
-            for path in state.reconcile(self.root, site):
-                logger.warning("Registered %s, published by a run that died before it could", path)
-        self.records = BatchWriter(
+        self.writer = BatchWriter(
             self.root,
             site,
             self.run_id,
-            kind="records",
-            on_publish=self._records_published,
-            **self.options,
-        )
-        self.rejects = BatchWriter(
-            self.root,
-            site,
-            self.run_id,
-            kind="rejects",
-            on_publish=self._rejects_published,
+            kind=self.kind,
+            day=self.day,
+            on_publish=self._published,
             **self.options,
         )
         self._rotation = task.LoopingCall(self._publish_due)
         self._rotation.start(min(self.options["max_seconds"], ROTATION_CHECK_SECONDS), now=False)
 
-    def _publish_due(self) -> None:
-        """Publish the batches old enough to go out (called on a timer while the crawl runs)."""
-        self._each_writer(BatchWriter.publish_due)
+    def process_item(self, item: Any) -> Any:
+        """Write the item if it is of this pipeline's kind; return it (unless ``written``
+        ends its way with DropItem)."""
+        if not self.accepts(item):
+            return item
+        if self.writer is None:
+            raise RuntimeError(f"the {self.kind} writer pipeline was not opened")
+        line, meta = self.line(item)
+        try:
+            self.writer.write(line, meta=meta)
+        except (OutputError, StateError) as exc:
+            self._stop(exc)
+            raise DropItem(f"not written: {exc}") from exc
+        self.written(item)
+        return item
 
-    def _each_writer(self, action: Callable[[BatchWriter], object]) -> None:
-        """Apply ``action`` to the records writer, then the rejects writer; an output or
-        state error stops the crawl (the other writer still gets its turn)."""
-        for writer in (self.records, self.rejects):
-            if writer is None:
-                continue
-            try:
-                action(writer)
-            except (OutputError, StateError) as exc:
-                self._stop(exc)
+    def written(self, item: Any) -> None:
+        """Count a written item."""
+
+    def close_spider(self) -> None:
+        """Publish the open batch; add this writer's files to ``newscrawl/output_files``."""
+        self._stop_rotation()
+        self._guarded(BatchWriter.close)
+        if self.writer is not None:
+            stats = self.crawler.stats
+            paths = list(stats.get_value("newscrawl/output_files", []))
+            stats.set_value(
+                "newscrawl/output_files", paths + [str(b.path) for b in self.writer.published]
+            )
+
+    def _publish_due(self) -> None:
+        """Publish the batch if old enough (called on a timer while the crawl runs)."""
+        self._guarded(BatchWriter.publish_due)
+
+    def _guarded(self, action: Callable[[BatchWriter], object]) -> None:
+        """Apply ``action`` to the writer; an output or state error stops the crawl."""
+        if self.writer is None:
+            return
+        try:
+            action(self.writer)
+        except (OutputError, StateError) as exc:
+            self._stop(exc)
+
+    def _published(self, batch: PublishedBatch) -> None:
+        self.crawler.stats.inc_value("newscrawl/files_published")
+        logger.info("Published %s (%d lines)", batch.path, batch.count)
+        if self.pause_before_register > 0:
+            # The kill campaign (tests/test_kill_campaign.py) kills the crawl here: the
+            # file is published, its records are not registered in the state yet.
+            logger.warning(
+                "Test hook: %.1f s between publishing %s and registering it",
+                self.pause_before_register,
+                batch.path,
+            )
+            time.sleep(self.pause_before_register)
+        if self.on_publish is not None:
+            self.on_publish(batch)
 
     def _stop_rotation(self) -> None:
         if self._rotation is not None and self._rotation.running:
             self._rotation.stop()
         self._rotation = None
 
-    def _announce(self, batch: PublishedBatch) -> None:
-        self.crawler.stats.inc_value("newscrawl/files_published")
-        logger.info("Published %s (%d lines)", batch.path, batch.count)
-
-    def _records_published(self, batch: PublishedBatch) -> None:
-        self._announce(batch)
-        state = state_of(self.crawler)
-        if state is None:
-            return
-        # Feeds and sitemaps may give a page's date after the page was written: use the
-        # latest known at publish time, so that the next run compares against it.
-        lastmods = getattr(self.crawler.spider, "lastmod", {})
-        metas = [{**m, "lastmod": lastmods.get(m["url"], m["lastmod"])} for m in batch.records_meta]
-        state.register_batch(batch.path, metas)
-
-    def _rejects_published(self, batch: PublishedBatch) -> None:
-        self._announce(batch)
-        state = state_of(self.crawler)
-        content = [m for m in batch.records_meta if m.get("kind") in CONTENT_REJECTS]
-        if state is not None and content:
-            state.register_rejects(content)
-
-    def _meta(self, record: dict[str, Any]) -> dict[str, Any]:
-        key = page_key(record)
-        lastmod = getattr(self.crawler.spider, "lastmod", {}).get(key)
-        meta = {name: record.get(name) for name in RECORD_KEYS}
-        return {**meta, "url": key, "lastmod": lastmod}
-
-    def process_item(self, item: Any) -> Any:
-        """Write the item to the records file, or a Reject to the rejects file."""
-        if self.records is None or self.rejects is None:
-            raise RuntimeError("the writer pipeline was not opened")
-        stats = self.crawler.stats
-        try:
-            if isinstance(item, Reject):
-                lastmod = getattr(self.crawler.spider, "lastmod", {}).get(item.url)
-                meta = {"url": item.url, "kind": item.kind, "lastmod": lastmod}
-                self.rejects.write(asdict(item), meta=meta)
-                stats.inc_value(f"newscrawl/rejects/{item.kind}")
-            else:
-                self.records.write(item, meta=self._meta(item))
-                stats.inc_value("newscrawl/records")
-                # Counted here and copied to the stats at the end: a stats call per field
-                # of every record cost more than writing the record.
-                self.coverage.update(n for n, v in item.items() if v not in (None, [], ""))
-        except (OutputError, StateError) as exc:
-            self._stop(exc)
-            raise DropItem(f"not written: {exc}") from exc
-        return item
-
     def _stop(self, exc: Exception) -> None:
         self._stop_rotation()
         logger.critical("Output stopped: %s", exc)
         self.crawler.stats.set_value("newscrawl/output_error", str(exc))
-        if self.crawler.engine is not None and self.crawler.engine.running:
+        if self.crawler.crawling and self.crawler.engine.running:
             deferred_from_coro(self.crawler.engine.close_spider_async(reason="output_error"))
 
-    def close_spider(self) -> None:
-        """Publish the open batches; record the paths and field coverage in the stats."""
-        self._stop_rotation()
-        for name, count in self.coverage.items():
-            self.crawler.stats.set_value(f"newscrawl/coverage/{name}", count)
-        self._each_writer(BatchWriter.close)
-        paths = [str(b.path) for w in (self.records, self.rejects) if w for b in w.published]
-        self.crawler.stats.set_value("newscrawl/output_files", paths)
+
+class RecordsWriterPipeline(BatchWriterPipeline):
+    """Write the records (every item that is not a Reject) into the records batches; with a
+    state, each published batch is registered in it (``SiteState.records_published``)."""
+
+    kind = "records"
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> Self:
+        """Build the writer from the crawl's NEWSCRAWL_* settings and state."""
+        state = site_state(crawler)
+        return cls(crawler, state.records_published if state is not None else None)
+
+    def accepts(self, item: Any) -> bool:
+        """Records are every item but a Reject."""
+        return not isinstance(item, Reject)
+
+    def line(self, item: Any) -> tuple[dict[str, Any], dict[str, Any]]:
+        """The record as it is; meta: the state's keys, the canonical URL, the page's date."""
+        key = page_key(item)
+        meta = {name: item.get(name) for name in RECORD_KEYS}
+        return item, {**meta, "url": key, "lastmod": known_lastmods(self.crawler).get(key)}
+
+    def written(self, item: Any) -> None:
+        """Count it as ``newscrawl/records``."""
+        self.crawler.stats.inc_value("newscrawl/records")
+
+
+class RejectsWriterPipeline(BatchWriterPipeline):
+    """Write the Rejects into the rejects batches; with a state, the pages of each published
+    batch whose content is the problem are registered (``SiteState.rejects_published``)."""
+
+    kind = "rejects"
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> Self:
+        """Build the writer from the crawl's NEWSCRAWL_* settings and state."""
+        state = site_state(crawler)
+        return cls(crawler, state.rejects_published if state is not None else None)
+
+    def accepts(self, item: Any) -> bool:
+        """Only Rejects."""
+        return isinstance(item, Reject)
+
+    def line(self, item: Any) -> tuple[dict[str, Any], dict[str, Any]]:
+        """The reject as a dict; meta: its URL, kind and the page's date."""
+        lastmod = known_lastmods(self.crawler).get(item.url)
+        return asdict(item), {"url": item.url, "kind": item.kind, "lastmod": lastmod}
+
+    def written(self, item: Any) -> None:
+        """Count it as ``newscrawl/rejects/<kind>``; end its way here.
+
+        A Reject goes no further than the rejects file: a DropItem logged at DEBUG keeps it
+        out of Scrapy's feed exports (``-O f.jsonl``), which get records only.
+        """
+        self.crawler.stats.inc_value(f"newscrawl/rejects/{item.kind}")
+        raise DropItem(f"reject {item.kind} {item.url}: in the rejects file", log_level="DEBUG")
 
 
 class DropLogFormatter(LogFormatter):

@@ -16,29 +16,60 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Self
+from urllib.parse import urlsplit
 
 from scrapy import signals
 from scrapy.crawler import Crawler
-from scrapy.exceptions import NotConfigured
+from scrapy.exceptions import IgnoreRequest, NotConfigured
 from twisted.internet import task
 
 from newscrawl.items import FIELD_NAMES
+from newscrawl.storage.runlock import EXIT_ALREADY_RUNNING
 
 logger = logging.getLogger(__name__)
 
 EXIT_OK = 0
 EXIT_FAILED = 1
 
+REQUESTS = "newscrawl/requests"
+"""Stats prefix of requests by final outcome (``ok``, ``failed``), counted by RequestOutcomes."""
+ENTRY_POINTS = "newscrawl/entry_points"
+"""Stats prefix of the profile's entry points: ``total`` and ``fetched`` (set by the spider)."""
+
+
+def run_started_at(crawler: Crawler) -> datetime:
+    """Return when the run started (aware, UTC), fixed per crawler at the first call.
+
+    The run's id, the day folder of its batches and of its report, and the report's
+    ``started_at`` all come from this one moment, so a run that crosses midnight keeps
+    to the folder of the day it started.
+    """
+    started = getattr(crawler, "_newscrawl_started_at", None)
+    if started is None:
+        started = datetime.now(UTC)
+        crawler._newscrawl_started_at = started  # type: ignore[attr-defined]
+    return started
+
+
+def run_day(crawler: Crawler) -> str:
+    """Return the run's day folder name, ``YYYY-MM-DD``: the UTC day the run started."""
+    return run_started_at(crawler).date().isoformat()
+
 
 def run_id_for(crawler: Crawler) -> str:
     """Return the run's id: ``NEWSCRAWL_RUN_ID``, else the UTC start time, fixed per crawler."""
     run_id = getattr(crawler, "_newscrawl_run_id", None)
     if run_id is None:
-        run_id = crawler.settings.get("NEWSCRAWL_RUN_ID") or datetime.now(UTC).strftime(
+        run_id = crawler.settings.get("NEWSCRAWL_RUN_ID") or run_started_at(crawler).strftime(
             "%Y%m%dT%H%M%SZ"
         )
         crawler._newscrawl_run_id = run_id  # type: ignore[attr-defined]
     return str(run_id)
+
+
+def utc_timestamp(moment: datetime) -> str:
+    """Return ``moment`` as ISO 8601 in UTC, to the second: ``2016-03-25T09:00:00+00:00``."""
+    return moment.astimezone(UTC).isoformat(timespec="seconds")
 
 
 def _sum(stats: dict[str, Any], prefix: str) -> dict[str, int]:
@@ -53,17 +84,32 @@ def build_report(
     duration: float,
     thresholds: dict[str, float],
     max_error_rate: float,
+    started_at: str | None = None,
+    finished_at: str | None = None,
 ) -> dict[str, Any]:
     """Return the run report for a crawl's ``stats``: counts, coverage, verdict and exit code.
 
-    A run fails when its output stopped, when articles were fetched but no record was
-    written, when the share of article pages that failed exceeds ``max_error_rate``, or
-    when a field's coverage is below its threshold.
+    A run fails (status ``failed``, exit code 1, each reason in ``failures``) when:
+
+    - the crawl could not start (``finish_reason`` ``start_error``) or was shut down;
+    - its output stopped (disk full, unwritable folder);
+    - it had entry points and none of them could be fetched;
+    - every request it made failed;
+    - the share of failed requests of any kind (entry points, listings, sitemaps and
+      articles; robots.txt and requests dropped on purpose left out) is over
+      ``max_error_rate``;
+    - article pages were fetched but no record was written;
+    - a field's coverage is under its threshold.
     """
     records = int(stats.get("newscrawl/records", 0))
     fetched = int(stats.get("newscrawl/articles/fetched", 0))
     failed_pages = int(stats.get("newscrawl/articles/failed", 0))
     pages = int(stats.get("response_received_count", 0))
+    requests_ok = int(stats.get(f"{REQUESTS}/ok", 0))
+    requests_failed = int(stats.get(f"{REQUESTS}/failed", 0))
+    entry_total = int(stats.get(f"{ENTRY_POINTS}/total", 0))
+    entry_fetched = int(stats.get(f"{ENTRY_POINTS}/fetched", 0))
+    reason = stats.get("finish_reason")
     coverage = {
         name: round(stats.get(f"newscrawl/coverage/{name}", 0) / records, 4) if records else None
         for name in FIELD_NAMES
@@ -82,15 +128,26 @@ def build_report(
             for k, v in _sum(stats, "downloader/exception_type_count/").items()
         },
     }
-    attempted = fetched + failed_pages
-    error_rate = round(failed_pages / attempted, 4) if attempted else 0.0
+    requests = requests_ok + requests_failed
+    error_rate = round(requests_failed / requests, 4) if requests else 0.0
     failures: list[str] = []
+    if reason == "start_error":
+        failures.append("the crawl could not start (finish reason start_error; see the log)")
+    elif reason == "shutdown":
+        failures.append("the run was interrupted before it finished (finish reason shutdown)")
     if output_error := stats.get("newscrawl/output_error"):
         failures.append(f"output stopped: {output_error}")
-    if attempted and not records and not stats.get("newscrawl/duplicates/unchanged"):
-        failures.append(f"{attempted} article pages were due but no record was written")
-    if error_rate > max_error_rate:
-        failures.append(f"error rate {error_rate:.1%} is over the limit {max_error_rate:.1%}")
+    if entry_total and not entry_fetched:
+        failures.append(f"no entry point could be fetched (0 of {entry_total})")
+    if requests_failed and not requests_ok:
+        failures.append(f"every request failed ({requests_failed})")
+    elif error_rate > max_error_rate:
+        failures.append(
+            f"error rate {error_rate:.1%} ({requests_failed} of {requests} requests failed) "
+            f"is over the limit {max_error_rate:.1%}"
+        )
+    if fetched and not records and not stats.get("newscrawl/duplicates/unchanged"):
+        failures.append(f"{fetched} article pages were fetched but no record was written")
     for name, minimum in thresholds.items():
         share = coverage.get(name)
         if records and share is not None and share < minimum:
@@ -101,11 +158,16 @@ def build_report(
         "status": "failed" if failures else "ok",
         "exit_code": EXIT_FAILED if failures else EXIT_OK,
         "failures": failures,
-        "finish_reason": stats.get("finish_reason"),
+        "finish_reason": reason,
+        "started_at": started_at,
+        "finished_at": finished_at,
         "duration_seconds": round(duration, 3),
+        "entry_points": {"total": entry_total, "fetched": entry_fetched},
+        "requests": {"ok": requests_ok, "failed": requests_failed},
         "pages_fetched": pages,
         "pages_per_second": round(pages / duration, 2) if duration > 0 else None,
         "articles_fetched": fetched,
+        "articles_failed": failed_pages,
         "records_written": records,
         "revisions": int(stats.get("newscrawl/revisions", 0)),
         "rejects": sum(rejects.values()),
@@ -125,22 +187,56 @@ def build_report(
     }
 
 
+NOT_CONTENT = frozenset({"duplicate_of"})
+"""Fields that are null by design on most records: left out of the summary's coverage line."""
+
+
+def _outcome(report: dict[str, Any]) -> str | None:
+    """Return the summary's line on a run that wrote no record and did not fail, else None."""
+    if report["records_written"] or report["failures"]:
+        return None
+    skipped = report["skipped"]
+    before_since = skipped.get("before_since", 0)
+    known = skipped.get("known", 0) + report["duplicates_skipped"]["unchanged"]
+    entry_points = report.get("entry_points") or {}
+    if entry_points.get("total") and not entry_points.get("fetched"):
+        return "no new records: no entry point was fetched"
+    if before_since:
+        return f"no new records: {before_since} entries were older than --since"
+    if known:
+        return "no new records: nothing changed since the last run"
+    if report["articles_fetched"]:
+        return "no new records: no article page gave a record (see rejects)"
+    return "no new records: the entry points listed no articles"
+
+
 def summary(report: dict[str, Any]) -> str:
     """Return a few lines a person reads after a run."""
-    skipped = report["duplicates_skipped"]
+    duplicates = report["duplicates_skipped"]
+    skipped = report["skipped"]
     lines = [
         f"{report['site']} run {report['run_id']}: {report['status'].upper()} "
         f"in {report['duration_seconds']:.1f} s ({report['pages_per_second'] or 0} pages/s)",
         f"pages fetched: {report['pages_fetched']}, records written: {report['records_written']}"
         f", revisions: {report['revisions']}, rejects: {report['rejects']}"
-        f", duplicates skipped: {skipped['page'] + skipped['unchanged']}"
-        f", known articles not fetched: {report['skipped'].get('known', 0)}",
+        f", duplicates skipped: {duplicates['page'] + duplicates['unchanged']}",
     ]
-    if not report["records_written"] and not report["failures"]:
-        lines.append("no new records: nothing changed since the last run")
+    not_fetched = []
+    if known := skipped.get("known", 0):
+        not_fetched.append(f"{known} known articles (unchanged since the last run)")
+    if before_since := skipped.get("before_since", 0):
+        not_fetched.append(f"{before_since} entries older than --since")
+    if not_fetched:
+        lines.append("not fetched: " + ", ".join(not_fetched))
+    if outcome := _outcome(report):
+        lines.append(outcome)
     if report["errors"]:
         lines.append("errors: " + ", ".join(f"{k} {v}" for k, v in report["errors"].items()))
-    low = [f"{k} {v:.0%}" for k, v in report["coverage"].items() if v is not None and v < 1]
+    low = [
+        f"{k} {v:.0%}"
+        for k, v in report["coverage"].items()
+        if v is not None and v < 1 and k not in NOT_CONTENT
+    ]
     if low:
         lines.append("coverage under 100%: " + ", ".join(low))
     lines.extend(f"FAILED: {reason}" for reason in report["failures"])
@@ -166,12 +262,55 @@ def write_json_atomic(path: Path, data: dict[str, Any]) -> None:
         raise
 
 
+def report_path(settings: Any, site: str, day: str, name: str) -> Path:
+    """Return where a run's report goes: ``<NEWSCRAWL_OUTPUT_DIR>/<site>/<day>/<name>``."""
+    return Path(settings.get("NEWSCRAWL_OUTPUT_DIR", "out")) / site / day / name
+
+
+def write_skipped_report(crawler: Crawler, site: str, reason: str) -> dict[str, Any]:
+    """Write and return the report of a run that did not start because another run holds
+    the lock: status ``skipped``, exit code 75, ``reason`` saying which run holds it.
+
+    It goes to ``<out>/<site>/<day>/<run_id>.skipped.report.json``, so that it never
+    replaces the report of the run holding the lock, even one with the same run id. A
+    report that cannot be written is logged, not raised: the refusal stands either way.
+    """
+    started = utc_timestamp(run_started_at(crawler))
+    run_id = run_id_for(crawler)
+    report: dict[str, Any] = {
+        "site": site,
+        "run_id": run_id,
+        "status": "skipped",
+        "exit_code": EXIT_ALREADY_RUNNING,
+        "failures": [],
+        "reason": reason,
+        "finish_reason": "locked",
+        "started_at": started,
+        "finished_at": utc_timestamp(datetime.now(UTC)),
+    }
+    path = report_path(crawler.settings, site, run_day(crawler), f"{run_id}.skipped.report.json")
+    try:
+        write_json_atomic(path, report)
+        report["report_path"] = str(path)
+    except OSError as exc:
+        logger.error("Cannot write the run report %s: %s", path, exc)
+        report["report_path"] = None
+    logger.info("Run skipped: %s (report: %s)", reason, report["report_path"])
+    return report
+
+
 class RunReport:
-    """Scrapy extension: build, write and log the run report when the spider closes."""
+    """Scrapy extension: build, write and log the run report when the spider closes.
+
+    The summary goes to the log unless ``NEWSCRAWL_LOG_SUMMARY`` is off (``newscrawl
+    crawl`` turns it off and prints the summary on stdout instead, so that it appears
+    once when stdout and stderr go to the same log file).
+    """
 
     def __init__(self, crawler: Crawler) -> None:
         self.crawler = crawler
         self.started = time.monotonic()
+        run_started_at(crawler)
         self.report: dict[str, Any] | None = None
         crawler.signals.connect(self.spider_opened, signal=signals.spider_opened)
         crawler.signals.connect(self.spider_closed, signal=signals.spider_closed)
@@ -186,7 +325,8 @@ class RunReport:
         self.started = time.monotonic()
 
     def spider_closed(self, spider: Any, reason: str) -> None:
-        """Write the report next to the output and log its summary."""
+        """Write the report next to the output (in the day folder of the run's start) and
+        log its summary."""
         settings = self.crawler.settings
         stats = dict(self.crawler.stats.get_stats()) if self.crawler.stats else {}
         stats.setdefault("finish_reason", reason)
@@ -201,11 +341,10 @@ class RunReport:
                 k: float(v) for k, v in settings.getdict("NEWSCRAWL_COVERAGE_THRESHOLDS").items()
             },
             max_error_rate=settings.getfloat("NEWSCRAWL_MAX_ERROR_RATE"),
+            started_at=utc_timestamp(run_started_at(self.crawler)),
+            finished_at=utc_timestamp(datetime.now(UTC)),
         )
-        day = datetime.now(UTC).date().isoformat()
-        path = (
-            Path(settings.get("NEWSCRAWL_OUTPUT_DIR", "out")) / site / day / f"{run_id}.report.json"
-        )
+        path = report_path(settings, site, run_day(self.crawler), f"{run_id}.report.json")
         report["report_path"] = str(path)
         try:
             write_json_atomic(path, report)
@@ -213,17 +352,62 @@ class RunReport:
             logger.error("Cannot write the run report %s: %s", path, exc)
             report["report_path"] = None
         self.report = report
-        logger.info("Run summary:\n%s", summary(report))
+        if settings.getbool("NEWSCRAWL_LOG_SUMMARY", True):
+            logger.info("Run summary:\n%s", summary(report))
+        else:
+            logger.info("Run %s: %s (report: %s)", run_id, report["status"], report["report_path"])
+
+
+class RequestOutcomes:
+    """Downloader middleware: count each request once, by its final outcome.
+
+    It sits outside retries and redirects, so it sees what they finally gave: a response
+    (``newscrawl/requests/ok`` below 400, ``newscrawl/requests/failed`` from 400) or an
+    exception (``failed``). Requests dropped on purpose (``IgnoreRequest``: robots.txt
+    rules, off-site, size limits Scrapy treats that way) and robots.txt itself are not
+    counted. The report's error rate and "every request failed" come from these counts.
+    """
+
+    def __init__(self, stats: Any) -> None:
+        self.stats = stats
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> Self:
+        """Build the middleware with the crawl's stats."""
+        return cls(crawler.stats)
+
+    @staticmethod
+    def _counted(request: Any) -> bool:
+        return urlsplit(request.url).path != "/robots.txt"
+
+    def process_response(self, request: Any, response: Any) -> Any:
+        """Count the final response as ok or failed by its status; return it unchanged."""
+        if self._counted(request):
+            outcome = "failed" if response.status >= 400 else "ok"
+            self.stats.inc_value(f"{REQUESTS}/{outcome}")
+        return response
+
+    def process_exception(self, request: Any, exception: BaseException) -> None:
+        """Count a final download error as failed; let it go on."""
+        if self._counted(request) and not isinstance(exception, IgnoreRequest):
+            self.stats.inc_value(f"{REQUESTS}/failed")
 
 
 class Progress:
-    """Scrapy extension: a one-line progress display on stderr, only when it is a terminal."""
+    """Scrapy extension: a one-line progress display on stderr, only when it is a terminal.
+
+    Log lines that go to the same terminal erase the progress line before they print, so
+    they never share a line with it; the next tick draws it again below them.
+    """
 
     def __init__(self, crawler: Crawler, interval: float) -> None:
         self.crawler = crawler
         self.interval = interval
         self.loop: task.LoopingCall | None = None
         self.started = time.monotonic()
+        self.drawn = False
+        """True while a progress line is on the terminal."""
+        self.handlers: list[logging.Handler] = []
         crawler.signals.connect(self.spider_opened, signal=signals.spider_opened)
         crawler.signals.connect(self.spider_closed, signal=signals.spider_closed)
 
@@ -252,18 +436,39 @@ class Progress:
         )
 
     def spider_opened(self) -> None:
-        """Start drawing."""
+        """Start drawing, and have log lines to the terminal clear the line first."""
         self.started = time.monotonic()
+        for handler in logging.getLogger().handlers:
+            if getattr(handler, "stream", None) is sys.stderr:
+                handler.addFilter(self._clear_before_log)
+                self.handlers.append(handler)
         self.loop = task.LoopingCall(self.draw)
         self.loop.start(self.interval, now=False)
+
+    def _clear_before_log(self, record: logging.LogRecord) -> bool:
+        """Log filter that never filters: it erases a drawn progress line, so the log line
+        starts on an empty line instead of being appended to the progress text."""
+        self.clear()
+        return True
+
+    def clear(self) -> None:
+        """Erase the progress line if one is drawn (the cursor goes back to column 0)."""
+        if self.drawn:
+            sys.stderr.write("\r\x1b[2K")
+            sys.stderr.flush()
+            self.drawn = False
 
     def draw(self) -> None:
         """Redraw the progress line in place."""
         sys.stderr.write("\r\x1b[2K" + self.line())
         sys.stderr.flush()
+        self.drawn = True
 
     def spider_closed(self) -> None:
-        """Stop drawing and end the line."""
+        """Stop drawing, erase the line and stop watching the log."""
         if self.loop is not None and self.loop.running:
             self.loop.stop()
-            sys.stderr.write("\n")
+        self.clear()
+        for handler in self.handlers:
+            handler.removeFilter(self._clear_before_log)
+        self.handlers.clear()

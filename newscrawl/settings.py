@@ -6,6 +6,8 @@ BOT_NAME = "newscrawl"
 SPIDER_MODULES = ["newscrawl.spiders"]
 NEWSPIDER_MODULE = "newscrawl.spiders"
 SPIDER_LOADER_CLASS = "newscrawl.spiders.ProfileSpiderLoader"
+# `scrapy crawl` (and so scrapyd) checks a crawl before it starts, as `newscrawl crawl` does.
+COMMANDS_MODULE = "newscrawl.scrapy_commands"
 
 # Who we are: the User-Agent is "newscrawl/<version> (+<contact URL>)". Set the contact
 # URL to a page that tells site owners who runs the crawler and how to reach them.
@@ -31,11 +33,20 @@ NEWSCRAWL_RETRY_BACKOFF_BASE = 1.0
 NEWSCRAWL_RETRY_BACKOFF_MAX = 60.0
 NEWSCRAWL_RETRY_AFTER_MAX = 300.0
 DOWNLOADER_MIDDLEWARES = {
+    # Outside retries and redirects: counts each request once, by its final outcome, for
+    # the report's error rate (see report.py).
+    "newscrawl.report.RequestOutcomes": 25,
     "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
     "newscrawl.middlewares.BackoffRetryMiddleware": 550,
     # Sees 3xx before RedirectMiddleware (600): a redirect back into its own chain would
     # otherwise be dropped by the duplicate filter and the page would vanish unrecorded.
     "newscrawl.middlewares.RedirectLoopMiddleware": 610,
+    # Also before RedirectMiddleware: a redirect off the site becomes an `offsite-redirect`
+    # reject; Scrapy's offsite filter would drop it unseen as it is scheduled.
+    "newscrawl.middlewares.OffsiteRedirectMiddleware": 620,
+    # Off-site means off-origin: with --base-url only that scheme, host and port.
+    "scrapy.downloadermiddlewares.offsite.OffsiteMiddleware": None,
+    "newscrawl.middlewares.OriginOffsiteMiddleware": 50,
     # Same meta refreshes as Scrapy's, without decoding every page in the crawl process.
     "scrapy.downloadermiddlewares.redirect.MetaRefreshMiddleware": None,
     "newscrawl.middlewares.SkimMetaRefreshMiddleware": 580,
@@ -49,6 +60,8 @@ SCRAPER_SLOT_MAX_ACTIVE_SIZE = 2_000_000
 # nothing; 32 cut the bare benchmark spider's CPU by a quarter. Lower values made the
 # sitemaps drain into the scheduler at once and the crawl process grow (bench/README.md).
 CONCURRENT_ITEMS = 32
+# Requests are one page when their canonical URL is (newscrawl.identity), not Scrapy's fingerprint.
+DUPEFILTER_CLASS = "newscrawl.dupefilters.CanonicalUrlDupeFilter"
 COOKIES_ENABLED = False
 TELNETCONSOLE_ENABLED = False
 
@@ -57,7 +70,9 @@ FEED_EXPORT_ENCODING = "utf-8"
 ITEM_PIPELINES = {
     "newscrawl.pipelines.ValidationPipeline": 100,
     "newscrawl.pipelines.DedupPipeline": 200,
-    "newscrawl.pipelines.JsonLinesWriterPipeline": 900,
+    "newscrawl.pipelines.CoveragePipeline": 800,
+    "newscrawl.pipelines.RecordsWriterPipeline": 900,
+    "newscrawl.pipelines.RejectsWriterPipeline": 910,
 }
 # Extraction runs in this many worker processes ("auto": one per spare CPU, at most 4;
 # 0: in the crawl process). A worker costs 130-145 MiB (mostly the language model) and
@@ -77,16 +92,41 @@ NEWSCRAWL_OUTPUT_DIR = "out"
 NEWSCRAWL_BATCH_RECORDS = 5000
 NEWSCRAWL_BATCH_SECONDS = 600
 NEWSCRAWL_GZIP = False
+# Test hook for the kill campaign: seconds each writer blocks between publishing a batch and
+# registering it in the state. Never set it in production.
+NEWSCRAWL_TEST_PAUSE_BEFORE_REGISTER = 0
+
+# Distributed mode (docs/operations.md): with a Redis URL (`newscrawl crawl SITE --redis URL`)
+# the request queue, duplicate filter, state and run lease live in Redis, shared by workers.
+ADDONS = {"newscrawl.extensions.RedisMode": 0}
+NEWSCRAWL_REDIS_URL = ""
+NEWSCRAWL_REDIS_PREFIX = "newscrawl"
+# This worker's name (default: the host name); one live run per site and worker name.
+NEWSCRAWL_WORKER = ""
+# Seconds after which the requests of a worker that stopped renewing its lease go back.
+NEWSCRAWL_REDIS_VISIBILITY_TIMEOUT = 30.0
 
 # Run report, progress and verdict (see report.py).
 EXTENSIONS = {
+    # Takes the site's run lock and opens its state (NEWSCRAWL_STATE_DIR) for the crawl.
+    "newscrawl.extensions.SiteState": 100,
+    # Then the output folder's lock: one run writes <NEWSCRAWL_OUTPUT_DIR>/<site>/.
+    "newscrawl.extensions.OutputLock": 110,
     "newscrawl.report.RunReport": 500,
     "newscrawl.report.Progress": 510,
     "newscrawl.extensions.GcTuning": 520,
 }
 LOGSTATS_INTERVAL = 30.0
 NEWSCRAWL_STATE_DIR = ".state"
+# A run fails when more than this share of its requests (of any kind) failed.
 NEWSCRAWL_MAX_ERROR_RATE = 0.2
+# Log the run summary at the end (`newscrawl crawl` prints it on stdout instead).
+NEWSCRAWL_LOG_SUMMARY = True
+# The one-line progress display, drawn only when stderr is a terminal.
+NEWSCRAWL_PROGRESS = True
+NEWSCRAWL_PROGRESS_INTERVAL = 1.0
+# The run's id, used in file names; empty: the UTC start time, 20160325T090000Z.
+NEWSCRAWL_RUN_ID = ""
 NEWSCRAWL_COVERAGE_THRESHOLDS = {"headline": 1.0, "body": 1.0, "published_at": 0.95}
 
 LOG_FORMATTER = "newscrawl.pipelines.DropLogFormatter"

@@ -9,6 +9,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.redis_support import redis_prefix  # noqa: F401 - the Redis tests' fixture
+
 ROOT = Path(__file__).resolve().parents[1]
 FIXTURES = ROOT / "fixtures"
 

@@ -1,331 +1,205 @@
-"""The analysts' recipes of docs/analysts.md, run with pandas and DuckDB on real demo output.
+"""Every recipe of docs/analysts.md and docs/output.md, run as written on a real demo output.
 
-The pandas function and the DuckDB views are taken from the document's code blocks and
-executed as they are written, so the document cannot drift from what works.
+The recipes are written for the project root right after ``make demo``: ``.venv/bin/...``
+commands and the output root ``out/demo``. Each test runs them in a scratch folder that has
+``out/demo`` (a fresh ``newscrawl demo -o out/demo``), ``.venv`` (this interpreter's
+environment) and ``newscrawl`` (the package source, for ``newscrawl/analysis/articles.sql``).
 """
 
 from __future__ import annotations
 
-import glob
-import gzip
-import json
+import re
 import shutil
 import subprocess
 import sys
-from collections.abc import Callable
-from datetime import datetime
 from pathlib import Path
-from typing import Any
 
 import duckdb
-import pandas as pd
 import pytest
 
-from newscrawl.items import FIELD_NAMES
-from newscrawl.storage.output import temp_name
-from tests.conftest import FIXTURES, ROOT
+from tests.conftest import ROOT
 
 pytestmark = pytest.mark.e2e
 
-DOC = ROOT / "docs" / "analysts.md"
-SCHEMA = ROOT / "newscrawl" / "schema" / "article.schema.json"
-SEED = "https://jmn.info/lavrov-said-what-putin-agreed-with-kerry/"
-RECORDS = "*/*/*.jsonl*"
-REJECTS = "*/*/rejects/*.jsonl*"
-DATES = ("crawled_at", "published_at", "modified_at")
-FIRST_RUN, NEXT_DAY = 15, 3
+DOCS = (ROOT / "docs" / "analysts.md", ROOT / "docs" / "output.md")
+RECORDS, REJECTS = 15, 1
+"""What ``make demo`` writes (docs/analysts.md says so)."""
 
 
-def demo(out: Path, *extra: str) -> subprocess.Popen[str]:
-    return subprocess.Popen(
-        [sys.executable, "-m", "newscrawl.cli", "demo", "-o", str(out), *extra],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        cwd=ROOT,
-    )
-
-
-def finish(process: subprocess.Popen[str]) -> None:
-    stdout, stderr = process.communicate(timeout=120)
-    assert process.returncode == 0, stdout + stderr[-3000:]
-
-
-@pytest.fixture(scope="module")
-def trees(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
-    """``plain``: the demo, then the next day; ``gz``: the demo with NEWSCRAWL_GZIP=true."""
-    plain, gz = tmp_path_factory.mktemp("plain"), tmp_path_factory.mktemp("gz")
-    first, gzipped = demo(plain), demo(gz, "-s", "NEWSCRAWL_GZIP=true")
-    finish(first)
-    next_day = demo(plain, "--overlay", str(FIXTURES / "jmn" / "nextday"))
-    finish(gzipped)
-    finish(next_day)
-    return {"plain": plain, "gz": gz}
-
-
-def doc_text() -> str:
-    return DOC.read_text(encoding="utf-8")
-
-
-def doc_block(lang: str, containing: str) -> str:
-    """The one code block of ``lang`` ("" for none) in the document that has ``containing``."""
-    blocks: list[tuple[str, list[str]]] = []
+def code_blocks(path: Path) -> list[tuple[str, str]]:
+    """Return ``(language, text)`` of every fenced code block of a Markdown file."""
+    blocks: list[tuple[str, str]] = []
     current: list[str] | None = None
-    for line in doc_text().splitlines():
+    language = ""
+    for line in path.read_text(encoding="utf-8").splitlines():
         if line.startswith("```") and current is None:
-            current = []
-            blocks.append((line[3:].strip(), current))
+            current, language = [], line[3:].strip()
         elif line.startswith("```"):
+            assert current is not None
+            blocks.append((language, "\n".join(current) + "\n"))
             current = None
         elif current is not None:
             current.append(line)
-    (block,) = [
-        "\n".join(lines) + "\n"
-        for kind, lines in blocks
-        if kind == lang and containing in "\n".join(lines)
+    return blocks
+
+
+def recipes(language: str) -> list[pytest.param]:
+    return [
+        pytest.param(text, id=f"{path.stem}-{language}-{index}")
+        for path in DOCS
+        for index, (kind, text) in enumerate(code_blocks(path))
+        if kind == language
     ]
-    return block
-
-
-def raw_records(root: Path) -> list[dict[str, Any]]:
-    out = []
-    for name in sorted(glob.glob(str(root / RECORDS))):
-        opener: Any = gzip.open if name.endswith(".gz") else open
-        with opener(name, "rt", encoding="utf-8") as handle:
-            out.extend(json.loads(line) for line in handle.read().split("\n") if line)
-    return out
 
 
 @pytest.fixture(scope="module")
-def read_records() -> Callable[[str], pd.DataFrame]:
-    namespace: dict[str, Any] = {}
-    exec(doc_block("python", "def read_records"), namespace)
-    return namespace["read_records"]
+def project(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A scratch project root, as after ``make demo``."""
+    root = tmp_path_factory.mktemp("project")
+    venv = Path(sys.prefix)
+    if not (venv / "bin" / "newscrawl").exists():
+        pytest.skip(f"{venv} has no newscrawl script (install with make install)")
+    (root / ".venv").symlink_to(venv)
+    (root / "newscrawl").symlink_to(ROOT / "newscrawl")
+    demo = subprocess.run(
+        [sys.executable, "-m", "newscrawl.cli", "demo", "-o", str(root / "out" / "demo")],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=180,
+        check=False,
+    )
+    assert demo.returncode == 0, demo.stdout + demo.stderr[-3000:]
+    return root
 
 
-@pytest.fixture(scope="module")
-def frames(
-    trees: dict[str, Path], read_records: Callable[[str], pd.DataFrame]
-) -> dict[str, pd.DataFrame]:
-    return {name: read_records(str(root / RECORDS)) for name, root in trees.items()}
+def run(command: list[str], cwd: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(command, capture_output=True, text=True, cwd=cwd, timeout=120)
 
 
-def connect(root: Path) -> duckdb.DuckDBPyConnection:
-    """A connection with the document's ``articles`` and ``latest`` views over ``root``."""
-    con = duckdb.connect()
-    sql = doc_block("sql", "CREATE VIEW articles").replace("'out/", f"'{root}/")
-    for statement in sql.split(";"):
-        if statement.strip():
-            con.execute(statement)
-    return con
+def expected_comments(code: str) -> list[str]:
+    """Return what the ``print(...)  # expected`` lines of a recipe say they print."""
+    return [m.group(1).strip() for m in re.finditer(r"^print\(.*\)  # (.+)$", code, re.M)]
 
 
-def scalar(con: Any, query: str) -> Any:
-    """The single value ``query`` returns (DuckDB 2 relations have no ``fetchone``)."""
-    ((value,),) = con.sql(query).fetchall()
-    return value
+def test_every_document_has_recipes() -> None:
+    kinds = {kind for path in DOCS for kind, _ in code_blocks(path)}
+    assert {"python", "sh", "sql"} <= kinds
+    for path in DOCS:
+        text = path.read_text(encoding="utf-8")
+        assert not re.search(r"out/[^ ]*\d{4}-\d{2}-\d{2}", text), f"{path}: a fixed date"
 
 
-def describe(con: duckdb.DuckDBPyConnection, relation: str) -> dict[str, str]:
-    rows = con.sql(f"SELECT column_name, column_type FROM (DESCRIBE {relation})").fetchall()
-    return dict(rows)
+@pytest.mark.parametrize("code", recipes("python"))
+def test_python_recipe(project: Path, code: str) -> None:
+    done = run([str(project / ".venv" / "bin" / "python"), "-c", code], project)
+    assert done.returncode == 0, done.stderr[-3000:]
+    lines = done.stdout.splitlines()
+    for expected in expected_comments(code):
+        assert expected.split("  ")[0] in lines, (expected, done.stdout)
 
 
-# -- the files -------------------------------------------------------------------------
+@pytest.mark.parametrize("script", recipes("sh"))
+def test_shell_recipe(project: Path, script: str) -> None:
+    ran = 0
+    for line in script.splitlines():
+        if not line.strip():
+            continue
+        tool = line.split()[0]
+        needed = [t for t in ("duckdb", "jq") if re.search(rf"(^|\| ){t} ", line)]
+        missing = [t for t in needed if shutil.which(t) is None]
+        if missing:
+            continue
+        done = run(["bash", "-o", "pipefail", "-c", line], project)
+        assert done.returncode == 0, (line, done.stderr[-3000:])
+        if ">" not in line:
+            assert done.stdout.strip() or done.stderr.strip(), line
+        ran += 1
+        assert tool
+    if not ran:
+        pytest.skip(f"needs a tool that is not installed: {script.strip()}")
 
 
-def test_documented_globs(trees: dict[str, Path]) -> None:
-    assert f"out/{RECORDS}" in doc_text()
-    assert f"out/{REJECTS}" in doc_text()
-    for name, root in trees.items():
-        records = set(glob.glob(str(root / RECORDS)))
-        rejects = set(glob.glob(str(root / REJECTS)))
-        reports = set(glob.glob(str(root / "*/*/*.report.json")))
-        assert records, name
-        assert rejects, name
-        assert reports, name
-        assert not records & rejects
-        assert not records & reports
-        suffix = ".jsonl.gz" if name == "gz" else ".jsonl"
-        assert all(p.endswith(suffix) for p in records | rejects)
-        in_duckdb = {
-            r[0] for r in duckdb.sql(f"SELECT file FROM glob('{root}/{RECORDS}')").fetchall()
-        }
-        assert in_duckdb == records
+def test_exports_of_the_recipes_are_typed(project: Path) -> None:
+    for line in code_blocks(ROOT / "docs" / "analysts.md")[0][1].splitlines():
+        assert run(["bash", "-c", line], project).returncode == 0, line
+    types = dict(
+        duckdb.sql(
+            f"SELECT column_name, column_type FROM (DESCRIBE SELECT * FROM "
+            f"'{project / 'articles.parquet'}')"
+        ).fetchall()
+    )
+    assert types["duplicate_of"] == "VARCHAR"
+    assert types["published_at"] == "TIMESTAMP WITH TIME ZONE"
+    assert types["breadcrumb"] == 'STRUCT("name" VARCHAR, url VARCHAR)[]'
+    ((rows,),) = duckdb.sql(f"SELECT count(*) FROM '{project / 'articles.parquet'}'").fetchall()
+    assert rows == RECORDS
+    assert len((project / "latest.csv").read_text(encoding="utf-8").splitlines()) == 1 + RECORDS
 
 
-def test_every_line_has_every_key_in_order(trees: dict[str, Path]) -> None:
-    schema = json.loads(SCHEMA.read_text(encoding="utf-8"))
-    assert schema["required"] == list(FIELD_NAMES)
-    for name, expected in (("plain", FIRST_RUN + NEXT_DAY), ("gz", FIRST_RUN)):
-        records = raw_records(trees[name])
-        assert len(records) == expected
-        for record in records:
-            assert list(record) == list(FIELD_NAMES)
-
-
-def test_duckdb_glob_skips_a_batch_being_written(trees: dict[str, Path], tmp_path: Path) -> None:
-    root = tmp_path / "out"
-    shutil.copytree(trees["plain"], root)
-    published = sorted(root.glob("jmn/*/*.jsonl"))[-1]
-    part = published.with_name(temp_name("20991231T000000Z-0001.jsonl"))
-    part.write_text(published.read_text(encoding="utf-8") + '{"url":"https://jm', "utf-8")
-    query = "SELECT count(*) FROM read_json_auto('{}')"
-    assert scalar(duckdb, query.format(root / RECORDS)) == FIRST_RUN + NEXT_DAY
-
-
-# -- pandas ----------------------------------------------------------------------------
-
-
-def test_pandas_reads_the_whole_tree(frames: dict[str, pd.DataFrame]) -> None:
-    df = frames["plain"]
-    assert len(df) == FIRST_RUN + NEXT_DAY
-    assert list(df.columns) == list(FIELD_NAMES)
-
-
-def test_pandas_dtypes_as_documented(frames: dict[str, pd.DataFrame]) -> None:
-    df = frames["plain"]
-    assert f"```\n{df.dtypes}\n```" in doc_text()
-    for column in DATES:
-        assert isinstance(df[column].dtype, pd.DatetimeTZDtype), column
-        assert str(df[column].dtype.tz) == "UTC"
-    assert df["revision"].dtype == "int64"
-
-
-def test_pandas_dates_parse(trees: dict[str, Path], frames: dict[str, pd.DataFrame]) -> None:
-    df = frames["plain"]
-    for i, record in enumerate(raw_records(trees["plain"])):
-        assert df.at[i, "url"] == record["url"]
-        for column in DATES:
-            raw = record[column]
-            if raw is None:
-                assert df.at[i, column] is pd.NaT, (record["url"], column)
-            else:
-                assert df.at[i, column] == datetime.fromisoformat(raw), (record["url"], column)
-    assert df["crawled_at"].notna().all()
-    assert df["published_at"].notna().all()
-    assert df["modified_at"].isna().any()
-
-
-def test_pandas_body_is_lists_of_str(frames: dict[str, pd.DataFrame]) -> None:
-    for body in frames["plain"]["body"]:
-        assert isinstance(body, list)
-        assert body
-        assert all(isinstance(p, str) for p in body)
-    seed = frames["plain"][frames["plain"]["url"] == SEED]
-    assert [len(b) for b in seed["body"]] == [12, 12]
-
-
-def test_pandas_revisions(frames: dict[str, pd.DataFrame]) -> None:
-    df = frames["plain"]
-    revisions = df.groupby("url")["revision"].apply(sorted)
-    assert revisions[SEED] == [1, 2]
-    assert all(r == [1] for url, r in revisions.items() if url != SEED)
-    latest = df.sort_values("revision").drop_duplicates("url", keep="last")
-    assert len(latest) == FIRST_RUN + NEXT_DAY - 1
-    assert latest.loc[latest["url"] == SEED, "revision"].tolist() == [2]
-    assert df["duplicate_of"].isna().all()
-
-
-def test_pandas_pitfalls_the_doc_warns_about(trees: dict[str, Path]) -> None:
-    first, second = sorted(glob.glob(str(trees["plain"] / RECORDS)))
-    guessed = pd.read_json(first, lines=True)
-    assert guessed["schema_version"].dtype == "float64"
-    assert guessed["duplicate_of"].dtype == "float64"
-    assert pd.read_json(second, lines=True)["published_at"].dtype == "datetime64[us, UTC+03:00]"
-    strings = pd.read_json(first, lines=True, dtype=False)["published_at"]
-    with pytest.raises(ValueError, match="Mixed timezones"):
-        pd.to_datetime(strings, format="ISO8601")
-
-
-def test_pandas_reads_gzip_the_same(
-    trees: dict[str, Path],
-    frames: dict[str, pd.DataFrame],
-    read_records: Callable[[str], pd.DataFrame],
+@pytest.mark.parametrize("code", recipes("sql"))
+def test_sql_recipe_on_the_shipped_views(
+    project: Path, code: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    gz = frames["gz"]
-    assert len(gz) == FIRST_RUN
-    assert gz.dtypes.equals(frames["plain"].dtypes)
-    first_file = sorted(glob.glob(str(trees["plain"] / RECORDS)))[0]
-    first_run = read_records(first_file).sort_values("url", ignore_index=True)
-    gz = gz.sort_values("url", ignore_index=True)
-    for column in ("url", "headline", "body", "fingerprint"):
-        assert gz[column].equals(first_run[column]), column
-
-
-# -- DuckDB ----------------------------------------------------------------------------
-
-
-def test_duckdb_reads_the_whole_tree(trees: dict[str, Path]) -> None:
-    con = connect(trees["plain"])
-    assert scalar(con, "SELECT count(*) FROM articles") == FIRST_RUN + NEXT_DAY
-    assert list(describe(con, "articles")) == list(FIELD_NAMES)
-
-
-def test_duckdb_types_as_documented(trees: dict[str, Path]) -> None:
-    types = describe(connect(trees["plain"]), "articles")
-    block = doc_block("", "crawled_at      TIMESTAMP WITH TIME ZONE")
-    documented = dict(line.split(None, 1) for line in block.splitlines())
-    assert types == documented
-    for column in DATES:
-        assert types[column] == "TIMESTAMP WITH TIME ZONE"
-
-
-def test_duckdb_auto_detection(trees: dict[str, Path]) -> None:
-    relation = f"SELECT * FROM read_json_auto('{trees['plain'] / RECORDS}')"
+    monkeypatch.chdir(project)
     con = duckdb.connect()
-    assert scalar(con, f"SELECT count(*) FROM ({relation})") == FIRST_RUN + NEXT_DAY
-    auto = describe(con, relation)
-    declared = describe(connect(trees["plain"]), "articles")
-    assert auto == declared | {"duplicate_of": '"NULL"'}
+    con.execute("SET VARIABLE newscrawl_out = 'out/demo'")
+    con.execute((project / "newscrawl" / "analysis" / "articles.sql").read_text("utf-8"))
+    statements = [s for s in code.split(";") if s.strip()]
+    assert statements
+    for statement in statements:
+        assert con.sql(statement).fetchall(), statement
+    ((latest,),) = con.sql("SELECT count(*) FROM articles_latest").fetchall()
+    assert latest == RECORDS
 
 
-def test_duckdb_dates_match_the_records(trees: dict[str, Path]) -> None:
-    con = connect(trees["plain"])
-    rows = con.sql(
-        "SELECT url, revision, epoch(crawled_at), epoch(published_at), epoch(modified_at) "
-        "FROM articles"
-    ).fetchall()
-    got = {(url, rev): tuple(dates) for url, rev, *dates in rows}
-    for record in raw_records(trees["plain"]):
-        expected = tuple(
-            None if record[c] is None else datetime.fromisoformat(record[c]).timestamp()
-            for c in DATES
-        )
-        assert got[record["url"], record["revision"]] == expected
+def test_documented_dtypes(project: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import newscrawl
+
+    monkeypatch.chdir(project)
+    df = newscrawl.read_records("out/demo")
+    blocks = [text for kind, text in code_blocks(DOCS[0]) if kind == ""]
+    assert f"{df.dtypes}\n" in blocks
 
 
-def test_duckdb_unnest_body_of_the_seed(trees: dict[str, Path]) -> None:
-    con = connect(trees["plain"])
-    query = doc_block("sql", "unnest(body)").split(";")[0]
-    assert SEED in query
-    assert con.sql(query).fetchall() == [(1, 12), (2, 12)]
+def test_sql_file_through_the_duckdb_cli(project: Path) -> None:
+    if shutil.which("duckdb") is None:
+        pytest.skip("the duckdb command line is not installed")
+    done = run(
+        [
+            "duckdb",
+            "-cmd",
+            "SET VARIABLE newscrawl_out = 'out/demo'",
+            "-c",
+            ".read newscrawl/analysis/articles.sql",
+            "-c",
+            "SELECT count(*) FROM articles",
+        ],
+        project,
+    )
+    assert done.returncode == 0, done.stderr
+    assert str(RECORDS) in done.stdout
 
 
-def test_duckdb_unnest_structs(trees: dict[str, Path]) -> None:
-    con = connect(trees["plain"])
-    crumbs = con.sql(
-        "SELECT b.name, b.url FROM articles, unnest(breadcrumb) AS t(b) "
-        f"WHERE url = '{SEED}' AND revision = 1"
-    ).fetchall()
-    assert crumbs[-1] == ("Lavrov said what Putin agreed with Kerry", None)
-    images = "SELECT count(*) FROM articles, unnest(images) AS t(i) WHERE i.url IS NOT NULL"
-    assert scalar(con, images) == scalar(con, "SELECT sum(len(images)) FROM articles") > 0
-    assert scalar(con, "SELECT count(*) FROM articles, unnest(teasers) AS t(x)") > 0
+def test_jq_reads_every_record(project: Path) -> None:
+    if shutil.which("jq") is None:
+        pytest.skip("jq is not installed")
+    done = run(["bash", "-c", "zcat -f out/demo/*/*/*.jsonl* | jq -r .headline"], project)
+    assert len(done.stdout.splitlines()) == RECORDS
+    rejects = run(["bash", "-c", "zcat -f out/demo/*/*/rejects/*.jsonl* | jq -c .kind"], project)
+    assert len(rejects.stdout.splitlines()) == REJECTS
 
 
-def test_duckdb_latest_revision(trees: dict[str, Path]) -> None:
-    con = connect(trees["plain"])
-    assert scalar(con, "SELECT count(*) FROM latest") == FIRST_RUN + NEXT_DAY - 1
-    assert con.sql(f"SELECT revision FROM latest WHERE url = '{SEED}'").fetchall() == [(2,)]
-    query = "SELECT count(*) FROM latest WHERE duplicate_of IS NULL"
-    assert query in doc_text()
-    assert scalar(con, query) == FIRST_RUN + NEXT_DAY - 1
+def test_stats_of_the_demo(project: Path) -> None:
+    import json
 
-
-def test_duckdb_reads_gzip_the_same(trees: dict[str, Path]) -> None:
-    con = connect(trees["gz"])
-    assert scalar(con, "SELECT count(*) FROM articles") == FIRST_RUN
-    assert describe(con, "articles") == describe(connect(trees["plain"]), "articles")
-    auto = f"SELECT count(*) FROM read_json_auto('{trees['gz'] / RECORDS}')"
-    assert scalar(duckdb, auto) == FIRST_RUN
+    done = run(
+        [str(project / ".venv" / "bin" / "newscrawl"), "stats", "out/demo", "--json"], project
+    )
+    assert done.returncode == 0, done.stderr
+    (day,) = json.loads(done.stdout)["days"]
+    assert (day["site"], day["records"], day["rejects"]) == ("jmn", RECORDS, {"invalid": REJECTS})
+    (report,) = day["runs"]
+    assert report["status"] == "ok"
+    assert report["started_at"] <= report["finished_at"]
+    assert report["started_at"].startswith(day["day"])

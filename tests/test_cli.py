@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from newscrawl.profiles import portal_names
 from tests.conftest import FIXTURES, ROOT
 
 MINI = (
@@ -78,6 +79,24 @@ def test_extract_not_an_article_fails_cleanly(tmp_path: Path) -> None:
     assert len(result.stderr.strip().splitlines()) == 1
 
 
+def test_extract_without_url_uses_the_url_the_page_declares() -> None:
+    result = newscrawl("extract", str(FIXTURES / "jmn" / "seed-article.html"))
+    assert result.returncode == 0, result.stderr
+    assert (
+        json.loads(result.stdout)["url"]
+        == "https://jmn.info/lavrov-said-what-putin-agreed-with-kerry/"
+    )
+
+
+def test_extract_record_failing_the_schema_exits_1_and_prints_nothing() -> None:
+    page = FIXTURES / "jmn" / "truncated-before-body.html"
+    result = newscrawl("extract", str(page))
+    assert result.returncode == 1
+    assert result.stdout == ""
+    (line,) = result.stderr.splitlines()
+    assert "the record fails the schema: body:" in line
+
+
 def test_extract_unknown_profile(tmp_path: Path) -> None:
     page = _write(tmp_path / "p.html", MINI.encode())
     result = newscrawl("extract", "--profile", "nope", str(page))
@@ -90,11 +109,15 @@ def test_extract_manifest_keeps_input_order(tmp_path: Path) -> None:
     _write(tmp_path / "pages" / "a.html", MINI.encode())
     _write(tmp_path / "pages" / "b.html.gz", gzip.compress(MINI.replace("Headline", "B").encode()))
     _write(tmp_path / "pages" / "c.html", b"<html><body>no article</body></html>")
+    invalid = (FIXTURES / "jmn" / "truncated-before-body.html").read_bytes()
+    _write(tmp_path / "pages" / "d.html", invalid)
     lines = [
         {"path": "pages/b.html.gz", "url": "https://jmn.info/b/"},
         {"path": "pages/missing.html", "url": "https://jmn.info/m/"},
         {"path": "pages/a.html", "url": "https://jmn.info/a/"},
         {"path": "pages/c.html", "url": "https://jmn.info/c/"},
+        {"path": "pages/d.html", "url": "https://jmn.info/d/"},
+        {"path": "pages/a.html"},
     ]
     manifest = tmp_path / "m.jsonl"
     manifest.write_text("".join(json.dumps(x) + "\n" for x in lines), encoding="utf-8")
@@ -107,7 +130,35 @@ def test_extract_manifest_keeps_input_order(tmp_path: Path) -> None:
     assert "no such file" in rows[1]["error"]
     assert rows[2]["item"]["url"] == "https://jmn.info/a/"
     assert "not an article" in rows[3]["error"]
-    assert "ms/page" in result.stderr
+    assert "the record fails the schema: body:" in rows[4]["error"]
+    assert "declares no URL" in rows[5]["error"]
+    assert "item" not in rows[4]
+    (summary,) = result.stderr.splitlines()
+    assert summary.startswith("6 pages, 4 failed, ")
+    assert "ms/page" in summary
+    strict = newscrawl("extract", "--manifest", str(manifest), "-o", str(out), "--strict")
+    assert strict.returncode == 1
+    good = tmp_path / "good.jsonl"
+    good.write_text(json.dumps(lines[0]) + "\n", encoding="utf-8")
+    assert newscrawl("extract", "--manifest", str(good), "-o", str(out), "--strict").returncode == 0
+
+
+def test_extract_manifest_paths_resolve_from_the_manifest_folder(tmp_path: Path) -> None:
+    (tmp_path / "m").mkdir()
+    _write(tmp_path / "m" / "a.html", MINI.encode())
+    manifest = _write(
+        tmp_path / "m" / "list.jsonl", b'{"path": "a.html", "url": "https://jmn.info/a/"}\n'
+    )
+    out = tmp_path / "out.jsonl"
+    result = newscrawl("extract", "--manifest", str(manifest), "-o", str(out), cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert "item" in json.loads(out.read_text(encoding="utf-8"))
+
+
+def test_extract_help_documents_the_manifest() -> None:
+    text = newscrawl("extract", "--help").stdout
+    assert "resolved against the folder that holds M.jsonl" in text
+    assert '{"path": <as given>, "error": <reason>}' in text
 
 
 def test_extract_bad_manifest_line(tmp_path: Path) -> None:
@@ -134,6 +185,17 @@ def test_validate(tmp_path: Path) -> None:
     assert newscrawl("validate", str(clean)).returncode == 0
 
 
+def test_validate_names_each_missing_field(tmp_path: Path) -> None:
+    path = _write(tmp_path / "x.jsonl", b'{"headline": "x"}\n')
+    result = newscrawl("validate", str(path))
+    assert result.returncode == 1
+    assert f"{path}:1: url: 'url' is a required property" in result.stdout
+    assert f"{path}:1: site: 'site' is a required property" in result.stdout
+    for line in result.stdout.splitlines():
+        field, message = line.split(": ", 2)[1:]
+        assert message == f"{field!r} is a required property"
+
+
 def _write(path: Path, data: bytes) -> Path:
     path.write_bytes(data)
     return path
@@ -149,7 +211,7 @@ def test_scrapy_list_shows_portals() -> None:
         check=False,
     )
     assert result.returncode == 0, result.stderr
-    assert result.stdout.split() == ["jmn", "portal"]
+    assert result.stdout.split() == sorted([*portal_names(), "portal"])
 
 
 def test_crawl_unknown_site() -> None:

@@ -11,15 +11,19 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from scrapy.crawler import AsyncCrawlerRunner, Crawler, CrawlerRunner
 from scrapy.exceptions import DropItem
-from scrapy.utils.test import get_crawler
+from scrapy.settings import Settings
+from scrapy.utils.reactor import is_reactor_installed
+from scrapy.utils.test import get_reactor_settings
 
 from newscrawl.devtools.devserver import Fault, FixtureSite, RunningServer, serve
+from newscrawl.extensions import SiteState, site_state
 from newscrawl.identity import content_fingerprint
 from newscrawl.items import Article, Reject, to_dict
 from newscrawl.pipelines import DedupPipeline, ValidationPipeline
 from newscrawl.spiders import portal_spider
-from newscrawl.storage.state import StateStore
+from newscrawl.storage.backend import StateBackend
 from tests.conftest import FIXTURES, ROOT
 
 
@@ -35,11 +39,49 @@ def record(url: str = "https://jmn.info/a/", text: str = "Text.", **changes: Any
     return {**to_dict(article), **changes}
 
 
-@pytest.fixture
-def crawler(tmp_path: Path) -> Any:
-    crawler = get_crawler(portal_spider("jmn"), {"NEWSCRAWL_STATE_DIR": str(tmp_path / "state")})
-    crawler.spider = crawler._create_spider()
+def crawler_for(site: str, settings: dict[str, Any], **spider_args: Any) -> Crawler:
+    """Return a crawler of ``site`` set up as a crawl sets one up, without running it: the
+    spider first, then settings and extensions (``SiteState`` opens the state then)."""
+    values = Settings()
+    values.setmodule("newscrawl.settings", priority="project")
+    values.update(
+        {
+            "TELNETCONSOLE_ENABLED": False,
+            "REMOTE_CONTROL_ENABLED": False,
+            **get_reactor_settings(),
+            **settings,
+        }
+    )
+    runner = CrawlerRunner(values) if is_reactor_installed() else AsyncCrawlerRunner(values)
+    crawler = runner.create_crawler(portal_spider(site))
+    crawler.spider = crawler._create_spider(**spider_args)
+    crawler._apply_settings()
     return crawler
+
+
+def close_state(crawler: Crawler) -> None:
+    """Close the crawler's state and release its lock, as the end of a crawl does."""
+    extension = crawler.get_extension(SiteState)
+    if extension is not None:
+        extension.close()
+
+
+@pytest.fixture
+def crawler(tmp_path: Path) -> Iterator[Crawler]:
+    settings = {
+        "NEWSCRAWL_STATE_DIR": str(tmp_path / "state"),
+        "NEWSCRAWL_OUTPUT_DIR": str(tmp_path / "out"),
+    }
+    crawler = crawler_for("jmn", settings)
+    yield crawler
+    close_state(crawler)
+
+
+def store_of(crawler: Crawler) -> StateBackend:
+    extension = site_state(crawler)
+    assert extension is not None
+    assert extension.store is not None
+    return extension.store
 
 
 def test_valid_record_passes(crawler: Any) -> None:
@@ -89,7 +131,7 @@ def test_syndicated_copy_is_flagged_not_dropped(crawler: Any) -> None:
 def test_state_makes_unchanged_pages_drop_and_changed_ones_revisions(
     crawler: Any, tmp_path: Path
 ) -> None:
-    state: StateStore = crawler.spider.state
+    state = store_of(crawler)
     first = record()
     state.register_batch(tmp_path / "earlier.jsonl", [first])
     with pytest.raises(DropItem, match="unchanged"):
@@ -215,16 +257,134 @@ def test_unwritable_output_folder_is_a_clear_error(portal: RunningServer, tmp_pa
     blocker = tmp_path / "out"
     blocker.write_text("a file where the output folder should be", encoding="utf-8")
     result = crawl(portal, blocker, tmp_path / "state")
-    assert result.returncode == 1
-    assert "Not a directory" in result.stdout + result.stderr
+    assert result.returncode == 2  # checked before anything is fetched: a usage error
+    assert "is not writable" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert portal.hits == {}  # nothing was fetched
     assert blocker.read_text(encoding="utf-8").startswith("a file")
 
 
 def test_same_article_under_another_url_in_a_later_run_is_recognised(
     crawler: Any, tmp_path: Path
 ) -> None:
-    state: StateStore = crawler.spider.state
+    state = store_of(crawler)
     state.register_batch(tmp_path / "earlier.jsonl", [record(canonical_url="https://jmn.info/a/")])
     other_url = record(url="https://jmn.info/?p=12", canonical_url="https://jmn.info/a/")
     with pytest.raises(DropItem, match="unchanged"):
         DedupPipeline.from_crawler(crawler).process_item(other_url)
+
+
+# -- one job each: coverage, records writer, rejects writer ------------------------------
+
+
+def test_coverage_counts_present_fields_of_records_only(crawler: Any) -> None:
+    from newscrawl.pipelines import CoveragePipeline
+
+    pipeline = CoveragePipeline.from_crawler(crawler)
+    item = record(authors=[], subheadline="")
+    assert pipeline.process_item(item) is item
+    reject = Reject(url="https://jmn.info/x/", kind="not-article")
+    assert pipeline.process_item(reject) is reject
+    pipeline.close_spider()
+    stats = crawler.stats.get_stats()
+    assert stats["newscrawl/coverage/headline"] == 1
+    assert "newscrawl/coverage/authors" not in stats
+    assert "newscrawl/coverage/subheadline" not in stats
+
+
+def test_each_writer_writes_its_own_kind(crawler: Any, tmp_path: Path) -> None:
+    from newscrawl.pipelines import RecordsWriterPipeline, RejectsWriterPipeline
+
+    records = RecordsWriterPipeline.from_crawler(crawler)
+    rejects = RejectsWriterPipeline.from_crawler(crawler)
+    records.open_spider()
+    rejects.open_spider()
+    article, reject = record(), Reject(url="https://jmn.info/x/", kind="download-error")
+    assert rejects.process_item(records.process_item(article)) is article
+    assert records.process_item(reject) is reject
+    with pytest.raises(DropItem, match="in the rejects file"):  # a reject ends there
+        rejects.process_item(reject)
+    rejects.close_spider()
+    records.close_spider()
+    stats = crawler.stats.get_stats()
+    assert stats["newscrawl/records"] == 1
+    assert stats["newscrawl/rejects/download-error"] == 1
+    assert stats["newscrawl/files_published"] == 2
+    files = sorted(stats["newscrawl/output_files"])
+    assert len(files) == 2
+    written = {Path(f).parent.name: Path(f).read_text("utf-8") for f in files}
+    assert '"kind":"download-error"' in written["rejects"]
+    (day,) = (k for k in written if k != "rejects")
+    assert '"headline":"Headline"' in written[day]
+    state = store_of(crawler)
+    # The records file is registered; the failed download is not remembered as known.
+    assert state.classify("https://jmn.info/a/", article["fingerprint"])[0] == "unchanged"
+    assert state.should_fetch("https://jmn.info/x/", None)
+
+
+def test_writer_used_before_open_is_a_bug(crawler: Any) -> None:
+    from newscrawl.pipelines import RecordsWriterPipeline
+
+    with pytest.raises(RuntimeError, match="not opened"):
+        RecordsWriterPipeline.from_crawler(crawler).process_item(record())
+
+
+def test_a_page_is_remembered_under_all_its_keys_in_a_run(crawler: Any) -> None:
+    pipeline = DedupPipeline.from_crawler(crawler)
+    pipeline.process_item(record(url="https://jmn.info/?p=12", canonical_url="https://jmn.info/a/"))
+    with pytest.raises(DropItem, match="duplicate page"):  # its canonical URL, later
+        pipeline.process_item(record(url="https://jmn.info/a/"))
+    pipeline.process_item(record(url="https://jmn.info/b/?utm_source=x", text="B."))
+    with pytest.raises(DropItem, match="duplicate page"):  # the same page, another URL
+        pipeline.process_item(record(url="https://jmn.info/b/", text="B."))
+
+
+def test_unchanged_page_keeps_the_newer_date_it_was_listed_with(
+    crawler: Any, tmp_path: Path
+) -> None:
+    state = store_of(crawler)
+    state.register_batch(
+        tmp_path / "1.jsonl", [{**record(), "lastmod": "2016-03-24T00:00:00+00:00"}]
+    )
+    crawler.spider.lastmod["https://jmn.info/a/"] = "2016-03-25T00:00:00+00:00"
+    with pytest.raises(DropItem, match="unchanged"):
+        DedupPipeline.from_crawler(crawler).process_item(record())
+    # The next run is not sent to the page again for the same date.
+    assert not state.should_fetch("https://jmn.info/a/", "2016-03-25T00:00:00+00:00")
+
+
+def test_a_rejected_page_is_remembered_with_its_date(crawler: Any) -> None:
+    from newscrawl.pipelines import RejectsWriterPipeline
+
+    url = "https://jmn.info/not-an-article/"
+    crawler.spider.lastmod[url] = "2016-03-24T00:00:00+00:00"
+    rejects = RejectsWriterPipeline.from_crawler(crawler)
+    rejects.open_spider()
+    with pytest.raises(DropItem, match="in the rejects file"):
+        rejects.process_item(Reject(url=url, kind="not-article"))
+    rejects.close_spider()
+    state = store_of(crawler)
+    assert not state.should_fetch(url, "2016-03-24T00:00:00+00:00")
+    assert state.should_fetch(url, "2016-03-26T00:00:00+00:00")
+
+
+def test_a_record_that_could_not_be_written_is_dropped_and_stops_the_output(
+    crawler: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from newscrawl.pipelines import RecordsWriterPipeline
+    from newscrawl.storage.output import OutputError
+
+    pipeline = RecordsWriterPipeline.from_crawler(crawler)
+    pipeline.open_spider()
+
+    def disk_full(*_args: Any, **_kwargs: Any) -> None:
+        raise OutputError("cannot write x: disk full")
+
+    assert pipeline.writer is not None
+    monkeypatch.setattr(pipeline.writer, "write", disk_full)
+    with pytest.raises(DropItem, match="not written: cannot write x: disk full"):
+        pipeline.process_item(record())
+    stats = crawler.stats.get_stats()
+    assert stats["newscrawl/output_error"] == "cannot write x: disk full"
+    assert "newscrawl/records" not in stats
+    pipeline.close_spider()

@@ -56,10 +56,50 @@ def test_healthy_run() -> None:
     assert "revisions: 2" in text
 
 
+ENTRY_OK = {
+    "newscrawl/entry_points/total": 3,
+    "newscrawl/entry_points/fetched": 3,
+    "newscrawl/requests/ok": 5,
+}
+
+
 def test_nothing_new_is_not_a_failure() -> None:
-    report = make({"response_received_count": 5, "newscrawl/skipped/known": 15})
+    report = make({**ENTRY_OK, "response_received_count": 5, "newscrawl/skipped/known": 15})
     assert report["exit_code"] == EXIT_OK
-    assert "no new records" in summary(report)
+    text = summary(report)
+    assert "no new records: nothing changed since the last run" in text
+    assert "not fetched: 15 known articles" in text
+
+
+def test_entries_older_than_since_are_said_not_called_unchanged() -> None:
+    report = make({**ENTRY_OK, "newscrawl/skipped/before_since": 37})
+    assert report["exit_code"] == EXIT_OK
+    text = summary(report)
+    assert "nothing changed" not in text
+    assert "no new records: 37 entries were older than --since" in text
+
+
+def test_nothing_listed_is_not_called_unchanged() -> None:
+    text = summary(make(ENTRY_OK))
+    assert "nothing changed" not in text
+    assert "no new records: the entry points listed no articles" in text
+
+
+def test_duplicate_of_is_not_listed_as_missing_coverage() -> None:
+    stats = {**ENTRY_OK, "newscrawl/records": 4, **full_coverage(4)}
+    stats["newscrawl/coverage/duplicate_of"] = 0
+    stats["newscrawl/coverage/photo_credit"] = 2
+    text = summary(make(stats))
+    assert "coverage under 100%: photo_credit 50%" in text
+    assert "duplicate_of" not in text
+
+
+def test_report_carries_start_and_end_times() -> None:
+    report = make(
+        ENTRY_OK, started_at="2016-03-25T09:00:00+00:00", finished_at="2016-03-25T09:01:00+00:00"
+    )
+    assert report["started_at"] == "2016-03-25T09:00:00+00:00"
+    assert report["finished_at"] == "2016-03-25T09:01:00+00:00"
 
 
 @pytest.mark.parametrize(
@@ -72,12 +112,36 @@ def test_nothing_new_is_not_a_failure() -> None:
         (
             {
                 "newscrawl/articles/fetched": 7,
-                "newscrawl/articles/failed": 3,
+                "newscrawl/requests/ok": 7,
+                "newscrawl/requests/failed": 3,
                 "newscrawl/records": 7,
                 **full_coverage(7),
             },
-            "error rate 30.0% is over the limit 20.0%",
+            "error rate 30.0% (3 of 10 requests failed) is over the limit 20.0%",
         ),
+        (
+            # Failed listings count as much as failed articles.
+            {
+                "newscrawl/entry_points/total": 3,
+                "newscrawl/entry_points/fetched": 1,
+                "newscrawl/requests/ok": 4,
+                "newscrawl/requests/failed": 2,
+                "newscrawl/articles/fetched": 2,
+                "newscrawl/records": 2,
+                **full_coverage(2),
+            },
+            "error rate 33.3% (2 of 6 requests failed)",
+        ),
+        (
+            {"newscrawl/entry_points/total": 3, "newscrawl/requests/failed": 3},
+            "no entry point could be fetched (0 of 3)",
+        ),
+        (
+            {"newscrawl/entry_points/total": 3, "newscrawl/requests/failed": 3},
+            "every request failed (3)",
+        ),
+        ({"finish_reason": "start_error"}, "the crawl could not start"),
+        ({**ENTRY_OK, "finish_reason": "shutdown"}, "interrupted"),
         (
             {
                 "newscrawl/articles/fetched": 10,
@@ -92,14 +156,26 @@ def test_nothing_new_is_not_a_failure() -> None:
             "output stopped: disk full",
         ),
     ],
-    ids=["no-records", "error-rate", "coverage", "output"],
+    ids=[
+        "no-records",
+        "error-rate",
+        "error-rate-listings",
+        "no-entry-point",
+        "all-failed",
+        "start-error",
+        "shutdown",
+        "coverage",
+        "output",
+    ],
 )
 def test_failures_set_exit_code(stats: dict[str, Any], reason: str) -> None:
     report = make(stats)
     assert report["status"] == "failed"
     assert report["exit_code"] == EXIT_FAILED
     assert any(reason in failure for failure in report["failures"]), report["failures"]
-    assert f"FAILED: {report['failures'][0]}" in summary(report)
+    text = summary(report)
+    assert f"FAILED: {report['failures'][0]}" in text
+    assert "nothing changed" not in text
 
 
 def test_progress_line_counts_pages_records_and_rejects() -> None:
@@ -115,3 +191,32 @@ def test_progress_line_counts_pages_records_and_rejects() -> None:
     line = Progress(crawler, interval=1.0).line()
     assert line.startswith("12 pages (")
     assert "9 records, 3 rejects" in line
+
+
+def test_log_lines_never_share_the_progress_line(monkeypatch: pytest.MonkeyPatch) -> None:
+    import io
+    import logging
+    import sys
+
+    from scrapy.utils.test import get_crawler
+
+    from newscrawl.report import Progress
+
+    terminal = io.StringIO()
+    monkeypatch.setattr(sys, "stderr", terminal)
+    handler = logging.StreamHandler(terminal)
+    logging.getLogger().addHandler(handler)
+    try:
+        progress = Progress(get_crawler(), interval=60.0)
+        progress.spider_opened()
+        progress.draw()
+        logging.getLogger("newscrawl.test").warning("a warning")
+        progress.draw()
+        progress.spider_closed()
+    finally:
+        logging.getLogger().removeHandler(handler)
+    text = terminal.getvalue()
+    assert "\r\x1b[2Ka warning\n" in text  # the progress line was erased first
+    assert "queueda warning" not in text
+    assert text.endswith("\r\x1b[2K")  # erased at the end, before the summary
+    assert handler.filters == []

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import logging
 import sys
 from collections.abc import Sequence
 from datetime import UTC, datetime
@@ -10,15 +11,19 @@ from typing import Any
 
 from newscrawl.cli import CommandError
 
+LOG_LEVELS = ("CRITICAL", "ERROR", "WARNING", "INFO", "DEBUG")
+
+logger = logging.getLogger(__name__)
+
 
 def apply_overrides(settings: Any, overrides: Sequence[str]) -> None:
     """Set each ``-s NAME=VALUE`` of ``overrides`` at command-line priority.
 
-    Raises ValueError naming the first item without ``=``.
+    Raises ValueError naming the first item without ``=`` or with an empty name.
     """
     for item in overrides:
         key, sep, value = item.partition("=")
-        if not sep:
+        if not sep or not key.strip():
             raise ValueError(f"-s {item!r}: expected NAME=VALUE")
         settings.set(key.strip(), value, priority="cmdline")
 
@@ -28,6 +33,8 @@ def _settings(overrides: Sequence[str], **values: Any) -> Any:
 
     settings = Settings()
     settings.setmodule("newscrawl.settings", priority="project")
+    # The command prints the summary on stdout; the log gets a one-line pointer instead.
+    settings.set("NEWSCRAWL_LOG_SUMMARY", False, priority="cmdline")
     for key, value in values.items():
         if value is not None:
             settings.set(key, value, priority="cmdline")
@@ -39,37 +46,62 @@ def _settings(overrides: Sequence[str], **values: Any) -> Any:
 
 
 def run_crawl(site: str, settings: Any, **spider_args: Any) -> dict[str, Any]:
-    """Crawl ``site`` in this process (its spider holds the run lock); return the run report.
+    """Crawl ``site`` in this process (SiteState holds the run lock); return the run report.
 
-    Raises CommandError for an unknown site or unusable state, and AlreadyRunning when
-    another run for the same site and state folder holds the lock.
+    Everything ``newscrawl.preflight.check_crawl`` checks is checked before the crawl
+    starts. Raises CommandError for an unknown site or profile, a bad setting, an
+    unwritable folder or an unusable state file, and AlreadyRunning when another run for
+    the same site and state folder holds the lock.
     """
     from scrapy.crawler import CrawlerProcess
     from twisted.python.failure import Failure
 
-    from newscrawl.profiles import ProfileError, load_profile
+    from newscrawl.names import BadName, check_name, check_run_id
+    from newscrawl.preflight import UsageError, check_crawl, state_hint
+    from newscrawl.profiles import ProfileError
     from newscrawl.report import RunReport
     from newscrawl.spiders import portal_spider
     from newscrawl.storage.runlock import AlreadyRunning
+    from newscrawl.storage.state import StateError
 
     try:
-        load_profile(site)
-    except ProfileError as exc:
+        check_name("site", site)
+        if run_id := settings.get("NEWSCRAWL_RUN_ID"):
+            check_run_id(run_id)
+        check_crawl(
+            site,
+            settings,
+            profile=spider_args.get("profile"),
+            base_url=spider_args.get("base_url"),
+        )
+    except (BadName, UsageError) as exc:
         raise CommandError(str(exc)) from None
-    locked: list[AlreadyRunning] = []
+    refused: list[Exception] = []
 
-    def held_elsewhere(failure: Failure) -> None:
-        failure.trap(AlreadyRunning)  # any other failure goes on to Scrapy's error log
-        locked.append(failure.value)
+    def not_started(failure: Failure) -> None:
+        if failure.check(AlreadyRunning):
+            refused.append(failure.value)
+        elif failure.check(StateError) and settings.get("NEWSCRAWL_REDIS_URL"):
+            refused.append(CommandError(str(failure.value)))  # Redis: no file to rebuild from
+        elif failure.check(StateError):
+            refused.append(CommandError(f"{failure.value}; or run: {state_hint(site, settings)}"))
+        elif failure.check(ProfileError, UsageError):
+            refused.append(CommandError(str(failure.value)))
+        else:
+            logger.error(
+                "The crawl could not start",
+                exc_info=(failure.type, failure.value, failure.getTracebackObject()),
+            )
+            refused.append(CommandError(f"the crawl could not start: {failure.value!r}"))
 
     process = CrawlerProcess(settings)
     crawler = process.create_crawler(portal_spider(site))
-    # The spider takes the run lock as the crawl starts (see PortalSpider.from_crawler).
+    # SiteState (newscrawl.extensions) takes the run lock as the crawl starts.
     deferred = process.crawl(crawler, **{k: v for k, v in spider_args.items() if v is not None})
-    deferred.addErrback(held_elsewhere)
+    deferred.addErrback(not_started)
     process.start()
-    if locked:
-        raise locked[0]
+    if refused:
+        raise refused[0]
     reports = [e for e in crawler.extensions.middlewares if isinstance(e, RunReport)]
     if not reports or reports[0].report is None:
         raise CommandError("the crawl ended without a report (see the log above)")
@@ -89,12 +121,24 @@ def _run(site: str, settings: Any, **spider_args: Any) -> int:
     return int(report["exit_code"])
 
 
+def redis_url(value: str | None) -> str | None:
+    """Return ``--redis``'s URL, or raise CommandError when it is not a Redis URL."""
+    if value is None:
+        return None
+    if not value.startswith(("redis://", "rediss://", "unix://")):
+        raise CommandError(
+            f"--redis {value!r}: expected a Redis URL such as redis://127.0.0.1:6379/0"
+        )
+    return value
+
+
 def cmd_crawl(args: argparse.Namespace) -> int:
     """Crawl a site profile into JSON Lines under the output folder."""
     settings = _settings(
         args.set,
         NEWSCRAWL_OUTPUT_DIR=args.output,
         NEWSCRAWL_STATE_DIR=args.state,
+        NEWSCRAWL_REDIS_URL=redis_url(args.redis),
         LOG_LEVEL=args.log_level,
     )
     since = None
@@ -105,18 +149,54 @@ def cmd_crawl(args: argparse.Namespace) -> int:
             since = parse_since(args.since, datetime.now(UTC)).isoformat()
         except ValueError as exc:
             raise CommandError(f"--since: {exc}") from None
-    return _run(args.site, settings, base_url=args.base_url, profile=args.profile, since=since)
+    site = args.site
+    if args.profile_file:
+        from newscrawl.profiles import ProfileError, register_profile_file
+
+        try:
+            profile = register_profile_file(args.profile_file)
+        except ProfileError as exc:
+            raise CommandError(str(exc)) from None
+        if site is not None and site != profile.name:
+            raise CommandError(
+                f"--profile-file {args.profile_file} describes {profile.name!r}, not {site!r}"
+            )
+        site = profile.name
+    if site is None:
+        raise CommandError("crawl needs SITE (a profile name) or --profile-file FILE")
+    return _run(site, settings, base_url=args.base_url, profile=args.profile, since=since)
 
 
 def register(sub: Any) -> None:
     """Add the ``crawl`` command to the subcommands ``sub``."""
     crawl = sub.add_parser("crawl", help="crawl a site profile into JSON Lines")
-    crawl.add_argument("site", help="portal profile name, e.g. jmn")
+    crawl.add_argument("site", nargs="?", help="portal profile name, e.g. jmn")
+    crawl.add_argument(
+        "--profile-file",
+        metavar="FILE",
+        help="read the portal's profile from this TOML file (SITE defaults to its name)",
+    )
     crawl.add_argument("-o", "--output", default="out", help="output folder (default: out)")
     crawl.add_argument("--base-url", help="fetch the portal from this origin instead")
     crawl.add_argument("--profile", help="extraction profile, when it differs from SITE")
     crawl.add_argument("--state", default=None, help="state folder (default: .state)")
+    crawl.add_argument(
+        "--redis",
+        metavar="URL",
+        help="distributed mode: queue, duplicate filter, state and lease in this Redis",
+    )
     crawl.add_argument("--since", help="only entries newer than this: 2d, 12h, 2016-03-01")
     crawl.add_argument("-s", "--set", action="append", default=[], metavar="NAME=VALUE")
-    crawl.add_argument("--log-level", default=None)
+    add_log_level(crawl, default=None)
     crawl.set_defaults(func=cmd_crawl)
+
+
+def add_log_level(parser: Any, default: str | None) -> None:
+    """Add ``--log-level`` (any case) to ``parser``."""
+    parser.add_argument(
+        "--log-level",
+        default=default,
+        type=str.upper,
+        choices=LOG_LEVELS,
+        help=f"{', '.join(LOG_LEVELS)} (default: {default or 'INFO'})",
+    )

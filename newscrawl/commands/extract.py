@@ -65,32 +65,89 @@ def _parse_now(value: str | None) -> datetime | None:
     return parsed
 
 
-def cmd_extract(args: argparse.Namespace) -> int:
-    """Print the record of one saved page, or run a manifest of pages in one process."""
-    from newscrawl.extraction import ExtractionError, extract_article
-    from newscrawl.profiles import ProfileError, load_profile
+EXIT_FAILED = 1
+"""A record was extracted but fails the schema (one page), or a page failed (--strict)."""
 
+
+def declared_url(body: bytes) -> str | None:
+    """Return the page's own absolute http(s) URL as it declares it (``<link
+    rel="canonical">``, else ``og:url``), or None."""
+    from parsel import Selector
+
+    from newscrawl.extraction import decode_html
+
+    selector = Selector(text=decode_html(body))
+    for query in ("link[rel~='canonical']::attr(href)", "meta[property='og:url']::attr(content)"):
+        for value in selector.css(query).getall():
+            if value.strip().startswith(("http://", "https://")):
+                return value.strip()
+    return None
+
+
+def page_url(given: str | None, body: bytes, path: Path) -> str:
+    """Return the URL to extract the page at ``path`` under: ``given``, else the URL the
+    page declares; raise CommandError when there is neither (a record needs its URL)."""
+    url = given or declared_url(body)
+    if url is None:
+        raise CommandError(
+            f"{path}: the page declares no URL (no canonical link or og:url): give it with --url"
+        )
+    return url
+
+
+def schema_problem(record: dict[str, Any]) -> str | None:
+    """Return the schema violations of ``record`` as one line, or None when it is valid."""
+    from newscrawl.schema import record_errors
+
+    errors = record_errors(record)
+    return "; ".join(f"{e.field}: {e.message}" for e in errors) if errors else None
+
+
+def cmd_extract(args: argparse.Namespace) -> int:
+    """Print the record of one saved page, or run a manifest of pages in one process.
+
+    One page: the record on stdout and exit 0; a page that is not an article, or that
+    cannot be read, exits 2 and a record that fails the schema exits 1, each with one line
+    on stderr and nothing on stdout.
+    """
+    from newscrawl.extraction import ExtractionError, extract_article
+    from newscrawl.profiles import ProfileError, load_profile, register_profile_file
+
+    if args.profile and args.profile_file:
+        raise CommandError("give --profile NAME or --profile-file FILE, not both")
     try:
-        profile = load_profile(args.profile) if args.profile else None
+        if args.profile_file:
+            profile = register_profile_file(args.profile_file)
+        else:
+            profile = load_profile(args.profile) if args.profile else None
     except ProfileError as exc:
         raise CommandError(str(exc)) from None
     now = _parse_now(args.now)
     if args.manifest:
-        return _extract_manifest(Path(args.manifest), args.output, profile, now)
+        return _extract_manifest(Path(args.manifest), args.output, profile, now, args.strict)
     if not args.file:
         raise CommandError("extract needs FILE or --manifest M.jsonl")
     path = Path(args.file)
     body = read_page(path)
-    url = args.url or path.resolve().as_uri()
+    url = page_url(args.url, body, path)
     try:
-        article = extract_article(url, body, None, profile=profile, now=now)
+        record = to_dict(extract_article(url, body, None, profile=profile, now=now))
     except ExtractionError as exc:
         raise CommandError(f"{path}: {exc} ({exc.kind})") from None
-    print(dumps(to_dict(article), indent=2))
+    if problem := schema_problem(record):
+        print(f"newscrawl: {path}: the record fails the schema: {problem}", file=sys.stderr)
+        return EXIT_FAILED
+    print(dumps(record, indent=2))
     return 0
 
 
-def _extract_manifest(manifest: Path, output: str | None, profile: Any, now: Any) -> int:
+def _extract_manifest(
+    manifest: Path, output: str | None, profile: Any, now: Any, strict: bool
+) -> int:
+    """Extract every page a manifest lists; see ``MANIFEST_HELP`` for the lines it writes.
+
+    Returns 0, or EXIT_FAILED with ``strict`` when any page failed.
+    """
     from newscrawl.extraction import ExtractionError, extract_article
 
     if not output:
@@ -120,10 +177,13 @@ def _extract_manifest(manifest: Path, output: str | None, profile: Any, now: Any
         for entry in entries:
             page_started = time.perf_counter()
             path = manifest.parent / entry["path"]
-            url = entry["url"] or path.resolve().as_uri()
             try:
-                article = extract_article(url, read_page(path), None, profile=profile, now=now)
-                line = {"path": entry["path"], "item": to_dict(article)}
+                body = read_page(path)
+                url = page_url(entry["url"], body, path)
+                record = to_dict(extract_article(url, body, None, profile=profile, now=now))
+                if problem := schema_problem(record):
+                    raise CommandError(f"the record fails the schema: {problem}")
+                line = {"path": entry["path"], "item": record}
             except (CommandError, ExtractionError) as exc:
                 failed += 1
                 line = {"path": entry["path"], "error": str(exc)}
@@ -137,16 +197,50 @@ def _extract_manifest(manifest: Path, output: str | None, profile: Any, now: Any
         f"(median {median:.1f} ms/page) -> {out_path}",
         file=sys.stderr,
     )
-    return 0
+    return EXIT_FAILED if strict and failed else 0
+
+
+MANIFEST_HELP = """\
+--manifest M.jsonl -o OUT.jsonl: extract many saved pages in one process.
+
+Each line of M.jsonl is {"path": "pages/a.html", "url": "https://..."}; "url" may be left
+out when the page declares its own (canonical link or og:url). A relative "path" is
+resolved against the folder that holds M.jsonl, not the current folder; an absolute one is
+used as it is.
+
+OUT.jsonl gets one line per input line, in the same order:
+  {"path": <as given>, "item": <record>}   the page gave a valid record
+  {"path": <as given>, "error": <reason>}  it did not: unreadable, not an article, no URL,
+                                           or a record that fails the schema
+A summary line goes to stderr: pages, failed, time, median time per page. The exit code
+is 0 however many pages failed, or 1 with --strict when any did.
+"""
 
 
 def register(sub: Any) -> None:
     """Add the ``extract`` command to the subcommands ``sub``."""
-    extract = sub.add_parser("extract", help="print the record of a saved page")
+    extract = sub.add_parser(
+        "extract",
+        help="print the record of a saved page",
+        description=(
+            "Print the record of one saved page (exit 2: not an article or unreadable; "
+            "exit 1: the record fails the schema), or extract a manifest of pages."
+        ),
+        epilog=MANIFEST_HELP,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     extract.add_argument("file", nargs="?", help="saved page (.html or .html.gz)")
-    extract.add_argument("--url", help="the page's URL (chooses the profile)")
+    extract.add_argument(
+        "--url", help="the page's URL (chooses the profile; default: the URL the page declares)"
+    )
     extract.add_argument("--profile", help="profile name, overriding the choice by domain")
+    extract.add_argument(
+        "--profile-file", metavar="FILE", help="read the profile from this TOML file"
+    )
     extract.add_argument("--now", help="crawl time for relative dates, ISO 8601 with offset")
-    extract.add_argument("--manifest", help='JSON Lines of {"path", "url"}; needs -o')
+    extract.add_argument("--manifest", help='JSON Lines of {"path", "url"}; needs -o (see below)')
     extract.add_argument("-o", "--output", help="output JSON Lines for --manifest")
+    extract.add_argument(
+        "--strict", action="store_true", help="with --manifest: exit 1 when any page failed"
+    )
     extract.set_defaults(func=cmd_extract)

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import argparse
+import os
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +30,53 @@ def cmd_fixtures_rerun(args: argparse.Namespace) -> int:
     return 0
 
 
+def _now(value: str | None) -> datetime:
+    """Return ``--now`` as an aware datetime (default: this second, in UTC)."""
+    if value is None:
+        return datetime.now(UTC).replace(microsecond=0)
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        raise CommandError(f"--now {value!r} is not an ISO 8601 date-time") from None
+    if parsed.tzinfo is None:
+        raise CommandError(f"--now {value!r} needs a UTC offset, e.g. +00:00")
+    return parsed
+
+
+def _shown(path: Path) -> str:
+    """Return ``path`` relative to the working folder when it is inside it."""
+    return os.path.relpath(path) if path.resolve().is_relative_to(Path.cwd()) else str(path)
+
+
+def cmd_fixtures_new(args: argparse.Namespace) -> int:
+    """Save a page as a new fixture case with its current extraction, for review."""
+    from newscrawl.commands.extract import read_page
+    from newscrawl.devtools.fixtures import FixtureError, new_case
+
+    now = _now(args.now)
+    page = read_page(Path(args.file))
+    try:
+        case, result = new_case(
+            Path(args.fixtures),
+            args.site,
+            args.case,
+            url=args.url,
+            page=page,
+            now=now,
+            force=args.force,
+        )
+    except FixtureError as exc:
+        raise CommandError(str(exc)) from None
+    print(f"wrote {_shown(case.html_path)}")
+    print(f"wrote {_shown(case.json_path)}")
+    if result["record"] is None:
+        print(f"no record: {result['error']} (a negative case)")
+    for field in result.get("invalid_fields", []):
+        print(f"the record fails the schema on {field} (kept in invalid_fields)")
+    print("Check every field of the JSON against the page before you commit it.")
+    return 0
+
+
 def register(sub: Any) -> None:
     """Add the ``fixtures`` commands to the subcommands ``sub``."""
     fixtures = sub.add_parser("fixtures", help="fixture maintenance")
@@ -37,3 +86,14 @@ def register(sub: Any) -> None:
     rerun.add_argument("--write", action="store_true", help="overwrite the expected records")
     rerun.add_argument("--fixtures", default=str(PROJECT_ROOT / "fixtures"))
     rerun.set_defaults(func=cmd_fixtures_rerun)
+    new = fsub.add_parser(
+        "new", help="save a page as a case, with its current extraction to review"
+    )
+    new.add_argument("site", help="the portal profile the page belongs to (or generic)")
+    new.add_argument("case", help="the case name, e.g. seed-article")
+    new.add_argument("file", metavar="FILE", help="the saved page (.html or .html.gz)")
+    new.add_argument("--url", required=True, help="the URL the page was fetched from")
+    new.add_argument("--now", help="the frozen crawl time, ISO 8601 with offset (default: now)")
+    new.add_argument("--force", action="store_true", help="replace an existing case")
+    new.add_argument("--fixtures", default=str(PROJECT_ROOT / "fixtures"))
+    new.set_defaults(func=cmd_fixtures_new)

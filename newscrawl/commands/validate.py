@@ -37,9 +37,10 @@ def cmd_validate(args: argparse.Namespace) -> int:
                         bad += 1
                         print(f"{path}:{number}: not a JSON object")
                         continue
-                    for error in record_errors(record):
+                    errors = record_errors(record)
+                    for error in errors:
                         print(f"{path}:{number}: {error.field}: {error.message}")
-                    bad += bool(record_errors(record))
+                    bad += bool(errors)
         except (OSError, UnicodeDecodeError, EOFError) as exc:
             raise CommandError(f"{path}: cannot read: {exc}") from None
     print(f"{total} lines, {bad} bad", file=sys.stderr)

@@ -47,7 +47,9 @@ __all__ = [
     "with_scheme_twins",
 ]
 
-FaultKind = Literal["status", "retry_after", "slow", "redirect_loop", "truncated", "oversize"]
+FaultKind = Literal[
+    "status", "retry_after", "slow", "redirect_loop", "truncated", "oversize", "redirect", "empty"
+]
 
 LOOP_PREFIX = "/_loop"
 """Path prefix of the second half of a redirect loop: ``/_loop/x/`` redirects back to ``/x/``."""
@@ -58,7 +60,7 @@ _NOT_FOUND_BODY = (
     b'<!DOCTYPE html>\n<html><head><meta charset="utf-8"><title>Page not found</title>'
     b"</head><body><h1>404 Not Found</h1><p>No fixture for this path.</p></body></html>\n"
 )
-_DEFAULT_STATUS: dict[str, int] = {"status": 500, "retry_after": 429}
+_DEFAULT_STATUS: dict[str, int] = {"status": 500, "retry_after": 429, "redirect": 302}
 
 
 def content_type_for(route: str, file: Path) -> str:
@@ -252,8 +254,11 @@ class Fault:
     - ``redirect_loop``: 302 to ``/_loop<path>``, which always 302s back to ``<path>``.
     - ``truncated``: declare the full Content-Length, send only the first half of the
       body (at most ``size`` bytes if given), then close the connection.
+    - ``empty``: ``200 OK`` with ``Content-Type: text/html`` and an empty body.
     - ``oversize``: a valid HTML page of exactly ``size`` bytes (the real page padded
       with filler before ``</body>`` when it is smaller than ``size``).
+    - ``redirect``: answer ``status`` (default 302) with ``Location: <location>``, sent as
+      given when absolute (``http://127.0.0.1:9/x``, another server), else on this server.
     """
 
     kind: FaultKind
@@ -268,6 +273,8 @@ class Fault:
     """Seconds a ``slow`` fault waits before answering."""
     size: int = 1_000_000
     """Body bytes of an ``oversize`` page."""
+    location: str = "/"
+    """Where a ``redirect`` fault sends the client."""
 
     def __post_init__(self) -> None:
         """Reject unknown kinds and out-of-range numbers."""
@@ -384,6 +391,8 @@ class _Handler(BaseHTTPRequestHandler):
             body = f"<html><body><h1>{status} slow down</h1></body></html>\n".encode()
             extra = {"Retry-After": str(fault.retry_after)}
             self._send(status, body, "text/html; charset=utf-8", send_body, extra=extra)
+        elif fault.kind == "redirect":
+            self._send(fault.effective_status, b"", "text/html", send_body, location=fault.location)
         elif fault.kind == "redirect_loop":
             self._send(302, b"", "text/html", send_body, location=quote(LOOP_PREFIX + path))
         elif fault.kind == "truncated":
@@ -394,6 +403,8 @@ class _Handler(BaseHTTPRequestHandler):
                 self._send_truncated(body, content_type)
             else:
                 self._send(200, body, content_type, send_body)
+        elif fault.kind == "empty":
+            self._send(200, b"", "text/html", send_body)
         else:  # oversize
             route = self.server.site.lookup(path)
             page = self.server.body(route) if route else None
@@ -415,7 +426,8 @@ class _Handler(BaseHTTPRequestHandler):
         self.send_header("Content-Type", content_type)
         self.send_header("Content-Length", str(len(body)))
         if location is not None:
-            self.send_header("Location", self.server.base_url + location)
+            absolute = location.startswith(("http://", "https://"))
+            self.send_header("Location", location if absolute else self.server.base_url + location)
         for name, value in (extra or {}).items():
             self.send_header(name, value)
         self.end_headers()

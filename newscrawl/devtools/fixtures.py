@@ -4,19 +4,58 @@ The JSON holds ``meta`` (the page's ``url``, the frozen crawl time ``now``) and 
 the expected ``record`` or, for a page that gives none, ``"record": null`` with the
 expected ``error`` kind. ``invalid_fields`` lists the fields a record is expected to
 fail validation on. Written with sorted keys and a trailing newline, for clean diffs.
+
+:func:`new_case` makes a case from a saved page and the current extraction, for a person
+to review; :meth:`FixtureCase.current` gives what extraction makes of a case now.
 """
 
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from newscrawl.extraction import ExtractionError, extract_article
 from newscrawl.items import to_dict
+from newscrawl.profiles import FALLBACK, ProfileError, load_profile, portal_names
+
+CASE_NAME = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
+"""A case name: lower-case words joined by hyphens, like ``seed-article``."""
+
+
+class FixtureError(ValueError):
+    """A fixture case cannot be made as asked; the message is one line."""
+
+
+def extraction_result(site: str, meta: dict[str, Any], body: bytes) -> dict[str, Any]:
+    """Return what extraction makes of ``body`` now, in the case JSON's shape.
+
+    ``meta`` gives the page's ``url``, the frozen time ``now`` (ISO 8601 with an offset)
+    and optionally the served ``content_type``; the profile is the one named ``site``.
+    The result holds ``meta`` and either ``record`` or ``"record": None`` with ``error``,
+    the kind of :class:`ExtractionError` raised.
+    """
+    now = datetime.fromisoformat(meta["now"])
+    headers = {"Content-Type": meta.get("content_type", "text/html")}
+    result: dict[str, Any] = {"meta": meta}
+    try:
+        article = extract_article(meta["url"], body, headers, profile=site, now=now)
+    except ExtractionError as exc:
+        result.update(record=None, error=exc.kind)
+        return result
+    result["record"] = to_dict(article)
+    return result
+
+
+def write_case_json(path: Path, data: dict[str, Any]) -> None:
+    """Write ``data`` to ``path`` as case JSON: sorted keys, indent 2, trailing newline."""
+    text = json.dumps(data, ensure_ascii=False, sort_keys=True, indent=2) + "\n"
+    path.write_text(text, encoding="utf-8")
 
 
 @dataclass(frozen=True)
@@ -49,24 +88,14 @@ class FixtureCase:
     def current(self) -> dict[str, Any]:
         """Return what extraction makes of the page now, in the case JSON's shape."""
         spec = self.spec()
-        meta = spec["meta"]
-        now = datetime.fromisoformat(meta["now"])
-        headers = {"Content-Type": meta.get("content_type", "text/html")}
-        result: dict[str, Any] = {"meta": meta}
-        try:
-            article = extract_article(meta["url"], self.body(), headers, profile=self.site, now=now)
-        except ExtractionError as exc:
-            result.update(record=None, error=exc.kind)
-            return result
-        result["record"] = to_dict(article)
-        if "invalid_fields" in spec:
+        result = extraction_result(self.site, spec["meta"], self.body())
+        if result["record"] is not None and "invalid_fields" in spec:
             result["invalid_fields"] = spec["invalid_fields"]
         return result
 
     def write_expected(self, data: dict[str, Any]) -> None:
         """Overwrite the case JSON with ``data`` (sorted keys, indent 2, trailing newline)."""
-        text = json.dumps(data, ensure_ascii=False, sort_keys=True, indent=2) + "\n"
-        self.json_path.write_text(text, encoding="utf-8")
+        write_case_json(self.json_path, data)
 
 
 def find_cases(root: Path, names: Sequence[str] = ()) -> list[FixtureCase]:
@@ -83,3 +112,76 @@ def find_cases(root: Path, names: Sequence[str] = ()) -> list[FixtureCase]:
         if not names or case.id in names or case.name in names:
             cases.append(case)
     return cases
+
+
+def fixture_sites() -> list[str]:
+    """Return the sites a fixture folder may be named after: the portals and the fallback."""
+    return [*portal_names(), FALLBACK]
+
+
+def check_case_url(site: str, url: str) -> None:
+    """Raise FixtureError unless ``url`` is an http(s) URL on one of ``site``'s domains.
+
+    The fallback profile (pages of sites with no profile) accepts any host.
+    """
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise FixtureError(f"--url {url!r} is not an http(s) URL")
+    domains = load_profile(site).domains
+    host = parts.hostname.lower().removeprefix("www.")
+    if site != FALLBACK and not any(host == d or host.endswith("." + d) for d in domains):
+        raise FixtureError(f"--url {url!r} is not on {site}'s domains ({', '.join(domains)})")
+
+
+def new_case(
+    root: Path,
+    site: str,
+    name: str,
+    *,
+    url: str,
+    page: bytes,
+    now: datetime,
+    force: bool = False,
+) -> tuple[FixtureCase, dict[str, Any]]:
+    """Save ``page`` as ``root/<site>/<name>.html`` and its current extraction as ``<name>.json``.
+
+    The JSON holds ``meta`` (``url``, ``now``) and what extraction makes of the page now:
+    the ``record`` (with ``invalid_fields`` listing the fields that fail the schema, if
+    any), or ``"record": null`` and the ``error`` kind for a page that is not an article.
+    It is a draft for a person to check against the page, not a verified expectation.
+
+    Raises FixtureError, before writing anything, when ``site`` is not a portal or the
+    fallback, ``name`` is not a case name, ``url`` is not on the site, ``page`` is empty,
+    ``now`` has no UTC offset, or the case exists and ``force`` is false.
+    """
+    from newscrawl.schema import record_errors
+
+    sites = ", ".join(fixture_sites())
+    try:
+        kind = load_profile(site).kind
+    except ProfileError:
+        raise FixtureError(f"unknown site {site!r} (fixture sites: {sites})") from None
+    if site not in fixture_sites():
+        raise FixtureError(f"{site!r} is a {kind} profile, not a portal (fixture sites: {sites})")
+    if not CASE_NAME.fullmatch(name):
+        raise FixtureError(f"case name {name!r}: use lower-case words joined by hyphens")
+    check_case_url(site, url)
+    if not page.strip():
+        raise FixtureError("the page is empty")
+    if now.tzinfo is None:
+        raise FixtureError(f"now {now.isoformat()!r} needs a UTC offset")
+    folder = root / site
+    case = FixtureCase(site, name, folder / f"{name}.html", folder / f"{name}.json")
+    existing = [p for p in (case.html_path, case.json_path) if p.exists()]
+    if existing and not force:
+        raise FixtureError(f"{existing[0]} already exists (--force replaces the case)")
+    meta = {"url": url, "now": now.isoformat()}
+    result = extraction_result(site, meta, page)
+    if result["record"] is not None:
+        invalid = sorted({e.field.split("/")[0] for e in record_errors(result["record"])})
+        if invalid:
+            result["invalid_fields"] = invalid
+    folder.mkdir(parents=True, exist_ok=True)
+    case.html_path.write_bytes(page)
+    write_case_json(case.json_path, result)
+    return case, result

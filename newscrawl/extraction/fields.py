@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable
 from datetime import datetime
 from itertools import chain
 from typing import Any
@@ -10,6 +10,10 @@ from typing import Any
 from lxml import etree
 from parsel import Selector
 
+# The module, not its function: newscrawl.identity imports extraction.processors, so
+# importing identity first reaches this module while identity is half-initialised.
+from newscrawl import identity
+from newscrawl.extraction.generic.record import fill_record, generic_record
 from newscrawl.extraction.loaders import ArticleLoader, BreadcrumbLoader, TeaserLoader, load_record
 from newscrawl.extraction.metadata import jsonld_names
 from newscrawl.extraction.page import (
@@ -30,8 +34,7 @@ from newscrawl.extraction.processors import (
     split_credit,
     strip_credit_label,
 )
-from newscrawl.extraction.selectors import Node, compile_query, node_text, xml_safe
-from newscrawl.identity import content_fingerprint
+from newscrawl.extraction.selectors import Node, compile_query, node_text
 from newscrawl.items import AltHeadline, Article, Breadcrumb, Image
 from newscrawl.profiles import Profile
 
@@ -47,47 +50,83 @@ TRAFILATURA_OPTIONS: dict[str, bool] = {
 """What the generic fallback asks of ``trafilatura.extract``: the article text, precision first."""
 
 
-def _remove(nodes: Iterable[Node]) -> bool:
-    """Remove the element ``nodes`` from the tree, keeping their tails; True when any was."""
-    removed = False
-    for element in nodes:
-        if not isinstance(element, etree._Element):
+def _excluded(page: Page, container: etree._Element) -> set[etree._Element]:
+    """Return the elements of the profile's ``body.exclude`` subtrees inside ``container``.
+
+    Every element of each excluded subtree is in the set, the subtree's root included. The
+    container and its ancestors never are (an ``xpath://…`` exclude may select them).
+    """
+    keep = {container, *container.iterancestors()}
+    inside: set[etree._Element] = set()
+    for query in page.profile.selectors("body", "exclude"):
+        for node in page.document.select(query, container):
+            if isinstance(node, etree._Element) and node not in keep and node not in inside:
+                inside.update(node.iter())
+    return inside
+
+
+def _text_outside(block: etree._Element, excluded: set[etree._Element]) -> str:
+    """Return the visible text of ``block`` without the text of its ``excluded`` elements.
+
+    Like :func:`~newscrawl.extraction.selectors.node_text` (scripts and styles left out),
+    and the text that follows an excluded element (its tail) is kept.
+    """
+    parts: list[str] = []
+    stack: list[etree._Element | str] = [block]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, str):
+            parts.append(item)
             continue
-        parent = element.getparent()
-        if parent is None:
+        if item is not block and item.tail:
+            stack.append(item.tail)
+        if item in excluded or not isinstance(item.tag, str) or item.tag in ("script", "style"):
             continue
-        # Keep the text that follows the removed element (lxml refuses control characters
-        # set through its API, though its parser lets them in).
-        if element.tail:
-            tail = xml_safe(element.tail)
-            previous = element.getprevious()
-            if previous is not None:
-                previous.tail = xml_safe(previous.tail or "") + tail
-            else:
-                parent.text = xml_safe(parent.text or "") + tail
-        parent.remove(element)
-        removed = True
-    return removed
+        stack.extend(reversed(item))
+        if item.text:
+            stack.append(item.text)
+    return "".join(parts)
+
+
+def _holders(excluded: set[etree._Element], container: etree._Element) -> set[etree._Element]:
+    """Return the blocks (up to ``container``) that hold an excluded element: their text
+    is read around it. Each element above an excluded one is visited once (linear time,
+    however deep the markup)."""
+    holders: set[etree._Element] = set()
+    seen: set[etree._Element] = set()
+    for element in excluded:
+        node = element.getparent()
+        while node is not None and node not in excluded and node not in seen:
+            seen.add(node)
+            if node.tag in BLOCK_TAGS:
+                holders.add(node)
+            if node is container:
+                break
+            node = node.getparent()
+    return holders
 
 
 def _body_blocks(page: Page) -> list[str]:
-    """Return the normalised texts of the innermost text blocks of the body container."""
-    document = page.document
-    containers = document.first_match(page.profile.selectors("body", "container"))
-    if not containers:
+    """Return the normalised texts of the innermost text blocks of the body container.
+
+    The profile's ``body.exclude`` subtrees are skipped while reading; the tree is not
+    changed, so every other field reads the page as it was parsed.
+    """
+    containers = page.document.first_match(page.profile.selectors("body", "container"))
+    if not containers or not isinstance(containers[0], etree._Element):
         return []
     container = containers[0]
-    for query in page.profile.selectors("body", "exclude"):
-        if _remove(document.select(query, container)):
-            document.removed()
-    blocks = list(container.iter(*BLOCK_TAGS))
+    excluded = _excluded(page, container)
+    holders = _holders(excluded, container)
+    blocks = [b for b in container.iter(*BLOCK_TAGS) if b not in excluded]
     texts: list[str] = []
     for index, element in enumerate(blocks, 1):
         # In document order a block's own blocks come right after it: it holds one exactly
         # when the next block is inside it.
         if index < len(blocks) and _inside(blocks[index], element, container):
             continue
-        text = normalize_space(node_text(element))
+        raw = _text_outside(element, excluded) if element in holders else node_text(element)
+        text = normalize_space(raw)
         if text:
             texts.append(text)
     return texts
@@ -196,18 +235,37 @@ def _lead_image(page: Page) -> Image | None:
     return Image(url=url, caption=caption, credit=credit)
 
 
+def _teaser_elements(page: Page) -> set[etree._Element]:
+    """Return every element inside the page's teaser nodes (the nodes included)."""
+    inside: set[etree._Element] = set()
+    for group in page.profile.get("teasers", default=[]):
+        for node in page.document.select(group["nodes"]):
+            if isinstance(node, etree._Element) and node not in inside:
+                inside.update(node.iter())
+    return inside
+
+
 def _text_images(page: Page) -> list[Image]:
-    """Return the images in the article text (figures and bare ``<img>``) in page order."""
+    """Return the images in the article text (figures and bare ``<img>``) in page order.
+
+    An image inside a teaser (a Check Also or related post, even one placed inside the
+    text) is that teaser's thumbnail, not an image of the article.
+    """
     document = page.document
     images: list[Image] = []
     caption_queries = page.profile.selectors("images", "figure_caption")
+    teasers = _teaser_elements(page)
     for query in page.profile.selectors("images", "figures"):
         for node in document.select(query):
+            if node in teasers:
+                continue
             img = node if node.tag == "img" else next(iter(document.select("img", node)), None)
             url = _image_url(img, page.url) if img is not None else None
             if url:
-                texts = (t for q in caption_queries for t in document.values(q, node))
-                caption, credit = split_credit(next(texts, None))
+                # Only the first caption is wanted: read no more (nested figures, each
+                # with a thousand captions inside, made reading them all quadratic).
+                texts = (document.first_value(q, node) for q in caption_queries)
+                caption, credit = split_credit(next((t for t in texts if t is not None), None))
                 images.append(Image(url=url, caption=caption, credit=credit))
     return images
 
@@ -246,8 +304,9 @@ def _generic_body(page: Page) -> list[str]:
     """Return the body paragraphs trafilatura finds, for pages without a body selector."""
     import trafilatura  # imported lazily: only the fallback needs it
 
+    # trafilatura 2.3.1 copies a tree it is given before cleaning it (bare_extraction), so
+    # the page stays as parsed; tests/extraction/test_fields_pure.py checks that it does.
     text = trafilatura.extract(page.selector.root, url=page.url, **TRAFILATURA_OPTIONS)
-    page.document.changed()  # in case trafilatura edited the tree
     return [p for line in (text or "").splitlines() if (p := normalize_space(line))]
 
 
@@ -270,6 +329,8 @@ def is_article(selector: Selector, profile: Profile, jsonld: dict[str, Any] | No
 def extract_page(page: Page) -> Article:
     """Return the record of a parsed page; raise NotAnArticle for a page that is not one."""
     profile = page.profile
+    if profile.kind == "fallback":  # no profile for this portal: the generic extractor's record
+        return generic_record(page)
     if not is_article(page.selector, profile, page.jsonld):
         raise NotAnArticle("the page is not an article (no article markup)", url=page.url)
     loader = ArticleLoader(selector=page.selector, **page.loader_context())
@@ -302,7 +363,6 @@ def extract_page(page: Page) -> Article:
     loader.add_value("modified_at", _date(page, "modified_at", "dateModified"))
 
     headline_lang = detect_language(headline, prefer=profile.languages)
-    # Images before the body: reading the body removes the captions from the tree.
     lead = _lead_image(page)
     images = _unique_images([lead] if lead else [], _text_images(page))
     blocks = _body_blocks(page)
@@ -324,8 +384,38 @@ def extract_page(page: Page) -> Article:
     loader.add_value("images", images)
     loader.add_value("teasers", _teasers(page))
     article: Article = loader.load_item()
-    article.fingerprint = content_fingerprint(article.headline, article.body)
+    article.fingerprint = identity.content_fingerprint(article.headline, article.body)
+    fill_record(article, page)  # what the profile left empty, the generic extractor reads
     return article
+
+
+def _selected(*path: str) -> Callable[[Page], list[list[str]]]:
+    """Return a reader of what each selector at ``path`` of the profile selects."""
+
+    def read(page: Page) -> list[list[str]]:
+        return list(page.candidates(*path))
+
+    return read
+
+
+READERS: dict[str, Callable[[Page], Any]] = {
+    "article": lambda page: is_article(page.selector, page.profile, page.jsonld),
+    "canonical_url": _selected("fields", "canonical_url"),
+    "headline": _selected("fields", "headline"),
+    "section": _selected("fields", "section"),
+    "authors": _selected("fields", "authors"),
+    "tags": _selected("fields", "tags"),
+    "breadcrumb": _breadcrumb,
+    "published_at": lambda page: _date(page, "published_at", "datePublished"),
+    "modified_at": lambda page: _date(page, "modified_at", "dateModified"),
+    "lead_image": _lead_image,
+    "text_images": _text_images,
+    "body_blocks": _body_blocks,
+    "teasers": _teasers,
+}
+"""Every reading of the page tree that :func:`extract_page` makes, by name. Each is a pure
+function of the parsed page: none changes the tree, so they give the same values in any
+order (``tests/extraction/test_fields_pure.py`` runs them shuffled)."""
 
 
 def extract_article(

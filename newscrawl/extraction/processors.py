@@ -571,8 +571,8 @@ def format_datetime(value: datetime | None) -> str | None:
 
 _LANGUAGE_SAMPLE_CHARS: Final = 300
 """The identifier reads at most this much text. Its cost grows with the sample; on the
-232 bodies of ../shared/realpages a 200-character sample already gave the same languages
-as 500 characters."""
+232 bodies of the real-page benchmark (``bench/quality.py``) a 200-character sample already
+gave the same languages as 500 characters."""
 
 _SCRIPT_SAMPLE_LETTERS: Final = 200
 

@@ -2,19 +2,47 @@
 
 A portal file names the theme it ``extends`` and overrides only what differs;
 tables merge key by key, lists and scalars replace. ``docs/profiles.md``
-describes every key.
+describes every key, and the trust model: a profile is data, nothing more. Each file is
+checked against ``profile.schema.json`` when it loads (:mod:`newscrawl.profiles.check`), so
+a typo fails loudly instead of silently changing an extraction.
+
+Where a name is looked for, first match wins: files registered with
+:func:`register_profile_file` (``--profile-file``), then the folder named by the
+``NEWSCRAWL_PROFILES_DIR`` environment variable, then the bundled profiles. A name is
+never a path: it must match ``[a-z0-9][a-z0-9_-]*``. The ``[crawl]`` table may set only
+the politeness and limit settings of :data:`CRAWL_SETTINGS`; any other key is refused as
+the file loads.
 """
 
 from __future__ import annotations
 
+import json
+import logging
+import os
 import tomllib
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from functools import cache
+from functools import lru_cache
 from importlib import resources
+from importlib.resources.abc import Traversable
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from newscrawl.names import BadName, check_name
+from newscrawl.profiles.check import profile_problems
+
+logger = logging.getLogger(__name__)
+
 FALLBACK = "generic"
+
+PROFILES_DIR_ENV = "NEWSCRAWL_PROFILES_DIR"
+"""Environment variable naming a folder of the user's own profiles (``<name>.toml``)."""
+
+PROFILE_FILES_ENV = "NEWSCRAWL_PROFILE_FILES"
+"""Environment variable through which files registered by :func:`register_profile_file`
+reach child processes (extraction workers): a JSON object of name -> absolute path. Set by
+newscrawl itself; not meant to be set by hand."""
 
 
 class ProfileError(ValueError):
@@ -69,41 +97,252 @@ def _merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
     return merged
 
 
-def _read(name: str) -> dict[str, Any]:
-    path = resources.files(__package__).joinpath(f"{name}.toml")
-    if not path.is_file():
-        raise ProfileError(f"unknown profile {name!r} (known: {', '.join(profile_names())})")
+def _seconds(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool) and value >= 0
+
+
+def _positive(value: Any) -> bool:
+    return _seconds(value) and value > 0
+
+
+def _count(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and value >= 0
+
+
+def _positive_count(value: Any) -> bool:
+    return _count(value) and value > 0
+
+
+def _flag(value: Any) -> bool:
+    return isinstance(value, bool)
+
+
+def _statuses(value: Any) -> bool:
+    return isinstance(value, list) and all(_count(v) and 100 <= v <= 599 for v in value)
+
+
+_CHECKS: dict[str, tuple[Callable[[Any], bool], str]] = {
+    "seconds": (_seconds, "a number of seconds, 0 or more"),
+    "positive": (_positive, "a number above 0"),
+    "count": (_count, "a whole number, 0 or more"),
+    "positive_count": (_positive_count, "a whole number above 0"),
+    "flag": (_flag, "true or false"),
+    "statuses": (_statuses, "a list of HTTP status codes"),
+}
+
+CRAWL_SETTINGS: dict[str, str] = {
+    "download_delay": "seconds",
+    "randomize_download_delay": "flag",
+    "concurrent_requests": "positive_count",
+    "concurrent_requests_per_domain": "positive_count",
+    "autothrottle_enabled": "flag",
+    "autothrottle_start_delay": "seconds",
+    "autothrottle_max_delay": "seconds",
+    "autothrottle_target_concurrency": "positive",
+    "download_timeout": "positive",
+    "dns_timeout": "positive",
+    "download_maxsize": "positive_count",
+    "download_warnsize": "positive_count",
+    "retry_enabled": "flag",
+    "retry_times": "count",
+    "retry_http_codes": "statuses",
+    "robotstxt_obey": "flag",
+    "newscrawl_retry_backoff_base": "seconds",
+    "newscrawl_retry_backoff_max": "seconds",
+    "newscrawl_retry_after_max": "seconds",
+}
+"""The only keys a profile's ``[crawl]`` table may set, each with the kind of value it takes:
+politeness (delays, concurrency, AutoThrottle, robots.txt) and limits (timeouts, sizes,
+retries). Sizes must stay above 0: a profile may move a limit, not remove it. Everything
+else a Scrapy setting can do (extensions, telnet console, log files, feeds, middlewares,
+pipelines) is out of a profile's reach."""
+
+
+def check_crawl_table(table: Any, source: str) -> None:
+    """Raise ProfileError, in one line naming ``source`` and the key, unless every key of the
+    ``[crawl]`` table ``table`` is in :data:`CRAWL_SETTINGS` with a value of its kind."""
+    if not isinstance(table, dict):
+        raise ProfileError(f"{source}: [crawl] must be a table of settings")
+    for key, value in table.items():
+        kind = CRAWL_SETTINGS.get(key)
+        if kind is None:
+            raise ProfileError(
+                f"{source}: [crawl] key {key!r} is not allowed: a profile may set only "
+                f"politeness and limit settings ({', '.join(CRAWL_SETTINGS)})"
+            )
+        check, expected = _CHECKS[kind]
+        if not check(value):
+            raise ProfileError(f"{source}: [crawl] {key} = {value!r}: expected {expected}")
+
+
+def _checked_name(name: Any) -> str:
     try:
-        return tomllib.loads(path.read_text(encoding="utf-8"))
+        return check_name("profile", name)
+    except BadName as exc:
+        raise ProfileError(str(exc)) from None
+
+
+def profiles_dir() -> Path | None:
+    """Return the user's profiles folder (``NEWSCRAWL_PROFILES_DIR``), or None when unset."""
+    value = os.environ.get(PROFILES_DIR_ENV, "").strip()
+    return Path(value) if value else None
+
+
+def _registered(env: str | None) -> dict[str, str]:
+    try:
+        files = json.loads(env) if env else {}
+    except ValueError:
+        files = None
+    if not isinstance(files, dict):
+        raise ProfileError(f"{PROFILE_FILES_ENV} is not a JSON object of name -> path")
+    return {str(k): str(v) for k, v in files.items()}
+
+
+def _search_key() -> tuple[str | None, str | None]:
+    """What decides where a name is found: the registered files and the profiles folder."""
+    return os.environ.get(PROFILE_FILES_ENV), os.environ.get(PROFILES_DIR_ENV, "").strip() or None
+
+
+def _locate(name: str, key: tuple[str | None, str | None]) -> Traversable | Path | None:
+    """Return the file that defines profile ``name``, or None when there is none."""
+    files_env, folder = key
+    registered = _registered(files_env).get(name)
+    if registered is not None:
+        return Path(registered)
+    if folder is not None:
+        candidate = Path(folder) / f"{name}.toml"
+        if candidate.is_file():
+            return candidate
+    bundled = resources.files(__package__).joinpath(f"{name}.toml")
+    return bundled if bundled.is_file() else None
+
+
+def _parse(path: Traversable | Path, source: str) -> dict[str, Any]:
+    """Return the TOML data of one profile file, its ``[crawl]`` table checked."""
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
     except tomllib.TOMLDecodeError as exc:
-        raise ProfileError(f"profile {name!r} is not valid TOML: {exc}") from exc
+        raise ProfileError(f"{source} is not valid TOML: {exc}") from exc
+    except (OSError, UnicodeDecodeError) as exc:
+        cause = getattr(exc, "strerror", None) or exc
+        raise ProfileError(f"{source}: cannot read: {cause}") from None
+    if "crawl" in data:
+        check_crawl_table(data["crawl"], source)
+    problems = profile_problems(data)
+    if problems:
+        more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
+        raise ProfileError(f"{source}: {problems[0]}{more}")
+    return data
 
 
-def _resolve(name: str, chain: tuple[str, ...] = ()) -> dict[str, Any]:
+def _read(name: str, key: tuple[str | None, str | None]) -> dict[str, Any]:
+    name = _checked_name(name)
+    path = _locate(name, key)
+    if path is None:
+        known = ", ".join(_names(key))
+        raise ProfileError(f"unknown profile {name!r} (known: {known})")
+    return _parse(path, str(path))
+
+
+def _resolve(
+    name: str, key: tuple[str | None, str | None], chain: tuple[str, ...] = ()
+) -> dict[str, Any]:
     if name in chain:
         raise ProfileError(f"profile {chain[0]!r} extends itself through {name!r}")
-    data = _read(name)
+    data = _read(name, key)
     parent = data.pop("extends", None)
-    return _merge(_resolve(parent, (*chain, name)), data) if parent else data
+    return _merge(_resolve(parent, key, (*chain, name)), data) if parent else data
 
 
-@cache
-def load_profile(name: str) -> Profile:
-    """Return the profile ``name`` merged over the themes it extends; raise ProfileError."""
-    data = _resolve(name)
+@lru_cache(maxsize=64)
+def _load(name: str, key: tuple[str | None, str | None]) -> Profile:
+    data = _resolve(name, key)
     return Profile(name=name, kind=str(data.get("kind", "portal")), data=data)
 
 
-@cache
+def load_profile(name: str) -> Profile:
+    """Return the profile ``name`` merged over the themes it extends; raise ProfileError.
+
+    ``name`` is a name, never a path: a registered file, then ``NEWSCRAWL_PROFILES_DIR``,
+    then the bundled profiles are searched. Results are cached per name and search path
+    (:func:`forget_profiles` empties the cache).
+    """
+    return _load(name, _search_key())
+
+
+def forget_profiles() -> None:
+    """Forget every profile loaded or listed so far: the next call reads the files again."""
+    _load.cache_clear()
+    _names.cache_clear()
+
+
+def register_profile_file(path: Path | str) -> Profile:
+    """Load the profile in the file ``path`` and make its name resolve to that file.
+
+    The name is the file's ``name`` key, else its stem, and must be a valid profile name.
+    The registration holds for this process and the processes it starts (extraction
+    workers), through :data:`PROFILE_FILES_ENV`. Raises ProfileError, naming the file.
+    """
+    file = Path(path).resolve()
+    if not file.is_file():
+        raise ProfileError(f"{path}: no such profile file")
+    data = _parse(file, str(path))
+    name = _checked_name(data.get("name", file.stem))
+    files = _registered(os.environ.get(PROFILE_FILES_ENV))
+    files[name] = str(file)
+    os.environ[PROFILE_FILES_ENV] = json.dumps(files, sort_keys=True)
+    return load_profile(name)
+
+
+@lru_cache(maxsize=16)
+def _names(key: tuple[str | None, str | None]) -> tuple[str, ...]:
+    files_env, folder = key
+    bundled = resources.files(__package__).iterdir()
+    names = {p.name.removesuffix(".toml") for p in bundled if p.name.endswith(".toml")}
+    if folder is not None and Path(folder).is_dir():
+        names |= {p.stem for p in Path(folder).glob("*.toml")}
+    names |= set(_registered(files_env))
+    return tuple(sorted(n for n in names if _valid_name(n)))
+
+
+def _valid_name(name: str) -> bool:
+    try:
+        check_name("profile", name)
+    except BadName:
+        return False
+    return True
+
+
 def profile_names() -> tuple[str, ...]:
-    """Return the names of all bundled profiles, sorted."""
-    files = resources.files(__package__).iterdir()
-    return tuple(sorted(p.name.removesuffix(".toml") for p in files if p.name.endswith(".toml")))
+    """Return the names of all profiles found (bundled, user folder, registered), sorted.
+
+    Files whose stem is not a valid name are not listed (and cannot be loaded).
+    """
+    return _names(_search_key())
 
 
 def portal_names() -> list[str]:
-    """Return the profiles that describe a crawlable portal (not themes or the fallback)."""
-    return [n for n in profile_names() if load_profile(n).kind == "portal"]
+    """Return the profiles that describe a crawlable portal (not themes or the fallback).
+
+    A profile that does not load (a refused ``[crawl]`` key, bad TOML) is left out with a
+    logged error, so that one bad file in ``NEWSCRAWL_PROFILES_DIR`` does not stop every
+    other portal from being listed or chosen by domain; loading it by name still fails.
+    """
+    names = []
+    for name in profile_names():
+        try:
+            profile = load_profile(name)
+        except ProfileError as exc:
+            _log_once(str(exc))
+            continue
+        if profile.kind == "portal":
+            names.append(name)
+    return names
+
+
+@lru_cache(maxsize=256)
+def _log_once(message: str) -> None:
+    logger.error("Profile left out: %s", message)
 
 
 def profile_for_url(url: str) -> Profile:

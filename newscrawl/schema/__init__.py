@@ -166,8 +166,11 @@ class FieldError:
 def _field_path(error: Any) -> str:
     path = [str(p) for p in error.absolute_path]
     if error.validator == "required" and error.validator_value:
+        # jsonschema reports each missing property as its own error, naming it only in the
+        # message: pick the one this error is about, not the first one missing.
         missing = [k for k in error.validator_value if k not in (error.instance or {})]
-        path.extend(missing[:1])
+        named = [k for k in missing if error.message == f"{k!r} is a required property"]
+        path.extend((named or missing)[:1])
     return "/".join(path) or "(record)"
 
 

@@ -11,13 +11,19 @@ from scrapy import Spider
 from scrapy.settings import BaseSettings
 from scrapy.spiderloader import SpiderLoader
 
-from newscrawl.profiles import load_profile, portal_names
+from newscrawl.profiles import check_crawl_table, load_profile, portal_names
 from newscrawl.spiders.portal import PortalSpider
 
 
 def profile_settings(site: str) -> dict[str, object]:
-    """Return the Scrapy settings a profile's ``[crawl]`` table sets (names upper-cased)."""
+    """Return the Scrapy settings a profile's ``[crawl]`` table sets (names upper-cased).
+
+    Only politeness and limit settings can be there (``CRAWL_SETTINGS``): the profile
+    loader refuses any other key as the file loads, and this checks again, so that no
+    profile ever reaches another Scrapy setting. Raises ProfileError.
+    """
     crawl = load_profile(site).get("crawl", default={})
+    check_crawl_table(crawl, f"profile {site!r}")
     return {name.upper(): value for name, value in crawl.items()}
 
 

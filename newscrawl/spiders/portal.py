@@ -16,7 +16,6 @@ import logging
 from collections.abc import AsyncIterator, Iterable
 from datetime import UTC, datetime
 from functools import cache
-from pathlib import Path
 from typing import Any, Self
 from urllib.parse import urlsplit, urlunsplit
 
@@ -30,14 +29,18 @@ from scrapy.utils.defer import maybe_deferred_to_future
 from twisted.python.failure import Failure
 
 from newscrawl import __version__
+from newscrawl.extensions import site_state
 from newscrawl.extraction import ExtractionError
 from newscrawl.extraction.processors import DateParser, absolute_url, format_datetime
 from newscrawl.extraction.selectors import select
 from newscrawl.identity import canonicalize_url
 from newscrawl.items import Reject
+from newscrawl.middlewares import OffsiteRedirect
+from newscrawl.names import check_name, check_run_id
 from newscrawl.profiles import Profile, load_profile
-from newscrawl.storage.runlock import RunLock
-from newscrawl.storage.state import StateStore, parse_since
+from newscrawl.report import run_id_for
+from newscrawl.storage.backend import StateBackend
+from newscrawl.storage.state import parse_since
 from newscrawl.workers import Extractor, extract_timeout, worker_count
 
 logger = logging.getLogger(__name__)
@@ -54,6 +57,27 @@ def origin(url: str) -> str:
     """Return ``scheme://host[:port]`` of ``url``."""
     parts = urlsplit(url)
     return f"{parts.scheme}://{parts.netloc}"
+
+
+def origin_key(url: str) -> tuple[str, str, int | None] | None:
+    """Return ``(scheme, host, port)`` of an http(s) ``url``, the port made explicit; else None.
+
+    >>> origin_key("http://127.0.0.1/a") == origin_key("http://127.0.0.1:80/b")
+    True
+    """
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError:
+        return None
+    scheme = parts.scheme.lower()
+    if scheme not in ("http", "https") or not parts.hostname:
+        return None
+    return scheme, parts.hostname.lower(), port or (443 if scheme == "https" else 80)
+
+
+URL_KEYS = frozenset({"url", "canonical_url", "duplicate_of"})
+"""Keys whose values are URLs, at any depth of a record (breadcrumb, images, teasers)."""
 
 
 def rebase(url: str, new_origin: str) -> str:
@@ -87,13 +111,14 @@ class PortalSpider(SitemapSpider):
         site = site or self.site
         if not site:
             raise ValueError("PortalSpider needs a site profile: -a site=NAME")
-        self.site = site
+        self.site = check_name("site", site)
         self.profile: Profile = load_profile(profile or site)
         site_profile = load_profile(site)
         discovery = site_profile.get("discovery", default={})
         starts = list(discovery.get("start_urls", []))
         self.home = origin(starts[0]) if starts else f"https://{site_profile.domains[0]}"
         self.base_url = origin(base_url) if base_url else None
+        self._base_origin = origin_key(self.base_url) if self.base_url else None
         self.domains = set(site_profile.domains)
         self.start_urls = [self.fetch_url(u) for u in starts]
         self.feed_urls = [self.fetch_url(u) for u in discovery.get("feeds", [])]
@@ -107,9 +132,14 @@ class PortalSpider(SitemapSpider):
         self.lastmod: dict[str, str] = {}
         self.requested: set[str] = set()
         """Article pages this run has asked for (the state must not call them known)."""
-        self.state: StateStore | None = None
-        self.run_lock: RunLock | None = None
-        """Held from the crawl's start to its end when the crawl has a state folder."""
+        self.entry_points_due = {
+            canonicalize_url(u) for u in (*self.start_urls, *self.feed_urls, *self.sitemap_urls)
+        }
+        """Entry points (fetch URLs) that have not answered yet in this run."""
+        self.skipped: set[tuple[str, str]] = set()
+        """``(reason, page)`` of the articles this run did not fetch, counted once each."""
+        self.state: StateBackend | None = None
+        """The site's state, from ``newscrawl.extensions.SiteState`` as the crawl starts."""
         self.extractor = Extractor(0, self.profile.name)
         super().__init__(**kwargs)
 
@@ -126,33 +156,22 @@ class PortalSpider(SitemapSpider):
 
     @classmethod
     def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> Self:
-        """Build the spider and open the site's state store (``NEWSCRAWL_STATE_DIR``)."""
+        """Build the spider with its extraction workers (``NEWSCRAWL_EXTRACT_PROCESSES``).
+
+        The run lock and the state are not the spider's: ``newscrawl.extensions.SiteState``
+        takes and opens them right after, for ``newscrawl crawl``, ``scrapy crawl`` and
+        scrapyd jobs alike, and closes them after this spider has closed.
+        """
         spider = super().from_crawler(crawler, *args, **kwargs)
+        check_run_id(run_id_for(crawler))  # it names files under the output folder
         processes = worker_count(crawler.settings.get("NEWSCRAWL_EXTRACT_PROCESSES", 0))
         timeout = extract_timeout(crawler.settings.get("NEWSCRAWL_EXTRACT_TIMEOUT"))
         spider.extractor = Extractor(processes, spider.profile.name, timeout)
-        state_dir = crawler.settings.get("NEWSCRAWL_STATE_DIR")
-        if state_dir:
-            # The run lock guards the state folder, so it is taken here, before the store
-            # opens: `newscrawl crawl`, `scrapy crawl` and scrapyd jobs all keep to one run
-            # per site and state folder. AlreadyRunning fails the crawl before it starts.
-            spider.run_lock = RunLock.for_site(Path(state_dir), spider.site)
-            spider.run_lock.acquire()
-            try:
-                spider.state = StateStore.for_site(Path(state_dir), spider.site)
-            except BaseException:
-                spider.run_lock.release()
-                raise
         return spider
 
     async def closed(self, reason: str) -> None:
-        """Close the state store; stop the extraction workers and wait until they exit; then
-        release the run lock."""
-        if self.state is not None:
-            self.state.close()
+        """Stop the extraction workers and wait until they exit."""
         await maybe_deferred_to_future(self.extractor.close())
-        if self.run_lock is not None:
-            self.run_lock.release()
 
     # -- URLs ------------------------------------------------------------------------
 
@@ -161,6 +180,41 @@ class PortalSpider(SitemapSpider):
         if self.base_url and (urlsplit(url).hostname or "") in self.domains:
             return rebase(url, self.base_url)
         return url
+
+    def is_onsite(self, url: str) -> bool:
+        """Tell whether the crawl may fetch ``url``: with ``base_url``, only that exact origin
+        (scheme, host and port); without it, http(s) on the profile's domains and their
+        subdomains (any port)."""
+        key = origin_key(url)
+        if key is None:
+            return False
+        if self.base_url:
+            return key == self._base_origin
+        host = key[1]
+        return any(host == d or host.endswith("." + d) for d in self.domains)
+
+    def portal_url(self, url: str) -> str:
+        """Return ``url`` with the ``base_url`` host swapped for the portal's own origin (any
+        other URL unchanged; path, query and fragment kept, no canonicalisation)."""
+        if not self.base_url or not isinstance(url, str):
+            return url
+        parts = urlsplit(url)
+        if parts.scheme not in ("http", "https") or parts.netloc != urlsplit(self.base_url).netloc:
+            return url
+        home = urlsplit(self.home)
+        return urlunsplit((home.scheme, home.netloc, parts.path, parts.query, parts.fragment))
+
+    def portal_urls(self, value: Any) -> Any:
+        """Return ``value`` (a record or part of one) with every URL field (``URL_KEYS``, at
+        any depth) moved back from the ``base_url`` origin to the portal's own."""
+        if isinstance(value, dict):
+            return {
+                k: self.portal_url(v) if k in URL_KEYS else self.portal_urls(v)
+                for k, v in value.items()
+            }
+        if isinstance(value, list):
+            return [self.portal_urls(v) for v in value]
+        return value
 
     def page_url(self, url: str) -> str:
         """Return the portal's own canonical URL for a fetched URL (inverse of fetch_url)."""
@@ -171,13 +225,28 @@ class PortalSpider(SitemapSpider):
     # -- discovery -------------------------------------------------------------------
 
     async def start(self) -> AsyncIterator[Any]:
-        """Yield the requests for every entry point of the profile."""
+        """Take the site's state from the crawl; yield the requests for every entry point."""
+        if self.state is None:
+            extension = site_state(self.crawler)
+            self.state = extension.store if extension is not None else None
+        self.crawler.stats.set_value("newscrawl/entry_points/total", len(self.entry_points_due))
         for url in self.start_urls:
             yield Request(url, callback=self.parse_listing, errback=self.on_error)
         for url in self.feed_urls:
             yield Request(url, callback=self.parse_feed, errback=self.on_error)
         async for request in super().start():
-            yield request
+            yield self.with_errback(request)
+
+    def with_errback(self, request: Any) -> Any:
+        """Return ``request`` with :meth:`on_error` as its errback if it has none; pass any
+        other output (items) through.
+
+        SitemapSpider builds its own requests (sitemaps, and the articles they list) without
+        an errback: their download failures would go unrecorded.
+        """
+        if isinstance(request, Request) and request.errback is None:
+            return request.replace(errback=self.on_error)
+        return request
 
     def remember_lastmod(self, page: str, lastmod: str | None) -> str | None:
         """Keep the latest modification date any entry point gave for ``page``; return it.
@@ -191,24 +260,52 @@ class PortalSpider(SitemapSpider):
                 self.lastmod[page] = format_datetime(when) or ""
         return self.lastmod.get(page)
 
+    def note_entry_point(self, response: Response) -> None:
+        """Count ``response`` as a fetched entry point when it answers one (start URL, feed or
+        sitemap of the profile), once per entry point: the report fails a run that fetched
+        none of them."""
+        request = response.request
+        redirects = request.meta.get("redirect_urls") if request is not None else None
+        key = canonicalize_url((redirects or [response.url])[0])
+        if key in self.entry_points_due:
+            self.entry_points_due.discard(key)
+            self.crawler.stats.inc_value("newscrawl/entry_points/fetched")
+
+    def count_skip(self, reason: str, page: str) -> None:
+        """Count the article ``page`` as not fetched for ``reason`` (``known``,
+        ``before_since``): once per article, however many links lead to it."""
+        if (reason, page) not in self.skipped:
+            self.skipped.add((reason, page))
+            self.crawler.stats.inc_value(f"newscrawl/skipped/{reason}")
+
+    def uncount_skips(self, page: str) -> None:
+        """Take back the skips counted for ``page``: another entry point made it wanted."""
+        for reason in ("known", "before_since"):
+            if (reason, page) in self.skipped:
+                self.skipped.discard((reason, page))
+                self.crawler.stats.inc_value(f"newscrawl/skipped/{reason}", -1)
+
     def is_wanted(self, page: str, lastmod: str | None) -> bool:
         """Tell whether to fetch the article at ``page`` in this run; count why not."""
-        stats = self.crawler.stats
         if page in self.requested:
             return True  # asked for in this run already: the duplicate filter drops it
         if self.since and lastmod:
             when = _ISO_DATES.parse(lastmod, datetime.now(UTC))
             if when and when < self.since:
-                stats.inc_value("newscrawl/skipped/before_since")
+                self.count_skip("before_since", page)
                 return False
         if self.state is not None and not self.state.should_fetch(page, lastmod):
-            stats.inc_value("newscrawl/skipped/known")
+            self.count_skip("known", page)
             return False
+        self.uncount_skips(page)
         return True
 
     def article_request(self, url: str, lastmod: str | None = None) -> Request | None:
         """Return the request for an article, or None when this run should skip it."""
         page = self.page_url(url)
+        if not self.is_onsite(self.fetch_url(page)):
+            self.crawler.stats.inc_value("newscrawl/skipped/offsite")
+            return None
         lastmod = self.remember_lastmod(page, lastmod)
         if not self.is_wanted(page, lastmod):
             return None
@@ -239,6 +336,7 @@ class PortalSpider(SitemapSpider):
         With ``since``, articles the listing dates before it are skipped, and a listing
         whose dated articles are all older is not followed further.
         """
+        self.note_entry_point(response)
         if not isinstance(response, TextResponse):
             return
         discovery = self.profile.get("discovery", default={})
@@ -249,7 +347,7 @@ class PortalSpider(SitemapSpider):
                 dated += 1
                 # Listings show days: compare calendar days in the site's timezone.
                 if when.date() < self.since.astimezone(when.tzinfo).date():
-                    self.crawler.stats.inc_value("newscrawl/skipped/before_since")
+                    self.count_skip("before_since", self.page_url(url))
                     continue
                 recent += 1
             if request := self.article_request(url):
@@ -258,14 +356,15 @@ class PortalSpider(SitemapSpider):
             logger.info("Not following %s further: all its articles predate --since", response.url)
             return
         for url, _node in self._links(response, discovery.get("listing_links", [])):
-            yield Request(
-                self.fetch_url(canonicalize_url(url)),
-                callback=self.parse_listing,
-                errback=self.on_error,
-            )
+            listing = self.fetch_url(canonicalize_url(url))
+            if not self.is_onsite(listing):
+                self.crawler.stats.inc_value("newscrawl/skipped/offsite")
+                continue
+            yield Request(listing, callback=self.parse_listing, errback=self.on_error)
 
     def parse_feed(self, response: Response) -> Iterable[Request]:
         """Request every item of an RSS 2.0 or Atom feed, remembering its date."""
+        self.note_entry_point(response)
         if not isinstance(response, TextResponse):
             return
         selector = Selector(text=response.text, type="xml")
@@ -285,6 +384,7 @@ class PortalSpider(SitemapSpider):
         ``<news:publication_date>`` of a news sitemap is read here, as the entry's date
         when it has no ``<lastmod>``.
         """
+        self.note_entry_point(response)
         body = self._get_sitemap_body(response)
         if body and b"sitemap-news" in body:
             news = Selector(body=body, type="xml")
@@ -294,7 +394,7 @@ class PortalSpider(SitemapSpider):
                 date = url.xpath("news/publication_date/text()").get()
                 if loc.strip() and not url.xpath("lastmod"):
                     self.remember_lastmod(self.page_url(loc.strip()), date)
-        return super()._parse_sitemap(response)
+        return (self.with_errback(r) for r in super()._parse_sitemap(response))
 
     def sitemap_filter(self, entries: Iterable[dict[str, Any]]) -> Iterable[dict[str, Any]]:
         """Keep the sitemap entries this run wants, moved onto the fetch origin."""
@@ -302,6 +402,9 @@ class PortalSpider(SitemapSpider):
             if not entry.get("loc"):
                 continue
             page = self.page_url(entry["loc"])
+            if not self.is_onsite(self.fetch_url(page)):
+                self.crawler.stats.inc_value("newscrawl/skipped/offsite")
+                continue
             lastmod = entry.get("lastmod") or self.lastmod.get(page)
             if "sitemap" in page.rsplit("/", 1)[-1] or page.endswith((".xml", ".xml.gz")):
                 yield {**entry, "loc": self.fetch_url(page)}  # a sitemap of an index
@@ -330,7 +433,7 @@ class PortalSpider(SitemapSpider):
             logger.warning("No record from %s: %s (%s)", page, exc, exc.kind)
             self.crawler.stats.inc_value(f"newscrawl/extract/{exc.kind}")
             return [Reject(url=page, errors=[{"field": None, "message": str(exc)}], kind=exc.kind)]
-        return [record]
+        return [self.portal_urls(record) if self.base_url else record]
 
     def on_error(self, failure: Failure) -> Iterable[Any]:
         """Record a page that could not be downloaded (after retries) as a Reject."""
@@ -339,7 +442,10 @@ class PortalSpider(SitemapSpider):
         first = (request.meta.get("redirect_urls") or [request.url])[0] if request else None
         page = self.page_url(first) if first is not None else None
         http = failure.check("scrapy.spidermiddlewares.httperror.HttpError")
-        kind = "http-error" if http else "download-error"
+        if failure.check(OffsiteRedirect):
+            kind = "offsite-redirect"
+        else:
+            kind = "http-error" if http else "download-error"
         message = failure.getErrorMessage() or failure.type.__name__  # data loss has no text
         if http:
             message = f"HTTP {failure.value.response.status}: {message}"

@@ -18,6 +18,7 @@ The writer is not thread-safe; Scrapy calls pipelines from one thread.
 from __future__ import annotations
 
 import errno
+import fcntl
 import gzip
 import json
 import os
@@ -261,7 +262,9 @@ class BatchWriter:
         """Create the temp file of the next free sequence number and return the batch.
 
         A number is free when neither its final file nor its temp file exists; the temp
-        file is created exclusively, so it reserves the number against other writers.
+        file is created exclusively, so it reserves the number against other writers. The
+        writer holds an exclusive ``flock`` on its temp file until it publishes or discards
+        it, so ``recover()`` in another process leaves it alone.
         """
         try:
             _make_folders(self.folder)
@@ -279,6 +282,9 @@ class BatchWriter:
                 continue
             except OSError as exc:
                 self._fail(exc, "create", temp)
+            if not _try_lock(raw.fileno()):
+                raw.close()  # a recover() elsewhere got to it first: it removes it
+                continue
             stream: BinaryIO | gzip.GzipFile = raw
             if self.compress:
                 # No file name and a zero mtime in the header: equal records, equal bytes.
@@ -349,27 +355,58 @@ def temp_name(final_name: str) -> str:
 _TEMP_NAME = re.compile(r"\.[A-Za-z0-9][A-Za-z0-9._-]*-\d{4,}(\.gz)?\.part")
 
 
-def recover(root: Path, site: str) -> list[Path]:
+def recover(root: Path, site: str, kind: str | None = None) -> list[Path]:
     """Remove the temp files that a crashed run left under ``<root>/<site>/``; return them.
 
-    Only names like ``.<run>-0001.part`` (also ``.gz``, also rejects) are touched.
-    Call it before any writer for the site starts: it would remove a live writer's temp
-    file. Raises ``OutputError`` if a file cannot be removed.
+    Only names like ``.<run>-0001.part`` (also ``.gz``) are touched: with ``kind``
+    ``"records"`` only those of records batches (not in a ``rejects`` folder), with
+    ``"rejects"`` only those in a ``rejects`` folder, with None both. Of those, only files no
+    live writer holds are removed: a writer keeps an exclusive ``flock`` on its temp file,
+    and a file whose lock cannot be taken at once is left alone. (Runs take the output
+    folder's lock, ``RunLock.for_output``, before they call this; the file locks are a
+    second line.) Raises ``OutputError`` if a file cannot be removed, ``ValueError`` for a
+    bad site or kind.
     """
     if not NAME_PART.fullmatch(site):
         raise ValueError(f"site {site!r} is not a plain file-name part")
+    if kind is not None and kind not in KINDS:
+        raise ValueError(f"kind must be one of {KINDS} or None, not {kind!r}")
     removed: list[Path] = []
     for path in sorted((Path(root) / site).rglob(f".*{TEMP_SUFFIX}")):
         if not (_TEMP_NAME.fullmatch(path.name) and path.is_file()):
             continue
+        if kind is not None and (path.parent.name == "rejects") != (kind == "rejects"):
+            continue
         try:
+            fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
+        except FileNotFoundError:
+            continue
+        except OSError as exc:
+            raise OutputError(f"cannot remove {path}: {_describe(exc, path)}") from exc
+        try:
+            if not _try_lock(fd):
+                continue  # a live writer's batch
             path.unlink()
         except FileNotFoundError:
             continue
         except OSError as exc:
             raise OutputError(f"cannot remove {path}: {_describe(exc, path)}") from exc
+        finally:
+            os.close(fd)
         removed.append(path)
     return removed
+
+
+def _try_lock(fd: int) -> bool:
+    """Take an exclusive ``flock`` on ``fd`` without waiting; False when another holds it.
+
+    Where the file system does not support ``flock`` the answer is True: nothing to respect.
+    """
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError as exc:
+        return exc.errno not in (errno.EWOULDBLOCK, errno.EAGAIN, errno.EACCES)
+    return True
 
 
 def _make_folders(folder: Path) -> None:

@@ -1,10 +1,14 @@
-"""One crawl run at a time per site and state folder.
+"""One crawl run at a time per site and state folder, and one writer per output folder.
 
 ``RunLock`` holds an exclusive ``flock`` on ``<state_dir>/<site>.lock`` for the length of a
 run and writes the holder's pid, host and start time into the file, so that a second run
 started by cron meanwhile can say who is in its way and exit with ``EXIT_ALREADY_RUNNING``.
 The portal spider takes it as a crawl starts (whatever started the crawl: ``newscrawl crawl``,
 ``scrapy crawl``, scrapyd) and releases it as the crawl closes.
+
+``RunLock.for_output`` is the same lock on ``<output_root>/<site>/.newscrawl.lock``: the
+``OutputLock`` extension holds it for the length of a crawl, so two runs with different
+state folders still cannot write (and double) the same output folder.
 
 The kernel releases a ``flock`` when its holder's last file descriptor closes, which
 includes the process dying in any way (``SIGKILL``, OOM killer), so a stale lock file never
@@ -32,6 +36,9 @@ from newscrawl.storage.output import NAME_PART
 EXIT_ALREADY_RUNNING = 75
 """Exit status when another run holds the lock: ``EX_TEMPFAIL``, "try again later"."""
 
+OUTPUT_LOCK_NAME = ".newscrawl.lock"
+"""File name of the output folder's lock, in ``<output_root>/<site>/``."""
+
 _READ_ATTEMPTS = 5
 _READ_PAUSE = 0.02
 
@@ -49,8 +56,12 @@ class AlreadyRunning(Exception):
         pid: int | None = None,
         host: str | None = None,
         since: str | None = None,
+        doing: str = "is in progress",
     ) -> None:
-        """Keep what is known of the holder; any part may be None when the file was empty."""
+        """Keep what is known of the holder; any part may be None when the file was empty.
+
+        ``doing`` completes "another newscrawl run for SITE ..." in the message.
+        """
         self.site = site
         self.path = path
         self.pid = pid
@@ -59,7 +70,7 @@ class AlreadyRunning(Exception):
         holder = f"pid {pid if pid is not None else 'unknown'}"
         if since:
             holder += f" since {since}"
-        super().__init__(f"another newscrawl run for {site!r} is in progress ({holder}); exiting")
+        super().__init__(f"another newscrawl run for {site!r} {doing} ({holder}); exiting")
 
 
 class RunLock:
@@ -69,10 +80,14 @@ class RunLock:
     releases on exit, whether the block ends normally or by an exception.
     """
 
-    def __init__(self, path: Path, *, site: str | None = None) -> None:
-        """Prepare the lock on ``path``; touches no file. ``site`` defaults to the file's stem."""
+    def __init__(
+        self, path: Path, *, site: str | None = None, doing: str = "is in progress"
+    ) -> None:
+        """Prepare the lock on ``path``; touches no file. ``site`` defaults to the file's stem;
+        ``doing`` says, in ``AlreadyRunning``'s message, what the holder is doing."""
         self.path = Path(path)
         self.site = site if site is not None else self.path.stem
+        self.doing = doing
         self._fd: int | None = None
 
     @classmethod
@@ -84,6 +99,20 @@ class RunLock:
         if not NAME_PART.fullmatch(site):
             raise ValueError(f"site {site!r} is not a plain file-name part")
         return cls(Path(state_dir) / f"{site}.lock", site=site)
+
+    @classmethod
+    def for_output(cls, output_root: Path, site: str) -> RunLock:
+        """Return the lock of ``site``'s output folder: ``<output_root>/<site>/.newscrawl.lock``.
+
+        Hidden, and not in a day folder, so no reader's ``*/*.jsonl`` glob sees it. Raises
+        ``ValueError`` when ``site`` is not a plain file-name part.
+        """
+        if not NAME_PART.fullmatch(site):
+            raise ValueError(f"site {site!r} is not a plain file-name part")
+        folder = Path(output_root) / site
+        return cls(
+            folder / OUTPUT_LOCK_NAME, site=site, doing=f"is in progress, writing to {folder}"
+        )
 
     @property
     def held(self) -> bool:
@@ -115,6 +144,7 @@ class RunLock:
                     pid=_int_or_none(holder.get("pid")),
                     host=_str_or_none(holder.get("host")),
                     since=_str_or_none(holder.get("since")),
+                    doing=self.doing,
                 ) from None
             raise
         try:

@@ -18,8 +18,9 @@ The store is safe for one writer process at a time (``newscrawl.storage.runlock`
 per site and state folder); readers in other processes do not block it. It is not
 thread-safe: use it from the thread that opened it.
 
-URLs are compared as given: callers canonicalise them (``w3lib.url.canonicalize_url``)
-before asking. An article is known under every URL and canonical URL it was registered
+URLs are compared as given: callers canonicalise them
+(``newscrawl.identity.canonicalize_url``, the key of the duplicate filter and the dedup
+pipeline too) before asking. An article is known under every URL and canonical URL it was registered
 with, so a page reached under two URLs is one article.
 """
 
@@ -30,7 +31,7 @@ import json
 import re
 import sqlite3
 import zlib
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
@@ -253,6 +254,11 @@ class StateStore:
         return {"articles": articles, "files": files}
 
     # -- changes ---------------------------------------------------------------------
+
+    def claim(self, keys: Iterable[str]) -> bool:
+        """Return True: one run at a time writes a site's SQLite state (the run lock), so
+        no other writer can be writing the page."""
+        return True
 
     def register_batch(self, path: Path, records: Sequence[Mapping[str, Any]]) -> None:
         """Remember the published file at ``path`` and every article in ``records``.

@@ -449,6 +449,18 @@ def test_redirect_loop_fault(site: FixtureSite) -> None:
         assert running.hits[f"{LOOP_PREFIX}/lavrov-said/"] > 2
 
 
+def test_redirect_fault_sends_absolute_locations_as_given(site: FixtureSite) -> None:
+    faults = {
+        "/away/": Fault("redirect", location="http://127.0.0.1:9/elsewhere/"),
+        "/here/": Fault("redirect", status=301, location="/lavrov-said/"),
+    }
+    with serve(site, faults=faults) as running:
+        status, headers, _ = fetch(running, "/away/")
+        assert (status, headers["Location"]) == (302, "http://127.0.0.1:9/elsewhere/")
+        status, headers, _ = fetch(running, "/here/")
+        assert (status, headers["Location"]) == (301, f"{running.url}/lavrov-said/")
+
+
 def test_truncated_fault_cuts_the_body(site: FixtureSite) -> None:
     with serve(site, faults={"/lavrov-said/": Fault("truncated", times=1)}) as running:
         conn = http.client.HTTPConnection(running.host, running.port, timeout=10)

@@ -8,7 +8,6 @@ and the examples the functions promise.
 from __future__ import annotations
 
 import doctest
-import hashlib
 import re
 from datetime import UTC, datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
@@ -30,12 +29,6 @@ from newscrawl.extraction.processors import (
     strip_credit_label,
     strip_ellipsis,
     unique,
-)
-from newscrawl.identity import (
-    TRACKING_PARAMS,
-    canonicalize_url,
-    content_fingerprint,
-    is_tracking_param,
 )
 
 NOW = datetime(2016, 3, 25, 9, 0, tzinfo=UTC)
@@ -325,99 +318,6 @@ BASE = "https://jmn.info/category/policy/"
 )
 def test_absolute_url(url: str | None, expected: str | None) -> None:
     assert absolute_url(url, BASE) == expected
-
-
-@pytest.mark.parametrize(
-    ("url", "expected"),
-    [
-        pytest.param(
-            "https://JMN.info:443/a/?utm_source=x&id=2#top", "https://jmn.info/a/?id=2", id="brief"
-        ),
-        pytest.param("HTTP://Example.COM:80", "http://example.com/", id="scheme-host-port"),
-        pytest.param("https://jmn.info:8443/a", "https://jmn.info:8443/a", id="other-port-kept"),
-        pytest.param("http://jmn.info:443/a", "http://jmn.info:443/a", id="https-port-on-http"),
-        pytest.param(
-            "https://jmn.info/Policy/Lavrov", "https://jmn.info/Policy/Lavrov", id="path-case"
-        ),
-        pytest.param("https://jmn.info/a", "https://jmn.info/a", id="no-trailing-slash-kept"),
-        pytest.param(
-            "https://jmn.info/a/?b=2&a=1&fbclid=z&UTM_Medium=y&ref=home&amp=1",
-            "https://jmn.info/a/?b=2&a=1&ref=home&amp=1",
-            id="order-kept-tracking-dropped",
-        ),
-        pytest.param(
-            "https://jmn.info/a?gclid=1&yclid=2&mc_cid=3&mc_eid=4&_ga=5&utm_whatever=6",
-            "https://jmn.info/a",
-            id="only-tracking",
-        ),
-        pytest.param(
-            "https://jmn.info/a?utm%5Fsource=1&p=1", "https://jmn.info/a?p=1", id="encoded-name"
-        ),
-        pytest.param("https://jmn.info/a?", "https://jmn.info/a", id="empty-query"),
-        pytest.param("https://jmn.info/a?x=1&&y=2", "https://jmn.info/a?x=1&y=2", id="empty-pair"),
-        pytest.param("  https://jmn.info/a#x  ", "https://jmn.info/a", id="whitespace-fragment"),
-        pytest.param(
-            "https://jmn.info/лавров?q=мир",
-            "https://jmn.info/%D0%BB%D0%B0%D0%B2%D1%80%D0%BE%D0%B2?q=%D0%BC%D0%B8%D1%80",
-            id="cyrillic-quoted",
-        ),
-        pytest.param(
-            "https://jmn.info/%d0%bb%D0%B0",
-            "https://jmn.info/%D0%BB%D0%B0",
-            id="escape-case-normalised",
-        ),
-        pytest.param("https://jmn.info/café", "https://jmn.info/caf%C3%A9", id="accented"),
-        pytest.param(
-            "https://jmn.info/مقال", "https://jmn.info/%D9%85%D9%82%D8%A7%D9%84", id="arabic"
-        ),
-        pytest.param("http://пример.рф/", "http://xn--e1afmkfd.xn--p1ai/", id="idn-host"),
-        pytest.param("https://User:Pass@JMN.info/", "https://User:Pass@jmn.info/", id="userinfo"),
-        pytest.param("https://[::1]:443/a", "https://[::1]/a", id="ipv6"),
-        pytest.param("https://jmn.info:abc/a", "https://jmn.info:abc/a", id="bad-port"),
-    ],
-)
-def test_canonicalize_url(url: str, expected: str) -> None:
-    assert canonicalize_url(url) == expected
-
-
-def test_canonicalize_url_gives_one_form_per_page() -> None:
-    variants = [
-        "https://jmn.info/lavrov/?id=2",
-        "HTTPS://JMN.INFO:443/lavrov/?id=2#comments",
-        "https://jmn.info/lavrov/?utm_source=tg&id=2&fbclid=x",
-        " https://jmn.info/lavrov/?id=2&utm_campaign=a ",
-    ]
-    assert {canonicalize_url(url) for url in variants} == {"https://jmn.info/lavrov/?id=2"}
-
-
-@pytest.mark.parametrize(
-    ("name", "expected"),
-    [
-        pytest.param("utm_source", True, id="utm-source"),
-        pytest.param("UTM_CAMPAIGN", True, id="upper"),
-        pytest.param("utm_anything", True, id="any-utm"),
-        pytest.param("fbclid", True, id="fbclid"),
-        pytest.param("gclid", True, id="gclid"),
-        pytest.param("yclid", True, id="yclid"),
-        pytest.param("mc_cid", True, id="mc-cid"),
-        pytest.param("mc_eid", True, id="mc-eid"),
-        pytest.param("_ga", True, id="ga"),
-        pytest.param("ref", False, id="ref-kept"),
-        pytest.param("amp", False, id="amp-kept"),
-        pytest.param("id", False, id="id"),
-        pytest.param("utm", False, id="utm-without-underscore"),
-        pytest.param("", False, id="empty"),
-        pytest.param("страница", False, id="cyrillic"),
-    ],
-)
-def test_is_tracking_param(name: str, expected: bool) -> None:
-    assert is_tracking_param(name) is expected
-
-
-def test_tracking_params_are_lowercase_names() -> None:
-    assert {"fbclid", "gclid", "yclid", "mc_cid", "mc_eid", "_ga", "utm_source"} <= TRACKING_PARAMS
-    assert not {"ref", "amp", "id", "page", "p"} & TRACKING_PARAMS
-    assert all(name == name.lower() for name in TRACKING_PARAMS)
 
 
 # ----------------------------------------------------------------- lists, names
@@ -880,51 +780,6 @@ def test_detect_language_trusts_the_script(
 ) -> None:
     monkeypatch.setattr(processors, "_language_identifier", lambda: _FakeIdentifier(ranking))
     assert detect_language(text) == expected
-
-
-# ----------------------------------------------------------------------- identity
-
-BODY = [
-    "The Russian foreign Minister Sergei Lavrov gave a press conference.",
-    "Also Moscow and Washington urge the parties to intensify the exchange of prisoners.",
-]
-
-
-@pytest.mark.parametrize(
-    ("headline", "body", "same"),
-    [
-        pytest.param("Lavrov said", BODY, True, id="identical"),
-        pytest.param(" LAVROV  said\u00a0", BODY, True, id="case-and-space"),
-        pytest.param("Lavrov said", ["", *BODY, "  "], True, id="empty-paragraphs"),
-        pytest.param("Lavrov\u200b said", BODY, True, id="zero-width"),
-        pytest.param("Lavrov says", BODY, False, id="headline-word"),
-        pytest.param("Lavrov said", [*BODY[:1], BODY[1].replace("Also", "So")], False, id="body"),
-        pytest.param("Lavrov said", BODY[:1], False, id="paragraph-removed"),
-        pytest.param("Lavrov said", [" ".join(BODY)], False, id="paragraphs-merged"),
-        pytest.param(None, BODY, False, id="headline-missing"),
-        pytest.param("Lavrov said", [], False, id="body-missing"),
-    ],
-)
-def test_content_fingerprint(headline: str | None, body: list[str], same: bool) -> None:
-    reference = content_fingerprint("Lavrov said", BODY)
-    assert (content_fingerprint(headline, body) == reference) is same
-
-
-@pytest.mark.parametrize(
-    ("headline", "body", "text"),
-    [
-        pytest.param(None, [], "", id="nothing"),
-        pytest.param("", ["", " "], "", id="empties"),
-        pytest.param("Lavrov said", ["One.", "Two."], "lavrov said\none.\ntwo.", id="ascii"),
-        pytest.param(None, ["One."], "\none.", id="no-headline"),
-        pytest.param("Лавров  РАССКАЗАЛ", ["Путин"], "лавров рассказал\nпутин", id="cyrillic"),
-        pytest.param("Réunion À Genève", [], "réunion à genève", id="accented"),
-        pytest.param("لقاء في موسكو", ["שלום"], "لقاء في موسكو\nשלום", id="rtl"),
-    ],
-)
-def test_content_fingerprint_digest(headline: str | None, body: list[str], text: str) -> None:
-    expected = hashlib.sha1(text.encode("utf-8"), usedforsecurity=False).hexdigest()
-    assert content_fingerprint(headline, body) == expected
 
 
 @pytest.mark.parametrize(

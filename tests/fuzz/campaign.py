@@ -70,7 +70,9 @@ def main(argv: list[str] | None = None) -> int:
                         schema_failing.append(outcome)
             if done % 10 == 0:
                 print(
-                    f"{sum(kinds.values())} inputs, {time.perf_counter() - started:.0f} s",
+                    f"{sum(kinds.values())} inputs, {time.perf_counter() - started:.0f} s: "
+                    f"{len(uncaught)} uncaught, {len(slow)} over budget, "
+                    f"{len(schema_failing)} of {records} records failing the schema",
                     file=sys.stderr,
                     flush=True,
                 )

@@ -139,6 +139,43 @@ def test_base_url_fetches_elsewhere_but_keeps_portal_urls() -> None:
     assert "127.0.0.1" in s.allowed_domains
 
 
+def test_every_url_field_goes_back_to_the_portal() -> None:
+    s = spider(base_url="http://127.0.0.1:8123/")
+    mirror = "http://127.0.0.1:8123"
+    record = {
+        "url": "https://jmn.info/a/",
+        "canonical_url": f"{mirror}/a/",
+        "duplicate_of": f"{mirror}/b/",
+        "breadcrumb": [{"name": "Home", "url": f"{mirror}/"}, {"name": "A", "url": None}],
+        "images": [{"url": f"{mirror}/img.jpg?w=1#x", "caption": f"see {mirror}/c/"}],
+        "teasers": [{"title": "T", "url": "https://other.example/t/", "excerpt": None}],
+        "body": [f"text naming {mirror}/d/ stays text"],
+    }
+    mapped = s.portal_urls(record)
+    assert mapped["canonical_url"] == "https://jmn.info/a/"
+    assert mapped["duplicate_of"] == "https://jmn.info/b/"
+    assert mapped["breadcrumb"] == [
+        {"name": "Home", "url": "https://jmn.info/"},
+        {"name": "A", "url": None},
+    ]
+    assert mapped["images"][0] == {
+        "url": "https://jmn.info/img.jpg?w=1#x",
+        "caption": f"see {mirror}/c/",
+    }
+    assert mapped["teasers"][0]["url"] == "https://other.example/t/"
+    assert mapped["body"] == record["body"]
+
+
+def test_known_and_old_articles_are_counted_once_each() -> None:
+    s = spider(since="2016-03-25")
+    for _ in range(3):  # the same article in a listing, a feed and a sitemap
+        s.count_skip("before_since", "https://jmn.info/a/")
+    s.count_skip("before_since", "https://jmn.info/b/")
+    assert s.crawler.stats.get_value("newscrawl/skipped/before_since") == 2
+    assert s.is_wanted("https://jmn.info/b/", "2016-03-26T00:00:00+00:00")  # newer elsewhere
+    assert s.crawler.stats.get_value("newscrawl/skipped/before_since") == 1
+
+
 def test_pages_requested_in_this_run_are_not_counted_as_known(tmp_path: Any) -> None:
     from newscrawl.storage.state import StateStore
 

@@ -236,7 +236,8 @@ def test_stale_info_without_a_holder_does_not_block(tmp_path: Path) -> None:
 
 def test_scrapy_crawl_keeps_the_lock_too(tmp_path: Path, holder: subprocess.Popen[str]) -> None:
     """`scrapy crawl` and scrapyd jobs run the spider without `newscrawl crawl`: the spider
-    takes the lock itself, so a held lock fails the crawl before it fetches or writes."""
+    takes the lock itself, so a held lock fails the crawl before it fetches or writes
+    anything but a report with status ``skipped``."""
     result = subprocess.run(
         [
             *(sys.executable, "-m", "scrapy", "crawl", "jmn"),
@@ -254,5 +255,12 @@ def test_scrapy_crawl_keeps_the_lock_too(tmp_path: Path, holder: subprocess.Pope
     assert result.returncode != 0
     assert f"another newscrawl run for 'jmn' is in progress (pid {holder.pid}" in result.stderr
     assert "Crawled" not in result.stderr
-    assert not (tmp_path / "out").exists()
+    # Nothing written but the report of the refused run, so that scrapyd has one to read.
+    (report,) = [p for p in (tmp_path / "out").rglob("*") if p.is_file()]
+    assert report.name.endswith(".skipped.report.json")
+    data = json.loads(report.read_text(encoding="utf-8"))
+    assert data["status"] == "skipped"
+    assert data["exit_code"] == EXIT_ALREADY_RUNNING
+    assert f"(pid {holder.pid}" in data["reason"]
+    assert data["started_at"] <= data["finished_at"]
     assert sorted(p.name for p in (tmp_path / "state").iterdir()) == ["jmn.lock"]

@@ -1,0 +1,163 @@
+"""Column types of the record, derived from the published JSON Schema, never sniffed.
+
+One small type tree (:class:`Column`) is built from ``article.schema.json``; it gives the
+DuckDB type of every column (``columns={...}`` of ``read_json``) and a check of one JSON
+value against that type (used to name the line that would break a typed load).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from functools import cache
+from typing import Any
+
+_DATETIME_PATTERN = re.compile(r"^\^\\d\{4\}-\\d\{2\}-\\d\{2\}T")
+"""A schema ``pattern`` that starts like an ISO 8601 date-time (``^\\d{4}-\\d{2}-\\d{2}T``)."""
+
+SCALARS = {"string": "VARCHAR", "timestamp": "TIMESTAMPTZ", "integer": "BIGINT"}
+"""DuckDB type of each scalar kind."""
+
+
+@dataclass(frozen=True)
+class Column:
+    """The type of one value: a scalar kind, a list of ``item``, or a struct of ``fields``.
+
+    Every value may also be null: the reader types nulls, it does not validate records.
+    """
+
+    kind: str
+    """``string``, ``timestamp``, ``integer``, ``list`` or ``struct``."""
+    item: Column | None = None
+    """The type of a list's items."""
+    fields: tuple[tuple[str, Column], ...] = field(default=())
+    """A struct's fields, in schema order."""
+
+    def duckdb_type(self) -> str:
+        """Return the DuckDB type, e.g. ``STRUCT("name" VARCHAR, "url" VARCHAR)[]``."""
+        if self.kind == "list":
+            assert self.item is not None
+            return f"{self.item.duckdb_type()}[]"
+        if self.kind == "struct":
+            inner = ", ".join(f'"{name}" {column.duckdb_type()}' for name, column in self.fields)
+            return f"STRUCT({inner})"
+        return SCALARS[self.kind]
+
+    def problem(self, value: Any) -> str | None:
+        """Return why ``value`` (decoded JSON) cannot be read as this type, or None if it can.
+
+        >>> Column("integer").problem("three")
+        'expected an integer, not a string'
+        >>> Column("timestamp").problem("2016-03-24T15:07:31+03:00") is None
+        True
+        """
+        if value is None:
+            return None
+        if self.kind == "string":
+            return None if isinstance(value, str) else _expected("a string", value)
+        if self.kind == "integer":
+            # DuckDB casts "2" to 2 as it reads, so the check lets it pass too.
+            ok = isinstance(value, int) and not isinstance(value, bool)
+            ok = ok or (isinstance(value, str) and value.strip().lstrip("-").isdigit())
+            return None if ok else _expected("an integer", value)
+        if self.kind == "timestamp":
+            return _timestamp_problem(value)
+        if self.kind == "list":
+            if not isinstance(value, list):
+                return _expected("a list", value)
+            assert self.item is not None
+            for index, element in enumerate(value):
+                if problem := self.item.problem(element):
+                    return f"[{index}]: {problem}"
+            return None
+        if not isinstance(value, dict):
+            return _expected("an object", value)
+        for name, column in self.fields:
+            if problem := column.problem(value.get(name)):
+                return f".{name}: {problem}"
+        return None
+
+
+def _expected(what: str, value: Any) -> str:
+    names = {str: "a string", bool: "a boolean", int: "an integer", float: "a number"}
+    names |= {list: "a list", dict: "an object"}
+    return f"expected {what}, not {names.get(type(value), type(value).__name__)}"
+
+
+def _timestamp_problem(value: Any) -> str | None:
+    if not isinstance(value, str):
+        return _expected("an ISO 8601 date-time string", value)
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        return f"{value!r} is not an ISO 8601 date-time"
+    return None if moment.tzinfo is not None else f"{value!r} has no UTC offset"
+
+
+def column_from_schema(node: Mapping[str, Any], defs: Mapping[str, Any]) -> Column:
+    """Return the type a schema ``node`` describes; ``defs`` resolves ``#/$defs/`` refs.
+
+    A string whose pattern is an ISO 8601 date-time is a ``timestamp``; ``anyOf`` with
+    ``null`` is its other branch; ``const`` takes the type of its value. Raises ValueError
+    for a node this reader cannot type, so a new kind of field fails loudly here.
+    """
+    if "$ref" in node:
+        return column_from_schema(defs[str(node["$ref"]).rsplit("/", 1)[-1]], defs)
+    if "anyOf" in node:
+        branches = [b for b in node["anyOf"] if b.get("type") != "null"]
+        if len(branches) != 1:
+            raise ValueError(f"cannot type a union of {len(branches)} non-null branches")
+        return column_from_schema(branches[0], defs)
+    if "const" in node:
+        kinds = {str: "string", int: "integer"}
+        return Column(kinds[type(node["const"])])
+    kind = node.get("type")
+    if kind == "string":
+        pattern = str(node.get("pattern", ""))
+        return Column("timestamp" if _DATETIME_PATTERN.match(pattern) else "string")
+    if kind == "integer":
+        return Column("integer")
+    if kind == "array":
+        return Column("list", item=column_from_schema(node["items"], defs))
+    if kind == "object":
+        properties = node["properties"]
+        return Column(
+            "struct",
+            fields=tuple((n, column_from_schema(p, defs)) for n, p in properties.items()),
+        )
+    raise ValueError(f"cannot type schema node {dict(node)!r}")
+
+
+@cache
+def record_columns() -> dict[str, Column]:
+    """Return every column of the record, in the record's key order, typed from the schema."""
+    from newscrawl.schema import article_schema
+
+    schema = article_schema()
+    defs = schema.get("$defs", {})
+    return {
+        name: column_from_schema(schema["properties"][name], defs) for name in schema["required"]
+    }
+
+
+def supported_versions() -> tuple[str, ...]:
+    """Return the ``schema_version`` values this reader understands (the schema's const)."""
+    from newscrawl.schema import article_schema
+
+    return (str(article_schema()["properties"]["schema_version"]["const"]),)
+
+
+def duckdb_columns_sql() -> str:
+    """Return the ``columns = {...}`` struct literal of ``read_json``, one column a line."""
+    lines = [f"    {name}: '{c.duckdb_type()}'" for name, c in record_columns().items()]
+    return "{\n" + ",\n".join(lines) + "\n}"
+
+
+def version_key(version: str) -> tuple[int, ...] | None:
+    """Return ``"1.10"`` as ``(1, 10)``, or None when it is not dotted numbers."""
+    try:
+        return tuple(int(part) for part in version.split("."))
+    except ValueError:
+        return None

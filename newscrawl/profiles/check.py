@@ -1,0 +1,216 @@
+"""Profile checks: every key known, every value of the right type, every selector compiles.
+
+The rules are data: ``profile.schema.json`` beside the profiles (a JSON Schema, draft
+2020-12) names every key a profile file may hold and the type of its value. Three marks of
+our own in it ask for checks a JSON Schema cannot make: ``x-selector`` (each string must
+compile as a selector, CSS or ``xpath:`` XPath), ``x-regex`` (each string must compile as a
+Python regular expression) and ``x-timezone`` (an IANA zone name).
+
+Each problem is one line that names the key as a TOML reader looks for it:
+``[body] contaner: unknown key (did you mean container?)``. ``docs/profiles.md`` lists the
+same keys; ``tests/profiles/test_check.py`` keeps the two in step.
+"""
+
+from __future__ import annotations
+
+import difflib
+import json
+import re
+import tomllib
+from collections.abc import Iterator, Sequence
+from functools import cache
+from importlib import resources
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from jsonschema import Draft202012Validator
+from jsonschema.exceptions import ValidationError
+
+SCHEMA_FILE = "profile.schema.json"
+MAX_VALUE_CHARS = 60
+"""How much of a wrong value a problem line quotes."""
+
+
+@cache
+def profile_schema() -> dict[str, Any]:
+    """Return the JSON Schema of one profile file (as written, before ``extends`` merges)."""
+    text = resources.files(__package__).joinpath(SCHEMA_FILE).read_text(encoding="utf-8")
+    schema: dict[str, Any] = json.loads(text)
+    return schema
+
+
+@cache
+def _validator() -> Draft202012Validator:
+    return Draft202012Validator(profile_schema())
+
+
+def location(path: Sequence[str | int]) -> str:
+    """Return where ``path`` (keys and list positions) is in a TOML file, as people write it.
+
+    >>> location(["body", "contaner"])
+    '[body] contaner'
+    >>> location(["teasers", 1, "nodes"])
+    '[[teasers]] #2 nodes'
+    >>> location(["fields", "headline", 3])
+    '[fields] headline[3]'
+    >>> location(["name"])
+    'name'
+    """
+    keys = [n for n, part in enumerate(path) if isinstance(part, str)]
+    if not keys:
+        return "(the file)"
+    last = keys[-1]
+    table, key, positions = path[:last], str(path[last]), path[last + 1 :]
+    where = ""
+    if table:
+        names = ".".join(p for p in table if isinstance(p, str))
+        numbers = [p for p in table if isinstance(p, int)]
+        where = f"[[{names}]] #{numbers[-1] + 1} " if numbers else f"[{names}] "
+    return where + key + "".join(f"[{p}]" for p in positions)
+
+
+def _quote(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= MAX_VALUE_CHARS else text[: MAX_VALUE_CHARS - 1] + "…"
+
+
+def _schema_problems(error: ValidationError) -> Iterator[str]:
+    """Yield the problem lines of one JSON Schema error."""
+    path = list(error.absolute_path)
+    if error.validator == "additionalProperties" and isinstance(error.instance, dict):
+        known = sorted(error.schema.get("properties", {}))
+        for key in sorted(set(error.instance) - set(known), key=str):
+            close = difflib.get_close_matches(str(key), known, n=1)
+            hint = f"did you mean {close[0]}?" if close else f"known: {', '.join(known)}"
+            yield f"{location([*path, str(key)])}: unknown key ({hint})"
+    elif error.validator == "required":
+        missing = re.match(r"'([^']*)'", error.message)
+        key = missing.group(1) if missing else "?"
+        yield f"{location([*path, key])}: missing (required)"
+    elif error.validator == "type":
+        wanted = error.validator_value
+        wanted = " or ".join(wanted) if isinstance(wanted, list) else wanted
+        yield f"{location(path)}: {_quote(error.instance)} is not {_article(wanted)}"
+    else:
+        message = error.message.replace(repr(error.instance), _quote(error.instance))
+        yield f"{location(path)}: {message}"
+
+
+def _article(type_name: str) -> str:
+    words = {"array": "a list", "object": "a table", "integer": "an integer"}
+    return words.get(type_name, f"a {type_name}")
+
+
+def _strings(value: Any) -> Iterator[tuple[list[int], str]]:
+    """Yield ``(positions, string)`` for a string or each string of a list."""
+    if isinstance(value, str):
+        yield [], value
+    elif isinstance(value, list):
+        for n, item in enumerate(value):
+            if isinstance(item, str):
+                yield [n], item
+
+
+def _selector_problem(query: str) -> str | None:
+    # Imported here: extraction imports this package, so a module-level import would loop.
+    from cssselect import SelectorError
+
+    from newscrawl.extraction.selectors import compile_query
+
+    try:
+        compile_query(query)
+    except (ValueError, SelectorError) as exc:
+        return f"selector {_quote(query)} does not compile: {exc}"
+    return None
+
+
+def _regex_problem(pattern: str) -> str | None:
+    try:
+        re.compile(pattern)
+    except re.error as exc:
+        return f"{_quote(pattern)} is not a regular expression: {exc}"
+    return None
+
+
+def _timezone_problem(name: str) -> str | None:
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        return f"{_quote(name)} is not an IANA timezone"
+    return None
+
+
+_VALUE_CHECKS = {
+    "x-selector": _selector_problem,
+    "x-regex": _regex_problem,
+    "x-timezone": _timezone_problem,
+}
+
+
+def _value_problems(schema: dict[str, Any], value: Any, path: list[str | int]) -> Iterator[str]:
+    """Yield the problems of the marked values (selectors, regexes, zones) under ``value``."""
+    for mark, check in _VALUE_CHECKS.items():
+        if schema.get(mark):
+            for positions, text in _strings(value):
+                if (problem := check(text)) is not None:
+                    yield f"{location([*path, *positions])}: {problem}"
+    if isinstance(value, dict):
+        for key, sub in schema.get("properties", {}).items():
+            if key in value:
+                yield from _value_problems(sub, value[key], [*path, key])
+    elif isinstance(value, list) and isinstance(schema.get("items"), dict):
+        for n, item in enumerate(value):
+            if isinstance(item, dict):
+                yield from _value_problems(schema["items"], item, [*path, n])
+
+
+def profile_problems(data: dict[str, Any]) -> list[str]:
+    """Return one line per problem of a profile file's ``data`` (as TOML parsed it).
+
+    Unknown keys, wrong types and missing required keys come from the JSON Schema; then
+    every selector, regular expression and timezone the file names is tried. An empty
+    list means the file is sound (its ``extends`` is resolved by the loader).
+    """
+    errors = sorted(_validator().iter_errors(data), key=lambda e: [str(p) for p in e.path])
+    problems = [line for error in errors for line in _schema_problems(error)]
+    problems += _value_problems(profile_schema(), data, [])
+    return problems
+
+
+def schema_keys(schema: dict[str, Any] | None = None, prefix: str = "") -> list[str]:
+    """Return every key the schema allows, as dotted paths (``body.container``,
+    ``teasers.nodes`` for the keys of each ``[[teasers]]`` table), in schema order."""
+    schema = profile_schema() if schema is None else schema
+    keys: list[str] = []
+    for key, sub in schema.get("properties", {}).items():
+        name = f"{prefix}{key}"
+        inner = sub.get("items") if sub.get("type") == "array" else sub
+        if isinstance(inner, dict) and "properties" in inner:
+            keys += schema_keys(inner, f"{name}.")
+        else:
+            keys.append(name)
+    return keys
+
+
+def file_problems(path: Path) -> list[str]:
+    """Return one line per problem of the profile file at ``path``, each starting with it.
+
+    Besides :func:`profile_problems`: the file must be TOML, and the profile it ``extends``
+    must be a file beside it or a bundled profile. Raises OSError when it cannot be read.
+    """
+    from newscrawl.profiles import profile_names
+
+    text = path.read_bytes().decode("utf-8", errors="replace")
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        return [f"{path}: not valid TOML: {exc}"]
+    problems = profile_problems(data)
+    parent = data.get("extends")
+    if isinstance(parent, str) and parent:
+        sibling = path.with_name(f"{parent}.toml")
+        if not sibling.is_file() and parent not in profile_names():
+            known = ", ".join(profile_names())
+            problems.append(f"extends: unknown profile {parent!r} (known: {known})")
+    return [f"{path}: {problem}" for problem in problems]

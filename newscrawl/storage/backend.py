@@ -1,0 +1,125 @@
+"""What a crawl needs from its state and its run lock, so that another backend can serve it.
+
+:class:`StateBackend` is the state of one site (``newscrawl.storage.state.StateStore`` on
+SQLite is the default); :class:`RunGuard` keeps a site to one run at a time
+(``newscrawl.storage.runlock.RunLock``, an ``flock``). :func:`open_site_state` picks and
+opens both from the crawl's settings; ``newscrawl.extensions.SiteState`` calls it once per
+crawl and closes both when the crawl ends. URLs passed in are canonical
+(``newscrawl.identity.canonicalize_url``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from pathlib import Path
+from typing import Any, Protocol, runtime_checkable
+
+
+@runtime_checkable
+class StateBackend(Protocol):
+    """The state of one site: which pages earlier runs wrote, and which files hold them.
+
+    Every method raises ``newscrawl.storage.state.StateError`` when the backend fails.
+    """
+
+    def should_fetch(self, url: str, lastmod: str | None) -> bool:
+        """Tell whether the page may have changed since it was written or rejected."""
+        ...
+
+    def classify(self, url: str, fingerprint: str) -> tuple[str, int]:
+        """Return ``("new", 1)``, ``("unchanged", r)`` or ``("revision", r + 1)``."""
+        ...
+
+    def fingerprint_owner(self, fingerprint: str, exclude_url: str | None = None) -> str | None:
+        """Return the key URL of the first article written with ``fingerprint``, or None."""
+        ...
+
+    def note_seen(self, url: str, lastmod: str | None) -> bool:
+        """Record that a known article was fetched again unchanged; False when unknown."""
+        ...
+
+    def claim(self, keys: Iterable[str]) -> bool:
+        """Reserve the page known by ``keys`` for this run's writer; False when another live
+        writer of the same crawl has claimed one of them (it writes the page)."""
+        ...
+
+    def register_batch(self, path: Path, records: Sequence[Mapping[str, Any]]) -> None:
+        """Remember a published output file and the articles in it, all or nothing."""
+        ...
+
+    def register_rejects(self, records: Sequence[Mapping[str, Any]]) -> None:
+        """Remember pages whose content gave no record (not download failures)."""
+        ...
+
+    def reconcile(self, output_root: Path, site: str) -> list[Path]:
+        """Register published output files a dead run left unregistered; return them."""
+        ...
+
+    def close(self) -> None:
+        """Release the backend's resources. Idempotent."""
+        ...
+
+
+@runtime_checkable
+class RunGuard(Protocol):
+    """One run at a time per site: ``acquire`` raises
+    ``newscrawl.storage.runlock.AlreadyRunning`` while another run holds it."""
+
+    @property
+    def held(self) -> bool:
+        """Whether this object holds the guard now."""
+        ...
+
+    def acquire(self) -> None:
+        """Take the guard without waiting, or raise ``AlreadyRunning``."""
+        ...
+
+    def release(self) -> None:
+        """Give the guard up. Idempotent."""
+        ...
+
+
+def open_site_state(
+    state_dir: str | Path | None,
+    site: str,
+    *,
+    redis_url: str | None = None,
+    redis_prefix: str = "newscrawl",
+    worker: str = "",
+    lease_seconds: float = 30.0,
+) -> tuple[RunGuard, StateBackend] | None:
+    """Take the run lock of ``site`` and open its state; None when there is neither a
+    ``redis_url`` nor a ``state_dir``.
+
+    With ``redis_url`` (distributed mode) the lock is the lease of ``worker`` in Redis and
+    the state is Redis's (``newscrawl.storage.redis_state``); otherwise the lock is an
+    ``flock`` and the state an SQLite file in ``state_dir``. The lock guards the state, so
+    it is taken first and released again when the state cannot be opened. Raises
+    ``AlreadyRunning`` (another run holds the lock), ``StateError`` (unusable state, no
+    Redis) or ``ValueError`` (a site or worker that is not a file-name part, a bad URL).
+    """
+    if redis_url:
+        from newscrawl.storage.redis_state import RedisLease, RedisStateStore, connect
+
+        client = connect(redis_url)
+        lease = RedisLease(client, redis_prefix, site, worker, ttl=lease_seconds)
+        lease.acquire()
+        try:
+            store = RedisStateStore(client, redis_prefix, site, label=redis_url, worker=worker)
+            return lease, store
+        except BaseException:
+            lease.release()
+            raise
+    if not state_dir:
+        return None
+    from newscrawl.storage.runlock import RunLock
+    from newscrawl.storage.state import StateStore
+
+    lock = RunLock.for_site(Path(state_dir), site)
+    lock.acquire()
+    try:
+        store = StateStore.for_site(Path(state_dir), site)
+    except BaseException:
+        lock.release()
+        raise
+    return lock, store

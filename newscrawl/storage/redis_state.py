@@ -1,0 +1,487 @@
+"""The state of one site, and its run lease, in Redis: the backend of distributed crawls.
+
+:class:`RedisStateStore` implements ``newscrawl.storage.backend.StateBackend`` with the
+same promises as the SQLite ``StateStore`` (an article is known under every URL and
+canonical URL it was registered with; a file registers all or nothing, once), so that any
+number of workers on any machines share one state. :class:`RedisLease` implements
+``RunGuard``: a key with a time to live that its holder renews, so a second run of the same
+site and worker name exits 75 while the first lives, and a dead holder frees it after
+``ttl`` seconds.
+
+Keys, all under ``<prefix>:<site>:`` (the prefix is ``NEWSCRAWL_REDIS_PREFIX``):
+
+* ``meta`` (hash): ``layout`` = :data:`LAYOUT`; data of another layout is refused;
+* ``articles`` (hash): key URL -> JSON of the article (fingerprint, lastmod, revision...);
+* ``aliases`` (hash): every URL and canonical URL -> key URL;
+* ``owners:<fingerprint>`` (sorted set): key URLs whose latest text it is, by first
+  registration;
+* ``files`` (hash): registered output file -> its number of records;
+* ``rejected`` (hash): page URL -> JSON of its reject (kind, lastmod);
+* ``writer`` (string): a short lock that serialises registrations (reads take none);
+* ``lease:<worker>`` (string): the run lease of one worker name.
+
+A registration reads under the ``writer`` lock and writes in one ``MULTI``/``EXEC``
+transaction, so it is all or nothing even when the worker dies half-way.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import threading
+import time
+import uuid
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager, suppress
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, Final
+
+from newscrawl.storage.output import NAME_PART
+from newscrawl.storage.runlock import AlreadyRunning
+from newscrawl.storage.state import (
+    ArticleState,
+    StateError,
+    _checked,
+    _file_key,
+    _lastmod_changed,
+    published_files,
+    read_records,
+)
+
+LAYOUT: Final = "newscrawl-state/1"
+"""The layout of the keys; a newscrawl that reads another refuses the data."""
+
+WRITER_LOCK_SECONDS: Final = 30.0
+"""How long the registration lock lives if its holder dies holding it."""
+
+_RELEASE = """
+if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) end
+return 0
+"""
+_CLAIM = """
+for i = 3, #ARGV do
+  local owner = redis.call('hget', KEYS[1], ARGV[i])
+  if owner and owner ~= ARGV[1] and redis.call('exists', ARGV[2] .. owner) == 1 then
+    return 0
+  end
+end
+for i = 3, #ARGV do redis.call('hset', KEYS[1], ARGV[i], ARGV[1]) end
+return 1
+"""
+_RENEW = """
+if redis.call('get', KEYS[1]) == ARGV[1] then
+  return redis.call('pexpire', KEYS[1], ARGV[2])
+end
+return 0
+"""
+
+
+def connect(url: str) -> Any:
+    """Return a Redis client for ``url`` (``redis://host:port/db``) that has answered PING.
+
+    Raises ``StateError`` saying how to start Redis when none answers, and ``ValueError``
+    for a URL that is not a Redis URL.
+    """
+    import redis
+
+    if not url.startswith(("redis://", "rediss://", "unix://")):
+        raise ValueError(f"{url!r} is not a Redis URL (redis://host:6379/0)")
+    client = redis.Redis.from_url(url, socket_timeout=30, socket_connect_timeout=5)
+    try:
+        client.ping()
+    except redis.RedisError as exc:
+        raise StateError(
+            f"no Redis answers at {url} ({exc}); start one (redis-server --port 6379) "
+            "or crawl without --redis"
+        ) from exc
+    return client
+
+
+def site_prefix(prefix: str, site: str) -> str:
+    """Return the key prefix of ``site``: ``<prefix>:<site>``; ValueError for a bad site."""
+    if not NAME_PART.fullmatch(site):
+        raise ValueError(f"site {site!r} is not a plain file-name part")
+    return f"{prefix}:{site}"
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+class RedisStateStore:
+    """The state of one site in Redis; see the module docstring for the keys.
+
+    Every method raises ``StateError`` when Redis fails (the message names the Redis URL
+    and the site), and after ``close()``.
+    """
+
+    def __init__(
+        self, client: Any, prefix: str, site: str, *, label: str = "redis", worker: str = ""
+    ) -> None:
+        """Use the state of ``site`` under ``prefix`` in ``client``, creating its meta;
+        ``worker`` names the writer (its lease is ``<prefix>:<site>:lease:<worker>``).
+
+        Raises ``StateError`` when the keys hold data of another layout.
+        """
+        self._client: Any | None = client
+        self.worker = worker
+        self.site = site
+        self.key = site_prefix(prefix, site)
+        self.label = label
+        with self._errors("open"):
+            meta = f"{self.key}:meta"
+            layout = client.hget(meta, "layout")
+            if layout is None:
+                client.hsetnx(meta, "layout", LAYOUT)
+                layout = client.hget(meta, "layout")
+            if layout.decode() != LAYOUT:
+                raise StateError(
+                    f"Redis state of {site!r} at {label} has layout {layout.decode()!r}; this "
+                    f"newscrawl reads {LAYOUT!r}: clear it (newscrawl frontier {site} --clear "
+                    "--state) or use another NEWSCRAWL_REDIS_PREFIX"
+                )
+            client.hset(meta, "opened_at", _now())
+
+    @classmethod
+    def from_url(cls, url: str, prefix: str, site: str) -> RedisStateStore:
+        """Connect to ``url`` and open the state of ``site``."""
+        return cls(connect(url), prefix, site, label=url)
+
+    @property
+    def _db(self) -> Any:
+        if self._client is None:
+            raise StateError(f"Redis state of {self.site!r} at {self.label} is closed")
+        return self._client
+
+    def close(self) -> None:
+        """Forget the client (the connection pool closes with it). Idempotent."""
+        client, self._client = self._client, None
+        if client is not None:
+            client.close()
+
+    @contextmanager
+    def _errors(self, action: str) -> Iterator[None]:
+        import redis
+
+        try:
+            yield
+        except redis.RedisError as exc:
+            raise StateError(
+                f"Redis state of {self.site!r} at {self.label}: cannot {action}: {exc}"
+            ) from exc
+
+    # -- questions -------------------------------------------------------------------
+
+    def _key(self, url: str) -> str | None:
+        key = self._db.hget(f"{self.key}:aliases", url)
+        return key.decode() if key is not None else None
+
+    def _find(self, url: str) -> ArticleState | None:
+        key = self._key(url)
+        if key is None:
+            return None
+        raw = self._db.hget(f"{self.key}:articles", key)
+        return ArticleState(**json.loads(raw)) if raw is not None else None
+
+    def get(self, url: str) -> ArticleState | None:
+        """Return the article known under ``url`` (as url or canonical URL), or None."""
+        with self._errors("read"):
+            return self._find(url)
+
+    def should_fetch(self, url: str, lastmod: str | None) -> bool:
+        """As ``StateStore.should_fetch``: True for an unknown page, else only when
+        ``lastmod`` shows a change since the stored one."""
+        article = self.get(url)
+        if article is None:
+            with self._errors("read"):
+                raw = self._db.hget(f"{self.key}:rejected", url)
+            if raw is None:
+                return True
+            stored = json.loads(raw).get("lastmod")
+        else:
+            stored = article.lastmod
+        if lastmod is None:
+            return False
+        return _lastmod_changed(stored, lastmod)
+
+    def classify(self, url: str, fingerprint: str) -> tuple[str, int]:
+        """As ``StateStore.classify``: ``new``, ``unchanged`` or ``revision``, and its number."""
+        article = self.get(url)
+        if article is None:
+            return ("new", 1)
+        if article.fingerprint == fingerprint:
+            return ("unchanged", article.revision)
+        return ("revision", article.revision + 1)
+
+    def fingerprint_owner(self, fingerprint: str, exclude_url: str | None = None) -> str | None:
+        """As ``StateStore.fingerprint_owner``: the first-registered article with that text."""
+        with self._errors("read"):
+            excluded = None
+            if exclude_url is not None:
+                excluded = self._key(exclude_url) or exclude_url
+            for member in self._db.zrange(f"{self.key}:owners:{fingerprint}", 0, 1):
+                if member.decode() != excluded:
+                    return member.decode()
+        return None
+
+    def claim(self, keys: Iterable[str]) -> bool:
+        """Reserve the page known by ``keys`` for this worker in the current generation of
+        the crawl (``frontier:claims``, emptied with the frontier's filter).
+
+        False when another worker whose lease is alive claimed one of the keys: it writes
+        the page. A dead worker's claims pass to this one (its page comes back to the
+        queue and may be written here).
+        """
+        ordered = sorted(set(keys))
+        if not ordered:
+            return True
+        with self._errors("claim"):
+            result = self._db.eval(
+                _CLAIM,
+                1,
+                f"{self.key}:frontier:claims",
+                self.worker,
+                f"{self.key}:lease:",
+                *ordered,
+            )
+        return bool(result)
+
+    def is_registered(self, path: Path) -> bool:
+        """Tell whether the output file at ``path`` has been registered."""
+        with self._errors("read"):
+            return bool(self._db.hexists(f"{self.key}:files", _file_key(path)))
+
+    def stats(self) -> dict[str, int]:
+        """Return the number of ``articles`` and registered ``files``."""
+        with self._errors("read"):
+            return {
+                "articles": int(self._db.hlen(f"{self.key}:articles")),
+                "files": int(self._db.hlen(f"{self.key}:files")),
+            }
+
+    # -- changes ---------------------------------------------------------------------
+
+    @contextmanager
+    def _writer(self) -> Iterator[None]:
+        """Hold the site's registration lock for the block (waits up to a minute)."""
+        token = uuid.uuid4().hex
+        key = f"{self.key}:writer"
+        deadline = time.monotonic() + 60
+        while not self._db.set(key, token, nx=True, px=int(WRITER_LOCK_SECONDS * 1000)):
+            if time.monotonic() > deadline:
+                raise StateError(f"Redis state of {self.site!r}: registration lock never freed")
+            time.sleep(0.01)
+        try:
+            yield
+        finally:
+            self._db.eval(_RELEASE, 1, key, token)
+
+    def register_batch(self, path: Path, records: Sequence[Mapping[str, Any]]) -> None:
+        """As ``StateStore.register_batch``: the file and its articles, all or nothing, once."""
+        file_key = _file_key(path)
+        checked = [_checked(record, n, path) for n, record in enumerate(records, start=1)]
+        with self._errors(f"register {path}"), self._writer():
+            if self._db.hexists(f"{self.key}:files", file_key):
+                return
+            now = _now()
+            articles: dict[str, ArticleState] = {}
+            aliases: dict[str, str] = {}
+            owners: list[tuple[str, str]] = []
+            disowned: list[tuple[str, str]] = []
+
+            def find(url: str) -> ArticleState | None:
+                key = aliases.get(url) or self._key(url)
+                if key is None:
+                    return None
+                return articles.get(key) or self._find(key)
+
+            for record in checked:
+                existing = find(record.url)
+                if existing is None and record.canonical_url is not None:
+                    existing = find(record.canonical_url)
+                if existing is None:
+                    article = ArticleState(
+                        url=record.url,
+                        fingerprint=record.fingerprint,
+                        lastmod=record.lastmod,
+                        revision=record.revision or 1,
+                        first_seen=now,
+                        last_seen=now,
+                        canonical_url=record.canonical_url,
+                    )
+                    owners.append((record.fingerprint, record.url))
+                else:
+                    revision = record.revision
+                    if revision is None:
+                        same = existing.fingerprint == record.fingerprint
+                        revision = existing.revision if same else existing.revision + 1
+                    if revision >= existing.revision:
+                        article = ArticleState(
+                            url=existing.url,
+                            fingerprint=record.fingerprint,
+                            lastmod=record.lastmod or existing.lastmod,
+                            revision=revision,
+                            first_seen=existing.first_seen,
+                            last_seen=now,
+                            canonical_url=record.canonical_url or existing.canonical_url,
+                        )
+                        if record.fingerprint != existing.fingerprint:
+                            owners.append((record.fingerprint, existing.url))
+                            disowned.append((existing.fingerprint, existing.url))
+                    else:
+                        article = ArticleState(**{**existing.__dict__, "last_seen": now})
+                articles[article.url] = article
+                for alias in (record.url, record.canonical_url):
+                    if alias is not None:
+                        aliases.setdefault(alias, self._key(alias) or article.url)
+            pipe = self._db.pipeline(transaction=True)
+            for key, article in articles.items():
+                pipe.hset(f"{self.key}:articles", key, json.dumps(article.__dict__))
+            for alias, key in aliases.items():
+                pipe.hsetnx(f"{self.key}:aliases", alias, key)
+                pipe.hdel(f"{self.key}:rejected", alias)
+            for fingerprint, key in disowned:
+                pipe.zrem(f"{self.key}:owners:{fingerprint}", key)
+            for fingerprint, key in owners:
+                # First registration wins the rank: NX keeps an earlier score.
+                pipe.zadd(f"{self.key}:owners:{fingerprint}", {key: time.time()}, nx=True)
+            pipe.hset(f"{self.key}:files", file_key, len(checked))
+            pipe.execute()
+
+    def register_rejects(self, records: Sequence[Mapping[str, Any]]) -> None:
+        """As ``StateStore.register_rejects``: pages whose content gave no record."""
+        with self._errors("register rejects"):
+            pipe = self._db.pipeline(transaction=True)
+            for record in records:
+                key = f"{self.key}:rejected"
+                old = self._db.hget(key, record["url"])
+                lastmod = record.get("lastmod") or (json.loads(old)["lastmod"] if old else None)
+                value = {"kind": record["kind"], "lastmod": lastmod, "rejected_at": _now()}
+                pipe.hset(key, record["url"], json.dumps(value))
+            pipe.execute()
+
+    def note_seen(self, url: str, lastmod: str | None) -> bool:
+        """As ``StateStore.note_seen``: a known article fetched again and unchanged."""
+        with self._errors(f"note {url}"), self._writer():
+            article = self._find(url)
+            if article is None:
+                return False
+            stored = article.lastmod
+            if lastmod is not None and _lastmod_changed(stored, lastmod):
+                stored = lastmod
+            updated = {**article.__dict__, "lastmod": stored, "last_seen": _now()}
+            self._db.hset(f"{self.key}:articles", article.url, json.dumps(updated))
+        return True
+
+    def reconcile(self, output_root: Path, site: str) -> list[Path]:
+        """As ``StateStore.reconcile``: register the published files not registered yet."""
+        if not NAME_PART.fullmatch(site):
+            raise ValueError(f"site {site!r} is not a plain file-name part")
+        registered: list[Path] = []
+        for path in published_files(Path(output_root), site):
+            if self.is_registered(path):
+                continue
+            self.register_batch(path, read_records(path))
+            registered.append(path)
+        return registered
+
+    def clear(self) -> int:
+        """Delete every state key of the site; return how many keys went."""
+        with self._errors("clear"):
+            return _delete_matching(self._db, f"{self.key}:*", keep_prefixes=("lease:",))
+
+
+def _delete_matching(client: Any, pattern: str, keep_prefixes: tuple[str, ...] = ()) -> int:
+    """Delete the keys matching ``pattern`` (SCAN, not KEYS) except the kept ones."""
+    base = pattern.rstrip("*")
+    doomed = [
+        key
+        for key in client.scan_iter(match=pattern, count=500)
+        if not key.decode().removeprefix(base).startswith(keep_prefixes)
+    ]
+    for start in range(0, len(doomed), 500):
+        client.delete(*doomed[start : start + 500])
+    return len(doomed)
+
+
+class RedisLease:
+    """A run lease in Redis: ``<prefix>:<site>:lease:<worker>``, renewed while held.
+
+    ``acquire`` sets the key only if absent (with a time to live of ``ttl`` seconds) and
+    writes the holder's pid, host and start; a daemon thread renews it every ``ttl / 3``.
+    ``AlreadyRunning`` (exit 75) names the holder when the key exists. A holder that dies
+    stops renewing, and the key expires ``ttl`` seconds later.
+    """
+
+    def __init__(
+        self, client: Any, prefix: str, site: str, worker: str, *, ttl: float = 30.0
+    ) -> None:
+        if not NAME_PART.fullmatch(worker):
+            raise ValueError(f"worker name {worker!r} is not a plain file-name part")
+        self.client = client
+        self.site = site
+        self.worker = worker
+        self.key = f"{site_prefix(prefix, site)}:lease:{worker}"
+        self.ttl = ttl
+        self._token: str | None = None
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self.on_lost: Callable[[], None] | None = None
+        """Called (from the renewal thread) if the lease was lost while held."""
+
+    @property
+    def held(self) -> bool:
+        """Whether this object holds the lease now."""
+        return self._token is not None
+
+    def acquire(self) -> None:
+        """Take the lease or raise ``AlreadyRunning``; ``RuntimeError`` when held already."""
+        if self._token is not None:
+            raise RuntimeError(f"lease {self.key} is already held by this object")
+        token = json.dumps(
+            {
+                "pid": os.getpid(),
+                "host": socket.gethostname(),
+                "since": _now(),
+                "id": uuid.uuid4().hex,
+            }
+        )
+        if not self.client.set(self.key, token, nx=True, px=int(self.ttl * 1000)):
+            raw = self.client.get(self.key)
+            holder = json.loads(raw) if raw else {}
+            raise AlreadyRunning(
+                f"{self.site}/{self.worker}",
+                Path(self.key),
+                pid=holder.get("pid"),
+                host=holder.get("host"),
+                since=holder.get("since"),
+            )
+        self._token = token
+        self._stop.clear()
+        self._thread = threading.Thread(target=self._renew, name="newscrawl-lease", daemon=True)
+        self._thread.start()
+
+    def _renew(self) -> None:
+        while not self._stop.wait(self.ttl / 3):
+            token = self._token
+            if token is None:
+                return
+            try:
+                renewed = self.client.eval(_RENEW, 1, self.key, token, int(self.ttl * 1000))
+            except Exception:  # Redis away for a moment: try again on the next beat
+                continue
+            if not renewed and self.on_lost is not None:
+                self.on_lost()
+
+    def release(self) -> None:
+        """Stop renewing and delete the lease if it is still ours. Idempotent."""
+        token, self._token = self._token, None
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+            self._thread = None
+        if token is not None:
+            with suppress(Exception):  # if Redis is away, the lease expires by itself
+                self.client.eval(_RELEASE, 1, self.key, token)

@@ -1,0 +1,227 @@
+"""Bad input in an output tree: each case named by file and line, skipped, or fatal (--strict)."""
+
+from __future__ import annotations
+
+import gzip
+import json
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+import duckdb
+import pytest
+
+import newscrawl
+from newscrawl.analysis import BadInput, Problem, RecordsWarning
+from newscrawl.storage.output import temp_name
+from tests.analysis.helpers import line, record, write_batch
+from tests.analysis.helpers import newscrawl as run
+
+DAY = "2016-03-25"
+
+
+def good_tree(root: Path) -> Path:
+    """Three good records in one batch; return the batch."""
+    return write_batch(root, "jmn", DAY, "run1-0001", [record(n) for n in range(3)])
+
+
+def truncated_gz(root: Path) -> tuple[Path, int]:
+    """A gzip batch of 50 lines cut in half; the bad line is the first one it cannot give."""
+    data = gzip.compress("".join(line(record(10 + n)) for n in range(50)).encode(), mtime=0)
+    path = root / "jmn" / DAY / "run2-0001.jsonl.gz"
+    path.write_bytes(data[: len(data) // 2])
+    complete = 0
+    with gzip.open(path, "rb") as handle:
+        try:
+            while handle.readline():
+                complete += 1
+        except EOFError:
+            return path, complete + 1
+    raise AssertionError("the cut gzip file reads to its end")
+
+
+def not_json(root: Path) -> tuple[Path, int]:
+    path = root / "jmn" / DAY / "run2-0001.jsonl"
+    path.write_text(line(record(10)) + '{"url": "https://jm\n' + line(record(11)), "utf-8")
+    return path, 2
+
+
+def newer_version(root: Path) -> tuple[Path, int]:
+    path = write_batch(
+        root, "jmn", DAY, "run2-0001", [record(10), record(11, schema_version="2.0")]
+    )
+    return path, 2
+
+
+def wrong_type(root: Path) -> tuple[Path, int]:
+    path = write_batch(root, "jmn", DAY, "run2-0001", [record(10, revision="two"), record(11)])
+    return path, 1
+
+
+CASES: dict[str, tuple[Callable[[Path], tuple[Path, int]], str]] = {
+    "truncated-gz": (truncated_gz, "truncated or corrupt gzip file"),
+    "not-json": (not_json, "not JSON"),
+    "newer-schema-version": (newer_version, "schema_version 2.0 is newer than this newscrawl"),
+    "wrong-type": (wrong_type, "revision: expected an integer, not a string"),
+}
+
+
+@pytest.fixture(params=sorted(CASES))
+def bad_tree(request: pytest.FixtureRequest, tmp_path: Path) -> tuple[Path, Path, int, str]:
+    """``(root, bad file, bad line, message)``: three good records plus one bad file."""
+    make, message = CASES[request.param]
+    root = tmp_path / "out"
+    good_tree(root)
+    path, number = make(root)
+    return root, path, number, message
+
+
+def test_duckdb_alone_refuses_each_case(bad_tree: tuple[Path, Path, int, str]) -> None:
+    """The case is real: a typed read of the files fails (so the check must find it)."""
+    path = bad_tree[1]
+    from newscrawl.analysis.records import Selection, select_sql
+
+    with pytest.raises(duckdb.Error):
+        duckdb.sql(select_sql([path], Selection())).fetchall()
+
+
+def test_export_reports_skips_and_goes_on(bad_tree: tuple[Path, Path, int, str]) -> None:
+    root, path, number, message = bad_tree
+    target = root.parent / "all.parquet"
+    done = run("export", str(root), "-o", str(target))
+    assert done.returncode == 0, done.stderr
+    assert f"newscrawl: {path}:{number}: {message}" in done.stderr
+    rows = duckdb.sql(f"SELECT url FROM '{target}'").fetchall()
+    good = {f"https://jmn.info/article-{n}/" for n in range(3)}
+    assert good <= {url for (url,) in rows}
+    assert len(rows) == len(set(rows))
+
+
+def test_export_strict_fails_and_writes_nothing(bad_tree: tuple[Path, Path, int, str]) -> None:
+    root, path, number, message = bad_tree
+    target = root.parent / "all.parquet"
+    done = run("export", str(root), "-o", str(target), "--strict")
+    assert done.returncode == 1
+    assert f"newscrawl: {path}:{number}: {message}" in done.stderr
+    assert not target.exists()
+    assert not list(root.parent.glob(".*.part"))
+
+
+def test_read_records_warns_or_raises(bad_tree: tuple[Path, Path, int, str]) -> None:
+    root, path, number, message = bad_tree
+    with pytest.warns(RecordsWarning, match=f"{path}:{number}: {message}"):
+        df = newscrawl.read_records(root)
+    assert {f"https://jmn.info/article-{n}/" for n in range(3)} <= set(df["url"])
+    with pytest.raises(BadInput) as caught:
+        newscrawl.read_records(root, strict=True)
+    assert Problem(path, number, caught.value.problems[0].message) in caught.value.problems
+    assert message in str(caught.value)
+
+
+def test_stats_reports_and_strict_fails(bad_tree: tuple[Path, Path, int, str]) -> None:
+    root, path, number, message = bad_tree
+    done = run("stats", str(root), "--json")
+    assert done.returncode == 0, done.stderr
+    assert f"{path}:{number}: {message}" in done.stderr
+    (day,) = json.loads(done.stdout)["days"]
+    assert day["records"] >= 3
+    assert run("stats", str(root), "--strict").returncode == 1
+
+
+def test_truncated_gz_keeps_its_complete_lines(tmp_path: Path) -> None:
+    root = tmp_path / "out"
+    good_tree(root)
+    path, stop = truncated_gz(root)
+    records = []
+    df = newscrawl.read_records(root, on_problem=records.append)
+    assert [(p.path, p.line) for p in records] == [(path, stop)]
+    assert len(df) == 3 + stop - 1
+
+
+def test_a_temp_file_is_never_read_and_never_fatal(tmp_path: Path) -> None:
+    root = tmp_path / "out"
+    batch = good_tree(root)
+    temp = batch.with_name(temp_name("run9-0001.jsonl"))
+    temp.write_text(line(record(99)) + '{"url": "https://jm', "utf-8")
+    target = tmp_path / "x.parquet"
+    done = run("export", str(root), "-o", str(target), "--strict")
+    assert done.returncode == 0, done.stderr
+    assert f"{temp}: skipped: temp file" in done.stderr
+    ((rows,),) = duckdb.sql(f"SELECT count(*) FROM '{target}'").fetchall()
+    assert rows == 3
+    con = duckdb.connect()
+    newscrawl.duckdb_view(con, root)
+    assert con.sql("SELECT count(*) FROM articles").fetchall() == [(3,)]
+
+
+def test_an_empty_root_is_exit_1_and_writes_nothing(tmp_path: Path) -> None:
+    root = tmp_path / "out"
+    root.mkdir()
+    target = tmp_path / "x.parquet"
+    done = run("export", str(root), "-o", str(target))
+    assert done.returncode == 1
+    assert (
+        done.stderr.strip()
+        == f"newscrawl: {root}: no record files (<site>/<day>/*.jsonl*); nothing written"
+    )
+    assert not target.exists()
+    stats = run("stats", str(root))
+    assert stats.returncode == 1
+    assert f"{root}: no records" in stats.stderr
+
+
+def test_an_empty_root_gives_an_empty_typed_frame(tmp_path: Path) -> None:
+    (tmp_path / "jmn" / DAY).mkdir(parents=True)
+    with pytest.warns(RecordsWarning, match="no record files"):
+        df = newscrawl.read_records(tmp_path)
+    assert len(df) == 0
+    assert str(df["crawled_at"].dtype) == "datetime64[us, UTC]"
+    assert str(df["revision"].dtype) == "int64"
+    assert str(df["duplicate_of"].dtype) == "str"
+
+
+def test_no_match_for_the_filters_is_exit_1(tmp_path: Path) -> None:
+    root = tmp_path / "out"
+    good_tree(root)
+    target = tmp_path / "x.parquet"
+    done = run("export", str(root), "-o", str(target), "--since", "2099-01-01")
+    assert done.returncode == 1
+    assert "nothing written" in done.stderr
+    assert not target.exists()
+    assert run("export", str(root), "-o", str(target), "--site", "nosuch").returncode == 1
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["export", "{root}/missing", "-o", "x.parquet"], "no such output folder"),
+        (["export", "{root}", "-o", "x.txt"], "cannot tell the format from the name"),
+        (["export", "{root}", "-o", "x.parquet", "--since", "yesterday"], "--since:"),
+        (["export", "{root}", "-o", "x.parquet", "--until", "2016-13-01"], "--until:"),
+        (["stats", "{root}/missing"], "no such output folder"),
+        (["stats", "{root}", "--site", "../jmn"], "'../jmn' is not a site name"),
+        (["export", "{root}", "-o", "{root}/nosuch/x.parquet"], "no such folder"),
+    ],
+)
+def test_usage_errors_are_one_line_exit_2(tmp_path: Path, args: list[str], message: str) -> None:
+    good_tree(tmp_path)
+    done = run(*[a.format(root=tmp_path) for a in args], cwd=tmp_path)
+    assert done.returncode == 2
+    assert message in done.stderr
+    assert len(done.stderr.strip().splitlines()) == 1
+
+
+def test_without_the_analysis_extra_the_message_names_it(tmp_path: Path) -> None:
+    good_tree(tmp_path)
+    code = (
+        "import sys; sys.modules['duckdb'] = None; from newscrawl.cli import main; "
+        f"sys.exit(main(['export', {str(tmp_path)!r}, '-o', 'x.parquet']))"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, cwd=tmp_path, check=False
+    )
+    assert done.returncode == 2
+    assert done.stderr.strip() == (
+        "newscrawl: this command needs duckdb: pip install 'newscrawl[analysis]'"
+    )

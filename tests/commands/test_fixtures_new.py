@@ -1,0 +1,165 @@
+"""``newscrawl fixtures new``: a saved page becomes a case with its current extraction."""
+
+from __future__ import annotations
+
+import gzip
+import json
+import shutil
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from newscrawl.cli import main
+from tests.conftest import FIXTURES
+
+JMN = FIXTURES / "jmn"
+SEED_URL = "https://jmn.info/lavrov-said-what-putin-agreed-with-kerry/"
+NOW = "2016-03-25T09:00:00+00:00"
+
+
+def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
+    """Run ``newscrawl fixtures new ARGS``; return the exit code, stdout and stderr."""
+    code = main(["fixtures", "new", *args])
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
+
+
+def new_seed(
+    capsys: pytest.CaptureFixture[str],
+    root: Path,
+    *extra: str,
+    page: Path = JMN / "seed-article.html",
+) -> tuple[int, str, str]:
+    """Make ``jmn/seed`` under ``root`` from ``page``."""
+    args = ["jmn", "seed", str(page), "--url", SEED_URL, "--now", NOW, "--fixtures", str(root)]
+    return run(capsys, *args, *extra)
+
+
+@pytest.mark.parametrize(
+    "case",
+    [
+        "seed-article",
+        "not-an-article",  # a negative case: record null and the error kind
+        "truncated-before-body",  # a record that fails the schema: invalid_fields
+        "charset-windows-1251-meta-only",  # bytes kept as served
+    ],
+)
+def test_new_case_is_what_the_reviewed_case_holds(
+    case: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Made from a page of a reviewed case, with its url and now, the files are the case's."""
+    reviewed = JMN / f"{case}.json"
+    meta = json.loads(reviewed.read_text(encoding="utf-8"))["meta"]
+    page = JMN / f"{case}.html"
+    args = [str(page), "--url", meta["url"], "--now", meta["now"], "--fixtures", str(tmp_path)]
+    code, out, err = run(capsys, "jmn", case, *args)
+    assert (code, err) == (0, "")
+    assert (tmp_path / "jmn" / f"{case}.html").read_bytes() == page.read_bytes()
+    assert (tmp_path / "jmn" / f"{case}.json").read_text(encoding="utf-8") == reviewed.read_text(
+        encoding="utf-8"
+    )
+    assert f"wrote {tmp_path / 'jmn' / case}.json" in out
+    assert "Check every field" in out
+
+
+def test_gzipped_page_is_saved_decompressed(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    gz = tmp_path / "seed.html.gz"
+    gz.write_bytes(gzip.compress((JMN / "seed-article.html").read_bytes()))
+    code, _, err = new_seed(capsys, tmp_path / "fx", page=gz)
+    assert (code, err) == (0, "")
+    html = tmp_path / "fx" / "jmn" / "seed.html"
+    assert html.read_bytes() == (JMN / "seed-article.html").read_bytes()
+
+
+def test_now_defaults_to_this_second(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    before = datetime.now(UTC).replace(microsecond=0)
+    args = [str(JMN / "seed-article.html"), "--url", SEED_URL, "--fixtures", str(tmp_path)]
+    assert run(capsys, "jmn", "seed", *args)[0] == 0
+    spec = json.loads((tmp_path / "jmn" / "seed.json").read_text(encoding="utf-8"))
+    now = datetime.fromisoformat(spec["meta"]["now"])
+    assert before <= now <= datetime.now(UTC)
+    assert spec["record"]["crawled_at"] == spec["meta"]["now"]
+
+
+def test_existing_case_needs_force(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert new_seed(capsys, tmp_path)[0] == 0
+    json_path = tmp_path / "jmn" / "seed.json"
+    json_path.write_text("reviewed\n", encoding="utf-8")
+    code, out, err = new_seed(capsys, tmp_path)
+    assert (code, out) == (2, "")
+    existing = tmp_path / "jmn" / "seed.html"
+    assert err == f"newscrawl: {existing} already exists (--force replaces the case)\n"
+    assert json_path.read_text(encoding="utf-8") == "reviewed\n"
+    assert new_seed(capsys, tmp_path, "--force")[0] == 0
+    assert json_path.read_text(encoding="utf-8") != "reviewed\n"
+
+
+def test_existing_json_alone_counts_as_existing(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (tmp_path / "jmn").mkdir()
+    (tmp_path / "jmn" / "seed.json").write_text("{}\n", encoding="utf-8")
+    code, _, err = new_seed(capsys, tmp_path)
+    assert code == 2
+    assert "seed.json already exists" in err
+    assert not (tmp_path / "jmn" / "seed.html").exists()
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["nosuch", "seed"], "unknown site 'nosuch' (fixture sites: jmn"),
+        (["sahifa", "seed"], "'sahifa' is a theme profile, not a portal"),
+        (["jmn", "Seed Article"], "case name 'Seed Article': use lower-case words"),
+        (["jmn", "../seed"], "case name '../seed'"),
+        (["jmn", "seed", "--url", "https://example.com/x/"], "is not on jmn's domains (jmn.info)"),
+        (["jmn", "seed", "--url", "jmn.info/x/"], "'jmn.info/x/' is not an http(s) URL"),
+        (["jmn", "seed", "--now", "yesterday"], "--now 'yesterday' is not an ISO 8601"),
+        (["jmn", "seed", "--now", "2016-03-25T09:00:00"], "needs a UTC offset"),
+    ],
+)
+def test_bad_arguments(
+    args: list[str], message: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # The options under test come last, so they win over the defaults.
+    defaults = ["--url", SEED_URL, "--fixtures", str(tmp_path / "fx")]
+    code, out, err = run(capsys, *args[:2], str(JMN / "seed-article.html"), *defaults, *args[2:])
+    assert code == 2
+    assert err.count("\n") == 1
+    assert message in err
+    assert out == ""
+    assert not (tmp_path / "fx").exists()
+
+
+@pytest.mark.parametrize(
+    ("name", "message"),
+    [
+        ("missing.html", "missing.html: no such file"),
+        ("folder", "folder: is a directory"),
+        ("empty.html", "the page is empty"),
+        ("broken.html.gz", "broken.html.gz: cannot read"),
+    ],
+)
+def test_unusable_page(
+    name: str, message: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (tmp_path / "folder").mkdir()
+    (tmp_path / "empty.html").write_bytes(b" \n")
+    (tmp_path / "broken.html.gz").write_bytes(b"not gzip")
+    code, out, err = new_seed(capsys, tmp_path / "fx", page=tmp_path / name)
+    assert (code, out) == (2, "")
+    assert err.count("\n") == 1
+    assert message in err
+    assert not (tmp_path / "fx").exists()
+
+
+def test_generic_site_takes_any_host(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    page = FIXTURES / "generic" / "generic-body-from-trafilatura.html"
+    shutil.copy(page, tmp_path / "page.html")
+    args = [str(tmp_path / "page.html"), "--url", "https://news.example.org/a/", "--now", NOW]
+    code, _, err = run(capsys, "generic", "story", *args, "--fixtures", str(tmp_path / "fx"))
+    assert (code, err) == (0, "")
+    assert (tmp_path / "fx" / "generic" / "story.json").is_file()

@@ -1,0 +1,450 @@
+# ruff: noqa: E501 - the snippets must match the code exactly
+"""Plant realistic mistakes in the pipelines, output and state; count how many tests catch.
+
+Each mutant replaces one snippet of one module with a plausible wrong version (a
+mistake a maintainer could make). For each, the runner copies the project to a scratch
+folder, applies the mutant there (the worktree is never touched), runs the fast tests
+(``FAST_TESTS``, no e2e, no slow) and calls the mutant *killed* when a test fails and
+*survived* when all pass. Run it from the project root::
+
+    .venv/bin/python -m tests.mutation.storage_mutants            # all, with a summary
+    .venv/bin/python -m tests.mutation.storage_mutants --only fsync-skipped
+    .venv/bin/python -m tests.mutation.storage_mutants --list
+
+Exit status 0 when the score (killed / all) is at least ``--min-score`` (default 0.9).
+``tests/mutation/test_storage_mutants.py`` checks that every snippet still occurs exactly
+once, so the list cannot silently drift from the code.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+
+FAST_TESTS = (
+    "tests/test_pipelines.py",
+    "tests/storage",
+    "tests/test_identity.py",
+    "tests/spiders",
+)
+"""The tests each mutant runs against (only those not marked e2e or slow)."""
+
+
+@dataclass(frozen=True)
+class Mutant:
+    """One planted mistake: in ``path``, ``old`` (occurring once) becomes ``new``."""
+
+    name: str
+    path: str
+    old: str
+    new: str
+    why: str
+
+
+P = "newscrawl/pipelines.py"
+E = "newscrawl/extensions.py"
+O = "newscrawl/storage/output.py"  # noqa: E741 - a file, not a number
+S = "newscrawl/storage/state.py"
+
+MUTANTS: tuple[Mutant, ...] = (
+    # -- pipelines: validation, dedup, coverage, writers ---------------------------------
+    Mutant(
+        "validation-skipped",
+        P,
+        '        if not errors:\n            self.stats.inc_value("newscrawl/validation/valid")',
+        '        if True:\n            self.stats.inc_value("newscrawl/validation/valid")',
+        "invalid records pass as valid",
+    ),
+    Mutant(
+        "dedup-canonical-key-dropped",
+        P,
+        '            keys.add(canonicalize_url(item["canonical_url"]))',
+        "            pass",
+        "a page reached under two URLs is written twice",
+    ),
+    Mutant(
+        "dedup-keys-not-remembered",
+        P,
+        "        self.seen_pages |= keys",
+        '        self.seen_pages.add(item["url"])',
+        "the run remembers the raw URL, not the page keys",
+    ),
+    Mutant(
+        "page-key-not-canonical",
+        P,
+        '    return canonicalize_url(record["url"])',
+        '    return record["url"]',
+        "records are keyed on the raw URL",
+    ),
+    Mutant(
+        "unchanged-not-dropped",
+        P,
+        '            if status == "unchanged":',
+        '            if status == "unchanged" and revision > 1:',
+        "an unchanged page of revision 1 is written again",
+    ),
+    Mutant(
+        "note-seen-skipped",
+        P,
+        "                state.note_seen(key, known_lastmods(self.crawler).get(key))\n",
+        "",
+        "an unchanged page's new lastmod is never stored",
+    ),
+    Mutant(
+        "revision-not-set",
+        P,
+        '            item["revision"] = revision',
+        '            item["revision"] = 1',
+        "a changed page keeps revision 1",
+    ),
+    Mutant(
+        "revision-not-counted",
+        P,
+        '                self.stats.inc_value("newscrawl/revisions")',
+        "                pass",
+        "revisions go uncounted",
+    ),
+    Mutant(
+        "syndication-across-runs-ignored",
+        P,
+        '        if first == item["url"] and state is not None:',
+        '        if first == item["url"] and state is None:',
+        "copies of articles from earlier runs are not flagged",
+    ),
+    Mutant(
+        "coverage-counts-empties",
+        P,
+        'if v not in (None, [], ""))',
+        "if v is not None)",
+        "empty lists count as present fields",
+    ),
+    Mutant(
+        "rejects-written-as-records",
+        P,
+        '        """Records are every item but a Reject."""\n        return not isinstance(item, Reject)',
+        '        """Records are every item but a Reject."""\n        return True',
+        "rejects land in the records files",
+    ),
+    Mutant(
+        "output-error-swallowed",
+        P,
+        '            self._stop(exc)\n            raise DropItem(f"not written: {exc}") from exc',
+        "            self._stop(exc)",
+        "an item that was not written goes on as if it had been",
+    ),
+    Mutant(
+        "writer-close-publishes-nothing",
+        P,
+        "        self._guarded(BatchWriter.close)",
+        "        self._guarded(BatchWriter.abort)",
+        "the last batch is discarded at the end of the run",
+    ),
+    Mutant(
+        "reject-lastmod-lost",
+        P,
+        '        return asdict(item), {"url": item.url, "kind": item.kind, "lastmod": lastmod}',
+        '        return asdict(item), {"url": item.url, "kind": item.kind, "lastmod": None}',
+        "a rejected page is fetched again every run, whatever its date",
+    ),
+    # -- the state's registration and lock (extension) ------------------------------------
+    Mutant(
+        "failed-download-remembered",
+        E,
+        'CONTENT_REJECTS: Final = frozenset({"invalid", "not-article"})',
+        'CONTENT_REJECTS: Final = frozenset({"invalid", "not-article", "download-error"})',
+        "a page that failed to download is never fetched again",
+    ),
+    Mutant(
+        "empty-200-final",
+        E,
+        'CONTENT_REJECTS: Final = frozenset({"invalid", "not-article"})',
+        'CONTENT_REJECTS: Final = frozenset({"invalid", "not-article", "empty"})',
+        "a momentary empty 200 keeps the page out of later runs",
+    ),
+    Mutant(
+        "latest-lastmod-ignored",
+        E,
+        'metas = [{**m, "lastmod": lastmods.get(m["url"], m["lastmod"])} for m in batch.records_meta]',
+        "metas = batch.records_meta",
+        "a date learnt after the page was written is not stored",
+    ),
+    Mutant(
+        "lock-never-released",
+        E,
+        "            if lock is not None:\n                lock.release()",
+        "            pass",
+        "the next run finds the lock held",
+    ),
+    # -- output: batches -------------------------------------------------------------------
+    Mutant(
+        "fsync-skipped",
+        O,
+        "            os.fsync(batch.raw.fileno())\n",
+        "",
+        "a power loss can leave a published file empty",
+    ),
+    Mutant(
+        "folder-fsync-skipped",
+        O,
+        "        try:\n            _fsync_folder(self.folder)\n        except OSError as exc:",
+        "        try:\n            pass\n        except OSError as exc:",
+        "a power loss can lose a published name",
+    ),
+    Mutant(
+        "rename-skipped",
+        O,
+        "            os.replace(batch.temp, batch.final)",
+        "            shutil.copyfile(batch.temp, batch.final)",
+        "the file is copied, not renamed: the temp file stays",
+    ),
+    Mutant(
+        "written-under-final-name",
+        O,
+        '    return "." + final_name.replace(".jsonl", "", 1) + TEMP_SUFFIX',
+        "    return final_name",
+        "readers can see a half-written batch under its final name",
+    ),
+    Mutant(
+        "rotation-off-by-one",
+        O,
+        "        if batch.count >= self.max_records:",
+        "        if batch.count > self.max_records:",
+        "a batch holds one record too many",
+    ),
+    Mutant(
+        "age-never-due",
+        O,
+        "self._clock() - batch.started < self.max_seconds:",
+        "self._clock() - batch.started < self.max_seconds * 2:",
+        "a batch is published late",
+    ),
+    Mutant(
+        "ascii-escaped",
+        O,
+        "ensure_ascii=False",
+        "ensure_ascii=True",
+        "Cyrillic text is written as \\u escapes",
+    ),
+    Mutant(
+        "nan-allowed",
+        O,
+        "allow_nan=False",
+        "allow_nan=True",
+        "NaN is written, which is not JSON",
+    ),
+    Mutant(
+        "failed-batch-kept",
+        O,
+        "        with suppress(OSError):\n            os.unlink(batch.temp)",
+        "        pass",
+        "a failed batch's temp file stays behind",
+    ),
+    Mutant(
+        "recover-too-greedy",
+        O,
+        "        if not (_TEMP_NAME.fullmatch(path.name) and path.is_file()):\n            continue\n",
+        "",
+        "recovery removes hidden files it does not own",
+    ),
+    Mutant(
+        "unpublished-not-reported",
+        O,
+        "        self.published.append(published)\n",
+        "",
+        "published files go missing from the report",
+    ),
+    # -- state ----------------------------------------------------------------------------
+    Mutant(
+        "state-sync-normal",
+        S,
+        'conn.execute("PRAGMA synchronous = FULL")',
+        'conn.execute("PRAGMA synchronous = NORMAL")',
+        "a registration can be lost on power loss",
+    ),
+    Mutant(
+        "unknown-url-skipped",
+        S,
+        "            if rejected is None:\n                return True",
+        "            if rejected is None:\n                return False",
+        "new pages are never fetched",
+    ),
+    Mutant(
+        "same-lastmod-refetched",
+        S,
+        "        return after > before",
+        "        return after >= before",
+        "a page with an unchanged lastmod is fetched again",
+    ),
+    Mutant(
+        "known-without-lastmod-refetched",
+        S,
+        "        if lastmod is None:\n            return False\n        return _lastmod_changed",
+        "        if lastmod is None:\n            return True\n        return _lastmod_changed",
+        "every known page is fetched again when no date is given",
+    ),
+    Mutant(
+        "revision-not-incremented",
+        S,
+        '        return ("revision", article.revision + 1)',
+        '        return ("revision", article.revision)',
+        "a revision gets the number of the version it replaces",
+    ),
+    Mutant(
+        "file-registered-twice",
+        S,
+        '            if self._db.execute("SELECT 1 FROM files WHERE path = ?", (key,)).fetchone():\n                return',
+        "            if False:\n                return",
+        "registering a file again re-counts its articles",
+    ),
+    Mutant(
+        "older-revision-wins",
+        S,
+        "            if revision >= existing.revision:",
+        "            if True:",
+        "an older version replaces a newer one",
+    ),
+    Mutant(
+        "canonical-alias-dropped",
+        S,
+        "        for alias in (record.url, record.canonical_url):",
+        "        for alias in (record.url,):",
+        "an article is not known under its canonical URL",
+    ),
+    Mutant(
+        "copy-of-itself",
+        S,
+        '"SELECT url FROM articles WHERE fingerprint = ? AND url IS NOT ? "',
+        '"SELECT url FROM articles WHERE fingerprint = ? AND url IS NOT NULL OR ? IS NULL "',
+        "a page is reported as a copy of itself",
+    ),
+    Mutant(
+        "reject-lastmod-overwritten",
+        S,
+        'lastmod = coalesce(excluded.lastmod, "\n                    "lastmod), kind',
+        'lastmod = excluded.lastmod, "\n                    "kind',
+        "a later reject without a date forgets the page's known date",
+    ),
+    Mutant(
+        "newest-owner",
+        S,
+        "ORDER BY first_seen, rowid LIMIT 1",
+        "ORDER BY first_seen DESC, rowid DESC LIMIT 1",
+        "a syndicated copy points at the latest copy, not the original",
+    ),
+    Mutant(
+        "transaction-never-committed",
+        S,
+        '        db.execute("COMMIT")',
+        "        pass",
+        "registrations are rolled back when the store closes",
+    ),
+    Mutant(
+        "rejects-files-reconciled",
+        S,
+        '        and ".rejects-" not in path.name\n',
+        "",
+        "rejects files of the older layout are registered as records",
+    ),
+    Mutant(
+        "note-seen-keeps-old-lastmod",
+        S,
+        "            if lastmod is not None and _lastmod_changed(stored, lastmod):\n                stored = lastmod",
+        "            if lastmod is not None and _lastmod_changed(stored, lastmod):\n                pass",
+        "an unchanged page is fetched again for the same date next run",
+    ),
+)
+
+
+def copy_project(into: Path) -> Path:
+    """Copy what the fast tests need into ``into``; return the copy's root."""
+    root = into / "project"
+    root.mkdir()
+    for name in ("newscrawl", "tests", "fixtures"):
+        shutil.copytree(ROOT / name, root / name, ignore=shutil.ignore_patterns("__pycache__"))
+    for name in ("pyproject.toml", "scrapy.cfg"):
+        if (ROOT / name).exists():
+            shutil.copy2(ROOT / name, root / name)
+    return root
+
+
+def apply(mutant: Mutant, root: Path) -> str:
+    """Write the mutated file into the copy at ``root``; return the original text."""
+    path = root / mutant.path
+    text = path.read_text(encoding="utf-8")
+    count = text.count(mutant.old)
+    if count != 1:
+        raise ValueError(f"{mutant.name}: snippet found {count} times in {mutant.path}")
+    mutated = text.replace(mutant.old, mutant.new)
+    if "shutil." in mutant.new and "import shutil" not in mutated:
+        mutated = mutated.replace("import os\n", "import os\nimport shutil\n", 1)
+    path.write_text(mutated, encoding="utf-8")
+    return text
+
+
+def run_tests(root: Path) -> bool:
+    """Return True when the fast tests pass in the copy at ``root``."""
+    env = {**os.environ, "PYTHONPATH": str(root), "PYTHONDONTWRITEBYTECODE": "1"}
+    command = [
+        sys.executable,
+        "-m",
+        "pytest",
+        "-x",
+        "-q",
+        "-p",
+        "no:cacheprovider",
+        "-m",
+        "not e2e and not slow",
+        *FAST_TESTS,
+    ]
+    result = subprocess.run(command, cwd=root, env=env, capture_output=True, check=False)
+    return result.returncode == 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the mutants; print one line each and the score; 0 when the score is enough."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--only", action="append", default=[], metavar="NAME")
+    parser.add_argument("--list", action="store_true", help="list the mutants and exit")
+    parser.add_argument("--min-score", type=float, default=0.9)
+    args = parser.parse_args(argv)
+    chosen = [m for m in MUTANTS if not args.only or m.name in args.only]
+    if args.list:
+        for mutant in chosen:
+            print(f"{mutant.name:34} {mutant.path:28} {mutant.why}")
+        return 0
+    if not chosen:
+        print(f"no mutant named {', '.join(args.only)}", file=sys.stderr)
+        return 2
+    with tempfile.TemporaryDirectory(prefix="newscrawl-mutants-") as scratch:
+        root = copy_project(Path(scratch))
+        if not run_tests(root):
+            print("the fast tests fail without any mutant: fix them first", file=sys.stderr)
+            return 1
+        survived: list[Mutant] = []
+        for mutant in chosen:
+            started = time.monotonic()
+            original = apply(mutant, root)
+            try:
+                killed = not run_tests(root)
+            finally:
+                (root / mutant.path).write_text(original, encoding="utf-8")
+            if not killed:
+                survived.append(mutant)
+            verdict = "killed  " if killed else "SURVIVED"
+            print(f"{verdict} {mutant.name:34} {time.monotonic() - started:5.1f}s  {mutant.why}")
+    score = (len(chosen) - len(survived)) / len(chosen)
+    print(f"score: {len(chosen) - len(survived)}/{len(chosen)} killed ({score:.0%})")
+    return 0 if score >= args.min_score else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

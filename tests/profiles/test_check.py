@@ -1,0 +1,206 @@
+"""Profiles are checked: unknown keys, wrong types and broken selectors fail at load time."""
+
+from __future__ import annotations
+
+import doctest
+import re
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+import newscrawl.profiles
+from newscrawl.cli import main
+from newscrawl.profiles import ProfileError, forget_profiles, load_profile, profile_names
+from newscrawl.profiles import check as profile_check
+from newscrawl.profiles.check import file_problems, profile_problems, schema_keys
+from tests.conftest import ROOT
+
+PROFILES = ROOT / "newscrawl" / "profiles"
+DOCS = ROOT / "docs" / "profiles.md"
+
+
+def test_doctests() -> None:
+    assert doctest.testmod(profile_check).failed == 0
+
+
+@pytest.mark.parametrize("name", profile_names())
+def test_bundled_profiles_are_sound(name: str) -> None:
+    assert file_problems(PROFILES / f"{name}.toml") == []
+
+
+BAD = [
+    ('[body]\ncontaner = ".entry"', "[body] contaner: unknown key (did you mean container?)"),
+    ('nmae = "x"', "nmae: unknown key (did you mean name?)"),
+    ('[bodyy]\ncontainer = ".entry"', "bodyy: unknown key (did you mean body?)"),
+    (
+        '[[teasers]]\nnodes = "li"\ntitle = "a"\nurl = "a::attr(href)"\nexerpt = "p"',
+        "[[teasers]] #1 exerpt: unknown key (did you mean excerpt?)",
+    ),
+    ('[[teasers]]\ntitle = "a"\nurl = "a::attr(href)"', "[[teasers]] #1 nodes: missing (required)"),
+    ('[crawl]\ndownload_delay = "0.25s"', "[crawl] download_delay: '0.25s' is not a number"),
+    (
+        "[crawl]\nconcurrent_requests_per_domain = 2.5",
+        "[crawl] concurrent_requests_per_domain: 2.5 is not an integer",
+    ),
+    (
+        "[crawl]\nconcurrent_requests_per_domain = true",
+        "[crawl] concurrent_requests_per_domain: True is not an integer",
+    ),
+    ("[crawl]\ntelnetconsole_enabled = true", "[crawl] telnetconsole_enabled: unknown key"),
+    ("[body]\nalt_headline_window = -1", "[body] alt_headline_window: -1 is less than the minimum"),
+    ('[breadcrumb]\nitems = ["a", "span"]', "[breadcrumb] items: ['a', 'span'] is not a string"),
+    ("[fields]\nheadline = 3", "[fields] headline: 3 is not a string or array"),
+    ('[fields]\nheadline = ["h1", 3]', "[fields] headline[1]: 3 is not a string"),
+    ('site = "jmn.info"', "site: 'jmn.info' is not a table"),
+    ('kind = "portl"', "kind: 'portl' is not one of ['theme', 'portal', 'fallback']"),
+    ('[site]\nlanguages = ["english"]', "[site] languages[0]: 'english' does not match"),
+    (
+        '[site]\ntimezone = "Europe/Moskow"',
+        "[site] timezone: 'Europe/Moskow' is not an IANA timezone",
+    ),
+    (
+        '[fields]\nheadline = ["h1", "h1.entry-title["]',
+        "[fields] headline[1]: selector 'h1.entry-title[' does not compile",
+    ),
+    (
+        '[body]\nexclude = "xpath://div[@class="',
+        "[body] exclude: selector 'xpath://div[@class=' does not compile",
+    ),
+    (
+        '[discovery]\nlisting_date = "span::nope"',
+        "[discovery] listing_date: selector 'span::nope' does not compile",
+    ),
+    (
+        '[[teasers]]\nnodes = "li"\ntitle = "a"\nurl = "a::attr("',
+        "[[teasers]] #1 url: selector 'a::attr(' does not compile",
+    ),
+    (
+        '[discovery]\nsitemap_follow = ["post-(sitemap"]',
+        "[discovery] sitemap_follow[0]: 'post-(sitemap' is not a regular expression",
+    ),
+    (
+        '[body]\ndrop_patterns = ["^(read also"]',
+        "[body] drop_patterns[0]: '^(read also' is not a regular expression",
+    ),
+    ('[discovery]\nfeeds = ["/feed/"]', "[discovery] feeds[0]: '/feed/' does not match"),
+]
+
+
+def write(tmp_path: Path, text: str, name: str = "portal") -> Path:
+    path = tmp_path / f"{name}.toml"
+    path.write_text(text + "\n", encoding="utf-8")
+    return path
+
+
+@pytest.mark.parametrize(("text", "problem"), BAD, ids=[p.split(":")[0] for _, p in BAD])
+def test_one_problem_one_line_naming_the_file_and_key(
+    tmp_path: Path, text: str, problem: str
+) -> None:
+    path = write(tmp_path, text)
+    (line,) = file_problems(path)
+    assert line.startswith(f"{path}: {problem}")
+    assert "\n" not in line
+
+
+def test_every_problem_is_reported(tmp_path: Path) -> None:
+    path = write(tmp_path, '[body]\ncontaner = ".entry"\n[crawl]\ndownload_delay = "x"\n')
+    assert len(file_problems(path)) == 2
+
+
+def test_not_toml(tmp_path: Path) -> None:
+    (line,) = file_problems(write(tmp_path, "[body\ncontainer = 1"))
+    assert "not valid TOML" in line
+
+
+def test_extends_must_name_a_profile(tmp_path: Path) -> None:
+    assert file_problems(write(tmp_path, 'extends = "sahifa"')) == []
+    write(tmp_path, 'kind = "theme"', name="mytheme")
+    assert file_problems(write(tmp_path, 'extends = "mytheme"')) == []
+    (line,) = file_problems(write(tmp_path, 'extends = "sahfia"'))
+    assert "extends: unknown profile 'sahfia'" in line
+
+
+def test_profile_problems_of_data() -> None:
+    assert profile_problems({"body": {"container": [".entry"]}}) == []
+    assert profile_problems({"body": {"container": [".entry["]}})
+
+
+@pytest.fixture
+def bundled(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    """Make ``tmp_path`` the folder of bundled profiles (holding copies of the real ones)."""
+    for source in PROFILES.glob("*.toml"):
+        (tmp_path / source.name).write_bytes(source.read_bytes())
+    monkeypatch.setattr(newscrawl.profiles.resources, "files", lambda package: tmp_path)
+    forget_profiles()
+    yield tmp_path
+    forget_profiles()
+
+
+def test_a_broken_profile_fails_at_load_time(bundled: Path) -> None:
+    jmn = bundled / "jmn.toml"
+    jmn.write_text(jmn.read_text(encoding="utf-8") + '\n[body]\ncontaner = ".entry"\n')
+    with pytest.raises(ProfileError) as raised:
+        load_profile("jmn")
+    assert str(raised.value) == f"{jmn}: [body] contaner: unknown key (did you mean container?)"
+
+
+def test_a_broken_theme_fails_its_portals(bundled: Path) -> None:
+    sahifa = bundled / "sahifa.toml"
+    text = sahifa.read_text(encoding="utf-8").replace(
+        "alt_headline_window = 2", "alt_headline_window = -2"
+    )
+    sahifa.write_text(text.replace("[images]\n", '[images]\nlaed = ".x"\n'), encoding="utf-8")
+    with pytest.raises(ProfileError, match=r"sahifa.toml: .* \(and 1 more\)$"):
+        load_profile("jmn")
+
+
+def test_cli_ok(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["profile", "check", *map(str, sorted(PROFILES.glob("*.toml")))]) == 0
+    assert capsys.readouterr().out == ""
+
+
+def test_cli_problems(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    bad = write(tmp_path, '[body]\ncontaner = ".entry"\nexclude = ["p["]')
+    assert main(["profile", "check", str(PROFILES / "jmn.toml"), str(bad)]) == 1
+    lines = capsys.readouterr().out.splitlines()
+    assert len(lines) == 2
+    assert all(line.startswith(f"{bad}: [body] ") for line in lines)
+
+
+def test_cli_usage(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["profile", "check", str(tmp_path / "missing.toml")]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1
+    assert "missing.toml: cannot read" in err
+    with pytest.raises(SystemExit) as raised:
+        main(["profile", "check"])
+    assert raised.value.code == 2
+
+
+def documented_keys() -> list[str]:
+    rows = re.findall(r"^\| `([^`]+)` \|", DOCS.read_text(encoding="utf-8"), re.MULTILINE)
+    return rows
+
+
+def test_docs_list_every_key_of_the_schema_in_order() -> None:
+    assert documented_keys() == schema_keys()
+    assert "discovery.listing_date" in schema_keys()
+    assert any(key.startswith("crawl.") for key in schema_keys())
+
+
+def test_every_schema_key_has_a_description() -> None:
+    def walk(node: dict) -> Iterator[dict]:
+        for sub in node.get("properties", {}).values():
+            yield sub
+            yield from walk(sub.get("items", sub) if isinstance(sub.get("items"), dict) else sub)
+
+    assert all(sub.get("description") for sub in walk(profile_check.profile_schema()))
+
+
+def test_crawl_allow_list_is_the_schema() -> None:
+    """The keys a ``[crawl]`` table may set are one list: the loader's and the schema's."""
+    from newscrawl.profiles import CRAWL_SETTINGS
+    from newscrawl.profiles.check import profile_schema
+
+    assert list(profile_schema()["properties"]["crawl"]["properties"]) == list(CRAWL_SETTINGS)

@@ -1,0 +1,139 @@
+"""Every state backend keeps the promises of ``StateBackend``: SQLite (the default) and
+Redis (distributed mode, against the real Redis; skipped when none answers)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from newscrawl.storage.backend import StateBackend
+from newscrawl.storage.state import StateError, StateStore
+
+A = "https://jmn.info/a/"
+B = "https://jmn.info/b/"
+
+
+@pytest.fixture(params=["sqlite", "redis"])
+def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Any]:
+    if request.param == "sqlite":
+        backend: Any = StateStore.for_site(tmp_path / "state", "jmn")
+    else:
+        from newscrawl.storage.redis_state import RedisStateStore
+
+        client, prefix = request.getfixturevalue("redis_prefix")
+        backend = RedisStateStore(client, prefix, "jmn")
+    yield backend
+    backend.close()
+
+
+def rec(url: str = A, fingerprint: str = "f1", **extra: Any) -> dict[str, Any]:
+    return {"url": url, "fingerprint": fingerprint, **extra}
+
+
+def test_is_a_state_backend(store: Any) -> None:
+    assert isinstance(store, StateBackend)
+
+
+def test_unknown_page_is_new_and_fetched(store: Any) -> None:
+    assert store.should_fetch(A, None)
+    assert store.classify(A, "f1") == ("new", 1)
+    assert store.fingerprint_owner("f1") is None
+
+
+def test_registered_page_is_known(store: Any, tmp_path: Path) -> None:
+    store.register_batch(tmp_path / "1.jsonl", [rec(lastmod="2016-03-24T10:00:00+03:00")])
+    assert store.classify(A, "f1") == ("unchanged", 1)
+    assert store.classify(A, "f2") == ("revision", 2)
+    assert not store.should_fetch(A, None)
+    assert not store.should_fetch(A, "2016-03-24T07:00:00+00:00")  # the same instant
+    assert store.should_fetch(A, "2016-03-25T10:00:00+03:00")
+    assert store.is_registered(tmp_path / "1.jsonl")
+    assert store.stats() == {"articles": 1, "files": 1}
+
+
+def test_known_under_its_canonical_url(store: Any, tmp_path: Path) -> None:
+    store.register_batch(tmp_path / "1.jsonl", [rec("https://jmn.info/?p=1", canonical_url=A)])
+    assert store.classify(A, "f1") == ("unchanged", 1)
+    # Reached later under the canonical URL with new text: a revision of the same article.
+    store.register_batch(tmp_path / "2.jsonl", [rec(A, "f2")])
+    assert store.classify("https://jmn.info/?p=1", "f2") == ("unchanged", 2)
+    assert store.stats()["articles"] == 1
+
+
+def test_a_file_registers_once(store: Any, tmp_path: Path) -> None:
+    store.register_batch(tmp_path / "1.jsonl", [rec()])
+    store.register_batch(tmp_path / "2.jsonl", [rec(fingerprint="f2")])
+    store.register_batch(tmp_path / "2.jsonl", [rec(fingerprint="f3")])
+    assert store.classify(A, "f2") == ("unchanged", 2)
+
+
+def test_an_older_revision_does_not_replace_a_newer(store: Any, tmp_path: Path) -> None:
+    store.register_batch(tmp_path / "1.jsonl", [rec(fingerprint="f3", revision=3)])
+    store.register_batch(tmp_path / "2.jsonl", [rec(fingerprint="f2", revision=2)])
+    assert store.classify(A, "f3") == ("unchanged", 3)
+
+
+def test_a_bad_record_registers_nothing(store: Any, tmp_path: Path) -> None:
+    with pytest.raises(StateError, match="record 2"):
+        store.register_batch(tmp_path / "1.jsonl", [rec(), {"url": B}])
+    assert store.classify(A, "f1") == ("new", 1)
+    assert not store.is_registered(tmp_path / "1.jsonl")
+
+
+def test_fingerprint_owner_is_the_first_other_article(store: Any, tmp_path: Path) -> None:
+    store.register_batch(tmp_path / "1.jsonl", [rec(A, "same")])
+    store.register_batch(tmp_path / "2.jsonl", [rec(B, "same")])
+    assert store.fingerprint_owner("same") == A
+    assert store.fingerprint_owner("same", exclude_url=A) == B
+    assert store.fingerprint_owner("other") is None
+
+
+def test_rejected_page_waits_for_a_change(store: Any, tmp_path: Path) -> None:
+    store.register_rejects([{"url": B, "kind": "not-article", "lastmod": "2016-03-24"}])
+    assert not store.should_fetch(B, None)
+    assert not store.should_fetch(B, "2016-03-24")
+    assert store.should_fetch(B, "2016-03-25")
+    store.register_batch(tmp_path / "1.jsonl", [rec(B)])  # later written after all
+    store.register_rejects([])
+    assert store.classify(B, "f1") == ("unchanged", 1)
+
+
+def test_note_seen_keeps_the_newer_lastmod(store: Any, tmp_path: Path) -> None:
+    assert not store.note_seen(A, "2016-03-25T00:00:00+00:00")
+    store.register_batch(tmp_path / "1.jsonl", [rec(lastmod="2016-03-24T00:00:00+00:00")])
+    assert store.note_seen(A, "2016-03-25T00:00:00+00:00")
+    assert not store.should_fetch(A, "2016-03-25T00:00:00+00:00")
+    assert store.should_fetch(A, "2016-03-26T00:00:00+00:00")
+
+
+def test_reconcile_registers_published_files_once(store: Any, tmp_path: Path) -> None:
+    day = tmp_path / "out" / "jmn" / "2016-03-25"
+    day.mkdir(parents=True)
+    (day / "r-0001.jsonl").write_text(json.dumps(rec()) + "\n", encoding="utf-8")
+    assert store.reconcile(tmp_path / "out", "jmn") == [day / "r-0001.jsonl"]
+    assert store.reconcile(tmp_path / "out", "jmn") == []
+    assert store.classify(A, "f1") == ("unchanged", 1)
+
+
+def test_closed_store_refuses_work(store: Any) -> None:
+    store.close()
+    store.close()
+    with pytest.raises(StateError, match="closed"):
+        store.classify(A, "f1")
+
+
+def test_a_later_reject_without_a_date_keeps_the_known_one(store: Any) -> None:
+    store.register_rejects([{"url": B, "kind": "not-article", "lastmod": "2016-03-24"}])
+    store.register_rejects([{"url": B, "kind": "invalid", "lastmod": None}])
+    assert not store.should_fetch(B, "2016-03-24")
+
+
+def test_a_revised_article_no_longer_owns_its_old_text(store: Any, tmp_path: Path) -> None:
+    store.register_batch(tmp_path / "1.jsonl", [rec(A, "old")])
+    store.register_batch(tmp_path / "2.jsonl", [rec(A, "new")])
+    assert store.fingerprint_owner("old") is None
+    assert store.fingerprint_owner("new") == A

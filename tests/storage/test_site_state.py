@@ -1,0 +1,173 @@
+"""The site's state and run lock open and close in one place: the SiteState extension."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+from typing import Any
+
+import pytest
+from scrapy import signals
+from scrapy.exceptions import NotConfigured
+from scrapy.utils.test import get_crawler
+
+from newscrawl.extensions import SiteState, site_state
+from newscrawl.storage.backend import RunGuard, StateBackend, open_site_state
+from newscrawl.storage.output import PublishedBatch
+from newscrawl.storage.runlock import AlreadyRunning, RunLock
+from newscrawl.storage.state import StateError, StateStore
+from tests.test_pipelines import close_state, crawler_for
+
+
+def settings(tmp_path: Path) -> dict[str, Any]:
+    return {
+        "NEWSCRAWL_STATE_DIR": str(tmp_path / "state"),
+        "NEWSCRAWL_OUTPUT_DIR": str(tmp_path / "out"),
+    }
+
+
+def test_sqlite_backends_implement_the_protocols(tmp_path: Path) -> None:
+    opened = open_site_state(tmp_path, "jmn")
+    assert opened is not None
+    lock, store = opened
+    try:
+        assert isinstance(lock, RunGuard)
+        assert isinstance(store, StateBackend)
+        assert isinstance(lock, RunLock)
+        assert isinstance(store, StateStore)
+        assert lock.held
+    finally:
+        store.close()
+        lock.release()
+
+
+def test_no_state_folder_opens_nothing(tmp_path: Path) -> None:
+    assert open_site_state(None, "jmn") is None
+    assert open_site_state("", "jmn") is None
+
+
+def test_state_that_cannot_open_releases_the_lock(tmp_path: Path) -> None:
+    (tmp_path / "jmn.sqlite3").write_bytes(b"not a database, not at all" * 10)
+    with pytest.raises(StateError):
+        open_site_state(tmp_path, "jmn")
+    with RunLock.for_site(tmp_path, "jmn") as lock:  # free again
+        assert lock.held
+
+
+def test_extension_holds_lock_and_state_until_the_engine_stops(tmp_path: Path) -> None:
+    crawler = crawler_for("jmn", settings(tmp_path))
+    extension = site_state(crawler)
+    assert extension is not None
+    assert isinstance(extension.store, StateStore)
+    assert extension.lock is not None
+    assert extension.lock.held
+    with pytest.raises(AlreadyRunning):
+        RunLock.for_site(tmp_path / "state", "jmn").acquire()
+    crawler.signals.send_catch_log(signals.engine_stopped)
+    assert extension.store is None
+    assert site_state(crawler) is None
+    with RunLock.for_site(tmp_path / "state", "jmn") as lock:
+        assert lock.held
+
+
+def test_second_crawl_of_the_site_fails_before_it_starts(tmp_path: Path) -> None:
+    first = crawler_for("jmn", settings(tmp_path))
+    try:
+        with pytest.raises(AlreadyRunning, match="'jmn'"):
+            crawler_for("jmn", settings(tmp_path))
+    finally:
+        close_state(first)
+
+
+def test_spider_receives_the_state_as_it_starts(tmp_path: Path) -> None:
+    crawler = crawler_for("jmn", settings(tmp_path))
+    try:
+        spider: Any = crawler.spider
+        assert spider.state is None
+        first = asyncio.run(anext(spider.start()))
+        assert first.url.startswith("https://jmn.info")
+        assert spider.state is site_state(crawler).store  # type: ignore[union-attr]
+    finally:
+        close_state(crawler)
+
+
+def test_stateless_crawl_has_no_extension(tmp_path: Path) -> None:
+    crawler = crawler_for("jmn", {"NEWSCRAWL_STATE_DIR": ""})
+    assert crawler.get_extension(SiteState) is None
+    assert site_state(crawler) is None
+
+
+def test_no_spider_no_state() -> None:
+    with pytest.raises(NotConfigured):
+        SiteState.from_crawler(get_crawler(settings_dict={"NEWSCRAWL_STATE_DIR": "x"}))
+
+
+def test_reconcile_runs_as_the_state_opens(tmp_path: Path) -> None:
+    day = tmp_path / "out" / "jmn" / "2016-03-25"
+    day.mkdir(parents=True)
+    line = '{"url": "https://jmn.info/a/", "fingerprint": "f"}\n'
+    (day / "run-0001.jsonl").write_text(line, encoding="utf-8")
+    crawler = crawler_for("jmn", settings(tmp_path))
+    try:
+        store = site_state(crawler).store  # type: ignore[union-attr]
+        assert isinstance(store, StateStore)
+        assert store.get("https://jmn.info/a/") is not None
+    finally:
+        close_state(crawler)
+
+
+def test_reconcile_failure_releases_lock_and_state(tmp_path: Path) -> None:
+    day = tmp_path / "out" / "jmn" / "2016-03-25"
+    day.mkdir(parents=True)
+    (day / "run-0001.jsonl").write_text("not json\n", encoding="utf-8")
+    with pytest.raises(StateError, match="not JSON"):
+        crawler_for("jmn", settings(tmp_path))
+    with RunLock.for_site(tmp_path / "state", "jmn") as lock:
+        assert lock.held
+
+
+def batch(path: Path, *metas: dict[str, Any]) -> PublishedBatch:
+    return PublishedBatch(path=path, count=len(metas), records_meta=list(metas))
+
+
+def test_published_records_are_registered_with_the_latest_page_date(tmp_path: Path) -> None:
+    crawler = crawler_for("jmn", settings(tmp_path))
+    try:
+        extension = site_state(crawler)
+        assert extension is not None
+        crawler.spider.lastmod["https://jmn.info/a/"] = "2016-03-26T00:00:00+00:00"  # type: ignore[union-attr]
+        meta = {"url": "https://jmn.info/a/", "fingerprint": "f", "lastmod": None}
+        extension.records_published(batch(tmp_path / "b.jsonl", meta))
+        store = extension.store
+        assert isinstance(store, StateStore)
+        known = store.get("https://jmn.info/a/")
+        assert known is not None
+        assert known.lastmod == "2016-03-26T00:00:00+00:00"
+        assert store.is_registered(tmp_path / "b.jsonl")
+    finally:
+        close_state(crawler)
+
+
+@pytest.mark.parametrize(
+    ("kind", "remembered"),
+    [
+        pytest.param("invalid", True, id="invalid"),
+        pytest.param("not-article", True, id="not-article"),
+        pytest.param("empty", False, id="empty-200"),
+        pytest.param("download-error", False, id="download-error"),
+        pytest.param("http-error", False, id="http-error"),
+    ],
+)
+def test_only_content_rejects_are_remembered(tmp_path: Path, kind: str, remembered: bool) -> None:
+    """A page that failed to download is fetched again next run (docs/operations.md)."""
+    crawler = crawler_for("jmn", settings(tmp_path))
+    try:
+        extension = site_state(crawler)
+        assert extension is not None
+        url = "https://jmn.info/x/"
+        extension.rejects_published(batch(tmp_path / "r.jsonl", {"url": url, "kind": kind}))
+        store = extension.store
+        assert store is not None
+        assert store.should_fetch(url, None) is not remembered
+    finally:
+        close_state(crawler)

@@ -1,0 +1,166 @@
+"""Run health end to end: a run that did not do its job says so, with exit code 1.
+
+Every crawl is the real command in a subprocess against the fault server (or against no
+server at all) on 127.0.0.1; each test reads the exit code, the summary and the report.
+"""
+
+from __future__ import annotations
+
+import json
+import socket
+import subprocess
+import sys
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from newscrawl.devtools.devserver import Fault, FixtureSite, serve
+from tests.conftest import FIXTURES, ROOT
+
+pytestmark = pytest.mark.e2e
+
+JMN = FIXTURES / "jmn"
+ENTRY_PATHS = ("/", "/feed/", "/sitemap_index.xml")
+"""The jmn profile's entry points (start URL, feed, sitemap index), as paths."""
+FAST = [
+    "AUTOTHROTTLE_START_DELAY=0",
+    "DOWNLOAD_DELAY=0",
+    "NEWSCRAWL_RETRY_BACKOFF_BASE=0.01",
+    "RETRY_TIMES=1",
+]
+
+
+def newscrawl(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "newscrawl.cli", *args],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=180,
+        check=False,
+    )
+
+
+def crawl(base_url: str, out: Path, *extra: str) -> subprocess.CompletedProcess[str]:
+    """Run ``newscrawl crawl jmn`` against ``base_url`` with short delays and retries."""
+    settings = [arg for setting in FAST for arg in ("-s", setting)]
+    return newscrawl(
+        "crawl", "jmn", "--base-url", base_url, "-o", str(out), "--state", str(out / "state"),
+        *settings, *extra,
+    )  # fmt: skip
+
+
+def report_of(out: Path) -> dict[str, Any]:
+    """Return the only run report under ``out``."""
+    (path,) = out.glob("jmn/*/*.report.json")
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
+def serving(faults: Mapping[str, Fault] | None = None) -> Any:
+    return serve(FixtureSite(JMN, origins=()), faults=faults or {})
+
+
+def free_port() -> int:
+    """Return a port on 127.0.0.1 that nothing listens on (it was free a moment ago)."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def assert_failed(result: subprocess.CompletedProcess[str], report: dict[str, Any]) -> None:
+    """The run failed as cron sees it: exit 1, status failed, each reason in the summary."""
+    assert result.returncode == 1, result.stdout + result.stderr[-3000:]
+    assert report["status"] == "failed"
+    assert report["exit_code"] == 1
+    assert report["failures"]
+    for failure in report["failures"]:
+        assert f"FAILED: {failure}" in result.stdout
+    assert "nothing changed" not in result.stdout
+
+
+def test_portal_down_fails(tmp_path: Path) -> None:
+    result = crawl(f"http://127.0.0.1:{free_port()}", tmp_path)
+    report = report_of(tmp_path)
+    assert_failed(result, report)
+    assert "no entry point could be fetched (0 of 3)" in report["failures"]
+    assert any(f.startswith("every request failed") for f in report["failures"])
+    assert report["requests"]["ok"] == 0
+
+
+def test_every_entry_point_404_fails(tmp_path: Path) -> None:
+    faults = {path: Fault("status", status=404) for path in ENTRY_PATHS}
+    with serving(faults) as server:
+        result = crawl(server.url, tmp_path)
+    report = report_of(tmp_path)
+    assert_failed(result, report)
+    assert "no entry point could be fetched (0 of 3)" in report["failures"]
+    assert report["entry_points"] == {"total": 3, "fetched": 0}
+
+
+def test_start_error_fails_under_scrapy_crawl(tmp_path: Path) -> None:
+    """``newscrawl crawl`` refuses a bad --base-url as a usage error; ``scrapy crawl`` (and
+    so scrapyd) gets a start error, and the report must not call that a success."""
+    result = subprocess.run(
+        [
+            str(Path(sys.executable).parent / "scrapy"), "crawl", "jmn", "-a", "base_url=notaurl",
+            "-s", f"NEWSCRAWL_OUTPUT_DIR={tmp_path}", "-s", f"NEWSCRAWL_STATE_DIR={tmp_path / 's'}",
+        ],
+        capture_output=True, text=True, cwd=ROOT, timeout=120, check=False,
+    )  # fmt: skip
+    report = report_of(tmp_path)
+    assert report["finish_reason"] == "start_error", result.stderr[-3000:]
+    assert report["status"] == "failed"
+    assert any("could not start" in f for f in report["failures"])
+
+
+def test_failed_listing_pages_count_in_the_error_rate(tmp_path: Path) -> None:
+    """A listing page (not an article) that fails counts: with a 1% limit the run fails."""
+    faults = {"/category/policy/": Fault("status", status=404)}
+    with serving(faults) as server:
+        strict = crawl(server.url, tmp_path / "strict", "-s", "NEWSCRAWL_MAX_ERROR_RATE=0.01")
+        lenient = crawl(server.url, tmp_path / "lenient")
+    report = report_of(tmp_path / "strict")
+    assert_failed(strict, report)
+    assert report["articles_failed"] == 0
+    assert any(f.startswith("error rate ") for f in report["failures"]), report["failures"]
+    assert lenient.returncode == 0, lenient.stdout + lenient.stderr[-3000:]
+    assert report_of(tmp_path / "lenient")["requests"]["failed"] == 1
+
+
+def test_nothing_changed_only_when_entry_points_answered(tmp_path: Path) -> None:
+    with serving() as server:
+        first = crawl(server.url, tmp_path)
+        second = crawl(server.url, tmp_path)
+    assert first.returncode == 0, first.stdout + first.stderr[-3000:]
+    assert second.returncode == 0, second.stdout + second.stderr[-3000:]
+    assert "no new records: nothing changed since the last run" in second.stdout
+    reports = sorted(tmp_path.glob("jmn/*/*.report.json"))
+    data = [json.loads(p.read_text(encoding="utf-8")) for p in reports]
+    first_report = next(r for r in data if r["records_written"])
+    second_report = next(r for r in data if not r["records_written"])
+    # Counted in articles, not links: every article the first run fetched, once.
+    assert second_report["skipped"]["known"] == first_report["articles_fetched"]
+    assert f"not fetched: {first_report['articles_fetched']} known articles" in second.stdout
+    assert second_report["started_at"] <= second_report["finished_at"]
+    assert second_report["started_at"].endswith("+00:00")
+
+
+def test_first_run_with_since_says_what_it_skipped(tmp_path: Path) -> None:
+    with serving() as server:
+        result = crawl(server.url, tmp_path, "--since", "2d")  # the portal is from 2016
+    report = report_of(tmp_path)
+    assert result.returncode == 0, result.stdout + result.stderr[-3000:]
+    skipped = report["skipped"]["before_since"]
+    assert skipped > 0
+    assert "nothing changed" not in result.stdout
+    assert f"no new records: {skipped} entries were older than --since" in result.stdout
+
+
+def test_summary_is_printed_once(tmp_path: Path) -> None:
+    with serving() as server:
+        result = crawl(server.url, tmp_path)
+    both = result.stdout + result.stderr
+    assert result.returncode == 0, both[-3000:]
+    assert both.count("records written:") == 1
