@@ -136,10 +136,15 @@ class SiteState:
         self.store.register_batch(batch.path, metas)
 
     def rejects_published(self, batch: PublishedBatch) -> None:
-        """Register the pages of a published rejects file whose content is the problem."""
+        """Register the pages of a published rejects file whose content is the problem, with
+        the latest page dates (as for records: a date seen after the reject is then not
+        taken for a change of the page by the next run)."""
         content = [m for m in batch.records_meta if m.get("kind") in CONTENT_REJECTS]
         if self.store is not None and content:
-            self.store.register_rejects(content)
+            lastmods = known_lastmods(self.crawler)
+            self.store.register_rejects(
+                [{**m, "lastmod": lastmods.get(m["url"], m.get("lastmod"))} for m in content]
+            )
 
 
 def worker_name(settings: Any) -> str:
@@ -207,8 +212,8 @@ class OutputLock:
 
     Two runs writing one output folder, even with different state folders, would each write
     the same articles and remove each other's unfinished batches: the second raises
-    ``AlreadyRunning`` here, before the engine exists (no fetch; a ``skipped`` report), and
-    ``newscrawl crawl`` exits 75. Built after :class:`SiteState` (a lower priority number),
+    ``AlreadyRunning`` here, before the engine exists (no fetch; only a ``skipped`` report),
+    and ``newscrawl crawl`` exits 75. Built after :class:`SiteState` (a lower priority number),
     so a run stopped by the state lock creates nothing under the output folder. When the
     lock file cannot be created (the output path is a file, a read-only folder) the crawl
     goes on unlocked and the writer fails it with its own one-line error.

@@ -13,6 +13,7 @@ from parsel import Selector
 # The module, not its function: newscrawl.identity imports extraction.processors, so
 # importing identity first reaches this module while identity is half-initialised.
 from newscrawl import identity
+from newscrawl.extraction.generic.record import fill_record, generic_record
 from newscrawl.extraction.loaders import ArticleLoader, BreadcrumbLoader, TeaserLoader, load_record
 from newscrawl.extraction.metadata import jsonld_names
 from newscrawl.extraction.page import (
@@ -87,6 +88,24 @@ def _text_outside(block: etree._Element, excluded: set[etree._Element]) -> str:
     return "".join(parts)
 
 
+def _holders(excluded: set[etree._Element], container: etree._Element) -> set[etree._Element]:
+    """Return the blocks (up to ``container``) that hold an excluded element: their text
+    is read around it. Each element above an excluded one is visited once (linear time,
+    however deep the markup)."""
+    holders: set[etree._Element] = set()
+    seen: set[etree._Element] = set()
+    for element in excluded:
+        node = element.getparent()
+        while node is not None and node not in excluded and node not in seen:
+            seen.add(node)
+            if node.tag in BLOCK_TAGS:
+                holders.add(node)
+            if node is container:
+                break
+            node = node.getparent()
+    return holders
+
+
 def _body_blocks(page: Page) -> list[str]:
     """Return the normalised texts of the innermost text blocks of the body container.
 
@@ -98,8 +117,7 @@ def _body_blocks(page: Page) -> list[str]:
         return []
     container = containers[0]
     excluded = _excluded(page, container)
-    # Blocks that hold an excluded element: their text is read around it.
-    holders = {a for e in excluded for a in e.iterancestors(*BLOCK_TAGS) if a not in excluded}
+    holders = _holders(excluded, container)
     blocks = [b for b in container.iter(*BLOCK_TAGS) if b not in excluded]
     texts: list[str] = []
     for index, element in enumerate(blocks, 1):
@@ -309,6 +327,8 @@ def is_article(selector: Selector, profile: Profile, jsonld: dict[str, Any] | No
 def extract_page(page: Page) -> Article:
     """Return the record of a parsed page; raise NotAnArticle for a page that is not one."""
     profile = page.profile
+    if profile.kind == "fallback":  # no profile for this portal: the generic extractor's record
+        return generic_record(page)
     if not is_article(page.selector, profile, page.jsonld):
         raise NotAnArticle("the page is not an article (no article markup)", url=page.url)
     loader = ArticleLoader(selector=page.selector, **page.loader_context())
@@ -363,10 +383,13 @@ def extract_page(page: Page) -> Article:
     loader.add_value("teasers", _teasers(page))
     article: Article = loader.load_item()
     article.fingerprint = identity.content_fingerprint(article.headline, article.body)
+    fill_record(article, page)  # what the profile left empty, the generic extractor reads
     return article
 
 
 def _selected(*path: str) -> Callable[[Page], list[list[str]]]:
+    """Return a reader of what each selector at ``path`` of the profile selects."""
+
     def read(page: Page) -> list[list[str]]:
         return list(page.candidates(*path))
 

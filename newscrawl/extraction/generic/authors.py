@@ -1,0 +1,176 @@
+"""Author names: JSON-LD/microdata first, then the visible byline, then ``<meta>`` tags.
+
+A byline string becomes names by :func:`split_names`, which knows the word for "and" in
+many languages ("A og B", "A und B", "A y B" ...), labels such as "By" or "Von", and
+handles in brackets ("Elena Doe (edo)").
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from lxml import etree
+
+from newscrawl.extraction.generic.structured import Structured, types_of
+from newscrawl.extraction.generic.text import clean, key
+
+_AND = r"and|und|og|och|en|et|y|e|i|és|a|ja|и|та|і|ve|و|und von|with"
+_SEPARATOR = re.compile(rf"\s*(?:[,;/|·•]|\s(?:{_AND}|&|\+)\s)\s*", re.IGNORECASE)
+_LABEL = re.compile(
+    r"^(?:(?:written|posted|reported|text|story|words)\s+)?"
+    r"(?:by|von|par|por|di|da|de|door|av|af|przez|od|автор(?:ы)?|текст|редакция)\s*:?\s+"
+    r"|^(?:autor(?:in|en)?|author|authors|text|texto|testo|tekst|skrevet av|redakteur)\s*:\s*",
+    re.IGNORECASE,
+)
+_HANDLE = re.compile(r"\s*\(\s*(?:[a-z]{2,5}\.?|@\w+)\s*\)\s*$")
+_URL = re.compile(r"^(?:https?:)?//|^www\.", re.I)
+_DOMAIN = re.compile(r"^[\w-]+(?:\.[\w-]+)+/?$")
+_NOT_IN_NAMES = re.compile(r"[\d()\[\]:@<>{}=]")
+"""A visible byline part with digits, brackets or a colon is a date or a label, not a name."""
+MAX_NAME = 80
+MAX_WORDS = 7
+
+_BYLINE = etree.XPath(
+    "//*[@rel='author' or contains(concat(' ', normalize-space(@itemprop), ' '), ' author ')"
+    " or contains(@class, 'author') or contains(@class, 'byline') or contains(@class, 'Author')"
+    " or contains(@class, 'Byline')][not(self::meta or self::link or self::script)]"
+)
+MAX_BYLINE_NODES = 40
+
+
+def split_names(text: str | None) -> list[str]:
+    """Split a byline into names, without labels, handles and duplicates.
+
+    >>> split_names("Trine Jørgensen og Tôrtia Reimer-Johansen ")
+    ['Trine Jørgensen', 'Tôrtia Reimer-Johansen']
+    >>> split_names("Von Anna Fink und Jan Marchart")
+    ['Anna Fink', 'Jan Marchart']
+    >>> split_names("Elena Oberholzer (obe)")
+    ['Elena Oberholzer']
+    """
+    cleaned = clean(text)
+    if not cleaned:
+        return []
+    cleaned = _LABEL.sub("", cleaned)
+    names: list[str] = []
+    for part in _SEPARATOR.split(cleaned):
+        name = _HANDLE.sub("", _LABEL.sub("", part.strip(" ,;:|-\u2013\u2014"))).strip(" ,;:|")
+        if name and len(name) <= MAX_NAME and key(name) not in {key(n) for n in names}:
+            names.append(name)
+    return names
+
+
+def _is_name(text: str, site_names: set[str], strict: bool = True) -> bool:
+    """Tell whether ``text`` can be a name; ``strict`` (for bylines and meta tags, not for
+    structured data) also refuses bare domains and parts with digits or brackets."""
+    if strict and (_DOMAIN.match(text) or _NOT_IN_NAMES.search(text)):
+        return False
+    return (
+        bool(text)
+        and not text.isdigit()
+        and _URL.search(text) is None
+        and key(text) not in site_names
+        and len(text.split()) <= MAX_WORDS
+    )
+
+
+def _person_name(node: Any) -> str | None:
+    if isinstance(node, str):
+        return node
+    if not isinstance(node, dict):
+        return None
+    name = node.get("name")
+    if isinstance(name, list):
+        name = next((n for n in name if isinstance(n, str)), None)
+    if isinstance(name, str) and name.strip():
+        return name
+    given, family = node.get("givenName"), node.get("familyName")
+    if isinstance(given, str) or isinstance(family, str):
+        return " ".join(p for p in (given, family) if isinstance(p, str))
+    return None
+
+
+def _flatten(value: Any, depth: int = 0) -> list[Any]:
+    if depth > 4:
+        return []
+    if isinstance(value, list):
+        return [item for v in value for item in _flatten(v, depth + 1)]
+    return [value]
+
+
+def structured_authors(article: dict[str, Any], site_names: set[str]) -> list[str]:
+    """Return the names of the article object's ``author`` (people and organisations) and,
+    without one, its ``creator``."""
+    names: list[str] = []
+    for field in ("author", "creator"):
+        for node in _flatten(article.get(field)):
+            if isinstance(node, dict) and types_of(node) & {"WebSite", "WebPage"}:
+                continue
+            for name in split_names(_person_name(node)):
+                if _is_name(name, set(), strict=False) and key(name) not in {key(n) for n in names}:
+                    names.append(name)
+        if names:
+            break
+    return names
+
+
+def byline_authors(root: etree._Element, site_names: set[str]) -> list[str]:
+    """Return the names in the first visible byline element of the page (``rel=author``,
+    ``itemprop=author``, classes naming an author or byline), or []."""
+    for element in _BYLINE(root)[:MAX_BYLINE_NODES]:
+        if element.get("content"):
+            text = element.get("content")
+        else:
+            text = etree.tostring(element, method="text", encoding="unicode", with_tail=False)
+        text = clean(text) or ""
+        if not text or len(text) > 2 * MAX_NAME:
+            continue
+        names = [n for n in split_names(text) if _is_name(n, site_names)]
+        if names:
+            return names
+    return []
+
+
+def meta_authors(structured: Structured, site_names: set[str]) -> list[str]:
+    """Return the names in ``<meta name=author>`` (or ``article:author`` when it is not a
+    URL), leaving out site names, numbers and URLs."""
+    for name in (
+        "author",
+        "article:author",
+        "dc.creator",
+        "byl",
+        "parsely-author",
+        "sailthru.author",
+    ):
+        names = [
+            n
+            for value in structured.meta.get(name, [])
+            for n in split_names(value)
+            if _is_name(n, site_names)
+        ]
+        if names:
+            return names
+    return []
+
+
+def site_names_of(structured: Structured) -> set[str]:
+    """Return the comparison keys of the site's own names (``og:site_name`` ...)."""
+    names = structured.meta.get("og:site_name", []) + structured.meta.get("application-name", [])
+    return {key(n) for n in names if n.strip()}
+
+
+def authors(structured: Structured, root: etree._Element, url: str) -> list[str]:
+    """Return the article's author names, in page order."""
+    sites = site_names_of(structured)
+    article = structured.article(url)
+    publisher = article.get("publisher")
+    if isinstance(publisher, dict) and isinstance(publisher.get("name"), str):
+        sites.add(key(publisher["name"]))
+    names = structured_authors(article, sites)
+    if names and all(key(n) in sites for n in names):
+        # Only the publisher is named as author: a visible byline naming people (first and
+        # last name at least) is better.
+        people = byline_authors(root, sites)
+        return people if people and all(len(n.split()) >= 2 for n in people) else names
+    return names or byline_authors(root, sites) or meta_authors(structured, sites)

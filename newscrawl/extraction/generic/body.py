@@ -1,0 +1,157 @@
+"""The body text: trafilatura's main text, with the page's lead, cleaned of what it lets through.
+
+trafilatura (with its own readability and jusText fallbacks) finds the main text, tables
+included (annotated bodies keep a table's text). The page's lead (standfirst) is often
+outside the block trafilatura picks: when the page's description (``og:description``,
+``description``, JSON-LD ``description``) is also shown as a paragraph of the page, it
+leads the body. The paragraphs are then cleaned: the headline repeated as a first line,
+credit lines ("Foto: dpa"), image captions, the byline ("Von Anna Fink") and date lines
+("Stand: 22.04.2024, 06:00 Uhr") are left out.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+
+from lxml import etree
+
+from newscrawl.extraction.generic.structured import Structured
+from newscrawl.extraction.generic.text import clean, first_text, key
+from newscrawl.extraction.processors import is_credit_line
+
+TRAFILATURA_OPTIONS: dict[str, bool] = {
+    "include_comments": False,
+    "include_tables": True,
+    "include_images": False,
+    "favor_precision": True,
+    "deduplicate": False,
+}
+"""What the generic extractor asks of ``trafilatura.extract``: the article text with its
+tables, precision first."""
+
+MIN_LEAD = 40
+MAX_LEAD_CHILDREN = 3
+MAX_LEAD_CANDIDATES = 20
+_TEXT_CONTAINING = etree.XPath("//body//text()[contains(., $probe)]")
+MAX_DATE_LINE = 80
+_DATE_LINE = re.compile(
+    r"^(?:(?:stand|updated|published|last updated|aktualisiert|veröffentlicht|publicado|"
+    r"actualizado|publié|mis à jour|pubblicato|aggiornato|opdateret|oppdatert|uppdaterad|"
+    r"publicerad|zaktualizowano|opublikowano)\b[^\n]{0,60}\d|"
+    r"[^a-z\n]{0,20}\d{1,4}[./-]\d{1,2}[./-]\d{2,4}[,\s]*(?:\d{1,2}[:.]\d{2}\s*(?:uhr|h)?)?\s*$)",
+    re.IGNORECASE,
+)
+_BYLINE_LABEL = re.compile(
+    r"^(?:by|von|par|por|di|door|av|af|autor(?:in)?:?|author:?|text:?)\s+", re.IGNORECASE
+)
+
+
+def trafilatura_paragraphs(root: etree._Element, url: str) -> list[str]:
+    """Return the paragraphs of the main text trafilatura finds in ``root`` (an lxml.html
+    tree, which trafilatura copies before it prunes)."""
+    import trafilatura  # imported lazily: only pages without a body selector need it
+
+    try:
+        text = trafilatura.extract(root, url=url, **TRAFILATURA_OPTIONS)
+    except (ValueError, TypeError, RecursionError, etree.LxmlError):
+        return []
+    return [p for line in (text or "").splitlines() if (p := clean(line))]
+
+
+def visible_lead(structured: Structured, root: etree._Element, url: str) -> str | None:
+    """Return the page's description when a paragraph-like element of the page shows it
+    (then it is the lead, not only a summary for search engines); else None."""
+    article = structured.article(url)
+    descriptions = {
+        key(d)
+        for d in (
+            structured.first_meta("og:description"),
+            structured.first_meta("description"),
+            structured.first_meta("twitter:description"),
+            first_text(article.get("description")),
+        )
+        if d and len(d) >= MIN_LEAD
+    }
+    if not descriptions:
+        return None
+    # Find the text nodes that start the description (in C), then compare whole elements.
+    for probe in {d[: MIN_LEAD // 2] for d in _raw_descriptions(structured, article)}:
+        for node in _TEXT_CONTAINING(root, probe=probe)[:MAX_LEAD_CANDIDATES]:
+            element = node.getparent()
+            for _ in range(MAX_LEAD_CHILDREN):
+                if element is None or element.tag in ("head", "title", "script", "style", "meta"):
+                    break
+                text = clean(
+                    etree.tostring(element, method="text", encoding="unicode", with_tail=False)
+                )
+                if text and key(text) in descriptions:
+                    return text
+                if text and len(text) > 2 * max(len(d) for d in descriptions):
+                    break
+                element = element.getparent()
+    return None
+
+
+def _raw_descriptions(structured: Structured, article: dict[str, object]) -> list[str]:
+    values = (
+        structured.first_meta("og:description"),
+        structured.first_meta("description"),
+        structured.first_meta("twitter:description"),
+        first_text(article.get("description")),
+    )
+    return [c for v in values if (c := clean(v)) and len(c) >= MIN_LEAD]
+
+
+def is_date_line(text: str) -> bool:
+    """Tell whether a short line only says when the article was published or updated.
+
+    >>> is_date_line("Stand: 22.04.2024, 06:00 Uhr")
+    True
+    >>> is_date_line("Der Landtag berät am 22.04.2024 über das Gesetz.")
+    False
+    """
+    return len(text) <= MAX_DATE_LINE and _DATE_LINE.search(text) is not None
+
+
+def is_byline(text: str, authors: Iterable[str]) -> bool:
+    """Tell whether a line is only the byline: its names (after "By", "Von" ...) are the
+    article's authors.
+
+    >>> is_byline("Von Nina Doe", ["Nina Doe"])
+    True
+    """
+    names = {key(a) for a in authors if a}
+    if not names or len(text) > MAX_DATE_LINE:
+        return False
+    rest = key(_BYLINE_LABEL.sub("", text))
+    parts = {p.strip() for p in re.split(r",|\s(?:and|und|og|och|et|y|e|i|&)\s", rest)}
+    return bool(parts) and parts <= names
+
+
+def clean_body(
+    paragraphs: list[str],
+    headline: str | None,
+    captions: Iterable[str],
+    authors: Iterable[str] = (),
+    lead: str | None = None,
+) -> list[str]:
+    """Return ``paragraphs`` led by ``lead`` (when they lack it), without a leading repeat of
+    the headline, credit lines, image captions, the byline and date lines."""
+    title = key(headline)
+    body = list(paragraphs)
+    while body and title and key(body[0]) == title:
+        body.pop(0)
+    caption_keys = {key(c) for c in captions if c}
+    authors = list(authors)
+    body = [
+        p
+        for p in body
+        if not is_credit_line(p)
+        and key(p) not in caption_keys
+        and not is_date_line(p)
+        and not is_byline(p, authors)
+    ]
+    if lead and body and key(lead) not in key(" ".join(body[:3])):
+        body.insert(0, lead)
+    return body

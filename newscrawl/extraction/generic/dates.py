@@ -1,0 +1,146 @@
+"""Publication and modification dates, chosen among the page's sources by evidence.
+
+Sources, in order of trust: JSON-LD ``datePublished``/``dateModified`` of the article,
+``<meta>`` tags (``article:published_time``, Dublin Core, ``pubdate`` ...), microdata
+``itemprop``, then ``<time datetime>`` elements. When sources disagree, a date whose
+calendar day also appears in the URL (``/2024/05/03/``) or in the visible byline wins; the
+order of trust decides otherwise. With no source at all, htmldate reads the page.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date, datetime
+from typing import Any
+
+from lxml import etree
+
+from newscrawl.extraction.generic.structured import Structured
+from newscrawl.extraction.processors import DateParser
+
+PUBLISHED_META = (
+    "article:published_time",
+    "og:article:published_time",
+    "datepublished",
+    "article.published",
+    "published_time",
+    "publishdate",
+    "publish-date",
+    "pubdate",
+    "parsely-pub-date",
+    "sailthru.date",
+    "dcterms.issued",
+    "dc.date.issued",
+    "dcterms.date",
+    "dc.date",
+    "date",
+    "og:updated_time",
+)
+MODIFIED_META = (
+    "article:modified_time",
+    "og:article:modified_time",
+    "datemodified",
+    "article.updated",
+    "last-modified",
+    "dcterms.modified",
+    "og:updated_time",
+)
+_URL_DATE = re.compile(
+    r"(?<!\d)(?P<y>20\d{2}|19\d{2})[/_\-.]?(?P<m>0[1-9]|1[0-2])[/_\-.]?(?P<d>0[1-9]|[12]\d|3[01])(?!\d)"
+)
+_TIME_PUBLISHED = etree.XPath(
+    "//*[@itemprop='datePublished'][@datetime or @content]"
+    " | //time[@datetime][contains(@class,'publish') or contains(@pubdate,'') or @pubdate]"
+)
+_TIME = etree.XPath("//time[@datetime]")
+MAX_TIME_ELEMENTS = 20
+
+
+def url_day(url: str) -> date | None:
+    """Return the calendar day written in ``url``'s path, or None.
+
+    >>> url_day("https://example.org/news/2024/05/03/storm.html")
+    datetime.date(2024, 5, 3)
+    >>> url_day("https://example.org/story/3000000218734/storm") is None
+    True
+    """
+    path = url.split("?", 1)[0].split("#", 1)[0]
+    path = path.split("//", 1)[-1].partition("/")[2]
+    for match in _URL_DATE.finditer(path):
+        try:
+            return date(int(match["y"]), int(match["m"]), int(match["d"]))
+        except ValueError:
+            continue
+    return None
+
+
+def _as_text(value: Any) -> str | None:
+    if isinstance(value, list):
+        value = next((v for v in value if isinstance(v, str)), None)
+    return value.strip() if isinstance(value, str) and value.strip() else None
+
+
+def date_candidates(
+    structured: Structured, root: etree._Element, url: str, field: str
+) -> list[tuple[str, str]]:
+    """Return (source, raw value) date candidates for ``field`` ("published" or "modified"),
+    in order of trust."""
+    article = structured.article(url)
+    found: list[tuple[str, str]] = []
+    keys = ("datePublished", "dateCreated") if field == "published" else ("dateModified",)
+    for name in keys:
+        if value := _as_text(article.get(name)):
+            found.append(("jsonld", value))
+    for name in PUBLISHED_META if field == "published" else MODIFIED_META:
+        for value in structured.meta.get(name, [])[:1]:
+            if value.strip():
+                found.append(("meta", value.strip()))
+    if field == "published":
+        for element in _TIME_PUBLISHED(root)[:MAX_TIME_ELEMENTS]:
+            if value := _as_text(element.get("datetime") or element.get("content")):
+                found.append(("itemprop", value))
+        for element in _TIME(root)[:MAX_TIME_ELEMENTS]:
+            if value := _as_text(element.get("datetime")):
+                found.append(("time", value))
+    return found
+
+
+def choose_date(parsed: list[tuple[str, datetime]], evidence: set[date]) -> datetime | None:
+    """Return the first parsed date whose day is in ``evidence`` (days seen in the URL or the
+    byline), else the first one; None for none."""
+    for _, value in parsed:
+        if value.date() in evidence:
+            return value
+    return parsed[0][1] if parsed else None
+
+
+def page_date(
+    structured: Structured,
+    root: etree._Element,
+    url: str,
+    field: str,
+    parser: DateParser,
+    now: datetime,
+) -> datetime | None:
+    """Return the page's ``field`` date ("published" or "modified"), or None."""
+    parsed: list[tuple[str, datetime]] = []
+    for source, raw in date_candidates(structured, root, url, field):
+        value = parser.parse(raw, now)
+        if value is not None and value <= now.replace(year=now.year + 1):
+            parsed.append((source, value))
+    evidence = {d for d in [url_day(url)] if d}
+    if field == "published" and not parsed:
+        return _htmldate(root, parser, now)
+    # A date given by the site's own metadata beats a <time> in the page, unless only the
+    # <time> agrees with the URL.
+    return choose_date(parsed, evidence)
+
+
+def _htmldate(root: etree._Element, parser: DateParser, now: datetime) -> datetime | None:
+    from htmldate import find_date
+
+    try:
+        found = find_date(root, original_date=True, extensive_search=False, outputformat="%Y-%m-%d")
+    except (ValueError, TypeError, etree.LxmlError, RecursionError):
+        return None
+    return parser.parse(found, now) if found else None

@@ -1,0 +1,156 @@
+"""What kind of page this is: article, live blog, listing, gallery, video or other.
+
+Evidence, strongest first: the page's structured data (an article object, or a
+collection, search, profile, gallery or video page), error and consent pages recognised by
+their title and size, the URL's shape (the site's root, search, tag, category and author
+paths), and the DOM: many headline links in cards against the text of one main block.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+from lxml import etree
+
+from newscrawl.extraction.generic.structured import (
+    ARTICLE_TYPES,
+    GALLERY_TYPES,
+    LISTING_TYPES,
+    VIDEO_TYPES,
+    Structured,
+    types_of,
+)
+from newscrawl.extraction.generic.text import clean
+
+ARTICLE = "article"
+LIVE_BLOG = "live-blog"
+LISTING = "listing"
+GALLERY = "gallery"
+VIDEO = "video"
+OTHER = "other"
+RECORD_KINDS = frozenset({ARTICLE, LIVE_BLOG})
+"""The kinds of page that give a record."""
+
+_LISTING_PATH = re.compile(
+    r"(?:^|/)(?:search|suche|recherche|buscar|busca|cerca|tags?|topics?|themen?|category|"
+    r"categories|kategorie|rubrik|author|authors|autor|autoren|page/\d+|archive|archiv)(?:/|$)",
+    re.IGNORECASE,
+)
+_SEARCH_QUERY = re.compile(r"(?:^|&)(?:q|query|s|search|suche)=", re.IGNORECASE)
+_ERROR_TITLE = re.compile(
+    r"\b(?:404|410)\b|not found|page (?:not|no longer) (?:found|available)|nicht gefunden|"
+    r"introuvable|no encontrada|non trovata|не найдена|niet gevonden|nie znaleziono",
+    re.IGNORECASE,
+)
+_CONSENT = re.compile(
+    r"cookie|consent|einwilligung|zustimmen|akzeptieren|accept all|alle akzeptieren|"
+    r"privacy settings|datenschutz|gdpr|consentement|consentimiento",
+    re.IGNORECASE,
+)
+_TEXT_BLOCKS = etree.XPath("//p | //div | //td | //section | //article")
+MAX_TEXT_BLOCKS = 5000
+MIN_PARAGRAPH = 80
+_CARDS = etree.XPath(
+    "//article[.//a[@href]] | //*[self::h2 or self::h3][a[@href]]"
+    " | //*[self::h2 or self::h3][parent::a[@href]]"
+)
+MIN_DECLARED_ARTICLE_TEXT = 200
+"""Running text enough for a page whose meta tags say it is an article."""
+_GALLERY_IMAGES = etree.XPath("//figure//img | //*[contains(@class, 'gallery')]//img")
+MIN_ARTICLE_TEXT = 400
+"""Characters of running text (paragraphs of 80+ characters) that make an article."""
+
+
+@dataclass(frozen=True)
+class PageType:
+    """The kind of a page and the evidence that decided it."""
+
+    kind: str
+    reason: str
+
+    @property
+    def gives_record(self) -> bool:
+        """True for articles and live blogs."""
+        return self.kind in RECORD_KINDS
+
+
+def _running_text(root: etree._Element) -> tuple[int, int]:
+    """Return (characters in long paragraphs, number of long paragraphs) outside links.
+
+    A paragraph is a ``<p>`` of 80 characters or more, not half links, or the text a
+    ``<div>``, ``<td>`` or ``<section>`` holds itself (between ``<br>``, say) when that is
+    as long.
+    """
+    chars = count = 0
+    for element in _TEXT_BLOCKS(root)[:MAX_TEXT_BLOCKS]:
+        if element.tag == "p":
+            text = etree.tostring(element, method="text", encoding="unicode", with_tail=False)
+            linked = sum(len(a.text_content()) for a in element.iter("a"))
+        else:
+            text = (element.text or "") + "".join(c.tail or "" for c in element)
+            linked = 0
+        text = clean(text) or ""
+        if len(text) >= MIN_PARAGRAPH and linked < len(text) / 2:
+            chars += len(text)
+            count += 1
+    return chars, count
+
+
+def _title(root: etree._Element) -> str:
+    parts = [root.findtext(".//title") or ""]
+    parts += [h.text_content() for h in root.iter("h1")][:2]
+    return " ".join(parts)
+
+
+def page_type(structured: Structured, root: etree._Element, url: str) -> PageType:
+    """Return the kind of the page ``root`` at ``url``."""
+    types = set().union(*(types_of(n) for n in structured.nodes)) if structured.nodes else set()
+    article = structured.article(url)
+    split = urlsplit(url)
+    path = split.path.strip("/")
+    chars, paragraphs = _running_text(root)
+    title = _title(root)
+    if _ERROR_TITLE.search(title) and chars < 2 * MIN_ARTICLE_TEXT:
+        return PageType(OTHER, "an error page: its title says so")
+    if chars < MIN_ARTICLE_TEXT and _CONSENT.search(title + " " + _visible_sample(root)):
+        return PageType(OTHER, "a consent wall: little text, and that about cookies")
+    if article:
+        if "LiveBlogPosting" in types_of(article):
+            return PageType(LIVE_BLOG, "structured data: LiveBlogPosting")
+        if path or chars >= MIN_ARTICLE_TEXT:
+            return PageType(ARTICLE, f"structured data: {'/'.join(sorted(types_of(article)))}")
+    if types & GALLERY_TYPES and chars < MIN_ARTICLE_TEXT:
+        return PageType(GALLERY, "structured data: a gallery")
+    if types & VIDEO_TYPES and not types & ARTICLE_TYPES and chars < MIN_ARTICLE_TEXT:
+        return PageType(VIDEO, "structured data: a video without article text")
+    cards = len(_CARDS(root))
+    og_article = (structured.first_meta("og:type") or "").lower() == "article" or bool(
+        structured.first_meta("article:published_time")
+    )
+    if not path and not article:
+        return PageType(LISTING, "the site's home page")
+    if types & LISTING_TYPES and not og_article:
+        return PageType(LISTING, "structured data: a collection page")
+    if (
+        _LISTING_PATH.search(path) or _SEARCH_QUERY.search(split.query)
+    ) and chars < 3 * MIN_ARTICLE_TEXT:
+        return PageType(LISTING, "a search, tag, category or author URL")
+    if og_article and chars >= MIN_DECLARED_ARTICLE_TEXT and cards < 5:
+        return PageType(ARTICLE, "og:type article or article:published_time, and its text")
+    if chars >= MIN_ARTICLE_TEXT and (og_article or cards < 3 * max(paragraphs, 2)):
+        return PageType(ARTICLE, f"{paragraphs} paragraphs of running text")
+    if len(_GALLERY_IMAGES(root)) >= 6 and chars < MIN_ARTICLE_TEXT:
+        return PageType(GALLERY, "many figures and little text")
+    if cards >= 5:
+        return PageType(LISTING, f"{cards} headline links and {paragraphs} paragraphs of text")
+    return PageType(OTHER, f"no article: {chars} characters of running text")
+
+
+def _visible_sample(root: etree._Element) -> str:
+    body = root.find(".//body")
+    if body is None:
+        return ""
+    text = etree.tostring(body, method="text", encoding="unicode")
+    return text[:3000]

@@ -1,0 +1,210 @@
+"""Structured data of a page: JSON-LD and microdata (read with extruct) and ``<meta>`` tags.
+
+:func:`read_structured` gathers, once per page, every JSON-LD object (``@graph`` and
+nested ``mainEntity`` included), the microdata items when the page has no JSON-LD
+article, and the values of the page's ``<meta>`` tags (Open Graph, ``article:*``,
+Dublin Core, ``name=author`` ...). The other modules of the generic extractor read their
+candidates from the :class:`Structured` it returns.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from lxml import etree
+
+ARTICLE_TYPES: frozenset[str] = frozenset(
+    {
+        "Article",
+        "NewsArticle",
+        "ReportageNewsArticle",
+        "AnalysisNewsArticle",
+        "BackgroundNewsArticle",
+        "OpinionNewsArticle",
+        "ReviewNewsArticle",
+        "AskPublicNewsArticle",
+        "SatiricalArticle",
+        "ScholarlyArticle",
+        "TechArticle",
+        "Report",
+        "BlogPosting",
+        "SocialMediaPosting",
+        "LiveBlogPosting",
+        "Review",
+    }
+)
+"""schema.org types whose object is the article itself."""
+
+LISTING_TYPES: frozenset[str] = frozenset(
+    {"CollectionPage", "SearchResultsPage", "ProfilePage", "ItemList"}
+)
+GALLERY_TYPES: frozenset[str] = frozenset({"ImageGallery", "MediaGallery"})
+VIDEO_TYPES: frozenset[str] = frozenset({"VideoObject", "VideoGallery"})
+
+_MAX_NODES = 2000
+"""Walking stops after this many JSON-LD objects: enough for any real page."""
+
+_JSONLD_SCRIPTS = etree.XPath(
+    "//script[translate(normalize-space(@type), 'LDJSON', 'ldjson')='application/ld+json']"
+)
+_META = etree.XPath("//meta[@content]")
+
+
+def types_of(node: dict[str, Any]) -> set[str]:
+    """Return the schema.org type names of a JSON-LD or microdata object, without prefixes.
+
+    >>> sorted(types_of({"@type": ["NewsArticle", "http://schema.org/Article"]}))
+    ['Article', 'NewsArticle']
+    """
+    value = node.get("@type", node.get("type"))
+    values = value if isinstance(value, list) else [value]
+    return {v.rstrip("/").rsplit("/", 1)[-1] for v in values if isinstance(v, str)}
+
+
+def walk(value: Any, depth: int = 0) -> Iterator[dict[str, Any]]:
+    """Yield every object in a JSON-LD value: itself, its ``@graph``, its ``mainEntity``
+    and the objects nested in those, depth first (16 levels at most)."""
+    if depth > 16:
+        return
+    if isinstance(value, list):
+        for item in value:
+            yield from walk(item, depth + 1)
+    elif isinstance(value, dict):
+        yield value
+        for key in ("@graph", "mainEntity", "mainEntityOfPage", "hasPart", "itemListElement"):
+            if isinstance(value.get(key), list | dict):
+                yield from walk(value[key], depth + 1)
+
+
+@dataclass
+class Structured:
+    """What a page declares about itself."""
+
+    nodes: list[dict[str, Any]] = field(default_factory=list)
+    """Every JSON-LD (then microdata) object of the page, in page order."""
+    meta: dict[str, list[str]] = field(default_factory=dict)
+    """``<meta>`` values by lower-cased ``property``, ``name`` or ``itemprop``, in page order."""
+
+    def of_type(self, names: frozenset[str]) -> list[dict[str, Any]]:
+        """Return the objects of any of the types ``names``, in page order."""
+        return [node for node in self.nodes if types_of(node) & names]
+
+    def first_meta(self, *keys: str) -> str | None:
+        """Return the first non-blank value of the first of ``keys`` that the page has."""
+        for key in keys:
+            for value in self.meta.get(key, []):
+                if value.strip():
+                    return value.strip()
+        return None
+
+    def article(self, url: str | None = None) -> dict[str, Any]:
+        """Return the page's article object ({} when none): the one whose URL is the page's,
+        else the one with the most text, else the first."""
+        articles = self.of_type(ARTICLE_TYPES)
+        if not articles:
+            return {}
+
+        def rank(node: dict[str, Any]) -> tuple[int, int, int]:
+            own = url is not None and url.rstrip("/") in _urls_of(node)
+            body = node.get("articleBody")
+            return (
+                int(own),
+                int(bool(node.get("headline"))),
+                len(body) if isinstance(body, str) else 0,
+            )
+
+        return max(articles, key=rank)
+
+
+def _urls_of(node: dict[str, Any]) -> set[str]:
+    urls: set[str] = set()
+    for key in ("url", "@id", "mainEntityOfPage"):
+        value = node.get(key)
+        if isinstance(value, dict):
+            value = value.get("@id") or value.get("url")
+        if isinstance(value, str):
+            urls.add(value.rstrip("/"))
+    return urls
+
+
+def _jsonld_nodes(root: etree._Element) -> list[dict[str, Any]]:
+    scripts = _JSONLD_SCRIPTS(root)
+    if not scripts:
+        return []
+    from extruct.jsonld import JsonLdExtractor  # 15 MB of imports: only for pages with JSON-LD
+
+    extractor = JsonLdExtractor()
+    nodes: list[dict[str, Any]] = []
+    for script in scripts:
+        try:
+            items = extractor.extract_items(script)
+        except (ValueError, TypeError, RecursionError):
+            continue  # one broken script does not hide the others
+        for node in walk(items):
+            nodes.append(node)
+            if len(nodes) >= _MAX_NODES:
+                return nodes
+    return nodes
+
+
+def _microdata_nodes(root: etree._Element, url: str) -> list[dict[str, Any]]:
+    from extruct.w3cmicrodata import MicrodataExtractor
+
+    try:
+        items = MicrodataExtractor().extract_items(root, base_url=url)
+    except (ValueError, TypeError, RecursionError, etree.LxmlError):
+        return []
+    nodes: list[dict[str, Any]] = []
+    for item in items:
+        for node in _microdata_walk(item, 0):
+            nodes.append(node)
+    return nodes[:_MAX_NODES]
+
+
+def _microdata_walk(item: Any, depth: int) -> Iterator[dict[str, Any]]:
+    """Yield microdata items as JSON-LD-like objects ({"@type", property: value})."""
+    if depth > 16 or not isinstance(item, dict):
+        return
+    node: dict[str, Any] = {"@type": item.get("type")}
+    for key, value in (item.get("properties") or {}).items():
+        node[key] = _microdata_value(value, depth)
+    yield node
+    for value in (item.get("properties") or {}).values():
+        for child in value if isinstance(value, list) else [value]:
+            yield from _microdata_walk(child, depth + 1)
+
+
+def _microdata_value(value: Any, depth: int) -> Any:
+    if isinstance(value, list):
+        return [_microdata_value(v, depth) for v in value]
+    if isinstance(value, dict) and "properties" in value:
+        return next(_microdata_walk(value, depth + 1), {})
+    return value
+
+
+def _meta_values(root: etree._Element) -> dict[str, list[str]]:
+    meta: dict[str, list[str]] = {}
+    for element in _META(root):
+        content = element.get("content")
+        for attr in ("property", "name", "itemprop"):
+            key = element.get(attr)
+            if key and content is not None:
+                meta.setdefault(key.strip().lower(), []).append(content)
+    return meta
+
+
+_ITEMSCOPE = etree.XPath("boolean(//*[@itemscope])")
+
+
+def read_structured(root: etree._Element, url: str) -> Structured:
+    """Return the structured data of the page parsed as ``root``.
+
+    Broken JSON-LD scripts are skipped one by one; microdata is read only when the page
+    has no JSON-LD article and some element has ``itemscope``.
+    """
+    nodes = _jsonld_nodes(root)
+    if not any(types_of(n) & ARTICLE_TYPES for n in nodes) and _ITEMSCOPE(root):
+        nodes += _microdata_nodes(root, url)
+    return Structured(nodes=nodes, meta=_meta_values(root))
