@@ -504,3 +504,23 @@ def test_redis_going_away_stops_the_worker_with_a_report(
     (report,) = (tmp_path / "out").glob("jmn/*/*.report.json")
     failures = json.loads(report.read_text(encoding="utf-8"))["failures"]
     assert any("Redis unavailable" in f for f in failures), failures
+
+
+def test_a_full_redis_is_a_clear_error(
+    private_redis: tuple[subprocess.Popen[bytes], str],
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    import redis
+
+    from newscrawl.cli import main
+
+    _, url = private_redis
+    client = redis.Redis.from_url(url)
+    client.set("ballast", "x" * 3_000_000)
+    client.config_set("maxmemory-policy", "noeviction")
+    client.config_set("maxmemory", "1mb")
+    assert main(["crawl", "jmn", "-o", str(tmp_path), "--redis", url]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err[-1].startswith("newscrawl: Redis refused the run lease")
+    assert "maxmemory" in err[-1]

@@ -462,7 +462,16 @@ class RedisLease:
                 "id": uuid.uuid4().hex,
             }
         )
-        if not self.client.set(self.key, token, nx=True, px=int(self.ttl * 1000)):
+        import redis
+
+        try:
+            taken = self.client.set(self.key, token, nx=True, px=int(self.ttl * 1000))
+        except redis.RedisError as exc:  # a full Redis (maxmemory) answers OOM here first
+            raise StateError(
+                f"Redis refused the run lease {self.key}: {exc} (a full Redis: raise "
+                "maxmemory, or free memory, with maxmemory-policy noeviction)"
+            ) from exc
+        if not taken:
             raw = self.client.get(self.key)
             holder = json.loads(raw) if raw else {}
             raise AlreadyRunning(
