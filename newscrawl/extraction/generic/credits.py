@@ -8,6 +8,7 @@ labelled tail of its caption ("Foto: …", "Photo: …", "Фото: …", "©").
 
 from __future__ import annotations
 
+import copy
 import re
 from dataclasses import dataclass
 from typing import Any
@@ -24,12 +25,11 @@ _CREDIT_WORDS = (
     "copyright",
     "source",
     "photographer",
-    "byline",
-    "author",
     "quelle",
     "autor",
     "fotograf",
     "rights",
+    "author",
 )
 _UPPER = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
 _CREDIT_ELEMENTS = etree.XPath(
@@ -41,7 +41,7 @@ _CREDIT_ELEMENTS = etree.XPath(
     "[not(self::img)]"
 )
 _CAPTIONS = etree.XPath(
-    ".//figcaption | .//*[contains(@class, 'caption')]"
+    ".//figcaption | .//*[contains(@class, 'caption') or contains(@class, 'description')]"
     " | .//*[@itemprop='caption' or @itemprop='description']"
 )
 _FIGURES = etree.XPath("//figure")
@@ -56,7 +56,7 @@ _LABEL_WORDS = (
     r"фото|photo\s+credit|image\s+credit|quelle|source|fuente|fonte|źródło|copyright"
 )
 _CAPTION_CREDIT = re.compile(
-    rf"(?:^|(?<=[\s,.;|(\[]))(?:{_LABEL_WORDS})(?:\s*(?:[:：]|by|von|par|por|di|av|af)\s*|\s+)"
+    rf"(?:^|(?<=[\s,.;|(\[]))(?:{_LABEL_WORDS})(?:\s*[:：]|\s+(?:by|von|par|por|di|av|af)\b:?)\s*"
     r"(?P<credit>[^()\[\]]{2,%d}?)\s*[)\]]?\s*$" % 160,
     re.IGNORECASE,
 )
@@ -64,7 +64,16 @@ _LEADING_LABEL = re.compile(
     rf"^\s*(?:(?:{_LABEL_WORDS})(?:\s*[:：]|\s+(?:by|von|par|por|di|av|af)\b:?)\s*|©\s*|\(c\)\s*)",
     re.IGNORECASE,
 )
-MAX_FIGURES = 60
+MAX_FIGURES = 120
+_BY = re.compile(r"^(?:by|von|par|por|di|av|af)\s", re.IGNORECASE)
+_ORPHAN_CAPTIONS = etree.XPath(
+    "//figcaption[not(ancestor::figure)]"
+    " | //*[self::p or self::span or self::div][not(ancestor::figure)]"
+    "[contains(@class, 'caption') or contains(@class, 'description') or contains(@class, 'credit')"
+    " or contains(@class, 'copyright')][string-length(normalize-space(.)) < 600]"
+)
+_LABELLED_LEAF = etree.XPath(".//*[not(*)][string-length(normalize-space(.)) < 120]")
+_PLACEHOLDER = re.compile(r"\.svg(?:[?#]|$)|placeholder|blank\.gif|spacer", re.IGNORECASE)
 MAX_CREDIT = 200
 _STEM = re.compile(r"[^/]+?(?=(?:[._-]\d+x\d+)?(?:\.\w{2,5})?$)")
 
@@ -175,13 +184,17 @@ def stem(url: str | None) -> str | None:
 
 
 def _img_src(img: etree._Element, base: str) -> str | None:
-    for attr in ("data-src", "data-lazy-src", "data-original", "src"):
-        value = img.get(attr)
-        if value and not value.startswith("data:"):
-            return urljoin(base, value.strip())
-    srcset = img.get("srcset") or img.get("data-srcset")
-    if srcset:
-        return urljoin(base, srcset.strip().split(",")[0].split()[0])
+    """Return the image URL of an ``<img>`` or ``<source>``: lazy-loading attributes first,
+    and never a placeholder (a ``data:`` URL or an SVG)."""
+    for attr in ("data-src", "data-lazy-src", "data-original", "src", "data-srcset", "srcset"):
+        value = (img.get(attr) or "").strip()
+        if attr.endswith("srcset") and value:
+            value = value.split(",")[0].split()[0]
+        if value and not value.startswith("data:") and not _PLACEHOLDER.search(value):
+            try:
+                return urljoin(base, value)
+            except ValueError:
+                return None
     return None
 
 
@@ -194,6 +207,10 @@ def figure_credit(figure: etree._Element) -> tuple[str | None, str | None]:
     credit = None
     for element in _CREDIT_ELEMENTS(figure):
         text = _text(element) or clean(element.get("content"))
+        if text and text[0] in "([" and text[-1] in ")]":
+            text = text[1:-1]
+        if text and _BY.match(text):
+            continue  # "By Jane Doe": the story's byline, not the photo's
         if text and len(text) <= MAX_CREDIT:
             credit = strip_label(text)
             if credit:
@@ -204,19 +221,36 @@ def figure_credit(figure: etree._Element) -> tuple[str | None, str | None]:
         if text:
             caption, labelled = caption_credit(text)
             parts = [c for c in element if isinstance(c.tag, str)]
-            if not labelled and not credit and len(parts) >= 2:
-                # "<figcaption><span>caption</span><span>Agency</span>": a short last part
-                # without a full stop is the credit.
-                last = _text(parts[-1])
-                if last and len(last) <= 60 and not last.endswith((".", "!", "?")) and last != text:
-                    labelled = strip_label(last)
-                    caption = (
-                        clean(text[: len(text) - len(last)]) if text.endswith(last) else caption
-                    )
-            if credit and caption and credit in caption:
-                caption = clean(caption.replace(credit, "").strip(" |/-–—()"))
+            last = _text(parts[-1]) if parts and not (parts[-1].tail or "").strip() else None
+            head = text[: len(text) - len(last)].rstrip(" |/-\u2013\u2014") if last else ""
+            # "<figcaption><span>caption</span><span>Agency</span>" or "caption |
+            # <strong>Agency</strong>": a short last part without a full stop is the credit.
+            if (
+                not labelled
+                and not credit
+                and last
+                and text.endswith(last)
+                and (len(head) >= 20 or len(parts) >= 2)
+                and len(last) <= 60
+                and not last.endswith((".", "!", "?"))
+            ):
+                labelled = strip_label(last)
+                caption = clean(head)
             credit = credit or labelled
             break
+    if credit is None:
+        for leaf in _LABELLED_LEAF(figure)[:20]:
+            text = _text(leaf)
+            if text and text is not caption and _LEADING_LABEL.match(text):
+                credit = strip_label(text)
+                if credit:
+                    break
+    if credit is None:
+        for img in _IMGS(figure)[:1]:
+            for attr in ("alt", "title"):
+                _, credit = caption_credit(clean(img.get(attr)))
+                if credit:
+                    break
     return caption, credit
 
 
@@ -224,17 +258,46 @@ def figures(root: etree._Element, base: str) -> list[FoundImage]:
     """Return the page's figure-like elements with an image, as images with their caption and
     credit, in page order (each image URL once)."""
     found: list[FoundImage] = []
-    seen: set[str] = set()
+    seen: set[etree._Element] = set()
     for figure in _FIGURES(root)[:MAX_FIGURES] + _FIGURE_LIKE(root)[:MAX_FIGURES]:
+        if figure in seen:
+            continue
+        seen.add(figure)
         img = next(iter(_IMGS(figure)), None)
         url = _img_src(img, base) if img is not None else None
-        if not url and (source := figure.find(".//source[@srcset]")) is not None:
-            url = _img_src(source, base)
-        if not url or url in seen:
+        if not url:
+            url = next((u for s in figure.iter("source") if (u := _img_src(s, base))), None)
+        if not url:
             continue
-        seen.add(url)
         caption, credit = figure_credit(figure)
         found.append(FoundImage(url=url, caption=caption, credit=credit))
+    found += _orphan_captions(root, base)
+    return found
+
+
+def _orphan_captions(root: etree._Element, base: str) -> list[FoundImage]:
+    """Return images whose caption stands outside any ``<figure>``: a caption-like element
+    right after an element holding the image (a ``<figcaption>`` the parser moved out of a
+    ``<figure>``, a ``<p class="img-description">`` after a picture's box)."""
+    found: list[FoundImage] = []
+    for caption in _ORPHAN_CAPTIONS(root)[:MAX_FIGURES]:
+        url = None
+        holder = caption.getparent()
+        for candidate in (
+            caption.getprevious(),
+            holder,
+            holder.getprevious() if holder is not None else None,
+        ):
+            if candidate is None or not isinstance(candidate.tag, str):
+                continue
+            img = candidate if candidate.tag == "img" else next(iter(_IMGS(candidate)), None)
+            if img is not None and (url := _img_src(img, base)):
+                break
+        if url:
+            wrapper = etree.Element("div")
+            wrapper.append(copy.deepcopy(caption))
+            caption_text, credit = figure_credit(wrapper)
+            found.append(FoundImage(url=url, caption=caption_text, credit=credit))
     return found
 
 

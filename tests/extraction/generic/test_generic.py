@@ -366,3 +366,44 @@ def test_fill_record_drops_urls_a_record_may_not_hold() -> None:
     article = Article()
     fill_record(article, page)
     assert article.canonical_url is None
+
+
+@pytest.mark.parametrize(
+    ("markup", "credit"),
+    [
+        # a figcaption the parser moved out of its figure (an unclosed <source>)
+        (
+            '<figure><picture><source srcset="/a.webp"><img src="/a.jpg"></picture>'
+            "<figcaption>Riders at the start, Foto: LAT Images</figcaption></figure>",
+            "LAT Images",
+        ),
+        # a caption paragraph after the picture's box, the credit in <strong>
+        (
+            '<div><div class="pic"><img src="/a.jpg"></div><p class="img-description">The '
+            "writer in Lima in 2010. | <strong>Jane Doe/dpa</strong></p></div>",
+            "Jane Doe/dpa",
+        ),
+        # a labelled leaf in an unnamed span
+        (
+            '<figure><img src="/a.jpg"><span><span>Foto: Shutterstock.com</span></span></figure>',
+            "Shutterstock.com",
+        ),
+        # only the image's alt text names the credit
+        (
+            '<figure><img src="/a.jpg" alt="Traders at the market. (Photo: Gallo Images / Jo Doe)">'
+            "</figure>",
+            "Gallo Images / Jo Doe",
+        ),
+        # an alt text that merely describes is no credit
+        ('<figure><img src="/a.jpg" alt="An illustration showing light"></figure>', None),
+        # a byline inside an author box is not a photo credit
+        (
+            '<div class="media"><img src="/me.jpg"><span class="author">By Jo Doe</span></div>',
+            None,
+        ),
+    ],
+)
+def test_figure_credits(markup: str, credit: str | None) -> None:
+    root = parse(f"<html><body><article>{markup}</article></body></html>")
+    found = credits.figures(root, "https://x.example/a")
+    assert next((f.credit for f in found if f.credit), None) == credit
