@@ -407,3 +407,8 @@ def test_figure_credits(markup: str, credit: str | None) -> None:
     root = parse(f"<html><body><article>{markup}</article></body></html>")
     found = credits.figures(root, "https://x.example/a")
     assert next((f.credit for f in found if f.credit), None) == credit
+
+
+def test_structured_author_fragments_with_brackets_are_not_names() -> None:
+    article = {"author": [{"name": "( Image: Getty Images / Cultura RF)"}, {"name": "Emma Doe"}]}
+    assert authors.structured_authors(article, set()) == ["Emma Doe"]
