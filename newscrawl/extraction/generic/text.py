@@ -6,6 +6,8 @@ import html
 import re
 from typing import Any
 
+from lxml import etree
+
 from newscrawl.extraction.processors import normalize_space
 
 _INVISIBLE = re.compile("[\u00ad\u200b\u200c\u200d\u2060\ufeff]")
@@ -82,3 +84,9 @@ def first_text(value: Any) -> str | None:
     if isinstance(value, dict):
         return first_text(value.get("name"))
     return clean(value)
+
+
+def element_text(element: etree._Element) -> str:
+    """Return the text of ``element`` and its descendants (not its tail), for trees of
+    either lxml parser (``text_content`` exists only on lxml.html's elements)."""
+    return etree.tostring(element, method="text", encoding="unicode", with_tail=False)

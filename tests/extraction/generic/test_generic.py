@@ -412,3 +412,53 @@ def test_figure_credits(markup: str, credit: str | None) -> None:
 def test_structured_author_fragments_with_brackets_are_not_names() -> None:
     article = {"author": [{"name": "( Image: Getty Images / Cultura RF)"}, {"name": "Emma Doe"}]}
     assert authors.structured_authors(article, set()) == ["Emma Doe"]
+
+
+def test_fill_record_reads_a_tree_of_lxml_etree_parser() -> None:
+    from newscrawl.extraction import parse_page
+    from newscrawl.extraction.generic.record import fill_record
+    from newscrawl.items import Article
+
+    crumbs = '<nav class="breadcrumb"><a href="/">Start</a> <a href="/stadt/">Stadt</a></nav>'
+    html_text = ARTICLE_WITHOUT_MARKUP.replace("<body>", "<body>" + crumbs)
+    page = parse_page("https://hafenblatt.example/a", html_text.encode(), profile="jmn", now=NOW)
+    article = Article()
+    assert "breadcrumb" in fill_record(article, page)
+    assert [c.name for c in article.breadcrumb] == ["Start", "Stadt"]
+    assert article.teasers == []  # a profile's empty teaser list is its answer
+
+
+TEASER_PAGE = """<html><body><article><h1>Storm hits the coast</h1><p>Text.</p></article>
+<aside class="related-articles"><h3>Related</h3>
+<div class="card"><a href="/2024/03/ferry-timetable/">New ferry timetable from Monday</a>
+<p>Two more crossings at rush hour…</p></div>
+<div class="card"><a href="https://other.example/2024/x">Elsewhere on another site</a></div>
+<div class="card"><a href="/">Home</a></div>
+<div class="card"><a href="/storm">Storm hits the coast again</a></div>
+</aside>
+<div><h2>Read more</h2><ul>
+<li><a href="/2024/03/harbour-swim/">Date set for the harbour swim</a></li></ul></div>
+</body></html>"""
+
+
+def test_teasers_from_related_blocks() -> None:
+    from newscrawl.extraction.generic.teasers import teasers
+
+    got = teasers(parse(TEASER_PAGE), "https://x.example/storm")
+    assert [(t.title, t.url, t.excerpt) for t in got] == [
+        (
+            "New ferry timetable from Monday",
+            "https://x.example/2024/03/ferry-timetable/",
+            "Two more crossings at rush hour",
+        ),
+        ("Date set for the harbour swim", "https://x.example/2024/03/harbour-swim/", None),
+    ]
+
+
+def test_no_teasers_without_a_related_block() -> None:
+    from newscrawl.extraction.generic.teasers import teasers
+
+    page = (
+        '<html><body><p><a href="/2024/03/other-story/">An other story here</a></p></body></html>'
+    )
+    assert teasers(parse(page), "https://x.example/storm") == []
