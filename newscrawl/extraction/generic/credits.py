@@ -31,24 +31,50 @@ _CREDIT_WORDS = (
     "rights",
     "author",
 )
-_UPPER = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
-_CREDIT_ELEMENTS = etree.XPath(
-    ".//*["
-    + " or ".join(
-        f"contains(translate(@class, '{_UPPER}', '{_UPPER.lower()}'), '{w}')" for w in _CREDIT_WORDS
-    )
-    + " or @itemprop='copyrightHolder' or @itemprop='author' or @itemprop='creditText']"
-    "[not(self::img)]"
-)
+_CREDIT_CLASS = re.compile("|".join(_CREDIT_WORDS))
+_CREDIT_ITEMPROPS = frozenset({"copyrightHolder", "author", "creditText"})
+
+
+def _credit_elements(figure: etree._Element) -> list[etree._Element]:
+    """Return the elements of ``figure`` whose class names a credit (or whose ``itemprop``
+    is a credit's), in document order."""
+    found = []
+    for element in figure.iterdescendants():
+        if not isinstance(element.tag, str) or element.tag == "img":
+            continue
+        if element.get("itemprop") in _CREDIT_ITEMPROPS or _CREDIT_CLASS.search(
+            (element.get("class") or "").lower()
+        ):
+            found.append(element)
+    return found
+
+
 _CAPTIONS = etree.XPath(
     ".//figcaption | .//*[contains(@class, 'caption') or contains(@class, 'description')]"
     " | .//*[@itemprop='caption' or @itemprop='description']"
 )
 _FIGURES = etree.XPath("//figure")
-_FIGURE_LIKE = etree.XPath(
-    "//*[contains(@class, 'figure') or contains(@class, 'image') or contains(@class, 'photo')"
-    " or contains(@class, 'media')][.//img]"
-)
+_ALL_IMAGES = etree.XPath("//img")
+_FIGURE_CLASS = re.compile("figure|image|photo|media")
+MAX_IMAGES = 300
+
+
+def _figure_like(root: etree._Element) -> list[etree._Element]:
+    """Return elements that hold an image and whose class says they are its box ("image",
+    "photo", "media", "figure"): the image's parent and the four above it."""
+    found: list[etree._Element] = []
+    for img in _ALL_IMAGES(root)[:MAX_IMAGES]:
+        element = img.getparent()
+        levels = 0
+        while element is not None and levels < 5 and element.tag not in ("body", "html"):
+            if element.tag not in ("source", "picture", "a"):  # wrappers do not count
+                levels += 1
+                if _FIGURE_CLASS.search((element.get("class") or "").lower()):
+                    found.append(element)
+            element = element.getparent()
+    return found
+
+
 _IMGS = etree.XPath(".//img")
 _LABEL_WORDS = (
     r"(?:ap\s+)?photo(?:graph)?s?|illustration|image|picture|pic|video|graphic|grafik|credit|"
@@ -205,7 +231,7 @@ def _text(element: etree._Element) -> str | None:
 def figure_credit(figure: etree._Element) -> tuple[str | None, str | None]:
     """Return (caption, credit) of a figure-like element."""
     credit = None
-    for element in _CREDIT_ELEMENTS(figure):
+    for element in _credit_elements(figure):
         text = _text(element) or clean(element.get("content"))
         if text and text[0] in "([" and text[-1] in ")]":
             text = text[1:-1]
@@ -259,7 +285,7 @@ def figures(root: etree._Element, base: str) -> list[FoundImage]:
     credit, in page order (each image URL once)."""
     found: list[FoundImage] = []
     seen: set[etree._Element] = set()
-    for figure in _FIGURES(root)[:MAX_FIGURES] + _FIGURE_LIKE(root)[:MAX_FIGURES]:
+    for figure in _FIGURES(root)[:MAX_FIGURES] + _figure_like(root)[:MAX_FIGURES]:
         if figure in seen:
             continue
         seen.add(figure)

@@ -38,16 +38,12 @@ _WORDS = (
     "similar",
     "suggest",
 )
-_BLOCKS = etree.XPath(
-    "//*[self::aside or self::section or self::div or self::ul or self::nav][@class or @id"
-    " or @aria-label]["
-    + " or ".join(
-        f"contains(translate(concat(@class, ' ', @id, ' ', @aria-label), "
-        f"'ABCDEFGHIJKLMNOPQRSTUVWXYZ_', 'abcdefghijklmnopqrstuvwxyz-'), '{w}')"
-        for w in _WORDS
-    )
-    + "][.//a[@href]]"
+_CANDIDATES = etree.XPath(
+    "//*[self::aside or self::section or self::div or self::ul or self::nav]"
+    "[@class or @id or @aria-label]"
 )
+_NAMES_RELATED = re.compile("|".join(re.escape(w) for w in _WORDS))
+MAX_CANDIDATES = 5000
 _HEADING_SAYS = re.compile(
     r"^(?:related|more (?:on|from|stories|news)|read (?:more|also|next)|you may also like|"
     r"recommended|weitere|mehr zum thema|lesen sie auch|auch interessant|das könnte|"
@@ -64,14 +60,22 @@ MAX_BLOCKS = 10
 
 
 def _blocks(root: etree._Element) -> list[etree._Element]:
-    blocks = list(_BLOCKS(root)[:MAX_BLOCKS])
+    blocks: list[etree._Element] = []
+    for element in _CANDIDATES(root)[:MAX_CANDIDATES]:
+        names = " ".join(element.get(a, "") for a in ("class", "id", "aria-label"))
+        names = names.lower().replace("_", "-")
+        if _NAMES_RELATED.search(names) and element.find(".//a[@href]") is not None:
+            blocks.append(element)
+            if len(blocks) >= MAX_BLOCKS:
+                break
     for heading in _HEADINGS(root)[:200]:
         text = clean(_text(heading)) or ""
         parent = heading.getparent()
         if _HEADING_SAYS.match(text) and parent is not None and parent not in blocks:
             blocks.append(parent)
     # Outermost blocks only: a block inside another adds nothing.
-    return [b for b in blocks if not any(o is not b and b in o.iterdescendants() for o in blocks)]
+    chosen = set(blocks)
+    return [b for b in blocks if not any(a in chosen for a in b.iterancestors())]
 
 
 def teasers(root: etree._Element, url: str) -> list[Teaser]:
