@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: install demo test lint format bench bench-quality bench-analysts clean
+.PHONY: install demo test lint format bench bench-quality bench-analysts fuzz clean
 
 $(BIN)/.installed: pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit("newscrawl needs Python 3.11+") if sys.version_info < (3, 11) else None'
@@ -39,6 +39,10 @@ bench-quality: install
 # 200,000 generated records: export and read_records against DuckDB alone (a few minutes).
 bench-analysts: install
 	$(BIN)/python bench/analysts.py
+
+# The long fuzzing campaign of extraction (about 15 minutes on 2 CPUs); see tests/fuzz/.
+fuzz: install
+	$(BIN)/python -m tests.fuzz.campaign --inputs 200000 --processes 2
 
 clean:
 	rm -rf out .pytest_cache .ruff_cache

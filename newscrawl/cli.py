@@ -15,6 +15,7 @@ PROJECT_ROOT = Path(__file__).resolve().parents[1]
 
 COMMANDS = (
     "crawl",
+    "frontier",
     "extract",
     "demo",
     "validate",

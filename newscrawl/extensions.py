@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import gc
 import logging
+import socket
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Final, Self
@@ -82,8 +83,17 @@ class SiteState:
         if spider is None:
             raise NotConfigured("no spider yet: the site's state cannot be named")
         site = getattr(spider, "site", None) or spider.name
+        settings = crawler.settings
+        redis_url = settings.get("NEWSCRAWL_REDIS_URL")
         try:
-            opened = open_site_state(crawler.settings.get("NEWSCRAWL_STATE_DIR"), site)
+            opened = open_site_state(
+                settings.get("NEWSCRAWL_STATE_DIR"),
+                site,
+                redis_url=redis_url,
+                redis_prefix=settings.get("NEWSCRAWL_REDIS_PREFIX", "newscrawl"),
+                worker=worker_name(settings) if redis_url else "",
+                lease_seconds=settings.getfloat("NEWSCRAWL_REDIS_VISIBILITY_TIMEOUT", 30.0),
+            )
         except AlreadyRunning as exc:
             write_skipped_report(crawler, site, str(exc))  # cron and scrapyd read the report
             raise
@@ -125,10 +135,60 @@ class SiteState:
         self.store.register_batch(batch.path, metas)
 
     def rejects_published(self, batch: PublishedBatch) -> None:
-        """Register the pages of a published rejects file whose content is the problem."""
+        """Register the pages of a published rejects file whose content is the problem, with
+        the latest page dates (as for records: a date seen after the reject is then not
+        taken for a change of the page by the next run)."""
         content = [m for m in batch.records_meta if m.get("kind") in CONTENT_REJECTS]
         if self.store is not None and content:
-            self.store.register_rejects(content)
+            lastmods = known_lastmods(self.crawler)
+            self.store.register_rejects(
+                [{**m, "lastmod": lastmods.get(m["url"], m["lastmod"])} for m in content]
+            )
+
+
+def worker_name(settings: Any) -> str:
+    """Return this worker's name in distributed mode: ``NEWSCRAWL_WORKER``, else the host's.
+
+    The run lease is per site and worker name: a second run on the same host (cron
+    starting the next run too early) exits 75; several workers on one host need a
+    ``NEWSCRAWL_WORKER`` each.
+    """
+    return settings.get("NEWSCRAWL_WORKER") or socket.gethostname().split(".")[0]
+
+
+class RedisMode:
+    """Scrapy add-on: with ``NEWSCRAWL_REDIS_URL`` set, the crawl runs in distributed mode.
+
+    It sets ``SCHEDULER`` to ``newscrawl.frontier.RedisScheduler`` (the shared queue and
+    duplicate filter) and adds ``newscrawl.frontier.GlobalPoliteness`` to the downloader
+    middlewares; ``SiteState`` then opens the Redis state and lease. Without the setting it
+    changes nothing, and nothing imports Redis.
+    """
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> Self:
+        """Build the add-on."""
+        return cls()
+
+    def update_settings(self, settings: Any) -> None:
+        """Switch the scheduler and move politeness to Redis when a Redis URL is set.
+
+        The download delay becomes global (``NEWSCRAWL_GLOBAL_DOWNLOAD_DELAY``, from
+        ``DOWNLOAD_DELAY`` as given by the profile, project or command line) and each
+        worker's own delay and AutoThrottle are turned off, at the priority they were set
+        with: a per-worker delay on top would make the shared timetable's gaps uneven.
+        """
+        if not settings.get("NEWSCRAWL_REDIS_URL"):
+            return
+        settings.set("SCHEDULER", "newscrawl.frontier.RedisScheduler", priority="addon")
+        settings.set_in_component_priority_dict(
+            "DOWNLOADER_MIDDLEWARES", "newscrawl.frontier.GlobalPoliteness", 540
+        )
+        delay = settings.getfloat("DOWNLOAD_DELAY", 0.0)
+        settings.set("NEWSCRAWL_GLOBAL_DOWNLOAD_DELAY", delay, priority="addon")
+        settings.set("DOWNLOAD_DELAY", 0.0, priority=settings.getpriority("DOWNLOAD_DELAY") or 0)
+        throttle = settings.getpriority("AUTOTHROTTLE_ENABLED") or 0
+        settings.set("AUTOTHROTTLE_ENABLED", False, priority=throttle)
 
 
 def site_state(crawler: Crawler) -> SiteState | None:
@@ -151,8 +211,8 @@ class OutputLock:
 
     Two runs writing one output folder, even with different state folders, would each write
     the same articles and remove each other's unfinished batches: the second raises
-    ``AlreadyRunning`` here, before the engine exists (no fetch; a ``skipped`` report), and
-    ``newscrawl crawl`` exits 75. Built after :class:`SiteState` (a lower priority number),
+    ``AlreadyRunning`` here, before the engine exists (no fetch; only a ``skipped`` report),
+    and ``newscrawl crawl`` exits 75. Built after :class:`SiteState` (a lower priority number),
     so a run stopped by the state lock creates nothing under the output folder. When the
     lock file cannot be created (the output path is a file, a read-only folder) the crawl
     goes on unlocked and the writer fails it with its own one-line error.

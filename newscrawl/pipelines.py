@@ -140,6 +140,9 @@ class DedupPipeline:
                 state.note_seen(key, known_lastmods(self.crawler).get(key))
                 self.stats.inc_value("newscrawl/duplicates/unchanged")
                 raise DropItem(f"unchanged since the last run: {item['url']}")
+            if not state.claim(keys):
+                self.stats.inc_value("newscrawl/duplicates/claimed")
+                raise DropItem(f"written by another worker of this crawl: {item['url']}")
             item["revision"] = revision
             if status == "revision":
                 self.stats.inc_value("newscrawl/revisions")
@@ -315,7 +318,7 @@ class BatchWriterPipeline:
         self._stop_rotation()
         logger.critical("Output stopped: %s", exc)
         self.crawler.stats.set_value("newscrawl/output_error", str(exc))
-        if self.crawler.engine is not None and self.crawler.engine.running:
+        if self.crawler.crawling and self.crawler.engine.running:
             deferred_from_coro(self.crawler.engine.close_spider_async(reason="output_error"))
 
 

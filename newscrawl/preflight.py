@@ -194,7 +194,8 @@ def check_crawl(
     check_base_url(base_url)
     check_settings(settings)
     check_writable_folder(settings.get("NEWSCRAWL_OUTPUT_DIR") or "out", "output folder")
-    if state := settings.get("NEWSCRAWL_STATE_DIR"):
+    state = settings.get("NEWSCRAWL_STATE_DIR")
+    if state and "://" not in str(state):  # a folder, not a state server's URL
         check_writable_folder(state, "state folder")
         check_state(state, site, state_hint(site, settings))
 

@@ -96,6 +96,16 @@ NEWSCRAWL_GZIP = False
 # registering it in the state. Never set it in production.
 NEWSCRAWL_TEST_PAUSE_BEFORE_REGISTER = 0
 
+# Distributed mode (docs/operations.md): with a Redis URL (`newscrawl crawl SITE --redis URL`)
+# the request queue, duplicate filter, state and run lease live in Redis, shared by workers.
+ADDONS = {"newscrawl.extensions.RedisMode": 0}
+NEWSCRAWL_REDIS_URL = ""
+NEWSCRAWL_REDIS_PREFIX = "newscrawl"
+# This worker's name (default: the host name); one live run per site and worker name.
+NEWSCRAWL_WORKER = ""
+# Seconds after which the requests of a worker that stopped renewing its lease go back.
+NEWSCRAWL_REDIS_VISIBILITY_TIMEOUT = 30.0
+
 # Run report, progress and verdict (see report.py).
 EXTENSIONS = {
     # Takes the site's run lock and opens its state (NEWSCRAWL_STATE_DIR) for the crawl.

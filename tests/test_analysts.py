@@ -188,3 +188,18 @@ def test_jq_reads_every_record(project: Path) -> None:
     assert len(done.stdout.splitlines()) == RECORDS
     rejects = run(["bash", "-c", "zcat -f out/demo/*/*/rejects/*.jsonl* | jq -c .kind"], project)
     assert len(rejects.stdout.splitlines()) == REJECTS
+
+
+def test_stats_of_the_demo(project: Path) -> None:
+    import json
+
+    done = run(
+        [str(project / ".venv" / "bin" / "newscrawl"), "stats", "out/demo", "--json"], project
+    )
+    assert done.returncode == 0, done.stderr
+    (day,) = json.loads(done.stdout)["days"]
+    assert (day["site"], day["records"], day["rejects"]) == ("jmn", RECORDS, {"invalid": REJECTS})
+    (report,) = day["runs"]
+    assert report["status"] == "ok"
+    assert report["started_at"] <= report["finished_at"]
+    assert report["started_at"].startswith(day["day"])

@@ -298,8 +298,10 @@ def test_each_writer_writes_its_own_kind(crawler: Any, tmp_path: Path) -> None:
     records.open_spider()
     rejects.open_spider()
     article, reject = record(), Reject(url="https://jmn.info/x/", kind="download-error")
-    for item in (article, reject):
-        assert rejects.process_item(records.process_item(item)) is item
+    assert rejects.process_item(records.process_item(article)) is article
+    assert records.process_item(reject) is reject
+    with pytest.raises(DropItem, match="in the rejects file"):  # a reject ends there
+        rejects.process_item(reject)
     rejects.close_spider()
     records.close_spider()
     stats = crawler.stats.get_stats()
@@ -323,3 +325,64 @@ def test_writer_used_before_open_is_a_bug(crawler: Any) -> None:
 
     with pytest.raises(RuntimeError, match="not opened"):
         RecordsWriterPipeline.from_crawler(crawler).process_item(record())
+
+
+def test_a_page_is_remembered_under_all_its_keys_in_a_run(crawler: Any) -> None:
+    pipeline = DedupPipeline.from_crawler(crawler)
+    pipeline.process_item(record(url="https://jmn.info/?p=12", canonical_url="https://jmn.info/a/"))
+    with pytest.raises(DropItem, match="duplicate page"):  # its canonical URL, later
+        pipeline.process_item(record(url="https://jmn.info/a/"))
+    pipeline.process_item(record(url="https://jmn.info/b/?utm_source=x", text="B."))
+    with pytest.raises(DropItem, match="duplicate page"):  # the same page, another URL
+        pipeline.process_item(record(url="https://jmn.info/b/", text="B."))
+
+
+def test_unchanged_page_keeps_the_newer_date_it_was_listed_with(
+    crawler: Any, tmp_path: Path
+) -> None:
+    state = store_of(crawler)
+    state.register_batch(
+        tmp_path / "1.jsonl", [{**record(), "lastmod": "2016-03-24T00:00:00+00:00"}]
+    )
+    crawler.spider.lastmod["https://jmn.info/a/"] = "2016-03-25T00:00:00+00:00"
+    with pytest.raises(DropItem, match="unchanged"):
+        DedupPipeline.from_crawler(crawler).process_item(record())
+    # The next run is not sent to the page again for the same date.
+    assert not state.should_fetch("https://jmn.info/a/", "2016-03-25T00:00:00+00:00")
+
+
+def test_a_rejected_page_is_remembered_with_its_date(crawler: Any) -> None:
+    from newscrawl.pipelines import RejectsWriterPipeline
+
+    url = "https://jmn.info/not-an-article/"
+    crawler.spider.lastmod[url] = "2016-03-24T00:00:00+00:00"
+    rejects = RejectsWriterPipeline.from_crawler(crawler)
+    rejects.open_spider()
+    with pytest.raises(DropItem, match="in the rejects file"):
+        rejects.process_item(Reject(url=url, kind="not-article"))
+    rejects.close_spider()
+    state = store_of(crawler)
+    assert not state.should_fetch(url, "2016-03-24T00:00:00+00:00")
+    assert state.should_fetch(url, "2016-03-26T00:00:00+00:00")
+
+
+def test_a_record_that_could_not_be_written_is_dropped_and_stops_the_output(
+    crawler: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from newscrawl.pipelines import RecordsWriterPipeline
+    from newscrawl.storage.output import OutputError
+
+    pipeline = RecordsWriterPipeline.from_crawler(crawler)
+    pipeline.open_spider()
+
+    def disk_full(*_args: Any, **_kwargs: Any) -> None:
+        raise OutputError("cannot write x: disk full")
+
+    assert pipeline.writer is not None
+    monkeypatch.setattr(pipeline.writer, "write", disk_full)
+    with pytest.raises(DropItem, match="not written: cannot write x: disk full"):
+        pipeline.process_item(record())
+    stats = crawler.stats.get_stats()
+    assert stats["newscrawl/output_error"] == "cannot write x: disk full"
+    assert "newscrawl/records" not in stats
+    pipeline.close_spider()

@@ -111,3 +111,45 @@ def test_worker_name_must_be_a_name(redis_prefix: Redis, worker: str) -> None:
     client, prefix = redis_prefix
     with pytest.raises(ValueError, match="worker name"):
         RedisLease(client, prefix, "jmn", worker)
+
+
+def test_a_page_is_claimed_by_one_live_worker(redis_prefix: Redis) -> None:
+    client, prefix = redis_prefix
+    one = RedisStateStore(client, prefix, "jmn", worker="w1")
+    two = RedisStateStore(client, prefix, "jmn", worker="w2")
+    leases = [RedisLease(client, prefix, "jmn", w) for w in ("w1", "w2")]
+    for lease in leases:
+        lease.acquire()
+    try:
+        assert one.claim({"https://jmn.info/?p=1", "https://jmn.info/a/"})
+        assert one.claim({"https://jmn.info/a/"})  # its own claim again
+        assert not two.claim({"https://jmn.info/a/", "https://jmn.info/b/"})
+        assert two.claim({"https://jmn.info/b/"})  # nothing was taken by the refusal
+        assert two.claim([])
+        leases[0].release()  # w1 is gone: its pages may be written by another
+        assert two.claim({"https://jmn.info/a/"})
+    finally:
+        for lease in leases:
+            lease.release()
+
+
+def test_dedup_drops_a_page_another_worker_writes(redis_prefix: Redis, tmp_path: Any) -> None:
+    from scrapy.exceptions import DropItem
+    from scrapy.utils.test import get_crawler
+
+    from newscrawl.pipelines import DedupPipeline
+    from tests.test_pipelines import record
+
+    client, prefix = redis_prefix
+    lease = RedisLease(client, prefix, "jmn", "w1")
+    lease.acquire()
+    try:
+        first = DedupPipeline(get_crawler(), RedisStateStore(client, prefix, "jmn", worker="w1"))
+        second = DedupPipeline(get_crawler(), RedisStateStore(client, prefix, "jmn", worker="w2"))
+        first.process_item(
+            record(url="https://jmn.info/?p=12", canonical_url="https://jmn.info/a/")
+        )
+        with pytest.raises(DropItem, match="another worker"):
+            second.process_item(record(url="https://jmn.info/a/"))
+    finally:
+        lease.release()

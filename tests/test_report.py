@@ -191,3 +191,32 @@ def test_progress_line_counts_pages_records_and_rejects() -> None:
     line = Progress(crawler, interval=1.0).line()
     assert line.startswith("12 pages (")
     assert "9 records, 3 rejects" in line
+
+
+def test_log_lines_never_share_the_progress_line(monkeypatch: pytest.MonkeyPatch) -> None:
+    import io
+    import logging
+    import sys
+
+    from scrapy.utils.test import get_crawler
+
+    from newscrawl.report import Progress
+
+    terminal = io.StringIO()
+    monkeypatch.setattr(sys, "stderr", terminal)
+    handler = logging.StreamHandler(terminal)
+    logging.getLogger().addHandler(handler)
+    try:
+        progress = Progress(get_crawler(), interval=60.0)
+        progress.spider_opened()
+        progress.draw()
+        logging.getLogger("newscrawl.test").warning("a warning")
+        progress.draw()
+        progress.spider_closed()
+    finally:
+        logging.getLogger().removeHandler(handler)
+    text = terminal.getvalue()
+    assert "\r\x1b[2Ka warning\n" in text  # the progress line was erased first
+    assert "queueda warning" not in text
+    assert text.endswith("\r\x1b[2K")  # erased at the end, before the summary
+    assert handler.filters == []

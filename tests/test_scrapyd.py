@@ -28,8 +28,6 @@ import pytest
 from newscrawl.devtools.devserver import Fault, FixtureSite, RunningServer, serve
 from tests.conftest import FIXTURES, ROOT
 
-pytestmark = [pytest.mark.e2e, pytest.mark.slow]
-
 BIN = Path(sys.executable).parent
 PROJECT = "newscrawl"
 LOCK_REFUSAL = "another newscrawl run for 'jmn' is in progress"
@@ -210,11 +208,15 @@ def records_and_reports(out: Path) -> tuple[list[dict[str, Any]], list[dict[str,
     return records, reports
 
 
+@pytest.mark.e2e
+@pytest.mark.slow
 def test_deploy_lists_the_portal_spiders(scrapyd: Scrapyd, deployed: str) -> None:
     spiders = scrapyd.get("listspiders.json", project=PROJECT)["spiders"]
     assert "jmn" in spiders
 
 
+@pytest.mark.e2e
+@pytest.mark.slow
 def test_scheduled_job_crawls_and_reports(
     scrapyd: Scrapyd, deployed: str, portal: RunningServer, tmp_path: Path
 ) -> None:
@@ -234,6 +236,8 @@ def test_scheduled_job_crawls_and_reports(
     assert (state / "jmn.sqlite3").is_file()
 
 
+@pytest.mark.e2e
+@pytest.mark.slow
 def test_second_job_at_once_is_refused_by_the_run_lock(
     scrapyd: Scrapyd, deployed: str, tmp_path: Path
 ) -> None:
@@ -253,4 +257,11 @@ def test_second_job_at_once_is_refused_by_the_run_lock(
     assert "Run summary" not in logs[refused[0]]
     records, reports = records_and_reports(out)
     assert len(records) == 15
-    assert [r["status"] for r in reports] == ["ok"]
+    # The refused job has a report too, so that scrapyd users have a status to read.
+    by_status = {r["status"]: r for r in reports}
+    assert sorted(by_status) == ["ok", "skipped"]
+    skipped = by_status["skipped"]
+    assert LOCK_REFUSAL in skipped["reason"]
+    assert skipped["exit_code"] == 75
+    (skipped_path,) = out.glob("jmn/*/*.skipped.report.json")
+    assert f"report: {skipped_path}" in logs[refused[0]]

@@ -85,7 +85,7 @@ CASES: dict[str, tuple[Callable[[Path], list[str]], str]] = {
     "corrupt-state": (corrupt_state, "state rebuild jmn"),
     "no-command": (lambda t: [], "the following arguments are required"),
     "unknown-command": (lambda t: ["crawll"], "invalid choice: 'crawll'"),
-    "crawl-without-site": (lambda t: ["crawl"], "the following arguments are required: site"),
+    "crawl-without-site": (lambda t: ["crawl"], "crawl needs SITE"),
     "rebuild-without-output": (
         lambda t: ["state", "rebuild", "jmn", "-o", str(t / "none"), "--state", str(t / "s")],
         "no output for 'jmn'",

@@ -99,6 +99,8 @@ def export(
     selected, BadInput with ``strict`` when a line cannot be read, AnalysisError otherwise.
     """
     target = Path(target)
+    if not target.parent.is_dir():
+        raise AnalysisError(f"cannot write {target}: no such folder {target.parent}")
     tree = _tree(out_root, selection)
     if not tree.records:
         for note in tree.notes:

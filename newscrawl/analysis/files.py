@@ -21,6 +21,8 @@ from typing import Any
 from newscrawl.analysis.columns import record_columns, supported_versions, version_key
 
 DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
+SITE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
+"""A site folder's name, as the writer allows it (``NAME_PART`` in storage/output.py)."""
 BATCH = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*-\d{4,}\.jsonl(\.gz)?")
 """A published batch file name."""
 TEMP = re.compile(r"\.[A-Za-z0-9][A-Za-z0-9._-]*-\d{4,}(\.gz)?\.part")
@@ -74,9 +76,12 @@ def find_files(
 
     Only ``<site>/<YYYY-MM-DD>/`` folders are read, limited to ``site`` and to days from
     ``first_day`` to ``last_day`` (inclusive) when given. Temp files are never selected;
-    each one is listed in ``notes``. Raises AnalysisError when ``root`` is not a folder.
+    each one is listed in ``notes``. Raises AnalysisError when ``root`` is not a folder or
+    ``site`` is not a plain name (no ``/``, no leading dot).
     """
     root = Path(root)
+    if site is not None and not SITE.fullmatch(site):
+        raise AnalysisError(f"site {site!r} is not a site name (letters, digits, . _ -)")
     if not root.is_dir():
         raise AnalysisError(f"{root}: no such output folder")
     tree = Tree(root)

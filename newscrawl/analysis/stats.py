@@ -21,9 +21,10 @@ REPORT_KEYS = ("run_id", "status", "started_at", "finished_at", "records_written
 
 
 def _present(name: str, kind: str) -> str:
+    """Return SQL that is true when the column holds a value (a list: a non-empty one)."""
     if kind == "list":
-        return f"count(*) FILTER (WHERE len({name}) > 0)"
-    return f"count({name})"
+        return f"coalesce(len({name}) > 0, false)"
+    return f"{name} IS NOT NULL"
 
 
 def _folder(path: Path | str) -> tuple[str, str]:
@@ -37,22 +38,22 @@ def _folder(path: Path | str) -> tuple[str, str]:
 def _record_rows(sql: str) -> list[dict[str, Any]]:
     """Return per-file aggregates of the records of ``sql`` (which has a ``filename`` column)."""
     columns = record_columns()
-    coverage = ", ".join(f"{_present(n, c.kind)} AS {n}" for n, c in columns.items())
+    flags = ", ".join(f"{_present(n, c.kind)} AS {n}" for n, c in columns.items())
+    coverage = ", ".join(f"count(*) FILTER (WHERE {n}) AS {n}" for n in columns)
     con = connect()
     try:
+        # One read of the files; the table keeps a flag per field, not the records.
         con.execute(
-            f"CREATE TEMP TABLE r AS SELECT filename, language, section, revision, "
-            f"{', '.join(columns)} FROM ({sql})"
+            "CREATE TEMP TABLE r AS SELECT filename, language AS lang, section AS sect, "
+            f"revision AS rev, {flags} FROM ({sql})"
         )
         per_file = con.execute(
-            f"SELECT filename, count(*), count(*) FILTER (WHERE revision > 1), {coverage} "
+            f"SELECT filename, count(*), count(*) FILTER (WHERE rev > 1), {coverage} "
             "FROM r GROUP BY filename"
         ).fetchall()
-        languages = con.execute(
-            "SELECT filename, language, count(*) FROM r GROUP BY ALL"
-        ).fetchall()
+        languages = con.execute("SELECT filename, lang, count(*) FROM r GROUP BY ALL").fetchall()
         sections = con.execute(
-            "SELECT filename, section, count(*) FROM r WHERE section IS NOT NULL GROUP BY ALL"
+            "SELECT filename, sect, count(*) FROM r WHERE sect IS NOT NULL GROUP BY ALL"
         ).fetchall()
     finally:
         con.close()

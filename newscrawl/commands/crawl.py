@@ -81,6 +81,8 @@ def run_crawl(site: str, settings: Any, **spider_args: Any) -> dict[str, Any]:
     def not_started(failure: Failure) -> None:
         if failure.check(AlreadyRunning):
             refused.append(failure.value)
+        elif failure.check(StateError) and settings.get("NEWSCRAWL_REDIS_URL"):
+            refused.append(CommandError(str(failure.value)))  # Redis: no file to rebuild from
         elif failure.check(StateError):
             refused.append(CommandError(f"{failure.value}; or run: {state_hint(site, settings)}"))
         elif failure.check(ProfileError, UsageError):
@@ -119,12 +121,24 @@ def _run(site: str, settings: Any, **spider_args: Any) -> int:
     return int(report["exit_code"])
 
 
+def redis_url(value: str | None) -> str | None:
+    """Return ``--redis``'s URL, or raise CommandError when it is not a Redis URL."""
+    if value is None:
+        return None
+    if not value.startswith(("redis://", "rediss://", "unix://")):
+        raise CommandError(
+            f"--redis {value!r}: expected a Redis URL such as redis://127.0.0.1:6379/0"
+        )
+    return value
+
+
 def cmd_crawl(args: argparse.Namespace) -> int:
     """Crawl a site profile into JSON Lines under the output folder."""
     settings = _settings(
         args.set,
         NEWSCRAWL_OUTPUT_DIR=args.output,
         NEWSCRAWL_STATE_DIR=args.state,
+        NEWSCRAWL_REDIS_URL=redis_url(args.redis),
         LOG_LEVEL=args.log_level,
     )
     since = None
@@ -166,6 +180,11 @@ def register(sub: Any) -> None:
     crawl.add_argument("--base-url", help="fetch the portal from this origin instead")
     crawl.add_argument("--profile", help="extraction profile, when it differs from SITE")
     crawl.add_argument("--state", default=None, help="state folder (default: .state)")
+    crawl.add_argument(
+        "--redis",
+        metavar="URL",
+        help="distributed mode: queue, duplicate filter, state and lease in this Redis",
+    )
     crawl.add_argument("--since", help="only entries newer than this: 2d, 12h, 2016-03-01")
     crawl.add_argument("-s", "--set", action="append", default=[], metavar="NAME=VALUE")
     add_log_level(crawl, default=None)

@@ -81,7 +81,8 @@ def cmd_export(args: argparse.Namespace) -> int:
         return EXIT_BAD_INPUT
     except analysis.AnalysisError as exc:
         raise CommandError(str(exc)) from None
-    print(f"{done.rows} records from {done.files} files -> {done.path} ({fmt})", file=sys.stderr)
+    files = f"{done.files} file{'' if done.files == 1 else 's'}"
+    print(f"{done.rows} records from {files} -> {done.path} ({fmt})", file=sys.stderr)
     return 0
 
 

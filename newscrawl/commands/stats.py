@@ -42,10 +42,10 @@ def format_day(day: dict[str, Any]) -> list[str]:
             + (", ".join(f"{k} {_share(v)}" for k, v in low.items()) or "none")
         )
     for run in day["runs"]:
-        span = " ".join(str(run[k]) for k in ("started_at", "finished_at") if run.get(k))
-        lines.append(
-            f"  run {run.get('run_id')}: {run.get('status')}" + (f", {span}" if span else "")
-        )
+        times = [
+            f"{k.removesuffix('_at')} {run[k]}" for k in ("started_at", "finished_at") if run.get(k)
+        ]
+        lines.append(f"  run {run.get('run_id')}: " + ", ".join([str(run.get("status")), *times]))
     return lines
 
 

@@ -48,7 +48,7 @@ __all__ = [
 ]
 
 FaultKind = Literal[
-    "status", "retry_after", "slow", "redirect_loop", "truncated", "oversize", "redirect"
+    "status", "retry_after", "slow", "redirect_loop", "truncated", "oversize", "redirect", "empty"
 ]
 
 LOOP_PREFIX = "/_loop"
@@ -254,6 +254,7 @@ class Fault:
     - ``redirect_loop``: 302 to ``/_loop<path>``, which always 302s back to ``<path>``.
     - ``truncated``: declare the full Content-Length, send only the first half of the
       body (at most ``size`` bytes if given), then close the connection.
+    - ``empty``: ``200 OK`` with ``Content-Type: text/html`` and an empty body.
     - ``oversize``: a valid HTML page of exactly ``size`` bytes (the real page padded
       with filler before ``</body>`` when it is smaller than ``size``).
     - ``redirect``: answer ``status`` (default 302) with ``Location: <location>``, sent as
@@ -402,6 +403,8 @@ class _Handler(BaseHTTPRequestHandler):
                 self._send_truncated(body, content_type)
             else:
                 self._send(200, body, content_type, send_body)
+        elif fault.kind == "empty":
+            self._send(200, b"", "text/html", send_body)
         else:  # oversize
             route = self.server.site.lookup(path)
             page = self.server.body(route) if route else None

@@ -88,6 +88,24 @@ def _text_outside(block: etree._Element, excluded: set[etree._Element]) -> str:
     return "".join(parts)
 
 
+def _holders(excluded: set[etree._Element], container: etree._Element) -> set[etree._Element]:
+    """Return the blocks (up to ``container``) that hold an excluded element: their text
+    is read around it. Each element above an excluded one is visited once (linear time,
+    however deep the markup)."""
+    holders: set[etree._Element] = set()
+    seen: set[etree._Element] = set()
+    for element in excluded:
+        node = element.getparent()
+        while node is not None and node not in excluded and node not in seen:
+            seen.add(node)
+            if node.tag in BLOCK_TAGS:
+                holders.add(node)
+            if node is container:
+                break
+            node = node.getparent()
+    return holders
+
+
 def _body_blocks(page: Page) -> list[str]:
     """Return the normalised texts of the innermost text blocks of the body container.
 
@@ -99,8 +117,7 @@ def _body_blocks(page: Page) -> list[str]:
         return []
     container = containers[0]
     excluded = _excluded(page, container)
-    # Blocks that hold an excluded element: their text is read around it.
-    holders = {a for e in excluded for a in e.iterancestors(*BLOCK_TAGS) if a not in excluded}
+    holders = _holders(excluded, container)
     blocks = [b for b in container.iter(*BLOCK_TAGS) if b not in excluded]
     texts: list[str] = []
     for index, element in enumerate(blocks, 1):
@@ -371,6 +388,8 @@ def extract_page(page: Page) -> Article:
 
 
 def _selected(*path: str) -> Callable[[Page], list[list[str]]]:
+    """Return a reader of what each selector at ``path`` of the profile selects."""
+
     def read(page: Page) -> list[list[str]]:
         return list(page.candidates(*path))
 

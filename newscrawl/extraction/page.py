@@ -72,8 +72,7 @@ def _is_utf8(body: bytes) -> bool:
     return True
 
 
-_NON_ASCII_WORD = re.compile(rb"[^\s<>]*[\x80-\xff][^\s<>]*")
-"""A run of bytes between spaces and tag brackets that holds a non-ASCII byte."""
+_BRACKETS_TO_SPACES = bytes.maketrans(b"<>", b"  ")
 _DETECTION_SAMPLE = 64 * 1024
 """Bytes of non-ASCII words handed to charset-normalizer, at most."""
 WEB_ENCODINGS = (
@@ -98,7 +97,9 @@ def detect_encoding(body: bytes) -> str:
         return "utf-8"
     from charset_normalizer import from_bytes  # only pages that need it pay for the import
 
-    sample = b" ".join(_NON_ASCII_WORD.findall(body[:MAX_PAGE_BYTES]))[:_DETECTION_SAMPLE]
+    # The words (between spaces and tag brackets) that hold a non-ASCII byte.
+    words = body[:MAX_PAGE_BYTES].translate(_BRACKETS_TO_SPACES).split()
+    sample = b" ".join(w for w in words if not w.isascii())[:_DETECTION_SAMPLE]
     best = from_bytes(sample, cp_isolation=list(WEB_ENCODINGS)).best()
     return best.encoding if best is not None else _FALLBACK_ENCODING
 

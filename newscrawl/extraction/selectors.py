@@ -9,6 +9,7 @@ results, in the same order, as parsel's ``.css()``/``.xpath()``.
 from __future__ import annotations
 
 import re
+from bisect import bisect_left, bisect_right
 from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import cache
@@ -37,23 +38,35 @@ def select(selector: Selector, query: str) -> SelectorList[Selector]:
     return selector.css(query)
 
 
-_VISIBLE_TEXT = etree.XPath(".//text()[not(parent::script or parent::style)]")
-"""Every text node under an element but those of scripts and styles. An HTML parser puts
-no element inside a script or a style, so a text node is in one exactly when its parent
-is: testing the parent, not every ancestor, keeps the cost linear in the subtree (deeply
-nested markup made the ancestor test quadratic)."""
+_HIDDEN = frozenset({"script", "style"})
+_WALK_EVENTS = ("start", "end", "comment", "pi")
 
 
 def node_text(node: Selector | Node) -> str:
     """Return the text a reader sees in ``node``: all its text, scripts and styles left out.
 
-    A string (a selected text or attribute value) is its own text. Takes time linear in
-    the size of ``node``'s subtree.
+    A string (a selected text or attribute value) is its own text; a comment has none.
+    Equal to the XPath ``descendant::text()[not(parent::script or parent::style)]``,
+    read in one walk of the subtree: time linear in its size, at any depth. libxml2
+    takes time in the size times the depth for that XPath (it orders the text nodes by
+    climbing their ancestors), which made 2,000 nested elements take seconds, and the
+    ancestor test this used to make was quadratic too. An HTML parser puts no element
+    inside a script or a style, so the text of the scripts and styles is all it leaves out.
     """
     root = node.root if isinstance(node, Selector) else node
     if isinstance(root, str):
         return root
-    return "".join(_VISIBLE_TEXT(root))
+    if not isinstance(root.tag, str):
+        return ""
+    parts: list[str] = []
+    append = parts.append
+    for event, element in etree.iterwalk(root, events=_WALK_EVENTS):
+        if event == "start":
+            if element.text and element.tag not in _HIDDEN:
+                append(element.text)
+        elif element.tail and element is not root:  # "end", "comment", "pi"
+            append(element.tail)
+    return "".join(parts)
 
 
 _NOT_IN_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff]")
@@ -174,6 +187,17 @@ class Query:
     xpath: etree.XPath
     anchor: tuple[str, str] | None = None
     rest: etree.XPath | None = None
+    descends: bool = False
+    """Whether every branch of ``rest`` starts down the descendant axis."""
+    steps: tuple[etree.XPath, ...] | None = None
+    """The expression as steps down the descendant axis, when it is a chain of two or
+    more such steps (``h1.entry-title [itemprop=name]``), else None."""
+    rest_steps: tuple[etree.XPath, ...] | None = None
+    """``rest`` as such steps (``#the-post .post-meta a``), else None."""
+    local: bool = False
+    """Whether the selector is one step down the descendant-or-self axis whose test looks
+    at the element alone (``img``, ``.wp-caption-text``): then what it selects from a
+    node is what it selects from the root, within the node's subtree."""
 
     def run(self, node: Node, document: Document | None = None) -> list[Node]:
         """Return what the selector selects from ``node``, as parsel would, in document order.
@@ -187,9 +211,40 @@ class Query:
             anchors = document.anchored(*self.anchor)
             if not anchors:
                 return []
+            if self.rest_steps is not None:
+                return self._chain(outermost(anchors), self.rest_steps)
             if len(anchors) == 1 and self.rest is not None:
                 return self._evaluate(self.rest, anchors[0])
+            if self.descends and self.rest is not None:
+                # What the rest finds from an anchor inside another, it finds from the
+                # outer one too: running it from every anchor made nested anchors (250
+                # nested #the-post) quadratic. Outermost anchors' subtrees are disjoint, so
+                # their results, in anchor order, are in document order and distinct.
+                found: list[Node] = []
+                for anchor in outermost(anchors):
+                    found += self._evaluate(self.rest, anchor)
+                return found
+        if self.steps is not None:
+            return self._chain([node], self.steps)
         return self._evaluate(self.xpath, node)
+
+    def _chain(self, contexts: list[Node], steps: tuple[etree.XPath, ...]) -> list[Node]:
+        """Return what ``steps``, each down the descendant axis, select from ``contexts``
+        (disjoint, in document order), one step at a time.
+
+        libxml2 runs each step from every node the step before found, over and over
+        when those nest (a hundred nested ``.post-meta``), and then orders the results by
+        climbing their ancestors. A step from a node inside another finds nothing the
+        outer one does not, so only the outermost run: their subtrees are disjoint, and
+        what they find, in their order, is in document order and distinct.
+        """
+        for index, step in enumerate(steps):
+            found: list[Node] = []
+            for context in outermost(contexts) if index else contexts:
+                found += self._evaluate(step, context)
+            contexts = found
+            check_time()
+        return contexts
 
     def _evaluate(self, xpath: etree.XPath, node: etree._Element) -> list[Node]:
         try:
@@ -212,10 +267,59 @@ def compile_query(query: str) -> Query:
     expression = _CSS.css_to_xpath(query)
     xpath = _compile_xpath(expression)
     anchored = _anchor(query, expression)
+    steps = _descendant_steps(expression, "descendant-or-self::")
     if anchored is None:
-        return Query(query, expression, xpath)
+        local = expression.startswith("descendant-or-self::") and not set("/|") & set(expression)
+        return Query(query, expression, xpath, steps=steps, local=local)
     anchor, rest = anchored
-    return Query(query, expression, xpath, anchor, _compile_xpath(rest))
+    descends = all(b.startswith(_DESCENDANT_AXES) for b in rest.split(" | "))
+    local = rest == "self::node()"  # ".class" or "#id" alone
+    rest_steps = _descendant_steps(rest, "descendant::", shortest=1)
+    return Query(
+        query, expression, xpath, anchor, _compile_xpath(rest), descends, steps, rest_steps, local
+    )
+
+
+def _split_steps(expression: str) -> list[str]:
+    """Return the location steps of ``expression``: split at each ``/`` outside brackets,
+    parentheses and quotes."""
+    steps: list[str] = []
+    depth = 0
+    quote = ""
+    start = 0
+    for index, char in enumerate(expression):
+        if quote:
+            if char == quote:
+                quote = ""
+        elif char in "'\"":
+            quote = char
+        elif char in "[(":
+            depth += 1
+        elif char in "])":
+            depth -= 1
+        elif char == "/" and depth == 0:
+            steps.append(expression[start:index])
+            start = index + 1
+    steps.append(expression[start:])
+    return steps
+
+
+def _descendant_steps(
+    expression: str, first_axis: str, shortest: int = 2
+) -> tuple[etree.XPath, ...] | None:
+    """Return ``expression`` compiled step by step when it is at least ``shortest`` steps,
+    the first down ``first_axis`` and every other down ``descendant::``, else None."""
+    steps = _split_steps(expression)
+    if len(steps) < shortest or not steps[0].startswith(first_axis):
+        return None
+    if not all(step.startswith("descendant::") and "|" not in step for step in steps[1:]):
+        return None
+    if "|" in steps[0] or any(not step for step in steps):
+        return None
+    return tuple(_compile_xpath(step) for step in steps)
+
+
+_DESCENDANT_AXES = ("descendant::", "descendant-or-self::")
 
 
 _ATTRIBUTE_VALUES = {
@@ -223,6 +327,10 @@ _ATTRIBUTE_VALUES = {
     "class": etree.XPath("descendant-or-self::*/@class", smart_strings=False),
 }
 _NTH_CLASS_OWNER = etree.XPath("(descendant-or-self::*/@class)[$n]/..")
+_CLASS_OWNERS = etree.XPath("descendant-or-self::*[@class]")
+"""Every element with a class attribute, in the order of ``_ATTRIBUTE_VALUES["class"]``."""
+_FEW_OWNERS = 4
+"""Up to this many elements of a class are fetched one by one (cheaper than all at once)."""
 _ID_OWNERS = etree.XPath("descendant-or-self::*/@id[. = $value]/..")
 _BY_ID = etree.XPath("id($value)")
 _XML_SPACE = re.compile("[ \t\r\n]+")
@@ -253,6 +361,11 @@ class Document:
         self._current: set[str] = set()
         self._anchors: dict[tuple[str, str], list[etree._Element]] = {}
         self._edited = False
+        self._from_nodes: dict[str, int] = {}
+        """How often each query ran from an element other than the root."""
+        self._spans: dict[etree._Element, tuple[int, int]] | None = None
+        self._everywhere: dict[str, tuple[list[Node], list[int]]] = {}
+        self._texts: dict[etree._Element, str] = {}
 
     def anchored(self, kind: str, value: str) -> list[etree._Element]:
         """Return, in document order, the elements whose id is ``value`` (kind "id") or
@@ -286,6 +399,10 @@ class Document:
                 return []
             classes = self._attribute_values("class", current=True)
         positions = [n for n, v in enumerate(classes, 1) if value in v and _has_class(v, value)]
+        if len(positions) > _FEW_OWNERS:
+            # One pass, not one per element: 2,000 elements of a class took seconds.
+            owners = _CLASS_OWNERS(self.root)
+            return [owners[n - 1] for n in positions]
         return [_NTH_CLASS_OWNER(self.root, n=n)[0] for n in positions]
 
     def _unique_id(self, value: str) -> etree._Element | None:
@@ -312,6 +429,9 @@ class Document:
         self._edited = True
         self._current.clear()
         self._anchors.clear()
+        self._spans = None
+        self._everywhere.clear()
+        self._texts.clear()
 
     def changed(self) -> None:
         """Forget all lookups: the tree was edited."""
@@ -324,21 +444,85 @@ class Document:
         Raises TooSlow when the page's time budget is spent (see ``limits``).
         """
         check_time()
-        return compile_query(query).run(self.root if node is None else node, self)
+        compiled = compile_query(query)
+        if node is None or node is self.root:
+            return compiled.run(self.root, self)
+        if compiled.local and isinstance(node, etree._Element):
+            runs = self._from_nodes[query] = self._from_nodes.get(query, 0) + 1
+            if runs > _RUNS_BEFORE_INDEX and (found := self._within(compiled, node)) is not None:
+                return found
+        return compiled.run(node, self)
+
+    def _within(self, query: Query, node: etree._Element) -> list[Node] | None:
+        """Return what the local ``query`` selects from ``node``: its matches from the root
+        that lie in ``node``'s subtree (None when ``node`` is not in the tree).
+
+        A field that runs one query from each of many nested elements (a thousand nested
+        figures, each asked for its image) made each run scan its subtree again: time in
+        the square of the page. Here the query runs once, and each node takes the slice of
+        its matches that falls within its subtree's span of the document order.
+        """
+        if self._spans is None:
+            self._spans = _spans(self.root)
+        span = self._spans.get(node)
+        if span is None:
+            return None
+        everywhere = self._everywhere.get(query.source)
+        if everywhere is None:
+            matches = query.run(self.root)
+            starts = [self._spans[m][0] for m in matches]
+            everywhere = self._everywhere[query.source] = (matches, starts)
+        matches, starts = everywhere
+        return matches[bisect_left(starts, span[0]) : bisect_right(starts, span[1])]
 
     def values(self, query: str, node: Node = None) -> list[str]:
         """Return the strings ``query`` selects; element matches give their visible text.
 
         An element inside another match gives no value of its own (see :func:`outermost`),
-        so the values take time linear in the page.
+        and an element's text is read once per page, so the values take time linear in
+        the page.
         """
         found = outermost(self.select(query, node))
         texts: list[str] = []
+        cache = self._texts
         for index, match in enumerate(found, 1):
-            texts.append(node_text(match))
+            if isinstance(match, etree._Element):
+                text = cache.get(match)
+                if text is None:
+                    text = cache[match] = node_text(match)
+            else:
+                text = node_text(match)
+            texts.append(text)
             if index % _CHECK_EVERY == 0:
                 check_time()
         return texts
+
+    def first_match(self, queries: Iterable[str], node: Node = None) -> list[Node]:
+        """Return the nodes of the first query that matches anything, else an empty list."""
+        for query in queries:
+            if found := self.select(query, node):
+                return found
+        return []
+
+
+_RUNS_BEFORE_INDEX = 16
+"""Runs of one local query from elements of a page before it is answered from the index
+(a normal page runs each a few times, where the index would cost more than it saves)."""
+
+
+def _spans(root: etree._Element) -> dict[etree._Element, tuple[int, int]]:
+    """Return, for each element under ``root``, the positions in document order of itself
+    and of the last element of its subtree."""
+    spans: dict[etree._Element, tuple[int, int]] = {}
+    starts: dict[etree._Element, int] = {}
+    position = 0
+    for event, element in etree.iterwalk(root, events=("start", "end")):
+        if event == "start":
+            starts[element] = position
+            position += 1
+        else:
+            spans[element] = (starts[element], position - 1)
+    return spans
 
     def first_match(self, queries: Iterable[str], node: Node = None) -> list[Node]:
         """Return the nodes of the first query that matches anything, else an empty list."""

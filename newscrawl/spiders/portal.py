@@ -118,6 +118,7 @@ class PortalSpider(SitemapSpider):
         starts = list(discovery.get("start_urls", []))
         self.home = origin(starts[0]) if starts else f"https://{site_profile.domains[0]}"
         self.base_url = origin(base_url) if base_url else None
+        self._base_origin = origin_key(self.base_url) if self.base_url else None
         self.domains = set(site_profile.domains)
         self.start_urls = [self.fetch_url(u) for u in starts]
         self.feed_urls = [self.fetch_url(u) for u in discovery.get("feeds", [])]
@@ -188,7 +189,7 @@ class PortalSpider(SitemapSpider):
         if key is None:
             return False
         if self.base_url:
-            return key == origin_key(self.base_url)
+            return key == self._base_origin
         host = key[1]
         return any(host == d or host.endswith("." + d) for d in self.domains)
 

@@ -10,7 +10,7 @@ crawl and closes both when the crawl ends. URLs passed in are canonical
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 
@@ -36,6 +36,11 @@ class StateBackend(Protocol):
 
     def note_seen(self, url: str, lastmod: str | None) -> bool:
         """Record that a known article was fetched again unchanged; False when unknown."""
+        ...
+
+    def claim(self, keys: Iterable[str]) -> bool:
+        """Reserve the page known by ``keys`` for this run's writer; False when another live
+        writer of the same crawl has claimed one of them (it writes the page)."""
         ...
 
     def register_batch(self, path: Path, records: Sequence[Mapping[str, Any]]) -> None:
@@ -75,14 +80,36 @@ class RunGuard(Protocol):
 
 
 def open_site_state(
-    state_dir: str | Path | None, site: str
+    state_dir: str | Path | None,
+    site: str,
+    *,
+    redis_url: str | None = None,
+    redis_prefix: str = "newscrawl",
+    worker: str = "",
+    lease_seconds: float = 30.0,
 ) -> tuple[RunGuard, StateBackend] | None:
-    """Take the run lock of ``site`` and open its state; None when ``state_dir`` is empty.
+    """Take the run lock of ``site`` and open its state; None when there is neither a
+    ``redis_url`` nor a ``state_dir``.
 
-    The lock guards the state, so it is taken first and released again when the state
-    cannot be opened. Raises ``AlreadyRunning`` (another run holds the lock),
-    ``StateError`` (unusable state) or ``ValueError`` (a site that is not a file-name part).
+    With ``redis_url`` (distributed mode) the lock is the lease of ``worker`` in Redis and
+    the state is Redis's (``newscrawl.storage.redis_state``); otherwise the lock is an
+    ``flock`` and the state an SQLite file in ``state_dir``. The lock guards the state, so
+    it is taken first and released again when the state cannot be opened. Raises
+    ``AlreadyRunning`` (another run holds the lock), ``StateError`` (unusable state, no
+    Redis) or ``ValueError`` (a site or worker that is not a file-name part, a bad URL).
     """
+    if redis_url:
+        from newscrawl.storage.redis_state import RedisLease, RedisStateStore, connect
+
+        client = connect(redis_url)
+        lease = RedisLease(client, redis_prefix, site, worker, ttl=lease_seconds)
+        lease.acquire()
+        try:
+            store = RedisStateStore(client, redis_prefix, site, label=redis_url, worker=worker)
+            return lease, store
+        except BaseException:
+            lease.release()
+            raise
     if not state_dir:
         return None
     from newscrawl.storage.runlock import RunLock

@@ -13,7 +13,8 @@ Keys, all under ``<prefix>:<site>:`` (the prefix is ``NEWSCRAWL_REDIS_PREFIX``):
 * ``meta`` (hash): ``layout`` = :data:`LAYOUT`; data of another layout is refused;
 * ``articles`` (hash): key URL -> JSON of the article (fingerprint, lastmod, revision...);
 * ``aliases`` (hash): every URL and canonical URL -> key URL;
-* ``owners:<fingerprint>`` (sorted set): key URLs with that text, by first registration;
+* ``owners:<fingerprint>`` (sorted set): key URLs whose latest text it is, by first
+  registration;
 * ``files`` (hash): registered output file -> its number of records;
 * ``rejected`` (hash): page URL -> JSON of its reject (kind, lastmod);
 * ``writer`` (string): a short lock that serialises registrations (reads take none);
@@ -31,7 +32,7 @@ import socket
 import threading
 import time
 import uuid
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager, suppress
 from datetime import UTC, datetime
 from pathlib import Path
@@ -58,6 +59,16 @@ WRITER_LOCK_SECONDS: Final = 30.0
 _RELEASE = """
 if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) end
 return 0
+"""
+_CLAIM = """
+for i = 3, #ARGV do
+  local owner = redis.call('hget', KEYS[1], ARGV[i])
+  if owner and owner ~= ARGV[1] and redis.call('exists', ARGV[2] .. owner) == 1 then
+    return 0
+  end
+end
+for i = 3, #ARGV do redis.call('hset', KEYS[1], ARGV[i], ARGV[1]) end
+return 1
 """
 _RENEW = """
 if redis.call('get', KEYS[1]) == ARGV[1] then
@@ -106,12 +117,16 @@ class RedisStateStore:
     and the site), and after ``close()``.
     """
 
-    def __init__(self, client: Any, prefix: str, site: str, *, label: str = "redis") -> None:
-        """Use the state of ``site`` under ``prefix`` in ``client``, creating its meta.
+    def __init__(
+        self, client: Any, prefix: str, site: str, *, label: str = "redis", worker: str = ""
+    ) -> None:
+        """Use the state of ``site`` under ``prefix`` in ``client``, creating its meta;
+        ``worker`` names the writer (its lease is ``<prefix>:<site>:lease:<worker>``).
 
         Raises ``StateError`` when the keys hold data of another layout.
         """
         self._client: Any | None = client
+        self.worker = worker
         self.site = site
         self.key = site_prefix(prefix, site)
         self.label = label
@@ -211,6 +226,28 @@ class RedisStateStore:
                     return member.decode()
         return None
 
+    def claim(self, keys: Iterable[str]) -> bool:
+        """Reserve the page known by ``keys`` for this worker in the current generation of
+        the crawl (``frontier:claims``, emptied with the frontier's filter).
+
+        False when another worker whose lease is alive claimed one of the keys: it writes
+        the page. A dead worker's claims pass to this one (its page comes back to the
+        queue and may be written here).
+        """
+        ordered = sorted(set(keys))
+        if not ordered:
+            return True
+        with self._errors("claim"):
+            result = self._db.eval(
+                _CLAIM,
+                1,
+                f"{self.key}:frontier:claims",
+                self.worker,
+                f"{self.key}:lease:",
+                *ordered,
+            )
+        return bool(result)
+
     def is_registered(self, path: Path) -> bool:
         """Tell whether the output file at ``path`` has been registered."""
         with self._errors("read"):
@@ -252,6 +289,7 @@ class RedisStateStore:
             articles: dict[str, ArticleState] = {}
             aliases: dict[str, str] = {}
             owners: list[tuple[str, str]] = []
+            disowned: list[tuple[str, str]] = []
 
             def find(url: str) -> ArticleState | None:
                 key = aliases.get(url) or self._key(url)
@@ -291,6 +329,7 @@ class RedisStateStore:
                         )
                         if record.fingerprint != existing.fingerprint:
                             owners.append((record.fingerprint, existing.url))
+                            disowned.append((existing.fingerprint, existing.url))
                     else:
                         article = ArticleState(**{**existing.__dict__, "last_seen": now})
                 articles[article.url] = article
@@ -303,6 +342,8 @@ class RedisStateStore:
             for alias, key in aliases.items():
                 pipe.hsetnx(f"{self.key}:aliases", alias, key)
                 pipe.hdel(f"{self.key}:rejected", alias)
+            for fingerprint, key in disowned:
+                pipe.zrem(f"{self.key}:owners:{fingerprint}", key)
             for fingerprint, key in owners:
                 # First registration wins the rank: NX keeps an earlier score.
                 pipe.zadd(f"{self.key}:owners:{fingerprint}", {key: time.time()}, nx=True)

@@ -31,7 +31,7 @@ import json
 import re
 import sqlite3
 import zlib
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
@@ -254,6 +254,11 @@ class StateStore:
         return {"articles": articles, "files": files}
 
     # -- changes ---------------------------------------------------------------------
+
+    def claim(self, keys: Iterable[str]) -> bool:
+        """Return True: one run at a time writes a site's SQLite state (the run lock), so
+        no other writer can be writing the page."""
+        return True
 
     def register_batch(self, path: Path, records: Sequence[Mapping[str, Any]]) -> None:
         """Remember the published file at ``path`` and every article in ``records``.

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import gzip
 import json
+import subprocess
+import sys
 from collections.abc import Callable
 from pathlib import Path
 
@@ -198,6 +200,8 @@ def test_no_match_for_the_filters_is_exit_1(tmp_path: Path) -> None:
         (["export", "{root}", "-o", "x.parquet", "--since", "yesterday"], "--since:"),
         (["export", "{root}", "-o", "x.parquet", "--until", "2016-13-01"], "--until:"),
         (["stats", "{root}/missing"], "no such output folder"),
+        (["stats", "{root}", "--site", "../jmn"], "'../jmn' is not a site name"),
+        (["export", "{root}", "-o", "{root}/nosuch/x.parquet"], "no such folder"),
     ],
 )
 def test_usage_errors_are_one_line_exit_2(tmp_path: Path, args: list[str], message: str) -> None:
@@ -206,3 +210,18 @@ def test_usage_errors_are_one_line_exit_2(tmp_path: Path, args: list[str], messa
     assert done.returncode == 2
     assert message in done.stderr
     assert len(done.stderr.strip().splitlines()) == 1
+
+
+def test_without_the_analysis_extra_the_message_names_it(tmp_path: Path) -> None:
+    good_tree(tmp_path)
+    code = (
+        "import sys; sys.modules['duckdb'] = None; from newscrawl.cli import main; "
+        f"sys.exit(main(['export', {str(tmp_path)!r}, '-o', 'x.parquet']))"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, cwd=tmp_path, check=False
+    )
+    assert done.returncode == 2
+    assert done.stderr.strip() == (
+        "newscrawl: this command needs duckdb: pip install 'newscrawl[analysis]'"
+    )

@@ -321,5 +321,13 @@ def test_stats_text(tree: Path) -> None:
     assert done.returncode == 0, done.stderr
     assert done.stdout.splitlines()[0] == "jmn 2016-03-24: 2 records, 0 revisions, 0 rejects"
     assert "jmn 2016-03-25: 2 records, 1 revisions, 3 rejects (extract 1, invalid 2)" in done.stdout
-    assert "  run run2: ok, 2016-03-25T23:58:00+00:00" in done.stdout
+    assert "  run run2: ok, started 2016-03-25T23:58:00+00:00" in done.stdout
     assert "other" not in done.stdout
+
+
+def test_what_pandas_guesses_alone(tree: Path) -> None:
+    """docs/analysts.md: guessing makes schema_version and an all-null duplicate_of floats."""
+    (path,) = tree.glob("other/*/*.jsonl")
+    guessed = pd.read_json(path, lines=True)
+    assert guessed["schema_version"].dtype == "float64"
+    assert guessed["duplicate_of"].dtype == "float64"

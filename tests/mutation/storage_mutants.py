@@ -114,13 +114,6 @@ MUTANTS: tuple[Mutant, ...] = (
         "revisions go uncounted",
     ),
     Mutant(
-        "copy-of-itself",
-        P,
-        'state.fingerprint_owner(item["fingerprint"], exclude_url=key)',
-        'state.fingerprint_owner(item["fingerprint"])',
-        "a revised page is flagged as a copy of itself",
-    ),
-    Mutant(
         "syndication-across-runs-ignored",
         P,
         '        if first == item["url"] and state is not None:',
@@ -149,18 +142,18 @@ MUTANTS: tuple[Mutant, ...] = (
         "an item that was not written goes on as if it had been",
     ),
     Mutant(
-        "record-lastmod-lost",
-        P,
-        '"lastmod": known_lastmods(self.crawler).get(key)}',
-        '"lastmod": None}',
-        "the feed/sitemap date of a written page is not kept",
-    ),
-    Mutant(
         "writer-close-publishes-nothing",
         P,
         "        self._guarded(BatchWriter.close)",
         "        self._guarded(BatchWriter.abort)",
         "the last batch is discarded at the end of the run",
+    ),
+    Mutant(
+        "reject-lastmod-lost",
+        P,
+        '        return asdict(item), {"url": item.url, "kind": item.kind, "lastmod": lastmod}',
+        '        return asdict(item), {"url": item.url, "kind": item.kind, "lastmod": None}',
+        "a rejected page is fetched again every run, whatever its date",
     ),
     # -- the state's registration and lock (extension) ------------------------------------
     Mutant(
@@ -327,11 +320,18 @@ MUTANTS: tuple[Mutant, ...] = (
         "an article is not known under its canonical URL",
     ),
     Mutant(
-        "reject-outlives-article",
+        "copy-of-itself",
         S,
-        '                self._db.execute("DELETE FROM rejected WHERE url = ?", (alias,))\n',
-        "",
-        "a page once rejected and later written stays rejected",
+        '"SELECT url FROM articles WHERE fingerprint = ? AND url IS NOT ? "',
+        '"SELECT url FROM articles WHERE fingerprint = ? AND url IS NOT NULL OR ? IS NULL "',
+        "a page is reported as a copy of itself",
+    ),
+    Mutant(
+        "reject-lastmod-overwritten",
+        S,
+        'lastmod = coalesce(excluded.lastmod, "\n                    "lastmod), kind',
+        'lastmod = excluded.lastmod, "\n                    "kind',
+        "a later reject without a date forgets the page's known date",
     ),
     Mutant(
         "newest-owner",

@@ -124,3 +124,16 @@ def test_closed_store_refuses_work(store: Any) -> None:
     store.close()
     with pytest.raises(StateError, match="closed"):
         store.classify(A, "f1")
+
+
+def test_a_later_reject_without_a_date_keeps_the_known_one(store: Any) -> None:
+    store.register_rejects([{"url": B, "kind": "not-article", "lastmod": "2016-03-24"}])
+    store.register_rejects([{"url": B, "kind": "invalid", "lastmod": None}])
+    assert not store.should_fetch(B, "2016-03-24")
+
+
+def test_a_revised_article_no_longer_owns_its_old_text(store: Any, tmp_path: Path) -> None:
+    store.register_batch(tmp_path / "1.jsonl", [rec(A, "old")])
+    store.register_batch(tmp_path / "2.jsonl", [rec(A, "new")])
+    assert store.fingerprint_owner("old") is None
+    assert store.fingerprint_owner("new") == A

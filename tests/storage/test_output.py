@@ -618,3 +618,32 @@ def test_recover_removes_the_temp_files_of_one_kind(
 def test_recover_refuses_an_unknown_kind(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="kind"):
         recover(tmp_path, "jmn", kind="record")
+
+
+def test_publish_syncs_the_file_before_its_rename_and_the_folder_after(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Durability order: data on disk, then the name, then the name on disk."""
+    events: list[tuple[str, str]] = []
+    real_fsync, real_replace = os.fsync, os.replace
+
+    def fsync(fd: int) -> None:
+        events.append(("fsync", os.readlink(f"/proc/self/fd/{fd}")))
+        real_fsync(fd)
+
+    def replace(src: Any, dst: Any) -> None:
+        events.append(("replace", str(dst)))
+        real_replace(src, dst)
+
+    writer = BatchWriter(tmp_path, "jmn", "run", max_records=1, day="2016-03-25")
+    writer.write({"url": "https://jmn.info/a/"})  # creates the folders (synced too)
+    monkeypatch.setattr(os, "fsync", fsync)
+    monkeypatch.setattr(os, "replace", replace)
+    writer.write({"url": "https://jmn.info/b/"})
+    folder = str(tmp_path / "jmn" / "2016-03-25")
+    final = f"{folder}/run-0002.jsonl"
+    assert events == [
+        ("fsync", f"{folder}/.run-0002.part"),
+        ("replace", final),
+        ("fsync", folder),
+    ]

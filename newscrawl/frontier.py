@@ -1,0 +1,442 @@
+"""Distributed mode: one request queue and one duplicate filter in Redis for many workers.
+
+A thin adapter over scrapy-redis 0.9.1 (pinned), not a fork. We use its Redis priority
+queue (``scrapy_redis.queue.PriorityQueue``: request serialisation with
+``Request.to_dict``, ``ZADD`` by priority), its duplicate-filter set
+(``scrapy_redis.dupefilter.RFPDupeFilter``: ``SADD`` of a fingerprint) and its scheduler
+(``scrapy_redis.scheduler.Scheduler``: enqueue through the filter, stats). We do not use
+its ``RedisSpider``, which relies on ``start_requests()`` (removed in Scrapy 2.16): our
+spider's ``async def start()`` feeds this scheduler like any other. What we change, and
+why (docs/operations.md, "Distributed mode"):
+
+* the filter keys on :func:`newscrawl.identity.request_key` (our canonical URL), not
+  w3lib's, and is not deleted when one worker closes (others still use it);
+* a pop moves the request, atomically, to the worker's ``taken:<worker>`` hash. A worker
+  that dies stops renewing its lease (``lease:<worker>``); once the lease has expired
+  (the visibility timeout, ``NEWSCRAWL_REDIS_VISIBILITY_TIMEOUT``), any live worker or a
+  restart puts everything that worker took back in the queue. What the dead worker had
+  published is registered in the shared state, so those pages are dropped as unchanged
+  when fetched again; what it had not published is written by the one that fetches it;
+* a worker is idle only when the queue is empty, no other live worker is busy and no dead
+  worker's requests wait to come back;
+* a generation: the first worker to open an empty frontier with no other worker alive
+  starts a new one (the filter is emptied, so the entry points are fetched again), and the
+  last worker to finish empties the filter too.
+
+``tests/test_redis_frontier.py`` checks the parts of scrapy-redis this relies on, so an
+upgrade that changes them fails a test.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+import time
+from typing import Any, Final, Self
+from urllib.parse import urlsplit
+
+from scrapy import Request, Spider
+from scrapy.crawler import Crawler
+from scrapy.utils.asyncio import sleep as reactor_sleep
+from scrapy_redis.dupefilter import RFPDupeFilter
+from scrapy_redis.queue import PriorityQueue
+from scrapy_redis.scheduler import Scheduler
+from twisted.internet.task import LoopingCall
+
+from newscrawl.extensions import worker_name
+from newscrawl.identity import request_key
+from newscrawl.storage.redis_state import connect, site_prefix
+
+logger = logging.getLogger(__name__)
+
+FRONTIER_LAYOUT: Final = "newscrawl-frontier/1"
+"""The layout of the frontier's keys; a worker that reads another refuses to join."""
+
+LATE_FRACTION: Final = 0.1
+"""A request that wakes this fraction of the delay after its turn takes a new turn."""
+
+HEARTBEAT_SECONDS: Final = 1.0
+"""How often a worker reports whether it is busy, and looks for dead workers."""
+
+# Pop the best request (lowest score) and keep it in the worker's taken hash, atomically.
+_POP = """
+local found = redis.call('zrange', KEYS[1], 0, 0, 'WITHSCORES')
+if #found == 0 then return nil end
+redis.call('zrem', KEYS[1], found[1])
+redis.call('hset', KEYS[2], ARGV[1], cjson.encode({found[2], found[1]}))
+return {found[1], ARGV[1]}
+"""
+
+# Put a dead worker's taken requests back in the queue, unless its lease came back.
+_REAP = """
+if redis.call('exists', KEYS[1]) == 1 then return -1 end
+local taken = redis.call('hgetall', KEYS[2])
+local moved = 0
+for i = 2, #taken, 2 do
+  local entry = cjson.decode(taken[i])
+  redis.call('zadd', KEYS[3], entry[1], entry[2])
+  moved = moved + 1
+end
+redis.call('del', KEYS[2])
+redis.call('hdel', KEYS[4], ARGV[1])
+return moved
+"""
+
+
+# A finished worker leaves; the last one to leave an empty queue ends the generation.
+_LEAVE = """
+redis.call('hdel', KEYS[1], ARGV[1])
+if redis.call('hlen', KEYS[1]) == 0 and redis.call('zcard', KEYS[2]) == 0 then
+  redis.call('del', KEYS[3], KEYS[4])
+  return 1
+end
+return 0
+"""
+
+
+class Frontier:
+    """The Redis keys of one site's frontier, and what the ``frontier`` command shows."""
+
+    def __init__(self, client: Any, prefix: str, site: str) -> None:
+        self.client = client
+        self.base = f"{site_prefix(prefix, site)}:frontier"
+        self.meta = f"{self.base}:meta"
+        self.queue = f"{self.base}:queue"
+        self.seen = f"{self.base}:seen"
+        self.claims = f"{self.base}:claims"
+        """Pages claimed by a worker in this generation (``RedisStateStore.claim``)."""
+        self.workers = f"{self.base}:workers"
+        self.lease_base = f"{site_prefix(prefix, site)}:lease"
+
+    def taken(self, worker: str) -> str:
+        """The key of the requests ``worker`` has taken."""
+        return f"{self.base}:taken:{worker}"
+
+    def lease(self, worker: str) -> str:
+        """The key of ``worker``'s run lease (``RedisLease``)."""
+        return f"{self.lease_base}:{worker}"
+
+    def known_workers(self) -> dict[str, dict[str, Any]]:
+        """Return every worker that reported, with its last report."""
+        reports = self.client.hgetall(self.workers)
+        return {k.decode(): json.loads(v) for k, v in reports.items()}
+
+    def is_alive(self, worker: str) -> bool:
+        """Tell whether ``worker`` holds its lease."""
+        return bool(self.client.exists(self.lease(worker)))
+
+    def live_workers(self) -> set[str]:
+        """Return the workers that hold a lease now (taken before their scheduler opens)."""
+        prefix = f"{self.lease_base}:"
+        return {
+            key.decode().removeprefix(prefix)
+            for key in self.client.scan_iter(match=f"{prefix}*", count=500)
+        }
+
+    def reap(self, me: str | None = None) -> int:
+        """Put the requests of workers whose lease expired back in the queue; return how many."""
+        moved = 0
+        for worker in self.known_workers():
+            if worker == me:
+                continue
+            keys = [self.lease(worker), self.taken(worker), self.queue, self.workers]
+            result = int(self.client.eval(_REAP, len(keys), *keys, worker))
+            if result > 0:
+                logger.warning("Worker %s died: %d requests back in the queue", worker, result)
+                moved += result
+        return moved
+
+    def status(self, recent_seconds: float = 60.0) -> dict[str, Any]:
+        """Return the queue length, seen count, in-flight count and workers seen recently."""
+        now = time.time()
+        workers = self.known_workers()
+        in_flight = sum(int(self.client.hlen(self.taken(w))) for w in workers)
+        recent = sorted(w for w, r in workers.items() if now - r.get("seen", 0) <= recent_seconds)
+        return {
+            "queue": int(self.client.zcard(self.queue)),
+            "seen": int(self.client.scard(self.seen)),
+            "in_flight": in_flight,
+            "workers": recent,
+        }
+
+    def clear(self) -> int:
+        """Delete the queue, the filter and every worker's taken requests; return the keys."""
+        keys = list(self.client.scan_iter(match=f"{self.base}:*", count=500))
+        if keys:
+            self.client.delete(*keys)
+        return len(keys)
+
+
+def profile_version(spider: Spider) -> str:
+    """Return a digest of the spider's profile data: workers of one crawl must agree on it."""
+    profile = getattr(spider, "profile", None)
+    data = getattr(profile, "data", None)
+    text = json.dumps(data, sort_keys=True, default=str, ensure_ascii=False)
+    return hashlib.sha1(text.encode("utf-8"), usedforsecurity=False).hexdigest()[:16]
+
+
+def check_compatible(frontier: Frontier, worker: str, version: str, site: str) -> None:
+    """Refuse to join a frontier of another layout, or a crawl whose live workers use
+    another version of the profile; else record this layout and version.
+
+    Raises ``newscrawl.preflight.UsageError`` with a one-line message saying what to do.
+    """
+    from newscrawl.preflight import UsageError
+
+    client = frontier.client
+    layout = client.hget(frontier.meta, "layout")
+    if layout is not None and layout.decode() != FRONTIER_LAYOUT:
+        raise UsageError(
+            f"the Redis frontier of {site!r} has layout {layout.decode()!r}, this newscrawl "
+            f"reads {FRONTIER_LAYOUT!r}: let the other workers finish, or empty it with "
+            f"newscrawl frontier {site} --clear"
+        )
+    stored = client.hget(frontier.meta, "profile")
+    others = frontier.live_workers() - {worker}
+    if stored is not None and stored.decode() != version and others:
+        raise UsageError(
+            f"the workers crawling {site!r} ({', '.join(sorted(others))}) use another version "
+            f"of its profile ({stored.decode()}, this worker has {version}): deploy the same "
+            "profile everywhere, or wait until they finish"
+        )
+    client.hset(frontier.meta, mapping={"layout": FRONTIER_LAYOUT, "profile": version})
+
+
+class CanonicalRedisDupeFilter(RFPDupeFilter):
+    """scrapy-redis's shared filter set, keyed on newscrawl's request key, kept on close."""
+
+    def request_fingerprint(self, request: Request) -> str:
+        """Return the SHA-1 hex of :func:`newscrawl.identity.request_key` of ``request``."""
+        key = request_key(request.method, request.url, request.body)
+        return hashlib.sha1(key.encode("utf-8"), usedforsecurity=False).hexdigest()
+
+    def close(self, reason: str = "") -> None:
+        """Keep the set: other workers of the crawl still use it (see ``RedisScheduler``)."""
+
+
+class TakingQueue(PriorityQueue):
+    """scrapy-redis's priority queue whose pop keeps what it took in ``taken:<worker>``."""
+
+    def __init__(self, server: Any, spider: Spider, key: str, taken: str, worker: str) -> None:
+        super().__init__(server, spider, key)
+        self.taken_key = taken
+        self.worker = worker
+        self._seq = 0
+
+    def take(self) -> Request | None:
+        """Pop the best request into the taken hash, or return None when the queue is empty."""
+        self._seq += 1
+        tag = f"{self.worker}:{self._seq}"
+        found = self.server.eval(_POP, 2, self.key, self.taken_key, tag)
+        if not found:
+            return None
+        return self._decode_request(found[0])
+
+
+class RedisScheduler(Scheduler):
+    """scrapy-redis's scheduler on newscrawl's frontier keys, with taken requests that come
+    back when their worker dies, and an idle test that waits for the other workers."""
+
+    def __init__(
+        self, crawler: Crawler, server: Any, frontier: Frontier, worker: str, max_taken: int = 4
+    ) -> None:
+        super().__init__(server, persist=True, idle_before_close=0)
+        self.crawler = crawler
+        self.max_taken = max_taken
+        """At most this many requests downloading here at once: the others stay in the
+        shared queue for the other workers, instead of waiting here."""
+        self.frontier = frontier
+        self.worker = worker
+        self.stats = crawler.stats
+        self._heartbeat: LoopingCall | None = None
+        self._others_busy = False
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> Self:
+        """Build the scheduler from ``NEWSCRAWL_REDIS_URL``, ``NEWSCRAWL_REDIS_PREFIX`` and
+        the site of the crawl's spider.
+
+        Raises ``UsageError`` when the frontier holds keys of another layout, or when live
+        workers crawl the site with another version of its profile.
+        """
+        settings = crawler.settings
+        server = connect(settings["NEWSCRAWL_REDIS_URL"])
+        spider = crawler.spider
+        site = getattr(spider, "site", None) or spider.name
+        frontier = Frontier(server, settings.get("NEWSCRAWL_REDIS_PREFIX", "newscrawl"), site)
+        max_taken = settings.getint("CONCURRENT_REQUESTS_PER_DOMAIN", 4) or 4
+        worker = worker_name(settings)
+        check_compatible(frontier, worker, profile_version(spider), site)
+        return cls(crawler, server, frontier, worker, max_taken)
+
+    def open(self, spider: Spider) -> None:
+        """Open the queue and the filter; reap dead workers; start a generation if none runs."""
+        self.spider = spider
+        frontier = self.frontier
+        self.queue = TakingQueue(
+            self.server, spider, frontier.queue, frontier.taken(self.worker), self.worker
+        )
+        self.df = CanonicalRedisDupeFilter(self.server, key=frontier.seen)
+        frontier.reap(me=self.worker)
+        others = frontier.live_workers() - {self.worker}
+        if not others and not len(self.queue):
+            self.df.clear()  # a new generation: the entry points are fetched again
+            self.server.delete(frontier.claims)
+            logger.info("Frontier of %s: a new crawl generation", frontier.base)
+        else:
+            logger.info("Frontier: joining %d workers, %d queued", len(others), len(self.queue))
+        self._report(busy=True)
+        self._heartbeat = LoopingCall(self._beat)
+        self._heartbeat.start(HEARTBEAT_SECONDS, now=False)
+
+    def _engine_busy(self) -> bool:
+        """Whether this worker is downloading, scraping or still reading its entry points."""
+        engine = self.crawler.engine
+        if engine is None or engine.scraper.slot is None:
+            return True
+        starting = getattr(engine, "_start", None) is not None
+        return bool(engine.downloader.active) or not engine.scraper.slot.is_idle() or starting
+
+    def _report(self, busy: bool) -> None:
+        report = json.dumps({"seen": time.time(), "busy": busy, "pid": os.getpid()})
+        self.server.hset(self.frontier.workers, self.worker, report)
+
+    def _beat(self) -> None:
+        try:
+            self._report(self._engine_busy())
+            self.frontier.reap(me=self.worker)
+            self._others_busy = self._others_pending()
+            if len(self.queue):
+                self._wake_engine()
+        except Exception:
+            logger.exception("Frontier heartbeat failed")
+
+    def _wake_engine(self) -> None:
+        """Ask the engine for requests now: other workers may have queued some. Without
+        it the engine looks only on its own events or its 5-second heartbeat (private API,
+        guarded: nothing breaks if it moves, the worker is only slower to react)."""
+        slot = getattr(self.crawler.engine, "_slot", None)
+        nextcall = getattr(slot, "nextcall", None)
+        if nextcall is not None:
+            nextcall.schedule()
+
+    def _others_pending(self) -> bool:
+        """Whether another worker may still add or give back requests."""
+        frontier = self.frontier
+        for worker, report in frontier.known_workers().items():
+            if worker == self.worker:
+                continue
+            if not frontier.is_alive(worker):
+                if self.server.hlen(frontier.taken(worker)):
+                    return True  # dead, its requests come back after the visibility timeout
+                continue
+            if report.get("busy"):
+                return True
+        return False
+
+    def enqueue_request(self, request: Request) -> bool:
+        """Push ``request`` unless the shared filter has seen its page (``dont_filter`` aside)."""
+        if not request.dont_filter and self.df.request_seen(request):
+            self.df.log(request, self.spider)
+            return False
+        self.stats.inc_value("scheduler/enqueued/redis")
+        self.queue.push(request)
+        return True
+
+    def next_request(self) -> Request | None:
+        """Take the best request of the shared queue, or None (also while ``max_taken``
+        requests download here)."""
+        engine = self.crawler.engine
+        if engine is not None and len(engine.downloader.active) >= self.max_taken:
+            return None
+        request = self.queue.take()
+        if request is not None:
+            self.stats.inc_value("scheduler/dequeued/redis")
+        return request
+
+    def has_pending_requests(self) -> bool:
+        """True while the queue has requests or another worker may still add some."""
+        return len(self.queue) > 0 or self._others_busy or self._others_pending()
+
+    def close(self, reason: str) -> None:
+        """Stop reporting; forget what this worker took if it finished its work (its batches
+        are published by now), so only a worker that failed leaves requests to come back."""
+        if self._heartbeat is not None and self._heartbeat.running:
+            self._heartbeat.stop()
+        frontier = self.frontier
+        if reason == "finished":
+            self.server.delete(frontier.taken(self.worker))
+            keys = [frontier.workers, frontier.queue, frontier.seen, frontier.claims]
+            if self.server.eval(_LEAVE, len(keys), *keys, self.worker):
+                logger.info(
+                    "Frontier of %s: the last worker finished the generation", frontier.base
+                )
+        else:
+            self._report(busy=False)
+            logger.warning(
+                "Frontier: %s ended (%s); its requests return after its lease", self.worker, reason
+            )
+
+
+def frontier_for(settings: Any, site: str) -> Frontier:
+    """Return the frontier of ``site`` at ``NEWSCRAWL_REDIS_URL`` (connects first)."""
+    client = connect(settings["NEWSCRAWL_REDIS_URL"])
+    return Frontier(client, settings.get("NEWSCRAWL_REDIS_PREFIX", "newscrawl"), site)
+
+
+# Reserve the next start time of a request to one host, in Redis's own clock (TIME), so
+# every worker on every machine shares one timetable per host.
+_RESERVE = """
+local t = redis.call('time')
+local now = tonumber(t[1]) + tonumber(t[2]) / 1000000
+local delay = tonumber(ARGV[1])
+local next_free = tonumber(redis.call('get', KEYS[1]) or '0')
+local at = math.max(now, next_free)
+redis.call('set', KEYS[1], string.format('%.6f', at + delay), 'PX', 60000 + math.ceil(delay * 1000))
+return string.format('%.6f', at - now)
+"""
+
+
+class GlobalPoliteness:
+    """Downloader middleware of distributed mode: requests to one host start at least
+    ``DOWNLOAD_DELAY`` seconds apart across all workers, not per worker (``RedisMode``
+    moves the delay to ``NEWSCRAWL_GLOBAL_DOWNLOAD_DELAY`` and sets each worker's to 0).
+
+    Each request reserves the next free start time of its host in Redis
+    (``<prefix>:<site>:frontier:polite:<host>``) and waits until then. Each worker's
+    concurrency limits still apply: a request they hold back leaves later than its turn,
+    never earlier. With no delay it does nothing.
+    """
+
+    def __init__(self, server: Any, frontier: Frontier, delay: float) -> None:
+        self.server = server
+        self.frontier = frontier
+        self.delay = delay
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> Self:
+        """Build the middleware on the crawl's frontier and ``DOWNLOAD_DELAY``."""
+        settings = crawler.settings
+        spider = crawler.spider
+        site = getattr(spider, "site", None) or spider.name
+        frontier = frontier_for(settings, site)
+        delay = settings.getfloat("NEWSCRAWL_GLOBAL_DOWNLOAD_DELAY", 0.0)
+        return cls(frontier.client, frontier, delay)
+
+    async def process_request(self, request: Request) -> None:
+        """Wait for this request's turn at its host."""
+        if self.delay <= 0:
+            return
+        host = urlsplit(request.url).netloc.lower()
+        key = f"{self.frontier.base}:polite:{host}"
+        while True:
+            wait = float(self.server.eval(_RESERVE, 1, key, f"{self.delay:.6f}"))
+            due = time.monotonic() + wait
+            if wait > 0:
+                await reactor_sleep(wait)
+            # A busy process wakes late, and several sleepers at once: a turn missed by
+            # more than a tenth of the delay is given up and a new one taken.
+            if time.monotonic() - due <= self.delay * LATE_FRACTION:
+                return

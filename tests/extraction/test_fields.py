@@ -1,0 +1,153 @@
+"""Field rules on small Sahifa pages, one rule per test (the fixtures show whole pages)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta, timezone
+
+from newscrawl.extraction import extract_article, parse_page
+from newscrawl.extraction.fields import _split_body
+from newscrawl.extraction.metadata import jsonld_names
+from newscrawl.items import Article
+
+URL = "https://jmn.info/a-story/"
+NOW = datetime(2016, 3, 25, 9, tzinfo=UTC)
+RUSSIAN = "Лавров рассказал, о чем договорились Путин с Керри"
+ENGLISH = (
+    "The Russian foreign Minister Sergei Lavrov gave a press conference at which he announced"
+    " the results of negotiations with the United States."
+)
+
+
+def page(
+    entry: str,
+    *,
+    headline: str = "Lavrov said what Putin agreed with Kerry",
+    crumbs: str = '<a href="https://jmn.info/">Home</a>',
+    head: str = "",
+    after: str = "",
+    meta: str = "",
+) -> bytes:
+    """Return a Sahifa article page with ``entry`` as the text of ``.entry``."""
+    return f"""<html><head><meta charset="utf-8">{head}</head><body>
+<div id="crumbs">{crumbs}</div>
+<article id="the-post" class="post-listing post type-post">
+<div class="single-post-thumb"><img src="/lead.jpg"></div>
+<div class="post-inner"><h1 class="entry-title"><span itemprop="name">{headline}</span></h1>
+<p class="post-meta">{meta}</p>
+<div class="entry">{entry}</div></div></article>{after}</body></html>""".encode()
+
+
+def extract(body: bytes, now: datetime = NOW) -> Article:
+    return extract_article(URL, body, profile="jmn", now=now)
+
+
+def test_current_crumb_that_links_to_the_page_has_no_url() -> None:
+    crumbs = (
+        '<a href="https://jmn.info/">Home</a> <span class="delimiter">/</span> '
+        '<a href="https://jmn.info/category/policy/">Policy</a> <span class="delimiter">/</span> '
+        f'<a href="{URL}">Lavrov said</a>'
+    )
+    record = extract(page(f"<p>{ENGLISH}</p>", crumbs=crumbs))
+    assert [(c.name, c.url) for c in record.breadcrumb] == [
+        ("Home", "https://jmn.info/"),
+        ("Policy", "https://jmn.info/category/policy/"),
+        ("Lavrov said", None),
+    ]
+
+
+def test_section_falls_back_to_the_crumb_before_the_current_one() -> None:
+    crumbs = (
+        '<a href="https://jmn.info/">Home</a> <span class="delimiter">/</span> '
+        '<a href="https://jmn.info/category/world/">World</a> <span class="delimiter">/</span> '
+        '<span class="current">Lavrov said</span>'
+    )
+    assert extract(page(f"<p>{ENGLISH}</p>", crumbs=crumbs)).section == "World"
+
+
+def test_a_teaser_without_a_link_is_left_out() -> None:
+    after = """<section id="check-also-box">
+<div class="check-also-post"><h2 class="post-title"><a href="/one/">One</a></h2></div>
+<div class="check-also-post"><h2 class="post-title"><a>No link</a></h2></div>
+<div class="check-also-post"><h2 class="post-title"><a href="/three/"> </a></h2></div>
+</section>"""
+    record = extract(page(f"<p>{ENGLISH}</p>", after=after))
+    assert [(t.title, t.url) for t in record.teasers] == [("One", "https://jmn.info/one/")]
+
+
+def test_an_image_shown_twice_is_one_image() -> None:
+    entry = f'<p><img src="/lead.jpg"></p><p>{ENGLISH}</p><p><img src="/second.jpg"></p>'
+    record = extract(page(entry))
+    assert [i.url for i in record.images] == [
+        "https://jmn.info/lead.jpg",
+        "https://jmn.info/second.jpg",
+    ]
+
+
+def test_the_first_credit_line_is_the_credit() -> None:
+    entry = f"<p>{ENGLISH}</p><p>Photo: Sergei Guneyev/RIA Novosti</p><p>Photo: TASS</p>"
+    assert extract(page(entry)).photo_credit == "Sergei Guneyev/RIA Novosti"
+
+
+def test_nested_blocks_are_read_once() -> None:
+    entry = f"<blockquote><p>{ENGLISH}</p></blockquote><ul><li><p>Second point.</p></li></ul>"
+    assert extract(page(entry)).body == [ENGLISH, "Second point."]
+
+
+def test_a_block_around_an_excluded_one_keeps_its_own_text() -> None:
+    entry = '<ul><li>Before the ad <div class="e3lan"><p>Advertising</p></div> and after.</li></ul>'
+    assert extract(page(entry)).body == ["Before the ad and after."]
+
+
+def test_language_comes_from_the_body_not_the_headline() -> None:
+    record = extract(page(f"<p>{ENGLISH}</p>", headline="Kerry"))
+    assert record.language == "en"
+
+
+def test_an_alternate_headline_in_the_body_language_stays_in_the_body() -> None:
+    russian_body = "Министр иностранных дел России Сергей Лавров провел пресс-конференцию."
+    entry = f"<h2>{RUSSIAN}</h2><p>{russian_body}</p>"
+    record = extract(page(entry))
+    assert record.language == "ru"
+    assert record.headline_alt is None
+    assert record.body == [RUSSIAN, russian_body]
+
+
+def test_the_alternate_headline_is_looked_for_in_the_first_blocks_only() -> None:
+    profile_page = parse_page(URL, page(""), profile="jmn", now=NOW)
+    blocks = ["Read also: Kerry in Moscow", "Read also: Putin", RUSSIAN, ENGLISH]
+    body, _credit, alt = _split_body(profile_page, blocks, "en")
+    assert alt is None
+    assert body == [RUSSIAN, ENGLISH]
+    body, _credit, alt = _split_body(profile_page, blocks[1:], "en")
+    assert alt is not None
+    assert alt.text == RUSSIAN
+
+
+def test_profile_dates_come_before_json_ld() -> None:
+    head = """<meta property="article:published_time" content="2016-03-24T15:07:31+03:00">
+<script type="application/ld+json">{"@context": "https://schema.org", "@type": "NewsArticle",
+"headline": "Lavrov said", "datePublished": "2016-03-20T10:00:00+03:00"}</script>"""
+    assert extract(page(f"<p>{ENGLISH}</p>", head=head)).published_at == (
+        "2016-03-24T15:07:31+03:00"
+    )
+
+
+def test_crawled_at_is_written_in_utc() -> None:
+    moscow = NOW.astimezone(timezone(timedelta(hours=3)))
+    assert extract(page(f"<p>{ENGLISH}</p>"), now=moscow).crawled_at == (
+        "2016-03-25T09:00:00+00:00"
+    )
+
+
+def test_visible_date_is_read_in_the_site_timezone() -> None:
+    meta = '<span class="tie-date">March 21, 2016</span>'
+    assert extract(page(f"<p>{ENGLISH}</p>", meta=meta)).published_at == (
+        "2016-03-21T00:00:00+03:00"
+    )
+
+
+def test_jsonld_names_reads_people_and_strings() -> None:
+    value = [{"@type": "Person", "name": "Irina Sokolova"}, "Pavel Orlov and Anna Ivanova", 3]
+    assert jsonld_names(value) == ["Irina Sokolova", "Pavel Orlov", "Anna Ivanova"]
+    assert jsonld_names({"@type": "Person", "name": "Irina Sokolova"}) == ["Irina Sokolova"]
+    assert jsonld_names(None) == []

@@ -1,0 +1,448 @@
+"""Distributed mode with the real Redis: the scrapy-redis adapter, several worker processes
+on the fixture portal, a worker killed mid-way, the lease, global politeness."""
+
+from __future__ import annotations
+
+import inspect
+import itertools
+import json
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from scrapy import Request, Spider
+
+from newscrawl.devtools.devserver import FixtureSite, RunningServer, serve
+from newscrawl.identity import request_key
+from tests.conftest import FIXTURES, ROOT
+from tests.redis_support import REDIS_URL
+
+Redis = tuple[Any, str]
+ARTICLES = 15
+"""Articles of the fixture portal (the local crawl writes as many)."""
+
+
+# -- the adapter: what newscrawl.frontier relies on in scrapy-redis ----------------------
+
+
+def test_scrapy_redis_parts_we_adapt_are_as_expected() -> None:
+    """Fails when a scrapy-redis upgrade changes what the adapter builds on."""
+    import scrapy_redis
+    from scrapy_redis.dupefilter import RFPDupeFilter
+    from scrapy_redis.queue import Base, PriorityQueue
+    from scrapy_redis.scheduler import Scheduler
+
+    assert scrapy_redis.__version__ == "0.9.1"
+    assert list(inspect.signature(Base.__init__).parameters) == [
+        "self",
+        "server",
+        "spider",
+        "key",
+        "serializer",
+    ]
+    assert callable(Base._encode_request)
+    assert callable(Base._decode_request)
+    assert issubclass(PriorityQueue, Base)
+    assert list(inspect.signature(RFPDupeFilter.__init__).parameters) == [
+        "self",
+        "server",
+        "key",
+        "debug",
+    ]
+    params = inspect.signature(Scheduler.__init__).parameters
+    assert {"server", "persist", "idle_before_close"} <= set(params)
+    # The filter asks its own request_fingerprint and SADDs it: we override the former.
+    assert "self.request_fingerprint(request)" in inspect.getsource(RFPDupeFilter.request_seen)
+    assert "sadd" in inspect.getsource(RFPDupeFilter.request_seen)
+
+
+class _Sets:
+    def __init__(self) -> None:
+        self.members: set[str] = set()
+
+    def sadd(self, key: str, value: str) -> int:
+        before = len(self.members)
+        self.members.add(value)
+        return len(self.members) - before
+
+
+def test_shared_filter_keys_on_the_canonical_url() -> None:
+    from newscrawl.frontier import CanonicalRedisDupeFilter
+
+    dupefilter = CanonicalRedisDupeFilter(_Sets(), key="k")
+    assert not dupefilter.request_seen(Request("https://jmn.info/a/?utm_source=x"))
+    assert dupefilter.request_seen(Request("https://JMN.info:443/a/#top"))
+    assert not dupefilter.request_seen(Request("https://jmn.info/a/?id=2"))
+    import hashlib
+
+    expected = hashlib.sha1(request_key("GET", "https://jmn.info/a/").encode()).hexdigest()
+    assert expected in dupefilter.server.members
+
+
+class _Spider(Spider):
+    name = "roundtrip"
+
+    def parse_listing(self, response: Any) -> None:
+        """A callback the queue must name and find again."""
+
+
+def test_queue_round_trip_keeps_request_and_priority(redis_prefix: Redis) -> None:
+    from newscrawl.frontier import Frontier, TakingQueue
+
+    client, prefix = redis_prefix
+    frontier = Frontier(client, prefix, "jmn")
+    spider = _Spider()
+    queue = TakingQueue(client, spider, frontier.queue, frontier.taken("w1"), "w1")
+    queue.push(Request("https://jmn.info/low/", priority=0, callback=spider.parse_listing))
+    queue.push(Request("https://jmn.info/high/", priority=5, meta={"x": 1}))
+    first = queue.take()
+    assert first is not None
+    assert first.url == "https://jmn.info/high/"
+    assert first.meta["x"] == 1
+    second = queue.take()
+    assert second is not None
+    assert second.callback == spider.parse_listing
+    assert queue.take() is None
+    assert client.hlen(frontier.taken("w1")) == 2  # kept until the worker finishes
+
+
+def test_requests_of_a_dead_worker_go_back(redis_prefix: Redis) -> None:
+    from newscrawl.frontier import Frontier, TakingQueue
+
+    client, prefix = redis_prefix
+    frontier = Frontier(client, prefix, "jmn")
+    spider = _Spider()
+    queue = TakingQueue(client, spider, frontier.queue, frontier.taken("dead"), "dead")
+    queue.push(Request("https://jmn.info/a/"))
+    client.hset(frontier.workers, "dead", json.dumps({"seen": 0, "busy": True}))
+    client.set(frontier.lease("dead"), "x", px=200)
+    assert queue.take() is not None
+    assert len(queue) == 0
+    assert frontier.reap(me="w2") == 0  # its lease still runs: not dead yet
+    time.sleep(0.3)
+    assert frontier.reap(me="w2") == 1
+    assert len(queue) == 1
+    assert frontier.reap(me="w2") == 0  # only once
+    assert frontier.status()["in_flight"] == 0
+
+
+# -- worker processes against the fixture portal -----------------------------------------
+
+
+@pytest.fixture
+def portal() -> Iterator[RunningServer]:
+    with serve(FixtureSite(FIXTURES / "jmn", origins=())) as server:
+        yield server
+
+
+def worker_command(
+    server: RunningServer, out: Path, prefix: str, worker: str, *extra: str
+) -> list[str]:
+    return [
+        sys.executable,
+        "-m",
+        "newscrawl.cli",
+        "crawl",
+        "jmn",
+        "--base-url",
+        server.url,
+        "-o",
+        str(out),
+        "--redis",
+        REDIS_URL,
+        "-s",
+        f"NEWSCRAWL_REDIS_PREFIX={prefix}",
+        "-s",
+        f"NEWSCRAWL_WORKER={worker}",
+        "-s",
+        "AUTOTHROTTLE_ENABLED=False",
+        "-s",
+        "LOG_LEVEL=WARNING",
+        *extra,
+    ]
+
+
+def start_worker(command: list[str]) -> subprocess.Popen[str]:
+    return subprocess.Popen(
+        command, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+    )
+
+
+def written_urls(*outs: Path) -> list[str]:
+    return [
+        json.loads(line)["url"]
+        for out in outs
+        for path in sorted(out.glob("jmn/*/*.jsonl"))
+        for line in path.read_text(encoding="utf-8").splitlines()
+    ]
+
+
+def fetched(log: str) -> int:
+    for line in log.splitlines():
+        if line.startswith("pages fetched:"):
+            return int(line.split(":")[1].split(",")[0])
+    return 0
+
+
+@pytest.mark.e2e
+@pytest.mark.slow
+@pytest.mark.parametrize("workers", [2, 3])
+def test_workers_write_every_article_exactly_once(
+    portal: RunningServer, redis_prefix: Redis, tmp_path: Path, workers: int
+) -> None:
+    client, prefix = redis_prefix
+    outs = [tmp_path / f"out{i}" for i in range(workers)]
+    processes = []
+    for i, out in enumerate(outs):
+        command = worker_command(portal, out, prefix, f"w{i}", "-s", "DOWNLOAD_DELAY=0.3")
+        processes.append(start_worker(command))
+    logs = [p.communicate(timeout=180)[0] for p in processes]
+    for process, log in zip(processes, logs, strict=True):
+        assert process.returncode == 0, log[-3000:]
+    urls = written_urls(*outs)
+    assert len(urls) == len(set(urls)) == ARTICLES, logs
+    assert all(fetched(log) > 0 for log in logs), logs  # every worker took part
+    # No page was fetched twice: the queue and the filter are shared (robots.txt: per worker).
+    assert {n for path, n in portal.hits.items() if path != "/robots.txt"} == {1}
+    assert not list(client.scan_iter(match=f"{prefix}:jmn:frontier:*"))  # drained, cleared
+    # A second crawl of the same portal writes nothing: the state is shared.
+    again = subprocess.run(
+        worker_command(portal, tmp_path / "again", prefix, "w0"),
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=180,
+        check=False,
+    )
+    assert again.returncode == 0, again.stdout + again.stderr
+    assert written_urls(tmp_path / "again") == []
+
+
+@pytest.mark.e2e
+@pytest.mark.slow
+def test_killed_worker_loses_nothing(
+    portal: RunningServer, redis_prefix: Redis, tmp_path: Path
+) -> None:
+    _, prefix = redis_prefix
+    slow = ("-s", "DOWNLOAD_DELAY=0.3", "-s", "NEWSCRAWL_BATCH_RECORDS=2")
+    timeout = ("-s", "NEWSCRAWL_REDIS_VISIBILITY_TIMEOUT=3")
+    victim = start_worker(worker_command(portal, tmp_path / "a", prefix, "a", *slow, *timeout))
+    time.sleep(0.5)
+    survivor = start_worker(worker_command(portal, tmp_path / "b", prefix, "b", *slow, *timeout))
+    deadline = time.monotonic() + 60
+    while sum(portal.hits.values()) < 12 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    os.kill(victim.pid, signal.SIGKILL)
+    victim.communicate(timeout=30)
+    log = survivor.communicate(timeout=180)[0]
+    assert survivor.returncode == 0, log[-3000:]
+    urls = written_urls(tmp_path / "a", tmp_path / "b")
+    assert len(urls) == len(set(urls)) == ARTICLES, log[-3000:]
+
+
+@pytest.mark.e2e
+def test_second_run_of_a_worker_exits_75(
+    portal: RunningServer, redis_prefix: Redis, tmp_path: Path
+) -> None:
+    _, prefix = redis_prefix
+    first = start_worker(
+        worker_command(portal, tmp_path / "a", prefix, "w", "-s", "DOWNLOAD_DELAY=0.5")
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while not sum(portal.hits.values()) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        second = subprocess.run(
+            worker_command(portal, tmp_path / "b", prefix, "w"),
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+        assert second.returncode == 75, second.stdout + second.stderr
+        assert "in progress" in second.stderr
+    finally:
+        first.kill()
+        first.communicate(timeout=30)
+
+
+@pytest.mark.e2e
+@pytest.mark.slow
+def test_politeness_holds_across_workers(
+    portal: RunningServer, redis_prefix: Redis, tmp_path: Path
+) -> None:
+    """Two workers with a 0.4 s delay: requests reach the portal 0.4 s apart, not 0.2."""
+    _, prefix = redis_prefix
+    times: list[float] = []
+    lock = threading.Lock()
+    httpd: Any = portal._httpd
+    record = httpd.record
+
+    def timed(path: str, headers: dict[str, str]) -> int:
+        with lock:
+            if path != "/robots.txt":
+                times.append(time.monotonic())
+        return record(path, headers)
+
+    httpd.record = timed
+    delay = ("-s", "DOWNLOAD_DELAY=0.4", "-s", "RANDOMIZE_DOWNLOAD_DELAY=False")
+    processes = [
+        start_worker(worker_command(portal, tmp_path / f"o{i}", prefix, f"w{i}", *delay))
+        for i in range(2)
+    ]
+    logs = [p.communicate(timeout=180)[0] for p in processes]
+    assert all(p.returncode == 0 for p in processes), logs
+    gaps = sorted(b - a for a, b in itertools.pairwise(times))
+    assert len(times) > 10
+    # Per-worker politeness would give a median gap near 0.2 s and four requests in some
+    # 0.8 s window. A request can still reach the server a little after its turn (its
+    # worker was busy), so single gaps may be shorter, never the rate.
+    assert gaps[len(gaps) // 2] >= 0.4 * 0.9, gaps
+    busiest = max(sum(1 for t in times if start <= t < start + 0.8) for start in times)
+    assert busiest <= 3, gaps
+
+
+# -- the frontier command -----------------------------------------------------------------
+
+
+def frontier_cli(prefix: str, *args: str) -> int:
+    from newscrawl.cli import main
+
+    return main(["frontier", "jmn", "--redis", REDIS_URL, "--prefix", prefix, *args])
+
+
+def test_frontier_shows_seeds_and_clears(
+    redis_prefix: Redis, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    client, prefix = redis_prefix
+    assert frontier_cli(prefix) == 0
+    assert "0 queued, 0 seen, 0 in flight" in capsys.readouterr().out
+    assert frontier_cli(prefix, "--seed", "--base-url", "http://127.0.0.1:9") == 0
+    out = capsys.readouterr().out
+    assert "seeded 3 entry points" in out  # home, feed, sitemap index of the jmn profile
+    assert frontier_cli(prefix, "--seed", "--base-url", "http://127.0.0.1:9") == 0
+    assert "seeded 0 entry points" in capsys.readouterr().out  # seen already
+    client.hset(f"{prefix}:jmn:frontier:workers", "w9", json.dumps({"seen": time.time()}))
+    assert frontier_cli(prefix, "--json") == 0
+    status = json.loads(capsys.readouterr().out)
+    assert status == {"queue": 3, "seen": 3, "in_flight": 0, "workers": ["w9"]}
+    # --clear asks first: no terminal, no --yes, nothing cleared.
+    monkeypatch.setattr("sys.stdin.isatty", lambda: False)
+    assert frontier_cli(prefix, "--clear") == 2
+    assert "--yes" in capsys.readouterr().err
+    monkeypatch.setattr("sys.stdin.isatty", lambda: True)
+    monkeypatch.setattr("builtins.input", lambda _question: "n")
+    assert frontier_cli(prefix, "--clear") == 1
+    assert client.zcard(f"{prefix}:jmn:frontier:queue") == 3
+    monkeypatch.setattr("builtins.input", lambda _question: "y")
+    assert frontier_cli(prefix, "--clear") == 0
+    assert not list(client.scan_iter(match=f"{prefix}:jmn:frontier:*"))
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        pytest.param(["frontier", "jmn"], "--redis URL is required", id="no-redis"),
+        pytest.param(
+            ["frontier", "jmn", "--redis", "http://x"],
+            "not a Redis URL|expected a Redis URL",
+            id="not-redis-url",
+        ),
+        pytest.param(
+            ["frontier", "jmn", "--redis", "redis://127.0.0.1:1/0"], "redis-server", id="no-answer"
+        ),
+        pytest.param(
+            ["crawl", "jmn", "--redis", "127.0.0.1:6379"], "expected a Redis URL", id="crawl-url"
+        ),
+    ],
+)
+def test_bad_redis_arguments_are_usage_errors(
+    args: list[str], message: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from newscrawl.cli import main
+
+    assert main(args) == 2
+    err = capsys.readouterr().err
+    assert len(err.strip().splitlines()) == 1
+    import re
+
+    assert re.search(message, err)
+
+
+# -- faults: data of another version, another profile, two sites --------------------------
+
+
+def test_frontier_of_another_layout_is_refused(redis_prefix: Redis) -> None:
+    from newscrawl.frontier import Frontier, check_compatible
+    from newscrawl.preflight import UsageError
+
+    client, prefix = redis_prefix
+    frontier = Frontier(client, prefix, "jmn")
+    client.hset(frontier.meta, "layout", "newscrawl-frontier/0")
+    with pytest.raises(UsageError, match=r"layout 'newscrawl-frontier/0'.*--clear"):
+        check_compatible(frontier, "w1", "v1", "jmn")
+
+
+def test_worker_with_another_profile_version_is_refused(redis_prefix: Redis) -> None:
+    from newscrawl.frontier import Frontier, check_compatible
+    from newscrawl.preflight import UsageError
+
+    client, prefix = redis_prefix
+    frontier = Frontier(client, prefix, "jmn")
+    check_compatible(frontier, "w1", "v1", "jmn")
+    client.set(frontier.lease("w1"), "x", px=5000)  # w1 is crawling with v1
+    with pytest.raises(UsageError, match=r"\(w1\) use another version of its profile"):
+        check_compatible(frontier, "w2", "v2", "jmn")
+    check_compatible(frontier, "w2", "v1", "jmn")  # the same version joins
+    client.delete(frontier.lease("w1"))
+    check_compatible(frontier, "w2", "v2", "jmn")  # nobody left on v1: a new version starts
+    assert client.hget(frontier.meta, "profile") == b"v2"
+
+
+def test_profile_version_follows_the_profile_data() -> None:
+    from types import SimpleNamespace
+
+    from newscrawl.frontier import profile_version
+
+    def spider(data: dict[str, Any]) -> Any:
+        return SimpleNamespace(profile=SimpleNamespace(data=data))
+
+    assert profile_version(spider({"a": 1, "b": [2]})) == profile_version(
+        spider({"b": [2], "a": 1})
+    )
+    assert profile_version(spider({"a": 1})) != profile_version(spider({"a": 2}))
+
+
+def test_two_sites_share_one_redis_without_meeting(redis_prefix: Redis) -> None:
+    from newscrawl.frontier import Frontier, TakingQueue
+
+    client, prefix = redis_prefix
+    spider = _Spider()
+    jmn, other = Frontier(client, prefix, "jmn"), Frontier(client, prefix, "other")
+    TakingQueue(client, spider, jmn.queue, jmn.taken("w"), "w").push(Request("https://jmn.info/"))
+    assert jmn.status()["queue"] == 1
+    assert other.status()["queue"] == 0
+    assert TakingQueue(client, spider, other.queue, other.taken("w"), "w").take() is None
+
+
+def test_crawl_against_state_of_another_version_is_one_line(
+    redis_prefix: Redis, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from newscrawl.cli import main
+
+    client, prefix = redis_prefix
+    client.hset(f"{prefix}:jmn:meta", "layout", "newscrawl-state/0")
+    args = ["crawl", "jmn", "-o", str(tmp_path), "--redis", REDIS_URL]
+    assert main([*args, "-s", f"NEWSCRAWL_REDIS_PREFIX={prefix}"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err[-1].startswith("newscrawl: Redis state of 'jmn'")
+    assert "newscrawl-state/0" in err[-1]
+    assert not list(client.scan_iter(match=f"{prefix}:jmn:lease:*"))  # given back
