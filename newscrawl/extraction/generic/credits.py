@@ -11,6 +11,7 @@ from __future__ import annotations
 import copy
 import re
 from dataclasses import dataclass
+from itertools import islice
 from typing import Any
 from urllib.parse import urljoin, urlsplit
 
@@ -35,12 +36,29 @@ _CREDIT_CLASS = re.compile("|".join(_CREDIT_WORDS))
 _CREDIT_ITEMPROPS = frozenset({"copyrightHolder", "author", "creditText"})
 
 
+MAX_FIGURE_NODES = 200
+"""Elements of a figure looked at: its first ones (a figure nested in figures, 1,000 deep,
+would otherwise make every figure read the whole page)."""
+
+
+def _nodes(figure: etree._Element) -> list[etree._Element]:
+    """Return the first :data:`MAX_FIGURE_NODES` elements inside ``figure``."""
+    return [e for e in islice(figure.iterdescendants(), MAX_FIGURE_NODES) if isinstance(e.tag, str)]
+
+
+def _is_caption(element: etree._Element) -> bool:
+    if element.tag == "figcaption" or element.get("itemprop") in ("caption", "description"):
+        return True
+    names = element.get("class") or ""
+    return "caption" in names or "description" in names
+
+
 def _credit_elements(figure: etree._Element) -> list[etree._Element]:
     """Return the elements of ``figure`` whose class names a credit (or whose ``itemprop``
     is a credit's), in document order."""
     found = []
-    for element in figure.iterdescendants():
-        if not isinstance(element.tag, str) or element.tag == "img":
+    for element in _nodes(figure):
+        if element.tag == "img":
             continue
         if element.get("itemprop") in _CREDIT_ITEMPROPS or _CREDIT_CLASS.search(
             (element.get("class") or "").lower()
@@ -49,10 +67,6 @@ def _credit_elements(figure: etree._Element) -> list[etree._Element]:
     return found
 
 
-_CAPTIONS = etree.XPath(
-    ".//figcaption | .//*[contains(@class, 'caption') or contains(@class, 'description')]"
-    " | .//*[@itemprop='caption' or @itemprop='description']"
-)
 _FIGURES = etree.XPath("//figure")
 _ALL_IMAGES = etree.XPath("//img")
 _FIGURE_CLASS = re.compile("figure|image|photo|media")
@@ -75,7 +89,6 @@ def _figure_like(root: etree._Element) -> list[etree._Element]:
     return found
 
 
-_IMGS = etree.XPath(".//img")
 _LABEL_WORDS = (
     r"(?:ap\s+)?photo(?:graph)?s?|illustration|image|picture|pic|video|graphic|grafik|credit|"
     r"crédit(?:\s+photo)?|foto(?:s|grafie|grafia)?|bild(?:er)?|fotó|zdjęcie|kuva|billede|"
@@ -91,14 +104,38 @@ _LEADING_LABEL = re.compile(
     re.IGNORECASE,
 )
 MAX_FIGURES = 120
+MAX_CAPTION_ELEMENTS = 20
+"""A caption holds a few elements; an element with more is a section that names one."""
 _BY = re.compile(r"^(?:by|von|par|por|di|av|af)\s", re.IGNORECASE)
-_ORPHAN_CAPTIONS = etree.XPath(
-    "//figcaption[not(ancestor::figure)]"
-    " | //*[self::p or self::span or self::div][not(ancestor::figure)]"
-    "[contains(@class, 'caption') or contains(@class, 'description') or contains(@class, 'credit')"
-    " or contains(@class, 'copyright')][string-length(normalize-space(.)) < 600]"
-)
-_LABELLED_LEAF = etree.XPath(".//*[not(*)][string-length(normalize-space(.)) < 120]")
+_ORPHAN_CAPTION_CLASS = re.compile("caption|description|credit|copyright")
+MAX_ORPHAN_DEPTH = 30
+
+
+def _in_figure(element: etree._Element) -> bool:
+    """Tell whether a ``<figure>`` holds ``element`` (among its nearest 30 ancestors)."""
+    for depth, ancestor in enumerate(element.iterancestors()):
+        if ancestor.tag == "figure":
+            return True
+        if depth >= MAX_ORPHAN_DEPTH:
+            return False
+    return False
+
+
+def _orphan_caption_elements(root: etree._Element) -> list[etree._Element]:
+    found = []
+    for element in root.iter("figcaption", "p", "span", "div"):
+        if element.tag != "figcaption" and not _ORPHAN_CAPTION_CLASS.search(
+            element.get("class") or ""
+        ):
+            continue
+        if not _in_figure(element):
+            found.append(element)
+            if len(found) >= MAX_FIGURES:
+                break
+    return found
+
+
+MAX_LEAF = 120
 _PLACEHOLDER = re.compile(r"\.svg(?:[?#]|$)|placeholder|blank\.gif|spacer", re.IGNORECASE)
 MAX_CREDIT = 200
 _STEM = re.compile(r"[^/]+?(?=(?:[._-]\d+x\d+)?(?:\.\w{2,5})?$)")
@@ -242,7 +279,8 @@ def figure_credit(figure: etree._Element) -> tuple[str | None, str | None]:
             if credit:
                 break
     caption = None
-    for element in _CAPTIONS(figure):
+    nodes = _nodes(figure)
+    for element in (e for e in nodes if _is_caption(e)):
         text = _text(element)
         if text:
             caption, labelled = caption_credit(text)
@@ -265,14 +303,15 @@ def figure_credit(figure: etree._Element) -> tuple[str | None, str | None]:
             credit = credit or labelled
             break
     if credit is None:
-        for leaf in _LABELLED_LEAF(figure)[:20]:
+        leaves = (e for e in nodes if len(e) == 0 and e.text and len(e.text) < MAX_LEAF)
+        for leaf in islice(leaves, 20):
             text = _text(leaf)
-            if text and text is not caption and _LEADING_LABEL.match(text):
+            if text and text != caption and _LEADING_LABEL.match(text):
                 credit = strip_label(text)
                 if credit:
                     break
     if credit is None:
-        for img in _IMGS(figure)[:1]:
+        for img in [e for e in nodes if e.tag == "img"][:1]:
             for attr in ("alt", "title"):
                 _, credit = caption_credit(clean(img.get(attr)))
                 if credit:
@@ -289,10 +328,12 @@ def figures(root: etree._Element, base: str) -> list[FoundImage]:
         if figure in seen:
             continue
         seen.add(figure)
-        img = next(iter(_IMGS(figure)), None)
+        nodes = _nodes(figure)
+        img = next((e for e in nodes if e.tag == "img"), None)
         url = _img_src(img, base) if img is not None else None
         if not url:
-            url = next((u for s in figure.iter("source") if (u := _img_src(s, base))), None)
+            sources = (e for e in nodes if e.tag == "source")
+            url = next((u for e in sources if (u := _img_src(e, base))), None)
         if not url:
             continue
         caption, credit = figure_credit(figure)
@@ -306,7 +347,9 @@ def _orphan_captions(root: etree._Element, base: str) -> list[FoundImage]:
     right after an element holding the image (a ``<figcaption>`` the parser moved out of a
     ``<figure>``, a ``<p class="img-description">`` after a picture's box)."""
     found: list[FoundImage] = []
-    for caption in _ORPHAN_CAPTIONS(root)[:MAX_FIGURES]:
+    for caption in _orphan_caption_elements(root):
+        if next(islice(caption.iter(), MAX_CAPTION_ELEMENTS, None), None) is not None:
+            continue  # a whole section, not a caption
         url = None
         holder = caption.getparent()
         for candidate in (
@@ -316,7 +359,11 @@ def _orphan_captions(root: etree._Element, base: str) -> list[FoundImage]:
         ):
             if candidate is None or not isinstance(candidate.tag, str):
                 continue
-            img = candidate if candidate.tag == "img" else next(iter(_IMGS(candidate)), None)
+            img = (
+                candidate
+                if candidate.tag == "img"
+                else next((e for e in _nodes(candidate) if e.tag == "img"), None)
+            )
             if img is not None and (url := _img_src(img, base)):
                 break
         if url:

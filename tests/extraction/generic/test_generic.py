@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import doctest
 import json
 from datetime import UTC, date, datetime
@@ -462,3 +463,21 @@ def test_no_teasers_without_a_related_block() -> None:
         '<html><body><p><a href="/2024/03/other-story/">An other story here</a></p></body></html>'
     )
     assert teasers(parse(page), "https://x.example/storm") == []
+
+
+@pytest.mark.parametrize(
+    "nested",
+    [
+        '<div class="wp-caption"><img src="/i{n}.jpg"><p class="wp-caption-text">C{n}</p>',
+        '<figure class="media"><img src="/i{n}.jpg"><figcaption>Foto: A{n}</figcaption>',
+        '<aside class="related"><a href="/2024/{n}/a-story-here">A story here {n}</a>',
+    ],
+)
+def test_deeply_nested_figures_and_blocks_stay_fast(nested: str) -> None:
+    closing = "</" + nested[1 : nested.index(" ")] + ">"
+    page = "<html><body><h1>T</h1>" + "".join(nested.format(n=n) for n in range(1000))
+    page += closing * 1000 + "<p>" + "Text of the story. " * 30 + "</p></body></html>"
+    started = datetime.now(UTC)
+    with contextlib.suppress(ExtractionError):  # any outcome will do: the time is the point
+        extract_article("https://x.example/2024/a", page.encode(), profile="generic", now=NOW)
+    assert (datetime.now(UTC) - started).total_seconds() < 5
