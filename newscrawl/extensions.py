@@ -142,7 +142,7 @@ class SiteState:
         if self.store is not None and content:
             lastmods = known_lastmods(self.crawler)
             self.store.register_rejects(
-                [{**m, "lastmod": lastmods.get(m["url"], m["lastmod"])} for m in content]
+                [{**m, "lastmod": lastmods.get(m["url"], m.get("lastmod"))} for m in content]
             )
 
 

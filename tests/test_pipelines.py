@@ -257,8 +257,10 @@ def test_unwritable_output_folder_is_a_clear_error(portal: RunningServer, tmp_pa
     blocker = tmp_path / "out"
     blocker.write_text("a file where the output folder should be", encoding="utf-8")
     result = crawl(portal, blocker, tmp_path / "state")
-    assert result.returncode == 1
-    assert "Not a directory" in result.stdout + result.stderr
+    assert result.returncode == 2  # checked before anything is fetched: a usage error
+    assert "is not writable" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert portal.hits == {}  # nothing was fetched
     assert blocker.read_text(encoding="utf-8").startswith("a file")
 
 

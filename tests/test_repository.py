@@ -13,6 +13,10 @@ from tests.conftest import ROOT
 
 TEXT_SUFFIXES = {".md", ".py", ".toml", ".cfg", ".txt", ".json", ".html", ".xml", ".yml", ""}
 SKIPPED_DIRS = {".git", ".venv", "out", "build", "bench", "__pycache__", ".state"}
+READS_REAL_PAGES = {"tests/extraction/test_differential.py", "tests/mutation/run.py"}
+"""Tests that, like the benchmarks, read the real pages beside the repository when they are
+there (and skip, saying so, when they are not): the differential test of issue 12, and the
+mutation script that runs it."""
 OUTSIDE = re.compile(r"\.\./shared|/work/")
 """Spellings of the workplace folders beside the repository."""
 MARKDOWN_LINK = re.compile(r"\]\(([^)\s#]+)")
@@ -24,6 +28,8 @@ def repository_files() -> list[Path]:
     for path in sorted(ROOT.rglob("*")):
         parts = path.relative_to(ROOT).parts
         if any(p in SKIPPED_DIRS or p.endswith((".egg-info", "_cache")) for p in parts):
+            continue
+        if path.relative_to(ROOT).as_posix() in READS_REAL_PAGES:
             continue
         if path.is_file() and path.suffix in TEXT_SUFFIXES:
             files.append(path)
