@@ -15,6 +15,7 @@ arrive as reactor callbacks. What the crawl's politeness promises is kept by han
 from __future__ import annotations
 
 import gzip
+import http.client
 import io
 import socket
 import time
@@ -25,6 +26,8 @@ from dataclasses import dataclass, field
 from email.message import Message
 from typing import IO
 from urllib.parse import urljoin, urlsplit
+
+from w3lib.url import safe_url_string
 
 __all__ = [
     "MAX_REDIRECTS",
@@ -154,6 +157,7 @@ class PageFetcher:
         current = url
         for _hop in range(self.max_redirects + 1):
             _check_scheme(current)
+            current = safe_url_string(current)  # non-ASCII paths and hosts, percent-encoded
             if check_robots and not self.allowed(current):
                 raise FetchError(f"{current}: disallowed by robots.txt")
             try:
@@ -175,7 +179,8 @@ class PageFetcher:
         deadline = time.monotonic() + self.timeout
         try:
             with self._opener.open(request, timeout=self.timeout) as response:
-                headers = {"Content-Type": response.headers.get("Content-Type", "")}
+                content_type = response.headers.get("Content-Type")
+                headers = {"Content-Type": content_type} if content_type else {}
                 body = self._read(url, response, response.headers, deadline)
                 return Fetched(response.url or url, body, headers)
         except urllib.error.HTTPError as exc:
@@ -192,7 +197,7 @@ class PageFetcher:
                 raise FetchError(f"{url}: timed out after {self.timeout:g} s") from None
             text = getattr(reason, "strerror", None) or str(reason)
             raise FetchError(f"{url}: cannot connect: {text}") from None
-        except (OSError, ValueError) as exc:  # http.client errors, cut-off bodies
+        except (OSError, ValueError, http.client.HTTPException) as exc:  # e.g. a cut-off body
             raise FetchError(f"{url}: cannot fetch: {exc or type(exc).__name__}") from None
 
     def _read(self, url: str, stream: IO[bytes], headers: Message, deadline: float) -> bytes:
@@ -205,8 +210,10 @@ class PageFetcher:
         gzipped = headers.get("Content-Encoding", "").strip().lower() in ("gzip", "x-gzip")
         inflater = zlib.decompressobj(16 + zlib.MAX_WBITS) if gzipped else None
         parts: list[bytes] = []
-        size = 0
-        while chunk := stream.read(_CHUNK):
+        size = received = 0
+        read = getattr(stream, "read1", stream.read)  # what has arrived, not a full chunk
+        while chunk := read(_CHUNK):
+            received += len(chunk)
             if time.monotonic() > deadline:
                 raise FetchError(f"{url}: timed out after {self.timeout:g} s")
             if inflater is not None:
@@ -218,6 +225,8 @@ class PageFetcher:
             size += len(chunk)
             if size > limit:
                 raise FetchError(too_large)
+        if declared and declared.isdigit() and received < int(declared):
+            raise FetchError(f"{url}: cannot fetch: body cut off at {received} of {declared} bytes")
         return b"".join(parts)
 
 

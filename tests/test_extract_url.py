@@ -127,6 +127,18 @@ def test_a_redirect_into_a_disallowed_path_is_not_followed(
         assert server.hits[ARTICLE] == 0
 
 
+def test_a_redirect_to_another_server_obeys_that_servers_robots_txt(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    with jmn(robots="User-agent: *\nDisallow: /\n") as other:
+        moved = {"/moved/": Fault("redirect", location=other.url_for(ARTICLE))}
+        with jmn(moved) as server:
+            result = extract(capsys, server.url_for("/moved/"))
+        assert other.hits["/robots.txt"] == 1
+        assert other.hits[ARTICLE] == 0
+    assert_refused(*result, f"{other.url_for(ARTICLE)}: disallowed by robots.txt")
+
+
 def test_a_robots_txt_server_error_disallows_everything(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
@@ -184,6 +196,18 @@ def test_a_redirect_loop_stops(capsys: pytest.CaptureFixture[str]) -> None:
         result = extract(capsys, server.url_for(ARTICLE))
         assert_refused(*result, "more than 5 redirects")
         assert server.hits[ARTICLE] <= 4
+
+
+def test_a_cut_off_body_is_one_line(capsys: pytest.CaptureFixture[str]) -> None:
+    with jmn({ARTICLE: Fault("truncated")}) as server:
+        assert_refused(*extract(capsys, server.url_for(ARTICLE)), "cannot fetch")
+
+
+def test_a_non_ascii_url_is_percent_encoded(capsys: pytest.CaptureFixture[str]) -> None:
+    with jmn() as server:
+        result = extract(capsys, server.url_for("/статья/"))
+        assert server.hits["/статья/"] == 1
+    assert_refused(*result, "HTTP 404")
 
 
 def test_a_refused_connection_is_one_line(capsys: pytest.CaptureFixture[str]) -> None:
@@ -246,6 +270,11 @@ def test_a_body_without_content_length_stops_at_the_limit() -> None:
     with pytest.raises(FetchError, match="larger than 100 bytes"):
         PageFetcher(max_size=100)._read("u", io.BytesIO(b"a" * 101), _headers(), float("inf"))
     assert PageFetcher(max_size=100)._read("u", io.BytesIO(b"a" * 100), _headers(), 1e99)
+
+
+def test_a_body_still_arriving_after_the_timeout_is_refused() -> None:
+    with pytest.raises(FetchError, match="timed out after 5 s"):
+        PageFetcher(max_size=100, timeout=5)._read("u", io.BytesIO(b"abc"), _headers(), 0.0)
 
 
 def test_a_broken_gzip_body_is_one_error() -> None:
