@@ -24,10 +24,13 @@ import urllib.request
 import zlib
 from dataclasses import dataclass, field
 from email.message import Message
-from typing import IO
+from typing import IO, TYPE_CHECKING
 from urllib.parse import urljoin, urlsplit
 
 from w3lib.url import safe_url_string
+
+if TYPE_CHECKING:
+    from protego import Protego
 
 __all__ = [
     "MAX_REDIRECTS",
@@ -111,7 +114,7 @@ class PageFetcher:
         self.agent = agent or user_agent()
         self.max_redirects = max_redirects
         self._opener = urllib.request.build_opener(_NoRedirects())
-        self._robots: dict[str, object] = {}
+        self._robots: dict[str, Protego] = {}
 
     def fetch_page(self, url: str) -> Fetched:
         """Return the HTML page at ``url``, following redirects; raise FetchError.
@@ -150,7 +153,7 @@ class PageFetcher:
                 text = ""
             parser = Protego.parse(text)
             self._robots[origin] = parser
-        return bool(parser.can_fetch(url, self.agent))  # type: ignore[attr-defined]
+        return parser.can_fetch(url, self.agent)
 
     def _follow(self, url: str, *, check_robots: bool) -> Fetched:
         """Fetch ``url`` and follow its redirects; the last response must be a 2xx."""
