@@ -93,6 +93,7 @@ class SiteState:
                 redis_prefix=settings.get("NEWSCRAWL_REDIS_PREFIX", "newscrawl"),
                 worker=worker_name(settings) if redis_url else "",
                 lease_seconds=settings.getfloat("NEWSCRAWL_REDIS_VISIBILITY_TIMEOUT", 30.0),
+                redis_retries=settings.getint("NEWSCRAWL_REDIS_RETRIES", 6),
             )
         except AlreadyRunning as exc:
             write_skipped_report(crawler, site, str(exc))  # cron and scrapyd read the report

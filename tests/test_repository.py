@@ -1,7 +1,8 @@
 """The repository stands alone: nothing in it points to a path outside it.
 
-Only the benchmarks (``bench/``) read pages kept beside the repository, as the project
-rules allow; everything else, docs included, must work from a fresh clone.
+The one exception the project rules allow is the real-page set ``../shared/realpages``,
+which the benchmarks and the slow differential tests read in place where it exists;
+everything else, docs included, must work from a fresh clone.
 """
 
 from __future__ import annotations
@@ -12,14 +13,14 @@ from pathlib import Path
 from tests.conftest import ROOT
 
 TEXT_SUFFIXES = {".md", ".py", ".toml", ".cfg", ".txt", ".json", ".html", ".xml", ".yml", ""}
-SKIPPED_DIRS = {".git", ".venv", "out", "build", "bench", "__pycache__", ".state"}
-OUTSIDE = re.compile(r"\.\./shared|/work/")
-"""Spellings of the workplace folders beside the repository."""
+SKIPPED_DIRS = {".git", ".venv", "out", "build", "results", "__pycache__", ".state"}
+OUTSIDE = re.compile(r"\.\./shared(?!/realpages)|/work/")
+"""Spellings of the workplace folders beside the repository, but the real-page set."""
 MARKDOWN_LINK = re.compile(r"\]\(([^)\s#]+)")
 
 
 def repository_files() -> list[Path]:
-    """Return the repository's text files, outside bench/ and generated folders."""
+    """Return the repository's text files, outside generated folders."""
     files = []
     for path in sorted(ROOT.rglob("*")):
         parts = path.relative_to(ROOT).parts
