@@ -32,7 +32,7 @@ bench: install
 	$(BIN)/python bench/run.py
 	$(BIN)/python bench/quality.py
 
-# Quality on ../shared/realpages (read in place, never copied), beside trafilatura alone.
+# Quality on the real pages beside the repository (read in place, never copied), beside trafilatura alone.
 bench-quality: install
 	$(BIN)/python bench/quality.py
 

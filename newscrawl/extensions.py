@@ -93,6 +93,7 @@ class SiteState:
                 redis_prefix=settings.get("NEWSCRAWL_REDIS_PREFIX", "newscrawl"),
                 worker=worker_name(settings) if redis_url else "",
                 lease_seconds=settings.getfloat("NEWSCRAWL_REDIS_VISIBILITY_TIMEOUT", 30.0),
+                redis_retries=settings.getint("NEWSCRAWL_REDIS_RETRIES", 6),
             )
         except AlreadyRunning as exc:
             write_skipped_report(crawler, site, str(exc))  # cron and scrapyd read the report
@@ -142,7 +143,7 @@ class SiteState:
         if self.store is not None and content:
             lastmods = known_lastmods(self.crawler)
             self.store.register_rejects(
-                [{**m, "lastmod": lastmods.get(m["url"], m["lastmod"])} for m in content]
+                [{**m, "lastmod": lastmods.get(m["url"], m.get("lastmod"))} for m in content]
             )
 
 

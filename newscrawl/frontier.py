@@ -34,19 +34,23 @@ import json
 import logging
 import os
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any, Final, Self
 from urllib.parse import urlsplit
 
 from scrapy import Request, Spider
 from scrapy.crawler import Crawler
+from scrapy.exceptions import IgnoreRequest
 from scrapy.utils.asyncio import sleep as reactor_sleep
+from scrapy.utils.defer import deferred_from_coro
 from scrapy_redis.dupefilter import RFPDupeFilter
 from scrapy_redis.queue import PriorityQueue
 from scrapy_redis.scheduler import Scheduler
 from twisted.internet.task import LoopingCall
 
 from newscrawl.extensions import worker_name
-from newscrawl.identity import request_key
+from newscrawl.identity import canonicalize_url, request_key
 from newscrawl.storage.redis_state import connect, site_prefix
 
 logger = logging.getLogger(__name__)
@@ -252,6 +256,7 @@ class RedisScheduler(Scheduler):
         self.stats = crawler.stats
         self._heartbeat: LoopingCall | None = None
         self._others_busy = False
+        self._failed = False
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> Self:
@@ -262,7 +267,9 @@ class RedisScheduler(Scheduler):
         workers crawl the site with another version of its profile.
         """
         settings = crawler.settings
-        server = connect(settings["NEWSCRAWL_REDIS_URL"])
+        server = connect(
+            settings["NEWSCRAWL_REDIS_URL"], settings.getint("NEWSCRAWL_REDIS_RETRIES")
+        )
         spider = crawler.spider
         site = getattr(spider, "site", None) or spider.name
         frontier = Frontier(server, settings.get("NEWSCRAWL_REDIS_PREFIX", "newscrawl"), site)
@@ -304,14 +311,14 @@ class RedisScheduler(Scheduler):
         self.server.hset(self.frontier.workers, self.worker, report)
 
     def _beat(self) -> None:
-        try:
+        if self._failed:
+            return
+        with self._redis_errors():
             self._report(self._engine_busy())
             self.frontier.reap(me=self.worker)
             self._others_busy = self._others_pending()
             if len(self.queue):
                 self._wake_engine()
-        except Exception:
-            logger.exception("Frontier heartbeat failed")
 
     def _wake_engine(self) -> None:
         """Ask the engine for requests now: other workers may have queued some. Without
@@ -338,27 +345,67 @@ class RedisScheduler(Scheduler):
 
     def enqueue_request(self, request: Request) -> bool:
         """Push ``request`` unless the shared filter has seen its page (``dont_filter`` aside)."""
-        if not request.dont_filter and self.df.request_seen(request):
-            self.df.log(request, self.spider)
-            return False
-        self.stats.inc_value("scheduler/enqueued/redis")
-        self.queue.push(request)
-        return True
+        with self._redis_errors():
+            if not request.dont_filter and self.df.request_seen(request):
+                self.df.log(request, self.spider)
+                self._fetched_elsewhere(request)
+                return False
+            self.stats.inc_value("scheduler/enqueued/redis")
+            self.queue.push(request)
+            return True
+        return False  # Redis is gone: the crawl stops, the request's page is found again
 
     def next_request(self) -> Request | None:
         """Take the best request of the shared queue, or None (also while ``max_taken``
         requests download here)."""
         engine = self.crawler.engine
-        if engine is not None and len(engine.downloader.active) >= self.max_taken:
+        if self._failed or len(engine.downloader.active) >= self.max_taken:
             return None
-        request = self.queue.take()
-        if request is not None:
-            self.stats.inc_value("scheduler/dequeued/redis")
-        return request
+        with self._redis_errors():
+            request = self.queue.take()
+            if request is not None:
+                self.stats.inc_value("scheduler/dequeued/redis")
+            return request
+        return None
 
     def has_pending_requests(self) -> bool:
         """True while the queue has requests or another worker may still add some."""
-        return len(self.queue) > 0 or self._others_busy or self._others_pending()
+        if self._failed:
+            return False
+        with self._redis_errors():
+            return len(self.queue) > 0 or self._others_busy or self._others_pending()
+        return False
+
+    def _fetched_elsewhere(self, request: Request) -> None:
+        """An entry point another worker of this generation fetches is not due here: the
+        report must not fail this worker for fetching none (``newscrawl/entry_points``)."""
+        due = getattr(self.spider, "entry_points_due", None)
+        key = canonicalize_url(request.url)
+        if isinstance(due, set) and key in due:
+            due.discard(key)
+            self.stats.inc_value("newscrawl/entry_points/total", -1)
+            self.stats.inc_value("newscrawl/entry_points/elsewhere")
+
+    @contextmanager
+    def _redis_errors(self) -> Iterator[None]:
+        """Stop the crawl (exit 1, ``output stopped`` in the report) when Redis fails after
+        its retries; what this worker took stays in Redis for the others or the next run."""
+        import redis
+
+        try:
+            yield
+        except redis.RedisError as exc:
+            self._fail(exc)
+
+    def _fail(self, exc: Exception) -> None:
+        if self._failed:
+            return
+        self._failed = True
+        message = f"Redis unavailable at {self.frontier.base}: {exc}"
+        logger.critical("%s; stopping", message)
+        self.stats.set_value("newscrawl/output_error", message)
+        if self.crawler.crawling and self.crawler.engine.running:
+            deferred_from_coro(self.crawler.engine.close_spider_async(reason="redis_error"))
 
     def close(self, reason: str) -> None:
         """Stop reporting; forget what this worker took if it finished its work (its batches
@@ -366,23 +413,26 @@ class RedisScheduler(Scheduler):
         if self._heartbeat is not None and self._heartbeat.running:
             self._heartbeat.stop()
         frontier = self.frontier
-        if reason == "finished":
-            self.server.delete(frontier.taken(self.worker))
-            keys = [frontier.workers, frontier.queue, frontier.seen, frontier.claims]
-            if self.server.eval(_LEAVE, len(keys), *keys, self.worker):
-                logger.info(
-                    "Frontier of %s: the last worker finished the generation", frontier.base
+        if self._failed:
+            return  # Redis is gone; what this worker took comes back after its lease
+        with self._redis_errors():
+            if reason == "finished":
+                self.server.delete(frontier.taken(self.worker))
+                keys = [frontier.workers, frontier.queue, frontier.seen, frontier.claims]
+                if self.server.eval(_LEAVE, len(keys), *keys, self.worker):
+                    logger.info("Frontier of %s: the generation is finished", frontier.base)
+            else:
+                self._report(busy=False)
+                logger.warning(
+                    "Frontier: %s ended (%s); its requests go back after its lease",
+                    self.worker,
+                    reason,
                 )
-        else:
-            self._report(busy=False)
-            logger.warning(
-                "Frontier: %s ended (%s); its requests return after its lease", self.worker, reason
-            )
 
 
 def frontier_for(settings: Any, site: str) -> Frontier:
     """Return the frontier of ``site`` at ``NEWSCRAWL_REDIS_URL`` (connects first)."""
-    client = connect(settings["NEWSCRAWL_REDIS_URL"])
+    client = connect(settings["NEWSCRAWL_REDIS_URL"], settings.getint("NEWSCRAWL_REDIS_RETRIES"))
     return Frontier(client, settings.get("NEWSCRAWL_REDIS_PREFIX", "newscrawl"), site)
 
 
@@ -429,10 +479,15 @@ class GlobalPoliteness:
         """Wait for this request's turn at its host."""
         if self.delay <= 0:
             return
+        import redis
+
         host = urlsplit(request.url).netloc.lower()
         key = f"{self.frontier.base}:polite:{host}"
         while True:
-            wait = float(self.server.eval(_RESERVE, 1, key, f"{self.delay:.6f}"))
+            try:
+                wait = float(self.server.eval(_RESERVE, 1, key, f"{self.delay:.6f}"))
+            except redis.RedisError as exc:  # the page is recorded and tried next run
+                raise IgnoreRequest(f"Redis unavailable, no turn at {host}: {exc}") from exc
             due = time.monotonic() + wait
             if wait > 0:
                 await reactor_sleep(wait)

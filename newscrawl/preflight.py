@@ -71,6 +71,8 @@ def check_writable_folder(path: Path | str, what: str) -> None:
     Raises UsageError naming ``what`` (e.g. ``output folder``) and the folder.
     """
     folder = Path(path)
+    if folder.exists() and not folder.is_dir():
+        raise UsageError(f"{what} {folder} is a file, not a folder")
     try:
         folder.mkdir(parents=True, exist_ok=True)
         with tempfile.TemporaryFile(dir=folder, prefix=".newscrawl-check-"):

@@ -105,6 +105,9 @@ NEWSCRAWL_REDIS_PREFIX = "newscrawl"
 NEWSCRAWL_WORKER = ""
 # Seconds after which the requests of a worker that stopped renewing its lease go back.
 NEWSCRAWL_REDIS_VISIBILITY_TIMEOUT = 30.0
+# Tries again of a Redis command after a lost connection, 0.5 s, 1 s, 2 s... apart (8 s at
+# most); then the worker stops with exit 1 and a report, its requests kept for the others.
+NEWSCRAWL_REDIS_RETRIES = 6
 
 # Run report, progress and verdict (see report.py).
 EXTENSIONS = {

@@ -165,6 +165,9 @@ def worker_command(
         "AUTOTHROTTLE_ENABLED=False",
         "-s",
         "LOG_LEVEL=WARNING",
+        # Several crawl processes share two cores here: no per-page extraction deadline.
+        "-s",
+        "NEWSCRAWL_EXTRACT_TIMEOUT=0",
         *extra,
     ]
 
@@ -192,7 +195,6 @@ def fetched(log: str) -> int:
 
 
 @pytest.mark.e2e
-@pytest.mark.slow
 @pytest.mark.parametrize("workers", [2, 3])
 def test_workers_write_every_article_exactly_once(
     portal: RunningServer, redis_prefix: Redis, tmp_path: Path, workers: int
@@ -211,7 +213,10 @@ def test_workers_write_every_article_exactly_once(
     assert all(fetched(log) > 0 for log in logs), logs  # every worker took part
     # No page was fetched twice: the queue and the filter are shared (robots.txt: per worker).
     assert {n for path, n in portal.hits.items() if path != "/robots.txt"} == {1}
-    assert not list(client.scan_iter(match=f"{prefix}:jmn:frontier:*"))  # drained, cleared
+    # Drained and cleared: only the frontier's meta and the politeness turns (which expire)
+    # stay for the next generation.
+    left = [k.decode() for k in client.scan_iter(match=f"{prefix}:jmn:frontier:*")]
+    assert [k for k in left if not k.endswith(":meta") and ":polite:" not in k] == []
     # A second crawl of the same portal writes nothing: the state is shared.
     again = subprocess.run(
         worker_command(portal, tmp_path / "again", prefix, "w0"),
@@ -226,7 +231,6 @@ def test_workers_write_every_article_exactly_once(
 
 
 @pytest.mark.e2e
-@pytest.mark.slow
 def test_killed_worker_loses_nothing(
     portal: RunningServer, redis_prefix: Redis, tmp_path: Path
 ) -> None:
@@ -275,7 +279,6 @@ def test_second_run_of_a_worker_exits_75(
 
 
 @pytest.mark.e2e
-@pytest.mark.slow
 def test_politeness_holds_across_workers(
     portal: RunningServer, redis_prefix: Redis, tmp_path: Path
 ) -> None:
@@ -446,3 +449,78 @@ def test_crawl_against_state_of_another_version_is_one_line(
     assert err[-1].startswith("newscrawl: Redis state of 'jmn'")
     assert "newscrawl-state/0" in err[-1]
     assert not list(client.scan_iter(match=f"{prefix}:jmn:lease:*"))  # given back
+
+
+@pytest.fixture
+def private_redis(tmp_path: Path) -> Iterator[tuple[subprocess.Popen[bytes], str]]:
+    """A redis-server of this test's own on a free port (this test stops it)."""
+    import shutil
+    import socket
+
+    server = shutil.which("redis-server")
+    if server is None:
+        pytest.skip("redis-server is not installed (apt-get install redis-server)")
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    process = subprocess.Popen(
+        [server, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--dir", str(tmp_path)],
+        stdout=subprocess.DEVNULL,
+    )
+    import redis
+
+    client = redis.Redis(port=port)
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        try:
+            client.ping()
+            break
+        except redis.RedisError:
+            time.sleep(0.05)
+    try:
+        yield process, f"redis://127.0.0.1:{port}/0"
+    finally:
+        process.kill()
+        process.wait(timeout=10)
+
+
+@pytest.mark.e2e
+def test_redis_going_away_stops_the_worker_with_a_report(
+    portal: RunningServer, private_redis: tuple[subprocess.Popen[bytes], str], tmp_path: Path
+) -> None:
+    server, url = private_redis
+    command = worker_command(portal, tmp_path / "out", "nc", "w1", "-s", "DOWNLOAD_DELAY=0.3")
+    command[command.index(REDIS_URL)] = url
+    worker = start_worker([*command, "-s", "NEWSCRAWL_REDIS_RETRIES=2"])
+    deadline = time.monotonic() + 60
+    while sum(portal.hits.values()) < 5 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    server.kill()
+    started = time.monotonic()
+    log = worker.communicate(timeout=120)[0]
+    assert worker.returncode == 1, log[-3000:]
+    assert time.monotonic() - started < 60
+    assert "Redis unavailable" in log, log[-3000:]
+    (report,) = (tmp_path / "out").glob("jmn/*/*.report.json")
+    failures = json.loads(report.read_text(encoding="utf-8"))["failures"]
+    assert any("Redis unavailable" in f for f in failures), failures
+
+
+def test_a_full_redis_is_a_clear_error(
+    private_redis: tuple[subprocess.Popen[bytes], str],
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    import redis
+
+    from newscrawl.cli import main
+
+    _, url = private_redis
+    client = redis.Redis.from_url(url)
+    client.set("ballast", "x" * 3_000_000)
+    client.config_set("maxmemory-policy", "noeviction")
+    client.config_set("maxmemory", "1mb")
+    assert main(["crawl", "jmn", "-o", str(tmp_path), "--redis", url]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err[-1].startswith("newscrawl: Redis refused the run lease")
+    assert "maxmemory" in err[-1]

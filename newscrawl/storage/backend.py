@@ -87,6 +87,7 @@ def open_site_state(
     redis_prefix: str = "newscrawl",
     worker: str = "",
     lease_seconds: float = 30.0,
+    redis_retries: int = 6,
 ) -> tuple[RunGuard, StateBackend] | None:
     """Take the run lock of ``site`` and open its state; None when there is neither a
     ``redis_url`` nor a ``state_dir``.
@@ -101,7 +102,7 @@ def open_site_state(
     if redis_url:
         from newscrawl.storage.redis_state import RedisLease, RedisStateStore, connect
 
-        client = connect(redis_url)
+        client = connect(redis_url, redis_retries)
         lease = RedisLease(client, redis_prefix, site, worker, ttl=lease_seconds)
         lease.acquire()
         try:

@@ -53,6 +53,9 @@ from newscrawl.storage.state import (
 LAYOUT: Final = "newscrawl-state/1"
 """The layout of the keys; a newscrawl that reads another refuses the data."""
 
+REDIS_RETRIES: Final = 6
+"""Tries again of a Redis command after a lost connection (about 23 s of waiting in all)."""
+
 WRITER_LOCK_SECONDS: Final = 30.0
 """How long the registration lock lives if its holder dies holding it."""
 
@@ -78,25 +81,36 @@ return 0
 """
 
 
-def connect(url: str) -> Any:
+def connect(url: str, retries: int = REDIS_RETRIES) -> Any:
     """Return a Redis client for ``url`` (``redis://host:port/db``) that has answered PING.
 
-    Raises ``StateError`` saying how to start Redis when none answers, and ``ValueError``
-    for a URL that is not a Redis URL.
+    Each command that meets a lost connection or a timeout is tried again ``retries``
+    times, waiting 0.5, 1, 2, 4... seconds (at most 8) in between: a Redis restart or a
+    network blip holds the worker up instead of failing it. Raises ``StateError`` saying
+    how to start Redis when none answers, and ``ValueError`` for a URL that is not a
+    Redis URL.
     """
     import redis
+    from redis.backoff import ExponentialBackoff
+    from redis.retry import Retry
 
     if not url.startswith(("redis://", "rediss://", "unix://")):
         raise ValueError(f"{url!r} is not a Redis URL (redis://host:6379/0)")
-    client = redis.Redis.from_url(url, socket_timeout=30, socket_connect_timeout=5)
-    try:
-        client.ping()
+    try:  # once, without the retries: no Redis at all is a usage error, said at once
+        with redis.Redis.from_url(url, socket_connect_timeout=5) as probe:
+            probe.ping()
     except redis.RedisError as exc:
         raise StateError(
             f"no Redis answers at {url} ({exc}); start one (redis-server --port 6379) "
             "or crawl without --redis"
         ) from exc
-    return client
+    return redis.Redis.from_url(
+        url,
+        socket_timeout=30,
+        socket_connect_timeout=5,
+        retry=Retry(ExponentialBackoff(cap=8.0, base=0.5), retries),
+        retry_on_error=[redis.ConnectionError, redis.TimeoutError],
+    )
 
 
 def site_prefix(prefix: str, site: str) -> str:
@@ -448,7 +462,16 @@ class RedisLease:
                 "id": uuid.uuid4().hex,
             }
         )
-        if not self.client.set(self.key, token, nx=True, px=int(self.ttl * 1000)):
+        import redis
+
+        try:
+            taken = self.client.set(self.key, token, nx=True, px=int(self.ttl * 1000))
+        except redis.RedisError as exc:  # a full Redis (maxmemory) answers OOM here first
+            raise StateError(
+                f"Redis refused the run lease {self.key}: {exc} (a full Redis: raise "
+                "maxmemory, or free memory, with maxmemory-policy noeviction)"
+            ) from exc
+        if not taken:
             raw = self.client.get(self.key)
             holder = json.loads(raw) if raw else {}
             raise AlreadyRunning(

@@ -7,7 +7,7 @@ from __future__ import annotations
 import time
 from collections import Counter
 
-from tests.fuzz.mutate import check, inputs, warm_up
+from tests.fuzz.mutate import check_twice_if_slow, inputs, warm_up
 
 ROUND_SECONDS = 25.0
 """Wall time of the round: it stops at the first input that starts after this."""
@@ -26,7 +26,7 @@ def test_fuzz_round() -> None:
     for seed, body in inputs(START_SEED, MAX_INPUTS):
         if time.perf_counter() - started > ROUND_SECONDS:
             break
-        outcome = check(seed, body)
+        outcome = check_twice_if_slow(seed, body, SECONDS_PER_INPUT)
         kinds[outcome.kind] += 1
         if outcome.kind.startswith("uncaught"):
             uncaught.append((seed, outcome.kind, outcome.detail))
