@@ -71,9 +71,16 @@ def check_time(url: str | None = None) -> None:
         raise TooSlow("extraction ran past its time budget", url=url)
 
 
+# Attributes as an HTML tokenizer reads them: a name runs to a space, "/", ">" or "=" (a
+# stray quote is part of a name, it opens nothing); only a value after "=" is quoted.
 # Possessive quantifiers: no backtracking, so the scan is linear even in a tag that never ends.
-_START_TAG = re.compile(r"""<[A-Za-z][^\s/>]*+(?P<attributes>(?:[^>"']++|"[^"]*+"?|'[^']*+'?)*+)""")
-_ATTRIBUTE = re.compile(r"""[^\s"'>/=]++(?:\s*+=\s*+(?:"[^"]*+"?|'[^']*+'?|[^\s>]*+))?+""")
+_ATTRIBUTE_PATTERN = r"""[^\s/>][^\s/>=]*+(?:\s*+=\s*+(?:"[^"]*+"?|'[^']*+'?|[^\s>]*+))?+"""
+_ATTRIBUTE = re.compile(_ATTRIBUTE_PATTERN)
+_START_TAG = re.compile(
+    r"<(?P<name>[A-Za-z][^\s/>]*+)(?P<attributes>(?:[\s/]++|" + _ATTRIBUTE_PATTERN + r")*+)"
+)
+_RAW_TEXT = frozenset({"script", "style"})
+"""Elements whose content libxml2's HTML parser (lxml's) reads as text up to their end tag."""
 _CHARS_PER_ATTRIBUTE = 2
 """The fewest characters an attribute takes in a tag (a name and a separator)."""
 
@@ -81,21 +88,30 @@ _CHARS_PER_ATTRIBUTE = 2
 def check_source(text: str, url: str | None = None) -> None:
     """Raise TooLarge when an element of the decoded page ``text`` has too many attributes.
 
-    Only tags long enough to hold that many are counted; a page too short to hold one is
-    not scanned at all.
+    Tags are read as an HTML parser reads them: the text of ``<script>`` and ``<style>`` is not
+    markup (``i<n.length`` in a script is no tag). Only
+    tags long enough to hold that many attributes are counted; a page too short to hold one
+    is not scanned at all.
     """
     shortest = MAX_ATTRIBUTES * _CHARS_PER_ATTRIBUTE
     if len(text) < shortest:
         return
-    for tag in _START_TAG.finditer(text):
-        if tag.end() - tag.start() < shortest:
-            continue
-        start, end = tag.span("attributes")
-        count = sum(1 for _ in _ATTRIBUTE.finditer(text, start, end))
-        if count > MAX_ATTRIBUTES:
-            raise TooLarge(
-                f"an element has {count} attributes (the limit is {MAX_ATTRIBUTES})", url=url
-            )
+    lowered: str | None = None
+    position = 0
+    while tag := _START_TAG.search(text, position):
+        position = tag.end()
+        if tag.end() - tag.start() >= shortest:
+            start, end = tag.span("attributes")
+            count = sum(1 for _ in _ATTRIBUTE.finditer(text, start, end))
+            if count > MAX_ATTRIBUTES:
+                raise TooLarge(
+                    f"an element has {count} attributes (the limit is {MAX_ATTRIBUTES})", url=url
+                )
+        name = tag.group("name").lower()
+        if name in _RAW_TEXT:
+            lowered = text.lower() if lowered is None else lowered
+            close = lowered.find(f"</{name}", position)
+            position = len(text) if close < 0 else close
 
 
 _COUNT_ELEMENTS = etree.XPath("count(//*)")

@@ -111,6 +111,33 @@ def test_many_attributes_below_the_limit_are_fine() -> None:
     assert record.headline == "Headline"
 
 
+@pytest.mark.parametrize(
+    "markup",
+    [
+        pytest.param(
+            "<script>for (i = 0; i<n.length; i++) { go(i); } // don't stop</script>",
+            id="script-holding-a-less-than-sign-and-an-apostrophe",
+        ),
+        pytest.param('<ul role=”navigation"><li>x</li></ul>', id="stray-quote-in-a-value"),
+        pytest.param('<a href="/election/"">polls</a>', id="doubled-closing-quote"),
+    ],
+)
+def test_real_world_markup_is_not_taken_for_many_attributes(markup: str) -> None:
+    """Pages as real publishers write them (24 of the 232 real pages were refused): a stray
+    quote opens nothing outside an attribute value, and script text is not markup, so the
+    ordinary elements after them are not read as one tag with thousands of attributes."""
+    filler = "".join(f'<p class="c{i} d">text {i}</p>' for i in range(limits.MAX_ATTRIBUTES))
+    body = page().replace("<h1 ", f"{markup}{filler}<h1 ")
+    record = extract_article(URL, body.encode(), now=NOW)
+    assert record.headline == "Headline"
+
+
+def test_attributes_hidden_after_a_stray_quote_still_count() -> None:
+    attributes = " ".join(f"a{i}=v" for i in range(limits.MAX_ATTRIBUTES + 1))
+    with pytest.raises(TooLarge):
+        extract_article(URL, page().replace("<h1 ", f'<h1 x"y {attributes} ').encode(), now=NOW)
+
+
 def test_a_page_over_the_byte_limit_is_too_large(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr("newscrawl.extraction.page.MAX_PAGE_BYTES", 1000)
     with pytest.raises(TooLarge, match="bytes"):
