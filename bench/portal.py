@@ -6,7 +6,7 @@ to be far faster than any crawler: every page is rendered into memory at start-u
 (keep-alive, pipelining, HEAD, optional gzip) running in its own process on one core.
 
 The portal imitates a TieLabs "Sahifa" site such as jmn.info (see
-``/work/shared/portal/README.md``): a home page with one block per category; category,
+``fixtures/jmn/README.md``): a home page with one block per category; category,
 tag and author archives paginated 20 posts a page (``/category/<slug>/page/<n>/``);
 ``/robots.txt``; a Yoast-style ``/sitemap_index.xml`` with ``/post-sitemap.xml``,
 ``/post-sitemap2.xml``, ... (at most 1000 URLs each, with ``<lastmod>``); RSS at

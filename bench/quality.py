@@ -6,6 +6,9 @@ Reads ``../shared/realpages`` (not copied into the repository; see its README):
 - ``fundus/``: 129 pages of many publishers with truth for title, body, authors, dates and
   image credits.
 
+A second table gives the same figures for both extractors over the pages newscrawl's size
+limits let through, when those limits refused some (their error is ``too-large``).
+
 For each set it writes a manifest of the pages into a temporary directory and runs
 ``newscrawl extract --manifest`` over it (the command users run, in its own process); in
 the same run it calls ``trafilatura.extract`` alone on every page, with metadata, the
@@ -264,10 +267,12 @@ def run_set(name: str, rows: list[dict[str, Any]], pages: Path, work: Path) -> d
         lines, median = run_newscrawl(manifest, work / f"{name}.out.jsonl")
     fields = any("title" in row for row in rows)
     ours, theirs = Tally(), Tally()
+    ours_kept, theirs_kept = Tally(), Tally()  # the pages newscrawl's size limits let through
     outcomes: list[str] = []
     for row, line in zip(rows, lines, strict=True):
         record = newscrawl_record(line["item"]) if "item" in line else None
         outcomes.append("record" if record else line.get("error", "?"))
+        kept = SIZE_LIMIT not in line.get("error", "")
         score(ours, row, record, fields)
         html = _read(pages / row["path"])
         if name == "bad" and len(html) > BAD_TIMEOUT_BYTES:
@@ -277,8 +282,20 @@ def run_set(name: str, rows: list[dict[str, Any]], pages: Path, work: Path) -> d
         theirs_record, ms = trafilatura_record(row["url"], html)
         theirs.ms.append(ms)
         score(theirs, row, theirs_record, fields)
-    ours.ms = [median] if median is not None else []
+        if kept:
+            score(ours_kept, row, record, fields)
+            score(theirs_kept, row, theirs_record, fields)
+            theirs_kept.ms.append(ms)
+    ours.ms = ours_kept.ms = [median] if median is not None else []
     result = {"newscrawl": ours.summary(len(rows)), "trafilatura": theirs.summary(len(rows))}
+    limited = len(rows) - sum(1 for line in lines if SIZE_LIMIT not in line.get("error", ""))
+    if limited and name != "bad":
+        pages_kept = len(rows) - limited
+        result["within_limits"] = {
+            "refused_by_size_limits": limited,
+            "newscrawl": ours_kept.summary(pages_kept),
+            "trafilatura": theirs_kept.summary(pages_kept),
+        }
     if name == "bad":
         result["outcomes"] = dict(zip((r["id"] for r in rows), outcomes, strict=True))
     return result
@@ -293,7 +310,9 @@ def bad_pages(work: Path) -> list[dict[str, Any]]:
     """Write the hostile pages into ``work`` and return their truth rows (empty bodies)."""
     article = (
         "<html><head><meta charset='utf-8'><title>Ein Artikel</title></head><body><article>"
-        "<h1>Ein Artikel</h1>" + "<p>Der Text des Artikels, Satz für Satz erzählt.</p>" * 5
+        "<h1>Ein Artikel</h1>"
+        + "<p>Der Text des Artikels, Satz für Satz erzählt, über die Brücke und die Lichter "
+        "am Fluss, an einem Abend im Regen.</p>" * 5
     )
     pages = {
         "empty": b"",
@@ -309,6 +328,8 @@ def bad_pages(work: Path) -> list[dict[str, Any]]:
     return rows
 
 
+SIZE_LIMIT = "(the limit is "
+"""How newscrawl's size-limit errors (``TooLarge``) end their message."""
 BAD_TIMEOUT = 60.0
 """Seconds a bad page may take in newscrawl before it counts as a hang."""
 BAD_TIMEOUT_BYTES = 5_000_000
@@ -364,6 +385,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             results[name] = run_set(name, rows, pages, work)
             print(f"{name}: {len(rows)} pages done", file=sys.stderr)
     print(table(results))
+    within = {n: r["within_limits"] for n, r in results.items() if "within_limits" in r}
+    if within:
+        counts = ", ".join(f"{n}: {r['refused_by_size_limits']}" for n, r in within.items())
+        print(f"\nThe same, without the pages newscrawl refused by its size limits ({counts}):")
+        print(table(within))
     if "bad" in results:
         print("\nbad pages (newscrawl):", json.dumps(results["bad"]["outcomes"]))
     if args.output:

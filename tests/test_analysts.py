@@ -8,6 +8,7 @@ environment) and ``newscrawl`` (the package source, for ``newscrawl/analysis/art
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 import subprocess
@@ -73,8 +74,20 @@ def project(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return root
 
 
+SEARCH_PATH = f"{Path(sys.prefix) / 'bin'}{os.pathsep}{os.environ.get('PATH', '')}"
+"""Where a user with the project's venv activated finds commands (the DuckDB CLI of the
+test extra is there)."""
+
+
+def which(tool: str) -> str | None:
+    """Return where ``tool`` is found on :data:`SEARCH_PATH`, or None."""
+    return shutil.which(tool, path=SEARCH_PATH)
+
+
 def run(command: list[str], cwd: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(command, capture_output=True, text=True, cwd=cwd, timeout=120)
+    """Run a recipe's command as a user with the project's venv activated would."""
+    env = {**os.environ, "PATH": SEARCH_PATH}
+    return subprocess.run(command, capture_output=True, text=True, cwd=cwd, timeout=120, env=env)
 
 
 def expected_comments(code: str) -> list[str]:
@@ -107,7 +120,7 @@ def test_shell_recipe(project: Path, script: str) -> None:
             continue
         tool = line.split()[0]
         needed = [t for t in ("duckdb", "jq") if re.search(rf"(^|\| ){t} ", line)]
-        missing = [t for t in needed if shutil.which(t) is None]
+        missing = [t for t in needed if which(t) is None]
         if missing:
             continue
         done = run(["bash", "-o", "pipefail", "-c", line], project)
@@ -163,7 +176,7 @@ def test_documented_dtypes(project: Path, monkeypatch: pytest.MonkeyPatch) -> No
 
 
 def test_sql_file_through_the_duckdb_cli(project: Path) -> None:
-    if shutil.which("duckdb") is None:
+    if which("duckdb") is None:
         pytest.skip("the duckdb command line is not installed")
     done = run(
         [
@@ -182,7 +195,7 @@ def test_sql_file_through_the_duckdb_cli(project: Path) -> None:
 
 
 def test_jq_reads_every_record(project: Path) -> None:
-    if shutil.which("jq") is None:
+    if which("jq") is None:
         pytest.skip("jq is not installed")
     done = run(["bash", "-c", "zcat -f out/demo/*/*/*.jsonl* | jq -r .headline"], project)
     assert len(done.stdout.splitlines()) == RECORDS

@@ -99,19 +99,33 @@ def test_every_entry_point_404_fails(tmp_path: Path) -> None:
     assert report["entry_points"] == {"total": 3, "fetched": 0}
 
 
-def test_start_error_fails_under_scrapy_crawl(tmp_path: Path) -> None:
-    """``newscrawl crawl`` refuses a bad --base-url as a usage error; ``scrapy crawl`` (and
-    so scrapyd) gets a start error, and the report must not call that a success."""
+START_ERROR_SCRIPT = """
+import sys
+from scrapy.crawler import CrawlerProcess
+from scrapy.utils.project import get_project_settings
+from newscrawl.spiders import portal_spider
+
+settings = get_project_settings()
+settings.set("NEWSCRAWL_OUTPUT_DIR", sys.argv[1])
+settings.set("NEWSCRAWL_STATE_DIR", sys.argv[2])
+process = CrawlerProcess(settings)
+process.crawl(portal_spider("jmn"), base_url="notaurl")
+process.start()
+"""
+
+
+def test_start_error_fails_the_run(tmp_path: Path) -> None:
+    """``newscrawl crawl`` and ``scrapy crawl`` refuse a bad base URL as a usage error; a host
+    that runs the spider without those checks gets a start error, and the report must not
+    call that a success."""
     result = subprocess.run(
-        [
-            str(Path(sys.executable).parent / "scrapy"), "crawl", "jmn", "-a", "base_url=notaurl",
-            "-s", f"NEWSCRAWL_OUTPUT_DIR={tmp_path}", "-s", f"NEWSCRAWL_STATE_DIR={tmp_path / 's'}",
-        ],
+        [sys.executable, "-c", START_ERROR_SCRIPT, str(tmp_path), str(tmp_path / "state")],
         capture_output=True, text=True, cwd=ROOT, timeout=120, check=False,
     )  # fmt: skip
     report = report_of(tmp_path)
     assert report["finish_reason"] == "start_error", result.stderr[-3000:]
     assert report["status"] == "failed"
+    assert report["exit_code"] == 1
     assert any("could not start" in f for f in report["failures"])
 
 

@@ -257,11 +257,10 @@ def test_unwritable_output_folder_is_a_clear_error(portal: RunningServer, tmp_pa
     blocker = tmp_path / "out"
     blocker.write_text("a file where the output folder should be", encoding="utf-8")
     result = crawl(portal, blocker, tmp_path / "state")
-    assert result.returncode == 2  # checked before anything is fetched: a usage error
-    assert "is not writable" in result.stderr
-    assert "Traceback" not in result.stderr
-    assert portal.hits == {}  # nothing was fetched
+    assert result.returncode == 2  # a usage error, found before anything is fetched
+    assert result.stderr.strip() == f"newscrawl: output folder {blocker} is a file, not a folder"
     assert blocker.read_text(encoding="utf-8").startswith("a file")
+    assert sum(portal.hits.values()) == 0
 
 
 def test_same_article_under_another_url_in_a_later_run_is_recognised(

@@ -220,3 +220,28 @@ def test_log_lines_never_share_the_progress_line(monkeypatch: pytest.MonkeyPatch
     assert "queueda warning" not in text
     assert text.endswith("\r\x1b[2K")  # erased at the end, before the summary
     assert handler.filters == []
+
+
+def test_a_run_keeps_to_the_day_it_started(tmp_path: Any) -> None:
+    """A run that crosses midnight: its report and its batches go to the start day."""
+    import json
+    from datetime import UTC, datetime
+    from types import SimpleNamespace
+
+    from scrapy.utils.test import get_crawler
+
+    from newscrawl.pipelines import RecordsWriterPipeline, RejectsWriterPipeline
+    from newscrawl.report import RunReport, run_day
+
+    crawler = get_crawler(settings_dict={"NEWSCRAWL_OUTPUT_DIR": str(tmp_path)})
+    crawler._newscrawl_started_at = datetime(2016, 3, 24, 23, 59, 59, tzinfo=UTC)  # type: ignore[attr-defined]
+    extension = RunReport(crawler)
+    extension.spider_closed(SimpleNamespace(site="jmn", name="jmn"), "finished")
+    (path,) = tmp_path.glob("jmn/*/*.report.json")
+    assert path.parent.name == "2016-03-24" == run_day(crawler)
+    assert path.name == "20160324T235959Z.report.json"
+    report = json.loads(path.read_text(encoding="utf-8"))
+    assert report["started_at"] == "2016-03-24T23:59:59+00:00"
+    assert report["finished_at"] > report["started_at"]
+    assert RecordsWriterPipeline(crawler).day == "2016-03-24"
+    assert RejectsWriterPipeline(crawler).day == "2016-03-24"

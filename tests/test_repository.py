@@ -1,7 +1,8 @@
 """The repository stands alone: nothing in it points to a path outside it.
 
-Only the benchmarks (``bench/``) read pages kept beside the repository, as the project
-rules allow; everything else, docs included, must work from a fresh clone.
+The one exception the project rules allow is the real-page set ``../shared/realpages``,
+which the benchmarks and the slow differential tests read in place where it exists;
+everything else, docs included, must work from a fresh clone.
 """
 
 from __future__ import annotations
@@ -12,24 +13,18 @@ from pathlib import Path
 from tests.conftest import ROOT
 
 TEXT_SUFFIXES = {".md", ".py", ".toml", ".cfg", ".txt", ".json", ".html", ".xml", ".yml", ""}
-SKIPPED_DIRS = {".git", ".venv", "out", "build", "bench", "__pycache__", ".state"}
-READS_REAL_PAGES = {"tests/extraction/test_differential.py", "tests/mutation/run.py"}
-"""Tests that, like the benchmarks, read the real pages beside the repository when they are
-there (and skip, saying so, when they are not): the differential test of issue 12, and the
-mutation script that runs it."""
-OUTSIDE = re.compile(r"\.\./shared|/work/")
-"""Spellings of the workplace folders beside the repository."""
+SKIPPED_DIRS = {".git", ".venv", "out", "build", "results", "__pycache__", ".state"}
+OUTSIDE = re.compile(r"\.\./shared(?!/realpages)|/work/")
+"""Spellings of the workplace folders beside the repository, but the real-page set."""
 MARKDOWN_LINK = re.compile(r"\]\(([^)\s#]+)")
 
 
 def repository_files() -> list[Path]:
-    """Return the repository's text files, outside bench/ and generated folders."""
+    """Return the repository's text files, outside generated folders."""
     files = []
     for path in sorted(ROOT.rglob("*")):
         parts = path.relative_to(ROOT).parts
         if any(p in SKIPPED_DIRS or p.endswith((".egg-info", "_cache")) for p in parts):
-            continue
-        if path.relative_to(ROOT).as_posix() in READS_REAL_PAGES:
             continue
         if path.is_file() and path.suffix in TEXT_SUFFIXES:
             files.append(path)

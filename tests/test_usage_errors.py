@@ -196,3 +196,17 @@ def test_closed_stdout_ends_quietly(args: list[str]) -> None:
         )
     assert result.returncode == EXIT_BROKEN_PIPE
     assert result.stderr == ""
+
+
+def test_every_setting_the_code_reads_is_declared() -> None:
+    """``-s NEWSCRAWL_X=...`` is refused for a name newscrawl/settings.py does not declare (a
+    typo would otherwise be ignored), so every such setting the code reads is declared."""
+    import re
+
+    from newscrawl import settings
+
+    source = "\n".join(p.read_text(encoding="utf-8") for p in (ROOT / "newscrawl").rglob("*.py"))
+    read = set(re.findall(r"\.get\w*\(\s*\"(NEWSCRAWL_[A-Z_]+)\"", source))
+    internal = {"NEWSCRAWL_GLOBAL_DOWNLOAD_DELAY"}  # set by the crawl itself (extensions.py)
+    assert read, "the pattern finds the settings the code reads"
+    assert read - internal <= set(dir(settings))

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from newscrawl.analysis.columns import record_columns, supported_versions, version_key
+from newscrawl.storage.output import held_by_a_live_writer
 
 DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
 SITE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
@@ -41,7 +42,8 @@ class Problem:
     line: int | None
     message: str
     fatal: bool = True
-    """False for what is normal in a live tree (a temp file): ``strict`` does not fail on it."""
+    """False for what is normal in a live tree (the temp file of a running writer): ``strict``
+    does not fail on it."""
 
     def __str__(self) -> str:
         where = f"{self.path}:{self.line}" if self.line is not None else str(self.path)
@@ -107,15 +109,21 @@ def _collect(day_dir: Path, tree: Tree) -> None:
             if BATCH.fullmatch(path.name) and path.is_file():
                 batches.append(path)
             elif TEMP.fullmatch(path.name):
-                tree.notes.append(
-                    Problem(
-                        path,
-                        None,
-                        "skipped: temp file of a batch being written, or left by a killed run",
-                        fatal=False,
-                    )
-                )
+                tree.notes.append(_temp_file_note(path))
     tree.reports.extend(sorted(day_dir.glob("*.report.json")))
+
+
+def _temp_file_note(path: Path) -> Problem:
+    """Say why a batch temp file is not read: a live run is writing it (normal, never fatal),
+    or a killed run left it (its records were never published: fatal under ``strict``)."""
+    if held_by_a_live_writer(path):
+        return Problem(path, None, "skipped: temp file of a batch being written", fatal=False)
+    return Problem(
+        path,
+        None,
+        "skipped: temp file left by a killed run (its records were never published; "
+        "the site's next crawl removes it)",
+    )
 
 
 def read_lines(path: Path) -> Iterator[tuple[int, bytes | Problem]]:

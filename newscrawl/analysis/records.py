@@ -193,7 +193,8 @@ def run_typed(
 ) -> T:
     """Return ``action(sql)`` for the selected records of ``tree``; skip what cannot be read.
 
-    ``tree.records`` must not be empty. Each temp file is reported (never fatal). When
+    ``tree.records`` must not be empty. Each temp file is reported; with ``strict`` one left
+    by a killed run (a fatal note) raises :class:`BadInput` before anything is read. When
     DuckDB refuses the files, every file is checked line by line: with ``strict`` a
     :class:`BadInput` listing every bad line is raised; otherwise each bad line is reported
     and ``action`` runs again on the good lines (from scratch copies that keep the last three
@@ -203,6 +204,9 @@ def run_typed(
     """
     import duckdb
 
+    fatal = [note for note in tree.notes if note.fatal]
+    if strict and fatal:
+        raise BadInput(fatal)
     for note in tree.notes:
         on_problem(note)
     try:

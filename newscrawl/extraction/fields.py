@@ -262,8 +262,10 @@ def _text_images(page: Page) -> list[Image]:
             img = node if node.tag == "img" else next(iter(document.select("img", node)), None)
             url = _image_url(img, page.url) if img is not None else None
             if url:
-                texts = (t for q in caption_queries for t in document.values(q, node))
-                caption, credit = split_credit(next(texts, None))
+                # Only the first caption is wanted: read no more (nested figures, each
+                # with a thousand captions inside, made reading them all quadratic).
+                texts = (document.first_value(q, node) for q in caption_queries)
+                caption, credit = split_credit(next((t for t in texts if t is not None), None))
                 images.append(Image(url=url, caption=caption, credit=credit))
     return images
 

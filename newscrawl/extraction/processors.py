@@ -634,10 +634,13 @@ _LATIN_ONLY: Final = frozenset({"LATIN"})
 
 @cache
 def _language_identifier() -> LanguageIdentifier:
-    """The py3langid model with probabilities, loaded once on first use (~0.6 s)."""
-    from py3langid.langid import MODEL_FILE, LanguageIdentifier
+    """The py3langid model with probabilities, loaded once on first use (~0.6 s); its
+    features are counted by ``langid_walk`` (same counts, several times faster)."""
+    from py3langid.langid import MODEL_FILE
 
-    return LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=True)
+    from newscrawl.extraction.langid_walk import FastLanguageIdentifier
+
+    return FastLanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=True)
 
 
 @lru_cache(maxsize=4096)

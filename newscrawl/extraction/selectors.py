@@ -69,19 +69,6 @@ def node_text(node: Selector | Node) -> str:
     return "".join(parts)
 
 
-_NOT_IN_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff]")
-"""Characters lxml refuses in a value set through its API (the parser lets some through)."""
-
-
-def xml_safe(text: str) -> str:
-    """Return ``text`` without the characters lxml refuses to store in a tree.
-
-    >>> xml_safe("tail\x01 text\x0b")
-    'tail text'
-    """
-    return _NOT_IN_XML.sub("", text)
-
-
 def outermost(nodes: list[Node]) -> list[Node]:
     """Return ``nodes`` (in document order) without the elements inside an earlier one.
 
@@ -497,6 +484,20 @@ class Document:
                 check_time()
         return texts
 
+    def first_value(self, query: str, node: Node = None) -> str | None:
+        """Return the first of :meth:`values`, or None when ``query`` selects nothing;
+        only that one is read."""
+        found = self.select(query, node)
+        if not found:
+            return None
+        first = found[0]
+        if not isinstance(first, etree._Element):
+            return node_text(first)
+        text = self._texts.get(first)
+        if text is None:
+            text = self._texts[first] = node_text(first)
+        return text
+
     def first_match(self, queries: Iterable[str], node: Node = None) -> list[Node]:
         """Return the nodes of the first query that matches anything, else an empty list."""
         for query in queries:
@@ -523,6 +524,20 @@ def _spans(root: etree._Element) -> dict[etree._Element, tuple[int, int]]:
         else:
             spans[element] = (starts[element], position - 1)
     return spans
+
+    def first_value(self, query: str, node: Node = None) -> str | None:
+        """Return the first of :meth:`values`, or None when ``query`` selects nothing;
+        only that one is read."""
+        found = self.select(query, node)
+        if not found:
+            return None
+        first = found[0]
+        if not isinstance(first, etree._Element):
+            return node_text(first)
+        text = self._texts.get(first)
+        if text is None:
+            text = self._texts[first] = node_text(first)
+        return text
 
     def first_match(self, queries: Iterable[str], node: Node = None) -> list[Node]:
         """Return the nodes of the first query that matches anything, else an empty list."""

@@ -397,6 +397,28 @@ def recover(root: Path, site: str, kind: str | None = None) -> list[Path]:
     return removed
 
 
+def held_by_a_live_writer(path: Path) -> bool:
+    """Tell whether a batch temp file at ``path`` belongs to a writer that is still running.
+
+    A writer holds an exclusive ``flock`` on its temp file until it publishes or discards
+    it; the kernel drops the lock when the writer's process dies, however it dies. So a temp
+    file whose lock can be taken was left by a killed run (its records were never published,
+    and the site's next crawl removes it). A file that has gone is not held.
+    """
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except OSError:
+        return False
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+        except OSError as exc:
+            return exc.errno in (errno.EWOULDBLOCK, errno.EAGAIN, errno.EACCES)
+        return False
+    finally:
+        os.close(fd)  # releases the shared lock taken here, if any
+
+
 def _try_lock(fd: int) -> bool:
     """Take an exclusive ``flock`` on ``fd`` without waiting; False when another holds it.
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import fcntl
 import gzip
 import json
 import subprocess
@@ -139,20 +140,39 @@ def test_truncated_gz_keeps_its_complete_lines(tmp_path: Path) -> None:
     assert len(df) == 3 + stop - 1
 
 
-def test_a_temp_file_is_never_read_and_never_fatal(tmp_path: Path) -> None:
-    root = tmp_path / "out"
-    batch = good_tree(root)
+def temp_file(batch: Path) -> Path:
+    """A batch temp file beside ``batch``, cut mid-line as a killed writer leaves it."""
     temp = batch.with_name(temp_name("run9-0001.jsonl"))
     temp.write_text(line(record(99)) + '{"url": "https://jm', "utf-8")
+    return temp
+
+
+def test_a_live_writers_temp_file_is_never_read_and_never_fatal(tmp_path: Path) -> None:
+    root = tmp_path / "out"
+    temp = temp_file(good_tree(root))
     target = tmp_path / "x.parquet"
-    done = run("export", str(root), "-o", str(target), "--strict")
+    with temp.open("rb") as held:
+        fcntl.flock(held.fileno(), fcntl.LOCK_EX)  # as BatchWriter holds its open batch
+        done = run("export", str(root), "-o", str(target), "--strict")
     assert done.returncode == 0, done.stderr
-    assert f"{temp}: skipped: temp file" in done.stderr
+    assert f"{temp}: skipped: temp file of a batch being written" in done.stderr
     ((rows,),) = duckdb.sql(f"SELECT count(*) FROM '{target}'").fetchall()
     assert rows == 3
     con = duckdb.connect()
     newscrawl.duckdb_view(con, root)
     assert con.sql("SELECT count(*) FROM articles").fetchall() == [(3,)]
+
+
+def test_a_killed_runs_temp_file_is_skipped_and_fails_strict(tmp_path: Path) -> None:
+    root = tmp_path / "out"
+    temp = temp_file(good_tree(root))
+    lenient = run("export", str(root), "-o", str(tmp_path / "x.parquet"))
+    assert lenient.returncode == 0, lenient.stderr
+    assert f"{temp}: skipped: temp file left by a killed run" in lenient.stderr
+    strict = run("export", str(root), "-o", str(tmp_path / "y.parquet"), "--strict")
+    assert strict.returncode == 1
+    assert f"{temp}: skipped: temp file left by a killed run" in strict.stderr
+    assert not (tmp_path / "y.parquet").exists()
 
 
 def test_an_empty_root_is_exit_1_and_writes_nothing(tmp_path: Path) -> None:

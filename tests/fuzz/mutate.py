@@ -115,6 +115,16 @@ def _seed_pages() -> list[bytes]:
 SEED_PAGES = _seed_pages()
 
 
+BIG_SHARE = 0.05
+"""Share of the size draws that take a big size: the pages that find what is quadratic,
+and the slowest to run (a campaign of 200,000 inputs must end in minutes)."""
+
+
+def _size(rng: random.Random, small: list[int], big: list[int]) -> int:
+    """Return a repeat count or depth: one of ``big`` now and then, else one of ``small``."""
+    return rng.choice(big) if rng.random() < BIG_SHARE else rng.choice(small)
+
+
 def _span(rng: random.Random, body: bytes, longest: int = 4000) -> tuple[int, int]:
     start = rng.randrange(len(body) + 1)
     return start, min(len(body), start + rng.randrange(1, longest))
@@ -122,7 +132,7 @@ def _span(rng: random.Random, body: bytes, longest: int = 4000) -> tuple[int, in
 
 def _insert_snippet(rng: random.Random, body: bytes) -> bytes:
     at = rng.randrange(len(body) + 1)
-    snippet = rng.choice(SNIPPETS) * rng.choice([1, 1, 1, 2, 10, 100, 1000, 3000])
+    snippet = rng.choice(SNIPPETS) * _size(rng, [1, 1, 1, 2, 10, 100], [1000, 3000])
     return body[:at] + snippet + body[at:]
 
 
@@ -133,7 +143,7 @@ def _delete(rng: random.Random, body: bytes) -> bytes:
 
 def _repeat(rng: random.Random, body: bytes) -> bytes:
     start, end = _span(rng, body, 300)
-    times = rng.choice([2, 10, 100, 1000])
+    times = _size(rng, [2, 10, 100], [1000])
     return body[:start] + body[start:end] * times + body[end:]
 
 
@@ -159,7 +169,7 @@ def _splice(rng: random.Random, body: bytes) -> bytes:
 def _nest(rng: random.Random, body: bytes) -> bytes:
     at = rng.randrange(len(body) + 1)
     tag = rng.choice([b"span itemprop=name", b"div class=entry", b"a href=/x/", b"li", b"b"])
-    depth = rng.choice([10, 300, 2000, 20000])
+    depth = _size(rng, [10, 50, 300], [2000, 20000])
     name = tag.split()[0]
     return (
         body[:at]
@@ -175,7 +185,7 @@ def _nest(rng: random.Random, body: bytes) -> bytes:
 def _attributes(rng: random.Random, body: bytes) -> bytes:
     at = body.find(b"<h1")
     at = at + 3 if at >= 0 else rng.randrange(len(body) + 1)
-    count = rng.choice([10, 500, 5000, 100_000])
+    count = _size(rng, [10, 500], [5000, 100_000])
     return body[:at] + b" " + b" ".join(b"a%d=v" % i for i in range(count)) + body[at:]
 
 
@@ -186,7 +196,7 @@ def _reencode(rng: random.Random, body: bytes) -> bytes:
 
 
 def _deep_json(rng: random.Random, body: bytes) -> bytes:
-    depth = rng.choice([100, 1000, 100_000])
+    depth = _size(rng, [100, 1000], [100_000])
     inner = rng.choice([b"[" * depth + b"]" * depth, b'{"@graph":' * depth + b"{}" + b"}" * depth])
     script = b'<script type="application/ld+json">' + inner + b"</script>"
     at = body.find(b"</head>")
@@ -216,7 +226,7 @@ def mutated(seed: int) -> bytes:
     """Return the page of input number ``seed`` (the same page for the same seed)."""
     rng = random.Random(seed)
     # Mostly the small article: it has every field and extracts in a few ms.
-    body = SEED_PAGES[0] if rng.random() < 0.7 else rng.choice(SEED_PAGES)
+    body = SEED_PAGES[0] if rng.random() < 0.9 else rng.choice(SEED_PAGES)
     for _ in range(rng.randrange(1, 5)):
         body = rng.choice(MUTATIONS)(rng, body)
     return body[:MAX_INPUT_BYTES]
@@ -226,6 +236,19 @@ def inputs(start: int, count: int) -> Iterator[tuple[int, bytes]]:
     """Yield ``(seed, body)`` for ``count`` inputs from seed ``start``."""
     for seed in range(start, start + count):
         yield seed, mutated(seed)
+
+
+def check_twice_if_slow(seed: int, body: bytes, budget: float) -> Outcome:
+    """Return :func:`check`'s outcome, or that of a second run when the first took over
+    ``budget`` seconds: a first run also pays for what a process loads once (dateparser
+    compiles a language's patterns the first time a date string calls for it). The
+    second outcome keeps the first time in ``first_seconds``."""
+    outcome = check(seed, body)
+    if outcome.seconds <= budget:
+        return outcome
+    again = check(seed, body)
+    again.first_seconds = outcome.seconds
+    return again
 
 
 @dataclass
@@ -240,6 +263,8 @@ class Outcome:
     schema_fields: tuple[str, ...] = ()
     """Fields whose value fails the schema (records only)."""
     empty_body_or_headline: bool = False
+    first_seconds: float | None = None
+    """The time of a first run that was over budget (see check_twice_if_slow)."""
 
 
 def check(seed: int, body: bytes) -> Outcome:

@@ -8,6 +8,7 @@ and run ids cannot walk out of the output folder.
 from __future__ import annotations
 
 import json
+import os
 import re
 import subprocess
 import sys
@@ -256,7 +257,7 @@ def newscrawl(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
         cwd=cwd,
         timeout=120,
         check=False,
-        env={**__import__("os").environ, "PYTHONPATH": str(ROOT)},
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
     )
 
 
@@ -310,3 +311,37 @@ def test_one_refused_profile_does_not_hide_the_others(
     assert "[crawl] key 'telnetconsole_enabled' is not allowed" in caplog.text
     with pytest.raises(ProfileError):
         load_profile("hostile")
+
+
+def test_crawl_of_a_profile_in_the_profiles_folder_with_a_hostile_key_is_refused(
+    profiles: Path, tmp_path: Path
+) -> None:
+    path = write_portal(profiles, "hostile", 'log_file = "/tmp/elsewhere.log"')
+    result = newscrawl("crawl", "hostile", "-o", "out", cwd=tmp_path)
+    assert result.returncode == 2, result.stderr[-2000:]
+    assert result.stderr == (
+        f"newscrawl: {path}: [crawl] key 'log_file' is not allowed: a profile may set only "
+        f"politeness and limit settings ({', '.join(CRAWL_SETTINGS)})\n"
+    )
+    assert not (tmp_path / "out").exists()
+
+
+def test_scrapy_lists_the_good_profiles_of_the_folder_and_names_the_bad_one(
+    profiles: Path, tmp_path: Path
+) -> None:
+    write_portal(profiles, "hostile", 'extensions = { "this.Nothing" = 1 }')
+    write_portal(profiles, "mine", "download_delay = 2")
+    result = subprocess.run(
+        [sys.executable, "-m", "scrapy", "list"],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    listed = result.stdout.split()
+    # Not the whole list: adding a bundled portal must not break this test.
+    assert {"jmn", "mine", "portal"} <= set(listed)
+    assert "hostile" not in listed
+    assert "[crawl] key 'extensions' is not allowed" in result.stderr

@@ -2,7 +2,8 @@
 
 A tiny portal, ``tiny.test``, is served on 127.0.0.1 from files written by the test, with a
 second server on another port of 127.0.0.1 standing for "somewhere else". Its profile comes
-from a file (``--profile-file``). The portal lists, in its home page, sitemap and feed:
+from a file (``--profile-file``), which its extraction worker must see too. The portal lists,
+in its home page, sitemap and feed:
 
 - ``/listed/``: a good article (the one record);
 - ``/mapped/`` (only in the sitemap) and ``/fed/`` (only in the feed): both 404;
@@ -164,6 +165,9 @@ def crawl(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Crawl]:
                 str(out),
                 "--state",
                 str(tmp / "state"),
+                # An extraction worker: the profile file must reach it too.
+                "-s",
+                "NEWSCRAWL_EXTRACT_PROCESSES=1",
             ]
             result = subprocess.run(
                 command, capture_output=True, text=True, cwd=ROOT, timeout=180, check=False
@@ -182,6 +186,7 @@ def test_the_crawl_ran(crawl: Crawl) -> None:
     assert crawl.result.returncode in (0, 1), crawl.log
     assert "Traceback" not in crawl.result.stderr, crawl.log
     assert crawl.portal.hits["/listed/"] == 1
+    assert "Started extraction worker" in crawl.result.stderr
 
 
 @pytest.mark.e2e

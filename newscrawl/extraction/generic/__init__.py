@@ -8,7 +8,8 @@ Each field is read by one module, structured data first and the DOM second:
 - ``dates``: publication and modification dates, checked against the URL;
 - ``authors``: structured data, the visible byline, ``<meta>``;
 - ``credits``: the cover image and figures with captions and credits;
-- ``body``: trafilatura's main text, cleaned.
+- ``body``: trafilatura's main text, cleaned;
+- ``teasers``: links in related-article blocks.
 
 :class:`GenericPage` reads each field once, when first asked, so that a profile that
 finds most fields itself only pays for the ones it leaves empty (:func:`fill_record`).
@@ -26,9 +27,10 @@ from newscrawl.extraction.generic import body as _body
 from newscrawl.extraction.generic import credits as _credits
 from newscrawl.extraction.generic import dates as _dates
 from newscrawl.extraction.generic import headline as _headline
+from newscrawl.extraction.generic import teasers as _teasers
 from newscrawl.extraction.generic.pagetype import PageType, page_type
 from newscrawl.extraction.generic.structured import Structured, read_structured, types_of
-from newscrawl.extraction.generic.text import clean, first_text, key
+from newscrawl.extraction.generic.text import clean, element_text, first_text, key
 from newscrawl.extraction.processors import (
     DateParser,
     absolute_url,
@@ -36,7 +38,7 @@ from newscrawl.extraction.processors import (
     format_datetime,
     record_url,
 )
-from newscrawl.items import AltHeadline, Breadcrumb, Image
+from newscrawl.items import AltHeadline, Breadcrumb, Image, Teaser
 
 __all__ = ["GenericPage", "PageType"]
 
@@ -121,7 +123,7 @@ class GenericPage:
         if not crumbs:
             for container in _BREADCRUMB_DOM(self.root):
                 for link in container.iter("a"):
-                    name = clean(link.text_content())
+                    name = clean(element_text(link))
                     href = link.get("href")
                     if name:
                         crumbs.append(Breadcrumb(name=name, url=_absolute(href, self.url)))
@@ -230,6 +232,11 @@ class GenericPage:
         return detected or declared
 
     @cached_property
+    def teasers(self) -> list[Teaser]:
+        """Links to other articles in the page's related-article blocks."""
+        return _teasers.teasers(self.root, self.url)
+
+    @cached_property
     def canonical_url(self) -> str | None:
         """The declared canonical URL."""
         for link in self.root.iter("link"):
@@ -256,6 +263,7 @@ FIELDS = (
     "photo_credit",
     "images",
     "language",
+    "teasers",
 )
 """Record fields the generic extractor can give, in the order a record lists them."""
 

@@ -28,6 +28,8 @@ _URL = re.compile(r"^(?:https?:)?//|^www\.", re.I)
 _DOMAIN = re.compile(r"^[\w-]+(?:\.[\w-]+)+/?$")
 _NOT_IN_NAMES = re.compile(r"[\d()\[\]:@<>{}=]")
 """A visible byline part with digits, brackets or a colon is a date or a label, not a name."""
+_NOT_IN_ANY_NAME = re.compile(r"[()\[\]:<>{}=]")
+"""Not even structured data puts brackets or a colon in a name ("( Image: Getty")."""
 MAX_NAME = 80
 MAX_WORDS = 7
 
@@ -65,6 +67,8 @@ def _is_name(text: str, site_names: set[str], strict: bool = True) -> bool:
     """Tell whether ``text`` can be a name; ``strict`` (for bylines and meta tags, not for
     structured data) also refuses bare domains and parts with digits or brackets."""
     if strict and (_DOMAIN.match(text) or _NOT_IN_NAMES.search(text)):
+        return False
+    if _NOT_IN_ANY_NAME.search(text):
         return False
     return (
         bool(text)

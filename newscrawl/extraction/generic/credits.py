@@ -8,8 +8,10 @@ labelled tail of its caption ("Foto: …", "Photo: …", "Фото: …", "©").
 
 from __future__ import annotations
 
+import copy
 import re
 from dataclasses import dataclass
+from itertools import islice
 from typing import Any
 from urllib.parse import urljoin, urlsplit
 
@@ -24,39 +26,76 @@ _CREDIT_WORDS = (
     "copyright",
     "source",
     "photographer",
-    "byline",
-    "author",
     "quelle",
     "autor",
     "fotograf",
     "rights",
+    "author",
 )
-_UPPER = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
-_CREDIT_ELEMENTS = etree.XPath(
-    ".//*["
-    + " or ".join(
-        f"contains(translate(@class, '{_UPPER}', '{_UPPER.lower()}'), '{w}')" for w in _CREDIT_WORDS
-    )
-    + " or @itemprop='copyrightHolder' or @itemprop='author' or @itemprop='creditText']"
-    "[not(self::img)]"
-)
-_CAPTIONS = etree.XPath(
-    ".//figcaption | .//*[contains(@class, 'caption')]"
-    " | .//*[@itemprop='caption' or @itemprop='description']"
-)
+_CREDIT_CLASS = re.compile("|".join(_CREDIT_WORDS))
+_CREDIT_ITEMPROPS = frozenset({"copyrightHolder", "author", "creditText"})
+
+
+MAX_FIGURE_NODES = 200
+"""Elements of a figure looked at: its first ones (a figure nested in figures, 1,000 deep,
+would otherwise make every figure read the whole page)."""
+
+
+def _nodes(figure: etree._Element) -> list[etree._Element]:
+    """Return the first :data:`MAX_FIGURE_NODES` elements inside ``figure``."""
+    return [e for e in islice(figure.iterdescendants(), MAX_FIGURE_NODES) if isinstance(e.tag, str)]
+
+
+def _is_caption(element: etree._Element) -> bool:
+    if element.tag == "figcaption" or element.get("itemprop") in ("caption", "description"):
+        return True
+    names = element.get("class") or ""
+    return "caption" in names or "description" in names
+
+
+def _credit_elements(figure: etree._Element) -> list[etree._Element]:
+    """Return the elements of ``figure`` whose class names a credit (or whose ``itemprop``
+    is a credit's), in document order."""
+    found = []
+    for element in _nodes(figure):
+        if element.tag == "img":
+            continue
+        if element.get("itemprop") in _CREDIT_ITEMPROPS or _CREDIT_CLASS.search(
+            (element.get("class") or "").lower()
+        ):
+            found.append(element)
+    return found
+
+
 _FIGURES = etree.XPath("//figure")
-_FIGURE_LIKE = etree.XPath(
-    "//*[contains(@class, 'figure') or contains(@class, 'image') or contains(@class, 'photo')"
-    " or contains(@class, 'media')][.//img]"
-)
-_IMGS = etree.XPath(".//img")
+_ALL_IMAGES = etree.XPath("//img")
+_FIGURE_CLASS = re.compile("figure|image|photo|media")
+MAX_IMAGES = 300
+
+
+def _figure_like(root: etree._Element) -> list[etree._Element]:
+    """Return elements that hold an image and whose class says they are its box ("image",
+    "photo", "media", "figure"): the image's parent and the four above it."""
+    found: list[etree._Element] = []
+    for img in _ALL_IMAGES(root)[:MAX_IMAGES]:
+        element = img.getparent()
+        levels = 0
+        while element is not None and levels < 5 and element.tag not in ("body", "html"):
+            if element.tag not in ("source", "picture", "a"):  # wrappers do not count
+                levels += 1
+                if _FIGURE_CLASS.search((element.get("class") or "").lower()):
+                    found.append(element)
+            element = element.getparent()
+    return found
+
+
 _LABEL_WORDS = (
     r"(?:ap\s+)?photo(?:graph)?s?|illustration|image|picture|pic|video|graphic|grafik|credit|"
     r"crédit(?:\s+photo)?|foto(?:s|grafie|grafia)?|bild(?:er)?|fotó|zdjęcie|kuva|billede|"
     r"фото|photo\s+credit|image\s+credit|quelle|source|fuente|fonte|źródło|copyright"
 )
 _CAPTION_CREDIT = re.compile(
-    rf"(?:^|(?<=[\s,.;|(\[]))(?:{_LABEL_WORDS})(?:\s*(?:[:：]|by|von|par|por|di|av|af)\s*|\s+)"
+    rf"(?:^|(?<=[\s,.;|(\[]))(?:{_LABEL_WORDS})(?:\s*[:：]|\s+(?:by|von|par|por|di|av|af)\b:?)\s*"
     r"(?P<credit>[^()\[\]]{2,%d}?)\s*[)\]]?\s*$" % 160,
     re.IGNORECASE,
 )
@@ -64,7 +103,40 @@ _LEADING_LABEL = re.compile(
     rf"^\s*(?:(?:{_LABEL_WORDS})(?:\s*[:：]|\s+(?:by|von|par|por|di|av|af)\b:?)\s*|©\s*|\(c\)\s*)",
     re.IGNORECASE,
 )
-MAX_FIGURES = 60
+MAX_FIGURES = 120
+MAX_CAPTION_ELEMENTS = 20
+"""A caption holds a few elements; an element with more is a section that names one."""
+_BY = re.compile(r"^(?:by|von|par|por|di|av|af)\s", re.IGNORECASE)
+_ORPHAN_CAPTION_CLASS = re.compile("caption|description|credit|copyright")
+MAX_ORPHAN_DEPTH = 30
+
+
+def _in_figure(element: etree._Element) -> bool:
+    """Tell whether a ``<figure>`` holds ``element`` (among its nearest 30 ancestors)."""
+    for depth, ancestor in enumerate(element.iterancestors()):
+        if ancestor.tag == "figure":
+            return True
+        if depth >= MAX_ORPHAN_DEPTH:
+            return False
+    return False
+
+
+def _orphan_caption_elements(root: etree._Element) -> list[etree._Element]:
+    found = []
+    for element in root.iter("figcaption", "p", "span", "div"):
+        if element.tag != "figcaption" and not _ORPHAN_CAPTION_CLASS.search(
+            element.get("class") or ""
+        ):
+            continue
+        if not _in_figure(element):
+            found.append(element)
+            if len(found) >= MAX_FIGURES:
+                break
+    return found
+
+
+MAX_LEAF = 120
+_PLACEHOLDER = re.compile(r"\.svg(?:[?#]|$)|placeholder|blank\.gif|spacer", re.IGNORECASE)
 MAX_CREDIT = 200
 _STEM = re.compile(r"[^/]+?(?=(?:[._-]\d+x\d+)?(?:\.\w{2,5})?$)")
 
@@ -175,13 +247,17 @@ def stem(url: str | None) -> str | None:
 
 
 def _img_src(img: etree._Element, base: str) -> str | None:
-    for attr in ("data-src", "data-lazy-src", "data-original", "src"):
-        value = img.get(attr)
-        if value and not value.startswith("data:"):
-            return urljoin(base, value.strip())
-    srcset = img.get("srcset") or img.get("data-srcset")
-    if srcset:
-        return urljoin(base, srcset.strip().split(",")[0].split()[0])
+    """Return the image URL of an ``<img>`` or ``<source>``: lazy-loading attributes first,
+    and never a placeholder (a ``data:`` URL or an SVG)."""
+    for attr in ("data-src", "data-lazy-src", "data-original", "src", "data-srcset", "srcset"):
+        value = (img.get(attr) or "").strip()
+        if attr.endswith("srcset") and value:
+            value = value.split(",")[0].split()[0]
+        if value and not value.startswith("data:") and not _PLACEHOLDER.search(value):
+            try:
+                return urljoin(base, value)
+            except ValueError:
+                return None
     return None
 
 
@@ -192,31 +268,54 @@ def _text(element: etree._Element) -> str | None:
 def figure_credit(figure: etree._Element) -> tuple[str | None, str | None]:
     """Return (caption, credit) of a figure-like element."""
     credit = None
-    for element in _CREDIT_ELEMENTS(figure):
+    for element in _credit_elements(figure):
         text = _text(element) or clean(element.get("content"))
+        if text and text[0] in "([" and text[-1] in ")]":
+            text = text[1:-1]
+        if text and _BY.match(text):
+            continue  # "By Jane Doe": the story's byline, not the photo's
         if text and len(text) <= MAX_CREDIT:
             credit = strip_label(text)
             if credit:
                 break
     caption = None
-    for element in _CAPTIONS(figure):
+    nodes = _nodes(figure)
+    for element in (e for e in nodes if _is_caption(e)):
         text = _text(element)
         if text:
             caption, labelled = caption_credit(text)
             parts = [c for c in element if isinstance(c.tag, str)]
-            if not labelled and not credit and len(parts) >= 2:
-                # "<figcaption><span>caption</span><span>Agency</span>": a short last part
-                # without a full stop is the credit.
-                last = _text(parts[-1])
-                if last and len(last) <= 60 and not last.endswith((".", "!", "?")) and last != text:
-                    labelled = strip_label(last)
-                    caption = (
-                        clean(text[: len(text) - len(last)]) if text.endswith(last) else caption
-                    )
-            if credit and caption and credit in caption:
-                caption = clean(caption.replace(credit, "").strip(" |/-–—()"))
+            last = _text(parts[-1]) if parts and not (parts[-1].tail or "").strip() else None
+            head = text[: len(text) - len(last)].rstrip(" |/-\u2013\u2014") if last else ""
+            # "<figcaption><span>caption</span><span>Agency</span>" or "caption |
+            # <strong>Agency</strong>": a short last part without a full stop is the credit.
+            if (
+                not labelled
+                and not credit
+                and last
+                and text.endswith(last)
+                and (len(head) >= 20 or len(parts) >= 2)
+                and len(last) <= 60
+                and not last.endswith((".", "!", "?"))
+            ):
+                labelled = strip_label(last)
+                caption = clean(head)
             credit = credit or labelled
             break
+    if credit is None:
+        leaves = (e for e in nodes if len(e) == 0 and e.text and len(e.text) < MAX_LEAF)
+        for leaf in islice(leaves, 20):
+            text = _text(leaf)
+            if text and text != caption and _LEADING_LABEL.match(text):
+                credit = strip_label(text)
+                if credit:
+                    break
+    if credit is None:
+        for img in [e for e in nodes if e.tag == "img"][:1]:
+            for attr in ("alt", "title"):
+                _, credit = caption_credit(clean(img.get(attr)))
+                if credit:
+                    break
     return caption, credit
 
 
@@ -224,17 +323,54 @@ def figures(root: etree._Element, base: str) -> list[FoundImage]:
     """Return the page's figure-like elements with an image, as images with their caption and
     credit, in page order (each image URL once)."""
     found: list[FoundImage] = []
-    seen: set[str] = set()
-    for figure in _FIGURES(root)[:MAX_FIGURES] + _FIGURE_LIKE(root)[:MAX_FIGURES]:
-        img = next(iter(_IMGS(figure)), None)
-        url = _img_src(img, base) if img is not None else None
-        if not url and (source := figure.find(".//source[@srcset]")) is not None:
-            url = _img_src(source, base)
-        if not url or url in seen:
+    seen: set[etree._Element] = set()
+    for figure in _FIGURES(root)[:MAX_FIGURES] + _figure_like(root)[:MAX_FIGURES]:
+        if figure in seen:
             continue
-        seen.add(url)
+        seen.add(figure)
+        nodes = _nodes(figure)
+        img = next((e for e in nodes if e.tag == "img"), None)
+        url = _img_src(img, base) if img is not None else None
+        if not url:
+            sources = (e for e in nodes if e.tag == "source")
+            url = next((u for e in sources if (u := _img_src(e, base))), None)
+        if not url:
+            continue
         caption, credit = figure_credit(figure)
         found.append(FoundImage(url=url, caption=caption, credit=credit))
+    found += _orphan_captions(root, base)
+    return found
+
+
+def _orphan_captions(root: etree._Element, base: str) -> list[FoundImage]:
+    """Return images whose caption stands outside any ``<figure>``: a caption-like element
+    right after an element holding the image (a ``<figcaption>`` the parser moved out of a
+    ``<figure>``, a ``<p class="img-description">`` after a picture's box)."""
+    found: list[FoundImage] = []
+    for caption in _orphan_caption_elements(root):
+        if next(islice(caption.iter(), MAX_CAPTION_ELEMENTS, None), None) is not None:
+            continue  # a whole section, not a caption
+        url = None
+        holder = caption.getparent()
+        for candidate in (
+            caption.getprevious(),
+            holder,
+            holder.getprevious() if holder is not None else None,
+        ):
+            if candidate is None or not isinstance(candidate.tag, str):
+                continue
+            img = (
+                candidate
+                if candidate.tag == "img"
+                else next((e for e in _nodes(candidate) if e.tag == "img"), None)
+            )
+            if img is not None and (url := _img_src(img, base)):
+                break
+        if url:
+            wrapper = etree.Element("div")
+            wrapper.append(copy.deepcopy(caption))
+            caption_text, credit = figure_credit(wrapper)
+            found.append(FoundImage(url=url, caption=caption_text, credit=credit))
     return found
 
 

@@ -22,7 +22,7 @@ from newscrawl.extraction.generic.structured import (
     Structured,
     types_of,
 )
-from newscrawl.extraction.generic.text import clean
+from newscrawl.extraction.generic.text import clean, element_text
 
 ARTICLE = "article"
 LIVE_BLOG = "live-blog"
@@ -87,7 +87,7 @@ def _running_text(root: etree._Element) -> tuple[int, int]:
     for element in _TEXT_BLOCKS(root)[:MAX_TEXT_BLOCKS]:
         if element.tag == "p":
             text = etree.tostring(element, method="text", encoding="unicode", with_tail=False)
-            linked = sum(len(a.text_content()) for a in element.iter("a"))
+            linked = sum(len(element_text(a)) for a in element.iter("a"))
         else:
             text = (element.text or "") + "".join(c.tail or "" for c in element)
             linked = 0
@@ -100,7 +100,7 @@ def _running_text(root: etree._Element) -> tuple[int, int]:
 
 def _title(root: etree._Element) -> str:
     parts = [root.findtext(".//title") or ""]
-    parts += [h.text_content() for h in root.iter("h1")][:2]
+    parts += [element_text(h) for h in root.iter("h1")][:2]
     return " ".join(parts)
 
 

@@ -16,6 +16,10 @@ from newscrawl.extraction.page import Page
 from newscrawl.extraction.processors import format_datetime
 from newscrawl.items import Article
 
+FILL_FIELDS = tuple(name for name in FIELDS if name != "teasers")
+"""Fields the generic extractor fills in a profile's record: not teasers, since a profile
+that finds no teaser block has answered (no teasers)."""
+
 
 def generic_page(page: Page) -> GenericPage:
     """Return the generic extractor's view of a parsed page."""
@@ -60,7 +64,7 @@ def fill_record(article: Article, page: Page) -> list[str]:
     generic = generic_page(page)
     loader = ArticleLoader(selector=page.selector, **page.loader_context())
     wanted: list[str] = []
-    for name in FIELDS:
+    for name in FILL_FIELDS:
         if getattr(article, name) not in (None, [], ""):
             continue
         if name == "body" and not isinstance(page.selector.root, html.HtmlElement):

@@ -6,10 +6,38 @@ import html
 import re
 from typing import Any
 
+from lxml import etree
+
 from newscrawl.extraction.processors import normalize_space
 
 _INVISIBLE = re.compile("[\u00ad\u200b\u200c\u200d\u2060\ufeff]")
 """Soft hyphens and zero-width characters: present in markup, never part of the words."""
+
+
+_MOJIBAKE = re.compile(
+    "[\u00c2-\u00f4][\u0080-\u00bf\u0152\u0153\u0160\u0161\u0178\u017d\u017e\u0192\u02c6\u02dc\u2013-\u203a\u20ac\u2122]"
+)
+"""UTF-8 read as Windows-1252 or Latin-1: "Ã³" for "ó", "â€™" for "’"."""
+
+
+def repair_mojibake(text: str) -> str:
+    """Return ``text`` with UTF-8 that was read as Windows-1252 (or Latin-1) read again as
+    UTF-8, when the whole text round-trips; else ``text`` unchanged.
+
+    >>> repair_mojibake("tras su sanciÃ³n")
+    'tras su sanción'
+    >>> repair_mojibake("Ã la carte")
+    'Ã la carte'
+    """
+    if _MOJIBAKE.search(text) is None:
+        return text
+    for encoding in ("cp1252", "latin-1"):
+        try:
+            repaired = text.encode(encoding).decode("utf-8")
+        except (UnicodeEncodeError, UnicodeDecodeError):
+            continue
+        return repaired
+    return text
 
 
 def clean(value: Any) -> str | None:
@@ -21,12 +49,14 @@ def clean(value: Any) -> str | None:
     'Ein "Zitat"'
     >>> clean(["not", "text"]) is None
     True
+
+    Mojibake is repaired (:func:`repair_mojibake`).
     """
     if not isinstance(value, str):
         return None
     if "&" in value:
         value = html.unescape(value)
-    return normalize_space(_INVISIBLE.sub("", value))
+    return normalize_space(_INVISIBLE.sub("", repair_mojibake(value)))
 
 
 def key(value: str | None) -> str:
@@ -54,3 +84,9 @@ def first_text(value: Any) -> str | None:
     if isinstance(value, dict):
         return first_text(value.get("name"))
     return clean(value)
+
+
+def element_text(element: etree._Element) -> str:
+    """Return the text of ``element`` and its descendants (not its tail), for trees of
+    either lxml parser (``text_content`` exists only on lxml.html's elements)."""
+    return etree.tostring(element, method="text", encoding="unicode", with_tail=False)

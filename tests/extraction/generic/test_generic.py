@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import doctest
 import json
 from datetime import UTC, date, datetime
@@ -366,3 +367,117 @@ def test_fill_record_drops_urls_a_record_may_not_hold() -> None:
     article = Article()
     fill_record(article, page)
     assert article.canonical_url is None
+
+
+@pytest.mark.parametrize(
+    ("markup", "credit"),
+    [
+        # a figcaption the parser moved out of its figure (an unclosed <source>)
+        (
+            '<figure><picture><source srcset="/a.webp"><img src="/a.jpg"></picture>'
+            "<figcaption>Riders at the start, Foto: LAT Images</figcaption></figure>",
+            "LAT Images",
+        ),
+        # a caption paragraph after the picture's box, the credit in <strong>
+        (
+            '<div><div class="pic"><img src="/a.jpg"></div><p class="img-description">The '
+            "writer in Lima in 2010. | <strong>Jane Doe/dpa</strong></p></div>",
+            "Jane Doe/dpa",
+        ),
+        # a labelled leaf in an unnamed span
+        (
+            '<figure><img src="/a.jpg"><span><span>Foto: Shutterstock.com</span></span></figure>',
+            "Shutterstock.com",
+        ),
+        # only the image's alt text names the credit
+        (
+            '<figure><img src="/a.jpg" alt="Traders at the market. (Photo: Gallo Images / Jo Doe)">'
+            "</figure>",
+            "Gallo Images / Jo Doe",
+        ),
+        # an alt text that merely describes is no credit
+        ('<figure><img src="/a.jpg" alt="An illustration showing light"></figure>', None),
+        # a byline inside an author box is not a photo credit
+        (
+            '<div class="media"><img src="/me.jpg"><span class="author">By Jo Doe</span></div>',
+            None,
+        ),
+    ],
+)
+def test_figure_credits(markup: str, credit: str | None) -> None:
+    root = parse(f"<html><body><article>{markup}</article></body></html>")
+    found = credits.figures(root, "https://x.example/a")
+    assert next((f.credit for f in found if f.credit), None) == credit
+
+
+def test_structured_author_fragments_with_brackets_are_not_names() -> None:
+    article = {"author": [{"name": "( Image: Getty Images / Cultura RF)"}, {"name": "Emma Doe"}]}
+    assert authors.structured_authors(article, set()) == ["Emma Doe"]
+
+
+def test_fill_record_reads_a_tree_of_lxml_etree_parser() -> None:
+    from newscrawl.extraction import parse_page
+    from newscrawl.extraction.generic.record import fill_record
+    from newscrawl.items import Article
+
+    crumbs = '<nav class="breadcrumb"><a href="/">Start</a> <a href="/stadt/">Stadt</a></nav>'
+    html_text = ARTICLE_WITHOUT_MARKUP.replace("<body>", "<body>" + crumbs)
+    page = parse_page("https://hafenblatt.example/a", html_text.encode(), profile="jmn", now=NOW)
+    article = Article()
+    assert "breadcrumb" in fill_record(article, page)
+    assert [c.name for c in article.breadcrumb] == ["Start", "Stadt"]
+    assert article.teasers == []  # a profile's empty teaser list is its answer
+
+
+TEASER_PAGE = """<html><body><article><h1>Storm hits the coast</h1><p>Text.</p></article>
+<aside class="related-articles"><h3>Related</h3>
+<div class="card"><a href="/2024/03/ferry-timetable/">New ferry timetable from Monday</a>
+<p>Two more crossings at rush hour…</p></div>
+<div class="card"><a href="https://other.example/2024/x">Elsewhere on another site</a></div>
+<div class="card"><a href="/">Home</a></div>
+<div class="card"><a href="/storm">Storm hits the coast again</a></div>
+</aside>
+<div><h2>Read more</h2><ul>
+<li><a href="/2024/03/harbour-swim/">Date set for the harbour swim</a></li></ul></div>
+</body></html>"""
+
+
+def test_teasers_from_related_blocks() -> None:
+    from newscrawl.extraction.generic.teasers import teasers
+
+    got = teasers(parse(TEASER_PAGE), "https://x.example/storm")
+    assert [(t.title, t.url, t.excerpt) for t in got] == [
+        (
+            "New ferry timetable from Monday",
+            "https://x.example/2024/03/ferry-timetable/",
+            "Two more crossings at rush hour",
+        ),
+        ("Date set for the harbour swim", "https://x.example/2024/03/harbour-swim/", None),
+    ]
+
+
+def test_no_teasers_without_a_related_block() -> None:
+    from newscrawl.extraction.generic.teasers import teasers
+
+    page = (
+        '<html><body><p><a href="/2024/03/other-story/">An other story here</a></p></body></html>'
+    )
+    assert teasers(parse(page), "https://x.example/storm") == []
+
+
+@pytest.mark.parametrize(
+    "nested",
+    [
+        '<div class="wp-caption"><img src="/i{n}.jpg"><p class="wp-caption-text">C{n}</p>',
+        '<figure class="media"><img src="/i{n}.jpg"><figcaption>Foto: A{n}</figcaption>',
+        '<aside class="related"><a href="/2024/{n}/a-story-here">A story here {n}</a>',
+    ],
+)
+def test_deeply_nested_figures_and_blocks_stay_fast(nested: str) -> None:
+    closing = "</" + nested[1 : nested.index(" ")] + ">"
+    page = "<html><body><h1>T</h1>" + "".join(nested.format(n=n) for n in range(1000))
+    page += closing * 1000 + "<p>" + "Text of the story. " * 30 + "</p></body></html>"
+    started = datetime.now(UTC)
+    with contextlib.suppress(ExtractionError):  # any outcome will do: the time is the point
+        extract_article("https://x.example/2024/a", page.encode(), profile="generic", now=NOW)
+    assert (datetime.now(UTC) - started).total_seconds() < 5

@@ -1,0 +1,129 @@
+"""Teasers: links to other articles in the page's related-article blocks.
+
+A block is an element whose class, id or ``aria-label`` names related, recommended or
+further reading ("related", "recommend", "more-stories", "weitere", "lesen sie auch" ...)
+or whose heading says so. Each link in it to another page of the same site, with a
+title of a few words, is a teaser; a paragraph in the same card is its excerpt.
+"""
+
+from __future__ import annotations
+
+import re
+from urllib.parse import urljoin, urlsplit
+
+from lxml import etree
+
+from newscrawl.extraction.generic.text import clean, key
+from newscrawl.extraction.processors import record_url, strip_ellipsis
+from newscrawl.items import Teaser
+
+_WORDS = (
+    "related",
+    "recommend",
+    "more-stories",
+    "more-news",
+    "morestories",
+    "read-more",
+    "readmore",
+    "also-read",
+    "further",
+    "weitere",
+    "empfehl",
+    "mehr-zum",
+    "verwandt",
+    "relacionad",
+    "correlat",
+    "lire-aussi",
+    "a-lire",
+    "similar",
+    "suggest",
+)
+_CANDIDATES = etree.XPath(
+    "//*[self::aside or self::section or self::div or self::ul or self::nav]"
+    "[@class or @id or @aria-label]"
+)
+_NAMES_RELATED = re.compile("|".join(re.escape(w) for w in _WORDS))
+MAX_CANDIDATES = 5000
+_HEADING_SAYS = re.compile(
+    r"^(?:related|more (?:on|from|stories|news)|read (?:more|also|next)|you may also like|"
+    r"recommended|weitere|mehr zum thema|lesen sie auch|auch interessant|das könnte|"
+    r"te puede interesar|lire aussi|à lire aussi|leggi anche|также|читайте также)",
+    re.IGNORECASE,
+)
+_HEADINGS = etree.XPath(
+    "//*[self::h2 or self::h3 or self::h4][string-length(normalize-space(.)) < 60]"
+)
+MIN_TITLE_WORDS = 3
+MAX_TITLE = 300
+MAX_TEASERS = 20
+MAX_BLOCKS = 10
+
+
+def _blocks(root: etree._Element) -> list[etree._Element]:
+    blocks: list[etree._Element] = []
+    for element in _CANDIDATES(root)[:MAX_CANDIDATES]:
+        names = " ".join(element.get(a, "") for a in ("class", "id", "aria-label"))
+        names = names.lower().replace("_", "-")
+        if _NAMES_RELATED.search(names) and element.find(".//a[@href]") is not None:
+            blocks.append(element)
+            if len(blocks) >= MAX_BLOCKS:
+                break
+    for heading in _HEADINGS(root)[:200]:
+        text = clean(_text(heading)) or ""
+        parent = heading.getparent()
+        if _HEADING_SAYS.match(text) and parent is not None and parent not in blocks:
+            blocks.append(parent)
+    # Outermost blocks only: a block inside another adds nothing.
+    chosen = set(blocks)
+    return [b for b in blocks if not any(a in chosen for a in b.iterancestors())]
+
+
+def teasers(root: etree._Element, url: str) -> list[Teaser]:
+    """Return the teasers of the page at ``url``, in page order, each URL once."""
+    host = urlsplit(url).hostname
+    own = url.split("#")[0].rstrip("/")
+    found: list[Teaser] = []
+    seen: set[str] = set()
+    for block in _blocks(root):
+        for link in block.iter("a"):
+            href = record_url(_join(url, link.get("href")))
+            title = clean(_text(link))
+            if not href or not title or len(title) > MAX_TITLE:
+                continue
+            if len(title.split()) < MIN_TITLE_WORDS or urlsplit(href).hostname != host:
+                continue
+            target = href.split("#")[0].rstrip("/")
+            if target == own or target in seen or urlsplit(href).path.strip("/") == "":
+                continue
+            seen.add(target)
+            found.append(Teaser(title=title, url=href, excerpt=_excerpt(link, title)))
+            if len(found) >= MAX_TEASERS:
+                return found
+    return found
+
+
+def _text(element: etree._Element) -> str:
+    return etree.tostring(element, method="text", encoding="unicode", with_tail=False)
+
+
+def _join(base: str, href: str | None) -> str | None:
+    if not href or href.strip().startswith(("#", "javascript:", "mailto:")):
+        return None
+    try:
+        return urljoin(base, href.strip())
+    except ValueError:
+        return None
+
+
+def _excerpt(link: etree._Element, title: str) -> str | None:
+    """Return the text of a ``<p>`` in the link's card (its parent or grandparent)."""
+    card = link.getparent()
+    for _ in range(2):
+        if card is None:
+            return None
+        for p in card.iter("p"):
+            text = clean(_text(p))
+            if text and key(text) != key(title) and key(title) not in key(text):
+                return strip_ellipsis(text)
+        card = card.getparent()
+    return None
