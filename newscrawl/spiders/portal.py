@@ -45,6 +45,10 @@ from newscrawl.workers import Extractor, extract_timeout, worker_count
 
 logger = logging.getLogger(__name__)
 
+LASTMOD_META = "newscrawl_lastmod"
+"""Request meta: the page's date as feeds and sitemaps gave it to the worker that asked for
+the page (the pipelines store it with the record or reject, wherever it is fetched)."""
+
 _ISO_DATES = DateParser([], "UTC")
 
 
@@ -245,7 +249,11 @@ class PortalSpider(SitemapSpider):
         an errback: their download failures would go unrecorded.
         """
         if isinstance(request, Request) and request.errback is None:
-            return request.replace(errback=self.on_error)
+            # The page's date goes with its request: in distributed mode another worker,
+            # which never read this sitemap, may fetch it (LASTMOD_META).
+            lastmod = self.lastmod.get(self.page_url(request.url))
+            meta = {**request.meta, LASTMOD_META: lastmod} if lastmod else request.meta
+            return request.replace(errback=self.on_error, meta=meta)
         return request
 
     def remember_lastmod(self, page: str, lastmod: str | None) -> str | None:
@@ -310,7 +318,12 @@ class PortalSpider(SitemapSpider):
         if not self.is_wanted(page, lastmod):
             return None
         self.requested.add(page)
-        return Request(self.fetch_url(page), callback=self.parse_article, errback=self.on_error)
+        return Request(
+            self.fetch_url(page),
+            callback=self.parse_article,
+            errback=self.on_error,
+            meta={LASTMOD_META: lastmod},
+        )
 
     def _links(self, response: TextResponse, queries: Iterable[str]) -> Iterable[tuple[str, Any]]:
         """Yield ``(absolute page URL, link node)`` for the links the queries select."""
@@ -424,6 +437,7 @@ class PortalSpider(SitemapSpider):
         page is being extracted.
         """
         page = self.page_url(response.url)
+        self.remember_lastmod(page, response.meta.get(LASTMOD_META))
         self.crawler.stats.inc_value("newscrawl/articles/fetched")
         try:
             record = await self.extractor.extract(
