@@ -85,7 +85,7 @@ def check_writable_folder(path: Path | str, what: str) -> None:
 def _level(value: Any) -> None:
     if isinstance(value, int) or str(value).isdigit():
         return
-    if not isinstance(logging.getLevelName(str(value).upper()), int):
+    if not isinstance(logging.getLevelName(str(value)), int):  # upper case, as Scrapy needs
         raise ValueError("expected DEBUG, INFO, WARNING, ERROR or CRITICAL")
 
 
@@ -197,7 +197,8 @@ def check_crawl(
     check_settings(settings)
     check_writable_folder(settings.get("NEWSCRAWL_OUTPUT_DIR") or "out", "output folder")
     state = settings.get("NEWSCRAWL_STATE_DIR")
-    if state and "://" not in str(state):  # a folder, not a state server's URL
+    # In distributed mode the state lives in Redis: no state folder to create or check.
+    if state and "://" not in str(state) and not settings.get("NEWSCRAWL_REDIS_URL"):
         check_writable_folder(state, "state folder")
         check_state(state, site, state_hint(site, settings))
 

@@ -164,7 +164,9 @@ def test_demo_crawls_the_fixture_sets_own_portal(
             target.parent.mkdir(parents=True, exist_ok=True)
             target.write_bytes(portal.rehost(source.read_bytes()))
     out = tmp_path / "out"
-    settings = ("-s", "DOWNLOAD_DELAY=0", "-s", "AUTOTHROTTLE_START_DELAY=0")
+    # No time budget per page (NEWSCRAWL_EXTRACT_TIMEOUT=0): a loaded machine must not lose pages.
+    settings = ["-s", "DOWNLOAD_DELAY=0", "-s", "AUTOTHROTTLE_START_DELAY=0"]
+    settings += ["-s", "NEWSCRAWL_EXTRACT_TIMEOUT=0"]
     result = run_in(
         copy, "-m", "newscrawl.cli", "demo", "--fixtures", str(fixtures), "-o", str(out), *settings
     )

@@ -302,7 +302,8 @@ def test_politeness_holds_across_workers(
         for i in range(2)
     ]
     logs = [p.communicate(timeout=180)[0] for p in processes]
-    assert all(p.returncode == 0 for p in processes), logs
+    for process, log in zip(processes, logs, strict=True):
+        assert process.returncode == 0, log[-3000:]
     gaps = sorted(b - a for a, b in itertools.pairwise(times))
     assert len(times) > 10
     # Per-worker politeness would give a median gap near 0.2 s and four requests in some
@@ -436,16 +437,21 @@ def test_two_sites_share_one_redis_without_meeting(redis_prefix: Redis) -> None:
     assert TakingQueue(client, spider, other.queue, other.taken("w"), "w").take() is None
 
 
-def test_crawl_against_state_of_another_version_is_one_line(
-    redis_prefix: Redis, tmp_path: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
-    from newscrawl.cli import main
+def cli(*args: str) -> subprocess.CompletedProcess[str]:
+    """Run ``newscrawl ARGS`` in a process of its own (a crawl installs its reactor)."""
+    command = [sys.executable, "-m", "newscrawl.cli", *args]
+    return subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=120)
 
+
+def test_crawl_against_state_of_another_version_is_one_line(
+    redis_prefix: Redis, tmp_path: Path
+) -> None:
     client, prefix = redis_prefix
     client.hset(f"{prefix}:jmn:meta", "layout", "newscrawl-state/0")
     args = ["crawl", "jmn", "-o", str(tmp_path), "--redis", REDIS_URL]
-    assert main([*args, "-s", f"NEWSCRAWL_REDIS_PREFIX={prefix}"]) == 2
-    err = capsys.readouterr().err.strip().splitlines()
+    result = cli(*args, "-s", f"NEWSCRAWL_REDIS_PREFIX={prefix}")
+    assert result.returncode == 2, result.stderr[-3000:]
+    err = result.stderr.strip().splitlines()
     assert err[-1].startswith("newscrawl: Redis state of 'jmn'")
     assert "newscrawl-state/0" in err[-1]
     assert not list(client.scan_iter(match=f"{prefix}:jmn:lease:*"))  # given back
@@ -507,20 +513,17 @@ def test_redis_going_away_stops_the_worker_with_a_report(
 
 
 def test_a_full_redis_is_a_clear_error(
-    private_redis: tuple[subprocess.Popen[bytes], str],
-    tmp_path: Path,
-    capsys: pytest.CaptureFixture[str],
+    private_redis: tuple[subprocess.Popen[bytes], str], tmp_path: Path
 ) -> None:
     import redis
-
-    from newscrawl.cli import main
 
     _, url = private_redis
     client = redis.Redis.from_url(url)
     client.set("ballast", "x" * 3_000_000)
     client.config_set("maxmemory-policy", "noeviction")
     client.config_set("maxmemory", "1mb")
-    assert main(["crawl", "jmn", "-o", str(tmp_path), "--redis", url]) == 2
-    err = capsys.readouterr().err.strip().splitlines()
+    result = cli("crawl", "jmn", "-o", str(tmp_path), "--redis", url)
+    assert result.returncode == 2, result.stderr[-3000:]
+    err = result.stderr.strip().splitlines()
     assert err[-1].startswith("newscrawl: Redis refused the run lease")
     assert "maxmemory" in err[-1]

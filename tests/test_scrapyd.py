@@ -31,7 +31,8 @@ from tests.conftest import FIXTURES, ROOT
 BIN = Path(sys.executable).parent
 PROJECT = "newscrawl"
 LOCK_REFUSAL = "another newscrawl run for 'jmn' is in progress"
-FAST = {"DOWNLOAD_DELAY": "0", "AUTOTHROTTLE_START_DELAY": "0"}
+FAST = {"DOWNLOAD_DELAY": "0", "AUTOTHROTTLE_START_DELAY": "0", "NEWSCRAWL_EXTRACT_TIMEOUT": "0"}
+"""No politeness delays, and no time budget per page: a loaded machine must not lose pages."""
 
 
 def test_scrapy_cfg_deploys_to_a_local_scrapyd() -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import gzip
 import json
+import re
 import sys
 import time
 import zlib
@@ -84,15 +85,46 @@ def declared_url(body: bytes) -> str | None:
     return None
 
 
-def page_url(given: str | None, body: bytes, path: Path) -> str:
-    """Return the URL to extract the page at ``path`` under: ``given``, else the URL the
-    page declares; raise CommandError when there is neither (a record needs its URL)."""
+def page_url(given: str | None, body: bytes, path: Path | str) -> str:
+    """Return the URL to extract the page read from ``path`` under: ``given``, else the URL
+    the page declares; raise CommandError when there is neither (a record needs its URL)."""
     url = given or declared_url(body)
     if url is None:
         raise CommandError(
             f"{path}: the page declares no URL (no canonical link or og:url): give it with --url"
         )
     return url
+
+
+def is_web_url(value: str) -> bool:
+    """Tell whether the FILE argument is a URL (``scheme://...``) rather than a path; only
+    http and https ones are then fetched, any other scheme is refused."""
+    return re.match(r"[A-Za-z][A-Za-z0-9+.-]*://", value) is not None
+
+
+def fetch_source(url: str, timeout: float | None) -> tuple[bytes, str, dict[str, str]]:
+    """Fetch ``url`` politely (see ``newscrawl.pagefetch``); return its body, its final URL
+    after redirects and its headers; raise CommandError with the reason in one line."""
+    from newscrawl.pagefetch import FetchError, PageFetcher
+
+    if timeout is not None and not timeout > 0:
+        raise CommandError(f"--timeout {timeout:g}: must be more than 0 seconds")
+    try:
+        fetched = PageFetcher(timeout=timeout).fetch_page(url)
+    except FetchError as exc:
+        raise CommandError(str(exc)) from None
+    return fetched.body, fetched.url, fetched.headers
+
+
+def stdin_source() -> bytes:
+    """Return the page on standard input (gunzipped if it is gzip), within the crawl's
+    ``DOWNLOAD_MAXSIZE``; raise CommandError."""
+    from newscrawl.pagefetch import FetchError, read_bounded
+
+    try:
+        return read_bounded(sys.stdin.buffer, _download_maxsize(), "stdin")
+    except FetchError as exc:
+        raise CommandError(str(exc)) from None
 
 
 def schema_problem(record: dict[str, Any]) -> str | None:
@@ -104,11 +136,12 @@ def schema_problem(record: dict[str, Any]) -> str | None:
 
 
 def cmd_extract(args: argparse.Namespace) -> int:
-    """Print the record of one saved page, or run a manifest of pages in one process.
+    """Print the record of one page, or run a manifest of pages in one process.
 
-    One page: the record on stdout and exit 0; a page that is not an article, or that
-    cannot be read, exits 2 and a record that fails the schema exits 1, each with one line
-    on stderr and nothing on stdout.
+    One page (a saved file, an http(s) URL fetched politely, or ``-`` for stdin): the
+    record on stdout and exit 0; a page that is not an article, or that cannot be read or
+    fetched, exits 2 and a record that fails the schema exits 1, each with one line on
+    stderr and nothing on stdout.
     """
     from newscrawl.extraction import ExtractionError, extract_article
     from newscrawl.profiles import ProfileError, load_profile, register_profile_file
@@ -126,16 +159,26 @@ def cmd_extract(args: argparse.Namespace) -> int:
     if args.manifest:
         return _extract_manifest(Path(args.manifest), args.output, profile, now, args.strict)
     if not args.file:
-        raise CommandError("extract needs FILE or --manifest M.jsonl")
-    path = Path(args.file)
-    body = read_page(path)
-    url = page_url(args.url, body, path)
+        raise CommandError("extract needs FILE, URL, - or --manifest M.jsonl")
+    headers: dict[str, str] | None = None
+    if args.file == "-":
+        label = "stdin"
+        body = stdin_source()
+        url = page_url(args.url, body, label)
+    elif is_web_url(args.file):
+        body, final_url, headers = fetch_source(args.file, args.timeout)
+        label = final_url
+        url = args.url or final_url
+    else:
+        label = args.file
+        body = read_page(Path(args.file))
+        url = page_url(args.url, body, label)
     try:
-        record = to_dict(extract_article(url, body, None, profile=profile, now=now))
+        record = to_dict(extract_article(url, body, headers, profile=profile, now=now))
     except ExtractionError as exc:
-        raise CommandError(f"{path}: {exc} ({exc.kind})") from None
+        raise CommandError(f"{label}: {exc} ({exc.kind})") from None
     if problem := schema_problem(record):
-        print(f"newscrawl: {path}: the record fails the schema: {problem}", file=sys.stderr)
+        print(f"newscrawl: {label}: the record fails the schema: {problem}", file=sys.stderr)
         return EXIT_FAILED
     print(dumps(record, indent=2))
     return 0
@@ -201,6 +244,12 @@ def _extract_manifest(
 
 
 MANIFEST_HELP = """\
+A URL is fetched as the crawl would fetch it: our User-Agent, robots.txt obeyed (a
+disallowed page is refused), DOWNLOAD_TIMEOUT, DOWNLOAD_MAXSIZE, gzip, at most 5
+redirects, http and https only. Any failure (refused connection, HTTP error, too large,
+not HTML, timeout) is one line on stderr and exit 2. - reads the page from stdin, within
+DOWNLOAD_MAXSIZE.
+
 --manifest M.jsonl -o OUT.jsonl: extract many saved pages in one process.
 
 Each line of M.jsonl is {"path": "pages/a.html", "url": "https://..."}; "url" may be left
@@ -221,17 +270,31 @@ def register(sub: Any) -> None:
     """Add the ``extract`` command to the subcommands ``sub``."""
     extract = sub.add_parser(
         "extract",
-        help="print the record of a saved page",
+        help="print the record of a saved page, a URL or stdin",
         description=(
-            "Print the record of one saved page (exit 2: not an article or unreadable; "
-            "exit 1: the record fails the schema), or extract a manifest of pages."
+            "Print the record of one page: a saved file, an http(s) URL, or - for stdin "
+            "(exit 2: not an article, unreadable or not fetched; exit 1: the record fails "
+            "the schema), or extract a manifest of pages."
         ),
         epilog=MANIFEST_HELP,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    extract.add_argument("file", nargs="?", help="saved page (.html or .html.gz)")
     extract.add_argument(
-        "--url", help="the page's URL (chooses the profile; default: the URL the page declares)"
+        "file",
+        nargs="?",
+        metavar="FILE|URL|-",
+        help="saved page (.html or .html.gz); an http(s) URL to fetch; - to read stdin",
+    )
+    extract.add_argument(
+        "--url",
+        help="the page's URL (chooses the profile; default: the final URL after redirects "
+        "for a fetched page, else the URL the page declares; recommended with -)",
+    )
+    extract.add_argument(
+        "--timeout",
+        type=float,
+        metavar="SECONDS",
+        help="for a URL: give up on each request after this long (default: DOWNLOAD_TIMEOUT)",
     )
     extract.add_argument("--profile", help="profile name, overriding the choice by domain")
     extract.add_argument(

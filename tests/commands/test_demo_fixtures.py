@@ -20,7 +20,7 @@ def test_folder_name_is_the_site() -> None:
     ("folder", "message"),
     [
         ("missing", "missing: fixture portal not found"),
-        ("generic", "'generic' is a fallback profile, not a portal (portals: jmn"),
+        ("generic", "'generic' is a fallback profile, not a portal (portals: "),
         ("sahifa", "'sahifa' is a theme profile, not a portal"),
         ("shop", "no profile is named 'shop'"),
     ],

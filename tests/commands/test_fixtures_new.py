@@ -111,7 +111,7 @@ def test_existing_json_alone_counts_as_existing(
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (["nosuch", "seed"], "unknown site 'nosuch' (fixture sites: jmn"),
+        (["nosuch", "seed"], "unknown site 'nosuch' (fixture sites: "),
         (["sahifa", "seed"], "'sahifa' is a theme profile, not a portal"),
         (["jmn", "Seed Article"], "case name 'Seed Article': use lower-case words"),
         (["jmn", "../seed"], "case name '../seed'"),

@@ -7,6 +7,7 @@ from __future__ import annotations
 import time
 from collections import Counter
 
+from newscrawl.extraction.limits import DEFAULT_TIMEOUT
 from tests.fuzz.mutate import check_twice_if_slow, inputs, warm_up
 
 ROUND_SECONDS = 25.0
@@ -14,8 +15,9 @@ ROUND_SECONDS = 25.0
 MAX_INPUTS = 5000
 START_SEED = 1_000_000
 """The CI round's inputs (the campaign starts at 0): the same pages in every run."""
-SECONDS_PER_INPUT = 2.0
-"""The goal is 1 s per page of 1 MB or less; the bound here allows for a busy machine."""
+SECONDS_PER_INPUT = DEFAULT_TIMEOUT
+"""No input may take the crawl's time budget, twice in a row. The goal is 1 s per page of
+1 MB or less (``make fuzz`` counts those); this bound holds on a busy shared machine."""
 
 
 def test_fuzz_round() -> None:
@@ -36,7 +38,7 @@ def test_fuzz_round() -> None:
             sunk.append((seed, outcome.schema_fields))
     total = sum(kinds.values())
     summary = f"{total} inputs: {dict(kinds)}"
-    assert total >= 200, summary
+    assert total >= 100, summary
     assert uncaught == [], summary
     assert slow == [], summary
     assert sunk == [], summary

@@ -67,9 +67,11 @@ FAULTS = [
     Fault(
         "first-match-becomes-all-matches",
         S,
+        # Document.first_match (the text after it keeps the match unique)
         "        for query in queries:\n            if found := self.select(query, node):\n"
-        "                return found\n        return []",
-        "        return [n for query in queries for n in self.select(query, node)]",
+        "                return found\n        return []\n\n\n_RUNS_BEFORE_INDEX",
+        "        return [n for query in queries for n in self.select(query, node)]\n\n\n"
+        "_RUNS_BEFORE_INDEX",
     ),
     Fault(
         "add-first-found-collects-all",
@@ -211,8 +213,8 @@ FAULTS = [
     Fault(
         "script-text-read",
         S,
-        '_VISIBLE_TEXT = etree.XPath(".//text()[not(parent::script or parent::style)]")',
-        '_VISIBLE_TEXT = etree.XPath(".//text()")',
+        "            if element.text and element.tag not in _HIDDEN:",
+        "            if element.text:",
     ),
     Fault(
         "id-table-trusted-blindly",

@@ -148,13 +148,6 @@ MUTANTS: tuple[Mutant, ...] = (
         "        self._guarded(BatchWriter.abort)",
         "the last batch is discarded at the end of the run",
     ),
-    Mutant(
-        "reject-lastmod-lost",
-        P,
-        '        return asdict(item), {"url": item.url, "kind": item.kind, "lastmod": lastmod}',
-        '        return asdict(item), {"url": item.url, "kind": item.kind, "lastmod": None}',
-        "a rejected page is fetched again every run, whatever its date",
-    ),
     # -- the state's registration and lock (extension) ------------------------------------
     Mutant(
         "failed-download-remembered",
@@ -176,6 +169,13 @@ MUTANTS: tuple[Mutant, ...] = (
         'metas = [{**m, "lastmod": lastmods.get(m["url"], m["lastmod"])} for m in batch.records_meta]',
         "metas = batch.records_meta",
         "a date learnt after the page was written is not stored",
+    ),
+    Mutant(
+        "reject-lastmod-lost",
+        E,
+        '[{**m, "lastmod": lastmods.get(m["url"], m.get("lastmod"))} for m in content]',
+        "content",
+        "a date learnt after a page was rejected is not stored: fetched again next run",
     ),
     Mutant(
         "lock-never-released",
