@@ -79,7 +79,7 @@ ITEM_PIPELINES = {
 # pays off only when extraction, not the sites' politeness limits, bounds the crawl: see
 # docs/operations.md and bench/README.md.
 NEWSCRAWL_EXTRACT_PROCESSES = 0
-# Seconds extraction may spend on one page (0: no limit); a slower page is a reject of
+# Seconds of CPU extraction may spend on one page (0: no limit); a slower page is a reject of
 # kind too-slow (see newscrawl/extraction/limits.py).
 NEWSCRAWL_EXTRACT_TIMEOUT = 5.0
 # Garbage collector (see extensions.py): a young collection every N allocations instead of

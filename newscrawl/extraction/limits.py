@@ -41,21 +41,25 @@ MAX_ATTRIBUTES = 1_000
 against all earlier ones, so parsing takes time in the square of this number (20,000
 attributes on one element: over a second)."""
 DEFAULT_TIMEOUT = 5.0
-"""Seconds extraction may spend on one page in the crawl (``NEWSCRAWL_EXTRACT_TIMEOUT``)."""
+"""Seconds of CPU extraction may spend on one page in the crawl (``NEWSCRAWL_EXTRACT_TIMEOUT``)."""
 
 _DEADLINE: ContextVar[float | None] = ContextVar("newscrawl_extract_deadline", default=None)
 
 
 @contextmanager
 def time_budget(seconds: float | None) -> Iterator[None]:
-    """Let the code inside spend at most ``seconds`` (None or 0: no limit) on extraction.
+    """Let the code inside spend at most ``seconds`` of this thread's CPU time (None or 0: no
+    limit) on extraction.
 
-    An enclosing budget that ends sooner still applies.
+    CPU time, not wall-clock time: what a page costs does not depend on how busy the
+    machine is, so a page is not rejected as too slow because other work shared the CPU
+    (extraction reads no files and waits on nothing). An enclosing budget that ends sooner
+    still applies.
     """
     if not seconds or seconds <= 0:
         yield
         return
-    deadline = time.monotonic() + seconds
+    deadline = time.thread_time() + seconds
     current = _DEADLINE.get()
     token = _DEADLINE.set(deadline if current is None else min(current, deadline))
     try:
@@ -67,7 +71,7 @@ def time_budget(seconds: float | None) -> Iterator[None]:
 def check_time(url: str | None = None) -> None:
     """Raise TooSlow when the current time budget is spent; do nothing without one."""
     deadline = _DEADLINE.get()
-    if deadline is not None and time.monotonic() > deadline:
+    if deadline is not None and time.thread_time() > deadline:
         raise TooSlow("extraction ran past its time budget", url=url)
 
 

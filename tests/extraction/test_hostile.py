@@ -163,7 +163,9 @@ def test_the_crawl_path_gives_too_slow_within_the_budget(monkeypatch: pytest.Mon
     real = selectors.node_text
 
     def slow_text(node: object) -> str:
-        time.sleep(0.05)
+        spin_until = time.thread_time() + 0.05
+        while time.thread_time() < spin_until:  # CPU spent, as the budget counts it
+            pass
         return real(node)
 
     monkeypatch.setattr(selectors, "node_text", slow_text)
@@ -172,6 +174,22 @@ def test_the_crawl_path_gives_too_slow_within_the_budget(monkeypatch: pytest.Mon
     with pytest.raises(TooSlow):
         extract_record(URL, body, None, "jmn", NOW, timeout=0.01)
     assert time.perf_counter() - started < 2.0
+
+
+def test_waiting_is_not_spending(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The budget counts CPU time: a page whose extraction is held up by a busy machine
+    (here: a thread that sleeps) is not too slow."""
+    from newscrawl.extraction import selectors
+
+    real = selectors.node_text
+
+    def held_up(node: object) -> str:
+        time.sleep(0.01)
+        return real(node)
+
+    monkeypatch.setattr(selectors, "node_text", held_up)
+    body = page(entry="".join(f'<p class="x">{i}</p>' for i in range(10))).encode()
+    assert extract_record(URL, body, None, "jmn", NOW, timeout=0.05)["headline"] == "Headline"
 
 
 def test_no_budget_means_no_limit() -> None:
