@@ -8,6 +8,7 @@ from newscrawl.extraction import extract_article, parse_page
 from newscrawl.extraction.fields import _split_body
 from newscrawl.extraction.metadata import jsonld_names
 from newscrawl.items import Article
+from newscrawl.profiles import Profile, load_profile
 
 URL = "https://jmn.info/a-story/"
 NOW = datetime(2016, 3, 25, 9, tzinfo=UTC)
@@ -151,3 +152,19 @@ def test_jsonld_names_reads_people_and_strings() -> None:
     assert jsonld_names(value) == ["Irina Sokolova", "Pavel Orlov", "Anna Ivanova"]
     assert jsonld_names({"@type": "Person", "name": "Irina Sokolova"}) == ["Irina Sokolova"]
     assert jsonld_names(None) == []
+
+
+def test_a_portal_without_a_body_selector_reads_trafilatura_without_the_headline() -> None:
+    """A portal profile with no ``body.container``: trafilatura reads the body, and the
+    leading lines that only repeat the headline are not body."""
+    data = {**load_profile("jmn").data, "body": {"exclude": []}}
+    profile = Profile(name="no-body-selector", kind="portal", data=data)
+    headline = "Lavrov said what Putin agreed with Kerry"
+    html = f"""<html><head><title>{headline}</title></head><body>
+<article id="the-post" class="post type-post"><h1 class="entry-title">{headline}</h1>
+<div class="content"><p>{headline}</p><p>{ENGLISH} {ENGLISH}</p><p>{ENGLISH}</p>
+<p>Also Moscow and Washington agree that there is no alternative to the Minsk agreements.</p>
+</div></article></body></html>""".encode()
+    record = extract_article(URL, html, None, profile, NOW)
+    assert record.body
+    assert record.body[0].startswith("The Russian foreign Minister")
