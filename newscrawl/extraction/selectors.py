@@ -524,24 +524,3 @@ def _spans(root: etree._Element) -> dict[etree._Element, tuple[int, int]]:
         else:
             spans[element] = (starts[element], position - 1)
     return spans
-
-    def first_value(self, query: str, node: Node = None) -> str | None:
-        """Return the first of :meth:`values`, or None when ``query`` selects nothing;
-        only that one is read."""
-        found = self.select(query, node)
-        if not found:
-            return None
-        first = found[0]
-        if not isinstance(first, etree._Element):
-            return node_text(first)
-        text = self._texts.get(first)
-        if text is None:
-            text = self._texts[first] = node_text(first)
-        return text
-
-    def first_match(self, queries: Iterable[str], node: Node = None) -> list[Node]:
-        """Return the nodes of the first query that matches anything, else an empty list."""
-        for query in queries:
-            if found := self.select(query, node):
-                return found
-        return []
