@@ -17,8 +17,10 @@ install: $(BIN)/.installed
 demo: install
 	$(BIN)/newscrawl demo
 
+# Everything, the slow end-to-end tests too (scrapyd, the kill campaign, every real page);
+# `.venv/bin/pytest` alone leaves out those marked slow, for quick runs while coding.
 test: install lint
-	$(BIN)/pytest
+	$(BIN)/pytest -m 'slow or not slow'
 
 lint: install
 	$(BIN)/ruff check .
