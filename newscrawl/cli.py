@@ -8,6 +8,7 @@ import json
 import os
 import sys
 from collections.abc import Sequence
+from datetime import datetime
 from pathlib import Path
 from typing import Any, NoReturn
 
@@ -52,6 +53,20 @@ class Parser(argparse.ArgumentParser):
     def error(self, message: str) -> NoReturn:
         """Print ``<prog>: <message> (see <prog> --help)`` on stderr and exit with 2."""
         self.exit(EXIT_USAGE, f"{self.prog}: {message} (see {self.prog} --help)\n")
+
+
+def parse_now(value: str | None) -> datetime | None:
+    """Return a ``--now`` value as an aware datetime (None for None); raise CommandError
+    for text that is not ISO 8601 or has no UTC offset."""
+    if value is None:
+        return None
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        raise CommandError(f"--now {value!r} is not an ISO 8601 date-time") from None
+    if parsed.tzinfo is None:
+        raise CommandError(f"--now {value!r} needs a UTC offset, e.g. +00:00")
+    return parsed
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -9,11 +9,10 @@ import re
 import sys
 import time
 import zlib
-from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from newscrawl.cli import CommandError, dumps
+from newscrawl.cli import CommandError, dumps, parse_now
 from newscrawl.items import to_dict
 
 
@@ -52,18 +51,6 @@ def _download_maxsize() -> int:
     from newscrawl import settings
 
     return int(settings.DOWNLOAD_MAXSIZE)
-
-
-def _parse_now(value: str | None) -> datetime | None:
-    if value is None:
-        return None
-    try:
-        parsed = datetime.fromisoformat(value)
-    except ValueError:
-        raise CommandError(f"--now {value!r} is not an ISO 8601 date-time") from None
-    if parsed.tzinfo is None:
-        raise CommandError(f"--now {value!r} needs a UTC offset, e.g. +00:00")
-    return parsed
 
 
 EXIT_FAILED = 1
@@ -155,7 +142,7 @@ def cmd_extract(args: argparse.Namespace) -> int:
             profile = load_profile(args.profile) if args.profile else None
     except ProfileError as exc:
         raise CommandError(str(exc)) from None
-    now = _parse_now(args.now)
+    now = parse_now(args.now)
     if args.manifest:
         return _extract_manifest(Path(args.manifest), args.output, profile, now, args.strict)
     if not args.file:

@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from newscrawl.cli import PROJECT_ROOT, CommandError, dumps
+from newscrawl.cli import PROJECT_ROOT, CommandError, dumps, parse_now
 
 
 def cmd_fixtures_rerun(args: argparse.Namespace) -> int:
@@ -32,15 +32,7 @@ def cmd_fixtures_rerun(args: argparse.Namespace) -> int:
 
 def _now(value: str | None) -> datetime:
     """Return ``--now`` as an aware datetime (default: this second, in UTC)."""
-    if value is None:
-        return datetime.now(UTC).replace(microsecond=0)
-    try:
-        parsed = datetime.fromisoformat(value)
-    except ValueError:
-        raise CommandError(f"--now {value!r} is not an ISO 8601 date-time") from None
-    if parsed.tzinfo is None:
-        raise CommandError(f"--now {value!r} needs a UTC offset, e.g. +00:00")
-    return parsed
+    return parse_now(value) or datetime.now(UTC).replace(microsecond=0)
 
 
 def _shown(path: Path) -> str:

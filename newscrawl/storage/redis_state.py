@@ -46,8 +46,7 @@ from newscrawl.storage.state import (
     _checked,
     _file_key,
     _lastmod_changed,
-    published_files,
-    read_records,
+    register_unregistered,
 )
 
 LAYOUT: Final = "newscrawl-state/1"
@@ -391,15 +390,7 @@ class RedisStateStore:
 
     def reconcile(self, output_root: Path, site: str) -> list[Path]:
         """As ``StateStore.reconcile``: register the published files not registered yet."""
-        if not NAME_PART.fullmatch(site):
-            raise ValueError(f"site {site!r} is not a plain file-name part")
-        registered: list[Path] = []
-        for path in published_files(Path(output_root), site):
-            if self.is_registered(path):
-                continue
-            self.register_batch(path, read_records(path))
-            registered.append(path)
-        return registered
+        return register_unregistered(self, output_root, site)
 
     def clear(self) -> int:
         """Delete every state key of the site; return how many keys went."""

@@ -337,15 +337,7 @@ class StateStore:
         that died before registering it is known and its articles are not written again.
         Raises ``StateError`` for a file that cannot be read or holds an invalid line.
         """
-        if not NAME_PART.fullmatch(site):
-            raise ValueError(f"site {site!r} is not a plain file-name part")
-        registered: list[Path] = []
-        for path in published_files(Path(output_root), site):
-            if self.is_registered(path):
-                continue
-            self.register_batch(path, read_records(path))
-            registered.append(path)
-        return registered
+        return register_unregistered(self, output_root, site)
 
     # -- internals -------------------------------------------------------------------
 
@@ -546,6 +538,21 @@ def _checked(record: Mapping[str, Any], number: int, path: Path) -> _Record:
 def _file_key(path: Path) -> str:
     """Return the key of an output file: its absolute path with symlinks resolved."""
     return str(Path(path).resolve())
+
+
+def register_unregistered(store: Any, output_root: Path, site: str) -> list[Path]:
+    """Register in ``store`` (any state backend) the published record files of ``site``
+    under ``output_root`` that it has not registered yet, in sorted path order; return
+    them. Raises ``ValueError`` for a site that is not a plain file-name part."""
+    if not NAME_PART.fullmatch(site):
+        raise ValueError(f"site {site!r} is not a plain file-name part")
+    registered: list[Path] = []
+    for path in published_files(Path(output_root), site):
+        if store.is_registered(path):
+            continue
+        store.register_batch(path, read_records(path))
+        registered.append(path)
+    return registered
 
 
 def published_files(output_root: Path, site: str) -> list[Path]:
