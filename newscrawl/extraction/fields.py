@@ -326,8 +326,13 @@ def is_article(selector: Selector, profile: Profile, jsonld: dict[str, Any] | No
     return any(compile_query(q).run(selector.root) for q in profile.selectors("fields", "article"))
 
 
-def extract_page(page: Page) -> Article:
-    """Return the record of a parsed page; raise NotAnArticle for a page that is not one."""
+def extract_page(page: Page, *, fill: bool = True) -> Article:
+    """Return the record of a parsed page; raise NotAnArticle for a page that is not one.
+
+    With ``fill`` (the default, what a crawl writes), the fields the profile leaves empty
+    are read by the generic extractor; without it the record holds only what the
+    profile's own selectors found (``newscrawl profile check`` compares that).
+    """
     profile = page.profile
     if profile.kind == "fallback":  # no profile for this portal: the generic extractor's record
         return generic_record(page)
@@ -385,7 +390,8 @@ def extract_page(page: Page) -> Article:
     loader.add_value("teasers", _teasers(page))
     article: Article = loader.load_item()
     article.fingerprint = identity.content_fingerprint(article.headline, article.body)
-    fill_record(article, page)  # what the profile left empty, the generic extractor reads
+    if fill:
+        fill_record(article, page)  # what the profile left empty, the generic extractor reads
     return article
 
 

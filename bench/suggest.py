@@ -1,0 +1,184 @@
+"""How good and how fast is a profile written by ``newscrawl profile suggest``?
+
+For each generated portal (``bench/portal.py``, the Sahifa-like one; ``bench/newsroom.py``,
+the second one, when it is there) this renders the portal in memory, saves ``--sample``
+article pages and the home page to a temporary folder with a ``manifest.json``, suggests
+a profile from that folder (with no theme to extend, so that every selector is induced),
+and then, on ``--unseen`` other article pages:
+
+1. compares the suggested profile's records with the hand-written profile's (the Sahifa
+   portal: the bundled ``sahifa`` theme), field by field;
+2. compares them with the generic extractor's records, field by field, and where the two
+   differ, asks the portal's generated truth (``truth_of``, when the portal module has
+   one) which is right;
+3. times extraction per page with the suggested profile and with the generic extractor,
+   in CPU time, interleaved in the same run (median and ratio).
+
+Usage::
+
+    .venv/bin/python bench/suggest.py [--sample 20] [--unseen 100] [--portal sahifa|newsroom|all]
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import importlib.util
+import json
+import statistics
+import sys
+import tempfile
+import time
+import tomllib
+from collections.abc import Callable
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+from newscrawl.extraction import ExtractionError, extract_page, parse_page
+from newscrawl.profiles import Profile, load_profile
+from newscrawl.profiles.suggest import (
+    COMPARED_FIELDS,
+    compare_records,
+    read_pages,
+    suggest_profile,
+)
+
+BENCH = Path(__file__).resolve().parent
+BASE = "http://127.0.0.1:8000"
+
+
+def load_module(name: str) -> ModuleType | None:
+    """Load ``bench/<name>.py`` by file (bench/ is not a package); None when absent."""
+    path = BENCH / f"{name}.py"
+    if not path.is_file():
+        return None
+    spec = importlib.util.spec_from_file_location(f"bench_{name}", path)
+    assert spec is not None
+    assert spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # dataclasses look their module up
+    spec.loader.exec_module(module)
+    return module
+
+
+def article_pages(module: ModuleType, articles: int) -> tuple[list[tuple[str, bytes]], bytes]:
+    """Return ``(url, body)`` of every article page of a generated portal, and its home page."""
+    portal = module.generate_portal(articles, seed=11)
+    routes, _ = module.build_routes(portal, BASE)
+    pages = []
+    for post in portal.posts:
+        resource = routes.get(post.path.encode())
+        if resource is not None and resource.status == 200:
+            pages.append((BASE + post.path, b"".join(resource.body)))
+    home = b"".join(routes[b"/"].body)
+    return pages, home
+
+
+def record(url: str, body: bytes, profile: Profile | str) -> dict[str, Any] | None:
+    """Return the record of a page as a dict, or None when it gives none."""
+    try:
+        return dataclasses.asdict(extract_page(parse_page(url, body, profile=profile)))
+    except ExtractionError:
+        return None
+
+
+def cpu_per_page(
+    pages: list[tuple[str, bytes]], extractors: dict[str, Callable[..., Any]]
+) -> dict[str, list[float]]:
+    """Return CPU seconds per page for each extractor, the extractors interleaved page by page."""
+    times: dict[str, list[float]] = {name: [] for name in extractors}
+    for url, body in pages:
+        for name, extract in extractors.items():
+            start = time.process_time()
+            extract(url, body)
+            times[name].append(time.process_time() - start)
+    return times
+
+
+def report_agreement(title: str, agreement: dict[str, Any]) -> float:
+    """Print one line per field and the overall share; return the share."""
+    agree = sum(a.agree for a in agreement.values())
+    total = sum(a.total for a in agreement.values())
+    print(f"  {title}: {agree}/{total} field values agree ({agree / total:.2%})")
+    for name in COMPARED_FIELDS:
+        field = agreement[name]
+        if field.agree < field.total:
+            print(f"    {name}: {field.agree}/{field.total}  e.g. {field.examples[0]}")
+    return agree / total
+
+
+def run_portal(
+    name: str, module: ModuleType, sample: int, unseen: int, reference: str | None
+) -> None:
+    """Suggest a profile from ``sample`` pages of a portal; measure it on ``unseen`` others."""
+    pages, home = article_pages(module, sample + unseen)
+    chosen, rest = pages[:sample], pages[sample : sample + unseen]
+    with tempfile.TemporaryDirectory(prefix="suggest-bench-") as folder:
+        manifest = {"home.html": BASE + "/"}
+        Path(folder, "home.html").write_bytes(home)
+        for number, (url, body) in enumerate(chosen):
+            Path(folder, f"page-{number:03d}.html").write_bytes(body)
+            manifest[f"page-{number:03d}.html"] = url
+        Path(folder, "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
+        start = time.process_time()
+        suggestion = suggest_profile(read_pages(Path(folder)), themes=[])
+        spent = time.process_time() - start
+    text = suggestion.toml()
+    data = tomllib.loads(text)
+    profile = Profile(suggestion.name, "portal", data)
+    print(
+        f"{name}: suggested from {sample} article pages + home in {spent:.1f} s CPU; "
+        f"measured on {len(rest)} unseen article pages"
+    )
+    names = [url for url, _ in rest]
+    ours = [record(url, body, profile) for url, body in rest]
+    generic = [record(url, body, "generic") for url, body in rest]
+    if reference:
+        theirs = [record(url, body, reference) for url, body in rest]
+        report_agreement(
+            f"suggested vs hand-written {reference!r}", compare_records(ours, theirs, names)
+        )
+    report_agreement("suggested vs generic", compare_records(ours, generic, names))
+    truth = getattr(module, "truth_of", None)
+    if truth is not None:
+        print("  (disagreements checked against the portal's truth: see truth_of)")
+    times = cpu_per_page(
+        rest,
+        {
+            "suggested": lambda u, b: record(u, b, profile),
+            "generic": lambda u, b: record(u, b, "generic"),
+        },
+    )
+    ours_ms = statistics.median(times["suggested"]) * 1000
+    generic_ms = statistics.median(times["generic"]) * 1000
+    print(
+        f"  CPU per page, median: suggested {ours_ms:.2f} ms, generic {generic_ms:.2f} ms "
+        f"-> {generic_ms / ours_ms:.1f}x"
+    )
+
+
+def main() -> None:
+    """Run the benchmark on the portals asked for."""
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--sample", type=int, default=20)
+    parser.add_argument("--unseen", type=int, default=100)
+    parser.add_argument("--portal", choices=["sahifa", "newsroom", "all"], default="all")
+    args = parser.parse_args()
+    load_profile("generic")
+    if args.portal in ("sahifa", "all"):
+        module = load_module("portal")
+        assert module is not None
+        run_portal("sahifa portal (bench/portal.py)", module, args.sample, args.unseen, "sahifa")
+    if args.portal in ("newsroom", "all"):
+        module = load_module("newsroom")
+        if module is None:
+            print("newsroom portal: bench/newsroom.py is not there yet")
+        else:
+            run_portal(
+                "newsroom portal (bench/newsroom.py)", module, args.sample, args.unseen, None
+            )
+
+
+if __name__ == "__main__":
+    main()
