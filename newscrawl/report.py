@@ -151,7 +151,11 @@ def build_report(
     for name, minimum in thresholds.items():
         share = coverage.get(name)
         if records and share is not None and share < minimum:
-            failures.append(f"coverage of {name} {share:.1%} is under its threshold {minimum:.1%}")
+            failures.append(
+                f"coverage of {name} {share:.1%} is under its threshold {minimum:.1%}"
+                f" (if the portal changed its markup, `newscrawl profile check {site}"
+                " --pages DIR` on saved pages shows which selectors stopped matching)"
+            )
     return {
         "site": site,
         "run_id": run_id,

@@ -178,6 +178,18 @@ def test_failures_set_exit_code(stats: dict[str, Any], reason: str) -> None:
     assert "nothing changed" not in text
 
 
+def test_a_field_whose_coverage_drops_names_itself_and_the_profile_check() -> None:
+    stats = {
+        "newscrawl/articles/fetched": 10,
+        "newscrawl/records": 10,
+        **full_coverage(10),
+        "newscrawl/coverage/body": 4,
+    }
+    (failure,) = make(stats)["failures"]
+    assert failure.startswith("coverage of body 40.0% is under its threshold 100.0%")
+    assert "newscrawl profile check jmn --pages DIR" in failure
+
+
 def test_progress_line_counts_pages_records_and_rejects() -> None:
     from scrapy.utils.test import get_crawler
 

@@ -1,12 +1,24 @@
-"""``newscrawl profile check``: the checks a profile gets when it loads, on any file."""
+"""``newscrawl profile``: check profile files, check a profile against pages, suggest one.
+
+- ``profile check FILE...``: the checks a profile gets when it loads, on any file.
+- ``profile check NAME --pages DIR``: the profile's records against the generic
+  extractor's (or a fixture's expected records), field by field; exit 1 under a threshold.
+- ``profile suggest DIR [-o FILE]``: a profile induced from a folder of one portal's pages.
+"""
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
+import os
+import sys
 from pathlib import Path
 from typing import Any
 
 from newscrawl.cli import CommandError
+
+DEFAULT_THRESHOLD = 0.9
+"""Lowest agreement a field may have before ``profile check --pages`` fails."""
 
 
 def cmd_profile_check(args: argparse.Namespace) -> int:
@@ -15,7 +27,13 @@ def cmd_profile_check(args: argparse.Namespace) -> int:
     The checks are the loader's (``newscrawl.profiles.check``): unknown keys, wrong types,
     missing teaser keys, selectors that do not compile, bad regexes and timezones, and an
     ``extends`` that names no profile. A file that cannot be read is a usage error.
+    With ``--pages DIR``, the one argument is a profile (a name or a ``.toml`` file) and
+    its records are compared with reference records instead (:func:`check_against_pages`).
     """
+    if args.pages is not None:
+        if len(args.files) != 1:
+            raise CommandError("profile check --pages takes one profile (a name or a .toml file)")
+        return check_against_pages(args.files[0], Path(args.pages), args.threshold)
     from newscrawl.profiles.check import file_problems
 
     problems: list[str] = []
@@ -30,10 +48,154 @@ def cmd_profile_check(args: argparse.Namespace) -> int:
     return 1 if problems else 0
 
 
+def _load(name: str) -> Any:
+    """Return the profile ``name``: a ``.toml`` file when one is given, else by name."""
+    from newscrawl.profiles import ProfileError, load_profile, register_profile_file
+
+    try:
+        if name.endswith(".toml"):
+            return register_profile_file(name)
+        return load_profile(name)
+    except ProfileError as exc:
+        raise CommandError(str(exc)) from None
+
+
+def check_against_pages(name: str, folder: Path, threshold: float) -> int:
+    """Print, per record field, on how many of the pages in ``folder`` the profile ``name``
+    agrees with the reference; return 1 when a field is under ``threshold``, else 0.
+
+    The reference of a page is the fixture's expected record when the folder holds fixture
+    cases (``<case>.json``), else the generic extractor's record. The profile's records
+    are read without the generic fill, so a selector that stopped matching shows.
+    """
+    from newscrawl.extraction import ExtractionError, extract_page, parse_page
+    from newscrawl.profiles.suggest import SuggestError, compare_records, read_pages
+
+    if not 0 <= threshold <= 1:
+        raise CommandError(f"--threshold {threshold}: give a share between 0 and 1")
+    profile = _load(name)
+    if not folder.is_dir():
+        raise CommandError(f"{folder}: not a folder of saved pages")
+    try:
+        pages = read_pages(folder)
+    except SuggestError as exc:
+        raise CommandError(str(exc)) from None
+    if not pages:
+        raise CommandError(f"{folder}: no .html pages in it")
+    ours: list[dict[str, Any] | None] = []
+    references: list[dict[str, Any] | None] = []
+    fixtures = 0
+    for sample in pages:
+        try:
+            parsed = parse_page(sample.url, sample.body, profile=profile, now=sample.now)
+            ours.append(dataclasses.asdict(extract_page(parsed, fill=False)))
+        except ExtractionError:
+            ours.append(None)
+        if sample.expected is not None:
+            fixtures += 1
+            references.append(sample.expected)
+            continue
+        try:
+            generic = parse_page(sample.url, sample.body, profile="generic", now=sample.now)
+            references.append(dataclasses.asdict(extract_page(generic)))
+        except ExtractionError:
+            references.append(None)
+    agreement = compare_records(ours, references, [p.name for p in pages])
+    against = "expected records" if fixtures == len(pages) else "the generic extractor"
+    if 0 < fixtures < len(pages):
+        against = f"expected records ({fixtures} pages) and the generic extractor"
+    print(f"{profile.name}: {len(pages)} pages of {folder}, compared with {against}")
+    failing = []
+    for field, result in agreement.items():
+        mark = "" if result.rate >= threshold else "  UNDER THRESHOLD"
+        print(f"{field:14} {result.agree:4}/{result.total:<4} {result.rate:7.1%}{mark}")
+        if mark:
+            failing.append(result)
+    for result in failing:
+        example = f" (e.g. {result.examples[0]})" if result.examples else ""
+        print(
+            f"FAILED: {result.name} agrees on {result.rate:.1%}, under {threshold:.0%}{example}",
+            file=sys.stderr,
+        )
+    return 1 if failing else 0
+
+
+def cmd_profile_suggest(args: argparse.Namespace) -> int:
+    """Write a profile induced from a folder of one portal's saved pages.
+
+    To ``-o FILE`` (never over an existing file), else to stdout. Pages of two sites, too
+    few article pages, or a page with no URL are usage errors (exit 2, one line).
+    """
+    from newscrawl.profiles.suggest import SuggestError, read_pages, suggest_profile
+
+    source = args.source
+    if source.startswith(("http://", "https://")):
+        raise CommandError(
+            "profile suggest reads a folder of saved pages; fetching from a URL is not "
+            "available yet (save 10 to 30 article pages and the home page to a folder)"
+        )
+    folder = Path(source)
+    if not folder.is_dir():
+        raise CommandError(f"{folder}: not a folder of saved pages")
+    output = Path(args.output) if args.output else None
+    if output is not None and output.exists():
+        raise CommandError(f"{output}: exists; remove it or give another -o")
+    name = args.name or (output.stem if output is not None else None)
+    try:
+        suggestion = suggest_profile(
+            read_pages(folder), name=name, themes=[] if args.no_themes else None
+        )
+    except SuggestError as exc:
+        raise CommandError(str(exc)) from None
+    except OSError as exc:
+        raise CommandError(f"{folder}: cannot read: {exc.strerror or exc}") from None
+    text = suggestion.toml()
+    if output is None:
+        sys.stdout.write(text)
+        return 0
+    partial = output.with_name(f".{output.name}.part")
+    try:
+        partial.write_text(text, encoding="utf-8")
+        os.replace(partial, output)
+    except OSError as exc:
+        raise CommandError(f"{output}: cannot write: {exc.strerror or exc}") from None
+    return 0
+
+
 def register(sub: Any) -> None:
     """Add the ``profile`` commands to the subcommands ``sub``."""
     profile = sub.add_parser("profile", help="site profile tools")
     psub = profile.add_subparsers(dest="profile_command", required=True)
-    check = psub.add_parser("check", help="check profile files (keys, types, selectors)")
-    check.add_argument("files", nargs="+", metavar="FILE", help="profile TOML files")
+    check = psub.add_parser(
+        "check",
+        help="check profile files (keys, types, selectors), or a profile against pages",
+    )
+    check.add_argument(
+        "files", nargs="+", metavar="FILE", help="profile TOML files (with --pages: one NAME)"
+    )
+    check.add_argument(
+        "--pages",
+        metavar="DIR",
+        help="compare the profile's records on these saved pages with the generic "
+        "extractor's (or the fixtures' expected records), field by field",
+    )
+    check.add_argument(
+        "--threshold",
+        type=float,
+        default=DEFAULT_THRESHOLD,
+        help="with --pages: exit 1 when a field agrees on a smaller share of the pages "
+        f"(default {DEFAULT_THRESHOLD})",
+    )
     check.set_defaults(func=cmd_profile_check)
+    suggest = psub.add_parser("suggest", help="write a profile from 10 to 30 pages of one portal")
+    suggest.add_argument("source", metavar="DIR", help="folder of saved .html pages of one portal")
+    suggest.add_argument(
+        "-o", "--output", metavar="PROFILE.toml", help="write here (default: stdout)"
+    )
+    suggest.add_argument("--name", help="the profile's name (default: -o's stem, else the host)")
+    suggest.add_argument(
+        "--no-themes",
+        action="store_true",
+        help="induce every selector even when a known theme matches the pages",
+    )
+    suggest.set_defaults(func=cmd_profile_suggest)
