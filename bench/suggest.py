@@ -135,7 +135,11 @@ def run_portal(
     ours = [record(url, body, profile) for url, body in rest]
     generic = [record(url, body, "generic") for url, body in rest]
     if reference:
-        theirs = [record(url, body, reference) for url, body in rest]
+        # The hand-written selectors with the portal's site facts (languages, timezone), as
+        # a portal file that extends the theme has them.
+        theme = load_profile(reference)
+        hand = Profile(reference, "portal", {**theme.data, "site": data["site"]})
+        theirs = [record(url, body, hand) for url, body in rest]
         report_agreement(
             f"suggested vs hand-written {reference!r}", compare_records(ours, theirs, names)
         )

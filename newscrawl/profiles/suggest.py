@@ -320,7 +320,12 @@ def best_selector(
             compile_query(query)
         except (ValueError, SelectorError):  # a candidate that does not compile is none
             continue
-        agree = sum(_same(read(a.page, query), t) for a, t in zip(pages, targets, strict=True))
+        readings = [read(a.page, query) for a in pages]
+        if not any(
+            r not in (None, []) and _same(r, t) for r, t in zip(readings, targets, strict=True)
+        ):
+            continue  # finds nothing anywhere: agreeing on empty fields only says nothing
+        agree = sum(_same(r, t) for r, t in zip(readings, targets, strict=True))
         key = (-agree, rank, len(query), query)
         if best is None or key < best:
             best = key
@@ -653,6 +658,7 @@ def induce_body(pages: Sequence[Analysed]) -> tuple[Choice | None, Choice | None
     compiled = compile_query(container_choice.value)
     excluded: Counter[str] = Counter()
     seen_in: Counter[str] = Counter()
+    texts: dict[str, set[str]] = {}
     for analysed, target in zip(pages, targets, strict=True):
         nodes = compiled.run(analysed.root, analysed.page.document)
         if not nodes or not isinstance(nodes[0], etree._Element):
@@ -677,15 +683,23 @@ def induce_body(pages: Sequence[Analysed]) -> tuple[Choice | None, Choice | None
             )
             for selector in selectors[:1]:
                 page_seen.add(selector)
+                texts.setdefault(selector, set()).add(text)
                 if not holds_body:
                     page_excluded.add(selector)
         seen_in.update(page_seen)
         excluded.update(page_excluded)
-    exclude = sorted(s for s, n in excluded.items() if n == seen_in[s])
+    # Never body text on any page; or the same text on every page (a promo, a notice).
+    exclude = sorted(
+        s
+        for s, n in seen_in.items()
+        if excluded[s] == n or (n >= 2 and len(texts[s]) == 1 and texts[s] != {""})
+    )
     exclude_choice = None
     if exclude:
         total = sum(seen_in[s] for s in exclude)
-        exclude_choice = Choice(exclude, total, total, "subtrees that never hold body text")
+        exclude_choice = Choice(
+            exclude, total, total, "subtrees that never hold body text, or the same text everywhere"
+        )
     return container_choice, exclude_choice
 
 

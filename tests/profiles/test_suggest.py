@@ -1,0 +1,237 @@
+"""``newscrawl.profiles.suggest``: a profile induced from a sample of one portal's pages."""
+
+from __future__ import annotations
+
+import dataclasses
+import importlib.util
+import json
+import sys
+import tomllib
+from datetime import datetime, timedelta
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+import pytest
+
+from newscrawl.extraction import extract_page, parse_page
+from newscrawl.profiles import Profile, load_profile
+from newscrawl.profiles.check import profile_problems
+from newscrawl.profiles.suggest import (
+    SamplePage,
+    SuggestError,
+    compare_records,
+    date_format,
+    read_pages,
+    suggest_profile,
+)
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture(scope="module")
+def sahifa_pages() -> list[SamplePage]:
+    """Twenty-four article pages of the generated Sahifa-like portal, on news.example."""
+    spec = importlib.util.spec_from_file_location("bench_portal", REPO / "bench" / "portal.py")
+    assert spec is not None
+    assert spec.loader is not None
+    module: ModuleType = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module
+    spec.loader.exec_module(module)
+    portal = module.generate_portal(40, seed=5)
+    base = "https://news.example"
+    routes, _ = module.build_routes(portal, base)
+    return [
+        SamplePage(f"p{n}.html", base + post.path, b"".join(routes[post.path.encode()].body))
+        for n, post in enumerate(portal.posts[:24])
+    ]
+
+
+# A portal on no theme: its own classes, a promo box inside the text, a visible date.
+OTHER = """<!doctype html><html lang="en"><head><title>{title} - Daily Planet</title>
+<link rel="canonical" href="https://planet.example/news/{n}/">
+<link rel="alternate" type="application/rss+xml" href="https://planet.example/rss">
+<meta property="og:type" content="article">
+<meta property="article:published_time" content="2024-{month:02d}-1{n}T08:30:00{offset}">
+</head><body><header id="masthead"><nav><a href="/">Home</a> <a href="/news/">News</a></nav>
+</header><main id="content"><div class="story">
+<div class="trail"><a href="/">Home</a> › <a href="/news/">News</a> › <span>{title}</span></div>
+<h1 class="story-title">{title}</h1>
+<div class="byline">By <a class="writer" href="/staff/{author}/">{Author}</a></div>
+<div class="stamp">1{n} {month_name} 2024</div>
+<div id="story-body">
+<p>{title} was the talk of the town on {weekday}, as people gathered in the square to hear
+what the mayor had to say about it, and many of them stayed until the evening to talk it over
+with their neighbours, some of whom had come from the villages around the city.</p>
+<div class="promo"><p>Subscribe to the Daily Planet for more stories like this one.</p></div>
+<p>Officials said that the matter would be looked at again next {weekday} afternoon.</p>
+<p>Residents of district {n} said they had waited for this for a long time already, and that
+they hoped the work would be finished before the winter, when the roads are hard to use and
+the buses often run late because of the snow that falls on the hills above the town.</p>
+</div></div></main><footer><p>© Daily Planet</p></footer></body></html>"""
+
+TITLES = [
+    "Council approves the new bridge",
+    "Harbour festival draws record crowds",
+    "Library extends its opening hours",
+    "Tram line to reach the airport",
+    "School wins the regional robotics cup",
+    "Market square gets new trees",
+]
+
+
+def other_pages(
+    host: str = "planet.example", offsets: tuple[str, ...] = ("+01:00",)
+) -> list[SamplePage]:
+    """Six pages of the no-theme portal on ``host``, dated with the ``offsets`` in turn."""
+    pages = []
+    for n, title in enumerate(TITLES):
+        month = 1 + 6 * (n % 2) if len(offsets) > 1 else 3
+        author = ["ann", "bob", "cy"][n % 3]
+        html = OTHER.format(
+            title=title,
+            n=n,
+            month=month,
+            month_name=datetime(2024, month, 1).strftime("%B"),
+            offset=offsets[n % len(offsets)],
+            author=author,
+            Author=f"{author.title()} Smith",
+            weekday=["Monday", "Tuesday"][n % 2],
+        ).replace("planet.example", host)
+        pages.append(SamplePage(f"s{n}.html", f"https://{host}/news/{n}/", html.encode()))
+    return pages
+
+
+def test_sahifa_pages_extend_the_theme_found_by_its_markup_not_its_domain(
+    sahifa_pages: list[SamplePage],
+) -> None:
+    suggestion = suggest_profile(sahifa_pages[:12])
+    data = tomllib.loads(suggestion.toml())
+    assert data["extends"] == "sahifa"
+    assert data["site"]["domains"] == ["news.example"]  # a host no profile knows
+    assert "body" not in data  # the theme's selectors are not repeated
+    assert "article markers match 12/12" in suggestion.toml()
+
+
+def test_with_no_theme_the_induced_profile_reads_unseen_pages_as_the_theme_does(
+    sahifa_pages: list[SamplePage],
+) -> None:
+    suggestion = suggest_profile(sahifa_pages[:12], themes=[])
+    data = tomllib.loads(suggestion.toml())
+    assert "extends" not in data
+    profile = Profile(suggestion.name, "portal", data)
+    # The hand-written selectors, with the portal's site facts (languages decide dates and
+    # the alternate headline's language), as a portal file extending the theme has them.
+    sahifa = load_profile("sahifa")
+    reference = Profile("reference", "portal", {**sahifa.data, "site": data["site"]})
+    ours, theirs = [], []
+    for sample in sahifa_pages[12:]:
+        ours.append(
+            dataclasses.asdict(extract_page(parse_page(sample.url, sample.body, profile=profile)))
+        )
+        theirs.append(
+            dataclasses.asdict(extract_page(parse_page(sample.url, sample.body, profile=reference)))
+        )
+    agreement = compare_records(ours, theirs)
+    low = {name: a.examples for name, a in agreement.items() if a.rate < 1}
+    assert not low
+
+
+def test_selectors_on_a_portal_of_no_theme_are_its_own_ids_and_classes() -> None:
+    suggestion = suggest_profile(other_pages(), themes=[])
+    data = tomllib.loads(suggestion.toml())
+    assert data["fields"]["headline"] == ["h1.story-title"]
+    assert data["body"]["container"] == ["#story-body"]
+    assert "div.promo" in data["body"]["exclude"]
+    assert data["fields"]["published_at_visible"] == ["div.stamp"]
+    assert data["discovery"]["feeds"] == ["https://planet.example/rss"]
+    assert data["breadcrumb"]["container"] == ["div.trail"]
+
+
+def test_every_induced_value_says_how_it_agreed_and_the_profile_passes_its_checks() -> None:
+    text = suggest_profile(other_pages(), themes=[]).toml()
+    data = tomllib.loads(text)
+    assert profile_problems(data) == []
+    lines = text.splitlines()
+    for key in ("headline =", "container =", "published_at_visible =", "authors ="):
+        index = next(i for i, line in enumerate(lines) if line.startswith(key))
+        assert lines[index - 1].startswith("# agrees on "), (key, lines[index - 1])
+    assert "format %d %B %Y" in text
+
+
+def test_pages_of_two_sites_are_refused_naming_both() -> None:
+    pages = other_pages()[:4] + other_pages("elsewhere.example")[:2]
+    with pytest.raises(
+        SuggestError, match=r"2 different sites: planet\.example \(4 pages\), elsewhere"
+    ):
+        suggest_profile(pages)
+
+
+def test_too_few_article_pages_are_refused() -> None:
+    with pytest.raises(SuggestError, match="only 2 of 2 pages are articles"):
+        suggest_profile(other_pages()[:2])
+
+
+@pytest.mark.parametrize(
+    ("offsets", "zone"),
+    [
+        (("+01:00",), "Etc/GMT-1"),  # one offset all year: that offset, exactly
+        (("+00:00",), "UTC"),
+        (("+01:00", "+02:00"), None),  # winter and summer time: a region zone
+    ],
+    ids=["fixed-offset", "utc", "summer-time"],
+)
+def test_the_timezone_comes_from_the_offsets_of_the_dates(
+    offsets: tuple[str, ...], zone: str | None
+) -> None:
+    data = tomllib.loads(suggest_profile(other_pages(offsets=offsets), themes=[]).toml())
+    found = data["site"]["timezone"]
+    if zone is not None:
+        assert found == zone
+    else:
+        from zoneinfo import ZoneInfo
+
+        winter = datetime(2024, 1, 15, tzinfo=ZoneInfo(found)).utcoffset()
+        summer = datetime(2024, 7, 15, tzinfo=ZoneInfo(found)).utcoffset()
+        assert (winter, summer) == (timedelta(hours=1), timedelta(hours=2))
+
+
+def test_date_format_names_the_format_every_date_is_written_in() -> None:
+    assert date_format(["11 March 2024", "2 July 2024"]) == "%d %B %Y"
+    assert date_format(["2024-03-11 08:30"]) == "%Y-%m-%d %H:%M"
+    assert date_format(["next Tuesday"]) is None
+
+
+def _write(folder: Path, pages: list[SamplePage], manifest: bool) -> None:
+    urls: dict[str, Any] = {}
+    for page in pages:
+        (folder / page.name).write_bytes(page.body)
+        urls[page.name] = page.url
+    if manifest:
+        (folder / "manifest.json").write_text(json.dumps(urls), encoding="utf-8")
+
+
+def test_a_page_folder_gives_urls_from_its_manifest_else_the_canonical_link(tmp_path: Path) -> None:
+    pages = other_pages()
+    _write(tmp_path, pages[:3], manifest=True)
+    (tmp_path / "manifest.json").write_text(
+        json.dumps({pages[0].name: "https://planet.example/moved/"}), encoding="utf-8"
+    )
+    read = {p.name: p.url for p in read_pages(tmp_path)}
+    assert read[pages[0].name] == "https://planet.example/moved/"
+    assert read[pages[1].name] == "https://planet.example/news/1/"  # its canonical link
+
+
+def test_a_page_with_no_url_is_refused_naming_the_file(tmp_path: Path) -> None:
+    (tmp_path / "bare.html").write_text("<html><body><h1>Hi</h1></body></html>", encoding="utf-8")
+    with pytest.raises(SuggestError, match=r"bare\.html: no URL for this page"):
+        read_pages(tmp_path)
+
+
+def test_records_are_compared_field_by_field() -> None:
+    ours = [{"headline": "A  title", "teasers": [{"url": "b"}, {"url": "a"}]}, None]
+    theirs = [{"headline": "a title", "teasers": [{"url": "a"}, {"url": "b"}]}, {"headline": "x"}]
+    agreement = compare_records(ours, theirs, ["one", "two"])
+    assert (agreement["headline"].agree, agreement["headline"].total) == (1, 2)
+    assert agreement["headline"].examples == ['two: null != "x"']
+    assert agreement["teasers"].rate == 1.0
