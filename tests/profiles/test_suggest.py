@@ -63,7 +63,7 @@ OTHER = """<!doctype html><html lang="en"><head><title>{title} - Daily Planet</t
 <p>{title} was the talk of the town on {weekday}, as people gathered in the square to hear
 what the mayor had to say about it, and many of them stayed until the evening to talk it over
 with their neighbours, some of whom had come from the villages around the city.</p>
-<div class="promo"><p>Subscribe to the Daily Planet for more stories like this one.</p></div>
+<aside class="promo"><p>Subscribe to the Daily Planet for more stories like this one.</p></aside>
 <p>Officials said that the matter would be looked at again next {weekday} afternoon.</p>
 <p>Residents of district {n} said they had waited for this for a long time already, and that
 they hoped the work would be finished before the winter, when the roads are hard to use and
@@ -142,7 +142,7 @@ def test_selectors_on_a_portal_of_no_theme_are_its_own_ids_and_classes() -> None
     data = tomllib.loads(suggestion.toml())
     assert data["fields"]["headline"] == ["h1.story-title"]
     assert data["body"]["container"] == ["#story-body"]
-    assert "div.promo" in data["body"]["exclude"]
+    assert "aside.promo" in data["body"]["exclude"]
     assert data["fields"]["published_at_visible"] == ["div.stamp"]
     assert data["discovery"]["feeds"] == ["https://planet.example/rss"]
     assert data["breadcrumb"]["container"] == ["div.trail"]

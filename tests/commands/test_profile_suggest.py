@@ -1,0 +1,138 @@
+"""``newscrawl profile suggest`` and ``newscrawl profile check NAME --pages DIR``."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+from newscrawl.cli import main
+from newscrawl.profiles import forget_profiles
+from tests.conftest import FIXTURES
+from tests.profiles.test_suggest import other_pages
+
+
+def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
+    """Run ``newscrawl ARGS``; return the exit code, stdout and stderr."""
+    code = main(list(args))
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
+
+
+@pytest.fixture
+def planet(tmp_path: Path) -> Path:
+    """A folder of six saved pages of one portal (URLs from their canonical links)."""
+    folder = tmp_path / "planet"
+    folder.mkdir()
+    for page in other_pages():
+        (folder / page.name).write_bytes(page.body)
+    return folder
+
+
+@pytest.fixture(autouse=True)
+def _fresh_profiles() -> None:
+    forget_profiles()
+
+
+def test_suggest_writes_a_profile_that_passes_the_profile_checks(
+    capsys: pytest.CaptureFixture[str], planet: Path, tmp_path: Path
+) -> None:
+    output = tmp_path / "planet.toml"
+    assert run(capsys, "profile", "suggest", str(planet), "-o", str(output)) == (0, "", "")
+    assert 'name = "planet"' in output.read_text(encoding="utf-8")
+    assert run(capsys, "profile", "check", str(output)) == (0, "", "")
+
+
+def test_suggest_prints_to_stdout_without_o(
+    capsys: pytest.CaptureFixture[str], planet: Path
+) -> None:
+    code, out, err = run(capsys, "profile", "suggest", str(planet))
+    assert (code, err) == (0, "")
+    assert 'headline = ["h1.story-title"]' in out
+
+
+def test_suggest_never_writes_over_an_existing_file(
+    capsys: pytest.CaptureFixture[str], planet: Path, tmp_path: Path
+) -> None:
+    output = tmp_path / "mine.toml"
+    output.write_text("# my reviewed profile\n", encoding="utf-8")
+    code, out, err = run(capsys, "profile", "suggest", str(planet), "-o", str(output))
+    assert code == 2
+    assert err.count("\n") == 1
+    assert "exists" in err
+    assert output.read_text(encoding="utf-8") == "# my reviewed profile\n"
+
+
+def test_suggest_refuses_pages_of_two_sites_in_one_line(
+    capsys: pytest.CaptureFixture[str], planet: Path, tmp_path: Path
+) -> None:
+    for page in other_pages("elsewhere.example")[:2]:
+        (planet / f"x-{page.name}").write_bytes(page.body)
+    output = tmp_path / "mixed.toml"
+    code, out, err = run(capsys, "profile", "suggest", str(planet), "-o", str(output))
+    assert code == 2
+    assert err.count("\n") == 1
+    assert "2 different sites" in err
+    assert "elsewhere.example (2 pages)" in err
+    assert not output.exists()
+
+
+def test_check_pages_of_the_fixtures_compares_with_their_expected_records(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    code, out, err = run(
+        capsys, "profile", "check", "jmn", "--pages", str(FIXTURES / "jmn"), "--threshold", "0.9"
+    )
+    assert code == 0, err
+    assert "compared with expected records" in out
+    assert "headline" in out
+
+
+def test_check_pages_fails_naming_the_field_whose_selector_stopped_matching(
+    capsys: pytest.CaptureFixture[str], planet: Path, tmp_path: Path
+) -> None:
+    output = tmp_path / "planet.toml"
+    assert run(capsys, "profile", "suggest", str(planet), "-o", str(output))[0] == 0
+    code, out, err = run(capsys, "profile", "check", str(output), "--pages", str(planet))
+    assert "headline          6/6     100.0%" in out
+    assert "FAILED: headline" not in err
+    # The portal renames its headline class: the profile's selector finds nothing.
+    redesigned = tmp_path / "redesigned"
+    shutil.copytree(planet, redesigned)
+    for page in redesigned.glob("*.html"):
+        text = page.read_text(encoding="utf-8").replace("story-title", "headline-v2")
+        page.write_text(text, encoding="utf-8")
+    code, out, err = run(capsys, "profile", "check", str(output), "--pages", str(redesigned))
+    assert code == 1
+    assert "FAILED: headline agrees on 0.0%, under 90%" in err
+    assert "FAILED: body" not in err
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["nosuchprofile", "--pages", "."], "unknown profile 'nosuchprofile'"),
+        (["jmn", "sahifa", "--pages", "."], "takes one profile"),
+        (["jmn", "--pages", "/nonexistent/folder"], "not a folder"),
+        (["jmn", "--pages", ".", "--threshold", "5"], "between 0 and 1"),
+    ],
+    ids=["unknown-profile", "two-profiles", "no-folder", "threshold-out-of-range"],
+)
+def test_check_pages_usage_errors_are_one_line(
+    capsys: pytest.CaptureFixture[str], args: list[str], message: str
+) -> None:
+    code, out, err = run(capsys, "profile", "check", *args)
+    assert code == 2
+    assert message in err
+    assert err.count("\n") == 1
+
+
+def test_suggest_from_a_folder_with_a_broken_manifest_is_a_usage_error(
+    capsys: pytest.CaptureFixture[str], planet: Path
+) -> None:
+    (planet / "manifest.json").write_text(json.dumps(["not", "an", "object"]), encoding="utf-8")
+    code, out, err = run(capsys, "profile", "suggest", str(planet))
+    assert code == 2
+    assert "manifest.json: expected an object" in err
