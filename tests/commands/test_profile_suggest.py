@@ -58,7 +58,7 @@ def test_suggest_never_writes_over_an_existing_file(
 ) -> None:
     output = tmp_path / "mine.toml"
     output.write_text("# my reviewed profile\n", encoding="utf-8")
-    code, out, err = run(capsys, "profile", "suggest", str(planet), "-o", str(output))
+    code, _out, err = run(capsys, "profile", "suggest", str(planet), "-o", str(output))
     assert code == 2
     assert err.count("\n") == 1
     assert "exists" in err
@@ -71,7 +71,7 @@ def test_suggest_refuses_pages_of_two_sites_in_one_line(
     for page in other_pages("elsewhere.example")[:2]:
         (planet / f"x-{page.name}").write_bytes(page.body)
     output = tmp_path / "mixed.toml"
-    code, out, err = run(capsys, "profile", "suggest", str(planet), "-o", str(output))
+    code, _out, err = run(capsys, "profile", "suggest", str(planet), "-o", str(output))
     assert code == 2
     assert err.count("\n") == 1
     assert "2 different sites" in err
@@ -123,7 +123,7 @@ def test_check_pages_fails_naming_the_field_whose_selector_stopped_matching(
 def test_check_pages_usage_errors_are_one_line(
     capsys: pytest.CaptureFixture[str], args: list[str], message: str
 ) -> None:
-    code, out, err = run(capsys, "profile", "check", *args)
+    code, _out, err = run(capsys, "profile", "check", *args)
     assert code == 2
     assert message in err
     assert err.count("\n") == 1
@@ -133,6 +133,6 @@ def test_suggest_from_a_folder_with_a_broken_manifest_is_a_usage_error(
     capsys: pytest.CaptureFixture[str], planet: Path
 ) -> None:
     (planet / "manifest.json").write_text(json.dumps(["not", "an", "object"]), encoding="utf-8")
-    code, out, err = run(capsys, "profile", "suggest", str(planet))
+    code, _out, err = run(capsys, "profile", "suggest", str(planet))
     assert code == 2
     assert "manifest.json: expected an object" in err
