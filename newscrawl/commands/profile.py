@@ -91,7 +91,7 @@ def check_against_pages(name: str, folder: Path, threshold: float) -> int:
             ours.append(dataclasses.asdict(extract_page(parsed, fill=False)))
         except ExtractionError:
             ours.append(None)
-        if sample.expected is not None:
+        if sample.fixture:
             fixtures += 1
             references.append(sample.expected)
             continue

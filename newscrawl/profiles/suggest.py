@@ -87,6 +87,8 @@ class SamplePage:
     body: bytes
     expected: dict[str, Any] | None = None
     now: datetime | None = None
+    fixture: bool = False
+    """Whether the page is a fixture case: then ``expected`` is its record (None: none)."""
 
 
 # ----------------------------------------------------------------------- reading pages
@@ -133,6 +135,7 @@ def read_pages(folder: Path) -> list[SamplePage]:
         body = path.read_bytes()
         expected: dict[str, Any] | None = None
         now: datetime | None = None
+        fixture = False
         url = manifest.get(path.name)
         case = path.with_suffix(".json")
         if case.is_file():
@@ -142,6 +145,7 @@ def read_pages(folder: Path) -> list[SamplePage]:
                 data = None
             if isinstance(data, dict) and isinstance(data.get("meta"), dict):
                 url = url or data["meta"].get("url")
+                fixture = True
                 expected = data.get("record") if isinstance(data.get("record"), dict) else None
                 if data["meta"].get("now"):
                     now = datetime.fromisoformat(data["meta"]["now"])
@@ -150,7 +154,7 @@ def read_pages(folder: Path) -> list[SamplePage]:
             raise SuggestError(
                 f"{path}: no URL for this page (add it to {MANIFEST}: file name -> URL)"
             )
-        pages.append(SamplePage(path.name, url, body, expected, now))
+        pages.append(SamplePage(path.name, url, body, expected, now, fixture))
     return pages
 
 
@@ -750,7 +754,8 @@ def _trail(root: etree._Element, home: str, headline: str | None) -> etree._Elem
             tail = normalize_space(node_text(list(ancestor)[-1])) if len(ancestor) else None
             if headline and tail and tail.casefold() == headline.casefold():
                 return ancestor
-            best = best or ancestor
+            if best is None:
+                best = ancestor
             break
     return best
 
@@ -985,6 +990,9 @@ def induce_timezone(pages: Sequence[Analysed]) -> Choice:
                     seen.append((moment, moment.utcoffset() or timedelta(0)))
     if not seen:
         return Choice("UTC", 0, len(pages), "no page shows a date with an offset")
+    if any(o for _, o in seen):
+        # Times written in UTC (+00:00, Z) say nothing about the zone the site shows.
+        seen = [(m, o) for m, o in seen if o]
     offsets = Counter(o for _, o in seen)
     note = "offsets seen: " + ", ".join(
         f"{_offset(o)} ({n} dates)" for o, n in offsets.most_common()
@@ -1328,6 +1336,8 @@ def _only_better(
     better than the theme's own (by :data:`OVERRIDE_MARGIN`); drop the other tables."""
     kept: dict[str, Any] = {}
     for key, value in induced.get("fields", {}).items():
+        if key == "article":
+            continue  # the theme's markers matched: that is why it is extended
         ours = notes.get(("fields", key), "")
         match = re.search(r"(\d+)/(\d+)", ours)
         if not match:

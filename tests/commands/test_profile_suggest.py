@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import re
+import shlex
 import shutil
 from pathlib import Path
 
@@ -10,7 +12,7 @@ import pytest
 
 from newscrawl.cli import main
 from newscrawl.profiles import forget_profiles
-from tests.conftest import FIXTURES
+from tests.conftest import FIXTURES, ROOT
 from tests.profiles.test_suggest import other_pages
 
 
@@ -136,3 +138,18 @@ def test_suggest_from_a_folder_with_a_broken_manifest_is_a_usage_error(
     code, _out, err = run(capsys, "profile", "suggest", str(planet))
     assert code == 2
     assert "manifest.json: expected an object" in err
+
+
+def test_the_documented_suggest_and_check_commands_run_as_written(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    text = (ROOT / "docs" / "profiles.md").read_text(encoding="utf-8")
+    block = text.split("## Suggesting a profile", 1)[1].split("```console", 1)[1].split("```")[0]
+    commands = re.findall(r"^\$ newscrawl (.+)$", block, re.MULTILINE)
+    assert len(commands) == 3
+    (tmp_path / "fixtures").symlink_to(FIXTURES)
+    monkeypatch.chdir(tmp_path)
+    for command in commands:
+        code, out, err = run(capsys, *shlex.split(command))
+        assert code == 0, (command, err)
+    assert 'extends = "sahifa"' in (tmp_path / "mysite.toml").read_text(encoding="utf-8")
