@@ -150,6 +150,6 @@ def test_the_documented_suggest_and_check_commands_run_as_written(
     (tmp_path / "fixtures").symlink_to(FIXTURES)
     monkeypatch.chdir(tmp_path)
     for command in commands:
-        code, out, err = run(capsys, *shlex.split(command))
+        code, _out, err = run(capsys, *shlex.split(command))
         assert code == 0, (command, err)
     assert 'extends = "sahifa"' in (tmp_path / "mysite.toml").read_text(encoding="utf-8")
