@@ -126,29 +126,40 @@ def cmd_profile_suggest(args: argparse.Namespace) -> int:
     To ``-o FILE`` (never over an existing file), else to stdout. Pages of two sites, too
     few article pages, or a page with no URL are usage errors (exit 2, one line).
     """
-    from newscrawl.profiles.suggest import SuggestError, read_pages, suggest_profile
+    from newscrawl.profiles.suggest import (
+        MAX_PAGES,
+        SuggestError,
+        read_pages,
+        suggest_profile,
+    )
 
     source = args.source
-    if source.startswith(("http://", "https://")):
-        raise CommandError(
-            "profile suggest reads a folder of saved pages; fetching from a URL is not "
-            "available yet (save 10 to 30 article pages and the home page to a folder)"
-        )
-    folder = Path(source)
-    if not folder.is_dir():
-        raise CommandError(f"{folder}: not a folder of saved pages")
     output = Path(args.output) if args.output else None
     if output is not None and output.exists():
         raise CommandError(f"{output}: exists; remove it or give another -o")
     name = args.name or (output.stem if output is not None else None)
+    if args.pages < MIN_FETCH or args.pages > MAX_PAGES:
+        raise CommandError(f"--pages {args.pages}: give {MIN_FETCH} to {MAX_PAGES}")
+    if args.delay < 0:
+        raise CommandError(f"--delay {args.delay}: give 0 seconds or more")
+    if source.startswith(("http://", "https://")):
+        pages = fetch_sample(source, args.pages, args.delay)
+        if args.save:
+            save_pages(pages, Path(args.save))
+    else:
+        folder = Path(source)
+        if not folder.is_dir():
+            raise CommandError(f"{folder}: not a folder of saved pages")
+        try:
+            pages = read_pages(folder)
+        except SuggestError as exc:
+            raise CommandError(str(exc)) from None
+        except OSError as exc:
+            raise CommandError(f"{folder}: cannot read: {exc.strerror or exc}") from None
     try:
-        suggestion = suggest_profile(
-            read_pages(folder), name=name, themes=[] if args.no_themes else None
-        )
+        suggestion = suggest_profile(pages, name=name, themes=[] if args.no_themes else None)
     except SuggestError as exc:
         raise CommandError(str(exc)) from None
-    except OSError as exc:
-        raise CommandError(f"{folder}: cannot read: {exc.strerror or exc}") from None
     text = suggestion.toml()
     if output is None:
         sys.stdout.write(text)
@@ -160,6 +171,75 @@ def cmd_profile_suggest(args: argparse.Namespace) -> int:
     except OSError as exc:
         raise CommandError(f"{output}: cannot write: {exc.strerror or exc}") from None
     return 0
+
+
+MIN_FETCH = 3
+"""Fewest article pages ``profile suggest URL`` may be asked to fetch."""
+
+
+def fetch_sample(url: str, count: int, delay: float) -> list[Any]:
+    """Fetch the page at ``url`` (a home or section page) and up to ``count`` article
+    pages it links on the same host, politely: the crawl's User-Agent, robots.txt (and
+    its Crawl-delay when longer), ``delay`` seconds between requests. A page that cannot
+    be fetched is left out with a line on stderr; a start page that redirects to another
+    host, or cannot be fetched, is a usage error."""
+    import time
+
+    from newscrawl.pagefetch import FetchError, PageFetcher
+    from newscrawl.profiles.suggest import SamplePage, article_links, site_of
+
+    fetcher = PageFetcher()
+    try:
+        home = fetcher.fetch_page(url)
+    except FetchError as exc:
+        raise CommandError(str(exc)) from None
+    if site_of(home.url) != site_of(url):
+        raise CommandError(f"{url}: redirects to another host ({home.url}); give that URL")
+    pages = [SamplePage("home.html", home.url, home.body)]
+    wait = max(delay, _crawl_delay(fetcher, home.url))
+    for number, link in enumerate(article_links(home.url, home.body, count)):
+        time.sleep(wait)
+        try:
+            fetched = fetcher.fetch_page(link)
+        except FetchError as exc:
+            print(f"left out: {exc}", file=sys.stderr)
+            continue
+        if site_of(fetched.url) != site_of(home.url):
+            print(f"left out: {link} redirects to another host ({fetched.url})", file=sys.stderr)
+            continue
+        pages.append(SamplePage(f"page-{number:02d}.html", fetched.url, fetched.body))
+    return pages
+
+
+def _crawl_delay(fetcher: Any, url: str) -> float:
+    """Return the Crawl-delay robots.txt asks of our User-Agent at ``url``'s origin, or 0."""
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(url)
+    # PageFetcher keeps each origin's parsed robots.txt; it has read this one already.
+    parser = fetcher._robots.get(f"{parts.scheme}://{parts.netloc}")
+    value = parser.crawl_delay(fetcher.agent) if parser is not None else None
+    return float(value or 0)
+
+
+def save_pages(pages: list[Any], folder: Path) -> None:
+    """Write ``pages`` to ``folder`` with a ``manifest.json`` of file name -> URL, for a
+    later ``profile check --pages`` or ``profile suggest DIR``; refuse a folder that
+    already holds pages."""
+    import json
+
+    if folder.exists() and any(folder.glob("*.html")):
+        raise CommandError(f"{folder}: holds pages already; give an empty or new folder")
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        for page in pages:
+            (folder / page.name).write_bytes(page.body)
+        manifest = {page.name: page.url for page in pages}
+        (folder / "manifest.json").write_text(
+            json.dumps(manifest, indent=2) + "\n", encoding="utf-8"
+        )
+    except OSError as exc:
+        raise CommandError(f"{folder}: cannot write: {exc.strerror or exc}") from None
 
 
 def register(sub: Any) -> None:
@@ -188,7 +268,28 @@ def register(sub: Any) -> None:
     )
     check.set_defaults(func=cmd_profile_check)
     suggest = psub.add_parser("suggest", help="write a profile from 10 to 30 pages of one portal")
-    suggest.add_argument("source", metavar="DIR", help="folder of saved .html pages of one portal")
+    suggest.add_argument(
+        "source",
+        metavar="URL|DIR",
+        help="a folder of saved .html pages of one portal, or a portal's home or section "
+        "page to fetch article pages from",
+    )
+    suggest.add_argument(
+        "--pages",
+        type=int,
+        default=20,
+        help="with a URL: how many article pages to fetch (3 to 30, default 20)",
+    )
+    suggest.add_argument(
+        "--delay",
+        type=float,
+        default=1.0,
+        help="with a URL: seconds between requests (default 1; robots.txt's Crawl-delay "
+        "when longer)",
+    )
+    suggest.add_argument(
+        "--save", metavar="DIR", help="with a URL: also save the fetched pages and a manifest here"
+    )
     suggest.add_argument(
         "-o", "--output", metavar="PROFILE.toml", help="write here (default: stdout)"
     )

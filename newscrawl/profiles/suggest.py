@@ -178,6 +178,36 @@ def check_one_site(pages: Sequence[SamplePage]) -> str:
     return next(iter(hosts))
 
 
+def article_links(url: str, body: bytes, count: int) -> list[str]:
+    """Return up to ``count`` links of the page at ``url`` that look like articles of its
+    site: same host, not the home page, a title of four words or more or inside a
+    heading; links in headings first, each URL once, fragments dropped."""
+    try:
+        root = etree.fromstring(body, etree.HTMLParser())
+    except (etree.LxmlError, ValueError):
+        return []
+    if root is None:
+        return []
+    host = site_of(url)
+    headed: list[str] = []
+    titled: list[str] = []
+    for link in root.iter("a"):
+        href = (link.get("href") or "").strip()
+        if not href or href.startswith(("#", "javascript:", "mailto:")):
+            continue
+        target = urljoin(url, href).split("#")[0]
+        if site_of(target) != host or urlsplit(target).path.strip("/") == "":
+            continue
+        in_heading = any(a.tag in _HEADINGS for a in link.iterancestors())
+        words = len((normalize_space(node_text(link)) or "").split())
+        if in_heading and words >= 2:
+            headed.append(target)
+        elif words >= 4:
+            titled.append(target)
+    unique = list(dict.fromkeys([*headed, *titled]))
+    return [u for u in unique if u.rstrip("/") != url.rstrip("/")][:count]
+
+
 # ----------------------------------------------------------------------- analysed pages
 
 

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 import shlex
 import shutil
+import threading
+from collections.abc import Iterator
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
@@ -13,7 +17,7 @@ import pytest
 from newscrawl.cli import main
 from newscrawl.profiles import forget_profiles
 from tests.conftest import FIXTURES, ROOT
-from tests.profiles.test_suggest import other_pages
+from tests.profiles.test_suggest import TITLES, other_pages
 
 
 def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
@@ -153,3 +157,64 @@ def test_the_documented_suggest_and_check_commands_run_as_written(
         code, _out, err = run(capsys, *shlex.split(command))
         assert code == 0, (command, err)
     assert 'extends = "sahifa"' in (tmp_path / "mysite.toml").read_text(encoding="utf-8")
+
+
+class _QuietHandler(SimpleHTTPRequestHandler):
+    def log_message(self, format: str, *args: object) -> None:
+        pass
+
+
+@pytest.fixture
+def served_portal(tmp_path: Path) -> Iterator[str]:
+    """The no-theme portal served on 127.0.0.1: a home page linking six articles, one
+    link to a page that is missing, and a robots.txt that forbids /private/."""
+    root = tmp_path / "site"
+    links = []
+    for n, page in enumerate(other_pages()):
+        (root / "news" / str(n)).mkdir(parents=True)
+        (root / "news" / str(n) / "index.html").write_bytes(page.body)
+        links.append(f'<h2><a href="/news/{n}/">{TITLES[n]}</a></h2>')
+    links.append('<h2><a href="/news/gone/">A story that was taken down</a></h2>')
+    links.append('<h2><a href="/private/1/">A story robots may not read</a></h2>')
+    links.append('<h2><a href="https://elsewhere.example/x/">A story on another site</a></h2>')
+    home = "<html><body><h1>Daily Planet</h1>" + "".join(links) + "</body></html>"
+    (root / "index.html").write_text(home, encoding="utf-8")
+    (root / "robots.txt").write_text("User-agent: *\nDisallow: /private/\n", encoding="utf-8")
+    handler = functools.partial(_QuietHandler, directory=str(root))
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}/"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def test_suggest_from_a_url_fetches_the_linked_articles_of_the_host_politely(
+    capsys: pytest.CaptureFixture[str], served_portal: str, tmp_path: Path
+) -> None:
+    output, saved = tmp_path / "planet.toml", tmp_path / "saved"
+    args = [served_portal, "--pages", "10", "--delay", "0", "--save", str(saved), "-o", str(output)]
+    code, _out, err = run(capsys, "profile", "suggest", *args)
+    assert code == 0, err
+    assert "left out: " in err
+    assert "/news/gone/" in err
+    assert "/private/1/: disallowed by robots.txt" in err
+    assert "elsewhere.example" not in err  # another host's link is never fetched
+    text = output.read_text(encoding="utf-8")
+    assert 'headline = ["h1.story-title"]' in text
+    assert "127.0.0.1" in text
+    manifest = json.loads((saved / "manifest.json").read_text(encoding="utf-8"))
+    assert len(manifest) == 7  # the home page and six articles
+    assert run(capsys, "profile", "check", str(output), "--pages", str(saved))[0] in (0, 1)
+
+
+def test_suggest_from_a_url_that_does_not_answer_is_a_usage_error(
+    capsys: pytest.CaptureFixture[str], served_portal: str
+) -> None:
+    code, _out, err = run(
+        capsys, "profile", "suggest", served_portal + "nothing/here/", "--delay", "0"
+    )
+    assert code == 2
+    assert err.count("\n") == 1
