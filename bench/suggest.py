@@ -62,17 +62,76 @@ def load_module(name: str) -> ModuleType | None:
     return module
 
 
-def article_pages(module: ModuleType, articles: int) -> tuple[list[tuple[str, bytes]], bytes]:
-    """Return ``(url, body)`` of every article page of a generated portal, and its home page."""
+def article_pages(
+    module: ModuleType, articles: int
+) -> tuple[list[tuple[str, bytes]], bytes, dict[str, Any]]:
+    """Return ``(url, body)`` of every article page of a generated portal, its home page,
+    and its posts by URL."""
     portal = module.generate_portal(articles, seed=11)
     routes, _ = module.build_routes(portal, BASE)
     pages = []
+    posts = {}
     for post in portal.posts:
         resource = routes.get(post.path.encode())
         if resource is not None and resource.status == 200:
             pages.append((BASE + post.path, b"".join(resource.body)))
+            posts[BASE + post.path] = post
     home = b"".join(routes[b"/"].body)
-    return pages, home
+    return pages, home, posts
+
+
+def sahifa_truth(post: Any) -> dict[str, Any]:
+    """Return what ``bench/portal.py`` generated for a post, as record fields: the fields
+    whose truth the generator knows without reading its own HTML."""
+    credit = post.credit.split(":", 1)[1].strip() if post.credit else None
+    return {
+        "headline": post.title,
+        "headline_alt": {"text": post.alt_title, "lang": "ru"} if post.alt_title else None,
+        "body": list(post.paragraphs),
+        "photo_credit": credit,
+        "section": post.category.name,
+        "authors": [post.author.name],
+        "breadcrumb": ["Home", post.category.name, post.title],
+    }
+
+
+def truth_field(name: str, record: dict[str, Any] | None) -> Any:
+    """Return a record's field as the truth is written (crumb names, not crumbs)."""
+    value = (record or {}).get(name)
+    if name == "breadcrumb":
+        return [c["name"] for c in value or []] or None
+    if name == "headline_alt" and value:
+        return {"text": value["text"], "lang": value["lang"]}
+    return value
+
+
+def judge(
+    truth: Callable[[Any], dict[str, Any]],
+    posts: dict[str, Any],
+    rest: list[tuple[str, bytes]],
+    ours: list[dict[str, Any] | None],
+    generic: list[dict[str, Any] | None],
+) -> None:
+    """Print, per field where the suggested and the generic records differ, which one
+    equals the portal's generated truth."""
+    from newscrawl.profiles.suggest import comparable
+
+    verdicts: dict[str, list[int]] = {}
+    for (url, _), mine, theirs in zip(rest, ours, generic, strict=True):
+        known = truth(posts[url])
+        for name, value in known.items():
+            a = comparable(name, truth_field(name, mine))
+            b = comparable(name, truth_field(name, theirs))
+            if a == b:
+                continue
+            right = comparable(name, value)
+            counts = verdicts.setdefault(name, [0, 0, 0])
+            counts[0 if a == right else 1 if b == right else 2] += 1
+    for name, (suggested, generic_right, neither) in verdicts.items():
+        print(
+            f"    where they differ on {name}: suggested right {suggested}, "
+            f"generic right {generic_right}, neither {neither}"
+        )
 
 
 def record(url: str, body: bytes, profile: Profile | str) -> dict[str, Any] | None:
@@ -109,10 +168,15 @@ def report_agreement(title: str, agreement: dict[str, Any]) -> float:
 
 
 def run_portal(
-    name: str, module: ModuleType, sample: int, unseen: int, reference: str | None
+    name: str,
+    module: ModuleType,
+    sample: int,
+    unseen: int,
+    reference: str | None,
+    truth: Callable[[Any], dict[str, Any]] | None,
 ) -> None:
     """Suggest a profile from ``sample`` pages of a portal; measure it on ``unseen`` others."""
-    pages, home = article_pages(module, sample + unseen)
+    pages, home, posts = article_pages(module, sample + unseen)
     chosen, rest = pages[:sample], pages[sample : sample + unseen]
     with tempfile.TemporaryDirectory(prefix="suggest-bench-") as folder:
         manifest = {"home.html": BASE + "/"}
@@ -144,9 +208,8 @@ def run_portal(
             f"suggested vs hand-written {reference!r}", compare_records(ours, theirs, names)
         )
     report_agreement("suggested vs generic", compare_records(ours, generic, names))
-    truth = getattr(module, "truth_of", None)
     if truth is not None:
-        print("  (disagreements checked against the portal's truth: see truth_of)")
+        judge(truth, posts, rest, ours, generic)
     times = cpu_per_page(
         rest,
         {
@@ -173,7 +236,14 @@ def main() -> None:
     if args.portal in ("sahifa", "all"):
         module = load_module("portal")
         assert module is not None
-        run_portal("sahifa portal (bench/portal.py)", module, args.sample, args.unseen, "sahifa")
+        run_portal(
+            "sahifa portal (bench/portal.py)",
+            module,
+            args.sample,
+            args.unseen,
+            "sahifa",
+            sahifa_truth,
+        )
     if args.portal in ("newsroom", "all"):
         module = load_module("newsroom")
         if module is None:

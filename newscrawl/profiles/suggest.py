@@ -268,7 +268,7 @@ def _own(element: etree._Element) -> list[tuple[float, str]]:
     if ident and _stable(ident):
         found.append((0, f"#{ident}"))
     for cls in _classes(element):
-        found.append((1, f"{tag}.{cls}"))
+        found.append((1.5, f"{tag}.{cls}"))  # anchored under an id (below) ranks steadier
     for attr in ("itemprop", "rel", "property"):
         value = element.get(attr)
         if value and _stable(value.split()[0]):
@@ -302,7 +302,9 @@ def element_selectors(element: etree._Element) -> list[tuple[float, str]]:
     for anchor_rank, anchor in _anchors(element):
         for own_rank, selector in own:
             if not selector.startswith("#"):
-                found.append((anchor_rank + own_rank, f"{anchor} {selector}"))
+                # Under an id, a selector is steadier (a sidebar may reuse the class) and
+                # cheaper (the id is looked up once) than alone.
+                found.append((own_rank - 0.3 + 0.5 * anchor_rank, f"{anchor} {selector}"))
     return found
 
 
@@ -702,7 +704,7 @@ def induce_body(pages: Sequence[Analysed]) -> tuple[Choice | None, Choice | None
         for child in nodes[0].iter():
             if child is nodes[0] or not isinstance(child.tag, str):
                 continue
-            selectors = [s for r, s in _own(child) if r <= 1] or (
+            selectors = [s for r, s in _own(child) if r < 2] or (
                 [child.tag] if child.tag in ("script", "style", "figure", "aside", "iframe") else []
             )
             if not selectors:
@@ -1118,13 +1120,13 @@ def induce_links(pages: Sequence[Analysed]) -> tuple[Choice | None, Choice | Non
                 parent = link.getparent()
                 if parent is not None and parent.tag in _HEADINGS:
                     for rank, selector in _own(parent):
-                        if rank <= 1:
+                        if rank < 2:
                             article_votes[f"{selector} a"] += 1
             else:
                 if "next" in (link.get("rel") or ""):
                     listing_votes["a[rel=next]"] += 1
-                for rank, selector in _anchors(link, depth=4):
-                    if rank == 0 or path.count("/") >= 2:
+                for _rank, selector in _anchors(link, depth=4):
+                    if selector.startswith("#") or path.count("/") >= 2:
                         listing_votes[f"{selector} a"] += 1
                         break
     articles = [s for s, n in article_votes.most_common(3) if n >= 3]

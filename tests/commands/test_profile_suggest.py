@@ -56,7 +56,7 @@ def test_suggest_prints_to_stdout_without_o(
 ) -> None:
     code, out, err = run(capsys, "profile", "suggest", str(planet))
     assert (code, err) == (0, "")
-    assert 'headline = ["h1.story-title"]' in out
+    assert 'headline = ["#content h1.story-title"]' in out
 
 
 def test_suggest_never_writes_over_an_existing_file(
@@ -203,7 +203,7 @@ def test_suggest_from_a_url_fetches_the_linked_articles_of_the_host_politely(
     assert "/private/1/: disallowed by robots.txt" in err
     assert "elsewhere.example" not in err  # another host's link is never fetched
     text = output.read_text(encoding="utf-8")
-    assert 'headline = ["h1.story-title"]' in text
+    assert 'headline = ["#content h1.story-title"]' in text
     assert "127.0.0.1" in text
     manifest = json.loads((saved / "manifest.json").read_text(encoding="utf-8"))
     assert len(manifest) == 7  # the home page and six articles

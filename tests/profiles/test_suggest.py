@@ -140,12 +140,12 @@ def test_with_no_theme_the_induced_profile_reads_unseen_pages_as_the_theme_does(
 def test_selectors_on_a_portal_of_no_theme_are_its_own_ids_and_classes() -> None:
     suggestion = suggest_profile(other_pages(), themes=[])
     data = tomllib.loads(suggestion.toml())
-    assert data["fields"]["headline"] == ["h1.story-title"]
+    assert data["fields"]["headline"] == ["#content h1.story-title"]
     assert data["body"]["container"] == ["#story-body"]
     assert "aside.promo" in data["body"]["exclude"]
-    assert data["fields"]["published_at_visible"] == ["div.stamp"]
+    assert data["fields"]["published_at_visible"] == ["#content div.stamp"]
     assert data["discovery"]["feeds"] == ["https://planet.example/rss"]
-    assert data["breadcrumb"]["container"] == ["div.trail"]
+    assert data["breadcrumb"]["container"] == ["#content div.trail"]
 
 
 def test_every_induced_value_says_how_it_agreed_and_the_profile_passes_its_checks() -> None:
