@@ -70,7 +70,7 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]
         }
     finally:
         proc.terminate()
-        proc.wait(timeout=10)
+        assert proc.wait(timeout=10) == 0  # SIGTERM stops it cleanly
 
 
 def fetch(url: str) -> tuple[int, bytes]:
@@ -178,6 +178,15 @@ def test_no_sahifa_selector_matches_a_newsroom_page(newsroom: ModuleType) -> Non
 def test_zero_articles_is_refused(newsroom: ModuleType) -> None:
     with pytest.raises(ValueError, match="articles"):
         newsroom.generate_newsroom(0)
+
+
+def test_the_command_refuses_zero_articles_without_a_traceback() -> None:
+    command = [sys.executable, str(NEWSROOM_FILE), "--articles", "0", "--port", "0"]
+    done = subprocess.run(command, capture_output=True, text=True, timeout=60, check=False)
+    assert done.returncode == 2
+    assert "--articles must be at least 1" in done.stderr
+    assert "Traceback" not in done.stderr
+    assert done.stdout == ""
 
 
 # --- served over HTTP -----------------------------------------------------------------
