@@ -1061,21 +1061,24 @@ class NewsroomApp(portal.PortalApp):  # type: ignore[name-defined,misc]
         self.foreign: Counter[str] = Counter()
 
     def resolve(self, target: bytes) -> Any:
-        """Return the resource for ``target``: exact target first, then as bench/portal.py does."""
+        """Return the resource for ``target``: the exact target (path and query) first.
+
+        A listing page that does not exist (``?page=99``) is a 404; any other query is
+        ignored as bench/portal.py does. 404 paths and foreign hosts are counted.
+        """
         if not target.startswith(b"/"):
-            authority = target.partition(b"://")[2].partition(b"/")[0]
+            authority, _, rest = target.partition(b"://")[2].partition(b"/")
             if authority != self.base.partition("://")[2].encode():
                 self.foreign[authority.decode("latin-1")] += 1
-        path = (
-            target
-            if target.startswith(b"/")
-            else b"/" + target.partition(b"://")[2].partition(b"/")[2]
-        )
-        resource = self.routes.get(path)
+            target = b"/" + rest
+        resource = self.routes.get(target)
         if resource is None:
-            resource = super().resolve(target)
-        if resource.status == 404 and len(self.missing) < 1000:
-            self.missing[path.decode("latin-1")] += 1
+            query = target.partition(b"?")[2]
+            paged = any(pair.startswith(b"page=") for pair in query.split(b"&"))
+            resource = self.not_found if paged else super().resolve(target)
+        key = target.decode("latin-1")
+        if resource.status == 404 and (key in self.missing or len(self.missing) < 1000):
+            self.missing[key] += 1
         return resource
 
     def stats_json(self) -> bytes:

@@ -343,10 +343,13 @@ def test_stats_count_requests_and_name_paths_that_answered_404(served: dict[str,
     base = served["url"]
     assert fetch(base + "/no/such/page-1")[0] == 404
     assert fetch(base + "/news/world/page/1/")[0] == 301
+    assert fetch(base + "/sport/?page=999")[0] == 404
+    assert fetch(base + "/sport/?utm_source=feed")[0] == 200
     status, body = fetch(base + "/__stats__")
     assert status == 200
     stats = json.loads(body)
     assert stats["articles"] == ARTICLES
     assert stats["not_found"].get("/no/such/page-1") == 1
+    assert stats["not_found"].get("/sport/?page=999") == 1
     assert stats["foreign_hosts"] == {}
     assert stats["statuses"]["404"] >= 1
