@@ -232,6 +232,9 @@ def _lead_image(page: Page) -> Image | None:
         return None
     captions = document.first_match(page.profile.selectors("images", "lead_caption"))
     caption, credit = split_credit(node_text(captions[0]) if captions else None)
+    credits = document.first_match(page.profile.selectors("images", "lead_credit"))
+    if credits:  # a credit the page marks apart, with or without a label
+        credit = strip_credit_label(node_text(credits[0])) or credit
     return Image(url=url, caption=caption, credit=credit)
 
 

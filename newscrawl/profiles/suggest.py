@@ -878,8 +878,8 @@ def _img_url(img: etree._Element, base: str) -> str | None:
 
 def induce_lead_image(
     pages: Sequence[Analysed], body: str | None
-) -> tuple[Choice | None, Choice | None]:
-    """Return the lead image selector and its caption selector.
+) -> tuple[Choice | None, Choice | None, Choice | None]:
+    """Return the lead image selector, its caption selector and its credit selector.
 
     The lead image is the ``<img>`` (outside the body text) that shows the generic
     extractor's cover image, at any size (``-660x330`` variants are the same image).
@@ -907,11 +907,24 @@ def induce_lead_image(
         return _stem(image.url) if image else None
 
     lead = best_selector(pages, targets, candidates, read)
-    caption = None
-    captions = [a.generic.cover.caption if a.generic.cover else None for a in pages]
+    caption = credit = None
+    covers = [a.generic.cover for a in pages]
+    credits = [c.credit if c else None for c in covers]
+    captions = [_without_credit(c.caption, c.credit) if c else None for c in covers]
     if lead and any(captions):
         caption = induce_text(pages, captions)
-    return lead, caption
+    if lead and any(credits):
+        credit = induce_text(pages, credits)
+    return lead, caption, credit
+
+
+def _without_credit(caption: str | None, credit: str | None) -> str | None:
+    """Return ``caption`` without ``credit`` at its end (a caption element often holds
+    both, the credit in an element of its own)."""
+    caption = normalize_space(caption)
+    if caption and credit and caption.endswith(credit) and caption != credit:
+        return normalize_space(caption[: -len(credit)])
+    return caption
 
 
 # ----------------------------------------------------------------------- teasers
@@ -936,6 +949,20 @@ def _article_links_outside(analysed: Analysed, skip: set[etree._Element]) -> lis
             continue
         links.append(link)
     return links
+
+
+def _excerpt_query(node: etree._Element, link: etree._Element) -> str | None:
+    """Return the selector, relative to a teaser card, of its excerpt: the first
+    paragraph of the card outside its link, with more than 40 characters."""
+    inside_link = set(link.iter())
+    for paragraph in node.iter("p"):
+        if paragraph in inside_link or len(normalize_space(node_text(paragraph)) or "") <= 40:
+            continue
+        classes = _classes(paragraph)
+        if classes:
+            return f"p.{classes[0]}"
+        return "xpath:./p[not(@class)]" if paragraph.getparent() is node else None
+    return None
 
 
 def induce_teasers(
@@ -980,13 +1007,15 @@ def induce_teasers(
                 title = f".{hcls[0]} a" if hcls else f"{heading.tag} a"
             nodes = f"#{block.get('id')} .{_classes(node)[0]}"
             key = (nodes, title)
-            entry = groups.setdefault(key, {"pages": set(), "urls": Counter(), "excerpt": 0})
+            entry = groups.setdefault(
+                key, {"pages": set(), "urls": Counter(), "excerpts": Counter()}
+            )
             entry["pages"].add(analysed.sample.url)
             entry["urls"][urljoin(analysed.sample.url, link.get("href") or "")] += 1
             order.setdefault(key, position)
-            paragraphs = [p for p in node if p.tag == "p" and not p.get("class")]
-            if paragraphs and len(normalize_space(node_text(paragraphs[0])) or "") > 40:
-                entry["excerpt"] += 1
+            excerpt = _excerpt_query(node, link)
+            if excerpt:
+                entry["excerpts"][excerpt] += 1
     articles = max(1, sum(a.is_article for a in pages))
     found: list[tuple[dict[str, str], Choice]] = []
     for key in sorted(groups, key=lambda k: order[k]):
@@ -997,8 +1026,9 @@ def induce_teasers(
         if on < 0.5 * articles or repeats > 0.5 * on:
             continue
         group = {"nodes": nodes, "title": title, "url": f"{title}::attr(href)"}
-        if entry["excerpt"] >= 0.5 * len(entry["urls"]) and entry["excerpt"]:
-            group["excerpt"] = "xpath:./p[not(@class)]"
+        excerpts = entry["excerpts"].most_common(1)
+        if excerpts and excerpts[0][1] >= 0.5 * sum(entry["urls"].values()):
+            group["excerpt"] = excerpts[0][0]
         note = "cards linking to other articles, different on each page"
         found.append((group, Choice(nodes, on, articles, note)))
     return found
@@ -1345,9 +1375,10 @@ def induce_fields(
         tables["images"] = {"figures": [f"{query} figure, {query} img"]}
         notes[("images", "figures")] = "images inside the body container"
         tables["images"]["figure_caption"] = ["figcaption", ".wp-caption-text"]
-    lead, caption = induce_lead_image(articles, container.value if container else None)
+    lead, caption, credit = induce_lead_image(articles, container.value if container else None)
     put("images", "lead", lead)
     put("images", "lead_caption", caption)
+    put("images", "lead_credit", credit)
     if "images" in tables and "lead" in tables["images"]:
         tables["images"]["lead_fallback"] = []
     teasers = induce_teasers(articles, container.value if container else None)
