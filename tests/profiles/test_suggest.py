@@ -52,6 +52,7 @@ OTHER = """<!doctype html><html lang="en"><head><title>{title} - Daily Planet</t
 <link rel="canonical" href="https://planet.example/news/{n}/">
 <link rel="alternate" type="application/rss+xml" href="https://planet.example/rss">
 <meta property="og:type" content="article">
+<meta property="og:image" content="https://planet.example/img/{n}.jpg">
 <meta property="article:published_time" content="2024-{month:02d}-1{n}T08:30:00{offset}">
 </head><body><header id="masthead"><nav><a href="/">Home</a> <a href="/news/">News</a></nav>
 </header><main id="content"><div class="story">
@@ -59,6 +60,9 @@ OTHER = """<!doctype html><html lang="en"><head><title>{title} - Daily Planet</t
 <h1 class="story-title">{title}</h1>
 <div class="byline">By <a class="writer" href="/staff/{author}/">{Author}</a></div>
 <div class="stamp">1{n} {month_name} 2024</div>
+<figure class="lead"><img class="lead-img" src="/img/{n}-800x450.jpg" alt="">
+<figcaption><span class="cap">Crowds by the river, day {n}</span>
+<span class="credit">Jo Doe / AP</span></figcaption></figure>
 <div id="story-body">
 <p>{title} was the talk of the town on {weekday}, as people gathered in the square to hear
 what the mayor had to say about it, and many of them stayed until the evening to talk it over
@@ -68,7 +72,16 @@ with their neighbours, some of whom had come from the villages around the city.<
 <p>Residents of district {n} said they had waited for this for a long time already, and that
 they hoped the work would be finished before the winter, when the roads are hard to use and
 the buses often run late because of the snow that falls on the hills above the town.</p>
-</div></div></main><footer><p>© Daily Planet</p></footer></body></html>"""
+</div>
+<div class="pager"><a rel="next" href="/news/{next}/">Next story: {next_title}</a></div>
+<section id="more"><h2>More from the city</h2>
+<div class="card"><h3><a href="/news/{next}/">{next_title}</a></h3>
+<p class="card-text">The next story tells how the city prepared for the festival weekend.</p>
+</div>
+<div class="card"><h3><a href="/news/{prev}/">{prev_title}</a></h3>
+<p class="card-text">The other story tells how the city council met to talk about money.</p>
+</div>
+</section></div></main><footer><p>© Daily Planet</p></footer></body></html>"""
 
 TITLES = [
     "Council approves the new bridge",
@@ -97,6 +110,10 @@ def other_pages(
             author=author,
             Author=f"{author.title()} Smith",
             weekday=["Monday", "Tuesday"][n % 2],
+            next=(n + 1) % len(TITLES),
+            next_title=TITLES[(n + 1) % len(TITLES)],
+            prev=(n - 1) % len(TITLES),
+            prev_title=TITLES[(n - 1) % len(TITLES)],
         ).replace("planet.example", host)
         pages.append(SamplePage(f"s{n}.html", f"https://{host}/news/{n}/", html.encode()))
     return pages
@@ -146,6 +163,28 @@ def test_selectors_on_a_portal_of_no_theme_are_its_own_ids_and_classes() -> None
     assert data["fields"]["published_at_visible"] == ["#content div.stamp"]
     assert data["discovery"]["feeds"] == ["https://planet.example/rss"]
     assert data["breadcrumb"]["container"] == ["#content div.trail"]
+    assert data["images"]["lead"] == ["#content img.lead-img"]  # the og:image, at another size
+    assert data["images"]["lead_caption"] == ["#content span.cap"]
+    assert data["images"]["lead_credit"] == ["#content span.credit"]
+    # The cards are teasers; the rel=next link is the pager, not a teaser.
+    assert data["teasers"] == [
+        {
+            "nodes": "#more .card",
+            "title": "h3 a",
+            "url": "h3 a::attr(href)",
+            "excerpt": "p.card-text",
+        }
+    ]
+
+
+def test_the_lead_image_credit_the_page_marks_apart_reaches_the_record() -> None:
+    pages = other_pages()
+    data = tomllib.loads(suggest_profile(pages, themes=[]).toml())
+    profile = Profile("planet", "portal", data)
+    record = extract_page(parse_page(pages[0].url, pages[0].body, profile=profile), fill=False)
+    assert record.images[0].caption == "Crowds by the river, day 0"
+    assert record.images[0].credit == "Jo Doe / AP"
+    assert record.photo_credit == "Jo Doe / AP"
 
 
 def test_every_induced_value_says_how_it_agreed_and_the_profile_passes_its_checks() -> None:
