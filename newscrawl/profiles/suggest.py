@@ -46,7 +46,11 @@ from newscrawl.profiles.check import profile_problems
 MIN_PAGES = 3
 """Fewest article pages a suggestion is made from (10 to 30 are advised)."""
 MAX_PAGES = 30
-"""Most pages read: more add time, not selectors."""
+"""Most article pages a suggestion reads: more add time, not selectors."""
+MAX_LISTINGS = 5
+"""Most listing pages a suggestion reads (for the link selectors)."""
+MAX_FILES = 500
+"""Most files of a folder :func:`read_pages` reads."""
 KEEP_RATE = 0.6
 """Lowest agreement over the sample at which an induced selector is written."""
 THEME_RATE = 0.8
@@ -114,7 +118,7 @@ def _declared_url(body: bytes) -> str | None:
 
 
 def read_pages(folder: Path) -> list[SamplePage]:
-    """Return the ``.html`` pages of ``folder`` (at most :data:`MAX_PAGES`, by name).
+    """Return the ``.html`` pages of ``folder`` (at most :data:`MAX_FILES`, by name).
 
     Each page's URL comes from ``manifest.json`` (file name -> URL) when it names the
     file, else from a fixture case's ``<name>.json`` (``meta.url``, whose ``record`` is
@@ -131,7 +135,7 @@ def read_pages(folder: Path) -> list[SamplePage]:
             raise SuggestError(f"{folder / MANIFEST}: expected an object of file name -> URL")
         manifest = {str(k): str(v) for k, v in data.items()}
     pages: list[SamplePage] = []
-    for path in sorted(folder.glob("*.html"))[:MAX_PAGES]:
+    for path in sorted(folder.glob("*.html"))[:MAX_FILES]:
         body = path.read_bytes()
         expected: dict[str, Any] | None = None
         now: datetime | None = None
@@ -225,20 +229,29 @@ class Analysed:
         return self.page.selector.root
 
 
-def analyse(pages: Sequence[SamplePage]) -> list[Analysed]:
-    """Parse each page with the fallback profile and let the generic extractor read it.
+def analyse(
+    pages: Sequence[SamplePage], articles: int = MAX_PAGES, listings: int = MAX_LISTINGS
+) -> list[Analysed]:
+    """Parse each page with the fallback profile and let the generic extractor read it,
+    up to ``articles`` article pages and ``listings`` other pages, in the order given.
 
     A page that gives no page at all (empty, too large) is left out.
     """
     fallback = load_profile("generic")
-    analysed = []
+    analysed: list[Analysed] = []
+    counts = {True: 0, False: 0}
     for sample in pages:
+        if counts[True] >= articles and counts[False] >= listings:
+            break
         try:
             page = parse_page(sample.url, sample.body, profile=fallback, now=sample.now)
         except ExtractionError:
             continue
         generic = generic_page(page)
-        analysed.append(Analysed(sample, page, generic, generic.page_type.gives_record))
+        is_article = generic.page_type.gives_record
+        if counts[is_article] < (articles if is_article else listings):
+            counts[is_article] += 1
+            analysed.append(Analysed(sample, page, generic, is_article))
     return analysed
 
 
@@ -328,6 +341,7 @@ class Choice:
     total: int
     note: str = ""
     label: str = "agrees on"
+    unit: str = "pages"
 
     @property
     def rate(self) -> float:
@@ -335,7 +349,7 @@ class Choice:
 
     def comment(self) -> str:
         """The TOML comment: the agreement over the sample, and any note."""
-        text = f"{self.label} {self.agree}/{self.total} pages ({self.rate:.0%})"
+        text = f"{self.label} {self.agree}/{self.total} {self.unit} ({self.rate:.0%})"
         return f"{text}; {self.note}" if self.note else text
 
 
@@ -734,7 +748,12 @@ def induce_body(pages: Sequence[Analysed]) -> tuple[Choice | None, Choice | None
     if exclude:
         total = sum(seen_in[s] for s in exclude)
         exclude_choice = Choice(
-            exclude, total, total, "subtrees that never hold body text, or the same text everywhere"
+            exclude,
+            total,
+            total,
+            "subtrees that never hold body text, or the same text everywhere",
+            "seen",
+            "times",
         )
     return container_choice, exclude_choice
 
@@ -1146,12 +1165,19 @@ def induce_links(pages: Sequence[Analysed]) -> tuple[Choice | None, Choice | Non
             if site_of(target) != site_of(analysed.sample.url):
                 continue
             path = urlsplit(target).path
-            if shape.match(path):
-                parent = link.getparent()
-                if parent is not None and parent.tag in _HEADINGS:
+            parent = link.getparent()
+            in_heading = parent is not None and parent.tag in _HEADINGS
+            holds_heading = any(e.tag in _HEADINGS for e in link.iterdescendants())
+            words = len((normalize_space(node_text(link)) or "").split())
+            if shape.match(path) or ((in_heading or holds_heading) and words >= 3):
+                if in_heading and parent is not None:
                     for rank, selector in _own(parent):
                         if rank < 2:
                             article_votes[f"{selector} a"] += 1
+                elif holds_heading:
+                    for rank, selector in _own(link):
+                        if rank < 2:
+                            article_votes[selector] += 1
             else:
                 if "next" in (link.get("rel") or ""):
                     listing_votes["a[rel=next]"] += 1
@@ -1166,7 +1192,9 @@ def induce_links(pages: Sequence[Analysed]) -> tuple[Choice | None, Choice | Non
             articles,
             sum(article_votes[s] for s in articles),
             sum(article_votes.values()),
-            "article-shaped links on the sample's listing pages",
+            "of the article links on the sample's listing pages",
+            "covers",
+            "links",
         )
         if articles
         else None
@@ -1176,7 +1204,9 @@ def induce_links(pages: Sequence[Analysed]) -> tuple[Choice | None, Choice | Non
             listing,
             sum(listing_votes[s] for s in listing),
             sum(listing_votes.values()),
-            "other links of the host on the sample's listing pages",
+            "of the other links of the host on the sample's listing pages",
+            "covers",
+            "links",
         )
         if listing
         else None
@@ -1305,7 +1335,7 @@ def suggest_profile(
     notes[("discovery", "sitemaps")] = "the usual place; robots.txt may name others"
     article_links, listing_links = induce_links(analysed)
     for key, choice in (("article_links", article_links), ("listing_links", listing_links)):
-        if choice:
+        if choice and not (theme_match and theme_match[0].selectors("discovery", key)):
             discovery[key] = choice.value
             notes[("discovery", key)] = choice.comment()
     data["discovery"] = discovery
