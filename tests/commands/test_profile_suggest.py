@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from newscrawl.cli import main
-from newscrawl.profiles import forget_profiles
+from newscrawl.profiles import PROFILE_FILES_ENV, forget_profiles
 from tests.conftest import FIXTURES, ROOT
 from tests.profiles.test_suggest import TITLES, other_pages
 
@@ -38,7 +38,11 @@ def planet(tmp_path: Path) -> Path:
 
 
 @pytest.fixture(autouse=True)
-def _fresh_profiles() -> None:
+def _fresh_profiles(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Profile files a test registers (``profile check FILE --pages``) stay in it."""
+    monkeypatch.setenv(PROFILE_FILES_ENV, "{}")
+    forget_profiles()
+    yield
     forget_profiles()
 
 
