@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 
 from newscrawl.extraction import extract_page, parse_page
-from newscrawl.profiles import Profile, load_profile
+from newscrawl.profiles import PROFILES_DIR_ENV, Profile, forget_profiles, load_profile
 from newscrawl.profiles.check import profile_problems
 from newscrawl.profiles.suggest import (
     SamplePage,
@@ -128,6 +128,28 @@ def test_sahifa_pages_extend_the_theme_found_by_its_markup_not_its_domain(
     assert data["site"]["domains"] == ["news.example"]  # a host no profile knows
     assert "body" not in data  # the theme's selectors are not repeated
     assert "article markers match 12/12" in suggestion.toml()
+
+
+def test_a_theme_in_the_users_folder_is_found_by_its_own_article_markers(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "storyline.toml").write_text(
+        'name = "storyline"\nkind = "theme"\n[fields]\narticle = ["div.story > h1.story-title"]\n',
+        encoding="utf-8",
+    )
+    monkeypatch.setenv(PROFILES_DIR_ENV, str(tmp_path))
+    forget_profiles()
+    try:
+        data = tomllib.loads(suggest_profile(other_pages()).toml())
+        assert data["extends"] == "storyline"
+    finally:
+        forget_profiles()
+
+
+def test_pages_no_theme_matches_get_no_extends() -> None:
+    data = tomllib.loads(suggest_profile(other_pages()).toml())
+    assert "extends" not in data
+    assert data["fields"]["headline"] == ["#content h1.story-title"]
 
 
 def test_with_no_theme_the_induced_profile_reads_unseen_pages_as_the_theme_does(
