@@ -1364,8 +1364,14 @@ def induce_fields(
     fields: dict[str, Any] = {}
     tables: dict[str, Any] = {"fields": fields}
 
-    def put(table: str, key: str, choice: Choice | None, as_list: bool = True) -> None:
-        if choice is None or choice.rate < KEEP_RATE:
+    def put(
+        table: str,
+        key: str,
+        choice: Choice | None,
+        as_list: bool = True,
+        minimum: float = KEEP_RATE,
+    ) -> None:
+        if choice is None or choice.rate < minimum:
             return
         value = choice.value
         target = tables.setdefault(table, {})
@@ -1394,7 +1400,9 @@ def induce_fields(
     if "body" in tables:
         put("body", "exclude", exclude)
         window = induce_alt_headline_window(articles, container.value if container else None, {})
-        put("body", "alt_headline_window", window, as_list=False)
+        # Not every article has an alternate headline: two pages, and one in ten, show it.
+        if window and window.agree >= 2:
+            put("body", "alt_headline_window", window, as_list=False, minimum=0.1)
         # Text images: figures inside the body container.
         query = tables["body"]["container"][0]
         tables["images"] = {"figures": [f"{query} figure, {query} img"]}
