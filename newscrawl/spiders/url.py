@@ -31,7 +31,7 @@ from urllib.parse import urljoin
 
 from scrapy import Request, signals
 from scrapy.crawler import Crawler
-from scrapy.exceptions import IgnoreRequest
+from scrapy.exceptions import DownloadCancelledError, IgnoreRequest
 from scrapy.http import Response, TextResponse
 from scrapy.spiders import SitemapSpider
 from twisted.python.failure import Failure
@@ -343,6 +343,13 @@ class UrlSpider(PortalSpider):
             self.crawler.stats.inc_value("newscrawl/listings/failed")
             logger.error("Failed listing %s: %s", request.url, failure.getErrorMessage())
             return
+        if request is not None and failure.check(DownloadCancelledError):
+            limit = request.meta.get("download_maxsize", self.crawler.settings["DOWNLOAD_MAXSIZE"])
+            logger.error(
+                "Not read: %s is larger than the download size limit (DOWNLOAD_MAXSIZE %s bytes)",
+                request.url,
+                limit,
+            )
         yield from super().on_error(failure)
 
     def on_optional_error(self, failure: Failure) -> None:
