@@ -33,6 +33,7 @@ from scrapy import Request, signals
 from scrapy.crawler import Crawler
 from scrapy.exceptions import DownloadCancelledError, IgnoreRequest
 from scrapy.http import Response, TextResponse
+from scrapy.spidermiddlewares.httperror import HttpError
 from scrapy.spiders import SitemapSpider
 from twisted.python.failure import Failure
 
@@ -326,7 +327,7 @@ class UrlSpider(PortalSpider):
             kind = str(getattr(exc, "page_type", "other"))
             stats.inc_value(f"newscrawl/pages/{kind}")
             logger.debug("Not an article: %s: %s", page, exc)
-            return list(self.follow_links(response)) if kind == "listing" else []
+            return list(self.follow_links(response))
         except ExtractionError as exc:
             stats.inc_value("newscrawl/articles/fetched")
             logger.warning("No record from %s: %s (%s)", page, exc, exc.kind)
@@ -360,7 +361,8 @@ class UrlSpider(PortalSpider):
     def on_robots_error(self, failure: Failure) -> Iterable[Request]:
         """robots.txt could not be read: look for sitemaps where they usually are."""
         self.on_optional_error(failure)
-        if not failure.check(IgnoreRequest) or failure.check(OffsiteRedirect):
+        # An HTTP error status or a failed download; not a request robots.txt forbade.
+        if failure.check(HttpError) or not failure.check(IgnoreRequest):
             yield from self.guessed_sitemaps()
 
     def on_start_error(self, failure: Failure) -> Iterable[Any]:
@@ -374,7 +376,7 @@ class UrlSpider(PortalSpider):
             )
             if not self.scope.subdomains:
                 reason += ", or add --subdomains if it is a host of the same domain"
-        elif failure.check("scrapy.spidermiddlewares.httperror.HttpError"):
+        elif failure.check(HttpError):
             reason = f"the start URL {url} answered HTTP {failure.value.response.status}"
         elif failure.check(IgnoreRequest) and self.crawler.stats.get_value("robotstxt/forbidden"):
             reason = f"robots.txt forbids fetching the start URL {url}"

@@ -261,3 +261,62 @@ def test_a_sitemap_of_a_million_urls_stays_within_the_limits(tmp_path: Path) -> 
     assert f"Not read: {site.url}/sitemap.xml is larger than the download size limit" in stderr
     # every record is a page of the site: nothing invented from the unread rest
     assert {r["url"] for r in records(tmp_path)} <= {site.url + p for p in articles}
+
+
+# --- entry points ----------------------------------------------------------------------------
+
+
+def feed(urls: list[str]) -> bytes:
+    """An RSS 2.0 feed of ``urls``."""
+    items = "".join(f"<item><title>{u}</title><link>{u}</link></item>" for u in urls)
+    return f'<?xml version="1.0"?><rss version="2.0"><channel>{items}</channel></rss>'.encode()
+
+
+def news_sitemap(urls: list[str]) -> bytes:
+    """A Google News sitemap of ``urls``."""
+    entries = "".join(
+        f"<url><loc>{u}</loc><news:news><news:publication_date>2026-12-05T10:00:00+00:00"
+        "</news:publication_date></news:news></url>"
+        for u in urls
+    )
+    return (
+        '<?xml version="1.0" encoding="UTF-8"?>'
+        '<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9" '
+        'xmlns:news="http://www.google.com/schemas/sitemap-news/0.9">'
+        f"{entries}</urlset>"
+    ).encode()
+
+
+def test_articles_are_found_through_feeds_sitemaps_and_sections(tmp_path: Path) -> None:
+    import gzip
+
+    in_feed, in_sitemap = "/2026/12/05/only-in-the-feed/", "/2026/12/05/only-in-the-sitemap/"
+    in_section = "/2026/12/05/only-in-a-section/"
+    routes: dict[str, Answer] = {
+        p: html(page(p, article=True)) for p in (in_feed, in_sitemap, in_section)
+    }
+    routes["/news/"] = html(page("News", [in_section]))
+    with Site(routes) as site:
+        alternate = f'<link rel="alternate" type="application/rss+xml" href="{site.url}/rss/">'
+        routes["/"] = html(page("Home", ["/news/"], extra=alternate))
+        routes["/rss/"] = Answer(
+            content_type="application/rss+xml", body=feed([site.url + in_feed])
+        )
+        index = (
+            '<?xml version="1.0" encoding="UTF-8"?>'
+            '<sitemapindex xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">'
+            f"<sitemap><loc>{site.url}/news-sitemap.xml.gz</loc></sitemap></sitemapindex>"
+        ).encode()
+        # no robots.txt: the sitemap is found where sitemaps usually are
+        routes["/sitemap_index.xml"] = Answer(content_type="application/xml", body=index)
+        routes["/news-sitemap.xml.gz"] = Answer(
+            content_type="application/x-gzip",
+            body=gzip.compress(news_sitemap([site.url + in_sitemap])),
+        )
+        result = crawl(site.url + "/", tmp_path)
+    assert result.returncode == 0, result.stdout + result.stderr
+    got = {r["url"] for r in records(tmp_path)}
+    assert got == {site.url + p for p in (in_feed, in_sitemap, in_section)}, result.stderr
+    run = report(tmp_path)
+    assert run["error_rate"] == 0  # /robots.txt and /sitemap.xml missing is no error
+    assert site.hits["/sitemap.xml"] == 1
