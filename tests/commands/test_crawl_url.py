@@ -320,3 +320,48 @@ def test_articles_are_found_through_feeds_sitemaps_and_sections(tmp_path: Path) 
     run = report(tmp_path)
     assert run["error_rate"] == 0  # /robots.txt and /sitemap.xml missing is no error
     assert site.hits["/sitemap.xml"] == 1
+
+
+# --- usage errors ------------------------------------------------------------------------------
+
+USAGE = {
+    "no-scheme": (
+        ["crawl", "portal.example"],
+        "write it with its scheme, e.g. https://portal.example",
+    ),
+    "ftp": (["crawl", "ftp://portal.example/"], "only http:// and https:// URLs can be crawled"),
+    "no-host": (["crawl", "https://"], "has no host name"),
+    "bad-port": (["crawl", "http://portal.example:99999/"], "is not a valid URL"),
+    "max-pages-zero": (["crawl", "http://127.0.0.1:9/", "--max-pages", "0"], "must be 1 or more"),
+    "max-pages-text": (["crawl", "http://127.0.0.1:9/", "--max-pages", "many"], "invalid int"),
+    "base-url": (
+        ["crawl", "http://127.0.0.1:9/", "--base-url", "http://127.0.0.1:8/"],
+        "--base-url applies to a profile, not to a crawl by URL",
+    ),
+    "profile": (
+        ["crawl", "http://127.0.0.1:9/", "--profile", "sahifa"],
+        "--profile applies to a profile, not to a crawl by URL",
+    ),
+    "subdomains-with-profile": (
+        ["crawl", "jmn", "--subdomains"],
+        "--subdomains applies to a crawl by URL, not to a profile (jmn)",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", USAGE)
+def test_usage_errors_are_one_line(case: str, tmp_path: Path) -> None:
+    args, message = USAGE[case]
+    result = subprocess.run(
+        [sys.executable, "-m", "newscrawl.cli", *args, "-o", str(tmp_path / "out")],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == 2
+    assert result.stdout == ""
+    assert len(result.stderr.strip().splitlines()) == 1, result.stderr
+    assert message in result.stderr
+    assert not (tmp_path / "out").exists()  # nothing started, nothing written
