@@ -86,7 +86,7 @@ PORTALS = (
 
 def server_requests(url: str) -> int:
     """The number of requests the portal server has answered so far (its ``/__stats__``)."""
-    with urllib.request.urlopen(f"{url}/__stats__", timeout=30) as response:  # noqa: S310
+    with urllib.request.urlopen(f"{url}/__stats__", timeout=30) as response:
         return int(json.load(response)["requests"])
 
 
@@ -126,9 +126,9 @@ def measure(portal: GeneratedPortal, args: argparse.Namespace) -> dict[str, Any]
     """Serve ``portal``, crawl it by URL, and score the crawl against its truth."""
     module = load(portal.script)
     articles, listings = portal.truth(module, args.articles, args.seed)
+    serve = ["--articles", str(args.articles), "--seed", str(args.seed), "--port", "0"]
     server = subprocess.Popen(
-        [sys.executable, str(portal.script), "--articles", str(args.articles)]
-        + ["--seed", str(args.seed), "--port", "0"],
+        [sys.executable, str(portal.script), *serve],
         stdout=subprocess.PIPE,
         stderr=subprocess.DEVNULL,
         text=True,
