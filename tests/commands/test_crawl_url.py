@@ -365,3 +365,41 @@ def test_usage_errors_are_one_line(case: str, tmp_path: Path) -> None:
     assert len(result.stderr.strip().splitlines()) == 1, result.stderr
     assert message in result.stderr
     assert not (tmp_path / "out").exists()  # nothing started, nothing written
+
+
+# --- the documented example ------------------------------------------------------------------
+
+
+def documented_commands() -> list[str]:
+    """The commands of the first ``sh`` block of docs/operations.md's section on crawling a
+    portal that has no profile."""
+    text = (ROOT / "docs" / "operations.md").read_text(encoding="utf-8")
+    section = text.split("## Crawling a portal that has no profile", 1)[1]
+    block = section.split("```sh\n", 1)[1].split("```", 1)[0]
+    return [line for line in block.splitlines() if line.strip()]
+
+
+def test_the_documented_example_runs_as_written(tmp_path: Path) -> None:
+    articles = [f"/2026/12/05/story-number-{n}/" for n in range(3)]
+    routes = {
+        "/": html(page("Home", ["/news/"])),
+        "/news/": html(page("News", articles)),
+        **{p: html(page(f"Story {p}", article=True)) for p in articles},
+    }
+    commands = documented_commands()
+    assert commands
+    newscrawl = str(Path(sys.executable).parent / "newscrawl")
+    with Site(routes) as site:
+        for command in commands:
+            assert command.startswith("newscrawl crawl https://portal.example/ ")
+            args = command.replace("https://portal.example/", site.url + "/").split()[1:]
+            result = subprocess.run(
+                [newscrawl, *args],
+                capture_output=True,
+                text=True,
+                cwd=tmp_path,
+                timeout=300,
+                check=False,
+            )
+            assert result.returncode == 0, result.stdout + result.stderr
+    assert len(records(tmp_path)) == 3
