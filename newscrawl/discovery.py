@@ -114,15 +114,30 @@ def site_key(url: str) -> str:
 def registrable_domain(host: str) -> str:
     """Return the domain under which ``host`` is registered (``news.bbc.co.uk`` ->
     ``bbc.co.uk``), from the Public Suffix List snapshot bundled with ``tld`` (never
-    downloaded); an IP address, ``localhost`` or an unknown suffix is its own domain.
+    downloaded). A suffix the list does not know counts as one label, as the list's own
+    default rule ``*`` says (``www.portal.example`` -> ``portal.example``); an IP address or
+    a one-label host (``localhost``) is its own domain.
 
     >>> registrable_domain("www.portal.example.co.uk"), registrable_domain("127.0.0.1")
     ('example.co.uk', '127.0.0.1')
     """
     from tld import get_fld
 
-    found = get_fld(host.lower(), fix_protocol=True, fail_silently=True)
-    return str(found) if found else host.lower()
+    name = host.lower().rstrip(".")
+    if _is_ip(name) or "." not in name:
+        return name
+    found = get_fld(name, fix_protocol=True, fail_silently=True)
+    return str(found) if found else ".".join(name.rsplit(".", 2)[-2:])
+
+
+def _is_ip(host: str) -> bool:
+    import ipaddress
+
+    try:
+        ipaddress.ip_address(host.strip("[]"))
+    except ValueError:
+        return False
+    return True
 
 
 @dataclass(frozen=True)

@@ -87,7 +87,9 @@ def test_different_hosts_get_different_site_names() -> None:
         ("www.portal.example.co.uk", "example.co.uk"),
         ("news.bbc.co.uk", "bbc.co.uk"),
         ("portal.github.io", "portal.github.io"),  # a private suffix of the list
+        ("www.portal.example", "portal.example"),  # a suffix the list does not know: one label
         ("127.0.0.1", "127.0.0.1"),
+        ("::1", "::1"),
         ("localhost", "localhost"),
     ],
 )

@@ -204,6 +204,8 @@ def _crawl_url(args: argparse.Namespace, settings: Any, since: str | None) -> in
         ("--profile-file", args.profile_file),
         ("--profile", args.profile),
         ("--base-url", args.base_url),
+        # The page budget and the links already asked for live in one process.
+        ("--redis", args.redis),
     ):
         if value:
             raise CommandError(f"{option} applies to a profile, not to a crawl by URL")

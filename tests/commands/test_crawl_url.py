@@ -342,6 +342,10 @@ USAGE = {
         ["crawl", "http://127.0.0.1:9/", "--profile", "sahifa"],
         "--profile applies to a profile, not to a crawl by URL",
     ),
+    "redis": (
+        ["crawl", "http://127.0.0.1:9/", "--redis", "redis://127.0.0.1:6379/15"],
+        "--redis applies to a profile, not to a crawl by URL",
+    ),
     "subdomains-with-profile": (
         ["crawl", "jmn", "--subdomains"],
         "--subdomains applies to a crawl by URL, not to a profile (jmn)",
