@@ -71,6 +71,10 @@ PRIORITY = {"entry": 100, "sitemap": 50, "article": 10, "unknown": 5, "listing":
 articles (so a small ``--max-pages`` budget is spent on records before listings)."""
 
 
+_BODY_META = "newscrawl_sitemap_body"
+"""Response meta: the sitemap's body once read (gunzipped), so it is decompressed once."""
+
+
 def _flag(value: Any) -> bool:
     if isinstance(value, str):
         return value.strip().lower() in ("1", "true", "yes", "on")
@@ -225,7 +229,7 @@ class UrlSpider(PortalSpider):
         for output in super()._parse_sitemap(response):
             if not isinstance(output, Request):
                 yield output
-            elif self.spend(output.url):
+            else:  # sitemap_filter spent the budget for it
                 if output.callback == self._parse_sitemap:
                     yield output.replace(priority=PRIORITY["sitemap"])
                 else:
@@ -247,12 +251,40 @@ class UrlSpider(PortalSpider):
                 )
 
     def sitemap_filter(self, entries: Iterable[dict[str, Any]]) -> Iterable[dict[str, Any]]:
-        """Keep the entries that are pages (or sitemaps) this run wants."""
-        for entry in super().sitemap_filter(entries):
-            if url_shape(entry["loc"]) != "not-a-page" or entry["loc"].endswith(
-                (".xml", ".xml.gz")
-            ):
-                yield entry
+        """Keep the entries that are pages (or sitemaps) this run wants, within the budget.
+
+        Once the budget is spent, the rest of a sitemap is only counted: no state lookup,
+        no date kept.
+        """
+        for entry in entries:
+            loc = str(entry.get("loc") or "")
+            if len(self.seen) >= self.max_pages:
+                self.crawler.stats.inc_value("newscrawl/skipped/max_pages")
+                continue
+            if url_shape(loc) == "not-a-page" and not loc.endswith((".xml", ".xml.gz")):
+                continue
+            for kept in super().sitemap_filter([entry]):
+                if self.spend(kept["loc"]):
+                    yield kept
+
+    def _get_sitemap_body(self, response: Response) -> bytes | None:
+        """Return the sitemap's XML (gunzipped within ``DOWNLOAD_MAXSIZE``), or None; say so
+        when a gzip sitemap decompresses to more than the limit."""
+        cached = response.meta.get(_BODY_META)
+        if cached is not None:
+            return cached or None
+        body = super()._get_sitemap_body(response)
+        if body is None and response.body[:2] == b"\x1f\x8b":
+            limit = response.meta.get("download_maxsize", self._max_size)
+            logger.error(
+                "Not read: %s decompresses to more than the download size limit "
+                "(DOWNLOAD_MAXSIZE %s bytes)",
+                response.url,
+                limit,
+            )
+            self.crawler.stats.inc_value("newscrawl/errors/sitemap-too-large")
+        response.meta[_BODY_META] = body or b""
+        return body
 
     # -- links ---------------------------------------------------------------------------
 

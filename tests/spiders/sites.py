@@ -8,6 +8,7 @@ server counts requests by path and bytes sent by path, so a test sees what a cra
 from __future__ import annotations
 
 import threading
+import zlib
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
@@ -111,10 +112,23 @@ def html(body: bytes) -> Answer:
     return Answer(body=body)
 
 
-def big_sitemap(base: Callable[[], str], urls: int) -> Callable[[], Iterator[bytes]]:
-    """A sitemap of ``urls`` article URLs, generated as it is sent (1,000 URLs a chunk)."""
+def big_sitemap(
+    base: Callable[[], str], urls: int, *, gzipped: bool = False
+) -> Callable[[], Iterator[bytes]]:
+    """A sitemap of ``urls`` article URLs, generated (and gzipped) as it is sent, 1,000 URLs
+    a chunk."""
 
     def chunks() -> Iterator[bytes]:
+        if not gzipped:
+            yield from plain()
+            return
+        packer = zlib.compressobj(1, zlib.DEFLATED, 31)  # 31: the gzip format
+        for chunk in plain():
+            if packed := packer.compress(chunk):
+                yield packed
+        yield packer.flush()
+
+    def plain() -> Iterator[bytes]:
         yield b'<?xml version="1.0" encoding="UTF-8"?>\n'
         yield b'<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">\n'
         root = base()
