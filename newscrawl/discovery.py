@@ -35,14 +35,22 @@ class BadStartUrl(ValueError):
     """The address given is not an http(s) URL of a site; the message says why, in one line."""
 
 
+_URL_LIKE = re.compile(
+    r"[A-Za-z][A-Za-z0-9+.-]*://"  # any scheme://
+    r"|[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+(?::\d+)?(?:[/?#]|$)"  # host.tld[:port][/...]
+    r"|[A-Za-z0-9-]+:\d+(?:[/?#]|$)"  # host:port[/...]
+)
+
+
 def looks_like_url(value: str) -> bool:
-    """Tell whether a command-line argument is meant as a URL (``scheme://...`` or
-    ``host.tld/...`` with a dot before any slash) rather than a profile name.
+    """Tell whether a command-line argument is meant as a URL (``scheme://...``,
+    ``host.tld/...``, ``host:port``) rather than a site name (``../x`` is a bad name, not a
+    URL).
 
     >>> looks_like_url("jmn"), looks_like_url("https://jmn.info/"), looks_like_url("jmn.info")
     (False, True, True)
     """
-    return "://" in value or "." in value.split("/", 1)[0] or ":" in value
+    return _URL_LIKE.match(value.strip()) is not None
 
 
 def start_url(value: str) -> str:

@@ -52,7 +52,18 @@ def test_bad_start_urls_say_what_is_wrong(value: str, message: str) -> None:
 
 @pytest.mark.parametrize(
     ("value", "is_url"),
-    [("jmn", False), ("my-portal_2", False), ("jmn.info", True), ("https://x/", True)],
+    [
+        ("jmn", False),
+        ("my-portal_2", False),
+        ("../../x", False),
+        ("/tmp/x", False),
+        (".hidden", False),
+        ("jmn.info", True),
+        ("jmn.info/news/", True),
+        ("localhost:8000", True),
+        ("https://x/", True),
+        ("ftp://x/", True),
+    ],
 )
 def test_profile_names_never_look_like_urls(value: str, is_url: bool) -> None:
     assert looks_like_url(value) is is_url
