@@ -53,20 +53,36 @@ def load(path: Path) -> ModuleType:
     return module
 
 
-def sahifa_truth(module: ModuleType, articles: int, seed: int) -> tuple[set[str], set[str]]:
-    """Article paths and listing paths of ``bench/portal.py``'s portal."""
+def sahifa_truth(module: ModuleType, articles: int, seed: int) -> tuple[set[str], dict[str, str]]:
+    """Article paths of ``bench/portal.py``'s portal, and its other pages by kind (all
+    listings: home, category, tag and author archives with their pagination)."""
     portal = module.generate_portal(articles, seed)
     posts = {post.path for post in portal.posts}
-    listings = {"/"} | {
-        term.page_path(number) for term in portal.archives for number in range(1, term.pages + 1)
+    others = {"/": "home"} | {
+        term.page_path(number): "listing"
+        for term in portal.archives
+        for number in range(1, term.pages + 1)
     }
-    return posts, listings
+    return posts, others
 
 
-def newsroom_truth(module: ModuleType, articles: int, seed: int) -> tuple[set[str], set[str]]:
-    """Article paths and non-article paths of ``bench/newsroom.py``'s portal (its truth)."""
-    truth = module.truth(articles, seed)
-    return set(truth["articles"]), set(truth["non_articles"])
+NEWSROOM_LISTINGS = frozenset({"home", "listing", "section", "tag", "author"})
+"""Kinds of ``Newsroom.non_articles`` that are listings (the others: gallery, video, static)."""
+
+
+def newsroom_truth(module: ModuleType, articles: int, seed: int) -> tuple[set[str], dict[str, str]]:
+    """Article paths of ``bench/newsroom.py``'s portal, and its other pages by kind, from the
+    truth it publishes (``Newsroom.truth`` and ``Newsroom.non_articles``)."""
+    site = module.generate_newsroom(articles, seed)
+    base = "http://base.invalid"
+    posts = {row["url"].removeprefix(base) for row in site.truth(base)}
+    others = {
+        row["url"].removeprefix(base): "listing"
+        if row["kind"] in NEWSROOM_LISTINGS
+        else row["kind"]
+        for row in site.non_articles(base)
+    }
+    return posts, others
 
 
 @dataclass(frozen=True)
@@ -75,7 +91,7 @@ class GeneratedPortal:
 
     name: str
     script: Path
-    truth: Callable[[ModuleType, int, int], tuple[set[str], set[str]]]
+    truth: Callable[[ModuleType, int, int], tuple[set[str], dict[str, str]]]
 
 
 PORTALS = (
@@ -125,7 +141,8 @@ def crawl(url: str, folder: Path, max_pages: int, extra: list[str]) -> dict[str,
 def measure(portal: GeneratedPortal, args: argparse.Namespace) -> dict[str, Any]:
     """Serve ``portal``, crawl it by URL, and score the crawl against its truth."""
     module = load(portal.script)
-    articles, listings = portal.truth(module, args.articles, args.seed)
+    articles, others = portal.truth(module, args.articles, args.seed)
+    listings = {path for path, kind in others.items() if kind == "listing"}
     serve = ["--articles", str(args.articles), "--seed", str(args.seed), "--port", "0"]
     server = subprocess.Popen(
         [sys.executable, str(portal.script), *serve],
@@ -159,7 +176,10 @@ def measure(portal: GeneratedPortal, args: argparse.Namespace) -> dict[str, Any]
         "article_records": len(got & articles),
         "article_share": round(len(got & articles) / len(articles), 4) if articles else None,
         "listing_records": len(got & listings),
-        "other_records": len(got - articles - listings),
+        "non_article_records": sorted(
+            f"{others[p]} {p}" for p in got - articles - listings if p in others
+        ),
+        "unknown_records": sorted(got - articles - set(others)),
         "duplicate_records": len(paths) - len(got),
         "requests_sent": sent,
         "requests_received": received,
