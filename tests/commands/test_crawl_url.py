@@ -284,6 +284,24 @@ def test_a_start_url_redirected_to_another_host_is_refused(tmp_path: Path) -> No
     assert sum(other.hits.values()) == 0  # nothing fetched from the other host
 
 
+def test_links_to_another_host_are_never_fetched(tmp_path: Path) -> None:
+    story = "/2026/12/05/a-story-about-the-council/"
+    with Site({story: html(page("Elsewhere", article=True))}) as other:
+        elsewhere = [other.url + story, other.url + "/category/news/"]
+        feed_there = f'<link rel="alternate" type="application/rss+xml" href="{other.url}/rss">'
+        routes = {
+            "/": html(
+                page("Home", ["/2026/12/05/our-own-story-here/", *elsewhere], extra=feed_there)
+            ),
+            "/2026/12/05/our-own-story-here/": html(page("Ours", elsewhere, article=True)),
+        }
+        with Site(routes) as site:
+            result = crawl(site.url + "/", tmp_path)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert sum(other.hits.values()) == 0
+    assert {r["url"] for r in records(tmp_path)} == {site.url + "/2026/12/05/our-own-story-here/"}
+
+
 def test_robots_txt_that_forbids_everything_is_obeyed(tmp_path: Path) -> None:
     robots = Answer(content_type="text/plain", body=b"User-agent: *\nDisallow: /\n")
     routes = {"/robots.txt": robots, "/": html(page("Home", ["/2026/12/05/a-story-about/"]))}

@@ -100,7 +100,12 @@ def page(title: str, links: Iterable[str] = (), *, article: bool = False, extra:
     if article:
         text = "".join(f"<p>{PARAGRAPH} ({n})</p>" for n in range(6))
         body = f"<article><h1>{title}</h1>{text}</article>"
-    meta = '<meta property="og:type" content="article">' if article else ""
+    meta = (
+        '<meta property="og:type" content="article">'
+        '<meta property="article:published_time" content="2026-12-05T10:00:00+00:00">'
+        if article
+        else ""
+    )
     return (
         f"<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'><title>{title}</title>"
         f"{meta}{extra}</head><body><nav><ul>{anchors}</ul></nav>{body}</body></html>"
