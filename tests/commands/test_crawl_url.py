@@ -494,3 +494,20 @@ def test_the_documented_example_runs_as_written(tmp_path: Path) -> None:
             )
             assert result.returncode == 0, result.stdout + result.stderr
     assert len(records(tmp_path)) == 3
+
+
+def test_a_second_run_on_the_same_host_waits_for_the_lock(tmp_path: Path) -> None:
+    from newscrawl.storage.runlock import RunLock
+
+    articles = [f"/2026/12/05/story-number-{n}/" for n in range(2)]
+    routes = {
+        "/": html(page("Home", articles)),
+        **{p: html(page(p, article=True)) for p in articles},
+    }
+    with Site(routes) as site:
+        (tmp_path / "state").mkdir()
+        with RunLock.for_site(tmp_path / "state", site_key(site.url)):
+            result = crawl(site.url + "/news/", tmp_path)  # another address, the same host
+    assert result.returncode == 75, result.stdout + result.stderr
+    assert records(tmp_path) == []
+    assert sum(site.hits.values()) == 0
