@@ -92,7 +92,7 @@ class RowCache:
     """Rows of a float16 score table, converted to float32 once and kept.
 
     py3langid scores a text as ``log1p(counts) @ table[features]`` on its float16 table:
-    numpy casts the gathered rows to float32 and multiplies those. The cast (1.5 µs a row)
+    numpy casts the gathered rows to float32 and multiplies those. The cast (0.2 µs a row)
     took more than half of the score. The rows handed out here are that same cast, made once
     per feature, so the product is the same to the bit. When full, the cache starts afresh.
     """
