@@ -142,8 +142,9 @@ def cmd_profile_suggest(args: argparse.Namespace) -> int:
         raise CommandError(f"--pages {args.pages}: give {MIN_FETCH} to {MAX_PAGES}")
     if args.delay < 0:
         raise CommandError(f"--delay {args.delay}: give 0 seconds or more")
+    sitemaps: list[str] = []
     if source.startswith(("http://", "https://")):
-        pages = fetch_sample(source, args.pages, args.delay)
+        pages, sitemaps = fetch_sample(source, args.pages, args.delay)
         if args.save:
             save_pages(pages, Path(args.save))
     else:
@@ -157,7 +158,9 @@ def cmd_profile_suggest(args: argparse.Namespace) -> int:
         except OSError as exc:
             raise CommandError(f"{folder}: cannot read: {exc.strerror or exc}") from None
     try:
-        suggestion = suggest_profile(pages, name=name, themes=[] if args.no_themes else None)
+        suggestion = suggest_profile(
+            pages, name=name, themes=[] if args.no_themes else None, sitemaps=sitemaps
+        )
     except SuggestError as exc:
         raise CommandError(str(exc)) from None
     text = suggestion.toml()
@@ -177,13 +180,15 @@ MIN_FETCH = 3
 """Fewest article pages ``profile suggest URL`` may be asked to fetch."""
 
 
-def fetch_sample(url: str, count: int, delay: float) -> list[Any]:
+def fetch_sample(url: str, count: int, delay: float) -> tuple[list[Any], list[str]]:
     """Fetch the page at ``url`` (a home or section page) and up to ``count`` article
     pages it links on the same host, politely: the crawl's User-Agent, robots.txt (and
-    its Crawl-delay when longer), ``delay`` seconds between requests. A page that cannot
-    be fetched is left out with a line on stderr; a start page that redirects to another
-    host, or cannot be fetched, is a usage error."""
+    its Crawl-delay when longer), ``delay`` seconds between requests. Return the pages
+    and the sitemaps robots.txt names. A page that cannot be fetched is left out with a
+    line on stderr; a start page that redirects to another host, or cannot be fetched,
+    is a usage error."""
     import time
+    from urllib.parse import urljoin
 
     from newscrawl.pagefetch import FetchError, PageFetcher
     from newscrawl.profiles.suggest import SamplePage, article_links, site_of
@@ -196,7 +201,10 @@ def fetch_sample(url: str, count: int, delay: float) -> list[Any]:
     if site_of(home.url) != site_of(url):
         raise CommandError(f"{url}: redirects to another host ({home.url}); give that URL")
     pages = [SamplePage("home.html", home.url, home.body)]
-    wait = max(delay, _crawl_delay(fetcher, home.url))
+    robots = _robots(fetcher, home.url)
+    wait = max(delay, float((robots.crawl_delay(fetcher.agent) if robots else None) or 0))
+    named = [urljoin(home.url, u) for u in (robots.sitemaps if robots else [])]
+    sitemaps = [u for u in named if site_of(u) == site_of(home.url)]
     for number, link in enumerate(article_links(home.url, home.body, count)):
         time.sleep(wait)
         try:
@@ -208,18 +216,17 @@ def fetch_sample(url: str, count: int, delay: float) -> list[Any]:
             print(f"left out: {link} redirects to another host ({fetched.url})", file=sys.stderr)
             continue
         pages.append(SamplePage(f"page-{number:02d}.html", fetched.url, fetched.body))
-    return pages
+    return pages, list(dict.fromkeys(sitemaps))
 
 
-def _crawl_delay(fetcher: Any, url: str) -> float:
-    """Return the Crawl-delay robots.txt asks of our User-Agent at ``url``'s origin, or 0."""
+def _robots(fetcher: Any, url: str) -> Any:
+    """Return the parsed robots.txt (Protego) of ``url``'s origin, which ``fetcher`` read
+    when it fetched ``url``, or None."""
     from urllib.parse import urlsplit
 
     parts = urlsplit(url)
     # PageFetcher keeps each origin's parsed robots.txt; it has read this one already.
-    parser = fetcher._robots.get(f"{parts.scheme}://{parts.netloc}")
-    value = parser.crawl_delay(fetcher.agent) if parser is not None else None
-    return float(value or 0)
+    return fetcher._robots.get(f"{parts.scheme}://{parts.netloc}")
 
 
 def save_pages(pages: list[Any], folder: Path) -> None:

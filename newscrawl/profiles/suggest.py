@@ -185,7 +185,11 @@ def check_one_site(pages: Sequence[SamplePage]) -> str:
 def article_links(url: str, body: bytes, count: int) -> list[str]:
     """Return up to ``count`` links of the page at ``url`` that look like articles of its
     site: same host, not the home page, a title of four words or more or inside a
-    heading; links in headings first, each URL once, fragments dropped."""
+    heading, and a URL that is not shaped like a listing or a file
+    (:func:`newscrawl.discovery.url_shape`); article-shaped URLs first, then links in
+    headings, each URL once, fragments dropped."""
+    from newscrawl.discovery import url_shape
+
     try:
         root = etree.fromstring(body, etree.HTMLParser())
     except (etree.LxmlError, ValueError):
@@ -208,8 +212,11 @@ def article_links(url: str, body: bytes, count: int) -> list[str]:
             headed.append(target)
         elif words >= 4:
             titled.append(target)
-    unique = list(dict.fromkeys([*headed, *titled]))
-    return [u for u in unique if u.rstrip("/") != url.rstrip("/")][:count]
+    unique = [u for u in dict.fromkeys([*headed, *titled]) if u.rstrip("/") != url.rstrip("/")]
+    shapes = {u: url_shape(u) for u in unique}
+    kept = [u for u in unique if shapes[u] in ("article", "unknown")]
+    kept.sort(key=lambda u: shapes[u] != "article")  # stable: page order within each
+    return kept[:count]
 
 
 # ----------------------------------------------------------------------- analysed pages
@@ -1281,12 +1288,15 @@ def suggest_profile(
     *,
     name: str | None = None,
     themes: Sequence[Profile] | None = None,
+    sitemaps: Sequence[str] = (),
 ) -> Suggestion:
     """Return a profile for the portal the ``pages`` come from.
 
     ``themes`` are the themes a match is looked for among (default: every known theme;
-    pass ``[]`` to induce everything). Raises SuggestError for pages of two sites, and for
-    fewer than :data:`MIN_PAGES` article pages.
+    pass ``[]`` to induce everything). ``sitemaps`` are those the portal's robots.txt
+    names, when it was read (else ``/sitemap.xml`` is written, marked as a guess).
+    Raises SuggestError for pages of two sites, and for fewer than :data:`MIN_PAGES`
+    article pages.
     """
     host = check_one_site(pages)
     analysed = analyse(pages)
@@ -1326,8 +1336,12 @@ def suggest_profile(
     if feeds:
         discovery["feeds"] = feeds
         notes[("discovery", "feeds")] = "declared by the pages (link rel=alternate)"
-    discovery["sitemaps"] = [urljoin(origin, "/sitemap.xml")]
-    notes[("discovery", "sitemaps")] = "the usual place; robots.txt may name others"
+    if sitemaps:
+        discovery["sitemaps"] = list(sitemaps)
+        notes[("discovery", "sitemaps")] = "named by robots.txt"
+    else:
+        discovery["sitemaps"] = [urljoin(origin, "/sitemap.xml")]
+        notes[("discovery", "sitemaps")] = "a guess (the usual place); robots.txt may name others"
     article_links, listing_links = induce_links(analysed)
     for key, choice in (("article_links", article_links), ("listing_links", listing_links)):
         if choice and not (theme_match and theme_match[0].selectors("discovery", key)):

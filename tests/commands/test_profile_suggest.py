@@ -183,7 +183,8 @@ def served_portal(tmp_path: Path) -> Iterator[str]:
     links.append('<h2><a href="https://elsewhere.example/x/">A story on another site</a></h2>')
     home = "<html><body><h1>Daily Planet</h1>" + "".join(links) + "</body></html>"
     (root / "index.html").write_text(home, encoding="utf-8")
-    (root / "robots.txt").write_text("User-agent: *\nDisallow: /private/\n", encoding="utf-8")
+    robots = "User-agent: *\nDisallow: /private/\nSitemap: /maps/index.xml\n"
+    (root / "robots.txt").write_text(robots, encoding="utf-8")
     handler = functools.partial(_QuietHandler, directory=str(root))
     server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
@@ -208,7 +209,7 @@ def test_suggest_from_a_url_fetches_the_linked_articles_of_the_host_politely(
     assert "elsewhere.example" not in err  # another host's link is never fetched
     text = output.read_text(encoding="utf-8")
     assert 'headline = ["#content h1.story-title"]' in text
-    assert "127.0.0.1" in text
+    assert f'sitemaps = ["{served_portal}maps/index.xml"]' in text  # named by robots.txt
     manifest = json.loads((saved / "manifest.json").read_text(encoding="utf-8"))
     assert len(manifest) == 7  # the home page and six articles
     assert run(capsys, "profile", "check", str(output), "--pages", str(saved))[0] in (0, 1)
