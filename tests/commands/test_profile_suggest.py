@@ -223,3 +223,15 @@ def test_suggest_from_a_url_that_does_not_answer_is_a_usage_error(
     )
     assert code == 2
     assert err.count("\n") == 1
+
+
+def test_a_check_takes_fields_the_profile_reads_itself_without_the_generic_fill() -> None:
+    from newscrawl.commands.profile import CLAIMS, claims
+    from newscrawl.profiles import Profile
+    from newscrawl.profiles.suggest import COMPARED_FIELDS
+
+    assert set(CLAIMS) == set(COMPARED_FIELDS)
+    profile = Profile("p", "portal", {"fields": {"headline": ["h1"]}, "body": {}})
+    assert claims(profile, "headline")
+    assert not claims(profile, "authors")  # left to the generic extractor
+    assert not claims(profile, "body")  # an empty table sets nothing
