@@ -65,11 +65,13 @@ HEARTBEAT_SECONDS: Final = 1.0
 """How often a worker reports whether it is busy, and looks for dead workers."""
 
 # Pop the best request (lowest score) and keep it in the worker's taken hash, atomically.
+# The write that a full Redis (maxmemory) refuses comes first, so a refusal leaves the
+# request in the queue without relying on Redis letting a script that has written go on.
 _POP = """
 local found = redis.call('zrange', KEYS[1], 0, 0, 'WITHSCORES')
 if #found == 0 then return nil end
-redis.call('zrem', KEYS[1], found[1])
 redis.call('hset', KEYS[2], ARGV[1], cjson.encode({found[2], found[1]}))
+redis.call('zrem', KEYS[1], found[1])
 return {found[1], ARGV[1]}
 """
 
@@ -401,7 +403,7 @@ class RedisScheduler(Scheduler):
         if self._failed:
             return
         self._failed = True
-        message = f"Redis unavailable at {self.frontier.base}: {exc}"
+        message = redis_failure(self.frontier.base, exc)
         logger.critical("%s; stopping", message)
         self.stats.set_value("newscrawl/output_error", message)
         if self.crawler.crawling and self.crawler.engine.running:
@@ -428,6 +430,19 @@ class RedisScheduler(Scheduler):
                     self.worker,
                     reason,
                 )
+
+
+def redis_failure(where: str, exc: Exception) -> str:
+    """Return the report's line on a Redis command that failed after its retries: a full
+    Redis (maxmemory) is named as such, with what to do."""
+    from redis.exceptions import OutOfMemoryError
+
+    if isinstance(exc, OutOfMemoryError):
+        return (
+            f"Redis is full (maxmemory) at {where}: {exc} Raise maxmemory or free memory, "
+            "then run again: the requests this worker took go back to the queue"
+        )
+    return f"Redis unavailable at {where}: {exc}"
 
 
 def frontier_for(settings: Any, site: str) -> Frontier:

@@ -532,3 +532,38 @@ def test_a_full_redis_is_a_clear_error(
     err = result.stderr.strip().splitlines()
     assert err[-1].startswith("newscrawl: Redis refused the run lease")
     assert "maxmemory" in err[-1]
+
+
+@pytest.mark.e2e
+def test_redis_filling_up_mid_crawl_fails_the_run_naming_maxmemory(
+    portal: RunningServer, private_redis: tuple[subprocess.Popen[bytes], str], tmp_path: Path
+) -> None:
+    import redis
+
+    _, url = private_redis
+    client = redis.Redis.from_url(url)
+    client.config_set("maxmemory-policy", "noeviction")
+    slow = ("-s", "DOWNLOAD_DELAY=0.3", "-s", "NEWSCRAWL_REDIS_VISIBILITY_TIMEOUT=3")
+    command = worker_command(portal, tmp_path / "a", "nc", "w1", *slow)
+    command[command.index(REDIS_URL)] = url
+    worker = start_worker(command)
+    deadline = time.monotonic() + 60
+    while sum(portal.hits.values()) < 5 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    client.config_set("maxmemory", "1")  # under what it holds: every write is refused
+    log = worker.communicate(timeout=120)[0]
+    assert worker.returncode == 1, log[-3000:]
+    (report,) = (tmp_path / "a").glob("jmn/*/*.report.json")
+    failures = json.loads(report.read_text(encoding="utf-8"))["failures"]
+    assert any("full (maxmemory)" in f for f in failures), failures
+    # Nothing lost: with room again, another worker finishes the crawl.
+    client.config_set("maxmemory", "0")
+    command = worker_command(portal, tmp_path / "b", "nc", "w2", *slow)
+    command[command.index(REDIS_URL)] = url
+    second = start_worker(command)
+    log = second.communicate(timeout=180)[0]
+    assert second.returncode == 0, log[-3000:]
+    urls = written_urls(tmp_path / "a", tmp_path / "b")
+    assert set(urls) >= set(written_urls(tmp_path / "a")), log[-3000:]
+    assert len(set(urls)) == ARTICLES, (sorted(urls), log[-3000:])
+    assert len(urls) == len(set(urls)), sorted(urls)

@@ -180,6 +180,11 @@ class RedisStateStore:
 
         try:
             yield
+        except redis.exceptions.OutOfMemoryError as exc:
+            raise StateError(
+                f"Redis state of {self.site!r} at {self.label} is full (maxmemory): cannot "
+                f"{action}: {exc} Raise maxmemory or free memory, then run again"
+            ) from exc
         except redis.RedisError as exc:
             raise StateError(
                 f"Redis state of {self.site!r} at {self.label}: cannot {action}: {exc}"
