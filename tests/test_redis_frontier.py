@@ -462,24 +462,29 @@ def test_crawl_against_state_of_another_version_is_one_line(
     assert not list(client.scan_iter(match=f"{prefix}:jmn:lease:*"))  # given back
 
 
-@pytest.fixture
-def private_redis(tmp_path: Path) -> Iterator[tuple[subprocess.Popen[bytes], str]]:
-    """A redis-server of this test's own on a free port (this test stops it)."""
-    import shutil
+def free_port() -> int:
     import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def start_redis(port: int, folder: Path, *options: str) -> subprocess.Popen[bytes]:
+    """Start a redis-server of the test's own on 127.0.0.1:``port`` with its files in
+    ``folder``, and wait until it answers (skip the test when none is installed)."""
+    import shutil
+
+    import redis
 
     server = shutil.which("redis-server")
     if server is None:
         pytest.skip("redis-server is not installed (apt-get install redis-server)")
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
+    folder.mkdir(parents=True, exist_ok=True)
     process = subprocess.Popen(
-        [server, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--dir", str(tmp_path)],
+        [server, "--port", str(port), "--bind", "127.0.0.1", "--dir", str(folder), *options],
         stdout=subprocess.DEVNULL,
     )
-    import redis
-
     client = redis.Redis(port=port)
     deadline = time.monotonic() + 10
     while time.monotonic() < deadline:
@@ -488,11 +493,51 @@ def private_redis(tmp_path: Path) -> Iterator[tuple[subprocess.Popen[bytes], str
             break
         except redis.RedisError:
             time.sleep(0.05)
+    client.close()
+    return process
+
+
+@pytest.fixture
+def private_redis(tmp_path: Path) -> Iterator[tuple[subprocess.Popen[bytes], str]]:
+    """A redis-server of this test's own on a free port (this test stops it)."""
+    port = free_port()
+    process = start_redis(port, tmp_path / "redis", "--save", "")
     try:
         yield process, f"redis://127.0.0.1:{port}/0"
     finally:
         process.kill()
         process.wait(timeout=10)
+
+
+@pytest.mark.e2e
+def test_redis_restarting_mid_crawl_holds_the_worker_up_and_it_finishes(
+    portal: RunningServer, tmp_path: Path
+) -> None:
+    """Commands wait and try again with backoff while Redis is away: a restart (with its
+    data kept on disk) costs the worker a pause, not the run."""
+    port = free_port()
+    durable = ("--save", "", "--appendonly", "yes", "--appendfsync", "always")
+    server = start_redis(port, tmp_path / "redis", *durable)
+    command = worker_command(portal, tmp_path / "out", "nc", "w1", "-s", "DOWNLOAD_DELAY=0.3")
+    command[command.index(REDIS_URL)] = f"redis://127.0.0.1:{port}/0"
+    worker = start_worker(command)
+    try:
+        deadline = time.monotonic() + 60
+        while sum(portal.hits.values()) < 5 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        server.kill()
+        server.wait(timeout=10)
+        time.sleep(2)
+        server = start_redis(port, tmp_path / "redis", *durable)
+        log = worker.communicate(timeout=180)[0]
+    finally:
+        worker.kill()
+        server.kill()
+        server.wait(timeout=10)
+    assert worker.returncode == 0, log[-3000:]
+    assert "Redis unavailable" not in log
+    urls = written_urls(tmp_path / "out")
+    assert len(urls) == len(set(urls)) == ARTICLES, log[-3000:]
 
 
 @pytest.mark.e2e
