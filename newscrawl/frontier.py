@@ -211,7 +211,31 @@ def check_compatible(frontier: Frontier, worker: str, version: str, site: str) -
 
 
 class CanonicalRedisDupeFilter(RFPDupeFilter):
-    """scrapy-redis's shared filter set, keyed on newscrawl's request key, kept on close."""
+    """scrapy-redis's shared filter set, keyed on newscrawl's request key, kept on close.
+
+    It also remembers, in this process, the keys it knows the shared set holds: a page
+    linked again (menus, related posts) costs no round trip to Redis. The set only grows
+    while any worker of the generation lives (a new generation starts, and empties it, only
+    when none does), so what this worker saw there stays true until it ends.
+    """
+
+    def __init__(self, server: Any, key: str, debug: bool = False) -> None:
+        super().__init__(server, key, debug)
+        self.known: set[str] = set()
+
+    def request_seen(self, request: Request) -> bool:
+        """Add the request's key to the shared set; True when it was there already."""
+        fingerprint = self.request_fingerprint(request)
+        if fingerprint in self.known:
+            return True
+        added = self.server.sadd(self.key, fingerprint)
+        self.known.add(fingerprint)
+        return added == 0
+
+    def clear(self) -> None:
+        """Empty the shared set (a new generation) and what this process knew of it."""
+        super().clear()
+        self.known.clear()
 
     def request_fingerprint(self, request: Request) -> str:
         """Return the SHA-1 hex of :func:`newscrawl.identity.request_key` of ``request``."""
