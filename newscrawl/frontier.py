@@ -90,6 +90,16 @@ redis.call('hdel', KEYS[4], ARGV[1])
 return moved
 """
 
+# Put back what a worker's earlier life took (it died, and runs again under its name).
+_GIVE_BACK = """
+local taken = redis.call('hgetall', KEYS[1])
+for i = 2, #taken, 2 do
+  local entry = cjson.decode(taken[i])
+  redis.call('zadd', KEYS[2], entry[1], entry[2])
+end
+redis.call('del', KEYS[1])
+return #taken / 2
+"""
 
 # A finished worker leaves; the last one to leave an empty queue ends the generation.
 _LEAVE = """
@@ -152,6 +162,16 @@ class Frontier:
             if result > 0:
                 logger.warning("Worker %s died: %d requests back in the queue", worker, result)
                 moved += result
+        return moved
+
+    def give_back(self, worker: str) -> int:
+        """Put the requests ``worker`` took in an earlier life back in the queue; return
+        how many. Only for a worker that holds its lease and has taken nothing yet."""
+        moved = int(self.client.eval(_GIVE_BACK, 2, self.taken(worker), self.queue))
+        if moved:
+            logger.warning(
+                "Worker %s ran before and died: %d requests back in the queue", worker, moved
+            )
         return moved
 
     def status(self, recent_seconds: float = 60.0) -> dict[str, Any]:
@@ -312,6 +332,7 @@ class RedisScheduler(Scheduler):
             self.server, spider, frontier.queue, frontier.taken(self.worker), self.worker
         )
         self.df = CanonicalRedisDupeFilter(self.server, key=frontier.seen)
+        frontier.give_back(self.worker)  # it holds its lease (SiteState took it) by now
         frontier.reap(me=self.worker)
         others = frontier.live_workers() - {self.worker}
         if not others and not len(self.queue):

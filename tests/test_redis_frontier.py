@@ -612,3 +612,28 @@ def test_redis_filling_up_mid_crawl_fails_the_run_naming_maxmemory(
     assert set(urls) >= set(written_urls(tmp_path / "a")), log[-3000:]
     assert len(set(urls)) == ARTICLES, (sorted(urls), log[-3000:])
     assert len(urls) == len(set(urls)), sorted(urls)
+
+
+@pytest.mark.e2e
+def test_worker_killed_and_restarted_under_its_name_loses_nothing(
+    portal: RunningServer, redis_prefix: Redis, tmp_path: Path
+) -> None:
+    """The usual case on one machine: cron restarts the worker (same host name) after it
+    died; what its first life had taken is crawled by the second."""
+    client, prefix = redis_prefix
+    slow = ("-s", "DOWNLOAD_DELAY=0.3", "-s", "NEWSCRAWL_BATCH_RECORDS=2")
+    timeout = ("-s", "NEWSCRAWL_REDIS_VISIBILITY_TIMEOUT=2")
+    first = start_worker(worker_command(portal, tmp_path / "a", prefix, "w", *slow, *timeout))
+    deadline = time.monotonic() + 60
+    while sum(portal.hits.values()) < 12 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    os.kill(first.pid, signal.SIGKILL)
+    first.communicate(timeout=30)
+    taken = client.hlen(f"{prefix}:jmn:frontier:taken:w")
+    assert taken, "the killed worker had nothing in flight: the test shows nothing"
+    time.sleep(2.5)  # its lease expires: the restart may take it
+    second = start_worker(worker_command(portal, tmp_path / "b", prefix, "w", *slow, *timeout))
+    log = second.communicate(timeout=180)[0]
+    assert second.returncode == 0, log[-3000:]
+    urls = written_urls(tmp_path / "a", tmp_path / "b")
+    assert len(urls) == len(set(urls)) == ARTICLES, log[-3000:]
