@@ -170,6 +170,8 @@ class Crawl:
     cpu: float = 0.0
     failures: list[str] = field(default_factory=list)
     queue_samples: list[tuple[int, int]] = field(default_factory=list)
+    state_bytes: int = 0
+    """``MEMORY USAGE`` of the site's state keys in Redis after the crawl (distributed)."""
     fixed_cpu: float = 0.0
     """CPU seconds one process of this kind spends whatever it crawls (start-up and
     shutdown), measured apart (:func:`fixed_cpu`)."""
@@ -306,6 +308,20 @@ def delete_prefix(client: Any, prefix: str) -> int:
     return len(keys)
 
 
+def state_memory(client: Any, base: str) -> int:
+    """Return the ``MEMORY USAGE`` sum of the state keys under ``base:`` (not the
+    frontier's, nor the leases)."""
+    keys = [
+        key
+        for key in client.scan_iter(match=f"{base}:*", count=1000)
+        if not key.decode().removeprefix(f"{base}:").startswith(("frontier", "lease"))
+    ]
+    pipe = client.pipeline(transaction=False)
+    for key in keys:
+        pipe.memory_usage(key, samples=0)
+    return sum(int(n or 0) for n in pipe.execute())
+
+
 def local_crawl(base_url: str, run_dir: Path, settings: Sequence[str], **kw: Any) -> Crawl:
     """Crawl the portal with one process and SQLite state."""
     out = run_dir / "local-out"
@@ -341,6 +357,7 @@ def distributed_crawl(
         with sampler if sample_queue else contextlib.nullcontext():
             crawl = run_crawl(kind, commands, run_dir, **kw)
         crawl.queue_samples = sampler.samples
+        crawl.state_bytes = state_memory(client, f"{prefix}:{SITE}")
     finally:
         delete_prefix(client, prefix)
     return crawl
@@ -623,6 +640,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         f"{memory['used_memory_delta_per_1000']:,}; taken by a worker: "
         f"{memory['taken_bytes_per_1000']:,} per 1,000"
     )
+    states = [c.state_bytes / c.records for c in crawls if c.state_bytes and c.records]
+    if states:
+        print(
+            f"Redis state per 1,000 articles crawled (MEMORY USAGE, median over the "
+            f"distributed crawls): {round(statistics.median(states) * 1000):,} bytes"
+        )
     samples = [s for c in crawls for s in c.queue_samples]
     if samples:
         length, usage = max(samples)

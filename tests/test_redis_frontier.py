@@ -22,7 +22,7 @@ from scrapy import Request, Spider
 from newscrawl.devtools.devserver import FixtureSite, RunningServer, serve
 from newscrawl.identity import request_key
 from tests.conftest import FIXTURES, ROOT
-from tests.redis_support import REDIS_URL
+from tests.redis_support import REDIS_URL, free_port, start_redis
 
 Redis = tuple[Any, str]
 ARTICLES = 15
@@ -460,41 +460,6 @@ def test_crawl_against_state_of_another_version_is_one_line(
     assert err[-1].startswith("newscrawl: Redis state of 'jmn'")
     assert "newscrawl-state/0" in err[-1]
     assert not list(client.scan_iter(match=f"{prefix}:jmn:lease:*"))  # given back
-
-
-def free_port() -> int:
-    import socket
-
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-def start_redis(port: int, folder: Path, *options: str) -> subprocess.Popen[bytes]:
-    """Start a redis-server of the test's own on 127.0.0.1:``port`` with its files in
-    ``folder``, and wait until it answers (skip the test when none is installed)."""
-    import shutil
-
-    import redis
-
-    server = shutil.which("redis-server")
-    if server is None:
-        pytest.skip("redis-server is not installed (apt-get install redis-server)")
-    folder.mkdir(parents=True, exist_ok=True)
-    process = subprocess.Popen(
-        [server, "--port", str(port), "--bind", "127.0.0.1", "--dir", str(folder), *options],
-        stdout=subprocess.DEVNULL,
-    )
-    client = redis.Redis(port=port)
-    deadline = time.monotonic() + 10
-    while time.monotonic() < deadline:
-        try:
-            client.ping()
-            break
-        except redis.RedisError:
-            time.sleep(0.05)
-    client.close()
-    return process
 
 
 @pytest.fixture
