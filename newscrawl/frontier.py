@@ -527,11 +527,27 @@ class GlobalPoliteness:
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> Self:
-        """Build the middleware on the crawl's frontier and ``DOWNLOAD_DELAY``."""
+        """Build the middleware on the crawl's frontier and ``DOWNLOAD_DELAY``.
+
+        Also refuses, before the engine opens (so that ``newscrawl crawl`` says it in one
+        line, exit 2), to join a frontier of another layout or live workers with another
+        version of the profile (``check_compatible``; the scheduler checks again), giving
+        back the run lease ``SiteState`` took.
+        """
+        from newscrawl.extensions import site_state
+        from newscrawl.preflight import UsageError
+
         settings = crawler.settings
         spider = crawler.spider
         site = getattr(spider, "site", None) or spider.name
         frontier = frontier_for(settings, site)
+        try:
+            check_compatible(frontier, worker_name(settings), profile_version(spider), site)
+        except UsageError:
+            state = site_state(crawler)
+            if state is not None:
+                state.close()  # the crawl does not start: its lease goes at once
+            raise
         delay = settings.getfloat("NEWSCRAWL_GLOBAL_DOWNLOAD_DELAY", 0.0)
         return cls(frontier.client, frontier, delay)
 

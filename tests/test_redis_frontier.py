@@ -20,6 +20,7 @@ import pytest
 from scrapy import Request, Spider
 
 from newscrawl.devtools.devserver import FixtureSite, RunningServer, serve
+from newscrawl.frontier import FRONTIER_LAYOUT
 from newscrawl.identity import request_key
 from tests.conftest import FIXTURES, ROOT
 from tests.redis_support import REDIS_URL, free_port, start_redis
@@ -414,6 +415,23 @@ def test_worker_with_another_profile_version_is_refused(redis_prefix: Redis) -> 
     client.delete(frontier.lease("w1"))
     check_compatible(frontier, "w2", "v2", "jmn")  # nobody left on v1: a new version starts
     assert client.hget(frontier.meta, "profile") == b"v2"
+
+
+def test_crawl_with_another_profile_version_than_live_workers_is_one_line(
+    redis_prefix: Redis, tmp_path: Path
+) -> None:
+    client, prefix = redis_prefix
+    client.hset(f"{prefix}:jmn:frontier:meta", mapping={"layout": FRONTIER_LAYOUT, "profile": "0"})
+    client.set(f"{prefix}:jmn:lease:w1", "{}", px=60_000)  # w1 crawls with version "0"
+    args = ["crawl", "jmn", "-o", str(tmp_path), "--base-url", "http://127.0.0.1:9"]
+    redis = ["--redis", REDIS_URL, "-s", f"NEWSCRAWL_REDIS_PREFIX={prefix}"]
+    result = cli(*args, *redis, "-s", "NEWSCRAWL_WORKER=w2")
+    assert result.returncode == 2, result.stderr[-3000:]
+    assert "Traceback" not in result.stderr
+    err = result.stderr.strip().splitlines()
+    assert err[-1].startswith("newscrawl: the workers crawling 'jmn' (w1) use another version")
+    assert client.exists(f"{prefix}:jmn:lease:w2") == 0  # given back
+    assert client.hget(f"{prefix}:jmn:frontier:meta", "profile") == b"0"  # w1's stays
 
 
 def test_profile_version_follows_the_profile_data() -> None:
