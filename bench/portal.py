@@ -37,7 +37,7 @@ import socket
 import subprocess
 import sys
 import time
-from collections import Counter
+from collections import Counter, deque
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta, timezone
@@ -1489,6 +1489,9 @@ class PortalApp:
         self.statuses: Counter[int] = Counter()
         self.connections = 0
         self.started = time.time()
+        self.latency = 0.0
+        """Seconds each response waits before it is sent (``--latency-ms``), without
+        blocking the server: other connections are answered meanwhile."""
         self._date_second = -1
         self._date_line = b""
 
@@ -1557,6 +1560,8 @@ class HttpProtocol(asyncio.Protocol):
         self.buffer = bytearray()
         self.paused = False
         self.closing = False
+        self.delayed: deque[tuple[list[bytes], bool]] = deque()
+        """Responses waiting for ``app.latency`` to pass, oldest first."""
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         """Remember the transport and disable Nagle's algorithm."""
@@ -1657,11 +1662,28 @@ class HttpProtocol(asyncio.Protocol):
         app.requests += 1
         app.statuses[resource.status] += 1
         app.bytes_sent += sum(len(chunk) for chunk in chunks)
-        assert self.transport is not None
-        self.transport.writelines(chunks)
         if not keep_alive:
             self.closing = True
+        if app.latency > 0:
+            # Deadlines only grow, so each timer sends the oldest waiting response: pipelined
+            # responses keep their order.
+            self.delayed.append((chunks, keep_alive))
+            asyncio.get_running_loop().call_later(app.latency, self._send_delayed)
+            return
+        self._send(chunks, keep_alive)
+
+    def _send(self, chunks: list[bytes], keep_alive: bool) -> None:
+        """Write one response; close the connection after it unless ``keep_alive``."""
+        if self.transport is None:
+            return  # the client went away while the response waited
+        self.transport.writelines(chunks)
+        if not keep_alive:
             self.transport.close()
+
+    def _send_delayed(self) -> None:
+        """Send the oldest response that waited ``app.latency`` seconds."""
+        chunks, keep_alive = self.delayed.popleft()
+        self._send(chunks, keep_alive)
 
     def _fail(self, status: int) -> None:
         """Answer a malformed request with ``status`` and close the connection."""
@@ -1720,6 +1742,7 @@ def run_server(args: argparse.Namespace) -> int:
     portal = generate_portal(args.articles, args.seed)
     routes, not_found = build_routes(portal, base_url, compress=args.gzip)
     app = PortalApp(portal, routes, not_found, base_url)
+    app.latency = args.latency_ms / 1000
     print(
         f"portal: {len(portal.posts)} articles, {len(routes)} routes, "
         f"rendered in {time.perf_counter() - started:.1f} s",
@@ -1920,6 +1943,8 @@ def selftest(args: argparse.Namespace) -> int:
         os.sched_setaffinity(0, set(cpus[1:]))
     if args.gzip:
         command.append("--gzip")
+    if args.latency_ms:
+        command += ["--latency-ms", str(args.latency_ms)]
     child = subprocess.Popen(command, stdout=subprocess.PIPE, text=True)
     try:
         assert child.stdout is not None
@@ -1970,10 +1995,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--port", type=int, default=0, help="port (0: any free port)")
     parser.add_argument("--gzip", action="store_true", help="honour Accept-Encoding: gzip")
     parser.add_argument("--cpu", type=int, default=None, help="pin the server to this CPU")
+    parser.add_argument(
+        "--latency-ms",
+        type=float,
+        default=0.0,
+        help="delay each response this many milliseconds (asyncio timer, not blocking)",
+    )
     parser.add_argument("--selftest", action="store_true", help="measure requests/s and exit")
     parser.add_argument("--duration", type=float, default=5.0, help="self-test load seconds")
     parser.add_argument("--connections", type=int, default=8, help="self-test connections")
     args = parser.parse_args(argv)
+    if args.latency_ms < 0:
+        parser.error(f"--latency-ms must be 0 or more, not {args.latency_ms:g}")
     if args.selftest:
         return selftest(args)
     return run_server(args)

@@ -65,11 +65,13 @@ HEARTBEAT_SECONDS: Final = 1.0
 """How often a worker reports whether it is busy, and looks for dead workers."""
 
 # Pop the best request (lowest score) and keep it in the worker's taken hash, atomically.
+# The write that a full Redis (maxmemory) refuses comes first, so a refusal leaves the
+# request in the queue without relying on Redis letting a script that has written go on.
 _POP = """
 local found = redis.call('zrange', KEYS[1], 0, 0, 'WITHSCORES')
 if #found == 0 then return nil end
-redis.call('zrem', KEYS[1], found[1])
 redis.call('hset', KEYS[2], ARGV[1], cjson.encode({found[2], found[1]}))
+redis.call('zrem', KEYS[1], found[1])
 return {found[1], ARGV[1]}
 """
 
@@ -88,6 +90,16 @@ redis.call('hdel', KEYS[4], ARGV[1])
 return moved
 """
 
+# Put back what a worker's earlier life took (it died, and runs again under its name).
+_GIVE_BACK = """
+local taken = redis.call('hgetall', KEYS[1])
+for i = 2, #taken, 2 do
+  local entry = cjson.decode(taken[i])
+  redis.call('zadd', KEYS[2], entry[1], entry[2])
+end
+redis.call('del', KEYS[1])
+return #taken / 2
+"""
 
 # A finished worker leaves; the last one to leave an empty queue ends the generation.
 _LEAVE = """
@@ -152,6 +164,16 @@ class Frontier:
                 moved += result
         return moved
 
+    def give_back(self, worker: str) -> int:
+        """Put the requests ``worker`` took in an earlier life back in the queue; return
+        how many. Only for a worker that holds its lease and has taken nothing yet."""
+        moved = int(self.client.eval(_GIVE_BACK, 2, self.taken(worker), self.queue))
+        if moved:
+            logger.warning(
+                "Worker %s ran before and died: %d requests back in the queue", worker, moved
+            )
+        return moved
+
     def status(self, recent_seconds: float = 60.0) -> dict[str, Any]:
         """Return the queue length, seen count, in-flight count and workers seen recently."""
         now = time.time()
@@ -209,7 +231,31 @@ def check_compatible(frontier: Frontier, worker: str, version: str, site: str) -
 
 
 class CanonicalRedisDupeFilter(RFPDupeFilter):
-    """scrapy-redis's shared filter set, keyed on newscrawl's request key, kept on close."""
+    """scrapy-redis's shared filter set, keyed on newscrawl's request key, kept on close.
+
+    It also remembers, in this process, the keys it knows the shared set holds: a page
+    linked again (menus, related posts) costs no round trip to Redis. The set only grows
+    while any worker of the generation lives (a new generation starts, and empties it, only
+    when none does), so what this worker saw there stays true until it ends.
+    """
+
+    def __init__(self, server: Any, key: str, debug: bool = False) -> None:
+        super().__init__(server, key, debug)
+        self.known: set[str] = set()
+
+    def request_seen(self, request: Request) -> bool:
+        """Add the request's key to the shared set; True when it was there already."""
+        fingerprint = self.request_fingerprint(request)
+        if fingerprint in self.known:
+            return True
+        added = self.server.sadd(self.key, fingerprint)
+        self.known.add(fingerprint)
+        return added == 0
+
+    def clear(self) -> None:
+        """Empty the shared set (a new generation) and what this process knew of it."""
+        super().clear()
+        self.known.clear()
 
     def request_fingerprint(self, request: Request) -> str:
         """Return the SHA-1 hex of :func:`newscrawl.identity.request_key` of ``request``."""
@@ -286,6 +332,7 @@ class RedisScheduler(Scheduler):
             self.server, spider, frontier.queue, frontier.taken(self.worker), self.worker
         )
         self.df = CanonicalRedisDupeFilter(self.server, key=frontier.seen)
+        frontier.give_back(self.worker)  # it holds its lease (SiteState took it) by now
         frontier.reap(me=self.worker)
         others = frontier.live_workers() - {self.worker}
         if not others and not len(self.queue):
@@ -401,7 +448,7 @@ class RedisScheduler(Scheduler):
         if self._failed:
             return
         self._failed = True
-        message = f"Redis unavailable at {self.frontier.base}: {exc}"
+        message = redis_failure(self.frontier.base, exc)
         logger.critical("%s; stopping", message)
         self.stats.set_value("newscrawl/output_error", message)
         if self.crawler.crawling and self.crawler.engine.running:
@@ -428,6 +475,19 @@ class RedisScheduler(Scheduler):
                     self.worker,
                     reason,
                 )
+
+
+def redis_failure(where: str, exc: Exception) -> str:
+    """Return the report's line on a Redis command that failed after its retries: a full
+    Redis (maxmemory) is named as such, with what to do."""
+    from redis.exceptions import OutOfMemoryError
+
+    if isinstance(exc, OutOfMemoryError):
+        return (
+            f"Redis is full (maxmemory) at {where}: {exc} Raise maxmemory or free memory, "
+            "then run again: the requests this worker took go back to the queue"
+        )
+    return f"Redis unavailable at {where}: {exc}"
 
 
 def frontier_for(settings: Any, site: str) -> Frontier:
@@ -467,11 +527,27 @@ class GlobalPoliteness:
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> Self:
-        """Build the middleware on the crawl's frontier and ``DOWNLOAD_DELAY``."""
+        """Build the middleware on the crawl's frontier and ``DOWNLOAD_DELAY``.
+
+        Also refuses, before the engine opens (so that ``newscrawl crawl`` says it in one
+        line, exit 2), to join a frontier of another layout or live workers with another
+        version of the profile (``check_compatible``; the scheduler checks again), giving
+        back the run lease ``SiteState`` took.
+        """
+        from newscrawl.extensions import site_state
+        from newscrawl.preflight import UsageError
+
         settings = crawler.settings
         spider = crawler.spider
         site = getattr(spider, "site", None) or spider.name
         frontier = frontier_for(settings, site)
+        try:
+            check_compatible(frontier, worker_name(settings), profile_version(spider), site)
+        except UsageError:
+            state = site_state(crawler)
+            if state is not None:
+                state.close()  # the crawl does not start: its lease goes at once
+            raise
         delay = settings.getfloat("NEWSCRAWL_GLOBAL_DOWNLOAD_DELAY", 0.0)
         return cls(frontier.client, frontier, delay)
 

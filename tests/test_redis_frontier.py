@@ -20,9 +20,10 @@ import pytest
 from scrapy import Request, Spider
 
 from newscrawl.devtools.devserver import FixtureSite, RunningServer, serve
+from newscrawl.frontier import FRONTIER_LAYOUT
 from newscrawl.identity import request_key
 from tests.conftest import FIXTURES, ROOT
-from tests.redis_support import REDIS_URL
+from tests.redis_support import REDIS_URL, free_port, start_redis
 
 Redis = tuple[Any, str]
 ARTICLES = 15
@@ -416,6 +417,23 @@ def test_worker_with_another_profile_version_is_refused(redis_prefix: Redis) -> 
     assert client.hget(frontier.meta, "profile") == b"v2"
 
 
+def test_crawl_with_another_profile_version_than_live_workers_is_one_line(
+    redis_prefix: Redis, tmp_path: Path
+) -> None:
+    client, prefix = redis_prefix
+    client.hset(f"{prefix}:jmn:frontier:meta", mapping={"layout": FRONTIER_LAYOUT, "profile": "0"})
+    client.set(f"{prefix}:jmn:lease:w1", "{}", px=60_000)  # w1 crawls with version "0"
+    args = ["crawl", "jmn", "-o", str(tmp_path), "--base-url", "http://127.0.0.1:9"]
+    redis = ["--redis", REDIS_URL, "-s", f"NEWSCRAWL_REDIS_PREFIX={prefix}"]
+    result = cli(*args, *redis, "-s", "NEWSCRAWL_WORKER=w2")
+    assert result.returncode == 2, result.stderr[-3000:]
+    assert "Traceback" not in result.stderr
+    err = result.stderr.strip().splitlines()
+    assert err[-1].startswith("newscrawl: the workers crawling 'jmn' (w1) use another version")
+    assert client.exists(f"{prefix}:jmn:lease:w2") == 0  # given back
+    assert client.hget(f"{prefix}:jmn:frontier:meta", "profile") == b"0"  # w1's stays
+
+
 def test_profile_version_follows_the_profile_data() -> None:
     from types import SimpleNamespace
 
@@ -465,34 +483,44 @@ def test_crawl_against_state_of_another_version_is_one_line(
 @pytest.fixture
 def private_redis(tmp_path: Path) -> Iterator[tuple[subprocess.Popen[bytes], str]]:
     """A redis-server of this test's own on a free port (this test stops it)."""
-    import shutil
-    import socket
-
-    server = shutil.which("redis-server")
-    if server is None:
-        pytest.skip("redis-server is not installed (apt-get install redis-server)")
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    process = subprocess.Popen(
-        [server, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--dir", str(tmp_path)],
-        stdout=subprocess.DEVNULL,
-    )
-    import redis
-
-    client = redis.Redis(port=port)
-    deadline = time.monotonic() + 10
-    while time.monotonic() < deadline:
-        try:
-            client.ping()
-            break
-        except redis.RedisError:
-            time.sleep(0.05)
+    port = free_port()
+    process = start_redis(port, tmp_path / "redis", "--save", "")
     try:
         yield process, f"redis://127.0.0.1:{port}/0"
     finally:
         process.kill()
         process.wait(timeout=10)
+
+
+@pytest.mark.e2e
+def test_redis_restarting_mid_crawl_holds_the_worker_up_and_it_finishes(
+    portal: RunningServer, tmp_path: Path
+) -> None:
+    """Commands wait and try again with backoff while Redis is away: a restart (with its
+    data kept on disk) costs the worker a pause, not the run."""
+    port = free_port()
+    durable = ("--save", "", "--appendonly", "yes", "--appendfsync", "always")
+    server = start_redis(port, tmp_path / "redis", *durable)
+    command = worker_command(portal, tmp_path / "out", "nc", "w1", "-s", "DOWNLOAD_DELAY=0.3")
+    command[command.index(REDIS_URL)] = f"redis://127.0.0.1:{port}/0"
+    worker = start_worker(command)
+    try:
+        deadline = time.monotonic() + 60
+        while sum(portal.hits.values()) < 5 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        server.kill()
+        server.wait(timeout=10)
+        time.sleep(2)
+        server = start_redis(port, tmp_path / "redis", *durable)
+        log = worker.communicate(timeout=180)[0]
+    finally:
+        worker.kill()
+        server.kill()
+        server.wait(timeout=10)
+    assert worker.returncode == 0, log[-3000:]
+    assert "Redis unavailable" not in log
+    urls = written_urls(tmp_path / "out")
+    assert len(urls) == len(set(urls)) == ARTICLES, log[-3000:]
 
 
 @pytest.mark.e2e
@@ -532,3 +560,63 @@ def test_a_full_redis_is_a_clear_error(
     err = result.stderr.strip().splitlines()
     assert err[-1].startswith("newscrawl: Redis refused the run lease")
     assert "maxmemory" in err[-1]
+
+
+@pytest.mark.e2e
+def test_redis_filling_up_mid_crawl_fails_the_run_naming_maxmemory(
+    portal: RunningServer, private_redis: tuple[subprocess.Popen[bytes], str], tmp_path: Path
+) -> None:
+    import redis
+
+    _, url = private_redis
+    client = redis.Redis.from_url(url)
+    client.config_set("maxmemory-policy", "noeviction")
+    slow = ("-s", "DOWNLOAD_DELAY=0.3", "-s", "NEWSCRAWL_REDIS_VISIBILITY_TIMEOUT=3")
+    command = worker_command(portal, tmp_path / "a", "nc", "w1", *slow)
+    command[command.index(REDIS_URL)] = url
+    worker = start_worker(command)
+    deadline = time.monotonic() + 60
+    while sum(portal.hits.values()) < 5 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    client.config_set("maxmemory", "1")  # under what it holds: every write is refused
+    log = worker.communicate(timeout=120)[0]
+    assert worker.returncode == 1, log[-3000:]
+    (report,) = (tmp_path / "a").glob("jmn/*/*.report.json")
+    failures = json.loads(report.read_text(encoding="utf-8"))["failures"]
+    assert any("full (maxmemory)" in f for f in failures), failures
+    # Nothing lost: with room again, another worker finishes the crawl.
+    client.config_set("maxmemory", "0")
+    command = worker_command(portal, tmp_path / "b", "nc", "w2", *slow)
+    command[command.index(REDIS_URL)] = url
+    second = start_worker(command)
+    log = second.communicate(timeout=180)[0]
+    assert second.returncode == 0, log[-3000:]
+    urls = written_urls(tmp_path / "a", tmp_path / "b")
+    assert set(urls) >= set(written_urls(tmp_path / "a")), log[-3000:]
+    assert len(set(urls)) == ARTICLES, (sorted(urls), log[-3000:])
+    assert len(urls) == len(set(urls)), sorted(urls)
+
+
+@pytest.mark.e2e
+def test_worker_killed_and_restarted_under_its_name_loses_nothing(
+    portal: RunningServer, redis_prefix: Redis, tmp_path: Path
+) -> None:
+    """The usual case on one machine: cron restarts the worker (same host name) after it
+    died; what its first life had taken is crawled by the second."""
+    client, prefix = redis_prefix
+    slow = ("-s", "DOWNLOAD_DELAY=0.3", "-s", "NEWSCRAWL_BATCH_RECORDS=2")
+    timeout = ("-s", "NEWSCRAWL_REDIS_VISIBILITY_TIMEOUT=2")
+    first = start_worker(worker_command(portal, tmp_path / "a", prefix, "w", *slow, *timeout))
+    deadline = time.monotonic() + 60
+    while sum(portal.hits.values()) < 12 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    os.kill(first.pid, signal.SIGKILL)
+    first.communicate(timeout=30)
+    taken = client.hlen(f"{prefix}:jmn:frontier:taken:w")
+    assert taken, "the killed worker had nothing in flight: the test shows nothing"
+    time.sleep(2.5)  # its lease expires: the restart may take it
+    second = start_worker(worker_command(portal, tmp_path / "b", prefix, "w", *slow, *timeout))
+    log = second.communicate(timeout=180)[0]
+    assert second.returncode == 0, log[-3000:]
+    urls = written_urls(tmp_path / "a", tmp_path / "b")
+    assert len(urls) == len(set(urls)) == ARTICLES, log[-3000:]

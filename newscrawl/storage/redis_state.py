@@ -72,6 +72,23 @@ end
 for i = 3, #ARGV do redis.call('hset', KEYS[1], ARGV[i], ARGV[1]) end
 return 1
 """
+# A page's article (through its alias) and, when it has none, its content reject: one trip.
+_LOOKUP = """
+local key = redis.call('hget', KEYS[1], ARGV[1])
+if key then return {key, redis.call('hget', KEYS[2], key), false} end
+return {false, false, redis.call('hget', KEYS[3], ARGV[1])}
+"""
+# The first-registered article with a text, leaving out the one known under ARGV[1].
+_OWNER = """
+local excluded = false
+if #ARGV > 0 then excluded = redis.call('hget', KEYS[1], ARGV[1]) or ARGV[1] end
+for _, member in ipairs(redis.call('zrange', KEYS[2], 0, 1)) do
+  if member ~= excluded then return member end
+end
+return false
+"""
+HMGET_CHUNK: Final = 1000
+"""Fields read per HMGET when a batch registers."""
 _RENEW = """
 if redis.call('get', KEYS[1]) == ARGV[1] then
   return redis.call('pexpire', KEYS[1], ARGV[2])
@@ -156,6 +173,8 @@ class RedisStateStore:
                     "--state) or use another NEWSCRAWL_REDIS_PREFIX"
                 )
             client.hset(meta, "opened_at", _now())
+        self._lookup = client.register_script(_LOOKUP)
+        self._owner = client.register_script(_OWNER)
 
     @classmethod
     def from_url(cls, url: str, prefix: str, site: str) -> RedisStateStore:
@@ -180,6 +199,11 @@ class RedisStateStore:
 
         try:
             yield
+        except redis.exceptions.OutOfMemoryError as exc:
+            raise StateError(
+                f"Redis state of {self.site!r} at {self.label} is full (maxmemory): cannot "
+                f"{action}: {exc} Raise maxmemory or free memory, then run again"
+            ) from exc
         except redis.RedisError as exc:
             raise StateError(
                 f"Redis state of {self.site!r} at {self.label}: cannot {action}: {exc}"
@@ -198,21 +222,26 @@ class RedisStateStore:
         raw = self._db.hget(f"{self.key}:articles", key)
         return ArticleState(**json.loads(raw)) if raw is not None else None
 
+    def _look_up(self, url: str) -> tuple[ArticleState | None, bytes | None]:
+        """Return the article known under ``url`` and, when none is, its reject's JSON."""
+        keys = [f"{self.key}:aliases", f"{self.key}:articles", f"{self.key}:rejected"]
+        with self._errors("read"):
+            _, raw, rejected = self._lookup(keys=keys, args=[url], client=self._db)
+        article = ArticleState(**json.loads(raw)) if raw is not None else None
+        return article, rejected
+
     def get(self, url: str) -> ArticleState | None:
         """Return the article known under ``url`` (as url or canonical URL), or None."""
-        with self._errors("read"):
-            return self._find(url)
+        return self._look_up(url)[0]
 
     def should_fetch(self, url: str, lastmod: str | None) -> bool:
         """As ``StateStore.should_fetch``: True for an unknown page, else only when
         ``lastmod`` shows a change since the stored one."""
-        article = self.get(url)
+        article, rejected = self._look_up(url)
         if article is None:
-            with self._errors("read"):
-                raw = self._db.hget(f"{self.key}:rejected", url)
-            if raw is None:
+            if rejected is None:
                 return True
-            stored = json.loads(raw).get("lastmod")
+            stored = json.loads(rejected).get("lastmod")
         else:
             stored = article.lastmod
         if lastmod is None:
@@ -230,14 +259,11 @@ class RedisStateStore:
 
     def fingerprint_owner(self, fingerprint: str, exclude_url: str | None = None) -> str | None:
         """As ``StateStore.fingerprint_owner``: the first-registered article with that text."""
+        keys = [f"{self.key}:aliases", f"{self.key}:owners:{fingerprint}"]
+        args = [] if exclude_url is None else [exclude_url]
         with self._errors("read"):
-            excluded = None
-            if exclude_url is not None:
-                excluded = self._key(exclude_url) or exclude_url
-            for member in self._db.zrange(f"{self.key}:owners:{fingerprint}", 0, 1):
-                if member.decode() != excluded:
-                    return member.decode()
-        return None
+            owner = self._owner(keys=keys, args=args, client=self._db)
+        return owner.decode() if owner is not None else None
 
     def claim(self, keys: Iterable[str]) -> bool:
         """Reserve the page known by ``keys`` for this worker in the current generation of
@@ -303,12 +329,26 @@ class RedisStateStore:
             aliases: dict[str, str] = {}
             owners: list[tuple[str, str]] = []
             disowned: list[tuple[str, str]] = []
+            # What the batch's URLs are known as, read in a few round trips, not 4 a record.
+            urls = [u for r in checked for u in (r.url, r.canonical_url) if u is not None]
+            stored_keys = self._hmget("aliases", urls)
+            key_keys = self._hmget("aliases", {k for k in stored_keys.values() if k})
+            stored_raw = self._hmget("articles", {k for k in key_keys.values() if k})
+
+            def key_of(url: str) -> str | None:
+                return stored_keys[url] if url in stored_keys else self._key(url)
+
+            def stored(key: str) -> ArticleState | None:
+                if key not in key_keys:
+                    return self._find(key)
+                raw = stored_raw.get(key_keys[key] or "")
+                return ArticleState(**json.loads(raw)) if raw is not None else None
 
             def find(url: str) -> ArticleState | None:
-                key = aliases.get(url) or self._key(url)
+                key = aliases.get(url) or key_of(url)
                 if key is None:
                     return None
-                return articles.get(key) or self._find(key)
+                return articles.get(key) or stored(key)
 
             for record in checked:
                 existing = find(record.url)
@@ -348,7 +388,7 @@ class RedisStateStore:
                 articles[article.url] = article
                 for alias in (record.url, record.canonical_url):
                     if alias is not None:
-                        aliases.setdefault(alias, self._key(alias) or article.url)
+                        aliases.setdefault(alias, key_of(alias) or article.url)
             pipe = self._db.pipeline(transaction=True)
             for key, article in articles.items():
                 pipe.hset(f"{self.key}:articles", key, json.dumps(article.__dict__))
@@ -362,6 +402,17 @@ class RedisStateStore:
                 pipe.zadd(f"{self.key}:owners:{fingerprint}", {key: time.time()}, nx=True)
             pipe.hset(f"{self.key}:files", file_key, len(checked))
             pipe.execute()
+
+    def _hmget(self, name: str, fields: Iterable[str]) -> dict[str, str | None]:
+        """Return ``field -> value`` (decoded, None when absent) of the hash ``name``."""
+        ordered = list(dict.fromkeys(fields))
+        found: dict[str, str | None] = {}
+        for start in range(0, len(ordered), HMGET_CHUNK):
+            chunk = ordered[start : start + HMGET_CHUNK]
+            values = self._db.hmget(f"{self.key}:{name}", chunk)
+            for field, value in zip(chunk, values, strict=True):
+                found[field] = value.decode() if value is not None else None
+        return found
 
     def register_rejects(self, records: Sequence[Mapping[str, Any]]) -> None:
         """As ``StateStore.register_rejects``: pages whose content gave no record."""

@@ -802,3 +802,52 @@ def test_portal_server_stops_on_sigterm() -> None:
         assert proc.wait(timeout=10) == 0
         assert proc.stderr is not None
         assert "stopped" in proc.stderr.read()
+
+
+def test_portal_latency_delays_responses_without_blocking_other_connections(
+    portal_mod: ModuleType, small_portal: Any
+) -> None:
+    """``--latency-ms``: every response waits, in order, while other connections are served."""
+    latency = 0.3
+
+    async def read_response(reader: asyncio.StreamReader) -> tuple[bytes, bytes]:
+        status = await reader.readline()
+        length = 0
+        while (line := await reader.readline()) not in (b"\r\n", b""):
+            name, _, value = line.partition(b":")
+            if name.lower() == b"content-length":
+                length = int(value)
+        return status, await reader.readexactly(length)
+
+    async def client(port: int) -> list[tuple[bytes, bytes]]:
+        reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        paths = ("/robots.txt", "/no/such/page/")  # pipelined: answered in this order
+        writer.write(b"".join(f"GET {p} HTTP/1.1\r\nHost: x\r\n\r\n".encode() for p in paths))
+        answers = [await read_response(reader) for _ in paths]
+        writer.close()
+        return answers
+
+    async def scenario() -> tuple[float, list[list[tuple[bytes, bytes]]]]:
+        sock = portal_mod.bind("127.0.0.1", 0)
+        port = sock.getsockname()[1]
+        base = f"http://127.0.0.1:{port}"
+        routes, not_found = portal_mod.build_routes(small_portal, base)
+        app = portal_mod.PortalApp(small_portal, routes, not_found, base)
+        app.latency = latency
+        stop, ready = asyncio.Event(), asyncio.Event()
+        server = asyncio.create_task(portal_mod.serve(sock, app, ready=ready.set, stop=stop))
+        await ready.wait()
+        started = time.monotonic()
+        answers = await asyncio.gather(*(client(port) for _ in range(4)))
+        elapsed = time.monotonic() - started
+        stop.set()
+        await server
+        return elapsed, answers
+
+    elapsed, answers = asyncio.run(scenario())
+    for robots, missing in answers:
+        assert robots[0].startswith(b"HTTP/1.1 200")
+        assert b"Sitemap:" in robots[1]
+        assert missing[0].startswith(b"HTTP/1.1 404")
+    # 8 responses: one latency each, all waiting at once (served one by one: 2.4 s).
+    assert latency <= elapsed < 4 * latency, elapsed

@@ -1,0 +1,685 @@
+"""Distributed mode on one Redis: 1, 2 and 4 workers against a local crawl, side by side.
+
+``make bench-redis`` (or ``.venv/bin/python bench/redis_workers.py``) serves the generated
+portal (``bench/portal.py``, 10,000 articles by default) with ``--latency-ms`` (50) added to
+every response, then crawls it, in one run and in turn:
+
+- **local**: one ``newscrawl crawl jmn`` process with SQLite state (no Redis);
+- **N workers** (``--workers``, default ``1,2,4``): N ``newscrawl crawl jmn --redis URL``
+  processes started together, each with its own output folder and worker name, on a
+  fresh key prefix (an empty frontier and state, so every article is new).
+
+Every crawl gets the same settings (:func:`crawl_settings`): ``--concurrency`` requests at
+a time per process (default 1: one connection to the portal per worker, the way a polite
+crawler works a far-away site) and a global ``--delay`` (default 0.005 s: at most 200
+requests a second reach the portal from all workers together; in distributed mode this
+delay is kept in Redis across workers). So each process waits on the portal's latency,
+and more workers mean more requests in flight: the work is latency-bound, which is what
+distributed mode is for. The comparison of 1 and N workers is at the same per-worker and
+global settings.
+
+For each crawl it reports pages per second (pages fetched, from the run reports, over the
+crawl's span from the first worker's start to the last one's end, and over the wall time
+that includes interpreter start-up), CPU per page (user + system CPU of the crawl
+processes, from ``wait4``, start-up included, over the pages fetched) and checks that the
+records add up to the articles, each written once. Then it measures Redis memory per
+1,000 queued requests: it pushes ``--memory-requests`` article requests, built as the
+spider builds them, through the adapter's queue and filter on a fresh prefix, and reads
+``MEMORY USAGE`` of those keys (and the ``INFO`` ``used_memory`` delta, which other
+clients of a shared Redis disturb); then moves them to a worker's taken hash, as workers
+do, and measures that too. During the one-worker crawl it also samples the real queue.
+
+Keys go under ``bench-redis-<random>:`` in database ``--redis`` (default 12) and are
+deleted at the end, also after a failure. ``--profile`` runs one extra one-worker crawl
+under cProfile and prints the functions with the most cumulative time in newscrawl's and
+scrapy-redis's code, to find the adapter's overhead.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import cProfile  # noqa: F401  (the profiled crawl runs ``-m cProfile``)
+import json
+import os
+import pstats
+import re
+import shutil
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.request
+import uuid
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+BENCH_DIR = ROOT / "bench"
+PYTHON = sys.executable
+SITE = "jmn"
+DEFAULT_REDIS = "redis://127.0.0.1:6379/12"
+"""Database 12: the tests use 13; the benchmark's keys have a prefix of their own too."""
+
+ADAPTER_CODE = (
+    "newscrawl/frontier",
+    "newscrawl/storage/redis_state",
+    "scrapy_redis/",
+    "redis/client",
+    "redis/connection",
+    "redis/commands",
+)
+"""The files of distributed mode's own cost, as the profile shows them."""
+
+GOAL_TWO = 1.8
+GOAL_FOUR = 3.0
+GOAL_CPU = 1.2
+
+
+# --- the portal ----------------------------------------------------------------------
+
+
+@contextlib.contextmanager
+def portal(articles: int, latency_ms: float, log_path: Path) -> Iterator[str]:
+    """Serve the generated portal; yield its base URL; stop it (SIGTERM) afterwards."""
+    command = [
+        PYTHON,
+        str(BENCH_DIR / "portal.py"),
+        "--articles",
+        str(articles),
+        "--port",
+        "0",
+        "--latency-ms",
+        str(latency_ms),
+    ]
+    with log_path.open("w") as log:
+        process = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE, stderr=log, text=True)
+    try:
+        assert process.stdout is not None
+        line = process.stdout.readline()
+        if not line.startswith("READY "):
+            raise RuntimeError(f"the portal did not start; see {log_path}")
+        yield line.removeprefix("READY ").strip()
+    finally:
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+# --- crawls --------------------------------------------------------------------------
+
+
+def crawl_settings(concurrency: int, delay: float) -> list[str]:
+    """Return the ``-s NAME=VALUE`` options every crawl gets, local and distributed alike."""
+    values = {
+        "LOG_LEVEL": "WARNING",
+        "AUTOTHROTTLE_ENABLED": "False",
+        "DOWNLOAD_DELAY": f"{delay:g}",
+        "DOWNLOAD_DELAY_JITTER": "0",
+        "CONCURRENT_REQUESTS": str(concurrency),
+        "CONCURRENT_REQUESTS_PER_DOMAIN": str(concurrency),
+        "NEWSCRAWL_EXTRACT_PROCESSES": "0",
+    }
+    return [arg for name, value in values.items() for arg in ("-s", f"{name}={value}")]
+
+
+def crawl_command(base_url: str, out: Path, settings: Sequence[str]) -> list[str]:
+    """Return the arguments (after ``python``) of one ``newscrawl crawl`` process."""
+    return ["-m", "newscrawl.cli", "crawl", SITE, "--base-url", base_url, "-o", str(out), *settings]
+
+
+@dataclass
+class Process:
+    """One crawl process: what it ran, when it ended, its CPU, its exit code."""
+
+    popen: subprocess.Popen[bytes]
+    log: Path
+    out: Path
+    ended: float = 0.0
+    cpu: float = 0.0
+    returncode: int | None = None
+
+    def wait(self) -> None:
+        """Wait for the process (``wait4``), keeping its end time and user + system CPU."""
+        _, status, usage = os.wait4(self.popen.pid, 0)
+        self.ended = time.monotonic()
+        self.cpu = usage.ru_utime + usage.ru_stime
+        self.returncode = os.waitstatus_to_exitcode(status)
+        self.popen.returncode = self.returncode
+
+
+@dataclass
+class Crawl:
+    """The figures of one crawl (one process, or N workers together)."""
+
+    kind: str
+    processes: int
+    pages: int = 0
+    records: int = 0
+    unique_urls: int = 0
+    wall: float = 0.0
+    span: float = 0.0
+    cpu: float = 0.0
+    failures: list[str] = field(default_factory=list)
+    queue_samples: list[tuple[int, int]] = field(default_factory=list)
+    state_bytes: int = 0
+    """``MEMORY USAGE`` of the site's state keys in Redis after the crawl (distributed)."""
+    fixed_cpu: float = 0.0
+    """CPU seconds one process of this kind spends whatever it crawls (start-up and
+    shutdown), measured apart (:func:`fixed_cpu`)."""
+
+    @property
+    def pages_per_second(self) -> float:
+        """Pages fetched per second of the crawl's span (start-up left out)."""
+        return self.pages / self.span if self.span else 0.0
+
+    @property
+    def wall_pages_per_second(self) -> float:
+        """Pages fetched per second of wall time, interpreter start-up included."""
+        return self.pages / self.wall if self.wall else 0.0
+
+    @property
+    def cpu_ms_per_page(self) -> float:
+        """User + system CPU of the crawl processes per page fetched, in milliseconds."""
+        return 1000 * self.cpu / self.pages if self.pages else 0.0
+
+    @property
+    def net_cpu_ms_per_page(self) -> float:
+        """As :attr:`cpu_ms_per_page`, less each process's fixed start-up and shutdown CPU."""
+        net = self.cpu - self.processes * self.fixed_cpu
+        return 1000 * net / self.pages if self.pages else 0.0
+
+
+def read_report(out: Path) -> dict[str, Any]:
+    """Return the run report a crawl wrote under ``out`` ({} when none)."""
+    reports = sorted(out.glob(f"{SITE}/*/*.report.json"))
+    return json.loads(reports[-1].read_text(encoding="utf-8")) if reports else {}
+
+
+def written_urls(out: Path) -> list[str]:
+    """Return the URL of every record a crawl published under ``out``."""
+    return [
+        json.loads(line)["url"]
+        for path in sorted(out.glob(f"{SITE}/*/*.jsonl"))
+        if "rejects" not in path.name
+        for line in path.read_text(encoding="utf-8").splitlines()
+        if line.strip()
+    ]
+
+
+class QueueSampler:
+    """Samples a frontier's queue (length and ``MEMORY USAGE``) every ``interval`` seconds."""
+
+    def __init__(self, client: Any, key: str, interval: float = 2.0) -> None:
+        self.client = client
+        self.key = key
+        self.interval = interval
+        self.samples: list[tuple[int, int]] = []
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self) -> None:
+        while not self._stop.wait(self.interval):
+            with contextlib.suppress(Exception):
+                length = int(self.client.zcard(self.key))
+                if length:
+                    usage = int(self.client.memory_usage(self.key, samples=0) or 0)
+                    self.samples.append((length, usage))
+
+    def __enter__(self) -> QueueSampler:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self._stop.set()
+        self._thread.join(timeout=10)
+
+
+def run_crawl(
+    kind: str,
+    commands: Sequence[tuple[list[str], Path]],
+    run_dir: Path,
+    articles: int | None,
+    timeout: float,
+) -> Crawl:
+    """Start every command at once (each with its output folder), wait for all, and
+    return the crawl's figures; a process still running after ``timeout`` s is killed.
+
+    With ``articles`` None (the fixed-cost crawls) an unfinished run is no failure."""
+    crawl = Crawl(kind=kind, processes=len(commands))
+    started = time.monotonic()
+    processes: list[Process] = []
+    for n, (args, out) in enumerate(commands):
+        log = run_dir / f"{kind}-{n}.log"
+        with log.open("wb") as handle:
+            popen = subprocess.Popen(
+                [PYTHON, *args], cwd=ROOT, stdout=handle, stderr=subprocess.STDOUT
+            )
+        processes.append(Process(popen, log, out))
+    waiters = [threading.Thread(target=p.wait) for p in processes]
+    for waiter in waiters:
+        waiter.start()
+    deadline = started + timeout
+    for waiter, process in zip(waiters, processes, strict=True):
+        waiter.join(max(deadline - time.monotonic(), 0))
+        if waiter.is_alive():
+            crawl.failures.append(f"{process.log.name}: still running after {timeout:g} s")
+            process.popen.kill()
+            waiter.join()
+    crawl.wall = max(p.ended for p in processes) - started
+    crawl.cpu = sum(p.cpu for p in processes)
+    urls: list[str] = []
+    crawl_starts: list[float] = []
+    for process in processes:
+        report = read_report(process.out)
+        if articles is not None and (process.returncode != 0 or report.get("status") != "ok"):
+            tail = process.log.read_text(encoding="utf-8", errors="replace")[-1500:]
+            crawl.failures.append(
+                f"{process.log.name}: exit {process.returncode}, report "
+                f"{report.get('status')} {report.get('failures')}\n{tail}"
+            )
+        crawl.pages += int(report.get("pages_fetched") or 0)
+        crawl.records += int(report.get("records_written") or 0)
+        crawl_starts.append(process.ended - float(report.get("duration_seconds") or 0.0))
+        urls += written_urls(process.out)
+    crawl.span = max(p.ended for p in processes) - min(crawl_starts)
+    crawl.unique_urls = len(set(urls))
+    if articles is not None and not (len(urls) == crawl.unique_urls == crawl.records == articles):
+        crawl.failures.append(
+            f"{len(urls)} records published ({crawl.unique_urls} URLs, {crawl.records} "
+            f"reported) for {articles} articles"
+        )
+    return crawl
+
+
+def delete_prefix(client: Any, prefix: str) -> int:
+    """Delete every key under ``prefix:``; return how many went."""
+    keys = list(client.scan_iter(match=f"{prefix}:*", count=1000))
+    for start in range(0, len(keys), 500):
+        client.delete(*keys[start : start + 500])
+    return len(keys)
+
+
+def state_memory(client: Any, base: str) -> int:
+    """Return the ``MEMORY USAGE`` sum of the state keys under ``base:`` (not the
+    frontier's, nor the leases)."""
+    keys = [
+        key
+        for key in client.scan_iter(match=f"{base}:*", count=1000)
+        if not key.decode().removeprefix(f"{base}:").startswith(("frontier", "lease"))
+    ]
+    pipe = client.pipeline(transaction=False)
+    for key in keys:
+        pipe.memory_usage(key, samples=0)
+    return sum(int(n or 0) for n in pipe.execute())
+
+
+def local_crawl(base_url: str, run_dir: Path, settings: Sequence[str], **kw: Any) -> Crawl:
+    """Crawl the portal with one process and SQLite state."""
+    out = run_dir / "local-out"
+    state = ["--state", str(run_dir / "local-state")]
+    return run_crawl(
+        "local", [(crawl_command(base_url, out, [*state, *settings]), out)], run_dir, **kw
+    )
+
+
+def distributed_crawl(
+    base_url: str,
+    run_dir: Path,
+    settings: Sequence[str],
+    workers: int,
+    redis_url: str,
+    client: Any,
+    *,
+    sample_queue: bool = False,
+    **kw: Any,
+) -> Crawl:
+    """Crawl the portal with ``workers`` processes on one Redis, on a fresh key prefix
+    (deleted afterwards)."""
+    prefix = f"bench-redis-{uuid.uuid4().hex[:10]}"
+    kind = f"{workers}w"
+    commands = []
+    for n in range(workers):
+        out = run_dir / f"{kind}-out{n}"
+        redis = ["--redis", redis_url, "-s", f"NEWSCRAWL_REDIS_PREFIX={prefix}"]
+        worker = ["-s", f"NEWSCRAWL_WORKER=bench-w{n}"]
+        commands.append((crawl_command(base_url, out, [*redis, *worker, *settings]), out))
+    try:
+        sampler = QueueSampler(client, f"{prefix}:{SITE}:frontier:queue")
+        with sampler if sample_queue else contextlib.nullcontext():
+            crawl = run_crawl(kind, commands, run_dir, **kw)
+        crawl.queue_samples = sampler.samples
+        crawl.state_bytes = state_memory(client, f"{prefix}:{SITE}")
+    finally:
+        delete_prefix(client, prefix)
+    return crawl
+
+
+def fixed_cpu(
+    base_url: str, run_dir: Path, redis_url: str, client: Any, settings: Sequence[str]
+) -> dict[str, float]:
+    """Return the CPU seconds of a crawl process that stops after its first page, local
+    and distributed (median of 3 each): interpreter start-up, imports, opening the state
+    or the frontier, and shutdown, which every process pays whatever it crawls."""
+    stop = [*settings, "-s", "CLOSESPIDER_PAGECOUNT=1"]
+    figures: dict[str, list[float]] = {"local": [], "distributed": []}
+    for n in range(3):
+        folder = run_dir / f"fixed-{n}"
+        folder.mkdir()
+        kw: dict[str, Any] = {"articles": None, "timeout": 300.0}
+        figures["local"].append(local_crawl(base_url, folder, stop, **kw).cpu)
+        crawl = distributed_crawl(base_url, folder, stop, 1, redis_url, client, **kw)
+        figures["distributed"].append(crawl.cpu)
+    return {kind: statistics.median(values) for kind, values in figures.items()}
+
+
+# --- Redis memory --------------------------------------------------------------------
+
+
+def article_urls(base_url: str, limit: int) -> list[tuple[str, str | None]]:
+    """Return up to ``limit`` ``(article URL, lastmod)`` pairs from the portal's sitemaps."""
+    pairs: list[tuple[str, str | None]] = []
+    with urllib.request.urlopen(f"{base_url}/sitemap_index.xml", timeout=30) as response:
+        index = response.read().decode()
+    for sitemap in re.findall(r"<loc>([^<]*post-sitemap[^<]*)</loc>", index):
+        with urllib.request.urlopen(sitemap, timeout=30) as response:
+            text = response.read().decode()
+        for block in re.findall(r"<url>(.*?)</url>", text, flags=re.S):
+            loc = re.search(r"<loc>([^<]*)</loc>", block)
+            lastmod = re.search(r"<lastmod>([^<]*)</lastmod>", block)
+            if loc:
+                pairs.append((loc.group(1), lastmod.group(1) if lastmod else None))
+        if len(pairs) >= limit:
+            break
+    return pairs[:limit]
+
+
+def used_memory(client: Any) -> int:
+    """Return Redis's ``used_memory`` in bytes."""
+    return int(client.info("memory")["used_memory"])
+
+
+def queue_memory(client: Any, base_url: str, requests: int) -> dict[str, Any]:
+    """Push ``requests`` article requests (as the spider builds them) through the
+    adapter's filter and queue on a fresh prefix; measure their memory queued, then
+    taken by one worker; delete them."""
+    from scrapy import Request
+
+    from newscrawl.frontier import CanonicalRedisDupeFilter, Frontier, TakingQueue
+    from newscrawl.spiders import portal_spider
+    from newscrawl.spiders.portal import LASTMOD_META
+
+    prefix = f"bench-redis-{uuid.uuid4().hex[:10]}"
+    frontier = Frontier(client, prefix, SITE)
+    spider = portal_spider(SITE)(base_url=base_url)
+    queue = TakingQueue(client, spider, frontier.queue, frontier.taken("bench"), "bench")
+    seen = CanonicalRedisDupeFilter(client, key=frontier.seen)
+    pairs = article_urls(base_url, requests)
+    try:
+        before = used_memory(client)
+        for url, lastmod in pairs:
+            request = Request(
+                url,
+                callback=spider.parse_article,
+                errback=spider.on_error,
+                meta={LASTMOD_META: lastmod},
+            )
+            if not seen.request_seen(request):
+                queue.push(request)
+        after = used_memory(client)
+        queued = int(client.zcard(frontier.queue))
+        queue_bytes = int(client.memory_usage(frontier.queue, samples=0) or 0)
+        seen_bytes = int(client.memory_usage(frontier.seen, samples=0) or 0)
+        while queue.take() is not None:
+            pass
+        taken_bytes = int(client.memory_usage(frontier.taken("bench"), samples=0) or 0)
+        taken = int(client.hlen(frontier.taken("bench")))
+    finally:
+        delete_prefix(client, prefix)
+    per_k = 1000 / queued if queued else 0.0
+    return {
+        "requests": queued,
+        "queue_bytes_per_1000": round(queue_bytes * per_k),
+        "seen_bytes_per_1000": round(seen_bytes * per_k),
+        "queued_bytes_per_1000": round((queue_bytes + seen_bytes) * per_k),
+        "used_memory_delta_per_1000": round((after - before) * per_k),
+        "taken_bytes_per_1000": round(taken_bytes * 1000 / taken) if taken else 0,
+    }
+
+
+# --- profile -------------------------------------------------------------------------
+
+
+def profile_worker(
+    base_url: str, run_dir: Path, settings: Sequence[str], redis_url: str, client: Any
+) -> list[str]:
+    """Crawl with one worker under cProfile; return the top lines by cumulative time of
+    newscrawl's and scrapy-redis's functions, and the Redis client's own total."""
+    prefix = f"bench-redis-{uuid.uuid4().hex[:10]}"
+    out = run_dir / "profile-out"
+    stats_path = run_dir / "worker.prof"
+    redis = ["--redis", redis_url, "-s", f"NEWSCRAWL_REDIS_PREFIX={prefix}"]
+    args = [*crawl_command(base_url, out, [*redis, "-s", "NEWSCRAWL_WORKER=bench-p", *settings])]
+    try:
+        subprocess.run(
+            [PYTHON, "-m", "cProfile", "-o", str(stats_path), *args],
+            cwd=ROOT,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            check=False,
+        )
+    finally:
+        delete_prefix(client, prefix)
+    stats = pstats.Stats(str(stats_path))
+    rows = []
+    raw: dict[Any, Any] = stats.stats  # type: ignore[attr-defined]
+    for (file, line, name), (_, calls, own, cumulative, _) in raw.items():
+        if any(part in file for part in ADAPTER_CODE):
+            where = f"{Path(file).parent.name}/{Path(file).name}:{line}({name})"
+            rows.append((cumulative, own, calls, where))
+    rows.sort(reverse=True)
+    total = stats.total_tt  # type: ignore[attr-defined]
+    lines = [f"profile: {total:.1f} s in all; cumulative s, own s, calls, function"]
+    lines += [f"  {c:7.2f} {o:7.2f} {n:8d}  {name}" for c, o, n, name in rows[:25]]
+    return lines
+
+
+# --- report --------------------------------------------------------------------------
+
+
+def describe(crawls: Sequence[Crawl]) -> list[str]:
+    """Return the table of the crawls, one line each."""
+    lines = [
+        f"{'crawl':<6} {'procs':>5} {'pages':>6} {'records':>7} {'span s':>8} {'pages/s':>8} "
+        f"{'wall p/s':>8} {'CPU s':>7} {'CPU ms/page':>11} {'net ms/page':>11}"
+    ]
+    for c in crawls:
+        lines.append(
+            f"{c.kind:<6} {c.processes:>5} {c.pages:>6} {c.records:>7} {c.span:>8.1f} "
+            f"{c.pages_per_second:>8.2f} {c.wall_pages_per_second:>8.2f} {c.cpu:>7.1f} "
+            f"{c.cpu_ms_per_page:>11.2f} {c.net_cpu_ms_per_page:>11.2f}"
+        )
+    return lines
+
+
+def median_of(crawls: Sequence[Crawl], kind: str, attribute: str) -> float | None:
+    """Return the median of ``attribute`` over the crawls of ``kind``, or None."""
+    values = [getattr(c, attribute) for c in crawls if c.kind == kind and not c.failures]
+    return statistics.median(values) if values else None
+
+
+def goals(crawls: Sequence[Crawl]) -> list[str]:
+    """Return one line per goal of issue 15: the measured ratio, met or missed."""
+    lines = []
+    one = median_of(crawls, "1w", "pages_per_second")
+    for workers, goal in ((2, GOAL_TWO), (4, GOAL_FOUR)):
+        n = median_of(crawls, f"{workers}w", "pages_per_second")
+        if one and n:
+            verdict = "met" if n / one >= goal else "MISSED"
+            lines.append(
+                f"{workers} workers / 1: {n / one:.2f}x pages/s (goal >= {goal}x): {verdict}"
+            )
+    for attribute, what in (("cpu_ms_per_page", "all-in"), ("net_cpu_ms_per_page", "net")):
+        local = median_of(crawls, "local", attribute)
+        for kind in sorted({c.kind for c in crawls if c.kind != "local"}):
+            cpu = median_of(crawls, kind, attribute)
+            if local and cpu:
+                verdict = "met" if cpu / local <= GOAL_CPU else "MISSED"
+                lines.append(
+                    f"CPU per page ({what}), {kind} / local: {cpu / local:.2f}x "
+                    f"(goal <= {GOAL_CPU}x): {verdict}"
+                )
+    return lines
+
+
+def parse_workers(text: str) -> list[int]:
+    """Return the worker counts of a comma-separated list (each at least 1)."""
+    counts = [int(part) for part in text.split(",") if part.strip()]
+    if not counts or min(counts) < 1:
+        raise argparse.ArgumentTypeError(f"--workers {text!r}: counts of 1 or more, e.g. 1,2,4")
+    return counts
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the benchmark; exit 0 when every crawl was complete and clean, else 1."""
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--articles", type=int, default=10_000, help="articles of the portal")
+    parser.add_argument("--workers", type=parse_workers, default=[1, 2, 4], help="e.g. 1,2,4")
+    parser.add_argument("--latency-ms", type=float, default=50.0, help="per response (50)")
+    parser.add_argument("--concurrency", type=int, default=1, help="per process (1)")
+    parser.add_argument("--delay", type=float, default=0.005, help="global delay, s (0.005)")
+    parser.add_argument("--repeat", type=int, default=1, help="rounds of all crawls (1)")
+    parser.add_argument("--redis", default=DEFAULT_REDIS, help=f"Redis URL ({DEFAULT_REDIS})")
+    parser.add_argument("--memory-requests", type=int, default=10_000, help="queued (10000)")
+    parser.add_argument("--no-local", action="store_true", help="leave the local crawl out")
+    parser.add_argument("--profile", action="store_true", help="also profile one worker")
+    parser.add_argument("--timeout", type=float, default=3600.0, help="per crawl, s (3600)")
+    parser.add_argument("--json", type=Path, help="also write the figures to this file")
+    parser.add_argument("--keep", action="store_true", help="keep the run folder")
+    args = parser.parse_args(argv)
+
+    import redis
+
+    client = redis.Redis.from_url(args.redis, socket_connect_timeout=2)
+    try:
+        client.ping()
+    except redis.RedisError as exc:
+        print(f"redis_workers: no Redis at {args.redis} ({exc}); start one", file=sys.stderr)
+        return 2
+    run_dir = Path(tempfile.mkdtemp(prefix="bench-redis-"))
+    settings = crawl_settings(args.concurrency, args.delay)
+    kinds = (["local"] if not args.no_local else []) + [f"{n}w" for n in args.workers]
+    print(
+        f"portal: {args.articles} articles, {args.latency_ms:g} ms latency; every crawl: "
+        f"{args.concurrency} request(s) at a time per process, global delay {args.delay:g} s; "
+        f"{os.cpu_count()} CPUs, load {os.getloadavg()[0]:.1f}; run folder {run_dir}",
+        flush=True,
+    )
+    crawls: list[Crawl] = []
+    redis_cpu_before = client.info("cpu")
+    try:
+        with portal(args.articles, args.latency_ms, run_dir / "portal.log") as base_url:
+            for round_ in range(args.repeat):
+                order = kinds[round_ % len(kinds) :] + kinds[: round_ % len(kinds)]
+                for kind in order:
+                    folder = run_dir / f"r{round_}-{kind}"
+                    folder.mkdir()
+                    kw = {"articles": args.articles, "timeout": args.timeout}
+                    if kind == "local":
+                        crawl = local_crawl(base_url, folder, settings, **kw)
+                    else:
+                        workers = int(kind.removesuffix("w"))
+                        crawl = distributed_crawl(
+                            base_url,
+                            folder,
+                            settings,
+                            workers,
+                            args.redis,
+                            client,
+                            sample_queue=workers == 1,
+                            **kw,
+                        )
+                    crawls.append(crawl)
+                    print(describe([crawl])[-1], f"(load {os.getloadavg()[0]:.1f})", flush=True)
+                    for failure in crawl.failures:
+                        print(f"  FAILED: {failure}", flush=True)
+            fixed = fixed_cpu(base_url, run_dir, args.redis, client, settings)
+            for crawl in crawls:
+                crawl.fixed_cpu = fixed["local" if crawl.kind == "local" else "distributed"]
+            memory = queue_memory(client, base_url, args.memory_requests)
+            profile = (
+                profile_worker(base_url, run_dir, settings, args.redis, client)
+                if args.profile
+                else []
+            )
+    finally:
+        if not args.keep:
+            shutil.rmtree(run_dir, ignore_errors=True)
+    redis_cpu_after = client.info("cpu")
+    print()
+    print("\n".join(describe(crawls)))
+    print(
+        f"fixed CPU per process (a crawl stopped after its first page, median of 3): local "
+        f"{fixed['local']:.2f} s, distributed {fixed['distributed']:.2f} s; 'net' leaves it out"
+    )
+    print()
+    for line in goals(crawls):
+        print(line)
+    print(
+        f"Redis memory per 1,000 queued requests ({memory['requests']} article requests): "
+        f"{memory['queued_bytes_per_1000']:,} bytes (queue {memory['queue_bytes_per_1000']:,} + "
+        f"filter {memory['seen_bytes_per_1000']:,}; MEMORY USAGE); used_memory delta "
+        f"{memory['used_memory_delta_per_1000']:,}; taken by a worker: "
+        f"{memory['taken_bytes_per_1000']:,} per 1,000"
+    )
+    states = [c.state_bytes / c.records for c in crawls if c.state_bytes and c.records]
+    if states:
+        print(
+            f"Redis state per 1,000 articles crawled (MEMORY USAGE, median over the "
+            f"distributed crawls): {round(statistics.median(states) * 1000):,} bytes"
+        )
+    samples = [s for c in crawls for s in c.queue_samples]
+    if samples:
+        length, usage = max(samples)
+        print(
+            f"real queue of the one-worker crawl at its longest: {length} requests, "
+            f"{usage:,} bytes ({round(usage * 1000 / length):,} per 1,000)"
+        )
+    cpu = sum(
+        float(redis_cpu_after[k]) - float(redis_cpu_before[k])
+        for k in ("used_cpu_user", "used_cpu_sys")
+    )
+    print(f"Redis server CPU over the run: {cpu:.1f} s (every client of that server counted)")
+    for line in profile:
+        print(line)
+    if args.json:
+        figures = {
+            "settings": vars(args) | {"json": str(args.json), "workers": args.workers},
+            "crawls": [
+                {
+                    **{k: v for k, v in c.__dict__.items() if k != "queue_samples"},
+                    "pages_per_second": c.pages_per_second,
+                    "wall_pages_per_second": c.wall_pages_per_second,
+                    "cpu_ms_per_page": c.cpu_ms_per_page,
+                    "net_cpu_ms_per_page": c.net_cpu_ms_per_page,
+                }
+                for c in crawls
+            ],
+            "goals": goals(crawls),
+            "memory": memory,
+            "fixed_cpu": fixed,
+        }
+        args.json.write_text(json.dumps(figures, indent=2, default=str) + "\n", encoding="utf-8")
+    return 1 if any(c.failures for c in crawls) else 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
