@@ -140,3 +140,16 @@ def test_the_cache_folder_follows_the_environment(monkeypatch: pytest.MonkeyPatc
     monkeypatch.delenv(langid_model.CACHE_ENV)
     monkeypatch.setenv("XDG_CACHE_HOME", "/xdg")
     assert cache_dir() == Path("/xdg/newscrawl")
+
+
+def test_a_copy_written_meanwhile_by_another_process_stays(tmp_path: Path) -> None:
+    """Two processes may both find no copy and write one: the second rename fails, and the
+    first copy is used."""
+    folder = tmp_path / "copy"
+    arrays = langid_model.read_packaged(model_file())
+    langid_model.write_cached(arrays, folder)
+    first = (folder / "ptc.npy").stat().st_ino
+    langid_model.write_cached(arrays, folder)
+    assert (folder / "ptc.npy").stat().st_ino == first
+    assert [p.name for p in tmp_path.iterdir()] == ["copy"]
+    assert_same_model(read_cached(folder), packaged())
