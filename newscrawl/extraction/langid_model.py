@@ -80,11 +80,12 @@ def _uint_array(values: np.ndarray) -> array:
 def _model_from(arrays: dict[str, np.ndarray]) -> Model:
     """Return the model tuple from its named arrays, typed as py3langid's loader types them,
     except ``tk_nextmove``, kept as a numpy array (``langid_walk`` reads it as one)."""
+    # Plain ndarray views of the mapped files: numpy.memmap's own indexing is slower.
     return (
-        arrays["ptc"],
-        arrays["pc"],
+        np.asarray(arrays["ptc"]),
+        np.asarray(arrays["pc"]),
         arrays["classes"].tolist(),
-        arrays["nextmove"],
+        np.asarray(arrays["nextmove"]),
         _uint_array(arrays["nextmove_row"]),
         arrays["out_feat"].tolist(),
     )

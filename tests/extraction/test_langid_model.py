@@ -69,7 +69,8 @@ def test_the_copy_holds_the_packaged_models_arrays(tmp_path: Path) -> None:
     assert sorted(p.name for p in folder.iterdir()) == sorted(f"{a}.npy" for a in ARRAYS)
     assert_same_model(first, packaged())
     assert_same_model(read_cached(folder), packaged())
-    assert isinstance(read_cached(folder)[0], np.memmap)  # mapped, not read
+    ptc = read_cached(folder)[0]
+    assert isinstance(ptc.base, np.memmap)  # mapped, not read
 
 
 def test_identifiers_from_the_copy_classify_as_py3langids(tmp_path: Path) -> None:
