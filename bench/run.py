@@ -10,6 +10,8 @@ What it runs, all on 127.0.0.1 (``bench/README.md`` describes the portal and the
      (``-s NEWSCRAWL_EXTRACT_PROCESSES=0``);
    - ``full-workers``: the same with ``-s NEWSCRAWL_EXTRACT_PROCESSES=1``: one extraction
      worker process (``python -m newscrawl.workers jmn``), started by the crawl process;
+   - ``full-baseline`` (only with ``--baseline REV``): ``full`` with the package of git
+     revision ``REV``, to compare a change with the code before it in the same run;
    - ``bare``: ``bench/bare_spider.py``, a plain Scrapy spider that follows the same links
      and drops every page;
    - ``bare-tuned``: the bare spider with the Scrapy-level tuning newscrawl applies to its
@@ -49,6 +51,7 @@ Usage::
     python bench/run.py --articles 500 --throughput     # only part 1
     python bench/run.py --throughput --kinds full,bare  # only these crawlers
     python bench/run.py --throughput --pin-crawlers     # all crawl processes on one CPU
+    python bench/run.py --throughput --kinds full,full-baseline,bare-tuned --baseline main
 """
 
 from __future__ import annotations
@@ -96,15 +99,21 @@ PORTAL_ORIGIN = "https://jmn.info"
 """Where the generated portal's pages claim to live (the ``jmn`` profile's domain)."""
 STATS_CLASS = "bare_spider.JsonStatsCollector"
 SOURCE = {"root": ROOT}
+BASELINE: dict[str, Path] = {}
+"""``root``: where the ``--baseline`` revision's package was copied."""
 """Where measured processes import newscrawl from: the repository, or a snapshot of it."""
 MEMORY_GOAL_MB = 300.0
 MEMORY_GOAL_MIB = MEMORY_GOAL_MB * 1e6 / 2**20
 """The memory goal is 300 MB (10^6 bytes), 286.1 MiB; memory figures are in MiB."""
 RATIO_GOAL = 0.80
 SITEMAP_NS = "{http://www.sitemaps.org/schemas/sitemap/0.9}"
-KINDS = ("full", "full-workers", "bare", "bare-tuned")
-"""The crawlers the throughput part can run (``--kinds``), in their default order."""
-FULL_KINDS = ("full", "full-workers")
+KINDS = ("full", "full-workers", "bare", "bare-tuned", "full-baseline")
+"""The crawlers the throughput part can run (``--kinds``)."""
+DEFAULT_KINDS = KINDS[:4]
+"""The crawlers run when ``--kinds`` is not given, in order."""
+BASELINE_KIND = "full-baseline"
+"""``full`` with the package of another git revision (``--baseline REV``)."""
+FULL_KINDS = ("full", "full-workers", BASELINE_KIND)
 """The kinds that run the full newscrawl crawl (the others run ``bench/bare_spider.py``)."""
 BARE_KINDS = ("bare", "bare-tuned")
 """The baselines the full kinds are compared with."""
@@ -454,12 +463,14 @@ class Placement:
         }
 
 
-def snapshot_source(target: Path, worktree: bool = False) -> Path:
+def snapshot_source(target: Path, worktree: bool = False, revision: str | None = None) -> Path:
     """Copy the ``newscrawl`` package to ``target`` and measure that copy from now on.
 
     The copy is the package as committed (``git archive HEAD``), or with ``worktree`` as it
     is on disk. Others edit the repository while a benchmark runs for half an hour; the copy
-    keeps every run on the same code. Returns ``target``; raises RuntimeError without git.
+    keeps every run on the same code. With ``revision``, the package of that git revision
+    is copied for the ``full-baseline`` kind instead (:data:`BASELINE`). Returns ``target``;
+    raises RuntimeError without git or for an unknown revision.
     """
     target.mkdir(parents=True, exist_ok=True)
     if worktree:
@@ -469,21 +480,29 @@ def snapshot_source(target: Path, worktree: bool = False) -> Path:
     else:
         try:
             archive = subprocess.run(
-                ["git", "archive", "HEAD", "newscrawl"], cwd=ROOT, capture_output=True, check=True
+                ["git", "archive", revision or "HEAD", "newscrawl"],
+                cwd=ROOT,
+                capture_output=True,
+                check=True,
             ).stdout
         except (OSError, subprocess.CalledProcessError) as exc:
-            raise RuntimeError(f"cannot snapshot HEAD with git archive: {exc}") from exc
+            raise RuntimeError(
+                f"cannot snapshot {revision or 'HEAD'} with git archive: {exc}"
+            ) from exc
         with tarfile.open(fileobj=io.BytesIO(archive)) as tar:
             tar.extractall(target, filter="data")
-    SOURCE["root"] = target
+    if revision is not None:
+        BASELINE["root"] = target
+    else:
+        SOURCE["root"] = target
     return target
 
 
-def bench_env() -> dict[str, str]:
-    """Return the environment of measured processes: ours, with the measured source and
-    ``bench/`` importable (before the installed package)."""
+def bench_env(root: Path | None = None) -> dict[str, str]:
+    """Return the environment of measured processes: ours, with the measured source (or the
+    package at ``root``) and ``bench/`` importable (before the installed package)."""
     env = dict(os.environ)
-    paths = (str(SOURCE["root"]), str(BENCH_DIR), env.get("PYTHONPATH"))
+    paths = (str(root or SOURCE["root"]), str(BENCH_DIR), env.get("PYTHONPATH"))
     env["PYTHONPATH"] = os.pathsep.join(p for p in paths if p)
     env.pop("SCRAPY_SETTINGS_MODULE", None)
     return env
@@ -653,6 +672,7 @@ def kind_settings(
         before: list[str] = []
         after: list[str] = []
         if kind in FULL_KINDS:
+            # full-baseline: in-process extraction, as full
             after = options({"NEWSCRAWL_EXTRACT_PROCESSES": 1 if kind == "full-workers" else 0})
         elif kind == "bare-tuned":
             gc_settings = measured_tuning()
@@ -738,7 +758,7 @@ def crawl_once(
     measured = run_measured(
         [*placement.prefix, PYTHON, *build(base_url, run_dir, settings)],
         log_path,
-        env=bench_env(),
+        env=bench_env(BASELINE["root"] if kind == BASELINE_KIND else None),
         timeout=timeout,
     )
     stats_path = run_dir / "stats.json"
@@ -1440,6 +1460,9 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         "problems": [],
     }
     with work_folder(args.keep) as work:
+        if args.baseline:
+            snapshot_source(work / "baseline", revision=args.baseline)
+            result["source"]["baseline"] = args.baseline
         if args.source != "live":
             snapshot_source(work / "src", worktree=args.source == "worktree")
             result["source"]["measured"] = (
@@ -1564,8 +1587,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     parser.add_argument(
         "--kinds",
-        default=",".join(KINDS),
-        help="comma-separated crawlers to compare, run in this order (default: %(default)s)",
+        default=",".join(DEFAULT_KINDS),
+        help="comma-separated crawlers to compare, run in this order (default: %(default)s; "
+        f"also {BASELINE_KIND}, with --baseline)",
+    )
+    parser.add_argument(
+        "--baseline",
+        metavar="REV",
+        help=f"a git revision whose package the {BASELINE_KIND} kind crawls with (a full "
+        "in-process crawl): before and after a change, in the same run",
     )
     pinning = parser.add_mutually_exclusive_group()
     pinning.add_argument(
@@ -1593,6 +1623,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         args.kinds = parse_kinds(args.kinds)
     except ValueError as exc:
         parser.error(str(exc))
+    if (BASELINE_KIND in args.kinds) != bool(args.baseline):
+        parser.error(f"--baseline REV and the kind {BASELINE_KIND} go together")
     signal.signal(signal.SIGTERM, _interrupt)  # stop the portal and the crawl on SIGTERM too
     if args.articles < 1 or args.repeat < 1 or args.extract_repeat < 1:
         parser.error("--articles, --repeat and --extract-repeat must be at least 1")

@@ -29,10 +29,16 @@ Computing it (:func:`depth`) takes seconds, so it is fixed here and a test check
 
 
 class Automaton:
-    """py3langid's feature automaton as numpy arrays (no copy of the transition table)."""
+    """py3langid's feature automaton as numpy arrays (no copy of the transition table, which
+    may be a stdlib ``array`` as py3langid loads it or a numpy array as ``langid_model`` maps
+    it)."""
 
     def __init__(self, nextmove: Any, row: Any, output: Any, depth: int = DEPTH) -> None:
-        self.nextmove = np.frombuffer(nextmove, dtype=np.dtype(nextmove.typecode))
+        self.nextmove = (
+            nextmove
+            if isinstance(nextmove, np.ndarray)
+            else np.frombuffer(nextmove, dtype=np.dtype(nextmove.typecode))
+        )
         self.rowbase = np.asarray(row, dtype=np.int64) << 8
         self.output = np.asarray(output, dtype=np.int64)
         self.depth = depth

@@ -7,6 +7,7 @@ from typing import Any
 
 from parsel import Selector
 
+from newscrawl.extraction.extruct_parts import extruct_module
 from newscrawl.extraction.processors import split_authors
 
 ARTICLE_TYPES = frozenset(
@@ -54,12 +55,10 @@ def jsonld_article(selector: Selector, text: str) -> dict[str, Any]:
     it has none (or broken JSON)."""
     if _JSONLD_TYPE not in text:
         return {}  # no script extruct would read: spare the page its XPath (and the import)
-    # Imported here: extruct brings rdflib, html5lib and mf2py (about 15 MB), which a crawl
-    # process that leaves extraction to workers, or a portal without JSON-LD, never needs.
-    from extruct.jsonld import JsonLdExtractor
-
+    # Imported here, and without extruct's other readers (extruct_parts): a crawl process
+    # that leaves extraction to workers, or a portal without JSON-LD, never needs it.
     try:
-        items = JsonLdExtractor().extract_items(selector.root)
+        items = extruct_module("jsonld").JsonLdExtractor().extract_items(selector.root)
     except (ValueError, TypeError, RecursionError):  # RecursionError: JSON nested too deep
         return {}
     for node in _walk_jsonld(items):

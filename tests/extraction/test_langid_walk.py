@@ -1,8 +1,9 @@
 """``langid_walk`` counts py3langid's features as py3langid does, and scores the same.
 
 A differential test, beside ``test_differential.py`` (whose page lists it reads): the
-vectorised walk against ``py3langid.langid.visit_counts`` and the fast identifier against
-py3langid's own, on texts from every fixture page and every page of ../shared/realpages
+vectorised walk against ``py3langid.langid.visit_counts`` and the fast identifier (its model
+from ``langid_model``'s uncompressed copy) against py3langid's own (its model as py3langid
+loads it), on texts from every fixture page and every page of ../shared/realpages
 (every 16th in the fast suite): the title, every paragraph, and the first 1, 5, 20, 300
 and 2,000 characters of the text, as ``detect_language`` samples it.
 """
@@ -16,7 +17,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from lxml import etree
-from py3langid.langid import LanguageIdentifier, visit_counts
+from py3langid.langid import MODEL_FILE, LanguageIdentifier, visit_counts
 
 from newscrawl.extraction.langid_walk import DEPTH, FastLanguageIdentifier, RowCache, depth
 from newscrawl.extraction.processors import _language_identifier, detect_language
@@ -33,18 +34,11 @@ PREFIXES = (1, 5, 20, 300, 2000)
 
 @cache
 def identifiers() -> tuple[FastLanguageIdentifier, LanguageIdentifier]:
-    """The fast identifier newscrawl uses, and py3langid's own over the same model arrays."""
+    """The fast identifier newscrawl uses (its model read from ``langid_model``'s uncompressed
+    copy), and py3langid's own, its model loaded by py3langid from the packaged file."""
     fast = _language_identifier()
     assert isinstance(fast, FastLanguageIdentifier)
-    plain = LanguageIdentifier(
-        fast.nb_ptc,
-        fast.nb_pc,
-        fast.nb_classes,
-        fast.tk_nextmove,
-        fast.tk_output,
-        norm_probs=True,
-        tk_row=fast.tk_row,
-    )
+    plain = LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=True)
     return fast, plain
 
 

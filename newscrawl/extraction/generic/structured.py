@@ -15,6 +15,8 @@ from typing import Any
 
 from lxml import etree
 
+from newscrawl.extraction.extruct_parts import extruct_module
+
 ARTICLE_TYPES: frozenset[str] = frozenset(
     {
         "Article",
@@ -133,9 +135,7 @@ def _jsonld_nodes(root: etree._Element) -> list[dict[str, Any]]:
     scripts = _JSONLD_SCRIPTS(root)
     if not scripts:
         return []
-    from extruct.jsonld import JsonLdExtractor  # 15 MB of imports: only for pages with JSON-LD
-
-    extractor = JsonLdExtractor()
+    extractor = extruct_module("jsonld").JsonLdExtractor()
     nodes: list[dict[str, Any]] = []
     for script in scripts:
         try:
@@ -150,10 +150,9 @@ def _jsonld_nodes(root: etree._Element) -> list[dict[str, Any]]:
 
 
 def _microdata_nodes(root: etree._Element, url: str) -> list[dict[str, Any]]:
-    from extruct.w3cmicrodata import MicrodataExtractor
-
+    extractor = extruct_module("w3cmicrodata").MicrodataExtractor()
     try:
-        items = MicrodataExtractor().extract_items(root, base_url=url)
+        items = extractor.extract_items(root, base_url=url)
     except (ValueError, TypeError, RecursionError, etree.LxmlError):
         return []
     nodes: list[dict[str, Any]] = []
