@@ -30,6 +30,13 @@ TRAFILATURA_OPTIONS: dict[str, bool] = {
 """What the generic extractor asks of ``trafilatura.extract``: the article text with its
 tables, precision first."""
 
+SHORT_PRECISE_TEXT = 1500
+"""Characters: a precision-first text shorter than this may be a fragment of the article."""
+FRAGMENT_RATIO = 4
+"""When trafilatura's balanced mode finds this many times more text than its precision-first
+mode, the precise text was a fragment (one block of a page split into several) and the
+balanced text is the article."""
+
 MIN_LEAD = 40
 MAX_LEAD_CHILDREN = 3
 MAX_LEAD_CANDIDATES = 20
@@ -49,14 +56,41 @@ _BYLINE_LABEL = re.compile(
 
 def trafilatura_paragraphs(root: etree._Element, url: str) -> list[str]:
     """Return the paragraphs of the main text trafilatura finds in ``root`` (an lxml.html
-    tree, which trafilatura copies before it prunes)."""
+    tree, which trafilatura copies before it prunes).
+
+    A precision-first text under :data:`SHORT_PRECISE_TEXT` characters is checked against
+    trafilatura's balanced mode: when that finds :data:`FRAGMENT_RATIO` times as much, its
+    text is taken (the precise one kept only a fragment of the article).
+    """
+    text = _trafilatura_text(root, url, TRAFILATURA_OPTIONS)
+    if len(text) < SHORT_PRECISE_TEXT:
+        balanced = _trafilatura_text(root, url, {**TRAFILATURA_OPTIONS, "favor_precision": False})
+        if is_fragment(text, balanced):
+            text = balanced
+    return [p for line in text.splitlines() if (p := clean(line))]
+
+
+def is_fragment(precise: str, balanced: str) -> bool:
+    """Tell whether the precision-first text is only a fragment of the article: it is short
+    and the balanced mode found :data:`FRAGMENT_RATIO` times as much.
+
+    >>> is_fragment("x" * 500, "y" * 2000)
+    True
+    >>> is_fragment("x" * 500, "y" * 1500)
+    False
+    """
+    return len(precise) < SHORT_PRECISE_TEXT and len(balanced) >= FRAGMENT_RATIO * max(
+        len(precise), 1
+    )
+
+
+def _trafilatura_text(root: etree._Element, url: str, options: dict[str, bool]) -> str:
     import trafilatura  # imported lazily: only pages without a body selector need it
 
     try:
-        text = trafilatura.extract(root, url=url, **TRAFILATURA_OPTIONS)
+        return trafilatura.extract(root, url=url, **options) or ""
     except (ValueError, TypeError, RecursionError, etree.LxmlError):
-        return []
-    return [p for line in (text or "").splitlines() if (p := clean(line))]
+        return ""
 
 
 def visible_lead(structured: Structured, root: etree._Element, url: str) -> str | None:
