@@ -221,6 +221,7 @@ class GenericPage:
         """The body paragraphs."""
         paragraphs = _body.trafilatura_paragraphs(self.root, self.url)
         captions = {i.caption for i in self.images if i.caption}
+        captions |= _body.caption_texts(self.root)
         lead = _body.visible_lead(self.structured, self.root, self.url)
         return _body.clean_body(paragraphs, self.headline, captions, self.authors, lead)
 

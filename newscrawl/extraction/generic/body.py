@@ -17,7 +17,7 @@ from collections.abc import Iterable
 from lxml import etree
 
 from newscrawl.extraction.generic.structured import Structured
-from newscrawl.extraction.generic.text import clean, first_text, key
+from newscrawl.extraction.generic.text import clean, element_text, first_text, key
 from newscrawl.extraction.processors import is_credit_line
 
 TRAFILATURA_OPTIONS: dict[str, bool] = {
@@ -91,6 +91,29 @@ def _trafilatura_text(root: etree._Element, url: str, options: dict[str, bool]) 
         return trafilatura.extract(root, url=url, **options) or ""
     except (ValueError, TypeError, RecursionError, etree.LxmlError):
         return ""
+
+
+_CAPTIONS = etree.XPath(
+    "//figcaption | //*[contains(translate(@class, 'CAPTIONLEGD', 'captionlegd'), 'caption')"
+    " or contains(translate(@class, 'CAPTIONLEGD', 'captionlegd'), 'legend')]"
+)
+MIN_ALT = 20
+"""Characters: shorter ``alt`` texts ("Foto", "Logo") are not worth comparing."""
+
+
+def caption_texts(root: etree._Element) -> set[str]:
+    """Return the keys of the page's image texts: captions (``<figcaption>``, elements whose
+    class names a caption or legend) and images' ``alt`` and ``title`` of 20 characters or
+    more. A body line equal to one of them describes a picture (or a teaser card's image);
+    it is not the article's text."""
+    texts = {key(element_text(e)) for e in _CAPTIONS(root)}
+    for image in root.iter("img"):
+        for name in ("alt", "title"):
+            value = clean(image.get(name))
+            if value and len(value) >= MIN_ALT:
+                texts.add(key(value))
+    texts.discard("")
+    return texts
 
 
 def visible_lead(structured: Structured, root: etree._Element, url: str) -> str | None:

@@ -54,3 +54,29 @@ def test_precise_text_stays_when_the_balanced_mode_adds_little() -> None:
     assert not body.is_fragment("x" * 2000, "y" * 9000)  # long enough: not a fragment
     assert body.is_fragment("x" * 1000, "y" * 4000)
     assert not body.is_fragment("", "")
+
+
+def test_caption_and_image_texts_leave_the_body() -> None:
+    from datetime import UTC, datetime
+
+    from newscrawl.extraction import extract_article
+
+    caption = "The new ferry at the pier in the early morning light"
+    card = "Harbour office to close in May after the floods"
+    page = (
+        '<html lang="en"><head><meta charset="utf-8"><title>Council argues</title>'
+        '<meta property="og:type" content="article"></head><body><article>'
+        "<h1>Council argues about the bridge</h1>"
+        + "".join(_PARAGRAPH.format(i) for i in range(2))
+        + f'<p class="legend">{caption}</p>'
+        + "".join(_PARAGRAPH.format(i) for i in range(2, 4))
+        + f'<p><a href="/harbour"><img src="/h.jpg" alt="{card}"></a></p><p>{card}</p>'
+        + _PARAGRAPH.format(4)
+        + "</article></body></html>"
+    )
+    record = extract_article(
+        "https://x.example/news/council", page.encode(), now=datetime(2024, 5, 3, tzinfo=UTC)
+    )
+    assert sum(p.startswith("Paragraph ") for p in record.body) == 5
+    assert caption not in record.body
+    assert card not in record.body
