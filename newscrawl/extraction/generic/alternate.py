@@ -39,9 +39,8 @@ MAX_LINKS = 2000
 """Links of the page read to find a language switcher: enough for any real page."""
 _ALTERNATES = etree.XPath("//link[@hreflang][@href]")
 _LANG_HEADINGS = etree.XPath(
-    "(//h1[@lang] | //h2[@lang] | //h3[@lang]"
-    " | //*[@lang][contains(translate(@class, 'HEADLINETI', 'headlineti'), 'headline')"
-    " or contains(translate(@class, 'HEADLINETI', 'headlineti'), 'title')])[position() <= 20]"
+    "(//*[@lang][self::h1 or self::h2 or self::h3 or contains(@class, 'eadline')"
+    " or contains(@class, 'itle')])[position() <= 20]"
 )
 _LABEL = re.compile(r"^[^:]{1,40}:\s+")
 """A label before the headline in a switcher: "Read in English: ", "Auf Deutsch lesen: "."""
@@ -80,11 +79,17 @@ def _declared_alternates(root: etree._Element, url: str) -> dict[str, tuple[str,
 
 def _switcher_texts(root: etree._Element, url: str, targets: set[str]) -> Iterator[str]:
     """Yield the texts of links in the page to one of ``targets`` (label removed)."""
+    # Only hrefs ending in a target's path are joined and compared (joining every link
+    # of a page costs more than the rest of this module).
+    paths = tuple({t.partition("/")[2].rstrip("/") for t in targets if "/" in t} - {""})
+    if not paths:
+        return
     for count, anchor in enumerate(root.iter("a")):
         if count >= MAX_LINKS:
             return
-        href = anchor.get("href")
-        if not href or _normal_url(urljoin(url, href.strip())) not in targets:
+        href = (anchor.get("href") or "").strip()
+        bare = href.split("#", 1)[0].split("?", 1)[0].rstrip("/")
+        if not bare.endswith(paths) or _normal_url(urljoin(url, href)) not in targets:
             continue
         text = clean(element_text(anchor))
         if text:

@@ -16,6 +16,7 @@ from collections.abc import Iterable
 
 from lxml import etree
 
+from newscrawl.extraction.generic.pagetype import running_text
 from newscrawl.extraction.generic.structured import Structured
 from newscrawl.extraction.generic.text import clean, element_text, first_text, key
 from newscrawl.extraction.processors import is_credit_line
@@ -36,6 +37,9 @@ FRAGMENT_RATIO = 4
 """When trafilatura's balanced mode finds this many times more text than its precision-first
 mode, the precise text was a fragment (one block of a page split into several) and the
 balanced text is the article."""
+RERUN_RATIO = 2
+"""The balanced mode is tried only on pages whose running text is this many times the
+precise text (else it cannot find :data:`FRAGMENT_RATIO` times as much article text)."""
 
 MIN_LEAD = 40
 MAX_LEAD_CHILDREN = 3
@@ -58,12 +62,15 @@ def trafilatura_paragraphs(root: etree._Element, url: str) -> list[str]:
     """Return the paragraphs of the main text trafilatura finds in ``root`` (an lxml.html
     tree, which trafilatura copies before it prunes).
 
-    A precision-first text under :data:`SHORT_PRECISE_TEXT` characters is checked against
-    trafilatura's balanced mode: when that finds :data:`FRAGMENT_RATIO` times as much, its
-    text is taken (the precise one kept only a fragment of the article).
+    A precision-first text under :data:`SHORT_PRECISE_TEXT` characters, on a page with
+    :data:`RERUN_RATIO` times as much running text, is checked against trafilatura's
+    balanced mode: when that finds :data:`FRAGMENT_RATIO` times as much, its text is taken
+    (the precise one kept only a fragment of the article).
     """
     text = _trafilatura_text(root, url, TRAFILATURA_OPTIONS)
-    if len(text) < SHORT_PRECISE_TEXT:
+    # The balanced mode runs only when the page holds enough running text for it to find
+    # much more (paragraphs of 80+ characters; counting them costs far less than a run).
+    if len(text) < SHORT_PRECISE_TEXT and running_text(root)[0] >= RERUN_RATIO * len(text):
         balanced = _trafilatura_text(root, url, {**TRAFILATURA_OPTIONS, "favor_precision": False})
         if is_fragment(text, balanced):
             text = balanced
@@ -94,9 +101,9 @@ def _trafilatura_text(root: etree._Element, url: str, options: dict[str, bool]) 
 
 
 _CAPTIONS = etree.XPath(
-    "//figcaption | //*[contains(translate(@class, 'CAPTIONLEGD', 'captionlegd'), 'caption')"
-    " or contains(translate(@class, 'CAPTIONLEGD', 'captionlegd'), 'legend')]"
+    "//figcaption | //*[@class][contains(@class, 'aption') or contains(@class, 'egend')]"
 )
+"""Caption elements: ``<figcaption>``, a class naming a caption or legend (either case)."""
 MIN_ALT = 20
 """Characters: shorter ``alt`` texts ("Foto", "Logo") are not worth comparing."""
 

@@ -83,7 +83,7 @@ class PageType:
         return self.kind in RECORD_KINDS
 
 
-def _running_text(root: etree._Element) -> tuple[int, int]:
+def running_text(root: etree._Element) -> tuple[int, int]:
     """Return (characters in long paragraphs, number of long paragraphs) outside links.
 
     A paragraph is a ``<p>`` of 80 characters or more, not half links, or the text a
@@ -117,7 +117,7 @@ def page_type(structured: Structured, root: etree._Element, url: str) -> PageTyp
     article = structured.article(url)
     split = urlsplit(url)
     path = split.path.strip("/")
-    chars, paragraphs = _running_text(root)
+    chars, paragraphs = running_text(root)
     title = _title(root)
     if _ERROR_TITLE.search(title) and chars < 2 * MIN_ARTICLE_TEXT:
         return PageType(OTHER, "an error page: its title says so")
