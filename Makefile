@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: install demo test lint format bench bench-quality bench-analysts fuzz clean
+.PHONY: install demo test lint format bench bench-quality bench-analysts bench-crawl-url fuzz clean
 
 $(BIN)/.installed: pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit("newscrawl needs Python 3.11+") if sys.version_info < (3, 11) else None'
@@ -41,6 +41,10 @@ bench-quality: install
 # 200,000 generated records: export and read_records against DuckDB alone (a few minutes).
 bench-analysts: install
 	$(BIN)/python bench/analysts.py
+
+# Each generated portal crawled by its URL alone, no profile: articles found, listings written, off-host requests.
+bench-crawl-url: install
+	$(BIN)/python bench/crawl_by_url.py
 
 # The long fuzzing campaign of extraction (about 15 minutes on 2 CPUs); see tests/fuzz/.
 fuzz: install

@@ -188,11 +188,14 @@ def check_crawl(
     *,
     profile: str | None = None,
     base_url: str | None = None,
+    profiled: bool = True,
 ) -> None:
     """Raise UsageError unless a crawl of ``site`` with these settings and arguments can
     start: the checks listed in this module's docstring, output and state folders last
-    (they are created if missing)."""
-    check_portal(site, profile)
+    (they are created if missing). With ``profiled`` False (a crawl by URL, whose ``site``
+    is made from the host) no profile is looked for."""
+    if profiled:
+        check_portal(site, profile)
     check_base_url(base_url)
     check_settings(settings)
     check_writable_folder(settings.get("NEWSCRAWL_OUTPUT_DIR") or "out", "output folder")

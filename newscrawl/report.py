@@ -35,6 +35,15 @@ REQUESTS = "newscrawl/requests"
 """Stats prefix of requests by final outcome (``ok``, ``failed``), counted by RequestOutcomes."""
 ENTRY_POINTS = "newscrawl/entry_points"
 """Stats prefix of the profile's entry points: ``total`` and ``fetched`` (set by the spider)."""
+SITE_FAILURE = "newscrawl/site_failure"
+"""Stat a spider sets to one line saying why the site could not be crawled at all (a URL
+crawl of an address that is not a news portal); the report fails the run with it."""
+PAGES = "newscrawl/pages"
+"""Stats prefix of the pages a URL crawl fetched, by the type the generic extractor gave them
+(``article``, ``listing``, ``gallery``, ``video``, ``other``) and ``home``."""
+OPTIONAL_META = "newscrawl_optional"
+"""Request meta: a guessed URL (``/sitemap.xml`` when robots.txt names no sitemap) whose
+absence is no error; RequestOutcomes leaves it out of the error rate."""
 
 
 def run_started_at(crawler: Crawler) -> datetime:
@@ -137,6 +146,8 @@ def build_report(
         failures.append("the run was interrupted before it finished (finish reason shutdown)")
     if output_error := stats.get("newscrawl/output_error"):
         failures.append(f"output stopped: {output_error}")
+    if site_failure := stats.get(SITE_FAILURE):
+        failures.append(str(site_failure))
     if entry_total and not entry_fetched:
         failures.append(f"no entry point could be fetched (0 of {entry_total})")
     if requests_failed and not requests_ok:
@@ -178,6 +189,7 @@ def build_report(
         },
         "duplicates_flagged": int(stats.get("newscrawl/duplicates/content", 0)),
         "skipped": _sum(stats, "newscrawl/skipped/"),
+        "pages_by_type": _sum(stats, f"{PAGES}/"),
         "retries": int(stats.get("retry/count", 0)),
         "errors": errors,
         "error_rate": error_rate,
@@ -228,6 +240,8 @@ def summary(report: dict[str, Any]) -> str:
         not_fetched.append(f"{before_since} entries older than --since")
     if not_fetched:
         lines.append("not fetched: " + ", ".join(not_fetched))
+    if by_type := report.get("pages_by_type"):
+        lines.append("pages by type: " + ", ".join(f"{k} {v}" for k, v in by_type.items()))
     if outcome := _outcome(report):
         lines.append(outcome)
     if report["errors"]:
@@ -378,7 +392,7 @@ class RequestOutcomes:
 
     @staticmethod
     def _counted(request: Any) -> bool:
-        return urlsplit(request.url).path != "/robots.txt"
+        return urlsplit(request.url).path != "/robots.txt" and not request.meta.get(OPTIONAL_META)
 
     def process_response(self, request: Any, response: Any) -> Any:
         """Count the final response as ok or failed by its status; return it unchanged."""

@@ -45,13 +45,17 @@ def _settings(overrides: Sequence[str], **values: Any) -> Any:
     return settings
 
 
-def run_crawl(site: str, settings: Any, **spider_args: Any) -> dict[str, Any]:
+def run_crawl(
+    site: str, settings: Any, spider_class: type[Any] | None = None, **spider_args: Any
+) -> dict[str, Any]:
     """Crawl ``site`` in this process (SiteState holds the run lock); return the run report.
 
     Everything ``newscrawl.preflight.check_crawl`` checks is checked before the crawl
     starts. Raises CommandError for an unknown site or profile, a bad setting, an
     unwritable folder or an unusable state file, and AlreadyRunning when another run for
-    the same site and state folder holds the lock.
+    the same site and state folder holds the lock. With ``spider_class`` (a crawl by URL,
+    see :func:`url_spider`) ``site`` is the name made from the host and no profile is
+    looked for.
     """
     from scrapy.crawler import CrawlerProcess
     from twisted.python.failure import Failure
@@ -73,6 +77,7 @@ def run_crawl(site: str, settings: Any, **spider_args: Any) -> dict[str, Any]:
             settings,
             profile=spider_args.get("profile"),
             base_url=spider_args.get("base_url"),
+            profiled=spider_class is None,
         )
     except (BadName, UsageError) as exc:
         raise CommandError(str(exc)) from None
@@ -95,7 +100,7 @@ def run_crawl(site: str, settings: Any, **spider_args: Any) -> dict[str, Any]:
             refused.append(CommandError(f"the crawl could not start: {failure.value!r}"))
 
     process = CrawlerProcess(settings)
-    crawler = process.create_crawler(portal_spider(site))
+    crawler = process.create_crawler(spider_class or portal_spider(site))
     # SiteState (newscrawl.extensions) takes the run lock as the crawl starts.
     deferred = process.crawl(crawler, **{k: v for k, v in spider_args.items() if v is not None})
     deferred.addErrback(not_started)
@@ -108,12 +113,14 @@ def run_crawl(site: str, settings: Any, **spider_args: Any) -> dict[str, Any]:
     return reports[0].report
 
 
-def _run(site: str, settings: Any, **spider_args: Any) -> int:
+def _run(
+    site: str, settings: Any, spider_class: type[Any] | None = None, **spider_args: Any
+) -> int:
     from newscrawl.report import summary
     from newscrawl.storage.runlock import AlreadyRunning
 
     try:
-        report = run_crawl(site, settings, **spider_args)
+        report = run_crawl(site, settings, spider_class, **spider_args)
     except AlreadyRunning as exc:
         print(f"newscrawl: {exc}", file=sys.stderr)
         return exc.exit_code
@@ -150,6 +157,11 @@ def cmd_crawl(args: argparse.Namespace) -> int:
         except ValueError as exc:
             raise CommandError(f"--since: {exc}") from None
     site = args.site
+    if site is not None and _is_url(site):
+        return _crawl_url(args, settings, since)
+    if args.subdomains or args.max_pages is not None:
+        option = "--subdomains" if args.subdomains else "--max-pages"
+        raise CommandError(f"{option} applies to a crawl by URL, not to a profile ({site})")
     if args.profile_file:
         from newscrawl.profiles import ProfileError, register_profile_file
 
@@ -163,14 +175,73 @@ def cmd_crawl(args: argparse.Namespace) -> int:
             )
         site = profile.name
     if site is None:
-        raise CommandError("crawl needs SITE (a profile name) or --profile-file FILE")
+        raise CommandError("crawl needs SITE (a profile name or a URL) or --profile-file FILE")
     return _run(site, settings, base_url=args.base_url, profile=args.profile, since=since)
+
+
+def _is_url(value: str) -> bool:
+    from newscrawl.discovery import looks_like_url
+
+    return looks_like_url(value)
+
+
+def url_spider(url: str) -> tuple[str, type[Any]]:
+    """Return the site name made from ``url``'s host and a UrlSpider class of that name;
+    raise CommandError when ``url`` is not an http(s) URL of a site."""
+    from newscrawl.discovery import BadStartUrl, site_key, start_url
+    from newscrawl.spiders.url import UrlSpider
+
+    try:
+        site = site_key(start_url(url))
+    except BadStartUrl as exc:
+        raise CommandError(str(exc)) from None
+    return site, type("UrlCrawlSpider", (UrlSpider,), {"name": site})
+
+
+def _crawl_url(args: argparse.Namespace, settings: Any, since: str | None) -> int:
+    """Crawl the portal at ``args.site`` (a URL) with no profile."""
+    for option, value in (
+        ("--profile-file", args.profile_file),
+        ("--profile", args.profile),
+        ("--base-url", args.base_url),
+        # The page budget and the links already asked for live in one process.
+        ("--redis", args.redis),
+    ):
+        if value:
+            raise CommandError(f"{option} applies to a profile, not to a crawl by URL")
+    if args.max_pages is not None and args.max_pages < 1:
+        raise CommandError(f"--max-pages {args.max_pages}: must be 1 or more")
+    site, spider = url_spider(args.site)
+    return _run(
+        site,
+        settings,
+        spider,
+        url=args.site,
+        subdomains=args.subdomains,
+        max_pages=args.max_pages,
+        since=since,
+    )
 
 
 def register(sub: Any) -> None:
     """Add the ``crawl`` command to the subcommands ``sub``."""
-    crawl = sub.add_parser("crawl", help="crawl a site profile into JSON Lines")
-    crawl.add_argument("site", nargs="?", help="portal profile name, e.g. jmn")
+    crawl = sub.add_parser("crawl", help="crawl a portal (by profile or by URL) into JSON Lines")
+    crawl.add_argument(
+        "site",
+        nargs="?",
+        help="portal profile name, e.g. jmn, or the URL of a portal that has no profile",
+    )
+    crawl.add_argument(
+        "--subdomains",
+        action="store_true",
+        help="crawl by URL: also crawl the other hosts of the URL's registrable domain",
+    )
+    crawl.add_argument(
+        "--max-pages",
+        type=int,
+        metavar="N",
+        help="crawl by URL: make at most N requests in this run (default: 5000)",
+    )
     crawl.add_argument(
         "--profile-file",
         metavar="FILE",

@@ -89,17 +89,68 @@ _CHARS_PER_ATTRIBUTE = 2
 """The fewest characters an attribute takes in a tag (a name and a separator)."""
 
 
+def _either_case(word: str) -> str:
+    """Return a pattern matching ``word`` (ASCII letters) in any case, as ``str.lower`` sees it."""
+    return "".join(f"[{c}{c.upper()}]" for c in word)
+
+
+def _skim_pattern(limit: int = MAX_ATTRIBUTES) -> re.Pattern[str]:
+    """Return :func:`_scan_tags`'s reading of a page as one pattern, for one pass of the regex
+    engine.
+
+    It reads the text as the scan does (tag by tag from the start, the text of scripts and
+    styles up to their end tag skipped) but lets no tag have more than ``limit``
+    attributes: matched from the start, it stops at the first tag the scan could refuse.
+    Every repetition is possessive and each attribute atomic, so it never backtracks: one
+    linear pass in C instead of a Python step per tag.
+    """
+    attributes = (
+        r"(?:[\s/]*+(?>" + _ATTRIBUTE_PATTERN + r")){0," + str(limit) + r"}+[\s/]*+(?![^\s/>])"
+    )
+    raw_texts = "|".join(
+        f"{_either_case(name)}(?![^\\s/>]){attributes}(?:[^<]++|<(?!/{_either_case(name)}))*+"
+        for name in sorted(_RAW_TEXT)
+    )
+    tag = r"[A-Za-z][^\s/>]*+" + attributes
+    return re.compile(r"(?:[^<]++|<(?![A-Za-z])|<(?:" + raw_texts + r")|<" + tag + r")*+")
+
+
+_SKIM = _skim_pattern()
+_CASE_CHANGES_LENGTH = "\u0130"
+"""The one character whose ``str.lower`` is longer than itself (İ): where it occurs, the
+scan's lowered copy of the text is not aligned with the text, and only the scan reads it
+as it does."""
+
+
+def _skims_clean(text: str, skim: re.Pattern[str] = _SKIM) -> bool:
+    """Tell whether ``skim`` (:func:`_skim_pattern`) reads all of ``text``: then no tag of
+    it has more attributes than the limit ``skim`` was made with."""
+    if _CASE_CHANGES_LENGTH in text:
+        return False
+    match = skim.match(text)
+    return match is not None and match.end() == len(text)
+
+
 def check_source(text: str, url: str | None = None) -> None:
     """Raise TooLarge when an element of the decoded page ``text`` has too many attributes.
 
     Tags are read as an HTML parser reads them: the text of ``<script>`` and ``<style>`` is not
     markup (``i<n.length`` in a script is no tag). Only
     tags long enough to hold that many attributes are counted; a page too short to hold one
-    is not scanned at all.
+    is not scanned at all, and a page whose one-pass read (:func:`_skim_pattern`) finds no
+    tag that could hold that many is not scanned tag by tag.
     """
-    shortest = MAX_ATTRIBUTES * _CHARS_PER_ATTRIBUTE
-    if len(text) < shortest:
+    if len(text) < MAX_ATTRIBUTES * _CHARS_PER_ATTRIBUTE:
         return
+    if _skims_clean(text):
+        return  # no tag can have that many attributes (the common case, read in C)
+    _scan_tags(text, url)
+
+
+def _scan_tags(text: str, url: str | None = None, limit: int = MAX_ATTRIBUTES) -> None:
+    """Raise TooLarge when a start tag of ``text`` has more than ``limit`` attributes, read
+    tag by tag (what :func:`check_source` promises, without its shortcuts)."""
+    shortest = limit * _CHARS_PER_ATTRIBUTE
     lowered: str | None = None
     position = 0
     while tag := _START_TAG.search(text, position):
@@ -107,10 +158,8 @@ def check_source(text: str, url: str | None = None) -> None:
         if tag.end() - tag.start() >= shortest:
             start, end = tag.span("attributes")
             count = sum(1 for _ in _ATTRIBUTE.finditer(text, start, end))
-            if count > MAX_ATTRIBUTES:
-                raise TooLarge(
-                    f"an element has {count} attributes (the limit is {MAX_ATTRIBUTES})", url=url
-                )
+            if count > limit:
+                raise TooLarge(f"an element has {count} attributes (the limit is {limit})", url=url)
         name = tag.group("name").lower()
         if name in _RAW_TEXT:
             lowered = text.lower() if lowered is None else lowered

@@ -71,6 +71,22 @@ class ProfileLoader(ItemLoader):
         """Return the output processor of ``field_name`` (looked up once per class)."""
         return _field_processors(type(self), type(self.item), field_name)[1]
 
+    def _process_input_value(self, field_name: str, value: Any) -> Any:
+        """Return ``value`` through the field's input processor, as itemloaders does.
+
+        A MapCompose processor runs function by function, as MapCompose runs it, with the
+        check of which functions take the loader context made once per class and field
+        (MapCompose makes it on every call); any other processor, and any error, go through
+        itemloaders' own code.
+        """
+        steps = _input_steps(type(self), type(self.item), field_name)
+        if steps is None:
+            return super()._process_input_value(field_name, value)
+        try:
+            return _run_steps(steps, value, self.context)
+        except Exception:  # let itemloaders raise its own error
+            return super()._process_input_value(field_name, value)
+
     def add_first_found(self, field_name: str, candidates: Iterable[Any]) -> bool:
         """Collect ``field_name`` from the first candidate value that leaves something collected.
 
@@ -137,6 +153,33 @@ def _takes_context(function: Callable[..., Any]) -> bool:
     return "loader_context" in get_func_args(function)
 
 
+Steps = tuple[tuple[Callable[..., Any], bool], ...]
+"""A MapCompose's functions, each with whether it takes the loader context."""
+
+
+@cache
+def _input_steps(loader_class: type[ItemLoader], item_class: type, field_name: str) -> Steps | None:
+    """Return the steps of ``field_name``'s input processor when it is a MapCompose with no
+    context of its own (what :func:`_run_steps` runs as MapCompose would), else None."""
+    input_processor = _field_processors(loader_class, item_class, field_name)[0]
+    if type(input_processor) is MapCompose and not input_processor.default_loader_context:
+        return tuple((f, _takes_context(f)) for f in input_processor.functions)
+    return None
+
+
+def _run_steps(steps: Steps, value: Any, context: MutableMapping[str, Any]) -> list[Any]:
+    """Return what MapCompose with these ``steps`` makes of ``value``: each function applied
+    to every value the one before gave (lists flattened, None dropped)."""
+    values = arg_to_iter(value)
+    for function, takes_context in steps:
+        next_values: list[Any] = []
+        for v in values:
+            out = function(v, loader_context=context) if takes_context else function(v)
+            next_values += arg_to_iter(out)
+        values = next_values
+    return list(values)
+
+
 @cache
 def _field_cleaner(
     loader_class: type[ItemLoader], item_class: type, field_name: str
@@ -145,13 +188,10 @@ def _field_cleaner(
 
     It applies the input processor, then (when that collected anything) the output
     processor, as ``add_value`` + ``load_item`` do, and gives None when nothing is left.
-    A MapCompose input processor runs function by function, exactly as MapCompose does,
-    with the check of which functions take the loader context done here once.
+    A MapCompose input processor runs function by function (:func:`_run_steps`).
     """
     input_processor, output_processor = _field_processors(loader_class, item_class, field_name)
-    steps = None
-    if type(input_processor) is MapCompose and not input_processor.default_loader_context:
-        steps = tuple((f, _takes_context(f)) for f in input_processor.functions)
+    steps = _input_steps(loader_class, item_class, field_name)
 
     def clean(value: Any, context: MutableMapping[str, Any]) -> Any:
         values = arg_to_iter(value)
@@ -159,12 +199,7 @@ def _field_cleaner(
             values = wrap_loader_context(input_processor, context)(values)
         else:
             try:
-                for function, takes_context in steps:
-                    next_values: list[Any] = []
-                    for v in values:
-                        out = function(v, loader_context=context) if takes_context else function(v)
-                        next_values += arg_to_iter(out)
-                    values = next_values
+                values = _run_steps(steps, values, context)
             except Exception:  # let MapCompose raise its own error
                 values = wrap_loader_context(input_processor, context)(arg_to_iter(value))
         if not values:

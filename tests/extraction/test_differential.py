@@ -25,7 +25,7 @@ from itemloaders import ItemLoader
 from lxml import etree
 from parsel import Selector
 
-from newscrawl.extraction import Page, parse_page
+from newscrawl.extraction import Page, loaders, parse_page
 from newscrawl.extraction.loaders import (
     ArticleLoader,
     BreadcrumbLoader,
@@ -186,6 +186,17 @@ def itemloader_record(
     return loader.load_item()
 
 
+def profile_loader_record(
+    loader_class: type[ProfileLoader], values: dict[str, Any], base_url: str
+) -> Any:
+    """The record ``loader_class`` itself loads (its own input processing), one
+    ``add_value`` per field, as extraction fills an article."""
+    loader = loader_class(base_url=base_url)
+    for name, value in values.items():
+        loader.add_value(name, value)
+    return loader.load_item()
+
+
 def loader_inputs(page: Page) -> Iterator[tuple[type[ProfileLoader], dict[str, Any]]]:
     """Yield the values the page gives each loader, as extraction would collect them, plus
     teaser-like values from the page's links (many real, messy titles, hrefs and excerpts)."""
@@ -225,6 +236,11 @@ def loader_differences(page: Page) -> Iterator[str]:
         theirs = outcome(lambda c=loader_class, v=values: asdict(itemloader_record(c, v, page.url)))
         if ours != theirs:
             yield f"{loader_class.__name__} {values!r}: load_record {ours} != ItemLoader {theirs}"
+        loaded = outcome(
+            lambda c=loader_class, v=values: asdict(profile_loader_record(c, v, page.url))
+        )
+        if loaded != theirs:
+            yield f"{loader_class.__name__} {values!r}: add_value {loaded} != ItemLoader {theirs}"
 
 
 # ------------------------------------------------------------------------------- tests
@@ -276,6 +292,15 @@ def test_a_difference_is_seen(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(sys.modules[__name__], "load_record", no_ellipsis_stripping)
     assert any("load_record" in d for d in differences(path))
     monkeypatch.setattr(sys.modules[__name__], "load_record", real_load)
+
+    real_steps = loaders._run_steps
+
+    def no_context(steps: Any, value: Any, context: Any) -> list[Any]:
+        return real_steps(steps, value, {**context, "base_url": "https://elsewhere.example/"})
+
+    monkeypatch.setattr(loaders, "_run_steps", no_context)
+    assert any("add_value" in d for d in differences(path))
+    monkeypatch.setattr(loaders, "_run_steps", real_steps)
 
     def first_match_only(self: Document, query: str, node: Any = None) -> list[Any]:
         return real_select(self, query, node)[:1]

@@ -13,11 +13,12 @@ from collections.abc import Iterator
 from functools import cache
 from pathlib import Path
 
+import numpy as np
 import pytest
 from lxml import etree
 from py3langid.langid import LanguageIdentifier, visit_counts
 
-from newscrawl.extraction.langid_walk import DEPTH, FastLanguageIdentifier, depth
+from newscrawl.extraction.langid_walk import DEPTH, FastLanguageIdentifier, RowCache, depth
 from newscrawl.extraction.processors import _language_identifier, detect_language
 from tests.extraction.test_differential import (
     SAMPLE_EVERY,
@@ -128,6 +129,27 @@ def test_a_shallower_walk_differs() -> None:
     encoded = plain._encode("Lavrov said what Putin agreed with Kerry in Moscow on Thursday")
     expected = visit_counts(plain.tk_nextmove, plain._rowbase, plain.tk_output, encoded)
     assert shallow.visit_counts(encoded) != expected
+
+
+def test_a_small_row_cache_that_fills_and_starts_afresh_scores_the_same(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The row cache, full every few texts (and too small for the longest), changes no score."""
+    fast, _plain = identifiers()
+    small = RowCache(fast.nb_ptc, capacity=400)
+    monkeypatch.setattr(fast, "_rows", small)
+    texts = [text for path in fixture_pages()[:4] for text in page_texts(read_page(path)[1])]
+    for text in [*EDGE_TEXTS, *texts, *texts]:
+        assert_same(text)
+    assert small.used > 0
+
+
+def test_cached_rows_are_the_tables_rows() -> None:
+    fast, _plain = identifiers()
+    cache = RowCache(fast.nb_ptc, capacity=8)
+    for features in ([5, 2, 99_000], [2, 7], [1, 3, 4, 6, 8, 9], list(range(20))):
+        index = np.array(features, dtype=np.intp)
+        assert np.array_equal(cache.rows_of(index), fast.nb_ptc[index].astype(np.float32))
 
 
 def test_detect_language_uses_the_fast_walk() -> None:

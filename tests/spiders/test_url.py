@@ -1,0 +1,94 @@
+"""UrlSpider's decisions, one at a time: scope, URL shapes, state and the page budget.
+
+The crawls end to end (entry points, page types, bad input) are in
+tests/commands/test_crawl_url.py.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from scrapy.http import HtmlResponse, Request
+from scrapy.utils.test import get_crawler
+
+from newscrawl.commands.crawl import url_spider
+from newscrawl.spiders.url import PRIORITY, SHAPE_META, UrlSpider
+
+HOME = "https://www.portal.example/"
+
+
+def spider(**kwargs: Any) -> UrlSpider:
+    """A UrlSpider for ``HOME`` with a crawler, and no state."""
+    _site, cls = url_spider(kwargs.pop("url", HOME))
+    crawler = get_crawler(cls, {"NEWSCRAWL_STATE_DIR": ""})
+    crawler.spider = crawler._create_spider(url=kwargs.pop("start", HOME), **kwargs)
+    crawler.stats.open_spider()
+    return crawler.spider
+
+
+class KnowsEverything:
+    """A state that has every page already."""
+
+    def should_fetch(self, url: str, lastmod: str | None) -> bool:
+        return False
+
+
+def test_the_site_is_named_after_the_host() -> None:
+    crawl = spider()
+    assert crawl.site == "www_portal_example"
+    assert crawl.name == "www_portal_example"
+    assert crawl.profile.name == "generic"
+
+
+def test_links_off_the_host_or_not_pages_are_not_requested() -> None:
+    crawl = spider()
+    body = b"""<html><body>
+    <a href="/2026/12/05/the-council-passes-the-budget/">a</a>
+    <a href="/category/city/">b</a>
+    <a href="/wp-content/uploads/photo.jpg">c</a>
+    <a href="https://news.portal.example/2026/12/05/other-host-story/">d</a>
+    <a href="https://www.facebook.com/portal">e</a>
+    <a href="/about/">f</a>
+    </body></html>"""
+    response = HtmlResponse(HOME, body=body, request=Request(HOME))
+    requests = list(crawl.follow_links(response))
+    shapes = {r.url: r.meta[SHAPE_META] for r in requests}
+    assert shapes == {
+        "https://www.portal.example/2026/12/05/the-council-passes-the-budget/": "article",
+        "https://www.portal.example/category/city/": "listing",
+        "https://www.portal.example/about/": "unknown",
+    }
+    assert [r.priority for r in requests] == [PRIORITY["article"], PRIORITY["listing"], 5]
+
+
+def test_subdomains_widen_the_scope_to_the_registrable_domain() -> None:
+    crawl = spider(subdomains=True)
+    assert crawl.is_onsite("https://news.portal.example/2026/12/05/other-host-story/")
+    assert not crawl.is_onsite("https://www.facebook.com/portal")
+
+
+def test_known_articles_are_skipped_but_listings_are_always_fetched_again() -> None:
+    crawl = spider()
+    crawl.state = KnowsEverything()  # type: ignore[assignment]
+    article = "https://www.portal.example/2026/12/05/the-council-passes-the-budget/"
+    assert crawl.page_request(article, "article") is None
+    assert crawl.crawler.stats.get_value("newscrawl/skipped/known") == 1
+    assert crawl.page_request("https://www.portal.example/category/city/", "listing")
+
+
+def test_the_budget_counts_each_page_once_and_stops_at_max_pages() -> None:
+    crawl = spider(max_pages=3)
+    urls = [f"https://www.portal.example/2026/12/05/story-number-{n}/" for n in range(5)]
+    first = [crawl.page_request(urls[0], "article"), crawl.page_request(urls[0], "article")]
+    assert first[0] is not None
+    assert first[1] is None  # the same page again costs nothing
+    made = [crawl.page_request(u, "article") for u in urls[1:]]
+    assert sum(r is not None for r in made) == 2
+    assert crawl.crawler.stats.get_value("newscrawl/skipped/max_pages") == 2
+
+
+@pytest.mark.parametrize("value", ["0", "-1"])
+def test_a_budget_under_one_is_refused(value: str) -> None:
+    with pytest.raises(ValueError, match="must be 1 or more"):
+        spider(max_pages=value)
