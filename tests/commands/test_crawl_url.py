@@ -217,15 +217,10 @@ def test_no_listing_gallery_or_video_of_the_newsroom_becomes_a_record(
 ) -> None:
     others = newsroom_crawl["others"]
     written = {others[u] for u in newsroom_crawl["records"] if u in others}
-    assert written <= {"static"}  # see the next test
+    assert not written
     assert newsroom_crawl["records"] <= newsroom_crawl["articles"] | set(others)
 
 
-@pytest.mark.xfail(
-    reason="the generic page type reads /about/ and /imprint/ (JSON-LD AboutPage, running text) "
-    "as articles (newscrawl/extraction/generic/pagetype.py)",
-    strict=True,
-)
 def test_no_static_page_of_the_newsroom_becomes_a_record(newsroom_crawl: dict[str, Any]) -> None:
     others = newsroom_crawl["others"]
     assert not [u for u in newsroom_crawl["records"] if others.get(u) == "static"]

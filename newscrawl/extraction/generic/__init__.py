@@ -5,6 +5,7 @@ Each field is read by one module, structured data first and the DOM second:
 - ``structured``: JSON-LD and microdata (extruct) and ``<meta>`` tags;
 - ``pagetype``: article, live blog, listing, gallery, video or other;
 - ``headline``: the text most sources agree on;
+- ``alternate``: the headline in another language (``alternativeHeadline``, ``hreflang``);
 - ``dates``: publication and modification dates, checked against the URL;
 - ``authors``: structured data, the visible byline, ``<meta>``;
 - ``credits``: the cover image and figures with captions and credits;
@@ -22,6 +23,7 @@ from typing import Any
 
 from lxml import etree
 
+from newscrawl.extraction.generic import alternate as _alternate
 from newscrawl.extraction.generic import authors as _authors
 from newscrawl.extraction.generic import body as _body
 from newscrawl.extraction.generic import credits as _credits
@@ -30,7 +32,7 @@ from newscrawl.extraction.generic import headline as _headline
 from newscrawl.extraction.generic import teasers as _teasers
 from newscrawl.extraction.generic.pagetype import PageType, page_type
 from newscrawl.extraction.generic.structured import Structured, read_structured, types_of
-from newscrawl.extraction.generic.text import clean, element_text, first_text, key
+from newscrawl.extraction.generic.text import clean, element_text, first_text
 from newscrawl.extraction.processors import (
     DateParser,
     absolute_url,
@@ -86,14 +88,13 @@ class GenericPage:
 
     @cached_property
     def headline_alt(self) -> AltHeadline | None:
-        """The ``alternativeHeadline`` when it is in another language than the headline."""
-        alt = first_text(self.article_data.get("alternativeHeadline"))
-        if not alt or key(alt) == key(self.headline):
-            return None
-        lang = detect_language(alt)
-        if lang is None or lang == self.language:
-            return None
-        return AltHeadline(text=alt, lang=lang)
+        """The headline in another language than the text: ``alternativeHeadline``, a
+        declared translation's headline (``hreflang``), or a heading marked with another
+        ``lang`` (see ``alternate``)."""
+        found = _alternate.alternate_headline(
+            self.structured, self.root, self.url, self.headline, self.language
+        )
+        return AltHeadline(text=found[0], lang=found[1]) if found else None
 
     @cached_property
     def authors(self) -> list[str]:
@@ -220,6 +221,7 @@ class GenericPage:
         """The body paragraphs."""
         paragraphs = _body.trafilatura_paragraphs(self.root, self.url)
         captions = {i.caption for i in self.images if i.caption}
+        captions |= _body.caption_texts(self.root)
         lead = _body.visible_lead(self.structured, self.root, self.url)
         return _body.clean_body(paragraphs, self.headline, captions, self.authors, lead)
 

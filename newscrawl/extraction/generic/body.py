@@ -16,8 +16,9 @@ from collections.abc import Iterable
 
 from lxml import etree
 
+from newscrawl.extraction.generic.pagetype import running_text
 from newscrawl.extraction.generic.structured import Structured
-from newscrawl.extraction.generic.text import clean, first_text, key
+from newscrawl.extraction.generic.text import clean, element_text, first_text, key
 from newscrawl.extraction.processors import is_credit_line
 
 TRAFILATURA_OPTIONS: dict[str, bool] = {
@@ -29,6 +30,16 @@ TRAFILATURA_OPTIONS: dict[str, bool] = {
 }
 """What the generic extractor asks of ``trafilatura.extract``: the article text with its
 tables, precision first."""
+
+SHORT_PRECISE_TEXT = 1500
+"""Characters: a precision-first text shorter than this may be a fragment of the article."""
+FRAGMENT_RATIO = 4
+"""When trafilatura's balanced mode finds this many times more text than its precision-first
+mode, the precise text was a fragment (one block of a page split into several) and the
+balanced text is the article."""
+RERUN_RATIO = 2
+"""The balanced mode is tried only on pages whose running text is this many times the
+precise text (else it cannot find :data:`FRAGMENT_RATIO` times as much article text)."""
 
 MIN_LEAD = 40
 MAX_LEAD_CHILDREN = 3
@@ -49,14 +60,67 @@ _BYLINE_LABEL = re.compile(
 
 def trafilatura_paragraphs(root: etree._Element, url: str) -> list[str]:
     """Return the paragraphs of the main text trafilatura finds in ``root`` (an lxml.html
-    tree, which trafilatura copies before it prunes)."""
+    tree, which trafilatura copies before it prunes).
+
+    A precision-first text under :data:`SHORT_PRECISE_TEXT` characters, on a page with
+    :data:`RERUN_RATIO` times as much running text, is checked against trafilatura's
+    balanced mode: when that finds :data:`FRAGMENT_RATIO` times as much, its text is taken
+    (the precise one kept only a fragment of the article).
+    """
+    text = _trafilatura_text(root, url, TRAFILATURA_OPTIONS)
+    # The balanced mode runs only when the page holds enough running text for it to find
+    # much more (paragraphs of 80+ characters; counting them costs far less than a run).
+    if len(text) < SHORT_PRECISE_TEXT and running_text(root)[0] >= RERUN_RATIO * len(text):
+        balanced = _trafilatura_text(root, url, {**TRAFILATURA_OPTIONS, "favor_precision": False})
+        if is_fragment(text, balanced):
+            text = balanced
+    return [p for line in text.splitlines() if (p := clean(line))]
+
+
+def is_fragment(precise: str, balanced: str) -> bool:
+    """Tell whether the precision-first text is only a fragment of the article: it is short
+    and the balanced mode found :data:`FRAGMENT_RATIO` times as much.
+
+    >>> is_fragment("x" * 500, "y" * 2000)
+    True
+    >>> is_fragment("x" * 500, "y" * 1500)
+    False
+    """
+    return len(precise) < SHORT_PRECISE_TEXT and len(balanced) >= FRAGMENT_RATIO * max(
+        len(precise), 1
+    )
+
+
+def _trafilatura_text(root: etree._Element, url: str, options: dict[str, bool]) -> str:
     import trafilatura  # imported lazily: only pages without a body selector need it
 
     try:
-        text = trafilatura.extract(root, url=url, **TRAFILATURA_OPTIONS)
+        return trafilatura.extract(root, url=url, **options) or ""
     except (ValueError, TypeError, RecursionError, etree.LxmlError):
-        return []
-    return [p for line in (text or "").splitlines() if (p := clean(line))]
+        return ""
+
+
+_CAPTIONS = etree.XPath(
+    "//figcaption | //*[@class][contains(@class, 'aption') or contains(@class, 'egend')]"
+)
+"""Caption elements: ``<figcaption>``, a class naming a caption or legend (either case)."""
+MIN_ALT = 20
+"""Characters: shorter ``alt`` texts ("Foto", "Logo") are not worth comparing."""
+
+
+def caption_texts(root: etree._Element) -> set[str]:
+    """Return the keys of the page's image texts: captions (``<figcaption>``, elements whose
+    class names a caption or legend) and images' ``alt`` and ``title`` of 20 characters or
+    more. A body line equal to one of them describes a picture (or a teaser card's image);
+    it is not the article's text."""
+    texts = {key(element_text(e)) for e in _CAPTIONS(root)}
+    for image in root.iter("img"):
+        for name in ("alt", "title"):
+            value = clean(image.get(name))
+            if value and len(value) >= MIN_ALT:
+                texts.add(key(value))
+    texts.discard("")
+    return texts
 
 
 def visible_lead(structured: Structured, root: etree._Element, url: str) -> str | None:

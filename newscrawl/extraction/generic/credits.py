@@ -266,10 +266,13 @@ def _text(element: etree._Element) -> str | None:
 
 
 def figure_credit(figure: etree._Element) -> tuple[str | None, str | None]:
-    """Return (caption, credit) of a figure-like element."""
+    """Return (caption, credit) of a figure-like element. A credit element inside the
+    caption element is not part of the caption."""
     credit = None
+    credit_text = None
     for element in _credit_elements(figure):
         text = _text(element) or clean(element.get("content"))
+        credit_text = _text(element)
         if text and text[0] in "([" and text[-1] in ")]":
             text = text[1:-1]
         if text and _BY.match(text):
@@ -282,6 +285,11 @@ def figure_credit(figure: etree._Element) -> tuple[str | None, str | None]:
     nodes = _nodes(figure)
     for element in (e for e in nodes if _is_caption(e)):
         text = _text(element)
+        if text and credit and credit_text and credit_text != text:
+            rest = _without_part(text, credit_text)
+            if rest != text:  # the credit element sits at the caption's start or end
+                caption = rest
+                break
         if text:
             caption, labelled = caption_credit(text)
             parts = [c for c in element if isinstance(c.tag, str)]
@@ -317,6 +325,23 @@ def figure_credit(figure: etree._Element) -> tuple[str | None, str | None]:
                 if credit:
                     break
     return caption, credit
+
+
+_SEPARATORS = " |/-\u2013\u2014\u00b7:,;"
+
+
+def _without_part(caption: str, part: str) -> str | None:
+    """Return ``caption`` without ``part`` (a credit) at its end or start, with the
+    separators between them.
+
+    >>> _without_part("Riders at dawn. Jin Park / dpa", "Jin Park / dpa")
+    'Riders at dawn.'
+    """
+    if caption.endswith(part):
+        return clean(caption[: -len(part)].rstrip(_SEPARATORS)) or None
+    if caption.startswith(part):
+        return clean(caption[len(part) :].lstrip(_SEPARATORS)) or None
+    return caption
 
 
 def figures(root: etree._Element, base: str) -> list[FoundImage]:

@@ -4,12 +4,20 @@ Sources: the visible ``<h1>``, JSON-LD ``headline``, ``og:title``, ``twitter:tit
 ``<title>`` (the last three without a trailing site name such as " | The Daily"). Each
 source votes for its text; equal texts (case, quotes and dashes aside) pool their votes.
 The visible ``<h1>`` breaks ties, because it is what readers see.
+
+A trailing part after " - ", " | ", " – " ... is a site name when the evidence says so: it
+names the site (``og:site_name``, ``application-name``, the JSON-LD publisher), it is the
+site's domain ("Golem.de", "WELT" on welt.de), or the text without it is what another source
+says. Only ``<title>``, which nearly always ends with the site's name, also loses a short
+tail on its shape alone: the headline of ``og:title`` may itself end in " – so it ends".
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+import unicodedata
+from collections.abc import Collection, Iterable
+from urllib.parse import urlsplit
 
 from lxml import etree
 
@@ -26,12 +34,59 @@ MAX_HEADLINE = 400
 _H1 = etree.XPath("//h1")
 
 
-def _without_site_name(title: str | None, site_names: set[str]) -> str | None:
-    """Return ``title`` without a trailing site name; the name is known (``og:site_name``)
-    or short and without sentence words (at most 5 words).
+def _letters(text: str) -> str:
+    """Return the letters and digits of ``text``, casefolded, without accents.
+
+    >>> _letters("Seznam Zprávy")
+    'seznamzpravy'
+    """
+    decomposed = unicodedata.normalize("NFKD", text.casefold())
+    return "".join(c for c in decomposed if c.isalnum() and not unicodedata.combining(c))
+
+
+_GENERIC_LABELS = frozenset({"www", "com", "net", "org", "co", "news", "amp", "m"})
+MIN_DOMAIN_LABEL = 4
+
+
+def names_the_site(tail: str, site_names: Collection[str], host: str) -> bool:
+    """Tell whether ``tail`` (the end of a title) is the site's name: one of ``site_names``
+    (compared by letters), or the domain ``host`` or one of its labels of 4 letters or more.
+
+    >>> names_the_site("Golem.de", set(), "www.golem.de")
+    True
+    >>> names_the_site("Times of India", set(), "timesofindia.indiatimes.com")
+    True
+    >>> names_the_site("so it ends", {"The Daily"}, "daily.example")
+    False
+    """
+    letters = _letters(tail)
+    if not letters:
+        return False
+    if letters in {_letters(name) for name in site_names}:
+        return True
+    labels = [_letters(label) for label in host.split(".") if label not in _GENERIC_LABELS]
+    return len(letters) >= 3 and (
+        letters in _letters(host)
+        or any(label in letters for label in labels if len(label) >= MIN_DOMAIN_LABEL)
+    )
+
+
+def _without_site_name(
+    title: str | None,
+    site_names: Collection[str],
+    host: str = "",
+    others: Collection[str] = (),
+    by_shape: bool = True,
+) -> str | None:
+    """Return ``title`` without a trailing site name (at most two parts: "Headline | Section |
+    Site"). A tail goes when it names the site (:func:`names_the_site`), when the text
+    without it is one of ``others`` (other sources' keys), or, with ``by_shape``, when it is
+    short (at most 5 words) and shorter than the rest.
 
     >>> _without_site_name("Storm hits coast | The Daily", set())
     'Storm hits coast'
+    >>> _without_site_name("Storm hits coast – so it ends", set(), by_shape=False)
+    'Storm hits coast – so it ends'
     """
     if not title:
         return None
@@ -40,11 +95,13 @@ def _without_site_name(title: str | None, site_names: set[str]) -> str | None:
         match = _SITE_SUFFIX.match(text)
         if not match:
             break
-        tail = match.group("tail")
-        if key(tail) in site_names or (
-            len(tail.split()) <= 5 and len(match.group("head")) > len(tail)
+        head, tail = match.group("head"), match.group("tail")
+        if (
+            names_the_site(tail, site_names, host)
+            or key(head) in others
+            or (by_shape and len(tail.split()) <= 5 and len(head) > len(tail))
         ):
-            text = match.group("head")
+            text = head
         else:
             break
     return text
@@ -64,24 +121,31 @@ def h1_texts(root: etree._Element) -> list[str]:
 def candidates(structured: Structured, root: etree._Element, url: str) -> list[tuple[str, str]]:
     """Return (source, text) headline candidates of the page."""
     article = structured.article(url)
-    sites = {
-        key(s)
-        for s in structured.meta.get("og:site_name", [])
-        + structured.meta.get("application-name", [])
-    }
-    found: list[tuple[str, str]] = []
-    meta_titles: list[tuple[str, str | None]] = [
-        ("jsonld", first_text(article.get("headline")) or first_text(article.get("name"))),
-        ("og", _without_site_name(clean(structured.first_meta("og:title")), sites)),
-        ("twitter", _without_site_name(clean(structured.first_meta("twitter:title")), sites)),
-    ]
+    publisher = article.get("publisher")
+    sites = set(
+        structured.meta.get("og:site_name", []) + structured.meta.get("application-name", [])
+    )
+    if isinstance(publisher, dict | list | str) and (name := first_text(publisher)):
+        sites.add(name)
+    host = urlsplit(url).hostname or ""
     title_element = root.find(".//title")
-    if title_element is not None:
-        title = clean(title_element.text)
-        meta_titles.append(("title", _without_site_name(title, sites)))
-    found.extend((s, t) for s, t in meta_titles if t and len(t) <= MAX_HEADLINE)
-    known = {key(t) for _, t in found}
+    raw: list[tuple[str, str | None]] = [
+        ("jsonld", first_text(article.get("headline")) or first_text(article.get("name"))),
+        ("og", clean(structured.first_meta("og:title"))),
+        ("twitter", clean(structured.first_meta("twitter:title"))),
+        ("title", clean(title_element.text) if title_element is not None else None),
+    ]
     h1s = [t for t in h1_texts(root) if len(t) <= MAX_HEADLINE]
+    said = {key(t) for t in h1s}
+    said.update(key(t) for _, t in raw if t)
+    found: list[tuple[str, str]] = []
+    for source, text in raw:
+        if source != "jsonld":  # JSON-LD's headline field holds only the headline
+            others = said - {key(text)}
+            text = _without_site_name(text, sites, host, others, by_shape=source == "title")
+        if text and len(text) <= MAX_HEADLINE:
+            found.append((source, text))
+    known = {key(t) for _, t in found}
     # Of several h1 (logo, section name, headline) the one the metadata names wins.
     h1 = next((t for t in h1s if key(t) in known), None) or next(iter(h1s), None)
     if h1:

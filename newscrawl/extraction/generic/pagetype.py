@@ -3,7 +3,9 @@
 Evidence, strongest first: the page's structured data (an article object, or a
 collection, search, profile, gallery or video page), error and consent pages recognised by
 their title and size, the URL's shape (the site's root, search, tag, category and author
-paths), and the DOM: many headline links in cards against the text of one main block.
+paths), pages that declare themselves a page of the site (``og:type`` ``website``, a
+JSON-LD ``WebPage``, ``AboutPage`` ...) and carry no date, and the DOM: many headline links
+in cards against the text of one main block.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from urllib.parse import urlsplit
 
 from lxml import etree
 
+from newscrawl.extraction.generic.dates import date_candidates, url_day
 from newscrawl.extraction.generic.structured import (
     ARTICLE_TYPES,
     GALLERY_TYPES,
@@ -61,6 +64,10 @@ MIN_DECLARED_ARTICLE_TEXT = 200
 _GALLERY_IMAGES = etree.XPath("//figure//img | //*[contains(@class, 'gallery')]//img")
 MIN_ARTICLE_TEXT = 400
 """Characters of running text (paragraphs of 80+ characters) that make an article."""
+WEB_PAGE_TYPES: frozenset[str] = frozenset(
+    {"WebPage", "AboutPage", "ContactPage", "FAQPage", "QAPage", "CheckoutPage"}
+)
+"""schema.org types of a site's own pages (about us, imprint, contact): not articles."""
 
 
 @dataclass(frozen=True)
@@ -76,7 +83,7 @@ class PageType:
         return self.kind in RECORD_KINDS
 
 
-def _running_text(root: etree._Element) -> tuple[int, int]:
+def running_text(root: etree._Element) -> tuple[int, int]:
     """Return (characters in long paragraphs, number of long paragraphs) outside links.
 
     A paragraph is a ``<p>`` of 80 characters or more, not half links, or the text a
@@ -110,7 +117,7 @@ def page_type(structured: Structured, root: etree._Element, url: str) -> PageTyp
     article = structured.article(url)
     split = urlsplit(url)
     path = split.path.strip("/")
-    chars, paragraphs = _running_text(root)
+    chars, paragraphs = running_text(root)
     title = _title(root)
     if _ERROR_TITLE.search(title) and chars < 2 * MIN_ARTICLE_TEXT:
         return PageType(OTHER, "an error page: its title says so")
@@ -137,6 +144,13 @@ def page_type(structured: Structured, root: etree._Element, url: str) -> PageTyp
         _LISTING_PATH.search(path) or _SEARCH_QUERY.search(split.query)
     ) and chars < 3 * MIN_ARTICLE_TEXT:
         return PageType(LISTING, "a search, tag, category or author URL")
+    if (
+        cards < 5
+        and not article
+        and not og_article
+        and _undated_site_page(structured, types, root, url)
+    ):
+        return PageType(OTHER, "declared a web page (og:type website or WebPage), undated")
     if og_article and chars >= MIN_DECLARED_ARTICLE_TEXT and cards < 5:
         return PageType(ARTICLE, "og:type article or article:published_time, and its text")
     if chars >= MIN_ARTICLE_TEXT and (og_article or cards < 3 * max(paragraphs, 2)):
@@ -146,6 +160,18 @@ def page_type(structured: Structured, root: etree._Element, url: str) -> PageTyp
     if cards >= 5:
         return PageType(LISTING, f"{cards} headline links and {paragraphs} paragraphs of text")
     return PageType(OTHER, f"no article: {chars} characters of running text")
+
+
+def _undated_site_page(
+    structured: Structured, types: set[str], root: etree._Element, url: str
+) -> bool:
+    """Tell whether the page says it is a page of the site rather than an article
+    (``og:type`` ``website``, or a JSON-LD web page type: about, contact ...) and has no
+    publication date anywhere (metadata, ``<time>``, the URL)."""
+    og_type = (structured.first_meta("og:type") or "").lower()
+    if og_type != "website" and not types & WEB_PAGE_TYPES:
+        return False
+    return not date_candidates(structured, root, url, "published") and url_day(url) is None
 
 
 def _visible_sample(root: etree._Element) -> str:

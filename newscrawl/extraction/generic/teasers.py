@@ -75,7 +75,24 @@ def _blocks(root: etree._Element) -> list[etree._Element]:
             blocks.append(parent)
     # Outermost blocks only: a block inside another adds nothing.
     chosen = set(blocks)
-    return [b for b in blocks if not any(a in chosen for a in b.iterancestors())]
+    return [
+        b
+        for b in blocks
+        if not any(a in chosen for a in b.iterancestors()) and not _in_text_promo(b)
+    ]
+
+
+MIN_TEXT_SIBLINGS = 3
+"""Paragraphs around a block that make it part of the running text."""
+
+
+def _in_text_promo(block: etree._Element) -> bool:
+    """Tell whether ``block`` is a one-link promo set among the article's paragraphs
+    ("Read more: ..." between two paragraphs), not a block of related articles."""
+    if len(block.xpath(".//a[@href]")) > 1:
+        return False
+    parent = block.getparent()
+    return parent is not None and len(parent.findall("p")) >= MIN_TEXT_SIBLINGS
 
 
 def teasers(root: etree._Element, url: str) -> list[Teaser]:
@@ -115,12 +132,30 @@ def _join(base: str, href: str | None) -> str | None:
         return None
 
 
+def _other_titles(card: etree._Element, href: str | None) -> bool:
+    """Tell whether ``card`` links to another page with a title of a few words (another
+    teaser; a short link such as the section's name does not count)."""
+    for anchor in card.iterfind(".//a[@href]"):
+        if anchor.get("href") != href:
+            text = clean(_text(anchor)) or ""
+            if len(text.split()) >= MIN_TITLE_WORDS:
+                return True
+    return False
+
+
+MAX_CARD_PARAGRAPHS = 3
+"""A card has a paragraph or two; an element with more is the article's text."""
+
+
 def _excerpt(link: etree._Element, title: str) -> str | None:
-    """Return the text of a ``<p>`` in the link's card (its parent or grandparent)."""
+    """Return the text of a ``<p>`` in the link's card (its parent or grandparent, when
+    that holds at most :data:`MAX_CARD_PARAGRAPHS` paragraphs and no other teaser's title)."""
     card = link.getparent()
     for _ in range(2):
-        if card is None:
+        if card is None or len(card.findall(".//p")) > MAX_CARD_PARAGRAPHS:
             return None
+        if _other_titles(card, link.get("href")):
+            return None  # the block of several cards, not this link's card
         for p in card.iter("p"):
             text = clean(_text(p))
             if text and key(text) != key(title) and key(title) not in key(text):

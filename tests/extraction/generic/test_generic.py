@@ -44,6 +44,7 @@ def test_doctests(module: object) -> None:
         ("gallery", "gallery"),
         ("error-404-page", "other"),
         ("cookie-wall", "other"),
+        ("site-page-imprint", "other"),
         ("generic-body-from-trafilatura", "article"),
     ],
 )

@@ -1,0 +1,82 @@
+"""The body: trafilatura's text, and what the generic extractor does when it falls short."""
+
+from __future__ import annotations
+
+from lxml import html
+
+from newscrawl.extraction.generic import body
+
+_PARAGRAPH = (
+    "<p>Paragraph {} of the report tells how the council met on a rainy evening and argued for "
+    "hours about the new bridge, the budget for the harbour and the buses that never come.</p>"
+)
+_AD = (
+    '<aside class="sidebar-grid__sidebar"><div class="ad full-bleed ad__instory">'
+    '<span class="ad-label">Advertisement</span><div class="ad-wrapper"><div class="ad-inner">'
+    "<div></div></div></div></div></aside>"
+)
+
+
+def _article_split_by_ads(blocks: int) -> str:
+    """A page whose article text is cut into blocks by in-story ads (a common portal layout)."""
+    parts = [
+        '<div class="sidebar-grid__container"><header class="article__header">'
+        '<h1>Council argues about the bridge</h1><p class="byline">By Ann Lee</p></header>'
+        '<div class="sidebar-grid__content article__content">'
+        + "".join(_PARAGRAPH.format(i) for i in range(3))
+        + "</div></div>"
+    ]
+    for block in range(1, blocks):
+        parts.append(
+            _AD + '<div class="sidebar-grid__container"><div class="sidebar-grid__content '
+            'article__content">'
+            + "".join(_PARAGRAPH.format(block * 3 + i) for i in range(4))
+            + "</div></div>"
+        )
+    return (
+        "<html><head><title>Council argues</title></head><body><main id='main'>"
+        "<div class='container'><article class='article'><div class='sidebar-grid'>"
+        + "".join(parts)
+        + "</div></article></div></main><footer>Contact</footer></body></html>"
+    )
+
+
+def test_article_split_by_ads_keeps_every_block() -> None:
+    # trafilatura's precision-first mode keeps only the first block here; its balanced mode
+    # finds all four, more than FRAGMENT_RATIO times as much text, so that text is taken.
+    root = html.document_fromstring(_article_split_by_ads(4))
+    paragraphs = body.trafilatura_paragraphs(root, "https://x.example/news/council")
+    assert sum(p.startswith("Paragraph ") for p in paragraphs) == 15
+
+
+def test_precise_text_stays_when_the_balanced_mode_adds_little() -> None:
+    assert not body.is_fragment("x" * 1000, "y" * 3900)  # a related block, a footer: not 4x
+    assert not body.is_fragment("x" * 2000, "y" * 9000)  # long enough: not a fragment
+    assert body.is_fragment("x" * 1000, "y" * 4000)
+    assert not body.is_fragment("", "")
+
+
+def test_caption_and_image_texts_leave_the_body() -> None:
+    from datetime import UTC, datetime
+
+    from newscrawl.extraction import extract_article
+
+    caption = "The new ferry at the pier in the early morning light"
+    card = "Harbour office to close in May after the floods"
+    page = (
+        '<html lang="en"><head><meta charset="utf-8"><title>Council argues</title>'
+        '<meta property="og:type" content="article"></head><body><article>'
+        "<h1>Council argues about the bridge</h1>"
+        + "".join(_PARAGRAPH.format(i) for i in range(2))
+        + f'<p class="legend">{caption}</p>'
+        + "".join(_PARAGRAPH.format(i) for i in range(2, 4))
+        + f'<p><a href="/harbour"><img src="/h.jpg" alt="{card}"></a></p><p>{card}</p>'
+        + _PARAGRAPH.format(4)
+        + "</article></body></html>"
+    )
+    record = extract_article(
+        "https://x.example/news/council", page.encode(), now=datetime(2024, 5, 3, tzinfo=UTC)
+    )
+    assert sum(p.startswith("Paragraph ") for p in record.body) == 5
+    assert caption not in record.body
+    assert card not in record.body
