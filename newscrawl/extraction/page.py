@@ -110,6 +110,10 @@ def page_encoding(body: bytes, headers: Headers | None = None) -> tuple[str, boo
 
     In order: the BOM; the Content-Type charset; a ``<meta>`` charset, where one that
     claims UTF-16 or UTF-32 means UTF-8 (WHATWG); then detection (:func:`detect_encoding`).
+    One departure from a browser: a declared legacy encoding (windows-1252, GB18030...)
+    gives way to UTF-8 when the bytes hold non-ASCII text that is valid UTF-8. Such pages
+    are mis-declared (a server default, a page re-saved as UTF-8 with its old ``<meta>``);
+    text in a legacy encoding that happens to be valid UTF-8 does not occur in practice.
     """
     bom_encoding, _bom = read_bom(body)
     if bom_encoding is not None:
@@ -123,7 +127,18 @@ def page_encoding(body: bytes, headers: Headers | None = None) -> tuple[str, boo
         return detect_encoding(body), False
     if encoding in {"utf-16", "utf-32"}:
         encoding += "-be"  # a header that names no byte order: as w3lib reads it
+    elif _is_legacy(encoding) and not body.isascii() and _is_utf8(body):
+        encoding = "utf-8"
     return encoding, True
+
+
+def _is_legacy(encoding: str) -> bool:
+    """Tell whether ``encoding`` is an ASCII-compatible encoding other than UTF-8."""
+    try:
+        name = codecs.lookup(encoding).name
+    except LookupError:
+        return False
+    return name != "utf-8" and not name.startswith(("utf-16", "utf-32"))
 
 
 def decode_html(body: bytes, headers: Headers | None = None) -> str:

@@ -311,6 +311,20 @@ def test_a_meta_claiming_utf16_means_utf8() -> None:
     assert extract_article(URL, body, now=NOW).body == ["Москва сегодня."]
 
 
+@pytest.mark.parametrize("claimed", ["windows-1252", "gb18030", "iso-8859-15"])
+def test_valid_utf8_declared_as_a_legacy_encoding_reads_as_utf8(claimed: str) -> None:
+    body = page(charset=claimed, paragraph="Москва, Zürich, 北京.").encode("utf-8")
+    assert page_encoding(body) == ("utf-8", True)
+    header = {"Content-Type": f"text/html; charset={claimed}"}
+    assert extract_article(URL, body, header, now=NOW).body == ["Москва, Zürich, 北京."]
+
+
+def test_a_legacy_declaration_still_holds_for_legacy_bytes() -> None:
+    body = page(charset="windows-1252", paragraph="Zürich, café.").encode("cp1252")
+    assert page_encoding(body) == ("cp1252", True)
+    assert extract_article(URL, body, now=NOW).body == ["Zürich, café."]
+
+
 def test_a_header_claiming_utf16_is_still_honoured() -> None:
     body = page(paragraph="Москва.").encode("utf-16-be")
     assert "Москва" in decode_html(body, {"Content-Type": "text/html; charset=utf-16be"})
