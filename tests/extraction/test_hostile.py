@@ -445,6 +445,28 @@ def test_nested_post_meta_blocks_are_read_once() -> None:
     assert record is not None
 
 
+def test_nested_teaser_nodes_are_read_once_as_one_teaser() -> None:
+    """A fuzzed page repeated a Check Also block whose unclosed tags nested each copy in the
+    one before: each teaser node read its whole subtree again (2,000 nested: 53 s)."""
+    teaser = '<div class="check-also-post"><h2 class="post-title"><a href="/t{n}/">T{n}</a></h2>'
+    nested = "".join(teaser.format(n=n) for n in range(2000)) + "</div>" * 2000
+    after = f'<section id="check-also-box">{nested}</section>'
+    elapsed, record = timed_extract(page(after=after).encode())
+    assert elapsed < 5.0  # 0.1 s here
+    assert [(t.title, t.url) for t in record.teasers] == [  # type: ignore[union-attr]
+        ("T0", "https://jmn.info/t0/")
+    ]
+
+
+def test_teaser_nodes_side_by_side_are_each_a_teaser() -> None:
+    teaser = (
+        '<div class="check-also-post"><h2 class="post-title"><a href="/t{n}/">T{n}</a></h2></div>'
+    )
+    after = '<section id="check-also-box">' + "".join(teaser.format(n=n) for n in range(3))
+    record = extract_article(URL, page(after=after + "</section>").encode(), now=NOW)
+    assert [t.title for t in record.teasers] == ["T0", "T1", "T2"]
+
+
 def test_the_crawl_extractor_warms_up_outside_the_budget(monkeypatch: pytest.MonkeyPatch) -> None:
     import asyncio
 
