@@ -177,6 +177,10 @@ def build_report(
             "unchanged": int(stats.get("newscrawl/duplicates/unchanged", 0)),
         },
         "duplicates_flagged": int(stats.get("newscrawl/duplicates/content", 0)),
+        "urls_repaired": {
+            "repaired": int(stats.get("newscrawl/urls/repaired", 0)),
+            "dropped": int(stats.get("newscrawl/urls/dropped", 0)),
+        },
         "skipped": _sum(stats, "newscrawl/skipped/"),
         "retries": int(stats.get("retry/count", 0)),
         "errors": errors,
