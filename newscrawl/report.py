@@ -236,6 +236,11 @@ def summary(report: dict[str, Any]) -> str:
         lines.append(outcome)
     if report["errors"]:
         lines.append("errors: " + ", ".join(f"{k} {v}" for k, v in report["errors"].items()))
+    urls = report.get("urls_repaired") or {}
+    if urls.get("repaired") or urls.get("dropped"):
+        lines.append(
+            f"optional URLs repaired: {urls.get('repaired', 0)}, dropped: {urls.get('dropped', 0)}"
+        )
     low = [
         f"{k} {v:.0%}"
         for k, v in report["coverage"].items()
