@@ -76,10 +76,9 @@ HANG_CPU_GRACE = 2.0
 """CPU seconds past the page's budget after which a worker is taken for stuck in C code
 (the deadline inside extraction, checked between C calls, did not stop it) and killed."""
 HANG_WALL_FACTOR = 12
-"""A worker holding one page for this many times the budget in wall-clock time is killed
-too, whatever its CPU time: it is blocked, not busy. Generous, because a worker runs at
-low priority and may wait for a CPU on a busy machine (a legitimately slow page stops at
-its CPU budget anyway, within this)."""
+"""A worker holding one page for this many times the budget in wall-clock time, and not
+running (sleeping: extraction waits on nothing), is killed too: it is blocked. A worker
+that waits for a CPU is running, so a busy machine does not get its pages killed."""
 WATCH_INTERVAL = 0.5
 """Seconds between two looks at the workers' current pages."""
 HANG_HOOK = "NEWSCRAWL_TEST_HANG_URL"
@@ -408,34 +407,38 @@ class _Worker:
 
     def _start_clock(self) -> None:
         """Note when the worker started the page now in hand (the next one it answers)."""
-        self.started = (time.monotonic(), self.cpu_time())
+        self.started = (time.monotonic(), self.process_state()[0])
 
-    def cpu_time(self) -> float | None:
-        """Return the CPU seconds the worker process has used, None where Linux's /proc is not."""
+    def process_state(self) -> tuple[float | None, str | None]:
+        """Return the CPU seconds the worker process has used and its scheduling state
+        (``R`` running or waiting for a CPU, ``S``/``D`` sleeping); Nones where Linux's
+        /proc is not."""
         try:
             with open(f"/proc/{self.transport.pid}/stat", "rb") as stat:
                 fields = stat.read().rsplit(b")", 1)[1].split()
-            return (int(fields[11]) + int(fields[12])) / _CLOCK_TICKS
-        except (OSError, IndexError, ValueError, TypeError):
-            return None
+            return (int(fields[11]) + int(fields[12])) / _CLOCK_TICKS, fields[0].decode()
+        except (OSError, IndexError, ValueError, TypeError, UnicodeDecodeError):
+            return None, None
 
     def check_hung(self) -> None:
         """Kill the worker when the page in hand took it past its budget and it did not stop:
         ``HANG_CPU_GRACE`` CPU seconds more (stuck in C code), or ``HANG_WALL_FACTOR``
-        times the budget in wall-clock time (blocked). The page becomes a TooSlow reject
-        and the pages behind it go to another worker (see :meth:`ended`)."""
+        times the budget in wall-clock time while not running (blocked: extraction waits on
+        nothing, and a worker that only waits for a CPU on a busy machine is left alone).
+        The page becomes a TooSlow reject and the pages behind it go to another worker
+        (see :meth:`ended`)."""
         if not self.alive or not self.pending or not self.timeout or self.hung is not None:
             return
         if self.started is None or not self.ready:
             return
         wall_started, cpu_started = self.started
         wall = time.monotonic() - wall_started
-        cpu = self.cpu_time()
+        cpu, state = self.process_state()
         used = cpu - cpu_started if cpu is not None and cpu_started is not None else None
         if used is not None and used > self.timeout + HANG_CPU_GRACE:
             self.hung = f"{used:.1f} s of CPU on one page"
-        elif wall > self.timeout * HANG_WALL_FACTOR:
-            self.hung = f"{wall:.0f} s on one page"
+        elif wall > self.timeout * HANG_WALL_FACTOR and state != "R":
+            self.hung = f"{wall:.0f} s on one page, not running"
         if self.hung is not None:
             logger.error(
                 "Extraction worker %s is stuck (%s, the budget is %s s): killing it",
