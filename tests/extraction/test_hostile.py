@@ -467,6 +467,16 @@ def test_teaser_nodes_side_by_side_are_each_a_teaser() -> None:
     assert [t.title for t in record.teasers] == ["T0", "T1", "T2"]
 
 
+def test_an_image_url_with_a_long_path_is_read_in_time() -> None:
+    """Two fuzzed pages (seeds 48640, 112491) held an image URL whose path ran 125 KB: the
+    generic extractor's file-name pattern tried every start in every segment (minutes)."""
+    path = "/".join(["w " * 40_000, "x" * 10 + ".jpg"])
+    entry = f'<figure><img src="/{path}"><figcaption>Photo: RIA</figcaption></figure>'
+    elapsed, record = timed_extract(page(entry=entry).encode())
+    assert elapsed < 5.0  # minutes before; 0.02 s here
+    assert record is not None
+
+
 def test_the_crawl_extractor_warms_up_outside_the_budget(monkeypatch: pytest.MonkeyPatch) -> None:
     import asyncio
 
