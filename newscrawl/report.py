@@ -192,6 +192,10 @@ def build_report(
             "unchanged": int(stats.get("newscrawl/duplicates/unchanged", 0)),
         },
         "duplicates_flagged": int(stats.get("newscrawl/duplicates/content", 0)),
+        "urls_repaired": {
+            "repaired": int(stats.get("newscrawl/urls/repaired", 0)),
+            "dropped": int(stats.get("newscrawl/urls/dropped", 0)),
+        },
         "skipped": _sum(stats, "newscrawl/skipped/"),
         "pages_by_type": _sum(stats, f"{PAGES}/"),
         "retries": int(stats.get("retry/count", 0)),
@@ -250,6 +254,11 @@ def summary(report: dict[str, Any]) -> str:
         lines.append(outcome)
     if report["errors"]:
         lines.append("errors: " + ", ".join(f"{k} {v}" for k, v in report["errors"].items()))
+    urls = report.get("urls_repaired") or {}
+    if urls.get("repaired") or urls.get("dropped"):
+        lines.append(
+            f"optional URLs repaired: {urls.get('repaired', 0)}, dropped: {urls.get('dropped', 0)}"
+        )
     low = [
         f"{k} {v:.0%}"
         for k, v in report["coverage"].items()

@@ -25,7 +25,8 @@ import pickle
 import signal
 import struct
 import sys
-from collections import deque
+import time
+from collections import Counter, deque
 from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
@@ -43,8 +44,15 @@ from twisted.internet.defer import Deferred, DeferredList, succeed
 from twisted.internet.protocol import ProcessProtocol
 from twisted.python.failure import Failure
 
-from newscrawl.extraction import ExtractionError, check_complete, extract_article, time_budget
+from newscrawl.extraction import (
+    ExtractionError,
+    TooSlow,
+    check_complete,
+    extract_article,
+    time_budget,
+)
 from newscrawl.extraction.limits import DEFAULT_TIMEOUT
+from newscrawl.extraction.processors import url_repairs
 from newscrawl.items import to_dict
 
 logger = logging.getLogger(__name__)
@@ -53,6 +61,8 @@ MAX_AUTO_PROCESSES = 4
 PR_SET_PDEATHSIG = 1
 FRAME = struct.Struct("!I")
 """Each message on a worker's pipes is its length (4 bytes, big-endian), then a pickle."""
+READY = pickle.dumps(None, 5)
+"""A worker's first message, once it has warmed up; every later one answers a page."""
 PICKLE_PROTOCOL = 5
 CLOSE_TIMEOUT = 10.0
 """Seconds a closing crawl waits for its workers to finish before killing them."""
@@ -62,6 +72,18 @@ IN_FLIGHT_BYTES = PIPE_BYTES
 """Bytes of pages sent to a worker and not yet answered, at most (one page always goes)."""
 WORKER_NICENESS = 10
 """How much a worker lowers its CPU priority below the crawl's (see _yield_to_the_crawl)."""
+HANG_CPU_GRACE = 2.0
+"""CPU seconds past the page's budget after which a worker is taken for stuck in C code
+(the deadline inside extraction, checked between C calls, did not stop it) and killed."""
+HANG_WALL_FACTOR = 12
+"""A worker holding one page for this many times the budget in wall-clock time, and not
+running (sleeping: extraction waits on nothing), is killed too: it is blocked. A worker
+that waits for a CPU is running, so a busy machine does not get its pages killed."""
+WATCH_INTERVAL = 0.5
+"""Seconds between two looks at the workers' current pages."""
+HANG_HOOK = "NEWSCRAWL_TEST_HANG_URL"
+"""Test hook: a worker started with this in its environment hangs (sleeps, or spins with
+the value's prefix ``spin:``) on every page whose URL contains the rest of the value."""
 
 
 def worker_count(setting: str | int | None) -> int:
@@ -99,8 +121,12 @@ def extract_record(
     profile: str,
     now: datetime,
     timeout: float | None = None,
+    repairs: Counter[str] | None = None,
 ) -> dict[str, Any]:
     """Return the record of a page as a dict; raise ExtractionError when it gives none.
+
+    The URL values repaired or dropped on this page (``url_repairs``) are added to
+    ``repairs`` when it is given, whatever the outcome.
 
     Extraction may spend ``timeout`` seconds on the page (None: no limit); past that it
     stops at its next check and the page is a TooSlow reject (see
@@ -112,6 +138,7 @@ def extract_record(
     its traceback and raised as an ExtractionError, so that the page becomes a reject
     instead of vanishing into the crawl's error log.
     """
+    before = url_repairs().copy() if repairs is not None else None
     try:
         with time_budget(timeout):
             article = extract_article(url, body, headers, profile=profile, now=now)
@@ -123,6 +150,9 @@ def extract_record(
     except Exception as exc:
         logger.exception("Extraction failed on %s", url)
         raise ExtractionError(f"extraction failed: {type(exc).__name__}: {exc}", url=url) from exc
+    finally:
+        if repairs is not None and before is not None:
+            repairs.update(url_repairs() - before)
 
 
 # --- the worker process --------------------------------------------------------------
@@ -142,18 +172,33 @@ def _read_exactly(stream: IO[bytes], size: int) -> bytes | None:
 
 
 def _outcome(profile: str, message: bytes, timeout: float | None = None) -> bytes:
-    """Return the pickled ``(True, record)`` or ``(False, ExtractionError)`` of one page."""
+    """Return the pickled ``(True, record, repairs)`` or ``(False, ExtractionError,
+    repairs)`` of one page; ``repairs`` counts the page's URL values repaired or dropped."""
     url, body, headers, now = pickle.loads(message)
+    _hang_if_asked(url)
+    repairs: Counter[str] = Counter()
     try:
-        record = extract_record(url, body, headers, profile, now, timeout)
-        outcome: tuple[bool, Any] = (True, record)
+        record = extract_record(url, body, headers, profile, now, timeout, repairs)
+        outcome: tuple[bool, Any, dict[str, int]] = (True, record, dict(repairs))
     except ExtractionError as exc:
-        outcome = (False, exc)
+        outcome = (False, exc, dict(repairs))
     try:
         return pickle.dumps(outcome, PICKLE_PROTOCOL)
     except Exception as exc:  # an exception that does not pickle
         error = ExtractionError(f"extraction failed: {exc}", url=url)
-        return pickle.dumps((False, error), PICKLE_PROTOCOL)
+        return pickle.dumps((False, error, dict(repairs)), PICKLE_PROTOCOL)
+
+
+def _hang_if_asked(url: str) -> None:
+    """The test hook (``HANG_HOOK``): stand for a call into C that never returns."""
+    hook = os.environ.get(HANG_HOOK)
+    if not hook:
+        return
+    spin = hook.startswith("spin:")
+    if hook.removeprefix("spin:") in url:
+        while True:
+            if not spin:
+                time.sleep(60)
 
 
 def serve(profile: str, source: IO[bytes], sink: IO[bytes], timeout: float | None = None) -> int:
@@ -252,6 +297,8 @@ def main(argv: list[str] | None = None) -> int:
     sink = os.fdopen(os.dup(1), "wb")
     os.dup2(2, 1)
     _warm_up(args[0])
+    sink.write(FRAME.pack(len(READY)) + READY)  # the crawl times pages from here on
+    sink.flush()
     serve(args[0], sys.stdin.buffer, sink, timeout or None)
     return 0
 
@@ -288,13 +335,13 @@ class _Worker:
         self,
         profile: str,
         on_answer: Callable[[], None],
-        on_exit: Callable[[_Worker], None],
+        on_exit: Callable[[_Worker, list[_Page]], None],
         timeout: float | None = None,
     ) -> None:
         from twisted.internet import reactor  # not at import: Scrapy chooses the reactor
 
-        self.pending: deque[tuple[str, Deferred[tuple[bool, Any]], int]] = deque()
-        """(page URL, Deferred, message size) of every page sent and not yet answered."""
+        self.pending: deque[_Page] = deque()
+        """Every page sent and not yet answered, oldest (the one in hand) first."""
         self.pending_bytes = 0
         """Total size of the pages in ``pending``."""
         self._buffer = bytearray()
@@ -303,6 +350,13 @@ class _Worker:
         self.alive = True
         self.exited: Deferred[None] = Deferred()
         """Fires once the process has ended and been reaped."""
+        self.timeout = timeout
+        self.started: tuple[float, float | None] | None = None
+        """(wall-clock time, process CPU time) when the page in hand was started."""
+        self.hung: str | None = None
+        """Why the worker was killed as stuck, once it was."""
+        self.ready = False
+        """Whether the worker has warmed up (its first message, READY)."""
         env = dict(os.environ)
         package_root = str(Path(__file__).resolve().parent.parent)
         env["PYTHONPATH"] = os.pathsep.join(filter(None, [package_root, env.get("PYTHONPATH")]))
@@ -319,11 +373,13 @@ class _Worker:
         """Tell whether ``message`` fits in the in-flight budget (an idle worker takes any)."""
         return not self.pending or self.pending_bytes + len(message) <= IN_FLIGHT_BYTES
 
-    def send(self, url: str, message: bytes, deferred: Deferred[tuple[bool, Any]]) -> None:
-        """Send one page; ``deferred`` will fire with its ``(ok, payload)`` outcome."""
-        self.pending.append((url, deferred, len(message)))
-        self.pending_bytes += len(message)
-        self.transport.writeSequence([FRAME.pack(len(message)), message])
+    def send(self, page: _Page) -> None:
+        """Send one page; its Deferred will fire with its ``(ok, payload, repairs)`` outcome."""
+        if not self.pending and self.ready:
+            self._start_clock()
+        self.pending.append(page)
+        self.pending_bytes += len(page[1])
+        self.transport.writeSequence([FRAME.pack(len(page[1])), page[1]])
 
     def received(self, data: bytes) -> None:
         """Fire the Deferred of every page whose outcome is now complete, oldest first."""
@@ -337,25 +393,91 @@ class _Worker:
                 break
             outcome = pickle.loads(memoryview(buffer)[start + FRAME.size : end])
             start = end
-            _url, deferred, size = self.pending.popleft()
-            self.pending_bytes -= size
+            if outcome is None:  # READY: warm-up is not the first page's time
+                self.ready = True
+                self._start_clock()
+                continue
+            _url, message, deferred = self.pending.popleft()
+            self.pending_bytes -= len(message)
+            self._start_clock()
             deferred.callback(outcome)
         del buffer[:start]
         if start:
             self._on_answer()
 
+    def _start_clock(self) -> None:
+        """Note when the worker started the page now in hand (the next one it answers)."""
+        self.started = (time.monotonic(), self.process_state()[0])
+
+    def process_state(self) -> tuple[float | None, str | None]:
+        """Return the CPU seconds the worker process has used and its scheduling state
+        (``R`` running or waiting for a CPU, ``S``/``D`` sleeping); Nones where Linux's
+        /proc is not."""
+        try:
+            with open(f"/proc/{self.transport.pid}/stat", "rb") as stat:
+                fields = stat.read().rsplit(b")", 1)[1].split()
+            return (int(fields[11]) + int(fields[12])) / _CLOCK_TICKS, fields[0].decode()
+        except (OSError, IndexError, ValueError, TypeError, UnicodeDecodeError):
+            return None, None
+
+    def check_hung(self) -> None:
+        """Kill the worker when the page in hand took it past its budget and it did not stop:
+        ``HANG_CPU_GRACE`` CPU seconds more (stuck in C code), or ``HANG_WALL_FACTOR``
+        times the budget in wall-clock time while not running (blocked: extraction waits on
+        nothing, and a worker that only waits for a CPU on a busy machine is left alone).
+        The page becomes a TooSlow reject and the pages behind it go to another worker
+        (see :meth:`ended`)."""
+        if not self.alive or not self.pending or not self.timeout or self.hung is not None:
+            return
+        if self.started is None or not self.ready:
+            return
+        wall_started, cpu_started = self.started
+        wall = time.monotonic() - wall_started
+        cpu, state = self.process_state()
+        used = cpu - cpu_started if cpu is not None and cpu_started is not None else None
+        if used is not None and used > self.timeout + HANG_CPU_GRACE:
+            self.hung = f"{used:.1f} s of CPU on one page"
+        elif wall > self.timeout * HANG_WALL_FACTOR and state != "R":
+            self.hung = f"{wall:.0f} s on one page, not running"
+        if self.hung is not None:
+            logger.error(
+                "Extraction worker %s is stuck (%s, the budget is %s s): killing it",
+                self.transport.pid,
+                self.hung,
+                self.timeout,
+            )
+            self.kill()
+
     def ended(self, why: str) -> None:
-        """Fail the pages the process held with WorkerDied, and leave the pool."""
+        """Settle the pages the process held, and leave the pool.
+
+        A worker killed as stuck gives its page in hand a TooSlow outcome and hands the
+        pages behind it, which it never started, back to the pool. A worker that died of
+        anything else fails all its pages with WorkerDied.
+        """
         self.alive = False
-        if self.pending:
+        orphans: list[_Page] = []
+        if self.hung is not None and self.pending:
+            url, _message, deferred = self.pending.popleft()
+            error = TooSlow(
+                f"extraction ran past its time budget and did not stop ({self.hung}); "
+                "its worker was replaced",
+                url=url,
+            )
+            deferred.callback((False, error, {}))
+            orphans = list(self.pending)
+            self.pending.clear()
+        elif self.pending:
             logger.error(
                 "An extraction worker ended with %d page(s) in hand: %s", len(self.pending), why
             )
         while self.pending:
-            url, deferred, _size = self.pending.popleft()
-            deferred.callback((False, WorkerDied(f"the extraction worker died: {why}", url=url)))
+            url, _message, deferred = self.pending.popleft()
+            deferred.callback(
+                (False, WorkerDied(f"the extraction worker died: {why}", url=url), {})
+            )
         self.pending_bytes = 0
-        self._on_exit(self)
+        self._on_exit(self, orphans)
         self.exited.callback(None)
 
     def close(self) -> None:
@@ -371,24 +493,36 @@ class _Worker:
                 self.transport.signalProcess("KILL")
 
 
+_Page = tuple[str, bytes, "Deferred[tuple[bool, Any, dict[str, int]]]"]
+"""A page on its way through a worker: URL, message, and the Deferred of its outcome."""
+_CLOCK_TICKS = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+"""Units of the CPU times in /proc/<pid>/stat."""
+
+
 class Extractor:
     """Extract pages in worker processes (or in this process when there are none).
 
     Each page may take ``timeout`` seconds (None: no limit), in this process or in a
     worker alike: the same deadline runs inside extraction (``extraction.limits``), so a
     slow page becomes a TooSlow reject and, in this process, hands the thread back to the
-    crawl soon after its budget.
+    crawl soon after its budget. A worker that does not stop (a call into C that runs on)
+    is killed and replaced, and its page is a TooSlow reject (``_Worker.check_hung``).
+
+    ``url_repairs`` counts the URL values repaired or dropped on every page extracted so
+    far, in workers and in this process.
     """
 
     def __init__(self, processes: int, profile: str, timeout: float | None = None) -> None:
         self.processes = processes
         self.profile = profile
         self.timeout = timeout
+        self.url_repairs: Counter[str] = Counter()
         self._warm = False
         self._workers: list[_Worker] = []
-        self._waiting: deque[tuple[str, bytes, Deferred[tuple[bool, Any]]]] = deque()
+        self._waiting: deque[_Page] = deque()
         """Pages not yet sent to a worker, oldest first."""
         self._closed = False
+        self._watch: Any = None
 
     def _dispatch(self) -> None:
         """Send waiting pages to workers with room, starting workers as needed.
@@ -408,17 +542,43 @@ class Extractor:
                 while self._waiting:
                     url, _message, deferred = self._waiting.popleft()
                     error = WorkerDied(f"no extraction worker could start: {exc}", url=url)
-                    deferred.callback((False, error))
+                    deferred.callback((False, error, {}))
                 return
+        self._start_watch()
         while self._waiting:
             worker = min(self._workers, key=lambda w: w.pending_bytes)
             if not worker.has_room_for(self._waiting[0][1]):
                 return
-            worker.send(*self._waiting.popleft())
+            worker.send(self._waiting.popleft())
 
-    def _lost(self, worker: _Worker) -> None:
+    def _start_watch(self) -> None:
+        """Look at the workers' pages every WATCH_INTERVAL seconds while there are workers."""
+        if self._watch is not None or not self.timeout or not self._workers:
+            return
+        from twisted.internet.task import LoopingCall
+
+        self._watch = LoopingCall(self._check_workers)
+        self._watch.start(WATCH_INTERVAL, now=False)
+
+    def _check_workers(self) -> None:
+        for worker in list(self._workers):
+            worker.check_hung()
+
+    def _stop_watch(self) -> None:
+        if self._watch is not None and self._watch.running:
+            self._watch.stop()
+        self._watch = None
+
+    def _lost(self, worker: _Worker, orphans: list[_Page]) -> None:
         with contextlib.suppress(ValueError):
             self._workers.remove(worker)
+        self._waiting.extendleft(reversed(orphans))
+        if self._closed:
+            while self._waiting:
+                url, _message, deferred = self._waiting.popleft()
+                error = WorkerDied("the crawl closed before extraction", url=url)
+                deferred.callback((False, error, {}))
+            return
         self._dispatch()
 
     async def extract(
@@ -433,14 +593,17 @@ class Extractor:
             if not self._warm:
                 _warm_up(self.profile)  # as a worker does: what loads once is not the page's
                 self._warm = True
-            return extract_record(url, body, headers, self.profile, now, self.timeout)
+            return extract_record(
+                url, body, headers, self.profile, now, self.timeout, self.url_repairs
+            )
         from scrapy.utils.defer import maybe_deferred_to_future
 
         message = pickle.dumps((url, body, headers, now), PICKLE_PROTOCOL)
-        deferred: Deferred[tuple[bool, Any]] = Deferred()
+        deferred: Deferred[tuple[bool, Any, dict[str, int]]] = Deferred()
         self._waiting.append((url, message, deferred))
         self._dispatch()
-        ok, payload = await maybe_deferred_to_future(deferred)
+        ok, payload, repairs = await maybe_deferred_to_future(deferred)
+        self.url_repairs.update(repairs)
         if not ok:
             raise payload
         return payload  # type: ignore[no-any-return]
@@ -455,9 +618,11 @@ class Extractor:
         from twisted.internet import reactor
 
         self._closed = True
+        self._stop_watch()
         while self._waiting:  # none when Scrapy closes the spider: it waits for callbacks
             url, _message, deferred = self._waiting.popleft()
-            deferred.callback((False, WorkerDied("the crawl closed before extraction", url=url)))
+            error = WorkerDied("the crawl closed before extraction", url=url)
+            deferred.callback((False, error, {}))
         workers = list(self._workers)
         for worker in workers:
             worker.close()

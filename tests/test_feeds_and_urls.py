@@ -92,3 +92,39 @@ def test_feed_export_gets_records_only(tmp_path: Path) -> None:
     assert rejects, "the fixture portal has pages that give rejects"
     assert sorted(r["url"] for r in exported) == sorted(r["url"] for r in records)
     assert all("errors" not in line and "kind" not in line for line in exported)
+
+
+@pytest.mark.parametrize("processes", ["0", "1"], ids=["in-process", "in-a-worker"])
+def test_urls_repaired_or_dropped_are_counted_in_the_run_report(
+    tmp_path: Path, processes: str
+) -> None:
+    """An image URL with a space is repaired and one with a "[" in its host dropped; the
+    run's report counts both, whichever process extracted the page."""
+    overlay = tmp_path / "overlay"
+    overlay.mkdir()
+    seed = (JMN / "seed-article.html").read_text(encoding="utf-8")
+    bad = '<div class="entry"><p><img src="/a b.jpg"><img src="http://[x.jpg"></p>'
+    (overlay / "seed-article.html").write_text(
+        seed.replace('<div class="entry">', bad, 1), encoding="utf-8"
+    )
+    (overlay / "seed-article.json").write_bytes((JMN / "seed-article.json").read_bytes())
+    site = FixtureSite(JMN, origins=["https://jmn.info", "http://jmn.info"], overlays=[overlay])
+    out = tmp_path / "out"
+    with serve(site) as server:
+        result = subprocess.run(
+            [
+                sys.executable, "-m", "newscrawl.cli", "crawl", "jmn", "--base-url", server.url,
+                "-o", str(out), "--state", str(tmp_path / "state"), *FAST,
+                "-s", f"NEWSCRAWL_EXTRACT_PROCESSES={processes}",
+            ],
+            capture_output=True, text=True, cwd=ROOT, timeout=180, check=False,
+        )  # fmt: skip
+    assert result.returncode == 0, result.stdout + result.stderr[-3000:]
+    (path,) = out.glob("jmn/*/*.report.json")
+    report = json.loads(path.read_text(encoding="utf-8"))
+    assert report["urls_repaired"]["repaired"] >= 1
+    assert report["urls_repaired"]["dropped"] >= 1
+    seed_record = next(
+        r for r in read_jsonl(list(out.glob("jmn/*/*.jsonl"))) if "lavrov-said" in r["url"]
+    )
+    assert "https://jmn.info/a%20b.jpg" in [i["url"] for i in seed_record["images"]]

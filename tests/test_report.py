@@ -56,6 +56,16 @@ def test_healthy_run() -> None:
     assert "revisions: 2" in text
 
 
+def test_url_repairs_are_reported_and_summarised() -> None:
+    stats = {"newscrawl/urls/repaired": 3, "newscrawl/urls/dropped": 1, **full_coverage(0)}
+    report = make(stats)
+    assert report["urls_repaired"] == {"repaired": 3, "dropped": 1}
+    assert "optional URLs repaired: 3, dropped: 1" in summary(report)
+    quiet = make(full_coverage(0))
+    assert quiet["urls_repaired"] == {"repaired": 0, "dropped": 0}
+    assert "URLs repaired" not in summary(quiet)
+
+
 ENTRY_OK = {
     "newscrawl/entry_points/total": 3,
     "newscrawl/entry_points/fetched": 3,

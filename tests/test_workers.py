@@ -59,7 +59,7 @@ def test_serve_answers_every_page_in_order() -> None:
     sink = io.BytesIO()
     handled = serve("jmn", io.BytesIO(b"".join(frame(u, b) for u, b in pages)), sink)
     assert handled == 3
-    (ok, record), (ok_2, not_article), (ok_3, empty) = outcomes(sink.getvalue())
+    (ok, record, _), (ok_2, not_article, _), (ok_3, empty, _) = outcomes(sink.getvalue())
     assert (ok, ok_2, ok_3) == (True, False, False)
     assert record == extract_record(URL, SEED.read_bytes(), None, "jmn", NOW)
     assert isinstance(not_article, NotAnArticle)
@@ -87,7 +87,7 @@ def test_a_bug_in_extraction_becomes_an_extraction_error(
     assert caught.value.url == URL
     sink = io.BytesIO()
     serve("jmn", io.BytesIO(frame(URL, b"<html/>")), sink)
-    ((ok, error),) = outcomes(sink.getvalue())
+    ((ok, error, _),) = outcomes(sink.getvalue())
     assert not ok
     assert "ZeroDivisionError" in str(error)
 
@@ -110,7 +110,8 @@ def test_worker_process_round_trip_and_clean_exit() -> None:
         frame(URL, SEED.read_bytes()) + frame(URL, NOT_AN_ARTICLE), timeout=120
     )
     assert worker.returncode == 0, stderr.decode()[-2000:]
-    (ok, record), (ok_2, error) = outcomes(stdout)
+    ready, (ok, record, _), (ok_2, error, _) = outcomes(stdout)
+    assert ready is None  # the first message: warmed up
     assert (ok, ok_2) == (True, False)
     assert record["headline_alt"]["lang"] == "ru"
     assert error.kind == "not-article"
@@ -304,3 +305,64 @@ def test_worker_runs_as_batch_work_with_wide_pipes() -> None:
     finally:
         worker.kill()
         worker.wait(timeout=30)
+
+
+def test_url_repairs_of_a_page_come_back_with_its_outcome() -> None:
+    bad = SEED.read_bytes().replace(
+        b'<div class="entry">', b'<div class="entry"><p><img src="/a b.jpg"><img src="http://[x">'
+    )
+    sink = io.BytesIO()
+    serve("jmn", io.BytesIO(frame(URL, bad) + frame(URL, SEED.read_bytes())), sink)
+    (ok, _record, repairs), (_ok, _record_2, none) = outcomes(sink.getvalue())
+    assert ok
+    assert repairs["repaired"] >= 1
+    assert repairs["dropped"] >= 1
+    assert none == {}
+
+
+@pytest.mark.parametrize(
+    ("hook", "wall_factor", "why"),
+    [
+        pytest.param(
+            "spin:hang",
+            10_000,
+            "s of CPU on one page",
+            id="busy-in-c-code",
+            marks=pytest.mark.slow,  # a worker runs niced: minutes on a busy machine
+        ),
+        pytest.param("hang", workers.HANG_WALL_FACTOR, "s on one page", id="blocked"),
+    ],
+)
+def test_a_worker_stuck_past_the_budget_gives_too_slow_and_is_replaced(
+    hook: str, wall_factor: int, why: str
+) -> None:
+    """A worker that does not stop at its budget (the hook stands for a call into lxml that
+    runs on) is killed: its page is a too-slow reject, the page queued behind it is
+    extracted by a new worker, and the crawl goes on. A busy worker is caught by its CPU
+    time (the wall-clock limit is set out of reach), a blocked one by the wall clock."""
+    result = run_in_reactor(
+        f"""
+        import newscrawl.workers
+        newscrawl.workers.HANG_WALL_FACTOR = {wall_factor}
+        os.environ[{workers.HANG_HOOK!r}] = {hook!r}
+        stuck = Extractor(1, "jmn", timeout=0.5)
+        try:
+            first = asyncio.ensure_future(stuck.extract("https://jmn.info/hang/", SEED, None, NOW))
+            second = asyncio.ensure_future(stuck.extract("https://jmn.info/b/", SEED, None, NOW))
+            await asyncio.sleep(0)
+            (worker,) = stuck._workers
+            try:
+                await first
+            except Exception as exc:
+                print("first", exc.kind, exc.url, exc)
+            record = await second
+            print("second", record["url"], stuck._workers[0].transport.pid != worker.transport.pid)
+        finally:
+            stuck.close()
+        """
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert "first too-slow https://jmn.info/hang/" in result.stdout
+    assert why in result.stdout
+    assert "second https://jmn.info/b/ True" in result.stdout
+    assert "is stuck" in result.stderr

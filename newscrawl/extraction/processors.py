@@ -307,8 +307,9 @@ def absolute_url(url: str | None, base: str) -> str | None:
         return None
 
 
-_RECORD_URL: Final = re.compile(r"https?://[^\s/?#]+\S*")
-"""The schema's ``http_url`` pattern."""
+_RECORD_URL: Final = re.compile(r"https?://[^\s/?#]++\S*+")
+"""The schema's ``http_url`` pattern. Possessive: backtracking between the host and the rest
+made a failed match quadratic (a 50 KB URL with a space near its end: 0.7 s)."""
 _ORIGIN: Final = re.compile(r"https?://[^\s/?#]+(?=[/?#]|$)")
 """Scheme and host of a URL, when they are fine: only what follows them is repaired."""
 _UNSAFE_IN_URL: Final = re.compile(r"[\s\x00-\x1f\x7f]")

@@ -444,10 +444,18 @@ class PortalSpider(SitemapSpider):
                 page, response.body, dict(response.headers.items()), datetime.now(UTC)
             )
         except ExtractionError as exc:
+            self.count_url_repairs()
             logger.warning("No record from %s: %s (%s)", page, exc, exc.kind)
             self.crawler.stats.inc_value(f"newscrawl/extract/{exc.kind}")
             return [Reject(url=page, errors=[{"field": None, "message": str(exc)}], kind=exc.kind)]
+        self.count_url_repairs()
         return [self.portal_urls(record) if self.base_url else record]
+
+    def count_url_repairs(self) -> None:
+        """Copy the extractor's counts of URL values repaired or dropped on this crawl's
+        pages into the stats (``newscrawl/urls/repaired``, ``newscrawl/urls/dropped``)."""
+        for outcome, count in self.extractor.url_repairs.items():
+            self.crawler.stats.set_value(f"newscrawl/urls/{outcome}", count)
 
     def on_error(self, failure: Failure) -> Iterable[Any]:
         """Record a page that could not be downloaded (after retries) as a Reject."""

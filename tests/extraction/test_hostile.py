@@ -459,6 +459,45 @@ def test_nested_post_meta_blocks_are_read_once() -> None:
     assert record is not None
 
 
+def test_nested_teaser_nodes_are_read_once_as_one_teaser() -> None:
+    """A fuzzed page repeated a Check Also block whose unclosed tags nested each copy in the
+    one before: each teaser node read its whole subtree again (2,000 nested: 53 s)."""
+    teaser = '<div class="check-also-post"><h2 class="post-title"><a href="/t{n}/">T{n}</a></h2>'
+    nested = "".join(teaser.format(n=n) for n in range(2000)) + "</div>" * 2000
+    after = f'<section id="check-also-box">{nested}</section>'
+    elapsed, record = timed_extract(page(after=after).encode())
+    assert elapsed < 5.0  # 0.1 s here
+    assert [(t.title, t.url) for t in record.teasers] == [  # type: ignore[union-attr]
+        ("T0", "https://jmn.info/t0/")
+    ]
+
+
+def test_teaser_nodes_side_by_side_are_each_a_teaser() -> None:
+    teaser = (
+        '<div class="check-also-post"><h2 class="post-title"><a href="/t{n}/">T{n}</a></h2></div>'
+    )
+    after = '<section id="check-also-box">' + "".join(teaser.format(n=n) for n in range(3))
+    record = extract_article(URL, page(after=after + "</section>").encode(), now=NOW)
+    assert [t.title for t in record.teasers] == ["T0", "T1", "T2"]
+
+
+def test_an_image_url_with_a_long_path_is_read_in_time() -> None:
+    """Two fuzzed pages (seeds 48640, 112491) held an image URL whose path ran 125 KB: the
+    generic extractor's file-name pattern tried every start in every segment (minutes)."""
+    path = "/".join(["w " * 40_000, "x" * 10 + ".jpg"])
+    entry = f'<figure><img src="/{path}"><figcaption>Photo: RIA</figcaption></figure>'
+    elapsed, record = timed_extract(page(entry=entry).encode())
+    assert elapsed < 5.0  # minutes before; 0.02 s here
+    assert record is not None
+
+
+def test_a_long_url_that_cannot_be_a_record_url_is_refused_in_time() -> None:
+    """Fuzz seed 157798 (50 KB) took 1.2 s in record_url; a 100 KB host part took 30 s."""
+    started = time.process_time()
+    assert record_url("https://" + "a" * 100_000 + " b") is None
+    assert time.process_time() - started < 2.0  # 0.001 s here
+
+
 def test_the_crawl_extractor_warms_up_outside_the_budget(monkeypatch: pytest.MonkeyPatch) -> None:
     import asyncio
 
