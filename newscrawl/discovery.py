@@ -23,6 +23,8 @@ from urllib.parse import urljoin, urlsplit
 
 from parsel import Selector
 
+from newscrawl.identity import origin_key
+
 Shape = Literal["article", "listing", "unknown", "not-a-page"]
 
 SITEMAP_GUESSES = ("/sitemap.xml", "/sitemap_index.xml")
@@ -92,15 +94,11 @@ def host_key(url: str) -> tuple[str, int | None] | None:
     >>> host_key("https://Portal.example:443/a") == host_key("http://portal.example/b")
     True
     """
-    try:
-        parts = urlsplit(url)
-        port = parts.port
-    except ValueError:
+    key = origin_key(url)
+    if key is None:
         return None
-    scheme = parts.scheme.lower()
-    if scheme not in _DEFAULT_PORTS or not parts.hostname:
-        return None
-    return parts.hostname.lower(), None if port in (None, _DEFAULT_PORTS[scheme]) else port
+    scheme, host, port = key
+    return host, None if port == _DEFAULT_PORTS[scheme] else port
 
 
 def site_key(url: str) -> str:

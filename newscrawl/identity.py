@@ -156,3 +156,20 @@ def content_fingerprint(headline: str | None, body: Sequence[str]) -> str:
     lines.extend(line for paragraph in body if (line := normalize_space(paragraph)))
     text = "\n".join(lines).casefold()
     return hashlib.sha1(text.encode("utf-8"), usedforsecurity=False).hexdigest()
+
+
+def origin_key(url: str) -> tuple[str, str, int] | None:
+    """Return ``(scheme, host, port)`` of an http(s) ``url``, the port made explicit; else None.
+
+    >>> origin_key("http://127.0.0.1/a") == origin_key("http://127.0.0.1:80/b")
+    True
+    """
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError:
+        return None
+    scheme = parts.scheme.lower()
+    if scheme not in _DEFAULT_PORTS or not parts.hostname:
+        return None
+    return scheme, parts.hostname.lower(), port or int(_DEFAULT_PORTS[scheme])

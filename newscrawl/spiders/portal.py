@@ -33,7 +33,7 @@ from newscrawl.extensions import site_state
 from newscrawl.extraction import ExtractionError
 from newscrawl.extraction.processors import DateParser, absolute_url, format_datetime
 from newscrawl.extraction.selectors import select
-from newscrawl.identity import canonicalize_url
+from newscrawl.identity import canonicalize_url, origin_key
 from newscrawl.items import Reject
 from newscrawl.middlewares import OffsiteRedirect
 from newscrawl.names import check_name, check_run_id
@@ -61,23 +61,6 @@ def origin(url: str) -> str:
     """Return ``scheme://host[:port]`` of ``url``."""
     parts = urlsplit(url)
     return f"{parts.scheme}://{parts.netloc}"
-
-
-def origin_key(url: str) -> tuple[str, str, int | None] | None:
-    """Return ``(scheme, host, port)`` of an http(s) ``url``, the port made explicit; else None.
-
-    >>> origin_key("http://127.0.0.1/a") == origin_key("http://127.0.0.1:80/b")
-    True
-    """
-    try:
-        parts = urlsplit(url)
-        port = parts.port
-    except ValueError:
-        return None
-    scheme = parts.scheme.lower()
-    if scheme not in ("http", "https") or not parts.hostname:
-        return None
-    return scheme, parts.hostname.lower(), port or (443 if scheme == "https" else 80)
 
 
 URL_KEYS = frozenset({"url", "canonical_url", "duplicate_of"})
