@@ -21,9 +21,10 @@ FILL_FIELDS = tuple(name for name in FIELDS if name != "teasers")
 that finds no teaser block has answered (no teasers)."""
 
 
-def generic_page(page: Page) -> GenericPage:
-    """Return the generic extractor's view of a parsed page."""
-    return GenericPage(page.selector.root, page.url, page.now, page.dates)
+def generic_page(page: Page, language: str | None = None) -> GenericPage:
+    """Return the generic extractor's view of a parsed page, whose text is in ``language``
+    when that is known already (else the generic extractor finds it)."""
+    return GenericPage(page.selector.root, page.url, page.now, page.dates, language)
 
 
 def not_an_article(generic: GenericPage) -> NotAnArticle:
@@ -61,7 +62,9 @@ def fill_record(article: Article, page: Page) -> list[str]:
     """Fill the fields of a profile's ``article`` that the profile left empty with what the
     generic extractor reads; return their names. The body is filled only on a tree
     trafilatura can read (lxml.html's)."""
-    generic = generic_page(page)
+    # The record's language is the profile's finding: the generic extractor must not
+    # read the whole body (trafilatura) just to learn it again for headline_alt.
+    generic = generic_page(page, article.language)
     loader = ArticleLoader(selector=page.selector, **page.loader_context())
     wanted: list[str] = []
     for name in FILL_FIELDS:

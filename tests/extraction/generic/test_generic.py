@@ -357,6 +357,29 @@ def test_fill_record_keeps_the_profile_values_and_fills_the_empty_ones() -> None
     assert "language" in filled
 
 
+def test_a_profile_page_without_alt_headline_is_not_read_by_trafilatura(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # The profile knows the body and its language: looking for an alternate headline
+    # must not make the generic extractor read the whole body again (a 2x slower page).
+    import trafilatura
+
+    def refuse(*args: object, **kwargs: object) -> None:
+        raise AssertionError("trafilatura ran on a page whose profile reads the body")
+
+    monkeypatch.setattr(trafilatura, "extract", refuse)
+    jmn = Path(__file__).resolve().parents[3] / "fixtures" / "jmn"
+    expected = json.loads((jmn / "no-alt-headline.json").read_text(encoding="utf-8"))
+    record = extract_article(
+        "https://jmn.info/no-alt-headline/",
+        (jmn / "no-alt-headline.html").read_bytes(),
+        profile="jmn",
+        now=NOW,
+    )
+    assert record.headline_alt is None
+    assert record.language == expected["record"]["language"] == "en"
+
+
 def test_fill_record_drops_urls_a_record_may_not_hold() -> None:
     from newscrawl.extraction import parse_page
     from newscrawl.extraction.generic.record import fill_record
