@@ -60,6 +60,20 @@ def _load(name: str) -> Any:
         raise CommandError(str(exc)) from None
 
 
+def _read_folder(folder: Path) -> list[Any]:
+    """Return the saved pages of ``folder``; a usage error when it cannot be read."""
+    from newscrawl.profiles.suggest import SuggestError, read_pages
+
+    if not folder.is_dir():
+        raise CommandError(f"{folder}: not a folder of saved pages")
+    try:
+        return read_pages(folder)
+    except SuggestError as exc:
+        raise CommandError(str(exc)) from None
+    except OSError as exc:
+        raise CommandError(f"{folder}: cannot read: {exc.strerror or exc}") from None
+
+
 def check_against_pages(name: str, folder: Path, threshold: float) -> int:
     """Print, per record field, on how many of the pages in ``folder`` the profile ``name``
     agrees with the reference; return 1 when a field is under ``threshold``, else 0.
@@ -71,17 +85,12 @@ def check_against_pages(name: str, folder: Path, threshold: float) -> int:
     crawl writes it.
     """
     from newscrawl.extraction import ExtractionError, extract_page, parse_page
-    from newscrawl.profiles.suggest import SuggestError, compare_records, read_pages
+    from newscrawl.profiles.suggest import compare_records
 
     if not 0 <= threshold <= 1:
         raise CommandError(f"--threshold {threshold}: give a share between 0 and 1")
     profile = _load(name)
-    if not folder.is_dir():
-        raise CommandError(f"{folder}: not a folder of saved pages")
-    try:
-        pages = read_pages(folder)
-    except SuggestError as exc:
-        raise CommandError(str(exc)) from None
+    pages = _read_folder(folder)
     if not pages:
         raise CommandError(f"{folder}: no .html pages in it")
     ours: list[dict[str, Any] | None] = []
@@ -159,7 +168,6 @@ def cmd_profile_suggest(args: argparse.Namespace) -> int:
     from newscrawl.profiles.suggest import (
         MAX_PAGES,
         SuggestError,
-        read_pages,
         suggest_profile,
     )
 
@@ -178,15 +186,7 @@ def cmd_profile_suggest(args: argparse.Namespace) -> int:
         if args.save:
             save_pages(pages, Path(args.save))
     else:
-        folder = Path(source)
-        if not folder.is_dir():
-            raise CommandError(f"{folder}: not a folder of saved pages")
-        try:
-            pages = read_pages(folder)
-        except SuggestError as exc:
-            raise CommandError(str(exc)) from None
-        except OSError as exc:
-            raise CommandError(f"{folder}: cannot read: {exc.strerror or exc}") from None
+        pages = _read_folder(Path(source))
     try:
         suggestion = suggest_profile(
             pages, name=name, themes=[] if args.no_themes else None, sitemaps=sitemaps

@@ -1189,29 +1189,11 @@ def induce_links(pages: Sequence[Analysed]) -> tuple[Choice | None, Choice | Non
                         break
     articles = [s for s, n in article_votes.most_common(3) if n >= 3]
     listing = [s for s, n in listing_votes.most_common(3) if n >= 3]
-    article_choice = (
-        Choice(
-            articles,
-            sum(article_votes[s] for s in articles),
-            sum(article_votes.values()),
-            "of the article links on the sample's listing pages",
-            "covers",
-            "links",
-        )
-        if articles
-        else None
+    article_choice = _link_choice(
+        articles, article_votes, "of the article links on the sample's listing pages"
     )
-    listing_choice = (
-        Choice(
-            listing,
-            sum(listing_votes[s] for s in listing),
-            sum(listing_votes.values()),
-            "of the other links of the host on the sample's listing pages",
-            "covers",
-            "links",
-        )
-        if listing
-        else None
+    listing_choice = _link_choice(
+        listing, listing_votes, "of the other links of the host on the sample's listing pages"
     )
     return article_choice, listing_choice
 
@@ -1244,6 +1226,14 @@ class Suggestion:
     def toml(self) -> str:
         """Return the profile as TOML, each induced value under its comment."""
         return render_toml(self)
+
+
+def _link_choice(selectors: list[str], votes: Counter[str], what: str) -> Choice | None:
+    """Return the choice of link ``selectors`` with their share of ``votes``, or None."""
+    if not selectors:
+        return None
+    total = sum(votes.values())
+    return Choice(selectors, sum(votes[s] for s in selectors), total, what, "covers", "links")
 
 
 def matching_theme(
