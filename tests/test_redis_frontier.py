@@ -328,7 +328,9 @@ def acquire(client: Any, slots: str, member: str, cap: int, lease: float) -> flo
     return None if found is None else float(found)
 
 
-def test_slot_leases_cap_a_host_and_come_back(redis_prefix: Redis) -> None:
+def test_slot_leases_cap_a_host_and_come_back(
+    redis_prefix: Redis, capsys: pytest.CaptureFixture[str]
+) -> None:
     from newscrawl.frontier import Frontier
 
     client, prefix = redis_prefix
@@ -344,6 +346,8 @@ def test_slot_leases_cap_a_host_and_come_back(redis_prefix: Redis) -> None:
     assert acquire(client, slots, "b|2", 2, 60) == 0
     assert acquire(client, slots, "b|3", 2, 60) is None
     assert frontier.status()["slots"] == {"jmn.info": 2}
+    assert frontier_cli(prefix) == 0
+    assert "download slots in use: jmn.info 2" in capsys.readouterr().out
 
 
 def test_expired_slot_leases_are_reclaimed(redis_prefix: Redis) -> None:
@@ -443,7 +447,9 @@ def test_frontier_shows_seeds_and_clears(
 ) -> None:
     client, prefix = redis_prefix
     assert frontier_cli(prefix) == 0
-    assert "0 queued, 0 seen, 0 in flight" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "0 queued, 0 seen, 0 in flight" in out
+    assert "download slots in use: none" in out
     assert frontier_cli(prefix, "--seed", "--base-url", "http://127.0.0.1:9") == 0
     out = capsys.readouterr().out
     assert "seeded 3 entry points" in out  # home, feed, sitemap index of the jmn profile
