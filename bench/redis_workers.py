@@ -13,10 +13,15 @@ Every crawl gets the same settings (:func:`crawl_settings`): ``--concurrency`` r
 a time per process (default 1: one connection to the portal per worker, the way a polite
 crawler works a far-away site) and a global ``--delay`` (default 0.005 s: at most 200
 requests a second reach the portal from all workers together; in distributed mode this
-delay is kept in Redis across workers). So each process waits on the portal's latency,
-and more workers mean more requests in flight: the work is latency-bound, which is what
-distributed mode is for. The comparison of 1 and N workers is at the same per-worker and
-global settings.
+delay is kept in Redis across workers), and a global cap of ``--global-concurrency``
+requests in flight per portal from all workers together (default 8,
+``NEWSCRAWL_GLOBAL_CONCURRENCY``; a local crawl has one process, so it is not bound by
+it). The cap must be at least workers x ``--concurrency``, or it, not the number of
+workers, would set the throughput: with the project's default (the global cap is
+``CONCURRENT_REQUESTS_PER_DOMAIN``, here 1) every N-worker crawl would be one request at a
+time. So each process waits on the portal's latency, and more workers mean more requests
+in flight: the work is latency-bound, which is what distributed mode is for. The
+comparison of 1 and N workers is at the same per-worker and global settings.
 
 For each crawl it reports pages per second (pages fetched, from the run reports, over the
 crawl's span from the first worker's start to the last one's end, and over the wall time
@@ -117,9 +122,10 @@ def portal(articles: int, latency_ms: float, log_path: Path) -> Iterator[str]:
 # --- crawls --------------------------------------------------------------------------
 
 
-def crawl_settings(concurrency: int, delay: float) -> list[str]:
+def crawl_settings(concurrency: int, delay: float, global_concurrency: int) -> list[str]:
     """Return the ``-s NAME=VALUE`` options every crawl gets, local and distributed alike."""
     values = {
+        "NEWSCRAWL_GLOBAL_CONCURRENCY": str(global_concurrency),
         "LOG_LEVEL": "WARNING",
         "AUTOTHROTTLE_ENABLED": "False",
         "DOWNLOAD_DELAY": f"{delay:g}",
@@ -556,6 +562,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--latency-ms", type=float, default=50.0, help="per response (50)")
     parser.add_argument("--concurrency", type=int, default=1, help="per process (1)")
     parser.add_argument("--delay", type=float, default=0.005, help="global delay, s (0.005)")
+    parser.add_argument(
+        "--global-concurrency", type=int, default=8, help="in flight per portal, all workers (8)"
+    )
     parser.add_argument("--repeat", type=int, default=1, help="rounds of all crawls (1)")
     parser.add_argument("--redis", default=DEFAULT_REDIS, help=f"Redis URL ({DEFAULT_REDIS})")
     parser.add_argument("--memory-requests", type=int, default=10_000, help="queued (10000)")
@@ -574,12 +583,21 @@ def main(argv: Sequence[str] | None = None) -> int:
     except redis.RedisError as exc:
         print(f"redis_workers: no Redis at {args.redis} ({exc}); start one", file=sys.stderr)
         return 2
+    most = max(args.workers) * args.concurrency
+    if args.global_concurrency < most:
+        print(
+            f"redis_workers: --global-concurrency {args.global_concurrency} is below workers x "
+            f"concurrency ({most}): the cap, not the workers, would set the throughput",
+            file=sys.stderr,
+        )
+        return 2
     run_dir = Path(tempfile.mkdtemp(prefix="bench-redis-"))
-    settings = crawl_settings(args.concurrency, args.delay)
+    settings = crawl_settings(args.concurrency, args.delay, args.global_concurrency)
     kinds = (["local"] if not args.no_local else []) + [f"{n}w" for n in args.workers]
     print(
         f"portal: {args.articles} articles, {args.latency_ms:g} ms latency; every crawl: "
-        f"{args.concurrency} request(s) at a time per process, global delay {args.delay:g} s; "
+        f"{args.concurrency} request(s) at a time per process, global delay {args.delay:g} s, "
+        f"at most {args.global_concurrency} in flight per portal from all workers; "
         f"{os.cpu_count()} CPUs, load {os.getloadavg()[0]:.1f}; run folder {run_dir}",
         flush=True,
     )

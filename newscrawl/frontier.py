@@ -30,16 +30,18 @@ upgrade that changes them fails a test.
 from __future__ import annotations
 
 import hashlib
+import itertools
 import json
 import logging
 import os
+import random
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any, Final, Self
 from urllib.parse import urlsplit
 
-from scrapy import Request, Spider
+from scrapy import Request, Spider, signals
 from scrapy.crawler import Crawler
 from scrapy.exceptions import IgnoreRequest
 from scrapy.utils.asyncio import sleep as reactor_sleep
@@ -63,6 +65,14 @@ LATE_FRACTION: Final = 0.1
 
 HEARTBEAT_SECONDS: Final = 1.0
 """How often a worker reports whether it is busy, and looks for dead workers."""
+
+SLOT_SEPARATOR: Final = "|"
+"""Between the worker's name and a sequence number in a download slot's lease."""
+
+SLOT_WAIT_FIRST: Final = 0.02
+SLOT_WAIT_MAX: Final = 0.25
+"""A request that finds its host's slots all leased asks again after SLOT_WAIT_FIRST
+seconds, then twice as long each time up to SLOT_WAIT_MAX (with jitter)."""
 
 # Pop the best request (lowest score) and keep it in the worker's taken hash, atomically.
 # The write that a full Redis (maxmemory) refuses comes first, so a refusal leaves the
@@ -159,6 +169,8 @@ class Frontier:
                 continue
             keys = [self.lease(worker), self.taken(worker), self.queue, self.workers]
             result = int(self.client.eval(_REAP, len(keys), *keys, worker))
+            if result >= 0:
+                self.release_slots_of(worker)
             if result > 0:
                 logger.warning("Worker %s died: %d requests back in the queue", worker, result)
                 moved += result
@@ -168,14 +180,48 @@ class Frontier:
         """Put the requests ``worker`` took in an earlier life back in the queue; return
         how many. Only for a worker that holds its lease and has taken nothing yet."""
         moved = int(self.client.eval(_GIVE_BACK, 2, self.taken(worker), self.queue))
+        self.release_slots_of(worker)
         if moved:
             logger.warning(
                 "Worker %s ran before and died: %d requests back in the queue", worker, moved
             )
         return moved
 
+    def slots(self, host: str) -> str:
+        """The key of the download slots leased at ``host`` (``GlobalPoliteness``)."""
+        return f"{self.base}:slots:{host}"
+
+    def slot_hosts(self) -> list[str]:
+        """Return the hosts with download slots leased now (expired leases included)."""
+        prefix = f"{self.base}:slots:"
+        keys = self.client.scan_iter(match=f"{prefix}*", count=500)
+        return sorted(key.decode().removeprefix(prefix) for key in keys)
+
+    def release_slots_of(self, worker: str) -> int:
+        """Give back every download slot ``worker`` holds (it died, or runs again under
+        its name); return how many."""
+        released = 0
+        mark = f"{worker}{SLOT_SEPARATOR}"
+        for host in self.slot_hosts():
+            members = self.client.zrange(self.slots(host), 0, -1)
+            mine = [m for m in members if m.decode().startswith(mark)]
+            if mine:
+                released += int(self.client.zrem(self.slots(host), *mine))
+        return released
+
+    def slots_in_use(self) -> dict[str, int]:
+        """Return, per host, the download slots leased now and not expired."""
+        seconds, micros = self.client.time()  # leases run on Redis's clock
+        now = seconds + micros / 1_000_000
+        counts = {
+            host: int(self.client.zcount(self.slots(host), f"({now}", "+inf"))
+            for host in self.slot_hosts()
+        }
+        return {host: n for host, n in counts.items() if n}
+
     def status(self, recent_seconds: float = 60.0) -> dict[str, Any]:
-        """Return the queue length, seen count, in-flight count and workers seen recently."""
+        """Return the queue length, seen count, in-flight count, workers seen recently and
+        the download slots in use per host."""
         now = time.time()
         workers = self.known_workers()
         in_flight = sum(int(self.client.hlen(self.taken(w))) for w in workers)
@@ -185,6 +231,7 @@ class Frontier:
             "seen": int(self.client.scard(self.seen)),
             "in_flight": in_flight,
             "workers": recent,
+            "slots": self.slots_in_use(),
         }
 
     def clear(self) -> int:
@@ -509,25 +556,87 @@ return string.format('%.6f', at - now)
 """
 
 
-class GlobalPoliteness:
-    """Downloader middleware of distributed mode: requests to one host start at least
-    ``DOWNLOAD_DELAY`` seconds apart across all workers, not per worker (``RedisMode``
-    moves the delay to ``NEWSCRAWL_GLOBAL_DOWNLOAD_DELAY`` and sets each worker's to 0).
+# Lease one of a host's download slots, unless ``cap`` are leased already, and reserve the
+# request's start time, all at once. Expired leases (a worker killed, its requests lost)
+# are dropped first. A lease runs until its request's turn plus its timeout and a margin;
+# the worker gives it back sooner, when the request leaves the downloader.
+_ACQUIRE = """
+local t = redis.call('time')
+local now = tonumber(t[1]) + tonumber(t[2]) / 1000000
+redis.call('zremrangebyscore', KEYS[1], '-inf', now)
+if redis.call('zcard', KEYS[1]) >= tonumber(ARGV[1]) then return false end
+local lease = tonumber(ARGV[3])
+local delay = tonumber(ARGV[4])
+local wait = 0
+if delay > 0 then
+  local next_free = tonumber(redis.call('get', KEYS[2]) or '0')
+  local at = math.max(now, next_free)
+  local ttl = 60000 + math.ceil(delay * 1000)
+  redis.call('set', KEYS[2], string.format('%.6f', at + delay), 'PX', ttl)
+  wait = at - now
+end
+redis.call('zadd', KEYS[1], now + wait + lease, ARGV[2])
+local ttl = redis.call('pttl', KEYS[1])
+local needed = math.ceil((wait + lease) * 1000)
+if ttl < needed then redis.call('pexpire', KEYS[1], needed) end
+return string.format('%.6f', wait)
+"""
 
-    Each request reserves the next free start time of its host in Redis
-    (``<prefix>:<site>:frontier:polite:<host>``) and waits until then. Each worker's
-    concurrency limits still apply: a request they hold back leaves later than its turn,
-    never earlier. With no delay it does nothing.
+
+class GlobalPoliteness:
+    """Downloader middleware of distributed mode: per host, requests start at least
+    ``DOWNLOAD_DELAY`` seconds apart, and at most ``NEWSCRAWL_GLOBAL_CONCURRENCY`` are in
+    flight, across all workers, not per worker (``RedisMode`` moves the delay to
+    ``NEWSCRAWL_GLOBAL_DOWNLOAD_DELAY`` and sets each worker's to 0).
+
+    Each request first leases one of its host's download slots in Redis
+    (``<prefix>:<site>:frontier:slots:<host>``, a sorted set of leases by expiry time)
+    and, in the same script, reserves the next free start time of its host
+    (``frontier:polite:<host>``); then it waits for that turn. With every slot leased it
+    asks again a little later (the reactor waits; no thread sleeps). The slot goes back
+    when the request leaves the downloader (response or error), when it fails or is
+    dropped in a middleware, and when the worker closes; a worker that dies without giving
+    it back loses it when the other workers find it dead (``Frontier.reap``), or at the
+    latest when the lease expires (``DOWNLOAD_TIMEOUT`` plus
+    ``NEWSCRAWL_REDIS_VISIBILITY_TIMEOUT`` after the request's turn).
+
+    Each worker's own concurrency limits still apply: a request they hold back leaves
+    later than its turn, never earlier, and holds its slot meanwhile.
     """
 
-    def __init__(self, server: Any, frontier: Frontier, delay: float) -> None:
-        self.server = server
+    def __init__(
+        self,
+        crawler: Crawler,
+        frontier: Frontier,
+        delay: float,
+        cap: int,
+        timeout: float,
+        margin: float,
+        worker: str,
+    ) -> None:
+        self.crawler = crawler
+        self.server = frontier.client
         self.frontier = frontier
         self.delay = delay
+        self.cap = max(cap, 1)
+        """At most this many requests in flight per host across all workers."""
+        self.timeout = timeout
+        self.margin = margin
+        """A slot's lease runs the request's download timeout plus this after its turn."""
+        self.worker = worker
+        self.held: dict[Request, tuple[str, str]] = {}
+        """The requests of this worker holding a slot: request -> (slots key, lease)."""
+        self._seq = itertools.count(1)
+        self._sweeper = LoopingCall(self._sweep)
+        crawler.signals.connect(self._left_downloader, signal=signals.request_left_downloader)
+        crawler.signals.connect(self._opened, signal=signals.spider_opened)
+        crawler.signals.connect(self._closed, signal=signals.spider_closed)
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> Self:
-        """Build the middleware on the crawl's frontier and ``DOWNLOAD_DELAY``.
+        """Build the middleware on the crawl's frontier, ``DOWNLOAD_DELAY`` (moved to
+        ``NEWSCRAWL_GLOBAL_DOWNLOAD_DELAY``) and ``NEWSCRAWL_GLOBAL_CONCURRENCY`` (0, the
+        default: ``CONCURRENT_REQUESTS_PER_DOMAIN``).
 
         Also refuses, before the engine opens (so that ``newscrawl crawl`` says it in one
         line, exit 2), to join a frontier of another layout or live workers with another
@@ -541,33 +650,109 @@ class GlobalPoliteness:
         spider = crawler.spider
         site = getattr(spider, "site", None) or spider.name
         frontier = frontier_for(settings, site)
+        worker = worker_name(settings)
         try:
-            check_compatible(frontier, worker_name(settings), profile_version(spider), site)
+            check_compatible(frontier, worker, profile_version(spider), site)
         except UsageError:
             state = site_state(crawler)
             if state is not None:
                 state.close()  # the crawl does not start: its lease goes at once
             raise
         delay = settings.getfloat("NEWSCRAWL_GLOBAL_DOWNLOAD_DELAY", 0.0)
-        return cls(frontier.client, frontier, delay)
+        cap = settings.getint("NEWSCRAWL_GLOBAL_CONCURRENCY", 0)
+        if cap <= 0:
+            cap = settings.getint("CONCURRENT_REQUESTS_PER_DOMAIN", 4)
+        timeout = settings.getfloat("DOWNLOAD_TIMEOUT", 180.0)
+        margin = settings.getfloat("NEWSCRAWL_REDIS_VISIBILITY_TIMEOUT", 30.0)
+        return cls(crawler, frontier, delay, cap, timeout, margin, worker)
 
     async def process_request(self, request: Request) -> None:
-        """Wait for this request's turn at its host."""
-        if self.delay <= 0:
-            return
+        """Wait for a download slot at the request's host, then for its turn."""
         import redis
 
+        if request in self.held:  # it came through again (a middleware re-sent it)
+            return
         host = urlsplit(request.url).netloc.lower()
-        key = f"{self.frontier.base}:polite:{host}"
+        slots = self.frontier.slots(host)
+        polite = f"{self.frontier.base}:polite:{host}"
+        timeout = float(request.meta.get("download_timeout") or self.timeout)
+        lease = timeout + self.margin
+        member = f"{self.worker}{SLOT_SEPARATOR}{next(self._seq)}"
+        pause = SLOT_WAIT_FIRST
         while True:
             try:
-                wait = float(self.server.eval(_RESERVE, 1, key, f"{self.delay:.6f}"))
+                found = self.server.eval(
+                    _ACQUIRE,
+                    2,
+                    slots,
+                    polite,
+                    self.cap,
+                    member,
+                    f"{lease:.3f}",
+                    f"{self.delay:.6f}",
+                )
             except redis.RedisError as exc:  # the page is recorded and tried next run
-                raise IgnoreRequest(f"Redis unavailable, no turn at {host}: {exc}") from exc
+                raise IgnoreRequest(f"Redis unavailable, no slot at {host}: {exc}") from exc
+            if found is not None:
+                break
+            await reactor_sleep(pause * random.uniform(0.75, 1.25))
+            pause = min(pause * 2, SLOT_WAIT_MAX)
+        self.held[request] = (slots, member)
+        wait = float(found)
+        while True:
             due = time.monotonic() + wait
             if wait > 0:
                 await reactor_sleep(wait)
             # A busy process wakes late, and several sleepers at once: a turn missed by
             # more than a tenth of the delay is given up and a new one taken.
-            if time.monotonic() - due <= self.delay * LATE_FRACTION:
+            if self.delay <= 0 or time.monotonic() - due <= self.delay * LATE_FRACTION:
                 return
+            try:
+                wait = float(self.server.eval(_RESERVE, 1, polite, f"{self.delay:.6f}"))
+            except redis.RedisError as exc:
+                self.release(request)
+                raise IgnoreRequest(f"Redis unavailable, no turn at {host}: {exc}") from exc
+
+    def process_response(self, request: Request, response: Any) -> Any:
+        """Give the request's slot back (when the downloader has not already)."""
+        self.release(request)
+        return response
+
+    def process_exception(self, request: Request, exception: Exception) -> None:
+        """Give the request's slot back: it failed or was dropped on its way."""
+        self.release(request)
+
+    def release(self, request: Request) -> None:
+        """Give back the slot ``request`` holds, if any; a lost Redis only leaves the lease
+        to expire."""
+        import redis
+
+        held = self.held.pop(request, None)
+        if held is None:
+            return
+        try:
+            self.server.zrem(*held)
+        except redis.RedisError as exc:
+            logger.warning("Redis unavailable, a slot at %s waits for its lease: %s", held[0], exc)
+
+    def _left_downloader(self, request: Request, spider: Spider) -> None:
+        self.release(request)
+
+    def _sweep(self) -> None:
+        """Give back the slots of requests that left the downloader without a word (a
+        middleware before this one answered or dropped them)."""
+        engine = self.crawler.engine
+        if engine is None:
+            return
+        active = engine.downloader.active
+        for request in [r for r in self.held if r not in active]:
+            self.release(request)
+
+    def _opened(self, spider: Spider) -> None:
+        self._sweeper.start(HEARTBEAT_SECONDS, now=False)
+
+    def _closed(self, spider: Spider) -> None:
+        if self._sweeper.running:
+            self._sweeper.stop()
+        for request in list(self.held):
+            self.release(request)

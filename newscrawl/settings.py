@@ -108,6 +108,9 @@ NEWSCRAWL_REDIS_VISIBILITY_TIMEOUT = 30.0
 # Tries again of a Redis command after a lost connection, 0.5 s, 1 s, 2 s... apart (8 s at
 # most); then the worker stops with exit 1 and a report, its requests kept for the others.
 NEWSCRAWL_REDIS_RETRIES = 6
+# Requests in flight at once per portal from all workers together (a lease per request in
+# Redis); 0: CONCURRENT_REQUESTS_PER_DOMAIN, which also still bounds each worker.
+NEWSCRAWL_GLOBAL_CONCURRENCY = 0
 
 # Run report, progress and verdict (see report.py).
 EXTENSIONS = {

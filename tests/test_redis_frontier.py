@@ -320,6 +320,119 @@ def test_politeness_holds_across_workers(
     assert busiest <= 3, gaps
 
 
+def acquire(client: Any, slots: str, member: str, cap: int, lease: float) -> float | None:
+    """Run the slot script as a request does (no delay); None when every slot is leased."""
+    from newscrawl.frontier import _ACQUIRE
+
+    found = client.eval(_ACQUIRE, 2, slots, f"{slots}:polite", cap, member, lease, 0)
+    return None if found is None else float(found)
+
+
+def test_slot_leases_cap_a_host_and_come_back(
+    redis_prefix: Redis, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from newscrawl.frontier import Frontier
+
+    client, prefix = redis_prefix
+    frontier = Frontier(client, prefix, "jmn")
+    slots = frontier.slots("jmn.info")
+    assert acquire(client, slots, "a|1", 2, 60) == 0
+    assert acquire(client, slots, "b|1", 2, 60) == 0
+    assert acquire(client, slots, "b|2", 2, 60) is None  # both leased: wait
+    assert frontier.status()["slots"] == {"jmn.info": 2}
+    # Release is a ZREM: giving a slot back twice frees one slot, once.
+    assert client.zrem(slots, "a|1") == 1
+    assert client.zrem(slots, "a|1") == 0
+    assert acquire(client, slots, "b|2", 2, 60) == 0
+    assert acquire(client, slots, "b|3", 2, 60) is None
+    assert frontier.status()["slots"] == {"jmn.info": 2}
+    assert frontier_cli(prefix) == 0
+    assert "download slots in use: jmn.info 2" in capsys.readouterr().out
+
+
+def test_expired_slot_leases_are_reclaimed(redis_prefix: Redis) -> None:
+    """A worker killed with requests in flight never gives their slots back: once their
+    leases expire, the next request to the host drops them and takes a slot."""
+    from newscrawl.frontier import Frontier
+
+    client, prefix = redis_prefix
+    frontier = Frontier(client, prefix, "jmn")
+    slots = frontier.slots("jmn.info")
+    assert acquire(client, slots, "dead|1", 2, 0.2) == 0
+    assert acquire(client, slots, "live|1", 2, 60) == 0
+    assert acquire(client, slots, "live|2", 2, 60) is None
+    time.sleep(0.3)
+    assert frontier.status()["slots"] == {"jmn.info": 1}  # the expired one is not counted
+    assert acquire(client, slots, "live|2", 2, 60) == 0
+    assert sorted(client.zrange(slots, 0, -1)) == [b"live|1", b"live|2"]
+
+
+def test_a_dead_workers_slots_come_back_when_it_is_reaped(redis_prefix: Redis) -> None:
+    """Before their leases expire: the other workers find the worker dead (its run lease
+    expired) and give back its slots, on every host, and only its own."""
+    from newscrawl.frontier import Frontier
+
+    client, prefix = redis_prefix
+    frontier = Frontier(client, prefix, "jmn")
+    for host in ("jmn.info", "cdn.jmn.info"):
+        assert acquire(client, frontier.slots(host), "dead|1", 3, 600) == 0
+        assert acquire(client, frontier.slots(host), "deadbeat|1", 3, 600) == 0
+    client.hset(frontier.workers, "dead", json.dumps({"seen": 0, "busy": True}))
+    client.set(frontier.lease("dead"), "x", px=200)
+    frontier.reap(me="w2")
+    assert frontier.status()["slots"] == {"cdn.jmn.info": 2, "jmn.info": 2}  # still alive
+    time.sleep(0.3)
+    frontier.reap(me="w2")
+    assert frontier.status()["slots"] == {"cdn.jmn.info": 1, "jmn.info": 1}
+    assert client.zrange(frontier.slots("jmn.info"), 0, -1) == [b"deadbeat|1"]
+
+
+@pytest.mark.e2e
+def test_concurrency_per_portal_holds_across_workers(
+    portal: RunningServer, redis_prefix: Redis, tmp_path: Path
+) -> None:
+    """Three workers, each allowed 4 requests at once, no delay, a portal that takes 0.4 s
+    per answer: the portal never has more than the global cap (2) in flight, not 12."""
+    _, prefix = redis_prefix
+    lock = threading.Lock()
+    now = {"in_flight": 0, "most": 0}
+    httpd: Any = portal._httpd
+    record = httpd.record
+
+    def slow(path: str, headers: dict[str, str]) -> int:
+        with lock:
+            now["in_flight"] += 1
+            now["most"] = max(now["most"], now["in_flight"])
+        try:
+            time.sleep(0.4)
+            return record(path, headers)
+        finally:
+            with lock:
+                now["in_flight"] -= 1
+
+    httpd.record = slow
+    # Queued before the workers start: a worker that queues an entry point another one
+    # then fetches would fail its run for fetching none (a limit of the entry-point count).
+    assert frontier_cli(prefix, "--seed", "--base-url", portal.url) == 0
+    settings = (
+        *("-s", "DOWNLOAD_DELAY=0", "-s", "CONCURRENT_REQUESTS_PER_DOMAIN=4"),
+        *("-s", "NEWSCRAWL_GLOBAL_CONCURRENCY=2"),
+    )
+    processes = [
+        start_worker(worker_command(portal, tmp_path / f"o{i}", prefix, f"w{i}", *settings))
+        for i in range(3)
+    ]
+    logs = [p.communicate(timeout=180)[0] for p in processes]
+    for process, log in zip(processes, logs, strict=True):
+        assert process.returncode == 0, log[-3000:]
+    urls = written_urls(*(tmp_path / f"o{i}" for i in range(3)))
+    assert len(urls) == len(set(urls)) == ARTICLES, logs
+    assert sum(fetched(log) > 0 for log in logs) >= 2, logs  # they did crawl side by side
+    assert now["most"] == 2, now  # reached, never passed
+    left = [k.decode() for k in redis_prefix[0].scan_iter(match=f"{prefix}:jmn:frontier:slots:*")]
+    assert left == []  # every slot given back
+
+
 # -- the frontier command -----------------------------------------------------------------
 
 
@@ -334,7 +447,9 @@ def test_frontier_shows_seeds_and_clears(
 ) -> None:
     client, prefix = redis_prefix
     assert frontier_cli(prefix) == 0
-    assert "0 queued, 0 seen, 0 in flight" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "0 queued, 0 seen, 0 in flight" in out
+    assert "download slots in use: none" in out
     assert frontier_cli(prefix, "--seed", "--base-url", "http://127.0.0.1:9") == 0
     out = capsys.readouterr().out
     assert "seeded 3 entry points" in out  # home, feed, sitemap index of the jmn profile
@@ -343,7 +458,7 @@ def test_frontier_shows_seeds_and_clears(
     client.hset(f"{prefix}:jmn:frontier:workers", "w9", json.dumps({"seen": time.time()}))
     assert frontier_cli(prefix, "--json") == 0
     status = json.loads(capsys.readouterr().out)
-    assert status == {"queue": 3, "seen": 3, "in_flight": 0, "workers": ["w9"]}
+    assert status == {"queue": 3, "seen": 3, "in_flight": 0, "workers": ["w9"], "slots": {}}
     # --clear asks first: no terminal, no --yes, nothing cleared.
     monkeypatch.setattr("sys.stdin.isatty", lambda: False)
     assert frontier_cli(prefix, "--clear") == 2

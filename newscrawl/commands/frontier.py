@@ -88,10 +88,11 @@ def cmd_frontier(args: argparse.Namespace) -> int:
         print(dumps(status))
     else:
         workers = ", ".join(status["workers"]) or "none"
+        slots = ", ".join(f"{host} {n}" for host, n in status["slots"].items()) or "none"
         print(
             f"{args.site}: {status['queue']} queued, {status['seen']} seen, "
             f"{status['in_flight']} in flight; workers seen in the last {args.recent:g} s: "
-            f"{workers}"
+            f"{workers}; download slots in use: {slots}"
         )
     return 0
 
