@@ -22,6 +22,7 @@ import gzip
 import json
 import mimetypes
 import re
+import signal
 import socket
 import sys
 import threading
@@ -653,6 +654,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     site = FixtureSite(args.root, with_scheme_twins(args.origin) if args.origin else None)
+    # Ctrl-C stops the server even when it was started as a background job, which a
+    # non-interactive shell starts with SIGINT ignored (Python then keeps it ignored).
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     with serve(site, port=args.port) as server:
         print(f"READY {server.url}", flush=True)
         print(f"{len(site.routes)} routes from {args.root}; Ctrl-C stops", file=sys.stderr)
