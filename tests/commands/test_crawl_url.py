@@ -6,7 +6,6 @@ reads what it wrote and what the site was asked for.
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import os
 import subprocess
@@ -20,6 +19,7 @@ from typing import Any
 import pytest
 
 from newscrawl.discovery import site_key
+from tests.bench_support import load_bench
 from tests.conftest import ROOT
 from tests.spiders.sites import Answer, Site, big_sitemap, html, page
 
@@ -64,12 +64,7 @@ PORTAL_FILE = ROOT / "bench" / "portal.py"
 @pytest.fixture(scope="module")
 def bench_portal() -> ModuleType:
     """The ``bench/portal.py`` module, loaded by file."""
-    spec = importlib.util.spec_from_file_location("bench_portal_url", PORTAL_FILE)
-    assert spec is not None
-    assert spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
+    module = load_bench("portal")
     return module
 
 
@@ -172,12 +167,7 @@ NEWSROOM_FILE = ROOT / "bench" / "newsroom.py"
 @pytest.fixture(scope="module")
 def newsroom_crawl(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     """``bench/newsroom.py --articles 80`` crawled by its URL; its truth from the module."""
-    spec = importlib.util.spec_from_file_location("bench_newsroom_url", NEWSROOM_FILE)
-    assert spec is not None
-    assert spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
+    module = load_bench("newsroom")
     process = subprocess.Popen(
         [sys.executable, str(NEWSROOM_FILE), "--articles", "80", "--port", "0"],
         stdout=subprocess.PIPE,

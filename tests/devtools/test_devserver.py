@@ -10,7 +10,6 @@ import asyncio
 import contextlib
 import gzip
 import http.client
-import importlib.util
 import json
 import os
 import re
@@ -37,6 +36,7 @@ from newscrawl.devtools.devserver import (
     content_type_for,
     serve,
 )
+from tests.bench_support import load_bench
 
 ORIGINS = ["https://jmn.info", "http://jmn.info"]
 REPO = Path(__file__).resolve().parents[2]
@@ -554,12 +554,7 @@ PORTAL_FILE = REPO / "bench" / "portal.py"
 @pytest.fixture(scope="module")
 def portal_mod() -> ModuleType:
     """The ``bench/portal.py`` module."""
-    spec = importlib.util.spec_from_file_location("bench_portal", PORTAL_FILE)
-    assert spec is not None
-    assert spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # dataclasses look their module up
-    spec.loader.exec_module(module)
+    module = load_bench("portal")
     return module
 
 

@@ -8,7 +8,6 @@ the real command on 127.0.0.1 and read over HTTP; the generation tests use the m
 from __future__ import annotations
 
 import contextlib
-import importlib.util
 import json
 import subprocess
 import sys
@@ -26,6 +25,8 @@ import pytest
 from cssselect import SelectorSyntaxError
 from parsel import Selector
 
+from tests.bench_support import load_bench
+
 REPO = Path(__file__).resolve().parents[2]
 NEWSROOM_FILE = REPO / "bench" / "newsroom.py"
 ARTICLES = 260
@@ -39,12 +40,7 @@ ARTICLE_TYPES = {"NewsArticle", "Article", "ReportageNewsArticle", "BlogPosting"
 @pytest.fixture(scope="module")
 def newsroom() -> ModuleType:
     """The ``bench/newsroom.py`` module (bench/ is not a package: loaded from its file)."""
-    spec = importlib.util.spec_from_file_location("bench_newsroom", NEWSROOM_FILE)
-    assert spec is not None
-    assert spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # dataclasses look their module up
-    spec.loader.exec_module(module)
+    module = load_bench("newsroom")
     return module
 
 

@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
-import importlib.util
 import json
-import sys
 import tomllib
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -25,6 +23,7 @@ from newscrawl.profiles.suggest import (
     read_pages,
     suggest_profile,
 )
+from tests.bench_support import load_bench
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -32,12 +31,7 @@ REPO = Path(__file__).resolve().parents[2]
 @pytest.fixture(scope="module")
 def sahifa_pages() -> list[SamplePage]:
     """Twenty-four article pages of the generated Sahifa-like portal, on news.example."""
-    spec = importlib.util.spec_from_file_location("bench_portal", REPO / "bench" / "portal.py")
-    assert spec is not None
-    assert spec.loader is not None
-    module: ModuleType = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
+    module: ModuleType = load_bench("portal")
     portal = module.generate_portal(40, seed=5)
     base = "https://news.example"
     routes, _ = module.build_routes(portal, base)
