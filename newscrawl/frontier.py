@@ -21,7 +21,10 @@ why (docs/operations.md, "Distributed mode"):
   worker's requests wait to come back;
 * a generation: the first worker to open an empty frontier with no other worker alive
   starts a new one (the filter is emptied, so the entry points are fetched again), and the
-  last worker to finish empties the filter too.
+  last worker to finish empties the filter too;
+* the entry points any worker fetched in the generation are recorded
+  (``frontier:entry_points``): a worker whose entry points another worker fetched does not
+  fail its report for fetching none of them.
 
 ``tests/test_redis_frontier.py`` checks the parts of scrapy-redis this relies on, so an
 upgrade that changes them fails a test.
@@ -53,6 +56,7 @@ from twisted.internet.task import LoopingCall
 
 from newscrawl.extensions import worker_name
 from newscrawl.identity import canonicalize_url, request_key
+from newscrawl.spiders.portal import entry_point_fetched
 from newscrawl.storage.redis_state import connect, site_prefix
 
 logger = logging.getLogger(__name__)
@@ -115,7 +119,7 @@ return #taken / 2
 _LEAVE = """
 redis.call('hdel', KEYS[1], ARGV[1])
 if redis.call('hlen', KEYS[1]) == 0 and redis.call('zcard', KEYS[2]) == 0 then
-  redis.call('del', KEYS[3], KEYS[4])
+  redis.call('del', KEYS[3], KEYS[4], KEYS[5])
   return 1
 end
 return 0
@@ -133,6 +137,8 @@ class Frontier:
         self.seen = f"{self.base}:seen"
         self.claims = f"{self.base}:claims"
         """Pages claimed by a worker in this generation (``RedisStateStore.claim``)."""
+        self.entry_points = f"{self.base}:entry_points"
+        """Entry points (canonical URLs) any worker fetched in this generation."""
         self.workers = f"{self.base}:workers"
         self.lease_base = f"{site_prefix(prefix, site)}:lease"
 
@@ -384,11 +390,12 @@ class RedisScheduler(Scheduler):
         others = frontier.live_workers() - {self.worker}
         if not others and not len(self.queue):
             self.df.clear()  # a new generation: the entry points are fetched again
-            self.server.delete(frontier.claims)
+            self.server.delete(frontier.claims, frontier.entry_points)
             logger.info("Frontier of %s: a new crawl generation", frontier.base)
         else:
             logger.info("Frontier: joining %d workers, %d queued", len(others), len(self.queue))
         self._report(busy=True)
+        self.crawler.signals.connect(self._entry_point_fetched, signal=entry_point_fetched)
         self._heartbeat = LoopingCall(self._beat)
         self._heartbeat.start(HEARTBEAT_SECONDS, now=False)
 
@@ -471,14 +478,37 @@ class RedisScheduler(Scheduler):
         return False
 
     def _fetched_elsewhere(self, request: Request) -> None:
-        """An entry point another worker of this generation fetches is not due here: the
+        """An entry point another worker of this generation queued is not due here: the
         report must not fail this worker for fetching none (``newscrawl/entry_points``)."""
+        self._not_due(canonicalize_url(request.url))
+
+    def _not_due(self, key: str) -> None:
+        """Take the entry point ``key`` out of this worker's due set and its total, counted
+        in ``newscrawl/entry_points/elsewhere``; nothing if it is not due here."""
         due = getattr(self.spider, "entry_points_due", None)
-        key = canonicalize_url(request.url)
         if isinstance(due, set) and key in due:
             due.discard(key)
             self.stats.inc_value("newscrawl/entry_points/total", -1)
             self.stats.inc_value("newscrawl/entry_points/elsewhere")
+
+    def _entry_point_fetched(self, url: str) -> None:
+        """Record, for the whole generation, that an entry point answered here."""
+        if self._failed:
+            return
+        with self._redis_errors():
+            self.server.sadd(self.frontier.entry_points, url)
+
+    def settle_entry_points(self) -> None:
+        """Take out of this worker's due entry points those another worker of the generation
+        fetched (``frontier:entry_points``), before the report is built: an entry point this
+        worker queued and another one fetched is no failure here. One that no worker fetched
+        stays due, and fails the report of a worker that fetched none."""
+        due = getattr(self.spider, "entry_points_due", None)
+        if not isinstance(due, set) or not due:
+            return
+        fetched = {m.decode() for m in self.server.smembers(self.frontier.entry_points)}
+        for key in sorted(due & fetched):
+            self._not_due(key)
 
     @contextmanager
     def _redis_errors(self) -> Iterator[None]:
@@ -502,17 +532,26 @@ class RedisScheduler(Scheduler):
             deferred_from_coro(self.crawler.engine.close_spider_async(reason="redis_error"))
 
     def close(self, reason: str) -> None:
-        """Stop reporting; forget what this worker took if it finished its work (its batches
-        are published by now), so only a worker that failed leaves requests to come back."""
+        """Stop reporting; take out of the due entry points those other workers fetched
+        (``settle_entry_points``); forget what this worker took if it finished its work (its
+        batches are published by now), so only a worker that failed leaves requests to come
+        back. A Redis that fails here stops nothing more: the report says so."""
         if self._heartbeat is not None and self._heartbeat.running:
             self._heartbeat.stop()
         frontier = self.frontier
         if self._failed:
             return  # Redis is gone; what this worker took comes back after its lease
         with self._redis_errors():
+            self.settle_entry_points()  # the engine builds the report after this close
             if reason == "finished":
                 self.server.delete(frontier.taken(self.worker))
-                keys = [frontier.workers, frontier.queue, frontier.seen, frontier.claims]
+                keys = [
+                    frontier.workers,
+                    frontier.queue,
+                    frontier.seen,
+                    frontier.claims,
+                    frontier.entry_points,
+                ]
                 if self.server.eval(_LEAVE, len(keys), *keys, self.worker):
                     logger.info("Frontier of %s: the generation is finished", frontier.base)
             else:

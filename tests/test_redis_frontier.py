@@ -134,6 +134,145 @@ def test_requests_of_a_dead_worker_go_back(redis_prefix: Redis) -> None:
     assert frontier.status()["in_flight"] == 0
 
 
+# -- entry points queued by one worker and fetched by another ----------------------------
+
+
+class _Worker:
+    """One worker of a distributed crawl, driven by hand (no engine, no reactor running):
+    its spider, stats and Redis scheduler, holding its lease."""
+
+    def __init__(self, client: Any, prefix: str, name: str, kind: str) -> None:
+        from scrapy.utils.test import get_crawler
+
+        from newscrawl.commands.crawl import url_spider
+        from newscrawl.frontier import Frontier, RedisScheduler
+        from newscrawl.spiders import portal_spider
+
+        settings = {"NEWSCRAWL_STATE_DIR": "", "NEWSCRAWL_WORKER": name}
+        if kind == "portal":
+            self.crawler = get_crawler(portal_spider("jmn"), settings)
+            self.crawler.spider = self.crawler._create_spider()
+        else:
+            _site, cls = url_spider("https://jmn.info/")
+            self.crawler = get_crawler(cls, settings)
+            self.crawler.spider = self.crawler._create_spider(url="https://jmn.info/")
+        self.crawler.stats.open_spider()
+        self.spider = self.crawler.spider
+        frontier = Frontier(client, prefix, self.spider.site)
+        client.set(frontier.lease(name), "{}", px=60_000)  # SiteState takes it in a crawl
+        self.scheduler = RedisScheduler(self.crawler, client, frontier, name)
+
+    def start(self) -> None:
+        """Open the scheduler and queue what the spider's ``start()`` yields, as the engine
+        does."""
+        import asyncio
+
+        async def requests() -> list[Request]:
+            return [r async for r in self.spider.start() if isinstance(r, Request)]
+
+        self.scheduler.open(self.spider)
+        for request in asyncio.run(requests()):
+            self.scheduler.enqueue_request(request)
+
+    def take_all(self) -> list[Request]:
+        """Take every queued request (the downloads are up to the test)."""
+        taken = []
+        while (request := self.scheduler.queue.take()) is not None:
+            taken.append(request)
+        return taken
+
+    def answer(self, request: Request) -> None:
+        """The download of ``request`` succeeded: its callback notes the entry point."""
+        from scrapy.http import HtmlResponse
+
+        body = b"<html><body>page</body></html>"
+        self.spider.note_entry_point(HtmlResponse(request.url, body=body, request=request))
+
+    def report(self) -> dict[str, Any]:
+        """Close the scheduler (the engine does it just before the report) and return the
+        report of the worker's stats."""
+        from newscrawl.report import build_report
+
+        self.scheduler.close("finished")
+        stats = dict(self.crawler.stats.get_stats())
+        stats.setdefault("finish_reason", "finished")
+        return build_report(
+            stats, site="jmn", run_id="r", duration=1.0, thresholds={}, max_error_rate=1.0
+        )
+
+
+@pytest.mark.parametrize("kind", ["portal", "url"])
+def test_entry_points_queued_by_one_worker_and_fetched_by_another_fail_neither(
+    redis_prefix: Redis, kind: str
+) -> None:
+    """Worker a starts the generation and queues the entry points; worker b joins, takes
+    them all and fetches them. Neither report may fail for "no entry point could be
+    fetched" (a's used to: it still counted them as due)."""
+    client, prefix = redis_prefix
+    a, b = _Worker(client, prefix, "a", kind), _Worker(client, prefix, "b", kind)
+    a.start()
+    b.start()
+    points = len(a.spider.entry_points_due)
+    assert points == (3 if kind == "portal" else 1)
+    taken = b.take_all()
+    assert taken  # a queued them, b has them: a fetches none
+    for request in taken:
+        b.answer(request)
+    b_report, a_report = b.report(), a.report()
+    assert b_report["status"] == "ok", b_report["failures"]
+    assert a_report["status"] == "ok", a_report["failures"]
+    stats = a.crawler.stats
+    assert stats.get_value("newscrawl/entry_points/elsewhere") == points
+    assert stats.get_value("newscrawl/entry_points/total") == 0
+    # The record ends with the generation, as the filter does.
+    assert client.exists(a.scheduler.frontier.entry_points) == 0
+
+
+def test_an_entry_point_no_worker_fetched_still_fails_the_worker_that_queued_it(
+    redis_prefix: Redis,
+) -> None:
+    client, prefix = redis_prefix
+    a, b = _Worker(client, prefix, "a", "url"), _Worker(client, prefix, "b", "url")
+    a.start()
+    b.start()
+    assert b.take_all()  # and every download fails: no callback notes the entry point
+    b_report, a_report = b.report(), a.report()
+    assert a_report["status"] == "failed"
+    assert "no entry point could be fetched (0 of 1)" in a_report["failures"]
+    assert a_report["entry_points"] == {"total": 1, "fetched": 0}
+    assert b_report["entry_points"] == {"total": 0, "fetched": 0}  # a had it, not b
+
+
+def test_a_new_generation_forgets_the_entry_points_of_the_last(redis_prefix: Redis) -> None:
+    """A worker that finds a record a dead generation left (no live worker, empty queue)
+    starts afresh: an entry point fetched then is due again, and fails it if it fails."""
+    client, prefix = redis_prefix
+    a = _Worker(client, prefix, "a", "url")
+    client.sadd(a.scheduler.frontier.entry_points, *a.spider.entry_points)
+    a.start()
+    assert a.take_all()
+    report = a.report()
+    assert "no entry point could be fetched (0 of 1)" in report["failures"]
+
+
+def test_redis_failing_while_a_worker_settles_its_entry_points_is_reported(
+    redis_prefix: Redis, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import redis
+
+    client, prefix = redis_prefix
+    a = _Worker(client, prefix, "a", "portal")
+    a.start()
+
+    def gone(*args: Any) -> Any:
+        raise redis.ConnectionError("Connection refused")
+
+    monkeypatch.setattr(a.scheduler.server, "smembers", gone)
+    report = a.report()  # no exception out of the close
+    assert report["status"] == "failed"
+    assert any("output stopped: Redis unavailable" in f for f in report["failures"])
+
+
 # -- worker processes against the fixture portal -----------------------------------------
 
 

@@ -51,6 +51,11 @@ the page (the pipelines store it with the record or reject, wherever it is fetch
 
 _ISO_DATES = DateParser([], "UTC")
 
+entry_point_fetched = object()
+"""Signal: an entry point of the spider answered and reached its callback. Arguments:
+``url`` (its canonical URL, as in ``entry_points``) and ``spider``. In distributed mode the
+scheduler records it for the whole generation (``newscrawl.frontier.RedisScheduler``)."""
+
 
 @cache
 def _site_dates(languages: tuple[str, ...], timezone: str) -> DateParser:
@@ -119,10 +124,12 @@ class PortalSpider(SitemapSpider):
         self.lastmod: dict[str, str] = {}
         self.requested: set[str] = set()
         """Article pages this run has asked for (the state must not call them known)."""
-        self.entry_points_due = {
+        self.entry_points = frozenset(
             canonicalize_url(u) for u in (*self.start_urls, *self.feed_urls, *self.sitemap_urls)
-        }
-        """Entry points (fetch URLs) that have not answered yet in this run."""
+        )
+        """The profile's entry points (canonical fetch URLs): start URLs, feeds, sitemaps."""
+        self.entry_points_due = set(self.entry_points)
+        """Entry points that have not answered yet in this run."""
         self.skipped: set[tuple[str, str]] = set()
         """``(reason, page)`` of the articles this run did not fetch, counted once each."""
         self.state: StateBackend | None = None
@@ -254,13 +261,19 @@ class PortalSpider(SitemapSpider):
     def note_entry_point(self, response: Response) -> None:
         """Count ``response`` as a fetched entry point when it answers one (start URL, feed or
         sitemap of the profile), once per entry point: the report fails a run that fetched
-        none of them."""
+        none of them. Each time an entry point answers, send :data:`entry_point_fetched`
+        (also for one this worker no longer counts as due)."""
         request = response.request
         redirects = request.meta.get("redirect_urls") if request is not None else None
         key = canonicalize_url((redirects or [response.url])[0])
+        if key not in self.entry_points:
+            return
         if key in self.entry_points_due:
             self.entry_points_due.discard(key)
             self.crawler.stats.inc_value("newscrawl/entry_points/fetched")
+        # Distributed mode records it for the other workers (RedisScheduler); locally no
+        # one listens.
+        self.crawler.signals.send_catch_log(entry_point_fetched, url=key, spider=self)
 
     def count_skip(self, reason: str, page: str) -> None:
         """Count the article ``page`` as not fetched for ``reason`` (``known``,

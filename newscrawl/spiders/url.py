@@ -118,7 +118,8 @@ class UrlSpider(PortalSpider):
         self.since = parse_since(since, datetime.now(UTC)) if isinstance(since, str) else since
         self.lastmod: dict[str, str] = {}
         self.requested: set[str] = set()
-        self.entry_points_due = {canonicalize_url(start)}
+        self.entry_points = frozenset({canonicalize_url(start)})
+        self.entry_points_due = set(self.entry_points)
         self.skipped: set[tuple[str, str]] = set()
         self.state = None
         self.extractor = Extractor(0, self.profile.name)
