@@ -502,13 +502,18 @@ class RedisScheduler(Scheduler):
         """Take out of this worker's due entry points those another worker of the generation
         fetched (``frontier:entry_points``), before the report is built: an entry point this
         worker queued and another one fetched is no failure here. One that no worker fetched
-        stays due, and fails the report of a worker that fetched none."""
+        stays due; the report fails only when no worker fetched any of the profile's entry
+        points (``newscrawl/entry_points/fetched_by_crawl`` counts those fetched anywhere), as
+        a local crawl fails only when it fetched none."""
         due = getattr(self.spider, "entry_points_due", None)
         if not isinstance(due, set) or not due:
             return
         fetched = {m.decode() for m in self.server.smembers(self.frontier.entry_points)}
         for key in sorted(due & fetched):
             self._not_due(key)
+        ours = getattr(self.spider, "entry_points", frozenset())
+        if crawl_fetched := len(fetched & ours):
+            self.stats.set_value("newscrawl/entry_points/fetched_by_crawl", crawl_fetched)
 
     @contextmanager
     def _redis_errors(self) -> Iterator[None]:

@@ -118,6 +118,8 @@ def build_report(
     requests_failed = int(stats.get(f"{REQUESTS}/failed", 0))
     entry_total = int(stats.get(f"{ENTRY_POINTS}/total", 0))
     entry_fetched = int(stats.get(f"{ENTRY_POINTS}/fetched", 0))
+    # distributed mode: the profile's entry points any worker of the generation fetched
+    entry_crawl = int(stats.get(f"{ENTRY_POINTS}/fetched_by_crawl", 0))
     reason = stats.get("finish_reason")
     coverage = {
         name: round(stats.get(f"newscrawl/coverage/{name}", 0) / records, 4) if records else None
@@ -148,7 +150,7 @@ def build_report(
         failures.append(f"output stopped: {output_error}")
     if site_failure := stats.get(SITE_FAILURE):
         failures.append(str(site_failure))
-    if entry_total and not entry_fetched:
+    if entry_total and not entry_fetched and not entry_crawl:
         failures.append(f"no entry point could be fetched (0 of {entry_total})")
     if requests_failed and not requests_ok:
         failures.append(f"every request failed ({requests_failed})")
@@ -177,7 +179,8 @@ def build_report(
         "started_at": started_at,
         "finished_at": finished_at,
         "duration_seconds": round(duration, 3),
-        "entry_points": {"total": entry_total, "fetched": entry_fetched},
+        "entry_points": {"total": entry_total, "fetched": entry_fetched}
+        | ({"fetched_by_crawl": entry_crawl} if entry_crawl else {}),
         "requests": {"ok": requests_ok, "failed": requests_failed},
         "pages_fetched": pages,
         "pages_per_second": round(pages / duration, 2) if duration > 0 else None,
@@ -219,7 +222,8 @@ def _outcome(report: dict[str, Any]) -> str | None:
     before_since = skipped.get("before_since", 0)
     known = skipped.get("known", 0) + report["duplicates_skipped"]["unchanged"]
     entry_points = report.get("entry_points") or {}
-    if entry_points.get("total") and not entry_points.get("fetched"):
+    fetched_anywhere = entry_points.get("fetched") or entry_points.get("fetched_by_crawl")
+    if entry_points.get("total") and not fetched_anywhere:
         return "no new records: no entry point was fetched"
     if before_since:
         return f"no new records: {before_since} entries were older than --since"

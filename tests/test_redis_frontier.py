@@ -243,6 +243,25 @@ def test_an_entry_point_no_worker_fetched_still_fails_the_worker_that_queued_it(
     assert b_report["entry_points"] == {"total": 0, "fetched": 0}  # a had it, not b
 
 
+def test_one_entry_point_fetched_anywhere_is_enough_as_in_a_local_crawl(
+    redis_prefix: Redis,
+) -> None:
+    """Worker a queues the profile's three entry points; b fetches one and the other two
+    fail. A local crawl that fetches 1 of 3 does not fail for its entry points, and the
+    crawl of the two workers does not either: neither report fails."""
+    client, prefix = redis_prefix
+    a, b = _Worker(client, prefix, "a", "portal"), _Worker(client, prefix, "b", "portal")
+    a.start()
+    b.start()
+    taken = b.take_all()
+    assert len(taken) == 3
+    b.answer(taken[0])  # the two others fail to download
+    b_report, a_report = b.report(), a.report()
+    for report in (a_report, b_report):
+        assert not any("entry point" in f for f in report["failures"]), report["failures"]
+    assert a_report["entry_points"] == {"total": 2, "fetched": 0, "fetched_by_crawl": 1}
+
+
 def test_a_new_generation_forgets_the_entry_points_of_the_last(redis_prefix: Redis) -> None:
     """A worker that finds a record a dead generation left (no live worker, empty queue)
     starts afresh: an entry point fetched then is due again, and fails it if it fails."""
