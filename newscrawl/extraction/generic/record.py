@@ -81,14 +81,16 @@ def generic_record(page: Page) -> Article:
 def fill_record(article: Article, page: Page) -> list[str]:
     """Fill the fields of a profile's ``article`` that the profile left empty with what the
     generic extractor reads; return their names. The body is filled only on a tree
-    trafilatura can read (lxml.html's)."""
+    trafilatura can read (lxml.html's); the fields the profile lists in ``fill.skip`` are
+    never filled (their emptiness is its answer)."""
     # What the profile found is not read again: the language (trafilatura would read the
     # whole body to learn it for headline_alt), the headline, the byline, the breadcrumb.
     generic = generic_page(page, article)
     loader = ArticleLoader(selector=page.selector, **page.loader_context())
     wanted: list[str] = []
+    answered = set(page.profile.get("fill", "skip", default=[]))
     for name in FILL_FIELDS:
-        if getattr(article, name) not in (None, [], ""):
+        if name in answered or getattr(article, name) not in (None, [], ""):
             continue
         if name == "body" and not isinstance(page.selector.root, html.HtmlElement):
             continue

@@ -118,3 +118,37 @@ def test_a_record_without_language_gets_the_pages_not_its_headlines() -> None:
     article = Article(headline="New ferry for the island route from the first of June")
     fill_record(article, page)
     assert article.language == "de"
+
+
+def test_fields_the_profile_answers_are_not_filled() -> None:
+    # fill.skip: where the profile's selectors find no alternate headline and no image, the
+    # record has none; the other empty fields are still filled.
+    profile = Profile(
+        "answers",
+        "portal",
+        {
+            "site": {"domains": ["hafenblatt.example"]},
+            "fill": {"skip": ["headline_alt", "images", "photo_credit"]},
+        },
+    )
+    page = parse_page(
+        URL, page_with("Neue Fähre für die Inselroute").encode(), profile=profile, now=NOW
+    )
+    article = Article(headline="New ferry for the island route", language="en")
+    filled = fill_record(article, page)
+    assert article.headline_alt is None
+    assert "headline_alt" not in filled
+    assert [c.name for c in article.breadcrumb] == ["Start", "City"]
+    assert "body" in filled
+
+
+def test_fill_skip_names_only_fields_the_fill_gives() -> None:
+    from newscrawl.extraction.generic.record import FILL_FIELDS
+    from newscrawl.profiles.check import profile_problems, profile_schema
+
+    names = profile_schema()["properties"]["fill"]["properties"]["skip"]["items"]["enum"]
+    assert tuple(names) == FILL_FIELDS
+    assert profile_problems({"fill": {"skip": ["headline_alt", "images"]}}) == []
+    problems = profile_problems({"fill": {"skip": ["teasers"]}})
+    assert len(problems) == 1
+    assert "[fill] skip" in problems[0]
