@@ -29,10 +29,10 @@ from zoneinfo import ZoneInfo, available_timezones
 from cssselect import SelectorError
 from lxml import etree
 
-from newscrawl.extraction import ExtractionError, Page, parse_page
+from newscrawl.extraction import ExtractionError, Page, extract_page, parse_page
 from newscrawl.extraction.fields import _body_blocks, _breadcrumb, _lead_image
 from newscrawl.extraction.generic import GenericPage
-from newscrawl.extraction.generic.record import generic_page
+from newscrawl.extraction.generic.record import FILL_FIELDS, fill_record, generic_page
 from newscrawl.extraction.processors import (
     DateParser,
     detect_language,
@@ -40,7 +40,7 @@ from newscrawl.extraction.processors import (
     split_authors,
 )
 from newscrawl.extraction.selectors import compile_query, node_text
-from newscrawl.profiles import Profile, load_profile, profile_names
+from newscrawl.profiles import Profile, _merge, load_profile, profile_names
 from newscrawl.profiles.check import profile_problems
 
 MIN_PAGES = 3
@@ -58,6 +58,10 @@ THEME_RATE = 0.8
 OVERRIDE_MARGIN = 0.2
 """How much better than a matched theme's an induced selector must agree to be written."""
 MANIFEST = "manifest.json"
+SKIP_EMPTY = 2
+"""A field goes into ``fill.skip`` only when the profile left it empty on at least this
+many sample pages (and found it on :data:`MIN_PAGES` others), and the generic extractor
+found it on none of them."""
 """Optional file in a page folder: an object of file name -> URL."""
 
 _UNSTABLE = re.compile(r"\d{2,}|^\d|^(tag|category|author|term|postid|format)-")
@@ -1351,6 +1355,10 @@ def suggest_profile(
     if not theme_match:
         data["crawl"] = dict(POLITE_CRAWL)
         notes[("crawl",)] = "polite defaults for a portal not measured yet"
+    answered = induce_fill_skip(articles, data, theme_match[0] if theme_match else None)
+    if answered:
+        data["fill"] = {"skip": answered[0]}
+        notes[("fill", "skip")] = answered[1]
     problems = profile_problems(data)
     if problems:  # a bug here, not bad input: the induced selectors must compile
         raise SuggestError(f"the suggested profile does not pass its checks: {problems[0]}")
@@ -1424,6 +1432,47 @@ def induce_fields(
         for number, (_, choice) in enumerate(teasers):
             notes[("teasers", str(number))] = choice.comment()
     return tables
+
+
+def induce_fill_skip(
+    articles: Sequence[Analysed], data: dict[str, Any], theme: Profile | None
+) -> tuple[list[str], str] | None:
+    """Return the fields whose emptiness the profile in ``data`` (over ``theme``, when it
+    extends one) answers, with the TOML comment that says why: on the sample it found each
+    on :data:`MIN_PAGES` pages or more, and where it found none (:data:`SKIP_EMPTY` pages
+    or more) the generic fill found none either. None when no field is such."""
+    merged = _merge(theme.data, data) if theme else data
+    profile = Profile(str(data["name"]), "portal", merged)
+    found: Counter[str] = Counter()
+    empty: Counter[str] = Counter()
+    filled: Counter[str] = Counter()
+    pages = 0
+    for analysed in articles:
+        sample = analysed.sample
+        try:
+            page = parse_page(sample.url, sample.body, profile=profile, now=sample.now)
+            article = extract_page(page, fill=False)
+        except ExtractionError:
+            continue
+        pages += 1
+        for name in FILL_FIELDS:
+            if getattr(article, name) in (None, [], ""):
+                empty[name] += 1
+            else:
+                found[name] += 1
+        filled.update(fill_record(article, page))
+    skip = [
+        name
+        for name in FILL_FIELDS
+        if found[name] >= MIN_PAGES and empty[name] >= SKIP_EMPTY and not filled[name]
+    ]
+    if not skip:
+        return None
+    shown = ", ".join(f"{name} on {empty[name]}" for name in skip)
+    return skip, (
+        f"of {pages} article pages, where the profile found none ({shown}), the generic "
+        "extractor found none either: the profile's answer, not filled in"
+    )
 
 
 def _only_better(
@@ -1506,7 +1555,7 @@ def render_toml(suggestion: Suggestion) -> str:
     for key in ("name", "extends", "kind", "description"):
         if key in data:
             emit((), key, data[key])
-    for table in ("site", "discovery", "fields", "breadcrumb", "body", "images", "crawl"):
+    for table in ("site", "discovery", "fields", "breadcrumb", "body", "images", "fill", "crawl"):
         if table not in data:
             continue
         lines += ["", f"[{table}]"]

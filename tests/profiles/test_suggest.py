@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import re
 import tomllib
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -290,3 +291,44 @@ def test_records_are_compared_field_by_field() -> None:
     assert (agreement["headline"].agree, agreement["headline"].total) == (1, 2)
     assert agreement["headline"].examples == ['two: null != "x"']
     assert agreement["teasers"].rate == 1.0
+
+
+def _without_lead_figure(pages: list[SamplePage], count: int, og_image: bool) -> list[SamplePage]:
+    """Return ``pages`` with the lead figure (and, unless ``og_image``, the og:image) taken
+    out of the first ``count``."""
+    changed = []
+    for n, page in enumerate(pages):
+        html = page.body.decode()
+        if n < count:
+            start, end = html.index('<figure class="lead">'), html.index("</figure>") + 9
+            html = html[:start] + html[end:]
+            if not og_image:
+                html = re.sub(r'<meta property="og:image"[^>]*>', "", html)
+        changed.append(dataclasses.replace(page, body=html.encode()))
+    return changed
+
+
+def test_fields_the_generic_extractor_never_adds_to_are_the_profiles_answer() -> None:
+    # Two pages have no image at all: the profile finds none, nor does the generic
+    # extractor. Its images are then the profile's answer, not filled in (the fill read the
+    # whole page for nothing), and the comment says on how many pages that rests.
+    pages = _without_lead_figure(other_pages(), 2, og_image=False)
+    text = suggest_profile(pages, themes=[]).toml()
+    data = tomllib.loads(text)
+    assert "images" in data["fill"]["skip"]
+    assert "headline" not in data["fill"]["skip"]  # found on every page: no evidence
+    assert "headline_alt" not in data["fill"]["skip"]  # never found by the profile
+    lines = text.splitlines()
+    comment = lines[lines.index("[fill]") + 1]
+    assert "images on 2" in comment
+
+
+def test_a_field_the_generic_extractor_adds_to_is_filled_in() -> None:
+    # Two pages show no lead figure but declare an og:image: the generic fill gives it
+    # where the profile's selectors find nothing, so the profile must keep being filled.
+    pages = _without_lead_figure(other_pages(), 2, og_image=True)
+    data = tomllib.loads(suggest_profile(pages, themes=[]).toml())
+    assert "images" not in data.get("fill", {}).get("skip", [])
+    profile = Profile("planet", "portal", data)
+    record = extract_page(parse_page(pages[0].url, pages[0].body, profile=profile))
+    assert record.images[0].url == "https://planet.example/img/0.jpg"

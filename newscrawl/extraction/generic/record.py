@@ -20,11 +20,31 @@ FILL_FIELDS = tuple(name for name in FIELDS if name != "teasers")
 """Fields the generic extractor fills in a profile's record: not teasers, since a profile
 that finds no teaser block has answered (no teasers)."""
 
+KNOWN_FIELDS = ("headline", "authors", "breadcrumb", "language")
+"""Fields of a profile's record that the generic extractor takes as they are when it
+fills the others, instead of reading them again: the alternate headline must differ from
+the record's headline and be in another language than the record's, and the body leaves
+out the record's headline and byline, whichever source found them. (Reading the headline
+again cost a newsroom page more than the alternate headline itself.)"""
 
-def generic_page(page: Page, language: str | None = None) -> GenericPage:
-    """Return the generic extractor's view of a parsed page, whose text is in ``language``
-    when that is known already (else the generic extractor finds it)."""
-    return GenericPage(page.selector.root, page.url, page.now, page.dates, language)
+
+def generic_page(page: Page, known: Article | None = None) -> GenericPage:
+    """Return the generic extractor's view of a parsed page. The non-empty
+    :data:`KNOWN_FIELDS` of ``known`` (a profile's record of the page) are its values of
+    those fields, the headline only when ``known`` has a language too (else the language
+    the generic extractor finds may be its headline's); it reads every other field
+    itself."""
+    generic = GenericPage(page.selector.root, page.url, page.now, page.dates)
+    if known is not None:
+        for name in KNOWN_FIELDS:
+            value = getattr(known, name)
+            if name == "headline" and not known.language:
+                continue  # the language to fill is the page's: read from its own headline
+            if value not in (None, [], ""):
+                # GenericPage's fields are cached properties, which an assigned value
+                # stands in for.
+                setattr(generic, name, value)
+    return generic
 
 
 def not_an_article(generic: GenericPage) -> NotAnArticle:
@@ -61,14 +81,16 @@ def generic_record(page: Page) -> Article:
 def fill_record(article: Article, page: Page) -> list[str]:
     """Fill the fields of a profile's ``article`` that the profile left empty with what the
     generic extractor reads; return their names. The body is filled only on a tree
-    trafilatura can read (lxml.html's)."""
-    # The record's language is the profile's finding: the generic extractor must not
-    # read the whole body (trafilatura) just to learn it again for headline_alt.
-    generic = generic_page(page, article.language)
+    trafilatura can read (lxml.html's); the fields the profile lists in ``fill.skip`` are
+    never filled (their emptiness is its answer)."""
+    # What the profile found is not read again: the language (trafilatura would read the
+    # whole body to learn it for headline_alt), the headline, the byline, the breadcrumb.
+    generic = generic_page(page, article)
     loader = ArticleLoader(selector=page.selector, **page.loader_context())
     wanted: list[str] = []
+    answered = set(page.profile.get("fill", "skip", default=[]))
     for name in FILL_FIELDS:
-        if getattr(article, name) not in (None, [], ""):
+        if name in answered or getattr(article, name) not in (None, [], ""):
             continue
         if name == "body" and not isinstance(page.selector.root, html.HtmlElement):
             continue
