@@ -193,15 +193,40 @@ class PortalSpider(SitemapSpider):
 
     def portal_urls(self, value: Any) -> Any:
         """Return ``value`` (a record or part of one) with every URL field (``URL_KEYS``, at
-        any depth) moved back from the ``base_url`` origin to the portal's own."""
-        if isinstance(value, dict):
-            return {
-                k: self.portal_url(v) if k in URL_KEYS else self.portal_urls(v)
-                for k, v in value.items()
-            }
-        if isinstance(value, list):
-            return [self.portal_urls(v) for v in value]
-        return value
+        any depth) moved back from the ``base_url`` origin to the portal's own (as
+        :meth:`portal_url`); its dicts and lists are new, other values the same objects."""
+        if not self.base_url:
+            portal_url = self.portal_url
+        else:
+            base = urlsplit(self.base_url).netloc
+            home = urlsplit(self.home)
+
+            def portal_url(url: Any) -> Any:  # self.portal_url, its constant parts taken once
+                if not isinstance(url, str):
+                    return url
+                parts = urlsplit(url)
+                if parts.netloc != base or parts.scheme not in ("http", "https"):
+                    return url
+                return urlunsplit(
+                    (home.scheme, home.netloc, parts.path, parts.query, parts.fragment)
+                )
+
+        containers = (dict, list)
+
+        def walk(node: Any) -> Any:
+            # Strings, numbers and None are most of a record: no call for each of them.
+            if isinstance(node, dict):
+                return {
+                    k: portal_url(v)
+                    if k in URL_KEYS
+                    else (walk(v) if isinstance(v, containers) else v)
+                    for k, v in node.items()
+                }
+            if isinstance(node, list):
+                return [walk(v) if isinstance(v, containers) else v for v in node]
+            return node
+
+        return walk(value)
 
     def page_url(self, url: str) -> str:
         """Return the portal's own canonical URL for a fetched URL (inverse of fetch_url)."""
