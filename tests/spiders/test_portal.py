@@ -193,3 +193,16 @@ def test_pages_requested_in_this_run_are_not_counted_as_known(tmp_path: Any) -> 
     assert fresh.article_request("https://jmn.info/a/") is None  # a later run: known
     assert fresh.crawler.stats.get_value("newscrawl/skipped/known") == 1
     s.state.close()
+
+
+@pytest.mark.parametrize(("processes", "warm"), [(0, True), (1, False)])
+def test_in_process_extraction_warms_up_before_the_crawl(processes: int, warm: bool) -> None:
+    """Without workers the spider loads extraction's models as it is built, not while its
+    first article waits; with workers each worker does that, and the spider starts none yet."""
+    crawler = get_crawler(
+        portal_spider("jmn"),
+        {"NEWSCRAWL_STATE_DIR": "", "NEWSCRAWL_EXTRACT_PROCESSES": processes},
+    )
+    s = crawler._create_spider()
+    assert s.extractor._warm is warm
+    assert s.extractor._workers == []
