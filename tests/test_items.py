@@ -203,3 +203,29 @@ def test_nullable_types_rewrite() -> None:
         assert _nullable_types(node) == node
     schema = _inline_refs(SCHEMA, SCHEMA["$defs"])
     assert "anyOf" not in json.dumps(_nullable_types(schema))
+
+
+def test_to_dict_is_asdict_and_shares_nothing_mutable() -> None:
+    from dataclasses import asdict
+
+    article = Article(
+        url="https://jmn.info/a/",
+        site="jmn",
+        headline="Headline",
+        breadcrumb=[Breadcrumb(name="Home", url="https://jmn.info/"), Breadcrumb(name="A")],
+        headline_alt=AltHeadline(text="Заголовок", lang="ru"),
+        authors=["One", "Two"],
+        body=["First.", "Second."],
+        images=[Image(url="https://jmn.info/i.jpg", caption="C", credit=None)],
+        teasers=[Teaser(title="T", url="https://jmn.info/t/", excerpt=None)],
+        tags=["x"],
+        revision=2,
+    )
+    record = to_dict(article)
+    assert record == asdict(article)
+    assert list(record) == list(FIELD_NAMES)
+    assert record["body"] is not article.body
+    assert record["authors"] is not article.authors
+    assert record["images"][0] == {"url": "https://jmn.info/i.jpg", "caption": "C", "credit": None}
+    record["body"].append("Third.")
+    assert article.body == ["First.", "Second."]
