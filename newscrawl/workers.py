@@ -524,6 +524,13 @@ class Extractor:
         self._closed = False
         self._watch: Any = None
 
+    def warm_up(self) -> None:
+        """Load now what extraction in this process loads once (:func:`_warm_up`), as a
+        worker does when it starts, rather than while the first page waits; once only."""
+        if not self._warm:
+            _warm_up(self.profile)
+            self._warm = True
+
     def _dispatch(self) -> None:
         """Send waiting pages to workers with room, starting workers as needed.
 
@@ -590,9 +597,7 @@ class Extractor:
         pages it held, with WorkerDied; the next page starts a new worker.
         """
         if not self.processes or self._closed:
-            if not self._warm:
-                _warm_up(self.profile)  # as a worker does: what loads once is not the page's
-                self._warm = True
+            self.warm_up()
             return extract_record(
                 url, body, headers, self.profile, now, self.timeout, self.url_repairs
             )

@@ -193,3 +193,37 @@ def test_pages_requested_in_this_run_are_not_counted_as_known(tmp_path: Any) -> 
     assert fresh.article_request("https://jmn.info/a/") is None  # a later run: known
     assert fresh.crawler.stats.get_value("newscrawl/skipped/known") == 1
     s.state.close()
+
+
+@pytest.mark.parametrize(("processes", "warm"), [(0, True), (1, False)])
+def test_in_process_extraction_warms_up_before_the_crawl(processes: int, warm: bool) -> None:
+    """Without workers the spider loads extraction's models as it is built, not while its
+    first article waits; with workers each worker does that, and the spider starts none yet."""
+    crawler = get_crawler(
+        portal_spider("jmn"),
+        {"NEWSCRAWL_STATE_DIR": "", "NEWSCRAWL_EXTRACT_PROCESSES": processes},
+    )
+    s = crawler._create_spider()
+    assert s.extractor._warm is warm
+    assert s.extractor._workers == []
+
+
+def test_sitemap_requests_get_the_errback_and_the_page_date() -> None:
+    """SitemapSpider's requests come without an errback: each gets on_error, and the date
+    a sitemap or feed gave its page rides along in its meta; other output passes as it is."""
+    s = spider(base_url="http://127.0.0.1:8123/")
+    s.remember_lastmod("https://jmn.info/a/", "2016-03-26T10:00:00+03:00")
+    dated = s.with_errback(Request("http://127.0.0.1:8123/a/", callback=s.parse_article))
+    assert dated.errback == s.on_error
+    assert dated.meta["newscrawl_lastmod"] == "2016-03-26T10:00:00+03:00"
+    undated = s.with_errback(Request("http://127.0.0.1:8123/b/", callback=s.parse_article))
+    assert undated.errback == s.on_error
+    assert "newscrawl_lastmod" not in undated.meta
+
+    def own(failure: Any) -> None: ...
+
+    handled = s.with_errback(Request("http://127.0.0.1:8123/a/", errback=own))
+    assert handled.errback is own
+    assert "newscrawl_lastmod" not in handled.meta
+    item = {"url": "https://jmn.info/a/"}
+    assert s.with_errback(item) is item
