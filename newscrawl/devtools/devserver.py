@@ -657,14 +657,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     # Ctrl-C stops the server even when it was started as a background job, which a
     # non-interactive shell starts with SIGINT ignored (Python then keeps it ignored).
     signal.signal(signal.SIGINT, signal.default_int_handler)
-    with serve(site, port=args.port) as server:
-        print(f"READY {server.url}", flush=True)
-        print(f"{len(site.routes)} routes from {args.root}; Ctrl-C stops", file=sys.stderr)
-        try:
+    try:  # around the prints too: a Ctrl-C right after READY still ends the server cleanly
+        with serve(site, port=args.port) as server:
+            print(f"READY {server.url}", flush=True)
+            print(f"{len(site.routes)} routes from {args.root}; Ctrl-C stops", file=sys.stderr)
             while True:
                 time.sleep(3600)
-        except KeyboardInterrupt:
-            pass
+    except KeyboardInterrupt:
+        pass
     return 0
 
 

@@ -545,6 +545,18 @@ def test_command_line_serves_until_interrupted(site_root: Path) -> None:
         assert proc.wait(timeout=10) == 0
 
 
+def test_command_line_interrupted_right_after_ready_exits_cleanly(site_root: Path) -> None:
+    """A Ctrl-C that lands as soon as READY is printed (a test harness, a busy machine)
+    still ends the server with exit 0, not a KeyboardInterrupt traceback."""
+    command = [sys.executable, "-m", "newscrawl.devtools.devserver", str(site_root)]
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    with running([*command, "--origin", ORIGINS[0]], cwd=REPO, env=env) as (proc, _url):
+        proc.send_signal(signal.SIGINT)
+        assert proc.wait(timeout=10) == 0
+        assert proc.stderr is not None
+        assert "Traceback" not in proc.stderr.read()
+
+
 # --- the benchmark portal (bench/portal.py) -----------------------------------------
 # bench/ is not a package, so the module is loaded from its file.
 
