@@ -1,0 +1,123 @@
+"""Queries rewritten for speed select what the XPath they stand in for selects, on every
+fixture page and on the real pages of ../shared/realpages (a sample in the fast suite,
+every page under ``-m slow``).
+
+libxml2 tests a predicate on ``//*`` (or ``//tag``) element by element; the rewrites read
+the attributes instead (``//@lang/..``) or walk the descendant axis once
+(``/descendant::link[…]``), and some finish in Python. Each must select the same nodes, in
+the same order, as the plain expression.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from lxml import etree, html
+
+from newscrawl.extraction.generic import alternate, structured
+from tests.extraction.test_differential import (
+    FIXTURE_PAGES,
+    REAL_PAGES,
+    SAMPLE,
+    SKIP_REAL,
+    page_ids,
+    read_page,
+)
+
+Reader = Callable[[etree._Element], Any]
+
+REFERENCES: dict[str, tuple[Reader, Reader]] = {
+    "itemscope": (
+        etree.XPath("boolean(//*[@itemscope])"),
+        lambda root: structured._ITEMSCOPE(root),
+    ),
+    "alternates": (
+        etree.XPath("//link[@hreflang][@href]"),
+        lambda root: alternate._ALTERNATES(root),
+    ),
+    "lang headings": (
+        etree.XPath(
+            "(//*[@lang][self::h1 or self::h2 or self::h3 or contains(@class, 'eadline')"
+            " or contains(@class, 'itle')])[position() <= 20]"
+        ),
+        alternate._lang_headings,
+    ),
+}
+"""Per rewrite: (the plain XPath, what the code runs instead)."""
+
+
+def roots(body: bytes) -> list[etree._Element]:
+    """The page parsed both ways extraction parses pages (lxml.etree's and lxml.html's)."""
+    return [
+        etree.fromstring(body, etree.HTMLParser()),
+        etree.fromstring(body, html.HTMLParser()),
+    ]
+
+
+def differences(path: Path) -> list[str]:
+    _url, body = read_page(path)
+    found = []
+    for root in roots(body):
+        if root is None:
+            continue
+        for name, (plain, fast) in REFERENCES.items():
+            if plain(root) != fast(root):
+                found.append(f"{name}: {plain(root)!r} != {fast(root)!r}")
+    return found
+
+
+HEADINGS = (
+    b"""<html lang="en"><body>
+<h1 lang="de">Eins zwei drei</h1><div lang="fr" class="big-title">Un deux trois</div>
+<p lang="es">no</p><span class="Headline x" lang="it">Uno due tre</span>
+<h4 lang="ru">no</h4><section itemscope><link rel="alternate" hreflang="de" href="/de"></section>
+"""
+    + b"".join(b'<h2 lang="pt">Um dois %d</h2>' % n for n in range(30))
+    + b"</body></html>"
+)
+
+
+def test_the_rewrites_are_checked_on_pages_that_have_what_they_select() -> None:
+    root = etree.fromstring(HEADINGS, etree.HTMLParser())
+    plain, fast = REFERENCES["lang headings"]
+    assert len(plain(root)) == 20
+    assert [e.tag for e in fast(root)][:4] == ["h1", "div", "span", "h2"]  # not p, not h4
+    assert fast(root) == plain(root)
+    assert REFERENCES["itemscope"][1](root) is True
+    assert len(REFERENCES["alternates"][1](root)) == 1
+    assert differences_of(HEADINGS) == []
+
+
+def differences_of(body: bytes) -> list[str]:
+    found = []
+    for root in roots(body):
+        for name, (plain, fast) in REFERENCES.items():
+            if plain(root) != fast(root):
+                found.append(name)
+    return found
+
+
+def test_a_difference_is_seen(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(alternate, "MAX_LANG_HEADINGS", 21)
+    assert differences_of(HEADINGS) == ["lang headings", "lang headings"]
+
+
+@pytest.mark.parametrize("path", FIXTURE_PAGES, ids=page_ids(FIXTURE_PAGES))
+def test_fixture_page(path: Path) -> None:
+    assert differences(path) == []
+
+
+@SKIP_REAL
+@pytest.mark.parametrize("path", SAMPLE, ids=page_ids(SAMPLE))
+def test_real_page_sample(path: Path) -> None:
+    assert differences(path) == []
+
+
+@SKIP_REAL
+@pytest.mark.slow
+def test_every_real_page() -> None:
+    found = {str(p): d for p in REAL_PAGES if (d := differences(p))}
+    assert found == {}
