@@ -38,6 +38,13 @@ REFERENCES: dict[str, tuple[Reader, Reader]] = {
         etree.XPath("//link[@hreflang][@href]"),
         lambda root: alternate._ALTERNATES(root),
     ),
+    "json-ld scripts": (
+        etree.XPath(
+            "//script[translate(normalize-space(@type), 'LDJSON', 'ldjson')='application/ld+json']"
+        ),
+        lambda root: structured._JSONLD_SCRIPTS(root),
+    ),
+    "meta": (etree.XPath("//meta[@content]"), lambda root: structured._META(root)),
     "lang headings": (
         etree.XPath(
             "(//*[@lang][self::h1 or self::h2 or self::h3 or contains(@class, 'eadline')"

@@ -37,9 +37,9 @@ headline."""
 MAX_ALT = 300
 MAX_LINKS = 2000
 """Links of the page read to find a language switcher: enough for any real page."""
-_ALTERNATES = etree.XPath("//@hreflang/parent::link[@href]")
-"""``//link[@hreflang][@href]``, found from the attribute: libxml2 tests a predicate on
-``//*`` or ``//link`` element by element, several times slower than reading the attributes."""
+_ALTERNATES = etree.XPath("/descendant::link[@hreflang][@href]")
+"""``//link[@hreflang][@href]`` down the descendant axis in one step: libxml2 runs the
+``//`` form's ``child::link[…]`` step once from every node of the page."""
 _LANG_OWNERS = etree.XPath("//@lang/..")
 """Every element with a ``lang`` attribute, in document order."""
 _HEADING_TAGS = frozenset({"h1", "h2", "h3"})
