@@ -199,7 +199,7 @@ class Query:
             if not anchors:
                 return []
             if self.rest_steps is not None:
-                return self._chain(outermost(anchors), self.rest_steps)
+                return self._chain(outermost(anchors), self.rest_steps, document)
             if len(anchors) == 1 and self.rest is not None:
                 return self._evaluate(self.rest, anchors[0])
             if self.descends and self.rest is not None:
@@ -212,10 +212,15 @@ class Query:
                     found += self._evaluate(self.rest, anchor)
                 return found
         if self.steps is not None:
-            return self._chain([node], self.steps)
+            return self._chain([node], self.steps, document)
         return self._evaluate(self.xpath, node)
 
-    def _chain(self, contexts: list[Node], steps: tuple[etree.XPath, ...]) -> list[Node]:
+    def _chain(
+        self,
+        contexts: list[Node],
+        steps: tuple[etree.XPath, ...],
+        document: Document | None = None,
+    ) -> list[Node]:
         """Return what ``steps``, each down the descendant axis, select from ``contexts``
         (disjoint, in document order), one step at a time.
 
@@ -226,8 +231,13 @@ class Query:
         what they find, in their order, is in document order and distinct.
         """
         for index, step in enumerate(steps):
+            scoped = outermost(contexts) if index else contexts
+            indexed = document.indexed(step, scoped) if document is not None else None
+            if indexed is not None:
+                contexts = indexed
+                continue
             found: list[Node] = []
-            for context in outermost(contexts) if index else contexts:
+            for context in scoped:
                 found += self._evaluate(step, context)
             contexts = found
             check_time()
@@ -303,7 +313,33 @@ def _descendant_steps(
         return None
     if "|" in steps[0] or any(not step for step in steps):
         return None
-    return tuple(_compile_xpath(step) for step in steps)
+    compiled = tuple(_compile_xpath(step) for step in steps)
+    for step, xpath in zip(steps, compiled, strict=True):
+        if (key := _step_key(step)) is not None:
+            _STEP_KEYS[xpath] = key
+    return compiled
+
+
+_STEP_ID = re.compile(r"(?P<axis>descendant(?:-or-self)?)::\*\[@id = '(?P<value>[^']*)'\]")
+_STEP_CLASS = re.compile(
+    r"(?P<axis>descendant(?:-or-self)?)::\*\[@class and contains\(@class, '(?P<value>[^']*)'\)"
+    r" and contains\(concat\(' ', normalize-space\(@class\), ' '\), ' (?P=value) '\)\]"
+)
+StepKey = tuple[str, str, bool]
+"""What a step tests, when it tests only an id or a class: (kind, value, whether the
+context node itself may match)."""
+_STEP_KEYS: dict[etree.XPath, StepKey] = {}
+"""The compiled steps (of :func:`_descendant_steps`) that :meth:`Document.indexed` can answer."""
+
+
+def _step_key(step: str) -> StepKey | None:
+    """Return what ``step`` tests when it is ``descendant::*`` or ``descendant-or-self::*``
+    with only an id test (``#x``) or a class test (``.x``), as the CSS translator writes
+    them; else None."""
+    for kind, pattern in (("id", _STEP_ID), ("class", _STEP_CLASS)):
+        if match := pattern.fullmatch(step):
+            return kind, match["value"], match["axis"] == "descendant-or-self"
+    return None
 
 
 _DESCENDANT_AXES = ("descendant::", "descendant-or-self::")
@@ -370,6 +406,37 @@ class Document:
         if kind == "id":
             return [v.getparent() for v in values if v == value]
         return [v.getparent() for v in values if value in v and _has_class(v, value)]
+
+    def indexed(self, step: etree.XPath, contexts: list[Node]) -> list[Node] | None:
+        """Return what ``step`` selects from ``contexts`` (disjoint subtrees, in document
+        order) when it tests only an id or a class and few elements of the page have it:
+        those elements that lie in a context's subtree, in document order. None when the
+        step must run as XPath.
+
+        libxml2 tests such a step's predicate on every element of each context's subtree;
+        the page's ids and classes are read once (:meth:`anchored`), so this costs a walk
+        up from each of the few elements that have the value.
+        """
+        key = _STEP_KEYS.get(step)
+        if key is None or not all(isinstance(c, etree._Element) for c in contexts):
+            return None
+        kind, value, or_self = key
+        owners = self.anchored(kind, value)
+        if len(owners) > _INDEXED_OWNERS:
+            return None
+        scope = set(contexts)
+        found = []
+        budget = _INDEXED_WALK
+        for owner in owners:
+            node = owner if or_self else owner.getparent()
+            while node is not None and node not in scope:
+                node = node.getparent()
+                budget -= 1
+                if budget < 0:
+                    return None  # deep markup: libxml2's scan is linear, this would not be
+            if node is not None:
+                found.append(owner)
+        return found
 
     def removed(self) -> None:
         """Forget the elements found: some were removed from the tree (nothing else changed)."""
@@ -464,6 +531,11 @@ class Document:
         return []
 
 
+_INDEXED_OWNERS = 32
+"""Up to this many elements with an id or class, a step testing it is answered from the
+page's lookups (each costs a walk up to the root); past it, by libxml2."""
+_INDEXED_WALK = 2048
+"""The most steps up the tree :meth:`Document.indexed` takes for one step of a query."""
 _RUNS_BEFORE_INDEX = 16
 """Runs of one local query from elements of a page before it is answered from the index
 (a normal page runs each a few times, where the index would cost more than it saves)."""

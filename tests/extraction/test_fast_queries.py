@@ -128,3 +128,63 @@ def test_real_page_sample(path: Path) -> None:
 def test_every_real_page() -> None:
     found = {str(p): d for p in REAL_PAGES if (d := differences(p))}
     assert found == {}
+
+
+def parsel_nodes(root: etree._Element, query: str) -> list[Any]:
+    from parsel import Selector
+
+    return [s.root for s in Selector(root=root, type="html").css(query)]
+
+
+INDEXED_QUERIES = [
+    "#box .item",
+    "#box .item a",
+    ".wrap .item",
+    "#box #inner .item",
+    ".item",
+    ".item .item",
+    "#box .item .item",
+]
+
+
+def indexed_page(items_inside: int, items_outside: int, depth: int) -> bytes:
+    """A page with items of class ``item`` inside ``#box`` and outside it; with ``depth``,
+    20 more items outside, each ``depth`` elements deep."""
+    one = "<div class='deep'>" * depth + "<p class='item'>deep</p>" + "</div>" * depth
+    nested = one * 20 if depth else ""
+    inside = "".join(f"<p class='item x'><a>in {n}</a></p>" for n in range(items_inside))
+    outside = "".join(f"<p class='item'>out {n}</p>" for n in range(items_outside))
+    return (
+        f"<html><body><div class='wrap'><div id='box'>{inside}<div id='inner'>"
+        f"<span class='item'>i</span><div class='item'><b class='item'>n</b></div></div></div>"
+        f"</div>{outside}{nested}</body></html>"
+    ).encode()
+
+
+@pytest.mark.parametrize(
+    ("inside", "outside", "depth"),
+    [(2, 3, 0), (0, 3, 0), (40, 0, 0), (2, 40, 0), (1, 1, 150)],
+    ids=["few", "none-inside", "many-inside", "many-outside", "deep"],
+)
+def test_indexed_steps_select_what_libxml2_selects(inside: int, outside: int, depth: int) -> None:
+    from newscrawl.extraction.selectors import Document
+
+    root = etree.fromstring(indexed_page(inside, outside, depth), etree.HTMLParser())
+    document = Document(root)
+    box = root.find(".//div[@id='box']")
+    for query in INDEXED_QUERIES:
+        assert document.select(query) == parsel_nodes(root, query), query
+        assert document.select(query, box) == parsel_nodes(box, query), query
+
+
+def test_a_deep_page_is_left_to_libxml2(monkeypatch: pytest.MonkeyPatch) -> None:
+    from newscrawl.extraction import selectors
+
+    root = etree.fromstring(indexed_page(1, 1, 150), etree.HTMLParser())
+    document = selectors.Document(root)
+    box = root.find(".//div[@id='box']")
+    step = selectors.compile_query("#box .item").rest_steps[0]  # type: ignore[index]
+    assert len(document.anchored("class", "item")) == 25
+    assert document.indexed(step, [box]) is None  # 20 walks of 150 steps up: too long
+    shallow = etree.fromstring(indexed_page(1, 1, 0), etree.HTMLParser())
+    assert len(selectors.Document(shallow).indexed(step, [shallow]) or []) == 5
