@@ -188,3 +188,97 @@ def test_a_deep_page_is_left_to_libxml2(monkeypatch: pytest.MonkeyPatch) -> None
     assert document.indexed(step, [box]) is None  # 20 walks of 150 steps up: too long
     shallow = etree.fromstring(indexed_page(1, 1, 0), etree.HTMLParser())
     assert len(selectors.Document(shallow).indexed(step, [shallow]) or []) == 5
+
+
+def parsel_input(text: str) -> bytes:
+    """What parsel 1.10's ``create_root_node`` hands lxml for a text."""
+    return text.strip().replace("\x00", "").encode("utf-8") or b"<html/>"
+
+
+def parse_differences(body: bytes, content_type: str = "text/html") -> list[str]:
+    """Where parse_page's decoding and parsing path differs from decode_html + parsel's."""
+    from parsel.selector import create_root_node
+
+    from newscrawl.extraction import page
+
+    headers = {"Content-Type": content_type}
+    text, utf8 = page._decode(body, headers)
+    found = []
+    if text != page.to_unicode(*_bom_stripped(body, headers)):
+        found.append("text")
+    if utf8 is not None and utf8.decode("utf-8") != text:
+        found.append("utf8 bytes")
+    if page._parser_input(text, utf8) != parsel_input(text):
+        found.append("parser input")
+    for parser in (etree.HTMLParser, html.HTMLParser):
+        ours = page._root_node(text, utf8, parser, "https://example.com/")
+        theirs = create_root_node(text, parser, base_url="https://example.com/")
+        if etree.tostring(ours.getroottree()) != etree.tostring(theirs.getroottree()):
+            found.append(f"tree ({parser.__module__})")
+    return found
+
+
+def _bom_stripped(body: bytes, headers: dict[str, str]) -> tuple[bytes, str]:
+    from w3lib.encoding import read_bom
+
+    from newscrawl.extraction.page import page_encoding
+
+    encoding, _declared = page_encoding(body, headers)
+    bom_encoding, bom = read_bom(body)
+    if bom is not None and bom_encoding == encoding:
+        body = body[len(bom) :]
+    return body, encoding
+
+
+EDGE_BODIES = {
+    "plain": b"<html><body><p>x</p></body></html>",
+    "spaces around": b" \n\t<html><body>x</body></html>\r\n ",
+    "unicode spaces around": "\u00a0\u2003<html><body>é</body></html>\u3000\u0085".encode(),
+    "nul inside": b"<html><body>a\x00b</body></html>",
+    "nul first": b"\x00 <html><body>a</body></html>",
+    "bom": b"\xef\xbb\xbf  <html><body>\xd0\xb4</body></html>",
+    "invalid utf-8": b"<html><body>\xff\xfe caf\xe9</body></html>",
+    "only spaces and a letter": "\u2003 x \u2003".encode(),
+    "cyrillic": "<html><body>Лавров</body></html>".encode(),
+}
+
+
+@pytest.mark.parametrize("name", list(EDGE_BODIES))
+def test_parsing_reads_what_parsel_reads(name: str) -> None:
+    assert parse_differences(EDGE_BODIES[name]) == []
+    assert parse_differences(EDGE_BODIES[name], "text/html; charset=windows-1251") == []
+
+
+def test_a_parsing_difference_is_seen(monkeypatch: pytest.MonkeyPatch) -> None:
+    from newscrawl.extraction import page
+
+    monkeypatch.setattr(page, "_parser_input", lambda text, utf8: utf8 or text.encode())
+    assert "parser input" in parse_differences(EDGE_BODIES["spaces around"])
+
+
+def test_valid_utf8_pages_skip_the_second_encoding() -> None:
+    from newscrawl.extraction import page
+
+    assert page._decode(EDGE_BODIES["cyrillic"])[1] is not None
+    assert page._decode(EDGE_BODIES["invalid utf-8"])[1] is None
+
+
+@pytest.mark.parametrize("path", FIXTURE_PAGES, ids=page_ids(FIXTURE_PAGES))
+def test_fixture_page_parses_as_with_parsel(path: Path) -> None:
+    import json
+
+    meta = json.loads(path.with_suffix(".json").read_text(encoding="utf-8"))["meta"]
+    assert parse_differences(path.read_bytes(), meta.get("content_type", "text/html")) == []
+
+
+@SKIP_REAL
+@pytest.mark.parametrize("path", SAMPLE, ids=page_ids(SAMPLE))
+def test_real_page_parses_as_with_parsel(path: Path) -> None:
+    assert parse_differences(read_page(path)[1]) == []
+
+
+@SKIP_REAL
+@pytest.mark.slow
+def test_every_real_page_parses_as_with_parsel() -> None:
+    found = {str(p): d for p in REAL_PAGES if (d := parse_differences(read_page(p)[1]))}
+    assert found == {}
