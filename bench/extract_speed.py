@@ -21,11 +21,16 @@ made with::
 
 Each figure is the median over ``--rounds`` rounds; for the fixtures a round is one pass over
 every case that gives a record, and the figure is its mean per page.
+
+``--compare`` (with ``--baseline``) times nothing: it extracts every fixture and every page of
+``../shared/realpages`` with both copies and reports how many give the same language and
+the same whole record (or the same error), listing the pages that differ.
 """
 
 from __future__ import annotations
 
 import argparse
+import gzip
 import importlib
 import json
 import statistics
@@ -109,6 +114,57 @@ class Version:
         return True
 
 
+REALPAGES = ROOT.parent / "shared" / "realpages"
+
+
+def real_pages() -> list[Page]:
+    """Return the pages of ``../shared/realpages`` (gzipped, URL from ``truth.jsonl``), read by
+    the profile their URL picks (the generic extractor for unknown portals)."""
+    pages = []
+    now = datetime(2026, 1, 1, tzinfo=UTC)
+    for corpus in ("aeb", "fundus"):
+        truth = REALPAGES / corpus / "truth.jsonl"
+        if not truth.exists():
+            continue
+        for line in truth.read_text(encoding="utf-8").splitlines():
+            row = json.loads(line)
+            places = (REALPAGES / row["path"], REALPAGES / corpus / row["path"])
+            path = next((p for p in places if p.exists()), None)
+            if path is not None:
+                body = gzip.decompress(path.read_bytes())
+                pages.append(Page(row["url"], body, {"Content-Type": "text/html"}, "", now))
+    return pages
+
+
+def outcome(version: Version, page: Page) -> dict[str, Any] | str:
+    """Return the record ``version`` extracts from ``page`` as a dict, or its error's kind."""
+    try:
+        article = version.extract(page.url, page.body, page.headers, page.profile or None, page.now)
+    except version.error as exc:
+        return f"{type(exc).__name__}: {exc}"
+    return version.to_dict(article)
+
+
+def compare(baseline: Version, current: Version, pages: list[Page]) -> int:
+    """Print how many ``pages`` give the same language and record in both versions; return
+    the number of pages whose record differs."""
+    same_language = same_record = 0
+    differing = []
+    for page in pages:
+        old, new = outcome(baseline, page), outcome(current, page)
+        old_lang = old.get("language") if isinstance(old, dict) else old
+        new_lang = new.get("language") if isinstance(new, dict) else new
+        same_language += old_lang == new_lang
+        same_record += old == new
+        if old != new:
+            differing.append(page.url)
+    print(f"  language: {same_language} of {len(pages)} pages agree")
+    print(f"  record:   {same_record} of {len(pages)} pages agree")
+    for url in differing:
+        print(f"  differs: {url}")
+    return len(differing)
+
+
 def fixture_pages() -> list[Page]:
     """Return the fixture cases as pages, with their frozen url, time and profile (site)."""
     pages = []
@@ -188,6 +244,11 @@ def main(argv: list[str] | None = None) -> int:
         help="also time the fixtures of each profile apart (jmn: profile pages; generic: not)",
     )
     parser.add_argument("--cpu-time", action="store_true", help="time with process CPU time")
+    parser.add_argument(
+        "--compare",
+        action="store_true",
+        help="with --baseline: compare languages and records on fixtures and real pages",
+    )
     args = parser.parse_args(argv)
     if args.cpu_time:
         CLOCK[0] = time.process_time
@@ -198,6 +259,14 @@ def main(argv: list[str] | None = None) -> int:
         sys.path.insert(0, str(args.baseline))
         versions.append(Version.load("baseline", "newscrawl_base"))
     versions.append(Version.load("current", "newscrawl"))
+    if args.compare:
+        if len(versions) != 2:
+            parser.error("--compare needs --baseline")
+        differing = 0
+        for title, pages in (("fixtures", fixture_pages()), ("real pages", real_pages())):
+            print(f"{title} ({len(pages)} pages)")
+            differing += compare(versions[0], versions[1], pages)
+        return 1 if differing else 0
 
     if args.page:
         now = datetime(2017, 9, 1, tzinfo=UTC)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
+from functools import cache
 from itertools import chain
 from typing import Any
 
@@ -141,9 +142,12 @@ def _inside(element: etree._Element, ancestor: etree._Element, top: etree._Eleme
 
 
 def _split_body(
-    page: Page, blocks: list[str], headline_lang: str | None
+    page: Page, blocks: list[str], headline_lang: str | Callable[[], str | None] | None
 ) -> tuple[list[str], str | None, AltHeadline | None]:
-    """Separate body paragraphs from the credit line and the alternate headline."""
+    """Separate body paragraphs from the credit line and the alternate headline.
+
+    ``headline_lang`` is the headline's language, or a function that gives it: then it is
+    called only when a block could be the alternate headline."""
     drop = _patterns(tuple(page.profile.selectors("body", "drop_patterns")))
     window = int(page.profile.get("body", "alt_headline_window", default=0))
     body: list[str] = []
@@ -155,16 +159,11 @@ def _split_body(
             continue
         if any(p.search(text) for p in drop):
             continue
-        # Without a headline language no block can be the alternate headline: skip detection.
-        if (
-            alt is None
-            and headline_lang
-            and not body
-            and index < window
-            and len(text) <= MAX_ALT_HEADLINE
-        ):
-            lang = detect_language(text, prefer=page.profile.languages)
-            if lang and lang != headline_lang:
+        if alt is None and not body and index < window and len(text) <= MAX_ALT_HEADLINE:
+            own = headline_lang() if callable(headline_lang) else headline_lang
+            # Without a headline language no block can be the alternate headline.
+            lang = detect_language(text, prefer=page.profile.languages) if own else None
+            if lang and lang != own:
                 alt = AltHeadline(text=text, lang=lang)
                 continue
         body.append(text)
@@ -376,14 +375,19 @@ def extract_page(page: Page, *, fill: bool = True) -> Article:
     loader.add_value("published_at", _date(page, "published_at", "datePublished"))
     loader.add_value("modified_at", _date(page, "modified_at", "dateModified"))
 
-    headline_lang = detect_language(headline, prefer=profile.languages)
+    # The headline's language is detected only when it is needed: to tell an alternate
+    # headline among the first blocks, or as the record's language when the body has none.
+    @cache
+    def headline_lang() -> str | None:
+        return detect_language(headline, prefer=profile.languages)
+
     lead = _lead_image(page)
     images = _unique_images([lead] if lead else [], _text_images(page))
     blocks = _body_blocks(page)
     body, credit, alt = _split_body(page, blocks, headline_lang)
     if not blocks and body_from_trafilatura(profile):
         body = _without_headline(_generic_body(page), headline)
-    language = detect_language(" ".join(body)[:2000], prefer=profile.languages) or headline_lang
+    language = detect_language(" ".join(body)[:2000], prefer=profile.languages) or headline_lang()
     if alt and alt.lang == language:
         body.insert(0, alt.text or "")
         alt = None

@@ -12,7 +12,6 @@ from typing import Any
 
 from lxml import etree, html
 from parsel import Selector
-from parsel.selector import create_root_node
 from w3lib.encoding import (
     html_body_declared_encoding,
     http_content_type_encoding,
@@ -146,11 +145,51 @@ def decode_html(body: bytes, headers: Headers | None = None) -> str:
 
     Bytes that are invalid in that encoding become U+FFFD rather than an error.
     """
+    return _decode(body, headers)[0]
+
+
+def _decode(body: bytes, headers: Headers | None = None) -> tuple[str, bytes | None]:
+    """Return :func:`decode_html`'s text, and the bytes that are its exact UTF-8 encoding
+    when the page is valid UTF-8 (else None): the parser then reads those instead of the
+    text encoded once more."""
     encoding, _declared = page_encoding(body, headers)
     bom_encoding, bom = read_bom(body)
     if bom is not None and bom_encoding == encoding:
         body = body[len(bom) :]
-    return to_unicode(body, encoding)
+    if codecs.lookup(encoding).name == "utf-8":
+        try:
+            return body.decode("utf-8"), body  # valid: what to_unicode gives, encoded as is
+        except UnicodeDecodeError:
+            pass
+    return to_unicode(body, encoding), None
+
+
+def _parser_input(text: str, utf8: bytes | None) -> bytes:
+    """Return what parsel's ``create_root_node`` hands lxml for ``text``: the text without
+    surrounding whitespace and NUL characters, as UTF-8 (``<html/>`` when nothing is left).
+
+    ``utf8``, when given, is ``text`` encoded as UTF-8: the result is then cut from it
+    (only the few stripped characters are encoded) instead of encoding the whole page.
+    """
+    stripped = text.strip()
+    if utf8 is None or b"\x00" in utf8:  # a NUL byte of UTF-8 is a NUL character
+        return stripped.replace("\x00", "").encode("utf-8") or b"<html/>"
+    start = len(text) - len(text.lstrip())
+    head = len(text[:start].encode("utf-8"))
+    tail = len(text[start + len(stripped) :].encode("utf-8"))
+    return utf8[head : len(utf8) - tail] or b"<html/>"
+
+
+def _root_node(
+    text: str, utf8: bytes | None, parser_class: type[etree.HTMLParser], url: str
+) -> etree._Element:
+    """Return the root parsel's ``create_root_node(text, parser_class, base_url=url)``
+    returns (the same parser, options and bytes: :func:`_parser_input`)."""
+    parser = parser_class(recover=True, encoding="utf-8", huge_tree=True)
+    root = etree.fromstring(_parser_input(text, utf8), parser=parser, base_url=url)
+    if root is None:
+        root = etree.fromstring(b"<html/>", parser=parser, base_url=url)
+    return root
 
 
 UNDECODABLE_SHARE = 2 / 3
@@ -253,13 +292,13 @@ def parse_page(
     if isinstance(profile, str):
         profile = load_profile(profile)
     profile = profile or profile_for_url(url)
-    text = decode_html(body, headers)
+    text, utf8 = _decode(body, headers)
     if _NOT_BLANK_TEXT.search(text) is None:
         raise EmptyPage("the response body has no text", url=url)
     check_source(text, url)
     check_time(url)
     try:
-        root = create_root_node(text, _parser_class(profile), base_url=url)
+        root = _root_node(text, utf8, _parser_class(profile), url)
         selector = Selector(root=root, type="html", base_url=url)
     except (ValueError, etree.LxmlError) as exc:
         raise EmptyPage(f"the response is not HTML: {exc}", url=url) from exc

@@ -199,7 +199,7 @@ class Query:
             if not anchors:
                 return []
             if self.rest_steps is not None:
-                return self._chain(outermost(anchors), self.rest_steps)
+                return self._chain(outermost(anchors), self.rest_steps, document)
             if len(anchors) == 1 and self.rest is not None:
                 return self._evaluate(self.rest, anchors[0])
             if self.descends and self.rest is not None:
@@ -212,10 +212,15 @@ class Query:
                     found += self._evaluate(self.rest, anchor)
                 return found
         if self.steps is not None:
-            return self._chain([node], self.steps)
+            return self._chain([node], self.steps, document)
         return self._evaluate(self.xpath, node)
 
-    def _chain(self, contexts: list[Node], steps: tuple[etree.XPath, ...]) -> list[Node]:
+    def _chain(
+        self,
+        contexts: list[Node],
+        steps: tuple[etree.XPath, ...],
+        document: Document | None = None,
+    ) -> list[Node]:
         """Return what ``steps``, each down the descendant axis, select from ``contexts``
         (disjoint, in document order), one step at a time.
 
@@ -226,8 +231,13 @@ class Query:
         what they find, in their order, is in document order and distinct.
         """
         for index, step in enumerate(steps):
+            scoped = outermost(contexts) if index else contexts
+            indexed = document.indexed(step, scoped) if document is not None else None
+            if indexed is not None:
+                contexts = indexed
+                continue
             found: list[Node] = []
-            for context in outermost(contexts) if index else contexts:
+            for context in scoped:
                 found += self._evaluate(step, context)
             contexts = found
             check_time()
@@ -303,23 +313,46 @@ def _descendant_steps(
         return None
     if "|" in steps[0] or any(not step for step in steps):
         return None
-    return tuple(_compile_xpath(step) for step in steps)
+    compiled = tuple(_compile_xpath(step) for step in steps)
+    for step, xpath in zip(steps, compiled, strict=True):
+        if (key := _step_key(step)) is not None:
+            _STEP_KEYS[xpath] = key
+    return compiled
+
+
+_STEP_ID = re.compile(r"(?P<axis>descendant(?:-or-self)?)::\*\[@id = '(?P<value>[^']*)'\]")
+_STEP_CLASS = re.compile(
+    r"(?P<axis>descendant(?:-or-self)?)::\*\[@class and contains\(@class, '(?P<value>[^']*)'\)"
+    r" and contains\(concat\(' ', normalize-space\(@class\), ' '\), ' (?P=value) '\)\]"
+)
+StepKey = tuple[str, str, bool]
+"""What a step tests, when it tests only an id or a class: (kind, value, whether the
+context node itself may match)."""
+_STEP_KEYS: dict[etree.XPath, StepKey] = {}
+"""The compiled steps (of :func:`_descendant_steps`) that :meth:`Document.indexed` can answer."""
+
+
+def _step_key(step: str) -> StepKey | None:
+    """Return what ``step`` tests when it is ``descendant::*`` or ``descendant-or-self::*``
+    with only an id test (``#x``) or a class test (``.x``), as the CSS translator writes
+    them; else None."""
+    for kind, pattern in (("id", _STEP_ID), ("class", _STEP_CLASS)):
+        if match := pattern.fullmatch(step):
+            return kind, match["value"], match["axis"] == "descendant-or-self"
+    return None
 
 
 _DESCENDANT_AXES = ("descendant::", "descendant-or-self::")
 
 
 _ATTRIBUTE_VALUES = {
-    "id": etree.XPath("descendant-or-self::*/@id", smart_strings=False),
-    "class": etree.XPath("descendant-or-self::*/@class", smart_strings=False),
+    "id": etree.XPath("descendant-or-self::*/@id"),
+    "class": etree.XPath("descendant-or-self::*/@class"),
 }
-_NTH_CLASS_OWNER = etree.XPath("(descendant-or-self::*/@class)[$n]/..")
-_CLASS_OWNERS = etree.XPath("descendant-or-self::*[@class]")
-"""Every element with a class attribute, in the order of ``_ATTRIBUTE_VALUES["class"]``."""
-_FEW_OWNERS = 4
-"""Up to this many elements of a class are fetched one by one (cheaper than all at once)."""
-_ID_OWNERS = etree.XPath("descendant-or-self::*/@id[. = $value]/..")
-_BY_ID = etree.XPath("id($value)")
+"""Every id (class) attribute value under the root, in document order, as lxml's "smart"
+strings: each knows the element it belongs to (``getparent()``), so the owners of the
+values that match are had without another scan of the page (each such XPath scan costs
+about as much as reading all the values)."""
 _XML_SPACE = re.compile("[ \t\r\n]+")
 """What XPath's ``normalize-space()`` collapses (XML whitespace, not Unicode's)."""
 
@@ -337,17 +370,14 @@ class Document:
     :meth:`removed` (elements were only removed) or :meth:`changed` (anything else), so
     no lookup outlives the tree it was made on.
 
-    The lookups read all id (or class) values of the page as strings, once, and fetch
-    only the elements that match: far fewer XPath predicate tests than a scan of every
-    element. An id that is unique on the page is fetched from libxml2's id table.
+    The lookups read all id (or class) values of the page once, each with the element
+    it belongs to, and keep those that match: no XPath predicate test on every element.
     """
 
     def __init__(self, root: etree._Element) -> None:
         self.root = root
-        self._values: dict[str, list[str]] = {}
-        self._current: set[str] = set()
+        self._values: dict[str, list[Any]] = {}
         self._anchors: dict[tuple[str, str], list[etree._Element]] = {}
-        self._edited = False
         self._from_nodes: dict[str, int] = {}
         """How often each query ran from an element other than the root."""
         self._spans: dict[etree._Element, tuple[int, int]] | None = None
@@ -363,67 +393,62 @@ class Document:
             found = self._anchors[key] = self._find(kind, value)
         return found
 
-    def _attribute_values(self, kind: str, current: bool) -> list[str]:
-        """Return every ``kind`` attribute value, in document order. Unless ``current``, the
-        list may predate removals: a superset then, still right about what no element has."""
+    def _attribute_values(self, kind: str) -> list[Any]:
+        """Return every ``kind`` attribute value of the current tree, in document order
+        (smart strings: ``getparent()`` is the owner)."""
         values = self._values.get(kind)
-        if values is None or (current and kind not in self._current):
+        if values is None:
             values = self._values[kind] = _ATTRIBUTE_VALUES[kind](self.root)
-            self._current.add(kind)
         return values
 
     def _find(self, kind: str, value: str) -> list[etree._Element]:
+        values = self._attribute_values(kind)
         if kind == "id":
-            count = self._attribute_values("id", current=False).count(value)
-            if count == 0:
-                return []
-            if count == 1 and (element := self._unique_id(value)) is not None:
-                return [element]
-            return _ID_OWNERS(self.root, value=value)
-        classes = self._attribute_values("class", current=False)
-        if "class" not in self._current:  # read before a removal: only good for "none"
-            if not any(_has_class(v, value) for v in [v for v in classes if value in v]):
-                return []
-            classes = self._attribute_values("class", current=True)
-        positions = [n for n, v in enumerate(classes, 1) if value in v and _has_class(v, value)]
-        if len(positions) > _FEW_OWNERS:
-            # One pass, not one per element: 2,000 elements of a class took seconds.
-            owners = _CLASS_OWNERS(self.root)
-            return [owners[n - 1] for n in positions]
-        return [_NTH_CLASS_OWNER(self.root, n=n)[0] for n in positions]
+            return [v.getparent() for v in values if v == value]
+        return [v.getparent() for v in values if value in v and _has_class(v, value)]
 
-    def _unique_id(self, value: str) -> etree._Element | None:
-        """Return the element with id ``value`` from libxml2's id table, if it is in the tree
-        and has that id (the caller knows at most one element has it), else None."""
-        if not value or _XML_SPACE.search(value):
-            return None  # id() would read several ids
-        found = _BY_ID(self.root, value=value)
-        if len(found) != 1 or found[0].get("id") != value:
-            return None  # not in the table, or an <a name> took the value first
-        element = found[0]
-        if self._edited and not self._in_tree(element):
-            return None  # a removed element stays in the table
-        return element
+    def indexed(self, step: etree.XPath, contexts: list[Node]) -> list[Node] | None:
+        """Return what ``step`` selects from ``contexts`` (disjoint subtrees, in document
+        order) when it tests only an id or a class and few elements of the page have it:
+        those elements that lie in a context's subtree, in document order. None when the
+        step must run as XPath.
 
-    def _in_tree(self, element: etree._Element) -> bool:
-        top = element
-        while (parent := top.getparent()) is not None:
-            top = parent
-        return top is self.root
+        libxml2 tests such a step's predicate on every element of each context's subtree;
+        the page's ids and classes are read once (:meth:`anchored`), so this costs a walk
+        up from each of the few elements that have the value.
+        """
+        key = _STEP_KEYS.get(step)
+        if key is None or not all(isinstance(c, etree._Element) for c in contexts):
+            return None
+        kind, value, or_self = key
+        owners = self.anchored(kind, value)
+        if len(owners) > _INDEXED_OWNERS:
+            return None
+        scope = set(contexts)
+        found = []
+        budget = _INDEXED_WALK
+        for owner in owners:
+            node = owner if or_self else owner.getparent()
+            while node is not None and node not in scope:
+                node = node.getparent()
+                budget -= 1
+                if budget < 0:
+                    return None  # deep markup: libxml2's scan is linear, this would not be
+            if node is not None:
+                found.append(owner)
+        return found
 
     def removed(self) -> None:
         """Forget the elements found: some were removed from the tree (nothing else changed)."""
-        self._edited = True
-        self._current.clear()
-        self._anchors.clear()
-        self._spans = None
-        self._everywhere.clear()
-        self._texts.clear()
+        self.changed()
 
     def changed(self) -> None:
         """Forget all lookups: the tree was edited."""
         self._values.clear()
-        self.removed()
+        self._anchors.clear()
+        self._spans = None
+        self._everywhere.clear()
+        self._texts.clear()
 
     def select(self, query: str, node: Node = None) -> list[Node]:
         """Return what ``query`` selects from ``node`` (the root by default), as parsel would.
@@ -506,6 +531,11 @@ class Document:
         return []
 
 
+_INDEXED_OWNERS = 32
+"""Up to this many elements with an id or class, a step testing it is answered from the
+page's lookups (each costs a walk up to the root); past it, by libxml2."""
+_INDEXED_WALK = 2048
+"""The most steps up the tree :meth:`Document.indexed` takes for one step of a query."""
 _RUNS_BEFORE_INDEX = 16
 """Runs of one local query from elements of a page before it is answered from the index
 (a normal page runs each a few times, where the index would cost more than it saves)."""

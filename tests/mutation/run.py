@@ -69,9 +69,9 @@ FAULTS = [
         S,
         # Document.first_match (the text after it keeps the match unique)
         "        for query in queries:\n            if found := self.select(query, node):\n"
-        "                return found\n        return []\n\n\n_RUNS_BEFORE_INDEX",
+        "                return found\n        return []\n\n\n_INDEXED_OWNERS",
         "        return [n for query in queries for n in self.select(query, node)]\n\n\n"
-        "_RUNS_BEFORE_INDEX",
+        "_INDEXED_OWNERS",
     ),
     Fault(
         "add-first-found-collects-all",
@@ -95,8 +95,8 @@ FAULTS = [
     Fault(
         "alt-headline-after-body-started",
         F,
-        "            and not body\n",
-        "",
+        "if alt is None and not body and index < window",
+        "if alt is None and index < window",
     ),
     Fault(
         "naive-date-in-utc-not-site-zone",
@@ -217,10 +217,23 @@ FAULTS = [
         "            if element.text:",
     ),
     Fault(
-        "id-table-trusted-blindly",
+        # (was "id-table-trusted-blindly": ids are no longer read from libxml2's id table)
+        "id-matched-as-substring",
         S,
-        '        if len(found) != 1 or found[0].get("id") != value:',
-        "        if len(found) != 1:",
+        "            return [v.getparent() for v in values if v == value]",
+        "            return [v.getparent() for v in values if value in v]",
+    ),
+    Fault(
+        "indexed-step-matches-its-context",
+        S,
+        "            node = owner if or_self else owner.getparent()",
+        "            node = owner",
+    ),
+    Fault(
+        "parser-input-keeps-trailing-space",
+        G,
+        '    return utf8[head : len(utf8) - tail] or b"<html/>"',
+        '    return utf8[head:] or b"<html/>"',
     ),
     # --- loaders
     Fault(
@@ -335,8 +348,8 @@ FAULTS = [
     Fault(
         "alt-headline-window-ignored",
         F,
-        "            and index < window\n",
-        "",
+        "if alt is None and not body and index < window and",
+        "if alt is None and not body and",
     ),
     # --- page and metadata
     Fault(

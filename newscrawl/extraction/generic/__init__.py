@@ -100,8 +100,10 @@ class GenericPage:
         """The headline in another language than the text: ``alternativeHeadline``, a
         declared translation's headline (``hreflang``), or a heading marked with another
         ``lang`` (see ``alternate``)."""
+        # The headline and the language only when a candidate needs them: on most pages
+        # none does, and a profile's record only asks for this field.
         found = _alternate.alternate_headline(
-            self.structured, self.root, self.url, self.headline, self.language
+            self.structured, self.root, self.url, lambda: self.headline, lambda: self.language
         )
         return AltHeadline(text=found[0], lang=found[1]) if found else None
 

@@ -21,7 +21,7 @@ alternates count.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 from urllib.parse import urljoin, urlsplit
 
@@ -37,11 +37,13 @@ headline."""
 MAX_ALT = 300
 MAX_LINKS = 2000
 """Links of the page read to find a language switcher: enough for any real page."""
-_ALTERNATES = etree.XPath("//link[@hreflang][@href]")
-_LANG_HEADINGS = etree.XPath(
-    "(//*[@lang][self::h1 or self::h2 or self::h3 or contains(@class, 'eadline')"
-    " or contains(@class, 'itle')])[position() <= 20]"
-)
+_ALTERNATES = etree.XPath("/descendant::link[@hreflang][@href]")
+"""``//link[@hreflang][@href]`` down the descendant axis in one step: libxml2 runs the
+``//`` form's ``child::link[…]`` step once from every node of the page."""
+_LANG_OWNERS = etree.XPath("//@lang/..")
+"""Every element with a ``lang`` attribute, in document order."""
+_HEADING_TAGS = frozenset({"h1", "h2", "h3"})
+MAX_LANG_HEADINGS = 20
 _LABEL = re.compile(r"^[^:]{1,40}:\s+")
 """A label before the headline in a switcher: "Read in English: ", "Auf Deutsch lesen: "."""
 
@@ -122,31 +124,74 @@ def candidates(
     for lang, text in _translations(article):
         if text:
             yield text, lang
-    for element in _LANG_HEADINGS(root):
+    for element in _lang_headings(root):
         if text := clean(element_text(element)):
             yield text, primary_language(element.get("lang"))
+
+
+def _lang_headings(root: etree._Element) -> list[etree._Element]:
+    """Return the first :data:`MAX_LANG_HEADINGS` elements, in page order, that have a
+    ``lang`` attribute and are an ``<h1>``-``<h3>`` or have "eadline" or "itle" in their
+    class (what the XPath ``(//*[@lang][self::h1 or self::h2 or self::h3 or
+    contains(@class, 'eadline') or contains(@class, 'itle')])[position() <= 20]`` selects,
+    read from the few elements that have a ``lang``)."""
+    found: list[etree._Element] = []
+    for element in _LANG_OWNERS(root):
+        classes = element.get("class") or ""
+        if element.tag in _HEADING_TAGS or "eadline" in classes or "itle" in classes:
+            found.append(element)
+            if len(found) == MAX_LANG_HEADINGS:
+                break
+    return found
+
+
+Known = str | None | Callable[[], str | None]
+"""A value, or a function that computes it when it is first needed."""
+
+
+def _known(value: Known) -> str | None:
+    return value() if callable(value) else value
 
 
 def alternate_headline(
     structured: Structured,
     root: etree._Element,
     url: str,
-    headline: str | None,
-    language: str | None,
+    headline: Known,
+    language: Known,
 ) -> tuple[str, str] | None:
     """Return (text, language) of the headline in another language than ``language`` (the
     page's), or None. The language is the one detected in the text, the declared one
     (``hreflang``, ``lang``) breaking near ties. A candidate that declares no language
     must not read as the page's language even when that language is given the benefit
-    of a near tie (``prefer``)."""
-    own = key(headline)
+    of a near tie (``prefer``).
+
+    ``headline`` and ``language`` may be given as functions: each is called once, and
+    only when a candidate needs it (most pages have none, and the generic headline costs
+    more than the rest of this module)."""
+    own: str | None = None
+    own_known = False
+    page_language: str | None = None
+    language_known = False
     for text, declared in candidates(structured, root, url):
-        if len(text) > MAX_ALT or len(text.split()) < MIN_WORDS or key(text) == own:
+        if len(text) > MAX_ALT or len(text.split()) < MIN_WORDS:
+            continue
+        if not own_known:
+            own, own_known = key(_known(headline)), True
+        if key(text) == own:
             continue
         lang = detect_language(text, prefer=[declared] if declared else [])
-        if lang is None or lang == language:
+        if lang is None:
             continue
-        if not declared and language and detect_language(text, prefer=[language]) == language:
+        if not language_known:
+            page_language, language_known = _known(language), True
+        if lang == page_language:
+            continue
+        if (
+            not declared
+            and page_language
+            and detect_language(text, prefer=[page_language]) == page_language
+        ):
             continue  # undeclared and close to the page's language: Russian read as Bulgarian
         return text, lang
     return None
