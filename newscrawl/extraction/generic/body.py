@@ -11,6 +11,7 @@ credit lines ("Foto: dpa"), image captions, the byline ("Von Anna Fink") and dat
 
 from __future__ import annotations
 
+import copy
 import re
 from collections.abc import Iterable
 
@@ -67,6 +68,7 @@ def trafilatura_paragraphs(root: etree._Element, url: str) -> list[str]:
     balanced mode: when that finds :data:`FRAGMENT_RATIO` times as much, its text is taken
     (the precise one kept only a fragment of the article).
     """
+    root = without_text_comments(root)
     text = _trafilatura_text(root, url, TRAFILATURA_OPTIONS)
     # The balanced mode runs only when the page holds enough running text for it to find
     # much more (paragraphs of 80+ characters; counting them costs far less than a run).
@@ -75,6 +77,24 @@ def trafilatura_paragraphs(root: etree._Element, url: str) -> list[str]:
         if is_fragment(text, balanced):
             text = balanced
     return [p for line in text.splitlines() if (p := clean(line))]
+
+
+_TEXT_COMMENTS = etree.XPath(
+    "//body//comment()[normalize-space(following-sibling::node()[1][self::text()])]"
+)
+"""Comments followed by text: markup that splits a sentence (``When <!-- -->President``)."""
+
+
+def without_text_comments(root: etree._Element) -> etree._Element:
+    """Return ``root``, or a copy of it without comments when a comment inside the body is
+    followed by text (``<p>When <!-- -->President</p>``): trafilatura drops a comment with
+    the text after it, which would cut the paragraph at the comment. ``root`` is not
+    changed."""
+    if not _TEXT_COMMENTS(root):
+        return root
+    copied = copy.deepcopy(root)
+    etree.strip_tags(copied, etree.Comment)
+    return copied
 
 
 def is_fragment(precise: str, balanced: str) -> bool:

@@ -80,3 +80,28 @@ def test_caption_and_image_texts_leave_the_body() -> None:
     assert sum(p.startswith("Paragraph ") for p in record.body) == 5
     assert caption not in record.body
     assert card not in record.body
+
+
+def _page_with_comment_split_paragraphs() -> str:
+    """Paragraphs whose words are separated by empty comments, as some renderers write them."""
+    split = (
+        "<p>When <!-- -->the council<!-- --> met, the mayor spoke first about the new bridge "
+        "and the harbour budget, and then <!-- -->the buses that never come on time.</p>"
+    )
+    return (
+        "<html><head><title>Council argues</title></head><body><article>"
+        "<h1>Council argues about the bridge</h1>"
+        + split
+        + "".join(_PARAGRAPH.format(i) for i in range(4))
+        + "</article></body></html>"
+    )
+
+
+def test_comments_inside_a_paragraph_do_not_cut_it() -> None:
+    root = html.document_fromstring(_page_with_comment_split_paragraphs())
+    paragraphs = body.trafilatura_paragraphs(root, "https://x.example/news/council")
+    assert paragraphs[1] == (
+        "When the council met, the mayor spoke first about the new bridge and the harbour "
+        "budget, and then the buses that never come on time."
+    )
+    assert len(root.xpath("//comment()")) == 3  # the page itself is not changed
