@@ -13,7 +13,8 @@ from __future__ import annotations
 
 import copy
 import re
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
+from urllib.parse import SplitResult, urljoin, urlsplit
 
 from lxml import etree
 
@@ -143,6 +144,74 @@ def caption_texts(root: etree._Element) -> set[str]:
     return texts
 
 
+_LINKS = etree.XPath("//body//a[@href]")
+MIN_LINK_WORDS = 3
+"""Words: shorter link texts ("Home", "More") are not compared with body lines."""
+_LINK_LABEL = re.compile(r"^[^:\n]{1,25}:\s+")
+"""A short label before a link: "Read more: ", "ALSO READ: ", "Lesen Sie auch: "."""
+_LINK_TAG = re.compile(r"\s*\[[^\]\n]{1,20}\]$")
+"""A bracketed tag after a link: " [VIDEO]", " [PICS]"."""
+_BULLET = re.compile(r"^[-•*]\s+")
+
+
+def other_page_links(root: etree._Element, url: str) -> set[str]:
+    """Return the texts (whitespace normalised) of the page's links of three words or more
+    that lead to another page of the same site: the titles of teasers, "read more" links
+    and related articles. Links within the page (``#...``), to other sites (sources,
+    shops, share buttons) and to the page itself are not counted."""
+    page = urlsplit(url)
+    texts: set[str] = set()
+    for link in _LINKS(root):
+        text = " ".join(element_text(link).split())
+        if text.count(" ") + 1 >= MIN_LINK_WORDS and _leads_to_other_page(
+            link.get("href", ""), url, page
+        ):
+            texts.add(text)
+    return texts
+
+
+def _leads_to_other_page(href: str, url: str, page: SplitResult) -> bool:
+    href = href.strip()
+    if not href or href.startswith("#"):
+        return False
+    try:
+        target = urlsplit(urljoin(url, href))
+    except ValueError:
+        return False
+    return (
+        target.scheme in ("http", "https")
+        and _same_site(target.hostname or "", page.hostname or "")
+        and target.path.rstrip("/") != page.path.rstrip("/")
+    )
+
+
+def _same_site(host: str, other: str) -> bool:
+    """Tell whether two host names are one site (``www.`` ignored, or one a subdomain of the
+    other)."""
+    host, other = host.removeprefix("www."), other.removeprefix("www.")
+    return host == other or host.endswith("." + other) or other.endswith("." + host)
+
+
+def is_link_line(text: str, link_texts: Collection[str]) -> bool:
+    """Tell whether a body line is only a link to another article: its text is the text of
+    one of ``link_texts``, perhaps after a list bullet, a short label ("Read more:") and
+    before a bracketed tag ("[VIDEO]").
+
+    >>> links = {"Ferry strike ends after two days"}
+    >>> is_link_line("READ MORE: Ferry strike ends after two days", links)
+    True
+    >>> is_link_line("The ferry strike ends after two days.", links)
+    False
+    """
+    if not link_texts:
+        return False
+    line = " ".join(_BULLET.sub("", text).split())
+    if line in link_texts:
+        return True
+    bare = _LINK_TAG.sub("", _LINK_LABEL.sub("", line))
+    return bare != line and bare.count(" ") + 1 >= MIN_LINK_WORDS and bare in link_texts
+
+
 def visible_lead(structured: Structured, root: etree._Element, url: str) -> str | None:
     """Return the page's description when a paragraph-like element of the page shows it
     (then it is the lead, not only a summary for search engines); else None."""
@@ -160,7 +229,7 @@ def visible_lead(structured: Structured, root: etree._Element, url: str) -> str 
     if not descriptions:
         return None
     # Find the text nodes that start the description (in C), then compare whole elements.
-    for probe in {d[: MIN_LEAD // 2] for d in _raw_descriptions(structured, article)}:
+    for probe in dict.fromkeys(d[: MIN_LEAD // 2] for d in _raw_descriptions(structured, article)):
         for node in _TEXT_CONTAINING(root, probe=probe)[:MAX_LEAD_CANDIDATES]:
             element = node.getparent()
             for _ in range(MAX_LEAD_CHILDREN):
@@ -219,9 +288,11 @@ def clean_body(
     captions: Iterable[str],
     authors: Iterable[str] = (),
     lead: str | None = None,
+    link_texts: Collection[str] = (),
 ) -> list[str]:
     """Return ``paragraphs`` led by ``lead`` (when they lack it), without a leading repeat of
-    the headline, credit lines, image captions, the byline and date lines."""
+    the headline, credit lines, image captions, the byline, date lines and lines that are
+    only a link to another article (``link_texts``, see :func:`is_link_line`)."""
     title = key(headline)
     body = list(paragraphs)
     while body and title and key(body[0]) == title:
@@ -235,6 +306,7 @@ def clean_body(
         and key(p) not in caption_keys
         and not is_date_line(p)
         and not is_byline(p, authors)
+        and not is_link_line(p, link_texts)
     ]
     if lead and body and key(lead) not in key(" ".join(body[:3])):
         body.insert(0, lead)
