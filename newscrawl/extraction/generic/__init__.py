@@ -233,7 +233,16 @@ class GenericPage:
         captions |= _body.caption_texts(self.root)
         lead = _body.visible_lead(self.structured, self.root, self.url)
         links = _body.other_page_links(self.root, self.url)
-        return _body.clean_body(paragraphs, self.headline, captions, self.authors, lead, links)
+        return _body.clean_body(
+            paragraphs,
+            self.headline,
+            captions,
+            self.authors,
+            lead,
+            links,
+            tags=self.tags,
+            published=self.published_at,
+        )
 
     @cached_property
     def language(self) -> str | None:

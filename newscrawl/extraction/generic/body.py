@@ -147,8 +147,8 @@ def caption_texts(root: etree._Element) -> set[str]:
 _LINKS = etree.XPath("//body//a[@href]")
 MIN_LINK_WORDS = 3
 """Words: shorter link texts ("Home", "More") are not compared with body lines."""
-_LINK_LABEL = re.compile(r"^[^:\n]{1,25}:\s+")
-"""A short label before a link: "Read more: ", "ALSO READ: ", "Lesen Sie auch: "."""
+_LINK_LABEL = re.compile(r"^[^:|\n]{1,30}[:|]\s+")
+"""A short label before a link: "Read more: ", "ALSO READ: ", "Lesen Sie auch: ", "MORE | "."""
 _LINK_TAG = re.compile(r"\s*\[[^\]\n]{1,20}\]$")
 """A bracketed tag after a link: " [VIDEO]", " [PICS]"."""
 _BULLET = re.compile(r"^[-•*]\s+")
@@ -210,6 +210,54 @@ def is_link_line(text: str, link_texts: Collection[str]) -> bool:
         return True
     bare = _LINK_TAG.sub("", _LINK_LABEL.sub("", line))
     return bare != line and bare.count(" ") + 1 >= MIN_LINK_WORDS and bare in link_texts
+
+
+_TAG_SEPARATORS = re.compile(r"[,;|]")
+
+
+def is_tag_list(text: str, tags: Iterable[str]) -> bool:
+    """Tell whether a line only lists the page's tags (two or more, separated by commas,
+    semicolons or bars): the tag box printed under the article.
+
+    >>> is_tag_list("Harbour, Ferries, Council", ["harbour", "ferries", "council", "Bus"])
+    True
+    >>> is_tag_list("Harbour", ["harbour"])
+    False
+    """
+    names = {key(t) for t in tags if t}
+    parts = [part for p in _TAG_SEPARATORS.split(text) if (part := key(p).strip(" ."))]
+    return len(parts) >= 2 and all(p in names for p in parts)
+
+
+MAX_DATELINE = 60
+"""Characters: a line that only dates the article is shorter than this."""
+_NUMBERS = re.compile(r"\d+")
+_CLOCK = re.compile(r"\b\d{1,2}[:.]\d{2}\b")
+
+
+def shows_publication_date(text: str, published: str | None) -> bool:
+    """Tell whether a short line only dates the article: under :data:`MAX_DATELINE`
+    characters, not a sentence (no final period), holding the year, the day and either the
+    month's number or a clock time of the publication date ``published`` (ISO 8601), in
+    any language and format. A signature
+    line ("— Ann Lee (@ann) May 3, 2024", as embedded posts end) is not one.
+
+    >>> shows_publication_date("segunda-feira, 22 de janeiro de 2018 às 0:13", "2018-01-22T00:13")
+    True
+    >>> shows_publication_date("The council met on 22 January 2018.", "2018-01-22T00:13")
+    False
+    """
+    if not published or len(text) >= MAX_DATELINE or text.rstrip().endswith("."):
+        return False
+    if "@" in text or text.lstrip()[:1] in ("—", "–", "-"):
+        return False
+    numbers = _NUMBERS.findall(text)
+    year, month, day = published[:4], published[5:7], published[8:10]
+    return (
+        year in numbers
+        and (day in numbers or day.lstrip("0") in numbers)
+        and (month in numbers or month.lstrip("0") in numbers or _CLOCK.search(text) is not None)
+    )
 
 
 def visible_lead(structured: Structured, root: etree._Element, url: str) -> str | None:
@@ -289,16 +337,19 @@ def clean_body(
     authors: Iterable[str] = (),
     lead: str | None = None,
     link_texts: Collection[str] = (),
+    tags: Iterable[str] = (),
+    published: str | None = None,
 ) -> list[str]:
     """Return ``paragraphs`` led by ``lead`` (when they lack it), without a leading repeat of
-    the headline, credit lines, image captions, the byline, date lines and lines that are
-    only a link to another article (``link_texts``, see :func:`is_link_line`)."""
+    the headline, credit lines, image captions, the byline, date lines (``published``, see
+    :func:`shows_publication_date`), lists of the page's ``tags`` and lines that are only a
+    link to another article (``link_texts``, see :func:`is_link_line`)."""
     title = key(headline)
     body = list(paragraphs)
     while body and title and key(body[0]) == title:
         body.pop(0)
     caption_keys = {key(c) for c in captions if c}
-    authors = list(authors)
+    authors, tags = list(authors), list(tags)
     body = [
         p
         for p in body
@@ -307,6 +358,8 @@ def clean_body(
         and not is_date_line(p)
         and not is_byline(p, authors)
         and not is_link_line(p, link_texts)
+        and not is_tag_list(p, tags)
+        and not shows_publication_date(p, published)
     ]
     if lead and body and key(lead) not in key(" ".join(body[:3])):
         body.insert(0, lead)

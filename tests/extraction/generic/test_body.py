@@ -207,3 +207,35 @@ def test_visible_lead_does_not_depend_on_the_hash_seed() -> None:
     assert leads == {
         "A night of wind and rain along the whole coast, and a morning of broken boats."
     }
+
+
+def test_a_link_after_a_bar_label_is_a_link_line() -> None:
+    assert body.is_link_line(
+        "READ ANOTHER STORY HERE | Ferry strike ends after two days",
+        {"Ferry strike ends after two days"},
+    )
+
+
+def test_the_tag_box_leaves_the_body_but_a_subheading_equal_to_a_tag_stays() -> None:
+    tags = ["Harbour", "Ferries", "City council"]
+    got = body.clean_body(
+        ["The ferry did not run.", "Ferries", "The council met.", "harbour, ferries, city council"],
+        "Ferry strike",
+        [],
+        tags=tags,
+    )
+    assert got == ["The ferry did not run.", "Ferries", "The council met."]
+
+
+def test_a_short_line_with_the_publication_date_leaves_the_body() -> None:
+    published = "2018-01-22T00:13:00-02:00"
+    lines = [
+        "segunda-feira, 22 de janeiro de 2018 às 0:13",
+        "22/01/2018 08:15",
+        "The council met on 22 January 2018.",  # a sentence
+        "— Ann Lee (@annlee) January 22, 2018",  # an embedded post's signature
+        "Results of 2018: 22 clubs",  # not the day in another field
+    ]
+    got = body.clean_body(lines, "Council meets", [], published=published)
+    assert got == lines[2:]
+    assert body.clean_body(lines[:1], "Council meets", [], published=None) == lines[:1]
