@@ -77,7 +77,114 @@ def trafilatura_paragraphs(root: etree._Element, url: str) -> list[str]:
         balanced = _trafilatura_text(root, url, {**TRAFILATURA_OPTIONS, "favor_precision": False})
         if is_fragment(text, balanced):
             text = balanced
-    return [p for line in text.splitlines() if (p := clean(line))]
+    paragraphs = [p for line in text.splitlines() if (p := clean(line))]
+    return with_split_containers(root, paragraphs)
+
+
+_SPLIT_BLOCKS = ("p", "h2", "h3", "h4", "li", "blockquote")
+"""Elements that hold one paragraph, subheading or list item of an article's text."""
+MAX_SPLIT_LINK_DENSITY = 0.3
+"""A block of a sibling container with more of its text in links is a teaser, not text."""
+
+
+def with_split_containers(root: etree._Element, paragraphs: list[str]) -> list[str]:
+    """Return ``paragraphs`` with the paragraphs of the article's other text containers.
+
+    Portals cut an article's text into several containers of the same tag and class (in-text
+    ads, newsletter boxes and embeds between them); trafilatura often keeps one of them.
+    When two or more of ``paragraphs`` are ``<p>`` children of one container, the page's
+    other elements of that tag and class in the same ``<article>`` (or none), holding no
+    ``<h1>``, give their paragraphs too (blocks with more than a third of their text in links
+    left out), in page order. Every line of ``paragraphs`` is kept, in its order; the
+    container trafilatura chose adds nothing. ``paragraphs`` is returned as it is when no
+    other container adds a paragraph. A block that repeats a kept paragraph (holds it, or
+    is part of it) is not added.
+    """
+    wanted = {_plain(p): p for p in paragraphs}
+    groups: dict[tuple[str, str], list[etree._Element]] = {}
+    for element in root.iter("p"):
+        parent = element.getparent()
+        if parent is None or not parent.get("class"):
+            continue
+        if _plain(element_text(element)) in wanted:
+            groups.setdefault((parent.tag, parent.get("class", "")), []).append(parent)
+    if not groups:
+        return paragraphs
+    (tag, classes), parents = max(groups.items(), key=lambda item: len(item[1]))
+    if len(parents) < 2 or not isinstance(tag, str):
+        return paragraphs
+    own = set(parents)
+    article = _article_of(parents[0])
+    joined = " ".join(wanted)
+    merged: list[str] = []
+    added = 0
+    for container in _SAME_CLASS(root, tag=tag, classes=classes):
+        if container not in own and (
+            _article_of(container) is not article or container.find(".//h1") is not None
+        ):
+            continue
+        for block in container:
+            if block.tag not in _SPLIT_BLOCKS:
+                continue
+            text = clean(element_text(block))
+            if not text:
+                continue
+            if _plain(text) in wanted:
+                merged.append(wanted[_plain(text)])
+            elif (
+                container not in own
+                and _link_density(block, text) <= MAX_SPLIT_LINK_DENSITY
+                and not _overlaps(_plain(text), wanted, joined)
+            ):
+                merged.append(text)
+                added += 1
+    if not added:
+        return paragraphs
+    return _interleave(paragraphs, merged)
+
+
+def _interleave(paragraphs: list[str], merged: list[str]) -> list[str]:
+    """Return every line of ``paragraphs`` (in their order) and the added lines of
+    ``merged`` (those not in ``paragraphs``) at their place among them."""
+    index = {}
+    for i, p in enumerate(paragraphs):
+        index.setdefault(p, i)
+    out: list[str] = []
+    done = 0
+    for line in merged:
+        at = index.get(line)
+        if at is None:
+            out.append(line)
+        elif at >= done:
+            out.extend(paragraphs[done : at + 1])
+            done = at + 1
+    return out + paragraphs[done:]
+
+
+_SAME_CLASS = etree.XPath("//*[local-name() = $tag][@class = $classes]")
+
+
+MIN_OVERLAP = 40
+"""Characters: a kept paragraph this long found inside a block means the block repeats it."""
+
+
+def _overlaps(text: str, wanted: dict[str, str], joined: str) -> bool:
+    """Tell whether a block's text is already among the kept paragraphs: inside their text,
+    or holding one of them (trafilatura split a dateline or a label off it)."""
+    return text in joined or any(len(p) >= MIN_OVERLAP and p in text for p in wanted)
+
+
+def _plain(text: str) -> str:
+    return " ".join(text.split())
+
+
+def _article_of(element: etree._Element) -> etree._Element | None:
+    return next(element.iterancestors("article"), None)
+
+
+def _link_density(block: etree._Element, text: str) -> float:
+    linked = sum(len(element_text(a).strip()) for a in block.iter("a"))
+    return linked / max(len(text), 1)
 
 
 _TEXT_COMMENTS = etree.XPath(

@@ -239,3 +239,74 @@ def test_a_short_line_with_the_publication_date_leaves_the_body() -> None:
     got = body.clean_body(lines, "Council meets", [], published=published)
     assert got == lines[2:]
     assert body.clean_body(lines[:1], "Council meets", [], published=None) == lines[:1]
+
+
+def _text(i: int) -> str:
+    return f"Paragraph {i} of the report: the council argued about the bridge for hours."
+
+
+def _split_article(next_story: str = "") -> str:
+    """An article whose text is cut into two containers of one class by an in-text ad, then
+    a box of teaser links in a container of the same class, and perhaps a next story."""
+    first = "".join(f"<p>{_text(i)}</p>" for i in range(3))
+    second = (
+        "<h2>How they voted</h2>"
+        + "".join(f"<p>{_text(i)}</p>" for i in range(3, 5))
+        + '<p><a href="/a">Ferry strike ends after two days</a> and more</p>'
+    )
+    return (
+        "<html><body><main><article><h1>Council argues</h1>"
+        f'<div class="story-text">{first}</div>'
+        '<div class="ad-slot"><p>Advertisement</p></div>'
+        f'<div class="story-text">{second}</div>'
+        "</article>"
+        f"{next_story}</main></body></html>"
+    )
+
+
+def test_paragraphs_of_an_article_split_by_an_ad_are_joined_in_page_order() -> None:
+    root = html.document_fromstring(_split_article())
+    kept = [_text(0), _text(1), "Advertisement", _text(2), "Share this article"]
+    got = body.with_split_containers(root, kept)
+    assert got == [
+        _text(0),
+        _text(1),
+        "Advertisement",  # a line trafilatura kept stays; clean_body judges it
+        _text(2),
+        "How they voted",
+        _text(3),
+        _text(4),
+        "Share this article",
+    ]
+
+
+def test_a_container_of_the_same_class_in_another_article_is_not_joined() -> None:
+    other = (
+        '<article><div class="story-text"><p>The next story: the mayor opens the new '
+        "swimming pool on Saturday.</p></div></article>"
+    )
+    root = html.document_fromstring(_split_article(other))
+    got = body.with_split_containers(root, [_text(0), _text(1), _text(2)])
+    assert _text(3) in got
+    assert not any("swimming pool" in p for p in got)
+
+
+def test_split_containers_need_two_kept_paragraphs_in_one_container() -> None:
+    root = html.document_fromstring(_split_article())
+    assert body.with_split_containers(root, [_text(0)]) == [_text(0)]
+    assert body.with_split_containers(root, ["Text of another page", "More"]) == [
+        "Text of another page",
+        "More",
+    ]
+
+
+def test_a_block_repeating_a_kept_paragraph_is_not_added() -> None:
+    page = (
+        '<html><body><article><div class="t"><p>First paragraph of the story, which is long '
+        'enough.</p><p>Second paragraph of the story.</p></div><div class="t"><p>LONDON - '
+        "First paragraph of the story, which is long enough.</p><p>Third paragraph.</p></div>"
+        "</article></body></html>"
+    )
+    root = html.document_fromstring(page)
+    kept = ["First paragraph of the story, which is long enough.", "Second paragraph of the story."]
+    assert body.with_split_containers(root, kept) == [*kept, "Third paragraph."]
