@@ -69,7 +69,7 @@ def trafilatura_paragraphs(root: etree._Element, url: str) -> list[str]:
     balanced mode: when that finds :data:`FRAGMENT_RATIO` times as much, its text is taken
     (the precise one kept only a fragment of the article).
     """
-    root = without_text_comments(root)
+    root = without_splitting_markup(root)
     text = _trafilatura_text(root, url, TRAFILATURA_OPTIONS)
     # The balanced mode runs only when the page holds enough running text for it to find
     # much more (paragraphs of 80+ characters; counting them costs far less than a run).
@@ -187,21 +187,23 @@ def _link_density(block: etree._Element, text: str) -> float:
     return linked / max(len(text), 1)
 
 
-_TEXT_COMMENTS = etree.XPath(
-    "//body//comment()[normalize-space(following-sibling::node()[1][self::text()])]"
+_SPLITTING_MARKUP = etree.XPath(
+    "//body//comment()[normalize-space(following-sibling::node()[1][self::text()])] | //body//ruby"
 )
-"""Comments followed by text: markup that splits a sentence (``When <!-- -->President``)."""
+"""Markup inside a sentence that trafilatura cuts the paragraph at: a comment followed by
+text (``When <!-- -->President``) and ruby annotations (``<ruby>弾劾<rp>（</rp><rt>だんがい
+</rt><rp>）</rp></ruby>``)."""
 
 
-def without_text_comments(root: etree._Element) -> etree._Element:
-    """Return ``root``, or a copy of it without comments when a comment inside the body is
-    followed by text (``<p>When <!-- -->President</p>``): trafilatura drops a comment with
-    the text after it, which would cut the paragraph at the comment. ``root`` is not
-    changed."""
-    if not _TEXT_COMMENTS(root):
+def without_splitting_markup(root: etree._Element) -> etree._Element:
+    """Return ``root``, or a copy of it without the markup that splits sentences: comments
+    when a comment inside the body is followed by text, and ``<ruby>`` annotations (their
+    text kept inline: "弾劾（だんがい）"). trafilatura drops a comment or a ``<ruby>`` with
+    the text after it, which would cut the paragraph there. ``root`` is not changed."""
+    if not _SPLITTING_MARKUP(root):
         return root
     copied = copy.deepcopy(root)
-    etree.strip_tags(copied, etree.Comment)
+    etree.strip_tags(copied, etree.Comment, "ruby", "rb", "rt", "rp", "rtc")
     return copied
 
 

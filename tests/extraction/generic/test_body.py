@@ -107,6 +107,26 @@ def test_comments_inside_a_paragraph_do_not_cut_it() -> None:
     assert len(root.xpath("//comment()")) == 3  # the page itself is not changed
 
 
+def test_ruby_annotations_do_not_cut_a_paragraph() -> None:
+    ruby = (
+        "<p>\n尹氏は野党が政府高官や検事らへの\n<ruby><rb>弾劾</rb><rp>（</rp><rt>だんがい</rt>"
+        "<rp>）</rp></ruby>\n訴追案を提出している点などを挙げ、反国家行為だと指摘した。\n</p>"
+    )
+    page = (
+        "<html><head><title>尹氏</title></head><body><article><h1>尹氏が声明</h1>"
+        + ruby
+        + "".join(_PARAGRAPH.format(i) for i in range(4))
+        + "</article></body></html>"
+    )
+    root = html.document_fromstring(page)
+    paragraphs = body.trafilatura_paragraphs(root, "https://x.example/news/a")
+    assert (
+        "尹氏は野党が政府高官や検事らへの 弾劾（だんがい） 訴追案を提出している点などを挙げ、"
+        "反国家行為だと指摘した。"
+    ) in paragraphs
+    assert root.xpath("//ruby")  # the page itself is not changed
+
+
 def _page_with_links_among_the_paragraphs() -> str:
     """An article whose paragraphs are interleaved with links: to other articles of the site
     (a "Read more" line, a list of related stories), to a source on another site, to a part
