@@ -187,24 +187,48 @@ def _link_density(block: etree._Element, text: str) -> float:
     return linked / max(len(text), 1)
 
 
-_SPLITTING_MARKUP = etree.XPath(
-    "//body//comment()[normalize-space(following-sibling::node()[1][self::text()])] | //body//ruby"
+_EMPTY_INLINE = (
+    "//body//*[self::b or self::strong or self::i or self::em or self::u or self::span"
+    " or self::font or self::small or self::mark or self::a][not(node())]"
+    "[normalize-space(following-sibling::node()[1][self::text()])]"
 )
-"""Markup inside a sentence that trafilatura cuts the paragraph at: a comment followed by
-text (``When <!-- -->President``) and ruby annotations (``<ruby>弾劾<rp>（</rp><rt>だんがい
-</rt><rp>）</rp></ruby>``)."""
+_EMPTY_INLINE_ELEMENTS = etree.XPath(_EMPTY_INLINE)
+_SPLITTING_MARKUP = etree.XPath(
+    "//body//comment()[normalize-space(following-sibling::node()[1][self::text()])]"
+    " | //body//ruby | " + _EMPTY_INLINE
+)
+"""Markup inside a sentence that trafilatura cuts the paragraph at: a comment or an empty
+inline element followed by text (``When <!-- -->President``, ``<b>1925:</b> <b/>"Howard
+...``) and ruby annotations (``<ruby>弾劾<rp>（</rp><rt>だんがい</rt><rp>）</rp></ruby>``)."""
 
 
 def without_splitting_markup(root: etree._Element) -> etree._Element:
     """Return ``root``, or a copy of it without the markup that splits sentences: comments
-    when a comment inside the body is followed by text, and ``<ruby>`` annotations (their
-    text kept inline: "弾劾（だんがい）"). trafilatura drops a comment or a ``<ruby>`` with
-    the text after it, which would cut the paragraph there. ``root`` is not changed."""
+    and empty inline elements (``<b/>``, ``<span></span>``) followed by text inside the
+    body, and ``<ruby>`` annotations (their text kept inline: "弾劾（だんがい）").
+    trafilatura drops such a node with the text after it, which would cut the paragraph
+    there. ``root`` is not changed."""
     if not _SPLITTING_MARKUP(root):
         return root
     copied = copy.deepcopy(root)
     etree.strip_tags(copied, etree.Comment, "ruby", "rb", "rt", "rp", "rtc")
+    for element in _EMPTY_INLINE_ELEMENTS(copied):
+        _drop_keeping_tail(element)
     return copied
+
+
+def _drop_keeping_tail(element: etree._Element) -> None:
+    """Remove an empty ``element`` from its tree; its tail text stays where it was."""
+    parent = element.getparent()
+    if parent is None:
+        return
+    tail = element.tail or ""
+    previous = element.getprevious()
+    if previous is not None:
+        previous.tail = (previous.tail or "") + tail
+    else:
+        parent.text = (parent.text or "") + tail
+    parent.remove(element)
 
 
 def is_fragment(precise: str, balanced: str) -> bool:

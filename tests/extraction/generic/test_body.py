@@ -107,6 +107,27 @@ def test_comments_inside_a_paragraph_do_not_cut_it() -> None:
     assert len(root.xpath("//comment()")) == 3  # the page itself is not changed
 
 
+def test_an_empty_inline_element_does_not_cut_a_paragraph() -> None:
+    plaque = (
+        "<p><b>1925-40:</b> <b></b>“Howard Jones (1885-1941). Head football coach from 1925 "
+        "to 1940.” Plaque displayed 1955.</p>"
+    )
+    page = (
+        "<html><head><title>Plaques</title></head><body><article><h1>The plaques</h1>"
+        + "".join(_PARAGRAPH.format(i) for i in range(2))
+        + plaque
+        + "".join(_PARAGRAPH.format(i) for i in range(2, 4))
+        + "</article></body></html>"
+    )
+    root = html.document_fromstring(page)
+    paragraphs = body.trafilatura_paragraphs(root, "https://x.example/news/plaques")
+    assert (
+        "1925-40: “Howard Jones (1885-1941). Head football coach from 1925 to 1940.” Plaque "
+        "displayed 1955."
+    ) in paragraphs
+    assert len(root.xpath("//b")) == 2  # the page itself is not changed
+
+
 def test_ruby_annotations_do_not_cut_a_paragraph() -> None:
     ruby = (
         "<p>\n尹氏は野党が政府高官や検事らへの\n<ruby><rb>弾劾</rb><rp>（</rp><rt>だんがい</rt>"
