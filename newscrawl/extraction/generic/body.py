@@ -345,6 +345,28 @@ def is_link_line(text: str, link_texts: Collection[str]) -> bool:
     return bare != line and bare.count(" ") + 1 >= MIN_LINK_WORDS and bare in link_texts
 
 
+_NESTED_ARTICLES = etree.XPath("//article//article")
+
+
+def card_texts(root: etree._Element, paragraphs: list[str]) -> set[str]:
+    """Return the texts (whitespace normalised) of the blocks of the cards of other articles
+    inside the page's article: ``<article>`` elements nested in another one, when there are
+    two or more. A nested article that holds most of ``paragraphs`` (the article itself,
+    wrapped twice) gives none."""
+    nested = _NESTED_ARTICLES(root)
+    if len(nested) < 2:
+        return set()
+    wanted = {_plain(p) for p in paragraphs}
+    texts: list[set[str]] = []
+    for card in nested:
+        texts.append(
+            {t for block in card.iter(*_SPLIT_BLOCKS) if (t := _plain(element_text(block)))}
+        )
+    main = max(range(len(nested)), key=lambda i: len(texts[i] & wanted))
+    own = texts[main] if 2 * len(texts[main] & wanted) > len(wanted) else set()
+    return set().union(*texts) - own
+
+
 _TAG_SEPARATORS = re.compile(r"[,;|]")
 
 
@@ -471,12 +493,14 @@ def clean_body(
     lead: str | None = None,
     link_texts: Collection[str] = (),
     tags: Iterable[str] = (),
+    cards: Collection[str] = (),
     published: str | None = None,
 ) -> list[str]:
     """Return ``paragraphs`` led by ``lead`` (when they lack it), without a leading repeat of
     the headline, credit lines, image captions, the byline, date lines (``published``, see
-    :func:`shows_publication_date`), lists of the page's ``tags`` and lines that are only a
-    link to another article (``link_texts``, see :func:`is_link_line`)."""
+    :func:`shows_publication_date`), lists of the page's ``tags``, lines that are only a
+    link to another article (``link_texts``, see :func:`is_link_line`) and lines of other
+    articles' cards (``cards``, see :func:`card_texts`)."""
     title = key(headline)
     body = list(paragraphs)
     while body and title and key(body[0]) == title:
@@ -493,6 +517,7 @@ def clean_body(
         and not is_link_line(p, link_texts)
         and not is_tag_list(p, tags)
         and not shows_publication_date(p, published)
+        and _plain(p) not in cards
     ]
     if lead and body and key(lead) not in key(" ".join(body[:3])):
         body.insert(0, lead)

@@ -351,3 +351,35 @@ def test_a_block_repeating_a_kept_paragraph_is_not_added() -> None:
     root = html.document_fromstring(page)
     kept = ["First paragraph of the story, which is long enough.", "Second paragraph of the story."]
     assert body.with_split_containers(root, kept) == [*kept, "Third paragraph."]
+
+
+def _article_with_cards(wrapped_twice: bool) -> str:
+    cards = "".join(
+        f'<article class="card"><h3>Other story {i}</h3><p>Excerpt of other story {i}, a '
+        "long sentence about something else entirely.</p></article>"
+        for i in range(3)
+    )
+    text = "".join(f"<p>{_text(i)}</p>" for i in range(3))
+    if wrapped_twice:
+        text = f"<article>{text}</article>"
+    return f"<html><body><article><h1>Council argues</h1>{text}{cards}</article></body></html>"
+
+
+def test_cards_of_other_articles_nested_in_the_article_leave_the_body() -> None:
+    root = html.document_fromstring(_article_with_cards(wrapped_twice=False))
+    kept = [
+        _text(0),
+        _text(1),
+        _text(2),
+        "Excerpt of other story 1, a long sentence about something else entirely.",
+    ]
+    cards = body.card_texts(root, kept)
+    assert body.clean_body(kept, "Council argues", [], cards=cards) == kept[:3]
+
+
+def test_an_article_wrapped_in_a_second_article_element_keeps_its_text() -> None:
+    root = html.document_fromstring(_article_with_cards(wrapped_twice=True))
+    kept = [_text(0), _text(1), _text(2)]
+    cards = body.card_texts(root, kept)
+    assert body.clean_body(kept, "Council argues", [], cards=cards) == kept
+    assert "Other story 0" in cards
