@@ -46,7 +46,8 @@ precise text (else it cannot find :data:`FRAGMENT_RATIO` times as much article t
 MIN_LEAD = 40
 MAX_LEAD_CHILDREN = 3
 MAX_LEAD_CANDIDATES = 20
-_TEXT_CONTAINING = etree.XPath("//body//text()[contains(., $probe)]")
+_TEXT_CONTAINING = etree.XPath("//body//text()[contains(translate(., '\u00a0', ' '), $probe)]")
+"""Text nodes holding ``$probe``, no-break spaces read as spaces (``clean`` makes them so)."""
 MAX_DATE_LINE = 80
 _DATE_LINE = re.compile(
     r"^(?:(?:stand|updated|published|last updated|aktualisiert|veröffentlicht|publicado|"

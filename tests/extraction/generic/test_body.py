@@ -383,3 +383,18 @@ def test_an_article_wrapped_in_a_second_article_element_keeps_its_text() -> None
     cards = body.card_texts(root, kept)
     assert body.clean_body(kept, "Council argues", [], cards=cards) == kept
     assert "Other story 0" in cards
+
+
+def test_visible_lead_is_found_when_the_page_writes_no_break_spaces() -> None:
+    from newscrawl.extraction.generic.structured import read_structured
+
+    page = (
+        '<html><head><meta name="description" content="A night of wind and&nbsp;rain along '
+        'the whole coast."></head><body><p class="lead">A night of wind and&nbsp;rain along '
+        "the whole coast.</p><p>Text.</p></body></html>"
+    )
+    root = html.document_fromstring(page)
+    url = "https://x.example/a"
+    assert body.visible_lead(read_structured(root, url), root, url) == (
+        "A night of wind and rain along the whole coast."
+    )
