@@ -486,6 +486,39 @@ def is_byline(text: str, authors: Iterable[str]) -> bool:
     return bool(parts) and parts <= names
 
 
+HEADLINE_LINES = 3
+"""The first lines of the text that may repeat the headline (the page's title or kicker
+block printed above the text)."""
+MIN_SHARED_WORDS = 3
+SHARED_WORDS = 0.7
+"""Share of the words of the longer of a line and the headline that both must have for the
+line to be a variant of the headline."""
+_WORD = re.compile(r"\w+")
+
+
+def repeats(line: str, headline: str | None) -> bool:
+    """Tell whether ``line`` is the headline or a variant of it: not a sentence (no final
+    period), at most half as long again, and sharing :data:`SHARED_WORDS` of the words of
+    the longer of the two (at least three): "Site | Headline", a kicker before it, an
+    abbreviation ("HS Roundup" for "High School Roundup").
+
+    >>> repeats("Milan 2018 | Anastassiades' light installation for FLOS",
+    ...         "Milan 2018 | Anastassiades' light installation for Flos")
+    True
+    >>> repeats("The council met on Monday to approve the new bridge.", "Council approves bridge")
+    False
+    """
+    if not headline:
+        return False
+    if key(line) == key(headline):
+        return True
+    if line.rstrip().endswith(".") or len(line) > 1.5 * len(headline) + 10:
+        return False
+    words, title = set(_WORD.findall(key(line))), set(_WORD.findall(key(headline)))
+    shared = len(words & title)
+    return shared >= MIN_SHARED_WORDS and shared >= SHARED_WORDS * max(len(words), len(title))
+
+
 def clean_body(
     paragraphs: list[str],
     headline: str | None,
@@ -497,15 +530,13 @@ def clean_body(
     cards: Collection[str] = (),
     published: str | None = None,
 ) -> list[str]:
-    """Return ``paragraphs`` led by ``lead`` (when they lack it), without a leading repeat of
-    the headline, credit lines, image captions, the byline, date lines (``published``, see
+    """Return ``paragraphs`` led by ``lead`` (when they lack it), without the headline or a
+    variant of it among the first lines (see :func:`repeats`), credit lines, image
+    captions, the byline, date lines (``published``, see
     :func:`shows_publication_date`), lists of the page's ``tags``, lines that are only a
     link to another article (``link_texts``, see :func:`is_link_line`) and lines of other
     articles' cards (``cards``, see :func:`card_texts`)."""
-    title = key(headline)
-    body = list(paragraphs)
-    while body and title and key(body[0]) == title:
-        body.pop(0)
+    body = [p for i, p in enumerate(paragraphs) if i >= HEADLINE_LINES or not repeats(p, headline)]
     caption_keys = {key(c) for c in captions if c}
     authors, tags = list(authors), list(tags)
     body = [

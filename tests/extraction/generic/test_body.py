@@ -398,3 +398,16 @@ def test_visible_lead_is_found_when_the_page_writes_no_break_spaces() -> None:
     assert body.visible_lead(read_structured(root, url), root, url) == (
         "A night of wind and rain along the whole coast."
     )
+
+
+def test_a_variant_of_the_headline_among_the_first_lines_leaves_the_body() -> None:
+    headline = "Council approves the new bridge over the harbour"
+    lines = [
+        "City news | Council approves the new bridge over the harbour",
+        "Council approves the new bridge over the harbour, the mayor says.",  # a sentence
+        "The council voted on Monday.",
+        "Council approves the new bridge over the harbour",  # fourth line: text, kept
+    ]
+    got = body.clean_body(lines, headline, [])
+    assert got == lines[1:]
+    assert not body.repeats("Bridge", "Council approves the new bridge over the harbour")
