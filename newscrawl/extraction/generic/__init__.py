@@ -242,7 +242,7 @@ class GenericPage:
             links,
             tags=self.tags,
             published=self.published_at,
-            cards=_body.card_texts(self.root, paragraphs),
+            asides=_body.aside_texts(self.root, paragraphs),
         )
 
     @cached_property

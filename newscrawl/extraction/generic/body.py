@@ -368,6 +368,37 @@ def card_texts(root: etree._Element, paragraphs: list[str]) -> set[str]:
     return set().union(*texts) - own
 
 
+_BOX_CLASSES = etree.XPath("//body//*[contains(@class, 'ox') or contains(@class, 'OX')]")
+"""Elements whose class may name a box (a cheap filter before :data:`_FACT_BOX`)."""
+_FACT_BOX = re.compile(r"fact-?box|info-?box|faktenbox", re.IGNORECASE)
+"""A class naming a fact box or an info box."""
+_BOX_BLOCKS = (*_SPLIT_BLOCKS, "h5", "div", "span", "strong")
+
+
+def fact_box_texts(root: etree._Element, paragraphs: list[str]) -> set[str]:
+    """Return the texts (whitespace normalised) of the blocks of the page's fact boxes and
+    info boxes (a class naming ``factbox``, ``infobox``, ``info-box``, ``fact-box`` or
+    ``faktenbox``): boxed asides beside the article's text (the author's note, key figures,
+    a transcript, a reading list), not part of it. A box holding most of ``paragraphs`` is
+    the article's own container (a class such as ``article has-infobox``) and gives none."""
+    wanted = {_plain(p) for p in paragraphs}
+    texts: set[str] = set()
+    for box in _BOX_CLASSES(root):
+        if not _FACT_BOX.search(box.get("class", "")):
+            continue
+        blocks = {t for block in box.iter(*_BOX_BLOCKS) if (t := _plain(element_text(block)))}
+        if 2 * len(blocks & wanted) <= len(wanted):
+            texts |= blocks
+    return texts
+
+
+def aside_texts(root: etree._Element, paragraphs: list[str]) -> set[str]:
+    """Return the texts of the blocks that are not the article's running text although
+    trafilatura may keep them: other articles' cards (:func:`card_texts`) and fact boxes
+    (:func:`fact_box_texts`)."""
+    return card_texts(root, paragraphs) | fact_box_texts(root, paragraphs)
+
+
 _TAG_SEPARATORS = re.compile(r"[,;|]")
 
 
@@ -527,7 +558,7 @@ def clean_body(
     lead: str | None = None,
     link_texts: Collection[str] = (),
     tags: Iterable[str] = (),
-    cards: Collection[str] = (),
+    asides: Collection[str] = (),
     published: str | None = None,
 ) -> list[str]:
     """Return ``paragraphs`` led by ``lead`` (when they lack it), without the headline or a
@@ -535,7 +566,7 @@ def clean_body(
     captions, the byline, date lines (``published``, see
     :func:`shows_publication_date`), lists of the page's ``tags``, lines that are only a
     link to another article (``link_texts``, see :func:`is_link_line`) and lines of other
-    articles' cards (``cards``, see :func:`card_texts`)."""
+    articles' cards and of fact boxes (``asides``, see :func:`aside_texts`)."""
     body = [p for i, p in enumerate(paragraphs) if i >= HEADLINE_LINES or not repeats(p, headline)]
     caption_keys = {key(c) for c in captions if c}
     authors, tags = list(authors), list(tags)
@@ -549,7 +580,7 @@ def clean_body(
         and not is_link_line(p, link_texts)
         and not is_tag_list(p, tags)
         and not shows_publication_date(p, published)
-        and _plain(p) not in cards
+        and _plain(p) not in asides
     ]
     if lead and body and key(lead) not in key(" ".join(body[:3])):
         body.insert(0, lead)

@@ -374,14 +374,14 @@ def test_cards_of_other_articles_nested_in_the_article_leave_the_body() -> None:
         "Excerpt of other story 1, a long sentence about something else entirely.",
     ]
     cards = body.card_texts(root, kept)
-    assert body.clean_body(kept, "Council argues", [], cards=cards) == kept[:3]
+    assert body.clean_body(kept, "Council argues", [], asides=cards) == kept[:3]
 
 
 def test_an_article_wrapped_in_a_second_article_element_keeps_its_text() -> None:
     root = html.document_fromstring(_article_with_cards(wrapped_twice=True))
     kept = [_text(0), _text(1), _text(2)]
     cards = body.card_texts(root, kept)
-    assert body.clean_body(kept, "Council argues", [], cards=cards) == kept
+    assert body.clean_body(kept, "Council argues", [], asides=cards) == kept
     assert "Other story 0" in cards
 
 
@@ -411,3 +411,33 @@ def test_a_variant_of_the_headline_among_the_first_lines_leaves_the_body() -> No
     got = body.clean_body(lines, headline, [])
     assert got == lines[1:]
     assert not body.repeats("Bridge", "Council approves the new bridge over the harbour")
+
+
+def test_the_text_of_a_fact_box_leaves_the_body() -> None:
+    page = (
+        "<html><body><article><h1>Council argues</h1>"
+        + "".join(f"<p>{_text(i)}</p>" for i in range(3))
+        + '<div class="article-FactBox"><h3>The bridge in figures</h3><ul><li>Length: 420 '
+        "metres</li><li>Cost: 80 million</li></ul></div>"
+        + f"<p>{_text(3)}</p></article></body></html>"
+    )
+    root = html.document_fromstring(page)
+    kept = [_text(0), _text(1), "The bridge in figures", "Length: 420 metres", _text(2), _text(3)]
+    asides = body.aside_texts(root, kept)
+    assert body.clean_body(kept, "Council argues", [], asides=asides) == [
+        _text(0),
+        _text(1),
+        _text(2),
+        _text(3),
+    ]
+
+
+def test_an_article_container_whose_class_names_an_info_box_keeps_its_text() -> None:
+    page = (
+        '<html><body><article class="story has-infobox"><h1>Council argues</h1>'
+        + "".join(f"<p>{_text(i)}</p>" for i in range(3))
+        + "</article></body></html>"
+    )
+    root = html.document_fromstring(page)
+    kept = [_text(0), _text(1), _text(2)]
+    assert body.clean_body(kept, "Council argues", [], asides=body.aside_texts(root, kept)) == kept
