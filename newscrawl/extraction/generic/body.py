@@ -368,28 +368,56 @@ def card_texts(root: etree._Element, paragraphs: list[str]) -> set[str]:
     return set().union(*texts) - own
 
 
-_BOX_CLASSES = etree.XPath("//body//*[contains(@class, 'ox') or contains(@class, 'OX')]")
+_FACT_BOX = re.compile(
+    r"fact-?box|info-?box|faktenbox|author(?:-|_|__)?(?:bio|info)|about-the-author|biography",
+    re.IGNORECASE,
+)
+"""A class naming a fact box, an info box or the author's biography."""
+_BOX_CLASSES = etree.XPath(
+    "//body//*[contains(@class, 'ox') or contains(@class, 'OX') or contains(@class, 'uthor')"
+    " or contains(@class, 'iograph')]"
+)
 """Elements whose class may name a box (a cheap filter before :data:`_FACT_BOX`)."""
-_FACT_BOX = re.compile(r"fact-?box|info-?box|faktenbox", re.IGNORECASE)
-"""A class naming a fact box or an info box."""
 _BOX_BLOCKS = (*_SPLIT_BLOCKS, "h5", "div", "span", "strong")
 
 
 def fact_box_texts(root: etree._Element, paragraphs: list[str]) -> set[str]:
-    """Return the texts (whitespace normalised) of the blocks of the page's fact boxes and
-    info boxes (a class naming ``factbox``, ``infobox``, ``info-box``, ``fact-box`` or
-    ``faktenbox``): boxed asides beside the article's text (the author's note, key figures,
-    a transcript, a reading list), not part of it. A box holding most of ``paragraphs`` is
+    """Return the texts (whitespace normalised) of the blocks of the page's fact boxes, info
+    boxes and author biographies (a class naming ``factbox``, ``infobox``, ``info-box``,
+    ``fact-box``, ``faktenbox``, ``author-bio``, ``author-info``, ``about-the-author`` or
+    ``biography``): boxed asides beside the article's text (the author's note, key
+    figures, a transcript, a reading list), not part of it; lines broken by ``<br>``
+    count one by one. A box holding most of ``paragraphs`` is
     the article's own container (a class such as ``article has-infobox``) and gives none."""
     wanted = {_plain(p) for p in paragraphs}
     texts: set[str] = set()
     for box in _BOX_CLASSES(root):
         if not _FACT_BOX.search(box.get("class", "")):
             continue
-        blocks = {t for block in box.iter(*_BOX_BLOCKS) if (t := _plain(element_text(block)))}
+        blocks = {t for block in box.iter(*_BOX_BLOCKS) for t in _block_lines(block)}
         if 2 * len(blocks & wanted) <= len(wanted):
             texts |= blocks
     return texts
+
+
+def _block_lines(block: etree._Element) -> list[str]:
+    """Return the text of ``block`` (whitespace normalised) and, when ``<br>`` breaks it,
+    each of its lines (trafilatura gives them as lines of their own)."""
+    text = _plain(element_text(block))
+    if not text:
+        return []
+    if block.find(".//br") is None:
+        return [text]
+    copied = copy.deepcopy(block)
+    copied.tail = None
+    for br in copied.iter("br"):
+        br.tail = _LINE_BREAK + (br.tail or "")
+    lines = etree.tostring(copied, method="text", encoding="unicode", with_tail=False)
+    return [text, *(p for line in lines.split(_LINE_BREAK) if (p := _plain(line)))]
+
+
+_LINE_BREAK = "\ue000"
+"""A private-use character marking a ``<br>`` (the page's own newlines are whitespace)."""
 
 
 def aside_texts(root: etree._Element, paragraphs: list[str]) -> set[str]:

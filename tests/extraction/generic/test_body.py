@@ -441,3 +441,27 @@ def test_an_article_container_whose_class_names_an_info_box_keeps_its_text() -> 
     root = html.document_fromstring(page)
     kept = [_text(0), _text(1), _text(2)]
     assert body.clean_body(kept, "Council argues", [], asides=body.aside_texts(root, kept)) == kept
+
+
+def test_lines_of_an_info_box_broken_by_br_and_the_author_biography_leave_the_body() -> None:
+    page = (
+        "<html><body><article><h1>Council argues</h1>"
+        + "".join(f"<p>{_text(i)}</p>" for i in range(3))
+        + '<div class="infobox"><p class="infobox__text">420 metres long<br>80 million euros'
+        "<br>\nopens in 2027</p></div>"
+        + '<div class="author__biography"><p>Ann Lee covers the city council and has written '
+        "about bridges for twenty years.</p></div></article></body></html>"
+    )
+    root = html.document_fromstring(page)
+    kept = [
+        _text(0),
+        "420 metres long",
+        "80 million euros",
+        "opens in 2027",
+        _text(1),
+        _text(2),
+        "Ann Lee covers the city council and has written about bridges for twenty years.",
+    ]
+    asides = body.aside_texts(root, kept)
+    got = body.clean_body(kept, "Council argues", [], asides=asides)
+    assert got == [_text(0), _text(1), _text(2)]
