@@ -232,7 +232,7 @@ class GenericPage:
         captions = {i.caption for i in self.images if i.caption}
         captions |= _body.caption_texts(self.root)
         lead = _body.visible_lead(self.structured, self.root, self.url)
-        links = _body.other_page_links(self.root, self.url)
+        links = _body.other_page_links(self.root, self.url, paragraphs)
         return _body.clean_body(
             paragraphs,
             self.headline,

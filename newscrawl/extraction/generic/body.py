@@ -46,8 +46,7 @@ precise text (else it cannot find :data:`FRAGMENT_RATIO` times as much article t
 MIN_LEAD = 40
 MAX_LEAD_CHILDREN = 3
 MAX_LEAD_CANDIDATES = 20
-_TEXT_CONTAINING = etree.XPath("//body//text()[contains(translate(., '\u00a0', ' '), $probe)]")
-"""Text nodes holding ``$probe``, no-break spaces read as spaces (``clean`` makes them so)."""
+_TEXT_CONTAINING = etree.XPath("//body//text()[contains(., $probe)]")
 MAX_DATE_LINE = 80
 _DATE_LINE = re.compile(
     r"^(?:(?:stand|updated|published|last updated|aktualisiert|veröffentlicht|publicado|"
@@ -188,33 +187,40 @@ def _link_density(block: etree._Element, text: str) -> float:
     return linked / max(len(text), 1)
 
 
-_EMPTY_INLINE = (
-    "//body//*[self::b or self::strong or self::i or self::em or self::u or self::span"
-    " or self::font or self::small or self::mark or self::a][not(node())]"
-    "[normalize-space(following-sibling::node()[1][self::text()])]"
-)
-_EMPTY_INLINE_ELEMENTS = etree.XPath(_EMPTY_INLINE)
-_SPLITTING_MARKUP = etree.XPath(
-    "//body//comment()[normalize-space(following-sibling::node()[1][self::text()])]"
-    " | //body//ruby | " + _EMPTY_INLINE
-)
-"""Markup inside a sentence that trafilatura cuts the paragraph at: a comment or an empty
-inline element followed by text (``When <!-- -->President``, ``<b>1925:</b> <b/>"Howard
-...``) and ruby annotations (``<ruby>弾劾<rp>（</rp><rt>だんがい</rt><rp>）</rp></ruby>``)."""
+_INLINE = ("b", "strong", "i", "em", "u", "span", "font", "small", "mark", "a")
+"""Inline elements that, left empty, sit inside a sentence (``<b>1925:</b> <b/>"Howard``)."""
+
+
+def splitting_markup(root: etree._Element) -> list[etree._Element]:
+    """Return the markup inside the body that trafilatura cuts a paragraph at: comments and
+    empty inline elements followed by text (``When <!-- -->President``, ``<b>1925-40:</b>
+    <b/>"Howard ...``) and ruby annotations (``<ruby>弾劾<rp>（</rp><rt>だんがい</rt><rp>）
+    </rp></ruby>``)."""
+    found: list[etree._Element] = []
+    for body in root.iter("body"):
+        for node in body.iter(etree.Comment, "ruby", *_INLINE):
+            if node.tag == "ruby" or (
+                node.tail
+                and node.tail.strip()
+                and (node.tag is etree.Comment or (len(node) == 0 and not node.text))
+            ):
+                found.append(node)
+    return found
 
 
 def without_splitting_markup(root: etree._Element) -> etree._Element:
-    """Return ``root``, or a copy of it without the markup that splits sentences: comments
-    and empty inline elements (``<b/>``, ``<span></span>``) followed by text inside the
-    body, and ``<ruby>`` annotations (their text kept inline: "弾劾（だんがい）").
+    """Return ``root``, or a copy of it without the markup that splits sentences (see
+    :func:`splitting_markup`): comments and empty inline elements removed (the text after
+    them kept), ``<ruby>`` annotations unwrapped (their text inline: "弾劾（だんがい）").
     trafilatura drops such a node with the text after it, which would cut the paragraph
     there. ``root`` is not changed."""
-    if not _SPLITTING_MARKUP(root):
+    if not splitting_markup(root):
         return root
     copied = copy.deepcopy(root)
+    for node in splitting_markup(copied):
+        if node.tag != "ruby" and node.tag is not etree.Comment:
+            _drop_keeping_tail(node)
     etree.strip_tags(copied, etree.Comment, "ruby", "rb", "rt", "rp", "rtc")
-    for element in _EMPTY_INLINE_ELEMENTS(copied):
-        _drop_keeping_tail(element)
     return copied
 
 
@@ -288,17 +294,22 @@ _LINK_TAG = re.compile(r"\s*\[[^\]\n]{1,20}\]$")
 _BULLET = re.compile(r"^[-•*]\s+")
 
 
-def other_page_links(root: etree._Element, url: str) -> set[str]:
+def other_page_links(root: etree._Element, url: str, paragraphs: Iterable[str] = ()) -> set[str]:
     """Return the texts (whitespace normalised) of the page's links of three words or more
     that lead to another page of the same site: the titles of teasers, "read more" links
     and related articles. Links within the page (``#...``), to other sites (sources,
-    shops, share buttons) and to the page itself are not counted."""
+    shops, share buttons) and to the page itself are not counted. With ``paragraphs``,
+    only the links whose text could make one of them a link line (see
+    :func:`is_link_line`) are looked at (resolving every link's address costs more)."""
     page = urlsplit(url)
+    candidates = {c for p in paragraphs for c in _link_line_candidates(p)}
     texts: set[str] = set()
     for link in _LINKS(root):
         text = " ".join(element_text(link).split())
-        if text.count(" ") + 1 >= MIN_LINK_WORDS and _leads_to_other_page(
-            link.get("href", ""), url, page
+        if (
+            text.count(" ") + 1 >= MIN_LINK_WORDS
+            and (not paragraphs or text in candidates)
+            and _leads_to_other_page(link.get("href", ""), url, page)
         ):
             texts.add(text)
     return texts
@@ -339,11 +350,17 @@ def is_link_line(text: str, link_texts: Collection[str]) -> bool:
     """
     if not link_texts:
         return False
+    return any(c in link_texts for c in _link_line_candidates(text))
+
+
+def _link_line_candidates(text: str) -> list[str]:
+    """Return the texts a link must have for ``text`` to be a link line: the line without
+    its bullet, and without a short label before and a bracketed tag after it."""
     line = " ".join(_BULLET.sub("", text).split())
-    if line in link_texts:
-        return True
     bare = _LINK_TAG.sub("", _LINK_LABEL.sub("", line))
-    return bare != line and bare.count(" ") + 1 >= MIN_LINK_WORDS and bare in link_texts
+    if bare != line and bare.count(" ") + 1 >= MIN_LINK_WORDS:
+        return [line, bare]
+    return [line]
 
 
 _NESTED_ARTICLES = etree.XPath("//article//article")
@@ -432,14 +449,17 @@ _TAG_SEPARATORS = re.compile(r"[,;|]")
 
 def is_tag_list(text: str, tags: Iterable[str]) -> bool:
     """Tell whether a line only lists the page's tags (two or more, separated by commas,
-    semicolons or bars): the tag box printed under the article.
+    semicolons or bars): the tag box printed under the article. ``tags`` may be given as a
+    frozenset of their :func:`key` already.
 
     >>> is_tag_list("Harbour, Ferries, Council", ["harbour", "ferries", "council", "Bus"])
     True
     >>> is_tag_list("Harbour", ["harbour"])
     False
     """
-    names = {key(t) for t in tags if t}
+    if _TAG_SEPARATORS.search(text) is None:
+        return False
+    names = tags if isinstance(tags, frozenset) else frozenset(key(t) for t in tags if t)
     parts = [part for p in _TAG_SEPARATORS.split(text) if (part := key(p).strip(" ."))]
     return len(parts) >= 2 and all(p in names for p in parts)
 
@@ -491,8 +511,11 @@ def visible_lead(structured: Structured, root: etree._Element, url: str) -> str 
     }
     if not descriptions:
         return None
-    # Find the text nodes that start the description (in C), then compare whole elements.
-    for probe in dict.fromkeys(d[: MIN_LEAD // 2] for d in _raw_descriptions(structured, article)):
+    # Find the text nodes holding the longest word of the description's start (in C; a word,
+    # since the page may write no-break spaces where the cleaned description has spaces),
+    # then compare whole elements.
+    starts = (d[: MIN_LEAD // 2].split() for d in _raw_descriptions(structured, article))
+    for probe in dict.fromkeys(max(words, key=len) for words in starts if words):
         for node in _TEXT_CONTAINING(root, probe=probe)[:MAX_LEAD_CANDIDATES]:
             element = node.getparent()
             for _ in range(MAX_LEAD_CHILDREN):
@@ -597,7 +620,7 @@ def clean_body(
     articles' cards and of fact boxes (``asides``, see :func:`aside_texts`)."""
     body = [p for i, p in enumerate(paragraphs) if i >= HEADLINE_LINES or not repeats(p, headline)]
     caption_keys = {key(c) for c in captions if c}
-    authors, tags = list(authors), list(tags)
+    authors, tags = list(authors), frozenset(key(t) for t in tags if t)
     body = [
         p
         for p in body
