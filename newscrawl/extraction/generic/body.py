@@ -4,9 +4,14 @@ trafilatura (with its own readability and jusText fallbacks) finds the main text
 included (annotated bodies keep a table's text). The page's lead (standfirst) is often
 outside the block trafilatura picks: when the page's description (``og:description``,
 ``description``, JSON-LD ``description``) is also shown as a paragraph of the page, it
-leads the body. The paragraphs are then cleaned: the headline repeated as a first line,
-credit lines ("Foto: dpa"), image captions, the byline ("Von Anna Fink") and date lines
-("Stand: 22.04.2024, 06:00 Uhr") are left out.
+leads the body. trafilatura reads a copy of the page without the markup it would cut a
+sentence at (comments and empty inline elements followed by text, ``<ruby>``), and an
+article cut into several containers of one class (by ads, embeds) is joined again. The
+paragraphs are then cleaned: the headline or a variant of it among the first lines, credit
+lines ("Foto: dpa"), image captions, the byline ("Von Anna Fink"), date lines ("Stand:
+22.04.2024, 06:00 Uhr", a short line with the publication date), the tag box, lines that
+only link to another article ("Read more: ..."), and the blocks of other articles' cards,
+fact boxes, info boxes and author biographies are left out.
 """
 
 from __future__ import annotations
