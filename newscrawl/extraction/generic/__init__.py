@@ -234,7 +234,18 @@ class GenericPage:
         captions = {i.caption for i in self.images if i.caption}
         captions |= _body.caption_texts(self.root)
         lead = _body.visible_lead(self.structured, self.root, self.url)
-        return _body.clean_body(paragraphs, self.headline, captions, self.authors, lead)
+        links = _body.other_page_links(self.root, self.url, paragraphs)
+        return _body.clean_body(
+            paragraphs,
+            self.headline,
+            captions,
+            self.authors,
+            lead,
+            links,
+            tags=self.tags,
+            published=self.published_at,
+            asides=_body.aside_texts(self.root, paragraphs),
+        )
 
     @cached_property
     def language(self) -> str | None:
