@@ -149,6 +149,13 @@ MUTANTS: tuple[Mutant, ...] = (
         "        self._guarded(BatchWriter.abort)",
         "the last batch is discarded at the end of the run",
     ),
+    Mutant(
+        "failed-again-not-counted",
+        P,
+        "        if self.failed_before(item):\n            self.crawler.stats.inc_value(FAILED_AGAIN)",
+        "        if False:\n            self.crawler.stats.inc_value(FAILED_AGAIN)",
+        "a page the portal always serves cut fails every run",
+    ),
     # -- the state's registration and lock (extension) ------------------------------------
     Mutant(
         "failed-download-remembered",
@@ -277,6 +284,13 @@ MUTANTS: tuple[Mutant, ...] = (
         "            if rejected is None:\n                return True",
         "            if rejected is None:\n                return False",
         "new pages are never fetched",
+    ),
+    Mutant(
+        "cut-page-remembered-as-final",
+        S,
+        "            if rejected[1] not in CONTENT_REJECTS:\n                return True  # failed before",
+        "            if False:\n                return True  # failed before",
+        "a page served cut once is never fetched again",
     ),
     Mutant(
         "same-lastmod-refetched",
