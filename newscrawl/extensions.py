@@ -26,7 +26,7 @@ import logging
 import socket
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Final, Self
+from typing import Any, Self
 
 from scrapy import signals
 from scrapy.crawler import Crawler
@@ -39,14 +39,6 @@ from newscrawl.storage.output import PublishedBatch
 from newscrawl.storage.runlock import AlreadyRunning, RunLock
 
 logger = logging.getLogger(__name__)
-
-CONTENT_REJECTS: Final = frozenset({"invalid", "not-article"})
-"""Reject kinds caused by the page itself: not fetched again until the page changes.
-
-Not ``empty``: an empty 200 is often momentary (a cache or a deploy), so the next run
-tries the page again. Nor the download errors: docs/operations.md promises those pages are
-fetched again by the next run.
-"""
 
 
 class SiteState:
@@ -136,14 +128,18 @@ class SiteState:
         self.store.register_batch(batch.path, metas)
 
     def rejects_published(self, batch: PublishedBatch) -> None:
-        """Register the pages of a published rejects file whose content is the problem, with
-        the latest page dates (as for records: a date seen after the reject is then not
-        taken for a change of the page by the next run)."""
-        content = [m for m in batch.records_meta if m.get("kind") in CONTENT_REJECTS]
-        if self.store is not None and content:
+        """Register the pages of a published rejects file, with their kinds and the latest
+        page dates (as for records: a date seen after the reject is then not taken for a
+        change of the page by the next run).
+
+        The state keeps a page of a content reject (``CONTENT_REJECTS``) out of the next
+        runs until it changes; it remembers the others only to tell, when the next run
+        fetches the page again, that it failed before (``failed_before``)."""
+        pages = [m for m in batch.records_meta if m.get("url")]
+        if self.store is not None and pages:
             lastmods = known_lastmods(self.crawler)
             self.store.register_rejects(
-                [{**m, "lastmod": lastmods.get(m["url"], m.get("lastmod"))} for m in content]
+                [{**m, "lastmod": lastmods.get(m["url"], m.get("lastmod"))} for m in pages]
             )
 
 

@@ -155,7 +155,7 @@ class Reject:
     record: dict[str, Any] | None = None
     """The record as extracted, when there was one."""
     kind: str = "invalid"
-    """What went wrong: "invalid", "not-article", "empty", "too-large", "too-slow",
+    """What went wrong: "invalid", "not-article", "no-body", "empty", "too-large", "too-slow",
     "undecodable", "truncated", "extraction-error", "worker-died", "http-error",
     "download-error", "offsite-redirect"."""
 

@@ -29,12 +29,12 @@ from scrapy.utils.defer import deferred_from_coro
 from twisted.internet import task
 from twisted.python.failure import Failure
 
-from newscrawl.extensions import CONTENT_REJECTS, known_lastmods, site_state
+from newscrawl.extensions import known_lastmods, site_state
 from newscrawl.identity import canonicalize_url
 from newscrawl.items import Reject
-from newscrawl.report import run_day, run_id_for
+from newscrawl.report import FAILED_AGAIN, run_day, run_id_for
 from newscrawl.schema import record_errors
-from newscrawl.storage.backend import StateBackend
+from newscrawl.storage.backend import CONTENT_REJECTS, StateBackend
 from newscrawl.storage.output import BatchWriter, OutputError, PublishedBatch, recover
 from newscrawl.storage.state import RECORD_KEYS, StateError
 
@@ -317,7 +317,8 @@ class BatchWriterPipeline:
     def _stop(self, exc: Exception) -> None:
         self._stop_rotation()
         logger.critical("Output stopped: %s", exc)
-        self.crawler.stats.set_value("newscrawl/output_error", str(exc))
+        if not self.crawler.stats.get_value("newscrawl/output_error"):  # the first names the cause
+            self.crawler.stats.set_value("newscrawl/output_error", str(exc))
         if self.crawler.crawling and self.crawler.engine.running:
             deferred_from_coro(self.crawler.engine.close_spider_async(reason="output_error"))
 
@@ -349,17 +350,34 @@ class RecordsWriterPipeline(BatchWriterPipeline):
         self.crawler.stats.inc_value("newscrawl/records")
 
 
+DOWNLOAD_REJECTS = frozenset({"http-error", "download-error", "offsite-redirect"})
+"""Reject kinds of article pages that gave no response to extract (the spiders' errbacks,
+counted in ``newscrawl/articles/failed``); every other kind is a page that was fetched."""
+
+
 class RejectsWriterPipeline(BatchWriterPipeline):
     """Write the Rejects into the rejects batches; with a state, the pages of each published
-    batch whose content is the problem are registered (``SiteState.rejects_published``)."""
+    batch are registered with their kinds (``SiteState.rejects_published``), and a page
+    fetched again that had failed before is counted (``FAILED_AGAIN``)."""
 
     kind = "rejects"
+
+    def __init__(
+        self,
+        crawler: Crawler,
+        on_publish: Callable[[PublishedBatch], None] | None = None,
+        state: StateBackend | None = None,
+    ) -> None:
+        super().__init__(crawler, on_publish)
+        self.state = state
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> Self:
         """Build the writer from the crawl's NEWSCRAWL_* settings and state."""
         state = site_state(crawler)
-        return cls(crawler, state.rejects_published if state is not None else None)
+        if state is None:
+            return cls(crawler)
+        return cls(crawler, state.rejects_published, state.store)
 
     def accepts(self, item: Any) -> bool:
         """Only Rejects."""
@@ -370,13 +388,26 @@ class RejectsWriterPipeline(BatchWriterPipeline):
         lastmod = known_lastmods(self.crawler).get(item.url)
         return asdict(item), {"url": item.url, "kind": item.kind, "lastmod": lastmod}
 
+    def failed_before(self, item: Reject) -> bool:
+        """Tell whether the reject is of a page fetched again that had failed before."""
+        if self.state is None or not item.url or item.kind in DOWNLOAD_REJECTS:
+            return False
+        try:
+            return self.state.failed_before(item.url) is not None  # the key it was registered by
+        except StateError as exc:
+            self._stop(exc)
+            return False
+
     def written(self, item: Any) -> None:
-        """Count it as ``newscrawl/rejects/<kind>``; end its way here.
+        """Count it as ``newscrawl/rejects/<kind>``, and in ``FAILED_AGAIN`` when the page
+        had failed before; end its way here.
 
         A Reject goes no further than the rejects file: a DropItem logged at DEBUG keeps it
         out of Scrapy's feed exports (``-O f.jsonl``), which get records only.
         """
         self.crawler.stats.inc_value(f"newscrawl/rejects/{item.kind}")
+        if self.failed_before(item):
+            self.crawler.stats.inc_value(FAILED_AGAIN)
         raise DropItem(f"reject {item.kind} {item.url}: in the rejects file", log_level="DEBUG")
 
 

@@ -41,6 +41,10 @@ crawl of an address that is not a news portal); the report fails the run with it
 PAGES = "newscrawl/pages"
 """Stats prefix of the pages a URL crawl fetched, by the type the generic extractor gave them
 (``article``, ``listing``, ``gallery``, ``video``, ``other``) and ``home``."""
+FAILED_AGAIN = "newscrawl/articles/failed_again"
+"""Stat of the article pages fetched that gave no record and had failed in an earlier run
+(a cut page, an empty 200...: retried by every run until it gives a record), counted by
+the rejects writer from the state. They are left out of "fetched but no record"."""
 OPTIONAL_META = "newscrawl_optional"
 """Request meta: a guessed URL (``/sitemap.xml`` when robots.txt names no sitemap) whose
 absence is no error; RequestOutcomes leaves it out of the error rate."""
@@ -107,12 +111,15 @@ def build_report(
     - the share of failed requests of any kind (entry points, listings, sitemaps and
       articles; robots.txt and requests dropped on purpose left out) is over
       ``max_error_rate``;
-    - article pages were fetched but no record was written;
+    - article pages were fetched but no record was written, not counting pages that failed
+      in an earlier run and failed again (``FAILED_AGAIN``): a page the portal always
+      serves cut must not fail every run, but fresh pages that give no record do;
     - a field's coverage is under its threshold.
     """
     records = int(stats.get("newscrawl/records", 0))
     fetched = int(stats.get("newscrawl/articles/fetched", 0))
     failed_pages = int(stats.get("newscrawl/articles/failed", 0))
+    failed_again = min(int(stats.get(FAILED_AGAIN, 0)), fetched)
     pages = int(stats.get("response_received_count", 0))
     requests_ok = int(stats.get(f"{REQUESTS}/ok", 0))
     requests_failed = int(stats.get(f"{REQUESTS}/failed", 0))
@@ -159,8 +166,10 @@ def build_report(
             f"error rate {error_rate:.1%} ({requests_failed} of {requests} requests failed) "
             f"is over the limit {max_error_rate:.1%}"
         )
-    if fetched and not records and not stats.get("newscrawl/duplicates/unchanged"):
-        failures.append(f"{fetched} article pages were fetched but no record was written")
+    fresh = fetched - failed_again
+    if fresh and not records and not stats.get("newscrawl/duplicates/unchanged"):
+        again = f" ({failed_again} more failed again, as in an earlier run)" if failed_again else ""
+        failures.append(f"{fresh} article pages were fetched but no record was written{again}")
     for name, minimum in thresholds.items():
         share = coverage.get(name)
         if records and share is not None and share < minimum:
@@ -186,6 +195,7 @@ def build_report(
         "pages_per_second": round(pages / duration, 2) if duration > 0 else None,
         "articles_fetched": fetched,
         "articles_failed": failed_pages,
+        "articles_failed_again": failed_again,
         "records_written": records,
         "revisions": int(stats.get("newscrawl/revisions", 0)),
         "rejects": sum(rejects.values()),
@@ -229,7 +239,10 @@ def _outcome(report: dict[str, Any]) -> str | None:
         return f"no new records: {before_since} entries were older than --since"
     if known:
         return "no new records: nothing changed since the last run"
-    if report["articles_fetched"]:
+    fetched = report["articles_fetched"]
+    if fetched and fetched == report.get("articles_failed_again"):
+        return "no new records: the only articles fetched failed before and failed again"
+    if fetched:
         return "no new records: no article page gave a record (see rejects)"
     return "no new records: the entry points listed no articles"
 
@@ -252,6 +265,11 @@ def summary(report: dict[str, Any]) -> str:
         not_fetched.append(f"{before_since} entries older than --since")
     if not_fetched:
         lines.append("not fetched: " + ", ".join(not_fetched))
+    if failed_again := report.get("articles_failed_again"):
+        lines.append(
+            f"failed again: {failed_again} article pages that failed in an earlier run"
+            " (see rejects; fetched again next run)"
+        )
     if by_type := report.get("pages_by_type"):
         lines.append("pages by type: " + ", ".join(f"{k} {v}" for k, v in by_type.items()))
     if outcome := _outcome(report):

@@ -47,7 +47,7 @@ from twisted.python.failure import Failure
 from newscrawl.extraction import (
     ExtractionError,
     TooSlow,
-    check_complete,
+    check_outcome,
     extract_article,
     time_budget,
 )
@@ -131,8 +131,8 @@ def extract_record(
     Extraction may spend ``timeout`` seconds on the page (None: no limit); past that it
     stops at its next check and the page is a TooSlow reject (see
     ``newscrawl.extraction.limits`` for how, and why a deadline). A record from a page
-    that looks cut short (``check_complete``) is a Truncated reject instead; a page that
-    gives an invalid record anyway (no body) keeps that outcome.
+    that looks cut short is a Truncated reject instead, and a whole page whose body came out
+    empty a NoBody reject (``check_outcome``).
 
     An unexpected exception inside extraction (a bug, a C library's error) is logged with
     its traceback and raised as an ExtractionError, so that the page becomes a reject
@@ -142,8 +142,7 @@ def extract_record(
     try:
         with time_budget(timeout):
             article = extract_article(url, body, headers, profile=profile, now=now)
-        if article.body and article.headline:
-            check_complete(body, headers, url)
+        check_outcome(article, body, headers, url)
         return to_dict(article)
     except ExtractionError:
         raise

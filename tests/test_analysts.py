@@ -211,7 +211,7 @@ def test_stats_of_the_demo(project: Path) -> None:
     )
     assert done.returncode == 0, done.stderr
     (day,) = json.loads(done.stdout)["days"]
-    assert (day["site"], day["records"], day["rejects"]) == ("jmn", RECORDS, {"invalid": REJECTS})
+    assert (day["site"], day["records"], day["rejects"]) == ("jmn", RECORDS, {"truncated": REJECTS})
     (report,) = day["runs"]
     assert report["status"] == "ok"
     assert report["started_at"] <= report["finished_at"]

@@ -51,19 +51,21 @@ def _path(url: str) -> str:
 
 
 def _article_paths() -> tuple[str, set[str], set[str]]:
-    """Return the seed article's path, the paths that give records, and the invalid ones."""
+    """Return the seed article's path, the paths that give records, and the cut ones."""
     cases = [
         c for c in find_cases(FIXTURES, []) if c.site == "jmn" and c.spec()["record"] and linked(c)
     ]
     seed = next(c for c in cases if c.name == "seed-article")
     valid = {_path(c.url) for c in cases if not c.spec().get("invalid_fields")}
-    invalid = {_path(c.url) for c in cases if c.spec().get("invalid_fields")}
-    return _path(seed.url), valid, invalid
+    cut = {_path(c.url) for c in cases if c.spec().get("invalid_fields")}
+    return _path(seed.url), valid, cut
 
 
-PAGE, ARTICLES, INVALID = _article_paths()
+PAGE, ARTICLES, CUT = _article_paths()
 """The faulty page (``/lavrov-said-what-putin-agreed-with-kerry/``), every page that gives a
-record when all goes well, and the pages always rejected as invalid (``truncated-before-body``)."""
+record when all goes well, and the pages always served cut before their body
+(``truncated-before-body``: a record that fails the schema, which a crawl rejects as
+``truncated``)."""
 
 
 @dataclass
@@ -96,12 +98,12 @@ class Crawl:
         """The command succeeded and wrote a record for each expected page, once."""
         assert self.result.returncode == 0, self.log
         assert self.record_paths() == sorted(expected_records), self.log
-        for path in INVALID:
-            assert self.rejects_by_path()[path]["kind"] == "invalid", self.log
+        for path in CUT:
+            assert self.rejects_by_path()[path]["kind"] == "truncated", self.log
 
     def fault_reject(self) -> dict[str, Any]:
-        """Return the only reject besides the always-invalid fixture pages."""
-        others = [r for r in self.rejects if _path(r["url"]) not in INVALID]
+        """Return the only reject besides the always-cut fixture pages."""
+        others = [r for r in self.rejects if _path(r["url"]) not in CUT]
         assert len(others) == 1, (others, self.log)
         return others[0]
 

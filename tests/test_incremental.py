@@ -18,7 +18,7 @@ from typing import Any
 
 import pytest
 
-from newscrawl.devtools.devserver import FixtureSite, RunningServer, serve
+from newscrawl.devtools.devserver import Fault, FixtureSite, RunningServer, serve
 from newscrawl.storage.runlock import EXIT_ALREADY_RUNNING
 from tests.conftest import FIXTURES, ROOT
 
@@ -82,7 +82,12 @@ def test_second_run_writes_nothing_new(tmp_path: Path) -> None:
     assert "no new records" in second.stdout
     assert len(records(tmp_path)) == VALID_ARTICLES
     assert report(second)["skipped"]["known"] > 0
-    assert report(second)["articles_fetched"] == 0
+    # Only the page the portal serves cut is fetched again; it fails again, and that alone
+    # does not fail the run (docs/operations.md, Run health).
+    assert report(second)["articles_fetched"] == 1
+    assert report(second)["articles_failed_again"] == 1
+    assert report(second)["rejects_by_kind"] == {"truncated": 1}
+    assert "failed again: 1 article pages" in second.stdout
 
 
 def test_next_day_brings_new_and_revised_articles(tmp_path: Path) -> None:
@@ -106,6 +111,30 @@ def test_next_day_brings_new_and_revised_articles(tmp_path: Path) -> None:
     assert len(new) == 2
     again = newscrawl("demo", "-o", str(tmp_path), "--overlay", str(NEXTDAY))
     assert report(again)["records_written"] == 0
+
+
+def test_fresh_pages_without_a_record_fail_the_run_until_they_failed_before(
+    tmp_path: Path, portal: RunningServer
+) -> None:
+    """The next day's three articles all answer an empty 200: the run fails, beside the
+    cut page that fails again. The run after, they too have failed before: it ends ok."""
+    assert newscrawl(*crawl_args(portal, tmp_path)).returncode == 0
+    nextday = [
+        json.loads(p.read_text(encoding="utf-8"))["meta"]["url"] for p in NEXTDAY.glob("*.json")
+    ]
+    faults = {url.removeprefix("https://jmn.info"): Fault("empty") for url in nextday}
+    assert len(faults) == 3
+    with serve(FixtureSite(JMN, origins=(), overlays=[NEXTDAY]), faults=faults) as server:
+        second = newscrawl(*crawl_args(server, tmp_path))
+        third = newscrawl(*crawl_args(server, tmp_path))
+    assert second.returncode == 1, second.stdout
+    assert report(second)["failures"] == [
+        "3 article pages were fetched but no record was written "
+        "(1 more failed again, as in an earlier run)"
+    ]
+    assert third.returncode == 0, third.stdout
+    assert report(third)["articles_failed_again"] == 4
+    assert report(third)["rejects_by_kind"] == {"empty": 3, "truncated": 1}
 
 
 def test_since_bounds_discovery(tmp_path: Path) -> None:

@@ -389,3 +389,58 @@ def test_a_record_that_could_not_be_written_is_dropped_and_stops_the_output(
     assert stats["newscrawl/output_error"] == "cannot write x: disk full"
     assert "newscrawl/records" not in stats
     pipeline.close_spider()
+
+
+def test_a_page_that_failed_before_and_fails_again_is_counted(crawler: Any) -> None:
+    from newscrawl.pipelines import FAILED_AGAIN, RejectsWriterPipeline
+
+    state = store_of(crawler)
+    cut, fresh, gone = "https://jmn.info/cut/", "https://jmn.info/fresh/", "https://jmn.info/gone/"
+    state.register_rejects(
+        [{"url": cut, "kind": "truncated"}, {"url": gone, "kind": "download-error"}]
+    )
+    state.register_rejects([{"url": "https://jmn.info/bad/", "kind": "invalid"}])
+    rejects = RejectsWriterPipeline.from_crawler(crawler)
+    rejects.open_spider()
+    for url, kind in [
+        (cut, "truncated"),  # retried, cut again: counted
+        (fresh, "truncated"),  # never seen: a fresh page that gave no record
+        (gone, "download-error"),  # failed again, but never fetched: not an article fetched
+        ("https://jmn.info/bad/", "invalid"),  # a content reject, fetched because it changed
+    ]:
+        with pytest.raises(DropItem):
+            rejects.process_item(Reject(url=url, kind=kind))
+    rejects.close_spider()
+    assert crawler.stats.get_value(FAILED_AGAIN) == 1
+    # Registered with its kind: the cut page is still fetched again, and known to have failed.
+    assert state.should_fetch(fresh, None)
+    assert state.failed_before(fresh) == "truncated"
+    state.register_batch(
+        Path(crawler.settings["NEWSCRAWL_OUTPUT_DIR"]) / "x.jsonl", [record(url=cut)]
+    )
+    assert state.failed_before(cut) is None  # a record written forgets the failure
+
+
+def test_a_state_that_fails_when_asked_about_a_reject_stops_the_output_naming_the_first_cause(
+    crawler: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from newscrawl.pipelines import RejectsWriterPipeline
+    from newscrawl.storage.state import StateError
+
+    state = store_of(crawler)
+
+    def gone(url: str) -> str | None:
+        raise StateError("cannot read: Connection refused")
+
+    monkeypatch.setattr(state, "failed_before", gone)
+    crawler.stats.set_value("newscrawl/output_error", "Redis unavailable at x: gone")
+    rejects = RejectsWriterPipeline.from_crawler(crawler)
+    rejects.open_spider()
+    with pytest.raises(DropItem, match="in the rejects file"):  # written, then no crash
+        rejects.process_item(Reject(url="https://jmn.info/cut/", kind="truncated"))
+    assert crawler.stats.get_value("newscrawl/output_error") == "Redis unavailable at x: gone"
+    crawler.stats.set_value("newscrawl/output_error", None)
+    with pytest.raises(DropItem):
+        rejects.process_item(Reject(url="https://jmn.info/cut2/", kind="truncated"))
+    assert crawler.stats.get_value("newscrawl/output_error") == "cannot read: Connection refused"
+    rejects.close_spider()

@@ -386,12 +386,10 @@ def test_workers_write_every_article_exactly_once(
         check=False,
     )
     assert written_urls(tmp_path / "again") == [], again.stdout
-    # Known limit (docs/operations.md): a page date learnt by one worker after another
-    # queued the page does not reach the worker that fetches it, so the fixture's one
-    # invalid page may be fetched again (and rejected again); nothing else may fail.
-    if again.returncode != 0:
-        assert "FAILED: 1 article pages were fetched but no record" in again.stdout
-        assert "Invalid record https://jmn.info/peskov" in again.stderr
+    # The fixture's page served cut is fetched again by every crawl; it failed before (the
+    # shared state says so), so failing again does not fail the run.
+    assert again.returncode == 0, again.stdout[-3000:]
+    assert "failed again: 1 article pages" in again.stdout
 
 
 @pytest.mark.e2e

@@ -81,6 +81,44 @@ def test_nothing_new_is_not_a_failure() -> None:
     assert "not fetched: 15 known articles" in text
 
 
+def test_pages_that_fail_again_alone_do_not_fail_the_run() -> None:
+    """An incremental run that fetched only a page the portal always serves cut."""
+    stats = {
+        **ENTRY_OK,
+        "newscrawl/skipped/known": 15,
+        "newscrawl/articles/fetched": 1,
+        "newscrawl/rejects/truncated": 1,
+        "newscrawl/articles/failed_again": 1,
+    }
+    report = make(stats)
+    assert report["failures"] == []
+    assert report["exit_code"] == EXIT_OK
+    assert report["articles_failed_again"] == 1
+    text = summary(report)
+    assert "failed again: 1 article pages that failed in an earlier run" in text
+    alone = make({**stats, "newscrawl/skipped/known": 0})
+    assert alone["exit_code"] == EXIT_OK
+    assert "the only articles fetched failed before and failed again" in summary(alone)
+
+
+def test_fresh_pages_without_a_record_fail_the_run_beside_pages_that_fail_again() -> None:
+    stats = {
+        **ENTRY_OK,
+        "newscrawl/articles/fetched": 3,
+        "newscrawl/rejects/truncated": 3,
+        "newscrawl/articles/failed_again": 1,
+    }
+    report = make(stats)
+    assert report["exit_code"] == EXIT_FAILED
+    assert report["failures"] == [
+        "2 article pages were fetched but no record was written "
+        "(1 more failed again, as in an earlier run)"
+    ]
+    assert make({**stats, "newscrawl/articles/failed_again": 0})["failures"] == [
+        "3 article pages were fetched but no record was written"
+    ]
+
+
 def test_entries_older_than_since_are_said_not_called_unchanged() -> None:
     report = make({**ENTRY_OK, "newscrawl/skipped/before_since": 37})
     assert report["exit_code"] == EXIT_OK

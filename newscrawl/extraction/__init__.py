@@ -16,6 +16,7 @@ from __future__ import annotations
 from newscrawl.extraction.errors import (
     EmptyPage,
     ExtractionError,
+    NoBody,
     NotAnArticle,
     TooLarge,
     TooSlow,
@@ -24,11 +25,18 @@ from newscrawl.extraction.errors import (
 )
 from newscrawl.extraction.fields import extract_article, extract_page
 from newscrawl.extraction.limits import time_budget
-from newscrawl.extraction.page import Page, check_complete, decode_html, parse_page
+from newscrawl.extraction.page import (
+    Page,
+    check_complete,
+    check_outcome,
+    decode_html,
+    parse_page,
+)
 
 __all__ = [
     "EmptyPage",
     "ExtractionError",
+    "NoBody",
     "NotAnArticle",
     "Page",
     "TooLarge",
@@ -36,6 +44,7 @@ __all__ = [
     "Truncated",
     "Undecodable",
     "check_complete",
+    "check_outcome",
     "decode_html",
     "extract_article",
     "extract_page",

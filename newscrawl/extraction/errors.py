@@ -29,6 +29,14 @@ class EmptyPage(ExtractionError):
     kind = "empty"
 
 
+class NoBody(ExtractionError):
+    """An article page, whole, whose body comes out empty: no text where the profile reads
+    the body (a video or gallery post, a headline published before its text, or a
+    profile that no longer matches the portal's markup)."""
+
+    kind = "no-body"
+
+
 class TooLarge(ExtractionError):
     """The page is over a size limit (bytes, elements, attributes of one element)."""
 

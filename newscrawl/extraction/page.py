@@ -22,6 +22,7 @@ from w3lib.encoding import (
 from newscrawl.extraction.errors import (  # ExtractionError, NotAnArticle: re-exported
     EmptyPage,
     ExtractionError,  # noqa: F401
+    NoBody,
     NotAnArticle,  # noqa: F401
     TooLarge,
     Truncated,
@@ -31,6 +32,7 @@ from newscrawl.extraction.limits import MAX_PAGE_BYTES, check_source, check_time
 from newscrawl.extraction.metadata import jsonld_article
 from newscrawl.extraction.processors import DateParser
 from newscrawl.extraction.selectors import Document, node_text
+from newscrawl.items import Article
 from newscrawl.profiles import Profile, load_profile, profile_for_url
 
 Headers = Mapping[str, Any] | Mapping[bytes, Any]
@@ -361,3 +363,24 @@ def check_complete(body: bytes, headers: Headers | None = None, url: str | None 
     """Raise Truncated when ``body`` looks cut short (see :func:`truncation`)."""
     if (why := truncation(body, headers)) is not None:
         raise Truncated(why, url=url)
+
+
+def check_outcome(
+    article: Article, body: bytes, headers: Headers | None = None, url: str | None = None
+) -> None:
+    """Raise the reject a crawl writes instead of ``article``, the record of ``body``;
+    return when the record is the page's outcome.
+
+    - Truncated when ``body`` looks cut short (:func:`truncation`), whatever the record
+      holds: what is missing may be anywhere, and the next run fetches the page again.
+    - NoBody when the page is whole and its body came out empty: an article page that
+      gives no article text (the state remembers it, as it does a page that is not an
+      article).
+
+    A record with a body but no headline is returned: it fails the schema, and the crawl
+    writes it as an ``invalid`` reject that names the field.
+    """
+    if (why := truncation(body, headers)) is not None:
+        raise Truncated(why, url=url)
+    if not article.body:
+        raise NoBody("the article page has no body text", url=url)

@@ -12,7 +12,16 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
-from typing import Any, Protocol, runtime_checkable
+from typing import Any, Final, Protocol, runtime_checkable
+
+CONTENT_REJECTS: Final = frozenset({"invalid", "not-article", "no-body"})
+"""Reject kinds caused by the page itself: not fetched again until the page changes.
+
+Not ``empty``: an empty 200 is often momentary (a cache or a deploy), so the next run
+tries the page again. Nor ``truncated`` or the download errors: docs/operations.md
+promises those pages are fetched again by the next run. A state remembers the rejects of
+those other kinds too, only to tell that a page failed before (``failed_before``).
+"""
 
 
 @runtime_checkable
@@ -23,7 +32,8 @@ class StateBackend(Protocol):
     """
 
     def should_fetch(self, url: str, lastmod: str | None) -> bool:
-        """Tell whether the page may have changed since it was written or rejected."""
+        """Tell whether the page may have changed since it was written or rejected (for a
+        content reject; a page whose last reject is of another kind is fetched again)."""
         ...
 
     def classify(self, url: str, fingerprint: str) -> tuple[str, int]:
@@ -48,7 +58,14 @@ class StateBackend(Protocol):
         ...
 
     def register_rejects(self, records: Sequence[Mapping[str, Any]]) -> None:
-        """Remember pages whose content gave no record (not download failures)."""
+        """Remember pages that gave no record, with their reject's ``kind``: a page of a
+        ``CONTENT_REJECTS`` kind is then known (``should_fetch``); any other is fetched
+        again, and ``failed_before`` tells it failed."""
+        ...
+
+    def failed_before(self, url: str) -> str | None:
+        """Return the kind of the page's last reject when it is one the next run retries
+        (not of ``CONTENT_REJECTS``) and no record of the page was written since; else None."""
         ...
 
     def reconcile(self, output_root: Path, site: str) -> list[Path]:

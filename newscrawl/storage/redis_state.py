@@ -38,6 +38,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Final
 
+from newscrawl.storage.backend import CONTENT_REJECTS
 from newscrawl.storage.output import NAME_PART
 from newscrawl.storage.runlock import AlreadyRunning
 from newscrawl.storage.state import (
@@ -241,12 +242,23 @@ class RedisStateStore:
         if article is None:
             if rejected is None:
                 return True
-            stored = json.loads(rejected).get("lastmod")
+            reject = json.loads(rejected)
+            if reject.get("kind") not in CONTENT_REJECTS:
+                return True  # failed before, for a reason worth trying again
+            stored = reject.get("lastmod")
         else:
             stored = article.lastmod
         if lastmod is None:
             return False
         return _lastmod_changed(stored, lastmod)
+
+    def failed_before(self, url: str) -> str | None:
+        """As ``StateStore.failed_before``: the kind of the page's last reject when the next
+        run retries it and no record of the page was written since, else None."""
+        with self._errors("read"):
+            raw = self._db.hget(f"{self.key}:rejected", url)
+        kind = json.loads(raw).get("kind") if raw is not None else None
+        return kind if kind is not None and kind not in CONTENT_REJECTS else None
 
     def classify(self, url: str, fingerprint: str) -> tuple[str, int]:
         """As ``StateStore.classify``: ``new``, ``unchanged`` or ``revision``, and its number."""
@@ -415,7 +427,7 @@ class RedisStateStore:
         return found
 
     def register_rejects(self, records: Sequence[Mapping[str, Any]]) -> None:
-        """As ``StateStore.register_rejects``: pages whose content gave no record."""
+        """As ``StateStore.register_rejects``: pages that gave no record, with their kind."""
         with self._errors("register rejects"):
             pipe = self._db.pipeline(transaction=True)
             for record in records:

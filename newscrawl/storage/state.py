@@ -39,6 +39,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any, NoReturn, Self
 
+from newscrawl.storage.backend import CONTENT_REJECTS
 from newscrawl.storage.output import NAME_PART
 
 SCHEMA_VERSION = 1
@@ -193,7 +194,8 @@ class StateStore:
     def should_fetch(self, url: str, lastmod: str | None) -> bool:
         """Tell whether the page at ``url`` may have changed since it was written.
 
-        True for an unknown URL. For a known one, True only when ``lastmod`` is given and
+        True for an unknown URL, and for one whose last reject was not a content reject
+        (``CONTENT_REJECTS``). For a known one, True only when ``lastmod`` is given and
         is later than the stored lastmod (or none is stored). Both are compared as aware
         datetimes; when either is not an aware ISO 8601 date-time, True when the two
         strings differ (spaces around them ignored).
@@ -203,6 +205,8 @@ class StateStore:
             rejected = self._rejected(url)
             if rejected is None:
                 return True
+            if rejected[1] not in CONTENT_REJECTS:
+                return True  # failed before, for a reason worth trying again
             stored = rejected[0]
         else:
             stored = article.lastmod
@@ -284,11 +288,13 @@ class StateStore:
             )
 
     def register_rejects(self, records: Sequence[Mapping[str, Any]]) -> None:
-        """Remember pages whose content gave no record (``url``, ``kind``, ``lastmod``).
+        """Remember pages that gave no record (``url``, ``kind``, ``lastmod``).
 
-        ``should_fetch`` then treats them like known articles: fetched again only when a
-        feed or sitemap says they changed. Call it for content problems (invalid record,
-        not an article), not for download errors, which are worth retrying next run.
+        ``should_fetch`` treats a page of a content reject (``CONTENT_REJECTS``: invalid
+        record, not an article, no body) like a known article: fetched again only when a
+        feed or sitemap says it changed. A page of any other kind (a download error, a cut
+        page) is fetched again by the next run; ``failed_before`` tells that it failed.
+        Writing a record of the page forgets its reject.
         """
         with self._errors("register rejects"), self._transaction():
             now = self._now()
@@ -299,6 +305,14 @@ class StateStore:
                     "lastmod), kind = excluded.kind, rejected_at = excluded.rejected_at",
                     (record["url"], record.get("lastmod"), record["kind"], now),
                 )
+
+    def failed_before(self, url: str) -> str | None:
+        """Return the kind of the last reject of the page at ``url`` when it is not a
+        content reject and no record of the page was written since, else None."""
+        rejected = self._rejected(url)
+        if rejected is None or rejected[1] in CONTENT_REJECTS:
+            return None
+        return rejected[1]
 
     def _rejected(self, url: str) -> tuple[str | None, str] | None:
         with self._errors("read"):

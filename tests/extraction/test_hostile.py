@@ -15,6 +15,7 @@ import pytest
 from newscrawl.extraction import (
     EmptyPage,
     ExtractionError,
+    NoBody,
     TooLarge,
     TooSlow,
     Truncated,
@@ -387,10 +388,35 @@ def test_a_page_cut_in_half_is_truncated() -> None:
         extract_record(URL, cut, None, "jmn", NOW)
 
 
-def test_a_cut_page_with_no_body_keeps_its_invalid_record() -> None:
+def test_a_page_cut_before_its_body_is_truncated_not_invalid() -> None:
     body = page().encode()
     cut = body[: body.index(b'<div class="entry">')]
-    assert extract_record(URL, cut, None, "jmn", NOW)["body"] == []
+    assert extract_article(URL, cut, now=NOW).body == []  # the record as extracted
+    with pytest.raises(Truncated, match="closing"):  # the crawl's outcome: fetched again
+        extract_record(URL, cut, None, "jmn", NOW)
+
+
+def test_a_page_cut_after_a_missing_headline_is_truncated() -> None:
+    body = page(headline="").encode()
+    cut = body[: len(body) - len(b"</body></html>")]
+    with pytest.raises(Truncated):
+        extract_record(URL, cut, None, "jmn", NOW)
+
+
+def test_a_whole_page_without_body_text_is_a_no_body_reject() -> None:
+    hidden = page(paragraph="").replace("<p></p>", '<div class="share-post"><p>Text.</p></div>')
+    assert extract_article(URL, hidden.encode(), now=NOW).body == []
+    with pytest.raises(NoBody) as caught:
+        extract_record(URL, hidden.encode(), None, "jmn", NOW)
+    assert caught.value.kind == "no-body"
+    assert caught.value.url == URL
+
+
+def test_a_whole_page_with_body_but_no_headline_stays_an_invalid_record() -> None:
+    record = extract_record(URL, page(headline="").encode(), None, "jmn", NOW)
+    assert record["headline"] is None
+    assert record["body"] == ["Text."]
+    assert [e.field for e in record_errors(record)] == ["headline"]
 
 
 def test_an_empty_page_is_still_empty() -> None:

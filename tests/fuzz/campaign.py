@@ -5,8 +5,10 @@ Usage::
     .venv/bin/python -m tests.fuzz.campaign --inputs 200000 --processes 2
 
 Prints the inputs run, the outcomes by kind, the inputs that raised anything but an
-ExtractionError (uncaught), the records that fail the schema (split by field, and by
-whether the page looks cut short), and the inputs over ``--budget`` seconds.
+ExtractionError (uncaught), the records that fail the schema (split by the fields that
+fail), and the inputs over ``--budget`` seconds. A record is what a crawl would write or
+reject as ``invalid``: a cut page, or a whole page without body text, is a reject of its
+own kind (``truncated``, ``no-body``; see ``tests.fuzz.mutate.check``).
 
 Time is the CPU time of the extracting thread, which other processes on the machine
 change far less than wall-clock time (the wall-clock count is printed too). An input
@@ -102,7 +104,8 @@ def main(argv: list[str] | None = None) -> int:
     total = sum(kinds.values())
     sunk = [o for o in schema_failing if not o.empty_body_or_headline]
     breakdown = Counter(
-        ("cut" if o.cut else "whole", "+".join(o.schema_fields)) for o in schema_failing
+        ("+".join(o.schema_fields), "empty body or headline" if o.empty_body_or_headline else "")
+        for o in schema_failing
     )
     share = len(schema_failing) / records if records else 0.0
     print(f"inputs: {total} in {elapsed:.0f} s ({args.processes} processes)")
@@ -127,9 +130,10 @@ def main(argv: list[str] | None = None) -> int:
         f"records: {records}; failing the schema: {len(schema_failing)} ({share:.2%}), "
         f"of which with a body and a headline: {len(sunk)}"
     )
-    print("  failing records by page (cut short or whole) and fields failing:")
-    for (cut, fields), count in breakdown.most_common():
-        print(f"    {cut} page, {fields}: {count} ({count / records:.2%} of records)")
+    print("  failing records by fields failing (and whether body or headline is empty):")
+    for (fields, empty), count in breakdown.most_common():
+        share_of_records = f"{count / records:.2%} of records"
+        print(f"    {fields} ({empty or 'both present'}): {count} ({share_of_records})")
     return 1 if uncaught or slow_alone or sunk else 0
 
 

@@ -4,8 +4,11 @@
 built here) changed by one to four mutations, each drawn from what the issue-11 audit
 and its fuzzers found: markup nested deep or repeated many times, hostile URLs, control
 characters, JSON-LD nested deep, encodings that lie, cut pages. :func:`check` runs one
-page through extraction and says what came out. ``tests/fuzz/test_fuzz.py`` runs a
-short round in every test run; ``tests/fuzz/campaign.py`` (``make fuzz``) a long one.
+page through extraction as a crawl does (``extract_article``, then ``check_outcome``,
+which turns the record of a cut page or of a page without body text into a reject, as
+``newscrawl.workers.extract_record`` does) and says what came out.
+``tests/fuzz/test_fuzz.py`` runs a short round in every test run;
+``tests/fuzz/campaign.py`` (``make fuzz``) a long one.
 """
 
 from __future__ import annotations
@@ -18,8 +21,7 @@ from datetime import UTC, datetime
 from functools import cache
 from pathlib import Path
 
-from newscrawl.extraction import ExtractionError, extract_article
-from newscrawl.extraction.page import truncation
+from newscrawl.extraction import ExtractionError, check_outcome, extract_article
 from newscrawl.items import to_dict
 from newscrawl.schema import record_errors
 
@@ -273,8 +275,6 @@ class Outcome:
     schema_fields: tuple[str, ...] = ()
     """Fields whose value fails the schema (records only)."""
     empty_body_or_headline: bool = False
-    cut: bool = False
-    """Whether the page looks cut short (``truncation``; records only)."""
     first_seconds: float | None = None
     """The time of a first run that was over budget (see check_twice_if_slow)."""
     wall_seconds: float = 0.0
@@ -282,7 +282,8 @@ class Outcome:
 
 
 def check(seed: int, body: bytes) -> Outcome:
-    """Extract ``body`` (no time budget, so the real time is seen) and classify the result."""
+    """Extract ``body`` as a crawl does (no time budget, so the real time is seen; no
+    catch-all, so an unexpected exception shows) and classify the result."""
     wall = time.perf_counter()
     started = time.thread_time()
 
@@ -292,6 +293,7 @@ def check(seed: int, body: bytes) -> Outcome:
 
     try:
         article = extract_article(URL, body, now=NOW)
+        check_outcome(article, body, url=URL)
     except ExtractionError as exc:
         return timed(Outcome(seed, time.thread_time() - started, exc.kind, str(exc)[:200]))
     except Exception as exc:
@@ -307,7 +309,6 @@ def check(seed: int, body: bytes) -> Outcome:
             "record",
             schema_fields=fields,
             empty_body_or_headline=not record["body"] or not record["headline"],
-            cut=truncation(body) is not None,
         )
     )
 

@@ -54,6 +54,7 @@ P = "newscrawl/pipelines.py"
 E = "newscrawl/extensions.py"
 O = "newscrawl/storage/output.py"  # noqa: E741 - a file, not a number
 S = "newscrawl/storage/state.py"
+B = "newscrawl/storage/backend.py"
 
 MUTANTS: tuple[Mutant, ...] = (
     # -- pipelines: validation, dedup, coverage, writers ---------------------------------
@@ -148,19 +149,26 @@ MUTANTS: tuple[Mutant, ...] = (
         "        self._guarded(BatchWriter.abort)",
         "the last batch is discarded at the end of the run",
     ),
+    Mutant(
+        "failed-again-not-counted",
+        P,
+        "        if self.failed_before(item):\n            self.crawler.stats.inc_value(FAILED_AGAIN)",
+        "        if False:\n            self.crawler.stats.inc_value(FAILED_AGAIN)",
+        "a page the portal always serves cut fails every run",
+    ),
     # -- the state's registration and lock (extension) ------------------------------------
     Mutant(
         "failed-download-remembered",
-        E,
-        'CONTENT_REJECTS: Final = frozenset({"invalid", "not-article"})',
-        'CONTENT_REJECTS: Final = frozenset({"invalid", "not-article", "download-error"})',
+        B,
+        'CONTENT_REJECTS: Final = frozenset({"invalid", "not-article", "no-body"})',
+        'CONTENT_REJECTS: Final = frozenset({"invalid", "not-article", "no-body", "download-error"})',
         "a page that failed to download is never fetched again",
     ),
     Mutant(
         "empty-200-final",
-        E,
-        'CONTENT_REJECTS: Final = frozenset({"invalid", "not-article"})',
-        'CONTENT_REJECTS: Final = frozenset({"invalid", "not-article", "empty"})',
+        B,
+        'CONTENT_REJECTS: Final = frozenset({"invalid", "not-article", "no-body"})',
+        'CONTENT_REJECTS: Final = frozenset({"invalid", "not-article", "no-body", "empty"})',
         "a momentary empty 200 keeps the page out of later runs",
     ),
     Mutant(
@@ -173,8 +181,8 @@ MUTANTS: tuple[Mutant, ...] = (
     Mutant(
         "reject-lastmod-lost",
         E,
-        '[{**m, "lastmod": lastmods.get(m["url"], m.get("lastmod"))} for m in content]',
-        "content",
+        '[{**m, "lastmod": lastmods.get(m["url"], m.get("lastmod"))} for m in pages]',
+        "pages",
         "a date learnt after a page was rejected is not stored: fetched again next run",
     ),
     Mutant(
@@ -276,6 +284,13 @@ MUTANTS: tuple[Mutant, ...] = (
         "            if rejected is None:\n                return True",
         "            if rejected is None:\n                return False",
         "new pages are never fetched",
+    ),
+    Mutant(
+        "cut-page-remembered-as-final",
+        S,
+        "            if rejected[1] not in CONTENT_REJECTS:\n                return True  # failed before",
+        "            if False:\n                return True  # failed before",
+        "a page served cut once is never fetched again",
     ),
     Mutant(
         "same-lastmod-refetched",

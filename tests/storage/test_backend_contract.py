@@ -132,6 +132,21 @@ def test_a_later_reject_without_a_date_keeps_the_known_one(store: Any) -> None:
     assert not store.should_fetch(B, "2016-03-24")
 
 
+def test_a_page_that_failed_for_a_passing_reason_is_fetched_again_and_known_to_have_failed(
+    store: Any, tmp_path: Path
+) -> None:
+    store.register_rejects([{"url": A, "kind": "truncated", "lastmod": "2016-03-24"}])
+    store.register_rejects([{"url": B, "kind": "no-body", "lastmod": "2016-03-24"}])
+    assert store.should_fetch(A, None)
+    assert store.should_fetch(A, "2016-03-24")
+    assert store.failed_before(A) == "truncated"
+    assert not store.should_fetch(B, "2016-03-24")  # a content reject: known until it changes
+    assert store.failed_before(B) is None
+    assert store.failed_before("https://jmn.info/never-seen/") is None
+    store.register_batch(tmp_path / "1.jsonl", [rec(A)])  # the next run gave its record
+    assert store.failed_before(A) is None
+
+
 def test_a_revised_article_no_longer_owns_its_old_text(store: Any, tmp_path: Path) -> None:
     store.register_batch(tmp_path / "1.jsonl", [rec(A, "old")])
     store.register_batch(tmp_path / "2.jsonl", [rec(A, "new")])

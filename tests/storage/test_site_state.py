@@ -153,13 +153,16 @@ def test_published_records_are_registered_with_the_latest_page_date(tmp_path: Pa
     [
         pytest.param("invalid", True, id="invalid"),
         pytest.param("not-article", True, id="not-article"),
+        pytest.param("no-body", True, id="no-body"),
         pytest.param("empty", False, id="empty-200"),
+        pytest.param("truncated", False, id="truncated"),
         pytest.param("download-error", False, id="download-error"),
         pytest.param("http-error", False, id="http-error"),
     ],
 )
 def test_only_content_rejects_are_remembered(tmp_path: Path, kind: str, remembered: bool) -> None:
-    """A page that failed to download is fetched again next run (docs/operations.md)."""
+    """A page that failed to download, or came cut, is fetched again next run
+    (docs/operations.md); the state tells it failed before."""
     crawler = crawler_for("jmn", settings(tmp_path))
     try:
         extension = site_state(crawler)
@@ -169,5 +172,6 @@ def test_only_content_rejects_are_remembered(tmp_path: Path, kind: str, remember
         store = extension.store
         assert store is not None
         assert store.should_fetch(url, None) is not remembered
+        assert store.failed_before(url) == (None if remembered else kind)
     finally:
         close_state(crawler)
