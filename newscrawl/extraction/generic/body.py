@@ -236,11 +236,16 @@ def _drop_keeping_tail(element: etree._Element) -> None:
         return
     tail = element.tail or ""
     previous = element.getprevious()
+    # The HTML parser keeps control characters that lxml refuses to be assigned.
     if previous is not None:
-        previous.tail = (previous.tail or "") + tail
+        previous.tail = _NOT_XML.sub("", (previous.tail or "") + tail)
     else:
-        parent.text = (parent.text or "") + tail
+        parent.text = _NOT_XML.sub("", (parent.text or "") + tail)
     parent.remove(element)
+
+
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+"""Characters an lxml text or tail may not be set to."""
 
 
 def is_fragment(precise: str, balanced: str) -> bool:
@@ -375,19 +380,47 @@ def card_texts(root: etree._Element, paragraphs: list[str]) -> set[str]:
     """Return the texts (whitespace normalised) of the blocks of the cards of other articles
     inside the page's article: ``<article>`` elements nested in another one, when there are
     two or more. A nested article that holds most of ``paragraphs`` (the article itself,
-    wrapped twice) gives none."""
+    wrapped twice) gives none. Time is linear in the page, however deep cards nest."""
     nested = _NESTED_ARTICLES(root)
     if len(nested) < 2:
         return set()
+    cards = set(nested)
     wanted = {_plain(p) for p in paragraphs}
-    texts: list[set[str]] = []
-    for card in nested:
-        texts.append(
-            {t for block in card.iter(*_SPLIT_BLOCKS) if (t := _plain(element_text(block)))}
-        )
-    main = max(range(len(nested)), key=lambda i: len(texts[i] & wanted))
-    own = texts[main] if 2 * len(texts[main] & wanted) > len(wanted) else set()
-    return set().union(*texts) - own
+    read: dict[etree._Element, str] = {}
+    found: set[str] = set()  # the texts of every block inside a card
+    holds: dict[etree._Element, set[str]] = {card: set() for card in nested}
+    walked: set[etree._Element] = set()
+    for top in nested:  # in document order: a card inside a walked one was walked with it
+        if top in walked:
+            continue
+        open_cards: list[etree._Element] = []
+        for event, element in etree.iterwalk(top, events=("start", "end")):
+            if element in cards:
+                if event == "start":
+                    walked.add(element)
+                    open_cards.append(element)
+                else:
+                    open_cards.pop()
+            elif event == "start" and element.tag in _SPLIT_BLOCKS:
+                text = _read_once(element, read)
+                if text:
+                    found.add(text)
+                    if text in wanted:
+                        for card in open_cards:
+                            holds[card].add(text)
+    main = max(nested, key=lambda card: len(holds[card]))
+    if 2 * len(holds[main]) <= len(wanted):
+        return found
+    own = {t for block in main.iter(*_SPLIT_BLOCKS) if (t := _read_once(block, read))}
+    return found - own
+
+
+def _read_once(block: etree._Element, read: dict[etree._Element, str]) -> str:
+    """Return the text of ``block`` (whitespace normalised), from ``read`` when it holds it."""
+    text = read.get(block)
+    if text is None:
+        text = read[block] = _plain(element_text(block))
+    return text
 
 
 _FACT_BOX = re.compile(

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from lxml import html
 
 from newscrawl.extraction.generic import body
@@ -383,6 +385,42 @@ def test_an_article_wrapped_in_a_second_article_element_keeps_its_text() -> None
     cards = body.card_texts(root, kept)
     assert body.clean_body(kept, "Council argues", [], asides=cards) == kept
     assert "Other story 0" in cards
+
+
+def test_cards_nested_deep_in_each_other_are_read_once(monkeypatch: Any) -> None:
+    """Hundreds of <article> cards nested one in the next (a hostile page) cost reads in
+    proportion to the page, not to the page times the depth (a fuzzed 330 KB page took 4 s)."""
+    depth = 200  # under libxml2's nesting limit of the HTML parser
+    page = (
+        "<html><body><article><h1>Council argues</h1><p>The council met.</p>"
+        + "".join(f"<article><p>Card {i} with a sentence of its own.</p>" for i in range(depth))
+        + "</article>" * depth
+        + "</article></body></html>"
+    )
+    root = html.document_fromstring(page)
+    reads = 0
+    real = body.element_text
+
+    def counted(element: Any) -> str:
+        nonlocal reads
+        reads += 1
+        return str(real(element))
+
+    monkeypatch.setattr(body, "element_text", counted)
+    cards = body.card_texts(root, ["The council met."])
+    assert len(cards) == depth
+    assert "The council met." not in cards
+    assert reads <= 2 * depth
+
+
+def test_a_control_character_after_an_empty_inline_element_does_not_stop_the_body() -> None:
+    """The HTML parser keeps a control character that lxml refuses to be set: taking out
+    the empty element before it (which would cut the paragraph) must not raise."""
+    page = _page_with_comment_split_paragraphs().replace(
+        "<!-- -->the buses", "<b></b>\x07the buses"
+    )
+    root = html.document_fromstring(page)
+    body.trafilatura_paragraphs(root, "https://x.example/news/council")  # raised ValueError
 
 
 def test_visible_lead_is_found_when_the_page_writes_no_break_spaces() -> None:
