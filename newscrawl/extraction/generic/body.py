@@ -446,12 +446,21 @@ def fact_box_texts(root: etree._Element, paragraphs: list[str]) -> set[str]:
     the article's own container (a class such as ``article has-infobox``) and gives none."""
     wanted = {_plain(p) for p in paragraphs}
     texts: set[str] = set()
-    for box in _BOX_CLASSES(root):
+    taken: set[etree._Element] = set()
+    lines: dict[etree._Element, list[str]] = {}  # each block read once, however many boxes
+    for box in _BOX_CLASSES(root):  # in document order: outer boxes first
         if not _FACT_BOX.search(box.get("class", "")):
             continue
-        blocks = {t for block in box.iter(*_BOX_BLOCKS) for t in _block_lines(block)}
+        if any(outer in taken for outer in box.iterancestors()):
+            continue  # inside a box already taken: its texts are in
+        blocks: set[str] = set()
+        for block in box.iter(*_BOX_BLOCKS):
+            if (found := lines.get(block)) is None:
+                found = lines[block] = _block_lines(block)
+            blocks.update(found)
         if 2 * len(blocks & wanted) <= len(wanted):
             texts |= blocks
+            taken.add(box)
     return texts
 
 
