@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
 from lxml import html
 
 from newscrawl.extraction.generic import body
@@ -411,6 +412,15 @@ def test_cards_nested_deep_in_each_other_are_read_once(monkeypatch: Any) -> None
     assert len(cards) == depth
     assert "The council met." not in cards
     assert reads <= 2 * depth
+
+
+@pytest.mark.parametrize("wrapped_twice", [False, True])
+def test_nested_articles_are_what_the_plain_xpath_selects(wrapped_twice: bool) -> None:
+    """The linear walk selects the nodes ``//article//article`` does, in the same order."""
+    nested = "".join(f"<article><p>Card {i}.</p>" for i in range(5)) + "</article>" * 5
+    for page in (_article_with_cards(wrapped_twice=wrapped_twice), f"<article>{nested}</article>"):
+        root = html.document_fromstring(page)
+        assert body._nested_articles(root) == root.xpath("//article//article")
 
 
 def test_fact_boxes_nested_deep_in_each_other_are_read_once(monkeypatch: Any) -> None:
