@@ -15,7 +15,7 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator, Iterable
 from datetime import UTC, datetime
-from functools import cache
+from functools import cache, cached_property
 from typing import Any, Self
 from urllib.parse import urlsplit, urlunsplit
 
@@ -192,37 +192,28 @@ class PortalSpider(SitemapSpider):
         host = key[1]
         return any(host == d or host.endswith("." + d) for d in self.domains)
 
+    @cached_property
+    def _origins(self) -> tuple[str, str, str]:
+        """The ``base_url`` host, and the portal's scheme and host (``base_url`` is set)."""
+        home = urlsplit(self.home)
+        return urlsplit(self.base_url or "").netloc, home.scheme, home.netloc
+
     def portal_url(self, url: str) -> str:
         """Return ``url`` with the ``base_url`` host swapped for the portal's own origin (any
         other URL unchanged; path, query and fragment kept, no canonicalisation)."""
         if not self.base_url or not isinstance(url, str):
             return url
+        base, scheme, host = self._origins
         parts = urlsplit(url)
-        if parts.scheme not in ("http", "https") or parts.netloc != urlsplit(self.base_url).netloc:
+        if parts.netloc != base or parts.scheme not in ("http", "https"):
             return url
-        home = urlsplit(self.home)
-        return urlunsplit((home.scheme, home.netloc, parts.path, parts.query, parts.fragment))
+        return urlunsplit((scheme, host, parts.path, parts.query, parts.fragment))
 
     def portal_urls(self, value: Any) -> Any:
         """Return ``value`` (a record or part of one) with every URL field (``URL_KEYS``, at
         any depth) moved back from the ``base_url`` origin to the portal's own (as
         :meth:`portal_url`); its dicts and lists are new, other values the same objects."""
-        if not self.base_url:
-            portal_url = self.portal_url
-        else:
-            base = urlsplit(self.base_url).netloc
-            home = urlsplit(self.home)
-
-            def portal_url(url: Any) -> Any:  # self.portal_url, its constant parts taken once
-                if not isinstance(url, str):
-                    return url
-                parts = urlsplit(url)
-                if parts.netloc != base or parts.scheme not in ("http", "https"):
-                    return url
-                return urlunsplit(
-                    (home.scheme, home.netloc, parts.path, parts.query, parts.fragment)
-                )
-
+        portal_url = self.portal_url
         containers = (dict, list)
 
         def walk(node: Any) -> Any:
