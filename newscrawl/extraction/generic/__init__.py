@@ -57,23 +57,14 @@ class GenericPage:
     """The fields of one parsed page as the generic extractor reads them.
 
     ``root`` is the parsed tree, ``url`` the page's URL,
-    ``now`` the crawl time, ``dates`` the date parser to use and ``language`` the text's
-    language when it is known already.
+    ``now`` the crawl time and ``dates`` the date parser to use.
     """
 
-    def __init__(
-        self,
-        root: etree._Element,
-        url: str,
-        now: Any,
-        dates: DateParser,
-        language: str | None = None,
-    ):
+    def __init__(self, root: etree._Element, url: str, now: Any, dates: DateParser):
         self.root = root
         self.url = url
         self.now = now
         self.date_parser = dates
-        self.known_language = language
 
     @cached_property
     def structured(self) -> Structured:
@@ -249,10 +240,7 @@ class GenericPage:
 
     @cached_property
     def language(self) -> str | None:
-        """The language of the text, checked against ``<html lang>``; the ``language`` it
-        was built with, when one was given (a profile's record already knows it)."""
-        if self.known_language:
-            return self.known_language
+        """The language of the text, checked against ``<html lang>``."""
         declared = (self.root.get("lang") or "").split("-")[0].lower() or None
         sample = " ".join(self.body)[:2000] or (self.headline or "")
         detected = detect_language(sample, prefer=[declared] if declared else [])
