@@ -255,11 +255,14 @@ def run_crawl(
     run_dir: Path,
     articles: int | None,
     timeout: float,
+    copies: int = 1,
 ) -> Crawl:
     """Start every command at once (each with its output folder), wait for all, and
     return the crawl's figures; a process still running after ``timeout`` s is killed.
 
-    With ``articles`` None (the fixed-cost crawls) an unfinished run is no failure."""
+    With ``articles`` None (the fixed-cost crawls) an unfinished run is no failure.
+    ``copies``: how many times the processes together crawl the whole portal (each
+    local copy crawls all of it; workers share one crawl)."""
     crawl = Crawl(kind=kind, processes=len(commands))
     started = time.monotonic()
     processes: list[Process] = []
@@ -298,10 +301,11 @@ def run_crawl(
         urls += written_urls(process.out)
     crawl.span = max(p.ended for p in processes) - min(crawl_starts)
     crawl.unique_urls = len(set(urls))
-    if articles is not None and not (len(urls) == crawl.unique_urls == crawl.records == articles):
+    complete = len(urls) == crawl.records == copies * (articles or 0)
+    if articles is not None and not (complete and crawl.unique_urls == articles):
         crawl.failures.append(
             f"{len(urls)} records published ({crawl.unique_urls} URLs, {crawl.records} "
-            f"reported) for {articles} articles"
+            f"reported) for {articles} articles x {copies}"
         )
     return crawl
 
@@ -328,13 +332,19 @@ def state_memory(client: Any, base: str) -> int:
     return sum(int(n or 0) for n in pipe.execute())
 
 
-def local_crawl(base_url: str, run_dir: Path, settings: Sequence[str], **kw: Any) -> Crawl:
-    """Crawl the portal with one process and SQLite state."""
-    out = run_dir / "local-out"
-    state = ["--state", str(run_dir / "local-state")]
-    return run_crawl(
-        "local", [(crawl_command(base_url, out, [*state, *settings]), out)], run_dir, **kw
-    )
+def local_crawl(
+    base_url: str, run_dir: Path, settings: Sequence[str], copies: int = 1, **kw: Any
+) -> Crawl:
+    """Crawl the portal with one process and SQLite state; with ``copies`` above 1, that
+    many such crawls at once (each its own state and output, each the whole portal), so
+    that as many processes share the machine's cores as in a crawl of that many workers."""
+    commands = []
+    for n in range(copies):
+        out = run_dir / f"local-out{n}"
+        state = ["--state", str(run_dir / f"local-state{n}")]
+        commands.append((crawl_command(base_url, out, [*state, *settings]), out))
+    kind = "local" if copies == 1 else f"{copies}local"
+    return run_crawl(kind, commands, run_dir, copies=copies, **kw)
 
 
 def distributed_crawl(
@@ -535,13 +545,19 @@ def goals(crawls: Sequence[Crawl]) -> list[str]:
             )
     for attribute, what in (("cpu_ms_per_page", "all-in"), ("net_cpu_ms_per_page", "net")):
         local = median_of(crawls, "local", attribute)
-        for kind in sorted({c.kind for c in crawls if c.kind != "local"}):
+        for kind in sorted({c.kind for c in crawls if c.kind.endswith("w")}):
             cpu = median_of(crawls, kind, attribute)
             if local and cpu:
                 verdict = "met" if cpu / local <= GOAL_CPU else "MISSED"
                 lines.append(
                     f"CPU per page ({what}), {kind} / local: {cpu / local:.2f}x "
                     f"(goal <= {GOAL_CPU}x): {verdict}"
+                )
+            shared = median_of(crawls, kind.replace("w", "local"), attribute)
+            if cpu and shared:
+                lines.append(
+                    f"  beside {kind.replace('w', 'local')} ({kind[:-1]} local crawls at once, "
+                    f"the cores shared alike): {cpu / shared:.2f}x"
                 )
     return lines
 
@@ -569,6 +585,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--redis", default=DEFAULT_REDIS, help=f"Redis URL ({DEFAULT_REDIS})")
     parser.add_argument("--memory-requests", type=int, default=10_000, help="queued (10000)")
     parser.add_argument("--no-local", action="store_true", help="leave the local crawl out")
+    parser.add_argument(
+        "--local-copies",
+        type=parse_workers,
+        default=[],
+        help="also run N local crawls at once, for each N given (e.g. 4): the CPU per page "
+        "of N processes sharing the cores, beside N workers",
+    )
     parser.add_argument("--profile", action="store_true", help="also profile one worker")
     parser.add_argument("--timeout", type=float, default=3600.0, help="per crawl, s (3600)")
     parser.add_argument("--json", type=Path, help="also write the figures to this file")
@@ -594,6 +617,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     run_dir = Path(tempfile.mkdtemp(prefix="bench-redis-"))
     settings = crawl_settings(args.concurrency, args.delay, args.global_concurrency)
     kinds = (["local"] if not args.no_local else []) + [f"{n}w" for n in args.workers]
+    kinds += [f"{n}local" for n in args.local_copies if n > 1]
     print(
         f"portal: {args.articles} articles, {args.latency_ms:g} ms latency; every crawl: "
         f"{args.concurrency} request(s) at a time per process, global delay {args.delay:g} s, "
@@ -611,8 +635,9 @@ def main(argv: Sequence[str] | None = None) -> int:
                     folder = run_dir / f"r{round_}-{kind}"
                     folder.mkdir()
                     kw = {"articles": args.articles, "timeout": args.timeout}
-                    if kind == "local":
-                        crawl = local_crawl(base_url, folder, settings, **kw)
+                    if kind.endswith("local"):
+                        copies = int(kind.removesuffix("local") or 1)
+                        crawl = local_crawl(base_url, folder, settings, copies, **kw)
                     else:
                         workers = int(kind.removesuffix("w"))
                         crawl = distributed_crawl(
@@ -631,7 +656,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                         print(f"  FAILED: {failure}", flush=True)
             fixed = fixed_cpu(base_url, run_dir, args.redis, client, settings)
             for crawl in crawls:
-                crawl.fixed_cpu = fixed["local" if crawl.kind == "local" else "distributed"]
+                crawl.fixed_cpu = fixed["local" if crawl.kind.endswith("local") else "distributed"]
             memory = queue_memory(client, base_url, args.memory_requests)
             profile = (
                 profile_worker(base_url, run_dir, settings, args.redis, client)
