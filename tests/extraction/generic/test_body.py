@@ -52,6 +52,47 @@ def test_article_split_by_ads_keeps_every_block() -> None:
     assert sum(p.startswith("Paragraph ") for p in paragraphs) == 15
 
 
+def _trafilatura_calls(monkeypatch: pytest.MonkeyPatch) -> list[dict[str, Any]]:
+    """Record the options of every ``trafilatura.extract`` call (the calls still run)."""
+    import trafilatura
+
+    calls: list[dict[str, Any]] = []
+    extract = trafilatura.extract
+
+    def spy(*args: Any, **options: Any) -> str | None:
+        calls.append(options)
+        return extract(*args, **options)
+
+    monkeypatch.setattr(trafilatura, "extract", spy)
+    return calls
+
+
+def _article(paragraphs: int) -> str:
+    return (
+        "<html><head><title>Council argues</title></head><body><article>"
+        "<h1>Council argues about the bridge</h1>"
+        + "".join(_PARAGRAPH.format(i) for i in range(paragraphs))
+        + "</article></body></html>"
+    )
+
+
+def test_a_long_text_spares_trafilaturas_fallbacks(monkeypatch: pytest.MonkeyPatch) -> None:
+    calls = _trafilatura_calls(monkeypatch)
+    root = html.document_fromstring(_article(12))  # about 2,000 characters of text
+    paragraphs = body.trafilatura_paragraphs(root, "https://x.example/news/council")
+    assert sum(p.startswith("Paragraph ") for p in paragraphs) == 12
+    assert [c.get("fast") for c in calls] == [True]
+
+
+def test_a_short_text_runs_trafilaturas_fallbacks(monkeypatch: pytest.MonkeyPatch) -> None:
+    calls = _trafilatura_calls(monkeypatch)
+    root = html.document_fromstring(_article(3))
+    paragraphs = body.trafilatura_paragraphs(root, "https://x.example/news/council")
+    assert sum(p.startswith("Paragraph ") for p in paragraphs) == 3
+    assert [c.get("fast", False) for c in calls][:2] == [True, False]
+    assert calls[1]["favor_precision"]
+
+
 def test_precise_text_stays_when_the_balanced_mode_adds_little() -> None:
     assert not body.is_fragment("x" * 1000, "y" * 3900)  # a related block, a footer: not 4x
     assert not body.is_fragment("x" * 2000, "y" * 9000)  # long enough: not a fragment
