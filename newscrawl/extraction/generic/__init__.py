@@ -18,7 +18,8 @@ finds most fields itself only pays for the ones it leaves empty (:func:`fill_rec
 
 from __future__ import annotations
 
-from functools import cached_property
+import re
+from functools import cached_property, lru_cache
 from typing import Any
 
 from lxml import etree
@@ -32,7 +33,7 @@ from newscrawl.extraction.generic import headline as _headline
 from newscrawl.extraction.generic import teasers as _teasers
 from newscrawl.extraction.generic.pagetype import PageType, page_type
 from newscrawl.extraction.generic.structured import Structured, read_structured, types_of
-from newscrawl.extraction.generic.text import clean, element_text, first_text
+from newscrawl.extraction.generic.text import attribute_names, clean, element_text, first_text
 from newscrawl.extraction.processors import (
     DateParser,
     absolute_url,
@@ -44,11 +45,30 @@ from newscrawl.items import AltHeadline, Breadcrumb, Image, Teaser
 
 __all__ = ["GenericPage", "PageType"]
 
-_BREADCRUMB_DOM = etree.XPath(
-    "(//*[contains(translate(@class, 'BREADCUMS', 'breadcums'), 'breadcrumb')"
-    " or contains(translate(@aria-label, 'BREADCUMS', 'breadcums'), 'breadcrumb')"
-    " or contains(translate(@id, 'BREADCUMS', 'breadcums'), 'breadcrumb')][.//a[@href]])[1]"
-)
+_BREADCRUMB_WORD = re.compile("[bB][rR][eE][aA][dD][cC][rR][uU][mM][bB]")
+""""breadcrumb" in any mix of cases, as an attribute value may write it."""
+
+
+def breadcrumb_element(root: etree._Element, names: str) -> list[etree._Element]:
+    """Return the first element (as a list of it, or []) whose ``class``, ``aria-label`` or
+    ``id`` says "breadcrumb" in any case and that holds a link. ``names`` is the page's
+    :func:`attribute_names`: the spellings of the word found there are the only ones an
+    element can hold, so the page is queried for those exactly (a case-folding query
+    reads every attribute of the page; most pages have no breadcrumb to find)."""
+    spellings = tuple(sorted(set(_BREADCRUMB_WORD.findall(names))))
+    return _breadcrumb_query(spellings)(root) if spellings else []
+
+
+@lru_cache(maxsize=64)
+def _breadcrumb_query(spellings: tuple[str, ...]) -> etree.XPath:
+    tests = " or ".join(
+        f"contains(@{name}, '{spelling}')"
+        for spelling in spellings
+        for name in ("class", "aria-label", "id")
+    )
+    return etree.XPath(f"(//*[{tests}][.//a[@href]])[1]")
+
+
 _KEYWORDS_META = ("article:tag", "news_keywords", "keywords")
 MAX_TAGS = 30
 
@@ -70,6 +90,13 @@ class GenericPage:
     def structured(self) -> Structured:
         """The page's JSON-LD, microdata and ``<meta>`` values."""
         return read_structured(self.root, self.url)
+
+    @cached_property
+    def attribute_names(self) -> str:
+        """The page's ``class``, ``id`` and ``aria-label`` values (see
+        :func:`attribute_names`), which the fields that look for elements by name read
+        first."""
+        return attribute_names(self.root)
 
     @cached_property
     def article_data(self) -> dict[str, Any]:
@@ -124,7 +151,7 @@ class GenericPage:
         """The breadcrumb trail: JSON-LD BreadcrumbList, else a breadcrumb element's links."""
         crumbs = self._structured_breadcrumb()
         if not crumbs:
-            for container in _BREADCRUMB_DOM(self.root):
+            for container in breadcrumb_element(self.root, self.attribute_names):
                 for link in container.iter("a"):
                     name = clean(element_text(link))
                     href = link.get("href")
@@ -223,7 +250,7 @@ class GenericPage:
         """The body paragraphs."""
         paragraphs = _body.trafilatura_paragraphs(self.root, self.url)
         captions = {i.caption for i in self.images if i.caption}
-        captions |= _body.caption_texts(self.root)
+        captions |= _body.caption_texts(self.root, self.attribute_names)
         lead = _body.visible_lead(self.structured, self.root, self.url)
         links = _body.other_page_links(self.root, self.url, paragraphs)
         return _body.clean_body(
@@ -235,7 +262,7 @@ class GenericPage:
             links,
             tags=self.tags,
             published=self.published_at,
-            asides=_body.aside_texts(self.root, paragraphs),
+            asides=_body.aside_texts(self.root, paragraphs, self.attribute_names),
         )
 
     @cached_property
@@ -249,7 +276,7 @@ class GenericPage:
     @cached_property
     def teasers(self) -> list[Teaser]:
         """Links to other articles in the page's related-article blocks."""
-        return _teasers.teasers(self.root, self.url)
+        return _teasers.teasers(self.root, self.url, self.attribute_names)
 
     @cached_property
     def canonical_url(self) -> str | None:

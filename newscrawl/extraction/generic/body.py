@@ -18,14 +18,20 @@ from __future__ import annotations
 
 import copy
 import re
-from collections.abc import Collection, Iterable
+from collections.abc import Collection, Iterable, Iterator
 from urllib.parse import SplitResult, urljoin, urlsplit
 
 from lxml import etree
 
 from newscrawl.extraction.generic.pagetype import running_text
 from newscrawl.extraction.generic.structured import Structured
-from newscrawl.extraction.generic.text import clean, element_text, first_text, key
+from newscrawl.extraction.generic.text import (
+    attribute_names,
+    clean,
+    element_text,
+    first_text,
+    key,
+)
 from newscrawl.extraction.processors import is_credit_line
 
 TRAFILATURA_OPTIONS: dict[str, bool] = {
@@ -212,7 +218,11 @@ def splitting_markup(root: etree._Element) -> list[etree._Element]:
     empty inline elements followed by text (``When <!-- -->President``, ``<b>1925-40:</b>
     <b/>"Howard ...``) and ruby annotations (``<ruby>弾劾<rp>（</rp><rt>だんがい</rt><rp>）
     </rp></ruby>``)."""
-    found: list[etree._Element] = []
+    return list(_splitting_nodes(root))
+
+
+def _splitting_nodes(root: etree._Element) -> Iterator[etree._Element]:
+    """Yield :func:`splitting_markup`'s nodes in page order, as the walk finds them."""
     for body in root.iter("body"):
         for node in body.iter(etree.Comment, "ruby", *_INLINE):
             if node.tag == "ruby" or (
@@ -220,8 +230,7 @@ def splitting_markup(root: etree._Element) -> list[etree._Element]:
                 and node.tail.strip()
                 and (node.tag is etree.Comment or (len(node) == 0 and not node.text))
             ):
-                found.append(node)
-    return found
+                yield node
 
 
 def without_splitting_markup(root: etree._Element) -> etree._Element:
@@ -230,7 +239,7 @@ def without_splitting_markup(root: etree._Element) -> etree._Element:
     them kept), ``<ruby>`` annotations unwrapped (their text inline: "弾劾（だんがい）").
     trafilatura drops such a node with the text after it, which would cut the paragraph
     there. ``root`` is not changed."""
-    if not splitting_markup(root):
+    if next(_splitting_nodes(root), None) is None:
         return root
     copied = copy.deepcopy(root)
     for node in splitting_markup(copied):
@@ -286,16 +295,21 @@ _CAPTIONS = etree.XPath(
     "//figcaption | //*[@class][contains(@class, 'aption') or contains(@class, 'egend')]"
 )
 """Caption elements: ``<figcaption>``, a class naming a caption or legend (either case)."""
+_FIGCAPTIONS = etree.XPath("//figcaption")
+"""The caption elements of a page where no class names a caption or legend."""
 MIN_ALT = 20
 """Characters: shorter ``alt`` texts ("Foto", "Logo") are not worth comparing."""
 
 
-def caption_texts(root: etree._Element) -> set[str]:
+def caption_texts(root: etree._Element, names: str | None = None) -> set[str]:
     """Return the keys of the page's image texts: captions (``<figcaption>``, elements whose
     class names a caption or legend) and images' ``alt`` and ``title`` of 20 characters or
     more. A body line equal to one of them describes a picture (or a teaser card's image);
-    it is not the article's text."""
-    texts = {key(element_text(e)) for e in _CAPTIONS(root)}
+    it is not the article's text. ``names`` is the page's :func:`attribute_names` when it
+    was read already."""
+    names = attribute_names(root) if names is None else names
+    named = "aption" in names or "egend" in names  # else no class names one
+    texts = {key(element_text(e)) for e in (_CAPTIONS if named else _FIGCAPTIONS)(root)}
     for image in root.iter("img"):
         for name in ("alt", "title"):
             value = clean(image.get(name))
@@ -451,14 +465,19 @@ _BOX_CLASSES = etree.XPath(
 _BOX_BLOCKS = (*_SPLIT_BLOCKS, "h5", "div", "span", "strong")
 
 
-def fact_box_texts(root: etree._Element, paragraphs: list[str]) -> set[str]:
+def fact_box_texts(
+    root: etree._Element, paragraphs: list[str], names: str | None = None
+) -> set[str]:
     """Return the texts (whitespace normalised) of the blocks of the page's fact boxes, info
     boxes and author biographies (a class naming ``factbox``, ``infobox``, ``info-box``,
     ``fact-box``, ``faktenbox``, ``author-bio``, ``author-info``, ``about-the-author`` or
     ``biography``): boxed asides beside the article's text (the author's note, key
     figures, a transcript, a reading list), not part of it; lines broken by ``<br>``
     count one by one. A box holding most of ``paragraphs`` is
-    the article's own container (a class such as ``article has-infobox``) and gives none."""
+    the article's own container (a class such as ``article has-infobox``) and gives none.
+    ``names`` is the page's :func:`attribute_names` when it was read already."""
+    if _FACT_BOX.search(attribute_names(root) if names is None else names) is None:
+        return set()  # no class on the page names a box
     wanted = {_plain(p) for p in paragraphs}
     texts: set[str] = set()
     taken: set[etree._Element] = set()
@@ -499,11 +518,12 @@ _LINE_BREAK = "\ue000"
 """A private-use character marking a ``<br>`` (the page's own newlines are whitespace)."""
 
 
-def aside_texts(root: etree._Element, paragraphs: list[str]) -> set[str]:
+def aside_texts(root: etree._Element, paragraphs: list[str], names: str | None = None) -> set[str]:
     """Return the texts of the blocks that are not the article's running text although
     trafilatura may keep them: other articles' cards (:func:`card_texts`) and fact boxes
-    (:func:`fact_box_texts`)."""
-    return card_texts(root, paragraphs) | fact_box_texts(root, paragraphs)
+    (:func:`fact_box_texts`; ``names`` is the page's :func:`attribute_names` when it was
+    read already)."""
+    return card_texts(root, paragraphs) | fact_box_texts(root, paragraphs, names)
 
 
 _TAG_SEPARATORS = re.compile(r"[,;|]")

@@ -13,7 +13,7 @@ from urllib.parse import urljoin, urlsplit
 
 from lxml import etree
 
-from newscrawl.extraction.generic.text import clean, key
+from newscrawl.extraction.generic.text import attribute_names, clean, key
 from newscrawl.extraction.processors import record_url, strip_ellipsis
 from newscrawl.items import Teaser
 
@@ -59,9 +59,18 @@ MAX_TEASERS = 20
 MAX_BLOCKS = 10
 
 
-def _blocks(root: etree._Element) -> list[etree._Element]:
+def _names_related(names: str) -> bool:
+    """Tell whether an attribute value among ``names`` (one per line) names related
+    articles, as :func:`_blocks` reads a candidate's names."""
+    return _NAMES_RELATED.search(names.lower().replace("_", "-")) is not None
+
+
+def _blocks(root: etree._Element, names: str) -> list[etree._Element]:
     blocks: list[etree._Element] = []
-    for element in _CANDIDATES(root)[:MAX_CANDIDATES]:
+    # Every candidate's names are among the page's: when those name no related articles,
+    # no candidate does, and the page's many candidates need not be handed to Python.
+    candidates = _CANDIDATES(root)[:MAX_CANDIDATES] if _names_related(names) else []
+    for element in candidates:
         names = " ".join(element.get(a, "") for a in ("class", "id", "aria-label"))
         names = names.lower().replace("_", "-")
         if _NAMES_RELATED.search(names) and element.find(".//a[@href]") is not None:
@@ -95,13 +104,14 @@ def _in_text_promo(block: etree._Element) -> bool:
     return parent is not None and len(parent.findall("p")) >= MIN_TEXT_SIBLINGS
 
 
-def teasers(root: etree._Element, url: str) -> list[Teaser]:
-    """Return the teasers of the page at ``url``, in page order, each URL once."""
+def teasers(root: etree._Element, url: str, names: str | None = None) -> list[Teaser]:
+    """Return the teasers of the page at ``url``, in page order, each URL once. ``names``
+    is the page's :func:`attribute_names` when it was read already."""
     host = urlsplit(url).hostname
     own = url.split("#")[0].rstrip("/")
     found: list[Teaser] = []
     seen: set[str] = set()
-    for block in _blocks(root):
+    for block in _blocks(root, attribute_names(root) if names is None else names):
         for link in block.iter("a"):
             href = record_url(_join(url, link.get("href")))
             title = clean(_text(link))
