@@ -9,6 +9,7 @@ title of a few words, is a teaser; a paragraph in the same card is its excerpt.
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from urllib.parse import urljoin, urlsplit
 
 from lxml import etree
@@ -59,21 +60,54 @@ MAX_TEASERS = 20
 MAX_BLOCKS = 10
 
 
-def _names_related(names: str) -> bool:
-    """Tell whether an attribute value among ``names`` (one per line) names related
-    articles, as :func:`_blocks` reads a candidate's names."""
-    return _NAMES_RELATED.search(names.lower().replace("_", "-")) is not None
+def related_spellings(names: str) -> tuple[str, ...] | None:
+    """Return the spellings, in the page's attribute values ``names`` (one per line, see
+    :func:`attribute_names`), of the words that name a related block, as :func:`_blocks`
+    reads them (lowercased, ``_`` for ``-``): every attribute value that names one holds
+    one of them. None when lowercasing changes the length of ``names`` (a dotted capital
+    I), which leaves no spelling to point at.
+
+    >>> related_spellings("teaser\\nRelated_Stories\\nmain")
+    ('Related',)
+    """
+    lowered = names.lower().replace("_", "-")
+    if len(lowered) != len(names):
+        return None
+    found: set[str] = set()
+    for word in _WORDS:  # a search for each word costs less than one for all (one regex)
+        at = lowered.find(word)
+        while at >= 0:
+            found.add(names[at : at + len(word)])
+            at = lowered.find(word, at + 1)
+    return tuple(sorted(found))
+
+
+@lru_cache(maxsize=256)
+def _named_candidates(spellings: tuple[str, ...]) -> etree.XPath:
+    """Return the query for the candidates (see ``_CANDIDATES``, the first
+    :data:`MAX_CANDIDATES`) whose ``class``, ``id`` or ``aria-label`` holds one of
+    ``spellings`` (letters, ``-`` and ``_``)."""
+    tests = " or ".join(
+        f"contains(@{name}, '{spelling}')"
+        for spelling in spellings
+        for name in ("class", "id", "aria-label")
+    )
+    return etree.XPath(f"({_CANDIDATES.path})[position() <= {MAX_CANDIDATES}][{tests}]")
 
 
 def _blocks(root: etree._Element, names: str) -> list[etree._Element]:
     blocks: list[etree._Element] = []
-    # Every candidate's names are among the page's: when those name no related articles,
-    # no candidate does, and the page's many candidates need not be handed to Python.
-    candidates = _CANDIDATES(root)[:MAX_CANDIDATES] if _names_related(names) else []
+    # Only the candidates whose names hold a spelling of a related word can name a related
+    # block: the query hands Python those, not the page's hundreds of candidates.
+    spellings = related_spellings(names)
+    if spellings is None:
+        candidates = _CANDIDATES(root)[:MAX_CANDIDATES]
+    else:
+        candidates = _named_candidates(spellings)(root) if spellings else []
     for element in candidates:
-        names = " ".join(element.get(a, "") for a in ("class", "id", "aria-label"))
-        names = names.lower().replace("_", "-")
-        if _NAMES_RELATED.search(names) and element.find(".//a[@href]") is not None:
+        own = " ".join(element.get(a, "") for a in ("class", "id", "aria-label"))
+        own = own.lower().replace("_", "-")
+        if _NAMES_RELATED.search(own) and element.find(".//a[@href]") is not None:
             blocks.append(element)
             if len(blocks) >= MAX_BLOCKS:
                 break

@@ -12,8 +12,18 @@ import pytest
 from lxml import html
 
 from newscrawl.extraction import ExtractionError, NotAnArticle, extract_article
-from newscrawl.extraction.generic import authors, credits, dates, headline, pagetype, structured
+from newscrawl.extraction.generic import (
+    authors,
+    credits,
+    dates,
+    headline,
+    pagetype,
+    structured,
+)
 from newscrawl.extraction.generic import body as body_module
+from newscrawl.extraction.generic import (
+    teasers as teasers_module,
+)
 from newscrawl.extraction.generic import text as text_module
 from newscrawl.extraction.generic.structured import read_structured
 from newscrawl.extraction.processors import DateParser
@@ -27,7 +37,18 @@ def parse(page: str) -> html.HtmlElement:
 
 
 @pytest.mark.parametrize(
-    "module", [authors, body_module, credits, dates, headline, pagetype, structured, text_module]
+    "module",
+    [
+        authors,
+        body_module,
+        credits,
+        dates,
+        headline,
+        pagetype,
+        structured,
+        teasers_module,
+        text_module,
+    ],
 )
 def test_doctests(module: object) -> None:
     failures, _ = doctest.testmod(module)  # type: ignore[arg-type]
