@@ -52,9 +52,16 @@ _CONSENT = re.compile(
     r"privacy settings|datenschutz|gdpr|consentement|consentimiento",
     re.IGNORECASE,
 )
-_TEXT_BLOCKS = etree.XPath("//p | //div | //td | //section | //article")
 MAX_TEXT_BLOCKS = 5000
 MIN_PARAGRAPH = 80
+_TEXT_BLOCKS = etree.XPath(
+    f"(//p | //div | //td | //section | //article)[position() <= {MAX_TEXT_BLOCKS}]"
+    f"[self::p and string-length(.) >= {MIN_PARAGRAPH}"
+    " or not(self::p) and text()[normalize-space()]]"
+)
+"""The first :data:`MAX_TEXT_BLOCKS` blocks that may hold a paragraph of running text:
+``<p>`` of :data:`MIN_PARAGRAPH` characters or more before cleaning (which only shortens
+a text), other blocks with text of their own (the rest give none)."""
 _CARDS = etree.XPath(
     "//article[.//a[@href]] | //*[self::h2 or self::h3][a[@href]]"
     " | //*[self::h2 or self::h3][parent::a[@href]]"

@@ -99,7 +99,7 @@ _NAME_VALUES = tuple(
 
 def attribute_names(root: etree._Element) -> str:
     """Return the ``class``, ``id`` and ``aria-label`` values of every element of ``root``,
-    as they are, one per line.
+    as they are (a line break in one read as a space), one per line.
 
     A word that no element's attribute holds is not in this text, so one search in it
     tells a field that a query over every element would find nothing (each such query
@@ -109,4 +109,8 @@ def attribute_names(root: etree._Element) -> str:
     >>> attribute_names(html.fromstring('<div class="a B" id="c"><p aria-label="d"/></div>'))
     'a B\\nc\\nd'
     """
-    return "\n".join(value for query in _NAME_VALUES for value in query(root))
+    values = [value for query in _NAME_VALUES for value in query(root)]
+    names = "\n".join(values)
+    if names.count("\n") >= len(values):  # a value holds a line break: one line each
+        names = "\n".join(value.replace("\n", " ") for value in values)
+    return names

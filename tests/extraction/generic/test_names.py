@@ -6,8 +6,8 @@ from __future__ import annotations
 import pytest
 from lxml import etree, html
 
-from newscrawl.extraction.generic import body, breadcrumb_element, teasers
-from newscrawl.extraction.generic.text import attribute_names
+from newscrawl.extraction.generic import body, breadcrumb_element, pagetype, teasers
+from newscrawl.extraction.generic.text import attribute_names, clean, element_text
 
 _CASE_FOLDING_BREADCRUMB = etree.XPath(
     "(//*[contains(translate(@class, 'BREADCUMS', 'breadcums'), 'breadcrumb')"
@@ -100,3 +100,49 @@ def test_a_page_without_box_or_caption_names_keeps_its_figcaptions() -> None:
     )
     assert body.fact_box_texts(root, ["The council met."]) == set()
     assert body.caption_texts(root) == {"the harbour at dawn, seen from the pier."}
+
+
+def test_a_box_is_named_by_one_attribute_value_not_by_two() -> None:
+    assert body._names_a_box("top\narticle has-FactBox\nmain")
+    assert body._names_a_box("x\nabout-the-Author")
+    assert not body._names_a_box("fact\nbox-shadow\nauthor")  # the words of two values
+    assert not body._names_a_box("lightbox\nauthor-name")
+
+
+_ALL_TEXT_BLOCKS = etree.XPath("//p | //div | //td | //section | //article")
+
+
+def _running_text_of_every_block(root: html.HtmlElement) -> tuple[int, int]:
+    """What ``running_text`` counted when it read every block of the page."""
+    chars = count = 0
+    for element in _ALL_TEXT_BLOCKS(root)[: pagetype.MAX_TEXT_BLOCKS]:
+        if element.tag == "p":
+            text = etree.tostring(element, method="text", encoding="unicode", with_tail=False)
+            linked = sum(len(element_text(a)) for a in element.iter("a"))
+        else:
+            text = (element.text or "") + "".join(c.tail or "" for c in element)
+            linked = 0
+        text = clean(text) or ""
+        if len(text) >= pagetype.MIN_PARAGRAPH and linked < len(text) / 2:
+            chars += len(text)
+            count += 1
+    return chars, count
+
+
+_LONG = "The council met on a rainy evening and argued for hours about the new bridge."
+
+
+@pytest.mark.parametrize(
+    "inner",
+    [
+        f"<p>{_LONG} And the buses.</p><p>{_LONG}</p>",  # 93 and 78 characters
+        f"<p>{_LONG}&nbsp;&nbsp;&nbsp;</p><p>  {_LONG}  \n  x </p>",  # spaces cleaned away
+        f"<div>{_LONG} And the buses.<br>{_LONG}</div><div>\n  <p>short</p>  </div>",
+        f"<td>\u00a0\u00a0</td><section>{_LONG}<b>bold</b> and the buses, late.</section>",
+        f"<p><a href='/a'>{_LONG}</a> and a few more words after the link.</p>",
+        f"<article>{_LONG} {_LONG}<div>inner</div></article>",
+    ],
+)
+def test_running_text_counts_what_reading_every_block_counts(inner: str) -> None:
+    root = html.document_fromstring(f"<html><body>{inner}</body></html>")
+    assert pagetype.running_text(root) == _running_text_of_every_block(root)
