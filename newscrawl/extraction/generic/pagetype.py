@@ -62,10 +62,7 @@ _TEXT_BLOCKS = etree.XPath(
 """The first :data:`MAX_TEXT_BLOCKS` blocks that may hold a paragraph of running text:
 ``<p>`` of :data:`MIN_PARAGRAPH` characters or more before cleaning (which only shortens
 a text), other blocks with text of their own (the rest give none)."""
-_CARDS = etree.XPath(
-    "//article[.//a[@href]] | //*[self::h2 or self::h3][a[@href]]"
-    " | //*[self::h2 or self::h3][parent::a[@href]]"
-)
+_CARDS = etree.XPath("//article[.//a[@href]] | (//h2 | //h3)[a[@href] or parent::a[@href]]")
 MIN_DECLARED_ARTICLE_TEXT = 200
 """Running text enough for a page whose meta tags say it is an article."""
 _GALLERY_IMAGES = etree.XPath("//figure//img | //*[contains(@class, 'gallery')]//img")
