@@ -472,13 +472,16 @@ def _names_a_box(names: str) -> bool:
     :func:`attribute_names`) would name a box for :func:`fact_box_texts`: holds one of
     :data:`_BOX_HINTS` and matches :data:`_FACT_BOX` (a search of each such line costs far
     less than one case-insensitive search of them all)."""
-    if not any(hint in names for hint in _BOX_HINTS):
-        return False
-    return any(
-        _FACT_BOX.search(line)
-        for line in names.split("\n")
-        if any(hint in line for hint in _BOX_HINTS)
-    )
+    lines: set[str] = set()
+    for hint in _BOX_HINTS:
+        at = names.find(hint)
+        while at >= 0:
+            start = names.rfind("\n", 0, at) + 1
+            end = names.find("\n", at)
+            end = len(names) if end < 0 else end
+            lines.add(names[start:end])
+            at = names.find(hint, end)
+    return any(_FACT_BOX.search(line) for line in lines)
 
 
 def fact_box_texts(
@@ -651,6 +654,9 @@ def is_date_line(text: str) -> bool:
     return len(text) <= MAX_DATE_LINE and _DATE_LINE.search(text) is not None
 
 
+_NAME_SEPARATORS = re.compile(r",|\s(?:and|und|og|och|et|y|e|i|&)\s")
+
+
 def is_byline(text: str, authors: Iterable[str]) -> bool:
     """Tell whether a line is only the byline: its names (after "By", "Von" ...) are the
     article's authors.
@@ -662,7 +668,7 @@ def is_byline(text: str, authors: Iterable[str]) -> bool:
     if not names or len(text) > MAX_DATE_LINE:
         return False
     rest = key(_BYLINE_LABEL.sub("", text))
-    parts = {p.strip() for p in re.split(r",|\s(?:and|und|og|och|et|y|e|i|&)\s", rest)}
+    parts = {p.strip() for p in _NAME_SEPARATORS.split(rest)}
     return bool(parts) and parts <= names
 
 

@@ -66,11 +66,16 @@ def key(value: str | None) -> str:
     >>> key("It’s  “Done” – now") == key("it's \\"done\\" - now")
     True
     """
-    text = (clean(value) or "").casefold()
-    text = re.sub("[\u2018\u2019\u201a\u201b\u2032`´]", "'", text)
-    text = re.sub("[\u201c\u201d\u201e\u201f\u00ab\u00bb\u2033]", '"', text)
-    text = re.sub("[\u2010-\u2015\u2212]", "-", text)
+    text = (clean(value) or "").casefold().translate(_KEY_CHARACTERS)
     return " ".join(text.split())
+
+
+_KEY_CHARACTERS = str.maketrans(
+    dict.fromkeys("\u2018\u2019\u201a\u201b\u2032`´", "'")
+    | dict.fromkeys("\u201c\u201d\u201e\u201f\u00ab\u00bb\u2033", '"')
+    | dict.fromkeys("\u2010\u2011\u2012\u2013\u2014\u2015\u2212", "-")
+)
+"""What :func:`key` unifies: quotes to ``'`` and ``"``, dashes and the minus to ``-``."""
 
 
 def first_text(value: Any) -> str | None:

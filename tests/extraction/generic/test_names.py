@@ -146,3 +146,12 @@ _LONG = "The council met on a rainy evening and argued for hours about the new b
 def test_running_text_counts_what_reading_every_block_counts(inner: str) -> None:
     root = html.document_fromstring(f"<html><body>{inner}</body></html>")
     assert pagetype.running_text(root) == _running_text_of_every_block(root)
+
+
+def test_key_unifies_every_quote_and_dash_it_names() -> None:
+    from newscrawl.extraction.generic.text import key
+
+    quotes = "\u2018\u2019\u201a\u201b\u2032`´"
+    doubles = "\u201c\u201d\u201e\u201f\u00ab\u00bb\u2033"
+    dashes = "".join(chr(c) for c in range(0x2010, 0x2016)) + "\u2212"
+    assert key(f"A{quotes}B {doubles} {dashes}") == "a" + "'" * 7 + 'b """"""" -------'
