@@ -31,7 +31,7 @@ from newscrawl.extraction.generic import credits as _credits
 from newscrawl.extraction.generic import dates as _dates
 from newscrawl.extraction.generic import headline as _headline
 from newscrawl.extraction.generic import teasers as _teasers
-from newscrawl.extraction.generic.pagetype import PageType, page_type
+from newscrawl.extraction.generic.pagetype import PageType, page_type, running_text
 from newscrawl.extraction.generic.structured import Structured, read_structured, types_of
 from newscrawl.extraction.generic.text import attribute_names, clean, element_text, first_text
 from newscrawl.extraction.processors import (
@@ -106,7 +106,13 @@ class GenericPage:
     @cached_property
     def page_type(self) -> PageType:
         """What kind of page this is."""
-        return page_type(self.structured, self.root, self.url)
+        return page_type(self.structured, self.root, self.url, self.running_text)
+
+    @cached_property
+    def running_text(self) -> tuple[int, int]:
+        """Characters and number of the page's paragraphs of running text (see
+        :func:`~newscrawl.extraction.generic.pagetype.running_text`)."""
+        return running_text(self.root)
 
     @cached_property
     def headline(self) -> str | None:
@@ -248,7 +254,7 @@ class GenericPage:
     @cached_property
     def body(self) -> list[str]:
         """The body paragraphs."""
-        paragraphs = _body.trafilatura_paragraphs(self.root, self.url)
+        paragraphs = _body.trafilatura_paragraphs(self.root, self.url, self.running_text)
         captions = {i.caption for i in self.images if i.caption}
         captions |= _body.caption_texts(self.root, self.attribute_names)
         lead = _body.visible_lead(self.structured, self.root, self.url)

@@ -44,12 +44,13 @@ TRAFILATURA_OPTIONS: dict[str, bool] = {
 """What the generic extractor asks of ``trafilatura.extract``: the article text with its
 tables, precision first."""
 FALLBACK_BELOW = 1500
-"""Characters: trafilatura's own extractor (``fast``: without its readability and jusText
-fallbacks) is run first; when its text is shorter than this, the whole cascade with the
-fallbacks is run and its text taken. The fallbacks rescue a text the extractor got short or
-missed (they replace one only when it is empty, deficient, or much shorter than theirs);
-they cost about 40% of a run, and on pages with a longer text they changed no real page's
-text."""
+"""Characters: on a page with this much running text (see ``pagetype.running_text``),
+trafilatura's own extractor (``fast``: without its readability and jusText fallbacks) is
+run first, and the whole cascade with the fallbacks only when the own text is shorter than
+this; on a page with less running text the cascade runs at once. The fallbacks rescue a
+text the extractor got short or missed (they replace one only when it is empty,
+deficient, or much shorter than theirs); they cost about 40% of a run, and changed no
+real page whose own text was longer."""
 
 SHORT_PRECISE_TEXT = 1500
 """Characters: a precision-first text shorter than this may be a fragment of the article."""
@@ -78,24 +79,34 @@ _BYLINE_LABEL = re.compile(
 )
 
 
-def trafilatura_paragraphs(root: etree._Element, url: str) -> list[str]:
+def trafilatura_paragraphs(
+    root: etree._Element, url: str, running: tuple[int, int] | None = None
+) -> list[str]:
     """Return the paragraphs of the main text trafilatura finds in ``root`` (an lxml.html
-    tree, which trafilatura copies before it prunes).
+    tree, which trafilatura copies before it prunes). ``running`` is the page's
+    :func:`running_text` when it was counted already.
 
-    trafilatura's readability and jusText fallbacks run only when its own extractor's text
-    is shorter than :data:`FALLBACK_BELOW` characters.
+    trafilatura's readability and jusText fallbacks run only on a short page: running text
+    or trafilatura's own text shorter than :data:`FALLBACK_BELOW` characters (on a page of
+    little running text the cascade runs at once, without the own extractor's run first).
     A precision-first text under :data:`SHORT_PRECISE_TEXT` characters, on a page with
     :data:`RERUN_RATIO` times as much running text, is checked against trafilatura's
     balanced mode: when that finds :data:`FRAGMENT_RATIO` times as much, its text is taken
     (the precise one kept only a fragment of the article).
     """
-    root = without_splitting_markup(root)
-    text = _trafilatura_text(root, url, {**TRAFILATURA_OPTIONS, "fast": True})
+    running = running_text(root) if running is None else running
+    cleaned = without_splitting_markup(root)
+    text = ""
+    if running[0] >= FALLBACK_BELOW:
+        text = _trafilatura_text(cleaned, url, {**TRAFILATURA_OPTIONS, "fast": True})
     if len(text) < FALLBACK_BELOW:
-        text = _trafilatura_text(root, url, TRAFILATURA_OPTIONS)
+        text = _trafilatura_text(cleaned, url, TRAFILATURA_OPTIONS)
+    if len(text) < SHORT_PRECISE_TEXT and cleaned is not root:
+        running = running_text(cleaned)  # the copy may count differently (<ruby> unwrapped)
+    root = cleaned
     # The balanced mode runs only when the page holds enough running text for it to find
     # much more (paragraphs of 80+ characters; counting them costs far less than a run).
-    if len(text) < SHORT_PRECISE_TEXT and running_text(root)[0] >= RERUN_RATIO * len(text):
+    if len(text) < SHORT_PRECISE_TEXT and running[0] >= RERUN_RATIO * len(text):
         balanced = _trafilatura_text(root, url, {**TRAFILATURA_OPTIONS, "favor_precision": False})
         if is_fragment(text, balanced):
             text = balanced

@@ -115,13 +115,19 @@ def _title(root: etree._Element) -> str:
     return " ".join(parts)
 
 
-def page_type(structured: Structured, root: etree._Element, url: str) -> PageType:
-    """Return the kind of the page ``root`` at ``url``."""
+def page_type(
+    structured: Structured,
+    root: etree._Element,
+    url: str,
+    running: tuple[int, int] | None = None,
+) -> PageType:
+    """Return the kind of the page ``root`` at ``url``; ``running`` is its
+    :func:`running_text` when it was counted already."""
     types = set().union(*(types_of(n) for n in structured.nodes)) if structured.nodes else set()
     article = structured.article(url)
     split = urlsplit(url)
     path = split.path.strip("/")
-    chars, paragraphs = running_text(root)
+    chars, paragraphs = running_text(root) if running is None else running
     title = _title(root)
     if _ERROR_TITLE.search(title) and chars < 2 * MIN_ARTICLE_TEXT:
         return PageType(OTHER, "an error page: its title says so")

@@ -84,9 +84,28 @@ def test_a_long_text_spares_trafilaturas_fallbacks(monkeypatch: pytest.MonkeyPat
     assert [c.get("fast") for c in calls] == [True]
 
 
-def test_a_short_text_runs_trafilaturas_fallbacks(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_short_page_runs_trafilaturas_fallbacks_at_once(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     calls = _trafilatura_calls(monkeypatch)
-    root = html.document_fromstring(_article(3))
+    root = html.document_fromstring(_article(3))  # about 500 characters of running text
+    paragraphs = body.trafilatura_paragraphs(root, "https://x.example/news/council")
+    assert sum(p.startswith("Paragraph ") for p in paragraphs) == 3
+    assert [c.get("fast", False) for c in calls] == [False]
+    assert calls[0]["favor_precision"]
+
+
+def test_a_short_text_on_a_long_page_runs_trafilaturas_fallbacks(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    calls = _trafilatura_calls(monkeypatch)
+    page = _article(3).replace(
+        "</article>",
+        '</article><div id="comments" class="comments">'
+        + "".join(_PARAGRAPH.format(i) for i in range(3, 13))
+        + "</div>",
+    )
+    root = html.document_fromstring(page)  # 2,200 characters of running text, 550 kept
     paragraphs = body.trafilatura_paragraphs(root, "https://x.example/news/council")
     assert sum(p.startswith("Paragraph ") for p in paragraphs) == 3
     assert [c.get("fast", False) for c in calls][:2] == [True, False]
