@@ -12,6 +12,7 @@ from newscrawl.extraction.processors import normalize_space
 
 _INVISIBLE = re.compile("[\u00ad\u200b\u200c\u200d\u2060\ufeff]")
 """Soft hyphens and zero-width characters: present in markup, never part of the words."""
+_INVISIBLE_CHARACTERS = "\u00ad\u200b\u200c\u200d\u2060\ufeff"
 
 
 _MOJIBAKE = re.compile(
@@ -56,7 +57,10 @@ def clean(value: Any) -> str | None:
         return None
     if "&" in value:
         value = html.unescape(value)
-    return normalize_space(_INVISIBLE.sub("", repair_mojibake(value)))
+    value = repair_mojibake(value)
+    if any(character in value for character in _INVISIBLE_CHARACTERS):  # rare: spare the pass
+        value = _INVISIBLE.sub("", value)
+    return normalize_space(value)
 
 
 def key(value: str | None) -> str:
@@ -66,16 +70,22 @@ def key(value: str | None) -> str:
     >>> key("It’s  “Done” – now") == key("it's \\"done\\" - now")
     True
     """
-    text = (clean(value) or "").casefold().translate(_KEY_CHARACTERS)
-    return " ".join(text.split())
+    # clean() normalised the whitespace, and casefolding makes none.
+    text = (clean(value) or "").casefold()
+    return _QUOTE_OR_DASH.sub(_unified, text)
 
 
-_KEY_CHARACTERS = str.maketrans(
+_UNIFIED = (
     dict.fromkeys("\u2018\u2019\u201a\u201b\u2032`´", "'")
     | dict.fromkeys("\u201c\u201d\u201e\u201f\u00ab\u00bb\u2033", '"')
     | dict.fromkeys("\u2010\u2011\u2012\u2013\u2014\u2015\u2212", "-")
 )
 """What :func:`key` unifies: quotes to ``'`` and ``"``, dashes and the minus to ``-``."""
+_QUOTE_OR_DASH = re.compile(f"[{''.join(_UNIFIED)}]")
+
+
+def _unified(match: re.Match[str]) -> str:
+    return _UNIFIED[match.group()]
 
 
 def first_text(value: Any) -> str | None:
