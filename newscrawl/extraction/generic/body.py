@@ -219,13 +219,34 @@ def without_splitting_markup(root: etree._Element) -> etree._Element:
     them kept), ``<ruby>`` annotations unwrapped (their text inline: "弾劾（だんがい）").
     trafilatura drops such a node with the text after it, which would cut the paragraph
     there. ``root`` is not changed."""
-    if not splitting_markup(root):
+    found = splitting_markup(root)
+    if not found:
         return root
     copied = copy.deepcopy(root)
-    for node in splitting_markup(copied):
-        if node.tag != "ruby" and node.tag is not etree.Comment:
-            _drop_keeping_tail(node)
+    empty = [
+        _same_place(node, root, copied)
+        for node in found
+        if node.tag != "ruby" and node.tag is not etree.Comment
+    ]  # found once, in ``root``; their twins in the copy are reached by position
+    for node in empty:
+        _drop_keeping_tail(node)
     etree.strip_tags(copied, etree.Comment, "ruby", "rb", "rt", "rp", "rtc")
+    return copied
+
+
+def _same_place(
+    node: etree._Element, root: etree._Element, copied: etree._Element
+) -> etree._Element:
+    """Return the node of ``copied`` (a deep copy of ``root``) that stands where ``node``
+    stands in ``root``: the same child index at every level down from the root."""
+    indices = []
+    while node is not root:
+        parent = node.getparent()
+        assert parent is not None, "node is not inside root"
+        indices.append(parent.index(node))
+        node = parent
+    for index in reversed(indices):
+        copied = copied[index]
     return copied
 
 
