@@ -202,7 +202,9 @@ def url_shape(url: str) -> Shape:
     - ``listing``: the site's root, page numbers (``/page/2/``, ``?page=3``), date
       archives (``/2026/``, ``/2026/12/``), and paths of sections, tags, authors, archives
       and search (``/category/x/``, ``/tag/x/``, in the words of
-      :mod:`newscrawl.listing_paths`) that carry no article id or date;
+      :mod:`newscrawl.listing_paths`) that carry no article id or date, unless the last
+      segment is a slug of four or more words two or more segments below the listing word
+      (``/autoren/x/<slug>``);
     - ``article``: a date in the path followed by a slug (``/2026/12/05/lavrov-said``), a
       date or an id of four or more digits in the last segment (``...-123456``,
       ``/a123456.html``), or a last segment that is a slug of four or more words;
@@ -238,8 +240,10 @@ def url_shape(url: str) -> Shape:
         or (_ID.search(last) and not year)
     ):
         return "article"
-    if LISTING_SEGMENT.search(path):
-        return "listing"
+    if LISTING_SEGMENT.search(path) and (
+        words < 4 or LISTING_SEGMENT.search("/" + "/".join(segments[-2:]))
+    ):
+        return "listing"  # /tag/x/, /category/x/y/; under /autoren/x/ an article's slug wins
     return "article" if words >= 4 else "unknown"
 
 
