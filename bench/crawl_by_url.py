@@ -23,7 +23,6 @@ Usage::
 from __future__ import annotations
 
 import argparse
-import importlib.util
 import json
 import os
 import re
@@ -38,19 +37,10 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
+from bench_scripts import load_bench
+
 BENCH = Path(__file__).resolve().parent
 ROOT = BENCH.parent
-
-
-def load(path: Path) -> ModuleType:
-    """Load a bench script as a module (they are not a package)."""
-    spec = importlib.util.spec_from_file_location(f"bench_{path.stem}", path)
-    assert spec is not None
-    assert spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
 
 
 def sahifa_truth(module: ModuleType, articles: int, seed: int) -> tuple[set[str], dict[str, str]]:
@@ -140,7 +130,7 @@ def crawl(url: str, folder: Path, max_pages: int, extra: list[str]) -> dict[str,
 
 def measure(portal: GeneratedPortal, args: argparse.Namespace) -> dict[str, Any]:
     """Serve ``portal``, crawl it by URL, and score the crawl against its truth."""
-    module = load(portal.script)
+    module = load_bench(portal.script.stem)
     articles, others = portal.truth(module, args.articles, args.seed)
     listings = {path for path, kind in others.items() if kind == "listing"}
     serve = ["--articles", str(args.articles), "--seed", str(args.seed), "--port", "0"]

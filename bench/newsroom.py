@@ -34,7 +34,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import importlib.util
 import json
 import math
 import random
@@ -48,27 +47,12 @@ from datetime import datetime, timedelta
 from email.utils import format_datetime
 from html import escape
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from bench_scripts import load_bench
 
-def _load_portal() -> ModuleType:
-    """Return ``bench/portal.py`` (loaded from its file once; bench/ is not a package)."""
-    if "bench_portal" in sys.modules:
-        return sys.modules["bench_portal"]
-    spec = importlib.util.spec_from_file_location(
-        "bench_portal", Path(__file__).with_name("portal.py")
-    )
-    assert spec is not None
-    assert spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # dataclasses look their module up
-    spec.loader.exec_module(module)
-    return module
-
-
-portal = _load_portal()
+portal = load_bench("portal")
 Resource = portal.Resource
 make_resource = portal.make_resource
 redirect = portal.redirect

@@ -25,10 +25,8 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import importlib.util
 import json
 import statistics
-import sys
 import tempfile
 import time
 import tomllib
@@ -36,6 +34,8 @@ from collections.abc import Callable
 from pathlib import Path
 from types import ModuleType
 from typing import Any
+
+from bench_scripts import BENCH, load_bench
 
 from newscrawl.extraction import ExtractionError, extract_page, parse_page
 from newscrawl.extraction.generic.record import fill_record
@@ -47,22 +47,12 @@ from newscrawl.profiles.suggest import (
     suggest_profile,
 )
 
-BENCH = Path(__file__).resolve().parent
 BASE = "http://127.0.0.1:8000"
 
 
 def load_module(name: str) -> ModuleType | None:
-    """Load ``bench/<name>.py`` by file (bench/ is not a package); None when absent."""
-    path = BENCH / f"{name}.py"
-    if not path.is_file():
-        return None
-    spec = importlib.util.spec_from_file_location(f"bench_{name}", path)
-    assert spec is not None
-    assert spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # dataclasses look their module up
-    spec.loader.exec_module(module)
-    return module
+    """Return ``bench/<name>.py`` as a module (see :func:`load_bench`); None when absent."""
+    return load_bench(name) if (BENCH / f"{name}.py").is_file() else None
 
 
 def article_pages(

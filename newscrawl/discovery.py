@@ -24,6 +24,7 @@ from urllib.parse import urljoin, urlsplit
 from parsel import Selector
 
 from newscrawl.identity import origin_key
+from newscrawl.listing_paths import LISTING_SEGMENT, PAGE_NUMBER
 
 Shape = Literal["article", "listing", "unknown", "not-a-page"]
 
@@ -186,13 +187,7 @@ _NOT_PAGE_PATHS = re.compile(
     r"embed|share|comments?|trackback)(?:/|$)",
     re.IGNORECASE,
 )
-_LISTING_PATHS = re.compile(
-    r"(?:^|/)(?:category|categories|section|sections|rubric|rubrik|ressort|tags?|topics?|"
-    r"themen?|author|authors|autor|autoren|archive|archives|archiv|search|suche|page|seite|"
-    r"index)(?:/|$)",
-    re.IGNORECASE,
-)
-_PAGE_NUMBER = re.compile(r"(?:^|/)(?:page|seite|p)/?\d+/?$|(?:^|[?&])(?:page|pg|start)=\d+")
+_PAGE_QUERY = re.compile(r"(?:^|&)(?:page|pg|start)=\d+")
 _DATE_PATH = re.compile(r"(?:^|/)(?:19|20)\d\d[/-](?:0?[1-9]|1[0-2])(?:[/-]|$)")
 _DATE_SLUG = re.compile(r"(?:19|20)\d\d-?(?:0[1-9]|1[0-2])-?(?:0[1-9]|[12]\d|3[01])")
 _ID = re.compile(r"(?:^|[-_/.])(?:[a-z]{0,3})\d{4,}(?:[-_.]|$)", re.IGNORECASE)
@@ -206,7 +201,10 @@ def url_shape(url: str) -> Shape:
       comment and print paths;
     - ``listing``: the site's root, page numbers (``/page/2/``, ``?page=3``), date
       archives (``/2026/``, ``/2026/12/``), and paths of sections, tags, authors, archives
-      and search (``/category/x/``, ``/tag/x/``) that carry no article id or date;
+      and search (``/category/x/``, ``/tag/x/``, in the words of
+      :mod:`newscrawl.listing_paths`) that carry no article id or date, unless the last
+      segment is a slug of four or more words two or more segments below the listing word
+      (``/autoren/x/<slug>``);
     - ``article``: a date in the path followed by a slug (``/2026/12/05/lavrov-said``), a
       date or an id of four or more digits in the last segment (``...-123456``,
       ``/a123456.html``), or a last segment that is a slug of four or more words;
@@ -225,7 +223,7 @@ def url_shape(url: str) -> Shape:
     if _NOT_PAGE_EXTENSIONS.search(path) or _NOT_PAGE_PATHS.search(path):
         return "not-a-page"
     segments = [s for s in path.split("/") if s]
-    if _PAGE_NUMBER.search(path) or _PAGE_NUMBER.search(parts.query):
+    if PAGE_NUMBER.search(path) or _PAGE_QUERY.search(parts.query):
         return "listing"
     if not segments:
         return "unknown" if parts.query else "listing"  # /?p=123 is a WordPress shortlink
@@ -242,8 +240,10 @@ def url_shape(url: str) -> Shape:
         or (_ID.search(last) and not year)
     ):
         return "article"
-    if _LISTING_PATHS.search(path):
-        return "listing"
+    if LISTING_SEGMENT.search(path) and (
+        words < 4 or LISTING_SEGMENT.search("/" + "/".join(segments[-2:]))
+    ):
+        return "listing"  # /tag/x/, /category/x/y/; under /autoren/x/ an article's slug wins
     return "article" if words >= 4 else "unknown"
 
 

@@ -1,22 +1,18 @@
-"""Loading the benchmark scripts of ``bench/`` in tests (bench/ is not a package)."""
+"""Loading the benchmark scripts of ``bench/`` in tests (bench/ is not a package).
+
+The loader is ``bench/bench_scripts.py``, the one the scripts use among themselves; this puts
+``bench/`` on ``sys.path`` (last, so that it shadows nothing) to import it.
+"""
 
 from __future__ import annotations
 
-import importlib.util
 import sys
 from pathlib import Path
-from types import ModuleType
 
 BENCH = Path(__file__).resolve().parents[1] / "bench"
+if str(BENCH) not in sys.path:
+    sys.path.append(str(BENCH))
 
+from bench_scripts import load_bench  # noqa: E402  (bench/ is on sys.path only from here)
 
-def load_bench(name: str) -> ModuleType:
-    """Return the module of ``bench/<name>.py``, loaded from its file as ``bench_<name>``
-    (registered in ``sys.modules``, where dataclasses look their module up)."""
-    spec = importlib.util.spec_from_file_location(f"bench_{name}", BENCH / f"{name}.py")
-    assert spec is not None
-    assert spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
+__all__ = ["BENCH", "load_bench"]

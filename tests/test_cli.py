@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from newscrawl.profiles import portal_names
+from tests.cli_support import newscrawl
 from tests.conftest import FIXTURES, ROOT
 
 MINI = (
@@ -19,17 +20,6 @@ MINI = (
     '<h1 class="entry-title"><span itemprop="name">Headline</span></h1>'
     '<div class="entry"><p>Москва, text.</p></div></div></article></body></html>'
 )
-
-
-def newscrawl(*args: str, cwd: Path = ROOT) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "newscrawl.cli", *args],
-        capture_output=True,
-        text=True,
-        cwd=cwd,
-        timeout=120,
-        check=False,
-    )
 
 
 def test_extract_prints_record(tmp_path: Path) -> None:

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import json
 import re
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -13,7 +11,8 @@ import pytest
 
 from newscrawl.devtools.fixtures import FixtureCase, find_cases
 from newscrawl.schema import record_errors
-from tests.conftest import FIXTURES, ROOT
+from tests.cli_support import newscrawl
+from tests.conftest import FIXTURES
 
 pytestmark = pytest.mark.e2e
 
@@ -45,14 +44,7 @@ def demo(
     out = tmp_path_factory.mktemp("demo")
     processes = f"NEWSCRAWL_EXTRACT_PROCESSES={request.param}"
     command = ["demo", "-o", str(out), "-s", processes, "--log-level", "INFO"]
-    result = subprocess.run(
-        [sys.executable, "-m", "newscrawl.cli", *command],
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
-        timeout=300,
-        check=False,
-    )
+    result = newscrawl(*command, timeout=300)
     records = [json.loads(line) for p in sorted(out.glob("jmn/*/*.jsonl")) for line in p.open()]
     rejects = [
         json.loads(line) for p in sorted(out.glob("jmn/*/rejects/*.jsonl")) for line in p.open()

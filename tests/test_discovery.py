@@ -149,6 +149,14 @@ def test_scope_with_subdomains_is_the_registrable_domain() -> None:
         ("https://p.example/news/987654", "article"),
         ("https://p.example/story/20261205-budget", "article"),
         ("https://p.example/the-council-passes-the-budget/", "article"),
+        # a listing word two or more segments above an article's slug: the slug decides
+        ("https://p.example/autoren/jane-doe/why-the-bridge-closed-again", "article"),
+        ("https://p.example/category/politics/the-council-passes-the-budget/", "article"),
+        # a listing word right above the last segment, or last: a listing, whatever its slug
+        ("https://p.example/tag/why-the-bridge-closed-again/", "listing"),
+        ("https://p.example/category/politics/europe/", "listing"),
+        ("https://p.example/autoren/jane-doe/", "listing"),
+        ("https://p.example/news/archive/", "listing"),
         ("https://p.example/?p=123", "unknown"),
         ("https://p.example/news/", "unknown"),
         ("https://p.example/news/politics/", "unknown"),

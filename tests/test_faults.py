@@ -27,6 +27,7 @@ import pytest
 from newscrawl import settings as project_settings
 from newscrawl.devtools.devserver import LOOP_PREFIX, Fault, FixtureSite, RunningServer, serve
 from newscrawl.devtools.fixtures import FixtureCase, find_cases
+from tests import page_timeout
 from tests.conftest import FIXTURES, ROOT
 
 pytestmark = pytest.mark.e2e
@@ -224,9 +225,19 @@ def test_503_with_retry_after_beyond_the_max_is_given_up_at_once(tmp_path: Path)
     assert crawl.stat("retry/count") is None
 
 
+SLOW_NEIGHBOUR = next(p for p in sorted(ARTICLES) if p != PAGE)
+"""Another article, slower to answer than the faulty page's timeout."""
+
+
 def test_slow_page_times_out_is_retried_then_rejected(tmp_path: Path) -> None:
-    crawl = crawl_with(tmp_path, {PAGE: Fault("slow", delay=3)}, "DOWNLOAD_TIMEOUT=1")
+    # The faulty page alone has a 1 s timeout (a crawl-wide one would time out any page the
+    # loaded machine is slow on), and it answers long after every try has given up (answered
+    # after 3 s, a crawl stalled past its deadline could still read it). A neighbour slower
+    # than 1 s shows that the short timeout is the faulty page's alone.
+    faults = {PAGE: Fault("slow", delay=60), SLOW_NEIGHBOUR: Fault("slow", delay=1.5)}
+    crawl = crawl_with(tmp_path, faults, *page_timeout.crawl_settings(PAGE, 1.0))
     crawl.assert_ran_through(expected_records=ARTICLES - {PAGE})
+    assert crawl.server.hits[SLOW_NEIGHBOUR] == 1
     assert crawl.server.hits[PAGE] == 1 + RETRY_TIMES
     reject = crawl.fault_reject()
     assert _path(reject["url"]) == PAGE

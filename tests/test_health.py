@@ -17,6 +17,7 @@ from typing import Any
 import pytest
 
 from newscrawl.devtools.devserver import Fault, FixtureSite, serve
+from tests.cli_support import newscrawl
 from tests.conftest import FIXTURES, ROOT
 
 pytestmark = pytest.mark.e2e
@@ -30,17 +31,6 @@ FAST = [
     "NEWSCRAWL_RETRY_BACKOFF_BASE=0.01",
     "RETRY_TIMES=1",
 ]
-
-
-def newscrawl(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "newscrawl.cli", *args],
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
-        timeout=180,
-        check=False,
-    )
 
 
 def crawl(base_url: str, out: Path, *extra: str) -> subprocess.CompletedProcess[str]:

@@ -4,13 +4,11 @@ from __future__ import annotations
 
 import gzip
 import json
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
 from newscrawl.items import FIELD_NAMES
-from tests.conftest import FIXTURES, ROOT
+from tests.conftest import FIXTURES
 
 SEED = json.loads((FIXTURES / "jmn" / "seed-article.json").read_text(encoding="utf-8"))["record"]
 
@@ -37,15 +35,3 @@ def write_batch(
     path = folder / f"{name}.jsonl{'.gz' if gz else ''}"
     path.write_bytes(gzip.compress(data, mtime=0) if gz else data)
     return path
-
-
-def newscrawl(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
-    """Run ``newscrawl ARGS`` in a fresh interpreter."""
-    return subprocess.run(
-        [sys.executable, "-m", "newscrawl.cli", *args],
-        capture_output=True,
-        text=True,
-        cwd=cwd or ROOT,
-        timeout=120,
-        check=False,
-    )

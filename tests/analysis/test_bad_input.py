@@ -17,7 +17,7 @@ import newscrawl
 from newscrawl.analysis import BadInput, Problem, RecordsWarning
 from newscrawl.storage.output import temp_name
 from tests.analysis.helpers import line, record, write_batch
-from tests.analysis.helpers import newscrawl as run
+from tests.cli_support import newscrawl as run
 
 DAY = "2016-03-25"
 

@@ -25,8 +25,8 @@ from newscrawl.analysis.columns import (
 from newscrawl.analysis.records import articles_sql, parse_until
 from newscrawl.items import FIELD_NAMES
 from newscrawl.schema import article_schema
-from tests.analysis.helpers import newscrawl as run
 from tests.analysis.helpers import record, write_batch
+from tests.cli_support import newscrawl as run
 
 DATES = ("crawled_at", "published_at", "modified_at")
 

@@ -20,6 +20,7 @@ import pytest
 
 from newscrawl.discovery import site_key
 from tests.bench_support import load_bench
+from tests.cli_support import newscrawl
 from tests.conftest import ROOT
 from tests.spiders.sites import Answer, Site, big_sitemap, html, page
 
@@ -31,14 +32,7 @@ FAST = ["-s", "DOWNLOAD_DELAY=0", "-s", "AUTOTHROTTLE_ENABLED=false", "--log-lev
 def crawl(url: str, tmp: Path, *args: str) -> subprocess.CompletedProcess[str]:
     """Run ``newscrawl crawl URL`` with its own output and state folders under ``tmp``."""
     command = ["crawl", url, "-o", str(tmp / "out"), "--state", str(tmp / "state"), *FAST, *args]
-    return subprocess.run(
-        [sys.executable, "-m", "newscrawl.cli", *command],
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
-        timeout=300,
-        check=False,
-    )
+    return newscrawl(*command, timeout=300)
 
 
 def records(tmp: Path) -> list[dict[str, Any]]:

@@ -44,6 +44,15 @@ def newsroom() -> ModuleType:
     return module
 
 
+def test_the_newsroom_and_the_tests_share_one_portal_module(newsroom: ModuleType) -> None:
+    # bench/newsroom.py builds on bench/portal.py; loaded twice, the two would have classes
+    # of the same names that are not the same (isinstance and dataclass checks fail).
+    portal = load_bench("portal")
+    assert newsroom.portal is portal
+    assert newsroom.Resource is portal.Resource
+    assert load_bench("newsroom") is newsroom
+
+
 @pytest.fixture(scope="module")
 def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
     """The command serving a small portal; yields its URL, truth and non-article list."""

@@ -8,7 +8,6 @@ and run ids cannot walk out of the output folder.
 from __future__ import annotations
 
 import json
-import os
 import re
 import subprocess
 import sys
@@ -30,6 +29,7 @@ from newscrawl.profiles import (
 )
 from newscrawl.spiders import portal_spider, profile_settings
 from newscrawl.spiders.portal import PortalSpider
+from tests.cli_support import newscrawl as run_newscrawl
 from tests.conftest import FIXTURES, ROOT
 
 PORTAL = """\
@@ -250,15 +250,7 @@ def test_spider_refuses_a_run_id_that_walks_out(tmp_path: Path) -> None:
 
 
 def newscrawl(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "newscrawl.cli", *args],
-        capture_output=True,
-        text=True,
-        cwd=cwd,
-        timeout=120,
-        check=False,
-        env={**os.environ, "PYTHONPATH": str(ROOT)},
-    )
+    return run_newscrawl(*args, cwd=cwd, timeout=120, env={"PYTHONPATH": str(ROOT)})
 
 
 @pytest.mark.parametrize(

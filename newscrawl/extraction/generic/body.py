@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import copy
 import re
-from collections.abc import Collection, Iterable, Iterator
+from collections.abc import Collection, Iterable
 from urllib.parse import SplitResult, urljoin, urlsplit
 
 from lxml import etree
@@ -229,11 +229,7 @@ def splitting_markup(root: etree._Element) -> list[etree._Element]:
     empty inline elements followed by text (``When <!-- -->President``, ``<b>1925-40:</b>
     <b/>"Howard ...``) and ruby annotations (``<ruby>弾劾<rp>（</rp><rt>だんがい</rt><rp>）
     </rp></ruby>``)."""
-    return list(_splitting_nodes(root))
-
-
-def _splitting_nodes(root: etree._Element) -> Iterator[etree._Element]:
-    """Yield :func:`splitting_markup`'s nodes in page order, as the walk finds them."""
+    found: list[etree._Element] = []
     for body in root.iter("body"):
         for node in body.iter(etree.Comment, "ruby", *_INLINE):
             if node.tag == "ruby" or (
@@ -241,7 +237,8 @@ def _splitting_nodes(root: etree._Element) -> Iterator[etree._Element]:
                 and node.tail.strip()
                 and (node.tag is etree.Comment or (len(node) == 0 and not node.text))
             ):
-                yield node
+                found.append(node)
+    return found
 
 
 def without_splitting_markup(root: etree._Element) -> etree._Element:
@@ -250,13 +247,34 @@ def without_splitting_markup(root: etree._Element) -> etree._Element:
     them kept), ``<ruby>`` annotations unwrapped (their text inline: "弾劾（だんがい）").
     trafilatura drops such a node with the text after it, which would cut the paragraph
     there. ``root`` is not changed."""
-    if next(_splitting_nodes(root), None) is None:
+    found = splitting_markup(root)
+    if not found:
         return root
     copied = copy.deepcopy(root)
-    for node in splitting_markup(copied):
-        if node.tag != "ruby" and node.tag is not etree.Comment:
-            _drop_keeping_tail(node)
+    empty = [
+        _same_place(node, root, copied)
+        for node in found
+        if node.tag != "ruby" and node.tag is not etree.Comment
+    ]  # found once, in ``root``; their twins in the copy are reached by position
+    for node in empty:
+        _drop_keeping_tail(node)
     etree.strip_tags(copied, etree.Comment, "ruby", "rb", "rt", "rp", "rtc")
+    return copied
+
+
+def _same_place(
+    node: etree._Element, root: etree._Element, copied: etree._Element
+) -> etree._Element:
+    """Return the node of ``copied`` (a deep copy of ``root``) that stands where ``node``
+    stands in ``root``: the same child index at every level down from the root."""
+    indices = []
+    while node is not root:
+        parent = node.getparent()
+        assert parent is not None, "node is not inside root"
+        indices.append(parent.index(node))
+        node = parent
+    for index in reversed(indices):
+        copied = copied[index]
     return copied
 
 

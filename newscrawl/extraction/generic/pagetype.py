@@ -26,6 +26,7 @@ from newscrawl.extraction.generic.structured import (
     types_of,
 )
 from newscrawl.extraction.generic.text import clean, element_text
+from newscrawl.listing_paths import LISTING_PATH
 
 ARTICLE = "article"
 LIVE_BLOG = "live-blog"
@@ -36,11 +37,7 @@ OTHER = "other"
 RECORD_KINDS = frozenset({ARTICLE, LIVE_BLOG})
 """The kinds of page that give a record."""
 
-_LISTING_PATH = re.compile(
-    r"(?:^|/)(?:search|suche|recherche|buscar|busca|cerca|tags?|topics?|themen?|category|"
-    r"categories|kategorie|rubrik|author|authors|autor|autoren|page/\d+|archive|archiv)(?:/|$)",
-    re.IGNORECASE,
-)
+_LISTING_PATH = LISTING_PATH  # search, section, tag, author, archive and page-number paths
 _SEARCH_QUERY = re.compile(r"(?:^|&)(?:q|query|s|search|suche)=", re.IGNORECASE)
 _ERROR_TITLE = re.compile(
     r"\b(?:404|410)\b|not found|page (?:not|no longer) (?:found|available)|nicht gefunden|"

@@ -211,6 +211,35 @@ def test_ruby_annotations_do_not_cut_a_paragraph() -> None:
     assert root.xpath("//ruby")  # the page itself is not changed
 
 
+def test_without_splitting_markup_takes_out_exactly_the_splitting_nodes() -> None:
+    # Splitting nodes at several depths, among look-alikes that do not split a sentence (an
+    # empty element with no text after it, a <b> with text): the copy must lose the former
+    # and keep the latter, each in its place (and, once there is a splitting node, every
+    # comment goes).
+    page = (
+        "<html><head><!-- head --><title>T</title></head><body><div><p>One <b>bold</b> "
+        "<i></i>two<!-- c --> three <span></span></p><ul><li><em></em>four <b></b>five "
+        "<ruby>漢<rp>(</rp><rt>kan</rt><rp>)</rp></ruby> six</li></ul></div>"
+        "<p><a></a>seven<!-- c --><b>eight</b></p></body></html>"
+    )
+    root = html.document_fromstring(page)
+    before = html.tostring(root, encoding="unicode")
+    cleaned = body.without_splitting_markup(root)
+    assert html.tostring(cleaned, encoding="unicode") == (
+        "<html><head><title>T</title></head><body><div><p>One <b>bold</b> "
+        "two three <span></span></p><ul><li>four five 漢(kan) six</li></ul></div>"
+        "<p>seven<b>eight</b></p></body></html>"
+    )
+    assert html.tostring(root, encoding="unicode") == before  # the page itself is not changed
+
+
+def test_without_splitting_markup_gives_the_page_itself_when_nothing_splits() -> None:
+    root = html.document_fromstring(
+        "<html><body><p>One <b>bold</b> two <i></i></p><!-- after --></body></html>"
+    )
+    assert body.without_splitting_markup(root) is root
+
+
 def _page_with_links_among_the_paragraphs() -> str:
     """An article whose paragraphs are interleaved with links: to other articles of the site
     (a "Read more" line, a list of related stories), to a source on another site, to a part
