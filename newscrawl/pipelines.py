@@ -384,9 +384,12 @@ class RejectsWriterPipeline(BatchWriterPipeline):
         return isinstance(item, Reject)
 
     def line(self, item: Any) -> tuple[dict[str, Any], dict[str, Any]]:
-        """The reject as a dict; meta: its URL, kind and the page's date."""
+        """The reject as a dict with the page's feed or sitemap date (``lastmod``, null when
+        none is known), which the state registers and ``newscrawl state rebuild`` reads
+        back; meta: its URL, kind and that date."""
         lastmod = known_lastmods(self.crawler).get(item.url)
-        return asdict(item), {"url": item.url, "kind": item.kind, "lastmod": lastmod}
+        meta = {"url": item.url, "kind": item.kind, "lastmod": lastmod}
+        return {**asdict(item), "lastmod": lastmod}, meta
 
     def failed_before(self, item: Reject) -> bool:
         """Tell whether the reject is of a page fetched again that had failed before."""
