@@ -434,7 +434,8 @@ class RedisStateStore:
                 key = f"{self.key}:rejected"
                 old = self._db.hget(key, record["url"])
                 lastmod = record.get("lastmod") or (json.loads(old)["lastmod"] if old else None)
-                value = {"kind": record["kind"], "lastmod": lastmod, "rejected_at": _now()}
+                when = record.get("rejected_at") or _now()
+                value = {"kind": record["kind"], "lastmod": lastmod, "rejected_at": when}
                 pipe.hset(key, record["url"], json.dumps(value))
             pipe.execute()
 

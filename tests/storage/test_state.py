@@ -29,6 +29,9 @@ from newscrawl.storage.state import (
     StateError,
     StateStore,
     parse_since,
+    published_history,
+    read_rejects,
+    register_history,
 )
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -674,3 +677,72 @@ def test_parse_since_refuses_anything_else(value: str) -> None:
 def test_parse_since_needs_an_aware_now() -> None:
     with pytest.raises(ValueError, match="aware"):
         parse_since("2d", datetime(2026, 11, 28, 9, 0))
+
+
+# -- rebuilding from the whole output: records and rejects ------------------------------
+
+
+def reject(n: int | str, kind: str, **extra: Any) -> dict[str, Any]:
+    return {"url": f"https://jmn.info/{n}", "errors": [], "record": None, "kind": kind, **extra}
+
+
+def test_history_orders_runs_and_puts_a_runs_rejects_before_its_records(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    late_records = publish(out, [record(1)], run_id="20261128T100000Z")
+    late_rejects = publish(out, [reject(2, "empty")], run_id="20261128T100000Z", kind="rejects")
+    early_rejects = publish(out, [reject(1, "empty")], run_id="20261128T090000Z", kind="rejects")
+    many = publish(out, [reject(n, "empty") for n in range(3)], run_id="20261128T090000Z",
+                   kind="rejects", max_records=1)  # fmt: skip
+    assert many[0] != early_rejects[0]
+    assert published_history(out, "jmn") == [
+        *[("rejects", p) for p in sorted(early_rejects + many)],
+        ("rejects", late_rejects[0]),
+        ("records", late_records[0]),
+    ]
+
+
+def test_a_reject_then_a_record_in_a_later_run_ends_known(
+    store: StateStore, tmp_path: Path
+) -> None:
+    out = tmp_path / "out"
+    publish(out, [reject(1, "truncated"), reject(2, "not-article")], run_id="20261128T090000Z",
+            kind="rejects")  # fmt: skip
+    publish(out, [record(1)], run_id="20261128T100000Z")
+    publish(out, [reject(3, "empty")], run_id="20261128T100000Z", kind="rejects")
+    registered, rejects = register_history(store, out, "jmn")
+    assert (len(registered), rejects) == (1, 3)
+    assert store.get("https://jmn.info/1") is not None
+    assert store.failed_before("https://jmn.info/1") is None
+    assert not store.should_fetch("https://jmn.info/1", None)
+    assert not store.should_fetch("https://jmn.info/2", None)  # a content reject
+    assert store.should_fetch("https://jmn.info/3", None)
+    assert store.failed_before("https://jmn.info/3") == "empty"
+    assert register_history(store, out, "jmn") == ([], 3)  # records files once
+
+
+def test_read_rejects_dates_a_reject_by_its_line_its_record_or_its_run(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    lines = [
+        reject(1, "not-article", lastmod="2016-03-24T10:00:00+00:00"),
+        reject(2, "invalid", record={"modified_at": None, "published_at": "2016-03-20"}),
+        reject(3, "no-body", lastmod=None),
+        {"url": None, "kind": "invalid"},  # no page: not registered by the crawl either
+    ]
+    (path,) = publish(out, lines, run_id="20261128T093000Z", kind="rejects")
+    assert read_rejects(path) == [
+        {"url": "https://jmn.info/1", "kind": "not-article",
+         "lastmod": "2016-03-24T10:00:00+00:00", "rejected_at": "2026-11-28T09:30:00+00:00"},
+        {"url": "https://jmn.info/2", "kind": "invalid", "lastmod": "2016-03-20",
+         "rejected_at": "2026-11-28T09:30:00+00:00"},
+        {"url": "https://jmn.info/3", "kind": "no-body",
+         "lastmod": "2026-11-28T09:30:00+00:00", "rejected_at": "2026-11-28T09:30:00+00:00"},
+    ]  # fmt: skip
+    (other,) = publish(out, [reject(4, "empty")], run_id="manual", kind="rejects")
+    os.utime(other, (NOW.timestamp(), NOW.timestamp()))
+    assert read_rejects(other)[0]["rejected_at"] == NOW.isoformat(timespec="seconds")
+
+
+def test_read_rejects_refuses_a_line_without_a_kind(tmp_path: Path) -> None:
+    (path,) = publish(tmp_path, [{"url": "https://jmn.info/1"}], kind="rejects")
+    with pytest.raises(StateError, match=r"line 1 \(\S+\) has no kind"):
+        read_rejects(path)
