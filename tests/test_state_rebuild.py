@@ -93,10 +93,11 @@ def case_url(case: str) -> str:
     return str(json.loads((FIXTURES / "jmn" / f"{case}.json").read_text("utf-8"))["meta"]["url"])
 
 
-def crawl_into(server: RunningServer, out: Path, state: Path) -> dict[str, Any]:
+def crawl_into(server: RunningServer, out: Path, state: Path, *extra: str) -> dict[str, Any]:
     result = newscrawl(
-        "crawl", "jmn", "--base-url", server.url, "-o", str(out), "--state", str(state), *FAST
-    )
+        "crawl", "jmn", "--base-url", server.url, "-o", str(out), "--state", str(state),
+        *FAST, *extra,
+    )  # fmt: skip
     assert result.returncode in (0, 1), result.stdout + result.stderr[-3000:]
     line = next(x for x in result.stdout.splitlines() if x.strip().startswith("report: "))
     data: dict[str, Any] = json.loads(Path(line.split("report: ", 1)[1]).read_text("utf-8"))
@@ -115,15 +116,17 @@ def pages_of_run(out: Path, run_id: str) -> dict[str, set[str]]:
 
 COMPARED = (
     "status", "exit_code", "articles_fetched", "articles_failed_again", "records_written",
-    "rejects_by_kind", "skipped", "failures",
+    "rejects_by_kind", "skipped", "failures", "articles_deferred",
 )  # fmt: skip
+BACKOFF_OFF = ("-s", "NEWSCRAWL_FAILED_PAGE_BACKOFF=0")
 
 
 def test_rebuilt_state_remembers_the_rejects(tmp_path: Path) -> None:
     """Run 1: one article is not an article (a content reject), one answers an empty 200
     and one comes cut (the fixture's own). Run 2: the empty one recovers and gives a
     record, in a later batch than its reject. A state rebuilt from that output then makes
-    run 3 fetch and count exactly what the original state makes it fetch and count."""
+    run 3 (failed-page backoff off) and run 4 (on: the cut page, failed three runs in a row,
+    waits) fetch and count what the original state makes them fetch and count."""
     not_article, empty = case_url("no-credit"), case_url("no-teasers")
     overlay = tmp_path / "overlay"
     overlay.mkdir()
@@ -148,8 +151,13 @@ def test_rebuilt_state_remembers_the_rejects(tmp_path: Path) -> None:
             assert store.get(empty) is not None  # the record came after the reject
             assert store.failed_before(empty) is None
             assert store.failed_before(case_url("truncated-before-body")) == "truncated"
-        after_original = crawl_into(server, original, kept)
-        after_rebuild = crawl_into(server, copy, rebuilt)
+            streak = store.failure_streak(case_url("truncated-before-body"))
+        with StateStore(kept / "jmn.sqlite3") as store:
+            assert streak == store.failure_streak(case_url("truncated-before-body"))
+        assert streak is not None
+        assert (streak.failures, streak.last_try) == (2, second["started_at"])
+        after_original = crawl_into(server, original, kept, *BACKOFF_OFF)
+        after_rebuild = crawl_into(server, copy, rebuilt, *BACKOFF_OFF)
         later_original = crawl_into(server, original, kept)
         later_rebuild = crawl_into(server, copy, rebuilt)
     # Not a reject: a record dates its page by the page's own date, while the crawl
@@ -167,6 +175,7 @@ def test_rebuilt_state_remembers_the_rejects(tmp_path: Path) -> None:
         original, after_original["run_id"]
     )
     assert {k: later_rebuild[k] for k in COMPARED} == {k: later_original[k] for k in COMPARED}
+    assert later_rebuild["articles_deferred"] == 1
     assert pages_of_run(copy, later_rebuild["run_id"]) == pages_of_run(
         original, later_original["run_id"]
     )

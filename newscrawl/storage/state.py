@@ -39,11 +39,13 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any, NoReturn, Self
 
-from newscrawl.storage.backend import CONTENT_REJECTS
+from newscrawl.storage.backend import CONTENT_REJECTS, FailureStreak
 from newscrawl.storage.output import NAME_PART
 
 SCHEMA_VERSION = 1
-"""Version of the database layout, kept in ``PRAGMA user_version``."""
+"""Version of the database layout, kept in ``PRAGMA user_version``. A change that the
+versions before can still read and write (a new column with a default, added to older
+files as they open: ``ADDED_COLUMNS``) keeps the version."""
 
 APPLICATION_ID = 0x6E637374
 """``PRAGMA application_id`` of a newscrawl state file ("ncst")."""
@@ -75,13 +77,18 @@ CREATE TABLE rejected (
     url TEXT PRIMARY KEY,
     lastmod TEXT,
     kind TEXT NOT NULL,
-    rejected_at TEXT NOT NULL
+    rejected_at TEXT NOT NULL,
+    failures INTEGER NOT NULL DEFAULT 1
 );
 CREATE TABLE meta (
     key TEXT PRIMARY KEY,
     value TEXT NOT NULL
 );
 """
+
+ADDED_COLUMNS = (("rejected", "failures", "INTEGER NOT NULL DEFAULT 1"),)
+"""Columns added to the layout since files of ``SCHEMA_VERSION`` were first written:
+``(table, column, declaration)``; a file that lacks one gets it when it opens."""
 
 _ARTICLE_COLUMNS = "url, canonical_url, fingerprint, lastmod, revision, first_seen, last_seen"
 
@@ -295,16 +302,19 @@ class StateStore:
         feed or sitemap says it changed. A page of any other kind (a download error, a cut
         page) is fetched again by the next run; ``failed_before`` tells that it failed.
         Writing a record of the page forgets its reject. A record may give ``rejected_at``
-        (ISO 8601 UTC), when the reject happened; else it is now.
+        (ISO 8601 UTC: the start of the run that rejected it); else it is now. A page
+        rejected before has one failure more (``failure_streak``).
         """
         with self._errors("register rejects"), self._transaction():
             now = self._now()
             for record in records:
                 when = record.get("rejected_at") or now
                 self._db.execute(
-                    "INSERT INTO rejected (url, lastmod, kind, rejected_at) VALUES (?, ?, ?, ?) "
+                    "INSERT INTO rejected (url, lastmod, kind, rejected_at, failures) "
+                    "VALUES (?, ?, ?, ?, 1) "
                     "ON CONFLICT (url) DO UPDATE SET lastmod = coalesce(excluded.lastmod, "
-                    "lastmod), kind = excluded.kind, rejected_at = excluded.rejected_at",
+                    "lastmod), kind = excluded.kind, rejected_at = excluded.rejected_at, "
+                    "failures = rejected.failures + 1",
                     (record["url"], record.get("lastmod"), record["kind"], when),
                 )
 
@@ -315,6 +325,17 @@ class StateStore:
         if rejected is None or rejected[1] in CONTENT_REJECTS:
             return None
         return rejected[1]
+
+    def failure_streak(self, url: str) -> FailureStreak | None:
+        """Return the page's failures in a row and its last try when ``failed_before``
+        tells it failed, else None."""
+        with self._errors("read"):
+            row = self._db.execute(
+                "SELECT kind, failures, rejected_at FROM rejected WHERE url = ?", (url,)
+            ).fetchone()
+        if row is None or row[0] in CONTENT_REJECTS:
+            return None
+        return FailureStreak(int(row[1]), row[2])
 
     def _rejected(self, url: str) -> tuple[str | None, str] | None:
         with self._errors("read"):
@@ -416,6 +437,10 @@ class StateStore:
                     f"state file {self.path} has schema version {version}; this newscrawl "
                     f"reads version {SCHEMA_VERSION}"
                 )
+            for table, column, declaration in ADDED_COLUMNS:
+                names = {row[1] for row in conn.execute(f"PRAGMA table_info({table})")}
+                if column not in names:
+                    conn.execute(f"ALTER TABLE {table} ADD COLUMN {column} {declaration}")
             # A real write, so that a read-only file fails here and not mid-crawl.
             conn.execute(
                 "INSERT INTO meta (key, value) VALUES ('opened_at', ?) "

@@ -21,6 +21,7 @@ from typing import Any
 
 import pytest
 
+from newscrawl.storage.backend import FailureStreak, retry_due
 from newscrawl.storage.output import BatchWriter
 from newscrawl.storage.state import (
     APPLICATION_ID,
@@ -746,3 +747,71 @@ def test_read_rejects_refuses_a_line_without_a_kind(tmp_path: Path) -> None:
     (path,) = publish(tmp_path, [{"url": "https://jmn.info/1"}], kind="rejects")
     with pytest.raises(StateError, match=r"line 1 \(\S+\) has no kind"):
         read_rejects(path)
+
+
+# -- the failed-page backoff -------------------------------------------------------------------
+
+HOUR, WEEK = 3600.0, 7 * 86400.0
+LAST = "2016-03-25T09:00:00+00:00"
+
+
+@pytest.mark.parametrize(
+    ("failures", "base", "cap", "due"),
+    [
+        pytest.param(1, HOUR, WEEK, None, id="first-retry-next-run"),
+        pytest.param(2, HOUR, WEEK, "2016-03-25T11:00:00+00:00", id="second-2h"),
+        pytest.param(3, HOUR, WEEK, "2016-03-25T13:00:00+00:00", id="third-4h"),
+        pytest.param(8, HOUR, WEEK, "2016-03-30T17:00:00+00:00", id="eighth-128h"),
+        pytest.param(9, HOUR, WEEK, "2016-04-01T09:00:00+00:00", id="ninth-capped"),
+        pytest.param(10, HOUR, WEEK, "2016-04-01T09:00:00+00:00", id="capped"),
+        pytest.param(100_000, HOUR, WEEK, "2016-04-01T09:00:00+00:00", id="huge-streak"),
+        pytest.param(5, 0.0, WEEK, None, id="base-0-off"),
+        pytest.param(5, HOUR, 0.0, None, id="cap-0-off"),
+    ],
+)
+def test_retry_due(failures: int, base: float, cap: float, due: str | None) -> None:
+    moment = retry_due(FailureStreak(failures, LAST), base, cap)
+    assert (moment.isoformat() if moment else None) == due
+
+
+@pytest.mark.parametrize("last", ["", "2016-03-25T09:00:00", "yesterday"])
+def test_retry_due_without_a_readable_last_try_is_at_once(last: str) -> None:
+    assert retry_due(FailureStreak(5, last), HOUR, WEEK) is None
+
+
+OLD_LAYOUT = """
+CREATE TABLE articles (url TEXT PRIMARY KEY, canonical_url TEXT, fingerprint TEXT NOT NULL,
+    lastmod TEXT, revision INTEGER NOT NULL CHECK (revision >= 1), first_seen TEXT NOT NULL,
+    last_seen TEXT NOT NULL);
+CREATE INDEX articles_fingerprint ON articles (fingerprint);
+CREATE TABLE aliases (alias TEXT PRIMARY KEY, url TEXT NOT NULL REFERENCES articles (url));
+CREATE TABLE files (path TEXT PRIMARY KEY, records INTEGER NOT NULL, registered_at TEXT NOT NULL);
+CREATE TABLE rejected (url TEXT PRIMARY KEY, lastmod TEXT, kind TEXT NOT NULL,
+    rejected_at TEXT NOT NULL);
+CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+"""
+
+
+def test_a_state_of_the_layout_before_the_failure_streak_opens(tmp_path: Path) -> None:
+    """A state written by the version before (no ``failures`` column) opens; its rejects
+    count one failure each, and the next reject adds one."""
+    path = tmp_path / "jmn.sqlite3"
+    conn = sqlite3.connect(path)
+    conn.executescript(OLD_LAYOUT)
+    conn.execute(f"PRAGMA application_id = {APPLICATION_ID}")
+    conn.execute("PRAGMA user_version = 1")
+    row = ("https://jmn.info/1", None, "truncated", LAST)
+    conn.execute("INSERT INTO rejected VALUES (?, ?, ?, ?)", row)
+    conn.commit()
+    conn.close()
+    with StateStore(path) as store:
+        assert store.failed_before("https://jmn.info/1") == "truncated"
+        assert store.failure_streak("https://jmn.info/1") == FailureStreak(1, LAST)
+        store.register_rejects([{"url": "https://jmn.info/1", "kind": "truncated"}])
+        streak = store.failure_streak("https://jmn.info/1")
+        assert streak is not None
+        assert streak.failures == 2
+    with StateStore(path) as store:  # and opens again, the column added once
+        streak = store.failure_streak("https://jmn.info/1")
+        assert streak is not None
+        assert streak.failures == 2
