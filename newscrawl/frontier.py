@@ -24,7 +24,8 @@ why (docs/operations.md, "Distributed mode"):
   last worker to finish empties the filter too;
 * the entry points any worker fetched in the generation are recorded
   (``frontier:entry_points``): a worker whose entry points another worker fetched does not
-  fail its report for fetching none of them.
+  fail its report for fetching none of them. Entry points seeded by ``newscrawl frontier
+  --seed`` (``frontier:seeded``) stay due to every worker until one fetches them.
 
 ``tests/test_redis_frontier.py`` checks the parts of scrapy-redis this relies on, so an
 upgrade that changes them fails a test.
@@ -119,7 +120,7 @@ return #taken / 2
 _LEAVE = """
 redis.call('hdel', KEYS[1], ARGV[1])
 if redis.call('hlen', KEYS[1]) == 0 and redis.call('zcard', KEYS[2]) == 0 then
-  redis.call('del', KEYS[3], KEYS[4], KEYS[5])
+  redis.call('del', KEYS[3], KEYS[4], KEYS[5], KEYS[6])
   return 1
 end
 return 0
@@ -139,6 +140,10 @@ class Frontier:
         """Pages claimed by a worker in this generation (``RedisStateStore.claim``)."""
         self.entry_points = f"{self.base}:entry_points"
         """Entry points (canonical URLs) any worker fetched in this generation."""
+        self.seeded = f"{self.base}:seeded"
+        """Entry points (canonical URLs) ``newscrawl frontier --seed`` queued for this
+        generation: no worker queued them, so each worker keeps them due until one of the
+        generation fetches them."""
         self.workers = f"{self.base}:workers"
         self.lease_base = f"{site_prefix(prefix, site)}:lease"
 
@@ -390,7 +395,7 @@ class RedisScheduler(Scheduler):
         others = frontier.live_workers() - {self.worker}
         if not others and not len(self.queue):
             self.df.clear()  # a new generation: the entry points are fetched again
-            self.server.delete(frontier.claims, frontier.entry_points)
+            self.server.delete(frontier.claims, frontier.entry_points, frontier.seeded)
             logger.info("Frontier of %s: a new crawl generation", frontier.base)
         else:
             logger.info("Frontier: joining %d workers, %d queued", len(others), len(self.queue))
@@ -478,9 +483,18 @@ class RedisScheduler(Scheduler):
         return False
 
     def _fetched_elsewhere(self, request: Request) -> None:
-        """An entry point another worker of this generation queued is not due here: the
-        report must not fail this worker for fetching none (``newscrawl/entry_points``)."""
-        self._not_due(canonicalize_url(request.url))
+        """An entry point another worker of this generation queued (the shared filter has
+        it) is not due here: the report must not fail this worker for fetching none
+        (``newscrawl/entry_points``). One the operator seeded (``frontier:seeded``) was
+        queued by no worker: it stays due to every worker, and counts as fetched where it
+        is fetched and as elsewhere, as it closes (``settle_entry_points``), in the others."""
+        key = canonicalize_url(request.url)
+        due = getattr(self.spider, "entry_points_due", None)
+        if not isinstance(due, set) or key not in due:
+            return
+        if self.server.sismember(self.frontier.seeded, key):
+            return
+        self._not_due(key)
 
     def _not_due(self, key: str) -> None:
         """Take the entry point ``key`` out of this worker's due set and its total, counted
@@ -556,6 +570,7 @@ class RedisScheduler(Scheduler):
                     frontier.seen,
                     frontier.claims,
                     frontier.entry_points,
+                    frontier.seeded,
                 ]
                 if self.server.eval(_LEAVE, len(keys), *keys, self.worker):
                     logger.info("Frontier of %s: the generation is finished", frontier.base)

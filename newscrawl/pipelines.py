@@ -32,7 +32,7 @@ from twisted.python.failure import Failure
 from newscrawl.extensions import known_lastmods, site_state
 from newscrawl.identity import canonicalize_url
 from newscrawl.items import Reject
-from newscrawl.report import FAILED_AGAIN, run_day, run_id_for
+from newscrawl.report import FAILED_AGAIN, run_day, run_id_for, run_started_at, utc_timestamp
 from newscrawl.schema import record_errors
 from newscrawl.storage.backend import CONTENT_REJECTS, StateBackend
 from newscrawl.storage.output import BatchWriter, OutputError, PublishedBatch, recover
@@ -384,9 +384,15 @@ class RejectsWriterPipeline(BatchWriterPipeline):
         return isinstance(item, Reject)
 
     def line(self, item: Any) -> tuple[dict[str, Any], dict[str, Any]]:
-        """The reject as a dict; meta: its URL, kind and the page's date."""
+        """The reject as a dict with the page's feed or sitemap date (``lastmod``, null when
+        none is known), which the state registers and ``newscrawl state rebuild`` reads
+        back; meta: its URL, kind, that date and the page's try (``rejected_at``)."""
         lastmod = known_lastmods(self.crawler).get(item.url)
-        return asdict(item), {"url": item.url, "kind": item.kind, "lastmod": lastmod}
+        # The page's last try, for the failed-page backoff: the run's start, as a rebuilt state
+        # reads it from the run id.
+        tried = utc_timestamp(run_started_at(self.crawler))
+        meta = {"url": item.url, "kind": item.kind, "lastmod": lastmod, "rejected_at": tried}
+        return {**asdict(item), "lastmod": lastmod}, meta
 
     def failed_before(self, item: Reject) -> bool:
         """Tell whether the reject is of a page fetched again that had failed before."""

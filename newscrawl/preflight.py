@@ -117,6 +117,8 @@ SPECIAL_CHECKS: dict[str, Callable[[Any], None]] = {
     "NEWSCRAWL_BATCH_RECORDS": _at_least(1, int),
     "NEWSCRAWL_BATCH_SECONDS": _at_least(0, float),
     "NEWSCRAWL_MAX_ERROR_RATE": _share,
+    "NEWSCRAWL_FAILED_PAGE_BACKOFF": _at_least(0, float),
+    "NEWSCRAWL_FAILED_PAGE_BACKOFF_MAX": _at_least(0, float),
 }
 """Settings whose values need more than the type of their default."""
 

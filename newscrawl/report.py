@@ -43,8 +43,11 @@ PAGES = "newscrawl/pages"
 (``article``, ``listing``, ``gallery``, ``video``, ``other``) and ``home``."""
 FAILED_AGAIN = "newscrawl/articles/failed_again"
 """Stat of the article pages fetched that gave no record and had failed in an earlier run
-(a cut page, an empty 200...: retried by every run until it gives a record), counted by
+(a cut page, an empty 200...: retried by later runs until it gives a record), counted by
 the rejects writer from the state. They are left out of "fetched but no record"."""
+DEFERRED = "newscrawl/skipped/deferred"
+"""Stat of the articles not fetched because they failed in runs in a row and wait out their
+failed-page backoff (``NEWSCRAWL_FAILED_PAGE_BACKOFF``), counted once per article."""
 OPTIONAL_META = "newscrawl_optional"
 """Request meta: a guessed URL (``/sitemap.xml`` when robots.txt names no sitemap) whose
 absence is no error; RequestOutcomes leaves it out of the error rate."""
@@ -196,6 +199,7 @@ def build_report(
         "articles_fetched": fetched,
         "articles_failed": failed_pages,
         "articles_failed_again": failed_again,
+        "articles_deferred": int(stats.get(DEFERRED, 0)),
         "records_written": records,
         "revisions": int(stats.get("newscrawl/revisions", 0)),
         "rejects": sum(rejects.values()),
@@ -239,6 +243,11 @@ def _outcome(report: dict[str, Any]) -> str | None:
         return f"no new records: {before_since} entries were older than --since"
     if known:
         return "no new records: nothing changed since the last run"
+    if report.get("articles_deferred") and not report["articles_fetched"]:
+        return (
+            "no new records: the only articles due failed in runs in a row and wait for a "
+            "later run (failed-page backoff)"
+        )
     fetched = report["articles_fetched"]
     if fetched and fetched == report.get("articles_failed_again"):
         return "no new records: the only articles fetched failed before and failed again"
@@ -263,12 +272,16 @@ def summary(report: dict[str, Any]) -> str:
         not_fetched.append(f"{known} known articles (unchanged since the last run)")
     if before_since := skipped.get("before_since", 0):
         not_fetched.append(f"{before_since} entries older than --since")
+    if deferred := report.get("articles_deferred"):
+        not_fetched.append(
+            f"{deferred} articles that failed in runs in a row (backoff: a later run tries them)"
+        )
     if not_fetched:
         lines.append("not fetched: " + ", ".join(not_fetched))
     if failed_again := report.get("articles_failed_again"):
         lines.append(
             f"failed again: {failed_again} article pages that failed in an earlier run"
-            " (see rejects; fetched again next run)"
+            " (see rejects; a later run tries them again)"
         )
     if by_type := report.get("pages_by_type"):
         lines.append("pages by type: " + ", ".join(f"{k} {v}" for k, v in by_type.items()))

@@ -126,6 +126,13 @@ LOGSTATS_INTERVAL = 30.0
 NEWSCRAWL_STATE_DIR = ".state"
 # A run fails when more than this share of its requests (of any kind) failed.
 NEWSCRAWL_MAX_ERROR_RATE = 0.2
+# Backoff of an article that failed (download error, cut page...) in runs in a row: the
+# next run tries it again; after n failures in a row it waits
+# min(NEWSCRAWL_FAILED_PAGE_BACKOFF * 2 ** (n - 1), NEWSCRAWL_FAILED_PAGE_BACKOFF_MAX)
+# seconds from its last try (docs/operations.md, "Pages that fail again"). 0 turns it off.
+# (Not the retries of a request within a run: NEWSCRAWL_RETRY_BACKOFF_BASE and _MAX.)
+NEWSCRAWL_FAILED_PAGE_BACKOFF = 3600.0
+NEWSCRAWL_FAILED_PAGE_BACKOFF_MAX = 604800.0
 # Log the run summary at the end (`newscrawl crawl` prints it on stdout instead).
 NEWSCRAWL_LOG_SUMMARY = True
 # The one-line progress display, drawn only when stderr is a terminal.

@@ -262,6 +262,49 @@ def test_one_entry_point_fetched_anywhere_is_enough_as_in_a_local_crawl(
     assert a_report["entry_points"] == {"total": 2, "fetched": 0, "fetched_by_crawl": 1}
 
 
+def seed_entry_points(worker: _Worker) -> int:
+    """``newscrawl frontier jmn --seed``, before the worker starts."""
+    from newscrawl.commands.frontier import seed
+
+    return seed(worker.scheduler.frontier, "jmn", None)
+
+
+def test_seeded_entry_points_count_where_they_are_fetched(redis_prefix: Redis) -> None:
+    """The operator seeds the frontier before any worker starts: no worker queued the
+    entry points, so each keeps them due. b takes and fetches them all: b counts them
+    fetched, a counts them elsewhere (each used to count them elsewhere, fetched or not)."""
+    client, prefix = redis_prefix
+    a, b = _Worker(client, prefix, "a", "portal"), _Worker(client, prefix, "b", "portal")
+    assert seed_entry_points(a) == 3
+    a.start()
+    b.start()
+    assert a.spider.entry_points_due == b.spider.entry_points_due == set(a.spider.entry_points)
+    taken = b.take_all()
+    assert len(taken) == 3  # the seeded ones, each once: the workers' own were filtered
+    for request in taken:
+        b.answer(request)
+    b_report, a_report = b.report(), a.report()
+    assert b_report["status"] == a_report["status"] == "ok"
+    assert b_report["entry_points"] == {"total": 3, "fetched": 3}
+    assert a_report["entry_points"] == {"total": 0, "fetched": 0, "fetched_by_crawl": 3}
+    assert a.crawler.stats.get_value("newscrawl/entry_points/elsewhere") == 3
+    assert b.crawler.stats.get_value("newscrawl/entry_points/elsewhere") is None
+    assert client.exists(a.scheduler.frontier.seeded) == 0  # ends with the generation
+
+
+def test_seeded_entry_points_no_worker_fetched_fail_every_worker(redis_prefix: Redis) -> None:
+    """No worker could fetch a seeded entry point: each worker's report says so, as a
+    local crawl's would (they used to pass, every entry point counted elsewhere)."""
+    client, prefix = redis_prefix
+    a, b = _Worker(client, prefix, "a", "portal"), _Worker(client, prefix, "b", "portal")
+    assert seed_entry_points(a) == 3
+    a.start()
+    b.start()
+    assert len(b.take_all()) == 3  # and every download fails
+    for report in (b.report(), a.report()):
+        assert "no entry point could be fetched (0 of 3)" in report["failures"]
+
+
 def test_a_new_generation_forgets_the_entry_points_of_the_last(redis_prefix: Redis) -> None:
     """A worker that finds a record a dead generation left (no live worker, empty queue)
     starts afresh: an entry point fetched then is due again, and fails it if it fails."""
@@ -567,8 +610,7 @@ def test_concurrency_per_portal_holds_across_workers(
                 now["in_flight"] -= 1
 
     httpd.record = slow
-    # Queued before the workers start: a worker that queues an entry point another one
-    # then fetches would fail its run for fetching none (a limit of the entry-point count).
+    # Queued before the workers start, as an operator may (newscrawl frontier --seed).
     assert frontier_cli(prefix, "--seed", "--base-url", portal.url) == 0
     settings = (
         *("-s", "DOWNLOAD_DELAY=0", "-s", "CONCURRENT_REQUESTS_PER_DOMAIN=4"),
@@ -587,6 +629,35 @@ def test_concurrency_per_portal_holds_across_workers(
     assert now["most"] == 2, now  # reached, never passed
     left = [k.decode() for k in redis_prefix[0].scan_iter(match=f"{prefix}:jmn:frontier:slots:*")]
     assert left == []  # every slot given back
+
+
+@pytest.mark.e2e
+def test_seeded_entry_points_are_counted_by_the_worker_that_fetched_them(
+    portal: RunningServer, redis_prefix: Redis, tmp_path: Path
+) -> None:
+    """Seeded, then crawled by two worker processes: each entry point is fetched once, and
+    counted fetched by the worker that fetched it; each worker counts the others' as
+    elsewhere, so its due entry points all settle (none was counted elsewhere unfetched)."""
+    _, prefix = redis_prefix
+    assert frontier_cli(prefix, "--seed", "--base-url", portal.url) == 0
+    outs = [tmp_path / "o0", tmp_path / "o1"]
+    processes = [
+        start_worker(worker_command(portal, out, prefix, f"w{i}", "-s", "DOWNLOAD_DELAY=0.2"))
+        for i, out in enumerate(outs)
+    ]
+    logs = [p.communicate(timeout=180)[0] for p in processes]
+    for process, log in zip(processes, logs, strict=True):
+        assert process.returncode == 0, log[-3000:]
+    reports = [
+        json.loads(path.read_text(encoding="utf-8"))
+        for out in outs
+        for path in out.glob("jmn/*/*.report.json")
+    ]
+    assert len(reports) == 2
+    entry = [report["entry_points"] for report in reports]
+    assert sum(e["fetched"] for e in entry) == 3, entry  # the home, feed and sitemap index
+    assert all(e["total"] == e["fetched"] for e in entry), entry
+    assert len(written_urls(*outs)) == ARTICLES
 
 
 # -- the frontier command -----------------------------------------------------------------

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import json
 import time
 from typing import Any
 
 import pytest
 
+from newscrawl.storage.backend import FailureStreak
 from newscrawl.storage.redis_state import LAYOUT, RedisLease, RedisStateStore, connect
 from newscrawl.storage.runlock import EXIT_ALREADY_RUNNING, AlreadyRunning
 from newscrawl.storage.state import StateError
@@ -25,6 +27,22 @@ def test_new_state_records_its_layout(redis_prefix: Redis) -> None:
     client, prefix = redis_prefix
     RedisStateStore(client, prefix, "jmn")
     assert client.hget(f"{prefix}:jmn:meta", "layout").decode() == LAYOUT
+
+
+def test_a_reject_written_before_the_failure_streak_counts_one_failure(
+    redis_prefix: Redis,
+) -> None:
+    """A reject the version before wrote (no ``failures``) reads as one failure, and the
+    next reject of the page makes two: the layout stays."""
+    client, prefix = redis_prefix
+    url, last = "https://jmn.info/1", "2016-03-25T09:00:00+00:00"
+    old = {"kind": "truncated", "lastmod": None, "rejected_at": last}
+    client.hset(f"{prefix}:jmn:rejected", url, json.dumps(old))
+    store = RedisStateStore(client, prefix, "jmn")
+    assert store.failed_before(url) == "truncated"
+    assert store.failure_streak(url) == FailureStreak(1, last)
+    store.register_rejects([{"url": url, "kind": "truncated", "rejected_at": last}])
+    assert store.failure_streak(url) == FailureStreak(2, last)
 
 
 def test_two_sites_share_one_redis_apart(redis_prefix: Redis, tmp_path: Any) -> None:

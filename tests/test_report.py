@@ -119,6 +119,21 @@ def test_fresh_pages_without_a_record_fail_the_run_beside_pages_that_fail_again(
     ]
 
 
+def test_pages_deferred_by_the_failed_page_backoff_are_counted_and_never_fail_the_run() -> None:
+    """A run whose only due article waits out its failed-page backoff: counted, said, not failed."""
+    stats = {**ENTRY_OK, "newscrawl/skipped/deferred": 2}
+    report = make(stats)
+    assert report["exit_code"] == EXIT_OK
+    assert report["articles_deferred"] == 2
+    text = summary(report)
+    assert "not fetched: 2 articles that failed in runs in a row (backoff" in text
+    assert "no new records: the only articles due failed in runs in a row" in text
+    beside = summary(make({**stats, "newscrawl/skipped/known": 15}))
+    assert "not fetched: 15 known articles (unchanged since the last run), 2 articles" in beside
+    assert "no new records: nothing changed since the last run" in beside
+    assert make(ENTRY_OK)["articles_deferred"] == 0
+
+
 def test_entries_older_than_since_are_said_not_called_unchanged() -> None:
     report = make({**ENTRY_OK, "newscrawl/skipped/before_since": 37})
     assert report["exit_code"] == EXIT_OK

@@ -1,12 +1,14 @@
 """``newscrawl state rebuild``: a lost or corrupt state loses nothing.
 
 A crawl writes the fixture portal; its state file is then corrupted (or lost), rebuilt
-from the published output, and the next crawl writes nothing twice.
+from the published output, and the next crawl writes nothing twice, and fetches and
+counts the pages that gave rejects as the original state would.
 """
 
 from __future__ import annotations
 
 import json
+import shutil
 import subprocess
 import sys
 from collections.abc import Callable
@@ -15,7 +17,7 @@ from typing import Any
 
 import pytest
 
-from newscrawl.devtools.devserver import FixtureSite, RunningServer, serve
+from newscrawl.devtools.devserver import Fault, FixtureSite, RunningServer, serve
 from newscrawl.storage.runlock import EXIT_ALREADY_RUNNING, RunLock
 from newscrawl.storage.state import StateStore
 from tests.conftest import FIXTURES, ROOT
@@ -65,7 +67,7 @@ def test_rebuilt_state_lets_the_next_run_write_nothing_twice(
         damage(state)
         rebuild = newscrawl("state", "rebuild", "jmn", "-o", str(tmp_path), "--state", str(state))
         assert rebuild.returncode == 0, rebuild.stderr
-        assert f"({written} articles)" in rebuild.stdout
+        assert f"({written} articles, 1 rejects)" in rebuild.stdout
         assert (state / "jmn.sqlite3.old").exists() == (damage is corrupt)
         with StateStore(state / "jmn.sqlite3") as store:
             assert store.stats()["articles"] == written
@@ -85,3 +87,95 @@ def test_rebuild_waits_for_no_run(tmp_path: Path) -> None:
     assert result.returncode == EXIT_ALREADY_RUNNING
     assert len(result.stderr.splitlines()) == 1
     assert not (tmp_path / "state" / "jmn.sqlite3").exists()
+
+
+def case_url(case: str) -> str:
+    return str(json.loads((FIXTURES / "jmn" / f"{case}.json").read_text("utf-8"))["meta"]["url"])
+
+
+def crawl_into(server: RunningServer, out: Path, state: Path, *extra: str) -> dict[str, Any]:
+    result = newscrawl(
+        "crawl", "jmn", "--base-url", server.url, "-o", str(out), "--state", str(state),
+        *FAST, *extra,
+    )  # fmt: skip
+    assert result.returncode in (0, 1), result.stdout + result.stderr[-3000:]
+    line = next(x for x in result.stdout.splitlines() if x.strip().startswith("report: "))
+    data: dict[str, Any] = json.loads(Path(line.split("report: ", 1)[1]).read_text("utf-8"))
+    data["exit_code"] = result.returncode
+    return data
+
+
+def pages_of_run(out: Path, run_id: str) -> dict[str, set[str]]:
+    """The URLs of the records and of the rejects one run published."""
+    found: dict[str, set[str]] = {"records": set(), "rejects": set()}
+    for path in out.glob(f"jmn/*/**/{run_id}-*.jsonl"):
+        kind = "rejects" if path.parent.name == "rejects" else "records"
+        found[kind] |= {json.loads(line)["url"] for line in path.open()}
+    return found
+
+
+COMPARED = (
+    "status", "exit_code", "articles_fetched", "articles_failed_again", "records_written",
+    "rejects_by_kind", "skipped", "failures", "articles_deferred",
+)  # fmt: skip
+BACKOFF_OFF = ("-s", "NEWSCRAWL_FAILED_PAGE_BACKOFF=0")
+
+
+def test_rebuilt_state_remembers_the_rejects(tmp_path: Path) -> None:
+    """Run 1: one article is not an article (a content reject), one answers an empty 200
+    and one comes cut (the fixture's own). Run 2: the empty one recovers and gives a
+    record, in a later batch than its reject. A state rebuilt from that output then makes
+    run 3 (failed-page backoff off) and run 4 (on: the cut page, failed three runs in a row,
+    waits) fetch and count what the original state makes them fetch and count."""
+    not_article, empty = case_url("no-credit"), case_url("no-teasers")
+    overlay = tmp_path / "overlay"
+    overlay.mkdir()
+    shutil.copy(FIXTURES / "jmn" / "not-an-article.html", overlay / "gone.html")
+    (overlay / "gone.json").write_text(json.dumps({"meta": {"url": not_article}}), "utf-8")
+    site = FixtureSite(FIXTURES / "jmn", origins=(), overlays=[overlay])
+    original, copy = tmp_path / "a", tmp_path / "b"
+    kept, rebuilt = tmp_path / "state-a", tmp_path / "state-b"
+    with serve(site, faults={empty.removeprefix("https://jmn.info"): Fault("empty")}) as server:
+        first = crawl_into(server, original, kept)
+    assert first["rejects_by_kind"] == {"empty": 1, "not-article": 1, "truncated": 1}
+    with serve(site) as server:
+        second = crawl_into(server, original, kept)
+        assert second["rejects_by_kind"] == {"truncated": 1}
+        assert second["records_written"] == 1
+        shutil.copytree(original, copy)
+        rebuild = newscrawl("state", "rebuild", "jmn", "-o", str(copy), "--state", str(rebuilt))
+        assert rebuild.returncode == 0, rebuild.stderr
+        assert "4 rejects" in rebuild.stdout
+        with StateStore(rebuilt / "jmn.sqlite3") as store:
+            assert not store.should_fetch(not_article, None)
+            assert store.get(empty) is not None  # the record came after the reject
+            assert store.failed_before(empty) is None
+            assert store.failed_before(case_url("truncated-before-body")) == "truncated"
+            streak = store.failure_streak(case_url("truncated-before-body"))
+        with StateStore(kept / "jmn.sqlite3") as store:
+            assert streak == store.failure_streak(case_url("truncated-before-body"))
+        assert streak is not None
+        assert (streak.failures, streak.last_try) == (2, second["started_at"])
+        after_original = crawl_into(server, original, kept, *BACKOFF_OFF)
+        after_rebuild = crawl_into(server, copy, rebuilt, *BACKOFF_OFF)
+        later_original = crawl_into(server, original, kept)
+        later_rebuild = crawl_into(server, copy, rebuilt)
+    # Not a reject: a record dates its page by the page's own date, while the crawl
+    # registered the sitemap's; the fixture's visible-date-only page shows a date without
+    # a time, earlier than the sitemap's, so the rebuilt state fetches it once more
+    # (unchanged, nothing written) and from then on knows the sitemap's date too.
+    once_more = {"articles_fetched": 1, "skipped": {"known": -1}}
+    assert after_rebuild["articles_fetched"] - after_original["articles_fetched"] == 1
+    assert after_rebuild["skipped"]["known"] - after_original["skipped"]["known"] == -1
+    same = [k for k in COMPARED if k not in once_more]
+    assert {k: after_rebuild[k] for k in same} == {k: after_original[k] for k in same}
+    assert after_rebuild["articles_failed_again"] == 1
+    assert after_rebuild["status"] == "ok"
+    assert pages_of_run(copy, after_rebuild["run_id"]) == pages_of_run(
+        original, after_original["run_id"]
+    )
+    assert {k: later_rebuild[k] for k in COMPARED} == {k: later_original[k] for k in COMPARED}
+    assert later_rebuild["articles_deferred"] == 1
+    assert pages_of_run(copy, later_rebuild["run_id"]) == pages_of_run(
+        original, later_original["run_id"]
+    )

@@ -29,10 +29,16 @@ def _frontier(args: argparse.Namespace) -> Any:
 
 def seed(frontier: Any, site: str, base_url: str | None) -> int:
     """Enqueue the entry points of ``site`` (listings, feeds, sitemaps) not seen yet in the
-    current generation; return how many went in."""
+    current generation; return how many went in.
+
+    Each one queued is also marked seeded (``frontier:seeded``), before it enters the
+    shared filter: a worker that then finds it in the filter keeps it due instead of
+    taking it for one another worker queued (``RedisScheduler._fetched_elsewhere``).
+    """
     from scrapy import Request
 
     from newscrawl.frontier import CanonicalRedisDupeFilter, TakingQueue
+    from newscrawl.identity import canonicalize_url
     from newscrawl.spiders import portal_spider
 
     # The same requests as PortalSpider.start() (SitemapSpider's for the sitemaps).
@@ -46,10 +52,17 @@ def seed(frontier: Any, site: str, base_url: str | None) -> int:
     queue = TakingQueue(frontier.client, spider, frontier.queue, "", "")
     seen = CanonicalRedisDupeFilter(frontier.client, key=frontier.seen)
     added = 0
+    client = frontier.client
     for request in requests:
-        if not seen.request_seen(request):
-            queue.push(request)
-            added += 1
+        if client.sismember(frontier.seen, seen.request_fingerprint(request)):
+            continue
+        key = canonicalize_url(request.url)
+        client.sadd(frontier.seeded, key)
+        if seen.request_seen(request):  # a worker queued it meanwhile: it is that worker's
+            client.srem(frontier.seeded, key)
+            continue
+        queue.push(request)
+        added += 1
     return added
 
 

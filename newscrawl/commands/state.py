@@ -1,9 +1,10 @@
 """``newscrawl state rebuild``: rebuild a site's state from the published output.
 
-The state (``<state>/<site>.sqlite3``) only remembers what the published record files
-already hold: which articles were written, under which URLs, with which fingerprint,
-revision and date. So a lost or corrupt state file loses nothing: ``rebuild`` registers
-every published file again into a fresh file and puts it in place of the old one.
+The state (``<state>/<site>.sqlite3``) only remembers what the published files already
+hold: which articles were written, under which URLs, with which fingerprint, revision and
+date, and which pages gave a reject of which kind. So a lost or corrupt state file loses
+nothing: ``rebuild`` registers every published file again, records and rejects, into a
+fresh file and puts it in place of the old one.
 """
 
 from __future__ import annotations
@@ -44,12 +45,15 @@ def rebuild_state(site: str, output_root: Path, state_dir: Path) -> dict[str, An
     so an interrupted rebuild leaves the old state in place. The old file, if any, is kept
     as ``<site>.sqlite3.old``. Raises StateError when a published file cannot be read.
 
-    What the rebuilt state does not have: the pages that gave no record (``not-article``,
-    ``invalid``), which the next run fetches once more, and the dates of unchanged pages
-    that later runs noted, which only saves a fetch.
+    The published rejects files are registered too, each run's files in the order the runs
+    published them (``register_history``), so the pages that gave no record keep their
+    kinds: a content reject (``not-article``...) is not fetched again, and a page that
+    fails again is counted as such. What the rebuilt state does not have: the dates of
+    unchanged pages that later runs noted, which only saves a fetch, and the feed or
+    sitemap date of a rejected page (the run's time stands for it).
     """
     from newscrawl.storage.runlock import RunLock
-    from newscrawl.storage.state import StateStore, published_files
+    from newscrawl.storage.state import StateStore, published_files, register_history
 
     target = state_dir / f"{site}.sqlite3"
     temp = state_dir / f".{site}.sqlite3.rebuild"
@@ -57,7 +61,7 @@ def rebuild_state(site: str, output_root: Path, state_dir: Path) -> dict[str, An
         for side in ("", *SQLITE_SIDE_FILES):  # left by an interrupted rebuild
             temp.with_name(temp.name + side).unlink(missing_ok=True)
         with StateStore(temp) as store:
-            registered = store.reconcile(output_root, site)
+            registered, rejects = register_history(store, output_root, site)
             counts = store.stats()
         old = _move_aside(target, ".old")
         os.replace(temp, target)
@@ -66,6 +70,7 @@ def rebuild_state(site: str, output_root: Path, state_dir: Path) -> dict[str, An
         "old_state": str(old) if old else None,
         "files": len(registered),
         "articles": counts["articles"],
+        "rejects": rejects,
         "published_files": len(published_files(output_root, site)),
     }
 
@@ -99,7 +104,7 @@ def cmd_state_rebuild(args: argparse.Namespace) -> int:
     seconds = (datetime.now(UTC) - started).total_seconds()
     print(
         f"rebuilt {done['state']} from {done['files']} published files "
-        f"({done['articles']} articles) in {seconds:.1f} s"
+        f"({done['articles']} articles, {done['rejects']} rejects) in {seconds:.1f} s"
     )
     if done["old_state"]:
         print(f"the previous state file is kept as {done['old_state']}")
@@ -114,7 +119,8 @@ def register(sub: Any) -> None:
         "rebuild",
         help="rebuild a site's state from its published output (a lost or corrupt state)",
         description=(
-            "Register every record file published under OUT/SITE/ into a new state file and "
+            "Register every record and rejects file published under OUT/SITE/ into a new "
+            "state file and "
             "put it in place of STATE/SITE.sqlite3 (the old one is kept as .old). Use the "
             "-o and --state of the crawl."
         ),

@@ -39,7 +39,12 @@ from newscrawl.middlewares import OffsiteRedirect
 from newscrawl.names import check_name, check_run_id
 from newscrawl.profiles import Profile, load_profile
 from newscrawl.report import run_id_for
-from newscrawl.storage.backend import StateBackend
+from newscrawl.storage.backend import (
+    FAILED_PAGE_BACKOFF,
+    FAILED_PAGE_BACKOFF_MAX,
+    StateBackend,
+    retry_due,
+)
 from newscrawl.storage.state import parse_since
 from newscrawl.workers import Extractor, extract_timeout, worker_count
 
@@ -307,7 +312,7 @@ class PortalSpider(SitemapSpider):
 
     def uncount_skips(self, page: str) -> None:
         """Take back the skips counted for ``page``: another entry point made it wanted."""
-        for reason in ("known", "before_since"):
+        for reason in ("known", "before_since", "deferred"):
             if (reason, page) in self.skipped:
                 self.skipped.discard((reason, page))
                 self.crawler.stats.inc_value(f"newscrawl/skipped/{reason}", -1)
@@ -324,8 +329,37 @@ class PortalSpider(SitemapSpider):
         if self.state is not None and not self.state.should_fetch(page, lastmod):
             self.count_skip("known", page)
             return False
+        if self.is_deferred(page):
+            self.count_skip("deferred", page)
+            return False
         self.uncount_skips(page)
         return True
+
+    @cached_property
+    def failed_page_backoff(self) -> tuple[float, float]:
+        """The failed-page backoff's base and longest wait, in seconds
+        (``NEWSCRAWL_FAILED_PAGE_BACKOFF``, ``NEWSCRAWL_FAILED_PAGE_BACKOFF_MAX``; 0 turns
+        it off)."""
+        crawler = getattr(self, "crawler", None)
+        if crawler is None:
+            return (FAILED_PAGE_BACKOFF, FAILED_PAGE_BACKOFF_MAX)
+        settings = crawler.settings
+        return (
+            settings.getfloat("NEWSCRAWL_FAILED_PAGE_BACKOFF", FAILED_PAGE_BACKOFF),
+            settings.getfloat("NEWSCRAWL_FAILED_PAGE_BACKOFF_MAX", FAILED_PAGE_BACKOFF_MAX),
+        )
+
+    def is_deferred(self, page: str) -> bool:
+        """Tell whether the article at ``page`` failed in runs in a row and waits out its
+        failed-page backoff now (``newscrawl.storage.backend.retry_due``): the first retry
+        is the next run; then the waits double, from ``NEWSCRAWL_FAILED_PAGE_BACKOFF`` up to
+        ``NEWSCRAWL_FAILED_PAGE_BACKOFF_MAX``."""
+        base, cap = self.failed_page_backoff
+        if self.state is None or base <= 0 or cap <= 0:
+            return False
+        streak = self.state.failure_streak(page)
+        due = retry_due(streak, base, cap) if streak is not None else None
+        return due is not None and datetime.now(UTC) < due
 
     def article_request(self, url: str, lastmod: str | None = None) -> Request | None:
         """Return the request for an article, or None when this run should skip it."""

@@ -11,6 +11,8 @@ crawl and closes both when the crawl ends. URLs passed in are canonical
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, Final, Protocol, runtime_checkable
 
@@ -20,8 +22,55 @@ CONTENT_REJECTS: Final = frozenset({"invalid", "not-article", "no-body"})
 Not ``empty``: an empty 200 is often momentary (a cache or a deploy), so the next run
 tries the page again. Nor ``truncated`` or the download errors: docs/operations.md
 promises those pages are fetched again by the next run. A state remembers the rejects of
-those other kinds too, only to tell that a page failed before (``failed_before``).
+those other kinds too, only to tell that a page failed before (``failed_before``), and
+how many runs in a row it failed (``failure_streak``), for the failed-page backoff.
 """
+
+FAILED_PAGE_BACKOFF: Final = 3600.0
+"""Seconds: the base of the failed-page backoff (``NEWSCRAWL_FAILED_PAGE_BACKOFF``), see
+``retry_due``."""
+
+FAILED_PAGE_BACKOFF_MAX: Final = 7 * 86400.0
+"""Seconds: the longest wait of the failed-page backoff
+(``NEWSCRAWL_FAILED_PAGE_BACKOFF_MAX``)."""
+
+
+@dataclass(frozen=True)
+class FailureStreak:
+    """How a page that the next run retries has been failing."""
+
+    failures: int
+    """Runs in a row whose reject of the page was registered (1 after the first)."""
+    last_try: str
+    """When the page last failed: the start of that run, ISO 8601 UTC."""
+
+
+def retry_due(streak: FailureStreak, base: float, cap: float) -> datetime | None:
+    """Return when a page failing as ``streak`` says may be fetched again, or None when
+    at once.
+
+    The first retry is the next run (one failure: None). After ``n`` failures in a row
+    the page waits ``min(base * 2 ** (n - 1), cap)`` seconds from its last try: with a
+    base of an hour, 2 h after the second failure, 4 h after the third... A ``base`` or
+    ``cap`` of 0 turns the backoff off; so does a last try that is not an aware ISO 8601
+    date-time.
+
+    >>> streak = FailureStreak(3, "2016-03-25T09:00:00+00:00")
+    >>> retry_due(streak, 3600, 7 * 86400).isoformat()
+    '2016-03-25T13:00:00+00:00'
+    >>> retry_due(FailureStreak(1, "2016-03-25T09:00:00+00:00"), 3600, 7 * 86400) is None
+    True
+    """
+    if streak.failures < 2 or base <= 0 or cap <= 0:
+        return None
+    try:
+        last = datetime.fromisoformat(streak.last_try)
+    except (TypeError, ValueError):
+        return None
+    if last.utcoffset() is None:
+        return None
+    wait = min(base * 2.0 ** min(streak.failures - 1, 64), cap)
+    return last + timedelta(seconds=wait)
 
 
 @runtime_checkable
@@ -58,14 +107,22 @@ class StateBackend(Protocol):
         ...
 
     def register_rejects(self, records: Sequence[Mapping[str, Any]]) -> None:
-        """Remember pages that gave no record, with their reject's ``kind``: a page of a
+        """Remember pages that gave no record, with their reject's ``kind`` (and ``lastmod``
+        and ``rejected_at``, the start of the run, when given): a page of a
         ``CONTENT_REJECTS`` kind is then known (``should_fetch``); any other is fetched
-        again, and ``failed_before`` tells it failed."""
+        again, and ``failed_before`` tells it failed. Each page's failure streak grows by
+        one (``failure_streak``)."""
         ...
 
     def failed_before(self, url: str) -> str | None:
         """Return the kind of the page's last reject when it is one the next run retries
         (not of ``CONTENT_REJECTS``) and no record of the page was written since; else None."""
+        ...
+
+    def failure_streak(self, url: str) -> FailureStreak | None:
+        """Return how many runs in a row the page failed and when it was last tried, when
+        ``failed_before`` tells it failed; else None. Each registration of a reject of the
+        page counts one failure (one a run); a record of the page written ends the streak."""
         ...
 
     def reconcile(self, output_root: Path, site: str) -> list[Path]:

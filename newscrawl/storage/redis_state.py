@@ -16,7 +16,8 @@ Keys, all under ``<prefix>:<site>:`` (the prefix is ``NEWSCRAWL_REDIS_PREFIX``):
 * ``owners:<fingerprint>`` (sorted set): key URLs whose latest text it is, by first
   registration;
 * ``files`` (hash): registered output file -> its number of records;
-* ``rejected`` (hash): page URL -> JSON of its reject (kind, lastmod);
+* ``rejected`` (hash): page URL -> JSON of its reject (kind, lastmod, rejected_at and
+  failures, the runs in a row it failed: 1 when absent, as written by older versions);
 * ``writer`` (string): a short lock that serialises registrations (reads take none);
 * ``lease:<worker>`` (string): the run lease of one worker name.
 
@@ -38,7 +39,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Final
 
-from newscrawl.storage.backend import CONTENT_REJECTS
+from newscrawl.storage.backend import CONTENT_REJECTS, FailureStreak
 from newscrawl.storage.output import NAME_PART
 from newscrawl.storage.runlock import AlreadyRunning
 from newscrawl.storage.state import (
@@ -260,6 +261,16 @@ class RedisStateStore:
         kind = json.loads(raw).get("kind") if raw is not None else None
         return kind if kind is not None and kind not in CONTENT_REJECTS else None
 
+    def failure_streak(self, url: str) -> FailureStreak | None:
+        """As ``StateStore.failure_streak``: the page's failures in a row and its last try
+        when ``failed_before`` tells it failed, else None."""
+        with self._errors("read"):
+            raw = self._db.hget(f"{self.key}:rejected", url)
+        reject = json.loads(raw) if raw is not None else {}
+        if reject.get("kind") is None or reject["kind"] in CONTENT_REJECTS:
+            return None
+        return FailureStreak(int(reject.get("failures", 1)), reject.get("rejected_at", ""))
+
     def classify(self, url: str, fingerprint: str) -> tuple[str, int]:
         """As ``StateStore.classify``: ``new``, ``unchanged`` or ``revision``, and its number."""
         article = self.get(url)
@@ -427,14 +438,23 @@ class RedisStateStore:
         return found
 
     def register_rejects(self, records: Sequence[Mapping[str, Any]]) -> None:
-        """As ``StateStore.register_rejects``: pages that gave no record, with their kind."""
+        """As ``StateStore.register_rejects``: pages that gave no record, with their kind;
+        a page rejected before has one failure more."""
         with self._errors("register rejects"):
             pipe = self._db.pipeline(transaction=True)
             for record in records:
                 key = f"{self.key}:rejected"
-                old = self._db.hget(key, record["url"])
-                lastmod = record.get("lastmod") or (json.loads(old)["lastmod"] if old else None)
-                value = {"kind": record["kind"], "lastmod": lastmod, "rejected_at": _now()}
+                raw = self._db.hget(key, record["url"])
+                old = json.loads(raw) if raw else None
+                lastmod = record.get("lastmod") or (old["lastmod"] if old else None)
+                when = record.get("rejected_at") or _now()
+                failures = int(old.get("failures", 1)) + 1 if old else 1
+                value = {
+                    "kind": record["kind"],
+                    "lastmod": lastmod,
+                    "rejected_at": when,
+                    "failures": failures,
+                }
                 pipe.hset(key, record["url"], json.dumps(value))
             pipe.execute()
 

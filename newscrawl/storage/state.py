@@ -39,11 +39,13 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any, NoReturn, Self
 
-from newscrawl.storage.backend import CONTENT_REJECTS
+from newscrawl.storage.backend import CONTENT_REJECTS, FailureStreak
 from newscrawl.storage.output import NAME_PART
 
 SCHEMA_VERSION = 1
-"""Version of the database layout, kept in ``PRAGMA user_version``."""
+"""Version of the database layout, kept in ``PRAGMA user_version``. A change that the
+versions before can still read and write (a new column with a default, added to older
+files as they open: ``ADDED_COLUMNS``) keeps the version."""
 
 APPLICATION_ID = 0x6E637374
 """``PRAGMA application_id`` of a newscrawl state file ("ncst")."""
@@ -75,13 +77,18 @@ CREATE TABLE rejected (
     url TEXT PRIMARY KEY,
     lastmod TEXT,
     kind TEXT NOT NULL,
-    rejected_at TEXT NOT NULL
+    rejected_at TEXT NOT NULL,
+    failures INTEGER NOT NULL DEFAULT 1
 );
 CREATE TABLE meta (
     key TEXT PRIMARY KEY,
     value TEXT NOT NULL
 );
 """
+
+ADDED_COLUMNS = (("rejected", "failures", "INTEGER NOT NULL DEFAULT 1"),)
+"""Columns added to the layout since files of ``SCHEMA_VERSION`` were first written:
+``(table, column, declaration)``; a file that lacks one gets it when it opens."""
 
 _ARTICLE_COLUMNS = "url, canonical_url, fingerprint, lastmod, revision, first_seen, last_seen"
 
@@ -294,16 +301,21 @@ class StateStore:
         record, not an article, no body) like a known article: fetched again only when a
         feed or sitemap says it changed. A page of any other kind (a download error, a cut
         page) is fetched again by the next run; ``failed_before`` tells that it failed.
-        Writing a record of the page forgets its reject.
+        Writing a record of the page forgets its reject. A record may give ``rejected_at``
+        (ISO 8601 UTC: the start of the run that rejected it); else it is now. A page
+        rejected before has one failure more (``failure_streak``).
         """
         with self._errors("register rejects"), self._transaction():
             now = self._now()
             for record in records:
+                when = record.get("rejected_at") or now
                 self._db.execute(
-                    "INSERT INTO rejected (url, lastmod, kind, rejected_at) VALUES (?, ?, ?, ?) "
+                    "INSERT INTO rejected (url, lastmod, kind, rejected_at, failures) "
+                    "VALUES (?, ?, ?, ?, 1) "
                     "ON CONFLICT (url) DO UPDATE SET lastmod = coalesce(excluded.lastmod, "
-                    "lastmod), kind = excluded.kind, rejected_at = excluded.rejected_at",
-                    (record["url"], record.get("lastmod"), record["kind"], now),
+                    "lastmod), kind = excluded.kind, rejected_at = excluded.rejected_at, "
+                    "failures = rejected.failures + 1",
+                    (record["url"], record.get("lastmod"), record["kind"], when),
                 )
 
     def failed_before(self, url: str) -> str | None:
@@ -313,6 +325,17 @@ class StateStore:
         if rejected is None or rejected[1] in CONTENT_REJECTS:
             return None
         return rejected[1]
+
+    def failure_streak(self, url: str) -> FailureStreak | None:
+        """Return the page's failures in a row and its last try when ``failed_before``
+        tells it failed, else None."""
+        with self._errors("read"):
+            row = self._db.execute(
+                "SELECT kind, failures, rejected_at FROM rejected WHERE url = ?", (url,)
+            ).fetchone()
+        if row is None or row[0] in CONTENT_REJECTS:
+            return None
+        return FailureStreak(int(row[1]), row[2])
 
     def _rejected(self, url: str) -> tuple[str | None, str] | None:
         with self._errors("read"):
@@ -414,6 +437,10 @@ class StateStore:
                     f"state file {self.path} has schema version {version}; this newscrawl "
                     f"reads version {SCHEMA_VERSION}"
                 )
+            for table, column, declaration in ADDED_COLUMNS:
+                names = {row[1] for row in conn.execute(f"PRAGMA table_info({table})")}
+                if column not in names:
+                    conn.execute(f"ALTER TABLE {table} ADD COLUMN {column} {declaration}")
             # A real write, so that a read-only file fails here and not mid-crawl.
             conn.execute(
                 "INSERT INTO meta (key, value) VALUES ('opened_at', ?) "
@@ -598,6 +625,130 @@ def read_records(path: Path) -> list[dict[str, Any]]:
     skipped. Raises ``StateError`` naming the file (and line) when it cannot be read or a
     line is not a JSON object.
     """
+    return [{key: obj.get(key) for key in RECORD_KEYS} for obj in _json_lines(path)]
+
+
+def published_rejects(output_root: Path, site: str) -> list[Path]:
+    """Return the published rejects files of ``site`` under ``output_root``, sorted.
+
+    That is ``<output_root>/<site>/<day>/rejects/*.jsonl`` and ``*.jsonl.gz``, and the
+    older ``<day>/*.rejects-*`` names; hidden files (temp files) are left out.
+    """
+    folder = Path(output_root) / site
+    patterns = ("*/rejects/*.jsonl", "*/rejects/*.jsonl.gz", "*/*.rejects-*.jsonl*")
+    found = {
+        path
+        for pattern in patterns
+        for path in folder.glob(pattern)
+        if not path.name.startswith(".")
+        and not path.parent.name.startswith(".")
+        and path.name.endswith((".jsonl", ".jsonl.gz"))
+        and path.is_file()
+    }
+    return sorted(found)
+
+
+def published_history(output_root: Path, site: str) -> list[tuple[str, Path]]:
+    """Return every published file of ``site`` as ``("records" | "rejects", path)``, in
+    the order the runs published them.
+
+    Runs are ordered by day folder, then by run id (the default run id is the run's UTC
+    start, so it sorts as time does); within a run, its rejects come before its records,
+    so that a page with both ends known (as a record written forgets a reject), then by
+    batch number.
+    """
+    files = [("records", p) for p in published_files(output_root, site)]
+    files += [("rejects", p) for p in published_rejects(output_root, site)]
+    return sorted(files, key=lambda entry: _publish_order(*entry))
+
+
+def _publish_order(kind: str, path: Path) -> tuple[str, str, int, str, str]:
+    """Return the sort key of a published file: day, run id, kind, batch, path."""
+    run, seq = _run_and_batch(path)
+    day = path.parent.parent.name if path.parent.name == "rejects" else path.parent.name
+    return (day, run, 0 if kind == "rejects" else 1, seq.zfill(8), str(path))
+
+
+def _run_and_batch(path: Path) -> tuple[str, str]:
+    """Return the run id and batch number in the name of a published file."""
+    stem = path.name.removesuffix(".gz").removesuffix(".jsonl")
+    if ".rejects-" in stem:
+        run, _, seq = stem.rpartition(".rejects-")
+    else:
+        run, _, seq = stem.rpartition("-")
+    return (run, seq) if run else (stem, "")
+
+
+def run_time(path: Path) -> str:
+    """Return when the run that published ``path`` ran, as ISO 8601 UTC: the time its
+    default run id names (``20261205T115300Z``), else the file's modification time."""
+    run, _ = _run_and_batch(path)
+    try:
+        moment = datetime.strptime(run, "%Y%m%dT%H%M%SZ").replace(tzinfo=UTC)
+    except ValueError:
+        try:
+            moment = datetime.fromtimestamp(path.stat().st_mtime, UTC)
+        except OSError as exc:
+            raise StateError(f"cannot read output file {path}: {exc}") from exc
+    return moment.isoformat(timespec="seconds")
+
+
+def read_rejects(path: Path) -> list[dict[str, Any]]:
+    """Return the pages of the rejects file at ``path`` as ``register_rejects`` takes them:
+    ``url``, ``kind``, ``lastmod`` and ``rejected_at``.
+
+    ``lastmod`` is the line's ``lastmod`` (the feed or sitemap date the crawl knew when it
+    wrote the line; older files lack it), else the date of the rejected record
+    (``modified_at``, else ``published_at``), else the time of the run (``run_time``): the
+    page was as rejected then, so a feed or sitemap date after it is a change. (The crawl
+    registers the date it knows when the file is published; a sitemap read after the line
+    was written gives a date the line lacks.) ``rejected_at`` is the time of the run. Lines
+    without a URL are skipped. Raises ``StateError`` naming the file and line for a file
+    that cannot be read or a line without a kind.
+    """
+    when = run_time(path)
+    pages: list[dict[str, Any]] = []
+    for number, obj in enumerate(_json_lines(path), start=1):
+        url = obj.get("url")
+        if not isinstance(url, str) or not url:
+            continue
+        kind = obj.get("kind")
+        if not isinstance(kind, str) or not kind:
+            raise StateError(f"rejects file {path} line {number} ({url}) has no kind")
+        record = obj.get("record") if isinstance(obj.get("record"), dict) else {}
+        dates = (obj.get("lastmod"), record.get("modified_at"), record.get("published_at"))
+        lastmod = next((d for d in dates if isinstance(d, str) and d), when)
+        pages.append({"url": url, "kind": kind, "lastmod": lastmod, "rejected_at": when})
+    return pages
+
+
+def register_history(store: Any, output_root: Path, site: str) -> tuple[list[Path], int]:
+    """Register in ``store`` (any state backend) every published file of ``site``, records
+    and rejects, in the order the runs published them (``published_history``), as the
+    crawls did; return the records files registered and the number of rejects.
+
+    Records files registered before are skipped. A page with a reject and a later record
+    ends known; one with a record and a later reject keeps both, as after the crawls.
+    """
+    if not NAME_PART.fullmatch(site):
+        raise ValueError(f"site {site!r} is not a plain file-name part")
+    registered: list[Path] = []
+    rejects = 0
+    for kind, path in published_history(Path(output_root), site):
+        if kind == "rejects":
+            pages = read_rejects(path)
+            if pages:
+                store.register_rejects(pages)
+            rejects += len(pages)
+        elif not store.is_registered(path):
+            store.register_batch(path, read_records(path))
+            registered.append(path)
+    return registered, rejects
+
+
+def _json_lines(path: Path) -> list[dict[str, Any]]:
+    """Return the JSON objects of the lines of the output file at ``path`` (see
+    ``read_records``)."""
     try:
         if path.name.endswith(".gz"):
             with gzip.open(path, "rb") as stream:
@@ -606,7 +757,7 @@ def read_records(path: Path) -> list[dict[str, Any]]:
             data = path.read_bytes()
     except (OSError, EOFError, zlib.error) as exc:
         raise StateError(f"cannot read output file {path}: {exc}") from exc
-    records: list[dict[str, Any]] = []
+    objects: list[dict[str, Any]] = []
     for number, line in enumerate(data.split(b"\n"), start=1):
         if not line.strip():
             continue
@@ -616,8 +767,8 @@ def read_records(path: Path) -> list[dict[str, Any]]:
             raise StateError(f"output file {path} line {number} is not JSON: {exc}") from exc
         if not isinstance(obj, dict):
             raise StateError(f"output file {path} line {number} is not a JSON object")
-        records.append({key: obj.get(key) for key in RECORD_KEYS})
-    return records
+        objects.append(obj)
+    return objects
 
 
 def _aware(value: str) -> datetime | None:

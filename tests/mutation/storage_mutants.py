@@ -55,6 +55,7 @@ E = "newscrawl/extensions.py"
 O = "newscrawl/storage/output.py"  # noqa: E741 - a file, not a number
 S = "newscrawl/storage/state.py"
 B = "newscrawl/storage/backend.py"
+SP = "newscrawl/spiders/portal.py"
 
 MUTANTS: tuple[Mutant, ...] = (
     # -- pipelines: validation, dedup, coverage, writers ---------------------------------
@@ -368,6 +369,49 @@ MUTANTS: tuple[Mutant, ...] = (
         '        and ".rejects-" not in path.name\n',
         "",
         "rejects files of the older layout are registered as records",
+    ),
+    Mutant(
+        "history-rejects-forgotten",
+        S,
+        "            if pages:\n                store.register_rejects(pages)",
+        "            pass",
+        "a rebuilt state forgets the rejects: content rejects are fetched again",
+    ),
+    Mutant(
+        "history-records-before-rejects",
+        S,
+        '0 if kind == "rejects" else 1',
+        '1 if kind == "rejects" else 0',
+        "a page rejected and written in one run ends rejected after a rebuild",
+    ),
+    Mutant(
+        "failure-streak-not-counted",
+        S,
+        '"failures = rejected.failures + 1",',
+        '"failures = 1",',
+        "a page that always fails never backs off",
+    ),
+    # -- the failed-page backoff -----------------------------------------------------------------
+    Mutant(
+        "first-retry-deferred",
+        B,
+        "    if streak.failures < 2 or base <= 0 or cap <= 0:",
+        "    if streak.failures < 1 or base <= 0 or cap <= 0:",
+        "a page that failed once waits instead of being fetched by the next run",
+    ),
+    Mutant(
+        "backoff-uncapped",
+        B,
+        "    wait = min(base * 2.0 ** min(streak.failures - 1, 64), cap)",
+        "    wait = base * 2.0 ** min(streak.failures - 1, 64)",
+        "a page that failed for weeks waits for years",
+    ),
+    Mutant(
+        "backoff-ignored-by-the-spider",
+        SP,
+        "        if self.is_deferred(page):",
+        "        if False:",
+        "a page that always fails is fetched every run forever",
     ),
     Mutant(
         "note-seen-keeps-old-lastmod",

@@ -227,3 +227,30 @@ def test_sitemap_requests_get_the_errback_and_the_page_date() -> None:
     assert "newscrawl_lastmod" not in handled.meta
     item = {"url": "https://jmn.info/a/"}
     assert s.with_errback(item) is item
+
+
+def test_a_page_that_failed_runs_in_a_row_waits_out_its_backoff(tmp_path: Any) -> None:
+    """The first retry is the next run; after two failures in a row the page waits two
+    hours from its last try, counted once as deferred; 0 turns the backoff off."""
+    from datetime import timedelta
+
+    from newscrawl.storage.state import StateStore
+
+    page = "https://jmn.info/cut/"
+    an_hour_ago = (datetime.now(UTC) - timedelta(hours=1)).isoformat(timespec="seconds")
+    with StateStore.for_site(tmp_path, "jmn") as state:
+        state.register_rejects([{"url": page, "kind": "truncated", "rejected_at": an_hour_ago}])
+        s = spider()
+        s.state = state
+        assert s.article_request(page) is not None  # one failure: the next run tries it
+        state.register_rejects([{"url": page, "kind": "truncated", "rejected_at": an_hour_ago}])
+        later = spider()
+        later.state = state
+        assert later.article_request(page) is None
+        assert later.article_request(page) is None  # linked twice, counted once
+        assert later.crawler.stats.get_value("newscrawl/skipped/deferred") == 1
+        assert later.crawler.stats.get_value("newscrawl/skipped/known") is None
+        off = spider()
+        off.state = state
+        off.failed_page_backoff = (0.0, 7 * 86400.0)
+        assert off.article_request(page) is not None

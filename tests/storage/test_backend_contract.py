@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from newscrawl.storage.backend import StateBackend
+from newscrawl.storage.backend import FailureStreak, StateBackend
 from newscrawl.storage.state import StateError, StateStore
 
 A = "https://jmn.info/a/"
@@ -152,3 +152,24 @@ def test_a_revised_article_no_longer_owns_its_old_text(store: Any, tmp_path: Pat
     store.register_batch(tmp_path / "2.jsonl", [rec(A, "new")])
     assert store.fingerprint_owner("old") is None
     assert store.fingerprint_owner("new") == A
+
+
+def test_a_failure_streak_counts_runs_in_a_row_until_a_record(store: Any, tmp_path: Path) -> None:
+    """The failed-page backoff's facts: failures in a row and the last try, for the pages the
+    next run retries only; a record ends the streak, and the next failure starts anew."""
+    assert store.failure_streak(A) is None
+    for run, hour in enumerate(("09", "10", "11"), start=1):
+        tried = f"2016-03-25T{hour}:00:00+00:00"
+        store.register_rejects([{"url": A, "kind": "truncated", "rejected_at": tried}])
+        assert store.failure_streak(A) == FailureStreak(run, tried)
+    store.register_rejects([{"url": A, "kind": "download-error", "lastmod": None}])
+    streak = store.failure_streak(A)
+    assert streak is not None
+    assert streak.failures == 4
+    store.register_rejects([{"url": B, "kind": "not-article"}])
+    assert store.failure_streak(B) is None  # a content reject waits for a change instead
+    store.register_batch(tmp_path / "1.jsonl", [rec(A)])
+    assert store.failure_streak(A) is None
+    tried = "2016-03-26T09:00:00+00:00"
+    store.register_rejects([{"url": A, "kind": "empty", "rejected_at": tried}])
+    assert store.failure_streak(A) == FailureStreak(1, tried)

@@ -21,6 +21,7 @@ from typing import Any
 
 import pytest
 
+from newscrawl.storage.backend import FailureStreak, retry_due
 from newscrawl.storage.output import BatchWriter
 from newscrawl.storage.state import (
     APPLICATION_ID,
@@ -29,6 +30,9 @@ from newscrawl.storage.state import (
     StateError,
     StateStore,
     parse_since,
+    published_history,
+    read_rejects,
+    register_history,
 )
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -674,3 +678,140 @@ def test_parse_since_refuses_anything_else(value: str) -> None:
 def test_parse_since_needs_an_aware_now() -> None:
     with pytest.raises(ValueError, match="aware"):
         parse_since("2d", datetime(2026, 11, 28, 9, 0))
+
+
+# -- rebuilding from the whole output: records and rejects ------------------------------
+
+
+def reject(n: int | str, kind: str, **extra: Any) -> dict[str, Any]:
+    return {"url": f"https://jmn.info/{n}", "errors": [], "record": None, "kind": kind, **extra}
+
+
+def test_history_orders_runs_and_puts_a_runs_rejects_before_its_records(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    late_records = publish(out, [record(1)], run_id="20261128T100000Z")
+    late_rejects = publish(out, [reject(2, "empty")], run_id="20261128T100000Z", kind="rejects")
+    early_rejects = publish(out, [reject(1, "empty")], run_id="20261128T090000Z", kind="rejects")
+    many = publish(out, [reject(n, "empty") for n in range(3)], run_id="20261128T090000Z",
+                   kind="rejects", max_records=1)  # fmt: skip
+    assert many[0] != early_rejects[0]
+    assert published_history(out, "jmn") == [
+        *[("rejects", p) for p in sorted(early_rejects + many)],
+        ("rejects", late_rejects[0]),
+        ("records", late_records[0]),
+    ]
+
+
+def test_a_reject_then_a_record_in_a_later_run_ends_known(
+    store: StateStore, tmp_path: Path
+) -> None:
+    out = tmp_path / "out"
+    publish(out, [reject(1, "truncated"), reject(2, "not-article")], run_id="20261128T090000Z",
+            kind="rejects")  # fmt: skip
+    publish(out, [record(1)], run_id="20261128T100000Z")
+    publish(out, [reject(3, "empty")], run_id="20261128T100000Z", kind="rejects")
+    registered, rejects = register_history(store, out, "jmn")
+    assert (len(registered), rejects) == (1, 3)
+    assert store.get("https://jmn.info/1") is not None
+    assert store.failed_before("https://jmn.info/1") is None
+    assert not store.should_fetch("https://jmn.info/1", None)
+    assert not store.should_fetch("https://jmn.info/2", None)  # a content reject
+    assert store.should_fetch("https://jmn.info/3", None)
+    assert store.failed_before("https://jmn.info/3") == "empty"
+    assert register_history(store, out, "jmn") == ([], 3)  # records files once
+
+
+def test_read_rejects_dates_a_reject_by_its_line_its_record_or_its_run(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    lines = [
+        reject(1, "not-article", lastmod="2016-03-24T10:00:00+00:00"),
+        reject(2, "invalid", record={"modified_at": None, "published_at": "2016-03-20"}),
+        reject(3, "no-body", lastmod=None),
+        {"url": None, "kind": "invalid"},  # no page: not registered by the crawl either
+    ]
+    (path,) = publish(out, lines, run_id="20261128T093000Z", kind="rejects")
+    assert read_rejects(path) == [
+        {"url": "https://jmn.info/1", "kind": "not-article",
+         "lastmod": "2016-03-24T10:00:00+00:00", "rejected_at": "2026-11-28T09:30:00+00:00"},
+        {"url": "https://jmn.info/2", "kind": "invalid", "lastmod": "2016-03-20",
+         "rejected_at": "2026-11-28T09:30:00+00:00"},
+        {"url": "https://jmn.info/3", "kind": "no-body",
+         "lastmod": "2026-11-28T09:30:00+00:00", "rejected_at": "2026-11-28T09:30:00+00:00"},
+    ]  # fmt: skip
+    (other,) = publish(out, [reject(4, "empty")], run_id="manual", kind="rejects")
+    os.utime(other, (NOW.timestamp(), NOW.timestamp()))
+    assert read_rejects(other)[0]["rejected_at"] == NOW.isoformat(timespec="seconds")
+
+
+def test_read_rejects_refuses_a_line_without_a_kind(tmp_path: Path) -> None:
+    (path,) = publish(tmp_path, [{"url": "https://jmn.info/1"}], kind="rejects")
+    with pytest.raises(StateError, match=r"line 1 \(\S+\) has no kind"):
+        read_rejects(path)
+
+
+# -- the failed-page backoff -------------------------------------------------------------------
+
+HOUR, WEEK = 3600.0, 7 * 86400.0
+LAST = "2016-03-25T09:00:00+00:00"
+
+
+@pytest.mark.parametrize(
+    ("failures", "base", "cap", "due"),
+    [
+        pytest.param(1, HOUR, WEEK, None, id="first-retry-next-run"),
+        pytest.param(2, HOUR, WEEK, "2016-03-25T11:00:00+00:00", id="second-2h"),
+        pytest.param(3, HOUR, WEEK, "2016-03-25T13:00:00+00:00", id="third-4h"),
+        pytest.param(8, HOUR, WEEK, "2016-03-30T17:00:00+00:00", id="eighth-128h"),
+        pytest.param(9, HOUR, WEEK, "2016-04-01T09:00:00+00:00", id="ninth-capped"),
+        pytest.param(10, HOUR, WEEK, "2016-04-01T09:00:00+00:00", id="capped"),
+        pytest.param(100_000, HOUR, WEEK, "2016-04-01T09:00:00+00:00", id="huge-streak"),
+        pytest.param(5, 0.0, WEEK, None, id="base-0-off"),
+        pytest.param(5, HOUR, 0.0, None, id="cap-0-off"),
+    ],
+)
+def test_retry_due(failures: int, base: float, cap: float, due: str | None) -> None:
+    moment = retry_due(FailureStreak(failures, LAST), base, cap)
+    assert (moment.isoformat() if moment else None) == due
+
+
+@pytest.mark.parametrize("last", ["", "2016-03-25T09:00:00", "yesterday"])
+def test_retry_due_without_a_readable_last_try_is_at_once(last: str) -> None:
+    assert retry_due(FailureStreak(5, last), HOUR, WEEK) is None
+
+
+OLD_LAYOUT = """
+CREATE TABLE articles (url TEXT PRIMARY KEY, canonical_url TEXT, fingerprint TEXT NOT NULL,
+    lastmod TEXT, revision INTEGER NOT NULL CHECK (revision >= 1), first_seen TEXT NOT NULL,
+    last_seen TEXT NOT NULL);
+CREATE INDEX articles_fingerprint ON articles (fingerprint);
+CREATE TABLE aliases (alias TEXT PRIMARY KEY, url TEXT NOT NULL REFERENCES articles (url));
+CREATE TABLE files (path TEXT PRIMARY KEY, records INTEGER NOT NULL, registered_at TEXT NOT NULL);
+CREATE TABLE rejected (url TEXT PRIMARY KEY, lastmod TEXT, kind TEXT NOT NULL,
+    rejected_at TEXT NOT NULL);
+CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+"""
+
+
+def test_a_state_of_the_layout_before_the_failure_streak_opens(tmp_path: Path) -> None:
+    """A state written by the version before (no ``failures`` column) opens; its rejects
+    count one failure each, and the next reject adds one."""
+    path = tmp_path / "jmn.sqlite3"
+    conn = sqlite3.connect(path)
+    conn.executescript(OLD_LAYOUT)
+    conn.execute(f"PRAGMA application_id = {APPLICATION_ID}")
+    conn.execute("PRAGMA user_version = 1")
+    row = ("https://jmn.info/1", None, "truncated", LAST)
+    conn.execute("INSERT INTO rejected VALUES (?, ?, ?, ?)", row)
+    conn.commit()
+    conn.close()
+    with StateStore(path) as store:
+        assert store.failed_before("https://jmn.info/1") == "truncated"
+        assert store.failure_streak("https://jmn.info/1") == FailureStreak(1, LAST)
+        store.register_rejects([{"url": "https://jmn.info/1", "kind": "truncated"}])
+        streak = store.failure_streak("https://jmn.info/1")
+        assert streak is not None
+        assert streak.failures == 2
+    with StateStore(path) as store:  # and opens again, the column added once
+        streak = store.failure_streak("https://jmn.info/1")
+        assert streak is not None
+        assert streak.failures == 2
