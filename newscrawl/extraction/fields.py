@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
-from functools import cache
 from itertools import chain
 from typing import Any
 
@@ -30,6 +29,7 @@ from newscrawl.extraction.processors import (
     detect_language,
     format_datetime,
     is_credit_line,
+    language_differs,
     normalize_space,
     split_authors,
     split_credit,
@@ -141,13 +141,50 @@ def _inside(element: etree._Element, ancestor: etree._Element, top: etree._Eleme
     return parent is ancestor
 
 
+class HeadlineLanguage:
+    """The language of a headline, detected once, and only if it is asked for."""
+
+    def __init__(self, headline: str | None, prefer: list[str]) -> None:
+        self.headline = headline
+        self.prefer = prefer
+        self._language: str | None = None
+        self._detected = False
+
+    def __call__(self) -> str | None:
+        """Return :func:`detect_language` of the headline (run once)."""
+        if not self._detected:
+            self._language = detect_language(self.headline, prefer=self.prefer)
+            self._detected = True
+        return self._language
+
+    def differs(self, language: str) -> bool:
+        """Tell whether the headline has a language and it is not ``language``.
+
+        When the headline's script rules ``language`` out (an English headline against a
+        Russian block: see :func:`language_differs`), the model does not run."""
+        if not self._detected and language_differs(self.headline, language):
+            return True
+        own = self()
+        return bool(own) and language != own
+
+
+def _other_language(headline_lang: str | Callable[[], str | None] | None, language: str) -> bool:
+    """Tell whether the headline (``headline_lang``: its language, a function that gives
+    it, or a :class:`HeadlineLanguage`) has a language and it is not ``language``."""
+    if isinstance(headline_lang, HeadlineLanguage):
+        return headline_lang.differs(language)
+    own = headline_lang() if callable(headline_lang) else headline_lang
+    return bool(own) and language != own
+
+
 def _split_body(
     page: Page, blocks: list[str], headline_lang: str | Callable[[], str | None] | None
 ) -> tuple[list[str], str | None, AltHeadline | None]:
     """Separate body paragraphs from the credit line and the alternate headline.
 
-    ``headline_lang`` is the headline's language, or a function that gives it: then it is
-    called only when a block could be the alternate headline."""
+    ``headline_lang`` is the headline's language, or a function that gives it (a
+    :class:`HeadlineLanguage`): then it is asked only when a block in another language
+    could be the alternate headline."""
     drop = _patterns(tuple(page.profile.selectors("body", "drop_patterns")))
     window = int(page.profile.get("body", "alt_headline_window", default=0))
     body: list[str] = []
@@ -160,10 +197,9 @@ def _split_body(
         if any(p.search(text) for p in drop):
             continue
         if alt is None and not body and index < window and len(text) <= MAX_ALT_HEADLINE:
-            own = headline_lang() if callable(headline_lang) else headline_lang
             # Without a headline language no block can be the alternate headline.
-            lang = detect_language(text, prefer=page.profile.languages) if own else None
-            if lang and lang != own:
+            lang = detect_language(text, prefer=page.profile.languages)
+            if lang and _other_language(headline_lang, lang):
                 alt = AltHeadline(text=text, lang=lang)
                 continue
         body.append(text)
@@ -377,9 +413,7 @@ def extract_page(page: Page, *, fill: bool = True) -> Article:
 
     # The headline's language is detected only when it is needed: to tell an alternate
     # headline among the first blocks, or as the record's language when the body has none.
-    @cache
-    def headline_lang() -> str | None:
-        return detect_language(headline, prefer=profile.languages)
+    headline_lang = HeadlineLanguage(headline, profile.languages)
 
     lead = _lead_image(page)
     images = _unique_images([lead] if lead else [], _text_images(page))

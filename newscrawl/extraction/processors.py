@@ -36,6 +36,7 @@ __all__ = [
     "detect_language",
     "format_datetime",
     "is_credit_line",
+    "language_differs",
     "normalize_space",
     "record_url",
     "split_authors",
@@ -682,6 +683,44 @@ def _iso_code(label: str) -> str | None:
 
 def _written_in(language: str, script: str | None) -> bool:
     return script is None or script in _LANGUAGE_SCRIPTS.get(language, _LATIN_ONLY)
+
+
+@cache
+def _answered_scripts() -> frozenset[str]:
+    """The scripts in which :func:`detect_language` always names a language (given enough
+    letters): those that some language of the model with an ISO 639-1 code is written in."""
+    codes = {_iso_code(label) for label in _language_identifier().nb_classes}
+    return frozenset(
+        script
+        for script in (*_SCRIPT_LANGUAGES, "LATIN")
+        if any(code is not None and _written_in(code, script) for code in codes)
+    )
+
+
+def language_differs(text: str | None, language: str, min_chars: int = 12) -> bool:
+    """Tell, from the script of its letters alone, that :func:`detect_language` (with the
+    same ``min_chars`` and any ``prefer``) is sure to name a language for ``text``, and one
+    other than ``language``; False when only the model could tell.
+
+    :func:`detect_language` names a language written in the main script of the letters it
+    reads (when one script has most of them), and always names one when the model knows a
+    language written in that script. So text that reads as Cyrillic is in a language other
+    than English, whatever the model says, and the model need not run.
+
+    >>> language_differs("Лавров рассказал, о чем договорились Путин с Керри", "en")
+    True
+    >>> language_differs("Lavrov said what Putin agreed with Kerry", "ru")
+    True
+    >>> language_differs("Lavrov said what Putin agreed with Kerry", "de")
+    False
+    """
+    cleaned = normalize_space(text[: _LANGUAGE_SAMPLE_CHARS * 4] if text else text)
+    if cleaned is None:
+        return False
+    letters, script = _dominant_script(cleaned[:_LANGUAGE_SAMPLE_CHARS], min_chars)
+    if letters < min_chars or script is None or _written_in(language, script):
+        return False
+    return script in _answered_scripts()
 
 
 def detect_language(

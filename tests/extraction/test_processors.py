@@ -23,6 +23,7 @@ from newscrawl.extraction.processors import (
     detect_language,
     format_datetime,
     is_credit_line,
+    language_differs,
     normalize_space,
     split_authors,
     split_credit,
@@ -736,6 +737,10 @@ class _FakeIdentifier:
     def rank(self, text: str) -> list[tuple[str, float]]:
         return self.ranking
 
+    @property
+    def nb_classes(self) -> list[str]:
+        return [label for label, _score in self.ranking]
+
 
 @pytest.mark.parametrize(
     ("text", "ranking", "expected"),
@@ -803,3 +808,21 @@ def test_detect_language_prefers_site_languages(
     text: str, prefer: tuple[str, ...], expected: str | None
 ) -> None:
     assert detect_language(text, prefer=prefer) == expected
+
+
+def test_language_differs_only_for_scripts_the_model_can_name(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A model that knows no language written in Cyrillic names none for Cyrillic text, so
+    such text is not "in a language other than English"."""
+    russian = "Лавров рассказал о переговорах в Москве"
+    monkeypatch.setattr(
+        processors, "_language_identifier", lambda: _FakeIdentifier([("en", 0.6), ("de", 0.4)])
+    )
+    processors._answered_scripts.cache_clear()
+    try:
+        assert detect_language(russian) is None
+        assert not language_differs(russian, "en")
+        assert language_differs("Lavrov said what Putin agreed", "ru")
+    finally:
+        processors._answered_scripts.cache_clear()
