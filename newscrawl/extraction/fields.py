@@ -35,7 +35,7 @@ from newscrawl.extraction.processors import (
     split_credit,
     strip_credit_label,
 )
-from newscrawl.extraction.selectors import Node, compile_query, node_text, outermost
+from newscrawl.extraction.selectors import Document, Node, compile_query, node_text, outermost
 from newscrawl.items import AltHeadline, Article, Breadcrumb, Image
 from newscrawl.profiles import Profile
 
@@ -363,11 +363,23 @@ def _without_headline(body: list[str], headline: str | None) -> list[str]:
     return body[start:]
 
 
-def is_article(selector: Selector, profile: Profile, jsonld: dict[str, Any] | None = None) -> bool:
-    """Return True when the page matches the profile's article markers (or has JSON-LD Article)."""
+def is_article(
+    selector: Selector,
+    profile: Profile,
+    jsonld: dict[str, Any] | None = None,
+    document: Document | None = None,
+) -> bool:
+    """Return True when the page matches the profile's article markers (or has JSON-LD Article).
+
+    ``document``, the page's :class:`~newscrawl.extraction.selectors.Document` when there is
+    one, lets a marker such as ``article#the-post.post`` look up the element with that id
+    instead of testing every element."""
     if jsonld:
         return True
-    return any(compile_query(q).run(selector.root) for q in profile.selectors("fields", "article"))
+    markers = profile.selectors("fields", "article")
+    if document is not None and document.root is selector.root:
+        return any(document.select(q) for q in markers)
+    return any(compile_query(q).run(selector.root) for q in markers)
 
 
 def extract_page(page: Page, *, fill: bool = True) -> Article:
@@ -380,7 +392,7 @@ def extract_page(page: Page, *, fill: bool = True) -> Article:
     profile = page.profile
     if profile.kind == "fallback":  # no profile for this portal: the generic extractor's record
         return generic_record(page)
-    if not is_article(page.selector, profile, page.jsonld):
+    if not is_article(page.selector, profile, page.jsonld, page.document):
         raise NotAnArticle("the page is not an article (no article markup)", url=page.url)
     loader = ArticleLoader(selector=page.selector, **page.loader_context())
     loader.add_value("url", page.url)
@@ -452,7 +464,7 @@ def _selected(*path: str) -> Callable[[Page], list[list[str]]]:
 
 
 READERS: dict[str, Callable[[Page], Any]] = {
-    "article": lambda page: is_article(page.selector, page.profile, page.jsonld),
+    "article": lambda page: is_article(page.selector, page.profile, page.jsonld, page.document),
     "canonical_url": _selected("fields", "canonical_url"),
     "headline": _selected("fields", "headline"),
     "section": _selected("fields", "section"),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from lxml import etree
 
-from newscrawl.extraction.selectors import Document, node_text
+from newscrawl.extraction.selectors import Document, compile_query, node_text
 
 PAGE = """<html><body>
 <div id="one" class="entry lead"><p>First</p><p>Second</p></div>
@@ -67,3 +67,80 @@ def test_an_anchor_name_does_not_stand_in_for_an_id() -> None:
 def test_node_text_leaves_out_scripts_and_styles() -> None:
     (entry,) = document().select("div.entry:not(.lead)")
     assert node_text(entry) == "Third"
+
+
+def parsel_nodes(root: etree._Element, query: str) -> list:
+    """What plain parsel selects: the element or the string of each result."""
+    from parsel import Selector
+
+    return [s.root for s in Selector(root=root, type="html").css(query)]
+
+
+META_QUERIES = [
+    "meta[property='og:title']::attr(content)",
+    "meta[name=author]::attr(content)",
+    "meta[property='article:tag']::attr(content)",
+    "meta",
+    "meta:first-child",
+    "meta ~ link",
+]
+HEAD = """<html><head><title>t</title><meta property="og:title" content="Head title">
+<meta name="author" content="A. Head"><link rel="canonical" href="/c">
+<meta property="article:tag" content="one"><meta property="article:tag" content="two">
+</head><body><p>x</p>{body}</body></html>"""
+
+
+def test_meta_queries_read_the_head_when_every_meta_is_there() -> None:
+    root = etree.fromstring(HEAD.format(body=""), etree.HTMLParser())
+    doc = Document(root)
+    assert compile_query(META_QUERIES[0]).head_tag == "meta"
+    for query in META_QUERIES:
+        assert doc.select(query) == parsel_nodes(root, query), query
+    assert doc.head_scope("meta") is root.find("head")
+
+
+def test_a_meta_in_the_body_makes_meta_queries_read_the_whole_page() -> None:
+    body = '<div><meta name="author" content="B. Body"><meta property="article:tag" content="3">'
+    root = etree.fromstring(HEAD.format(body=body + "</div>"), etree.HTMLParser())
+    doc = Document(root)
+    for query in META_QUERIES:
+        assert doc.select(query) == parsel_nodes(root, query), query
+    assert doc.select("meta[name=author]::attr(content)") == ["A. Head", "B. Body"]
+    assert doc.head_scope("meta") is root
+
+
+def test_only_single_paths_to_head_tags_read_the_head() -> None:
+    assert compile_query("meta[name=a], p").head_tag is None
+    assert compile_query("p meta").head_tag is None
+    assert compile_query("metadata").head_tag is None
+    assert compile_query("xpath://meta").head_tag is None
+
+
+TAGGED_IDS = [
+    "article#the-post.type-post",
+    "article#the-post.post",
+    "div#the-post",
+    "article#the-post",
+    "article#other.post",
+]
+
+
+def test_a_tag_with_an_id_is_looked_up_by_the_id() -> None:
+    """``article#the-post.post`` finds the elements with that id and tests the rest on them
+    alone, as libxml2's scan of every element does: with one such element, with several
+    (ids repeat on real pages), with none, and on another tag."""
+    assert compile_query("article#the-post.post").anchor == ("id", "the-post")
+    pages = [
+        '<article id="the-post" class="post type-post"><p>one</p></article>',
+        '<div id="the-post" class="post">a div</div>',
+        '<article id="the-post" class="post">1</article>'
+        '<article id="the-post" class="x">2</article><div id="the-post" class="post">3</div>',
+        '<article class="post type-post">no id</article>',
+        '<article id="the-post other" class="post">two ids in one</article>',
+    ]
+    for html in pages:
+        root = etree.fromstring(f"<html><body>{html}</body></html>", etree.HTMLParser())
+        doc = Document(root)
+        for query in TAGGED_IDS:
+            assert doc.select(query) == parsel_nodes(root, query), (html, query)
+            assert doc.select(query, root.find("body")) == parsel_nodes(root.find("body"), query)
