@@ -13,6 +13,7 @@ from bisect import bisect_left, bisect_right
 from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import cache
+from itertools import accumulate
 from typing import Any
 
 from cssselect import parse as parse_css
@@ -410,6 +411,9 @@ strings: each knows the element it belongs to (``getparent()``), so the owners o
 values that match are had without another scan of the page (each such XPath scan costs
 about as much as reading all the values)."""
 _XML_SPACE = re.compile("[ \t\r\n]+")
+_NOT_IN_CLASS_NAME = re.compile("[ \t\r\n\x00]")
+"""What a class name looked up by search of the joined class values may not hold: the NUL
+that joins them, and whitespace (a name with it spans class names: left to a plain scan)."""
 """What XPath's ``normalize-space()`` collapses (XML whitespace, not Unicode's)."""
 
 
@@ -440,6 +444,9 @@ class Document:
         self._everywhere: dict[str, tuple[list[Node], list[int]]] = {}
         self._texts: dict[etree._Element, str] = {}
         self._head_scopes: dict[str, etree._Element] = {}
+        self._from_root: dict[str, list[Node]] = {}
+        self._joined: tuple[str, list[int]] | None = None
+        """What each query selected from the root (fields share some: the teaser nodes)."""
 
     def anchored(self, kind: str, value: str) -> list[etree._Element]:
         """Return, in document order, the elements whose id is ``value`` (kind "id") or
@@ -462,7 +469,28 @@ class Document:
         values = self._attribute_values(kind)
         if kind == "id":
             return [v.getparent() for v in values if v == value]
-        return [v.getparent() for v in values if value in v and _has_class(v, value)]
+        if not value or _NOT_IN_CLASS_NAME.search(value):
+            return [v.getparent() for v in values if value in v and _has_class(v, value)]
+        # The class values that hold ``value`` at all, found by one search of their joined
+        # text each (a Sahifa page has 270 of them and a dozen classes are looked up).
+        joined, starts = self._joined_classes()
+        found: list[etree._Element] = []
+        position = joined.find(value)
+        while position >= 0:
+            index = bisect_right(starts, position) - 1
+            if _has_class(values[index], value):
+                found.append(values[index].getparent())
+            position = joined.find(value, starts[index + 1])
+        return found
+
+    def _joined_classes(self) -> tuple[str, list[int]]:
+        """Return the page's class values joined by NUL, and where each starts (one more
+        for the end)."""
+        if self._joined is None:
+            values = self._attribute_values("class")
+            starts = [0, *accumulate(len(v) + 1 for v in values)]
+            self._joined = ("\x00".join(values), starts)
+        return self._joined
 
     def indexed(self, step: etree.XPath, contexts: list[Node]) -> list[Node] | None:
         """Return what ``step`` selects from ``contexts`` (disjoint subtrees, in document
@@ -525,6 +553,8 @@ class Document:
         self._everywhere.clear()
         self._texts.clear()
         self._head_scopes.clear()
+        self._from_root.clear()
+        self._joined = None
 
     def select(self, query: str, node: Node = None) -> list[Node]:
         """Return what ``query`` selects from ``node`` (the root by default), as parsel would.
@@ -532,9 +562,12 @@ class Document:
         Raises TooSlow when the page's time budget is spent (see ``limits``).
         """
         check_time()
-        compiled = compile_query(query)
         if node is None or node is self.root:
-            return compiled.run(self.root, self)
+            found = self._from_root.get(query)
+            if found is None:
+                found = self._from_root[query] = compile_query(query).run(self.root, self)
+            return list(found)  # a copy: the caller may change its list
+        compiled = compile_query(query)
         if compiled.local and isinstance(node, etree._Element):
             runs = self._from_nodes[query] = self._from_nodes.get(query, 0) + 1
             if runs > _RUNS_BEFORE_INDEX and (found := self._within(compiled, node)) is not None:

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from typing import Any
+
+import pytest
 from lxml import etree
 
-from newscrawl.extraction.selectors import Document, compile_query, node_text
+from newscrawl.extraction.selectors import Document, Query, compile_query, node_text
 
 PAGE = """<html><body>
 <div id="one" class="entry lead"><p>First</p><p>Second</p></div>
@@ -144,3 +147,58 @@ def test_a_tag_with_an_id_is_looked_up_by_the_id() -> None:
         for query in TAGGED_IDS:
             assert doc.select(query) == parsel_nodes(root, query), (html, query)
             assert doc.select(query, root.find("body")) == parsel_nodes(root.find("body"), query)
+
+
+CLASSES = [
+    "entry",
+    "entry b",
+    "entry-title",
+    "post entry",
+    "x\tentry\ny",
+    "entrys pre-entry",
+    "a  entry  b",
+    "\u00a0entry",
+    "entry\u00a0",
+    "post-title",
+    "title post-title-x",
+    "",
+    "last entry",
+]
+
+
+def test_a_class_lookup_finds_what_the_class_test_finds() -> None:
+    """The lookup searches the page's joined class values: it finds the elements whose
+    classes include the name, as the CSS translator's test does (XML whitespace only
+    separates classes; a no-break space is part of a class name), names that are part
+    of other names or that begin or end the joined text included."""
+    body = "".join(f'<p class="{c}">{n}</p>' for n, c in enumerate(CLASSES))
+    root = etree.fromstring(f"<html><body>{body}</body></html>", etree.HTMLParser())
+    doc = Document(root)
+    for name in ("entry", "post", "post-title", "title", "last", "y", "x", "b", "ntry", "a b"):
+        assert doc.anchored("class", name) == parsel_nodes(root, f".{_escape(name)}"), name
+    assert [p.text for p in doc.anchored("class", "entry")] == ["0", "1", "3", "4", "6", "12"]
+
+
+def _escape(name: str) -> str:
+    return name.replace(" ", "\\ ")
+
+
+def test_what_a_query_selects_from_the_root_is_read_once_and_handed_out_as_a_copy(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    doc = document()
+    runs: list[str] = []
+    run = Query.run
+
+    def counting(self: Query, node: Any, document: Document | None = None) -> list[Any]:
+        runs.append(self.source)
+        return run(self, node, document)
+
+    monkeypatch.setattr(Query, "run", counting)
+    first = doc.select(".entry p")
+    first.clear()  # a caller's change stays its own
+    assert texts(doc.select(".entry p")) == ["First", "Second", "Third"]
+    assert runs == [".entry p"]
+    doc.changed()  # the tree was edited: read it again
+    assert texts(doc.select(".entry p")) == ["First", "Second", "Third"]
+    assert runs == [".entry p", ".entry p"]
