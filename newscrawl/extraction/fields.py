@@ -25,6 +25,7 @@ from newscrawl.extraction.page import (
     parse_page,
 )
 from newscrawl.extraction.processors import (
+    CREDIT_LINE_LENGTH,
     absolute_url,
     detect_language,
     format_datetime,
@@ -180,7 +181,8 @@ def _other_language(headline_lang: str | Callable[[], str | None] | None, langua
 def _split_body(
     page: Page, blocks: list[str], headline_lang: str | Callable[[], str | None] | None
 ) -> tuple[list[str], str | None, AltHeadline | None]:
-    """Separate body paragraphs from the credit line and the alternate headline.
+    """Separate body paragraphs (``blocks``: normalised texts) from the credit line and the
+    alternate headline.
 
     ``headline_lang`` is the headline's language, or a function that gives it (a
     :class:`HeadlineLanguage`): then it is asked only when a block in another language
@@ -191,7 +193,9 @@ def _split_body(
     credit: str | None = None
     alt: AltHeadline | None = None
     for index, text in enumerate(blocks):
-        if is_credit_line(text):
+        # A block is normalised text: one longer than a credit line is none (and need
+        # not be normalised again to tell).
+        if len(text) <= CREDIT_LINE_LENGTH and is_credit_line(text):
             credit = credit or strip_credit_label(text)
             continue
         if any(p.search(text) for p in drop):

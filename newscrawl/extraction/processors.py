@@ -30,6 +30,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "CREDIT_LABELS",
+    "CREDIT_LINE_LENGTH",
     "DateParser",
     "absolute_url",
     "credit_label",
@@ -225,7 +226,11 @@ def split_credit(text: str | None) -> tuple[str | None, str | None]:
     return caption, strip_credit_label(credit)
 
 
-def is_credit_line(text: str | None, max_length: int = 160) -> bool:
+CREDIT_LINE_LENGTH: Final = 160
+"""The longest line :func:`is_credit_line` takes for a credit line (by default)."""
+
+
+def is_credit_line(text: str | None, max_length: int = CREDIT_LINE_LENGTH) -> bool:
     """Tell whether ``text`` is a short line that starts with a credit label.
 
     >>> is_credit_line("Photo: Sergei Guneyev/RIA Novosti")
@@ -261,11 +266,31 @@ def strip_ellipsis(text: str | None) -> str | None:
     """
     cleaned = normalize_space(text)
     while cleaned is not None:
-        shorter = _TRAILING_ELLIPSIS.sub("", cleaned)
-        if shorter == cleaned:
+        start = _ellipsis_start(cleaned)
+        if start is None:
             break
-        cleaned = shorter or None
+        cleaned = cleaned[:start] or None
     return cleaned
+
+
+_IN_ELLIPSIS: Final = frozenset(".…[]()")
+"""The characters of an ellipsis :data:`_TRAILING_ELLIPSIS` matches, besides whitespace."""
+
+
+def _ellipsis_start(text: str) -> int | None:
+    """Return where :data:`_TRAILING_ELLIPSIS` matches ``text`` first, or None.
+
+    The match is made of dots, ellipses, brackets and whitespace only, so it lies in the
+    run of them that ends the text: the pattern is tried from there, not from every
+    position of the text (an excerpt took 8 µs).
+    """
+    start = len(text)
+    while start and (text[start - 1] in _IN_ELLIPSIS or text[start - 1].isspace()):
+        start -= 1
+    if start == len(text):
+        return None
+    match = _TRAILING_ELLIPSIS.search(text, start)
+    return None if match is None else match.start()
 
 
 # ---------------------------------------------------------------------------- URLs

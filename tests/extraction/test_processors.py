@@ -8,6 +8,7 @@ and the examples the functions promise.
 from __future__ import annotations
 
 import doctest
+import random
 import re
 from datetime import UTC, datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
@@ -826,3 +827,45 @@ def test_language_differs_only_for_scripts_the_model_can_name(
         assert language_differs("Lavrov said what Putin agreed", "ru")
     finally:
         processors._answered_scripts.cache_clear()
+
+
+def _strip_ellipsis_by_substitution(text: str | None) -> str | None:
+    """strip_ellipsis as a substitution of the pattern over the whole text, repeated."""
+    cleaned = normalize_space(text)
+    while cleaned is not None:
+        shorter = processors._TRAILING_ELLIPSIS.sub("", cleaned)
+        if shorter == cleaned:
+            break
+        cleaned = shorter or None
+    return cleaned
+
+
+ELLIPSIS_PIECES = (
+    " ",
+    ".",
+    "..",
+    "…",
+    "[",
+    "]",
+    "(",
+    ")",
+    "a",
+    "x.",
+    "\u00a0",
+    "\t",
+    "Лавров",
+    "[…]",
+)
+
+
+def test_strip_ellipsis_removes_what_the_pattern_matches_anywhere() -> None:
+    """The search from the text's trailing run of dots, ellipses, brackets and spaces
+    gives what a substitution over the whole text gives, on texts made of those pieces."""
+    rng = random.Random(7)
+    stripped = 0
+    for _ in range(5000):
+        text = "".join(rng.choice(ELLIPSIS_PIECES) for _ in range(rng.randint(0, 12)))
+        expected = _strip_ellipsis_by_substitution(text)
+        assert strip_ellipsis(text) == expected, repr(text)
+        stripped += expected != normalize_space(text)
+    assert stripped > 500
