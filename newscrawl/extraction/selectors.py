@@ -309,6 +309,14 @@ def _head_tag(expression: str) -> str | None:
     return match["tag"]
 
 
+def _count_tag(tag: str) -> etree.XPath:
+    return etree.XPath(f"count(descendant-or-self::{tag})")
+
+
+_COUNT_TAG = {tag: _count_tag(tag) for tag in HEAD_TAGS}
+"""How many elements of a tag of :data:`HEAD_TAGS` are in a subtree."""
+
+
 _TAG_WITH_ID = re.compile(
     r"descendant-or-self::(?P<tag>[A-Za-z][\w.-]*)\[\(@id = '(?P<value>[^']*)'\) and "
 )
@@ -638,14 +646,6 @@ class Document:
             if found := self.select(query, node):
                 return found
         return []
-
-
-def _count_tag(tag: str) -> etree.XPath:
-    return etree.XPath(f"count(descendant-or-self::{tag})")
-
-
-_COUNT_TAG = {tag: _count_tag(tag) for tag in HEAD_TAGS}
-"""How many elements of a tag of :data:`HEAD_TAGS` are in a subtree."""
 
 
 _INDEXED_OWNERS = 32
