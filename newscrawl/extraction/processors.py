@@ -74,6 +74,11 @@ def normalize_space(value: str | None) -> str | None:
     """
     if not isinstance(value, str):
         return None
+    if value.isprintable() and value[:1] != " " and value[-1:] != " " and "  " not in value:
+        # Text that is normalised already (a body block read again by the loader, the
+        # fingerprint and the language sample): printable text holds no whitespace but the
+        # space, and none of the invisible characters (format characters, not printable).
+        return value or None
     # Four substring searches cost far less than a regex pass over text that has none of
     # these characters, which is nearly all text; this runs on every value of every page.
     if _ZWSP in value or _BOM in value or _SOFT_HYPHEN in value or _WORD_JOINER in value:

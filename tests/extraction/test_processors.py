@@ -869,3 +869,39 @@ def test_strip_ellipsis_removes_what_the_pattern_matches_anywhere() -> None:
         assert strip_ellipsis(text) == expected, repr(text)
         stripped += expected != normalize_space(text)
     assert stripped > 500
+
+
+def _normalize_space_plainly(value: str | None) -> str | None:
+    """normalize_space without its shortcut for text that is normalised already."""
+    if not isinstance(value, str):
+        return None
+    return " ".join(processors._INVISIBLE.sub("", value).split()) or None
+
+
+SPACE_PIECES = (
+    *(" ", "  ", "\t", "\n", "\r", "\x0b", "\x0c", "\x1c", "\x85", "\u00a0", "\u2003"),
+    *("\u2028", "\u3000", "\u200b", "\ufeff", "\u00ad", "\u2060", "\u200c", "\u200d"),
+    *("a", "Лавров", "x.", "שלום", "\u0301", "", "  y  "),
+)
+
+
+def test_normalize_space_of_normalised_text_is_that_text() -> None:
+    """The shortcut for printable text without leading, trailing or doubled spaces gives
+    what collapsing and stripping give, on texts made of every kind of space, the deleted
+    zero-width characters and letters; and no character it lets through is whitespace
+    (besides the space) or deleted."""
+    rng = random.Random(11)
+    shortcut = 0
+    for _ in range(20000):
+        text = "".join(rng.choice(SPACE_PIECES) for _ in range(rng.randint(0, 8)))
+        assert normalize_space(text) == _normalize_space_plainly(text), repr(text)
+        shortcut += text.isprintable() and text == _normalize_space_plainly(text)
+    assert shortcut > 300
+    printable_space = [
+        hex(code)
+        for code in range(0x110000)
+        if chr(code) != " "
+        and chr(code).isprintable()
+        and (chr(code).isspace() or processors._INVISIBLE.match(chr(code)))
+    ]
+    assert printable_space == []
