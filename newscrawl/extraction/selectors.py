@@ -59,6 +59,8 @@ def node_text(node: Selector | Node) -> str:
         return root
     if not isinstance(root.tag, str):
         return ""
+    if not len(root):  # no child element, comment or PI: its own text is all (a link, most <p>)
+        return "" if root.tag in _HIDDEN else root.text or ""
     parts: list[str] = []
     append = parts.append
     for event, element in etree.iterwalk(root, events=_WALK_EVENTS):

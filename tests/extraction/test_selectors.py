@@ -5,9 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from lxml import etree
+from lxml import etree, html
 
 from newscrawl.extraction.selectors import Document, Query, compile_query, node_text
+from tests.conftest import FIXTURES
 
 PAGE = """<html><body>
 <div id="one" class="entry lead"><p>First</p><p>Second</p></div>
@@ -141,11 +142,11 @@ def test_a_tag_with_an_id_is_looked_up_by_the_id() -> None:
         '<article class="post type-post">no id</article>',
         '<article id="the-post other" class="post">two ids in one</article>',
     ]
-    for html in pages:
-        root = etree.fromstring(f"<html><body>{html}</body></html>", etree.HTMLParser())
+    for markup in pages:
+        root = etree.fromstring(f"<html><body>{markup}</body></html>", etree.HTMLParser())
         doc = Document(root)
         for query in TAGGED_IDS:
-            assert doc.select(query) == parsel_nodes(root, query), (html, query)
+            assert doc.select(query) == parsel_nodes(root, query), (markup, query)
             assert doc.select(query, root.find("body")) == parsel_nodes(root.find("body"), query)
 
 
@@ -202,3 +203,22 @@ def test_what_a_query_selects_from_the_root_is_read_once_and_handed_out_as_a_cop
     doc.changed()  # the tree was edited: read it again
     assert texts(doc.select(".entry p")) == ["First", "Second", "Third"]
     assert runs == [".entry p", ".entry p"]
+
+
+_VISIBLE_TEXT = etree.XPath("descendant::text()[not(parent::script or parent::style)]")
+
+
+@pytest.mark.parametrize("parser", [etree.HTMLParser, html.HTMLParser])
+def test_node_text_is_the_visible_text_of_every_element_of_the_fixtures(parser: Any) -> None:
+    """What node_text promises, on every element (with children or without, scripts and
+    styles, comments) of every fixture page, parsed both ways extraction parses."""
+    read = 0
+    for path in sorted(FIXTURES.glob("*/*.html")):
+        root = etree.fromstring(path.read_bytes(), parser())
+        if root is None:
+            continue
+        for element in root.iter():
+            expected = "" if not isinstance(element.tag, str) else "".join(_VISIBLE_TEXT(element))
+            assert node_text(element) == expected, (path.name, element.tag)
+            read += 1
+    assert read > 5000
