@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
-from functools import cache
 from itertools import chain
 from typing import Any
 
@@ -26,16 +25,18 @@ from newscrawl.extraction.page import (
     parse_page,
 )
 from newscrawl.extraction.processors import (
+    CREDIT_LINE_LENGTH,
     absolute_url,
     detect_language,
     format_datetime,
     is_credit_line,
+    language_differs,
     normalize_space,
     split_authors,
     split_credit,
     strip_credit_label,
 )
-from newscrawl.extraction.selectors import Node, compile_query, node_text, outermost
+from newscrawl.extraction.selectors import Document, Node, compile_query, node_text, outermost
 from newscrawl.items import AltHeadline, Article, Breadcrumb, Image
 from newscrawl.profiles import Profile
 
@@ -141,29 +142,68 @@ def _inside(element: etree._Element, ancestor: etree._Element, top: etree._Eleme
     return parent is ancestor
 
 
+class HeadlineLanguage:
+    """The language of a headline, detected once, and only if it is asked for."""
+
+    def __init__(self, headline: str | None, prefer: list[str]) -> None:
+        self.headline = headline
+        self.prefer = prefer
+        self._language: str | None = None
+        self._detected = False
+
+    def __call__(self) -> str | None:
+        """Return :func:`detect_language` of the headline (run once)."""
+        if not self._detected:
+            self._language = detect_language(self.headline, prefer=self.prefer)
+            self._detected = True
+        return self._language
+
+    def differs(self, language: str) -> bool:
+        """Tell whether the headline has a language and it is not ``language``.
+
+        When the headline's script rules ``language`` out (an English headline against a
+        Russian block: see :func:`language_differs`), the model does not run."""
+        if not self._detected and language_differs(self.headline, language):
+            return True
+        own = self()
+        return bool(own) and language != own
+
+
+def _other_language(headline_lang: str | Callable[[], str | None] | None, language: str) -> bool:
+    """Tell whether the headline (``headline_lang``: its language, a function that gives
+    it, or a :class:`HeadlineLanguage`) has a language and it is not ``language``."""
+    if isinstance(headline_lang, HeadlineLanguage):
+        return headline_lang.differs(language)
+    own = headline_lang() if callable(headline_lang) else headline_lang
+    return bool(own) and language != own
+
+
 def _split_body(
     page: Page, blocks: list[str], headline_lang: str | Callable[[], str | None] | None
 ) -> tuple[list[str], str | None, AltHeadline | None]:
-    """Separate body paragraphs from the credit line and the alternate headline.
+    """Separate body paragraphs (``blocks``: normalised texts) from the credit line and the
+    alternate headline.
 
-    ``headline_lang`` is the headline's language, or a function that gives it: then it is
-    called only when a block could be the alternate headline."""
+    ``headline_lang`` is the headline's language, or a function that gives it (a
+    :class:`HeadlineLanguage`): then it is asked only when a block in another language
+    could be the alternate headline."""
     drop = _patterns(tuple(page.profile.selectors("body", "drop_patterns")))
     window = int(page.profile.get("body", "alt_headline_window", default=0))
     body: list[str] = []
     credit: str | None = None
     alt: AltHeadline | None = None
     for index, text in enumerate(blocks):
-        if is_credit_line(text):
+        # A block is normalised text: one longer than a credit line is none (and need
+        # not be normalised again to tell).
+        if len(text) <= CREDIT_LINE_LENGTH and is_credit_line(text):
             credit = credit or strip_credit_label(text)
             continue
         if any(p.search(text) for p in drop):
             continue
         if alt is None and not body and index < window and len(text) <= MAX_ALT_HEADLINE:
-            own = headline_lang() if callable(headline_lang) else headline_lang
             # Without a headline language no block can be the alternate headline.
-            lang = detect_language(text, prefer=page.profile.languages) if own else None
-            if lang and lang != own:
+            lang = detect_language(text, prefer=page.profile.languages)
+            if lang and _other_language(headline_lang, lang):
                 alt = AltHeadline(text=text, lang=lang)
                 continue
         body.append(text)
@@ -327,11 +367,23 @@ def _without_headline(body: list[str], headline: str | None) -> list[str]:
     return body[start:]
 
 
-def is_article(selector: Selector, profile: Profile, jsonld: dict[str, Any] | None = None) -> bool:
-    """Return True when the page matches the profile's article markers (or has JSON-LD Article)."""
+def is_article(
+    selector: Selector,
+    profile: Profile,
+    jsonld: dict[str, Any] | None = None,
+    document: Document | None = None,
+) -> bool:
+    """Return True when the page matches the profile's article markers (or has JSON-LD Article).
+
+    ``document``, the page's :class:`~newscrawl.extraction.selectors.Document` when there is
+    one, lets a marker such as ``article#the-post.post`` look up the element with that id
+    instead of testing every element."""
     if jsonld:
         return True
-    return any(compile_query(q).run(selector.root) for q in profile.selectors("fields", "article"))
+    markers = profile.selectors("fields", "article")
+    if document is not None and document.root is selector.root:
+        return any(document.select(q) for q in markers)
+    return any(compile_query(q).run(selector.root) for q in markers)
 
 
 def extract_page(page: Page, *, fill: bool = True) -> Article:
@@ -344,7 +396,7 @@ def extract_page(page: Page, *, fill: bool = True) -> Article:
     profile = page.profile
     if profile.kind == "fallback":  # no profile for this portal: the generic extractor's record
         return generic_record(page)
-    if not is_article(page.selector, profile, page.jsonld):
+    if not is_article(page.selector, profile, page.jsonld, page.document):
         raise NotAnArticle("the page is not an article (no article markup)", url=page.url)
     loader = ArticleLoader(selector=page.selector, **page.loader_context())
     loader.add_value("url", page.url)
@@ -377,9 +429,7 @@ def extract_page(page: Page, *, fill: bool = True) -> Article:
 
     # The headline's language is detected only when it is needed: to tell an alternate
     # headline among the first blocks, or as the record's language when the body has none.
-    @cache
-    def headline_lang() -> str | None:
-        return detect_language(headline, prefer=profile.languages)
+    headline_lang = HeadlineLanguage(headline, profile.languages)
 
     lead = _lead_image(page)
     images = _unique_images([lead] if lead else [], _text_images(page))
@@ -418,7 +468,7 @@ def _selected(*path: str) -> Callable[[Page], list[list[str]]]:
 
 
 READERS: dict[str, Callable[[Page], Any]] = {
-    "article": lambda page: is_article(page.selector, page.profile, page.jsonld),
+    "article": lambda page: is_article(page.selector, page.profile, page.jsonld, page.document),
     "canonical_url": _selected("fields", "canonical_url"),
     "headline": _selected("fields", "headline"),
     "section": _selected("fields", "section"),

@@ -12,9 +12,11 @@ overlapping selectors.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Iterable, Mapping, MutableMapping
 from functools import cache
-from typing import Any
+from re import Pattern
+from typing import Any, Self
 
 from itemadapter import ItemAdapter
 from itemloaders import ItemLoader, unbound_method
@@ -87,6 +89,58 @@ class ProfileLoader(ItemLoader):
         except Exception:  # let itemloaders raise its own error
             return super()._process_input_value(field_name, value)
 
+    def add_value(
+        self,
+        field_name: str | None,
+        value: Any,
+        *processors: Callable[..., Any],
+        re: str | Pattern[str] | None = None,
+        **kw: Any,
+    ) -> Self:
+        """Process ``value`` and add it to what ``field_name`` collected, as ItemLoader does.
+
+        A value for one field, with no processors of its own, goes straight to the field's
+        input processor (ItemLoader's ``get_value`` would hand it back unchanged); anything
+        else goes through itemloaders' own code.
+        """
+        if processors or re or kw or not field_name or self.parent is not None:
+            return super().add_value(field_name, value, *processors, re=re, **kw)
+        if value is None:
+            return self
+        processed = self._process_input_value(field_name, arg_to_iter(value))
+        if processed:
+            collected = self._local_values.setdefault(field_name, [])
+            collected += arg_to_iter(processed)
+        return self
+
+    def get_output_value(self, field_name: str) -> Any:
+        """Return the collected values of ``field_name`` through its output processor, as
+        ItemLoader does (whether the processor takes the loader context is known once per
+        class and field)."""
+        processor, takes_context = _output_step(type(self), type(self.item), field_name)
+        values = self._values.get(field_name, [])
+        try:
+            if takes_context:
+                return processor(values, loader_context=self.context)
+            return processor(values)
+        except Exception:  # let itemloaders raise its own error
+            return super().get_output_value(field_name)
+
+    def load_item(self) -> Any:
+        """Return the item with the output value of every field that collected something,
+        as ItemLoader does; a dataclass item's fields are set without an ItemAdapter."""
+        item = self.item
+        names = _dataclass_fields(type(item))
+        if names is None or self.parent is not None:
+            return super().load_item()
+        for field_name in tuple(self._local_values):
+            value = self.get_output_value(field_name)
+            if value is not None:
+                if field_name not in names:  # what ItemAdapter raises
+                    raise KeyError(f"{type(item).__name__} does not support field: {field_name}")
+                setattr(item, field_name, value)
+        return item
+
     def add_first_found(self, field_name: str, candidates: Iterable[Any]) -> bool:
         """Collect ``field_name`` from the first candidate value that leaves something collected.
 
@@ -151,6 +205,26 @@ def _field_processors(
 
 def _takes_context(function: Callable[..., Any]) -> bool:
     return "loader_context" in get_func_args(function)
+
+
+@cache
+def _output_step(
+    loader_class: type[ItemLoader], item_class: type, field_name: str
+) -> tuple[Callable[..., Any], bool]:
+    """Return ``field_name``'s output processor and whether it takes the loader context."""
+    processor = _field_processors(loader_class, item_class, field_name)[1]
+    return processor, _takes_context(processor)
+
+
+@cache
+def _dataclass_fields(item_class: type) -> frozenset[str] | None:
+    """Return the field names of a dataclass ``item_class`` (an ItemAdapter sets those and
+    no other), None for any other kind of item."""
+    if not dataclasses.is_dataclass(item_class):
+        return None
+    if ItemAdapter.get_field_names_from_class(item_class) is None:
+        return None
+    return frozenset(f.name for f in dataclasses.fields(item_class))
 
 
 Steps = tuple[tuple[Callable[..., Any], bool], ...]

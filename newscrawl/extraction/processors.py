@@ -30,12 +30,14 @@ if TYPE_CHECKING:
 
 __all__ = [
     "CREDIT_LABELS",
+    "CREDIT_LINE_LENGTH",
     "DateParser",
     "absolute_url",
     "credit_label",
     "detect_language",
     "format_datetime",
     "is_credit_line",
+    "language_differs",
     "normalize_space",
     "record_url",
     "split_authors",
@@ -72,6 +74,11 @@ def normalize_space(value: str | None) -> str | None:
     """
     if not isinstance(value, str):
         return None
+    if value.isprintable() and value[:1] != " " and value[-1:] != " " and "  " not in value:
+        # Text that is normalised already (a body block read again by the loader, the
+        # fingerprint and the language sample): printable text holds no whitespace but the
+        # space, and none of the invisible characters (format characters, not printable).
+        return value or None
     # Four substring searches cost far less than a regex pass over text that has none of
     # these characters, which is nearly all text; this runs on every value of every page.
     if _ZWSP in value or _BOM in value or _SOFT_HYPHEN in value or _WORD_JOINER in value:
@@ -224,7 +231,11 @@ def split_credit(text: str | None) -> tuple[str | None, str | None]:
     return caption, strip_credit_label(credit)
 
 
-def is_credit_line(text: str | None, max_length: int = 160) -> bool:
+CREDIT_LINE_LENGTH: Final = 160
+"""The longest line :func:`is_credit_line` takes for a credit line (by default)."""
+
+
+def is_credit_line(text: str | None, max_length: int = CREDIT_LINE_LENGTH) -> bool:
     """Tell whether ``text`` is a short line that starts with a credit label.
 
     >>> is_credit_line("Photo: Sergei Guneyev/RIA Novosti")
@@ -260,11 +271,31 @@ def strip_ellipsis(text: str | None) -> str | None:
     """
     cleaned = normalize_space(text)
     while cleaned is not None:
-        shorter = _TRAILING_ELLIPSIS.sub("", cleaned)
-        if shorter == cleaned:
+        start = _ellipsis_start(cleaned)
+        if start is None:
             break
-        cleaned = shorter or None
+        cleaned = cleaned[:start] or None
     return cleaned
+
+
+_IN_ELLIPSIS: Final = frozenset(".…[]()")
+"""The characters of an ellipsis :data:`_TRAILING_ELLIPSIS` matches, besides whitespace."""
+
+
+def _ellipsis_start(text: str) -> int | None:
+    """Return where :data:`_TRAILING_ELLIPSIS` matches ``text`` first, or None.
+
+    The match is made of dots, ellipses, brackets and whitespace only, so it lies in the
+    run of them that ends the text: the pattern is tried from there, not from every
+    position of the text (an excerpt took 8 µs).
+    """
+    start = len(text)
+    while start and (text[start - 1] in _IN_ELLIPSIS or text[start - 1].isspace()):
+        start -= 1
+    if start == len(text):
+        return None
+    match = _TRAILING_ELLIPSIS.search(text, start)
+    return None if match is None else match.start()
 
 
 # ---------------------------------------------------------------------------- URLs
@@ -682,6 +713,44 @@ def _iso_code(label: str) -> str | None:
 
 def _written_in(language: str, script: str | None) -> bool:
     return script is None or script in _LANGUAGE_SCRIPTS.get(language, _LATIN_ONLY)
+
+
+@cache
+def _answered_scripts() -> frozenset[str]:
+    """The scripts in which :func:`detect_language` always names a language (given enough
+    letters): those that some language of the model with an ISO 639-1 code is written in."""
+    codes = {_iso_code(label) for label in _language_identifier().nb_classes}
+    return frozenset(
+        script
+        for script in (*_SCRIPT_LANGUAGES, "LATIN")
+        if any(code is not None and _written_in(code, script) for code in codes)
+    )
+
+
+def language_differs(text: str | None, language: str, min_chars: int = 12) -> bool:
+    """Tell, from the script of its letters alone, that :func:`detect_language` (with the
+    same ``min_chars`` and any ``prefer``) is sure to name a language for ``text``, and one
+    other than ``language``; False when only the model could tell.
+
+    :func:`detect_language` names a language written in the main script of the letters it
+    reads (when one script has most of them), and always names one when the model knows a
+    language written in that script. So text that reads as Cyrillic is in a language other
+    than English, whatever the model says, and the model need not run.
+
+    >>> language_differs("Лавров рассказал, о чем договорились Путин с Керри", "en")
+    True
+    >>> language_differs("Lavrov said what Putin agreed with Kerry", "ru")
+    True
+    >>> language_differs("Lavrov said what Putin agreed with Kerry", "de")
+    False
+    """
+    cleaned = normalize_space(text[: _LANGUAGE_SAMPLE_CHARS * 4] if text else text)
+    if cleaned is None:
+        return False
+    letters, script = _dominant_script(cleaned[:_LANGUAGE_SAMPLE_CHARS], min_chars)
+    if letters < min_chars or script is None or _written_in(language, script):
+        return False
+    return script in _answered_scripts()
 
 
 def detect_language(

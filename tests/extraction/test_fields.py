@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta, timezone
+from typing import Any
 
-from newscrawl.extraction import extract_article, parse_page
+import pytest
+
+from newscrawl.extraction import extract_article, fields, parse_page
 from newscrawl.extraction.fields import _split_body
 from newscrawl.extraction.metadata import jsonld_names
 from newscrawl.items import Article
@@ -122,6 +125,36 @@ def test_the_alternate_headline_is_looked_for_in_the_first_blocks_only() -> None
     body, _credit, alt = _split_body(profile_page, blocks[1:], "en")
     assert alt is not None
     assert alt.text == RUSSIAN
+
+
+def test_an_alternate_headline_in_another_script_needs_no_headline_detection(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A Cyrillic block beside a Latin headline is in another language whatever the
+    headline's is: the model reads the block and the body, not the headline."""
+    read: list[str | None] = []
+    detect = fields.detect_language
+
+    def counting(text: str | None, *args: Any, **kwargs: Any) -> str | None:
+        read.append(text)
+        return detect(text, *args, **kwargs)
+
+    monkeypatch.setattr(fields, "detect_language", counting)
+    record = extract(page(f"<h2>{RUSSIAN}</h2><p>{ENGLISH}</p>"))
+    assert record.headline_alt is not None
+    assert (record.headline_alt.text, record.headline_alt.lang) == (RUSSIAN, "ru")
+    assert record.language == "en"
+    assert read == [RUSSIAN, ENGLISH]
+
+
+def test_a_block_in_the_headline_script_is_compared_with_the_headline_language() -> None:
+    german = "Die Bundesregierung hat am Mittwoch neue Regeln beschlossen."
+    record = extract(page(f"<h2>{german}</h2><p>{ENGLISH}</p>"))
+    assert record.headline_alt is not None
+    assert (record.headline_alt.text, record.headline_alt.lang) == (german, "de")
+    record = extract(page(f"<h2>{ENGLISH}</h2><p>{ENGLISH}</p>"))
+    assert record.headline_alt is None
+    assert record.body == [ENGLISH, ENGLISH]
 
 
 def test_profile_dates_come_before_json_ld() -> None:

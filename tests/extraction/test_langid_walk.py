@@ -20,7 +20,12 @@ from lxml import etree
 from py3langid.langid import MODEL_FILE, LanguageIdentifier, visit_counts
 
 from newscrawl.extraction.langid_walk import DEPTH, FastLanguageIdentifier, RowCache, depth
-from newscrawl.extraction.processors import _language_identifier, detect_language
+from newscrawl.extraction.processors import (
+    _iso_code,
+    _language_identifier,
+    detect_language,
+    language_differs,
+)
 from tests.extraction.test_differential import (
     SAMPLE_EVERY,
     fixture_pages,
@@ -149,3 +154,55 @@ def test_cached_rows_are_the_tables_rows() -> None:
 def test_detect_language_uses_the_fast_walk() -> None:
     assert isinstance(_language_identifier(), FastLanguageIdentifier)
     assert detect_language("Lavrov said what Putin agreed with Kerry") == "en"
+
+
+# ------------------------------------------------------------------- language_differs
+
+
+@cache
+def model_languages() -> list[str]:
+    """Every ISO 639-1 code the model can name."""
+    labels = identifiers()[0].nb_classes
+    return sorted({code for label in labels if (code := _iso_code(label)) is not None})
+
+
+def differs_wrongly(texts: list[str]) -> tuple[list[str], int]:
+    """Return where :func:`language_differs` says a text's language is not L while
+    :func:`detect_language` gives no language or L, and how often it said so at all."""
+    wrong: list[str] = []
+    said = 0
+    for text in texts:
+        detected = {detect_language(text, prefer=p) for p in ((), ("en", "ru"), ("de",))}
+        for language in model_languages():
+            if language_differs(text, language):
+                said += 1
+                if None in detected or language in detected:
+                    wrong.append(f"{text[:40]!r} is {detected}, not {language}?")
+    return wrong, said
+
+
+def test_language_differs_only_when_detection_differs_on_fixture_texts() -> None:
+    """The shortcut of the alternate headline's check: never True where the model, run,
+    would give no language or the same one; and True often (it is not a mere False)."""
+    texts = [*EDGE_TEXTS, "Σήμερα ο υπουργός εξωτερικών", "Сегодня министр сказал", "Kerry"]
+    for path in fixture_pages():
+        texts += list(page_texts(read_page(path)[1]))
+    wrong, said = differs_wrongly(texts)
+    assert wrong == []
+    assert said > 1000
+
+
+@pytest.mark.parametrize(
+    "path", real_pages()[::SAMPLE_EVERY], ids=page_ids(real_pages()[::SAMPLE_EVERY])
+)
+def test_language_differs_only_when_detection_differs_on_real_texts(path: Path) -> None:
+    assert differs_wrongly(list(page_texts(read_page(path)[1])))[0] == []
+
+
+def test_language_differs_needs_a_script_that_rules_the_language_out() -> None:
+    russian = "Лавров рассказал, о чем договорились Путин с Керри"
+    assert language_differs(russian, "en")
+    assert not language_differs(russian, "ru")
+    assert not language_differs(russian, "sr")  # Serbian is written in Cyrillic too
+    assert not language_differs("Лавров", "en")  # too few letters: no language at all
+    assert not language_differs(None, "en")

@@ -2,7 +2,14 @@
 
 from __future__ import annotations
 
+from dataclasses import asdict
+from typing import Any
+
+import pytest
+from itemloaders import ItemLoader
+
 from newscrawl.extraction.loaders import ArticleLoader, TeaserLoader, load_record
+from newscrawl.items import Article
 
 URL = "https://jmn.info/policy/a-story/"
 
@@ -47,3 +54,52 @@ def test_load_record_cleans_each_field() -> None:
 def test_load_record_leaves_missing_fields_at_their_default() -> None:
     teaser = load_record(TeaserLoader, {"title": ["T"], "url": None, "excerpt": []}, base_url=URL)
     assert (teaser.title, teaser.url, teaser.excerpt) == ("T", None, None)
+
+
+class _Reference(ItemLoader):
+    """itemloaders' own loader with ArticleLoader's processors: none of our shortcuts."""
+
+    default_item_class = Article
+    default_input_processor = ArticleLoader.default_input_processor
+    default_output_processor = ArticleLoader.default_output_processor
+
+
+for _name, _value in vars(ArticleLoader).items():
+    if _name.endswith(("_in", "_out")):
+        setattr(_Reference, _name, _value)
+
+
+def _loaded(loader_class: type[ItemLoader], calls: list[tuple[Any, ...]]) -> Any:
+    """The record, and the headline's output value, of ``calls`` to add_value; or the error."""
+    try:
+        loader = loader_class(base_url=URL)
+        for field_name, value, *processors in calls:
+            if processors and processors[0] == "re":
+                loader.add_value(field_name, value, re=processors[1])
+            else:
+                loader.add_value(field_name, value, *processors)
+        return asdict(loader.load_item()), loader.get_output_value("headline")
+    except Exception as exc:  # the same kind of error (a KeyError's text may differ)
+        return type(exc).__name__ if isinstance(exc, KeyError) else f"{type(exc).__name__}: {exc}"
+
+
+ADD_VALUE_CASES = {
+    "plain": [("headline", "  Lavrov  said "), ("url", URL), ("tags", ["Syria", " syria", "Iran"])],
+    "repeated": [("headline", None), ("headline", ""), ("headline", ["", "B"]), ("tags", "x")],
+    "lists": [("body", ["a", "b"]), ("body", ["c"]), ("authors", [None, "A", "a"])],
+    "canonical": [("canonical_url", " /a-story/?p=2 "), ("canonical_url", "javascript:x")],
+    "processors": [("headline", "lavrov", str.upper), ("tags", "a,b", lambda v: v.split(","))],
+    "regex": [("headline", "Title: Lavrov", "re", r"Title: (.+)")],
+    "several fields": [(None, {"headline": "H", "tags": ["t"]})],
+    "unknown field": [("headline", "H"), ("no_such_field", "x")],
+    "failing processor": [("headline", "H", lambda v: 1 / 0)],
+}
+
+
+@pytest.mark.parametrize("name", list(ADD_VALUE_CASES))
+def test_profile_loader_loads_what_itemloaders_loads(name: str) -> None:
+    """ProfileLoader's add_value, get_output_value and load_item (shortcuts for a plain
+    value and a dataclass item) give what ItemLoader gives, errors included."""
+    calls = ADD_VALUE_CASES[name]
+    ours, theirs = _loaded(ArticleLoader, calls), _loaded(_Reference, calls)
+    assert ours == theirs

@@ -8,6 +8,7 @@ and the examples the functions promise.
 from __future__ import annotations
 
 import doctest
+import random
 import re
 from datetime import UTC, datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
@@ -23,6 +24,7 @@ from newscrawl.extraction.processors import (
     detect_language,
     format_datetime,
     is_credit_line,
+    language_differs,
     normalize_space,
     split_authors,
     split_credit,
@@ -736,6 +738,10 @@ class _FakeIdentifier:
     def rank(self, text: str) -> list[tuple[str, float]]:
         return self.ranking
 
+    @property
+    def nb_classes(self) -> list[str]:
+        return [label for label, _score in self.ranking]
+
 
 @pytest.mark.parametrize(
     ("text", "ranking", "expected"),
@@ -803,3 +809,99 @@ def test_detect_language_prefers_site_languages(
     text: str, prefer: tuple[str, ...], expected: str | None
 ) -> None:
     assert detect_language(text, prefer=prefer) == expected
+
+
+def test_language_differs_only_for_scripts_the_model_can_name(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A model that knows no language written in Cyrillic names none for Cyrillic text, so
+    such text is not "in a language other than English"."""
+    russian = "Лавров рассказал о переговорах в Москве"
+    monkeypatch.setattr(
+        processors, "_language_identifier", lambda: _FakeIdentifier([("en", 0.6), ("de", 0.4)])
+    )
+    processors._answered_scripts.cache_clear()
+    try:
+        assert detect_language(russian) is None
+        assert not language_differs(russian, "en")
+        assert language_differs("Lavrov said what Putin agreed", "ru")
+    finally:
+        processors._answered_scripts.cache_clear()
+
+
+def _strip_ellipsis_by_substitution(text: str | None) -> str | None:
+    """strip_ellipsis as a substitution of the pattern over the whole text, repeated."""
+    cleaned = normalize_space(text)
+    while cleaned is not None:
+        shorter = processors._TRAILING_ELLIPSIS.sub("", cleaned)
+        if shorter == cleaned:
+            break
+        cleaned = shorter or None
+    return cleaned
+
+
+ELLIPSIS_PIECES = (
+    " ",
+    ".",
+    "..",
+    "…",
+    "[",
+    "]",
+    "(",
+    ")",
+    "a",
+    "x.",
+    "\u00a0",
+    "\t",
+    "Лавров",
+    "[…]",
+)
+
+
+def test_strip_ellipsis_removes_what_the_pattern_matches_anywhere() -> None:
+    """The search from the text's trailing run of dots, ellipses, brackets and spaces
+    gives what a substitution over the whole text gives, on texts made of those pieces."""
+    rng = random.Random(7)
+    stripped = 0
+    for _ in range(5000):
+        text = "".join(rng.choice(ELLIPSIS_PIECES) for _ in range(rng.randint(0, 12)))
+        expected = _strip_ellipsis_by_substitution(text)
+        assert strip_ellipsis(text) == expected, repr(text)
+        stripped += expected != normalize_space(text)
+    assert stripped > 500
+
+
+def _normalize_space_plainly(value: str | None) -> str | None:
+    """normalize_space without its shortcut for text that is normalised already."""
+    if not isinstance(value, str):
+        return None
+    return " ".join(processors._INVISIBLE.sub("", value).split()) or None
+
+
+SPACE_PIECES = (
+    *(" ", "  ", "\t", "\n", "\r", "\x0b", "\x0c", "\x1c", "\x85", "\u00a0", "\u2003"),
+    *("\u2028", "\u3000", "\u200b", "\ufeff", "\u00ad", "\u2060", "\u200c", "\u200d"),
+    *("a", "Лавров", "x.", "שלום", "\u0301", "", "  y  "),
+)
+
+
+def test_normalize_space_of_normalised_text_is_that_text() -> None:
+    """The shortcut for printable text without leading, trailing or doubled spaces gives
+    what collapsing and stripping give, on texts made of every kind of space, the deleted
+    zero-width characters and letters; and no character it lets through is whitespace
+    (besides the space) or deleted."""
+    rng = random.Random(11)
+    shortcut = 0
+    for _ in range(20000):
+        text = "".join(rng.choice(SPACE_PIECES) for _ in range(rng.randint(0, 8)))
+        assert normalize_space(text) == _normalize_space_plainly(text), repr(text)
+        shortcut += text.isprintable() and text == _normalize_space_plainly(text)
+    assert shortcut > 300
+    printable_space = [
+        hex(code)
+        for code in range(0x110000)
+        if chr(code) != " "
+        and chr(code).isprintable()
+        and (chr(code).isspace() or processors._INVISIBLE.match(chr(code)))
+    ]
+    assert printable_space == []

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
-from lxml import etree
+from typing import Any
 
-from newscrawl.extraction.selectors import Document, node_text
+import pytest
+from lxml import etree, html
+
+from newscrawl.extraction.selectors import Document, Query, compile_query, node_text
+from tests.conftest import FIXTURES
 
 PAGE = """<html><body>
 <div id="one" class="entry lead"><p>First</p><p>Second</p></div>
@@ -67,3 +71,154 @@ def test_an_anchor_name_does_not_stand_in_for_an_id() -> None:
 def test_node_text_leaves_out_scripts_and_styles() -> None:
     (entry,) = document().select("div.entry:not(.lead)")
     assert node_text(entry) == "Third"
+
+
+def parsel_nodes(root: etree._Element, query: str) -> list:
+    """What plain parsel selects: the element or the string of each result."""
+    from parsel import Selector
+
+    return [s.root for s in Selector(root=root, type="html").css(query)]
+
+
+META_QUERIES = [
+    "meta[property='og:title']::attr(content)",
+    "meta[name=author]::attr(content)",
+    "meta[property='article:tag']::attr(content)",
+    "meta",
+    "meta:first-child",
+    "meta ~ link",
+]
+HEAD = """<html><head><title>t</title><meta property="og:title" content="Head title">
+<meta name="author" content="A. Head"><link rel="canonical" href="/c">
+<meta property="article:tag" content="one"><meta property="article:tag" content="two">
+</head><body><p>x</p>{body}</body></html>"""
+
+
+def test_meta_queries_read_the_head_when_every_meta_is_there() -> None:
+    root = etree.fromstring(HEAD.format(body=""), etree.HTMLParser())
+    doc = Document(root)
+    assert compile_query(META_QUERIES[0]).head_tag == "meta"
+    for query in META_QUERIES:
+        assert doc.select(query) == parsel_nodes(root, query), query
+    assert doc.head_scope("meta") is root.find("head")
+
+
+def test_a_meta_in_the_body_makes_meta_queries_read_the_whole_page() -> None:
+    body = '<div><meta name="author" content="B. Body"><meta property="article:tag" content="3">'
+    root = etree.fromstring(HEAD.format(body=body + "</div>"), etree.HTMLParser())
+    doc = Document(root)
+    for query in META_QUERIES:
+        assert doc.select(query) == parsel_nodes(root, query), query
+    assert doc.select("meta[name=author]::attr(content)") == ["A. Head", "B. Body"]
+    assert doc.head_scope("meta") is root
+
+
+def test_only_single_paths_to_head_tags_read_the_head() -> None:
+    assert compile_query("meta[name=a], p").head_tag is None
+    assert compile_query("p meta").head_tag is None
+    assert compile_query("metadata").head_tag is None
+    assert compile_query("xpath://meta").head_tag is None
+
+
+TAGGED_IDS = [
+    "article#the-post.type-post",
+    "article#the-post.post",
+    "div#the-post",
+    "article#the-post",
+    "article#other.post",
+]
+
+
+def test_a_tag_with_an_id_is_looked_up_by_the_id() -> None:
+    """``article#the-post.post`` finds the elements with that id and tests the rest on them
+    alone, as libxml2's scan of every element does: with one such element, with several
+    (ids repeat on real pages), with none, and on another tag."""
+    assert compile_query("article#the-post.post").anchor == ("id", "the-post")
+    pages = [
+        '<article id="the-post" class="post type-post"><p>one</p></article>',
+        '<div id="the-post" class="post">a div</div>',
+        '<article id="the-post" class="post">1</article>'
+        '<article id="the-post" class="x">2</article><div id="the-post" class="post">3</div>',
+        '<article class="post type-post">no id</article>',
+        '<article id="the-post other" class="post">two ids in one</article>',
+    ]
+    for markup in pages:
+        root = etree.fromstring(f"<html><body>{markup}</body></html>", etree.HTMLParser())
+        doc = Document(root)
+        for query in TAGGED_IDS:
+            assert doc.select(query) == parsel_nodes(root, query), (markup, query)
+            assert doc.select(query, root.find("body")) == parsel_nodes(root.find("body"), query)
+
+
+CLASSES = [
+    "entry",
+    "entry b",
+    "entry-title",
+    "post entry",
+    "x\tentry\ny",
+    "entrys pre-entry",
+    "a  entry  b",
+    "\u00a0entry",
+    "entry\u00a0",
+    "post-title",
+    "title post-title-x",
+    "",
+    "last entry",
+]
+
+
+def test_a_class_lookup_finds_what_the_class_test_finds() -> None:
+    """The lookup searches the page's joined class values: it finds the elements whose
+    classes include the name, as the CSS translator's test does (XML whitespace only
+    separates classes; a no-break space is part of a class name), names that are part
+    of other names or that begin or end the joined text included."""
+    body = "".join(f'<p class="{c}">{n}</p>' for n, c in enumerate(CLASSES))
+    root = etree.fromstring(f"<html><body>{body}</body></html>", etree.HTMLParser())
+    doc = Document(root)
+    for name in ("entry", "post", "post-title", "title", "last", "y", "x", "b", "ntry", "a b"):
+        assert doc.anchored("class", name) == parsel_nodes(root, f".{_escape(name)}"), name
+    assert [p.text for p in doc.anchored("class", "entry")] == ["0", "1", "3", "4", "6", "12"]
+
+
+def _escape(name: str) -> str:
+    return name.replace(" ", "\\ ")
+
+
+def test_what_a_query_selects_from_the_root_is_read_once_and_handed_out_as_a_copy(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    doc = document()
+    runs: list[str] = []
+    run = Query.run
+
+    def counting(self: Query, node: Any, document: Document | None = None) -> list[Any]:
+        runs.append(self.source)
+        return run(self, node, document)
+
+    monkeypatch.setattr(Query, "run", counting)
+    first = doc.select(".entry p")
+    first.clear()  # a caller's change stays its own
+    assert texts(doc.select(".entry p")) == ["First", "Second", "Third"]
+    assert runs == [".entry p"]
+    doc.changed()  # the tree was edited: read it again
+    assert texts(doc.select(".entry p")) == ["First", "Second", "Third"]
+    assert runs == [".entry p", ".entry p"]
+
+
+_VISIBLE_TEXT = etree.XPath("descendant::text()[not(parent::script or parent::style)]")
+
+
+@pytest.mark.parametrize("parser", [etree.HTMLParser, html.HTMLParser])
+def test_node_text_is_the_visible_text_of_every_element_of_the_fixtures(parser: Any) -> None:
+    """What node_text promises, on every element (with children or without, scripts and
+    styles, comments) of every fixture page, parsed both ways extraction parses."""
+    read = 0
+    for path in sorted(FIXTURES.glob("*/*.html")):
+        root = etree.fromstring(path.read_bytes(), parser())
+        if root is None:
+            continue
+        for element in root.iter():
+            expected = "" if not isinstance(element.tag, str) else "".join(_VISIBLE_TEXT(element))
+            assert node_text(element) == expected, (path.name, element.tag)
+            read += 1
+    assert read > 5000
