@@ -93,17 +93,23 @@ def running_text(root: etree._Element) -> tuple[int, int]:
     """
     chars = count = 0
     for element in _TEXT_BLOCKS(root)[:MAX_TEXT_BLOCKS]:
-        if element.tag == "p":
-            text = etree.tostring(element, method="text", encoding="unicode", with_tail=False)
-            linked = sum(len(element_text(a)) for a in element.iter("a"))
-        else:
-            text = (element.text or "") + "".join(c.tail or "" for c in element)
-            linked = 0
-        text = clean(text) or ""
-        if len(text) >= MIN_PARAGRAPH and linked < len(text) / 2:
-            chars += len(text)
+        if length := paragraph_length(element):
+            chars += length
             count += 1
     return chars, count
+
+
+def paragraph_length(element: etree._Element) -> int:
+    """Return the length of ``element``'s text when it counts as a long paragraph (see
+    :func:`running_text`), else 0."""
+    if element.tag == "p":
+        text = etree.tostring(element, method="text", encoding="unicode", with_tail=False)
+        linked = sum(len(element_text(a)) for a in element.iter("a"))
+    else:
+        text = (element.text or "") + "".join(c.tail or "" for c in element)
+        linked = 0
+    text = clean(text) or ""
+    return len(text) if len(text) >= MIN_PARAGRAPH and linked < len(text) / 2 else 0
 
 
 def _title(root: etree._Element) -> str:

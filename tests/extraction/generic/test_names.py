@@ -7,7 +7,7 @@ import pytest
 from lxml import etree, html
 
 from newscrawl.extraction.generic import body, breadcrumb_element, pagetype, teasers
-from newscrawl.extraction.generic.text import attribute_names, clean, element_text
+from newscrawl.extraction.generic.text import attribute_names
 
 _CASE_FOLDING_BREADCRUMB = etree.XPath(
     "(//*[contains(translate(@class, 'BREADCUMS', 'breadcums'), 'breadcrumb')"
@@ -116,15 +116,8 @@ def _running_text_of_every_block(root: html.HtmlElement) -> tuple[int, int]:
     """What ``running_text`` counted when it read every block of the page."""
     chars = count = 0
     for element in _ALL_TEXT_BLOCKS(root)[: pagetype.MAX_TEXT_BLOCKS]:
-        if element.tag == "p":
-            text = etree.tostring(element, method="text", encoding="unicode", with_tail=False)
-            linked = sum(len(element_text(a)) for a in element.iter("a"))
-        else:
-            text = (element.text or "") + "".join(c.tail or "" for c in element)
-            linked = 0
-        text = clean(text) or ""
-        if len(text) >= pagetype.MIN_PARAGRAPH and linked < len(text) / 2:
-            chars += len(text)
+        if length := pagetype.paragraph_length(element):
+            chars += length
             count += 1
     return chars, count
 
