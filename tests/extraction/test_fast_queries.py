@@ -18,6 +18,7 @@ import pytest
 from lxml import etree, html
 
 from newscrawl.extraction.generic import alternate, structured
+from tests.extraction.parsel_reference import parsel_nodes
 from tests.extraction.test_differential import (
     FIXTURE_PAGES,
     REAL_PAGES,
@@ -128,12 +129,6 @@ def test_real_page_sample(path: Path) -> None:
 def test_every_real_page() -> None:
     found = {str(p): d for p in REAL_PAGES if (d := differences(p))}
     assert found == {}
-
-
-def parsel_nodes(root: etree._Element, query: str) -> list[Any]:
-    from parsel import Selector
-
-    return [s.root for s in Selector(root=root, type="html").css(query)]
 
 
 INDEXED_QUERIES = [

@@ -9,6 +9,7 @@ from lxml import etree, html
 
 from newscrawl.extraction.selectors import Document, Query, compile_query, node_text
 from tests.conftest import FIXTURES
+from tests.extraction.parsel_reference import parsel_nodes
 
 PAGE = """<html><body>
 <div id="one" class="entry lead"><p>First</p><p>Second</p></div>
@@ -71,13 +72,6 @@ def test_an_anchor_name_does_not_stand_in_for_an_id() -> None:
 def test_node_text_leaves_out_scripts_and_styles() -> None:
     (entry,) = document().select("div.entry:not(.lead)")
     assert node_text(entry) == "Third"
-
-
-def parsel_nodes(root: etree._Element, query: str) -> list:
-    """What plain parsel selects: the element or the string of each result."""
-    from parsel import Selector
-
-    return [s.root for s in Selector(root=root, type="html").css(query)]
 
 
 META_QUERIES = [
