@@ -33,11 +33,9 @@ Usage::
 from __future__ import annotations
 
 import argparse
-import asyncio
 import json
 import math
 import random
-import signal
 import sys
 import time
 from collections import Counter
@@ -1108,15 +1106,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         file=sys.stderr,
     )
 
-    async def serve() -> None:
-        stop = asyncio.Event()
-        loop = asyncio.get_running_loop()
-        for signum in (signal.SIGTERM, signal.SIGINT):
-            loop.add_signal_handler(signum, stop.set)
-        ready = lambda: print(f"READY {base_url}", flush=True)  # noqa: E731
-        await portal.serve(sock, app, compress=args.gzip, ready=ready, stop=stop)
-
-    asyncio.run(serve())
+    portal.serve_until_signalled(sock, app, base_url, compress=args.gzip)
     print(f"newsroom: stopped; {app.stats_json().decode()}", file=sys.stderr)
     return 0
 

@@ -1732,6 +1732,23 @@ async def serve(
         await server.wait_closed()
 
 
+def serve_until_signalled(
+    sock: socket.socket, app: PortalApp, base_url: str, *, compress: bool = False
+) -> None:
+    """Serve ``app`` on ``sock`` until SIGTERM or SIGINT, after printing ``READY <base_url>``
+    on stdout (the line the benchmarks and tests wait for)."""
+
+    async def main() -> None:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(signum, stop.set)
+        ready = lambda: print(f"READY {base_url}", flush=True)  # noqa: E731
+        await serve(sock, app, compress=compress, ready=ready, stop=stop)
+
+    asyncio.run(main())
+
+
 def run_server(args: argparse.Namespace) -> int:
     """Generate, render and serve the portal until SIGTERM/SIGINT; print READY first."""
     if args.cpu is not None and hasattr(os, "sched_setaffinity"):
@@ -1749,20 +1766,7 @@ def run_server(args: argparse.Namespace) -> int:
         file=sys.stderr,
     )
 
-    async def main() -> None:
-        stop = asyncio.Event()
-        loop = asyncio.get_running_loop()
-        for signum in (signal.SIGTERM, signal.SIGINT):
-            loop.add_signal_handler(signum, stop.set)
-        await serve(
-            sock,
-            app,
-            compress=args.gzip,
-            ready=lambda: print(f"READY {base_url}", flush=True),
-            stop=stop,
-        )
-
-    asyncio.run(main())
+    serve_until_signalled(sock, app, base_url, compress=args.gzip)
     print(f"portal: stopped; {app.stats_json().decode()}", file=sys.stderr)
     return 0
 
