@@ -90,6 +90,8 @@ def _without_site_name(
     """
     if not title:
         return None
+    if others and (head := _head_another_source_says(title, others)):
+        return head
     text = title
     for _ in range(2):  # "Headline | Section | Site"
         match = _SITE_SUFFIX.match(text)
@@ -105,6 +107,25 @@ def _without_site_name(
         else:
             break
     return text
+
+
+_SEPARATOR = re.compile(r"\s[|\-\u2013\u2014·•:]{1,2}\s|[|｜：]|::")
+"""Where a title may be cut in two: " | ", " - ", " – ", " :: ", "｜" ..."""
+
+
+def _head_another_source_says(title: str, others: Collection[str]) -> str | None:
+    """Return the longest part of ``title`` before a separator that is one of ``others``
+    (other sources' keys), so that "Headline – part of it – Site" loses both tails when
+    another source says "Headline – part of it"; None when no such part.
+
+    >>> _head_another_source_says("A – b – Site", {"a - b"})
+    'A – b'
+    """
+    for match in reversed(list(_SEPARATOR.finditer(title))):
+        head = title[: match.start()].rstrip()
+        if head and key(head) in others:
+            return head
+    return None
 
 
 def h1_texts(root: etree._Element) -> list[str]:
@@ -153,8 +174,31 @@ def candidates(structured: Structured, root: etree._Element, url: str) -> list[t
     return found
 
 
+_ELLIPSIS = ("…", "...")
+
+
+def truncated(text: str) -> str | None:
+    """Return ``text`` without the ellipsis it ends in (a text cut to fit a social card),
+    or None when it does not end in one.
+
+    >>> truncated("Storm hits the coast, and the…")
+    'Storm hits the coast, and the'
+    >>> truncated("Storm hits") is None
+    True
+    """
+    for ellipsis in _ELLIPSIS:
+        if text.endswith(ellipsis):
+            return text[: -len(ellipsis)].rstrip()
+    return None
+
+
 def choose(found: Iterable[tuple[str, str]]) -> str | None:
-    """Return the candidate text with the most votes (ties: the earlier source)."""
+    """Return the candidate text with the most votes (ties: the earlier source).
+
+    Each source votes for its text (:data:`WEIGHTS`); equal texts (by :func:`key`) pool their
+    votes. A text cut with an ellipsis (:func:`truncated`) votes for the candidate whose
+    beginning it is, as well: a social card's title cut to fit says the same headline.
+    """
     votes: dict[str, float] = {}
     first: dict[str, str] = {}
     for source, text in found:
@@ -163,7 +207,12 @@ def choose(found: Iterable[tuple[str, str]]) -> str | None:
         first.setdefault(k, text)
     if not votes:
         return None
-    best = max(votes, key=lambda k: votes[k])
+    support = dict(votes)
+    for short, cut in ((k, c) for k in votes if (c := truncated(k))):
+        for long in votes:
+            if len(cut) < len(long) and long != short and long.startswith(cut):
+                support[long] += votes[short]
+    best = max(support, key=lambda k: support[k])
     return first[best]
 
 
