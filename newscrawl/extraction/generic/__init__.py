@@ -269,6 +269,7 @@ class GenericPage:
             tags=self.tags,
             published=self.published_at,
             asides=_body.aside_texts(self.root, paragraphs, self.attribute_names),
+            headings=_headline.h1_texts(self.root),
         )
 
     @cached_property
