@@ -590,6 +590,8 @@ def is_tag_list(text: str, tags: Iterable[str]) -> bool:
     if _TAG_SEPARATORS.search(text) is None:
         return False
     names = tags if isinstance(tags, frozenset) else frozenset(key(t) for t in tags if t)
+    if not names:
+        return False
     parts = [part for p in _TAG_SEPARATORS.split(text) if (part := key(p).strip(" ."))]
     return len(parts) >= 2 and all(p in names for p in parts)
 

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Collection, Iterable
+from collections.abc import Collection, Iterable, Sequence
 from urllib.parse import urlsplit
 
 from lxml import etree
@@ -139,8 +139,11 @@ def h1_texts(root: etree._Element) -> list[str]:
     return texts
 
 
-def candidates(structured: Structured, root: etree._Element, url: str) -> list[tuple[str, str]]:
-    """Return (source, text) headline candidates of the page."""
+def candidates(
+    structured: Structured, root: etree._Element, url: str, h1s: Sequence[str] | None = None
+) -> list[tuple[str, str]]:
+    """Return (source, text) headline candidates of the page; ``h1s`` are its
+    :func:`h1_texts` when they were read already."""
     article = structured.article(url)
     publisher = article.get("publisher")
     sites = set(
@@ -156,7 +159,7 @@ def candidates(structured: Structured, root: etree._Element, url: str) -> list[t
         ("twitter", clean(structured.first_meta("twitter:title"))),
         ("title", clean(title_element.text) if title_element is not None else None),
     ]
-    h1s = [t for t in h1_texts(root) if len(t) <= MAX_HEADLINE]
+    h1s = [t for t in (h1_texts(root) if h1s is None else h1s) if len(t) <= MAX_HEADLINE]
     said = {key(t) for t in h1s}
     said.update(key(t) for _, t in raw if t)
     found: list[tuple[str, str]] = []
@@ -216,6 +219,9 @@ def choose(found: Iterable[tuple[str, str]]) -> str | None:
     return first[best]
 
 
-def headline(structured: Structured, root: etree._Element, url: str) -> str | None:
-    """Return the page's headline, or None when no source gives one."""
-    return choose(candidates(structured, root, url))
+def headline(
+    structured: Structured, root: etree._Element, url: str, h1s: Sequence[str] | None = None
+) -> str | None:
+    """Return the page's headline, or None when no source gives one; ``h1s`` are the
+    page's :func:`h1_texts` when they were read already."""
+    return choose(candidates(structured, root, url, h1s))
