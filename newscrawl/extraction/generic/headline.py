@@ -3,13 +3,22 @@
 Sources: the visible ``<h1>``, JSON-LD ``headline``, ``og:title``, ``twitter:title`` and
 ``<title>`` (the last three without a trailing site name such as " | The Daily"). Each
 source votes for its text; equal texts (case, quotes and dashes aside) pool their votes.
-The visible ``<h1>`` breaks ties, because it is what readers see.
+The visible ``<h1>`` breaks ties, because it is what readers see. A ``twitter:title`` that
+repeats ``og:title`` is a copy and does not vote again; a text cut with an ellipsis votes for
+the candidate it begins.
 
-A trailing part after " - ", " | ", " – " ... is a site name when the evidence says so: it
-names the site (``og:site_name``, ``application-name``, the JSON-LD publisher), it is the
-site's domain ("Golem.de", "WELT" on welt.de), or the text without it is what another source
-says. Only ``<title>``, which nearly always ends with the site's name, also loses a short
-tail on its shape alone: the headline of ``og:title`` may itself end in " – so it ends".
+A trailing part of a title is cut at the separator where the rest is what another source
+says ("Headline – its second part – Section" when ``og:title`` says "Headline – its second
+part"). Otherwise a trailing part after " - ", " | ", " – " ... is a site name when the
+evidence says so: it names the site (``og:site_name``, ``application-name``, the JSON-LD
+publisher), it is the site's domain ("Golem.de", "WELT" on welt.de), or the text without it
+is what another source says. Only ``<title>``, which nearly always ends with the site's name,
+also loses a short tail on its shape alone: the headline of ``og:title`` may itself end in
+" – so it ends".
+
+No rule prefers a shorter text that another candidate decorates with a kicker ("Olympia:
+…") or more words: which of the two is the headline is the publisher's convention, and on
+the pages measured it went either way (``docs/generic.md``).
 """
 
 from __future__ import annotations
@@ -199,13 +208,19 @@ def choose(found: Iterable[tuple[str, str]]) -> str | None:
     """Return the candidate text with the most votes (ties: the earlier source).
 
     Each source votes for its text (:data:`WEIGHTS`); equal texts (by :func:`key`) pool their
-    votes. A text cut with an ellipsis (:func:`truncated`) votes for the candidate whose
-    beginning it is, as well: a social card's title cut to fit says the same headline.
+    votes. A ``twitter:title`` that repeats ``og:title`` does not vote: it is the same
+    statement twice, not a second witness. A text cut with an ellipsis (:func:`truncated`)
+    votes for the candidate whose beginning it is, as well: a social card's title cut to
+    fit says the same headline.
     """
     votes: dict[str, float] = {}
     first: dict[str, str] = {}
+    found = list(found)
+    og = next((key(text) for source, text in found if source == "og"), None)
     for source, text in found:
         k = key(text)
+        if source == "twitter" and k == og:
+            continue  # a copy of og:title (sites fill one from the other): no second vote
         votes[k] = votes.get(k, 0.0) + WEIGHTS.get(source, 0.5)
         first.setdefault(k, text)
     if not votes:

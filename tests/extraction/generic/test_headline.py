@@ -86,3 +86,27 @@ def test_a_title_cut_with_an_ellipsis_votes_for_the_whole_headline() -> None:
 def test_an_ellipsis_inside_a_headline_is_not_a_cut() -> None:
     assert headline.truncated("Waiting… and then the storm came") is None
     assert headline.truncated("Waiting for the storm...") == "Waiting for the storm"
+
+
+def test_a_twitter_title_that_copies_og_title_is_not_a_second_vote() -> None:
+    # JSON-LD and <title> agree on one text; og:title and its copy in twitter:title on
+    # another: two witnesses against one, not against two.
+    page = """<html><head><title>Storm hits the coast overnight | Daily</title>
+      <meta property="og:site_name" content="Daily">
+      <meta property="og:title" content="Storm hits the coast">
+      <meta name="twitter:title" content="Storm hits the coast">
+      <script type="application/ld+json">{"@type": "NewsArticle",
+        "headline": "Storm hits the coast overnight"}</script></head>
+      <body><h1>Live: the storm</h1></body></html>"""
+    assert _headline(page) == "Storm hits the coast overnight"
+
+
+def test_a_twitter_title_of_its_own_votes() -> None:
+    # twitter:title differs from og:title: it is a witness of its own, with JSON-LD.
+    found = [
+        ("h1", "Storm"),
+        ("jsonld", "Storm hits the coast"),
+        ("og", "Storm hits"),
+        ("twitter", "Storm hits the coast"),
+    ]
+    assert headline.choose(found) == "Storm hits the coast"
