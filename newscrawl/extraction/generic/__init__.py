@@ -115,9 +115,14 @@ class GenericPage:
         return running_text(self.root)
 
     @cached_property
+    def h1_texts(self) -> list[str]:
+        """The texts of the page's ``<h1>`` elements, in page order."""
+        return _headline.h1_texts(self.root)
+
+    @cached_property
     def headline(self) -> str | None:
         """The headline most sources agree on."""
-        return _headline.headline(self.structured, self.root, self.url)
+        return _headline.headline(self.structured, self.root, self.url, self.h1_texts)
 
     @cached_property
     def headline_alt(self) -> AltHeadline | None:
@@ -269,6 +274,7 @@ class GenericPage:
             tags=self.tags,
             published=self.published_at,
             asides=_body.aside_texts(self.root, paragraphs, self.attribute_names),
+            headings=self.h1_texts,
         )
 
     @cached_property

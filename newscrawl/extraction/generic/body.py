@@ -590,6 +590,8 @@ def is_tag_list(text: str, tags: Iterable[str]) -> bool:
     if _TAG_SEPARATORS.search(text) is None:
         return False
     names = tags if isinstance(tags, frozenset) else frozenset(key(t) for t in tags if t)
+    if not names:
+        return False
     parts = [part for p in _TAG_SEPARATORS.split(text) if (part := key(p).strip(" ."))]
     return len(parts) >= 2 and all(p in names for p in parts)
 
@@ -744,14 +746,22 @@ def clean_body(
     tags: Iterable[str] = (),
     asides: Collection[str] = (),
     published: str | None = None,
+    headings: Iterable[str] = (),
 ) -> list[str]:
     """Return ``paragraphs`` led by ``lead`` (when they lack it), without the headline or a
-    variant of it among the first lines (see :func:`repeats`), credit lines, image
+    variant of it among the first lines (see :func:`repeats`) nor, there, the text of one
+    of the page's ``headings`` (its ``<h1>``, when the headline chosen is another
+    source's text), credit lines, image
     captions, the byline, date lines (``published``, see
     :func:`shows_publication_date`), lists of the page's ``tags``, lines that are only a
     link to another article (``link_texts``, see :func:`is_link_line`) and lines of other
     articles' cards and of fact boxes (``asides``, see :func:`aside_texts`)."""
-    body = [p for i, p in enumerate(paragraphs) if i >= HEADLINE_LINES or not repeats(p, headline)]
+    heading_keys = {key(h) for h in headings}
+    body = [
+        p
+        for i, p in enumerate(paragraphs)
+        if i >= HEADLINE_LINES or not (repeats(p, headline) or key(p) in heading_keys)
+    ]
     caption_keys = {key(c) for c in captions if c}
     authors, tags = list(authors), frozenset(key(t) for t in tags if t)
     body = [

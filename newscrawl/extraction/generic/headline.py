@@ -3,20 +3,29 @@
 Sources: the visible ``<h1>``, JSON-LD ``headline``, ``og:title``, ``twitter:title`` and
 ``<title>`` (the last three without a trailing site name such as " | The Daily"). Each
 source votes for its text; equal texts (case, quotes and dashes aside) pool their votes.
-The visible ``<h1>`` breaks ties, because it is what readers see.
+The visible ``<h1>`` breaks ties, because it is what readers see. A ``twitter:title`` that
+repeats ``og:title`` is a copy and does not vote again; a text cut with an ellipsis votes for
+the candidate it begins.
 
-A trailing part after " - ", " | ", " – " ... is a site name when the evidence says so: it
-names the site (``og:site_name``, ``application-name``, the JSON-LD publisher), it is the
-site's domain ("Golem.de", "WELT" on welt.de), or the text without it is what another source
-says. Only ``<title>``, which nearly always ends with the site's name, also loses a short
-tail on its shape alone: the headline of ``og:title`` may itself end in " – so it ends".
+A trailing part of a title is cut at the separator where the rest is what another source
+says ("Headline – its second part – Section" when ``og:title`` says "Headline – its second
+part"). Otherwise a trailing part after " - ", " | ", " – " ... is a site name when the
+evidence says so: it names the site (``og:site_name``, ``application-name``, the JSON-LD
+publisher), it is the site's domain ("Golem.de", "WELT" on welt.de), or the text without it
+is what another source says. Only ``<title>``, which nearly always ends with the site's name,
+also loses a short tail on its shape alone: the headline of ``og:title`` may itself end in
+" – so it ends".
+
+No rule prefers a shorter text that another candidate decorates with a kicker ("Olympia:
+…") or more words: which of the two is the headline is the publisher's convention, and on
+the pages measured it went either way (``docs/generic.md``).
 """
 
 from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Collection, Iterable
+from collections.abc import Collection, Iterable, Sequence
 from urllib.parse import urlsplit
 
 from lxml import etree
@@ -90,6 +99,8 @@ def _without_site_name(
     """
     if not title:
         return None
+    if others and (head := _head_another_source_says(title, others)):
+        return head
     text = title
     for _ in range(2):  # "Headline | Section | Site"
         match = _SITE_SUFFIX.match(text)
@@ -107,6 +118,25 @@ def _without_site_name(
     return text
 
 
+_SEPARATOR = re.compile(r"\s[|\-\u2013\u2014·•:]{1,2}\s|[|｜：]|::")
+"""Where a title may be cut in two: " | ", " - ", " – ", " :: ", "｜" ..."""
+
+
+def _head_another_source_says(title: str, others: Collection[str]) -> str | None:
+    """Return the longest part of ``title`` before a separator that is one of ``others``
+    (other sources' keys), so that "Headline – part of it – Site" loses both tails when
+    another source says "Headline – part of it"; None when no such part.
+
+    >>> _head_another_source_says("A – b – Site", {"a - b"})
+    'A – b'
+    """
+    for match in reversed(list(_SEPARATOR.finditer(title))):
+        head = title[: match.start()].rstrip()
+        if head and key(head) in others:
+            return head
+    return None
+
+
 def h1_texts(root: etree._Element) -> list[str]:
     """Return the texts of the page's ``<h1>`` elements, in page order, blank ones left out."""
     texts = []
@@ -118,8 +148,11 @@ def h1_texts(root: etree._Element) -> list[str]:
     return texts
 
 
-def candidates(structured: Structured, root: etree._Element, url: str) -> list[tuple[str, str]]:
-    """Return (source, text) headline candidates of the page."""
+def candidates(
+    structured: Structured, root: etree._Element, url: str, h1s: Sequence[str] | None = None
+) -> list[tuple[str, str]]:
+    """Return (source, text) headline candidates of the page; ``h1s`` are its
+    :func:`h1_texts` when they were read already."""
     article = structured.article(url)
     publisher = article.get("publisher")
     sites = set(
@@ -135,7 +168,7 @@ def candidates(structured: Structured, root: etree._Element, url: str) -> list[t
         ("twitter", clean(structured.first_meta("twitter:title"))),
         ("title", clean(title_element.text) if title_element is not None else None),
     ]
-    h1s = [t for t in h1_texts(root) if len(t) <= MAX_HEADLINE]
+    h1s = [t for t in (h1_texts(root) if h1s is None else h1s) if len(t) <= MAX_HEADLINE]
     said = {key(t) for t in h1s}
     said.update(key(t) for _, t in raw if t)
     found: list[tuple[str, str]] = []
@@ -153,20 +186,57 @@ def candidates(structured: Structured, root: etree._Element, url: str) -> list[t
     return found
 
 
+_ELLIPSIS = ("…", "...")
+
+
+def truncated(text: str) -> str | None:
+    """Return ``text`` without the ellipsis it ends in (a text cut to fit a social card),
+    or None when it does not end in one.
+
+    >>> truncated("Storm hits the coast, and the…")
+    'Storm hits the coast, and the'
+    >>> truncated("Storm hits") is None
+    True
+    """
+    for ellipsis in _ELLIPSIS:
+        if text.endswith(ellipsis):
+            return text[: -len(ellipsis)].rstrip()
+    return None
+
+
 def choose(found: Iterable[tuple[str, str]]) -> str | None:
-    """Return the candidate text with the most votes (ties: the earlier source)."""
+    """Return the candidate text with the most votes (ties: the earlier source).
+
+    Each source votes for its text (:data:`WEIGHTS`); equal texts (by :func:`key`) pool their
+    votes. A ``twitter:title`` that repeats ``og:title`` does not vote: it is the same
+    statement twice, not a second witness. A text cut with an ellipsis (:func:`truncated`)
+    votes for the candidate whose beginning it is, as well: a social card's title cut to
+    fit says the same headline.
+    """
     votes: dict[str, float] = {}
     first: dict[str, str] = {}
+    found = list(found)
+    og = next((key(text) for source, text in found if source == "og"), None)
     for source, text in found:
         k = key(text)
+        if source == "twitter" and k == og:
+            continue  # a copy of og:title (sites fill one from the other): no second vote
         votes[k] = votes.get(k, 0.0) + WEIGHTS.get(source, 0.5)
         first.setdefault(k, text)
     if not votes:
         return None
-    best = max(votes, key=lambda k: votes[k])
+    support = dict(votes)
+    for short, cut in ((k, c) for k in votes if (c := truncated(k))):
+        for long in votes:
+            if len(cut) < len(long) and long != short and long.startswith(cut):
+                support[long] += votes[short]
+    best = max(support, key=lambda k: support[k])
     return first[best]
 
 
-def headline(structured: Structured, root: etree._Element, url: str) -> str | None:
-    """Return the page's headline, or None when no source gives one."""
-    return choose(candidates(structured, root, url))
+def headline(
+    structured: Structured, root: etree._Element, url: str, h1s: Sequence[str] | None = None
+) -> str | None:
+    """Return the page's headline, or None when no source gives one; ``h1s`` are the
+    page's :func:`h1_texts` when they were read already."""
+    return choose(candidates(structured, root, url, h1s))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import html
 import re
 from typing import Any
@@ -70,6 +71,15 @@ def key(value: str | None) -> str:
     >>> key("It’s  “Done” – now") == key("it's \\"done\\" - now")
     True
     """
+    if not isinstance(value, str):
+        return ""
+    return _key(value)
+
+
+@functools.lru_cache(maxsize=4096)
+def _key(value: str) -> str:
+    """:func:`key` of a string, remembered: the fields of a page compare the same lines
+    (body paragraphs, captions, headline candidates) again and again."""
     # clean() normalised the whitespace, and casefolding makes none.
     text = (clean(value) or "").casefold()
     return _QUOTE_OR_DASH.sub(_unified, text)

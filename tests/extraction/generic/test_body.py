@@ -630,3 +630,20 @@ def test_lines_of_an_info_box_broken_by_br_and_the_author_biography_leave_the_bo
     asides = body.aside_texts(root, kept)
     got = body.clean_body(kept, "Council argues", [], asides=asides)
     assert got == [_text(0), _text(1), _text(2)]
+
+
+def test_the_visible_h1_leaves_the_first_lines_when_the_headline_is_another_sources() -> None:
+    # The headline chosen is og:title's; trafilatura kept the page's <h1>, a different text.
+    paragraphs = ["Harbour goes dark to save power", "From Monday the lamps stay off."]
+    cleaned = body.clean_body(
+        paragraphs,
+        "Lights out at the old harbour – and the ferries stop at nine",
+        [],
+        headings=["Harbour goes dark to save power"],
+    )
+    assert cleaned == ["From Monday the lamps stay off."]
+
+
+def test_an_h1_text_further_down_the_body_stays() -> None:
+    paragraphs = ["One.", "Two.", "Three.", "Harbour goes dark", "Four."]
+    assert body.clean_body(paragraphs, "Other", [], headings=["Harbour goes dark"]) == paragraphs

@@ -58,3 +58,44 @@ def test_counts_each_source_and_the_ceiling(
 
 def test_no_set_is_a_usage_error(tmp_path: Path) -> None:
     assert title_sources.main(["--realpages", str(tmp_path)]) == 2
+
+
+def test_counts_whether_the_truth_is_the_core_or_the_decorated_text(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    write_set(
+        tmp_path,
+        [
+            # the h1 has a kicker; the truth is the og:title without it
+            (
+                "Storm hits the coast",
+                {
+                    "title": "Else",
+                    "og": "Storm hits the coast",
+                    "h1": "Weather: Storm hits the coast",
+                },
+            ),
+            # the truth keeps the kicker
+            (
+                "Weather: Rain hits the town",
+                {"title": "Else", "og": "Rain hits the town", "h1": "Weather: Rain hits the town"},
+            ),
+        ],
+    )
+    assert title_sources.main(["--realpages", str(tmp_path)]) == 0
+    out = capsys.readouterr().out
+    assert "the truth is the core on 1 pages, the decorated text on 1" in out
+
+
+def test_a_half_reads_half_the_pages_and_the_halves_split_the_set(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    texts = {"title": "A b c", "og": "A b c", "h1": "A b c"}
+    write_set(tmp_path, [("A b c", texts)] * 5)
+    assert title_sources.main(["--realpages", str(tmp_path), "--half", "design"]) == 0
+    assert "fundus (design half, seed 13): 2 pages" in capsys.readouterr().out
+    assert title_sources.main(["--realpages", str(tmp_path), "--half", "holdout"]) == 0
+    assert "fundus (holdout half, seed 13): 3 pages" in capsys.readouterr().out
+    split = title_sources.halves([f"p{n}" for n in range(9)], 13)
+    assert split["design"] | split["holdout"] == {f"p{n}" for n in range(9)}
+    assert not split["design"] & split["holdout"]
