@@ -9,6 +9,7 @@ candidates from the :class:`Structured` it returns.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from functools import cached_property
 from typing import Any
@@ -151,15 +152,38 @@ def _urls_of(node: dict[str, Any]) -> set[str]:
     return urls
 
 
+_EXTRUCT_TYPE = "application/ld+json"
+"""The one ``type`` extruct reads a script of (it compares the attribute exactly)."""
+
+
+def _script_items(script: etree._Element) -> list[Any]:
+    """Return the JSON-LD values of one ``script`` element as extruct's
+    ``JsonLdExtractor().extract_items(script)`` gives them: the top-level object, or the
+    items of a top-level list, without empty ones; nothing for a script whose ``type`` is
+    not exactly ``application/ld+json``. Raises what extruct raises for broken JSON.
+
+    Valid JSON is read here, from the script's text (an HTML parser puts no element in a
+    script, so its text is all of its string value); extruct compiled an XPath for it on
+    every call, which cost more than decoding the JSON. What ``json`` rejects goes to
+    extruct, which tries again without a leading comment."""
+    if script.get("type") != _EXTRUCT_TYPE:
+        return []
+    try:
+        data = json.loads(script.text or "", strict=False)
+    except ValueError:
+        return list(extruct_module("jsonld").JsonLdExtractor().extract_items(script))
+    values = data if isinstance(data, list) else [data] if isinstance(data, dict) else []
+    return [value for value in values if value]
+
+
 def _jsonld_nodes(root: etree._Element) -> list[dict[str, Any]]:
     scripts = _JSONLD_SCRIPTS(root)
     if not scripts:
         return []
-    extractor = extruct_module("jsonld").JsonLdExtractor()
     nodes: list[dict[str, Any]] = []
     for script in scripts:
         try:
-            items = extractor.extract_items(script)
+            items = _script_items(script)
         except (ValueError, TypeError, RecursionError):
             continue  # one broken script does not hide the others
         for node in walk(items):

@@ -1,0 +1,72 @@
+"""``generic/structured.py`` reads JSON-LD scripts itself and gives what extruct gave."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+from lxml import etree, html
+
+from newscrawl.extraction.extruct_parts import extruct_module
+from newscrawl.extraction.generic import structured
+from newscrawl.extraction.generic.structured import _JSONLD_SCRIPTS, _jsonld_nodes, walk
+
+ARTICLE = {"@context": "https://schema.org", "@type": "NewsArticle", "headline": "Ferry"}
+LONG = {**ARTICLE, "articleBody": "Wörter </p> und Sätze. " * 200}  # > libxml2's chunks
+SCRIPTS = [
+    json.dumps(ARTICLE),
+    json.dumps(LONG, ensure_ascii=False),
+    json.dumps([ARTICLE, {}, None, {"@type": "Person", "name": "Jo"}]),
+    json.dumps({"@context": "https://schema.org", "@graph": [ARTICLE, {"@type": "WebPage"}]}),
+    "<!-- a comment extruct takes off -->\n" + json.dumps(ARTICLE),
+    "// a JavaScript comment\n" + json.dumps(ARTICLE),
+    '{"@type": "NewsArticle", "headline": "tab\tinside"}',  # a raw tab: strict=False
+    "{broken json",
+    "",
+    "   ",
+    "42",
+    '"a string"',
+    "null",
+    "[]",
+    "{}",
+]
+TYPES = ["application/ld+json", "application/LD+JSON", " application/ld+json "]
+
+
+def extruct_nodes(root: etree._Element) -> list[dict[str, Any]]:
+    """What ``_jsonld_nodes`` gave when extruct read each script."""
+    extractor = extruct_module("jsonld").JsonLdExtractor()
+    nodes: list[dict[str, Any]] = []
+    for script in _JSONLD_SCRIPTS(root):
+        try:
+            items = extractor.extract_items(script)
+        except (ValueError, TypeError, RecursionError):
+            continue
+        nodes.extend(walk(items))
+    return nodes
+
+
+@pytest.mark.parametrize("parser", [etree.HTMLParser, html.HTMLParser])
+@pytest.mark.parametrize("kind", TYPES)
+@pytest.mark.parametrize("text", SCRIPTS)
+def test_json_ld_is_read_as_extruct_reads_it(parser: type, kind: str, text: str) -> None:
+    page = (
+        f'<html><head><script type="{kind}">{text}</script>'
+        f'<script type="application/ld+json">{json.dumps(ARTICLE)}</script></head>'
+        "<body><p>x</p></body></html>"
+    )
+    root = etree.fromstring(page.encode(), parser(encoding="utf-8"))
+    assert _jsonld_nodes(root) == extruct_nodes(root)
+
+
+def test_valid_json_ld_does_not_go_through_extruct(monkeypatch: pytest.MonkeyPatch) -> None:
+    # extruct compiles the XPath string() for every script it reads: more than the JSON
+    # costs to decode. Only what json rejects is handed to it.
+    def refuse(name: str) -> None:
+        raise AssertionError(f"extruct.{name} was asked for valid JSON")
+
+    monkeypatch.setattr(structured, "extruct_module", refuse)
+    page = f'<html><head><script type="application/ld+json">{json.dumps(LONG)}</script>'
+    root = etree.fromstring(page.encode(), etree.HTMLParser(encoding="utf-8"))
+    assert _jsonld_nodes(root) == [LONG]
