@@ -830,10 +830,18 @@ def induce_body(pages: Sequence[Analysed]) -> tuple[Choice | None, Choice | None
         seen_in.update(page_seen)
         excluded.update(page_excluded)
     # Never body text on any page; or the same text on every page (a promo, a notice).
-    exclude = sorted(
-        s
-        for s, n in seen_in.items()
-        if excluded[s] == n or (n >= 2 and len(texts[s]) == 1 and texts[s] != {""})
+    exclude = outermost_excludes(
+        sorted(
+            s
+            for s, n in seen_in.items()
+            if excluded[s] == n or (n >= 2 and len(texts[s]) == 1 and texts[s] != {""})
+        ),
+        [
+            (nodes[0], analysed.page)
+            for analysed in pages
+            if (nodes := compiled.run(analysed.root, analysed.page.document))
+            and isinstance(nodes[0], etree._Element)
+        ],
     )
     exclude_choice = None
     if exclude:
@@ -847,6 +855,36 @@ def induce_body(pages: Sequence[Analysed]) -> tuple[Choice | None, Choice | None
             "times",
         )
     return container_choice, exclude_choice
+
+
+def outermost_excludes(
+    selectors: Sequence[str], containers: Sequence[tuple[etree._Element, Page]]
+) -> list[str]:
+    """Return ``selectors`` (in their order) without those whose every match, in each
+    body ``container`` of the sample, lies inside what the others kept select: an
+    excluded subtree leaves out all that is inside it, so a selector for a label inside
+    an excluded promo box only costs its query on every page."""
+    matches = {
+        s: [
+            {m for m in page.document.select(s, c) if isinstance(m, etree._Element)}
+            for c, page in containers
+        ]
+        for s in selectors
+    }
+    subtrees = {
+        s: [{e for m in found for e in m.iter()} for found in matches[s]] for s in selectors
+    }
+    # The selectors that reach the most elements first: an outer box before its labels.
+    order = sorted(selectors, key=lambda s: (-sum(map(len, subtrees[s])), s))
+    kept: list[str] = []
+    for query in order:
+        covered = all(
+            found <= set().union(*(subtrees[k][index] for k in kept))
+            for index, found in enumerate(matches[query])
+        )
+        if not covered:
+            kept.append(query)
+    return [s for s in selectors if s in kept]
 
 
 def induce_alt_headline_window(

@@ -21,6 +21,7 @@ from newscrawl.profiles.suggest import (
     SuggestError,
     compare_records,
     date_format,
+    outermost_excludes,
     read_pages,
     suggest_profile,
     with_tags,
@@ -384,3 +385,28 @@ def test_teaser_groups_name_tags_for_their_cards_and_the_cards_own_selectors() -
         "title": "h2.t a",
         "url": "h2.t a::attr(href)",
     }
+
+
+PROMO = (
+    '<html><body><div id="text"><p>Text.</p><aside class="promo">'
+    '<span class="label">Advert</span><a class="go" href="/x/">Go</a></aside>{outside}'
+    "</div></body></html>"
+)
+
+
+def test_an_exclude_inside_another_is_left_out() -> None:
+    # The label and the link are inside the promo box on every page: excluding the box
+    # leaves them out already, and their queries would only cost time on every page.
+    contexts = _contexts(PROMO.format(outside=""), PROMO.format(outside=""))
+    containers = [(root.find(".//div"), page) for root, page in contexts]
+    assert outermost_excludes(["a.go", "aside.promo", "span.label"], containers) == ["aside.promo"]
+
+
+def test_an_exclude_found_outside_the_others_on_one_page_is_kept() -> None:
+    outside = '<span class="label">Sponsored</span>'
+    contexts = _contexts(PROMO.format(outside=""), PROMO.format(outside=outside))
+    containers = [(root.find(".//div"), page) for root, page in contexts]
+    assert outermost_excludes(["a.go", "aside.promo", "span.label"], containers) == [
+        "aside.promo",
+        "span.label",
+    ]
