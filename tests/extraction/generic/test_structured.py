@@ -10,7 +10,13 @@ from lxml import etree, html
 
 from newscrawl.extraction.extruct_parts import extruct_module
 from newscrawl.extraction.generic import structured
-from newscrawl.extraction.generic.structured import _JSONLD_SCRIPTS, _jsonld_nodes, walk
+from newscrawl.extraction.generic.structured import (
+    _JSONLD_SCRIPTS,
+    Structured,
+    _jsonld_nodes,
+    read_jsonld,
+    walk,
+)
 
 ARTICLE = {"@context": "https://schema.org", "@type": "NewsArticle", "headline": "Ferry"}
 LONG = {**ARTICLE, "articleBody": "Wörter </p> und Sätze. " * 200}  # > libxml2's chunks
@@ -70,3 +76,41 @@ def test_valid_json_ld_does_not_go_through_extruct(monkeypatch: pytest.MonkeyPat
     page = f'<html><head><script type="application/ld+json">{json.dumps(LONG)}</script>'
     root = etree.fromstring(page.encode(), etree.HTMLParser(encoding="utf-8"))
     assert _jsonld_nodes(root) == [LONG]
+
+
+def page_of(text: str, kind: str = "application/ld+json") -> etree._Element:
+    page = (
+        f'<html><head><script type="{kind}">{text}</script>'
+        f'<script type="application/ld+json">{json.dumps(ARTICLE)}</script></head>'
+        "<body><p>x</p></body></html>"
+    )
+    return etree.fromstring(page.encode(), etree.HTMLParser(encoding="utf-8"))
+
+
+@pytest.mark.parametrize("kind", TYPES)
+@pytest.mark.parametrize("text", SCRIPTS)
+def test_read_jsonld_is_what_extruct_reads_of_the_page(kind: str, text: str) -> None:
+    # One decoding of the page's scripts can serve both the JSON-LD article of a
+    # profile's page (extruct's extract_items of the whole page) and Structured.
+    root = page_of(text, kind)
+    scripts = read_jsonld(root)
+    try:
+        expected = extruct_module("jsonld").JsonLdExtractor().extract_items(root)
+    except (ValueError, TypeError, RecursionError):
+        assert None in scripts
+    else:
+        assert None not in scripts
+        assert [value for values in scripts if values for value in values] == expected
+    url = "https://x.example/a"
+    assert Structured(root, url, scripts).nodes == Structured(root, url).nodes
+
+
+def test_scripts_read_already_are_not_decoded_again(monkeypatch: pytest.MonkeyPatch) -> None:
+    root = page_of(json.dumps(LONG))
+    scripts = read_jsonld(root)
+
+    def refuse(script: etree._Element) -> None:
+        raise AssertionError("a script was decoded again")
+
+    monkeypatch.setattr(structured, "_script_items", refuse)
+    assert Structured(root, "https://x.example/a", scripts).article() == LONG
