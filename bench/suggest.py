@@ -32,15 +32,17 @@ import statistics
 import tempfile
 import time
 import tomllib
+from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
 from types import ModuleType
 from typing import Any
 
 from bench_scripts import BENCH, load_bench
+from lxml import html
 
 from newscrawl.extraction import ExtractionError, extract_page, parse_page
-from newscrawl.extraction.generic.record import fill_record
+from newscrawl.extraction.generic.record import FILL_FIELDS, fill_record
 from newscrawl.profiles import Profile, load_profile
 from newscrawl.profiles.suggest import (
     COMPARED_FIELDS,
@@ -191,6 +193,30 @@ def stages(url: str, body: bytes, profile: Profile) -> dict[str, float]:
     }
 
 
+def fill_counts(pages: list[tuple[str, bytes]], profile: Profile) -> dict[str, tuple[int, int]]:
+    """Return, per field the generic fill read on some page, on how many pages it read it
+    (the profile left it empty, ``fill.skip`` does not name it, and for the body the tree
+    is one trafilatura reads: see ``fill_record``) and on how many it filled it."""
+    skip = set(profile.get("fill", "skip", default=[]))
+    read: Counter[str] = Counter()
+    filled: Counter[str] = Counter()
+    for url, body in pages:
+        try:
+            page = parse_page(url, body, profile=profile)
+            article = extract_page(page, fill=False)
+        except ExtractionError:
+            continue
+        read.update(
+            name
+            for name in FILL_FIELDS
+            if name not in skip
+            and getattr(article, name) in (None, [], "")
+            and (name != "body" or isinstance(page.selector.root, html.HtmlElement))
+        )
+        filled.update(fill_record(article, page))
+    return {name: (read[name], filled[name]) for name in FILL_FIELDS if read[name]}
+
+
 def cpu_per_page(
     pages: list[tuple[str, bytes]], extractors: dict[str, Callable[..., Any]]
 ) -> dict[str, list[float]]:
@@ -294,6 +320,9 @@ def run_portal(
         for name in ("parse", "profile", "fill")
     )
     print(f"  suggested by stage, median (mean) ms per page: {parts}")
+    counts = fill_counts(rest, profile)
+    fills = ", ".join(f"{n} read on {r}, filled on {f}" for n, (r, f) in counts.items())
+    print(f"  the generic fill, of {len(rest)} pages: {fills or 'nothing read'}")
 
 
 def main() -> None:
