@@ -444,17 +444,20 @@ def with_tags(query: str, contexts: Sequence[tuple[etree._Element, Page]]) -> st
         if match is None:
             continue
         prefix = " ".join([*parts[:index], match["classes"]])
-        tags = {
-            node.tag
-            for found in _selected(prefix, contexts)
-            for node in found
-            if isinstance(node, etree._Element)
-        }
-        if len(tags) != 1 or not _TAG_NAME.match(tag := next(iter(tags))):
-            continue
-        trial = [*parts[:index], tag + part, *parts[index + 1 :]]
-        if _same_selection(before, _selected(" ".join(trial), contexts)):
-            parts = trial
+        try:
+            tags = {
+                node.tag
+                for found in _selected(prefix, contexts)
+                for node in found
+                if isinstance(node, etree._Element)
+            }
+            if len(tags) != 1 or not _TAG_NAME.match(tag := next(iter(tags))):
+                continue
+            trial = [*parts[:index], tag + part, *parts[index + 1 :]]
+            if _same_selection(before, _selected(" ".join(trial), contexts)):
+                parts = trial
+        except (ValueError, SelectorError):
+            continue  # a part that is no step of its own (inside a pseudo-class): left as is
     return " ".join(parts)
 
 

@@ -363,6 +363,13 @@ def test_a_step_of_classes_alone_gets_the_tag_its_elements_have_on_every_page() 
     assert with_tags("xpath://*[@class='card']", contexts) == "xpath://*[@class='card']"
 
 
+def test_a_class_inside_a_pseudo_class_is_no_step_and_is_left_as_it_is() -> None:
+    # "h2:not( .card )" split at spaces has a part ".card" that is no step of its own:
+    # the selector up to it does not compile. It is left as written, not an error.
+    contexts = _contexts(CARDS.format(tag="div"))
+    assert with_tags("#more h2:not( .card )", contexts) == "#more h2:not( .card )"
+
+
 def test_a_step_whose_elements_differ_in_tag_keeps_its_classes_alone() -> None:
     contexts = _contexts(CARDS.format(tag="div"), CARDS.format(tag="li"))
     assert with_tags("#more .card", contexts) == "#more .card"
