@@ -29,6 +29,7 @@ SCRIPTS = [
     "// a JavaScript comment\n" + json.dumps(ARTICLE),
     '{"@type": "NewsArticle", "headline": "tab\tinside"}',  # a raw tab: strict=False
     "{broken json",
+    "\ufeff" + json.dumps(ARTICLE),  # a byte order mark: json.loads refuses it
     "",
     "   ",
     "42",
@@ -114,3 +115,13 @@ def test_scripts_read_already_are_not_decoded_again(monkeypatch: pytest.MonkeyPa
 
     monkeypatch.setattr(structured, "_script_items", refuse)
     assert Structured(root, "https://x.example/a", scripts).article() == LONG
+
+
+def test_decoding_a_page_makes_no_json_decoder(monkeypatch: pytest.MonkeyPatch) -> None:
+    # json.loads(text, strict=False) made a decoder on every call: as much time as
+    # decoding a newsroom page's two scripts. One decoder serves every page.
+    def refuse(*args: object, **kwargs: object) -> None:
+        raise AssertionError("a JSON decoder was made for a page")
+
+    monkeypatch.setattr(json, "JSONDecoder", refuse)
+    assert _jsonld_nodes(page_of(json.dumps(LONG))) == [LONG, ARTICLE]
