@@ -39,7 +39,7 @@ from newscrawl.extraction.processors import (
     normalize_space,
     split_authors,
 )
-from newscrawl.extraction.selectors import compile_query, node_text
+from newscrawl.extraction.selectors import compile_query, node_text, outermost
 from newscrawl.profiles import Profile, _merge, load_profile, profile_names
 from newscrawl.profiles.check import profile_problems
 
@@ -395,6 +395,94 @@ def best_selector(
     return Choice(best[3], -best[0], len(pages))
 
 
+# ----------------------------------------------------------------------- cheap selectors
+
+_BARE_CLASS = re.compile(r"^(?P<classes>(?:\.[\w-]+)+)(?P<pseudo>::.*)?$")
+"""A compound selector of classes alone (``.card``, ``.title::attr(href)``)."""
+_TAG_NAME = re.compile(r"^[a-z][a-z0-9]*$")
+
+
+def _selected(query: str, contexts: Sequence[tuple[etree._Element, Page]]) -> list[list[Any]]:
+    """Return what ``query`` selects from each context (an element and its page)."""
+    compiled = compile_query(query)
+    return [compiled.run(node, page.document) for node, page in contexts]
+
+
+def _same_selection(a: list[list[Any]], b: list[list[Any]]) -> bool:
+    """Tell whether two readings select the same nodes (the same elements, in order)."""
+    return all(
+        len(x) == len(y)
+        and all(
+            p is q or (not isinstance(p, etree._Element) and p == q)
+            for p, q in zip(x, y, strict=True)
+        )
+        for x, y in zip(a, b, strict=True)
+    )
+
+
+def with_tags(query: str, contexts: Sequence[tuple[etree._Element, Page]]) -> str:
+    """Return ``query`` with each step that names classes alone (``#more .card``) led by
+    the tag every element it reaches has on the sample (``#more div.card``), when the
+    whole query then selects the same nodes from every context (an element of a page:
+    its root, or a teaser card for a card's own selectors); else ``query`` unchanged.
+
+    Both select the same, but the tag is the cheaper test: libxml2 tests an element's
+    name before its attributes, and a step of classes alone is looked up among every
+    class attribute of the page (``selectors.Document``), which on a portal page costs
+    more than the rest of a profile's selectors together."""
+    if not contexts or query.startswith("xpath:") or any(c in query for c in ",'\""):
+        return query
+    try:
+        before = _selected(query, contexts)
+    except (ValueError, SelectorError):
+        return query
+    if not any(before):
+        return query
+    parts = query.split()
+    for index, part in enumerate(parts):
+        match = _BARE_CLASS.match(part)
+        if match is None:
+            continue
+        prefix = " ".join([*parts[:index], match["classes"]])
+        try:
+            tags = {
+                node.tag
+                for found in _selected(prefix, contexts)
+                for node in found
+                if isinstance(node, etree._Element)
+            }
+            if len(tags) != 1 or not _TAG_NAME.match(tag := next(iter(tags))):
+                continue
+            trial = [*parts[:index], tag + part, *parts[index + 1 :]]
+            if _same_selection(before, _selected(" ".join(trial), contexts)):
+                parts = trial
+        except (ValueError, SelectorError):
+            continue  # a part that is no step of its own (inside a pseudo-class): left as is
+    return " ".join(parts)
+
+
+def _roots(pages: Sequence[Analysed]) -> list[tuple[etree._Element, Page]]:
+    return [(a.root, a.page) for a in pages]
+
+
+def with_tags_in_group(
+    group: dict[str, str], roots: Sequence[tuple[etree._Element, Page]]
+) -> dict[str, str]:
+    """Return a teaser ``group`` with :func:`with_tags` applied to its ``nodes`` (from the
+    pages' ``roots``) and to its card's own selectors (from each card of the sample)."""
+    nodes = with_tags(group["nodes"], roots)
+    cards = [
+        (card, page)
+        for found, (_, page) in zip(_selected(nodes, roots), roots, strict=True)
+        for card in outermost(found)
+        if isinstance(card, etree._Element)
+    ]
+    return {
+        key: value if key == "nodes" else with_tags(value, cards)
+        for key, value in {**group, "nodes": nodes}.items()
+    }
+
+
 # ----------------------------------------------------------------------- field inducers
 
 
@@ -745,10 +833,18 @@ def induce_body(pages: Sequence[Analysed]) -> tuple[Choice | None, Choice | None
         seen_in.update(page_seen)
         excluded.update(page_excluded)
     # Never body text on any page; or the same text on every page (a promo, a notice).
-    exclude = sorted(
-        s
-        for s, n in seen_in.items()
-        if excluded[s] == n or (n >= 2 and len(texts[s]) == 1 and texts[s] != {""})
+    exclude = outermost_excludes(
+        sorted(
+            s
+            for s, n in seen_in.items()
+            if excluded[s] == n or (n >= 2 and len(texts[s]) == 1 and texts[s] != {""})
+        ),
+        [
+            (nodes[0], analysed.page)
+            for analysed in pages
+            if (nodes := compiled.run(analysed.root, analysed.page.document))
+            and isinstance(nodes[0], etree._Element)
+        ],
     )
     exclude_choice = None
     if exclude:
@@ -762,6 +858,36 @@ def induce_body(pages: Sequence[Analysed]) -> tuple[Choice | None, Choice | None
             "times",
         )
     return container_choice, exclude_choice
+
+
+def outermost_excludes(
+    selectors: Sequence[str], containers: Sequence[tuple[etree._Element, Page]]
+) -> list[str]:
+    """Return ``selectors`` (in their order) without those whose every match, in each
+    body ``container`` of the sample, lies inside what the others kept select: an
+    excluded subtree leaves out all that is inside it, so a selector for a label inside
+    an excluded promo box only costs its query on every page."""
+    matches = {
+        s: [
+            {m for m in page.document.select(s, c) if isinstance(m, etree._Element)}
+            for c, page in containers
+        ]
+        for s in selectors
+    }
+    subtrees = {
+        s: [{e for m in found for e in m.iter()} for found in matches[s]] for s in selectors
+    }
+    # The selectors that reach the most elements first: an outer box before its labels.
+    order = sorted(selectors, key=lambda s: (-sum(map(len, subtrees[s])), s))
+    kept: list[str] = []
+    for query in order:
+        covered = all(
+            found <= set().union(*(subtrees[k][index] for k in kept))
+            for index, found in enumerate(matches[query])
+        )
+        if not covered:
+            kept.append(query)
+    return [s for s in selectors if s in kept]
 
 
 def induce_alt_headline_window(
@@ -1375,6 +1501,7 @@ def induce_fields(
     ``teasers``), writing each value's comment into ``notes``."""
     fields: dict[str, Any] = {}
     tables: dict[str, Any] = {"fields": fields}
+    roots = _roots(everything)  # a selector with tags must select the same on every page
 
     def put(
         table: str,
@@ -1386,6 +1513,8 @@ def induce_fields(
         if choice is None or choice.rate < minimum:
             return
         value = choice.value
+        if isinstance(value, str):
+            value = with_tags(value, roots)
         target = tables.setdefault(table, {})
         target[key] = [value] if as_list and isinstance(value, str) else value
         notes[(table, key)] = choice.comment()
@@ -1428,7 +1557,7 @@ def induce_fields(
         tables["images"]["lead_fallback"] = []
     teasers = induce_teasers(articles, container.value if container else None)
     if teasers:
-        tables["teasers"] = [group for group, _ in teasers]
+        tables["teasers"] = [with_tags_in_group(group, roots) for group, _ in teasers]
         for number, (_, choice) in enumerate(teasers):
             notes[("teasers", str(number))] = choice.comment()
     return tables

@@ -47,3 +47,30 @@ def test_the_fill_is_timed_apart(monkeypatch: pytest.MonkeyPatch) -> None:
     assert split["fill"] >= 0.02
     assert split["parse"] > 0
     assert split["profile"] > 0
+
+
+def test_parsing_alone_is_timed_without_any_field(monkeypatch: pytest.MonkeyPatch) -> None:
+    # The ceiling of the ratio is generic extraction over parsing alone: what a profile
+    # whose selectors and fill cost nothing would reach.
+    bench = load_bench("suggest")
+
+    def refuse(*args: object, **kwargs: object) -> None:
+        raise AssertionError("parsing alone read a field")
+
+    monkeypatch.setattr(bench, "extract_page", refuse)
+    monkeypatch.setattr(bench, "fill_record", refuse)
+    body = (JMN / "no-alt-headline.html").read_bytes()
+    page = bench.parsing(load_profile("jmn"))(URL, body)
+    assert page.url == URL
+    assert page.selector.root is not None
+
+
+def test_the_fields_left_to_the_fill_are_counted_read_and_filled() -> None:
+    # The jmn profile finds no alternate headline on this page: the fill reads it (and
+    # finds none either); a profile that skips it has the fill read nothing.
+    bench = load_bench("suggest")
+    body = (JMN / "no-alt-headline.html").read_bytes()
+    jmn = load_profile("jmn")
+    assert bench.fill_counts([(URL, body)], jmn) == {"headline_alt": (1, 0)}
+    skipping = bench.Profile("jmn", "portal", {**jmn.data, "fill": {"skip": ["headline_alt"]}})
+    assert bench.fill_counts([(URL, body)], skipping) == {}

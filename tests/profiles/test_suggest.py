@@ -21,8 +21,11 @@ from newscrawl.profiles.suggest import (
     SuggestError,
     compare_records,
     date_format,
+    outermost_excludes,
     read_pages,
     suggest_profile,
+    with_tags,
+    with_tags_in_group,
 )
 from tests.bench_support import load_bench
 
@@ -186,7 +189,7 @@ def test_selectors_on_a_portal_of_no_theme_are_its_own_ids_and_classes() -> None
     # The cards are teasers; the rel=next link is the pager, not a teaser.
     assert data["teasers"] == [
         {
-            "nodes": "#more .card",
+            "nodes": "#more div.card",  # the tag every card has: see with_tags
             "title": "h3 a",
             "url": "h3 a::attr(href)",
             "excerpt": "p.card-text",
@@ -332,3 +335,85 @@ def test_a_field_the_generic_extractor_adds_to_is_filled_in() -> None:
     profile = Profile("planet", "portal", data)
     record = extract_page(parse_page(pages[0].url, pages[0].body, profile=profile))
     assert record.images[0].url == "https://planet.example/img/0.jpg"
+
+
+def _contexts(*bodies: str) -> list[tuple[Any, Any]]:
+    """Return (root, page) of each HTML body, parsed as the suggestion parses pages."""
+    pages = [
+        parse_page(f"https://a.example/{n}/", b.encode(), profile="generic")
+        for n, b in enumerate(bodies)
+    ]
+    return [(page.selector.root, page) for page in pages]
+
+
+CARDS = (
+    '<html><body><div id="more"><{tag} class="card"><h2 class="t"><a href="/1/">One</a></h2>'
+    '</{tag}><{tag} class="card"><h2 class="t"><a href="/2/">Two</a></h2></{tag}></div>'
+    '<p class="card">a card outside the block</p></body></html>'
+)
+
+
+def test_a_step_of_classes_alone_gets_the_tag_its_elements_have_on_every_page() -> None:
+    # "#more .card" is looked up among every class attribute of the page; "#more div.card"
+    # is tested within #more, name first. Both select the same cards on the sample.
+    contexts = _contexts(CARDS.format(tag="div"), CARDS.format(tag="div"))
+    assert with_tags("#more .card", contexts) == "#more div.card"
+    assert with_tags(".t a::attr(href)", contexts) == "h2.t a::attr(href)"
+    assert with_tags("#more div.card", contexts) == "#more div.card"
+    assert with_tags("xpath://*[@class='card']", contexts) == "xpath://*[@class='card']"
+
+
+def test_a_class_inside_a_pseudo_class_is_no_step_and_is_left_as_it_is() -> None:
+    # "h2:not( .card )" split at spaces has a part ".card" that is no step of its own:
+    # the selector up to it does not compile. It is left as written, not an error.
+    contexts = _contexts(CARDS.format(tag="div"))
+    assert with_tags("#more h2:not( .card )", contexts) == "#more h2:not( .card )"
+
+
+def test_a_step_whose_elements_differ_in_tag_keeps_its_classes_alone() -> None:
+    contexts = _contexts(CARDS.format(tag="div"), CARDS.format(tag="li"))
+    assert with_tags("#more .card", contexts) == "#more .card"
+    # Selecting nothing anywhere, a selector says nothing of its tags: left as it is.
+    assert with_tags("#none .card", contexts) == "#none .card"
+
+
+def test_a_step_reaching_elements_of_two_tags_on_one_page_keeps_its_classes_alone() -> None:
+    # The cards of the block are divs, but ".card" from the root also reaches the
+    # <p class="card"> outside it: "div.card" would lose it.
+    contexts = _contexts(CARDS.format(tag="div"))
+    assert with_tags(".card", contexts) == ".card"
+
+
+def test_teaser_groups_name_tags_for_their_cards_and_the_cards_own_selectors() -> None:
+    contexts = _contexts(CARDS.format(tag="div"), CARDS.format(tag="div"))
+    group = {"nodes": "#more .card", "title": ".t a", "url": ".t a::attr(href)"}
+    assert with_tags_in_group(group, contexts) == {
+        "nodes": "#more div.card",
+        "title": "h2.t a",
+        "url": "h2.t a::attr(href)",
+    }
+
+
+PROMO = (
+    '<html><body><div id="text"><p>Text.</p><aside class="promo">'
+    '<span class="label">Advert</span><a class="go" href="/x/">Go</a></aside>{outside}'
+    "</div></body></html>"
+)
+
+
+def test_an_exclude_inside_another_is_left_out() -> None:
+    # The label and the link are inside the promo box on every page: excluding the box
+    # leaves them out already, and their queries would only cost time on every page.
+    contexts = _contexts(PROMO.format(outside=""), PROMO.format(outside=""))
+    containers = [(root.find(".//div"), page) for root, page in contexts]
+    assert outermost_excludes(["a.go", "aside.promo", "span.label"], containers) == ["aside.promo"]
+
+
+def test_an_exclude_found_outside_the_others_on_one_page_is_kept() -> None:
+    outside = '<span class="label">Sponsored</span>'
+    contexts = _contexts(PROMO.format(outside=""), PROMO.format(outside=outside))
+    containers = [(root.find(".//div"), page) for root, page in contexts]
+    assert outermost_excludes(["a.go", "aside.promo", "span.label"], containers) == [
+        "aside.promo",
+        "span.label",
+    ]

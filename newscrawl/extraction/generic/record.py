@@ -83,22 +83,29 @@ def fill_record(article: Article, page: Page) -> list[str]:
     generic extractor reads; return their names. The body is filled only on a tree
     trafilatura can read (lxml.html's); the fields the profile lists in ``fill.skip`` are
     never filled (their emptiness is its answer)."""
+    answered = set(page.profile.get("fill", "skip", default=[]))
+    empty = [
+        name
+        for name in FILL_FIELDS
+        if name not in answered
+        and getattr(article, name) in (None, [], "")
+        and (name != "body" or isinstance(page.selector.root, html.HtmlElement))
+    ]
+    if not empty:
+        return []  # the profile answered every field: nothing to read, nor to clean
     # What the profile found is not read again: the language (trafilatura would read the
     # whole body to learn it for headline_alt), the headline, the byline, the breadcrumb.
     generic = generic_page(page, article)
-    loader = ArticleLoader(selector=page.selector, **page.loader_context())
+    loader: ArticleLoader | None = None  # made for the first value found (most pages: none)
     wanted: list[str] = []
-    answered = set(page.profile.get("fill", "skip", default=[]))
-    for name in FILL_FIELDS:
-        if name in answered or getattr(article, name) not in (None, [], ""):
-            continue
-        if name == "body" and not isinstance(page.selector.root, html.HtmlElement):
-            continue
+    for name in empty:
         value: Any = getattr(generic, name)
         if value not in (None, [], ""):
+            if loader is None:
+                loader = ArticleLoader(selector=page.selector, **page.loader_context())
             loader.add_value(name, value)  # the same cleaning as the profile's values
             wanted.append(name)
-    cleaned = loader.load_item() if wanted else None
+    cleaned = loader.load_item() if loader is not None else None
     filled: list[str] = []
     for name in wanted:
         value = getattr(cleaned, name)

@@ -9,6 +9,7 @@ candidates from the :class:`Structured` it returns.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from functools import cached_property
 from typing import Any
@@ -89,16 +90,22 @@ class Structured:
     ``url``). Each part is read when first asked for: a profile's record that only needs
     the JSON-LD article never reads the ``<meta>`` tags."""
 
-    def __init__(self, root: etree._Element, url: str) -> None:
+    def __init__(
+        self, root: etree._Element, url: str, scripts: list[list[Any] | None] | None = None
+    ) -> None:
+        """``scripts``, when given, is :func:`read_jsonld` of ``root``, read already (by
+        whoever read the page's JSON-LD article first): the page's scripts are then not
+        decoded again."""
         self.root = root
         self.url = url
+        self.scripts = scripts
 
     @cached_property
     def nodes(self) -> list[dict[str, Any]]:
         """Every JSON-LD (then microdata) object of the page, in page order. Broken JSON-LD
         scripts are skipped one by one; microdata is read only when the page has no
         JSON-LD article and some element has ``itemscope``."""
-        nodes = _jsonld_nodes(self.root)
+        nodes = _jsonld_nodes(self.root, self.scripts)
         if not any(types_of(n) & ARTICLE_TYPES for n in nodes) and _ITEMSCOPE(self.root):
             nodes += _microdata_nodes(self.root, self.url)
         return nodes
@@ -151,17 +158,69 @@ def _urls_of(node: dict[str, Any]) -> set[str]:
     return urls
 
 
-def _jsonld_nodes(root: etree._Element) -> list[dict[str, Any]]:
-    scripts = _JSONLD_SCRIPTS(root)
+_EXTRUCT_TYPE = "application/ld+json"
+"""The one ``type`` extruct reads a script of (it compares the attribute exactly)."""
+_DECODER = json.JSONDecoder(strict=False)
+"""What ``json.loads(text, strict=False)`` decodes with, made once: ``json.loads`` with an
+argument makes a new decoder on every call, which cost as much as decoding a newsroom
+page's two scripts (as ``json`` keeps one for ``json.loads(text)``)."""
+
+
+def _script_items(script: etree._Element) -> list[Any]:
+    """Return the JSON-LD values of one ``script`` element as extruct's
+    ``JsonLdExtractor().extract_items(script)`` gives them: the top-level object, or the
+    items of a top-level list, without empty ones; nothing for a script whose ``type`` is
+    not exactly ``application/ld+json``. Raises what extruct raises for broken JSON.
+
+    Valid JSON is read here, from the script's text (an HTML parser puts no element in a
+    script, so its text is all of its string value); extruct compiled an XPath for it on
+    every call, which cost more than decoding the JSON. What ``json`` rejects goes to
+    extruct, which tries again without a leading comment."""
+    if script.get("type") != _EXTRUCT_TYPE:
+        return []
+    try:
+        data = _DECODER.decode(script.text or "")
+    except ValueError:
+        return list(extruct_module("jsonld").JsonLdExtractor().extract_items(script))
+    values = data if isinstance(data, list) else [data] if isinstance(data, dict) else []
+    return [value for value in values if value]
+
+
+def read_jsonld(root: etree._Element) -> list[list[Any] | None]:
+    """Return the values of each JSON-LD script of the page parsed as ``root``, in page
+    order, as extruct reads them (see :func:`_script_items`); None for a script that does
+    not decode. extruct's ``extract_items(root)`` is the values of every script when none
+    is None (it raises for the page when one is), so a reader of the page's JSON-LD
+    article and :class:`Structured` can share one decoding of the page's scripts."""
+    scripts: list[list[Any] | None] = []
+    for script in _JSONLD_SCRIPTS(root):
+        try:
+            scripts.append(_script_items(script))
+        except (ValueError, TypeError, RecursionError):
+            scripts.append(None)
+    return scripts
+
+
+def _jsonld_nodes(
+    root: etree._Element, read: list[list[Any] | None] | None = None
+) -> list[dict[str, Any]]:
+    """Return the JSON-LD objects of the page (see :func:`walk`), at most
+    :data:`_MAX_NODES`, a broken script skipped; from ``read`` (:func:`read_jsonld` of
+    ``root``) when given, else decoding the scripts one by one until enough are read."""
+    scripts: list[Any] = read if read is not None else _JSONLD_SCRIPTS(root)
     if not scripts:
         return []
-    extractor = extruct_module("jsonld").JsonLdExtractor()
     nodes: list[dict[str, Any]] = []
     for script in scripts:
-        try:
-            items = extractor.extract_items(script)
-        except (ValueError, TypeError, RecursionError):
-            continue  # one broken script does not hide the others
+        if read is not None:
+            if script is None:
+                continue  # one broken script does not hide the others
+            items = script
+        else:
+            try:
+                items = _script_items(script)
+            except (ValueError, TypeError, RecursionError):
+                continue  # one broken script does not hide the others
         for node in walk(items):
             nodes.append(node)
             if len(nodes) >= _MAX_NODES:

@@ -152,3 +152,55 @@ def test_fill_skip_names_only_fields_the_fill_gives() -> None:
     problems = profile_problems({"fill": {"skip": ["teasers"]}})
     assert len(problems) == 1
     assert "[fill] skip" in problems[0]
+
+
+def test_a_record_with_nothing_to_fill_reads_nothing_and_makes_no_loader(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Every field is found or answered (fill.skip): the fill has nothing to read, and the
+    # loader it would clean values with (30 us a page, most of a Sahifa page's fill) is
+    # never made.
+    import newscrawl.extraction.generic.record as record
+
+    def refuse(*args: object, **kwargs: object) -> None:
+        raise AssertionError("the fill read or cleaned something")
+
+    monkeypatch.setattr(record, "ArticleLoader", refuse)
+    monkeypatch.setattr(record, "generic_page", refuse)
+    profile = Profile(
+        "answered",
+        "portal",
+        {
+            "site": {"domains": ["hafenblatt.example"]},
+            "body": {"container": ["article"]},
+            "fill": {"skip": [n for n in record.FILL_FIELDS if n not in ("headline", "body")]},
+        },
+    )
+    page = parse_page(URL, page_with("Neue Fähre").encode(), profile=profile, now=NOW)
+    article = Article(headline="New ferry for the island route", body=["Text."])
+    assert fill_record(article, page) == []
+
+
+def test_a_field_the_generic_extractor_finds_nothing_for_makes_no_loader(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Only the alternate headline is left to fill, and the page has none.
+    import newscrawl.extraction.generic.record as record
+
+    def refuse(*args: object, **kwargs: object) -> None:
+        raise AssertionError("the fill made a loader with nothing to clean")
+
+    monkeypatch.setattr(record, "ArticleLoader", refuse)
+    skip = [n for n in record.FILL_FIELDS if n not in ("headline", "body", "headline_alt")]
+    profile = Profile(
+        "answered",
+        "portal",
+        {
+            "site": {"domains": ["hafenblatt.example"]},
+            "body": {"container": ["article"]},
+            "fill": {"skip": skip},
+        },
+    )
+    page = parse_page(URL, page_with("").encode(), profile=profile, now=NOW)
+    article = Article(headline="New ferry for the island route", body=["Text."], language="en")
+    assert fill_record(article, page) == []
