@@ -5,10 +5,13 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from tests.conftest import ROOT
+
+CLI = (sys.executable, "-m", "newscrawl.cli")
+"""The command line that runs ``newscrawl`` in a fresh interpreter."""
 
 
 def newscrawl(
@@ -22,7 +25,7 @@ def newscrawl(
     hanging one raises ``subprocess.TimeoutExpired`` after ``timeout`` seconds. ``env``
     adds variables to this process's environment."""
     return subprocess.run(
-        [sys.executable, "-m", "newscrawl.cli", *args],
+        [*CLI, *args],
         capture_output=True,
         text=True,
         cwd=cwd or ROOT,
@@ -30,3 +33,21 @@ def newscrawl(
         check=False,
         env={**os.environ, **env} if env else None,
     )
+
+
+def jmn_crawl_args(
+    base_url: str,
+    out: Path,
+    state: Path | None = None,
+    settings: Sequence[str] = (),
+    *extra: str,
+) -> list[str]:
+    """Return the arguments of ``newscrawl crawl jmn`` against the fixture portal served
+    at ``base_url``, writing into ``out`` (and its state into ``state`` when given); each
+    ``NAME=VALUE`` of ``settings`` becomes ``-s NAME=VALUE``, and ``extra`` follows as is."""
+    args = ["crawl", "jmn", "--base-url", base_url, "-o", str(out)]
+    if state is not None:
+        args += ["--state", str(state)]
+    for setting in settings:
+        args += ["-s", setting]
+    return [*args, *extra]

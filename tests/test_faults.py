@@ -12,7 +12,6 @@ from __future__ import annotations
 import json
 import re
 import subprocess
-import sys
 import threading
 import time
 from collections.abc import Iterator, Mapping
@@ -28,6 +27,7 @@ from newscrawl import settings as project_settings
 from newscrawl.devtools.devserver import LOOP_PREFIX, Fault, FixtureSite, RunningServer, serve
 from newscrawl.devtools.fixtures import FixtureCase, find_cases
 from tests import page_timeout
+from tests.cli_support import CLI, jmn_crawl_args
 from tests.conftest import FIXTURES, ROOT
 
 pytestmark = pytest.mark.e2e
@@ -122,21 +122,7 @@ def faulty_server(faults: Mapping[str, Fault]) -> Iterator[RunningServer]:
 
 def run_crawl(server: RunningServer, out: Path, *settings: str) -> Crawl:
     """Crawl ``server`` with the real command into ``out`` and collect what it wrote."""
-    command = [
-        sys.executable,
-        "-m",
-        "newscrawl.cli",
-        "crawl",
-        "jmn",
-        "--base-url",
-        server.url,
-        "-o",
-        str(out),
-        "--state",
-        str(out / "state"),
-    ]
-    for setting in (*FAST, *settings):
-        command += ["-s", setting]
+    command = [*CLI, *jmn_crawl_args(server.url, out, out / "state", [*FAST, *settings])]
     started = time.monotonic()
     result = subprocess.run(
         command, capture_output=True, text=True, cwd=ROOT, timeout=120, check=False

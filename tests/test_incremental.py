@@ -20,6 +20,7 @@ import pytest
 
 from newscrawl.devtools.devserver import Fault, FixtureSite, RunningServer, serve
 from newscrawl.storage.runlock import EXIT_ALREADY_RUNNING
+from tests.cli_support import jmn_crawl_args, newscrawl
 from tests.conftest import FIXTURES, ROOT
 
 pytestmark = pytest.mark.e2e
@@ -28,33 +29,11 @@ JMN = FIXTURES / "jmn"
 NEXTDAY = JMN / "nextday"
 VALID_ARTICLES = 15  # fixtures/jmn article cases whose record is valid
 SEED = "https://jmn.info/lavrov-said-what-putin-agreed-with-kerry/"
-FAST = ["-s", "AUTOTHROTTLE_START_DELAY=0", "-s", "DOWNLOAD_DELAY=0", "-s", "LOG_LEVEL=WARNING"]
-
-
-def newscrawl(*args: str, timeout: float = 180) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "newscrawl.cli", *args],
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
-        timeout=timeout,
-        check=False,
-    )
+FAST = ["AUTOTHROTTLE_START_DELAY=0", "DOWNLOAD_DELAY=0", "LOG_LEVEL=WARNING"]
 
 
 def crawl_args(server: RunningServer, out: Path, *extra: str) -> list[str]:
-    return [
-        "crawl",
-        "jmn",
-        "--base-url",
-        server.url,
-        "-o",
-        str(out),
-        "--state",
-        str(out / "state"),
-        *FAST,
-        *extra,
-    ]
+    return jmn_crawl_args(server.url, out, out / "state", FAST, *extra)
 
 
 def records(out: Path) -> list[dict[str, Any]]:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -24,6 +23,7 @@ from newscrawl.items import Article, Reject, to_dict
 from newscrawl.pipelines import DedupPipeline, ValidationPipeline
 from newscrawl.spiders import portal_spider
 from newscrawl.storage.backend import StateBackend
+from tests.cli_support import CLI, jmn_crawl_args
 from tests.conftest import FIXTURES, ROOT
 
 
@@ -154,24 +154,9 @@ def portal() -> Iterator[RunningServer]:
 
 def crawl_args(server: RunningServer, out: Path, state: Path, *extra: str) -> list[str]:
     """Return the command line of a fast crawl of ``server`` into ``out``."""
-    args = [
-        "crawl",
-        "jmn",
-        "--base-url",
-        server.url,
-        "-o",
-        str(out),
-        "--state",
-        str(state),
-        "-s",
-        "AUTOTHROTTLE_START_DELAY=0",
-        "-s",
-        "DOWNLOAD_DELAY=0",
-        "-s",
-        "LOG_LEVEL=ERROR",
-        *extra,
-    ]
-    return [sys.executable, "-m", "newscrawl.cli", *args]
+    settings = ["AUTOTHROTTLE_START_DELAY=0", "DOWNLOAD_DELAY=0", "LOG_LEVEL=ERROR"]
+    args = jmn_crawl_args(server.url, out, state, settings, *extra)
+    return [*CLI, *args]
 
 
 def crawl(

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -23,6 +22,7 @@ from newscrawl.extensions import OutputLock
 from newscrawl.spiders import portal_spider
 from newscrawl.storage.output import BatchWriter, recover, temp_name
 from newscrawl.storage.runlock import EXIT_ALREADY_RUNNING, AlreadyRunning, RunLock
+from tests.cli_support import CLI, jmn_crawl_args
 from tests.conftest import FIXTURES, ROOT
 
 VALID_ARTICLES = 15  # fixtures/jmn article cases whose record is valid
@@ -64,24 +64,8 @@ def portal() -> Iterator[RunningServer]:
 
 
 def crawl_command(server: RunningServer, out: Path, state: Path, *extra: str) -> list[str]:
-    return [
-        sys.executable,
-        "-m",
-        "newscrawl.cli",
-        "crawl",
-        "jmn",
-        "--base-url",
-        server.url,
-        "-o",
-        str(out),
-        "--state",
-        str(state),
-        "-s",
-        "AUTOTHROTTLE_START_DELAY=0",
-        "-s",
-        "LOG_LEVEL=WARNING",
-        *extra,
-    ]
+    settings = ["AUTOTHROTTLE_START_DELAY=0", "LOG_LEVEL=WARNING"]
+    return [*CLI, *jmn_crawl_args(server.url, out, state, settings, *extra)]
 
 
 def record_urls(out: Path) -> list[str]:
