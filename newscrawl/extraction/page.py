@@ -173,13 +173,30 @@ def _parser_input(text: str, utf8: bytes | None) -> bytes:
     ``utf8``, when given, is ``text`` encoded as UTF-8: the result is then cut from it
     (only the few stripped characters are encoded) instead of encoding the whole page.
     """
-    stripped = text.strip()
     if utf8 is None or b"\x00" in utf8:  # a NUL byte of UTF-8 is a NUL character
-        return stripped.replace("\x00", "").encode("utf-8") or b"<html/>"
-    start = len(text) - len(text.lstrip())
+        return text.strip().replace("\x00", "").encode("utf-8") or b"<html/>"
+    start = _LEADING_SPACE.match(text).end()  # type: ignore[union-attr]
+    if start == len(text):
+        return b"<html/>"
+    end = _stripped_end(text)
     head = len(text[:start].encode("utf-8"))
-    tail = len(text[start + len(stripped) :].encode("utf-8"))
-    return utf8[head : len(utf8) - tail] or b"<html/>"
+    tail = len(text[end:].encode("utf-8"))
+    return utf8[head : len(utf8) - tail]
+
+
+_LEADING_SPACE = re.compile(r"\s*+")
+"""What ``str.lstrip()`` removes (``\\s`` of a text pattern is ``str.isspace``)."""
+_TAIL_WINDOW = 64
+
+
+def _stripped_end(text: str) -> int:
+    """Return ``len(text.rstrip())`` without copying the whole text (only its end, unless
+    the text ends in a long run of spaces)."""
+    window = text[-_TAIL_WINDOW:]
+    kept = len(window.rstrip())
+    if kept or len(window) == len(text):
+        return len(text) - len(window) + kept
+    return len(text.rstrip())
 
 
 def _root_node(
@@ -204,9 +221,22 @@ _MIN_UNDECODABLE = 8
 """Fewer U+FFFD than this never make a page undecodable (a stray byte or two)."""
 
 
-def _check_decoded(root: etree._Element, text: str, url: str) -> None:
-    """Raise Undecodable when the visible text of the page is mostly U+FFFD."""
-    if text.count("\ufffd") < _MIN_UNDECODABLE:
+_REPLACEMENT_UTF8 = "\ufffd".encode()
+
+
+def _replacement_count(text: str, utf8: bytes | None) -> int:
+    """Return how many U+FFFD ``text`` holds; ``utf8``, when given, is ``text`` as UTF-8,
+    counted instead (a byte search: UTF-8 is self-synchronising, so the three bytes of
+    U+FFFD occur only as that character)."""
+    if utf8 is not None:
+        return utf8.count(_REPLACEMENT_UTF8)
+    return text.count("\ufffd")
+
+
+def _check_decoded(root: etree._Element, text: str, url: str, utf8: bytes | None = None) -> None:
+    """Raise Undecodable when the visible text of the page is mostly U+FFFD (``utf8``: the
+    text as UTF-8, when the caller has it)."""
+    if _replacement_count(text, utf8) < _MIN_UNDECODABLE:
         return
     body = root.find("body")
     visible = "".join(node_text(body if body is not None else root).split())
@@ -307,7 +337,7 @@ def parse_page(
     if selector.root is None or not isinstance(selector.root, etree._Element):
         raise EmptyPage("the response has no HTML element", url=url)
     check_tree(selector.root, url)
-    _check_decoded(selector.root, text, url)
+    _check_decoded(selector.root, text, url, utf8)
     check_time(url)
     now = (now or datetime.now(UTC)).astimezone(UTC).replace(microsecond=0)
     page = Page(

@@ -358,6 +358,15 @@ def test_a_page_of_mostly_replacement_characters_is_undecodable() -> None:
     assert caught.value.kind == "undecodable"
 
 
+def test_replacement_characters_written_in_valid_utf8_make_a_page_undecodable() -> None:
+    """U+FFFD in the page's own UTF-8 (counted on its bytes) weighs as undecodable text does."""
+    body = page(headline="x", paragraph="\ufffd" * 40 + " ok").encode()
+    with pytest.raises(Undecodable):
+        extract_article(URL, body, {"Content-Type": "text/html; charset=utf-8"}, now=NOW)
+    few = page(paragraph="\ufffd" * 7 + " and some readable text").encode()
+    assert extract_article(URL, few, now=NOW).body == ["\ufffd" * 7 + " and some readable text"]
+
+
 def test_a_few_replacement_characters_are_kept() -> None:
     body = page(paragraph="Text with one bad byte: ").encode() + b""
     body = body.replace(b"bad byte:", b"bad \xff byte:")
