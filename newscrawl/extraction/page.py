@@ -251,22 +251,11 @@ _MIN_UNDECODABLE = 8
 """Fewer U+FFFD than this never make a page undecodable (a stray byte or two)."""
 
 
-_REPLACEMENT_UTF8 = "\ufffd".encode()
-
-
-def _replacement_count(text: str, utf8: bytes | None) -> int:
-    """Return how many U+FFFD ``text`` holds; ``utf8``, when given, is ``text`` as UTF-8,
-    counted instead (a byte search: UTF-8 is self-synchronising, so the three bytes of
-    U+FFFD occur only as that character)."""
-    if utf8 is not None:
-        return utf8.count(_REPLACEMENT_UTF8)
-    return text.count("\ufffd")
-
-
-def _check_decoded(root: etree._Element, text: str, url: str, utf8: bytes | None = None) -> None:
-    """Raise Undecodable when the visible text of the page is mostly U+FFFD (``utf8``: the
-    text as UTF-8, when the caller has it)."""
-    if _replacement_count(text, utf8) < _MIN_UNDECODABLE:
+def _check_decoded(root: etree._Element, text: str, url: str) -> None:
+    """Raise Undecodable when the visible text of the page is mostly U+FFFD."""
+    # The membership test first: it is instant for a text of Latin-1 characters only (its
+    # storage cannot hold U+FFFD) and a fast search otherwise, while counting reads it all.
+    if "\ufffd" not in text or text.count("\ufffd") < _MIN_UNDECODABLE:
         return
     body = root.find("body")
     visible = "".join(node_text(body if body is not None else root).split())
@@ -367,7 +356,7 @@ def parse_page(
     if selector.root is None or not isinstance(selector.root, etree._Element):
         raise EmptyPage("the response has no HTML element", url=url)
     check_tree(selector.root, url)
-    _check_decoded(selector.root, text, url, utf8)
+    _check_decoded(selector.root, text, url)
     check_time(url)
     now = (now or datetime.now(UTC)).astimezone(UTC).replace(microsecond=0)
     page = Page(

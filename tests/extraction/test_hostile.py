@@ -359,7 +359,7 @@ def test_a_page_of_mostly_replacement_characters_is_undecodable() -> None:
 
 
 def test_replacement_characters_written_in_valid_utf8_make_a_page_undecodable() -> None:
-    """U+FFFD in the page's own UTF-8 (counted on its bytes) weighs as undecodable text does."""
+    """U+FFFD written in the page itself weighs as undecodable text does; fewer than eight stay."""
     body = page(headline="x", paragraph="\ufffd" * 40 + " ok").encode()
     with pytest.raises(Undecodable):
         extract_article(URL, body, {"Content-Type": "text/html; charset=utf-8"}, now=NOW)
