@@ -355,7 +355,7 @@ def parse_page(
         raise EmptyPage(f"the response is not HTML: {exc}", url=url) from exc
     if selector.root is None or not isinstance(selector.root, etree._Element):
         raise EmptyPage("the response has no HTML element", url=url)
-    check_tree(selector.root, url)
+    check_tree(selector.root, url, len(text))
     _check_decoded(selector.root, text, url)
     check_time(url)
     now = (now or datetime.now(UTC)).astimezone(UTC).replace(microsecond=0)
