@@ -86,6 +86,16 @@ ones detection may answer. Left free, charset-normalizer also proposed UTF-16 an
 shift_jis_2004 for KOI8-R pages."""
 
 
+def _utf8_check(body: bytes) -> tuple[bool, str | None]:
+    """Return ``(_is_utf8(body), text)``: ``text`` is ``body`` decoded when it is wholly valid
+    UTF-8 (None when only a character cut off at the very end spoils it, or when it is not
+    UTF-8), so that a caller that needs the text does not decode the bytes twice."""
+    try:
+        return True, body.decode("utf-8")
+    except UnicodeDecodeError:
+        return _is_utf8(body), None
+
+
 def detect_encoding(body: bytes) -> str:
     """Return the encoding of ``body``, which declares none: UTF-8 when the bytes are
     UTF-8, else what charset-normalizer finds (UTF-8 when it finds nothing).
@@ -94,15 +104,22 @@ def detect_encoding(body: bytes) -> str:
     around them says nothing about the encoding, and on a mostly-English page it made
     every single-byte encoding look alike (a windows-1251 fixture came out as cp1250).
     """
-    if _is_utf8(body):
-        return "utf-8"
+    return _detect(body)[0]
+
+
+def _detect(body: bytes) -> tuple[str, str | None]:
+    """Return :func:`detect_encoding` and, when it is UTF-8 found by decoding the whole
+    body, the text (see :func:`_utf8_check`)."""
+    utf8, text = _utf8_check(body)
+    if utf8:
+        return "utf-8", text
     from charset_normalizer import from_bytes  # only pages that need it pay for the import
 
     # The words (between spaces and tag brackets) that hold a non-ASCII byte.
     words = body[:MAX_PAGE_BYTES].translate(_BRACKETS_TO_SPACES).split()
     sample = b" ".join(w for w in words if not w.isascii())[:_DETECTION_SAMPLE]
     best = from_bytes(sample, cp_isolation=list(WEB_ENCODINGS)).best()
-    return best.encoding if best is not None else _FALLBACK_ENCODING
+    return (best.encoding if best is not None else _FALLBACK_ENCODING), None
 
 
 def page_encoding(body: bytes, headers: Headers | None = None) -> tuple[str, bool]:
@@ -116,21 +133,32 @@ def page_encoding(body: bytes, headers: Headers | None = None) -> tuple[str, boo
     are mis-declared (a server default, a page re-saved as UTF-8 with its old ``<meta>``);
     text in a legacy encoding that happens to be valid UTF-8 does not occur in practice.
     """
+    encoding, declared, _text = _sniff(body, headers)
+    return encoding, declared
+
+
+def _sniff(body: bytes, headers: Headers | None) -> tuple[str, bool, str | None]:
+    """Return :func:`page_encoding`'s answer and, when finding it decoded the whole body as
+    UTF-8 (detection, or a legacy declaration overruled), that text; else None."""
     bom_encoding, _bom = read_bom(body)
     if bom_encoding is not None:
-        return bom_encoding, True
+        return bom_encoding, True, None
     encoding = http_content_type_encoding(_header(headers, "Content-Type"))
     if encoding is None:
         encoding = html_body_declared_encoding(body)
         if encoding in _NOT_ASCII_COMPATIBLE:
             encoding = "utf-8"
     if encoding is None:
-        return detect_encoding(body), False
+        detected, text = _detect(body)
+        return detected, False, text
+    text = None
     if encoding in {"utf-16", "utf-32"}:
         encoding += "-be"  # a header that names no byte order: as w3lib reads it
-    elif _is_legacy(encoding) and not body.isascii() and _is_utf8(body):
-        encoding = "utf-8"
-    return encoding, True
+    elif _is_legacy(encoding) and not body.isascii():
+        utf8, text = _utf8_check(body)
+        if utf8:
+            encoding = "utf-8"
+    return encoding, True, text
 
 
 def _is_legacy(encoding: str) -> bool:
@@ -154,7 +182,9 @@ def _decode(body: bytes, headers: Headers | None = None) -> tuple[str, bytes | N
     """Return :func:`decode_html`'s text, and the bytes that are its exact UTF-8 encoding
     when the page is valid UTF-8 (else None): the parser then reads those instead of the
     text encoded once more."""
-    encoding, _declared = page_encoding(body, headers)
+    encoding, _declared, text = _sniff(body, headers)
+    if text is not None:  # the whole body, decoded as UTF-8 (a BOM would have named it)
+        return text, body
     bom_encoding, bom = read_bom(body)
     if bom is not None and bom_encoding == encoding:
         body = body[len(bom) :]
@@ -173,13 +203,30 @@ def _parser_input(text: str, utf8: bytes | None) -> bytes:
     ``utf8``, when given, is ``text`` encoded as UTF-8: the result is then cut from it
     (only the few stripped characters are encoded) instead of encoding the whole page.
     """
-    stripped = text.strip()
     if utf8 is None or b"\x00" in utf8:  # a NUL byte of UTF-8 is a NUL character
-        return stripped.replace("\x00", "").encode("utf-8") or b"<html/>"
-    start = len(text) - len(text.lstrip())
+        return text.strip().replace("\x00", "").encode("utf-8") or b"<html/>"
+    start = _LEADING_SPACE.match(text).end()  # type: ignore[union-attr]
+    if start == len(text):
+        return b"<html/>"
+    end = _stripped_end(text)
     head = len(text[:start].encode("utf-8"))
-    tail = len(text[start + len(stripped) :].encode("utf-8"))
-    return utf8[head : len(utf8) - tail] or b"<html/>"
+    tail = len(text[end:].encode("utf-8"))
+    return utf8[head : len(utf8) - tail]
+
+
+_LEADING_SPACE = re.compile(r"\s*+")
+"""What ``str.lstrip()`` removes (``\\s`` of a text pattern is ``str.isspace``)."""
+_TAIL_WINDOW = 64
+
+
+def _stripped_end(text: str) -> int:
+    """Return ``len(text.rstrip())`` without copying the whole text (only its end, unless
+    the text ends in a long run of spaces)."""
+    window = text[-_TAIL_WINDOW:]
+    kept = len(window.rstrip())
+    if kept or len(window) == len(text):
+        return len(text) - len(window) + kept
+    return len(text.rstrip())
 
 
 def _root_node(
@@ -206,7 +253,9 @@ _MIN_UNDECODABLE = 8
 
 def _check_decoded(root: etree._Element, text: str, url: str) -> None:
     """Raise Undecodable when the visible text of the page is mostly U+FFFD."""
-    if text.count("\ufffd") < _MIN_UNDECODABLE:
+    # The membership test first: it is instant for a text of Latin-1 characters only (its
+    # storage cannot hold U+FFFD) and a fast search otherwise, while counting reads it all.
+    if "\ufffd" not in text or text.count("\ufffd") < _MIN_UNDECODABLE:
         return
     body = root.find("body")
     visible = "".join(node_text(body if body is not None else root).split())
@@ -306,7 +355,7 @@ def parse_page(
         raise EmptyPage(f"the response is not HTML: {exc}", url=url) from exc
     if selector.root is None or not isinstance(selector.root, etree._Element):
         raise EmptyPage("the response has no HTML element", url=url)
-    check_tree(selector.root, url)
+    check_tree(selector.root, url, len(text))
     _check_decoded(selector.root, text, url)
     check_time(url)
     now = (now or datetime.now(UTC)).astimezone(UTC).replace(microsecond=0)

@@ -235,6 +235,11 @@ EDGE_BODIES = {
     "invalid utf-8": b"<html><body>\xff\xfe caf\xe9</body></html>",
     "only spaces and a letter": "\u2003 x \u2003".encode(),
     "cyrillic": "<html><body>Лавров</body></html>".encode(),
+    "long runs of spaces around": (
+        "\u2003" * 70 + "<html><body>é</body></html>" + " \u3000" * 50
+    ).encode(),
+    "only unicode spaces": ("\u2003" * 100).encode(),
+    "a letter among unicode spaces": ("\u2003" * 100 + "x" + "\u2003" * 100).encode(),
 }
 
 

@@ -358,6 +358,29 @@ def test_a_page_of_mostly_replacement_characters_is_undecodable() -> None:
     assert caught.value.kind == "undecodable"
 
 
+def test_replacement_characters_written_in_valid_utf8_make_a_page_undecodable() -> None:
+    """U+FFFD written in the page itself weighs as undecodable text does; fewer than eight stay."""
+    body = page(headline="x", paragraph="\ufffd" * 40 + " ok").encode()
+    with pytest.raises(Undecodable):
+        extract_article(URL, body, {"Content-Type": "text/html; charset=utf-8"}, now=NOW)
+    few = page(paragraph="\ufffd" * 7 + " and some readable text").encode()
+    assert extract_article(URL, few, now=NOW).body == ["\ufffd" * 7 + " and some readable text"]
+
+
+def test_undeclared_utf8_is_decoded_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Detection that decoded the whole body as UTF-8 hands that text on: the bytes are not
+    checked or decoded again."""
+    from newscrawl.extraction import page as page_module
+
+    checks: list[bytes] = []
+    monkeypatch.setattr(page_module, "_is_utf8", lambda body: checks.append(body) or True)
+    body = "<p>Москва</p>".encode()
+    assert page_module._decode(body) == ("<p>Москва</p>", body)
+    legacy = {"Content-Type": "text/html; charset=windows-1252"}
+    assert page_module._decode(body, legacy) == ("<p>Москва</p>", body)
+    assert checks == []
+
+
 def test_a_few_replacement_characters_are_kept() -> None:
     body = page(paragraph="Text with one bad byte: ").encode() + b""
     body = body.replace(b"bad byte:", b"bad \xff byte:")

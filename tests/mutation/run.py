@@ -232,8 +232,8 @@ FAULTS = [
     Fault(
         "parser-input-keeps-trailing-space",
         G,
-        '    return utf8[head : len(utf8) - tail] or b"<html/>"',
-        '    return utf8[head:] or b"<html/>"',
+        "    return utf8[head : len(utf8) - tail]\n",
+        "    return utf8[head:]\n",
     ),
     # --- loaders
     Fault(
