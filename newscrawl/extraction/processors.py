@@ -20,7 +20,7 @@ from datetime import UTC, datetime, timedelta, timezone
 from functools import cache, lru_cache
 from itertools import islice
 from typing import TYPE_CHECKING, Final
-from urllib.parse import urljoin
+from urllib.parse import urljoin, urlparse
 from zoneinfo import ZoneInfo
 
 from dateparser import DateDataParser
@@ -328,6 +328,8 @@ def absolute_url(url: str | None, base: str) -> str | None:
     cleaned = _URL_CONTROL.sub("", url.strip())
     if not cleaned or cleaned.startswith("#"):
         return None
+    if _joins_to_itself(cleaned) and _parses(base):
+        return cleaned
     scheme = _URL_SCHEME.match(cleaned)
     if scheme and scheme.group(1).lower() in _NOT_PAGE_SCHEMES:
         return None
@@ -336,6 +338,39 @@ def absolute_url(url: str | None, base: str) -> str | None:
     except ValueError:  # "Invalid IPv6 URL": a "[" or "]" in the host part
         _URL_REPAIRS["dropped"] += 1
         return None
+
+
+_PLAIN_ABSOLUTE: Final = re.compile(r"https?://[!$&'()*+,\-.0-9=@A-Z_a-z~%:]+(?:[/?#]\S*)?")
+"""An absolute http(s) URL written in lower-case scheme, with an ASCII host part that needs
+no bracket handling (no IPv6 literal) and no whitespace."""
+
+
+def _joins_to_itself(url: str) -> bool:
+    """Tell whether ``urljoin(base, url)`` is ``url`` for every ``base``: a plain absolute
+    http(s) URL (:data:`_PLAIN_ABSOLUTE`) that ``urlunparse(urlparse(url))`` gives back
+    unchanged. That round trip, which urljoin makes when both URLs share a scheme, drops
+    an empty query ("?" with nothing after it), an empty fragment ("#" last) and an empty
+    ``;`` parameter, so URLs with a ``;``, or a ``?`` or ``#`` with nothing after it, are
+    left to urljoin. (Nearly every link of a page is such a URL: the join, two parses and
+    an unparse, was most of the cost of cleaning it.)
+    """
+    if ";" in url or _PLAIN_ABSOLUTE.fullmatch(url) is None:
+        return False
+    head, hash_sign, fragment = url.partition("#")
+    if hash_sign and not fragment:
+        return False
+    _path, question, query = head.partition("?")
+    return not (question and not query)
+
+
+@lru_cache(maxsize=256)
+def _parses(base: str) -> bool:
+    """Tell whether urljoin can parse ``base`` (a page's URL: the same for all its links)."""
+    try:
+        urlparse(base)
+    except ValueError:
+        return False
+    return True
 
 
 _RECORD_URL: Final = re.compile(r"https?://[^\s/?#]++\S*+")
