@@ -114,8 +114,12 @@ def _excluded(page: Page, container: etree._Element) -> set[etree._Element]:
     """
     keep = {container, *container.iterancestors()}
     inside: set[etree._Element] = set()
-    for query in plan_of(page.profile).selectors("body", "exclude"):
-        for node in page.document.select(query, container):
+    queries = plan_of(page.profile).selectors("body", "exclude")
+    # Simple selectors (tags, classes, ids: all of Sahifa's) are answered by one walk.
+    found = page.document.matching(queries, container)
+    selected = (page.document.select(q, container) for q in queries) if found is None else [found]
+    for nodes in selected:
+        for node in nodes:
             if isinstance(node, etree._Element) and node not in keep and node not in inside:
                 inside.update(node.iter())
     return inside

@@ -338,6 +338,75 @@ def _tag_with_id(expression: str) -> tuple[str, str] | None:
     return match["value"], "self::" + expression.removeprefix("descendant-or-self::")
 
 
+# ------------------------------------------------------------- element tests in Python
+
+_ELEMENT_TESTS = (
+    ("tag", re.compile(r"descendant-or-self::(?P<value>[a-z][a-z0-9]*)")),
+    (
+        "class",
+        re.compile(
+            r"descendant-or-self::\*\[@class and contains\(@class, '(?P<value>[^']+)'\)"
+            r" and contains\(concat\(' ', normalize-space\(@class\), ' '\), ' (?P=value) '\)\]"
+        ),
+    ),
+    ("id", re.compile(r"descendant-or-self::\*\[@id = '(?P<value>[^']*)'\]")),
+    (
+        "class_part",
+        re.compile(r"descendant-or-self::\*\[@class and contains\(@class, '(?P<value>[^']+)'\)\]"),
+    ),
+)
+"""The translations of the CSS selectors ``tag``, ``.class``, ``#id`` and ``[class*=part]``:
+one step down the descendant-or-self axis whose test reads the element alone."""
+
+
+@cache
+def element_test(query: str) -> tuple[str, str] | None:
+    """Return ``(kind, value)`` when ``query`` is a CSS selector of one of the shapes of
+    :data:`_ELEMENT_TESTS` (``script``, ``.share-post``, ``#check-also-box``,
+    ``[class*='e3lan']``), else None."""
+    if query.startswith(XPATH_PREFIX):
+        return None
+    expression = compile_query(query).expression
+    for kind, pattern in _ELEMENT_TESTS:
+        if match := pattern.fullmatch(expression):
+            return kind, match["value"]
+    return None
+
+
+class ElementTests:
+    """Several element tests (:func:`element_test`) run as one: an element passes when it
+    passes any of them."""
+
+    def __init__(self, tests: Iterable[tuple[str, str]]) -> None:
+        tests = list(tests)
+        self.tags = frozenset(v for k, v in tests if k == "tag")
+        self.ids = frozenset(v for k, v in tests if k == "id")
+        self.classes = tuple(v for k, v in tests if k == "class")
+        self.parts = tuple(v for k, v in tests if k == "class_part")
+
+    def __call__(self, element: etree._Element) -> bool:
+        """Tell whether ``element`` passes one of the tests, as its XPath would tell."""
+        if element.tag in self.tags:
+            return True
+        if self.classes or self.parts:
+            value = element.get("class")
+            if value is not None:
+                if any(part in value for part in self.parts):
+                    return True
+                if any(_has_class(value, name) for name in self.classes):
+                    return True
+        return bool(self.ids) and element.get("id") in self.ids
+
+
+@cache
+def element_tests(queries: tuple[str, ...]) -> ElementTests | None:
+    """Return the :class:`ElementTests` of ``queries`` when each is an element test, else None."""
+    tests = [element_test(q) for q in queries]
+    if any(t is None for t in tests):
+        return None
+    return ElementTests(t for t in tests if t is not None)
+
+
 def _split_steps(expression: str) -> list[str]:
     """Return the location steps of ``expression``: split at each ``/`` outside brackets,
     parentheses and quotes."""
@@ -583,6 +652,28 @@ class Document:
             if runs > _RUNS_BEFORE_INDEX and (found := self._within(compiled, node)) is not None:
                 return found
         return compiled.run(node, self)
+
+    def matching(
+        self, queries: tuple[str, ...], node: etree._Element
+    ) -> list[etree._Element] | None:
+        """Return, in document order and each once, the elements any of ``queries`` selects
+        from ``node``: what the union of their :meth:`select` holds. None when a query is
+        not an element test (:func:`element_tests`): then each must run as a query.
+
+        One walk of ``node``'s subtree answers them all; a body's fifteen ``exclude``
+        selectors ran fifteen scans of it, each a query of its own.
+        """
+        tests = element_tests(queries)
+        if tests is None or not isinstance(node, etree._Element):
+            return None
+        check_time()
+        found: list[etree._Element] = []
+        for index, element in enumerate(node.iter(), 1):
+            if isinstance(element.tag, str) and tests(element):
+                found.append(element)
+            if index % _CHECK_EVERY == 0:
+                check_time()
+        return found
 
     def _within(self, query: Query, node: etree._Element) -> list[Node] | None:
         """Return what the local ``query`` selects from ``node``: its matches from the root
