@@ -268,7 +268,17 @@ def _split_body(
     return body, credit, alt
 
 
-_CRUMB_LINK = "xpath:(descendant-or-self::a/@href)[1]"
+def first_href(node: Node) -> str | None:
+    """Return what ``(descendant-or-self::a/@href)[1]`` selects from ``node``: the href of
+    the first link (``node`` or inside it) that has one, else None. One walk that stops
+    at that link, instead of a query per crumb."""
+    if not isinstance(node, etree._Element):
+        return None
+    for link in node.iter("a"):
+        href = link.get("href")
+        if href is not None:
+            return href
+    return None
 
 
 def _breadcrumb(page: Page) -> list[Breadcrumb]:
@@ -280,8 +290,7 @@ def _breadcrumb(page: Page) -> list[Breadcrumb]:
     query = plan.crumb_items
     crumbs: list[Breadcrumb] = []
     for node in document.select(query, containers[0]):
-        link = next(iter(document.select(_CRUMB_LINK, node)), None)
-        values = {"name": node_text(node), "url": link}
+        values = {"name": node_text(node), "url": first_href(node)}
         crumb = load_record(BreadcrumbLoader, values, **page.loader_context())
         if crumb.name:
             crumbs.append(crumb)

@@ -285,7 +285,8 @@ def _field_cleaner(
     processor, as ``add_value`` + ``load_item`` do, and gives None when nothing is left.
     A MapCompose input processor runs function by function (:func:`_run_steps`).
     """
-    input_processor, output_processor = _field_processors(loader_class, item_class, field_name)
+    input_processor = _field_processors(loader_class, item_class, field_name)[0]
+    output_processor, output_takes_context = _output_step(loader_class, item_class, field_name)
     steps = _input_steps(loader_class, item_class, field_name)
 
     def clean(value: Any, context: MutableMapping[str, Any]) -> Any:
@@ -299,9 +300,23 @@ def _field_cleaner(
                 values = wrap_loader_context(input_processor, context)(arg_to_iter(value))
         if not values:
             return None
-        return wrap_loader_context(output_processor, context)(list(_as_list(values)))
+        # As wrap_loader_context calls it, with whether it takes the context known once.
+        if output_takes_context:
+            return output_processor(list(_as_list(values)), loader_context=context)
+        return output_processor(list(_as_list(values)))
 
     return clean
+
+
+@cache
+def _record_cleaners(
+    loader_class: type[ProfileLoader],
+) -> dict[str, Callable[[Any, MutableMapping[str, Any]], Any]]:
+    """Return the cleaner (:func:`_field_cleaner`) of each field of ``loader_class``'s
+    item, looked up once per class: a page loads many small records (teasers, crumbs)."""
+    item_class = loader_class.default_item_class
+    names = _dataclass_fields(item_class) or frozenset()
+    return {name: _field_cleaner(loader_class, item_class, name) for name in names}
 
 
 def load_record(
@@ -318,10 +333,12 @@ def load_record(
     """
     item = loader_class.default_item_class()
     context.update(selector=None, item=item)
+    cleaners = _record_cleaners(loader_class)
     for field_name, value in values.items():
         if value is None:
             continue
-        output = _field_cleaner(loader_class, type(item), field_name)(value, context)
+        clean = cleaners.get(field_name) or _field_cleaner(loader_class, type(item), field_name)
+        output = clean(value, context)
         if output is not None:
             setattr(item, field_name, output)
     return item
