@@ -193,6 +193,11 @@ class Query:
     down the descendant-or-self axis to elements of a tag of the page's head
     (:data:`HEAD_TAGS`): from the root it selects what it selects from the ``<head>``, when
     every element of that tag is in the head (:meth:`Document.head_scope`)."""
+    attribute_read: tuple[str, str, str, str] | None = None
+    """``(tag, attribute, value, read)`` when the selector reads attribute ``read`` of the
+    ``tag`` elements whose ``attribute`` is ``value`` (``meta[property='og:title']::attr(
+    content)``) and ``tag`` is one of :data:`INDEXED_TAGS`: :meth:`Document.select`
+    answers it from the page's index of those elements."""
 
     def run(self, node: Node, document: Document | None = None) -> list[Node]:
         """Return what the selector selects from ``node``, as parsel would, in document order.
@@ -283,7 +288,19 @@ def compile_query(query: str) -> Query:
             value, rest = tagged
             anchor = ("id", value)
             return Query(query, expression, xpath, anchor, _compile_xpath(rest), local=local)
-        return Query(query, expression, xpath, steps=steps, local=local, head_tag=head_tag)
+        read = _ATTRIBUTE_READ.fullmatch(expression)
+        attribute_read = read.group("tag", "attribute", "value", "read") if read else None
+        if attribute_read is not None and attribute_read[0] not in INDEXED_TAGS:
+            attribute_read = None
+        return Query(
+            query,
+            expression,
+            xpath,
+            steps=steps,
+            local=local,
+            head_tag=head_tag,
+            attribute_read=attribute_read,
+        )
     anchor, rest = anchored
     descends = all(b.startswith(_DESCENDANT_AXES) for b in rest.split(" | "))
     local = rest == "self::node()"  # ".class" or "#id" alone
@@ -292,6 +309,15 @@ def compile_query(query: str) -> Query:
         query, expression, xpath, anchor, _compile_xpath(rest), descends, steps, rest_steps, local
     )
 
+
+INDEXED_TAGS = frozenset({"meta", "link"})
+"""Tags of the page's head whose attribute reads (:attr:`Query.attribute_read`) come from
+one index per page and attribute: a Sahifa page reads six ``meta`` and one ``link``."""
+_ATTRIBUTE_READ = re.compile(
+    r"descendant-or-self::(?P<tag>[a-z]+)\[@(?P<attribute>[a-z][a-z0-9_-]*) = '(?P<value>[^']*)'\]"
+    r"/@(?P<read>[a-z][a-z0-9_-]*)"
+)
+"""The translation of ``tag[attribute='value']::attr(read)``."""
 
 HEAD_TAGS = frozenset({"meta"})
 """Tags of the page's head that profiles query often (five ``meta`` queries a Sahifa page):
@@ -525,6 +551,7 @@ class Document:
         self._head_scopes: dict[str, etree._Element] = {}
         self._from_root: dict[str, list[Node]] = {}
         self._joined: tuple[str, list[int]] | None = None
+        self._by_attribute: dict[tuple[str, str], dict[str, list[etree._Element]]] = {}
         """What each query selected from the root (fields share some: the teaser nodes)."""
 
     def anchored(self, kind: str, value: str) -> list[etree._Element]:
@@ -634,6 +661,7 @@ class Document:
         self._head_scopes.clear()
         self._from_root.clear()
         self._joined = None
+        self._by_attribute.clear()
 
     def select(self, query: str, node: Node = None) -> list[Node]:
         """Return what ``query`` selects from ``node`` (the root by default), as parsel would.
@@ -644,7 +672,12 @@ class Document:
         if node is None or node is self.root:
             found = self._from_root.get(query)
             if found is None:
-                found = self._from_root[query] = compile_query(query).run(self.root, self)
+                compiled = compile_query(query)
+                if compiled.attribute_read is not None:
+                    found = self._attribute_read(*compiled.attribute_read)
+                else:
+                    found = compiled.run(self.root, self)
+                self._from_root[query] = found
             return list(found)  # a copy: the caller may change its list
         compiled = compile_query(query)
         if compiled.local and isinstance(node, etree._Element):
@@ -674,6 +707,23 @@ class Document:
             if index % _CHECK_EVERY == 0:
                 check_time()
         return found
+
+    def _attribute_read(self, tag: str, attribute: str, value: str, read: str) -> list[str]:
+        """Return what ``tag[attribute='value']::attr(read)`` selects from the root: the
+        ``read`` attribute of each ``tag`` element whose ``attribute`` is ``value``, in
+        document order.
+
+        The ``tag`` elements are indexed by their ``attribute`` once per page (lxml finds
+        them in C); each query is then a lookup, not a scan of the page.
+        """
+        index = self._by_attribute.get((tag, attribute))
+        if index is None:
+            index = self._by_attribute[(tag, attribute)] = {}
+            for element in self.root.iter(tag):
+                key = element.get(attribute)
+                if key is not None:
+                    index.setdefault(key, []).append(element)
+        return [found for e in index.get(value, ()) if (found := e.get(read)) is not None]
 
     def _within(self, query: Query, node: etree._Element) -> list[Node] | None:
         """Return what the local ``query`` selects from ``node``: its matches from the root

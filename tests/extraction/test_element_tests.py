@@ -10,10 +10,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from cssselect import SelectorSyntaxError
 from lxml import etree, html
 
 from newscrawl.extraction import selectors
-from newscrawl.extraction.selectors import Document, element_test, element_tests
+from newscrawl.extraction.selectors import Document, compile_query, element_test, element_tests
 from newscrawl.profiles import load_profile, profile_names
 from tests.extraction.parsel_reference import parsel_nodes
 from tests.extraction.test_differential import (
@@ -138,4 +139,81 @@ def test_real_page_sample(path: Path) -> None:
 @pytest.mark.slow
 def test_every_real_page() -> None:
     found = {str(p): d for p in REAL_PAGES if (d := differences(p))}
+    assert found == {}
+
+
+# ----------------------------------------------------- attribute reads of head elements
+
+
+def attribute_reads(root: etree._Element) -> list[str]:
+    """``tag[attribute='value']::attr(read)`` for the meta and link elements of the page:
+    each attribute and value they hold, read as content, href, name and a missing one."""
+    queries = {"meta[property='og:title']::attr(content)", "link[rel=nothing]::attr(href)"}
+    for element in root.iter("meta", "link"):
+        for attribute, value in element.attrib.items():
+            if not (attribute.isalpha() and value.isprintable()) or "'" in value or "\\" in value:
+                continue
+            for read in ("content", "href", "name", "data-none"):
+                queries.add(f"{element.tag}[{attribute}='{value}']::attr({read})")
+    return sorted(queries)
+
+
+def attribute_read_differences(body: bytes) -> list[str]:
+    found = []
+    for parser in (etree.HTMLParser(), html.HTMLParser()):
+        root = etree.fromstring(body, parser)
+        if root is None:
+            continue
+        document = Document(root)
+        for query in attribute_reads(root):
+            try:
+                compiled = compile_query(query)
+            except SelectorSyntaxError:  # a value CSS cannot hold unescaped
+                continue
+            if compiled.attribute_read is None:
+                found.append(f"{query!r} is not read from the index")
+            elif document.select(query) != parsel_nodes(root, query):
+                found.append(f"{query!r}: {document.select(query)} != {parsel_nodes(root, query)}")
+    return found
+
+
+def test_attribute_reads_of_head_elements() -> None:
+    body = b"""<html><head><meta property="og:title" content="A"><meta name="x">
+    <link rel="canonical" href="/a"><link rel="canonical"></head>
+    <body><meta property="og:title" content="B"><p><link rel="canonical" href="/b"></p>
+    </body></html>"""
+    root = etree.fromstring(body, etree.HTMLParser())
+    assert Document(root).select("meta[property='og:title']::attr(content)") == ["A", "B"]
+    assert Document(root).select("link[rel=canonical]::attr(href)") == ["/a", "/b"]
+    assert attribute_read_differences(body) == []
+
+
+def test_an_attribute_read_difference_is_seen(monkeypatch: pytest.MonkeyPatch) -> None:
+    """An index that reads the head alone misses the meta in the body."""
+    body = b"""<html><head><meta property="og:title" content="A"></head>
+    <body><meta property="og:title" content="B"></body></html>"""
+
+    def head_only(self: Document, tag: str, attribute: str, value: str, read: str) -> list[str]:
+        head = self.root.find("head")
+        return [e.get(read) for e in head.iter(tag) if e.get(attribute) == value]
+
+    monkeypatch.setattr(Document, "_attribute_read", head_only)
+    assert attribute_read_differences(body) != []
+
+
+@pytest.mark.parametrize("path", FIXTURE_PAGES, ids=page_ids(FIXTURE_PAGES))
+def test_attribute_reads_of_fixture_page(path: Path) -> None:
+    assert attribute_read_differences(read_page(path)[1]) == []
+
+
+@SKIP_REAL
+@pytest.mark.parametrize("path", SAMPLE, ids=page_ids(SAMPLE))
+def test_attribute_reads_of_real_page_sample(path: Path) -> None:
+    assert attribute_read_differences(read_page(path)[1]) == []
+
+
+@SKIP_REAL
+@pytest.mark.slow
+def test_attribute_reads_of_every_real_page() -> None:
+    found = {str(p): d for p in REAL_PAGES if (d := attribute_read_differences(read_page(p)[1]))}
     assert found == {}
