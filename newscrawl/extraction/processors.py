@@ -16,7 +16,7 @@ import re
 import unicodedata
 from collections import Counter
 from collections.abc import Iterable, Sequence
-from datetime import UTC, datetime, timedelta, timezone
+from datetime import UTC, datetime, timezone
 from functools import cache, lru_cache
 from itertools import islice
 from typing import TYPE_CHECKING, Final
@@ -622,16 +622,11 @@ def format_datetime(value: datetime | None) -> str | None:
         return None
     offset = value.utcoffset()
     if offset is None:
-        value, offset = value.replace(tzinfo=UTC), timedelta(0)
-    elif offset % timedelta(minutes=1):
-        value, offset = value.astimezone(UTC), timedelta(0)
-    sign = "-" if offset < timedelta(0) else "+"
-    minutes = abs(offset) // timedelta(minutes=1)
-    return (
-        f"{value.year:04d}-{value.month:02d}-{value.day:02d}"
-        f"T{value.hour:02d}:{value.minute:02d}:{value.second:02d}"
-        f"{sign}{minutes // 60:02d}:{minutes % 60:02d}"
-    )
+        value = value.replace(tzinfo=UTC)
+    elif offset.seconds % 60 or offset.microseconds:  # not a whole minute
+        value = value.astimezone(UTC)
+    # A whole-minute offset: isoformat writes it as +HH:MM, and the year with four digits.
+    return value.isoformat(timespec="seconds")
 
 
 # ------------------------------------------------------------------------ language
