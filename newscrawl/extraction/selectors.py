@@ -13,7 +13,6 @@ from bisect import bisect_left, bisect_right
 from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import cache
-from itertools import accumulate
 from typing import Any
 
 from cssselect import parse as parse_css
@@ -550,7 +549,7 @@ class Document:
         self._texts: dict[etree._Element, str] = {}
         self._head_scopes: dict[str, etree._Element] = {}
         self._from_root: dict[str, list[Node]] = {}
-        self._joined: tuple[str, list[int]] | None = None
+        self._joined: str | None = None
         self._by_attribute: dict[tuple[str, str], dict[str, list[etree._Element]]] = {}
         """What each query selected from the root (fields share some: the teaser nodes)."""
 
@@ -579,23 +578,26 @@ class Document:
             return [v.getparent() for v in values if value in v and _has_class(v, value)]
         # The class values that hold ``value`` at all, found by one search of their joined
         # text each (a Sahifa page has 270 of them and a dozen classes are looked up).
-        joined, starts = self._joined_classes()
+        # Which value a hit lies in is told by the NULs before it, counted from the last hit.
+        joined = self._joined_classes()
         found: list[etree._Element] = []
+        index = counted = 0
         position = joined.find(value)
         while position >= 0:
-            index = bisect_right(starts, position) - 1
+            index += joined.count("\x00", counted, position)
+            counted = position
             if _has_class(values[index], value):
                 found.append(values[index].getparent())
-            position = joined.find(value, starts[index + 1])
+            end = joined.find("\x00", position)
+            if end < 0:
+                break
+            position = joined.find(value, end + 1)
         return found
 
-    def _joined_classes(self) -> tuple[str, list[int]]:
-        """Return the page's class values joined by NUL, and where each starts (one more
-        for the end)."""
+    def _joined_classes(self) -> str:
+        """Return the page's class values joined by NUL."""
         if self._joined is None:
-            values = self._attribute_values("class")
-            starts = [0, *accumulate(len(v) + 1 for v in values)]
-            self._joined = ("\x00".join(values), starts)
+            self._joined = "\x00".join(self._attribute_values("class"))
         return self._joined
 
     def indexed(self, step: etree.XPath, contexts: list[Node]) -> list[Node] | None:
