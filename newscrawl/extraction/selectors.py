@@ -363,6 +363,30 @@ def _tag_with_id(expression: str) -> tuple[str, str] | None:
     return match["value"], "self::" + expression.removeprefix("descendant-or-self::")
 
 
+_ATTRIBUTE_PSEUDO = re.compile(r"(?P<elements>[^:,]+)::attr\((?P<attribute>[A-Za-z][\w-]*)\)")
+
+
+@cache
+def attribute_of(query: str) -> tuple[str, str] | None:
+    """Return ``(elements, attribute)`` when the CSS ``query`` reads ``attribute`` of what
+    the CSS query ``elements`` selects (``.post-title a::attr(href)`` of ``.post-title a``):
+    its XPath is that of ``elements``, one path, followed by ``/@attribute``. Then what it
+    selects from a node is the ``attribute`` of each element ``elements`` selects from the
+    node that has one, in their order; a teaser's title and link read the same elements.
+    Else None."""
+    match = _ATTRIBUTE_PSEUDO.fullmatch(query)
+    if match is None:
+        return None
+    elements, attribute = match["elements"].strip(), match["attribute"]
+    try:
+        path = compile_query(elements).expression
+    except Exception:  # not a selector of its own: the query runs as it is
+        return None
+    if len(_split_top(path, "|")) != 1 or f"{path}/@{attribute}" != compile_query(query).expression:
+        return None
+    return elements, attribute
+
+
 # ------------------------------------------------------------- element tests in Python
 
 _ELEMENT_TESTS = (
@@ -551,6 +575,9 @@ class Document:
         self._from_root: dict[str, list[Node]] = {}
         self._joined: str | None = None
         self._by_attribute: dict[tuple[str, str], dict[str, list[etree._Element]]] = {}
+        self._last_from_node: tuple[str, etree._Element, list[etree._Element]] | None = None
+        """The last query run from an element other than the root whose results are all
+        elements, the element, and those results (see :func:`attribute_of`)."""
         """What each query selected from the root (fields share some: the teaser nodes)."""
 
     def anchored(self, kind: str, value: str) -> list[etree._Element]:
@@ -664,6 +691,7 @@ class Document:
         self._from_root.clear()
         self._joined = None
         self._by_attribute.clear()
+        self._last_from_node = None
 
     def select(self, query: str, node: Node = None) -> list[Node]:
         """Return what ``query`` selects from ``node`` (the root by default), as parsel would.
@@ -686,7 +714,16 @@ class Document:
             runs = self._from_nodes[query] = self._from_nodes.get(query, 0) + 1
             if runs > _RUNS_BEFORE_INDEX and (found := self._within(compiled, node)) is not None:
                 return found
-        return compiled.run(node, self)
+        last = self._last_from_node
+        if (read := attribute_of(query)) is not None and last is not None:
+            elements_query, attribute = read
+            if last[0] == elements_query and last[1] is node:
+                # What the query before it selected from this node, read for the attribute.
+                return [v for e in last[2] if (v := e.get(attribute)) is not None]
+        found = compiled.run(node, self)
+        if isinstance(node, etree._Element) and all(isinstance(f, etree._Element) for f in found):
+            self._last_from_node = (query, node, list(found))  # the caller may change its own
+        return found
 
     def matching(
         self, queries: tuple[str, ...], node: etree._Element
