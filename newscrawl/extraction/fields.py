@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import datetime
 from itertools import chain
 from typing import Any
@@ -52,6 +52,60 @@ TRAFILATURA_OPTIONS: dict[str, bool] = {
 """What the generic fallback asks of ``trafilatura.extract``: the article text, precision first."""
 
 
+class Plan:
+    """What extraction reads from a profile, looked up once per profile: its selector
+    lists (as tuples), drop patterns, alternate-headline window, languages and teaser
+    groups. A page asks for them some fifty times; each ``Profile.get`` walks the
+    profile's tables, and ``Profile.selectors`` copies the list it finds."""
+
+    def __init__(self, profile: Profile) -> None:
+        self.profile = profile
+        self._selectors: dict[tuple[str, ...], tuple[str, ...]] = {}
+        self.languages: list[str] = profile.languages
+        self.drop = _patterns(tuple(profile.selectors("body", "drop_patterns")))
+        self.window = int(profile.get("body", "alt_headline_window", default=0))
+        self.crumb_items = str(profile.get("breadcrumb", "items", default="a"))
+        self.teaser_groups: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = tuple(
+            (
+                group["nodes"],
+                tuple((n, group[n]) for n in ("title", "url", "excerpt") if n in group),
+            )
+            for group in profile.get("teasers", default=[])
+        )
+        self.body_from_trafilatura = body_from_trafilatura(profile)
+
+    def selectors(self, *path: str) -> tuple[str, ...]:
+        """Return ``Profile.selectors(*path)`` as a tuple (read once)."""
+        found = self._selectors.get(path)
+        if found is None:
+            found = self._selectors[path] = tuple(self.profile.selectors(*path))
+        return found
+
+
+_PLANS: dict[int, tuple[Profile, Plan]] = {}
+_MAX_PLANS = 64
+
+
+def plan_of(profile: Profile) -> Plan:
+    """Return the :class:`Plan` of ``profile``, made on its first use. Profiles do not
+    change and are few (``load_profile`` caches them); a plan is kept by the profile's
+    identity, since a profile holds a dict and cannot be hashed."""
+    entry = _PLANS.get(id(profile))
+    if entry is not None and entry[0] is profile:
+        return entry[1]
+    if len(_PLANS) >= _MAX_PLANS:
+        _PLANS.clear()
+    plan = Plan(profile)
+    _PLANS[id(profile)] = (profile, plan)
+    return plan
+
+
+def _candidates(page: Page, queries: tuple[str, ...]) -> Iterator[list[str]]:
+    """Yield, lazily, the strings each of ``queries`` selects (as ``Page.candidates``)."""
+    for query in queries:
+        yield page.document.values(query)
+
+
 def _excluded(page: Page, container: etree._Element) -> set[etree._Element]:
     """Return the elements of the profile's ``body.exclude`` subtrees inside ``container``.
 
@@ -60,8 +114,12 @@ def _excluded(page: Page, container: etree._Element) -> set[etree._Element]:
     """
     keep = {container, *container.iterancestors()}
     inside: set[etree._Element] = set()
-    for query in page.profile.selectors("body", "exclude"):
-        for node in page.document.select(query, container):
+    queries = plan_of(page.profile).selectors("body", "exclude")
+    # Simple selectors (tags, classes, ids: all of Sahifa's) are answered by one walk.
+    found = page.document.matching(queries, container)
+    selected = (page.document.select(q, container) for q in queries) if found is None else [found]
+    for nodes in selected:
+        for node in nodes:
             if isinstance(node, etree._Element) and node not in keep and node not in inside:
                 inside.update(node.iter())
     return inside
@@ -114,7 +172,7 @@ def _body_blocks(page: Page) -> list[str]:
     The profile's ``body.exclude`` subtrees are skipped while reading; the tree is not
     changed, so every other field reads the page as it was parsed.
     """
-    containers = page.document.first_match(page.profile.selectors("body", "container"))
+    containers = page.document.first_match(plan_of(page.profile).selectors("body", "container"))
     if not containers or not isinstance(containers[0], etree._Element):
         return []
     container = containers[0]
@@ -187,8 +245,8 @@ def _split_body(
     ``headline_lang`` is the headline's language, or a function that gives it (a
     :class:`HeadlineLanguage`): then it is asked only when a block in another language
     could be the alternate headline."""
-    drop = _patterns(tuple(page.profile.selectors("body", "drop_patterns")))
-    window = int(page.profile.get("body", "alt_headline_window", default=0))
+    plan = plan_of(page.profile)
+    drop, window = plan.drop, plan.window
     body: list[str] = []
     credit: str | None = None
     alt: AltHeadline | None = None
@@ -202,7 +260,7 @@ def _split_body(
             continue
         if alt is None and not body and index < window and len(text) <= MAX_ALT_HEADLINE:
             # Without a headline language no block can be the alternate headline.
-            lang = detect_language(text, prefer=page.profile.languages)
+            lang = detect_language(text, prefer=plan.languages)
             if lang and _other_language(headline_lang, lang):
                 alt = AltHeadline(text=text, lang=lang)
                 continue
@@ -210,19 +268,29 @@ def _split_body(
     return body, credit, alt
 
 
-_CRUMB_LINK = "xpath:(descendant-or-self::a/@href)[1]"
+def first_href(node: Node) -> str | None:
+    """Return what ``(descendant-or-self::a/@href)[1]`` selects from ``node``: the href of
+    the first link (``node`` or inside it) that has one, else None. One walk that stops
+    at that link, instead of a query per crumb."""
+    if not isinstance(node, etree._Element):
+        return None
+    for link in node.iter("a"):
+        href = link.get("href")
+        if href is not None:
+            return href
+    return None
 
 
 def _breadcrumb(page: Page) -> list[Breadcrumb]:
     document = page.document
-    containers = document.first_match(page.profile.selectors("breadcrumb", "container"))
+    plan = plan_of(page.profile)
+    containers = document.first_match(plan.selectors("breadcrumb", "container"))
     if not containers:
         return []
-    query = str(page.profile.get("breadcrumb", "items", default="a"))
+    query = plan.crumb_items
     crumbs: list[Breadcrumb] = []
     for node in document.select(query, containers[0]):
-        link = next(iter(document.select(_CRUMB_LINK, node)), None)
-        values = {"name": node_text(node), "url": link}
+        values = {"name": node_text(node), "url": first_href(node)}
         crumb = load_record(BreadcrumbLoader, values, **page.loader_context())
         if crumb.name:
             crumbs.append(crumb)
@@ -240,10 +308,9 @@ def _teasers(page: Page) -> list[Any]:
     """
     document = page.document
     teasers = []
-    for group in page.profile.get("teasers", default=[]):
-        fields = [name for name in ("title", "url", "excerpt") if name in group]
-        for node in outermost(document.select(group["nodes"])):
-            values = {name: document.values(group[name], node) for name in fields}
+    for nodes, fields in plan_of(page.profile).teaser_groups:
+        for node in outermost(document.select(nodes)):
+            values = {name: document.values(query, node) for name, query in fields}
             teaser = load_record(TeaserLoader, values, **page.loader_context())
             if teaser.title and teaser.url:
                 teasers.append(teaser)
@@ -270,14 +337,15 @@ def _image_url(node: Node, base: str) -> str | None:
 def _lead_image(page: Page) -> Image | None:
     """Return the featured image with its caption and the credit in that caption, or None."""
     document = page.document
-    nodes = document.first_match(page.profile.selectors("images", "lead"))
-    nodes = nodes or document.first_match(page.profile.selectors("images", "lead_fallback"))
+    plan = plan_of(page.profile)
+    nodes = document.first_match(plan.selectors("images", "lead"))
+    nodes = nodes or document.first_match(plan.selectors("images", "lead_fallback"))
     url = _image_url(nodes[0], page.url) if nodes else None
     if not url:
         return None
-    captions = document.first_match(page.profile.selectors("images", "lead_caption"))
+    captions = document.first_match(plan.selectors("images", "lead_caption"))
     caption, credit = split_credit(node_text(captions[0]) if captions else None)
-    credits = document.first_match(page.profile.selectors("images", "lead_credit"))
+    credits = document.first_match(plan.selectors("images", "lead_credit"))
     if credits:  # a credit the page marks apart, with or without a label
         credit = strip_credit_label(node_text(credits[0])) or credit
     return Image(url=url, caption=caption, credit=credit)
@@ -286,8 +354,8 @@ def _lead_image(page: Page) -> Image | None:
 def _teaser_elements(page: Page) -> set[etree._Element]:
     """Return every element inside the page's teaser nodes (the nodes included)."""
     inside: set[etree._Element] = set()
-    for group in page.profile.get("teasers", default=[]):
-        for node in page.document.select(group["nodes"]):
+    for nodes, _fields in plan_of(page.profile).teaser_groups:
+        for node in page.document.select(nodes):
             if isinstance(node, etree._Element) and node not in inside:
                 inside.update(node.iter())
     return inside
@@ -301,9 +369,10 @@ def _text_images(page: Page) -> list[Image]:
     """
     document = page.document
     images: list[Image] = []
-    caption_queries = page.profile.selectors("images", "figure_caption")
+    plan = plan_of(page.profile)
+    caption_queries = plan.selectors("images", "figure_caption")
     teasers = _teaser_elements(page)
-    for query in page.profile.selectors("images", "figures"):
+    for query in plan.selectors("images", "figures"):
         for node in document.select(query):
             if node in teasers:
                 continue
@@ -336,12 +405,13 @@ def _date(page: Page, field: str, jsonld_key: str) -> str | None:
     """
     jsonld = page.jsonld.get(jsonld_key)
     jsonld_values = [jsonld if isinstance(jsonld, str) else None]
-    for values in chain(page.candidates("fields", field), [jsonld_values]):
+    plan = plan_of(page.profile)
+    for values in chain(_candidates(page, plan.selectors("fields", field)), [jsonld_values]):
         for value in values:
             if parsed := page.dates.parse(value, page.now):
                 return format_datetime(parsed)
     if field == "published_at":
-        for values in page.candidates("fields", "published_at_visible"):
+        for values in _candidates(page, plan.selectors("fields", "published_at_visible")):
             for value in values:
                 if parsed := page.dates.parse(normalize_space(value), page.now):
                     return format_datetime(parsed)
@@ -380,7 +450,7 @@ def is_article(
     instead of testing every element."""
     if jsonld:
         return True
-    markers = profile.selectors("fields", "article")
+    markers = plan_of(profile).selectors("fields", "article")
     if document is not None and document.root is selector.root:
         return any(document.select(q) for q in markers)
     return any(compile_query(q).run(selector.root) for q in markers)
@@ -402,14 +472,21 @@ def extract_page(page: Page, *, fill: bool = True) -> Article:
     loader.add_value("url", page.url)
     loader.add_value("site", profile.name)
     loader.add_value("crawled_at", format_datetime(page.now))
-    loader.add_first_found("canonical_url", page.candidates("fields", "canonical_url"))
-    if not loader.add_first_found("headline", page.candidates("fields", "headline")):
+    plan = plan_of(profile)
+    loader.add_first_found(
+        "canonical_url", _candidates(page, plan.selectors("fields", "canonical_url"))
+    )
+    if not loader.add_first_found(
+        "headline", _candidates(page, plan.selectors("fields", "headline"))
+    ):
         loader.add_value("headline", page.jsonld.get("headline"))
     headline = loader.get_output_value("headline")
 
     breadcrumb = _breadcrumb(page)
     loader.add_value("breadcrumb", breadcrumb)
-    if not loader.add_first_found("section", page.candidates("fields", "section")):
+    if not loader.add_first_found(
+        "section", _candidates(page, plan.selectors("fields", "section"))
+    ):
         if len(breadcrumb) >= 3:
             loader.add_value("section", breadcrumb[-2].name)
         loader.add_value("section", page.jsonld.get("articleSection"))
@@ -418,26 +495,26 @@ def extract_page(page: Page, *, fill: bool = True) -> Article:
     if jsonld_authors:
         loader.add_value("authors", jsonld_authors)
     else:
-        for values in page.candidates("fields", "authors"):
+        for values in _candidates(page, plan.selectors("fields", "authors")):
             names = [n for v in values for n in split_authors(v)]
             if names:
                 loader.add_value("authors", names)
                 break
-    loader.add_first_found("tags", page.candidates("fields", "tags"))
+    loader.add_first_found("tags", _candidates(page, plan.selectors("fields", "tags")))
     loader.add_value("published_at", _date(page, "published_at", "datePublished"))
     loader.add_value("modified_at", _date(page, "modified_at", "dateModified"))
 
     # The headline's language is detected only when it is needed: to tell an alternate
     # headline among the first blocks, or as the record's language when the body has none.
-    headline_lang = HeadlineLanguage(headline, profile.languages)
+    headline_lang = HeadlineLanguage(headline, plan.languages)
 
     lead = _lead_image(page)
     images = _unique_images([lead] if lead else [], _text_images(page))
     blocks = _body_blocks(page)
     body, credit, alt = _split_body(page, blocks, headline_lang)
-    if not blocks and body_from_trafilatura(profile):
+    if not blocks and plan.body_from_trafilatura:
         body = _without_headline(_generic_body(page), headline)
-    language = detect_language(" ".join(body)[:2000], prefer=profile.languages) or headline_lang()
+    language = detect_language(" ".join(body)[:2000], prefer=plan.languages) or headline_lang()
     if alt and alt.lang == language:
         body.insert(0, alt.text or "")
         alt = None

@@ -107,10 +107,10 @@ class ProfileLoader(ItemLoader):
             return super().add_value(field_name, value, *processors, re=re, **kw)
         if value is None:
             return self
-        processed = self._process_input_value(field_name, arg_to_iter(value))
+        processed = self._process_input_value(field_name, _as_list(value))
         if processed:
             collected = self._local_values.setdefault(field_name, [])
-            collected += arg_to_iter(processed)
+            collected += _as_list(processed)
         return self
 
     def get_output_value(self, field_name: str) -> Any:
@@ -227,6 +227,22 @@ def _dataclass_fields(item_class: type) -> frozenset[str] | None:
     return frozenset(f.name for f in dataclasses.fields(item_class))
 
 
+def _as_list(value: Any) -> Any:
+    """Return what itemloaders' ``arg_to_iter`` returns for ``value``.
+
+    A ``str``, a ``list`` and a ``tuple`` (nearly every value a field sees) are answered
+    here: itemloaders tests a class that is not iterable against its abstract base
+    classes on every call. A str is never a list, tuple, set or iterator (it has no
+    ``__next__``); anything else goes to ``arg_to_iter``.
+    """
+    kind = type(value)
+    if kind is str:
+        return [value]
+    if kind is list or kind is tuple:
+        return value
+    return arg_to_iter(value)
+
+
 Steps = tuple[tuple[Callable[..., Any], bool], ...]
 """A MapCompose's functions, each with whether it takes the loader context."""
 
@@ -244,12 +260,17 @@ def _input_steps(loader_class: type[ItemLoader], item_class: type, field_name: s
 def _run_steps(steps: Steps, value: Any, context: MutableMapping[str, Any]) -> list[Any]:
     """Return what MapCompose with these ``steps`` makes of ``value``: each function applied
     to every value the one before gave (lists flattened, None dropped)."""
-    values = arg_to_iter(value)
+    values = _as_list(value)
     for function, takes_context in steps:
         next_values: list[Any] = []
         for v in values:
             out = function(v, loader_context=context) if takes_context else function(v)
-            next_values += arg_to_iter(out)
+            if out is None:
+                continue
+            if type(out) is str:
+                next_values.append(out)
+            else:
+                next_values += _as_list(out)
         values = next_values
     return list(values)
 
@@ -264,11 +285,12 @@ def _field_cleaner(
     processor, as ``add_value`` + ``load_item`` do, and gives None when nothing is left.
     A MapCompose input processor runs function by function (:func:`_run_steps`).
     """
-    input_processor, output_processor = _field_processors(loader_class, item_class, field_name)
+    input_processor = _field_processors(loader_class, item_class, field_name)[0]
+    output_processor, output_takes_context = _output_step(loader_class, item_class, field_name)
     steps = _input_steps(loader_class, item_class, field_name)
 
     def clean(value: Any, context: MutableMapping[str, Any]) -> Any:
-        values = arg_to_iter(value)
+        values = _as_list(value)
         if steps is None:
             values = wrap_loader_context(input_processor, context)(values)
         else:
@@ -278,9 +300,23 @@ def _field_cleaner(
                 values = wrap_loader_context(input_processor, context)(arg_to_iter(value))
         if not values:
             return None
-        return wrap_loader_context(output_processor, context)(list(arg_to_iter(values)))
+        # As wrap_loader_context calls it, with whether it takes the context known once.
+        if output_takes_context:
+            return output_processor(list(_as_list(values)), loader_context=context)
+        return output_processor(list(_as_list(values)))
 
     return clean
+
+
+@cache
+def _record_cleaners(
+    loader_class: type[ProfileLoader],
+) -> dict[str, Callable[[Any, MutableMapping[str, Any]], Any]]:
+    """Return the cleaner (:func:`_field_cleaner`) of each field of ``loader_class``'s
+    item, looked up once per class: a page loads many small records (teasers, crumbs)."""
+    item_class = loader_class.default_item_class
+    names = _dataclass_fields(item_class) or frozenset()
+    return {name: _field_cleaner(loader_class, item_class, name) for name in names}
 
 
 def load_record(
@@ -297,10 +333,12 @@ def load_record(
     """
     item = loader_class.default_item_class()
     context.update(selector=None, item=item)
+    cleaners = _record_cleaners(loader_class)
     for field_name, value in values.items():
         if value is None:
             continue
-        output = _field_cleaner(loader_class, type(item), field_name)(value, context)
+        clean = cleaners.get(field_name) or _field_cleaner(loader_class, type(item), field_name)
+        output = clean(value, context)
         if output is not None:
             setattr(item, field_name, output)
     return item

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from typing import Any
 
+from lxml import etree
 from parsel import Selector
 
 from newscrawl.extraction.extruct_parts import extruct_module
@@ -58,7 +60,7 @@ def jsonld_article(selector: Selector, text: str) -> dict[str, Any]:
     # Imported here, and without extruct's other readers (extruct_parts): a crawl process
     # that leaves extraction to workers, or a portal without JSON-LD, never needs it.
     try:
-        items = extruct_module("jsonld").JsonLdExtractor().extract_items(selector.root)
+        items = jsonld_items(selector.root)
     except (ValueError, TypeError, RecursionError):  # RecursionError: JSON nested too deep
         return {}
     for node in _walk_jsonld(items):
@@ -67,6 +69,30 @@ def jsonld_article(selector: Selector, text: str) -> dict[str, Any]:
         if any(t in ARTICLE_TYPES for t in types if isinstance(t, str)):
             return _with_text_values(node)
     return {}
+
+
+def jsonld_items(root: etree._Element) -> list[Any]:
+    """Return what extruct's ``JsonLdExtractor().extract_items(root)`` returns, read as it
+    reads it (its JSON parsing, its fallback for commented JSON), without its XPath: the
+    page's scripts are found by lxml's tag-filtered walk, and a script's text is its text
+    (it has no child node: extruct's ``string()`` query, compiled per script, gives the
+    same)."""
+    module = extruct_module("jsonld")
+    items: list[Any] = []
+    for script in root.iter("script"):
+        if script.get("type") != _JSONLD_TYPE:
+            continue
+        text = script.xpath("string()") if len(script) else script.text or ""
+        try:
+            data = json.loads(text, strict=False)
+        except ValueError:  # leading HTML or JavaScript comments: extruct's own fallback
+            cleaned = module.HTML_OR_JS_COMMENTLINE.sub("", text)
+            data = module.jstyleson.loads(cleaned, strict=False)
+        if isinstance(data, dict):
+            data = [data]
+        if isinstance(data, list):
+            items += [item for item in data if item]
+    return items
 
 
 TEXT_KEYS = ("headline", "articleSection", "datePublished", "dateModified")

@@ -13,7 +13,6 @@ from bisect import bisect_left, bisect_right
 from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import cache
-from itertools import accumulate
 from typing import Any
 
 from cssselect import parse as parse_css
@@ -193,6 +192,11 @@ class Query:
     down the descendant-or-self axis to elements of a tag of the page's head
     (:data:`HEAD_TAGS`): from the root it selects what it selects from the ``<head>``, when
     every element of that tag is in the head (:meth:`Document.head_scope`)."""
+    attribute_read: tuple[str, str, str, str] | None = None
+    """``(tag, attribute, value, read)`` when the selector reads attribute ``read`` of the
+    ``tag`` elements whose ``attribute`` is ``value`` (``meta[property='og:title']::attr(
+    content)``) and ``tag`` is one of :data:`INDEXED_TAGS`: :meth:`Document.select`
+    answers it from the page's index of those elements."""
 
     def run(self, node: Node, document: Document | None = None) -> list[Node]:
         """Return what the selector selects from ``node``, as parsel would, in document order.
@@ -283,7 +287,19 @@ def compile_query(query: str) -> Query:
             value, rest = tagged
             anchor = ("id", value)
             return Query(query, expression, xpath, anchor, _compile_xpath(rest), local=local)
-        return Query(query, expression, xpath, steps=steps, local=local, head_tag=head_tag)
+        read = _ATTRIBUTE_READ.fullmatch(expression)
+        attribute_read = read.group("tag", "attribute", "value", "read") if read else None
+        if attribute_read is not None and attribute_read[0] not in INDEXED_TAGS:
+            attribute_read = None
+        return Query(
+            query,
+            expression,
+            xpath,
+            steps=steps,
+            local=local,
+            head_tag=head_tag,
+            attribute_read=attribute_read,
+        )
     anchor, rest = anchored
     descends = all(b.startswith(_DESCENDANT_AXES) for b in rest.split(" | "))
     local = rest == "self::node()"  # ".class" or "#id" alone
@@ -292,6 +308,15 @@ def compile_query(query: str) -> Query:
         query, expression, xpath, anchor, _compile_xpath(rest), descends, steps, rest_steps, local
     )
 
+
+INDEXED_TAGS = frozenset({"meta", "link"})
+"""Tags of the page's head whose attribute reads (:attr:`Query.attribute_read`) come from
+one index per page and attribute: a Sahifa page reads six ``meta`` and one ``link``."""
+_ATTRIBUTE_READ = re.compile(
+    r"descendant-or-self::(?P<tag>[a-z]+)\[@(?P<attribute>[a-z][a-z0-9_-]*) = '(?P<value>[^']*)'\]"
+    r"/@(?P<read>[a-z][a-z0-9_-]*)"
+)
+"""The translation of ``tag[attribute='value']::attr(read)``."""
 
 HEAD_TAGS = frozenset({"meta"})
 """Tags of the page's head that profiles query often (five ``meta`` queries a Sahifa page):
@@ -336,6 +361,99 @@ def _tag_with_id(expression: str) -> tuple[str, str] | None:
     if len(steps) != 1 or len(_split_top(expression, "|")) != 1:
         return None
     return match["value"], "self::" + expression.removeprefix("descendant-or-self::")
+
+
+_ATTRIBUTE_PSEUDO = re.compile(r"(?P<elements>[^:,]+)::attr\((?P<attribute>[A-Za-z][\w-]*)\)")
+
+
+@cache
+def attribute_of(query: str) -> tuple[str, str] | None:
+    """Return ``(elements, attribute)`` when the CSS ``query`` reads ``attribute`` of what
+    the CSS query ``elements`` selects (``.post-title a::attr(href)`` of ``.post-title a``):
+    its XPath is that of ``elements``, one path, followed by ``/@attribute``. Then what it
+    selects from a node is the ``attribute`` of each element ``elements`` selects from the
+    node that has one, in their order; a teaser's title and link read the same elements.
+    Else None."""
+    match = _ATTRIBUTE_PSEUDO.fullmatch(query)
+    if match is None:
+        return None
+    elements, attribute = match["elements"].strip(), match["attribute"]
+    try:
+        path = compile_query(elements).expression
+    except Exception:  # not a selector of its own: the query runs as it is
+        return None
+    if len(_split_top(path, "|")) != 1 or f"{path}/@{attribute}" != compile_query(query).expression:
+        return None
+    return elements, attribute
+
+
+# ------------------------------------------------------------- element tests in Python
+
+_ELEMENT_TESTS = (
+    ("tag", re.compile(r"descendant-or-self::(?P<value>[a-z][a-z0-9]*)")),
+    (
+        "class",
+        re.compile(
+            r"descendant-or-self::\*\[@class and contains\(@class, '(?P<value>[^']+)'\)"
+            r" and contains\(concat\(' ', normalize-space\(@class\), ' '\), ' (?P=value) '\)\]"
+        ),
+    ),
+    ("id", re.compile(r"descendant-or-self::\*\[@id = '(?P<value>[^']*)'\]")),
+    (
+        "class_part",
+        re.compile(r"descendant-or-self::\*\[@class and contains\(@class, '(?P<value>[^']+)'\)\]"),
+    ),
+)
+"""The translations of the CSS selectors ``tag``, ``.class``, ``#id`` and ``[class*=part]``:
+one step down the descendant-or-self axis whose test reads the element alone."""
+
+
+@cache
+def element_test(query: str) -> tuple[str, str] | None:
+    """Return ``(kind, value)`` when ``query`` is a CSS selector of one of the shapes of
+    :data:`_ELEMENT_TESTS` (``script``, ``.share-post``, ``#check-also-box``,
+    ``[class*='e3lan']``), else None."""
+    if query.startswith(XPATH_PREFIX):
+        return None
+    expression = compile_query(query).expression
+    for kind, pattern in _ELEMENT_TESTS:
+        if match := pattern.fullmatch(expression):
+            return kind, match["value"]
+    return None
+
+
+class ElementTests:
+    """Several element tests (:func:`element_test`) run as one: an element passes when it
+    passes any of them."""
+
+    def __init__(self, tests: Iterable[tuple[str, str]]) -> None:
+        tests = list(tests)
+        self.tags = frozenset(v for k, v in tests if k == "tag")
+        self.ids = frozenset(v for k, v in tests if k == "id")
+        self.classes = tuple(v for k, v in tests if k == "class")
+        self.parts = tuple(v for k, v in tests if k == "class_part")
+
+    def __call__(self, element: etree._Element) -> bool:
+        """Tell whether ``element`` passes one of the tests, as its XPath would tell."""
+        if element.tag in self.tags:
+            return True
+        if self.classes or self.parts:
+            value = element.get("class")
+            if value is not None:
+                if any(part in value for part in self.parts):
+                    return True
+                if any(_has_class(value, name) for name in self.classes):
+                    return True
+        return bool(self.ids) and element.get("id") in self.ids
+
+
+@cache
+def element_tests(queries: tuple[str, ...]) -> ElementTests | None:
+    """Return the :class:`ElementTests` of ``queries`` when each is an element test, else None."""
+    tests = [element_test(q) for q in queries]
+    if any(t is None for t in tests):
+        return None
+    return ElementTests(t for t in tests if t is not None)
 
 
 def _split_steps(expression: str) -> list[str]:
@@ -455,7 +573,11 @@ class Document:
         self._texts: dict[etree._Element, str] = {}
         self._head_scopes: dict[str, etree._Element] = {}
         self._from_root: dict[str, list[Node]] = {}
-        self._joined: tuple[str, list[int]] | None = None
+        self._joined: str | None = None
+        self._by_attribute: dict[tuple[str, str], dict[str, list[etree._Element]]] = {}
+        self._last_from_node: tuple[str, etree._Element, list[etree._Element]] | None = None
+        """The last query run from an element other than the root whose results are all
+        elements, the element, and those results (see :func:`attribute_of`)."""
         """What each query selected from the root (fields share some: the teaser nodes)."""
 
     def anchored(self, kind: str, value: str) -> list[etree._Element]:
@@ -483,23 +605,26 @@ class Document:
             return [v.getparent() for v in values if value in v and _has_class(v, value)]
         # The class values that hold ``value`` at all, found by one search of their joined
         # text each (a Sahifa page has 270 of them and a dozen classes are looked up).
-        joined, starts = self._joined_classes()
+        # Which value a hit lies in is told by the NULs before it, counted from the last hit.
+        joined = self._joined_classes()
         found: list[etree._Element] = []
+        index = counted = 0
         position = joined.find(value)
         while position >= 0:
-            index = bisect_right(starts, position) - 1
+            index += joined.count("\x00", counted, position)
+            counted = position
             if _has_class(values[index], value):
                 found.append(values[index].getparent())
-            position = joined.find(value, starts[index + 1])
+            end = joined.find("\x00", position)
+            if end < 0:
+                break
+            position = joined.find(value, end + 1)
         return found
 
-    def _joined_classes(self) -> tuple[str, list[int]]:
-        """Return the page's class values joined by NUL, and where each starts (one more
-        for the end)."""
+    def _joined_classes(self) -> str:
+        """Return the page's class values joined by NUL."""
         if self._joined is None:
-            values = self._attribute_values("class")
-            starts = [0, *accumulate(len(v) + 1 for v in values)]
-            self._joined = ("\x00".join(values), starts)
+            self._joined = "\x00".join(self._attribute_values("class"))
         return self._joined
 
     def indexed(self, step: etree.XPath, contexts: list[Node]) -> list[Node] | None:
@@ -565,6 +690,8 @@ class Document:
         self._head_scopes.clear()
         self._from_root.clear()
         self._joined = None
+        self._by_attribute.clear()
+        self._last_from_node = None
 
     def select(self, query: str, node: Node = None) -> list[Node]:
         """Return what ``query`` selects from ``node`` (the root by default), as parsel would.
@@ -575,14 +702,67 @@ class Document:
         if node is None or node is self.root:
             found = self._from_root.get(query)
             if found is None:
-                found = self._from_root[query] = compile_query(query).run(self.root, self)
+                compiled = compile_query(query)
+                if compiled.attribute_read is not None:
+                    found = self._attribute_read(*compiled.attribute_read)
+                else:
+                    found = compiled.run(self.root, self)
+                self._from_root[query] = found
             return list(found)  # a copy: the caller may change its list
         compiled = compile_query(query)
         if compiled.local and isinstance(node, etree._Element):
             runs = self._from_nodes[query] = self._from_nodes.get(query, 0) + 1
             if runs > _RUNS_BEFORE_INDEX and (found := self._within(compiled, node)) is not None:
                 return found
-        return compiled.run(node, self)
+        last = self._last_from_node
+        if (read := attribute_of(query)) is not None and last is not None:
+            elements_query, attribute = read
+            if last[0] == elements_query and last[1] is node:
+                # What the query before it selected from this node, read for the attribute.
+                return [v for e in last[2] if (v := e.get(attribute)) is not None]
+        found = compiled.run(node, self)
+        if isinstance(node, etree._Element) and all(isinstance(f, etree._Element) for f in found):
+            self._last_from_node = (query, node, list(found))  # the caller may change its own
+        return found
+
+    def matching(
+        self, queries: tuple[str, ...], node: etree._Element
+    ) -> list[etree._Element] | None:
+        """Return, in document order and each once, the elements any of ``queries`` selects
+        from ``node``: what the union of their :meth:`select` holds. None when a query is
+        not an element test (:func:`element_tests`): then each must run as a query.
+
+        One walk of ``node``'s subtree answers them all; a body's fifteen ``exclude``
+        selectors ran fifteen scans of it, each a query of its own.
+        """
+        tests = element_tests(queries)
+        if tests is None or not isinstance(node, etree._Element):
+            return None
+        check_time()
+        found: list[etree._Element] = []
+        for index, element in enumerate(node.iter(), 1):
+            if isinstance(element.tag, str) and tests(element):
+                found.append(element)
+            if index % _CHECK_EVERY == 0:
+                check_time()
+        return found
+
+    def _attribute_read(self, tag: str, attribute: str, value: str, read: str) -> list[str]:
+        """Return what ``tag[attribute='value']::attr(read)`` selects from the root: the
+        ``read`` attribute of each ``tag`` element whose ``attribute`` is ``value``, in
+        document order.
+
+        The ``tag`` elements are indexed by their ``attribute`` once per page (lxml finds
+        them in C); each query is then a lookup, not a scan of the page.
+        """
+        index = self._by_attribute.get((tag, attribute))
+        if index is None:
+            index = self._by_attribute[(tag, attribute)] = {}
+            for element in self.root.iter(tag):
+                key = element.get(attribute)
+                if key is not None:
+                    index.setdefault(key, []).append(element)
+        return [found for e in index.get(value, ()) if (found := e.get(read)) is not None]
 
     def _within(self, query: Query, node: etree._Element) -> list[Node] | None:
         """Return what the local ``query`` selects from ``node``: its matches from the root

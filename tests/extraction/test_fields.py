@@ -201,3 +201,19 @@ def test_a_portal_without_a_body_selector_reads_trafilatura_without_the_headline
     record = extract_article(URL, html, None, profile, NOW)
     assert record.body
     assert record.body[0].startswith("The Russian foreign Minister")
+
+
+def test_a_profile_is_planned_once_and_a_changed_profile_anew() -> None:
+    """The plan (selector lists, patterns, teaser groups) is read once per profile; a
+    profile with other data, even under the same name, reads its own."""
+    jmn = load_profile("jmn")
+    assert fields.plan_of(jmn) is fields.plan_of(jmn)
+    assert fields.plan_of(jmn).selectors("body", "container") == tuple(
+        jmn.selectors("body", "container")
+    )
+    data = {**jmn.data, "body": {**jmn.data["body"], "container": [".story"]}}
+    other = Profile(jmn.name, jmn.kind, data)
+    assert fields.plan_of(other).selectors("body", "container") == (".story",)
+    assert fields.plan_of(jmn).selectors("body", "container") != (".story",)
+    body = page("<p>" + ENGLISH + "</p>").replace(b'class="entry"', b'class="story"')
+    assert extract_article(URL, body, profile=other, now=NOW).body == [ENGLISH]

@@ -7,8 +7,9 @@ from typing import Any
 
 import pytest
 from itemloaders import ItemLoader
+from itemloaders.utils import arg_to_iter
 
-from newscrawl.extraction.loaders import ArticleLoader, TeaserLoader, load_record
+from newscrawl.extraction.loaders import ArticleLoader, TeaserLoader, _as_list, load_record
 from newscrawl.items import Article
 
 URL = "https://jmn.info/policy/a-story/"
@@ -103,3 +104,14 @@ def test_profile_loader_loads_what_itemloaders_loads(name: str) -> None:
     calls = ADD_VALUE_CASES[name]
     ours, theirs = _loaded(ArticleLoader, calls), _loaded(_Reference, calls)
     assert ours == theirs
+
+
+@pytest.mark.parametrize(
+    "value",
+    [None, "", "a", ["a"], ("a",), {"a"}, frozenset("a"), {"a": 1}, b"a", 1, iter(["a"])],
+    ids=repr,
+)
+def test_as_list_is_arg_to_iter(value: Any) -> None:
+    """The loaders' shortcut for itemloaders' ``arg_to_iter`` gives what it gives."""
+    assert _as_list(value) == arg_to_iter(value)
+    assert type(_as_list(value)) is type(arg_to_iter(value))

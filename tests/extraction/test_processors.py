@@ -677,6 +677,47 @@ def test_format_datetime(value: datetime | None, expected: str | None) -> None:
     assert format_datetime(value) == expected
 
 
+def _formatted_by_fields(value: datetime) -> str:
+    """The record format written field by field (how format_datetime wrote it before it
+    handed whole-minute offsets to isoformat)."""
+    offset = value.utcoffset()
+    if offset is None:
+        value, offset = value.replace(tzinfo=UTC), timedelta(0)
+    elif offset % timedelta(minutes=1):
+        value, offset = value.astimezone(UTC), timedelta(0)
+    sign = "-" if offset < timedelta(0) else "+"
+    minutes = abs(offset) // timedelta(minutes=1)
+    return (
+        f"{value.year:04d}-{value.month:02d}-{value.day:02d}"
+        f"T{value.hour:02d}:{value.minute:02d}:{value.second:02d}"
+        f"{sign}{minutes // 60:02d}:{minutes % 60:02d}"
+    )
+
+
+def test_format_datetime_writes_what_the_fields_give() -> None:
+    """Random moments, with offsets of whole minutes, seconds and microseconds, either sign."""
+    rng = random.Random(12)
+    zones = [None, UTC, ZoneInfo("Europe/Moscow"), ZoneInfo("Asia/Kathmandu")]
+    for _ in range(3000):
+        moment = datetime(rng.randint(1, 9999), 1, 1) + timedelta(
+            days=rng.randint(0, 364),
+            seconds=rng.randint(0, 86399),
+            microseconds=rng.randint(0, 999_999),
+        )
+        offset = timedelta(
+            minutes=rng.randint(-1439, 1439),
+            seconds=rng.choice([0, 0, rng.randint(-59, 59)]),
+            microseconds=rng.choice([0, 0, 0, rng.randint(-999_999, 999_999)]),
+        )
+        for zone in [*zones, timezone(offset) if abs(offset) < timedelta(hours=24) else UTC]:
+            value = moment if zone is None else moment.replace(tzinfo=zone)
+            try:
+                expected = _formatted_by_fields(value)
+            except OverflowError:  # year 1 or 9999 moved out of range by the conversion
+                continue
+            assert format_datetime(value) == expected, value
+
+
 def test_format_datetime_matches_the_record_format() -> None:
     formatted = format_datetime(DateParser(["en"], "Europe/Moscow").parse("March 24, 2016", NOW))
     assert formatted is not None

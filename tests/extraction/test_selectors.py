@@ -216,3 +216,31 @@ def test_node_text_is_the_visible_text_of_every_element_of_the_fixtures(parser: 
             assert node_text(element) == expected, (path.name, element.tag)
             read += 1
     assert read > 5000
+
+
+TEASERS = """<html><body>
+<div class="t"><h2 class="title"><a href="/a">A</a><a>no link</a><a href="">empty</a></h2></div>
+<div class="t"><h2 class="title"><a href="/b">B</a></h2><a href="/outside">x</a></div>
+</body></html>"""
+
+
+def test_an_attribute_read_after_its_elements_from_the_same_node_reads_those_elements() -> None:
+    """``.title a::attr(href)`` right after ``.title a`` from the same teaser reads the hrefs
+    of the elements found (as parsel reads them); from another node, or after another query,
+    it runs as a query."""
+    root = etree.fromstring(TEASERS, etree.HTMLParser())
+    document = Document(root)
+    first, second = root.xpath("//div[@class='t']")
+    for node, elements in ((first, ".title a"), (second, ".title a"), (second, "a"), (first, "a")):
+        found = document.select(elements, node)
+        found.clear()  # the caller's list is its own
+        assert document.select(f"{elements}::attr(href)", node) == parsel_nodes(
+            node, f"{elements}::attr(href)"
+        )
+    document.select(".title a", first)
+    assert document.select(".title a::attr(href)", second) == ["/b"]
+    document.select(".title a", first)
+    document.select("a", first)
+    assert document.select(".title a::attr(href)", first) == ["/a", ""]
+    document.select(".title a", second)
+    assert document.select("a::attr(href)", second) == ["/b", "/outside"]

@@ -167,10 +167,10 @@ FAULTS = [
         "        name = part.strip(_AUTHOR_EDGE_PUNCTUATION)",
     ),
     Fault(
-        "negative-offset-written-positive",
+        "seconds-offset-written-as-is",
         P,
-        '    sign = "-" if offset < timedelta(0) else "+"',
-        '    sign = "+"',
+        "    elif offset.seconds % 60 or offset.microseconds:  # not a whole minute",
+        "    elif offset.microseconds:  # not a whole minute",
     ),
     Fault(
         "date-without-day-accepted",
@@ -195,6 +195,12 @@ FAULTS = [
         P,
         '    if parsed.tzinfo is None and text.endswith("-0000"):',
         "    if False:",
+    ),
+    Fault(
+        "plain-url-with-empty-query-not-joined",
+        P,
+        "    return not (question and not query)",
+        "    return True",
     ),
     # --- selectors
     Fault(
@@ -235,6 +241,18 @@ FAULTS = [
         "    return utf8[head : len(utf8) - tail]\n",
         "    return utf8[head:]\n",
     ),
+    Fault(
+        "element-test-takes-part-of-a-class-for-it",
+        S,
+        "                if any(_has_class(value, name) for name in self.classes):",
+        "                if any(name in value for name in self.classes):",
+    ),
+    Fault(
+        "attribute-read-from-another-node",
+        S,
+        "            if last[0] == elements_query and last[1] is node:",
+        "            if last[0] == elements_query:",
+    ),
     # --- loaders
     Fault(
         "excerpt-ellipsis-kept",
@@ -261,8 +279,8 @@ FAULTS = [
     Fault(
         "load-record-skips-output-processor",
         L,
-        "        return wrap_loader_context(output_processor, context)(list(arg_to_iter(values)))",
-        "        return list(arg_to_iter(values))[0]",
+        "        return output_processor(list(_as_list(values)))\n\n    return clean",
+        "        return list(_as_list(values))[0]\n\n    return clean",
     ),
     # --- fields
     Fault(
@@ -310,8 +328,7 @@ FAULTS = [
     Fault(
         "language-from-headline",
         F,
-        'language = detect_language(" ".join(body)[:2000], prefer=profile.languages)'
-        " or headline_lang",
+        'language = detect_language(" ".join(body)[:2000], prefer=plan.languages) or headline_lang',
         "language = headline_lang",
     ),
     Fault(
@@ -323,8 +340,10 @@ FAULTS = [
     Fault(
         "jsonld-date-before-profile-selectors",
         F,
-        '    for values in chain(page.candidates("fields", field), [jsonld_values]):',
-        '    for values in chain([jsonld_values], page.candidates("fields", field)):',
+        "    for values in chain(_candidates(page, plan.selectors("
+        '"fields", field)), [jsonld_values]):',
+        "    for values in chain([jsonld_values], _candidates(page, plan.selectors("
+        '"fields", field))):',
     ),
     Fault(
         "teaser-thumbnails-as-article-images",

@@ -1,0 +1,99 @@
+"""English "Month D, YYYY" dates are read without dateparser; the result must be what
+dateparser gives, for every month name and abbreviation, every day (those a month lacks
+included), years across the range, and timezones with midnight DST changes. The fast suite
+checks a random sample; ``-m slow`` the whole grid.
+"""
+
+from __future__ import annotations
+
+import random
+from datetime import UTC, datetime
+
+import pytest
+
+from newscrawl.extraction import processors
+from newscrawl.extraction.processors import _MONTH_NUMBERS, DateParser
+
+NOW = datetime(2016, 3, 25, 9, tzinfo=UTC)
+ZONES = (
+    "Europe/Moscow",
+    "UTC",
+    "America/Sao_Paulo",
+    "Asia/Beirut",
+    "America/Havana",
+    "America/Santiago",
+    "Africa/Casablanca",
+    "Europe/London",
+    "Asia/Kathmandu",
+    "Pacific/Apia",
+)
+"""Site timezones, among them zones whose clocks changed at midnight (a local midnight
+that did not exist, or came twice)."""
+LANGUAGES = (("en",), ("en", "ru"), ("en", "de"))
+YEARS = (1999, 2011, 2016)
+"""Years in which several of :data:`ZONES` changed their clocks at midnight."""
+
+
+def grid() -> list[tuple[str, str, tuple[str, ...]]]:
+    """Every day of every month of :data:`YEARS` in every zone (full month names), and
+    every abbreviation and day in one zone and the extreme years."""
+    full = [name for name in _MONTH_NUMBERS if len(name) > 3 or name == "May"]
+    days = [
+        (f"{month} {day}, {year}", zone, LANGUAGES[0])
+        for month in full
+        for day in range(1, 32)
+        for year in YEARS
+        for zone in ZONES
+    ]
+    short = [
+        (f"{month} {day}, {year}", "Europe/Moscow", LANGUAGES[0])
+        for month in _MONTH_NUMBERS
+        for day in range(1, 32)
+        for year in (1900, 2099)
+    ]
+    return days + short
+
+
+def differences(cases: list[tuple[str, str, tuple[str, ...]]]) -> list[str]:
+    found = []
+    for text, zone, languages in cases:
+        parser = DateParser(languages, zone)
+        ours = parser.parse(text, NOW)
+        theirs = parser._parse_natural(text, NOW)
+        if ours != theirs or repr(ours) != repr(theirs):
+            found.append(f"{text!r} in {zone} {languages}: {ours!r} != dateparser {theirs!r}")
+    return found
+
+
+def test_a_sample_reads_as_dateparser_reads() -> None:
+    rng = random.Random(21)
+    cases = rng.sample(grid(), 150)
+    cases += [(text, zone, languages) for text, zone, _ in cases[:20] for languages in LANGUAGES]
+    cases += [("February 29, 2016", "Europe/Moscow", ("en",))]
+    cases += [("February 30, 2016", "Europe/Moscow", ("en",))]
+    assert differences(cases) == []
+
+
+def test_dateparser_is_not_asked(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The shortcut is taken for English-first sites, and only for them."""
+    asked: list[str] = []
+    real = DateParser._parse_natural
+
+    def natural(self: DateParser, text: str, now: datetime) -> datetime | None:
+        asked.append(text)
+        return real(self, text, now)
+
+    monkeypatch.setattr(DateParser, "_parse_natural", natural)
+    english, russian = DateParser(["en", "ru"], "Europe/Moscow"), DateParser(["ru", "en"], "UTC")
+    assert english.parse("Mar 21, 2016", NOW) == datetime.fromisoformat("2016-03-21T00:00+03:00")
+    assert english.parse("February 30, 2016", NOW) is None  # left to dateparser: no such day
+    assert russian.parse("March 21, 2016", NOW) is not None
+    assert asked == ["February 30, 2016", "March 21, 2016"]
+    # A shortcut that localised in another zone than dateparser's is caught.
+    monkeypatch.setattr(processors, "get_timezone_from_tz_string", lambda name: UTC)
+    assert differences([("March 21, 2016", "Europe/Moscow", ("en",))]) != []
+
+
+@pytest.mark.slow
+def test_the_whole_grid_reads_as_dateparser_reads() -> None:
+    assert differences(grid()) == []
