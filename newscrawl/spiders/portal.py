@@ -13,9 +13,9 @@ form. With ``base_url`` the portal is fetched from another origin (a saved copy 
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import AsyncIterator, Callable, Iterable
 from datetime import UTC, datetime
-from functools import cache, cached_property
+from functools import cache, cached_property, lru_cache
 from typing import Any, Self
 from urllib.parse import urlsplit, urlunsplit
 
@@ -72,6 +72,13 @@ def origin(url: str) -> str:
     parts = urlsplit(url)
     return f"{parts.scheme}://{parts.netloc}"
 
+
+URL_CACHE_SIZE = 16384
+"""How many answers of ``page_url``, ``fetch_url``, ``is_onsite`` and ``portal_url`` a
+spider remembers (each is a pure function of the URL, as the spider's base URL, home and
+domains are fixed when it is built). A crawl meets one URL many times: in listings,
+feeds and sitemaps, in its request and its response, and in the teasers and breadcrumbs of
+other records."""
 
 URL_KEYS = frozenset({"url", "canonical_url", "duplicate_of"})
 """Keys whose values are URLs, at any depth of a record (breadcrumb, images, teasers)."""
@@ -181,14 +188,32 @@ class PortalSpider(SitemapSpider):
 
     def fetch_url(self, url: str) -> str:
         """Return where to fetch the portal page ``url`` (moved onto ``base_url`` if set)."""
-        if self.base_url and (urlsplit(url).hostname or "") in self.domains:
-            return rebase(url, self.base_url)
+        if not self.base_url:
+            return url
+        return self._remembered_fetch_urls(url)
+
+    @cached_property
+    def _remembered_fetch_urls(self) -> Callable[[str], str]:
+        """:meth:`_fetch_url` remembering its last :data:`URL_CACHE_SIZE` answers."""
+        return lru_cache(maxsize=URL_CACHE_SIZE)(self._fetch_url)
+
+    def _fetch_url(self, url: str) -> str:
+        if (urlsplit(url).hostname or "") in self.domains:
+            return rebase(url, self.base_url or "")
         return url
 
     def is_onsite(self, url: str) -> bool:
         """Tell whether the crawl may fetch ``url``: with ``base_url``, only that exact origin
         (scheme, host and port); without it, http(s) on the profile's domains and their
         subdomains (any port)."""
+        return self._remembered_onsite(url)
+
+    @cached_property
+    def _remembered_onsite(self) -> Callable[[str], bool]:
+        """:meth:`_is_onsite` remembering its last :data:`URL_CACHE_SIZE` answers."""
+        return lru_cache(maxsize=URL_CACHE_SIZE)(self._is_onsite)
+
+    def _is_onsite(self, url: str) -> bool:
         key = origin_key(url)
         if key is None:
             return False
@@ -208,6 +233,14 @@ class PortalSpider(SitemapSpider):
         other URL unchanged; path, query and fragment kept, no canonicalisation)."""
         if not self.base_url or not isinstance(url, str):
             return url
+        return self._remembered_portal_urls(url)
+
+    @cached_property
+    def _remembered_portal_urls(self) -> Callable[[str], str]:
+        """:meth:`_portal_url` remembering its last :data:`URL_CACHE_SIZE` answers."""
+        return lru_cache(maxsize=URL_CACHE_SIZE)(self._portal_url)
+
+    def _portal_url(self, url: str) -> str:
         base, scheme, host = self._origins
         parts = urlsplit(url)
         if parts.netloc != base or parts.scheme not in ("http", "https"):
@@ -238,6 +271,14 @@ class PortalSpider(SitemapSpider):
 
     def page_url(self, url: str) -> str:
         """Return the portal's own canonical URL for a fetched URL (inverse of fetch_url)."""
+        return self._remembered_page_urls(url)
+
+    @cached_property
+    def _remembered_page_urls(self) -> Callable[[str], str]:
+        """:meth:`_page_url` remembering its last :data:`URL_CACHE_SIZE` answers."""
+        return lru_cache(maxsize=URL_CACHE_SIZE)(self._page_url)
+
+    def _page_url(self, url: str) -> str:
         if self.base_url and origin(url) == self.base_url:
             url = rebase(url, self.home)
         return canonicalize_url(url)
