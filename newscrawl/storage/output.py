@@ -44,8 +44,8 @@ TEMP_SUFFIX = ".part"
 """Suffix of a batch's temp file; its name is ``.`` + final name + this suffix."""
 
 _ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), allow_nan=False)
-"""What ``json.dumps(obj, ensure_ascii=False, separators=(",", ":"), allow_nan=False)`` uses,
-built once: ``dumps`` builds a new encoder for every call with these arguments."""
+"""The encoder of every line (non-ASCII kept, compact, NaN refused), built once: ``json.dumps``
+with the same arguments builds a new one for every call, and writes the same text."""
 
 _HINTS = {
     errno.ENOSPC: "disk full",
