@@ -16,9 +16,11 @@ What it runs, all on 127.0.0.1 (``bench/README.md`` describes the portal and the
      and drops every page;
    - ``bare-tuned``: the bare spider with the Scrapy-level tuning newscrawl applies to its
      crawl process: its ``newscrawl.extensions.GcTuning`` extension with the measured
-     newscrawl's ``NEWSCRAWL_GC_*`` settings, and its ``CONCURRENT_ITEMS``. Such tuning
-     would speed up any Scrapy spider, so the ratio against ``bare-tuned`` is what the
-     pipeline itself costs.
+     newscrawl's ``NEWSCRAWL_GC_*`` settings, its ``CONCURRENT_ITEMS``, and its downloader
+     middlewares that stand in for Scrapy's own for speed alone (``SPEED_MIDDLEWARES``:
+     ``SkimMetaRefreshMiddleware``, Scrapy's meta refreshes without decoding every page).
+     Such tuning would speed up any Scrapy spider, so the ratio against ``bare-tuned`` is
+     what the pipeline itself costs.
 
    All get the same throughput settings (``-s``, plus ``--set``) and report their Scrapy
    stats through ``bare_spider.JsonStatsCollector``. The portal is pinned to the first CPU;
@@ -124,6 +126,14 @@ GC_SETTINGS = ("NEWSCRAWL_GC_THRESHOLD", "NEWSCRAWL_GC_FREEZE")
 GC_PREFIX = "NEWSCRAWL_GC_"
 SCRAPY_TUNING = ("CONCURRENT_ITEMS",)
 """Scrapy settings newscrawl sets for speed alone, which bare-tuned takes over."""
+SPEED_MIDDLEWARES = {
+    "newscrawl.middlewares.SkimMetaRefreshMiddleware": (
+        "scrapy.downloadermiddlewares.redirect.MetaRefreshMiddleware"
+    ),
+}
+"""newscrawl's downloader middlewares that do what a Scrapy one does, faster, and the Scrapy
+one each replaces: bare-tuned takes over those the measured newscrawl enables, with the
+Scrapy one off, as ``DOWNLOADER_MIDDLEWARES``."""
 
 
 # --- processes -----------------------------------------------------------------------
@@ -615,8 +625,11 @@ def measured_tuning() -> dict[str, Any]:
     """Return the Scrapy-level tuning of the measured newscrawl, as newscrawl applies it.
 
     Reads ``newscrawl/settings.py`` of the measured source (:data:`SOURCE`) and returns
-    ``{"EXTENSIONS": {GcTuning: order}, "NEWSCRAWL_GC_THRESHOLD": ..., ...}`` with every
-    ``NEWSCRAWL_GC_*`` setting it defines and those of :data:`SCRAPY_TUNING`. Raises
+    ``{"EXTENSIONS": {GcTuning: order}, "DOWNLOADER_MIDDLEWARES": {...},
+    "NEWSCRAWL_GC_THRESHOLD": ..., ...}`` with every ``NEWSCRAWL_GC_*`` setting it defines,
+    those of :data:`SCRAPY_TUNING`, and in ``DOWNLOADER_MIDDLEWARES`` each of
+    :data:`SPEED_MIDDLEWARES` it enables (at its order) with the Scrapy middleware it replaces
+    set to None (an empty dict when it enables none). Raises
     RuntimeError when that source has no ``GcTuning`` extension or lacks one of
     ``GC_SETTINGS``.
     """
@@ -646,7 +659,17 @@ def measured_tuning() -> dict[str, Any]:
         for name in dir(module)
         if name.startswith(GC_PREFIX) or name in SCRAPY_TUNING
     }
-    return {"EXTENSIONS": {GC_EXTENSION: extensions[GC_EXTENSION]}, **tuning}
+    middlewares: dict[str, int | None] = {}
+    enabled = getattr(module, "DOWNLOADER_MIDDLEWARES", {})
+    for fast, scrapy_own in SPEED_MIDDLEWARES.items():
+        if enabled.get(fast) is not None:
+            middlewares[scrapy_own] = None
+            middlewares[fast] = enabled[fast]
+    return {
+        "EXTENSIONS": {GC_EXTENSION: extensions[GC_EXTENSION]},
+        "DOWNLOADER_MIDDLEWARES": middlewares,
+        **tuning,
+    }
 
 
 def kind_settings(
@@ -657,8 +680,9 @@ def kind_settings(
     Every kind gets ``common`` (:func:`throughput_settings`), then ``extra`` (``--set``),
     then what makes it that kind, which ``extra`` cannot override:
     ``NEWSCRAWL_EXTRACT_PROCESSES=0`` for ``full`` and ``=1`` for ``full-workers``; for
-    ``bare-tuned``, newscrawl's ``GcTuning`` extension in ``EXTENSIONS`` (a JSON dict, which
-    Scrapy merges with its default extensions). ``bare-tuned`` also gets newscrawl's
+    ``bare-tuned``, newscrawl's ``GcTuning`` extension in ``EXTENSIONS`` and its speed-only
+    middlewares in ``DOWNLOADER_MIDDLEWARES`` (JSON dicts, which Scrapy merges with its
+    defaults; the latter left out when empty). ``bare-tuned`` also gets newscrawl's
     ``NEWSCRAWL_GC_*`` and ``SCRAPY_TUNING`` values (:func:`measured_tuning`) before
     ``extra``, so that ``--set NEWSCRAWL_GC_THRESHOLD=...`` changes the full kinds and
     ``bare-tuned`` alike.
@@ -675,9 +699,10 @@ def kind_settings(
             # full-baseline: in-process extraction, as full
             after = options({"NEWSCRAWL_EXTRACT_PROCESSES": 1 if kind == "full-workers" else 0})
         elif kind == "bare-tuned":
-            gc_settings = measured_tuning()
-            before = options({k: v for k, v in gc_settings.items() if k != "EXTENSIONS"})
-            after = options({"EXTENSIONS": json.dumps(gc_settings["EXTENSIONS"])})
+            tuning = measured_tuning()
+            components = ("EXTENSIONS", "DOWNLOADER_MIDDLEWARES")
+            before = options({k: v for k, v in tuning.items() if k not in components})
+            after = options({k: json.dumps(tuning[k]) for k in components if tuning[k]})
         result[kind] = [*common, *before, *extra, *after]
     return result
 

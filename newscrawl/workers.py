@@ -587,6 +587,19 @@ class Extractor:
             return
         self._dispatch()
 
+    @property
+    def in_process(self) -> bool:
+        """Whether pages are extracted in this process now (no workers, or closed)."""
+        return not self.processes or self._closed
+
+    def extract_here(
+        self, url: str, body: bytes, headers: dict[str, Any] | None, now: datetime
+    ) -> dict[str, Any]:
+        """Return the page's record, extracted in this process, as :meth:`extract` does
+        without workers; raise ExtractionError when it gives none."""
+        self.warm_up()
+        return extract_record(url, body, headers, self.profile, now, self.timeout, self.url_repairs)
+
     async def extract(
         self, url: str, body: bytes, headers: dict[str, Any] | None, now: datetime
     ) -> dict[str, Any]:
@@ -595,11 +608,8 @@ class Extractor:
         A worker that dies (killed, out of memory, a crash in a C library) fails only the
         pages it held, with WorkerDied; the next page starts a new worker.
         """
-        if not self.processes or self._closed:
-            self.warm_up()
-            return extract_record(
-                url, body, headers, self.profile, now, self.timeout, self.url_repairs
-            )
+        if self.in_process:
+            return self.extract_here(url, body, headers, now)
         from scrapy.utils.defer import maybe_deferred_to_future
 
         message = pickle.dumps((url, body, headers, now), PICKLE_PROTOCOL)

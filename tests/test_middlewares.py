@@ -34,6 +34,7 @@ from scrapy.utils.test import get_crawler
 from newscrawl import settings as project_settings
 from newscrawl.middlewares import (
     REFRESH_SCAN_BYTES,
+    REFRESH_SCAN_CHARACTERS,
     BackoffRetryMiddleware,
     RedirectLoopMiddleware,
     SkimMetaRefreshMiddleware,
@@ -710,6 +711,29 @@ def test_refresh_word_in_the_text_is_checked_as_scrapy_does(
     response = html_page(f"<html><body><p>Refresh your browser.</p>{FILLER}</body></html>")
     assert refresh_mw.process_response(response.request, response) is response
     assert getattr(response, "_cached_ubody", None) is not None  # Scrapy looked
+
+
+def test_refresh_word_behind_an_ascii_head_of_4096_bytes_is_not_decoded(
+    refresh_mw: SkimMetaRefreshMiddleware,
+) -> None:
+    """4,096 ASCII bytes are Scrapy's whole 4,096-character window: a "refresh" after them
+    (a paragraph, a script) cannot be a refresh to Scrapy, and the page is not decoded."""
+    head = f"<html><head><title>{'x' * REFRESH_SCAN_CHARACTERS}</title></head>"
+    response = html_page(f"{head}<body><p>Refresh your browser.</p>{FILLER}</body></html>")
+    assert refresh_mw.process_response(response.request, response) is response
+    assert getattr(response, "_cached_ubody", None) is None
+
+
+def test_refresh_word_behind_a_non_ascii_head_is_checked_as_scrapy_does(
+    refresh_mw: SkimMetaRefreshMiddleware,
+) -> None:
+    """With non-ASCII text the first 4,096 characters span more bytes: the page is decoded
+    and Scrapy follows a refresh it finds within them."""
+    page = f"<html><head><title>{'я' * 3000}</title>{REFRESH}</head></html>"
+    response = html_page(page)
+    assert len(page[:4096].encode()) > REFRESH_SCAN_CHARACTERS
+    redirected = refresh_mw.process_response(response.request, response)
+    assert isinstance(redirected, Request)
 
 
 def test_refresh_beyond_the_first_4096_characters_is_ignored_as_by_scrapy(

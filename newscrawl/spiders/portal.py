@@ -13,9 +13,9 @@ form. With ``base_url`` the portal is fetched from another origin (a saved copy 
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import AsyncIterator, Callable, Coroutine, Iterable
 from datetime import UTC, datetime
-from functools import cache, cached_property
+from functools import cache, cached_property, lru_cache
 from typing import Any, Self
 from urllib.parse import urlsplit, urlunsplit
 
@@ -72,6 +72,13 @@ def origin(url: str) -> str:
     parts = urlsplit(url)
     return f"{parts.scheme}://{parts.netloc}"
 
+
+URL_CACHE_SIZE = 16384
+"""How many answers of ``page_url``, ``fetch_url``, ``is_onsite`` and ``portal_url`` a
+spider remembers (each is a pure function of the URL, as the spider's base URL, home and
+domains are fixed when it is built). A crawl meets one URL many times: in listings,
+feeds and sitemaps, in its request and its response, and in the teasers and breadcrumbs of
+other records."""
 
 URL_KEYS = frozenset({"url", "canonical_url", "duplicate_of"})
 """Keys whose values are URLs, at any depth of a record (breadcrumb, images, teasers)."""
@@ -181,14 +188,32 @@ class PortalSpider(SitemapSpider):
 
     def fetch_url(self, url: str) -> str:
         """Return where to fetch the portal page ``url`` (moved onto ``base_url`` if set)."""
-        if self.base_url and (urlsplit(url).hostname or "") in self.domains:
-            return rebase(url, self.base_url)
+        if not self.base_url:
+            return url
+        return self._remembered_fetch_urls(url)
+
+    @cached_property
+    def _remembered_fetch_urls(self) -> Callable[[str], str]:
+        """:meth:`_fetch_url` remembering its last :data:`URL_CACHE_SIZE` answers."""
+        return lru_cache(maxsize=URL_CACHE_SIZE)(self._fetch_url)
+
+    def _fetch_url(self, url: str) -> str:
+        if (urlsplit(url).hostname or "") in self.domains:
+            return rebase(url, self.base_url or "")
         return url
 
     def is_onsite(self, url: str) -> bool:
         """Tell whether the crawl may fetch ``url``: with ``base_url``, only that exact origin
         (scheme, host and port); without it, http(s) on the profile's domains and their
         subdomains (any port)."""
+        return self._remembered_onsite(url)
+
+    @cached_property
+    def _remembered_onsite(self) -> Callable[[str], bool]:
+        """:meth:`_is_onsite` remembering its last :data:`URL_CACHE_SIZE` answers."""
+        return lru_cache(maxsize=URL_CACHE_SIZE)(self._is_onsite)
+
+    def _is_onsite(self, url: str) -> bool:
         key = origin_key(url)
         if key is None:
             return False
@@ -208,6 +233,14 @@ class PortalSpider(SitemapSpider):
         other URL unchanged; path, query and fragment kept, no canonicalisation)."""
         if not self.base_url or not isinstance(url, str):
             return url
+        return self._remembered_portal_urls(url)
+
+    @cached_property
+    def _remembered_portal_urls(self) -> Callable[[str], str]:
+        """:meth:`_portal_url` remembering its last :data:`URL_CACHE_SIZE` answers."""
+        return lru_cache(maxsize=URL_CACHE_SIZE)(self._portal_url)
+
+    def _portal_url(self, url: str) -> str:
         base, scheme, host = self._origins
         parts = urlsplit(url)
         if parts.netloc != base or parts.scheme not in ("http", "https"):
@@ -238,6 +271,14 @@ class PortalSpider(SitemapSpider):
 
     def page_url(self, url: str) -> str:
         """Return the portal's own canonical URL for a fetched URL (inverse of fetch_url)."""
+        return self._remembered_page_urls(url)
+
+    @cached_property
+    def _remembered_page_urls(self) -> Callable[[str], str]:
+        """:meth:`_page_url` remembering its last :data:`URL_CACHE_SIZE` answers."""
+        return lru_cache(maxsize=URL_CACHE_SIZE)(self._page_url)
+
+    def _page_url(self, url: str) -> str:
         if self.base_url and origin(url) == self.base_url:
             url = rebase(url, self.home)
         return canonicalize_url(url)
@@ -279,6 +320,10 @@ class PortalSpider(SitemapSpider):
 
         Dates are kept as ISO 8601 (feeds give RFC 2822), so later runs compare instants.
         """
+        if lastmod and lastmod == self.lastmod.get(page):
+            # The date kept already, as it is kept (a request's or response's meta hands it
+            # back): parsing it gives the same instant, which is not later than itself.
+            return lastmod
         when = _ISO_DATES.parse(lastmod, datetime.now(UTC)) if lastmod else None
         if when is not None:
             known = self.lastmod.get(page)
@@ -482,33 +527,60 @@ class PortalSpider(SitemapSpider):
 
     # -- pages -----------------------------------------------------------------------
 
-    async def parse_article(self, response: Response) -> list[Any]:
+    def parse_article(self, response: Response) -> list[Any] | Coroutine[Any, Any, list[Any]]:
         """Return the page's record, or a Reject saying why there is none.
 
-        A coroutine that returns a list, not an async generator: Scrapy then handles the
-        output as it does a plain callback's, without waking its item workers while the
+        Extracting in this process, the list itself: Scrapy takes a plain callback's list as
+        it is, where a coroutine costs it a task, a Deferred and a Future around the call
+        (tens of microseconds a page). With extraction workers, a coroutine that returns
+        the list once a worker has answered: not an async generator, so that Scrapy handles
+        the output as it does a plain callback's, without waking its item workers while the
         page is being extracted.
         """
         page = self.page_url(response.url)
         self.remember_lastmod(page, response.meta.get(LASTMOD_META))
         self.crawler.stats.inc_value("newscrawl/articles/fetched")
+        page_args = (page, response.body, dict(response.headers.items()), datetime.now(UTC))
+        if not self.extractor.in_process:
+            return self._parse_in_worker(*page_args)
         try:
-            record = await self.extractor.extract(
-                page, response.body, dict(response.headers.items()), datetime.now(UTC)
-            )
+            record = self.extractor.extract_here(*page_args)
         except ExtractionError as exc:
-            self.count_url_repairs()
-            logger.warning("No record from %s: %s (%s)", page, exc, exc.kind)
-            self.crawler.stats.inc_value(f"newscrawl/extract/{exc.kind}")
-            return [Reject(url=page, errors=[{"field": None, "message": str(exc)}], kind=exc.kind)]
+            return self._no_record(page, exc)
+        return self._record(record)
+
+    async def _parse_in_worker(
+        self, page: str, body: bytes, headers: dict[str, Any], now: datetime
+    ) -> list[Any]:
+        """:meth:`parse_article`'s answer, the page extracted by a worker."""
+        try:
+            record = await self.extractor.extract(page, body, headers, now)
+        except ExtractionError as exc:
+            return self._no_record(page, exc)
+        return self._record(record)
+
+    def _record(self, record: dict[str, Any]) -> list[Any]:
         self.count_url_repairs()
         return [self.portal_urls(record) if self.base_url else record]
+
+    def _no_record(self, page: str, exc: ExtractionError) -> list[Any]:
+        self.count_url_repairs()
+        logger.warning("No record from %s: %s (%s)", page, exc, exc.kind)
+        self.crawler.stats.inc_value(f"newscrawl/extract/{exc.kind}")
+        return [Reject(url=page, errors=[{"field": None, "message": str(exc)}], kind=exc.kind)]
+
+    _url_repairs_counted: dict[str, int] = {}  # noqa: RUF012 - replaced, never changed
+    """The counts :meth:`count_url_repairs` last copied into the stats."""
 
     def count_url_repairs(self) -> None:
         """Copy the extractor's counts of URL values repaired or dropped on this crawl's
         pages into the stats (``newscrawl/urls/repaired``, ``newscrawl/urls/dropped``)."""
-        for outcome, count in self.extractor.url_repairs.items():
+        repairs = self.extractor.url_repairs
+        if repairs == self._url_repairs_counted:
+            return  # the stats have them: most pages repair nothing
+        for outcome, count in repairs.items():
             self.crawler.stats.set_value(f"newscrawl/urls/{outcome}", count)
+        self._url_repairs_counted = dict(repairs)
 
     def on_error(self, failure: Failure) -> Iterable[Any]:
         """Record a page that could not be downloaded (after retries) as a Reject."""

@@ -43,6 +43,10 @@ DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
 TEMP_SUFFIX = ".part"
 """Suffix of a batch's temp file; its name is ``.`` + final name + this suffix."""
 
+_ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+"""The encoder of every line (non-ASCII kept, compact, NaN refused), built once: ``json.dumps``
+with the same arguments builds a new one for every call, and writes the same text."""
+
 _HINTS = {
     errno.ENOSPC: "disk full",
     errno.EDQUOT: "disk quota exceeded",
@@ -238,7 +242,7 @@ class BatchWriter:
             )
         obj = record if isinstance(record, dict) else dict(record)
         try:
-            text = json.dumps(obj, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+            text = _ENCODER.encode(obj)
             return (text + "\n").encode("utf-8")
         except (TypeError, ValueError, RecursionError) as exc:
             url = record.get("url") or "<no url>"

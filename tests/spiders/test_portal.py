@@ -5,7 +5,9 @@ The spider's callbacks get real Scrapy responses built from bytes.
 
 from __future__ import annotations
 
+import inspect
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -206,6 +208,30 @@ def test_in_process_extraction_warms_up_before_the_crawl(processes: int, warm: b
     s = crawler._create_spider()
     assert s.extractor._warm is warm
     assert s.extractor._workers == []
+
+
+def test_in_process_extraction_answers_with_the_list_itself() -> None:
+    """Extracting in the crawl process, an article's callback returns its output list (Scrapy
+    wraps a coroutine in a task, a Deferred and a Future); with workers, a coroutine."""
+    jmn = Path(__file__).resolve().parents[2] / "fixtures" / "jmn"
+    body = (jmn / "seed-article.html").read_bytes()
+    url = "https://jmn.info/lavrov-said-what-putin-agreed-with-kerry/"
+    crawler = get_crawler(portal_spider("jmn"), {"NEWSCRAWL_STATE_DIR": ""})
+    s = crawler._create_spider()
+    output = s.parse_article(HtmlResponse(url, body=body, request=Request(url)))
+    assert isinstance(output, list)
+    assert [record["headline"] for record in output] == ["Lavrov said what Putin agreed with Kerry"]
+    assert crawler.stats.get_value("newscrawl/articles/fetched") == 1
+    empty = s.parse_article(HtmlResponse(url, body=b"<html></html>", request=Request(url)))
+    assert isinstance(empty, list)
+    assert [type(reject).__name__ for reject in empty] == ["Reject"]
+    crawler = get_crawler(
+        portal_spider("jmn"), {"NEWSCRAWL_STATE_DIR": "", "NEWSCRAWL_EXTRACT_PROCESSES": 1}
+    )
+    with_workers = crawler._create_spider()
+    pending = with_workers.parse_article(HtmlResponse(url, body=body, request=Request(url)))
+    assert inspect.iscoroutine(pending)
+    pending.close()  # never started: no worker process
 
 
 def test_sitemap_requests_get_the_errback_and_the_page_date() -> None:
