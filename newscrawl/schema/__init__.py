@@ -1,10 +1,9 @@
 """The published JSON Schema of the record, and validation against it.
 
 ``jsonschema`` is the reference: it decides, and it words the errors. A record is
-first checked by a function compiled from the same schema (``compiled.py``), which answers
-only "surely valid" or "not sure" (about twelve times faster than jsonschema on a record);
-when it is sure, the record is valid and jsonschema is not asked. Every other record goes
-to jsonschema, so answers and messages do not change.
+first checked by a ``fastjsonschema`` function compiled from the same schema (about
+seven times faster); when that check passes, the record is valid and jsonschema is not
+asked. Every other record goes to jsonschema, so answers and messages do not change.
 """
 
 from __future__ import annotations
@@ -16,10 +15,10 @@ from functools import cache
 from importlib import resources
 from typing import Any
 
+import fastjsonschema
 from jsonschema import Draft202012Validator
 
 from newscrawl.items import FIELD_NAMES
-from newscrawl.schema.compiled import compile_schema
 
 SCHEMA_FILE = "article.schema.json"
 
@@ -49,6 +48,59 @@ def _validator() -> Draft202012Validator:
     Draft202012Validator.check_schema(schema)
     # The same schema with its references resolved once: validation is three times faster.
     return Draft202012Validator(_inline_refs(schema, schema.get("$defs", {})))
+
+
+_SAME_IN_DRAFT_7 = frozenset(
+    {
+        "$schema",
+        "$id",
+        "title",
+        "description",
+        "type",
+        "properties",
+        "required",
+        "additionalProperties",
+        "items",
+        "anyOf",
+        "allOf",
+        "oneOf",
+        "not",
+        "const",
+        "enum",
+        "minLength",
+        "maxLength",
+        "pattern",
+        "minItems",
+        "maxItems",
+        "uniqueItems",
+        "minimum",
+        "maximum",
+    }
+)
+"""Keywords that mean the same in draft-07 (fastjsonschema) as in 2020-12 (our schema),
+in the forms :func:`_draft_7_compatible` accepts (``items`` as one schema, string constants)."""
+
+
+def _draft_7_compatible(node: Any) -> bool:
+    """Return True when fastjsonschema reads the schema ``node`` as jsonschema (2020-12) does.
+
+    That is: only keywords in :data:`_SAME_IN_DRAFT_7`, ``items`` as one schema, string
+    ``const``/``enum`` values, and no ``$`` in a pattern but at its end.
+    """
+    if isinstance(node, bool):
+        return True
+    if not isinstance(node, dict) or not _SAME_IN_DRAFT_7.issuperset(node):
+        return False
+    # fastjsonschema compares const/enum values with == (True == 1) and turns every "$" of
+    # a pattern into "\Z": accept only string values, and "$" only at a pattern's end.
+    if not all(isinstance(v, str) for v in [*node.get("enum", []), node.get("const", "")]):
+        return False
+    if "$" in node.get("pattern", "").removesuffix("$"):
+        return False
+    subschemas: list[Any] = list(node.get("properties", {}).values())
+    subschemas.extend(node[k] for k in ("items", "additionalProperties", "not") if k in node)
+    subschemas.extend(s for k in ("anyOf", "allOf", "oneOf") for s in node.get(k, []))
+    return all(_draft_7_compatible(s) for s in subschemas)
 
 
 _TYPE_KEYWORDS = {
@@ -98,27 +150,53 @@ def _nullable_types(node: Any) -> Any:
 
 
 @cache
-def _fast_check() -> Callable[[Any], bool] | None:
-    """Return the schema compiled by :mod:`newscrawl.schema.compiled` (True: surely valid),
-    or None when the schema uses a keyword it does not compile.
+def _fast_validator() -> Callable[[Any], Any] | None:
+    """Return the schema compiled by fastjsonschema (draft-07), or None where it cannot
+    stand in for jsonschema (the schema uses a 2020-12 keyword draft-07 reads otherwise).
 
-    Nullable fields are compiled as type lists (:func:`_nullable_types`): the same values are
-    valid, and a type list is one check where ``anyOf`` calls a function per branch.
+    Formats are not asserted (jsonschema does not by default) and no defaults are filled in.
+    Nullable fields are compiled as type lists (:func:`_nullable_types`), which validate the
+    same values as the schema's ``anyOf`` and take a third of the time on a typical record.
     """
     schema = article_schema()
-    inlined = _nullable_types(_inline_refs(schema, schema.get("$defs", {})))
-    return compile_schema(inlined)
+    inlined = _inline_refs(schema, schema.get("$defs", {}))
+    if not _draft_7_compatible(inlined):
+        return None
+    inlined = {k: v for k, v in _nullable_types(inlined).items() if k not in ("$schema", "$id")}
+    return fastjsonschema.compile(inlined, use_default=False, use_formats=False)
+
+
+_SCALARS = (str, int, float, bool, type(None))
+
+
+def _holds_tuple(value: Any) -> bool:
+    """Return True when ``value`` is or contains a tuple (an array to fastjsonschema only)."""
+    if type(value) in _SCALARS:
+        return False
+    if isinstance(value, tuple):
+        return True
+    if isinstance(value, list):
+        return any(type(v) not in _SCALARS and _holds_tuple(v) for v in value)
+    if isinstance(value, dict):
+        return any(type(v) not in _SCALARS and _holds_tuple(v) for v in value.values())
+    return False
 
 
 def _surely_valid(record: Any) -> bool:
     """Return True only when ``record`` is valid; False means "ask jsonschema".
 
-    The compiled check is never more lenient than jsonschema, and on records of exact JSON
-    types (dicts, lists, strings, ints, floats, bools, None) exactly as strict; anything
-    else (a tuple, a str subclass) is left to jsonschema.
+    fastjsonschema is never more lenient than jsonschema here except in taking tuples for
+    arrays (records with tuples go to jsonschema); where it is stricter (``$`` in a
+    pattern matches only at the very end), jsonschema has the last word.
     """
-    check = _fast_check()
-    return check is not None and check(record)
+    validate = _fast_validator()
+    if validate is None:
+        return False
+    try:
+        validate(record)
+    except Exception:  # JsonSchemaValueException, or values its generated code cannot take
+        return False
+    return not _holds_tuple(record)
 
 
 @dataclass(frozen=True)
