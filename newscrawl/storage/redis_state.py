@@ -39,7 +39,14 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Final
 
-from newscrawl.storage.backend import CONTENT_REJECTS, FailureStreak
+from newscrawl.storage.backend import (
+    CONTENT_REJECTS,
+    FailureStreak,
+    PageFacts,
+    Verdict,
+    judge,
+    lastmod_changed,
+)
 from newscrawl.storage.output import NAME_PART
 from newscrawl.storage.runlock import AlreadyRunning
 from newscrawl.storage.state import (
@@ -47,7 +54,6 @@ from newscrawl.storage.state import (
     StateError,
     _checked,
     _file_key,
-    _lastmod_changed,
     register_unregistered,
 )
 
@@ -74,11 +80,12 @@ end
 for i = 3, #ARGV do redis.call('hset', KEYS[1], ARGV[i], ARGV[1]) end
 return 1
 """
-# A page's article (through its alias) and, when it has none, its content reject: one trip.
+# A page's article (through its alias) and its last reject: one trip.
 _LOOKUP = """
 local key = redis.call('hget', KEYS[1], ARGV[1])
-if key then return {key, redis.call('hget', KEYS[2], key), false} end
-return {false, false, redis.call('hget', KEYS[3], ARGV[1])}
+local article = false
+if key then article = redis.call('hget', KEYS[2], key) end
+return {key, article, redis.call('hget', KEYS[3], ARGV[1])}
 """
 # The first-registered article with a text, leaving out the one known under ARGV[1].
 _OWNER = """
@@ -225,7 +232,8 @@ class RedisStateStore:
         return ArticleState(**json.loads(raw)) if raw is not None else None
 
     def _look_up(self, url: str) -> tuple[ArticleState | None, bytes | None]:
-        """Return the article known under ``url`` and, when none is, its reject's JSON."""
+        """Return the article known under ``url`` and the JSON of the page's last reject
+        (or None), in one round trip."""
         keys = [f"{self.key}:aliases", f"{self.key}:articles", f"{self.key}:rejected"]
         with self._errors("read"):
             _, raw, rejected = self._lookup(keys=keys, args=[url], client=self._db)
@@ -238,20 +246,30 @@ class RedisStateStore:
 
     def should_fetch(self, url: str, lastmod: str | None) -> bool:
         """As ``StateStore.should_fetch``: True for an unknown page, else only when
-        ``lastmod`` shows a change since the stored one."""
+        ``lastmod`` shows a change since the stored one (``verdict`` without the backoff is
+        not ``KNOWN``)."""
+        return self.verdict(url, lastmod) is not Verdict.KNOWN
+
+    def verdict(
+        self,
+        url: str,
+        lastmod: str | None,
+        backoff: tuple[float, float] = (0.0, 0.0),
+        now: datetime | None = None,
+    ) -> Verdict:
+        """As ``StateStore.verdict``: ``judge`` of the page's article and last reject, read
+        in one round trip (one script)."""
         article, rejected = self._look_up(url)
-        if article is None:
-            if rejected is None:
-                return True
-            reject = json.loads(rejected)
-            if reject.get("kind") not in CONTENT_REJECTS:
-                return True  # failed before, for a reason worth trying again
-            stored = reject.get("lastmod")
-        else:
-            stored = article.lastmod
-        if lastmod is None:
-            return False
-        return _lastmod_changed(stored, lastmod)
+        reject = json.loads(rejected) if rejected is not None else {}
+        facts = PageFacts(
+            known=article is not None,
+            article_lastmod=article.lastmod if article is not None else None,
+            reject_kind=reject.get("kind"),
+            reject_lastmod=reject.get("lastmod"),
+            failures=int(reject.get("failures", 1)),
+            rejected_at=reject.get("rejected_at") or "",
+        )
+        return judge(facts, lastmod, backoff, now)
 
     def failed_before(self, url: str) -> str | None:
         """As ``StateStore.failed_before``: the kind of the page's last reject when the next
@@ -465,7 +483,7 @@ class RedisStateStore:
             if article is None:
                 return False
             stored = article.lastmod
-            if lastmod is not None and _lastmod_changed(stored, lastmod):
+            if lastmod is not None and lastmod_changed(stored, lastmod):
                 stored = lastmod
             updated = {**article.__dict__, "lastmod": stored, "last_seen": _now()}
             self._db.hset(f"{self.key}:articles", article.url, json.dumps(updated))

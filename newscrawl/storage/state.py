@@ -39,7 +39,14 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any, NoReturn, Self
 
-from newscrawl.storage.backend import CONTENT_REJECTS, FailureStreak
+from newscrawl.storage.backend import (
+    CONTENT_REJECTS,
+    FailureStreak,
+    PageFacts,
+    Verdict,
+    judge,
+    lastmod_changed,
+)
 from newscrawl.storage.output import NAME_PART
 
 SCHEMA_VERSION = 1
@@ -91,6 +98,17 @@ ADDED_COLUMNS = (("rejected", "failures", "INTEGER NOT NULL DEFAULT 1"),)
 ``(table, column, declaration)``; a file that lacks one gets it when it opens."""
 
 _ARTICLE_COLUMNS = "url, canonical_url, fingerprint, lastmod, revision, first_seen, last_seen"
+
+_FACTS = """
+SELECT articles.url, articles.lastmod, rejected.kind, rejected.lastmod, rejected.failures,
+       rejected.rejected_at
+FROM (SELECT ? AS page) AS asked
+LEFT JOIN aliases ON aliases.alias = asked.page
+LEFT JOIN articles ON articles.url = aliases.url
+LEFT JOIN rejected ON rejected.url = asked.page
+"""
+"""What ``verdict`` needs of one page (its article through its alias, its last reject):
+always one row."""
 
 _DURATION = re.compile(r"(\d+)([mhdw])")
 _UNITS = {"m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
@@ -205,21 +223,34 @@ class StateStore:
         (``CONTENT_REJECTS``). For a known one, True only when ``lastmod`` is given and
         is later than the stored lastmod (or none is stored). Both are compared as aware
         datetimes; when either is not an aware ISO 8601 date-time, True when the two
-        strings differ (spaces around them ignored).
+        strings differ (spaces around them ignored). That is, ``verdict`` without the
+        backoff is not ``KNOWN``.
         """
-        article = self.get(url)
-        if article is None:
-            rejected = self._rejected(url)
-            if rejected is None:
-                return True
-            if rejected[1] not in CONTENT_REJECTS:
-                return True  # failed before, for a reason worth trying again
-            stored = rejected[0]
-        else:
-            stored = article.lastmod
-        if lastmod is None:
-            return False
-        return _lastmod_changed(stored, lastmod)
+        return self.verdict(url, lastmod) is not Verdict.KNOWN
+
+    def verdict(
+        self,
+        url: str,
+        lastmod: str | None,
+        backoff: tuple[float, float] = (0.0, 0.0),
+        now: datetime | None = None,
+    ) -> Verdict:
+        """Return whether a run should fetch the page at ``url`` offered with ``lastmod``:
+        ``newscrawl.storage.backend.judge`` of what the state remembers of it (its article
+        and its last reject, read in one query), with the failed-page ``backoff``
+        ((base, cap) seconds; ``(0, 0)`` turns it off) at ``now``."""
+        with self._errors("read"):
+            row = self._db.execute(_FACTS, (url,)).fetchone()
+        article_key, article_lastmod, kind, reject_lastmod, failures, rejected_at = row
+        facts = PageFacts(
+            known=article_key is not None,
+            article_lastmod=article_lastmod,
+            reject_kind=kind,
+            reject_lastmod=reject_lastmod,
+            failures=int(failures) if failures is not None else 1,
+            rejected_at=rejected_at or "",
+        )
+        return judge(facts, lastmod, backoff, now)
 
     def classify(self, url: str, fingerprint: str) -> tuple[str, int]:
         """Return what a page with ``fingerprint`` at ``url`` is, and its revision.
@@ -356,7 +387,7 @@ class StateStore:
             if article is None:
                 return False
             stored = article.lastmod
-            if lastmod is not None and _lastmod_changed(stored, lastmod):
+            if lastmod is not None and lastmod_changed(stored, lastmod):
                 stored = lastmod
             self._db.execute(
                 "UPDATE articles SET lastmod = ?, last_seen = ? WHERE url = ?",
@@ -769,25 +800,6 @@ def _json_lines(path: Path) -> list[dict[str, Any]]:
             raise StateError(f"output file {path} line {number} is not a JSON object")
         objects.append(obj)
     return objects
-
-
-def _aware(value: str) -> datetime | None:
-    """Return ``value`` as an aware datetime, or None when it is not an aware ISO date-time."""
-    try:
-        parsed = datetime.fromisoformat(value.strip())
-    except ValueError:
-        return None
-    return parsed if parsed.utcoffset() is not None else None
-
-
-def _lastmod_changed(stored: str | None, given: str) -> bool:
-    """Tell whether ``given`` shows a change since the ``stored`` lastmod (see should_fetch)."""
-    if stored is None:
-        return True
-    before, after = _aware(stored), _aware(given)
-    if before is not None and after is not None:
-        return after > before
-    return stored.strip() != given.strip()
 
 
 def parse_since(value: str, now: datetime) -> datetime:

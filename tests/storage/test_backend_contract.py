@@ -5,12 +5,13 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from newscrawl.storage.backend import FailureStreak, StateBackend
+from newscrawl.storage.backend import FailureStreak, StateBackend, Verdict
 from newscrawl.storage.state import StateError, StateStore
 
 A = "https://jmn.info/a/"
@@ -173,3 +174,79 @@ def test_a_failure_streak_counts_runs_in_a_row_until_a_record(store: Any, tmp_pa
     tried = "2016-03-26T09:00:00+00:00"
     store.register_rejects([{"url": A, "kind": "empty", "rejected_at": tried}])
     assert store.failure_streak(A) == FailureStreak(1, tried)
+
+
+NOW = datetime(2016, 3, 25, 12, 0, tzinfo=UTC)
+HOUR = (3600.0, 7 * 86400.0)
+
+
+def test_the_verdict_is_fetch_known_or_deferred(store: Any, tmp_path: Path) -> None:
+    """One question, three answers: what ``should_fetch`` and the failed-page backoff
+    answered in two lookups."""
+    c, d, e = "https://jmn.info/c/", "https://jmn.info/d/", "https://jmn.info/e/"
+    assert store.verdict(A, None, HOUR, NOW) is Verdict.FETCH  # never seen
+    store.register_batch(
+        tmp_path / "1.jsonl",
+        [rec(A, lastmod="2016-03-24T10:00:00+00:00", canonical_url=f"{A}?amp")],
+    )
+    assert store.verdict(A, None, HOUR, NOW) is Verdict.KNOWN
+    assert store.verdict(f"{A}?amp", "2016-03-24T10:00:00+00:00", HOUR, NOW) is Verdict.KNOWN
+    assert store.verdict(A, "2016-03-25T10:00:00+00:00", HOUR, NOW) is Verdict.FETCH
+    store.register_rejects([{"url": B, "kind": "no-body", "lastmod": "2016-03-24"}])
+    assert store.verdict(B, "2016-03-24", HOUR, NOW) is Verdict.KNOWN
+    assert store.verdict(B, "2016-03-25", HOUR, NOW) is Verdict.FETCH
+    # Failed twice, last at 11:00: waits two hours from then, until 13:00.
+    for _ in range(2):
+        store.register_rejects(
+            [{"url": c, "kind": "truncated", "rejected_at": "2016-03-25T11:00:00+00:00"}]
+        )
+    assert store.verdict(c, None, HOUR, NOW) is Verdict.DEFERRED
+    assert store.verdict(c, "2016-03-25", HOUR, NOW) is Verdict.DEFERRED
+    assert store.verdict(c, None, HOUR, datetime(2016, 3, 25, 13, 1, tzinfo=UTC)) is Verdict.FETCH
+    assert store.verdict(c, None, (0.0, 0.0), NOW) is Verdict.FETCH  # the backoff off
+    assert store.verdict(c, None) is Verdict.FETCH  # by default too
+    assert store.should_fetch(c, None)
+    # Failed once: the next run tries it.
+    store.register_rejects(
+        [{"url": d, "kind": "download-error", "rejected_at": "2016-03-25T11:00:00+00:00"}]
+    )
+    assert store.verdict(d, None, HOUR, NOW) is Verdict.FETCH
+    # A written article that then failed twice: known while its date stands, deferred
+    # when a changed date makes it worth a fetch.
+    store.register_batch(tmp_path / "2.jsonl", [rec(e, "f5", lastmod="2016-03-24T00:00:00+00:00")])
+    for _ in range(2):
+        store.register_rejects(
+            [{"url": e, "kind": "truncated", "rejected_at": "2016-03-25T11:00:00+00:00"}]
+        )
+    assert store.verdict(e, None, HOUR, NOW) is Verdict.KNOWN
+    assert store.verdict(e, "2016-03-25T00:00:00+00:00", HOUR, NOW) is Verdict.DEFERRED
+
+
+def test_the_verdict_is_one_lookup(
+    store: Any, tmp_path: Path, request: pytest.FixtureRequest
+) -> None:
+    """A page's verdict costs one query (SQLite) or one round trip (Redis), also for a page
+    that failed before, whose backoff needs its failure streak."""
+    store.register_rejects(
+        [{"url": B, "kind": "truncated", "rejected_at": "2016-03-25T11:00:00+00:00"}]
+    )
+    store.register_rejects(
+        [{"url": B, "kind": "truncated", "rejected_at": "2016-03-25T11:00:00+00:00"}]
+    )
+    if isinstance(store, StateStore):
+        statements: list[str] = []
+        store._db.set_trace_callback(statements.append)
+        assert store.verdict(B, None, HOUR, NOW) is Verdict.DEFERRED
+        store._db.set_trace_callback(None)
+        assert len(statements) == 1
+        return
+    from newscrawl.storage.redis_state import RedisStateStore
+    from tests.redis_support import counting_client
+
+    _, prefix = request.getfixturevalue("redis_prefix")
+    counted = RedisStateStore(counting_client(), prefix, "jmn")
+    counted.verdict(A, None)  # Redis learns the script
+    counted._client.sent.clear()
+    assert counted.verdict(B, None, HOUR, NOW) is Verdict.DEFERRED
+    assert counted._client.sent == ["EVALSHA"]
+    counted.close()
