@@ -139,7 +139,7 @@ def judge(
     return Verdict.FETCH
 
 
-def _aware(value: str) -> datetime | None:
+def as_aware(value: str) -> datetime | None:
     """Return ``value`` as an aware datetime, or None when it is not an aware ISO date-time."""
     try:
         parsed = datetime.fromisoformat(value.strip())
@@ -160,7 +160,7 @@ def lastmod_changed(stored: str | None, given: str) -> bool:
     """
     if stored is None:
         return True
-    before, after = _aware(stored), _aware(given)
+    before, after = as_aware(stored), as_aware(given)
     if before is not None and after is not None:
         return after > before
     return stored.strip() != given.strip()
@@ -211,12 +211,17 @@ class StateBackend(Protocol):
         """Remember a published output file and the articles in it, all or nothing."""
         ...
 
-    def register_rejects(self, records: Sequence[Mapping[str, Any]]) -> None:
+    def register_rejects(
+        self, records: Sequence[Mapping[str, Any]], path: Path | None = None
+    ) -> None:
         """Remember pages that gave no record, with their reject's ``kind`` (and ``lastmod``
         and ``rejected_at``, the start of the run, when given): a page of a
         ``CONTENT_REJECTS`` kind is then known (``should_fetch``); any other is fetched
         again, and ``failed_before`` tells it failed. Each page's failure streak grows by
-        one (``failure_streak``)."""
+        one (``failure_streak``), also when other workers register the page at the same
+        time. With ``path`` (the published rejects file that holds them) the file and its
+        pages register all or nothing, once: ``reconcile`` registers the files a dead run
+        left unregistered."""
         ...
 
     def failed_before(self, url: str) -> str | None:
@@ -231,7 +236,8 @@ class StateBackend(Protocol):
         ...
 
     def reconcile(self, output_root: Path, site: str) -> list[Path]:
-        """Register published output files a dead run left unregistered; return them."""
+        """Register published output files (records and rejects) a dead run left
+        unregistered; return them."""
         ...
 
     def close(self) -> None:

@@ -11,18 +11,22 @@ site and worker name exits 75 while the first lives, and a dead holder frees it 
 Keys, all under ``<prefix>:<site>:`` (the prefix is ``NEWSCRAWL_REDIS_PREFIX``):
 
 * ``meta`` (hash): ``layout`` = :data:`LAYOUT`; data of another layout is refused;
+  ``rejects_files_tracked`` (:data:`REJECTS_TRACKED`);
 * ``articles`` (hash): key URL -> JSON of the article (fingerprint, lastmod, revision...);
 * ``aliases`` (hash): every URL and canonical URL -> key URL;
 * ``owners:<fingerprint>`` (sorted set): key URLs whose latest text it is, by first
   registration;
 * ``files`` (hash): registered output file -> its number of records;
+* ``rejects_files`` (hash): registered rejects file -> its number of pages (0 for the files
+  a state of an older version had registered, adopted by its first ``reconcile``);
 * ``rejected`` (hash): page URL -> JSON of its reject (kind, lastmod, rejected_at and
   failures, the runs in a row it failed: 1 when absent, as written by older versions);
 * ``writer`` (string): a short lock that serialises registrations (reads take none);
 * ``lease:<worker>`` (string): the run lease of one worker name.
 
-A registration reads under the ``writer`` lock and writes in one ``MULTI``/``EXEC``
-transaction, so it is all or nothing even when the worker dies half-way.
+A batch registration reads under the ``writer`` lock and writes in one ``MULTI``/``EXEC``
+transaction, so it is all or nothing even when the worker dies half-way; rejects register
+in one script (read and write of each page's streak in one step, and the file once).
 """
 
 from __future__ import annotations
@@ -96,6 +100,29 @@ for _, member in ipairs(redis.call('zrange', KEYS[2], 0, 1)) do
 end
 return false
 """
+# Rejects, each read and written in one step (a failure streak grows by one however many
+# workers register at once), with their file once: KEYS rejected, rejects_files; ARGV the
+# file key ('' for none), then url, kind, lastmod ('' for none), rejected_at per page.
+_REJECTS = """
+if ARGV[1] ~= '' and redis.call('hexists', KEYS[2], ARGV[1]) == 1 then return 0 end
+for i = 2, #ARGV, 4 do
+  local lastmod, failures = ARGV[i + 2], 1
+  local old = redis.call('hget', KEYS[1], ARGV[i])
+  if old then
+    local prior = cjson.decode(old)
+    failures = (tonumber(prior['failures']) or 1) + 1
+    if lastmod == '' and type(prior['lastmod']) == 'string' then lastmod = prior['lastmod'] end
+  end
+  if lastmod == '' then lastmod = cjson.null end
+  redis.call('hset', KEYS[1], ARGV[i], cjson.encode({
+    kind = ARGV[i + 1], lastmod = lastmod, rejected_at = ARGV[i + 3], failures = failures}))
+end
+if ARGV[1] ~= '' then redis.call('hset', KEYS[2], ARGV[1], (#ARGV - 1) / 4) end
+return 1
+"""
+REJECTS_TRACKED: Final = "rejects_files_tracked"
+"""Field of ``meta``: set when every rejects file registered is in ``rejects_files`` (a
+new state; an older one after its first ``reconcile``)."""
 HMGET_CHUNK: Final = 1000
 """Fields read per HMGET when a batch registers."""
 _RENEW = """
@@ -174,6 +201,7 @@ class RedisStateStore:
             layout = client.hget(meta, "layout")
             if layout is None:
                 client.hsetnx(meta, "layout", LAYOUT)
+                client.hsetnx(meta, REJECTS_TRACKED, _now())
                 layout = client.hget(meta, "layout")
             if layout.decode() != LAYOUT:
                 raise StateError(
@@ -184,6 +212,7 @@ class RedisStateStore:
             client.hset(meta, "opened_at", _now())
         self._lookup = client.register_script(_LOOKUP)
         self._owner = client.register_script(_OWNER)
+        self._rejects = client.register_script(_REJECTS)
 
     @classmethod
     def from_url(cls, url: str, prefix: str, site: str) -> RedisStateStore:
@@ -329,9 +358,13 @@ class RedisStateStore:
         return bool(result)
 
     def is_registered(self, path: Path) -> bool:
-        """Tell whether the output file at ``path`` has been registered."""
+        """Tell whether the output file at ``path`` (records or rejects) has been registered."""
+        key = _file_key(path)
         with self._errors("read"):
-            return bool(self._db.hexists(f"{self.key}:files", _file_key(path)))
+            pipe = self._db.pipeline(transaction=False)
+            pipe.hexists(f"{self.key}:files", key)
+            pipe.hexists(f"{self.key}:rejects_files", key)
+            return any(pipe.execute())
 
     def stats(self) -> dict[str, int]:
         """Return the number of ``articles`` and registered ``files``."""
@@ -455,25 +488,41 @@ class RedisStateStore:
                 found[field] = value.decode() if value is not None else None
         return found
 
-    def register_rejects(self, records: Sequence[Mapping[str, Any]]) -> None:
+    def register_rejects(
+        self, records: Sequence[Mapping[str, Any]], path: Path | None = None
+    ) -> None:
         """As ``StateStore.register_rejects``: pages that gave no record, with their kind;
-        a page rejected before has one failure more."""
+        a page rejected before has one failure more; with ``path``, the rejects file and
+        its pages all or nothing, once.
+
+        One script reads and writes every page (and the file), so the streak of a page
+        that two workers register at once grows by two, not one."""
+        now = _now()
+        args = [_file_key(path) if path is not None else ""]
+        for record in records:
+            when = record.get("rejected_at") or now
+            args += [record["url"], record["kind"], record.get("lastmod") or "", when]
         with self._errors("register rejects"):
+            self._rejects(
+                keys=[f"{self.key}:rejected", f"{self.key}:rejects_files"],
+                args=args,
+                client=self._db,
+            )
+
+    def tracks_rejects_files(self) -> bool:
+        """As ``StateStore.tracks_rejects_files``."""
+        with self._errors("read"):
+            return bool(self._db.hexists(f"{self.key}:meta", REJECTS_TRACKED))
+
+    def adopt_rejects_files(self, paths: Iterable[Path]) -> None:
+        """As ``StateStore.adopt_rejects_files``: the files count as registered, their
+        pages are not registered again."""
+        keys = {_file_key(path): 0 for path in paths}
+        with self._errors("adopt rejects files"):
             pipe = self._db.pipeline(transaction=True)
-            for record in records:
-                key = f"{self.key}:rejected"
-                raw = self._db.hget(key, record["url"])
-                old = json.loads(raw) if raw else None
-                lastmod = record.get("lastmod") or (old["lastmod"] if old else None)
-                when = record.get("rejected_at") or _now()
-                failures = int(old.get("failures", 1)) + 1 if old else 1
-                value = {
-                    "kind": record["kind"],
-                    "lastmod": lastmod,
-                    "rejected_at": when,
-                    "failures": failures,
-                }
-                pipe.hset(key, record["url"], json.dumps(value))
+            for key in keys:
+                pipe.hsetnx(f"{self.key}:rejects_files", key, 0)
+            pipe.hset(f"{self.key}:meta", REJECTS_TRACKED, _now())
             pipe.execute()
 
     def note_seen(self, url: str, lastmod: str | None) -> bool:

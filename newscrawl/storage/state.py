@@ -91,11 +91,26 @@ CREATE TABLE meta (
     key TEXT PRIMARY KEY,
     value TEXT NOT NULL
 );
+CREATE TABLE rejects_files (
+    path TEXT PRIMARY KEY,
+    rejects INTEGER NOT NULL,
+    registered_at TEXT NOT NULL
+);
 """
 
 ADDED_COLUMNS = (("rejected", "failures", "INTEGER NOT NULL DEFAULT 1"),)
 """Columns added to the layout since files of ``SCHEMA_VERSION`` were first written:
 ``(table, column, declaration)``; a file that lacks one gets it when it opens."""
+
+ADDED_TABLES = ("rejects_files",)
+"""Tables added to the layout since files of ``SCHEMA_VERSION`` were first written (as
+``_SCHEMA`` declares them); a file that lacks one gets it when it opens. A file that gets
+``rejects_files`` so did not track its rejects files: ``reconcile`` first adopts the
+published ones as registered (``REJECTS_TRACKED``)."""
+
+REJECTS_TRACKED = "rejects_files_tracked"
+"""Meta key: set when every rejects file registered in this state is in ``rejects_files``
+(a new state; an older one after its first ``reconcile``)."""
 
 _ARTICLE_COLUMNS = "url, canonical_url, fingerprint, lastmod, revision, first_seen, last_seen"
 
@@ -281,10 +296,13 @@ class StateStore:
         return row[0] if row else None
 
     def is_registered(self, path: Path) -> bool:
-        """Tell whether the output file at ``path`` has been registered."""
+        """Tell whether the output file at ``path`` (records or rejects) has been registered."""
+        key = _file_key(path)
         with self._errors("read"):
             row = self._db.execute(
-                "SELECT 1 FROM files WHERE path = ?", (_file_key(path),)
+                "SELECT 1 FROM files WHERE path = ? UNION ALL "
+                "SELECT 1 FROM rejects_files WHERE path = ?",
+                (key, key),
             ).fetchone()
         return row is not None
 
@@ -325,7 +343,9 @@ class StateStore:
                 (key, len(records), now),
             )
 
-    def register_rejects(self, records: Sequence[Mapping[str, Any]]) -> None:
+    def register_rejects(
+        self, records: Sequence[Mapping[str, Any]], path: Path | None = None
+    ) -> None:
         """Remember pages that gave no record (``url``, ``kind``, ``lastmod``).
 
         ``should_fetch`` treats a page of a content reject (``CONTENT_REJECTS``: invalid
@@ -335,9 +355,23 @@ class StateStore:
         Writing a record of the page forgets its reject. A record may give ``rejected_at``
         (ISO 8601 UTC: the start of the run that rejected it); else it is now. A page
         rejected before has one failure more (``failure_streak``).
+
+        With ``path``, the pages are those of the published rejects file at ``path``: the
+        file and its pages register all or nothing, once (a file registered before is
+        left as it is, so ``reconcile`` can register what a dead run left out).
         """
         with self._errors("register rejects"), self._transaction():
             now = self._now()
+            if path is not None:
+                key = _file_key(path)
+                if self._db.execute(
+                    "SELECT 1 FROM rejects_files WHERE path = ?", (key,)
+                ).fetchone():
+                    return
+                self._db.execute(
+                    "INSERT INTO rejects_files (path, rejects, registered_at) VALUES (?, ?, ?)",
+                    (key, len(records), now),
+                )
             for record in records:
                 when = record.get("rejected_at") or now
                 self._db.execute(
@@ -396,16 +430,49 @@ class StateStore:
         return True
 
     def reconcile(self, output_root: Path, site: str) -> list[Path]:
-        """Register the published record files of ``site`` that are not registered yet.
+        """Register the published files of ``site`` that are not registered yet.
 
-        Looks at the files ``published_files`` lists (``<output_root>/<site>/<day>/*.jsonl``
-        and ``*.jsonl.gz``, no rejects, no temp files), in sorted path order, and registers each
-        unregistered one from its lines (each in its own transaction). Returns the files
-        it registered. Run it before a crawl starts, so that a file published by a run
-        that died before registering it is known and its articles are not written again.
-        Raises ``StateError`` for a file that cannot be read or holds an invalid line.
+        Looks at the record files ``published_files`` lists
+        (``<output_root>/<site>/<day>/*.jsonl`` and ``*.jsonl.gz``, no temp files) and the
+        rejects files ``published_rejects`` lists, in the order the runs published them
+        (``published_history``), and registers each unregistered one from its lines (each
+        in its own transaction), as ``register_unregistered`` says. Returns the files it
+        registered. Run it before a crawl starts, so that a file published by a run that
+        died before registering it is known: its articles are not written again, and its
+        rejects count (a content reject is not fetched again; a failure adds to the
+        page's streak). Raises ``StateError`` for a file that cannot be read or holds an
+        invalid line.
         """
         return register_unregistered(self, output_root, site)
+
+    def tracks_rejects_files(self) -> bool:
+        """Tell whether every rejects file registered here is known as registered (a state
+        that an older version wrote registered their pages only)."""
+        with self._errors("read"):
+            row = self._db.execute(
+                "SELECT 1 FROM meta WHERE key = ?", (REJECTS_TRACKED,)
+            ).fetchone()
+        return row is not None
+
+    def adopt_rejects_files(self, paths: Iterable[Path]) -> None:
+        """Take the rejects files at ``paths`` as registered, without their pages (an older
+        version registered those), and remember that rejects files are tracked from now."""
+        with self._errors("adopt rejects files"), self._transaction():
+            now = self._now()
+            for path in paths:
+                self._db.execute(
+                    "INSERT OR IGNORE INTO rejects_files (path, rejects, registered_at) "
+                    "VALUES (?, 0, ?)",
+                    (_file_key(path), now),
+                )
+            self._set_meta(REJECTS_TRACKED, now)
+
+    def _set_meta(self, key: str, value: str) -> None:
+        self._db.execute(
+            "INSERT INTO meta (key, value) VALUES (?, ?) "
+            "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+            (key, value),
+        )
 
     # -- internals -------------------------------------------------------------------
 
@@ -459,6 +526,7 @@ class StateStore:
                         conn.execute(statement)
                 conn.execute(f"PRAGMA application_id = {APPLICATION_ID}")
                 conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+                self._set_meta(REJECTS_TRACKED, self._now())
             elif app_id != APPLICATION_ID:
                 raise StateError(
                     f"{self.path} is an SQLite database but not a newscrawl state file"
@@ -468,6 +536,11 @@ class StateStore:
                     f"state file {self.path} has schema version {version}; this newscrawl "
                     f"reads version {SCHEMA_VERSION}"
                 )
+            tables = {row[0] for row in conn.execute("SELECT name FROM sqlite_master")}
+            for statement in _SCHEMA.split(";"):
+                name = statement.split("(")[0].split()[-1] if statement.strip() else ""
+                if name in ADDED_TABLES and name not in tables:
+                    conn.execute(statement)
             for table, column, declaration in ADDED_COLUMNS:
                 names = {row[1] for row in conn.execute(f"PRAGMA table_info({table})")}
                 if column not in names:
@@ -613,16 +686,29 @@ def _file_key(path: Path) -> str:
 
 
 def register_unregistered(store: Any, output_root: Path, site: str) -> list[Path]:
-    """Register in ``store`` (any state backend) the published record files of ``site``
-    under ``output_root`` that it has not registered yet, in sorted path order; return
-    them. Raises ``ValueError`` for a site that is not a plain file-name part."""
+    """Register in ``store`` (any state backend) the published files of ``site`` under
+    ``output_root`` that it has not registered yet, record files (``register_batch``) and
+    rejects files (``register_rejects`` with the file's path), in the order the runs
+    published them (``published_history``); return them.
+
+    A store that did not track its rejects files (``tracks_rejects_files`` False: an older
+    version registered their pages, not the files) first takes the rejects files
+    published so far as registered (``adopt_rejects_files``), so that their pages do not
+    count twice. Raises ``ValueError`` for a site that is not a plain file-name part.
+    """
     if not NAME_PART.fullmatch(site):
         raise ValueError(f"site {site!r} is not a plain file-name part")
+    root = Path(output_root)
+    if not store.tracks_rejects_files():
+        store.adopt_rejects_files(published_rejects(root, site))
     registered: list[Path] = []
-    for path in published_files(Path(output_root), site):
+    for kind, path in published_history(root, site):
         if store.is_registered(path):
             continue
-        store.register_batch(path, read_records(path))
+        if kind == "rejects":
+            store.register_rejects(read_rejects(path), path=path)
+        else:
+            store.register_batch(path, read_records(path))
         registered.append(path)
     return registered
 
@@ -758,8 +844,9 @@ def register_history(store: Any, output_root: Path, site: str) -> tuple[list[Pat
     and rejects, in the order the runs published them (``published_history``), as the
     crawls did; return the records files registered and the number of rejects.
 
-    Records files registered before are skipped. A page with a reject and a later record
-    ends known; one with a record and a later reject keeps both, as after the crawls.
+    Files registered before (records or rejects) are skipped. A page with a reject and a
+    later record ends known; one with a record and a later reject keeps both, as after the
+    crawls.
     """
     if not NAME_PART.fullmatch(site):
         raise ValueError(f"site {site!r} is not a plain file-name part")
@@ -767,9 +854,10 @@ def register_history(store: Any, output_root: Path, site: str) -> tuple[list[Pat
     rejects = 0
     for kind, path in published_history(Path(output_root), site):
         if kind == "rejects":
+            if store.is_registered(path):
+                continue
             pages = read_rejects(path)
-            if pages:
-                store.register_rejects(pages)
+            store.register_rejects(pages, path=path)
             rejects += len(pages)
         elif not store.is_registered(path):
             store.register_batch(path, read_records(path))

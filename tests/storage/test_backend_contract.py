@@ -250,3 +250,69 @@ def test_the_verdict_is_one_lookup(
     assert counted.verdict(B, None, HOUR, NOW) is Verdict.DEFERRED
     assert counted._client.sent == ["EVALSHA"]
     counted.close()
+
+
+def rejects_file(out: Path, run: str, *lines: dict[str, Any]) -> Path:
+    """Publish a rejects file of ``run`` (a run id that is a time) as the writer names it."""
+    folder = out / "jmn" / "2016-03-25" / "rejects"
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"{run}-0001.jsonl"
+    path.write_text("".join(json.dumps(line) + "\n" for line in lines), encoding="utf-8")
+    return path
+
+
+def test_reconcile_registers_the_rejects_a_dead_run_left(store: Any, tmp_path: Path) -> None:
+    """A run that died between publishing a rejects file and registering it: the next
+    run's start registers its pages, once (a content reject is known, a failure counts
+    one run of its streak)."""
+    out = tmp_path / "out"
+    lines = ({"url": B, "kind": "not-article"}, {"url": A, "kind": "truncated"})
+    dead = rejects_file(out, "20160325T090000Z", *lines)
+    assert store.should_fetch(B, None)
+    assert store.reconcile(out, "jmn") == [dead]
+    assert not store.should_fetch(B, None)
+    assert store.failure_streak(A) == FailureStreak(1, "2016-03-25T09:00:00+00:00")
+    assert store.reconcile(out, "jmn") == []
+    assert store.failure_streak(A) == FailureStreak(1, "2016-03-25T09:00:00+00:00")
+
+
+def test_a_rejects_file_registered_as_published_is_not_reconciled(
+    store: Any, tmp_path: Path
+) -> None:
+    from newscrawl.storage.state import read_rejects
+
+    out = tmp_path / "out"
+    path = rejects_file(out, "20160325T100000Z", {"url": A, "kind": "truncated"})
+    store.register_rejects(read_rejects(path), path=path)
+    store.register_rejects(read_rejects(path), path=path)  # once
+    assert store.is_registered(path)
+    assert store.reconcile(out, "jmn") == []
+    assert store.failure_streak(A) == FailureStreak(1, "2016-03-25T10:00:00+00:00")
+
+
+def test_a_state_of_an_older_version_adopts_its_rejects_files(store: Any, tmp_path: Path) -> None:
+    """An older version registered the pages of its rejects files but not the files: the
+    first reconcile takes the published ones as registered instead of counting their pages
+    again; a file published later registers."""
+    out = tmp_path / "out"
+    old = rejects_file(out, "20160325T090000Z", {"url": A, "kind": "truncated"})
+    store.register_rejects(
+        [{"url": A, "kind": "truncated", "rejected_at": "2016-03-25T09:00:00+00:00"}]
+    )
+    if isinstance(store, StateStore):  # as the version before left it
+        store._db.execute("DROP TABLE rejects_files")
+        store._db.execute("DELETE FROM meta WHERE key = 'rejects_files_tracked'")
+        store.close()
+        store = StateStore.for_site(tmp_path / "state", "jmn")
+    else:
+        store._db.hdel(f"{store.key}:meta", "rejects_files_tracked")
+    assert not store.tracks_rejects_files()
+    assert store.reconcile(out, "jmn") == []
+    assert store.failure_streak(A) == FailureStreak(1, "2016-03-25T09:00:00+00:00")
+    assert store.tracks_rejects_files()
+    later = out / "jmn" / "2016-03-25" / "rejects" / "20160325T100000Z-0001.jsonl"
+    later.write_text(json.dumps({"url": A, "kind": "truncated"}) + "\n", encoding="utf-8")
+    assert store.reconcile(out, "jmn") == [later]
+    assert store.failure_streak(A) == FailureStreak(2, "2016-03-25T10:00:00+00:00")
+    assert old.exists()
+    store.close()
