@@ -44,6 +44,7 @@ from newscrawl.storage.backend import (
     FailureStreak,
     PageFacts,
     Verdict,
+    as_aware,
     judge,
     lastmod_changed,
 )
@@ -736,13 +737,56 @@ def published_files(output_root: Path, site: str) -> list[Path]:
 
 
 def read_records(path: Path) -> list[dict[str, Any]]:
-    """Return the ``RECORD_KEYS`` of each JSON line of the output file at ``path``.
+    """Return the ``RECORD_KEYS`` of each JSON line of the output file at ``path``, and
+    the ``lastmod`` the state registers for the page (``record_lastmod``).
 
     ``.gz`` files are decompressed. Lines are split on ``\\n`` only; blank lines are
     skipped. Raises ``StateError`` naming the file (and line) when it cannot be read or a
     line is not a JSON object.
     """
-    return [{key: obj.get(key) for key in RECORD_KEYS} for obj in _json_lines(path)]
+    started = _run_start(path)
+    records = []
+    for obj in _json_lines(path):
+        record = {key: obj.get(key) for key in RECORD_KEYS}
+        record["lastmod"] = record_lastmod(record, started)
+        records.append(record)
+    return records
+
+
+def record_lastmod(record: Mapping[str, Any], run_start: datetime | None) -> str | None:
+    """Return the date the state registers for the page of a record read back from a
+    published file: the page was as written when its run fetched it, after the run's
+    start (``run_start``).
+
+    The crawl registered the feed's or sitemap's date of the page, which the file does not
+    hold; the record's own date (``modified_at``, else ``published_at``) is often earlier
+    (a sitemap dates a page by its last comment or regeneration, a page may show a date
+    without a time), and would make the next run fetch the unchanged page once more. So:
+    the run's start when the record's own date is not an aware date-time later than it;
+    else the record's own date. Without a ``run_start`` (a run id that is not a time),
+    the record's own date.
+
+    >>> start = datetime(2016, 3, 25, 9, 0, tzinfo=UTC)
+    >>> record_lastmod({"modified_at": "2016-03-24"}, start)
+    '2016-03-25T09:00:00+00:00'
+    """
+    own = record.get("modified_at") or record.get("published_at")
+    if run_start is None:
+        return own if isinstance(own, str) and own else None
+    moment = as_aware(own) if isinstance(own, str) else None
+    if moment is not None and moment > run_start:
+        return own  # type: ignore[no-any-return]
+    return run_start.isoformat(timespec="seconds")
+
+
+def _run_start(path: Path) -> datetime | None:
+    """Return when the run that published ``path`` started, from its default run id
+    (``20261205T115300Z``), or None for a run id that is not a time."""
+    run, _ = _run_and_batch(path)
+    try:
+        return datetime.strptime(run, "%Y%m%dT%H%M%SZ").replace(tzinfo=UTC)
+    except ValueError:
+        return None
 
 
 def published_rejects(output_root: Path, site: str) -> list[Path]:

@@ -435,6 +435,20 @@ MUTANTS: tuple[Mutant, ...] = (
         "a page that always fails never backs off (distributed mode)",
     ),
     Mutant(
+        "read-back-page-dated-by-its-own-date",
+        S,
+        '        record["lastmod"] = record_lastmod(record, started)',
+        '        record["lastmod"] = None',
+        "after a rebuild a page whose sitemap date is later than its own is fetched once more",
+    ),
+    Mutant(
+        "read-back-page-never-dated-by-its-own-date",
+        S,
+        "    if moment is not None and moment > run_start:",
+        "    if False:",
+        "a page dated after its run's start is taken as unchanged when the sitemap says so",
+    ),
+    Mutant(
         "history-records-before-rejects",
         S,
         '0 if kind == "rejects" else 1',

@@ -316,3 +316,22 @@ def test_a_state_of_an_older_version_adopts_its_rejects_files(store: Any, tmp_pa
     assert store.failure_streak(A) == FailureStreak(2, "2016-03-25T10:00:00+00:00")
     assert old.exists()
     store.close()
+
+
+def test_a_rebuilt_page_is_dated_by_its_run_not_only_by_its_own_date(
+    store: Any, tmp_path: Path
+) -> None:
+    """A record read back from its file (reconcile, rebuild) dates its page by the start of
+    the run that wrote it when the page's own date is earlier: the sitemap's date that the
+    crawl knew (later than the page's own, earlier than the run) is then no change."""
+    day = tmp_path / "out" / "jmn" / "2016-03-25"
+    day.mkdir(parents=True)
+    line = rec(A, modified_at="2016-03-24T10:00:00+00:00")
+    (day / "20160325T090000Z-0001.jsonl").write_text(json.dumps(line) + "\n", encoding="utf-8")
+    later = rec(B, "f2", modified_at="2016-03-25T09:30:00+00:00")  # dated after its run's start
+    (day / "20160325T090000Z-0002.jsonl").write_text(json.dumps(later) + "\n", encoding="utf-8")
+    store.reconcile(tmp_path / "out", "jmn")
+    assert not store.should_fetch(A, "2016-03-24T18:00:00+00:00")  # the sitemap's date
+    assert store.should_fetch(A, "2016-03-25T11:00:00+00:00")  # changed after the run
+    assert not store.should_fetch(B, "2016-03-25T09:30:00+00:00")
+    assert store.should_fetch(B, "2016-03-25T09:45:00+00:00")
