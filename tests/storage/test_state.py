@@ -30,6 +30,7 @@ from newscrawl.storage.state import (
     StateError,
     StateStore,
     parse_since,
+    published_files,
     published_history,
     read_rejects,
     register_history,
@@ -562,6 +563,7 @@ def test_reconcile_skips_temp_rejects_hidden_and_other_files(
     (out / "jmn" / "run0-0001.jsonl").write_bytes(bad_line)  # not in a day folder
     (out / "other" / DAY).mkdir(parents=True)
     (out / "other" / DAY / "run1-0001.jsonl").write_bytes(bad_line)
+    assert published_files(out, "jmn") == published  # records files only
     # The rejects files register as rejects (their run's first), not as records.
     assert store.reconcile(out, "jmn") == [rejected.path, older, *published]
     assert store.stats() == {"articles": 1, "files": 1}
