@@ -213,6 +213,7 @@ class RedisStateStore:
         self._lookup = client.register_script(_LOOKUP)
         self._owner = client.register_script(_OWNER)
         self._rejects = client.register_script(_REJECTS)
+        self._claim = client.register_script(_CLAIM)
 
     @classmethod
     def from_url(cls, url: str, prefix: str, site: str) -> RedisStateStore:
@@ -347,13 +348,10 @@ class RedisStateStore:
         if not ordered:
             return True
         with self._errors("claim"):
-            result = self._db.eval(
-                _CLAIM,
-                1,
-                f"{self.key}:frontier:claims",
-                self.worker,
-                f"{self.key}:lease:",
-                *ordered,
+            result = self._claim(
+                keys=[f"{self.key}:frontier:claims"],
+                args=[self.worker, f"{self.key}:lease:", *ordered],
+                client=self._db,
             )
         return bool(result)
 
