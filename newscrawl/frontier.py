@@ -10,7 +10,11 @@ spider's ``async def start()`` feeds this scheduler like any other. What we chan
 why (docs/operations.md, "Distributed mode"):
 
 * the filter keys on :func:`newscrawl.identity.request_key` (our canonical URL), not
-  w3lib's, and is not deleted when one worker closes (others still use it);
+  w3lib's, and is not deleted when one worker closes (others still use it); a new request
+  is marked in the filter and queued in one script (one round trip, and no page marked
+  seen but never queued by a worker that died in between);
+* a request is serialised as scrapy-redis does, but its callback and errback are named
+  without ``inspect.getmembers`` over the whole spider (``_Callbacks``);
 * a pop moves the request, atomically, to the worker's ``taken:<worker>`` hash. A worker
   that dies stops renewing its lease (``lease:<worker>``); once the lease has expired
   (the visibility timeout, ``NEWSCRAWL_REDIS_VISIBILITY_TIMEOUT``), any live worker or a
@@ -18,7 +22,8 @@ why (docs/operations.md, "Distributed mode"):
   published is registered in the shared state, so those pages are dropped as unchanged
   when fetched again; what it had not published is written by the one that fetches it;
 * a worker is idle only when the queue is empty, no other live worker is busy and no dead
-  worker's requests wait to come back;
+  worker's requests wait to come back; its heartbeat (report, reaping, the others' state)
+  is one script a second;
 * a generation: the first worker to open an empty frontier with no other worker alive
   starts a new one (the filter is emptied, so the entry points are fetched again), and the
   last worker to finish empties the filter too;
