@@ -410,8 +410,8 @@ class CanonicalRedisDupeFilter(RFPDupeFilter):
 class _Callbacks:
     """Stands for the spider in ``Request.to_dict``, holding only the spider's methods
     named as the given functions are: naming a request's callback and errback then looks
-    at those, where ``to_dict`` with the spider runs ``inspect.getmembers`` over every
-    attribute of the spider, twice a request (a tenth of a worker's CPU per page)."""
+    at those (``dir`` lists nothing else), where ``to_dict`` with the spider runs
+    ``inspect.getmembers`` over every attribute of the spider, twice a request."""
 
     def __init__(self, spider: Spider, *functions: Any) -> None:
         for function in functions:
@@ -419,6 +419,10 @@ class _Callbacks:
             method = getattr(spider, name, None) if isinstance(name, str) else None
             if getattr(method, "__func__", None) is getattr(function, "__func__", self):
                 setattr(self, name, method)  # type: ignore[arg-type]
+
+    def __dir__(self) -> list[str]:
+        """Only the methods held: ``inspect.getmembers`` looks at nothing else."""
+        return list(self.__dict__)
 
 
 class TakingQueue(PriorityQueue):
