@@ -79,11 +79,6 @@ HEARTBEAT_SECONDS: Final = 1.0
 SLOT_SEPARATOR: Final = "|"
 """Between the worker's name and a sequence number in a download slot's lease."""
 
-RELEASE_LINGER: Final = 0.01
-"""Seconds a download slot given back waits to go with this worker's next lease at the
-same host (one round trip for both) before it goes alone: a slot is held at most this
-much longer than its request."""
-
 SLOT_WAIT_FIRST: Final = 0.02
 SLOT_WAIT_MAX: Final = 0.25
 """A request that finds its host's slots all leased asks again after SLOT_WAIT_FIRST
@@ -739,13 +734,11 @@ return string.format('%.6f', at - now)
 
 # Lease one of a host's download slots, unless ``cap`` are leased already, and reserve the
 # request's start time, all at once. Expired leases (a worker killed, its requests lost)
-# are dropped first, and the leases the worker gives back with this call (ARGV 5...). A
-# lease runs until its request's turn plus its timeout and a margin; the worker gives it
-# back sooner, when the request leaves the downloader.
+# are dropped first. A lease runs until its request's turn plus its timeout and a margin;
+# the worker gives it back sooner, when the request leaves the downloader.
 _ACQUIRE = """
 local t = redis.call('time')
 local now = tonumber(t[1]) + tonumber(t[2]) / 1000000
-for i = 5, #ARGV do redis.call('zrem', KEYS[1], ARGV[i]) end
 redis.call('zremrangebyscore', KEYS[1], '-inf', now)
 if redis.call('zcard', KEYS[1]) >= tonumber(ARGV[1]) then return false end
 local lease = tonumber(ARGV[3])
@@ -785,10 +778,6 @@ class GlobalPoliteness:
 
     Each worker's own concurrency limits still apply: a request they hold back leaves
     later than its turn, never earlier, and holds its slot meanwhile.
-
-    A slot given back goes to Redis with the worker's next lease at the same host, in the
-    same round trip, when that comes within ``RELEASE_LINGER`` seconds (a busy worker asks
-    for its next slot as soon as a download ends); else alone, then.
     """
 
     def __init__(
@@ -812,9 +801,6 @@ class GlobalPoliteness:
         """A slot's lease runs the request's download timeout plus this after its turn."""
         self.worker = worker
         self.held: dict[Request, tuple[str, str]] = {}
-        self.returning: dict[str, list[str]] = {}
-        """Slots given back and not yet sent: slots key -> leases (``RELEASE_LINGER``)."""
-        self._flush_call: Any = None
         self._acquire = self.server.register_script(_ACQUIRE)
         self._reserve = self.server.register_script(_RESERVE)
         """The requests of this worker holding a slot: request -> (slots key, lease)."""
@@ -872,11 +858,10 @@ class GlobalPoliteness:
         member = f"{self.worker}{SLOT_SEPARATOR}{next(self._seq)}"
         pause = SLOT_WAIT_FIRST
         while True:
-            returned = self.returning.pop(slots, [])
             try:
                 found = self._acquire(
                     keys=[slots, polite],
-                    args=[self.cap, member, f"{lease:.3f}", f"{self.delay:.6f}", *returned],
+                    args=[self.cap, member, f"{lease:.3f}", f"{self.delay:.6f}"],
                 )
             except redis.RedisError as exc:  # the page is recorded and tried next run
                 raise IgnoreRequest(f"Redis unavailable, no slot at {host}: {exc}") from exc
@@ -910,31 +895,17 @@ class GlobalPoliteness:
         self.release(request)
 
     def release(self, request: Request) -> None:
-        """Give back the slot ``request`` holds, if any: with the next lease at its host
-        within ``RELEASE_LINGER`` seconds, else then alone (``send_releases``)."""
+        """Give back the slot ``request`` holds, if any; a lost Redis only leaves the lease
+        to expire."""
+        import redis
+
         held = self.held.pop(request, None)
         if held is None:
             return
-        slots, member = held
-        self.returning.setdefault(slots, []).append(member)
-        if self._flush_call is None or not self._flush_call.active():
-            from twisted.internet import reactor
-
-            self._flush_call = reactor.callLater(RELEASE_LINGER, self.send_releases)
-
-    def send_releases(self) -> None:
-        """Send the slots given back that no lease took along; a lost Redis only leaves
-        their leases to expire."""
-        import redis
-
-        returning, self.returning = self.returning, {}
-        for slots, members in returning.items():
-            try:
-                self.server.zrem(slots, *members)
-            except redis.RedisError as exc:
-                logger.warning(
-                    "Redis unavailable, a slot at %s waits for its lease: %s", slots, exc
-                )
+        try:
+            self.server.zrem(*held)
+        except redis.RedisError as exc:
+            logger.warning("Redis unavailable, a slot at %s waits for its lease: %s", held[0], exc)
 
     def _left_downloader(self, request: Request, spider: Spider) -> None:
         self.release(request)
@@ -957,6 +928,3 @@ class GlobalPoliteness:
             self._sweeper.stop()
         for request in list(self.held):
             self.release(request)
-        if self._flush_call is not None and self._flush_call.active():
-            self._flush_call.cancel()
-        self.send_releases()

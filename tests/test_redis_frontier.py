@@ -673,45 +673,6 @@ def test_slot_leases_cap_a_host_and_come_back(
     assert "download slots in use: jmn.info 2" in capsys.readouterr().out
 
 
-def test_a_slot_given_back_goes_with_the_next_lease_in_one_round_trip(
-    redis_prefix: Redis,
-) -> None:
-    """A download that ends gives its slot back with the worker's next lease at the host
-    (a busy worker asks for it at once): one trip for both, not a ZREM and a lease. The
-    freed slot counts for that lease; one no lease takes along goes alone, and all go when
-    the worker closes."""
-    import asyncio
-
-    from scrapy.utils.test import get_crawler
-
-    from newscrawl.frontier import Frontier, GlobalPoliteness
-    from tests.redis_support import counting_client
-
-    _, prefix = redis_prefix
-    counted = counting_client()
-    frontier = Frontier(counted, prefix, "jmn")
-    crawler = get_crawler(_Spider)
-    polite = GlobalPoliteness(crawler, frontier, 0.0, 1, 10.0, 1.0, "w1")
-    first, second = Request("https://jmn.info/1/"), Request("https://jmn.info/2/")
-    asyncio.run(polite.process_request(first))
-    polite.release(first)
-    counted.sent.clear()
-    asyncio.run(polite.process_request(second))  # the cap is 1: the slot must be first's
-    assert counted.sent == ["EVALSHA"]
-    slots = frontier.slots("jmn.info")
-    assert [m.decode() for m in counted.zrange(slots, 0, -1)] == ["w1|2"]
-    polite.release(second)
-    assert counted.zcard(slots) == 1  # waits for a lease to go with
-    polite.send_releases()  # RELEASE_LINGER later, alone
-    assert counted.zcard(slots) == 0
-    third = Request("https://jmn.info/3/")
-    asyncio.run(polite.process_request(third))
-    polite.release(third)
-    polite._closed(crawler.spider)
-    assert counted.zcard(slots) == 0
-    counted.close()
-
-
 def test_expired_slot_leases_are_reclaimed(redis_prefix: Redis) -> None:
     """A worker killed with requests in flight never gives their slots back: once their
     leases expire, the next request to the host drops them and takes a slot."""
