@@ -36,15 +36,17 @@ do, and measures that too. During the one-worker crawl it also samples the real 
 
 Keys go under ``bench-redis-<random>:`` in database ``--redis`` (default 12) and are
 deleted at the end, also after a failure. ``--profile`` runs one extra one-worker crawl
-under cProfile and prints the functions with the most cumulative time in newscrawl's and
-scrapy-redis's code, to find the adapter's overhead.
+under cProfile, timed in CPU time (``time.process_time``: a wall-clock profile charges the
+waits for Redis's replies, and the time the process is not scheduled, to ``recv`` and
+``sendall``), and prints the functions with the most cumulative time in newscrawl's and
+scrapy-redis's code, to find the adapter's overhead, and the worker's Redis round trips
+per page, by command.
 """
 
 from __future__ import annotations
 
 import argparse
 import contextlib
-import cProfile  # noqa: F401  (the profiled crawl runs ``-m cProfile``)
 import json
 import os
 import pstats
@@ -477,16 +479,25 @@ def queue_memory(client: Any, base_url: str, requests: int) -> dict[str, Any]:
 def profile_worker(
     base_url: str, run_dir: Path, settings: Sequence[str], redis_url: str, client: Any
 ) -> list[str]:
-    """Crawl with one worker under cProfile; return the top lines by cumulative time of
-    newscrawl's and scrapy-redis's functions, and the Redis client's own total."""
+    """Crawl with one worker under cProfile (CPU time); return the top lines by cumulative
+    time of newscrawl's and scrapy-redis's functions, and the Redis round trips per page."""
     prefix = f"bench-redis-{uuid.uuid4().hex[:10]}"
     out = run_dir / "profile-out"
     stats_path = run_dir / "worker.prof"
     redis = ["--redis", redis_url, "-s", f"NEWSCRAWL_REDIS_PREFIX={prefix}"]
     args = [*crawl_command(base_url, out, [*redis, "-s", "NEWSCRAWL_WORKER=bench-p", *settings])]
+    code = (
+        "import cProfile, runpy, sys, time\n"
+        f"sys.argv = ['newscrawl', *{args[2:]!r}]\n"
+        "profile = cProfile.Profile(time.process_time)\n"
+        "try:\n"
+        "    profile.runcall(runpy.run_module, 'newscrawl.cli', run_name='__main__')\n"
+        "finally:\n"
+        f"    profile.dump_stats({str(stats_path)!r})\n"
+    )
     try:
         subprocess.run(
-            [PYTHON, "-m", "cProfile", "-o", str(stats_path), *args],
+            [PYTHON, "-c", code],
             cwd=ROOT,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
@@ -505,7 +516,30 @@ def profile_worker(
     total = stats.total_tt  # type: ignore[attr-defined]
     lines = [f"profile: {total:.1f} s in all; cumulative s, own s, calls, function"]
     lines += [f"  {c:7.2f} {o:7.2f} {n:8d}  {name}" for c, o, n, name in rows[:25]]
+    pages = int(read_report(out).get("pages_fetched") or 0)
+    trips, commands = redis_round_trips(raw)
+    if pages:
+        by_command = ", ".join(f"{name} {n / pages:.2f}" for name, n in commands[:12])
+        lines.append(
+            f"Redis round trips of the worker: {trips / pages:.2f} per page ({trips} for "
+            f"{pages} pages); per page by command: {by_command}"
+        )
     return lines
+
+
+def redis_round_trips(raw: dict[Any, Any]) -> tuple[int, list[tuple[str, int]]]:
+    """Return the Redis round trips a profiled process made (single commands and pipeline
+    executions, from the call counts of redis-py's functions) and the calls of each
+    command method, most first."""
+    trips = 0
+    commands: dict[str, int] = {}
+    for (file, _, name), (_, calls, *_rest) in raw.items():
+        path = file.replace("\\", "/")
+        if path.endswith("redis/client.py") and name in ("_execute_command", "execute"):
+            trips += calls  # Redis._execute_command; Pipeline.execute
+        elif "redis/commands/" in path and not name.startswith("_") and name != "__call__":
+            commands[name] = commands.get(name, 0) + calls
+    return trips, sorted(commands.items(), key=lambda item: -item[1])
 
 
 # --- report --------------------------------------------------------------------------

@@ -136,10 +136,11 @@ class SiteState:
         runs until it changes; it remembers the others only to tell, when the next run
         fetches the page again, that it failed before (``failed_before``)."""
         pages = [m for m in batch.records_meta if m.get("url")]
-        if self.store is not None and pages:
+        if self.store is not None:  # the file too, with no page: reconcile skips it
             lastmods = known_lastmods(self.crawler)
             self.store.register_rejects(
-                [{**m, "lastmod": lastmods.get(m["url"], m.get("lastmod"))} for m in pages]
+                [{**m, "lastmod": lastmods.get(m["url"], m.get("lastmod"))} for m in pages],
+                path=batch.path,
             )
 
 

@@ -10,7 +10,11 @@ spider's ``async def start()`` feeds this scheduler like any other. What we chan
 why (docs/operations.md, "Distributed mode"):
 
 * the filter keys on :func:`newscrawl.identity.request_key` (our canonical URL), not
-  w3lib's, and is not deleted when one worker closes (others still use it);
+  w3lib's, and is not deleted when one worker closes (others still use it); a new request
+  is marked in the filter and queued in one script (one round trip, and no page marked
+  seen but never queued by a worker that died in between);
+* a request is serialised as scrapy-redis does, but its callback and errback are named
+  without ``inspect.getmembers`` over the whole spider (``_Callbacks``);
 * a pop moves the request, atomically, to the worker's ``taken:<worker>`` hash. A worker
   that dies stops renewing its lease (``lease:<worker>``); once the lease has expired
   (the visibility timeout, ``NEWSCRAWL_REDIS_VISIBILITY_TIMEOUT``), any live worker or a
@@ -18,7 +22,8 @@ why (docs/operations.md, "Distributed mode"):
   published is registered in the shared state, so those pages are dropped as unchanged
   when fetched again; what it had not published is written by the one that fetches it;
 * a worker is idle only when the queue is empty, no other live worker is busy and no dead
-  worker's requests wait to come back;
+  worker's requests wait to come back; its heartbeat (report, reaping, the others' state)
+  is one script a second;
 * a generation: the first worker to open an empty frontier with no other worker alive
   starts a new one (the filter is emptied, so the entry points are fetched again), and the
   last worker to finish empties the filter too;
@@ -116,6 +121,45 @@ redis.call('del', KEYS[1])
 return #taken / 2
 """
 
+# A worker's heartbeat, in one trip: its report; the requests of workers whose lease
+# expired back in the queue (as _REAP); whether a live other worker is busy; the queue's
+# length. KEYS workers, queue; ARGV me, report, lease key prefix, taken key prefix.
+_BEAT = """
+redis.call('hset', KEYS[1], ARGV[1], ARGV[2])
+local reports = redis.call('hgetall', KEYS[1])
+local reaped, busy = {}, 0
+for i = 1, #reports, 2 do
+  local worker = reports[i]
+  if worker ~= ARGV[1] then
+    if redis.call('exists', ARGV[3] .. worker) == 1 then
+      if cjson.decode(reports[i + 1])['busy'] == true then busy = 1 end
+    else
+      local taken = redis.call('hgetall', ARGV[4] .. worker)
+      for j = 2, #taken, 2 do
+        local entry = cjson.decode(taken[j])
+        redis.call('zadd', KEYS[2], entry[1], entry[2])
+      end
+      redis.call('del', ARGV[4] .. worker)
+      redis.call('hdel', KEYS[1], worker)
+      table.insert(reaped, worker)
+      table.insert(reaped, #taken / 2)
+    end
+  end
+end
+return {busy, redis.call('zcard', KEYS[2]), reaped}
+"""
+
+# Queue a request unless the filter set has its page; mark the page seen. The queue's
+# write comes first: a full Redis (maxmemory) that refuses it leaves nothing written,
+# and one that refuses the mark leaves a request queued (fetched, at worst, twice), never
+# a page marked seen and not queued. KEYS seen, queue; ARGV fingerprint, score, request.
+_PUSH_UNSEEN = """
+if redis.call('sismember', KEYS[1], ARGV[1]) == 1 then return 0 end
+redis.call('zadd', KEYS[2], ARGV[2], ARGV[3])
+redis.call('sadd', KEYS[1], ARGV[1])
+return 1
+"""
+
 # A finished worker leaves; the last one to leave an empty queue ends the generation.
 _LEAVE = """
 redis.call('hdel', KEYS[1], ARGV[1])
@@ -146,6 +190,7 @@ class Frontier:
         generation fetches them."""
         self.workers = f"{self.base}:workers"
         self.lease_base = f"{site_prefix(prefix, site)}:lease"
+        self._beat_script = client.register_script(_BEAT)
 
     def taken(self, worker: str) -> str:
         """The key of the requests ``worker`` has taken."""
@@ -186,6 +231,21 @@ class Frontier:
                 logger.warning("Worker %s died: %d requests back in the queue", worker, result)
                 moved += result
         return moved
+
+    def beat(self, me: str, report: str) -> tuple[bool, int]:
+        """Record ``report`` as ``me``'s, put the requests of workers whose lease expired
+        back in the queue (as ``reap``), in one round trip; return whether another live
+        worker reports it is busy, and the queue's length."""
+        busy, queued, reaped = self._beat_script(
+            keys=[self.workers, self.queue],
+            args=[me, report, f"{self.lease_base}:", f"{self.base}:taken:"],
+        )
+        for worker, moved in zip(reaped[::2], reaped[1::2], strict=True):
+            name = worker.decode()
+            self.release_slots_of(name)
+            if moved:
+                logger.warning("Worker %s died: %d requests back in the queue", name, moved)
+        return bool(busy), int(queued)
 
     def give_back(self, worker: str) -> int:
         """Put the requests ``worker`` took in an earlier life back in the queue; return
@@ -300,6 +360,7 @@ class CanonicalRedisDupeFilter(RFPDupeFilter):
     def __init__(self, server: Any, key: str, debug: bool = False) -> None:
         super().__init__(server, key, debug)
         self.known: set[str] = set()
+        self._push_unseen: Any = None
 
     def request_seen(self, request: Request) -> bool:
         """Add the request's key to the shared set; True when it was there already."""
@@ -309,6 +370,23 @@ class CanonicalRedisDupeFilter(RFPDupeFilter):
         added = self.server.sadd(self.key, fingerprint)
         self.known.add(fingerprint)
         return added == 0
+
+    def push_unseen(self, request: Request, queue: PriorityQueue) -> bool:
+        """Push ``request`` to ``queue`` and add its key to the shared set, in one round
+        trip and one step, unless the set has the key; True when pushed. (``request_seen``
+        then ``push`` are two trips, and a worker that died between them lost the page:
+        marked seen, never queued.)"""
+        fingerprint = self.request_fingerprint(request)
+        if fingerprint in self.known:
+            return False
+        if self._push_unseen is None:
+            self._push_unseen = self.server.register_script(_PUSH_UNSEEN)
+        pushed = self._push_unseen(
+            keys=[self.key, queue.key],
+            args=[fingerprint, -request.priority, queue._encode_request(request)],
+        )
+        self.known.add(fingerprint)
+        return bool(pushed)
 
     def clear(self) -> None:
         """Empty the shared set (a new generation) and what this process knew of it."""
@@ -324,6 +402,24 @@ class CanonicalRedisDupeFilter(RFPDupeFilter):
         """Keep the set: other workers of the crawl still use it (see ``RedisScheduler``)."""
 
 
+class _Callbacks:
+    """Stands for the spider in ``Request.to_dict``, holding only the spider's methods
+    named as the given functions are: naming a request's callback and errback then looks
+    at those (``dir`` lists nothing else), where ``to_dict`` with the spider runs
+    ``inspect.getmembers`` over every attribute of the spider, twice a request."""
+
+    def __init__(self, spider: Spider, *functions: Any) -> None:
+        for function in functions:
+            name = getattr(function, "__name__", None)
+            method = getattr(spider, name, None) if isinstance(name, str) else None
+            if getattr(method, "__func__", None) is getattr(function, "__func__", self):
+                setattr(self, name, method)  # type: ignore[arg-type]
+
+    def __dir__(self) -> list[str]:
+        """Only the methods held: ``inspect.getmembers`` looks at nothing else."""
+        return list(self.__dict__)
+
+
 class TakingQueue(PriorityQueue):
     """scrapy-redis's priority queue whose pop keeps what it took in ``taken:<worker>``."""
 
@@ -332,12 +428,29 @@ class TakingQueue(PriorityQueue):
         self.taken_key = taken
         self.worker = worker
         self._seq = 0
+        self._pop: Any = None
+
+    def _encode_request(self, request: Request) -> bytes:
+        """Serialise ``request`` as scrapy-redis does (``Request.to_dict`` with the spider's
+        method names, pickled), naming its callback and errback through :class:`_Callbacks`;
+        a callback found there under another name than its own is named as ``to_dict``
+        names it with the whole spider."""
+        try:
+            obj = request.to_dict(
+                spider=_Callbacks(self.spider, request.callback, request.errback)  # type: ignore[arg-type]
+            )
+        except ValueError:
+            obj = request.to_dict(spider=self.spider)
+        data: bytes = self.serializer.dumps(obj)
+        return data
 
     def take(self) -> Request | None:
         """Pop the best request into the taken hash, or return None when the queue is empty."""
         self._seq += 1
         tag = f"{self.worker}:{self._seq}"
-        found = self.server.eval(_POP, 2, self.key, self.taken_key, tag)
+        if self._pop is None:
+            self._pop = self.server.register_script(_POP)
+        found = self._pop(keys=[self.key, self.taken_key], args=[tag])
         if not found:
             return None
         return self._decode_request(found[0])
@@ -412,18 +525,21 @@ class RedisScheduler(Scheduler):
         starting = getattr(engine, "_start", None) is not None
         return bool(engine.downloader.active) or not engine.scraper.slot.is_idle() or starting
 
+    def _report_of(self, busy: bool) -> str:
+        return json.dumps({"seen": time.time(), "busy": busy, "pid": os.getpid()})
+
     def _report(self, busy: bool) -> None:
-        report = json.dumps({"seen": time.time(), "busy": busy, "pid": os.getpid()})
-        self.server.hset(self.frontier.workers, self.worker, report)
+        self.server.hset(self.frontier.workers, self.worker, self._report_of(busy))
 
     def _beat(self) -> None:
+        """Report, reap dead workers, learn whether others are busy and whether requests
+        wait: one round trip a second (``Frontier.beat``)."""
         if self._failed:
             return
         with self._redis_errors():
-            self._report(self._engine_busy())
-            self.frontier.reap(me=self.worker)
-            self._others_busy = self._others_pending()
-            if len(self.queue):
+            report = self._report_of(self._engine_busy())
+            self._others_busy, queued = self.frontier.beat(self.worker, report)
+            if queued:
                 self._wake_engine()
 
     def _wake_engine(self) -> None:
@@ -452,12 +568,13 @@ class RedisScheduler(Scheduler):
     def enqueue_request(self, request: Request) -> bool:
         """Push ``request`` unless the shared filter has seen its page (``dont_filter`` aside)."""
         with self._redis_errors():
-            if not request.dont_filter and self.df.request_seen(request):
+            if request.dont_filter:
+                self.queue.push(request)
+            elif not self.df.push_unseen(request, self.queue):
                 self.df.log(request, self.spider)
                 self._fetched_elsewhere(request)
                 return False
             self.stats.inc_value("scheduler/enqueued/redis")
-            self.queue.push(request)
             return True
         return False  # Redis is gone: the crawl stops, the request's page is found again
 
@@ -684,6 +801,8 @@ class GlobalPoliteness:
         """A slot's lease runs the request's download timeout plus this after its turn."""
         self.worker = worker
         self.held: dict[Request, tuple[str, str]] = {}
+        self._acquire = self.server.register_script(_ACQUIRE)
+        self._reserve = self.server.register_script(_RESERVE)
         """The requests of this worker holding a slot: request -> (slots key, lease)."""
         self._seq = itertools.count(1)
         self._sweeper = LoopingCall(self._sweep)
@@ -740,15 +859,9 @@ class GlobalPoliteness:
         pause = SLOT_WAIT_FIRST
         while True:
             try:
-                found = self.server.eval(
-                    _ACQUIRE,
-                    2,
-                    slots,
-                    polite,
-                    self.cap,
-                    member,
-                    f"{lease:.3f}",
-                    f"{self.delay:.6f}",
+                found = self._acquire(
+                    keys=[slots, polite],
+                    args=[self.cap, member, f"{lease:.3f}", f"{self.delay:.6f}"],
                 )
             except redis.RedisError as exc:  # the page is recorded and tried next run
                 raise IgnoreRequest(f"Redis unavailable, no slot at {host}: {exc}") from exc
@@ -767,7 +880,7 @@ class GlobalPoliteness:
             if self.delay <= 0 or time.monotonic() - due <= self.delay * LATE_FRACTION:
                 return
             try:
-                wait = float(self.server.eval(_RESERVE, 1, polite, f"{self.delay:.6f}"))
+                wait = float(self._reserve(keys=[polite], args=[f"{self.delay:.6f}"]))
             except redis.RedisError as exc:
                 self.release(request)
                 raise IgnoreRequest(f"Redis unavailable, no turn at {host}: {exc}") from exc

@@ -82,3 +82,33 @@ def start_redis(port: int, folder: Path, *options: str) -> subprocess.Popen[byte
             time.sleep(0.05)
     client.close()
     return process
+
+
+def counting_client() -> Any:
+    """Return a client of the test database that lists the commands it sends in
+    ``.sent`` (one entry a round trip: a pipeline's ``execute`` adds ``"PIPELINE"``), or
+    skip the test when no Redis answers."""
+    import redis
+
+    class Counting(redis.Redis):  # type: ignore[misc, type-arg]
+        sent: list[str]
+
+        def execute_command(self, *args: Any, **options: Any) -> Any:
+            self.sent.append(str(args[0]).upper())
+            return super().execute_command(*args, **options)
+
+        def pipeline(self, transaction: bool = True, shard_hint: Any = None) -> Any:
+            pipe = super().pipeline(transaction, shard_hint)
+            execute, sent = pipe.execute, self.sent
+
+            def counted(*args: Any, **kwargs: Any) -> Any:
+                sent.append("PIPELINE")
+                return execute(*args, **kwargs)
+
+            pipe.execute = counted
+            return pipe
+
+    redis_client().close()  # skips when none answers
+    client = Counting.from_url(REDIS_URL, socket_connect_timeout=1)
+    client.sent = []
+    return client

@@ -114,6 +114,53 @@ def test_queue_round_trip_keeps_request_and_priority(redis_prefix: Redis) -> Non
     assert client.hlen(frontier.taken("w1")) == 2  # kept until the worker finishes
 
 
+class _ErrbackSpider(_Spider):
+    def on_error(self, failure: Any) -> None:
+        """An errback."""
+
+
+class _AliasSpider(_Spider):
+    also_listing = _Spider.parse_listing  # one method under two names
+
+
+def test_a_request_is_serialised_as_scrapy_redis_does_without_scanning_the_spider(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The queue stores what ``Request.to_dict`` with the spider gives (callback and
+    errback by name), without ``inspect.getmembers`` over the whole spider twice a request:
+    a tenth of a worker's CPU per page."""
+    import inspect
+    import pickle
+
+    from newscrawl.frontier import TakingQueue
+
+    spider = _ErrbackSpider()
+    queue = TakingQueue(None, spider, "q", "t", "w1")
+    requests = [
+        Request("https://jmn.info/a/", callback=spider.parse_listing, errback=spider.on_error),
+        Request("https://jmn.info/b/", meta={"x": 1}, priority=3, cb_kwargs={"k": 2}),
+    ]
+    expected = [r.to_dict(spider=spider) for r in requests]
+    scans: list[Any] = []
+    real = inspect.getmembers
+
+    def counted(obj: Any, predicate: Any = None) -> Any:
+        if isinstance(obj, Spider):
+            scans.append(obj)
+        return real(obj, predicate)
+
+    monkeypatch.setattr(inspect, "getmembers", counted)
+    assert [pickle.loads(queue._encode_request(r)) for r in requests] == expected
+    assert scans == []
+    assert queue._decode_request(queue._encode_request(requests[0])).errback == spider.on_error
+    with pytest.raises(ValueError, match="not an instance method"):
+        queue._encode_request(Request("https://jmn.info/d/", callback=lambda r: None))
+    aliased = _AliasSpider()
+    queue = TakingQueue(None, aliased, "q", "t", "w1")
+    request = Request("https://jmn.info/c/", callback=aliased.also_listing)
+    assert queue._decode_request(queue._encode_request(request)).callback == aliased.parse_listing
+
+
 def test_requests_of_a_dead_worker_go_back(redis_prefix: Redis) -> None:
     from newscrawl.frontier import Frontier, TakingQueue
 
@@ -199,6 +246,83 @@ class _Worker:
         return build_report(
             stats, site="jmn", run_id="r", duration=1.0, thresholds={}, max_error_rate=1.0
         )
+
+
+def test_a_new_request_costs_one_round_trip_that_queues_and_marks_it(
+    redis_prefix: Redis,
+) -> None:
+    """Enqueueing a page's request is one trip, the filter's mark and the queue's push in
+    one step (two trips left a window where a dead worker lost the page: marked, not
+    queued); a page this worker knows costs none; another worker finds it seen."""
+    from tests.redis_support import counting_client
+
+    client, prefix = redis_prefix
+    counted = counting_client()
+    worker = _Worker(counted, prefix, "w1", "portal")
+    worker.scheduler.open(worker.spider)
+    frontier = worker.scheduler.frontier
+    assert worker.scheduler.enqueue_request(Request("https://jmn.info/a/"))  # learns the script
+    counted.sent.clear()
+    assert worker.scheduler.enqueue_request(Request("https://jmn.info/b/?utm_source=feed"))
+    assert counted.sent == ["EVALSHA"]
+    assert not worker.scheduler.enqueue_request(Request("https://jmn.info/b/"))  # same page
+    assert counted.sent == ["EVALSHA"]
+    other = _Worker(client, prefix, "w2", "portal")
+    other.scheduler.open(other.spider)
+    assert not other.scheduler.enqueue_request(Request("https://jmn.info/b/#comments"))
+    assert other.scheduler.enqueue_request(Request("https://jmn.info/c/"))
+    assert client.zcard(frontier.queue) == 3
+    assert client.scard(frontier.seen) == 3
+    assert worker.crawler.stats.get_value("scheduler/enqueued/redis") == 2
+    for one in (worker, other):
+        one.scheduler.close("shutdown")
+    counted.close()
+
+
+def test_a_heartbeat_is_one_round_trip_that_reaps_the_dead_and_sees_the_busy(
+    redis_prefix: Redis,
+) -> None:
+    """Each second a worker reports, puts the requests of dead workers back, learns whether
+    another live worker is busy and whether requests wait: one trip, not one a question
+    and one more a worker."""
+    from newscrawl.frontier import TakingQueue
+    from tests.redis_support import counting_client
+
+    client, prefix = redis_prefix
+    counted = counting_client()
+    worker = _Worker(counted, prefix, "w1", "portal")
+    worker.scheduler.open(worker.spider)
+    worker.scheduler._engine_busy = lambda: True  # type: ignore[method-assign]  # no engine
+    woken: list[bool] = []
+    worker.scheduler._wake_engine = lambda: woken.append(True)  # type: ignore[method-assign]
+    frontier = worker.scheduler.frontier
+    client.hset(frontier.workers, "w2", json.dumps({"seen": time.time(), "busy": False}))
+    client.set(frontier.lease("w2"), "x", px=60_000)
+    worker.scheduler._beat()  # learns the script
+    assert not worker.scheduler._others_busy
+    counted.sent.clear()
+    client.hset(frontier.workers, "w2", json.dumps({"seen": time.time(), "busy": True}))
+    client.hset(frontier.workers, "w3", json.dumps({"seen": time.time(), "busy": True}))
+    client.set(frontier.lease("w3"), "x", px=60_000)
+    worker.scheduler._beat()
+    assert counted.sent == ["EVALSHA"]
+    assert worker.scheduler._others_busy
+    assert json.loads(client.hget(frontier.workers, "w1"))["busy"] is True
+    # w3 dies holding a request: the next beat puts it back, once.
+    dead = TakingQueue(client, _Spider(), frontier.queue, frontier.taken("w3"), "w3")
+    dead.push(Request("https://jmn.info/held/"))
+    assert dead.take() is not None
+    client.delete(frontier.lease("w3"))
+    worker.scheduler._beat()
+    assert client.zcard(frontier.queue) == 1
+    assert not client.exists(frontier.taken("w3"))
+    assert woken  # requests wait: the engine is asked for them now
+    assert client.hget(frontier.workers, "w3") is None
+    client.hset(frontier.workers, "w2", json.dumps({"seen": time.time(), "busy": False}))
+    worker.scheduler._beat()
+    assert not worker.scheduler._others_busy
+    worker.scheduler.close("shutdown")
+    counted.close()
 
 
 @pytest.mark.parametrize("kind", ["portal", "url"])

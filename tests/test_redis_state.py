@@ -171,3 +171,46 @@ def test_dedup_drops_a_page_another_worker_writes(redis_prefix: Redis, tmp_path:
             second.process_item(record(url="https://jmn.info/a/"))
     finally:
         lease.release()
+
+
+def test_a_failure_registered_by_two_workers_at_once_counts_twice(redis_prefix: Redis) -> None:
+    """Two workers register a reject of one page at the same moment: the other's
+    registration lands between this worker's call and its write reaching Redis. The
+    streak grows by two: the read of the old streak and the write are one step."""
+    import redis
+
+    client, prefix = redis_prefix
+    url, tried = "https://jmn.info/1", "2016-03-25T09:00:00+00:00"
+    other = RedisStateStore(client, prefix, "jmn")
+    page = [{"url": url, "kind": "truncated", "rejected_at": tried}]
+    other.register_rejects(page)
+
+    class Interleaved(redis.Redis):  # type: ignore[misc, type-arg]
+        """Lets the other worker register just before this one's write goes out."""
+
+        armed = True
+
+        def _other_first(self) -> None:
+            if self.armed:
+                self.armed = False
+                other.register_rejects(page)
+
+        def execute_command(self, *args: Any, **options: Any) -> Any:
+            if str(args[0]).upper() in ("EVAL", "EVALSHA"):
+                self._other_first()
+            return super().execute_command(*args, **options)
+
+        def pipeline(self, transaction: bool = True, shard_hint: Any = None) -> Any:
+            pipe = super().pipeline(transaction, shard_hint)
+            execute = pipe.execute
+
+            def after_the_other(*args: Any, **kwargs: Any) -> Any:
+                self._other_first()
+                return execute(*args, **kwargs)
+
+            pipe.execute = after_the_other
+            return pipe
+
+    this = RedisStateStore(Interleaved(connection_pool=client.connection_pool), prefix, "jmn")
+    this.register_rejects(page)
+    assert this.failure_streak(url) == FailureStreak(3, tried)

@@ -50,7 +50,8 @@ def rebuild_state(site: str, output_root: Path, state_dir: Path) -> dict[str, An
     kinds: a content reject (``not-article``...) is not fetched again, and a page that
     fails again is counted as such. What the rebuilt state does not have: the dates of
     unchanged pages that later runs noted, which only saves a fetch, and the feed or
-    sitemap date of a rejected page (the run's time stands for it).
+    sitemap date of a page (the run's time stands for it: ``record_lastmod``,
+    ``read_rejects``).
     """
     from newscrawl.storage.runlock import RunLock
     from newscrawl.storage.state import StateStore, published_files, register_history

@@ -43,7 +43,7 @@ from newscrawl.storage.backend import (
     FAILED_PAGE_BACKOFF,
     FAILED_PAGE_BACKOFF_MAX,
     StateBackend,
-    retry_due,
+    Verdict,
 )
 from newscrawl.storage.state import parse_since
 from newscrawl.workers import Extractor, extract_timeout, worker_count
@@ -371,12 +371,11 @@ class PortalSpider(SitemapSpider):
             if when and when < self.since:
                 self.count_skip("before_since", page)
                 return False
-        if self.state is not None and not self.state.should_fetch(page, lastmod):
-            self.count_skip("known", page)
-            return False
-        if self.is_deferred(page):
-            self.count_skip("deferred", page)
-            return False
+        if self.state is not None:
+            verdict = self.state.verdict(page, lastmod, self.failed_page_backoff)
+            if verdict is not Verdict.FETCH:
+                self.count_skip(verdict.value, page)  # known, deferred
+                return False
         self.uncount_skips(page)
         return True
 
@@ -393,18 +392,6 @@ class PortalSpider(SitemapSpider):
             settings.getfloat("NEWSCRAWL_FAILED_PAGE_BACKOFF", FAILED_PAGE_BACKOFF),
             settings.getfloat("NEWSCRAWL_FAILED_PAGE_BACKOFF_MAX", FAILED_PAGE_BACKOFF_MAX),
         )
-
-    def is_deferred(self, page: str) -> bool:
-        """Tell whether the article at ``page`` failed in runs in a row and waits out its
-        failed-page backoff now (``newscrawl.storage.backend.retry_due``): the first retry
-        is the next run; then the waits double, from ``NEWSCRAWL_FAILED_PAGE_BACKOFF`` up to
-        ``NEWSCRAWL_FAILED_PAGE_BACKOFF_MAX``."""
-        base, cap = self.failed_page_backoff
-        if self.state is None or base <= 0 or cap <= 0:
-            return False
-        streak = self.state.failure_streak(page)
-        due = retry_due(streak, base, cap) if streak is not None else None
-        return due is not None and datetime.now(UTC) < due
 
     def article_request(self, url: str, lastmod: str | None = None) -> Request | None:
         """Return the request for an article, or None when this run should skip it."""

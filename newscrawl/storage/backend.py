@@ -12,7 +12,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
+from enum import StrEnum
 from pathlib import Path
 from typing import Any, Final, Protocol, runtime_checkable
 
@@ -73,6 +74,98 @@ def retry_due(streak: FailureStreak, base: float, cap: float) -> datetime | None
     return last + timedelta(seconds=wait)
 
 
+class Verdict(StrEnum):
+    """What the state says of a page a run could fetch (``StateBackend.verdict``)."""
+
+    FETCH = "fetch"
+    """Unknown, changed since it was written or rejected, or failed and due again."""
+    KNOWN = "known"
+    """Written (or rejected for its content) and not changed since, as far as the given
+    lastmod tells."""
+    DEFERRED = "deferred"
+    """Failed in runs in a row and waits out its failed-page backoff (``retry_due``)."""
+
+
+@dataclass(frozen=True)
+class PageFacts:
+    """What a state remembers of one page, read in one lookup: the input of
+    :func:`judge`."""
+
+    known: bool
+    """An article is known under the page's URL (it was written)."""
+    article_lastmod: str | None = None
+    """The known article's lastmod, when ``known``."""
+    reject_kind: str | None = None
+    """The kind of the page's last reject, or None when it has none."""
+    reject_lastmod: str | None = None
+    """The lastmod stored with that reject."""
+    failures: int = 1
+    """Runs in a row the page failed (the reject's streak)."""
+    rejected_at: str = ""
+    """When it last failed: ISO 8601 UTC."""
+
+
+def judge(
+    facts: PageFacts,
+    lastmod: str | None,
+    backoff: tuple[float, float] = (0.0, 0.0),
+    now: datetime | None = None,
+) -> Verdict:
+    """Return the verdict on a page that the state remembers as ``facts``, offered with
+    ``lastmod`` (a feed's or sitemap's date, or None).
+
+    ``KNOWN`` when an article is known, or the page's last reject is a content reject
+    (``CONTENT_REJECTS``), and ``lastmod`` does not show a change since the stored date
+    (no ``lastmod`` never does; see ``lastmod_changed``). Otherwise ``DEFERRED`` when the
+    page's last reject is of another kind and its failure streak waits out the backoff
+    (``retry_due`` with ``backoff`` = (base, cap) seconds, at ``now``, by default the
+    current time; ``(0, 0)`` turns it off); else ``FETCH``.
+
+    >>> judge(PageFacts(known=False), None)
+    <Verdict.FETCH: 'fetch'>
+    >>> judge(PageFacts(known=True, article_lastmod="2016-03-24"), "2016-03-24")
+    <Verdict.KNOWN: 'known'>
+    """
+    kind = facts.reject_kind
+    failed = kind is not None and kind not in CONTENT_REJECTS
+    if facts.known or (kind is not None and not failed):
+        stored = facts.article_lastmod if facts.known else facts.reject_lastmod
+        if lastmod is None or not lastmod_changed(stored, lastmod):
+            return Verdict.KNOWN
+    if failed and backoff[0] > 0 and backoff[1] > 0:
+        due = retry_due(FailureStreak(facts.failures, facts.rejected_at), *backoff)
+        if due is not None and (now or datetime.now(UTC)) < due:
+            return Verdict.DEFERRED
+    return Verdict.FETCH
+
+
+def as_aware(value: str) -> datetime | None:
+    """Return ``value`` as an aware datetime, or None when it is not an aware ISO date-time."""
+    try:
+        parsed = datetime.fromisoformat(value.strip())
+    except ValueError:
+        return None
+    return parsed if parsed.utcoffset() is not None else None
+
+
+def lastmod_changed(stored: str | None, given: str) -> bool:
+    """Tell whether the lastmod ``given`` shows a change since the ``stored`` one.
+
+    True when nothing is stored. Both are compared as aware datetimes; when either is not
+    an aware ISO 8601 date-time, True when the two strings differ (spaces around them
+    ignored).
+
+    >>> lastmod_changed("2016-03-24T10:00:00+03:00", "2016-03-24T07:00:00+00:00")
+    False
+    """
+    if stored is None:
+        return True
+    before, after = as_aware(stored), as_aware(given)
+    if before is not None and after is not None:
+        return after > before
+    return stored.strip() != given.strip()
+
+
 @runtime_checkable
 class StateBackend(Protocol):
     """The state of one site: which pages earlier runs wrote, and which files hold them.
@@ -82,7 +175,19 @@ class StateBackend(Protocol):
 
     def should_fetch(self, url: str, lastmod: str | None) -> bool:
         """Tell whether the page may have changed since it was written or rejected (for a
-        content reject; a page whose last reject is of another kind is fetched again)."""
+        content reject; a page whose last reject is of another kind is fetched again):
+        ``verdict`` without the backoff is not ``KNOWN``."""
+        ...
+
+    def verdict(
+        self,
+        url: str,
+        lastmod: str | None,
+        backoff: tuple[float, float] = (0.0, 0.0),
+        now: datetime | None = None,
+    ) -> Verdict:
+        """Return whether a run should fetch the page, with one lookup of the state: as
+        :func:`judge` says of what the state remembers of ``url``."""
         ...
 
     def classify(self, url: str, fingerprint: str) -> tuple[str, int]:
@@ -106,12 +211,17 @@ class StateBackend(Protocol):
         """Remember a published output file and the articles in it, all or nothing."""
         ...
 
-    def register_rejects(self, records: Sequence[Mapping[str, Any]]) -> None:
+    def register_rejects(
+        self, records: Sequence[Mapping[str, Any]], path: Path | None = None
+    ) -> None:
         """Remember pages that gave no record, with their reject's ``kind`` (and ``lastmod``
         and ``rejected_at``, the start of the run, when given): a page of a
         ``CONTENT_REJECTS`` kind is then known (``should_fetch``); any other is fetched
         again, and ``failed_before`` tells it failed. Each page's failure streak grows by
-        one (``failure_streak``)."""
+        one (``failure_streak``), also when other workers register the page at the same
+        time. With ``path`` (the published rejects file that holds them) the file and its
+        pages register all or nothing, once: ``reconcile`` registers the files a dead run
+        left unregistered."""
         ...
 
     def failed_before(self, url: str) -> str | None:
@@ -126,7 +236,8 @@ class StateBackend(Protocol):
         ...
 
     def reconcile(self, output_root: Path, site: str) -> list[Path]:
-        """Register published output files a dead run left unregistered; return them."""
+        """Register published output files (records and rejects) a dead run left
+        unregistered; return them."""
         ...
 
     def close(self) -> None:

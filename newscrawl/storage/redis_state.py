@@ -11,18 +11,22 @@ site and worker name exits 75 while the first lives, and a dead holder frees it 
 Keys, all under ``<prefix>:<site>:`` (the prefix is ``NEWSCRAWL_REDIS_PREFIX``):
 
 * ``meta`` (hash): ``layout`` = :data:`LAYOUT`; data of another layout is refused;
+  ``rejects_files_tracked`` (:data:`REJECTS_TRACKED`);
 * ``articles`` (hash): key URL -> JSON of the article (fingerprint, lastmod, revision...);
 * ``aliases`` (hash): every URL and canonical URL -> key URL;
 * ``owners:<fingerprint>`` (sorted set): key URLs whose latest text it is, by first
   registration;
 * ``files`` (hash): registered output file -> its number of records;
+* ``rejects_files`` (hash): registered rejects file -> its number of pages (0 for the files
+  a state of an older version had registered, adopted by its first ``reconcile``);
 * ``rejected`` (hash): page URL -> JSON of its reject (kind, lastmod, rejected_at and
   failures, the runs in a row it failed: 1 when absent, as written by older versions);
 * ``writer`` (string): a short lock that serialises registrations (reads take none);
 * ``lease:<worker>`` (string): the run lease of one worker name.
 
-A registration reads under the ``writer`` lock and writes in one ``MULTI``/``EXEC``
-transaction, so it is all or nothing even when the worker dies half-way.
+A batch registration reads under the ``writer`` lock and writes in one ``MULTI``/``EXEC``
+transaction, so it is all or nothing even when the worker dies half-way; rejects register
+in one script (read and write of each page's streak in one step, and the file once).
 """
 
 from __future__ import annotations
@@ -39,7 +43,14 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Final
 
-from newscrawl.storage.backend import CONTENT_REJECTS, FailureStreak
+from newscrawl.storage.backend import (
+    CONTENT_REJECTS,
+    FailureStreak,
+    PageFacts,
+    Verdict,
+    judge,
+    lastmod_changed,
+)
 from newscrawl.storage.output import NAME_PART
 from newscrawl.storage.runlock import AlreadyRunning
 from newscrawl.storage.state import (
@@ -47,7 +58,6 @@ from newscrawl.storage.state import (
     StateError,
     _checked,
     _file_key,
-    _lastmod_changed,
     register_unregistered,
 )
 
@@ -74,11 +84,12 @@ end
 for i = 3, #ARGV do redis.call('hset', KEYS[1], ARGV[i], ARGV[1]) end
 return 1
 """
-# A page's article (through its alias) and, when it has none, its content reject: one trip.
+# A page's article (through its alias) and its last reject: one trip.
 _LOOKUP = """
 local key = redis.call('hget', KEYS[1], ARGV[1])
-if key then return {key, redis.call('hget', KEYS[2], key), false} end
-return {false, false, redis.call('hget', KEYS[3], ARGV[1])}
+local article = false
+if key then article = redis.call('hget', KEYS[2], key) end
+return {key, article, redis.call('hget', KEYS[3], ARGV[1])}
 """
 # The first-registered article with a text, leaving out the one known under ARGV[1].
 _OWNER = """
@@ -89,6 +100,29 @@ for _, member in ipairs(redis.call('zrange', KEYS[2], 0, 1)) do
 end
 return false
 """
+# Rejects, each read and written in one step (a failure streak grows by one however many
+# workers register at once), with their file once: KEYS rejected, rejects_files; ARGV the
+# file key ('' for none), then url, kind, lastmod ('' for none), rejected_at per page.
+_REJECTS = """
+if ARGV[1] ~= '' and redis.call('hexists', KEYS[2], ARGV[1]) == 1 then return 0 end
+for i = 2, #ARGV, 4 do
+  local lastmod, failures = ARGV[i + 2], 1
+  local old = redis.call('hget', KEYS[1], ARGV[i])
+  if old then
+    local prior = cjson.decode(old)
+    failures = (tonumber(prior['failures']) or 1) + 1
+    if lastmod == '' and type(prior['lastmod']) == 'string' then lastmod = prior['lastmod'] end
+  end
+  if lastmod == '' then lastmod = cjson.null end
+  redis.call('hset', KEYS[1], ARGV[i], cjson.encode({
+    kind = ARGV[i + 1], lastmod = lastmod, rejected_at = ARGV[i + 3], failures = failures}))
+end
+if ARGV[1] ~= '' then redis.call('hset', KEYS[2], ARGV[1], (#ARGV - 1) / 4) end
+return 1
+"""
+REJECTS_TRACKED: Final = "rejects_files_tracked"
+"""Field of ``meta``: set when every rejects file registered is in ``rejects_files`` (a
+new state; an older one after its first ``reconcile``)."""
 HMGET_CHUNK: Final = 1000
 """Fields read per HMGET when a batch registers."""
 _RENEW = """
@@ -167,6 +201,7 @@ class RedisStateStore:
             layout = client.hget(meta, "layout")
             if layout is None:
                 client.hsetnx(meta, "layout", LAYOUT)
+                client.hsetnx(meta, REJECTS_TRACKED, _now())
                 layout = client.hget(meta, "layout")
             if layout.decode() != LAYOUT:
                 raise StateError(
@@ -177,6 +212,8 @@ class RedisStateStore:
             client.hset(meta, "opened_at", _now())
         self._lookup = client.register_script(_LOOKUP)
         self._owner = client.register_script(_OWNER)
+        self._rejects = client.register_script(_REJECTS)
+        self._claim = client.register_script(_CLAIM)
 
     @classmethod
     def from_url(cls, url: str, prefix: str, site: str) -> RedisStateStore:
@@ -225,7 +262,8 @@ class RedisStateStore:
         return ArticleState(**json.loads(raw)) if raw is not None else None
 
     def _look_up(self, url: str) -> tuple[ArticleState | None, bytes | None]:
-        """Return the article known under ``url`` and, when none is, its reject's JSON."""
+        """Return the article known under ``url`` and the JSON of the page's last reject
+        (or None), in one round trip."""
         keys = [f"{self.key}:aliases", f"{self.key}:articles", f"{self.key}:rejected"]
         with self._errors("read"):
             _, raw, rejected = self._lookup(keys=keys, args=[url], client=self._db)
@@ -238,20 +276,30 @@ class RedisStateStore:
 
     def should_fetch(self, url: str, lastmod: str | None) -> bool:
         """As ``StateStore.should_fetch``: True for an unknown page, else only when
-        ``lastmod`` shows a change since the stored one."""
+        ``lastmod`` shows a change since the stored one (``verdict`` without the backoff is
+        not ``KNOWN``)."""
+        return self.verdict(url, lastmod) is not Verdict.KNOWN
+
+    def verdict(
+        self,
+        url: str,
+        lastmod: str | None,
+        backoff: tuple[float, float] = (0.0, 0.0),
+        now: datetime | None = None,
+    ) -> Verdict:
+        """As ``StateStore.verdict``: ``judge`` of the page's article and last reject, read
+        in one round trip (one script)."""
         article, rejected = self._look_up(url)
-        if article is None:
-            if rejected is None:
-                return True
-            reject = json.loads(rejected)
-            if reject.get("kind") not in CONTENT_REJECTS:
-                return True  # failed before, for a reason worth trying again
-            stored = reject.get("lastmod")
-        else:
-            stored = article.lastmod
-        if lastmod is None:
-            return False
-        return _lastmod_changed(stored, lastmod)
+        reject = json.loads(rejected) if rejected is not None else {}
+        facts = PageFacts(
+            known=article is not None,
+            article_lastmod=article.lastmod if article is not None else None,
+            reject_kind=reject.get("kind"),
+            reject_lastmod=reject.get("lastmod"),
+            failures=int(reject.get("failures", 1)),
+            rejected_at=reject.get("rejected_at") or "",
+        )
+        return judge(facts, lastmod, backoff, now)
 
     def failed_before(self, url: str) -> str | None:
         """As ``StateStore.failed_before``: the kind of the page's last reject when the next
@@ -300,20 +348,21 @@ class RedisStateStore:
         if not ordered:
             return True
         with self._errors("claim"):
-            result = self._db.eval(
-                _CLAIM,
-                1,
-                f"{self.key}:frontier:claims",
-                self.worker,
-                f"{self.key}:lease:",
-                *ordered,
+            result = self._claim(
+                keys=[f"{self.key}:frontier:claims"],
+                args=[self.worker, f"{self.key}:lease:", *ordered],
+                client=self._db,
             )
         return bool(result)
 
     def is_registered(self, path: Path) -> bool:
-        """Tell whether the output file at ``path`` has been registered."""
+        """Tell whether the output file at ``path`` (records or rejects) has been registered."""
+        key = _file_key(path)
         with self._errors("read"):
-            return bool(self._db.hexists(f"{self.key}:files", _file_key(path)))
+            pipe = self._db.pipeline(transaction=False)
+            pipe.hexists(f"{self.key}:files", key)
+            pipe.hexists(f"{self.key}:rejects_files", key)
+            return any(pipe.execute())
 
     def stats(self) -> dict[str, int]:
         """Return the number of ``articles`` and registered ``files``."""
@@ -437,25 +486,41 @@ class RedisStateStore:
                 found[field] = value.decode() if value is not None else None
         return found
 
-    def register_rejects(self, records: Sequence[Mapping[str, Any]]) -> None:
+    def register_rejects(
+        self, records: Sequence[Mapping[str, Any]], path: Path | None = None
+    ) -> None:
         """As ``StateStore.register_rejects``: pages that gave no record, with their kind;
-        a page rejected before has one failure more."""
+        a page rejected before has one failure more; with ``path``, the rejects file and
+        its pages all or nothing, once.
+
+        One script reads and writes every page (and the file), so the streak of a page
+        that two workers register at once grows by two, not one."""
+        now = _now()
+        args = [_file_key(path) if path is not None else ""]
+        for record in records:
+            when = record.get("rejected_at") or now
+            args += [record["url"], record["kind"], record.get("lastmod") or "", when]
         with self._errors("register rejects"):
+            self._rejects(
+                keys=[f"{self.key}:rejected", f"{self.key}:rejects_files"],
+                args=args,
+                client=self._db,
+            )
+
+    def tracks_rejects_files(self) -> bool:
+        """As ``StateStore.tracks_rejects_files``."""
+        with self._errors("read"):
+            return bool(self._db.hexists(f"{self.key}:meta", REJECTS_TRACKED))
+
+    def adopt_rejects_files(self, paths: Iterable[Path]) -> None:
+        """As ``StateStore.adopt_rejects_files``: the files count as registered, their
+        pages are not registered again."""
+        keys = {_file_key(path): 0 for path in paths}
+        with self._errors("adopt rejects files"):
             pipe = self._db.pipeline(transaction=True)
-            for record in records:
-                key = f"{self.key}:rejected"
-                raw = self._db.hget(key, record["url"])
-                old = json.loads(raw) if raw else None
-                lastmod = record.get("lastmod") or (old["lastmod"] if old else None)
-                when = record.get("rejected_at") or _now()
-                failures = int(old.get("failures", 1)) + 1 if old else 1
-                value = {
-                    "kind": record["kind"],
-                    "lastmod": lastmod,
-                    "rejected_at": when,
-                    "failures": failures,
-                }
-                pipe.hset(key, record["url"], json.dumps(value))
+            for key in keys:
+                pipe.hsetnx(f"{self.key}:rejects_files", key, 0)
+            pipe.hset(f"{self.key}:meta", REJECTS_TRACKED, _now())
             pipe.execute()
 
     def note_seen(self, url: str, lastmod: str | None) -> bool:
@@ -465,7 +530,7 @@ class RedisStateStore:
             if article is None:
                 return False
             stored = article.lastmod
-            if lastmod is not None and _lastmod_changed(stored, lastmod):
+            if lastmod is not None and lastmod_changed(stored, lastmod):
                 stored = lastmod
             updated = {**article.__dict__, "lastmod": stored, "last_seen": _now()}
             self._db.hset(f"{self.key}:articles", article.url, json.dumps(updated))

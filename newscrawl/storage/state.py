@@ -39,7 +39,15 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any, NoReturn, Self
 
-from newscrawl.storage.backend import CONTENT_REJECTS, FailureStreak
+from newscrawl.storage.backend import (
+    CONTENT_REJECTS,
+    FailureStreak,
+    PageFacts,
+    Verdict,
+    as_aware,
+    judge,
+    lastmod_changed,
+)
 from newscrawl.storage.output import NAME_PART
 
 SCHEMA_VERSION = 1
@@ -84,13 +92,39 @@ CREATE TABLE meta (
     key TEXT PRIMARY KEY,
     value TEXT NOT NULL
 );
+CREATE TABLE rejects_files (
+    path TEXT PRIMARY KEY,
+    rejects INTEGER NOT NULL,
+    registered_at TEXT NOT NULL
+);
 """
 
 ADDED_COLUMNS = (("rejected", "failures", "INTEGER NOT NULL DEFAULT 1"),)
 """Columns added to the layout since files of ``SCHEMA_VERSION`` were first written:
 ``(table, column, declaration)``; a file that lacks one gets it when it opens."""
 
+ADDED_TABLES = ("rejects_files",)
+"""Tables added to the layout since files of ``SCHEMA_VERSION`` were first written (as
+``_SCHEMA`` declares them); a file that lacks one gets it when it opens. A file that gets
+``rejects_files`` so did not track its rejects files: ``reconcile`` first adopts the
+published ones as registered (``REJECTS_TRACKED``)."""
+
+REJECTS_TRACKED = "rejects_files_tracked"
+"""Meta key: set when every rejects file registered in this state is in ``rejects_files``
+(a new state; an older one after its first ``reconcile``)."""
+
 _ARTICLE_COLUMNS = "url, canonical_url, fingerprint, lastmod, revision, first_seen, last_seen"
+
+_FACTS = """
+SELECT articles.url, articles.lastmod, rejected.kind, rejected.lastmod, rejected.failures,
+       rejected.rejected_at
+FROM (SELECT ? AS page) AS asked
+LEFT JOIN aliases ON aliases.alias = asked.page
+LEFT JOIN articles ON articles.url = aliases.url
+LEFT JOIN rejected ON rejected.url = asked.page
+"""
+"""What ``verdict`` needs of one page (its article through its alias, its last reject):
+always one row."""
 
 _DURATION = re.compile(r"(\d+)([mhdw])")
 _UNITS = {"m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
@@ -205,21 +239,34 @@ class StateStore:
         (``CONTENT_REJECTS``). For a known one, True only when ``lastmod`` is given and
         is later than the stored lastmod (or none is stored). Both are compared as aware
         datetimes; when either is not an aware ISO 8601 date-time, True when the two
-        strings differ (spaces around them ignored).
+        strings differ (spaces around them ignored). That is, ``verdict`` without the
+        backoff is not ``KNOWN``.
         """
-        article = self.get(url)
-        if article is None:
-            rejected = self._rejected(url)
-            if rejected is None:
-                return True
-            if rejected[1] not in CONTENT_REJECTS:
-                return True  # failed before, for a reason worth trying again
-            stored = rejected[0]
-        else:
-            stored = article.lastmod
-        if lastmod is None:
-            return False
-        return _lastmod_changed(stored, lastmod)
+        return self.verdict(url, lastmod) is not Verdict.KNOWN
+
+    def verdict(
+        self,
+        url: str,
+        lastmod: str | None,
+        backoff: tuple[float, float] = (0.0, 0.0),
+        now: datetime | None = None,
+    ) -> Verdict:
+        """Return whether a run should fetch the page at ``url`` offered with ``lastmod``:
+        ``newscrawl.storage.backend.judge`` of what the state remembers of it (its article
+        and its last reject, read in one query), with the failed-page ``backoff``
+        ((base, cap) seconds; ``(0, 0)`` turns it off) at ``now``."""
+        with self._errors("read"):
+            row = self._db.execute(_FACTS, (url,)).fetchone()
+        article_key, article_lastmod, kind, reject_lastmod, failures, rejected_at = row
+        facts = PageFacts(
+            known=article_key is not None,
+            article_lastmod=article_lastmod,
+            reject_kind=kind,
+            reject_lastmod=reject_lastmod,
+            failures=int(failures) if failures is not None else 1,
+            rejected_at=rejected_at or "",
+        )
+        return judge(facts, lastmod, backoff, now)
 
     def classify(self, url: str, fingerprint: str) -> tuple[str, int]:
         """Return what a page with ``fingerprint`` at ``url`` is, and its revision.
@@ -250,10 +297,13 @@ class StateStore:
         return row[0] if row else None
 
     def is_registered(self, path: Path) -> bool:
-        """Tell whether the output file at ``path`` has been registered."""
+        """Tell whether the output file at ``path`` (records or rejects) has been registered."""
+        key = _file_key(path)
         with self._errors("read"):
             row = self._db.execute(
-                "SELECT 1 FROM files WHERE path = ?", (_file_key(path),)
+                "SELECT 1 FROM files WHERE path = ? UNION ALL "
+                "SELECT 1 FROM rejects_files WHERE path = ?",
+                (key, key),
             ).fetchone()
         return row is not None
 
@@ -294,7 +344,9 @@ class StateStore:
                 (key, len(records), now),
             )
 
-    def register_rejects(self, records: Sequence[Mapping[str, Any]]) -> None:
+    def register_rejects(
+        self, records: Sequence[Mapping[str, Any]], path: Path | None = None
+    ) -> None:
         """Remember pages that gave no record (``url``, ``kind``, ``lastmod``).
 
         ``should_fetch`` treats a page of a content reject (``CONTENT_REJECTS``: invalid
@@ -304,9 +356,23 @@ class StateStore:
         Writing a record of the page forgets its reject. A record may give ``rejected_at``
         (ISO 8601 UTC: the start of the run that rejected it); else it is now. A page
         rejected before has one failure more (``failure_streak``).
+
+        With ``path``, the pages are those of the published rejects file at ``path``: the
+        file and its pages register all or nothing, once (a file registered before is
+        left as it is, so ``reconcile`` can register what a dead run left out).
         """
         with self._errors("register rejects"), self._transaction():
             now = self._now()
+            if path is not None:
+                key = _file_key(path)
+                if self._db.execute(
+                    "SELECT 1 FROM rejects_files WHERE path = ?", (key,)
+                ).fetchone():
+                    return
+                self._db.execute(
+                    "INSERT INTO rejects_files (path, rejects, registered_at) VALUES (?, ?, ?)",
+                    (key, len(records), now),
+                )
             for record in records:
                 when = record.get("rejected_at") or now
                 self._db.execute(
@@ -356,7 +422,7 @@ class StateStore:
             if article is None:
                 return False
             stored = article.lastmod
-            if lastmod is not None and _lastmod_changed(stored, lastmod):
+            if lastmod is not None and lastmod_changed(stored, lastmod):
                 stored = lastmod
             self._db.execute(
                 "UPDATE articles SET lastmod = ?, last_seen = ? WHERE url = ?",
@@ -365,16 +431,49 @@ class StateStore:
         return True
 
     def reconcile(self, output_root: Path, site: str) -> list[Path]:
-        """Register the published record files of ``site`` that are not registered yet.
+        """Register the published files of ``site`` that are not registered yet.
 
-        Looks at the files ``published_files`` lists (``<output_root>/<site>/<day>/*.jsonl``
-        and ``*.jsonl.gz``, no rejects, no temp files), in sorted path order, and registers each
-        unregistered one from its lines (each in its own transaction). Returns the files
-        it registered. Run it before a crawl starts, so that a file published by a run
-        that died before registering it is known and its articles are not written again.
-        Raises ``StateError`` for a file that cannot be read or holds an invalid line.
+        Looks at the record files ``published_files`` lists
+        (``<output_root>/<site>/<day>/*.jsonl`` and ``*.jsonl.gz``, no temp files) and the
+        rejects files ``published_rejects`` lists, in the order the runs published them
+        (``published_history``), and registers each unregistered one from its lines (each
+        in its own transaction), as ``register_unregistered`` says. Returns the files it
+        registered. Run it before a crawl starts, so that a file published by a run that
+        died before registering it is known: its articles are not written again, and its
+        rejects count (a content reject is not fetched again; a failure adds to the
+        page's streak). Raises ``StateError`` for a file that cannot be read or holds an
+        invalid line.
         """
         return register_unregistered(self, output_root, site)
+
+    def tracks_rejects_files(self) -> bool:
+        """Tell whether every rejects file registered here is known as registered (a state
+        that an older version wrote registered their pages only)."""
+        with self._errors("read"):
+            row = self._db.execute(
+                "SELECT 1 FROM meta WHERE key = ?", (REJECTS_TRACKED,)
+            ).fetchone()
+        return row is not None
+
+    def adopt_rejects_files(self, paths: Iterable[Path]) -> None:
+        """Take the rejects files at ``paths`` as registered, without their pages (an older
+        version registered those), and remember that rejects files are tracked from now."""
+        with self._errors("adopt rejects files"), self._transaction():
+            now = self._now()
+            for path in paths:
+                self._db.execute(
+                    "INSERT OR IGNORE INTO rejects_files (path, rejects, registered_at) "
+                    "VALUES (?, 0, ?)",
+                    (_file_key(path), now),
+                )
+            self._set_meta(REJECTS_TRACKED, now)
+
+    def _set_meta(self, key: str, value: str) -> None:
+        self._db.execute(
+            "INSERT INTO meta (key, value) VALUES (?, ?) "
+            "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+            (key, value),
+        )
 
     # -- internals -------------------------------------------------------------------
 
@@ -428,6 +527,7 @@ class StateStore:
                         conn.execute(statement)
                 conn.execute(f"PRAGMA application_id = {APPLICATION_ID}")
                 conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+                self._set_meta(REJECTS_TRACKED, self._now())
             elif app_id != APPLICATION_ID:
                 raise StateError(
                     f"{self.path} is an SQLite database but not a newscrawl state file"
@@ -437,6 +537,11 @@ class StateStore:
                     f"state file {self.path} has schema version {version}; this newscrawl "
                     f"reads version {SCHEMA_VERSION}"
                 )
+            tables = {row[0] for row in conn.execute("SELECT name FROM sqlite_master")}
+            for statement in _SCHEMA.split(";"):
+                name = statement.split("(")[0].split()[-1] if statement.strip() else ""
+                if name in ADDED_TABLES and name not in tables:
+                    conn.execute(statement)
             for table, column, declaration in ADDED_COLUMNS:
                 names = {row[1] for row in conn.execute(f"PRAGMA table_info({table})")}
                 if column not in names:
@@ -582,16 +687,29 @@ def _file_key(path: Path) -> str:
 
 
 def register_unregistered(store: Any, output_root: Path, site: str) -> list[Path]:
-    """Register in ``store`` (any state backend) the published record files of ``site``
-    under ``output_root`` that it has not registered yet, in sorted path order; return
-    them. Raises ``ValueError`` for a site that is not a plain file-name part."""
+    """Register in ``store`` (any state backend) the published files of ``site`` under
+    ``output_root`` that it has not registered yet, record files (``register_batch``) and
+    rejects files (``register_rejects`` with the file's path), in the order the runs
+    published them (``published_history``); return them.
+
+    A store that did not track its rejects files (``tracks_rejects_files`` False: an older
+    version registered their pages, not the files) first takes the rejects files
+    published so far as registered (``adopt_rejects_files``), so that their pages do not
+    count twice. Raises ``ValueError`` for a site that is not a plain file-name part.
+    """
     if not NAME_PART.fullmatch(site):
         raise ValueError(f"site {site!r} is not a plain file-name part")
+    root = Path(output_root)
+    if not store.tracks_rejects_files():
+        store.adopt_rejects_files(published_rejects(root, site))
     registered: list[Path] = []
-    for path in published_files(Path(output_root), site):
+    for kind, path in published_history(root, site):
         if store.is_registered(path):
             continue
-        store.register_batch(path, read_records(path))
+        if kind == "rejects":
+            store.register_rejects(read_rejects(path), path=path)
+        else:
+            store.register_batch(path, read_records(path))
         registered.append(path)
     return registered
 
@@ -619,13 +737,56 @@ def published_files(output_root: Path, site: str) -> list[Path]:
 
 
 def read_records(path: Path) -> list[dict[str, Any]]:
-    """Return the ``RECORD_KEYS`` of each JSON line of the output file at ``path``.
+    """Return the ``RECORD_KEYS`` of each JSON line of the output file at ``path``, and
+    the ``lastmod`` the state registers for the page (``record_lastmod``).
 
     ``.gz`` files are decompressed. Lines are split on ``\\n`` only; blank lines are
     skipped. Raises ``StateError`` naming the file (and line) when it cannot be read or a
     line is not a JSON object.
     """
-    return [{key: obj.get(key) for key in RECORD_KEYS} for obj in _json_lines(path)]
+    started = _run_start(path)
+    records = []
+    for obj in _json_lines(path):
+        record = {key: obj.get(key) for key in RECORD_KEYS}
+        record["lastmod"] = record_lastmod(record, started)
+        records.append(record)
+    return records
+
+
+def record_lastmod(record: Mapping[str, Any], run_start: datetime | None) -> str | None:
+    """Return the date the state registers for the page of a record read back from a
+    published file: the page was as written when its run fetched it, after the run's
+    start (``run_start``).
+
+    The crawl registered the feed's or sitemap's date of the page, which the file does not
+    hold; the record's own date (``modified_at``, else ``published_at``) is often earlier
+    (a sitemap dates a page by its last comment or regeneration, a page may show a date
+    without a time), and would make the next run fetch the unchanged page once more. So:
+    the run's start when the record's own date is not an aware date-time later than it;
+    else the record's own date. Without a ``run_start`` (a run id that is not a time),
+    the record's own date.
+
+    >>> start = datetime(2016, 3, 25, 9, 0, tzinfo=UTC)
+    >>> record_lastmod({"modified_at": "2016-03-24"}, start)
+    '2016-03-25T09:00:00+00:00'
+    """
+    own = record.get("modified_at") or record.get("published_at")
+    if run_start is None:
+        return own if isinstance(own, str) and own else None
+    moment = as_aware(own) if isinstance(own, str) else None
+    if moment is not None and moment > run_start:
+        return own  # type: ignore[no-any-return]
+    return run_start.isoformat(timespec="seconds")
+
+
+def _run_start(path: Path) -> datetime | None:
+    """Return when the run that published ``path`` started, from its default run id
+    (``20261205T115300Z``), or None for a run id that is not a time."""
+    run, _ = _run_and_batch(path)
+    try:
+        return datetime.strptime(run, "%Y%m%dT%H%M%SZ").replace(tzinfo=UTC)
+    except ValueError:
+        return None
 
 
 def published_rejects(output_root: Path, site: str) -> list[Path]:
@@ -727,8 +888,9 @@ def register_history(store: Any, output_root: Path, site: str) -> tuple[list[Pat
     and rejects, in the order the runs published them (``published_history``), as the
     crawls did; return the records files registered and the number of rejects.
 
-    Records files registered before are skipped. A page with a reject and a later record
-    ends known; one with a record and a later reject keeps both, as after the crawls.
+    Files registered before (records or rejects) are skipped. A page with a reject and a
+    later record ends known; one with a record and a later reject keeps both, as after the
+    crawls.
     """
     if not NAME_PART.fullmatch(site):
         raise ValueError(f"site {site!r} is not a plain file-name part")
@@ -736,9 +898,10 @@ def register_history(store: Any, output_root: Path, site: str) -> tuple[list[Pat
     rejects = 0
     for kind, path in published_history(Path(output_root), site):
         if kind == "rejects":
+            if store.is_registered(path):
+                continue
             pages = read_rejects(path)
-            if pages:
-                store.register_rejects(pages)
+            store.register_rejects(pages, path=path)
             rejects += len(pages)
         elif not store.is_registered(path):
             store.register_batch(path, read_records(path))
@@ -769,25 +932,6 @@ def _json_lines(path: Path) -> list[dict[str, Any]]:
             raise StateError(f"output file {path} line {number} is not a JSON object")
         objects.append(obj)
     return objects
-
-
-def _aware(value: str) -> datetime | None:
-    """Return ``value`` as an aware datetime, or None when it is not an aware ISO date-time."""
-    try:
-        parsed = datetime.fromisoformat(value.strip())
-    except ValueError:
-        return None
-    return parsed if parsed.utcoffset() is not None else None
-
-
-def _lastmod_changed(stored: str | None, given: str) -> bool:
-    """Tell whether ``given`` shows a change since the ``stored`` lastmod (see should_fetch)."""
-    if stored is None:
-        return True
-    before, after = _aware(stored), _aware(given)
-    if before is not None and after is not None:
-        return after > before
-    return stored.strip() != given.strip()
 
 
 def parse_since(value: str, now: datetime) -> datetime:

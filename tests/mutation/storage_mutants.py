@@ -56,6 +56,7 @@ O = "newscrawl/storage/output.py"  # noqa: E741 - a file, not a number
 S = "newscrawl/storage/state.py"
 B = "newscrawl/storage/backend.py"
 SP = "newscrawl/spiders/portal.py"
+R = "newscrawl/storage/redis_state.py"
 
 MUTANTS: tuple[Mutant, ...] = (
     # -- pipelines: validation, dedup, coverage, writers ---------------------------------
@@ -281,31 +282,52 @@ MUTANTS: tuple[Mutant, ...] = (
     ),
     Mutant(
         "unknown-url-skipped",
-        S,
-        "            if rejected is None:\n                return True",
-        "            if rejected is None:\n                return False",
+        B,
+        "            return Verdict.DEFERRED\n    return Verdict.FETCH",
+        "            return Verdict.DEFERRED\n    return Verdict.KNOWN",
         "new pages are never fetched",
     ),
     Mutant(
         "cut-page-remembered-as-final",
-        S,
-        "            if rejected[1] not in CONTENT_REJECTS:\n                return True  # failed before",
-        "            if False:\n                return True  # failed before",
+        B,
+        "    if facts.known or (kind is not None and not failed):",
+        "    if facts.known or kind is not None:",
         "a page served cut once is never fetched again",
     ),
     Mutant(
         "same-lastmod-refetched",
-        S,
+        B,
         "        return after > before",
         "        return after >= before",
         "a page with an unchanged lastmod is fetched again",
     ),
     Mutant(
         "known-without-lastmod-refetched",
-        S,
-        "        if lastmod is None:\n            return False\n        return _lastmod_changed",
-        "        if lastmod is None:\n            return True\n        return _lastmod_changed",
+        B,
+        "        if lastmod is None or not lastmod_changed(stored, lastmod):",
+        "        if lastmod is not None and not lastmod_changed(stored, lastmod):",
         "every known page is fetched again when no date is given",
+    ),
+    Mutant(
+        "verdict-article-by-the-asked-url",
+        S,
+        "LEFT JOIN articles ON articles.url = aliases.url",
+        "LEFT JOIN articles ON articles.url = asked.page",
+        "a page known only under its canonical URL is fetched again",
+    ),
+    Mutant(
+        "verdict-reject-of-the-article",
+        S,
+        "LEFT JOIN rejected ON rejected.url = asked.page",
+        "LEFT JOIN rejected ON rejected.url = articles.url",
+        "a rejected page (no article) is fetched every run",
+    ),
+    Mutant(
+        "redis-verdict-reject-only-when-unknown",
+        R,
+        "local article = false\nif key then article = redis.call('hget', KEYS[2], key) end\nreturn {key, article, redis.call('hget', KEYS[3], ARGV[1])}",
+        "if key then return {key, redis.call('hget', KEYS[2], key), false} end\nreturn {false, false, redis.call('hget', KEYS[3], ARGV[1])}",
+        "a written page that then fails every run is never deferred in distributed mode",
     ),
     Mutant(
         "revision-not-incremented",
@@ -373,9 +395,58 @@ MUTANTS: tuple[Mutant, ...] = (
     Mutant(
         "history-rejects-forgotten",
         S,
-        "            if pages:\n                store.register_rejects(pages)",
-        "            pass",
+        "            store.register_rejects(pages, path=path)\n            rejects",
+        "            rejects",
         "a rebuilt state forgets the rejects: content rejects are fetched again",
+    ),
+    Mutant(
+        "reconcile-leaves-dead-rejects",
+        S,
+        "            store.register_rejects(read_rejects(path), path=path)",
+        "            continue",
+        "the rejects of a run that died before registering them are lost",
+    ),
+    Mutant(
+        "rejects-file-registered-twice",
+        S,
+        '                    "SELECT 1 FROM rejects_files WHERE path = ?", (key,)\n                ).fetchone():\n                    return',
+        '                    "SELECT 1 FROM rejects_files WHERE path = ?", (key,)\n                ).fetchone():\n                    pass',
+        "a rejects file registered again counts its failures twice",
+    ),
+    Mutant(
+        "older-rejects-files-not-adopted",
+        S,
+        "        store.adopt_rejects_files(published_rejects(root, site))",
+        "        store.adopt_rejects_files([])",
+        "after an upgrade every old rejects file counts its failures again",
+    ),
+    Mutant(
+        "redis-rejects-file-registered-twice",
+        R,
+        "if ARGV[1] ~= '' and redis.call('hexists', KEYS[2], ARGV[1]) == 1 then return 0 end\n",
+        "",
+        "a rejects file registered again counts its failures twice (distributed mode)",
+    ),
+    Mutant(
+        "redis-failure-streak-not-counted",
+        R,
+        "    failures = (tonumber(prior['failures']) or 1) + 1",
+        "    failures = 1",
+        "a page that always fails never backs off (distributed mode)",
+    ),
+    Mutant(
+        "read-back-page-dated-by-its-own-date",
+        S,
+        '        record["lastmod"] = record_lastmod(record, started)',
+        '        record["lastmod"] = None',
+        "after a rebuild a page whose sitemap date is later than its own is fetched once more",
+    ),
+    Mutant(
+        "read-back-page-never-dated-by-its-own-date",
+        S,
+        "    if moment is not None and moment > run_start:",
+        "    if False:",
+        "a page dated after its run's start is taken as unchanged when the sitemap says so",
     ),
     Mutant(
         "history-records-before-rejects",
@@ -409,15 +480,29 @@ MUTANTS: tuple[Mutant, ...] = (
     Mutant(
         "backoff-ignored-by-the-spider",
         SP,
-        "        if self.is_deferred(page):",
-        "        if False:",
+        "            verdict = self.state.verdict(page, lastmod, self.failed_page_backoff)",
+        "            verdict = self.state.verdict(page, lastmod)",
         "a page that always fails is fetched every run forever",
+    ),
+    Mutant(
+        "deferred-counted-as-known",
+        SP,
+        "                self.count_skip(verdict.value, page)  # known, deferred",
+        '                self.count_skip("known", page)  # known, deferred',
+        "the report says known for pages the backoff holds back",
+    ),
+    Mutant(
+        "backoff-deadline-reversed",
+        B,
+        "        if due is not None and (now or datetime.now(UTC)) < due:",
+        "        if due is not None and (now or datetime.now(UTC)) > due:",
+        "a failing page is fetched while it should wait, and waits when due",
     ),
     Mutant(
         "note-seen-keeps-old-lastmod",
         S,
-        "            if lastmod is not None and _lastmod_changed(stored, lastmod):\n                stored = lastmod",
-        "            if lastmod is not None and _lastmod_changed(stored, lastmod):\n                pass",
+        "            if lastmod is not None and lastmod_changed(stored, lastmod):\n                stored = lastmod",
+        "            if lastmod is not None and lastmod_changed(stored, lastmod):\n                pass",
         "an unchanged page is fetched again for the same date next run",
     ),
 )

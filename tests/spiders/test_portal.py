@@ -6,7 +6,7 @@ The spider's callbacks get real Scrapy responses built from bytes.
 from __future__ import annotations
 
 import inspect
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -253,6 +253,28 @@ def test_sitemap_requests_get_the_errback_and_the_page_date() -> None:
     assert "newscrawl_lastmod" not in handled.meta
     item = {"url": "https://jmn.info/a/"}
     assert s.with_errback(item) is item
+
+
+def test_the_spider_asks_the_distributed_state_once_per_page(redis_prefix: Any) -> None:
+    """In distributed mode every question costs a Redis round trip: the fetch decision on
+    an article link is one (known or not, deferred or not), not one each."""
+    from newscrawl.storage.redis_state import RedisStateStore
+    from tests.redis_support import counting_client
+
+    _, prefix = redis_prefix
+    client = counting_client()
+    state = RedisStateStore(client, prefix, "jmn")
+    failed = "https://jmn.info/cut/"
+    an_hour_ago = (datetime.now(UTC) - timedelta(hours=1)).isoformat(timespec="seconds")
+    state.register_rejects([{"url": failed, "kind": "truncated", "rejected_at": an_hour_ago}])
+    s = spider()
+    s.state = state
+    state.should_fetch("https://jmn.info/warm-up/", None)  # Redis learns the script
+    for page, wanted in (("https://jmn.info/new/", True), (failed, True)):
+        client.sent.clear()
+        assert (s.article_request(page) is not None) is wanted
+        assert len(client.sent) == 1, client.sent
+    state.close()
 
 
 def test_a_page_that_failed_runs_in_a_row_waits_out_its_backoff(tmp_path: Any) -> None:

@@ -14,6 +14,7 @@ from scrapy.utils.test import get_crawler
 
 from newscrawl.commands.crawl import url_spider
 from newscrawl.spiders.url import PRIORITY, SHAPE_META, UrlSpider
+from newscrawl.storage.backend import Verdict
 
 HOME = "https://www.portal.example/"
 
@@ -30,8 +31,8 @@ def spider(**kwargs: Any) -> UrlSpider:
 class KnowsEverything:
     """A state that has every page already."""
 
-    def should_fetch(self, url: str, lastmod: str | None) -> bool:
-        return False
+    def verdict(self, url: str, lastmod: str | None, *args: Any) -> Verdict:
+        return Verdict.KNOWN
 
 
 def test_the_site_is_named_after_the_host() -> None:

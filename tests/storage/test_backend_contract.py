@@ -5,12 +5,13 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from newscrawl.storage.backend import FailureStreak, StateBackend
+from newscrawl.storage.backend import FailureStreak, StateBackend, Verdict
 from newscrawl.storage.state import StateError, StateStore
 
 A = "https://jmn.info/a/"
@@ -173,3 +174,164 @@ def test_a_failure_streak_counts_runs_in_a_row_until_a_record(store: Any, tmp_pa
     tried = "2016-03-26T09:00:00+00:00"
     store.register_rejects([{"url": A, "kind": "empty", "rejected_at": tried}])
     assert store.failure_streak(A) == FailureStreak(1, tried)
+
+
+NOW = datetime(2016, 3, 25, 12, 0, tzinfo=UTC)
+HOUR = (3600.0, 7 * 86400.0)
+
+
+def test_the_verdict_is_fetch_known_or_deferred(store: Any, tmp_path: Path) -> None:
+    """One question, three answers: what ``should_fetch`` and the failed-page backoff
+    answered in two lookups."""
+    c, d, e = "https://jmn.info/c/", "https://jmn.info/d/", "https://jmn.info/e/"
+    assert store.verdict(A, None, HOUR, NOW) is Verdict.FETCH  # never seen
+    store.register_batch(
+        tmp_path / "1.jsonl",
+        [rec(A, lastmod="2016-03-24T10:00:00+00:00", canonical_url=f"{A}?amp")],
+    )
+    assert store.verdict(A, None, HOUR, NOW) is Verdict.KNOWN
+    assert store.verdict(f"{A}?amp", "2016-03-24T10:00:00+00:00", HOUR, NOW) is Verdict.KNOWN
+    assert store.verdict(A, "2016-03-25T10:00:00+00:00", HOUR, NOW) is Verdict.FETCH
+    store.register_rejects([{"url": B, "kind": "no-body", "lastmod": "2016-03-24"}])
+    assert store.verdict(B, "2016-03-24", HOUR, NOW) is Verdict.KNOWN
+    assert store.verdict(B, "2016-03-25", HOUR, NOW) is Verdict.FETCH
+    # Failed twice, last at 11:00: waits two hours from then, until 13:00.
+    for _ in range(2):
+        store.register_rejects(
+            [{"url": c, "kind": "truncated", "rejected_at": "2016-03-25T11:00:00+00:00"}]
+        )
+    assert store.verdict(c, None, HOUR, NOW) is Verdict.DEFERRED
+    assert store.verdict(c, "2016-03-25", HOUR, NOW) is Verdict.DEFERRED
+    assert store.verdict(c, None, HOUR, datetime(2016, 3, 25, 13, 1, tzinfo=UTC)) is Verdict.FETCH
+    assert store.verdict(c, None, (0.0, 0.0), NOW) is Verdict.FETCH  # the backoff off
+    assert store.verdict(c, None) is Verdict.FETCH  # by default too
+    assert store.should_fetch(c, None)
+    # Failed once: the next run tries it.
+    store.register_rejects(
+        [{"url": d, "kind": "download-error", "rejected_at": "2016-03-25T11:00:00+00:00"}]
+    )
+    assert store.verdict(d, None, HOUR, NOW) is Verdict.FETCH
+    # A written article that then failed twice: known while its date stands, deferred
+    # when a changed date makes it worth a fetch.
+    store.register_batch(tmp_path / "2.jsonl", [rec(e, "f5", lastmod="2016-03-24T00:00:00+00:00")])
+    for _ in range(2):
+        store.register_rejects(
+            [{"url": e, "kind": "truncated", "rejected_at": "2016-03-25T11:00:00+00:00"}]
+        )
+    assert store.verdict(e, None, HOUR, NOW) is Verdict.KNOWN
+    assert store.verdict(e, "2016-03-25T00:00:00+00:00", HOUR, NOW) is Verdict.DEFERRED
+
+
+def test_the_verdict_is_one_lookup(
+    store: Any, tmp_path: Path, request: pytest.FixtureRequest
+) -> None:
+    """A page's verdict costs one query (SQLite) or one round trip (Redis), also for a page
+    that failed before, whose backoff needs its failure streak."""
+    store.register_rejects(
+        [{"url": B, "kind": "truncated", "rejected_at": "2016-03-25T11:00:00+00:00"}]
+    )
+    store.register_rejects(
+        [{"url": B, "kind": "truncated", "rejected_at": "2016-03-25T11:00:00+00:00"}]
+    )
+    if isinstance(store, StateStore):
+        statements: list[str] = []
+        store._db.set_trace_callback(statements.append)
+        assert store.verdict(B, None, HOUR, NOW) is Verdict.DEFERRED
+        store._db.set_trace_callback(None)
+        assert len(statements) == 1
+        return
+    from newscrawl.storage.redis_state import RedisStateStore
+    from tests.redis_support import counting_client
+
+    _, prefix = request.getfixturevalue("redis_prefix")
+    counted = RedisStateStore(counting_client(), prefix, "jmn")
+    counted.verdict(A, None)  # Redis learns the script
+    counted._client.sent.clear()
+    assert counted.verdict(B, None, HOUR, NOW) is Verdict.DEFERRED
+    assert counted._client.sent == ["EVALSHA"]
+    counted.close()
+
+
+def rejects_file(out: Path, run: str, *lines: dict[str, Any]) -> Path:
+    """Publish a rejects file of ``run`` (a run id that is a time) as the writer names it."""
+    folder = out / "jmn" / "2016-03-25" / "rejects"
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"{run}-0001.jsonl"
+    path.write_text("".join(json.dumps(line) + "\n" for line in lines), encoding="utf-8")
+    return path
+
+
+def test_reconcile_registers_the_rejects_a_dead_run_left(store: Any, tmp_path: Path) -> None:
+    """A run that died between publishing a rejects file and registering it: the next
+    run's start registers its pages, once (a content reject is known, a failure counts
+    one run of its streak)."""
+    out = tmp_path / "out"
+    lines = ({"url": B, "kind": "not-article"}, {"url": A, "kind": "truncated"})
+    dead = rejects_file(out, "20160325T090000Z", *lines)
+    assert store.should_fetch(B, None)
+    assert store.reconcile(out, "jmn") == [dead]
+    assert not store.should_fetch(B, None)
+    assert store.failure_streak(A) == FailureStreak(1, "2016-03-25T09:00:00+00:00")
+    assert store.reconcile(out, "jmn") == []
+    assert store.failure_streak(A) == FailureStreak(1, "2016-03-25T09:00:00+00:00")
+
+
+def test_a_rejects_file_registered_as_published_is_not_reconciled(
+    store: Any, tmp_path: Path
+) -> None:
+    from newscrawl.storage.state import read_rejects
+
+    out = tmp_path / "out"
+    path = rejects_file(out, "20160325T100000Z", {"url": A, "kind": "truncated"})
+    store.register_rejects(read_rejects(path), path=path)
+    store.register_rejects(read_rejects(path), path=path)  # once
+    assert store.is_registered(path)
+    assert store.reconcile(out, "jmn") == []
+    assert store.failure_streak(A) == FailureStreak(1, "2016-03-25T10:00:00+00:00")
+
+
+def test_a_state_of_an_older_version_adopts_its_rejects_files(store: Any, tmp_path: Path) -> None:
+    """An older version registered the pages of its rejects files but not the files: the
+    first reconcile takes the published ones as registered instead of counting their pages
+    again; a file published later registers."""
+    out = tmp_path / "out"
+    old = rejects_file(out, "20160325T090000Z", {"url": A, "kind": "truncated"})
+    store.register_rejects(
+        [{"url": A, "kind": "truncated", "rejected_at": "2016-03-25T09:00:00+00:00"}]
+    )
+    if isinstance(store, StateStore):  # as the version before left it
+        store._db.execute("DROP TABLE rejects_files")
+        store._db.execute("DELETE FROM meta WHERE key = 'rejects_files_tracked'")
+        store.close()
+        store = StateStore.for_site(tmp_path / "state", "jmn")
+    else:
+        store._db.hdel(f"{store.key}:meta", "rejects_files_tracked")
+    assert not store.tracks_rejects_files()
+    assert store.reconcile(out, "jmn") == []
+    assert store.failure_streak(A) == FailureStreak(1, "2016-03-25T09:00:00+00:00")
+    assert store.tracks_rejects_files()
+    later = out / "jmn" / "2016-03-25" / "rejects" / "20160325T100000Z-0001.jsonl"
+    later.write_text(json.dumps({"url": A, "kind": "truncated"}) + "\n", encoding="utf-8")
+    assert store.reconcile(out, "jmn") == [later]
+    assert store.failure_streak(A) == FailureStreak(2, "2016-03-25T10:00:00+00:00")
+    assert old.exists()
+    store.close()
+
+
+def test_a_rebuilt_page_is_dated_by_its_run_not_only_by_its_own_date(
+    store: Any, tmp_path: Path
+) -> None:
+    """A record read back from its file (reconcile, rebuild) dates its page by the start of
+    the run that wrote it when the page's own date is earlier: the sitemap's date that the
+    crawl knew (later than the page's own, earlier than the run) is then no change."""
+    day = tmp_path / "out" / "jmn" / "2016-03-25"
+    day.mkdir(parents=True)
+    line = rec(A, modified_at="2016-03-24T10:00:00+00:00")
+    (day / "20160325T090000Z-0001.jsonl").write_text(json.dumps(line) + "\n", encoding="utf-8")
+    later = rec(B, "f2", modified_at="2016-03-25T09:30:00+00:00")  # dated after its run's start
+    (day / "20160325T090000Z-0002.jsonl").write_text(json.dumps(later) + "\n", encoding="utf-8")
+    store.reconcile(tmp_path / "out", "jmn")
+    assert not store.should_fetch(A, "2016-03-24T18:00:00+00:00")  # the sitemap's date
+    assert store.should_fetch(A, "2016-03-25T11:00:00+00:00")  # changed after the run
+    assert not store.should_fetch(B, "2016-03-25T09:30:00+00:00")
+    assert store.should_fetch(B, "2016-03-25T09:45:00+00:00")

@@ -30,6 +30,7 @@ from newscrawl.storage.state import (
     StateError,
     StateStore,
     parse_since,
+    published_files,
     published_history,
     read_rejects,
     register_history,
@@ -551,8 +552,10 @@ def test_reconcile_skips_temp_rejects_hidden_and_other_files(
     (folder / "run1.jsonl.bak").write_bytes(bad_line)
     rejects = BatchWriter(out, "jmn", "run1", day=DAY, kind="rejects")
     rejects.write({"url": "https://jmn.info/bad", "errors": [], "kind": "invalid"})
-    assert rejects.close()[0].path.parent.name == "rejects"
-    (folder / "run1.rejects-0001.jsonl").write_bytes(bad_line)  # the earlier rejects name
+    (rejected,) = rejects.close()
+    assert rejected.path.parent.name == "rejects"
+    older = folder / "run1.rejects-0002.jsonl"  # the earlier rejects name
+    older.write_text('{"url": "https://jmn.info/worse", "kind": "no-body"}\n', "utf-8")
     (out / "jmn" / "rejects").mkdir()
     (out / "jmn" / "rejects" / "run1-0001.jsonl").write_bytes(bad_line)
     (out / "jmn" / ".trash").mkdir()
@@ -560,8 +563,11 @@ def test_reconcile_skips_temp_rejects_hidden_and_other_files(
     (out / "jmn" / "run0-0001.jsonl").write_bytes(bad_line)  # not in a day folder
     (out / "other" / DAY).mkdir(parents=True)
     (out / "other" / DAY / "run1-0001.jsonl").write_bytes(bad_line)
-    assert store.reconcile(out, "jmn") == published
+    assert published_files(out, "jmn") == published  # records files only
+    # The rejects files register as rejects (their run's first), not as records.
+    assert store.reconcile(out, "jmn") == [rejected.path, older, *published]
     assert store.stats() == {"articles": 1, "files": 1}
+    assert not store.should_fetch("https://jmn.info/worse", None)
 
 
 def test_reconcile_of_a_site_without_output(store: StateStore, tmp_path: Path) -> None:
@@ -718,7 +724,10 @@ def test_a_reject_then_a_record_in_a_later_run_ends_known(
     assert not store.should_fetch("https://jmn.info/2", None)  # a content reject
     assert store.should_fetch("https://jmn.info/3", None)
     assert store.failed_before("https://jmn.info/3") == "empty"
-    assert register_history(store, out, "jmn") == ([], 3)  # records files once
+    assert register_history(store, out, "jmn") == ([], 0)  # each file once
+    streak = store.failure_streak("https://jmn.info/3")
+    assert streak is not None
+    assert streak.failures == 1  # not counted again
 
 
 def test_read_rejects_dates_a_reject_by_its_line_its_record_or_its_run(tmp_path: Path) -> None:
