@@ -10,9 +10,15 @@ A second table gives the same figures for both extractors over the pages newscra
 limits let through, when those limits refused some (their error is ``too-large``).
 
 For each set it writes a manifest of the pages into a temporary directory and runs
-``newscrawl extract --manifest`` over it (the command users run, in its own process); in
-the same run it calls ``trafilatura.extract`` alone on every page, with metadata, the
-generic fallback's options and JSON output. A third set, ``bad``, is made on the fly:
+``newscrawl extract --manifest`` over it (the command users run, in its own process): the
+records scored are the command's, and its median wall time per page, end to end (reading,
+unzipping, extraction, schema check, output), is a line of its own. Then, in this process,
+both extractors are timed on the same pages, alternating page by page (``time_in_process``:
+each page's fastest of ``--rounds`` rounds, CPU and wall time, the median over pages and
+the ratio, with the load average): newscrawl's ``extract_article`` and
+``trafilatura.extract`` alone, with metadata, the generic fallback's options and JSON
+output, both from the page's bytes (``TIMED_CALLS`` says what each call includes);
+trafilatura's records are those of the first round. A third set, ``bad``, is made on the fly:
 an empty page, bytes that are not HTML, Latin-1 declared as UTF-8, a page over 10 MB and
 one nested 100,000 levels deep; every one must get a record or an error line.
 
@@ -27,6 +33,7 @@ coverage is the share of pages whose record has one.
 Usage::
 
     .venv/bin/python bench/quality.py [--realpages ../shared/realpages] [--output FILE]
+        [--sets aeb,fundus,bad] [--rounds 3]
 """
 
 from __future__ import annotations
@@ -462,7 +469,7 @@ MEASURES = [
     ("section_n", "section coverage"),
     ("breadcrumb_n", "breadcrumb coverage"),
     ("refused", "refused pages"),
-    ("median_ms", "median ms/page, wall, newscrawl: `extract --manifest` end to end"),
+    ("median_ms", "median wall ms/page, `extract --manifest` end to end (bad: trafilatura's call)"),
 ]
 """Rows of the table: the key of a summary and its label. On the real sets trafilatura has
 no ``median_ms`` (its time is in the rows of :data:`SPEED`); on the bad set it is the wall

@@ -74,5 +74,5 @@ def test_the_table_shows_both_clocks_and_their_ratios() -> None:
     assert "| aeb (2) | median CPU ms/page, one process, alternating | 24.8 | 25.8 |" in text
     assert "| aeb (2) | cpu ratio, newscrawl / trafilatura | 0.96x | |" in text
     assert "| aeb (2) | wall ratio, newscrawl / trafilatura | 1.00x | |" in text
-    assert "`extract --manifest` end to end | 30.0 |  |" in text
+    assert "`extract --manifest` end to end (bad: trafilatura's call) | 30.0 |  |" in text
     assert "load average (1, 5, 15 min) 2.0, 2.1, 2.2 before" in quality.speed_notes(results)
