@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import gzip
 from pathlib import Path
+from typing import Any
+
+import pytest
 
 from tests.bench_support import load_bench
 
@@ -76,3 +79,24 @@ def test_the_table_shows_both_clocks_and_their_ratios() -> None:
     assert "| aeb (2) | wall ratio, newscrawl / trafilatura | 1.00x | |" in text
     assert "`extract --manifest` end to end (bad: trafilatura's call) | 30.0 |  |" in text
     assert "load average (1, 5, 15 min) 2.0, 2.1, 2.2 before" in quality.speed_notes(results)
+
+
+def test_neither_side_finds_the_lines_the_other_just_read(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Both extractors run trafilatura on the page: its caches of text lines are emptied
+    before each timed call, else the second call would find the first one's lines."""
+    (tmp_path / "a.html").write_bytes(ARTICLE)
+    rows = [{"url": "https://example.org/2024/05/a", "path": "a.html"}]
+    caches = quality.shared_caches()
+    assert caches
+    filled: list[int] = []
+    timed = quality._timed
+
+    def spy(call: Any, page: int) -> Any:
+        filled.append(sum(c.cache_info().currsize for c in caches))
+        return timed(call, page)
+
+    monkeypatch.setattr(quality, "_timed", spy)
+    quality.time_in_process(rows, tmp_path, rounds=2)
+    assert filled[2:] == [0, 0, 0, 0]  # after the two untimed warm-up calls
