@@ -498,6 +498,7 @@ SPEED = [
 
 
 def _cell(value: Any) -> str:
+    """Return a table cell: the value as text, empty for None."""
     return "" if value is None else str(value)
 
 
