@@ -10,9 +10,15 @@ A second table gives the same figures for both extractors over the pages newscra
 limits let through, when those limits refused some (their error is ``too-large``).
 
 For each set it writes a manifest of the pages into a temporary directory and runs
-``newscrawl extract --manifest`` over it (the command users run, in its own process); in
-the same run it calls ``trafilatura.extract`` alone on every page, with metadata, the
-generic fallback's options and JSON output. A third set, ``bad``, is made on the fly:
+``newscrawl extract --manifest`` over it (the command users run, in its own process): the
+records scored are the command's, and its median wall time per page, end to end (reading,
+unzipping, extraction, schema check, output), is a line of its own. Then, in this process,
+both extractors are timed on the same pages, alternating page by page (``time_in_process``:
+each page's fastest of ``--rounds`` rounds, CPU and wall time, the median over pages and
+the ratio, with the load average): newscrawl's ``extract_article`` and
+``trafilatura.extract`` alone, with metadata, the generic fallback's options and JSON
+output, both from the page's bytes (``TIMED_CALLS`` says what each call includes);
+trafilatura's records are those of the first round. A third set, ``bad``, is made on the fly:
 an empty page, bytes that are not HTML, Latin-1 declared as UTF-8, a page over 10 MB and
 one nested 100,000 levels deep; every one must get a record or an error line.
 
@@ -27,13 +33,16 @@ coverage is the share of pages whose record has one.
 Usage::
 
     .venv/bin/python bench/quality.py [--realpages ../shared/realpages] [--output FILE]
+        [--sets aeb,fundus,bad] [--rounds 3]
 """
 
 from __future__ import annotations
 
 import argparse
+import gc
 import gzip
 import json
+import os
 import re
 import shutil
 import statistics
@@ -43,7 +52,7 @@ import tempfile
 import time
 import unicodedata
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -170,20 +179,22 @@ def newscrawl_record(item: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def trafilatura_record(url: str, html: bytes) -> tuple[dict[str, Any] | None, float]:
-    """Return trafilatura's comparable fields for one page (None when it gives nothing), and
-    the milliseconds it took."""
+def trafilatura_output(url: str, html: bytes) -> str | None:
+    """Return ``trafilatura.extract``'s JSON for one page with the benchmark's options (None
+    when it gives nothing or fails)."""
     import trafilatura
 
-    started = time.perf_counter()
     try:
-        output = trafilatura.extract(html, url=url, **TRAFILATURA_OPTIONS)
+        return trafilatura.extract(html, url=url, **TRAFILATURA_OPTIONS)  # type: ignore[no-any-return]
     except Exception as exc:  # a crash is an outcome to report, not to stop on
         print(f"trafilatura failed on {url}: {exc!r}", file=sys.stderr)
-        output = None
-    ms = (time.perf_counter() - started) * 1000
+        return None
+
+
+def trafilatura_fields(output: str | None) -> dict[str, Any] | None:
+    """Return the comparable fields of trafilatura's JSON output (None when it gave nothing)."""
     if not output:
-        return None, ms
+        return None
     data = json.loads(output)
     return {
         "body": data.get("text") or "",
@@ -193,7 +204,121 @@ def trafilatura_record(url: str, html: bytes) -> tuple[dict[str, Any] | None, fl
         "credits": [],
         "section": data.get("categories") or None,
         "breadcrumb": [],
-    }, ms
+    }
+
+
+def trafilatura_record(url: str, html: bytes) -> tuple[dict[str, Any] | None, float]:
+    """Return trafilatura's comparable fields for one page (None when it gives nothing), and
+    the wall milliseconds it took (the bad set's figure; see :func:`time_in_process`)."""
+    started = time.perf_counter()
+    output = trafilatura_output(url, html)
+    ms = (time.perf_counter() - started) * 1000
+    return trafilatura_fields(output), ms
+
+
+SPEED_ROUNDS = 3
+"""Rounds of :func:`time_in_process`: each page's figure is its fastest of these."""
+
+TIMED_CALLS = (
+    "Timed calls, each from the page's bytes in memory (read and gunzipped before timing, "
+    "for both): newscrawl = extract_article(url, bytes, profile by domain, now) -> the "
+    "record item (decode the bytes: BOM, declared or sniffed charset; parse once with lxml; "
+    "page type; trafilatura.extract on that tree, the whole generic extraction); "
+    "trafilatura = trafilatura.extract(bytes, url, metadata, JSON output) (decode the "
+    "bytes: UTF-8, else charset detection; parse with lxml; extract; metadata; JSON "
+    "string). Neither timed call reads a file, unzips, checks the schema or writes output: "
+    "those are in the end-to-end line. trafilatura's caches of text lines, which both fill, "
+    "are emptied before every call."
+)
+"""What the in-process figures include, printed with them and written into the JSON."""
+
+
+@dataclass
+class Timings:
+    """Per-page milliseconds of one extractor: each page's fastest round, CPU and wall."""
+
+    cpu: list[float] = field(default_factory=list)
+    wall: list[float] = field(default_factory=list)
+
+    def keep(self, page: int, cpu: float, wall: float) -> None:
+        """Record one timed call of page number ``page`` (pages come in order in round one)."""
+        if page == len(self.cpu):
+            self.cpu.append(cpu)
+            self.wall.append(wall)
+        else:
+            self.cpu[page] = min(self.cpu[page], cpu)
+            self.wall[page] = min(self.wall[page], wall)
+
+
+def _timed(call: Callable[[int], Any], page: int) -> tuple[Any, float, float]:
+    """Return ``call(page)``'s value (None when it raised) with its CPU and wall milliseconds."""
+    cpu, wall = time.process_time(), time.perf_counter()
+    try:
+        value = call(page)
+    except Exception:  # a refused page (ExtractionError) costs its time like any other
+        value = None
+    return value, (time.process_time() - cpu) * 1000, (time.perf_counter() - wall) * 1000
+
+
+def shared_caches() -> list[Any]:
+    """Return trafilatura's caches of text lines (``line_processing``, ``trim``): both
+    extractors fill them (newscrawl runs trafilatura inside), so the second of two calls on
+    the same page would find the lines the first just read."""
+    from trafilatura import utils
+
+    found = (getattr(utils, name, None) for name in ("line_processing", "trim"))
+    return [f for f in found if hasattr(f, "cache_clear")]
+
+
+def time_in_process(
+    rows: list[dict[str, Any]], pages: Path, rounds: int = SPEED_ROUNDS
+) -> tuple[dict[str, Any], list[str | None]]:
+    """Time newscrawl's ``extract_article`` and ``trafilatura.extract`` on the same pages in
+    this process, alternating page by page; return the figures and trafilatura's outputs.
+
+    Every page's bytes are read (and gunzipped) first. In each of ``rounds`` rounds every
+    page goes through both extractors, one right after the other, the one that goes first
+    swapping from page to page and from round to round, so that the load of a shared
+    machine falls on both alike. A page's figure is its fastest round, CPU
+    (``time.process_time``) and wall (``time.perf_counter``) apart; a side's figure is the
+    median over pages, and the ratio is newscrawl's median over trafilatura's. The
+    :func:`shared_caches` are emptied before every timed call, so that neither side reads
+    the page half-prepared by the other. See :data:`TIMED_CALLS` for what each call includes.
+    """
+    from newscrawl.cli import parse_now
+    from newscrawl.extraction import extract_article
+
+    now = parse_now(NOW)
+    bodies = [_read(pages / row["path"]) for row in rows]
+    calls: dict[str, Callable[[int], Any]] = {
+        "newscrawl": lambda i: extract_article(rows[i]["url"], bodies[i], None, now=now),
+        "trafilatura": lambda i: trafilatura_output(rows[i]["url"], bodies[i]),
+    }
+    for call in calls.values():  # imports and first-call caches, untimed
+        _timed(call, 0)
+    timings = {name: Timings() for name in calls}
+    caches = shared_caches()
+    outputs: list[str | None] = [None] * len(rows)
+    load_before = os.getloadavg()
+    for round_ in range(rounds):
+        gc.collect()
+        for i in range(len(rows)):
+            order = list(calls) if (i + round_) % 2 == 0 else list(reversed(calls))
+            for name in order:
+                for cache in caches:
+                    cache.cache_clear()
+                value, cpu, wall = _timed(calls[name], i)
+                timings[name].keep(i, cpu, wall)
+                if name == "trafilatura" and round_ == 0:
+                    outputs[i] = value
+    load_after = os.getloadavg()
+    figures: dict[str, Any] = {"rounds": rounds, "calls": TIMED_CALLS}
+    for clock in ("cpu", "wall"):
+        medians = {n: statistics.median(getattr(t, clock)) for n, t in timings.items()}
+        figures[f"{clock}_ms"] = {n: round(m, 1) for n, m in medians.items()}
+        figures[f"{clock}_ratio"] = round(medians["newscrawl"] / medians["trafilatura"], 2)
+    figures["load"] = [round(x, 2) for x in (*load_before, *load_after)]
+    return figures, outputs
 
 
 def score(tally: Tally, truth: dict[str, Any], record: dict[str, Any] | None, fields: bool) -> None:
@@ -250,8 +375,16 @@ def write_manifest(manifest: Path, rows: list[dict[str, Any]], pages: Path) -> N
             handle.write(json.dumps({"path": str(path), "url": row["url"]}) + "\n")
 
 
-def run_set(name: str, rows: list[dict[str, Any]], pages: Path, work: Path) -> dict[str, Any]:
-    """Score newscrawl and trafilatura on the pages of one set; return both summaries."""
+def run_set(
+    name: str, rows: list[dict[str, Any]], pages: Path, work: Path, rounds: int = SPEED_ROUNDS
+) -> dict[str, Any]:
+    """Score newscrawl and trafilatura on the pages of one set; return both summaries.
+
+    newscrawl's records come from the command; trafilatura's from the first round of
+    :func:`time_in_process` (the bad set: one call a page, no in-process timing, since
+    trafilatura alone has no size limit). ``median_ms`` is newscrawl's command, end to end
+    (wall), and trafilatura's only on the bad set; the comparison of the two is ``speed``.
+    """
     if name == "bad":  # one process per page, so that a hang or a crash is one page's outcome
         lines, medians = [], []
         for row in rows:
@@ -265,29 +398,34 @@ def run_set(name: str, rows: list[dict[str, Any]], pages: Path, work: Path) -> d
         manifest = work / f"{name}.manifest.jsonl"
         write_manifest(manifest, rows, pages)
         lines, median = run_newscrawl(manifest, work / f"{name}.out.jsonl")
+    speed, outputs = time_in_process(rows, pages, rounds) if name != "bad" else ({}, [])
     fields = any("title" in row for row in rows)
     ours, theirs = Tally(), Tally()
     ours_kept, theirs_kept = Tally(), Tally()  # the pages newscrawl's size limits let through
     outcomes: list[str] = []
-    for row, line in zip(rows, lines, strict=True):
+    for i, (row, line) in enumerate(zip(rows, lines, strict=True)):
         record = newscrawl_record(line["item"]) if "item" in line else None
         outcomes.append("record" if record else line.get("error", "?"))
         kept = SIZE_LIMIT not in line.get("error", "")
         score(ours, row, record, fields)
-        html = _read(pages / row["path"])
-        if name == "bad" and len(html) > BAD_TIMEOUT_BYTES:
-            theirs.ms.append(float("nan"))  # trafilatura alone has no size limit: not run
-            score(theirs, row, None, fields)
-            continue
-        theirs_record, ms = trafilatura_record(row["url"], html)
-        theirs.ms.append(ms)
+        if speed:
+            theirs_record = trafilatura_fields(outputs[i])
+        else:
+            html = _read(pages / row["path"])
+            if len(html) > BAD_TIMEOUT_BYTES:
+                theirs.ms.append(float("nan"))  # trafilatura alone has no size limit: not run
+                score(theirs, row, None, fields)
+                continue
+            theirs_record, ms = trafilatura_record(row["url"], html)
+            theirs.ms.append(ms)
         score(theirs, row, theirs_record, fields)
         if kept:
             score(ours_kept, row, record, fields)
             score(theirs_kept, row, theirs_record, fields)
-            theirs_kept.ms.append(ms)
-    ours.ms = ours_kept.ms = [median] if median is not None else []
+    ours.ms = [median] if median is not None else []
     result = {"newscrawl": ours.summary(len(rows)), "trafilatura": theirs.summary(len(rows))}
+    if speed:
+        result["speed"] = speed
     limited = len(rows) - sum(1 for line in lines if SIZE_LIMIT not in line.get("error", ""))
     if limited and name != "bad":
         pages_kept = len(rows) - limited
@@ -346,8 +484,22 @@ MEASURES = [
     ("section_n", "section coverage"),
     ("breadcrumb_n", "breadcrumb coverage"),
     ("refused", "refused pages"),
-    ("median_ms", "median ms/page"),
+    ("median_ms", "median wall ms/page, `extract --manifest` end to end (bad: trafilatura's call)"),
 ]
+"""Rows of the table: the key of a summary and its label. On the real sets trafilatura has
+no ``median_ms`` (its time is in the rows of :data:`SPEED`); on the bad set it is the wall
+time of its call."""
+
+SPEED = [
+    ("cpu", "median CPU ms/page, one process, alternating"),
+    ("wall", "median wall ms/page, one process, alternating"),
+]
+"""Rows of the table from :func:`time_in_process`: the clock and its label."""
+
+
+def _cell(value: Any) -> str:
+    """Return a table cell: the value as text, empty for None."""
+    return "" if value is None else str(value)
 
 
 def table(results: dict[str, dict[str, Any]]) -> str:
@@ -355,11 +507,31 @@ def table(results: dict[str, dict[str, Any]]) -> str:
     lines = ["| set | measure | newscrawl | trafilatura alone |", "| --- | --- | --- | --- |"]
     for name, result in results.items():
         ours, theirs = result["newscrawl"], result["trafilatura"]
+        pages = f"{name} ({ours['pages']})"
         for key, label in MEASURES:
             if key in ours or key in theirs:
-                pages = f"{name} ({ours['pages']})"
-                lines.append(f"| {pages} | {label} | {ours.get(key, '')} | {theirs.get(key, '')} |")
+                got, their = _cell(ours.get(key)), _cell(theirs.get(key))
+                lines.append(f"| {pages} | {label} | {got} | {their} |")
+        speed = result.get("speed")
+        for clock, label in SPEED if speed else ():
+            ms = speed[f"{clock}_ms"]
+            lines.append(f"| {pages} | {label} | {ms['newscrawl']} | {ms['trafilatura']} |")
+            ratio = speed[f"{clock}_ratio"]
+            lines.append(f"| {pages} | {clock} ratio, newscrawl / trafilatura | {ratio:.2f}x | |")
     return "\n".join(lines)
+
+
+def speed_notes(results: dict[str, dict[str, Any]]) -> str:
+    """Return what the in-process figures measure and the load average while they ran."""
+    notes = [f"In one process: each page's fastest of the rounds (see --rounds). {TIMED_CALLS}"]
+    for name, result in results.items():
+        if speed := result.get("speed"):
+            before, after = speed["load"][:3], speed["load"][3:]
+            notes.append(
+                f"{name}: {speed['rounds']} rounds; load average (1, 5, 15 min) "
+                f"{', '.join(map(str, before))} before, {', '.join(map(str, after))} after"
+            )
+    return "\n".join(notes)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -368,6 +540,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--realpages", type=Path, default=DEFAULT_REALPAGES)
     parser.add_argument("--output", type=Path, help="also write the figures as JSON here")
     parser.add_argument("--sets", default="aeb,fundus,bad", help="comma-separated set names")
+    parser.add_argument(
+        "--rounds",
+        type=int,
+        default=SPEED_ROUNDS,
+        help="rounds of the in-process timing; each page's figure is its fastest",
+    )
     args = parser.parse_args(argv)
     if not (args.realpages / "aeb" / "truth.jsonl").exists():
         print(f"error: no page sets under {args.realpages}", file=sys.stderr)
@@ -382,9 +560,11 @@ def main(argv: Sequence[str] | None = None) -> int:
                 truth = args.realpages / name / "truth.jsonl"
                 rows = [json.loads(line) for line in truth.open(encoding="utf-8")]
                 pages = args.realpages
-            results[name] = run_set(name, rows, pages, work)
+            results[name] = run_set(name, rows, pages, work, args.rounds)
             print(f"{name}: {len(rows)} pages done", file=sys.stderr)
     print(table(results))
+    if notes := speed_notes(results):
+        print("\n" + notes)
     within = {n: r["within_limits"] for n, r in results.items() if "within_limits" in r}
     if within:
         counts = ", ".join(f"{n}: {r['refused_by_size_limits']}" for n, r in within.items())

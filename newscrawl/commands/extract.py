@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import gzip
 import json
+import os
 import re
 import sys
 import time
@@ -21,7 +22,9 @@ def read_page(path: Path, max_size: int | None = None) -> bytes:
 
     A page larger than ``max_size`` bytes (default: the crawl's ``DOWNLOAD_MAXSIZE``),
     on disk or once decompressed, is refused: decompression stops there, so a small
-    gzip bomb costs no more memory than the largest page the crawl would take.
+    gzip bomb costs no more memory than the largest page the crawl would take. A ``.gz``
+    file of one clean gzip member is read and decompressed at once
+    (:func:`gunzip_one_member`); any other goes through the ``gzip`` module.
     """
     limit = _download_maxsize() if max_size is None else max_size
     try:
@@ -29,6 +32,10 @@ def read_page(path: Path, max_size: int | None = None) -> bytes:
             if path.stat().st_size > limit:
                 raise CommandError(f"{path}: larger than {limit} bytes (DOWNLOAD_MAXSIZE)")
             return path.read_bytes()
+        with path.open("rb", buffering=0) as raw:  # the file at once, when it is no larger
+            packed = raw.read() if os.fstat(raw.fileno()).st_size <= limit else b""
+        if packed and (data := gunzip_one_member(packed, limit)) is not None:
+            return data
         with gzip.open(path, "rb") as stream:
             data = stream.read(limit + 1)
         if len(data) > limit:
@@ -44,6 +51,25 @@ def read_page(path: Path, max_size: int | None = None) -> bytes:
         raise CommandError(f"{path}: permission denied") from None
     except (OSError, EOFError, zlib.error) as exc:  # gzip.BadGzipFile is an OSError
         raise CommandError(f"{path}: cannot read: {exc}") from None
+
+
+def gunzip_one_member(packed: bytes, limit: int) -> bytes | None:
+    """Return the page that ``packed`` holds as one whole gzip member (its CRC and length
+    checked) of at most ``limit`` bytes; None for anything else (damaged, cut short, several
+    members, bytes after the member, larger than ``limit``).
+
+    One call into zlib, where the ``gzip`` module reads through two buffered layers (a
+    fifth of the time of reading a saved page); :func:`read_page` reads whatever this
+    declines with the ``gzip`` module, so its pages and messages stay the same.
+    """
+    inflate = zlib.decompressobj(wbits=31)  # 16 + 15: a gzip header and trailer
+    try:
+        data = inflate.decompress(packed, limit + 1)
+    except zlib.error:
+        return None
+    if not inflate.eof or inflate.unused_data or len(data) > limit:
+        return None
+    return data
 
 
 def _download_maxsize() -> int:
