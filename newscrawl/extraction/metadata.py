@@ -1,4 +1,5 @@
-"""Structured metadata of a page: its JSON-LD article object (read with extruct)."""
+"""Structured metadata of a page: its JSON-LD scripts, decoded once as extruct decodes them,
+and its JSON-LD article object."""
 
 from __future__ import annotations
 
@@ -7,7 +8,6 @@ from collections.abc import Iterator
 from typing import Any
 
 from lxml import etree
-from parsel import Selector
 
 from newscrawl.extraction.extruct_parts import extruct_module
 from newscrawl.extraction.processors import split_authors
@@ -50,19 +50,30 @@ def _walk_jsonld(node: Any) -> Iterator[dict[str, Any]]:
 
 _JSONLD_TYPE = "application/ld+json"
 """The script type extruct reads JSON-LD from (it matches the attribute exactly)."""
+_DECODER = json.JSONDecoder(strict=False)
+"""What ``json.loads(text, strict=False)`` decodes with, made once: ``json.loads`` with an
+argument makes a new decoder on every call, which cost as much as decoding a newsroom
+page's two scripts."""
+
+Scripts = list[list[Any] | None]
+"""The values of each JSON-LD script of a page, in page order (:func:`read_jsonld`)."""
 
 
-def jsonld_article(selector: Selector, text: str) -> dict[str, Any]:
-    """Return the JSON-LD Article object of the page whose source is ``text``, or {} when
-    it has none (or broken JSON)."""
-    if _JSONLD_TYPE not in text:
-        return {}  # no script extruct would read: spare the page its XPath (and the import)
-    # Imported here, and without extruct's other readers (extruct_parts): a crawl process
-    # that leaves extraction to workers, or a portal without JSON-LD, never needs it.
-    try:
-        items = jsonld_items(selector.root)
-    except (ValueError, TypeError, RecursionError):  # RecursionError: JSON nested too deep
+def page_scripts(root: etree._Element, text: str) -> Scripts | None:
+    """Return :func:`read_jsonld` of the page parsed as ``root`` from the source ``text``,
+    or None when the source does not spell out the script type extruct reads (nothing
+    read: a page without JSON-LD is spared the walk; a type written with character
+    references, which the parser decodes, is left to whoever reads the scripts then)."""
+    return read_jsonld(root) if _JSONLD_TYPE in text else None
+
+
+def jsonld_article(scripts: Scripts | None) -> dict[str, Any]:
+    """Return the JSON-LD Article object of a page whose JSON-LD scripts hold ``scripts``
+    (:func:`read_jsonld`; None: not read), or {} when it has none. As extruct's reading of
+    the whole page fails when one script does, a page with a broken script gives {}."""
+    if not scripts or any(values is None for values in scripts):
         return {}
+    items = [value for values in scripts if values for value in values]
     for node in _walk_jsonld(items):
         types = node.get("@type")
         types = types if isinstance(types, list) else [types]
@@ -71,28 +82,54 @@ def jsonld_article(selector: Selector, text: str) -> dict[str, Any]:
     return {}
 
 
-def jsonld_items(root: etree._Element) -> list[Any]:
-    """Return what extruct's ``JsonLdExtractor().extract_items(root)`` returns, read as it
-    reads it (its JSON parsing, its fallback for commented JSON), without its XPath: the
-    page's scripts are found by lxml's tag-filtered walk, and a script's text is its text
-    (it has no child node: extruct's ``string()`` query, compiled per script, gives the
-    same)."""
-    module = extruct_module("jsonld")
-    items: list[Any] = []
+def _jsonld_scripts(root: etree._Element) -> Iterator[etree._Element]:
+    """Yield the scripts extruct reads (``descendant-or-self::script[@type=
+    "application/ld+json"]``) by lxml's tag-filtered walk, in page order."""
     for script in root.iter("script"):
-        if script.get("type") != _JSONLD_TYPE:
-            continue
-        text = script.xpath("string()") if len(script) else script.text or ""
+        if script.get("type") == _JSONLD_TYPE:
+            yield script
+
+
+def _script_values(script: etree._Element) -> list[Any]:
+    """Return the JSON-LD values of one ``script`` as extruct reads them: the top-level
+    object, or the items of a top-level list, without empty ones. Raises what extruct
+    raises for JSON that neither ``json`` nor its fallback (a leading HTML or JavaScript
+    comment taken off, then jstyleson) reads.
+
+    A script's text is its string value (an HTML parser puts no element in a script:
+    extruct's ``string()`` query, compiled per script, gives the same)."""
+    text = script.xpath("string()") if len(script) else script.text or ""
+    try:
+        data = _DECODER.decode(text)
+    except ValueError:
+        # Imported here, and without extruct's other readers (extruct_parts): only pages
+        # with commented or broken JSON-LD need it.
+        module = extruct_module("jsonld")
+        cleaned = module.HTML_OR_JS_COMMENTLINE.sub("", text)
+        data = module.jstyleson.loads(cleaned, strict=False)
+    values = data if isinstance(data, list) else [data] if isinstance(data, dict) else []
+    return [value for value in values if value]
+
+
+def jsonld_items(root: etree._Element) -> list[Any]:
+    """Return what extruct's ``JsonLdExtractor().extract_items(root)`` returns (or raise
+    what it raises), read as :func:`_script_values` reads each script."""
+    return [value for script in _jsonld_scripts(root) for value in _script_values(script)]
+
+
+def read_jsonld(root: etree._Element) -> Scripts:
+    """Return the values of each JSON-LD script of the page parsed as ``root``, in page
+    order, as extruct reads them (:func:`_script_values`); None for a script that does
+    not decode. :func:`jsonld_items` is the values of every script when none is None.
+    The page's scripts are decoded once: for its JSON-LD article (:func:`jsonld_article`)
+    and for the generic extractor's structured data."""
+    scripts: Scripts = []
+    for script in _jsonld_scripts(root):
         try:
-            data = json.loads(text, strict=False)
-        except ValueError:  # leading HTML or JavaScript comments: extruct's own fallback
-            cleaned = module.HTML_OR_JS_COMMENTLINE.sub("", text)
-            data = module.jstyleson.loads(cleaned, strict=False)
-        if isinstance(data, dict):
-            data = [data]
-        if isinstance(data, list):
-            items += [item for item in data if item]
-    return items
+            scripts.append(_script_values(script))
+        except (ValueError, TypeError, RecursionError):  # RecursionError: nested too deep
+            scripts.append(None)
+    return scripts
 
 
 TEXT_KEYS = ("headline", "articleSection", "datePublished", "dateModified")

@@ -29,7 +29,7 @@ from newscrawl.extraction.errors import (  # ExtractionError, NotAnArticle: re-e
     Undecodable,
 )
 from newscrawl.extraction.limits import MAX_PAGE_BYTES, check_source, check_time, check_tree
-from newscrawl.extraction.metadata import jsonld_article
+from newscrawl.extraction.metadata import Scripts, jsonld_article, page_scripts
 from newscrawl.extraction.processors import DateParser
 from newscrawl.extraction.selectors import Document, node_text
 from newscrawl.items import Article
@@ -282,6 +282,10 @@ class Page:
     """A parsed page and what every field reader needs to know about it.
 
     ``document`` runs the profile's selectors on the parsed tree (``selector.root``).
+    ``jsonld`` is the page's JSON-LD article object and ``scripts`` its JSON-LD scripts,
+    decoded (:func:`~newscrawl.extraction.metadata.read_jsonld`; None when parsing found
+    the source spells out no JSON-LD script type and did not read them): the generic
+    extractor reads its structured data from them instead of decoding them again.
     """
 
     url: str
@@ -289,6 +293,7 @@ class Page:
     profile: Profile
     now: datetime
     jsonld: dict[str, Any]
+    scripts: Scripts | None = None
     document: Document = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
@@ -359,12 +364,14 @@ def parse_page(
     _check_decoded(selector.root, text, url)
     check_time(url)
     now = (now or datetime.now(UTC)).astimezone(UTC).replace(microsecond=0)
+    scripts = page_scripts(selector.root, text)
     page = Page(
         url=url,
         selector=selector,
         profile=profile,
         now=now,
-        jsonld=jsonld_article(selector, text),
+        jsonld=jsonld_article(scripts),
+        scripts=scripts,
     )
     check_time(url)
     return page

@@ -268,7 +268,7 @@ def analyse(
 
 def with_profile(page: Page, profile: Profile) -> Page:
     """Return ``page`` read with ``profile`` instead (the same parsed tree)."""
-    return Page(page.url, page.selector, profile, page.now, page.jsonld)
+    return Page(page.url, page.selector, profile, page.now, page.jsonld, page.scripts)
 
 
 # ----------------------------------------------------------------------- selectors

@@ -5,6 +5,7 @@ from __future__ import annotations
 import subprocess
 import sys
 from functools import cache
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -95,19 +96,24 @@ for path in sys.argv[1:]:
 """
 
 
-def test_extruct_loads_only_for_pages_with_jsonld() -> None:
-    """extruct (about 15 MB of imports) stays out of a process until a page has JSON-LD."""
+def test_extruct_loads_only_for_pages_with_jsonld_json_rejects(tmp_path: Path) -> None:
+    """extruct (about 15 MB of imports) stays out of a process until a page has JSON-LD
+    that ``json`` does not read (extruct's fallback: a leading comment taken off)."""
     without, with_jsonld = (
         FIXTURES / "jmn" / f"{n}.html" for n in ("visible-date-only", "seed-article")
     )
     assert "ld+json" not in without.read_text(encoding="utf-8")
-    assert "application/ld+json" in with_jsonld.read_text(encoding="utf-8")
+    source = with_jsonld.read_text(encoding="utf-8")
+    opening = "<script type='application/ld+json'>"
+    assert opening in source
+    commented = tmp_path / "commented.html"
+    commented.write_text(source.replace(opening, opening + "<!-- a comment -->\n", 1))
     result = subprocess.run(
-        [sys.executable, "-c", EXTRUCT_LOADED, str(without), str(with_jsonld)],
+        [sys.executable, "-c", EXTRUCT_LOADED, str(without), str(with_jsonld), str(commented)],
         cwd=ROOT,
         capture_output=True,
         text=True,
         timeout=120,
         check=True,
     )
-    assert result.stdout.split() == ["False", "True"]
+    assert result.stdout.split() == ["False", "False", "True"]

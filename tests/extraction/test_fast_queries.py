@@ -17,6 +17,7 @@ from typing import Any
 import pytest
 from lxml import etree, html
 
+from newscrawl.extraction import metadata
 from newscrawl.extraction.generic import alternate, structured
 from tests.extraction.parsel_reference import parsel_nodes
 from tests.extraction.test_differential import (
@@ -40,10 +41,8 @@ REFERENCES: dict[str, tuple[Reader, Reader]] = {
         lambda root: alternate._ALTERNATES(root),
     ),
     "json-ld scripts": (
-        etree.XPath(
-            "//script[translate(normalize-space(@type), 'LDJSON', 'ldjson')='application/ld+json']"
-        ),
-        lambda root: structured._JSONLD_SCRIPTS(root),
+        etree.XPath("//script[@type='application/ld+json']"),
+        lambda root: list(metadata._jsonld_scripts(root)),
     ),
     "meta": (etree.XPath("//meta[@content]"), lambda root: structured._META(root)),
     "lang headings": (

@@ -34,6 +34,7 @@ from newscrawl.extraction.generic import teasers as _teasers
 from newscrawl.extraction.generic.pagetype import PageType, page_type, running_text
 from newscrawl.extraction.generic.structured import Structured, read_structured, types_of
 from newscrawl.extraction.generic.text import attribute_names, clean, element_text, first_text
+from newscrawl.extraction.metadata import Scripts
 from newscrawl.extraction.processors import (
     DateParser,
     absolute_url,
@@ -77,19 +78,28 @@ class GenericPage:
     """The fields of one parsed page as the generic extractor reads them.
 
     ``root`` is the parsed tree, ``url`` the page's URL,
-    ``now`` the crawl time and ``dates`` the date parser to use.
+    ``now`` the crawl time and ``dates`` the date parser to use; ``scripts``, when given,
+    the page's JSON-LD scripts decoded already (``Page.scripts``).
     """
 
-    def __init__(self, root: etree._Element, url: str, now: Any, dates: DateParser):
+    def __init__(
+        self,
+        root: etree._Element,
+        url: str,
+        now: Any,
+        dates: DateParser,
+        scripts: Scripts | None = None,
+    ):
         self.root = root
         self.url = url
         self.now = now
         self.date_parser = dates
+        self.scripts = scripts
 
     @cached_property
     def structured(self) -> Structured:
         """The page's JSON-LD, microdata and ``<meta>`` values."""
-        return read_structured(self.root, self.url)
+        return read_structured(self.root, self.url, self.scripts)
 
     @cached_property
     def attribute_names(self) -> str:

@@ -34,7 +34,7 @@ def generic_page(page: Page, known: Article | None = None) -> GenericPage:
     those fields, the headline only when ``known`` has a language too (else the language
     the generic extractor finds may be its headline's); it reads every other field
     itself."""
-    generic = GenericPage(page.selector.root, page.url, page.now, page.dates)
+    generic = GenericPage(page.selector.root, page.url, page.now, page.dates, page.scripts)
     if known is not None:
         for name in KNOWN_FIELDS:
             value = getattr(known, name)

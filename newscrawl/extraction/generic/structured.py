@@ -1,7 +1,8 @@
 """Structured data of a page: JSON-LD and microdata (read with extruct) and ``<meta>`` tags.
 
 :func:`read_structured` gathers, once per page, every JSON-LD object (``@graph`` and
-nested ``mainEntity`` included), the microdata items when the page has no JSON-LD
+nested ``mainEntity`` included; the scripts decoded by ``metadata.read_jsonld``, once per
+page, for the profile's JSON-LD article too), the microdata items when the page has no JSON-LD
 article, and the values of the page's ``<meta>`` tags (Open Graph, ``article:*``,
 Dublin Core, ``name=author`` ...). The other modules of the generic extractor read their
 candidates from the :class:`Structured` it returns.
@@ -9,7 +10,6 @@ candidates from the :class:`Structured` it returns.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from functools import cached_property
 from typing import Any
@@ -17,6 +17,7 @@ from typing import Any
 from lxml import etree
 
 from newscrawl.extraction.extruct_parts import extruct_module
+from newscrawl.extraction.metadata import Scripts, read_jsonld
 
 ARTICLE_TYPES: frozenset[str] = frozenset(
     {
@@ -49,14 +50,10 @@ VIDEO_TYPES: frozenset[str] = frozenset({"VideoObject", "VideoGallery"})
 _MAX_NODES = 2000
 """Walking stops after this many JSON-LD objects: enough for any real page."""
 
-_JSONLD_SCRIPTS = etree.XPath(
-    "/descendant::script[translate(normalize-space(@type), 'LDJSON', 'ldjson')"
-    "='application/ld+json']"
-)
 _META = etree.XPath("/descendant::meta[@content]")
-"""``//script[…]`` and ``//meta[…]`` down the descendant axis in one step (the same nodes:
-no predicate looks at positions): libxml2 runs the ``//`` form's ``child::x[…]`` step once
-from every node of the page."""
+"""``//meta[…]`` down the descendant axis in one step (the same nodes: no predicate looks
+at positions): libxml2 runs the ``//`` form's ``child::meta[…]`` step once from every node
+of the page."""
 
 
 def types_of(node: dict[str, Any]) -> set[str]:
@@ -90,12 +87,10 @@ class Structured:
     ``url``). Each part is read when first asked for: a profile's record that only needs
     the JSON-LD article never reads the ``<meta>`` tags."""
 
-    def __init__(
-        self, root: etree._Element, url: str, scripts: list[list[Any] | None] | None = None
-    ) -> None:
+    def __init__(self, root: etree._Element, url: str, scripts: Scripts | None = None) -> None:
         """``scripts``, when given, is :func:`read_jsonld` of ``root``, read already (by
-        whoever read the page's JSON-LD article first): the page's scripts are then not
-        decoded again."""
+        whoever read the page's JSON-LD article first: ``Page.scripts``): the page's scripts
+        are then not decoded again."""
         self.root = root
         self.url = url
         self.scripts = scripts
@@ -158,69 +153,15 @@ def _urls_of(node: dict[str, Any]) -> set[str]:
     return urls
 
 
-_EXTRUCT_TYPE = "application/ld+json"
-"""The one ``type`` extruct reads a script of (it compares the attribute exactly)."""
-_DECODER = json.JSONDecoder(strict=False)
-"""What ``json.loads(text, strict=False)`` decodes with, made once: ``json.loads`` with an
-argument makes a new decoder on every call, which cost as much as decoding a newsroom
-page's two scripts (as ``json`` keeps one for ``json.loads(text)``)."""
-
-
-def _script_items(script: etree._Element) -> list[Any]:
-    """Return the JSON-LD values of one ``script`` element as extruct's
-    ``JsonLdExtractor().extract_items(script)`` gives them: the top-level object, or the
-    items of a top-level list, without empty ones; nothing for a script whose ``type`` is
-    not exactly ``application/ld+json``. Raises what extruct raises for broken JSON.
-
-    Valid JSON is read here, from the script's text (an HTML parser puts no element in a
-    script, so its text is all of its string value); extruct compiled an XPath for it on
-    every call, which cost more than decoding the JSON. What ``json`` rejects goes to
-    extruct, which tries again without a leading comment."""
-    if script.get("type") != _EXTRUCT_TYPE:
-        return []
-    try:
-        data = _DECODER.decode(script.text or "")
-    except ValueError:
-        return list(extruct_module("jsonld").JsonLdExtractor().extract_items(script))
-    values = data if isinstance(data, list) else [data] if isinstance(data, dict) else []
-    return [value for value in values if value]
-
-
-def read_jsonld(root: etree._Element) -> list[list[Any] | None]:
-    """Return the values of each JSON-LD script of the page parsed as ``root``, in page
-    order, as extruct reads them (see :func:`_script_items`); None for a script that does
-    not decode. extruct's ``extract_items(root)`` is the values of every script when none
-    is None (it raises for the page when one is), so a reader of the page's JSON-LD
-    article and :class:`Structured` can share one decoding of the page's scripts."""
-    scripts: list[list[Any] | None] = []
-    for script in _JSONLD_SCRIPTS(root):
-        try:
-            scripts.append(_script_items(script))
-        except (ValueError, TypeError, RecursionError):
-            scripts.append(None)
-    return scripts
-
-
-def _jsonld_nodes(
-    root: etree._Element, read: list[list[Any] | None] | None = None
-) -> list[dict[str, Any]]:
+def _jsonld_nodes(root: etree._Element, read: Scripts | None = None) -> list[dict[str, Any]]:
     """Return the JSON-LD objects of the page (see :func:`walk`), at most
     :data:`_MAX_NODES`, a broken script skipped; from ``read`` (:func:`read_jsonld` of
-    ``root``) when given, else decoding the scripts one by one until enough are read."""
-    scripts: list[Any] = read if read is not None else _JSONLD_SCRIPTS(root)
-    if not scripts:
-        return []
+    ``root``) when given, else from the page's scripts decoded now."""
+    scripts = read if read is not None else read_jsonld(root)
     nodes: list[dict[str, Any]] = []
-    for script in scripts:
-        if read is not None:
-            if script is None:
-                continue  # one broken script does not hide the others
-            items = script
-        else:
-            try:
-                items = _script_items(script)
-            except (ValueError, TypeError, RecursionError):
-                continue  # one broken script does not hide the others
+    for items in scripts:
+        if items is None:
+            continue  # one broken script does not hide the others
         for node in walk(items):
             nodes.append(node)
             if len(nodes) >= _MAX_NODES:
@@ -278,6 +219,7 @@ _ITEMSCOPE = etree.XPath("boolean(//@itemscope)")
 predicate of ``//*[@itemscope]`` element by element, several times slower)."""
 
 
-def read_structured(root: etree._Element, url: str) -> Structured:
-    """Return the structured data of the page parsed as ``root`` (read as it is used)."""
-    return Structured(root, url)
+def read_structured(root: etree._Element, url: str, scripts: Scripts | None = None) -> Structured:
+    """Return the structured data of the page parsed as ``root`` (read as it is used; its
+    JSON-LD from ``scripts`` when they are read already, see :class:`Structured`)."""
+    return Structured(root, url, scripts)

@@ -1,4 +1,5 @@
-"""``generic/structured.py`` reads JSON-LD scripts itself and gives what extruct gave."""
+"""``generic/structured.py`` reads JSON-LD scripts (decoded by ``metadata.read_jsonld``, once
+per page) and gives what extruct gave."""
 
 from __future__ import annotations
 
@@ -8,15 +9,10 @@ from typing import Any
 import pytest
 from lxml import etree, html
 
+from newscrawl.extraction import metadata
 from newscrawl.extraction.extruct_parts import extruct_module
-from newscrawl.extraction.generic import structured
-from newscrawl.extraction.generic.structured import (
-    _JSONLD_SCRIPTS,
-    Structured,
-    _jsonld_nodes,
-    read_jsonld,
-    walk,
-)
+from newscrawl.extraction.generic.structured import Structured, _jsonld_nodes, walk
+from newscrawl.extraction.metadata import read_jsonld
 
 ARTICLE = {"@context": "https://schema.org", "@type": "NewsArticle", "headline": "Ferry"}
 LONG = {**ARTICLE, "articleBody": "Wörter </p> und Sätze. " * 200}  # > libxml2's chunks
@@ -39,6 +35,10 @@ SCRIPTS = [
     "{}",
 ]
 TYPES = ["application/ld+json", "application/LD+JSON", " application/ld+json "]
+_JSONLD_SCRIPTS = etree.XPath(
+    "//script[translate(normalize-space(@type), 'LDJSON', 'ldjson')='application/ld+json']"
+)
+"""Every script that looks like JSON-LD (extruct reads only those of the exact type)."""
 
 
 def extruct_nodes(root: etree._Element) -> list[dict[str, Any]]:
@@ -73,7 +73,7 @@ def test_valid_json_ld_does_not_go_through_extruct(monkeypatch: pytest.MonkeyPat
     def refuse(name: str) -> None:
         raise AssertionError(f"extruct.{name} was asked for valid JSON")
 
-    monkeypatch.setattr(structured, "extruct_module", refuse)
+    monkeypatch.setattr(metadata, "extruct_module", refuse)
     page = f'<html><head><script type="application/ld+json">{json.dumps(LONG)}</script>'
     root = etree.fromstring(page.encode(), etree.HTMLParser(encoding="utf-8"))
     assert _jsonld_nodes(root) == [LONG]
@@ -113,7 +113,7 @@ def test_scripts_read_already_are_not_decoded_again(monkeypatch: pytest.MonkeyPa
     def refuse(script: etree._Element) -> None:
         raise AssertionError("a script was decoded again")
 
-    monkeypatch.setattr(structured, "_script_items", refuse)
+    monkeypatch.setattr(metadata, "_script_values", refuse)
     assert Structured(root, "https://x.example/a", scripts).article() == LONG
 
 
