@@ -13,7 +13,7 @@ from __future__ import annotations
 import gzip
 import json
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import asdict
 from datetime import UTC, datetime
 from functools import cache
@@ -317,6 +317,32 @@ def test_fixture_page(path: Path) -> None:
 REAL_PAGES = real_pages()
 SAMPLE = REAL_PAGES[::SAMPLE_EVERY]
 SKIP_REAL = pytest.mark.skipif(not REAL_PAGES, reason=f"{REALPAGES} is absent")
+
+PageTest = Callable[..., None]
+
+
+def over_every_page(differences_of: Callable[[Path], list[Any]]) -> tuple[PageTest, ...]:
+    """Return three tests that ``differences_of(page)`` is empty: on each fixture page, on
+    each page of the real-page sample, and on every real page at once (marked slow). The
+    real-page tests are skipped when ``../shared/realpages`` is absent. A test module takes
+    them under names of its own (``test_fixture_page, ... = over_every_page(...)``)."""
+
+    @pytest.mark.parametrize("path", FIXTURE_PAGES, ids=page_ids(FIXTURE_PAGES))
+    def fixture_page(path: Path) -> None:
+        assert differences_of(path) == []
+
+    @SKIP_REAL
+    @pytest.mark.parametrize("path", SAMPLE, ids=page_ids(SAMPLE))
+    def real_page_sample(path: Path) -> None:
+        assert differences_of(path) == []
+
+    @SKIP_REAL
+    @pytest.mark.slow
+    def every_real_page() -> None:
+        found = {str(p): d for p in REAL_PAGES if (d := differences_of(p))}
+        assert found == {}
+
+    return fixture_page, real_page_sample, every_real_page
 
 
 @SKIP_REAL

@@ -19,10 +19,7 @@ from newscrawl.profiles import load_profile, profile_names
 from tests.extraction.parsel_reference import parsel_nodes
 from tests.extraction.test_differential import (
     FIXTURE_PAGES,
-    REAL_PAGES,
-    SAMPLE,
-    SKIP_REAL,
-    page_ids,
+    over_every_page,
     profile_selectors,
     read_page,
 )
@@ -124,22 +121,9 @@ def test_a_difference_is_seen(monkeypatch: pytest.MonkeyPatch) -> None:
         element_tests.cache_clear()
 
 
-@pytest.mark.parametrize("path", FIXTURE_PAGES, ids=page_ids(FIXTURE_PAGES))
-def test_fixture_page(path: Path) -> None:
-    assert differences(path) == []
-
-
-@SKIP_REAL
-@pytest.mark.parametrize("path", SAMPLE, ids=page_ids(SAMPLE))
-def test_real_page_sample(path: Path) -> None:
-    assert differences(path) == []
-
-
-@SKIP_REAL
-@pytest.mark.slow
-def test_every_real_page() -> None:
-    found = {str(p): d for p in REAL_PAGES if (d := differences(p))}
-    assert found == {}
+test_fixture_page, test_real_page_sample, test_every_real_page = over_every_page(
+    lambda page: differences(page)
+)
 
 
 # ----------------------------------------------------- attribute reads of head elements
@@ -201,19 +185,8 @@ def test_an_attribute_read_difference_is_seen(monkeypatch: pytest.MonkeyPatch) -
     assert attribute_read_differences(body) != []
 
 
-@pytest.mark.parametrize("path", FIXTURE_PAGES, ids=page_ids(FIXTURE_PAGES))
-def test_attribute_reads_of_fixture_page(path: Path) -> None:
-    assert attribute_read_differences(read_page(path)[1]) == []
-
-
-@SKIP_REAL
-@pytest.mark.parametrize("path", SAMPLE, ids=page_ids(SAMPLE))
-def test_attribute_reads_of_real_page_sample(path: Path) -> None:
-    assert attribute_read_differences(read_page(path)[1]) == []
-
-
-@SKIP_REAL
-@pytest.mark.slow
-def test_attribute_reads_of_every_real_page() -> None:
-    found = {str(p): d for p in REAL_PAGES if (d := attribute_read_differences(read_page(p)[1]))}
-    assert found == {}
+(
+    test_attribute_reads_of_fixture_page,
+    test_attribute_reads_of_real_page_sample,
+    test_attribute_reads_of_every_real_page,
+) = over_every_page(lambda page: attribute_read_differences(read_page(page)[1]))

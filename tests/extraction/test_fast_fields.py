@@ -6,19 +6,13 @@ parsers extraction uses.
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 from lxml import etree, html
 
 from newscrawl.extraction import fields
 from newscrawl.extraction.fields import first_href
 from tests.extraction.test_differential import (
-    FIXTURE_PAGES,
-    REAL_PAGES,
-    SAMPLE,
-    SKIP_REAL,
-    page_ids,
+    over_every_page,
     read_page,
 )
 
@@ -67,19 +61,6 @@ def test_a_difference_is_seen(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setitem(globals(), "first_href", real)
 
 
-@pytest.mark.parametrize("path", FIXTURE_PAGES, ids=page_ids(FIXTURE_PAGES))
-def test_fixture_page(path: Path) -> None:
-    assert differences(read_page(path)[1]) == []
-
-
-@SKIP_REAL
-@pytest.mark.parametrize("path", SAMPLE, ids=page_ids(SAMPLE))
-def test_real_page_sample(path: Path) -> None:
-    assert differences(read_page(path)[1]) == []
-
-
-@SKIP_REAL
-@pytest.mark.slow
-def test_every_real_page() -> None:
-    found = {str(p): d for p in REAL_PAGES if (d := differences(read_page(p)[1]))}
-    assert found == {}
+test_fixture_page, test_real_page_sample, test_every_real_page = over_every_page(
+    lambda page: differences(read_page(page)[1])
+)

@@ -9,7 +9,6 @@ the real pages of ../shared/realpages (a sample in the fast suite, every page un
 from __future__ import annotations
 
 import contextlib
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -22,12 +21,8 @@ from newscrawl.extraction.generic.structured import types_of
 from newscrawl.extraction.metadata import jsonld_items
 from newscrawl.extraction.page import parse_page
 from tests.extraction.test_differential import (
-    FIXTURE_PAGES,
     NOW,
-    REAL_PAGES,
-    SAMPLE,
-    SKIP_REAL,
-    page_ids,
+    over_every_page,
     read_page,
 )
 
@@ -103,22 +98,9 @@ def test_a_difference_is_seen(monkeypatch: pytest.MonkeyPatch) -> None:
     assert differences(b"<html><head>" + AWKWARD[1] + b"</head></html>") != []
 
 
-@pytest.mark.parametrize("path", FIXTURE_PAGES, ids=page_ids(FIXTURE_PAGES))
-def test_fixture_page(path: Path) -> None:
-    assert differences(read_page(path)[1]) == []
-
-
-@SKIP_REAL
-@pytest.mark.parametrize("path", SAMPLE, ids=page_ids(SAMPLE))
-def test_real_page_sample(path: Path) -> None:
-    assert differences(read_page(path)[1]) == []
-
-
-@SKIP_REAL
-@pytest.mark.slow
-def test_every_real_page() -> None:
-    found = {str(p): d for p in REAL_PAGES if (d := differences(read_page(p)[1]))}
-    assert found == {}
+test_fixture_page, test_real_page_sample, test_every_real_page = over_every_page(
+    lambda page: differences(read_page(page)[1])
+)
 
 
 @pytest.mark.parametrize("profile", ["jmn", "generic"])

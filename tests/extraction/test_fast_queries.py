@@ -25,6 +25,7 @@ from tests.extraction.test_differential import (
     REAL_PAGES,
     SAMPLE,
     SKIP_REAL,
+    over_every_page,
     page_ids,
     read_page,
 )
@@ -112,22 +113,9 @@ def test_a_difference_is_seen(monkeypatch: pytest.MonkeyPatch) -> None:
     assert differences_of(HEADINGS) == ["lang headings", "lang headings"]
 
 
-@pytest.mark.parametrize("path", FIXTURE_PAGES, ids=page_ids(FIXTURE_PAGES))
-def test_fixture_page(path: Path) -> None:
-    assert differences(path) == []
-
-
-@SKIP_REAL
-@pytest.mark.parametrize("path", SAMPLE, ids=page_ids(SAMPLE))
-def test_real_page_sample(path: Path) -> None:
-    assert differences(path) == []
-
-
-@SKIP_REAL
-@pytest.mark.slow
-def test_every_real_page() -> None:
-    found = {str(p): d for p in REAL_PAGES if (d := differences(p))}
-    assert found == {}
+test_fixture_page, test_real_page_sample, test_every_real_page = over_every_page(
+    lambda page: differences(page)
+)
 
 
 INDEXED_QUERIES = [

@@ -16,11 +16,7 @@ from lxml import etree
 from newscrawl.extraction import processors
 from newscrawl.extraction.processors import absolute_url
 from tests.extraction.test_differential import (
-    FIXTURE_PAGES,
-    REAL_PAGES,
-    SAMPLE,
-    SKIP_REAL,
-    page_ids,
+    over_every_page,
     read_page,
 )
 
@@ -122,19 +118,6 @@ def test_the_shortcut_is_taken_and_a_difference_is_seen(monkeypatch: pytest.Monk
     assert differences(EDGE_URLS) != []
 
 
-@pytest.mark.parametrize("path", FIXTURE_PAGES, ids=page_ids(FIXTURE_PAGES))
-def test_fixture_page(path: Path) -> None:
-    assert differences(link_values(path)) == []
-
-
-@SKIP_REAL
-@pytest.mark.parametrize("path", SAMPLE, ids=page_ids(SAMPLE))
-def test_real_page_sample(path: Path) -> None:
-    assert differences(link_values(path)) == []
-
-
-@SKIP_REAL
-@pytest.mark.slow
-def test_every_real_page() -> None:
-    found = {str(p): d for p in REAL_PAGES if (d := differences(link_values(p)))}
-    assert found == {}
+test_fixture_page, test_real_page_sample, test_every_real_page = over_every_page(
+    lambda page: differences(link_values(page))
+)
