@@ -4,6 +4,7 @@ read by the generic extractor's rule (``extraction/alternate.py``)."""
 from __future__ import annotations
 
 import doctest
+import importlib
 import json
 from datetime import UTC, datetime
 
@@ -64,10 +65,13 @@ def record_alt(body: bytes, selected: Profile) -> AltHeadline | None:
     return extract_page(page, fill=False).headline_alt
 
 
-def test_doctests() -> None:
-    from newscrawl.extraction import alternate  # the core module of the rule
-
-    assert doctest.testmod(alternate).failed == 0
+@pytest.mark.parametrize("name", ["alternate", "text"])
+def test_doctests(name: str) -> None:
+    # The core modules of the rule and of the text key it compares by.
+    module = importlib.import_module(f"newscrawl.extraction.{name}")
+    results = doctest.testmod(module)
+    assert results.attempted > 0
+    assert results.failed == 0
 
 
 def test_the_selector_gives_what_the_generic_fill_gives() -> None:
