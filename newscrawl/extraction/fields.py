@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from datetime import datetime
 from itertools import chain
 from typing import Any
@@ -13,6 +13,7 @@ from parsel import Selector
 # The module, not its function: newscrawl.identity imports extraction.processors, so
 # importing identity first reaches this module while identity is half-initialised.
 from newscrawl import identity
+from newscrawl.extraction.alternate import Known, first_alternate, primary_language
 from newscrawl.extraction.generic.record import fill_record, generic_record
 from newscrawl.extraction.loaders import ArticleLoader, BreadcrumbLoader, TeaserLoader, load_record
 from newscrawl.extraction.metadata import jsonld_names
@@ -37,6 +38,7 @@ from newscrawl.extraction.processors import (
     strip_credit_label,
 )
 from newscrawl.extraction.selectors import Document, Node, compile_query, node_text, outermost
+from newscrawl.extraction.text import clean
 from newscrawl.items import AltHeadline, Article, Breadcrumb, Image
 from newscrawl.profiles import Profile
 
@@ -266,6 +268,34 @@ def _split_body(
                 continue
         body.append(text)
     return body, credit, alt
+
+
+def alternate_candidates(
+    document: Document, queries: Iterable[str]
+) -> Iterator[tuple[str, str | None]]:
+    """Yield (text, declared language or None) for the first text each of ``queries``
+    selects, in order: an element's visible text with its own ``lang`` attribute, or a
+    selected string (which declares no language). One candidate a selector, so that a
+    page is read for at most as many as the profile gives selectors."""
+    for query in queries:
+        for node in document.select(query):
+            if text := clean(node_text(node)):
+                yield text, primary_language(_attribute(node, "lang"))
+                break
+
+
+def _alternates(page: Page) -> Iterator[tuple[str, str | None]]:
+    """Yield the :func:`alternate_candidates` of the profile's ``fields.headline_alt``."""
+    queries = plan_of(page.profile).selectors("fields", "headline_alt")
+    return alternate_candidates(page.document, queries)
+
+
+def _selected_alternate(page: Page, headline: Known, language: Known) -> AltHeadline | None:
+    """Return the first of :func:`_alternates` that is the headline in another language
+    than ``language`` (the record's), by the generic extractor's rule
+    (:func:`~newscrawl.extraction.alternate.first_alternate`), or None."""
+    found = first_alternate(_alternates(page), headline, language)
+    return AltHeadline(text=found[0], lang=found[1]) if found else None
 
 
 def first_href(node: Node) -> str | None:
@@ -518,6 +548,8 @@ def extract_page(page: Page, *, fill: bool = True) -> Article:
     if alt and alt.lang == language:
         body.insert(0, alt.text or "")
         alt = None
+    if alt is None and plan.selectors("fields", "headline_alt"):
+        alt = _selected_alternate(page, headline, language)
 
     photo_credit = credit or next((i.credit for i in images if i.credit), None)
     if lead:
@@ -548,6 +580,7 @@ READERS: dict[str, Callable[[Page], Any]] = {
     "article": lambda page: is_article(page.selector, page.profile, page.jsonld, page.document),
     "canonical_url": _selected("fields", "canonical_url"),
     "headline": _selected("fields", "headline"),
+    "headline_alt": lambda page: list(_alternates(page)),
     "section": _selected("fields", "section"),
     "authors": _selected("fields", "authors"),
     "tags": _selected("fields", "tags"),

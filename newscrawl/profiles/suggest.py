@@ -30,7 +30,13 @@ from cssselect import SelectorError
 from lxml import etree
 
 from newscrawl.extraction import ExtractionError, Page, extract_page, parse_page
-from newscrawl.extraction.fields import _body_blocks, _breadcrumb, _lead_image
+from newscrawl.extraction.alternate import first_alternate
+from newscrawl.extraction.fields import (
+    _body_blocks,
+    _breadcrumb,
+    _lead_image,
+    alternate_candidates,
+)
 from newscrawl.extraction.generic import GenericPage
 from newscrawl.extraction.generic.record import FILL_FIELDS, fill_record, generic_page
 from newscrawl.extraction.processors import (
@@ -914,6 +920,47 @@ def induce_alt_headline_window(
     return Choice(2, hits, len(pages), "the first body block is in another language", "seen on")
 
 
+def induce_headline_alt(pages: Sequence[Analysed], container: str | None) -> Choice | None:
+    """Return the selector of the alternate headline outside the body (``fields.headline_alt``):
+    the one whose reading (its first text, taken by the generic extractor's rule against
+    the page's headline and language) gives the generic extractor's alternate headline on
+    the most pages, a page without one agreeing when the reading gives none either. None
+    unless it gives the alternate headline on two pages or more."""
+    targets = [(alt.text, alt.lang) if (alt := a.generic.headline_alt) else None for a in pages]
+    by_page = {id(a.page): a for a in pages}
+
+    def read(page: Page, query: str) -> tuple[str, str] | None:
+        analysed = by_page[id(page)]
+        return first_alternate(
+            alternate_candidates(page.document, [query]),
+            lambda: analysed.generic.headline,
+            lambda: analysed.generic.language,
+        )
+
+    candidates: list[tuple[float, str]] = []
+    for analysed, target in zip(pages, targets, strict=True):
+        if target is None:
+            continue
+        inside: set[etree._Element] = set()
+        for node in analysed.page.document.select(container)[:1] if container else []:
+            if isinstance(node, etree._Element):
+                inside = set(node.iter())  # a block in the body is alt_headline_window's
+        for element in _elements_with_text(analysed.root, target[0])[:5]:
+            if element not in inside:
+                candidates += element_selectors(element)
+    choice = best_selector(pages, targets, candidates, read)
+    if choice is None:
+        return None
+    shown = sum(
+        t is not None and read(a.page, choice.value) == t
+        for a, t in zip(pages, targets, strict=True)
+    )
+    if shown < 2:
+        return None
+    choice.note = f"{shown} pages show one, the others none"
+    return choice
+
+
 # ----------------------------------------------------------------------- breadcrumb
 
 
@@ -1538,6 +1585,7 @@ def induce_fields(
         tables["breadcrumb"]["items"] = items
     container, exclude = induce_body(articles)
     put("body", "container", container)
+    put("fields", "headline_alt", induce_headline_alt(articles, _value(container)))
     if "body" in tables:
         put("body", "exclude", exclude)
         window = induce_alt_headline_window(articles, container.value if container else None, {})
@@ -1561,6 +1609,10 @@ def induce_fields(
         for number, (_, choice) in enumerate(teasers):
             notes[("teasers", str(number))] = choice.comment()
     return tables
+
+
+def _value(choice: Choice | None) -> Any:
+    return choice.value if choice is not None else None
 
 
 def induce_fill_skip(

@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 
 from newscrawl.extraction import extract_page, parse_page
+from newscrawl.extraction.generic.record import generic_page
 from newscrawl.profiles import PROFILES_DIR_ENV, Profile, forget_profiles, load_profile
 from newscrawl.profiles.check import profile_problems
 from newscrawl.profiles.suggest import (
@@ -417,3 +418,48 @@ def test_an_exclude_found_outside_the_others_on_one_page_is_kept() -> None:
         "aside.promo",
         "span.label",
     ]
+
+
+GERMAN_TITLES = [
+    "Stadtrat genehmigt die neue Brücke über den Fluss",
+    "Hafenfest zieht so viele Besucher an wie nie zuvor",
+    "Bibliothek verlängert ihre Öffnungszeiten am Wochenende",
+    "Straßenbahnlinie soll bald bis zum Flughafen fahren",
+]
+
+
+def translated_pages() -> list[SamplePage]:
+    """The no-theme portal's six pages, the first four linking their German translation
+    (declared as an ``hreflang`` alternate) with its headline, outside the text."""
+    pages = []
+    for n, page in enumerate(other_pages()):
+        html = page.body.decode()
+        if n < len(GERMAN_TITLES):
+            path = f"/de/news/{n}/"
+            html = html.replace(
+                "</head>", f'<link rel="alternate" hreflang="de" href="{path}"></head>'
+            ).replace(
+                '<div class="byline">',
+                f'<p class="translation">Auf Deutsch: <a href="{path}" lang="de">'
+                f'{GERMAN_TITLES[n]}</a></p><div class="byline">',
+            )
+        pages.append(dataclasses.replace(page, body=html.encode()))
+    return pages
+
+
+def test_the_alternate_headline_outside_the_body_gets_a_selector_and_is_not_filled() -> None:
+    # Four pages link their German translation, two do not: the selector agrees on all
+    # six (none where there is none), and the fill need not read the field again.
+    pages = translated_pages()
+    text = suggest_profile(pages, themes=[]).toml()
+    data = tomllib.loads(text)
+    assert data["fields"]["headline_alt"] == ["p.translation a"]
+    assert "# agrees on 6/6 pages (100%); 4 pages show one, the others none" in text
+    assert "headline_alt" in data["fill"]["skip"]
+    profile = Profile("planet", "portal", data)
+    for page in pages:
+        parsed = parse_page(page.url, page.body, profile=profile)
+        ours = extract_page(parsed, fill=False).headline_alt
+        assert ours == generic_page(parsed).headline_alt
+    assert ours is None
+    assert extract_page(parse_page(pages[0].url, pages[0].body, profile=profile)).headline_alt

@@ -11,8 +11,9 @@ Sources, in order:
    attribute of another language than the page's (an original title shown under a
    translated one).
 
-A candidate counts only when its text reads as another language than the page's text
-(py3langid, through ``processors.detect_language``) and it is not the headline itself or
+A candidate counts only when it passes the rule a profile's ``fields.headline_alt``
+passes too (:func:`newscrawl.extraction.alternate.first_alternate`): its text reads as
+another language than the page's text (py3langid) and it is not the headline itself or
 the name of a language ("English", "Deutsch"). Links to other articles that merely carry
 an ``hreflang`` are not translations of this page: only addresses the page declares as its
 alternates count.
@@ -21,20 +22,16 @@ alternates count.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from typing import Any
 from urllib.parse import urljoin, urlsplit
 
 from lxml import etree
 
+from newscrawl.extraction.alternate import Known, first_alternate, primary_language
 from newscrawl.extraction.generic.structured import Structured
-from newscrawl.extraction.generic.text import clean, element_text, first_text, key
-from newscrawl.extraction.processors import detect_language
+from newscrawl.extraction.generic.text import clean, element_text, first_text
 
-MIN_WORDS = 3
-"""Fewer words than this is a language switcher's label ("English", "Auf Deutsch"), not a
-headline."""
-MAX_ALT = 300
 MAX_LINKS = 2000
 """Links of the page read to find a language switcher: enough for any real page."""
 _ALTERNATES = etree.XPath("/descendant::link[@hreflang][@href]")
@@ -46,17 +43,6 @@ _HEADING_TAGS = frozenset({"h1", "h2", "h3"})
 MAX_LANG_HEADINGS = 20
 _LABEL = re.compile(r"^[^:]{1,40}:\s+")
 """A label before the headline in a switcher: "Read in English: ", "Auf Deutsch lesen: "."""
-
-
-def primary_language(tag: str | None) -> str | None:
-    """Return the primary subtag of a language tag, lower-cased ("en-GB" -> "en"); None
-    for a blank tag or ``x-default``.
-
-    >>> primary_language("pt-BR"), primary_language("x-default")
-    ('pt', None)
-    """
-    code = (tag or "").strip().split("-")[0].split("_")[0].lower()
-    return code if code.isalpha() and 2 <= len(code) <= 3 else None
 
 
 def _normal_url(url: str) -> str:
@@ -145,14 +131,6 @@ def _lang_headings(root: etree._Element) -> list[etree._Element]:
     return found
 
 
-Known = str | None | Callable[[], str | None]
-"""A value, or a function that computes it when it is first needed."""
-
-
-def _known(value: Known) -> str | None:
-    return value() if callable(value) else value
-
-
 def alternate_headline(
     structured: Structured,
     root: etree._Element,
@@ -169,29 +147,4 @@ def alternate_headline(
     ``headline`` and ``language`` may be given as functions: each is called once, and
     only when a candidate needs it (most pages have none, and the generic headline costs
     more than the rest of this module)."""
-    own: str | None = None
-    own_known = False
-    page_language: str | None = None
-    language_known = False
-    for text, declared in candidates(structured, root, url):
-        if len(text) > MAX_ALT or len(text.split()) < MIN_WORDS:
-            continue
-        if not own_known:
-            own, own_known = key(_known(headline)), True
-        if key(text) == own:
-            continue
-        lang = detect_language(text, prefer=[declared] if declared else [])
-        if lang is None:
-            continue
-        if not language_known:
-            page_language, language_known = _known(language), True
-        if lang == page_language:
-            continue
-        if (
-            not declared
-            and page_language
-            and detect_language(text, prefer=[page_language]) == page_language
-        ):
-            continue  # undeclared and close to the page's language: Russian read as Bulgarian
-        return text, lang
-    return None
+    return first_alternate(candidates(structured, root, url), headline, language)
