@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from newscrawl.storage.backend import FailureStreak, RecordVerdict
+from newscrawl.storage.backend import FailureStreak
 from newscrawl.storage.redis_state import LAYOUT, RedisLease, RedisStateStore, connect
 from newscrawl.storage.runlock import EXIT_ALREADY_RUNNING, AlreadyRunning
 from newscrawl.storage.state import StateError
@@ -214,63 +214,3 @@ def test_a_failure_registered_by_two_workers_at_once_counts_twice(redis_prefix: 
     this = RedisStateStore(Interleaved(connection_pool=client.connection_pool), prefix, "jmn")
     this.register_rejects(page)
     assert this.failure_streak(url) == FailureStreak(3, tried)
-
-
-def test_a_record_is_deduplicated_by_one_live_worker(redis_prefix: Redis) -> None:
-    """``dedup`` claims like ``claim``: once per live worker, taking nothing on a refusal,
-    and a dead worker's pages pass on."""
-    client, prefix = redis_prefix
-    one = RedisStateStore(client, prefix, "jmn", worker="w1")
-    two = RedisStateStore(client, prefix, "jmn", worker="w2")
-    leases = [RedisLease(client, prefix, "jmn", w) for w in ("w1", "w2")]
-    for lease in leases:
-        lease.acquire()
-    a, b = "https://jmn.info/a/", "https://jmn.info/b/"
-    try:
-        assert one.dedup([a, "https://jmn.info/?p=1"], "f").claimed
-        assert one.dedup([a], "f").claimed  # its own claim again
-        assert two.dedup([b, a], "f") == RecordVerdict("new", 1, claimed=False)
-        assert two.dedup([b], "f").claimed  # nothing was taken by the refusal
-        leases[0].release()  # w1 is gone: its pages may be written by another
-        assert two.dedup([a], "f").claimed
-    finally:
-        for lease in leases:
-            lease.release()
-
-
-def test_the_dedup_step_asks_redis_one_command_a_record(
-    redis_prefix: Redis, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """One round trip a record in distributed mode: classify, claim and first owner of the
-    text are one script (they were three to four commands)."""
-    from scrapy import Spider
-    from scrapy.utils.test import get_crawler
-
-    from newscrawl.pipelines import DedupPipeline
-
-    client, prefix = redis_prefix
-    store = RedisStateStore(client, prefix, "jmn", worker="w1")
-    lease = RedisLease(client, prefix, "jmn", "w1")
-    lease.acquire()
-    pipeline = DedupPipeline(get_crawler(Spider), store)
-    pipeline.process_item({"url": "https://jmn.info/warm-up/", "fingerprint": "w"})  # loads it
-    commands: list[str] = []
-    send = client.execute_command
-
-    def counted(*args: Any, **options: Any) -> Any:
-        commands.append(str(args[0]))
-        return send(*args, **options)
-
-    monkeypatch.setattr(client, "execute_command", counted)
-    try:
-        for n in range(5):
-            record = {
-                "url": f"https://jmn.info/{n}/",
-                "canonical_url": f"https://jmn.info/?p={n}",
-                "fingerprint": f"f{n % 2}",
-            }
-            assert pipeline.process_item(record)["revision"] == 1
-    finally:
-        monkeypatch.undo()
-        lease.release()
-    assert commands == ["EVALSHA"] * 5

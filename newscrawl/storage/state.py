@@ -319,8 +319,8 @@ class StateStore:
                 if status != "unchanged" and keys:
                     owner = self._owner(fingerprint, keys[0])
             finally:
-                if db.in_transaction:
-                    db.execute("COMMIT")
+                if db.in_transaction:  # a read: nothing to keep or roll back
+                    db.commit()
         return RecordVerdict(status, revision, owner=owner)
 
     def is_registered(self, path: Path) -> bool:
