@@ -131,16 +131,15 @@ class DedupPipeline:
         self.seen_pages |= keys
         state = self.state
         if state is not None:
-            # Known under its URL or, reached under another URL, under its canonical URL.
-            for known in sorted(keys, key=lambda k: k != key):
-                status, revision = state.classify(known, item["fingerprint"])
-                if status != "new":
-                    break
+            # Known under its URL or, reached under another URL, under its canonical URL:
+            # one question to the state (a round trip in distributed mode).
+            answer = state.dedup([key, *sorted(keys - {key})], item["fingerprint"])
+            status, revision = answer.status, answer.revision
             if status == "unchanged":
                 state.note_seen(key, known_lastmods(self.crawler).get(key))
                 self.stats.inc_value("newscrawl/duplicates/unchanged")
                 raise DropItem(f"unchanged since the last run: {item['url']}")
-            if not state.claim(keys):
+            if not answer.claimed:
                 self.stats.inc_value("newscrawl/duplicates/claimed")
                 raise DropItem(f"written by another worker of this crawl: {item['url']}")
             item["revision"] = revision
@@ -148,7 +147,7 @@ class DedupPipeline:
                 self.stats.inc_value("newscrawl/revisions")
         first = self.seen_fingerprints.setdefault(item["fingerprint"], item["url"])
         if first == item["url"] and state is not None:
-            first = state.fingerprint_owner(item["fingerprint"], exclude_url=key) or first
+            first = answer.owner or first
         if first != item["url"]:
             item["duplicate_of"] = first
             self.stats.inc_value("newscrawl/duplicates/content")

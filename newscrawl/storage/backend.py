@@ -139,6 +139,39 @@ def judge(
     return Verdict.FETCH
 
 
+@dataclass(frozen=True)
+class RecordVerdict:
+    """The state's answer on one record to write (``StateBackend.dedup``)."""
+
+    status: str
+    """``new`` (no article under any of its keys), ``unchanged`` (the stored text has the
+    record's fingerprint) or ``revision`` (it has another)."""
+    revision: int
+    """The record's revision: 1 when new, the stored one when unchanged, one more when a
+    revision."""
+    claimed: bool = True
+    """The page is reserved for this writer; False when another live writer of the crawl
+    claimed one of its keys. Not asked (True) when unchanged."""
+    owner: str | None = None
+    """The key URL of the first-registered article with the record's text, other than the
+    page itself, or None. Not asked (None) when unchanged or not claimed."""
+
+
+def classified(stored: tuple[str, int] | None, fingerprint: str) -> tuple[str, int]:
+    """Return what a record with ``fingerprint`` is, given its page's stored (fingerprint,
+    revision), or None when the page is unknown: ``("new", 1)``, ``("unchanged", r)`` or
+    ``("revision", r + 1)``.
+
+    >>> classified(("f1", 2), "f2")
+    ('revision', 3)
+    """
+    if stored is None:
+        return ("new", 1)
+    if stored[0] == fingerprint:
+        return ("unchanged", stored[1])
+    return ("revision", stored[1] + 1)
+
+
 def as_aware(value: str) -> datetime | None:
     """Return ``value`` as an aware datetime, or None when it is not an aware ISO date-time."""
     try:
@@ -196,6 +229,14 @@ class StateBackend(Protocol):
 
     def fingerprint_owner(self, fingerprint: str, exclude_url: str | None = None) -> str | None:
         """Return the key URL of the first article written with ``fingerprint``, or None."""
+        ...
+
+    def dedup(self, keys: Sequence[str], fingerprint: str) -> RecordVerdict:
+        """Answer, with one question to the state (one script in Redis, one transaction in
+        SQLite), all the dedup step asks of a record whose page is known by ``keys`` (the
+        page's key URL first): ``classify`` under the first key an article is known by (in
+        that order); unless unchanged, ``claim`` of all the keys; when claimed, the
+        ``fingerprint_owner`` of its text other than the article known under ``keys[0]``."""
         ...
 
     def note_seen(self, url: str, lastmod: str | None) -> bool:

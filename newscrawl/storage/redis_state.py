@@ -47,7 +47,9 @@ from newscrawl.storage.backend import (
     CONTENT_REJECTS,
     FailureStreak,
     PageFacts,
+    RecordVerdict,
     Verdict,
+    classified,
     judge,
     lastmod_changed,
 )
@@ -119,6 +121,31 @@ for i = 2, #ARGV, 4 do
 end
 if ARGV[1] ~= '' then redis.call('hset', KEYS[2], ARGV[1], (#ARGV - 1) / 4) end
 return 1
+"""
+# All the dedup step asks of one record (RedisStateStore.dedup): KEYS aliases, articles,
+# frontier:claims, owners:<fingerprint>; ARGV the fingerprint, the worker, the lease prefix,
+# then the page's keys (its key URL first). Returns {article JSON or false, claimed 1/0,
+# owner or false}; an unchanged page is neither claimed nor asked its owner.
+_DEDUP = """
+local article = false
+for i = 4, #ARGV do
+  local key = redis.call('hget', KEYS[1], ARGV[i])
+  if key then article = redis.call('hget', KEYS[2], key) end
+  if article then break end
+end
+if article and cjson.decode(article)['fingerprint'] == ARGV[1] then return {article, 1, false} end
+for i = 4, #ARGV do
+  local owner = redis.call('hget', KEYS[3], ARGV[i])
+  if owner and owner ~= ARGV[2] and redis.call('exists', ARGV[3] .. owner) == 1 then
+    return {article, 0, false}
+  end
+end
+for i = 4, #ARGV do redis.call('hset', KEYS[3], ARGV[i], ARGV[2]) end
+local excluded = redis.call('hget', KEYS[1], ARGV[4]) or ARGV[4]
+for _, member in ipairs(redis.call('zrange', KEYS[4], 0, 1)) do
+  if member ~= excluded then return {article, 1, member} end
+end
+return {article, 1, false}
 """
 REJECTS_TRACKED: Final = "rejects_files_tracked"
 """Field of ``meta``: set when every rejects file registered is in ``rejects_files`` (a
@@ -214,6 +241,7 @@ class RedisStateStore:
         self._owner = client.register_script(_OWNER)
         self._rejects = client.register_script(_REJECTS)
         self._claim = client.register_script(_CLAIM)
+        self._dedup = client.register_script(_DEDUP)
 
     @classmethod
     def from_url(cls, url: str, prefix: str, site: str) -> RedisStateStore:
@@ -322,11 +350,8 @@ class RedisStateStore:
     def classify(self, url: str, fingerprint: str) -> tuple[str, int]:
         """As ``StateStore.classify``: ``new``, ``unchanged`` or ``revision``, and its number."""
         article = self.get(url)
-        if article is None:
-            return ("new", 1)
-        if article.fingerprint == fingerprint:
-            return ("unchanged", article.revision)
-        return ("revision", article.revision + 1)
+        stored = (article.fingerprint, article.revision) if article is not None else None
+        return classified(stored, fingerprint)
 
     def fingerprint_owner(self, fingerprint: str, exclude_url: str | None = None) -> str | None:
         """As ``StateStore.fingerprint_owner``: the first-registered article with that text."""
@@ -354,6 +379,27 @@ class RedisStateStore:
                 client=self._db,
             )
         return bool(result)
+
+    def dedup(self, keys: Sequence[str], fingerprint: str) -> RecordVerdict:
+        """As ``StateStore.dedup``, in one round trip (one script): ``classify`` under the
+        first of ``keys`` (the page's key URL first) an article is known by; unless
+        unchanged, ``claim`` of all of them, and when claimed the owner of the text other
+        than the page (``fingerprint_owner``)."""
+        if not keys:
+            return RecordVerdict("new", 1)
+        names = ["aliases", "articles", "frontier:claims", f"owners:{fingerprint}"]
+        with self._errors("claim"):
+            raw, claimed, owner = self._dedup(
+                keys=[f"{self.key}:{name}" for name in names],
+                args=[fingerprint, self.worker, f"{self.key}:lease:", *keys],
+                client=self._db,
+            )
+        article = ArticleState(**json.loads(raw)) if raw is not None else None
+        stored = (article.fingerprint, article.revision) if article is not None else None
+        status, revision = classified(stored, fingerprint)
+        return RecordVerdict(
+            status, revision, claimed=bool(claimed), owner=owner.decode() if owner else None
+        )
 
     def is_registered(self, path: Path) -> bool:
         """Tell whether the output file at ``path`` (records or rejects) has been registered."""

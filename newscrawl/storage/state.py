@@ -43,8 +43,10 @@ from newscrawl.storage.backend import (
     CONTENT_REJECTS,
     FailureStreak,
     PageFacts,
+    RecordVerdict,
     Verdict,
     as_aware,
+    classified,
     judge,
     lastmod_changed,
 )
@@ -275,11 +277,8 @@ class StateStore:
         is equal (``r`` the stored revision), ``("revision", r + 1)`` when it differs.
         """
         article = self.get(url)
-        if article is None:
-            return ("new", 1)
-        if article.fingerprint == fingerprint:
-            return ("unchanged", article.revision)
-        return ("revision", article.revision + 1)
+        stored = (article.fingerprint, article.revision) if article is not None else None
+        return classified(stored, fingerprint)
 
     def fingerprint_owner(self, fingerprint: str, exclude_url: str | None = None) -> str | None:
         """Return the key URL of the first-registered article with ``fingerprint``, or None.
@@ -288,13 +287,41 @@ class StateStore:
         page is never reported as a copy of itself.
         """
         with self._errors("read"):
-            excluded = self._key(exclude_url) if exclude_url is not None else None
-            row = self._db.execute(
-                "SELECT url FROM articles WHERE fingerprint = ? AND url IS NOT ? "
-                "ORDER BY first_seen, rowid LIMIT 1",
-                (fingerprint, excluded if excluded is not None else exclude_url),
-            ).fetchone()
+            return self._owner(fingerprint, exclude_url)
+
+    def _owner(self, fingerprint: str, exclude_url: str | None) -> str | None:
+        """``fingerprint_owner`` without the error handling."""
+        excluded = self._key(exclude_url) if exclude_url is not None else None
+        row = self._db.execute(
+            "SELECT url FROM articles WHERE fingerprint = ? AND url IS NOT ? "
+            "ORDER BY first_seen, rowid LIMIT 1",
+            (fingerprint, excluded if excluded is not None else exclude_url),
+        ).fetchone()
         return row[0] if row else None
+
+    def dedup(self, keys: Sequence[str], fingerprint: str) -> RecordVerdict:
+        """Answer the dedup step on a record whose page is known by ``keys`` (its key URL
+        first), in one read transaction: ``classify`` under the first key an article is
+        known by; unless unchanged, the owner of its text other than the page
+        (``fingerprint_owner``). Always claimed: one run at a time writes the state."""
+        db = self._db
+        with self._errors("read"):
+            db.execute("BEGIN")
+            try:
+                article = None
+                for key in keys:
+                    article = self._find(key)
+                    if article is not None:
+                        break
+                stored = (article.fingerprint, article.revision) if article else None
+                status, revision = classified(stored, fingerprint)
+                owner = None
+                if status != "unchanged" and keys:
+                    owner = self._owner(fingerprint, keys[0])
+            finally:
+                if db.in_transaction:  # a read: nothing to keep or roll back
+                    db.commit()
+        return RecordVerdict(status, revision, owner=owner)
 
     def is_registered(self, path: Path) -> bool:
         """Tell whether the output file at ``path`` (records or rejects) has been registered."""

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from newscrawl.storage.backend import FailureStreak, StateBackend, Verdict
+from newscrawl.storage.backend import FailureStreak, RecordVerdict, StateBackend, Verdict
 from newscrawl.storage.state import StateError, StateStore
 
 A = "https://jmn.info/a/"
@@ -335,3 +335,25 @@ def test_a_rebuilt_page_is_dated_by_its_run_not_only_by_its_own_date(
     assert store.should_fetch(A, "2016-03-25T11:00:00+00:00")  # changed after the run
     assert not store.should_fetch(B, "2016-03-25T09:30:00+00:00")
     assert store.should_fetch(B, "2016-03-25T09:45:00+00:00")
+
+
+def test_dedup_classifies_a_record_and_finds_the_first_owner_of_its_text(
+    store: Any, tmp_path: Path
+) -> None:
+    """The dedup step's one question: classify (under the page's keys in order), and unless
+    unchanged, the claim and the first owner of the text other than the page."""
+    assert store.dedup([A], "same") == RecordVerdict("new", 1)
+    store.register_batch(tmp_path / "1.jsonl", [rec(A, "same")])
+    assert store.dedup([A], "same") == RecordVerdict("unchanged", 1)
+    assert store.dedup([A], "f2") == RecordVerdict("revision", 2)
+    assert store.dedup([B], "same") == RecordVerdict("new", 1, owner=A)
+    store.register_batch(tmp_path / "2.jsonl", [rec(B, "f1")])
+    assert store.dedup([B], "same") == RecordVerdict("revision", 2, owner=A)
+
+
+def test_dedup_knows_a_page_under_its_other_keys(store: Any, tmp_path: Path) -> None:
+    store.register_batch(tmp_path / "1.jsonl", [rec("https://jmn.info/?p=1", canonical_url=A)])
+    other = "https://jmn.info/amp/a/"
+    assert store.dedup([other, A], "f1") == RecordVerdict("unchanged", 1)
+    assert store.dedup([other, A], "f2") == RecordVerdict("revision", 2)
+    assert store.dedup([other], "f2") == RecordVerdict("new", 1)
