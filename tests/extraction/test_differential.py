@@ -321,11 +321,16 @@ SKIP_REAL = pytest.mark.skipif(not REAL_PAGES, reason=f"{REALPAGES} is absent")
 PageTest = Callable[..., None]
 
 
-def over_every_page(differences_of: Callable[[Path], list[Any]]) -> tuple[PageTest, ...]:
+def over_every_page(
+    differences_of: Callable[[Path], list[Any]],
+    every_page_differences_of: Callable[[Path], list[Any]] | None = None,
+) -> tuple[PageTest, ...]:
     """Return three tests that ``differences_of(page)`` is empty: on each fixture page, on
-    each page of the real-page sample, and on every real page at once (marked slow). The
-    real-page tests are skipped when ``../shared/realpages`` is absent. A test module takes
-    them under names of its own (``test_fixture_page, ... = over_every_page(...)``)."""
+    each page of the real-page sample, and on every real page at once (marked slow; with
+    ``every_page_differences_of`` in its place when given, a cheaper check for the whole
+    set). The real-page tests are skipped when ``../shared/realpages`` is absent. A test
+    module takes them under names of its own (``test_fixture_page, ... = over_every_page(...)``)."""
+    every_of = every_page_differences_of or differences_of
 
     @pytest.mark.parametrize("path", FIXTURE_PAGES, ids=page_ids(FIXTURE_PAGES))
     def fixture_page(path: Path) -> None:
@@ -339,7 +344,7 @@ def over_every_page(differences_of: Callable[[Path], list[Any]]) -> tuple[PageTe
     @SKIP_REAL
     @pytest.mark.slow
     def every_real_page() -> None:
-        found = {str(p): d for p in REAL_PAGES if (d := differences_of(p))}
+        found = {str(p): d for p in REAL_PAGES if (d := every_of(p))}
         assert found == {}
 
     return fixture_page, real_page_sample, every_real_page
