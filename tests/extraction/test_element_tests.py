@@ -6,6 +6,7 @@ under ``-m slow``), from the root and from the containers the profiles name.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -60,16 +61,21 @@ PARSERS = (etree.HTMLParser, html.HTMLParser)
 """The parsers each page is read with: lxml's own (extraction's) and lxml.html's."""
 
 
+def parsed_roots(body: bytes, parsers: tuple[type, ...]) -> Iterator[etree._Element]:
+    """Yield the root each of ``parsers`` makes of ``body``, skipping a parser that makes
+    none."""
+    for parser_class in parsers:
+        root = etree.fromstring(body, parser_class())
+        if root is not None:
+            yield root
+
+
 def differences(path: Path, parsers: tuple[type, ...] = PARSERS) -> list[str]:
     _url, body = read_page(path)
     found = []
     singles = element_test_queries()
     groups = [*exclude_lists(), tuple(singles)]
-    for parser_class in parsers:
-        parser = parser_class()
-        root = etree.fromstring(body, parser)
-        if root is None:
-            continue
+    for root in parsed_roots(body, parsers):
         document = Document(root)
         contexts = [root]
         for query in ("#the-post .entry", ".entry", "article", "main", "body"):
@@ -156,11 +162,7 @@ def attribute_reads(root: etree._Element) -> list[str]:
 
 def attribute_read_differences(body: bytes, parsers: tuple[type, ...] = PARSERS) -> list[str]:
     found = []
-    for parser_class in parsers:
-        parser = parser_class()
-        root = etree.fromstring(body, parser)
-        if root is None:
-            continue
+    for root in parsed_roots(body, parsers):
         document = Document(root)
         for query in attribute_reads(root):
             try:
