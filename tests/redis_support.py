@@ -9,6 +9,7 @@ import subprocess
 import time
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -112,3 +113,21 @@ def counting_client() -> Any:
     client = Counting.from_url(REDIS_URL, socket_connect_timeout=1)
     client.sent = []
     return client
+
+
+@contextmanager
+def two_live_workers(client: Any, prefix: str) -> Iterator[tuple[Any, Any, list[Any]]]:
+    """Yield the ``jmn`` state stores of workers ``w1`` and ``w2`` and their leases, held
+    until the block ends (then released)."""
+    from newscrawl.storage.redis_state import RedisLease, RedisStateStore
+
+    one = RedisStateStore(client, prefix, "jmn", worker="w1")
+    two = RedisStateStore(client, prefix, "jmn", worker="w2")
+    leases = [RedisLease(client, prefix, "jmn", w) for w in ("w1", "w2")]
+    for lease in leases:
+        lease.acquire()
+    try:
+        yield one, two, leases
+    finally:
+        for lease in leases:
+            lease.release()

@@ -12,6 +12,7 @@ from newscrawl.storage.backend import FailureStreak
 from newscrawl.storage.redis_state import LAYOUT, RedisLease, RedisStateStore, connect
 from newscrawl.storage.runlock import EXIT_ALREADY_RUNNING, AlreadyRunning
 from newscrawl.storage.state import StateError
+from tests.redis_support import two_live_workers
 
 Redis = tuple[Any, str]
 
@@ -133,12 +134,7 @@ def test_worker_name_must_be_a_name(redis_prefix: Redis, worker: str) -> None:
 
 def test_a_page_is_claimed_by_one_live_worker(redis_prefix: Redis) -> None:
     client, prefix = redis_prefix
-    one = RedisStateStore(client, prefix, "jmn", worker="w1")
-    two = RedisStateStore(client, prefix, "jmn", worker="w2")
-    leases = [RedisLease(client, prefix, "jmn", w) for w in ("w1", "w2")]
-    for lease in leases:
-        lease.acquire()
-    try:
+    with two_live_workers(client, prefix) as (one, two, leases):
         assert one.claim({"https://jmn.info/?p=1", "https://jmn.info/a/"})
         assert one.claim({"https://jmn.info/a/"})  # its own claim again
         assert not two.claim({"https://jmn.info/a/", "https://jmn.info/b/"})
@@ -146,9 +142,6 @@ def test_a_page_is_claimed_by_one_live_worker(redis_prefix: Redis) -> None:
         assert two.claim([])
         leases[0].release()  # w1 is gone: its pages may be written by another
         assert two.claim({"https://jmn.info/a/"})
-    finally:
-        for lease in leases:
-            lease.release()
 
 
 def test_dedup_drops_a_page_another_worker_writes(redis_prefix: Redis, tmp_path: Any) -> None:

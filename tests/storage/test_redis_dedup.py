@@ -11,6 +11,7 @@ import pytest
 
 from newscrawl.storage.backend import RecordVerdict
 from newscrawl.storage.redis_state import RedisLease, RedisStateStore
+from tests.redis_support import two_live_workers
 
 Redis = tuple[Any, str]
 
@@ -19,41 +20,25 @@ def test_a_record_is_deduplicated_by_one_live_worker(redis_prefix: Redis) -> Non
     """``dedup`` claims like ``claim``: once per live worker, taking nothing on a refusal,
     and a dead worker's pages pass on."""
     client, prefix = redis_prefix
-    one = RedisStateStore(client, prefix, "jmn", worker="w1")
-    two = RedisStateStore(client, prefix, "jmn", worker="w2")
-    leases = [RedisLease(client, prefix, "jmn", w) for w in ("w1", "w2")]
-    for lease in leases:
-        lease.acquire()
     a, b = "https://jmn.info/a/", "https://jmn.info/b/"
-    try:
+    with two_live_workers(client, prefix) as (one, two, leases):
         assert one.dedup([a, "https://jmn.info/?p=1"], "f").claimed
         assert one.dedup([a], "f").claimed  # its own claim again
         assert two.dedup([b, a], "f") == RecordVerdict("new", 1, claimed=False)
         assert two.dedup([b], "f").claimed  # nothing was taken by the refusal
         leases[0].release()  # w1 is gone: its pages may be written by another
         assert two.dedup([a], "f").claimed
-    finally:
-        for lease in leases:
-            lease.release()
 
 
 def test_an_unchanged_page_is_not_claimed(redis_prefix: Redis, tmp_path: Path) -> None:
     """A worker that finds a page unchanged does not write it, so it leaves the page to a
     worker that fetches a changed text."""
     client, prefix = redis_prefix
-    one = RedisStateStore(client, prefix, "jmn", worker="w1")
-    two = RedisStateStore(client, prefix, "jmn", worker="w2")
-    leases = [RedisLease(client, prefix, "jmn", w) for w in ("w1", "w2")]
-    for lease in leases:
-        lease.acquire()
     a = "https://jmn.info/a/"
-    one.register_batch(tmp_path / "1.jsonl", [{"url": a, "fingerprint": "f"}])
-    try:
+    with two_live_workers(client, prefix) as (one, two, _leases):
+        one.register_batch(tmp_path / "1.jsonl", [{"url": a, "fingerprint": "f"}])
         assert one.dedup([a], "f") == RecordVerdict("unchanged", 1)
         assert two.dedup([a], "g") == RecordVerdict("revision", 2)
-    finally:
-        for lease in leases:
-            lease.release()
 
 
 def test_the_dedup_step_asks_redis_one_command_a_record(
