@@ -17,10 +17,12 @@ install: $(BIN)/.installed
 demo: install
 	$(BIN)/newscrawl demo
 
-# Everything, the slow end-to-end tests too (scrapyd, the kill campaign, every real page);
-# `.venv/bin/pytest` alone leaves out those marked slow, for quick runs while coding.
+# Everything, the slow end-to-end tests too (scrapyd, the kill campaign, every real page),
+# on every CPU (TEST_PROCESSES=1 for one process); `.venv/bin/pytest` alone leaves out those
+# marked slow, for quick runs while coding.
+TEST_PROCESSES ?= auto
 test: install lint
-	$(BIN)/pytest -m 'slow or not slow'
+	$(BIN)/pytest -m 'slow or not slow' -n $(TEST_PROCESSES) --dist worksteal
 
 lint: install
 	$(BIN)/ruff check .

@@ -317,6 +317,18 @@ def test_fixture_page(path: Path) -> None:
 REAL_PAGES = real_pages()
 SAMPLE = REAL_PAGES[::SAMPLE_EVERY]
 SKIP_REAL = pytest.mark.skipif(not REAL_PAGES, reason=f"{REALPAGES} is absent")
+PARTS = 4
+"""The slow every-page checks run as this many tests of a share of the pages each, so that a
+parallel run (``pytest -n 2``) can spread them."""
+EVERY_PAGE_PART = pytest.mark.parametrize(
+    "part", range(PARTS), ids=lambda k: f"part{k + 1}of{PARTS}"
+)
+
+
+def pages_of_part(part: int) -> list[Path]:
+    """Return the real pages of share ``part`` (every ``PARTS``-th page, from the ``part``-th)."""
+    return REAL_PAGES[part::PARTS]
+
 
 PageTest = Callable[..., None]
 
@@ -343,8 +355,9 @@ def over_every_page(
 
     @SKIP_REAL
     @pytest.mark.slow
-    def every_real_page() -> None:
-        found = {str(p): d for p in REAL_PAGES if (d := every_of(p))}
+    @EVERY_PAGE_PART
+    def every_real_page(part: int) -> None:
+        found = {str(p): d for p in pages_of_part(part) if (d := every_of(p))}
         assert found == {}
 
     return fixture_page, real_page_sample, every_real_page
@@ -358,6 +371,7 @@ def test_real_page_sample(path: Path) -> None:
 
 @SKIP_REAL
 @pytest.mark.slow
-def test_every_real_page() -> None:
-    found = {str(p): d for p in REAL_PAGES if (d := differences(p, CONTEXTS_SLOW))}
+@EVERY_PAGE_PART
+def test_every_real_page(part: int) -> None:
+    found = {str(p): d for p in pages_of_part(part) if (d := differences(p, CONTEXTS_SLOW))}
     assert found == {}

@@ -21,12 +21,13 @@ from newscrawl.extraction import metadata
 from newscrawl.extraction.generic import alternate, structured
 from tests.extraction.parsel_reference import parsel_nodes
 from tests.extraction.test_differential import (
+    EVERY_PAGE_PART,
     FIXTURE_PAGES,
-    REAL_PAGES,
     SAMPLE,
     SKIP_REAL,
     over_every_page,
     page_ids,
+    pages_of_part,
     read_page,
 )
 
@@ -266,6 +267,7 @@ def test_real_page_parses_as_with_parsel(path: Path) -> None:
 
 @SKIP_REAL
 @pytest.mark.slow
-def test_every_real_page_parses_as_with_parsel() -> None:
-    found = {str(p): d for p in REAL_PAGES if (d := parse_differences(read_page(p)[1]))}
+@EVERY_PAGE_PART
+def test_every_real_page_parses_as_with_parsel(part: int) -> None:
+    found = {str(p): d for p in pages_of_part(part) if (d := parse_differences(read_page(p)[1]))}
     assert found == {}

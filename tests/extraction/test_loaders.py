@@ -109,7 +109,7 @@ def test_profile_loader_loads_what_itemloaders_loads(name: str) -> None:
 @pytest.mark.parametrize(
     "value",
     [None, "", "a", ["a"], ("a",), {"a"}, frozenset("a"), {"a": 1}, b"a", 1, iter(["a"])],
-    ids=repr,
+    ids=lambda value: "iterator" if hasattr(value, "__next__") else repr(value),  # no address
 )
 def test_as_list_is_arg_to_iter(value: Any) -> None:
     """The loaders' shortcut for itemloaders' ``arg_to_iter`` gives what it gives."""
