@@ -16,7 +16,9 @@ and then, on ``--unseen`` other article pages:
    profile), in CPU time, interleaved page by page in the same run (median and ratio);
    generic over parsing alone is the ceiling of the ratio, what a profile whose selectors
    and fill cost nothing would reach. It then splits the suggested profile's time into
-   parsing, its own selectors and the generic fill of the fields it leaves empty.
+   parsing, its own selectors and the generic fill of the fields it leaves empty, and the
+   profile's own stage into its readings of the page tree (``fields.READERS``: which
+   selectors cost what) and the rest (language detection, cleaning, the record).
 
 Usage::
 
@@ -42,6 +44,7 @@ from bench_scripts import BENCH, load_bench
 from lxml import html
 
 from newscrawl.extraction import ExtractionError, extract_page, parse_page
+from newscrawl.extraction.fields import READERS
 from newscrawl.extraction.generic.record import FILL_FIELDS, fill_record
 from newscrawl.profiles import Profile, load_profile
 from newscrawl.profiles.suggest import (
@@ -193,6 +196,52 @@ def stages(url: str, body: bytes, profile: Profile) -> dict[str, float]:
     }
 
 
+READING_ORDER = (
+    "article",
+    "canonical_url",
+    "headline",
+    "breadcrumb",
+    "section",
+    "authors",
+    "tags",
+    "published_at",
+    "modified_at",
+    "lead_image",
+    "text_images",
+    "body_blocks",
+    "headline_alt",
+    "teasers",
+)
+"""The readings of :data:`~newscrawl.extraction.fields.READERS` in the order
+``extract_page`` makes them: the first to look up an id (or a class) pays for the page's
+lookup of them all, as in extraction."""
+
+
+def readings(url: str, body: bytes, profile: Profile) -> dict[str, float] | None:
+    """Return the CPU seconds of each reading of the page tree that ``extract_page`` makes
+    with ``profile`` (:data:`READING_ORDER`, on one parse), and ``rest``: the profile's
+    stage (``extract_page`` without the fill, on a second parse) less their sum, what it
+    does besides reading the tree (language detection, cleaning the values, the record).
+    A reading of a field reads every selector of it, where extraction stops at the first
+    that finds something (and takes the authors from the JSON-LD article without reading
+    their selectors, when it names them). None for a page that gives no record."""
+    page = parse_page(url, body, profile=profile)
+    start = time.process_time()
+    try:
+        extract_page(page, fill=False)
+    except ExtractionError:
+        return None
+    stage = time.process_time() - start
+    page = parse_page(url, body, profile=profile)
+    spent: dict[str, float] = {}
+    for name in READING_ORDER:
+        start = time.process_time()
+        READERS[name](page)
+        spent[name] = time.process_time() - start
+    spent["rest"] = stage - sum(spent.values())
+    return spent
+
+
 def fill_counts(pages: list[tuple[str, bytes]], profile: Profile) -> dict[str, tuple[int, int]]:
     """Return, per field the generic fill read on some page, on how many pages it read it
     (the profile left it empty, ``fill.skip`` does not name it, and for the body the tree
@@ -320,6 +369,13 @@ def run_portal(
         for name in ("parse", "profile", "fill")
     )
     print(f"  suggested by stage, median (mean) ms per page: {parts}")
+    split_reads = [r for url, body in rest if (r := readings(url, body, profile)) is not None]
+    if split_reads:
+        reads = ", ".join(
+            f"{name} {statistics.median(r[name] for r in split_reads) * 1e6:.0f}"
+            for name in (*READING_ORDER, "rest")
+        )
+        print(f"  the profile's stage by reading, median µs per page: {reads}")
     counts = fill_counts(rest, profile)
     fills = ", ".join(f"{n} read on {r}, filled on {f}" for n, (r, f) in counts.items())
     print(f"  the generic fill, of {len(rest)} pages: {fills or 'nothing read'}")

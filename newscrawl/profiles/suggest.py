@@ -67,7 +67,8 @@ MANIFEST = "manifest.json"
 SKIP_EMPTY = 2
 """A field goes into ``fill.skip`` only when the profile left it empty on at least this
 many sample pages (and found it on :data:`MIN_PAGES` others), and the generic extractor
-found it on none of them."""
+found it on none of them; or when the profile left it empty on fewer, and the generic
+extractor found it on no sample page at all (see :func:`induce_fill_skip`)."""
 """Optional file in a page folder: an object of file name -> URL."""
 
 _UNSTABLE = re.compile(r"\d{2,}|^\d|^(tag|category|author|term|postid|format)-")
@@ -1620,8 +1621,11 @@ def induce_fill_skip(
 ) -> tuple[list[str], str] | None:
     """Return the fields whose emptiness the profile in ``data`` (over ``theme``, when it
     extends one) answers, with the TOML comment that says why: on the sample it found each
-    on :data:`MIN_PAGES` pages or more, and where it found none (:data:`SKIP_EMPTY` pages
-    or more) the generic fill found none either. None when no field is such."""
+    on :data:`MIN_PAGES` pages or more, the generic fill found none where it found none,
+    and either it found none on :data:`SKIP_EMPTY` pages or more, or (fewer empty pages:
+    a credit line most articles have) the generic extractor found the field on none of the
+    sample's pages, those where the profile found it included: it does not read where
+    the portal puts it, and finds nothing else in its place. None when no field is such."""
     merged = _merge(theme.data, data) if theme else data
     profile = Profile(str(data["name"]), "portal", merged)
     found: Counter[str] = Counter()
@@ -1642,18 +1646,39 @@ def induce_fill_skip(
             else:
                 found[name] += 1
         filled.update(fill_record(article, page))
-    skip = [
+    answered = [
         name
         for name in FILL_FIELDS
-        if found[name] >= MIN_PAGES and empty[name] >= SKIP_EMPTY and not filled[name]
+        if found[name] >= MIN_PAGES and empty[name] and not filled[name]
+    ]
+    # Whether the generic extractor finds a field anywhere is asked only of the fields
+    # with too few empty pages to tell by them alone (reading a field may cost a page).
+    skip = [
+        name for name in answered if empty[name] >= SKIP_EMPTY or not _generic_finds(articles, name)
     ]
     if not skip:
         return None
-    shown = ", ".join(f"{name} on {empty[name]}" for name in skip)
+    by_empty = [f"{name} on {empty[name]}" for name in skip if empty[name] >= SKIP_EMPTY]
+    nowhere = [f"{name} on {empty[name]}" for name in skip if empty[name] < SKIP_EMPTY]
+    reasons = []
+    if by_empty:
+        reasons.append(
+            f"where the profile found none ({', '.join(by_empty)}), the generic extractor "
+            "found none either"
+        )
+    if nowhere:
+        reasons.append(
+            f"the profile found none ({', '.join(nowhere)}), and the generic extractor "
+            f"found it on none of the {len(articles)} pages"
+        )
     return skip, (
-        f"of {pages} article pages, where the profile found none ({shown}), the generic "
-        "extractor found none either: the profile's answer, not filled in"
+        f"of {pages} article pages, {'; '.join(reasons)}: the profile's answer, not filled in"
     )
+
+
+def _generic_finds(articles: Sequence[Analysed], name: str) -> bool:
+    """Tell whether the generic extractor finds the field ``name`` on some of ``articles``."""
+    return any(getattr(a.generic, name) not in (None, [], "") for a in articles)
 
 
 def _only_better(

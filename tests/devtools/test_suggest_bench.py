@@ -74,3 +74,30 @@ def test_the_fields_left_to_the_fill_are_counted_read_and_filled() -> None:
     assert bench.fill_counts([(URL, body)], jmn) == {"headline_alt": (1, 0)}
     skipping = bench.Profile("jmn", "portal", {**jmn.data, "fill": {"skip": ["headline_alt"]}})
     assert bench.fill_counts([(URL, body)], skipping) == {}
+
+
+def test_the_profiles_stage_is_split_by_reading(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Which selectors cost what: each reading of the page tree is timed apart, and what
+    # extraction does besides (language, cleaning, the record) is the rest.
+    bench = load_bench("suggest")
+    real = bench.READERS["teasers"]
+
+    def slow_teasers(page: Any) -> Any:
+        start = time.process_time()
+        while time.process_time() - start < 0.02:
+            pass
+        return real(page)
+
+    monkeypatch.setitem(bench.READERS, "teasers", slow_teasers)
+    body = (JMN / "no-alt-headline.html").read_bytes()
+    split = bench.readings(URL, body, load_profile("jmn"))
+    assert split is not None
+    assert set(split) == {*bench.READING_ORDER, "rest"}
+    assert split["teasers"] >= 0.02
+    assert split["headline"] < 0.02
+
+
+def test_a_page_that_gives_no_record_has_no_readings() -> None:
+    bench = load_bench("suggest")
+    listing = b"<html><body><ul><li><a href='/a/'>A</a></li></ul></body></html>"
+    assert bench.readings("https://jmn.info/", listing, load_profile("jmn")) is None
