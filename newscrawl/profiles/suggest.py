@@ -64,12 +64,12 @@ THEME_RATE = 0.8
 OVERRIDE_MARGIN = 0.2
 """How much better than a matched theme's an induced selector must agree to be written."""
 MANIFEST = "manifest.json"
+"""Optional file in a page folder: an object of file name -> URL."""
 SKIP_EMPTY = 2
 """A field goes into ``fill.skip`` only when the profile left it empty on at least this
 many sample pages (and found it on :data:`MIN_PAGES` others), and the generic extractor
 found it on none of them; or when the profile left it empty on fewer, and the generic
 extractor found it on no sample page at all (see :func:`induce_fill_skip`)."""
-"""Optional file in a page folder: an object of file name -> URL."""
 
 _UNSTABLE = re.compile(r"\d{2,}|^\d|^(tag|category|author|term|postid|format)-")
 """Ids and classes that name one page (``post-181``, ``tag-syria``), not a kind of element."""
