@@ -111,22 +111,13 @@ def _skim_pattern(limit: int = MAX_ATTRIBUTES) -> re.Pattern[str]:
         f"{_either_case(name)}(?![^\\s/>]){attributes}(?:[^<]++|<(?!/{_either_case(name)}))*+"
         for name in sorted(_RAW_TEXT)
     )
-    # A tag, or a "<" that opens none, is read with the text after it (what the next step
-    # would read): one step of the loop less for each.
+    # A tag, or a "<" that opens none, is read with the text after it: each step of the loop
+    # starts at a "<" and reads up to the next one (or the end of a script or style).
     text = r"[^<]*+"
     tag = r"[A-Za-z][^\s/>]*+" + attributes + text
     plain_tag = r"[A-Za-z][^\s/>]*+" + _plain_attributes(limit) + text
-    return re.compile(
-        r"(?:[^<]++|<(?![A-Za-z])"
-        + text
-        + r"|<(?:"
-        + raw_texts
-        + r")|<"
-        + plain_tag
-        + r"|<"
-        + tag
-        + r")*+"
-    )
+    steps = (r"(?![A-Za-z])" + text, raw_texts, plain_tag, tag)
+    return re.compile(text + r"(?:<(?:" + "|".join(steps) + r"))*+")
 
 
 def _plain_attributes(limit: int) -> str:
