@@ -1,7 +1,8 @@
-"""The skim's shortcut for plain tags (``limits._plain_attributes``) changes nothing it reads.
+"""The skim's shortcuts (plain tags read by ``limits._plain_attributes``, each tag read with
+the text after it) change nothing it reads.
 
 A differential test: the skim (``limits._skim_pattern``) against the skim as it was before
-the shortcut (:func:`reference_skim`, its construction copied here), which
+the shortcuts (:func:`reference_skim`, its construction copied here), which
 ``test_limits_skim.py`` holds to the tag-by-tag scan. Both must stop at the same place of
 every text: of generated texts with a limit of 3 attributes, made of plain attributes
 (``name="value"``) and the pieces where a plain reading and the general one could part
@@ -58,7 +59,7 @@ CASES = 6000
 
 
 def reference_skim(limit: int) -> re.Pattern[str]:
-    """Return the skim as ``limits._skim_pattern`` built it before plain tags were read apart."""
+    """Return the skim as ``limits._skim_pattern`` built it before its shortcuts."""
     attributes = (
         r"(?:[\s/]*+(?>"
         + limits._ATTRIBUTE_PATTERN
