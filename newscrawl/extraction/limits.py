@@ -111,8 +111,30 @@ def _skim_pattern(limit: int = MAX_ATTRIBUTES) -> re.Pattern[str]:
         f"{_either_case(name)}(?![^\\s/>]){attributes}(?:[^<]++|<(?!/{_either_case(name)}))*+"
         for name in sorted(_RAW_TEXT)
     )
-    tag = r"[A-Za-z][^\s/>]*+" + attributes
-    return re.compile(r"(?:[^<]++|<(?![A-Za-z])|<(?:" + raw_texts + r")|<" + tag + r")*+")
+    # A tag, or a "<" that opens none, is read with the text after it: each step of the loop
+    # starts at a "<" and reads up to the next one (or the end of a script or style).
+    text = r"[^<]*+"
+    tag = r"[A-Za-z][^\s/>]*+" + attributes + text
+    plain_tag = r"[A-Za-z][^\s/>]*+" + _plain_attributes(limit) + text
+    steps = (r"(?![A-Za-z])" + text, raw_texts, plain_tag, tag)
+    return re.compile(text + r"(?:<(?:" + "|".join(steps) + r"))*+")
+
+
+def _plain_attributes(limit: int) -> str:
+    """Return the pattern of the attributes of a plain tag and its ``>``: at most ``limit``
+    attributes, each written ``name="value"`` after one or more separators, and nothing else
+    up to the ``>``.
+
+    Most tags are plain, and this reads them in fewer steps of the regex engine than
+    :func:`_skim_pattern`'s general reading of attributes. Where it matches, the general
+    reading matches the same text (the same names, values and separators, as many
+    attributes, up to the same ``>``); where it does not (another form of attribute, more
+    than ``limit`` of them), the general reading is tried on the tag, so the skim reads every
+    text as it would without it (``tests/extraction/test_limits_plain_tags.py`` compares
+    the two).
+    """
+    plain = r'[\s/]++[^\s/>][^\s/>=]*+="[^"]*+"'
+    return r"(?:" + plain + r"){0," + str(limit) + r"}+[\s/]*+>"
 
 
 _SKIM = _skim_pattern()
