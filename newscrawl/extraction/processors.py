@@ -16,7 +16,7 @@ import re
 import unicodedata
 from collections import Counter
 from collections.abc import Iterable, Sequence
-from datetime import UTC, datetime, timezone, tzinfo
+from datetime import UTC, datetime, timedelta, timezone, tzinfo
 from functools import cache, lru_cache
 from itertools import islice
 from typing import TYPE_CHECKING, Final
@@ -515,6 +515,12 @@ _MONTH_DAY_YEAR: Final = re.compile(
 )
 """An English calendar date as sites show it ("March 21, 2016", "Mar 21, 2016"): month name
 or its three-letter abbreviation, day, comma, year (1900-2099)."""
+_AGO: Final = re.compile(
+    r"(?P<amount>[1-9][0-9]{0,3}|0|an?) (?P<unit>second|minute|hour|day|week)s? ago",
+    re.IGNORECASE | re.ASCII,
+)
+"""An English relative date as sites show it ("2 hours ago", "a day ago", "11 Days Ago"):
+a whole number (or "a", "an") of seconds, minutes, hours, days or weeks before now."""
 
 
 class DateParser:
@@ -569,10 +575,15 @@ class DateParser:
                 parsed = self._parse_rfc_2822(cleaned)
                 if parsed is not None:
                     return parsed
-            if self.languages[:1] == ("en",) and (match := _MONTH_DAY_YEAR.fullmatch(cleaned)):
-                parsed = self._parse_month_day_year(match)
-                if parsed is not None:
-                    return parsed
+            if self.languages[:1] == ("en",):
+                if match := _MONTH_DAY_YEAR.fullmatch(cleaned):
+                    parsed = self._parse_month_day_year(match)
+                    if parsed is not None:
+                        return parsed
+                elif match := _AGO.fullmatch(cleaned):
+                    parsed = self._parse_ago(match, now)
+                    if parsed is not None:
+                        return parsed
             return self._parse_natural(cleaned, now)
         except Exception:  # dateparser raises assorted errors on odd input
             return None
@@ -606,24 +617,56 @@ class DateParser:
             midnight = datetime(int(match["year"]), month, int(match["day"]))
         except ValueError:
             return None
-        zone = self._dateparser_zone
-        if zone is None:
-            zone = self._dateparser_zone = get_timezone_from_tz_string(self.timezone)
-        if hasattr(zone, "localize"):  # as dateparser's localize_timezone does
-            localized = zone.localize(midnight)
-        else:
-            localized = midnight.replace(tzinfo=zone)
-        offset = localized.utcoffset()
+        offset = self._dateparser_localize(midnight).utcoffset()
         if offset is None:
             return None
         return midnight.replace(tzinfo=timezone(offset))
 
-    def _date_data_parser(self, now: datetime) -> DateDataParser:
+    def _dateparser_timezone(self) -> tzinfo:
+        """Return the site's timezone as dateparser makes it (a pytz zone, as a rule)."""
+        zone = self._dateparser_zone
+        if zone is None:
+            zone = self._dateparser_zone = get_timezone_from_tz_string(self.timezone)
+        return zone
+
+    def _dateparser_localize(self, naive: datetime) -> datetime:
+        """Return ``naive`` localised in the site's timezone as dateparser's
+        ``localize_timezone`` does it (pytz's ``localize``, whose offset then stays fixed)."""
+        zone = self._dateparser_timezone()
+        if hasattr(zone, "localize"):
+            return zone.localize(naive)  # type: ignore[no-any-return]
+        return naive.replace(tzinfo=zone)
+
+    def _parse_ago(self, match: re.Match[str], now: datetime) -> datetime | None:
+        """Return what dateparser gives for an English "N units ago" date (English first
+        among the site's languages): the relative base (``now`` in site time, to the second)
+        localised by dateparser's own timezone object, less N units, with the base's offset
+        as a fixed one (dateparser's freshness parser adds the units to the localised base
+        and keeps its offset; :meth:`_parse_natural` hands the offset back fixed). None when
+        the site's timezone is not a named zone that dateparser reads as such."""
+        if "local" in self.timezone.lower():
+            return None  # dateparser reads such a zone setting as the machine's zone
+        amount = match["amount"].lower()
+        count = 1 if amount in ("a", "an") else int(amount)
+        unit = match["unit"].lower()
+        base = self._base_of(now)
+        localized = self._dateparser_localize(base)
+        offset = localized.utcoffset()
+        if offset is None:
+            return None
+        return (base - timedelta(**{f"{unit}s": count})).replace(tzinfo=timezone(offset))
+
+    def _base_of(self, now: datetime) -> datetime:
+        """Return the RELATIVE_BASE dateparser is given for ``now``: site time, naive, to
+        the second."""
         if now.tzinfo is None:
             now = now.replace(tzinfo=UTC)
         # A naive RELATIVE_BASE is read in TIMEZONE; an aware one makes dateparser
         # 1.5.0 return relative dates ("2 hours ago") in UTC and miss bare times.
-        base = now.astimezone(self._zone).replace(tzinfo=None, microsecond=0)
+        return now.astimezone(self._zone).replace(tzinfo=None, microsecond=0)
+
+    def _date_data_parser(self, now: datetime) -> DateDataParser:
+        base = self._base_of(now)
         parser = self._parser
         if parser is None or base != self._relative_base:
             parser = DateDataParser(
@@ -759,6 +802,10 @@ def _script_of(char: str) -> str:
     return unicodedata.name(char, "").partition(" ")[0]
 
 
+_CYRILLIC_BLOCK: Final = re.compile("[\u0400-\u04ff]+")
+"""The Cyrillic block: every letter in it is named CYRILLIC (``_script_of``)."""
+
+
 def _dominant_script(sample: str, min_letters: int) -> tuple[int, str | None]:
     """Count the letters of ``sample`` (as many as needed) and name their main script.
 
@@ -769,6 +816,12 @@ def _dominant_script(sample: str, min_letters: int) -> tuple[int, str | None]:
         return 0, None
     if letters.isascii():
         return len(letters), "LATIN"
+    # More than half the letters in one script: that script, whatever the others are.
+    # ASCII letters are Latin, and the letters of the Cyrillic block are Cyrillic.
+    if len(letters.encode("ascii", "ignore")) * 2 > len(letters):
+        return len(letters), "LATIN"
+    if (len(letters) - len(_CYRILLIC_BLOCK.sub("", letters))) * 2 > len(letters):
+        return len(letters), "CYRILLIC"
     script, count = Counter(map(_script_of, letters)).most_common(1)[0]
     known = script in _SCRIPT_LANGUAGES
     return len(letters), script if known and count * 2 > len(letters) else None
