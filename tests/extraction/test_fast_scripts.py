@@ -1,7 +1,9 @@
-"""The main script of a text is told without naming each letter when more than half of
-its letters are ASCII (Latin) or in the Cyrillic block; the answer must be that of
-counting every letter's script (:func:`counted_script`, the plain way), on every fixture
-page's and every real page's text and on mixtures of scripts."""
+"""The language sample and the main script of a text are had by shortcuts, checked here
+against the plain way on every fixture page's and every real page's text and on made-up
+mixtures: the sample is normalised from the text's first characters when they are enough
+(:func:`plain_sample`: from the first 1,200), and the main script is told without naming
+each letter when the text is ASCII or more than half of its letters are ASCII (Latin) or
+in the Cyrillic block (:func:`counted_script`: naming every letter's script)."""
 
 from __future__ import annotations
 
@@ -15,7 +17,13 @@ import pytest
 from lxml import etree
 
 from newscrawl.extraction import processors
-from newscrawl.extraction.processors import _SCRIPT_LANGUAGES, _dominant_script, _script_of
+from newscrawl.extraction.processors import (
+    _SCRIPT_LANGUAGES,
+    _dominant_script,
+    _language_sample,
+    _script_of,
+    normalize_space,
+)
 from newscrawl.extraction.selectors import node_text
 from tests.extraction.test_differential import FIXTURE_PAGES, REAL_PAGES, SKIP_REAL, read_page
 
@@ -34,6 +42,12 @@ def counted_script(sample: str, min_letters: int) -> tuple[int, str | None]:
     return len(letters), script if known and count * 2 > len(letters) else None
 
 
+def plain_sample(text: str | None) -> str | None:
+    """What :func:`_language_sample` gives: the first 1,200 characters normalised, cut."""
+    cleaned = normalize_space(text[: SAMPLE * 4] if text else text)
+    return cleaned[:SAMPLE] if cleaned is not None else None
+
+
 def windows(text: str) -> list[str]:
     """The samples of ``text`` a language is told from: 300 characters at each 150th."""
     return [text[start : start + SAMPLE] for start in range(0, max(len(text) - 1, 1), SAMPLE // 2)]
@@ -42,12 +56,18 @@ def windows(text: str) -> list[str]:
 def page_differences(path: Path) -> list[str]:
     _url, body = read_page(path)
     root = etree.fromstring(body, etree.HTMLParser())
-    text = " ".join(node_text(root).split()) if root is not None else ""
-    return [
+    raw = node_text(root) if root is not None else ""
+    text = " ".join(raw.split())
+    found = [
         f"{sample!r}: {_dominant_script(sample, 12)} != {counted_script(sample, 12)}"
         for sample in windows(text)
         if _dominant_script(sample, 12) != counted_script(sample, 12)
     ]
+    # The page's own text, spaces and all, from each 150th character.
+    for start in range(0, len(raw), SAMPLE // 2):
+        if _language_sample(raw[start:]) != plain_sample(raw[start:]):
+            found.append(f"sample of {raw[start : start + 40]!r}")
+    return found
 
 
 def test_every_letter_of_the_cyrillic_block_is_cyrillic() -> None:
@@ -59,14 +79,33 @@ def test_every_letter_of_the_cyrillic_block_is_cyrillic() -> None:
 def test_mixtures_of_scripts() -> None:
     """Latin, Cyrillic, Greek and other letters mixed near and across the half-way mark."""
     rng = random.Random(7)
-    alphabets = ["abcXYZ", "éüßø", "абвЖЯёЄ", "ӨҮѣ", "αβγΩ", "אבג", "日本", " ,.-1"]
+    alphabets = ["abcXYZ", "éüßø", "абвЖЯёЄ", "ӨҮѣ", "αβγΩ", "אבג", "日本", " ,.-1_@[`{~\x7f"]
     for _ in range(1000):
-        weights = [rng.random() for _ in alphabets]
+        weights = [rng.random() ** 2 for _ in alphabets]
+        weights[rng.randrange(len(weights))] = 0.0  # a script left out: ASCII alone too
         text = "".join(
             rng.choice(rng.choices(alphabets, weights)[0]) for _ in range(rng.randrange(1, 400))
         )
         for min_letters in (1, 12, 250):
             assert _dominant_script(text, min_letters) == counted_script(text, min_letters), text
+
+
+def test_samples_of_texts_with_long_runs_of_spaces() -> None:
+    """Spaces of every kind, invisible characters and words, in runs long and short."""
+    rng = random.Random(3)
+    pieces = ["word ", "слово ", " ", "\n\t ", "\u00a0", "\u200b", "\u00ad", "ab", ".", "\u2028"]
+    for _ in range(2000):
+        weights = [rng.random() ** 3 for _ in pieces]
+        text = "".join(rng.choices(pieces, weights, k=rng.randrange(0, 700)))
+        assert _language_sample(text) == plain_sample(text), repr(text)
+    for text in (None, "", " ", "\u200b" * 400 + "a", " " * 1300 + "late"):
+        assert _language_sample(text) == plain_sample(text), repr(text)
+
+
+def test_a_sample_cut_too_short_is_seen(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(processors, "_LANGUAGE_SAMPLE_CHARS", SAMPLE - 1)
+    with pytest.raises(AssertionError):
+        test_samples_of_texts_with_long_runs_of_spaces()
 
 
 def test_a_wrong_block_is_seen(monkeypatch: pytest.MonkeyPatch) -> None:

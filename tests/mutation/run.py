@@ -215,6 +215,18 @@ FAULTS = [
         '    if (len(letters) - len(_CYRILLIC_BLOCK.sub("", letters))) * 2 >= len(letters):',
     ),
     Fault(
+        "underscore-counted-as-a-letter",
+        P,
+        "_NOT_ASCII_LETTERS: Final = bytes(b for b in range(128) if not chr(b).isalpha())",
+        "_NOT_ASCII_LETTERS: Final = bytes(b for b in range(128) if not chr(b).isalnum())",
+    ),
+    Fault(
+        "language-sample-cut-short",
+        P,
+        "        if first is not None and len(first) >= _LANGUAGE_SAMPLE_CHARS:",
+        "        if first is not None:",
+    ),
+    Fault(
         "plain-url-with-empty-query-not-joined",
         P,
         "    return not (question and not query)",
