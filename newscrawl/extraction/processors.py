@@ -16,7 +16,7 @@ import re
 import unicodedata
 from collections import Counter
 from collections.abc import Iterable, Sequence
-from datetime import UTC, datetime, timezone, tzinfo
+from datetime import UTC, datetime, timedelta, timezone, tzinfo
 from functools import cache, lru_cache
 from itertools import islice
 from typing import TYPE_CHECKING, Final
@@ -515,6 +515,12 @@ _MONTH_DAY_YEAR: Final = re.compile(
 )
 """An English calendar date as sites show it ("March 21, 2016", "Mar 21, 2016"): month name
 or its three-letter abbreviation, day, comma, year (1900-2099)."""
+_AGO: Final = re.compile(
+    r"(?P<amount>[1-9][0-9]{0,3}|0|an?) (?P<unit>second|minute|hour|day|week)s? ago",
+    re.IGNORECASE | re.ASCII,
+)
+"""An English relative date as sites show it ("2 hours ago", "a day ago", "11 Days Ago"):
+a whole number (or "a", "an") of seconds, minutes, hours, days or weeks before now."""
 
 
 class DateParser:
@@ -569,10 +575,15 @@ class DateParser:
                 parsed = self._parse_rfc_2822(cleaned)
                 if parsed is not None:
                     return parsed
-            if self.languages[:1] == ("en",) and (match := _MONTH_DAY_YEAR.fullmatch(cleaned)):
-                parsed = self._parse_month_day_year(match)
-                if parsed is not None:
-                    return parsed
+            if self.languages[:1] == ("en",):
+                if match := _MONTH_DAY_YEAR.fullmatch(cleaned):
+                    parsed = self._parse_month_day_year(match)
+                    if parsed is not None:
+                        return parsed
+                elif match := _AGO.fullmatch(cleaned):
+                    parsed = self._parse_ago(match, now)
+                    if parsed is not None:
+                        return parsed
             return self._parse_natural(cleaned, now)
         except Exception:  # dateparser raises assorted errors on odd input
             return None
@@ -606,24 +617,56 @@ class DateParser:
             midnight = datetime(int(match["year"]), month, int(match["day"]))
         except ValueError:
             return None
-        zone = self._dateparser_zone
-        if zone is None:
-            zone = self._dateparser_zone = get_timezone_from_tz_string(self.timezone)
-        if hasattr(zone, "localize"):  # as dateparser's localize_timezone does
-            localized = zone.localize(midnight)
-        else:
-            localized = midnight.replace(tzinfo=zone)
-        offset = localized.utcoffset()
+        offset = self._dateparser_localize(midnight).utcoffset()
         if offset is None:
             return None
         return midnight.replace(tzinfo=timezone(offset))
 
-    def _date_data_parser(self, now: datetime) -> DateDataParser:
+    def _dateparser_timezone(self) -> tzinfo:
+        """Return the site's timezone as dateparser makes it (a pytz zone, as a rule)."""
+        zone = self._dateparser_zone
+        if zone is None:
+            zone = self._dateparser_zone = get_timezone_from_tz_string(self.timezone)
+        return zone
+
+    def _dateparser_localize(self, naive: datetime) -> datetime:
+        """Return ``naive`` localised in the site's timezone as dateparser's
+        ``localize_timezone`` does it (pytz's ``localize``, whose offset then stays fixed)."""
+        zone = self._dateparser_timezone()
+        if hasattr(zone, "localize"):
+            return zone.localize(naive)  # type: ignore[no-any-return]
+        return naive.replace(tzinfo=zone)
+
+    def _parse_ago(self, match: re.Match[str], now: datetime) -> datetime | None:
+        """Return what dateparser gives for an English "N units ago" date (English first
+        among the site's languages): the relative base (``now`` in site time, to the second)
+        localised by dateparser's own timezone object, less N units, with the base's offset
+        as a fixed one (dateparser's freshness parser adds the units to the localised base
+        and keeps its offset; :meth:`_parse_natural` hands the offset back fixed). None when
+        the site's timezone is not a named zone that dateparser reads as such."""
+        if "local" in self.timezone.lower():
+            return None  # dateparser reads such a zone setting as the machine's zone
+        amount = match["amount"].lower()
+        count = 1 if amount in ("a", "an") else int(amount)
+        unit = match["unit"].lower()
+        base = self._base_of(now)
+        localized = self._dateparser_localize(base)
+        offset = localized.utcoffset()
+        if offset is None:
+            return None
+        return (base - timedelta(**{f"{unit}s": count})).replace(tzinfo=timezone(offset))
+
+    def _base_of(self, now: datetime) -> datetime:
+        """Return the RELATIVE_BASE dateparser is given for ``now``: site time, naive, to
+        the second."""
         if now.tzinfo is None:
             now = now.replace(tzinfo=UTC)
         # A naive RELATIVE_BASE is read in TIMEZONE; an aware one makes dateparser
         # 1.5.0 return relative dates ("2 hours ago") in UTC and miss bare times.
-        base = now.astimezone(self._zone).replace(tzinfo=None, microsecond=0)
+        return now.astimezone(self._zone).replace(tzinfo=None, microsecond=0)
+
+    def _date_data_parser(self, now: datetime) -> DateDataParser:
+        base = self._base_of(now)
         parser = self._parser
         if parser is None or base != self._relative_base:
             parser = DateDataParser(
@@ -759,16 +802,32 @@ def _script_of(char: str) -> str:
     return unicodedata.name(char, "").partition(" ")[0]
 
 
+_NOT_ASCII_LETTERS: Final = bytes(b for b in range(128) if not chr(b).isalpha())
+"""The ASCII characters that are not letters (``str.isalpha``)."""
+_CYRILLIC_BLOCK: Final = re.compile("[\u0400-\u04ff]+")
+"""The Cyrillic block: every letter in it is named CYRILLIC (``_script_of``)."""
+
+
 def _dominant_script(sample: str, min_letters: int) -> tuple[int, str | None]:
     """Count the letters of ``sample`` (as many as needed) and name their main script.
 
     The script is ``None`` when no known script has more than half the letters.
     """
-    letters = "".join(islice(filter(str.isalpha, sample), max(min_letters, _SCRIPT_SAMPLE_LETTERS)))
+    wanted = max(min_letters, _SCRIPT_SAMPLE_LETTERS)
+    if sample.isascii():  # where the letters are A-Z and a-z: counted in C
+        count = min(len(sample.encode("ascii").translate(None, _NOT_ASCII_LETTERS)), wanted)
+        return count, "LATIN" if count else None
+    letters = "".join(islice(filter(str.isalpha, sample), wanted))
     if not letters:
         return 0, None
     if letters.isascii():
         return len(letters), "LATIN"
+    # More than half the letters in one script: that script, whatever the others are.
+    # ASCII letters are Latin, and the letters of the Cyrillic block are Cyrillic.
+    if len(letters.encode("ascii", "ignore")) * 2 > len(letters):
+        return len(letters), "LATIN"
+    if (len(letters) - len(_CYRILLIC_BLOCK.sub("", letters))) * 2 > len(letters):
+        return len(letters), "CYRILLIC"
     script, count = Counter(map(_script_of, letters)).most_common(1)[0]
     known = script in _SCRIPT_LANGUAGES
     return len(letters), script if known and count * 2 > len(letters) else None
@@ -799,6 +858,30 @@ def _answered_scripts() -> frozenset[str]:
     )
 
 
+_FIRST_READ: Final = _LANGUAGE_SAMPLE_CHARS + 20
+"""Characters normalised first for a language sample: enough, unless spaces run long."""
+
+
+def _language_sample(text: str | None) -> str | None:
+    """Return the first 300 characters of the text normalised (:func:`normalize_space`) from
+    ``text``'s first 1,200, which the language is told from; None when nothing is left.
+
+    Normalising a prefix of a text gives a prefix of the text normalised (runs of spaces
+    are collapsed and invisible characters dropped one by one; a word cut at the end is a
+    prefix of the word). So when the text's first characters give a sample that long,
+    the rest need not be read (normalising 1,200 characters took more time than the
+    script count).
+    """
+    if not text:
+        return normalize_space(text)
+    if len(text) > _FIRST_READ:
+        first = normalize_space(text[:_FIRST_READ])
+        if first is not None and len(first) >= _LANGUAGE_SAMPLE_CHARS:
+            return first[:_LANGUAGE_SAMPLE_CHARS]
+    cleaned = normalize_space(text[: _LANGUAGE_SAMPLE_CHARS * 4])
+    return cleaned[:_LANGUAGE_SAMPLE_CHARS] if cleaned is not None else None
+
+
 def language_differs(text: str | None, language: str, min_chars: int = 12) -> bool:
     """Tell, from the script of its letters alone, that :func:`detect_language` (with the
     same ``min_chars`` and any ``prefer``) is sure to name a language for ``text``, and one
@@ -816,10 +899,10 @@ def language_differs(text: str | None, language: str, min_chars: int = 12) -> bo
     >>> language_differs("Lavrov said what Putin agreed with Kerry", "de")
     False
     """
-    cleaned = normalize_space(text[: _LANGUAGE_SAMPLE_CHARS * 4] if text else text)
-    if cleaned is None:
+    sample = _language_sample(text)
+    if sample is None:
         return False
-    letters, script = _dominant_script(cleaned[:_LANGUAGE_SAMPLE_CHARS], min_chars)
+    letters, script = _dominant_script(sample, min_chars)
     if letters < min_chars or script is None or _written_in(language, script):
         return False
     return script in _answered_scripts()
@@ -845,10 +928,9 @@ def detect_language(
     >>> detect_language("Kerry") is None
     True
     """
-    cleaned = normalize_space(text[: _LANGUAGE_SAMPLE_CHARS * 4] if text else text)
-    if cleaned is None:
+    sample = _language_sample(text)
+    if sample is None:
         return None
-    sample = cleaned[:_LANGUAGE_SAMPLE_CHARS]
     letters, script = _dominant_script(sample, min_chars)
     if letters < min_chars:
         return None

@@ -99,3 +99,81 @@ def test_dateparser_is_not_asked(monkeypatch: pytest.MonkeyPatch) -> None:
 def test_the_whole_grid_reads_as_dateparser_reads(part: int) -> None:
     """In three tests of a share of the grid each, that a parallel run can spread."""
     assert differences(grid()[part::3]) == []
+
+
+# ------------------------------------------------------------------ relative dates
+
+AMOUNTS = ("0", "1", "2", "11", "23", "24", "25", "59", "61", "365", "1000", "9999", "a", "an")
+UNITS = ("second", "minute", "hour", "day", "week")
+NOWS = (
+    datetime(2016, 3, 25, 9, tzinfo=UTC),
+    datetime(2010, 3, 28, 0, 30, tzinfo=UTC),  # Moscow's last spring change, the hour after
+    datetime(2016, 10, 30, 0, 30, tzinfo=UTC),  # London: 01:30 local, the first time
+    datetime(2016, 10, 30, 1, 30, tzinfo=UTC),  # London: 01:30 local, the second time
+    datetime(2016, 2, 21, 2, 30, 59, 999999, tzinfo=UTC),  # Sao Paulo: 23:30 twice
+    datetime(2011, 12, 31, 10, 15, tzinfo=UTC),  # Apia: 30 December 2011 never was
+)
+"""Crawl times, among them times whose site time a DST change made come twice (ambiguous)
+and days of a change, which "N days ago" crosses."""
+
+
+def relative_grid() -> list[tuple[str, str, tuple[str, ...], datetime]]:
+    """Every amount and unit, singular and plural, in lower, title and upper case, in every
+    zone at every crawl time of :data:`NOWS`."""
+    texts = [
+        spelled
+        for amount in AMOUNTS
+        for unit in UNITS
+        for plural in ("", "s")
+        for spelled in (
+            f"{amount} {unit}{plural} ago",
+            f"{amount} {unit}{plural} ago".title(),
+            f"{amount} {unit}{plural} ago".upper(),
+        )
+    ]
+    return [(text, zone, ("en", "ru"), now) for text in texts for zone in ZONES for now in NOWS]
+
+
+def relative_differences(cases: list[tuple[str, str, tuple[str, ...], datetime]]) -> list[str]:
+    found = []
+    for text, zone, languages, now in cases:
+        assert processors._AGO.fullmatch(text), text
+        parser = DateParser(languages, zone)
+        ours = parser.parse(text, now)
+        theirs = parser._parse_natural(text, now)
+        if ours != theirs or repr(ours) != repr(theirs):
+            found.append(f"{text!r} at {now} in {zone}: {ours!r} != dateparser {theirs!r}")
+    return found
+
+
+def test_a_sample_of_relative_dates_reads_as_dateparser_reads() -> None:
+    rng = random.Random(12)
+    assert relative_differences(rng.sample(relative_grid(), 200)) == []
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("part", range(3), ids=lambda k: f"part{k + 1}of3")
+def test_every_relative_date_of_the_grid_reads_as_dateparser_reads(part: int) -> None:
+    """In three tests of a share of the grid each, that a parallel run can spread."""
+    assert relative_differences(relative_grid()[part::3]) == []
+
+
+def test_dateparser_is_not_asked_for_relative_dates(monkeypatch: pytest.MonkeyPatch) -> None:
+    """English-first sites read "N units ago" without dateparser; others, months, years and
+    other spellings still go to dateparser."""
+    asked: list[str] = []
+    real = DateParser._parse_natural
+
+    def natural(self: DateParser, text: str, now: datetime) -> datetime | None:
+        asked.append(text)
+        return real(self, text, now)
+
+    monkeypatch.setattr(DateParser, "_parse_natural", natural)
+    english, russian = DateParser(["en", "ru"], "Europe/Moscow"), DateParser(["ru", "en"], "UTC")
+    assert english.parse("2 hours ago", NOW) == datetime.fromisoformat("2016-03-25T10:00+03:00")
+    assert english.parse("11 Days Ago", NOW) == datetime.fromisoformat("2016-03-14T12:00+03:00")
+    assert english.parse("a week ago", NOW) == datetime.fromisoformat("2016-03-18T12:00+03:00")
+    assert english.parse("1 month ago", NOW) is None  # no day: dateparser's answer, refused
+    assert english.parse("2 hrs ago", NOW) is not None
+    assert russian.parse("2 hours ago", NOW) is not None
+    assert asked == ["1 month ago", "2 hrs ago", "2 hours ago"]

@@ -113,8 +113,8 @@ FAULTS = [
     Fault(
         "relative-base-in-utc",
         P,
-        "base = now.astimezone(self._zone).replace(tzinfo=None, microsecond=0)",
-        "base = now.astimezone(UTC).replace(tzinfo=None, microsecond=0)",
+        "return now.astimezone(self._zone).replace(tzinfo=None, microsecond=0)",
+        "return now.astimezone(UTC).replace(tzinfo=None, microsecond=0)",
     ),
     # --- processors
     Fault(
@@ -195,6 +195,36 @@ FAULTS = [
         P,
         '    if parsed.tzinfo is None and text.endswith("-0000"):',
         "    if False:",
+    ),
+    Fault(
+        "relative-date-counted-forward",
+        P,
+        'return (base - timedelta(**{f"{unit}s": count})).replace(tzinfo=timezone(offset))',
+        'return (base + timedelta(**{f"{unit}s": count})).replace(tzinfo=timezone(offset))',
+    ),
+    Fault(
+        "relative-date-offset-of-its-own-day",
+        P,
+        "        localized = self._dateparser_localize(base)\n",
+        '        localized = self._dateparser_localize(base - timedelta(**{f"{unit}s": count}))\n',
+    ),
+    Fault(
+        "cyrillic-script-at-half-the-letters",
+        P,
+        '    if (len(letters) - len(_CYRILLIC_BLOCK.sub("", letters))) * 2 > len(letters):',
+        '    if (len(letters) - len(_CYRILLIC_BLOCK.sub("", letters))) * 2 >= len(letters):',
+    ),
+    Fault(
+        "underscore-counted-as-a-letter",
+        P,
+        "_NOT_ASCII_LETTERS: Final = bytes(b for b in range(128) if not chr(b).isalpha())",
+        "_NOT_ASCII_LETTERS: Final = bytes(b for b in range(128) if not chr(b).isalnum())",
+    ),
+    Fault(
+        "language-sample-cut-short",
+        P,
+        "        if first is not None and len(first) >= _LANGUAGE_SAMPLE_CHARS:",
+        "        if first is not None:",
     ),
     Fault(
         "plain-url-with-empty-query-not-joined",
