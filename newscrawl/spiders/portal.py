@@ -12,8 +12,9 @@ form. With ``base_url`` the portal is fetched from another origin (a saved copy 
 
 from __future__ import annotations
 
+import itertools
 import logging
-from collections.abc import AsyncIterator, Callable, Coroutine, Iterable
+from collections.abc import AsyncIterator, Callable, Coroutine, Iterable, Iterator
 from datetime import UTC, datetime
 from functools import cache, cached_property, lru_cache
 from typing import Any, Self
@@ -495,7 +496,13 @@ class PortalSpider(SitemapSpider):
         return (self.with_errback(r) for r in super()._parse_sitemap(response))
 
     def sitemap_filter(self, entries: Iterable[dict[str, Any]]) -> Iterable[dict[str, Any]]:
-        """Keep the sitemap entries this run wants, moved onto the fetch origin."""
+        """Keep the sitemap entries this run wants, moved onto the fetch origin.
+
+        A state that reads many pages at once (``prefetch``: Redis) is asked about a
+        chunk of entries together, not one round trip an entry."""
+        prefetch = getattr(self.state, "prefetch", None)
+        if prefetch is not None:
+            entries = _prefetched(entries, lambda es: prefetch(self._entry_pages(es)))
         for entry in entries:
             if not entry.get("loc"):
                 continue
@@ -511,6 +518,9 @@ class PortalSpider(SitemapSpider):
             if self.is_wanted(page, lastmod):
                 self.requested.add(page)
                 yield {**entry, "loc": self.fetch_url(page)}
+
+    def _entry_pages(self, entries: Iterable[dict[str, Any]]) -> list[str]:
+        return [self.page_url(entry["loc"]) for entry in entries if entry.get("loc")]
 
     # -- pages -----------------------------------------------------------------------
 
@@ -588,3 +598,18 @@ class PortalSpider(SitemapSpider):
         if request is not None and request.callback == self.parse_article:
             self.crawler.stats.inc_value("newscrawl/articles/failed")
             yield Reject(url=page, errors=[{"field": None, "message": message}], kind=kind)
+
+
+PREFETCH_CHUNK = 500
+"""Sitemap entries judged together (``PortalSpider.sitemap_filter``)."""
+
+
+def _prefetched(
+    entries: Iterable[dict[str, Any]], prefetch: Callable[[list[dict[str, Any]]], None]
+) -> Iterator[dict[str, Any]]:
+    """Yield ``entries``, calling ``prefetch`` on each chunk of ``PREFETCH_CHUNK`` of them
+    before yielding it."""
+    iterator = iter(entries)
+    while chunk := list(itertools.islice(iterator, PREFETCH_CHUNK)):
+        prefetch(chunk)
+        yield from chunk

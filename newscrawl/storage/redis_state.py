@@ -94,6 +94,18 @@ local article = false
 if key then article = redis.call('hget', KEYS[2], key) end
 return {key, article, redis.call('hget', KEYS[3], ARGV[1])}
 """
+# _LOOKUP of each page of ARGV: {article, last reject} per page, in order; one trip.
+_LOOKUP_MANY = """
+local found = {}
+for i = 1, #ARGV do
+  local key = redis.call('hget', KEYS[1], ARGV[i])
+  local article = false
+  if key then article = redis.call('hget', KEYS[2], key) end
+  found[2 * i - 1] = article
+  found[2 * i] = redis.call('hget', KEYS[3], ARGV[i])
+end
+return found
+"""
 # The first-registered article with a text, leaving out the one known under ARGV[1].
 _OWNER = """
 local excluded = false
@@ -338,6 +350,9 @@ class RedisStateStore:
                 )
             client.hset(meta, "opened_at", _now())
         self._lookup = client.register_script(_LOOKUP)
+        self._lookup_many = client.register_script(_LOOKUP_MANY)
+        self._prefetched: dict[str, tuple[bytes | None, bytes | None]] = {}
+        """What ``prefetch`` read for the next ``verdict`` of each page."""
         self._owner = client.register_script(_OWNER)
         self._rejects = client.register_script(_REJECTS)
         self._claim = client.register_script(_CLAIM)
@@ -389,14 +404,37 @@ class RedisStateStore:
         raw = self._db.hget(f"{self.key}:articles", key)
         return ArticleState(**json.loads(raw)) if raw is not None else None
 
-    def _look_up(self, url: str) -> tuple[ArticleState | None, bytes | None]:
+    def _look_up(
+        self, url: str, prefetched: bool = False
+    ) -> tuple[ArticleState | None, bytes | None]:
         """Return the article known under ``url`` and the JSON of the page's last reject
-        (or None), in one round trip."""
-        keys = [f"{self.key}:aliases", f"{self.key}:articles", f"{self.key}:rejected"]
-        with self._errors("read"):
-            _, raw, rejected = self._lookup(keys=keys, args=[url], client=self._db)
+        (or None), in one round trip; with ``prefetched``, none when ``prefetch`` read
+        them (each once)."""
+        found = self._prefetched.pop(url, None) if prefetched else None
+        if found is not None:
+            raw, rejected = found
+        else:
+            keys = [f"{self.key}:aliases", f"{self.key}:articles", f"{self.key}:rejected"]
+            with self._errors("read"):
+                _, raw, rejected = self._lookup(keys=keys, args=[url], client=self._db)
         article = ArticleState(**json.loads(raw)) if raw is not None else None
         return article, rejected
+
+    def prefetch(self, urls: Iterable[str]) -> None:
+        """Read what ``verdict`` asks of each page of ``urls``, in one round trip (one per
+        ``HMGET_CHUNK`` pages): the next ``verdict`` of each of them asks Redis nothing.
+        Forgets what an earlier call read and no ``verdict`` asked for. A spider calls it
+        with the pages of a sitemap it is about to judge (it knows them together; Redis
+        would otherwise be asked one page at a time)."""
+        ordered = list(dict.fromkeys(urls))
+        self._prefetched = {}
+        keys = [f"{self.key}:aliases", f"{self.key}:articles", f"{self.key}:rejected"]
+        for start in range(0, len(ordered), HMGET_CHUNK):
+            chunk = ordered[start : start + HMGET_CHUNK]
+            with self._errors("read"):
+                found = self._lookup_many(keys=keys, args=chunk, client=self._db)
+            for n, url in enumerate(chunk):
+                self._prefetched[url] = (found[2 * n], found[2 * n + 1])
 
     def get(self, url: str) -> ArticleState | None:
         """Return the article known under ``url`` (as url or canonical URL), or None."""
@@ -416,8 +454,8 @@ class RedisStateStore:
         now: datetime | None = None,
     ) -> Verdict:
         """As ``StateStore.verdict``: ``judge`` of the page's article and last reject, read
-        in one round trip (one script)."""
-        article, rejected = self._look_up(url)
+        in one round trip (one script), or none after ``prefetch`` of the page."""
+        article, rejected = self._look_up(url, prefetched=True)
         reject = json.loads(rejected) if rejected is not None else {}
         facts = PageFacts(
             known=article is not None,
