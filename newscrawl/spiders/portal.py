@@ -440,7 +440,9 @@ class PortalSpider(SitemapSpider):
             return
         discovery = self.profile.get("discovery", default={})
         dated, recent = 0, 0
-        for url, node in self._links(response, discovery.get("article_links", [])):
+        links = list(self._links(response, discovery.get("article_links", [])))
+        self.prefetch_state([url for url, _node in links])
+        for url, node in links:
             when = self.listing_date(node) if self.since else None
             if when is not None:
                 dated += 1
@@ -469,11 +471,15 @@ class PortalSpider(SitemapSpider):
         selector = Selector(text=response.text, type="xml")
         selector.remove_namespaces()
         base = self.page_url(response.url)
+        entries = []
         for item in selector.xpath("//item | //entry"):
             link = item.xpath("link/@href").get() or item.xpath("link/text()").get()
             date = item.xpath("updated/text() | pubDate/text() | published/text()").get()
-            url = absolute_url(link, base)
-            if url and (request := self.article_request(url, date)):
+            if url := absolute_url(link, base):
+                entries.append((url, date))
+        self.prefetch_state([url for url, _date in entries])
+        for url, date in entries:
+            if request := self.article_request(url, date):
                 yield request
 
     def _parse_sitemap(self, response: Response) -> Iterable[Request]:
@@ -496,13 +502,11 @@ class PortalSpider(SitemapSpider):
         return (self.with_errback(r) for r in super()._parse_sitemap(response))
 
     def sitemap_filter(self, entries: Iterable[dict[str, Any]]) -> Iterable[dict[str, Any]]:
-        """Keep the sitemap entries this run wants, moved onto the fetch origin.
-
-        A state that reads many pages at once (``prefetch``: Redis) is asked about a
-        chunk of entries together, not one round trip an entry."""
-        prefetch = getattr(self.state, "prefetch", None)
-        if prefetch is not None:
-            entries = _prefetched(entries, lambda es: prefetch(self._entry_pages(es)))
+        """Keep the sitemap entries this run wants, moved onto the fetch origin; the state
+        is asked about each chunk of ``PREFETCH_CHUNK`` entries together
+        (``prefetch_state``)."""
+        if getattr(self.state, "prefetch", None) is not None:
+            entries = _prefetched(entries, self._prefetch_entries)
         for entry in entries:
             if not entry.get("loc"):
                 continue
@@ -519,8 +523,17 @@ class PortalSpider(SitemapSpider):
                 self.requested.add(page)
                 yield {**entry, "loc": self.fetch_url(page)}
 
-    def _entry_pages(self, entries: Iterable[dict[str, Any]]) -> list[str]:
-        return [self.page_url(entry["loc"]) for entry in entries if entry.get("loc")]
+    def _prefetch_entries(self, entries: list[dict[str, Any]]) -> None:
+        self.prefetch_state(entry["loc"] for entry in entries if entry.get("loc"))
+
+    def prefetch_state(self, urls: Iterable[str]) -> None:
+        """Let a state that reads many pages at once (``prefetch``: Redis) read those of
+        ``urls`` this run has not asked for yet, before they are judged one by one: one
+        round trip for a sitemap's chunk, a listing or a feed, not one a page."""
+        prefetch = getattr(self.state, "prefetch", None)
+        if prefetch is not None:
+            pages = (self.page_url(url) for url in urls)
+            prefetch([page for page in pages if page not in self.requested])
 
     # -- pages -----------------------------------------------------------------------
 

@@ -613,9 +613,23 @@ MUTANTS: tuple[Mutant, ...] = (
     Mutant(
         "prefetch-first-page-only",
         SP,
-        "            entries = _prefetched(entries, lambda es: prefetch(self._entry_pages(es)))",
-        "            entries = _prefetched(entries, lambda es: prefetch(self._entry_pages(es[:1])))",
+        "            prefetch([page for page in pages if page not in self.requested])",
+        "            prefetch([page for page in pages if page not in self.requested][:1])",
         "a sitemap costs Redis a round trip a page again (distributed mode)",
+    ),
+    Mutant(
+        "prefetch-not-for-listings",
+        SP,
+        "        self.prefetch_state([url for url, _node in links])\n",
+        "",
+        "a listing page costs Redis a round trip an article link (distributed mode)",
+    ),
+    Mutant(
+        "prefetch-not-for-feeds",
+        SP,
+        "        self.prefetch_state([url for url, _date in entries])\n",
+        "",
+        "a feed costs Redis a round trip an item (distributed mode)",
     ),
     Mutant(
         "backoff-uncapped",

@@ -72,3 +72,69 @@ def test_a_sitemap_is_judged_in_one_round_trip_a_chunk(redis_prefix: Redis, tmp_
     assert one_each == ["EVALSHA"] * len(pages)
     assert chunks == ["EVALSHA"] * 3
     counted.close()
+
+
+def test_a_feed_is_judged_in_one_round_trip(redis_prefix: Redis, tmp_path: Path) -> None:
+    """A feed's items (and so a listing's links, judged the same way) cost the Redis state
+    one round trip together, not one each, and the same requests come out."""
+    from types import SimpleNamespace
+
+    from scrapy.http import XmlResponse
+    from scrapy.utils.test import get_crawler
+
+    from newscrawl.spiders import portal_spider
+    from tests.redis_support import counting_client
+
+    _client, prefix = redis_prefix
+    counted = counting_client()
+    store = RedisStateStore(counted, prefix, "jmn")
+    pages = [f"https://jmn.info/{n}/" for n in range(9)]
+    store.register_batch(tmp_path / "1.jsonl", [{"url": p, "fingerprint": "f"} for p in pages[::2]])
+    items = "".join(f"<item><link>{p}</link></item>" for p in pages)
+    feed = f"<rss><channel>{items}</channel></rss>".encode()
+
+    def requested(state: Any) -> tuple[list[str], list[str]]:
+        crawler = get_crawler(portal_spider("jmn"), {"NEWSCRAWL_STATE_DIR": ""})
+        spider = crawler._create_spider()
+        crawler.stats.open_spider()
+        spider.state = state
+        counted.sent.clear()
+        response = XmlResponse("https://jmn.info/feed/", body=feed)
+        urls = [request.url for request in spider.parse_feed(response)]
+        return urls, list(counted.sent)
+
+    store.prefetch(pages[:1])  # loads its script
+    store.prefetch([])  # and forgets what it read
+    by_page, one_each = requested(SimpleNamespace(verdict=store.verdict))
+    together, once = requested(store)
+    assert together == by_page == pages[1::2]
+    assert one_each == ["EVALSHA"] * len(pages)
+    assert once == ["EVALSHA"]
+    counted.close()
+
+
+def test_a_listings_links_are_judged_in_one_round_trip(redis_prefix: Redis, tmp_path: Path) -> None:
+    """A listing page's article links cost the Redis state one round trip together."""
+    from scrapy.http import HtmlResponse
+    from scrapy.utils.test import get_crawler
+
+    from newscrawl.spiders import portal_spider
+    from tests.redis_support import counting_client
+
+    _client, prefix = redis_prefix
+    counted = counting_client()
+    store = RedisStateStore(counted, prefix, "jmn")
+    pages = [f"https://jmn.info/{n}/" for n in range(6)]
+    store.register_batch(tmp_path / "1.jsonl", [{"url": p, "fingerprint": "f"} for p in pages[:2]])
+    store.prefetch(pages[:1])  # loads its script
+    crawler = get_crawler(portal_spider("jmn"), {"NEWSCRAWL_STATE_DIR": ""})
+    spider = crawler._create_spider()
+    crawler.stats.open_spider()
+    spider.state = store
+    links = iter([[(p, None) for p in pages], []])  # the article links, then no listings
+    spider._links = lambda response, queries: next(links)  # type: ignore[method-assign]
+    counted.sent.clear()
+    response = HtmlResponse("https://jmn.info/", body=b"<html></html>")
+    assert [r.url for r in spider.parse_listing(response)] == pages[2:]
+    assert counted.sent == ["EVALSHA"]
+    counted.close()
