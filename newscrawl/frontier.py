@@ -610,9 +610,11 @@ class RedisScheduler(Scheduler):
         (``newscrawl/entry_points``). One the operator seeded (``frontier:seeded``) was
         queued by no worker: it stays due to every worker, and counts as fetched where it
         is fetched and as elsewhere, as it closes (``settle_entry_points``), in the others."""
-        key = canonicalize_url(request.url)
         due = getattr(self.spider, "entry_points_due", None)
-        if not isinstance(due, set) or key not in due:
+        if not isinstance(due, set) or not due:
+            return  # most requests, once the entry points are fetched: no URL to canonicalise
+        key = canonicalize_url(request.url)
+        if key not in due:
             return
         if self.server.sismember(self.frontier.seeded, key):
             return
