@@ -41,12 +41,23 @@ waits for Redis's replies, and the time the process is not scheduled, to ``recv`
 ``sendall``), and prints the functions with the most cumulative time in newscrawl's and
 scrapy-redis's code, to find the adapter's overhead, and the worker's Redis round trips
 per page, by command.
+
+``--baseline REV`` (a git revision) measures another version beside this one, in the same
+run: the package of REV (``git archive``) is copied to the run folder and every crawl kind
+also runs on that copy (``local@base``, ``1w@base``...), alternating with this code's, so
+both see the same machine. The goals are given for each, and the CPU per page of each
+kind of this code against the baseline's. A short A/B of one change, instead of the
+40-minute ``make bench-redis``::
+
+    .venv/bin/python bench/redis_workers.py --articles 1000 --workers 1,4 --repeat 3 \\
+        --baseline main --memory-requests 0
 """
 
 from __future__ import annotations
 
 import argparse
 import contextlib
+import io
 import json
 import os
 import pstats
@@ -56,6 +67,7 @@ import signal
 import statistics
 import subprocess
 import sys
+import tarfile
 import tempfile
 import threading
 import time
@@ -82,6 +94,9 @@ ADAPTER_CODE = (
     "redis/commands",
 )
 """The files of distributed mode's own cost, as the profile shows them."""
+
+BASE_SUFFIX = "@base"
+"""A crawl kind with this suffix runs the ``--baseline`` revision's package."""
 
 GOAL_TWO = 1.8
 GOAL_FOUR = 3.0
@@ -119,6 +134,27 @@ def portal(articles: int, latency_ms: float, log_path: Path) -> Iterator[str]:
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
+
+
+def snapshot_package(revision: str, target: Path) -> Path:
+    """Copy the ``newscrawl`` package of git ``revision`` into ``target`` (``git archive``);
+    return ``target``, the folder to run that version's crawls in. Raises RuntimeError for
+    an unknown revision or without git."""
+    try:
+        archive = subprocess.run(
+            ["git", "archive", revision, "newscrawl"], cwd=ROOT, capture_output=True, check=True
+        ).stdout
+    except (OSError, subprocess.CalledProcessError) as exc:
+        raise RuntimeError(f"cannot copy the package of {revision!r}: {exc}") from exc
+    target.mkdir(parents=True, exist_ok=True)
+    with tarfile.open(fileobj=io.BytesIO(archive)) as tar:
+        tar.extractall(target, filter="data")
+    return target
+
+
+def split_kind(kind: str) -> tuple[str, bool]:
+    """Return a crawl kind without its baseline suffix, and whether it had one."""
+    return kind.removesuffix(BASE_SUFFIX), kind.endswith(BASE_SUFFIX)
 
 
 # --- crawls --------------------------------------------------------------------------
@@ -258,13 +294,16 @@ def run_crawl(
     articles: int | None,
     timeout: float,
     copies: int = 1,
+    cwd: Path = ROOT,
 ) -> Crawl:
     """Start every command at once (each with its output folder), wait for all, and
     return the crawl's figures; a process still running after ``timeout`` s is killed.
 
     With ``articles`` None (the fixed-cost crawls) an unfinished run is no failure.
     ``copies``: how many times the processes together crawl the whole portal (each
-    local copy crawls all of it; workers share one crawl)."""
+    local copy crawls all of it; workers share one crawl). ``cwd``: the folder the
+    processes run in, whose ``newscrawl`` package they import (``python -m`` puts it first
+    on the path): the repository's, or a ``--baseline`` copy."""
     crawl = Crawl(kind=kind, processes=len(commands))
     started = time.monotonic()
     processes: list[Process] = []
@@ -272,7 +311,7 @@ def run_crawl(
         log = run_dir / f"{kind}-{n}.log"
         with log.open("wb") as handle:
             popen = subprocess.Popen(
-                [PYTHON, *args], cwd=ROOT, stdout=handle, stderr=subprocess.STDOUT
+                [PYTHON, *args], cwd=cwd, stdout=handle, stderr=subprocess.STDOUT
             )
         processes.append(Process(popen, log, out))
     waiters = [threading.Thread(target=p.wait) for p in processes]
@@ -382,17 +421,23 @@ def distributed_crawl(
 
 
 def fixed_cpu(
-    base_url: str, run_dir: Path, redis_url: str, client: Any, settings: Sequence[str]
+    base_url: str,
+    run_dir: Path,
+    redis_url: str,
+    client: Any,
+    settings: Sequence[str],
+    cwd: Path = ROOT,
 ) -> dict[str, float]:
     """Return the CPU seconds of a crawl process that stops after its first page, local
     and distributed (median of 3 each): interpreter start-up, imports, opening the state
-    or the frontier, and shutdown, which every process pays whatever it crawls."""
+    or the frontier, and shutdown, which every process pays whatever it crawls. ``cwd``:
+    as in :func:`run_crawl`."""
     stop = [*settings, "-s", "CLOSESPIDER_PAGECOUNT=1"]
     figures: dict[str, list[float]] = {"local": [], "distributed": []}
     for n in range(3):
         folder = run_dir / f"fixed-{n}"
         folder.mkdir()
-        kw: dict[str, Any] = {"articles": None, "timeout": 300.0}
+        kw: dict[str, Any] = {"articles": None, "timeout": 300.0, "cwd": cwd}
         figures["local"].append(local_crawl(base_url, folder, stop, **kw).cpu)
         crawl = distributed_crawl(base_url, folder, stop, 1, redis_url, client, **kw)
         figures["distributed"].append(crawl.cpu)
@@ -548,12 +593,12 @@ def redis_round_trips(raw: dict[Any, Any]) -> tuple[int, list[tuple[str, int]]]:
 def describe(crawls: Sequence[Crawl]) -> list[str]:
     """Return the table of the crawls, one line each."""
     lines = [
-        f"{'crawl':<6} {'procs':>5} {'pages':>6} {'records':>7} {'span s':>8} {'pages/s':>8} "
+        f"{'crawl':<10} {'procs':>5} {'pages':>6} {'records':>7} {'span s':>8} {'pages/s':>8} "
         f"{'wall p/s':>8} {'CPU s':>7} {'CPU ms/page':>11} {'net ms/page':>11}"
     ]
     for c in crawls:
         lines.append(
-            f"{c.kind:<6} {c.processes:>5} {c.pages:>6} {c.records:>7} {c.span:>8.1f} "
+            f"{c.kind:<10} {c.processes:>5} {c.pages:>6} {c.records:>7} {c.span:>8.1f} "
             f"{c.pages_per_second:>8.2f} {c.wall_pages_per_second:>8.2f} {c.cpu:>7.1f} "
             f"{c.cpu_ms_per_page:>11.2f} {c.net_cpu_ms_per_page:>11.2f}"
         )
@@ -578,22 +623,52 @@ def goals(crawls: Sequence[Crawl]) -> list[str]:
                 f"{workers} workers / 1: {n / one:.2f}x pages/s (goal >= {goal}x): {verdict}"
             )
     for attribute, what in (("cpu_ms_per_page", "all-in"), ("net_cpu_ms_per_page", "net")):
-        local = median_of(crawls, "local", attribute)
-        for kind in sorted({c.kind for c in crawls if c.kind.endswith("w")}):
-            cpu = median_of(crawls, kind, attribute)
-            if local and cpu:
-                verdict = "met" if cpu / local <= GOAL_CPU else "MISSED"
-                lines.append(
-                    f"CPU per page ({what}), {kind} / local: {cpu / local:.2f}x "
-                    f"(goal <= {GOAL_CPU}x): {verdict}"
-                )
-            shared = median_of(crawls, kind.replace("w", "local"), attribute)
-            if cpu and shared:
-                lines.append(
-                    f"  beside {kind.replace('w', 'local')} ({kind[:-1]} local crawls at once, "
-                    f"the cores shared alike): {cpu / shared:.2f}x"
-                )
+        for suffix in sorted({split_kind(c.kind)[1] for c in crawls}):
+            tag = BASE_SUFFIX if suffix else ""
+            local = median_of(crawls, f"local{tag}", attribute)
+            for kind in sorted({c.kind for c in crawls if c.kind.endswith(f"w{tag}")}):
+                cpu = median_of(crawls, kind, attribute)
+                if local and cpu:
+                    verdict = "met" if cpu / local <= GOAL_CPU else "MISSED"
+                    lines.append(
+                        f"CPU per page ({what}), {kind} / local{tag}: {cpu / local:.2f}x "
+                        f"(goal <= {GOAL_CPU}x): {verdict}"
+                    )
+                shared_kind = kind.replace("w", "local", 1)
+                shared = median_of(crawls, shared_kind, attribute)
+                if cpu and shared:
+                    lines.append(
+                        f"  beside {shared_kind} ({split_kind(kind)[0][:-1]} local crawls at "
+                        f"once, the cores shared alike): {cpu / shared:.2f}x"
+                    )
+    for kind in sorted({c.kind for c in crawls if not split_kind(c.kind)[1]}):
+        ours = median_of(crawls, kind, "cpu_ms_per_page")
+        theirs = median_of(crawls, f"{kind}{BASE_SUFFIX}", "cpu_ms_per_page")
+        if ours and theirs:
+            lines.append(
+                f"A/B {kind}: {ours:.2f} ms/page, {kind}{BASE_SUFFIX} {theirs:.2f}: "
+                f"{ours / theirs:.3f}x the baseline's CPU per page"
+            )
     return lines
+
+
+def rotated(kinds: Sequence[str], round_: int, paired: bool = False) -> list[str]:
+    """Return the crawl order of round ``round_``: ``kinds`` rotated by one each round,
+    so that no kind always runs first. ``paired`` (each kind followed by its baseline
+    twin): the pairs rotate, kept together, and the twin runs first every other round.
+
+    >>> rotated(["a", "b", "c"], 1)
+    ['b', 'c', 'a']
+    >>> rotated(["a", "a@base", "b", "b@base"], 1, paired=True)
+    ['b@base', 'b', 'a@base', 'a']
+    """
+    if not paired:
+        shift = round_ % len(kinds)
+        return [*kinds[shift:], *kinds[:shift]]
+    pairs = [list(pair) for pair in zip(kinds[::2], kinds[1::2], strict=True)]
+    shift = round_ % len(pairs)
+    order = pairs[shift:] + pairs[:shift]
+    return [k for pair in order for k in (reversed(pair) if round_ % 2 else pair)]
 
 
 def parse_workers(text: str) -> list[int]:
@@ -617,7 +692,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     parser.add_argument("--repeat", type=int, default=1, help="rounds of all crawls (1)")
     parser.add_argument("--redis", default=DEFAULT_REDIS, help=f"Redis URL ({DEFAULT_REDIS})")
-    parser.add_argument("--memory-requests", type=int, default=10_000, help="queued (10000)")
+    parser.add_argument(
+        "--memory-requests", type=int, default=10_000, help="queued (10000; 0: not measured)"
+    )
     parser.add_argument("--no-local", action="store_true", help="leave the local crawl out")
     parser.add_argument(
         "--local-copies",
@@ -625,6 +702,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         default=[],
         help="also run N local crawls at once, for each N given (e.g. 4): the CPU per page "
         "of N processes sharing the cores, beside N workers",
+    )
+    parser.add_argument(
+        "--baseline",
+        metavar="REV",
+        help="also run every crawl on the package of this git revision, alternating (A/B)",
     )
     parser.add_argument("--profile", action="store_true", help="also profile one worker")
     parser.add_argument("--timeout", type=float, default=3600.0, help="per crawl, s (3600)")
@@ -652,6 +734,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     settings = crawl_settings(args.concurrency, args.delay, args.global_concurrency)
     kinds = (["local"] if not args.no_local else []) + [f"{n}w" for n in args.workers]
     kinds += [f"{n}local" for n in args.local_copies if n > 1]
+    baseline_root: Path | None = None
+    if args.baseline:
+        baseline_root = snapshot_package(args.baseline, run_dir / "baseline")
+        kinds = [k for kind in kinds for k in (kind, f"{kind}{BASE_SUFFIX}")]
     print(
         f"portal: {args.articles} articles, {args.latency_ms:g} ms latency; every crawl: "
         f"{args.concurrency} request(s) at a time per process, global delay {args.delay:g} s, "
@@ -664,16 +750,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         with portal(args.articles, args.latency_ms, run_dir / "portal.log") as base_url:
             for round_ in range(args.repeat):
-                order = kinds[round_ % len(kinds) :] + kinds[: round_ % len(kinds)]
+                order = rotated(kinds, round_, paired=baseline_root is not None)
                 for kind in order:
                     folder = run_dir / f"r{round_}-{kind}"
                     folder.mkdir()
-                    kw = {"articles": args.articles, "timeout": args.timeout}
-                    if kind.endswith("local"):
-                        copies = int(kind.removesuffix("local") or 1)
+                    plain, base = split_kind(kind)
+                    cwd = baseline_root if base and baseline_root is not None else ROOT
+                    kw = {"articles": args.articles, "timeout": args.timeout, "cwd": cwd}
+                    if plain.endswith("local"):
+                        copies = int(plain.removesuffix("local") or 1)
                         crawl = local_crawl(base_url, folder, settings, copies, **kw)
                     else:
-                        workers = int(kind.removesuffix("w"))
+                        workers = int(plain.removesuffix("w"))
                         crawl = distributed_crawl(
                             base_url,
                             folder,
@@ -684,14 +772,28 @@ def main(argv: Sequence[str] | None = None) -> int:
                             sample_queue=workers == 1,
                             **kw,
                         )
+                    crawl.kind = kind
                     crawls.append(crawl)
                     print(describe([crawl])[-1], f"(load {os.getloadavg()[0]:.1f})", flush=True)
                     for failure in crawl.failures:
                         print(f"  FAILED: {failure}", flush=True)
             fixed = fixed_cpu(base_url, run_dir, args.redis, client, settings)
+            fixed_base = fixed
+            if baseline_root is not None:
+                folder = run_dir / "fixed-base"
+                folder.mkdir()
+                fixed_base = fixed_cpu(
+                    base_url, folder, args.redis, client, settings, cwd=baseline_root
+                )
             for crawl in crawls:
-                crawl.fixed_cpu = fixed["local" if crawl.kind.endswith("local") else "distributed"]
-            memory = queue_memory(client, base_url, args.memory_requests)
+                plain, base = split_kind(crawl.kind)
+                figures = fixed_base if base else fixed
+                crawl.fixed_cpu = figures["local" if plain.endswith("local") else "distributed"]
+            memory = (
+                queue_memory(client, base_url, args.memory_requests)
+                if args.memory_requests > 0
+                else {}
+            )
             profile = (
                 profile_worker(base_url, run_dir, settings, args.redis, client)
                 if args.profile
@@ -707,16 +809,22 @@ def main(argv: Sequence[str] | None = None) -> int:
         f"fixed CPU per process (a crawl stopped after its first page, median of 3): local "
         f"{fixed['local']:.2f} s, distributed {fixed['distributed']:.2f} s; 'net' leaves it out"
     )
+    if baseline_root is not None:
+        print(
+            f"  baseline {args.baseline}: local {fixed_base['local']:.2f} s, distributed "
+            f"{fixed_base['distributed']:.2f} s"
+        )
     print()
     for line in goals(crawls):
         print(line)
-    print(
-        f"Redis memory per 1,000 queued requests ({memory['requests']} article requests): "
-        f"{memory['queued_bytes_per_1000']:,} bytes (queue {memory['queue_bytes_per_1000']:,} + "
-        f"filter {memory['seen_bytes_per_1000']:,}; MEMORY USAGE); used_memory delta "
-        f"{memory['used_memory_delta_per_1000']:,}; taken by a worker: "
-        f"{memory['taken_bytes_per_1000']:,} per 1,000"
-    )
+    if memory:
+        print(
+            f"Redis memory per 1,000 queued requests ({memory['requests']} article requests): "
+            f"{memory['queued_bytes_per_1000']:,} bytes (queue "
+            f"{memory['queue_bytes_per_1000']:,} + filter {memory['seen_bytes_per_1000']:,}; "
+            f"MEMORY USAGE); used_memory delta {memory['used_memory_delta_per_1000']:,}; "
+            f"taken by a worker: {memory['taken_bytes_per_1000']:,} per 1,000"
+        )
     states = [c.state_bytes / c.records for c in crawls if c.state_bytes and c.records]
     if states:
         print(
@@ -753,6 +861,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             "goals": goals(crawls),
             "memory": memory,
             "fixed_cpu": fixed,
+            "fixed_cpu_baseline": fixed_base if baseline_root is not None else None,
         }
         args.json.write_text(json.dumps(figures, indent=2, default=str) + "\n", encoding="utf-8")
     return 1 if any(c.failures for c in crawls) else 0

@@ -53,6 +53,7 @@ from urllib.parse import urlsplit
 from scrapy import Request, Spider, signals
 from scrapy.crawler import Crawler
 from scrapy.exceptions import IgnoreRequest
+from scrapy.utils.asyncio import call_later
 from scrapy.utils.asyncio import sleep as reactor_sleep
 from scrapy.utils.defer import deferred_from_coro
 from scrapy_redis.dupefilter import RFPDupeFilter
@@ -78,6 +79,10 @@ HEARTBEAT_SECONDS: Final = 1.0
 
 SLOT_SEPARATOR: Final = "|"
 """Between the worker's name and a sequence number in a download slot's lease."""
+
+RELEASE_WAIT: Final = 0.05
+"""Seconds a download slot given back waits to go to Redis with this worker's next lease
+(one round trip for both); then it goes alone."""
 
 SLOT_WAIT_FIRST: Final = 0.02
 SLOT_WAIT_MAX: Final = 0.25
@@ -605,9 +610,11 @@ class RedisScheduler(Scheduler):
         (``newscrawl/entry_points``). One the operator seeded (``frontier:seeded``) was
         queued by no worker: it stays due to every worker, and counts as fetched where it
         is fetched and as elsewhere, as it closes (``settle_entry_points``), in the others."""
-        key = canonicalize_url(request.url)
         due = getattr(self.spider, "entry_points_due", None)
-        if not isinstance(due, set) or key not in due:
+        if not isinstance(due, set) or not due:
+            return  # most requests, once the entry points are fetched: no URL to canonicalise
+        key = canonicalize_url(request.url)
+        if key not in due:
             return
         if self.server.sismember(self.frontier.seeded, key):
             return
@@ -736,7 +743,11 @@ return string.format('%.6f', at - now)
 # request's start time, all at once. Expired leases (a worker killed, its requests lost)
 # are dropped first. A lease runs until its request's turn plus its timeout and a margin;
 # the worker gives it back sooner, when the request leaves the downloader.
+#
+# KEYS[3..] and ARGV[5..], in pairs: slots this worker gives back first (the slots of its
+# requests that left the downloader since its last lease), one trip for both.
 _ACQUIRE = """
+for i = 3, #KEYS do redis.call('zrem', KEYS[i], ARGV[i + 2]) end
 local t = redis.call('time')
 local now = tonumber(t[1]) + tonumber(t[2]) / 1000000
 redis.call('zremrangebyscore', KEYS[1], '-inf', now)
@@ -771,7 +782,10 @@ class GlobalPoliteness:
     (``frontier:polite:<host>``); then it waits for that turn. With every slot leased it
     asks again a little later (the reactor waits; no thread sleeps). The slot goes back
     when the request leaves the downloader (response or error), when it fails or is
-    dropped in a middleware, and when the worker closes; a worker that dies without giving
+    dropped in a middleware, and when the worker closes: in Redis with the worker's next
+    lease (one round trip for both), or alone ``RELEASE_WAIT`` seconds later, so a slot
+    may stay leased that much longer than its request (never shorter: the cap holds); a
+    worker that dies without giving
     it back loses it when the other workers find it dead (``Frontier.reap``), or at the
     latest when the lease expires (``DOWNLOAD_TIMEOUT`` plus
     ``NEWSCRAWL_REDIS_VISIBILITY_TIMEOUT`` after the request's turn).
@@ -801,9 +815,13 @@ class GlobalPoliteness:
         """A slot's lease runs the request's download timeout plus this after its turn."""
         self.worker = worker
         self.held: dict[Request, tuple[str, str]] = {}
+        """The requests of this worker holding a slot: request -> (slots key, lease)."""
+        self.releasing: list[tuple[str, str]] = []
+        """Slots given back here and not yet in Redis: (slots key, lease), sent with the
+        next lease (``_ACQUIRE``), or alone after ``RELEASE_WAIT`` seconds."""
+        self._flush_call: Any = None
         self._acquire = self.server.register_script(_ACQUIRE)
         self._reserve = self.server.register_script(_RESERVE)
-        """The requests of this worker holding a slot: request -> (slots key, lease)."""
         self._seq = itertools.count(1)
         self._sweeper = LoopingCall(self._sweep)
         crawler.signals.connect(self._left_downloader, signal=signals.request_left_downloader)
@@ -858,12 +876,20 @@ class GlobalPoliteness:
         member = f"{self.worker}{SLOT_SEPARATOR}{next(self._seq)}"
         pause = SLOT_WAIT_FIRST
         while True:
+            releasing, self.releasing = self.releasing, []
             try:
                 found = self._acquire(
-                    keys=[slots, polite],
-                    args=[self.cap, member, f"{lease:.3f}", f"{self.delay:.6f}"],
+                    keys=[slots, polite, *(key for key, _ in releasing)],
+                    args=[
+                        self.cap,
+                        member,
+                        f"{lease:.3f}",
+                        f"{self.delay:.6f}",
+                        *(lease for _, lease in releasing),
+                    ],
                 )
             except redis.RedisError as exc:  # the page is recorded and tried next run
+                self.releasing += releasing  # given back later, or their leases expire
                 raise IgnoreRequest(f"Redis unavailable, no slot at {host}: {exc}") from exc
             if found is not None:
                 break
@@ -895,17 +921,35 @@ class GlobalPoliteness:
         self.release(request)
 
     def release(self, request: Request) -> None:
-        """Give back the slot ``request`` holds, if any; a lost Redis only leaves the lease
-        to expire."""
-        import redis
-
+        """Give back the slot ``request`` holds, if any: with this worker's next lease, in
+        the same round trip, or alone after ``RELEASE_WAIT`` seconds (``flush``)."""
         held = self.held.pop(request, None)
         if held is None:
             return
+        self.releasing.append(held)
+        if self._flush_call is None:
+            self._flush_call = call_later(RELEASE_WAIT, self._flush_later)
+
+    def _flush_later(self) -> None:
+        self._flush_call = None
+        self.flush()
+
+    def flush(self) -> None:
+        """Give back, now, the slots waiting for a lease to go with; a lost Redis only
+        leaves their leases to expire."""
+        import redis
+
+        releasing, self.releasing = self.releasing, []
+        if not releasing:
+            return
         try:
-            self.server.zrem(*held)
+            pipe = self.server.pipeline(transaction=False)
+            for key, lease in releasing:
+                pipe.zrem(key, lease)
+            pipe.execute()
         except redis.RedisError as exc:
-            logger.warning("Redis unavailable, a slot at %s waits for its lease: %s", held[0], exc)
+            where = ", ".join(sorted({key for key, _ in releasing}))
+            logger.warning("Redis unavailable, slots at %s wait for their leases: %s", where, exc)
 
     def _left_downloader(self, request: Request, spider: Spider) -> None:
         self.release(request)
@@ -928,3 +972,7 @@ class GlobalPoliteness:
             self._sweeper.stop()
         for request in list(self.held):
             self.release(request)
+        if self._flush_call is not None:
+            self._flush_call.cancel()
+            self._flush_call = None
+        self.flush()

@@ -132,11 +132,16 @@ class DedupPipeline:
         state = self.state
         if state is not None:
             # Known under its URL or, reached under another URL, under its canonical URL:
-            # one question to the state (a round trip in distributed mode).
-            answer = state.dedup([key, *sorted(keys - {key})], item["fingerprint"])
+            # one question to the state (a round trip in distributed mode), which also
+            # notes an unchanged page as seen (note_seen).
+            answer = state.dedup(
+                [key, *sorted(keys - {key})],
+                item["fingerprint"],
+                note=True,
+                lastmod=known_lastmods(self.crawler).get(key),
+            )
             status, revision = answer.status, answer.revision
             if status == "unchanged":
-                state.note_seen(key, known_lastmods(self.crawler).get(key))
                 self.stats.inc_value("newscrawl/duplicates/unchanged")
                 raise DropItem(f"unchanged since the last run: {item['url']}")
             if not answer.claimed:

@@ -651,6 +651,40 @@ def acquire(client: Any, slots: str, member: str, cap: int, lease: float) -> flo
     return None if found is None else float(found)
 
 
+def test_a_slot_goes_back_with_the_next_lease_in_one_round_trip(redis_prefix: Redis) -> None:
+    """A request's slot goes back to Redis with the worker's next lease, in the same trip
+    (two trips a page were one), or alone ``RELEASE_WAIT`` seconds later; the cap holds."""
+    import asyncio
+
+    from scrapy.utils.test import get_crawler
+
+    from newscrawl.frontier import RELEASE_WAIT, Frontier, GlobalPoliteness
+    from tests.redis_support import counting_client
+
+    _client, prefix = redis_prefix
+    counted = counting_client()
+    frontier = Frontier(counted, prefix, "jmn")
+    polite = GlobalPoliteness(get_crawler(Spider), frontier, 0.0, 1, 30.0, 5.0, "w1")
+    first, second = Request("https://jmn.info/a/"), Request("https://jmn.info/b/")
+
+    async def crawl() -> None:
+        await polite.process_request(first)  # learns the script
+        counted.sent.clear()
+        polite.process_response(first, None)
+        assert counted.sent == []  # not yet: it goes with the next lease
+        assert frontier.slots_in_use() == {"jmn.info": 1}
+        counted.sent.clear()
+        await asyncio.wait_for(polite.process_request(second), 1.0)  # cap 1: first's slot
+        assert counted.sent == ["EVALSHA"]
+        assert counted.zrange(frontier.slots("jmn.info"), 0, -1) == [b"w1|2"]
+        polite.process_exception(second, ValueError("failed"))
+        await asyncio.sleep(RELEASE_WAIT * 4)
+        assert frontier.slots_in_use() == {}  # alone, a moment later
+
+    asyncio.run(crawl())
+    counted.close()
+
+
 def test_slot_leases_cap_a_host_and_come_back(
     redis_prefix: Redis, capsys: pytest.CaptureFixture[str]
 ) -> None:

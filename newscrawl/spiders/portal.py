@@ -12,8 +12,9 @@ form. With ``base_url`` the portal is fetched from another origin (a saved copy 
 
 from __future__ import annotations
 
+import itertools
 import logging
-from collections.abc import AsyncIterator, Callable, Coroutine, Iterable
+from collections.abc import AsyncIterator, Callable, Coroutine, Iterable, Iterator
 from datetime import UTC, datetime
 from functools import cache, cached_property, lru_cache
 from typing import Any, Self
@@ -439,7 +440,9 @@ class PortalSpider(SitemapSpider):
             return
         discovery = self.profile.get("discovery", default={})
         dated, recent = 0, 0
-        for url, node in self._links(response, discovery.get("article_links", [])):
+        links = list(self._links(response, discovery.get("article_links", [])))
+        self.prefetch_state([url for url, _node in links])
+        for url, node in links:
             when = self.listing_date(node) if self.since else None
             if when is not None:
                 dated += 1
@@ -468,11 +471,15 @@ class PortalSpider(SitemapSpider):
         selector = Selector(text=response.text, type="xml")
         selector.remove_namespaces()
         base = self.page_url(response.url)
+        entries = []
         for item in selector.xpath("//item | //entry"):
             link = item.xpath("link/@href").get() or item.xpath("link/text()").get()
             date = item.xpath("updated/text() | pubDate/text() | published/text()").get()
-            url = absolute_url(link, base)
-            if url and (request := self.article_request(url, date)):
+            if url := absolute_url(link, base):
+                entries.append((url, date))
+        self.prefetch_state([url for url, _date in entries])
+        for url, date in entries:
+            if request := self.article_request(url, date):
                 yield request
 
     def _parse_sitemap(self, response: Response) -> Iterable[Request]:
@@ -495,7 +502,11 @@ class PortalSpider(SitemapSpider):
         return (self.with_errback(r) for r in super()._parse_sitemap(response))
 
     def sitemap_filter(self, entries: Iterable[dict[str, Any]]) -> Iterable[dict[str, Any]]:
-        """Keep the sitemap entries this run wants, moved onto the fetch origin."""
+        """Keep the sitemap entries this run wants, moved onto the fetch origin; the state
+        is asked about each chunk of ``PREFETCH_CHUNK`` entries together
+        (``prefetch_state``)."""
+        if getattr(self.state, "prefetch", None) is not None:
+            entries = _prefetched(entries, self._prefetch_entries)
         for entry in entries:
             if not entry.get("loc"):
                 continue
@@ -511,6 +522,18 @@ class PortalSpider(SitemapSpider):
             if self.is_wanted(page, lastmod):
                 self.requested.add(page)
                 yield {**entry, "loc": self.fetch_url(page)}
+
+    def _prefetch_entries(self, entries: list[dict[str, Any]]) -> None:
+        self.prefetch_state(entry["loc"] for entry in entries if entry.get("loc"))
+
+    def prefetch_state(self, urls: Iterable[str]) -> None:
+        """Let a state that reads many pages at once (``prefetch``: Redis) read those of
+        ``urls`` this run has not asked for yet, before they are judged one by one: one
+        round trip for a sitemap's chunk, a listing or a feed, not one a page."""
+        prefetch = getattr(self.state, "prefetch", None)
+        if prefetch is not None:
+            pages = (self.page_url(url) for url in urls)
+            prefetch([page for page in pages if page not in self.requested])
 
     # -- pages -----------------------------------------------------------------------
 
@@ -588,3 +611,18 @@ class PortalSpider(SitemapSpider):
         if request is not None and request.callback == self.parse_article:
             self.crawler.stats.inc_value("newscrawl/articles/failed")
             yield Reject(url=page, errors=[{"field": None, "message": message}], kind=kind)
+
+
+PREFETCH_CHUNK = 500
+"""Sitemap entries judged together (``PortalSpider.sitemap_filter``)."""
+
+
+def _prefetched(
+    entries: Iterable[dict[str, Any]], prefetch: Callable[[list[dict[str, Any]]], None]
+) -> Iterator[dict[str, Any]]:
+    """Yield ``entries``, calling ``prefetch`` on each chunk of ``PREFETCH_CHUNK`` of them
+    before yielding it."""
+    iterator = iter(entries)
+    while chunk := list(itertools.islice(iterator, PREFETCH_CHUNK)):
+        prefetch(chunk)
+        yield from chunk

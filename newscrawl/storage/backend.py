@@ -231,12 +231,21 @@ class StateBackend(Protocol):
         """Return the key URL of the first article written with ``fingerprint``, or None."""
         ...
 
-    def dedup(self, keys: Sequence[str], fingerprint: str) -> RecordVerdict:
+    def dedup(
+        self,
+        keys: Sequence[str],
+        fingerprint: str,
+        *,
+        note: bool = False,
+        lastmod: str | None = None,
+    ) -> RecordVerdict:
         """Answer, with one question to the state (one script in Redis, one transaction in
         SQLite), all the dedup step asks of a record whose page is known by ``keys`` (the
         page's key URL first): ``classify`` under the first key an article is known by (in
         that order); unless unchanged, ``claim`` of all the keys; when claimed, the
-        ``fingerprint_owner`` of its text other than the article known under ``keys[0]``."""
+        ``fingerprint_owner`` of its text other than the article known under ``keys[0]``.
+        With ``note``, an unchanged page is also noted as ``note_seen(keys[0], lastmod)``
+        notes it (in Redis, in the same script)."""
         ...
 
     def note_seen(self, url: str, lastmod: str | None) -> bool:

@@ -49,6 +49,7 @@ from newscrawl.storage.backend import (
     PageFacts,
     RecordVerdict,
     Verdict,
+    as_aware,
     classified,
     judge,
     lastmod_changed,
@@ -93,6 +94,18 @@ local article = false
 if key then article = redis.call('hget', KEYS[2], key) end
 return {key, article, redis.call('hget', KEYS[3], ARGV[1])}
 """
+# _LOOKUP of each page of ARGV: {article, last reject} per page, in order; one trip.
+_LOOKUP_MANY = """
+local found = {}
+for i = 1, #ARGV do
+  local key = redis.call('hget', KEYS[1], ARGV[i])
+  local article = false
+  if key then article = redis.call('hget', KEYS[2], key) end
+  found[2 * i - 1] = article
+  found[2 * i] = redis.call('hget', KEYS[3], ARGV[i])
+end
+return found
+"""
 # The first-registered article with a text, leaving out the one known under ARGV[1].
 _OWNER = """
 local excluded = false
@@ -123,29 +136,111 @@ if ARGV[1] ~= '' then redis.call('hset', KEYS[2], ARGV[1], (#ARGV - 1) / 4) end
 return 1
 """
 # All the dedup step asks of one record (RedisStateStore.dedup): KEYS aliases, articles,
-# frontier:claims, owners:<fingerprint>; ARGV the fingerprint, the worker, the lease prefix,
+# frontier:claims, owners:<fingerprint>, writer; ARGV the fingerprint, the worker, the lease
+# prefix, what to note of an unchanged page (_NOTE_ARGS: mode, now, the lastmod given),
 # then the page's keys (its key URL first). Returns {article JSON or false, claimed 1/0,
-# owner or false}; an unchanged page is neither claimed nor asked its owner.
+# owner or false, noted}; an unchanged page is neither claimed nor asked its owner, and is
+# noted as note_seen notes it (noted 1) unless the script cannot tell it as Python would
+# (noted -1: the caller notes it with note_seen).
 _DEDUP = """
-local article = false
-for i = 4, #ARGV do
+local first = 4 + NOTE_ARGS
+local article, at = false, 0
+for i = first, #ARGV do
   local key = redis.call('hget', KEYS[1], ARGV[i])
   if key then article = redis.call('hget', KEYS[2], key) end
-  if article then break end
+  if article then at = i; break end
 end
-if article and cjson.decode(article)['fingerprint'] == ARGV[1] then return {article, 1, false} end
-for i = 4, #ARGV do
+if article and cjson.decode(article)['fingerprint'] == ARGV[1] then
+  return {article, 1, false, note(article, at == first, KEYS[1], KEYS[2], KEYS[5], ARGV[first])}
+end
+for i = first, #ARGV do
   local owner = redis.call('hget', KEYS[3], ARGV[i])
   if owner and owner ~= ARGV[2] and redis.call('exists', ARGV[3] .. owner) == 1 then
-    return {article, 0, false}
+    return {article, 0, false, 0}
   end
 end
-for i = 4, #ARGV do redis.call('hset', KEYS[3], ARGV[i], ARGV[2]) end
-local excluded = redis.call('hget', KEYS[1], ARGV[4]) or ARGV[4]
+for i = first, #ARGV do redis.call('hset', KEYS[3], ARGV[i], ARGV[2]) end
+local excluded = redis.call('hget', KEYS[1], ARGV[first]) or ARGV[first]
 for _, member in ipairs(redis.call('zrange', KEYS[4], 0, 1)) do
-  if member ~= excluded then return {article, 1, member} end
+  if member ~= excluded then return {article, 1, member, 0} end
 end
-return {article, 1, false}
+return {article, 1, false, 0}
+"""
+_NOTE_ARGS: Final = 6
+"""ARGV[4..9] of _DEDUP: the note's mode ('' none, 'n' without a lastmod, 'l' with one),
+last_seen, and the lastmod given: as given, stripped (Python's ``str.strip``), and, when
+it is an aware ISO 8601 date-time, its instant in whole seconds since 1970 UTC and
+microseconds; '' when not."""
+# note(article JSON, found under the first key, aliases, articles, writer, first key): as
+# note_seen(first key, lastmod) with lastmod_changed, in Lua. -1 when it cannot tell as
+# Python would: a registration holds the writer lock, or an aware lastmod is given and the
+# stored one is not in the plain form parsed here (YYYY-MM-DDTHH:MM:SS[.ffffff], then Z
+# or +HH:MM / -HH:MM), or the stored one ends in what Python strips and Lua does not.
+_NOTE = """
+local function days(y, m, d)
+  if m <= 2 then y = y - 1 end
+  local era = math.floor(y / 400)
+  local yoe = y - era * 400
+  local mp = (m > 2) and (m - 3) or (m + 9)
+  local doy = math.floor((153 * mp + 2) / 5) + d - 1
+  local doe = yoe * 365 + math.floor(yoe / 4) - math.floor(yoe / 100) + doy
+  return era * 146097 + doe - 719468
+end
+local function instant(text)
+  local y, mo, d, h, mi, s, rest = string.match(text,
+    '^(%d%d%d%d)%-(%d%d)%-(%d%d)T(%d%d):(%d%d):(%d%d)(.*)$')
+  if not y then return nil end
+  y, mo, d = tonumber(y), tonumber(mo), tonumber(d)
+  h, mi, s = tonumber(h), tonumber(mi), tonumber(s)
+  local frac, zone = string.match(rest, '^%.(%d%d?%d?%d?%d?%d?)([Z+-].*)$')
+  if not frac then frac, zone = '', rest end
+  local offset
+  if zone == 'Z' then offset = 0 else
+    local sign, oh, om = string.match(zone, '^([+-])(%d%d):(%d%d)$')
+    if not sign then return nil end
+    oh, om = tonumber(oh), tonumber(om)
+    if oh > 23 or om > 59 then return nil end
+    offset = oh * 3600 + om * 60
+    if sign == '-' then offset = -offset end
+  end
+  local month_days = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31}
+  if y % 4 == 0 and (y % 100 ~= 0 or y % 400 == 0) then month_days[2] = 29 end
+  if y < 1 or mo < 1 or mo > 12 or d < 1 or d > month_days[mo] then return nil end
+  if h > 23 or mi > 59 or s > 59 then return nil end
+  local micros = 0
+  if frac ~= '' then micros = tonumber(frac .. string.rep('0', 6 - #frac)) end
+  return days(y, mo, d) * 86400 + h * 3600 + mi * 60 + s - offset, micros
+end
+local function note(raw, under_first, aliases, articles, writer, first_key)
+  local mode = ARGV[4]
+  if mode == '' then return 0 end
+  if not under_first then return 0 end
+  if redis.call('exists', writer) == 1 then return -1 end
+  local article = cjson.decode(raw)
+  local stored = article['lastmod']
+  if mode == 'l' and ARGV[6] ~= stored then
+    local changed
+    if type(stored) ~= 'string' then
+      changed = true
+    else
+      local trimmed = string.match(stored, '^[ \\t\\n\\v\\f\\r]*(.-)[ \\t\\n\\v\\f\\r]*$')
+      local edges = string.sub(trimmed, 1, 1) .. string.sub(trimmed, -1)
+      if string.find(edges, '[\\28-\\31\\128-\\255]') then return -1 end
+      if ARGV[8] == '' then
+        changed = trimmed ~= ARGV[7]
+      else
+        local seconds, micros = instant(trimmed)
+        if not seconds then return -1 end
+        local given_s, given_us = tonumber(ARGV[8]), tonumber(ARGV[9])
+        changed = given_s > seconds or (given_s == seconds and given_us > micros)
+      end
+    end
+    if changed then article['lastmod'] = ARGV[6] end
+  end
+  article['last_seen'] = ARGV[5]
+  redis.call('hset', articles, redis.call('hget', aliases, first_key), cjson.encode(article))
+  return 1
+end
 """
 REJECTS_TRACKED: Final = "rejects_files_tracked"
 """Field of ``meta``: set when every rejects file registered is in ``rejects_files`` (a
@@ -190,6 +285,23 @@ def connect(url: str, retries: int = REDIS_RETRIES) -> Any:
         retry=Retry(ExponentialBackoff(cap=8.0, base=0.5), retries),
         retry_on_error=[redis.ConnectionError, redis.TimeoutError],
     )
+
+
+_EPOCH: Final = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def _note_args(note: bool, lastmod: str | None) -> list[str]:
+    """Return ARGV[4..9] of ``_DEDUP`` (``_NOTE_ARGS``): what to note of an unchanged page."""
+    if not note:
+        return ["", "", "", "", "", ""]
+    if lastmod is None:
+        return ["n", _now(), "", "", "", ""]
+    when = as_aware(lastmod)
+    if when is None:
+        return ["l", _now(), lastmod, lastmod.strip(), "", ""]
+    since = when - _EPOCH
+    seconds = since.days * 86400 + since.seconds
+    return ["l", _now(), lastmod, lastmod.strip(), str(seconds), str(since.microseconds)]
 
 
 def site_prefix(prefix: str, site: str) -> str:
@@ -238,10 +350,13 @@ class RedisStateStore:
                 )
             client.hset(meta, "opened_at", _now())
         self._lookup = client.register_script(_LOOKUP)
+        self._lookup_many = client.register_script(_LOOKUP_MANY)
+        self._prefetched: dict[str, tuple[bytes | None, bytes | None]] = {}
+        """What ``prefetch`` read for the next ``verdict`` of each page."""
         self._owner = client.register_script(_OWNER)
         self._rejects = client.register_script(_REJECTS)
         self._claim = client.register_script(_CLAIM)
-        self._dedup = client.register_script(_DEDUP)
+        self._dedup = client.register_script(f"local NOTE_ARGS = {_NOTE_ARGS}\n{_NOTE}{_DEDUP}")
 
     @classmethod
     def from_url(cls, url: str, prefix: str, site: str) -> RedisStateStore:
@@ -289,14 +404,37 @@ class RedisStateStore:
         raw = self._db.hget(f"{self.key}:articles", key)
         return ArticleState(**json.loads(raw)) if raw is not None else None
 
-    def _look_up(self, url: str) -> tuple[ArticleState | None, bytes | None]:
+    def _look_up(
+        self, url: str, prefetched: bool = False
+    ) -> tuple[ArticleState | None, bytes | None]:
         """Return the article known under ``url`` and the JSON of the page's last reject
-        (or None), in one round trip."""
-        keys = [f"{self.key}:aliases", f"{self.key}:articles", f"{self.key}:rejected"]
-        with self._errors("read"):
-            _, raw, rejected = self._lookup(keys=keys, args=[url], client=self._db)
+        (or None), in one round trip; with ``prefetched``, none when ``prefetch`` read
+        them (each once)."""
+        found = self._prefetched.pop(url, None) if prefetched else None
+        if found is not None:
+            raw, rejected = found
+        else:
+            keys = [f"{self.key}:aliases", f"{self.key}:articles", f"{self.key}:rejected"]
+            with self._errors("read"):
+                _, raw, rejected = self._lookup(keys=keys, args=[url], client=self._db)
         article = ArticleState(**json.loads(raw)) if raw is not None else None
         return article, rejected
+
+    def prefetch(self, urls: Iterable[str]) -> None:
+        """Read what ``verdict`` asks of each page of ``urls``, in one round trip (one per
+        ``HMGET_CHUNK`` pages): the next ``verdict`` of each of them asks Redis nothing.
+        Forgets what an earlier call read and no ``verdict`` asked for. A spider calls it
+        with the pages of a sitemap it is about to judge (it knows them together; Redis
+        would otherwise be asked one page at a time)."""
+        ordered = list(dict.fromkeys(urls))
+        self._prefetched = {}
+        keys = [f"{self.key}:aliases", f"{self.key}:articles", f"{self.key}:rejected"]
+        for start in range(0, len(ordered), HMGET_CHUNK):
+            chunk = ordered[start : start + HMGET_CHUNK]
+            with self._errors("read"):
+                found = self._lookup_many(keys=keys, args=chunk, client=self._db)
+            for n, url in enumerate(chunk):
+                self._prefetched[url] = (found[2 * n], found[2 * n + 1])
 
     def get(self, url: str) -> ArticleState | None:
         """Return the article known under ``url`` (as url or canonical URL), or None."""
@@ -316,8 +454,8 @@ class RedisStateStore:
         now: datetime | None = None,
     ) -> Verdict:
         """As ``StateStore.verdict``: ``judge`` of the page's article and last reject, read
-        in one round trip (one script)."""
-        article, rejected = self._look_up(url)
+        in one round trip (one script), or none after ``prefetch`` of the page."""
+        article, rejected = self._look_up(url, prefetched=True)
         reject = json.loads(rejected) if rejected is not None else {}
         facts = PageFacts(
             known=article is not None,
@@ -380,20 +518,38 @@ class RedisStateStore:
             )
         return bool(result)
 
-    def dedup(self, keys: Sequence[str], fingerprint: str) -> RecordVerdict:
+    def dedup(
+        self,
+        keys: Sequence[str],
+        fingerprint: str,
+        *,
+        note: bool = False,
+        lastmod: str | None = None,
+    ) -> RecordVerdict:
         """As ``StateStore.dedup``, in one round trip (one script): ``classify`` under the
         first of ``keys`` (the page's key URL first) an article is known by; unless
         unchanged, ``claim`` of all of them, and when claimed the owner of the text other
-        than the page (``fingerprint_owner``)."""
+        than the page (``fingerprint_owner``); with ``note``, an unchanged page is noted as
+        ``note_seen(keys[0], lastmod)`` notes it, in the same script (a second trip only
+        while a registration holds the writer lock, or for a stored lastmod the script does
+        not read as Python does)."""
         if not keys:
             return RecordVerdict("new", 1)
-        names = ["aliases", "articles", "frontier:claims", f"owners:{fingerprint}"]
+        names = ["aliases", "articles", "frontier:claims", f"owners:{fingerprint}", "writer"]
         with self._errors("claim"):
-            raw, claimed, owner = self._dedup(
+            raw, claimed, owner, noted = self._dedup(
                 keys=[f"{self.key}:{name}" for name in names],
-                args=[fingerprint, self.worker, f"{self.key}:lease:", *keys],
+                args=[
+                    fingerprint,
+                    self.worker,
+                    f"{self.key}:lease:",
+                    *_note_args(note, lastmod),
+                    *keys,
+                ],
                 client=self._db,
             )
+        if int(noted) < 0:
+            self.note_seen(keys[0], lastmod)
         article = ArticleState(**json.loads(raw)) if raw is not None else None
         stored = (article.fingerprint, article.revision) if article is not None else None
         status, revision = classified(stored, fingerprint)

@@ -299,11 +299,19 @@ class StateStore:
         ).fetchone()
         return row[0] if row else None
 
-    def dedup(self, keys: Sequence[str], fingerprint: str) -> RecordVerdict:
+    def dedup(
+        self,
+        keys: Sequence[str],
+        fingerprint: str,
+        *,
+        note: bool = False,
+        lastmod: str | None = None,
+    ) -> RecordVerdict:
         """Answer the dedup step on a record whose page is known by ``keys`` (its key URL
         first), in one read transaction: ``classify`` under the first key an article is
         known by; unless unchanged, the owner of its text other than the page
-        (``fingerprint_owner``). Always claimed: one run at a time writes the state."""
+        (``fingerprint_owner``). Always claimed: one run at a time writes the state. With
+        ``note``, an unchanged page is then noted: ``note_seen(keys[0], lastmod)``."""
         db = self._db
         with self._errors("read"):
             db.execute("BEGIN")
@@ -321,6 +329,8 @@ class StateStore:
             finally:
                 if db.in_transaction:  # a read: nothing to keep or roll back
                     db.commit()
+        if note and status == "unchanged":
+            self.note_seen(keys[0], lastmod)
         return RecordVerdict(status, revision, owner=owner)
 
     def is_registered(self, path: Path) -> bool:

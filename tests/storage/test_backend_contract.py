@@ -357,3 +357,21 @@ def test_dedup_knows_a_page_under_its_other_keys(store: Any, tmp_path: Path) -> 
     assert store.dedup([other, A], "f1") == RecordVerdict("unchanged", 1)
     assert store.dedup([other, A], "f2") == RecordVerdict("revision", 2)
     assert store.dedup([other], "f2") == RecordVerdict("new", 1)
+
+
+def test_dedup_notes_an_unchanged_page_as_note_seen_does(store: Any, tmp_path: Path) -> None:
+    """With ``note``, the dedup question also notes an unchanged page (``note_seen`` of its
+    first key): a newer lastmod is kept, an older one or none is not; a changed page, or
+    one known only under another of its keys, is not noted."""
+    store.register_batch(tmp_path / "1.jsonl", [rec(lastmod="2016-03-24T00:00:00+00:00")])
+    newer, older = "2016-03-25T00:00:00+00:00", "2016-03-23T00:00:00+00:00"
+    assert store.dedup([A], "f1", note=True, lastmod=newer) == RecordVerdict("unchanged", 1)
+    assert not store.should_fetch(A, newer)
+    assert store.should_fetch(A, "2016-03-26T00:00:00+00:00")
+    store.dedup([A], "f1", note=True, lastmod=older)
+    store.dedup([A], "f1", note=True, lastmod=None)
+    assert not store.should_fetch(A, newer)  # still the newer date
+    store.dedup([A], "f2", note=True, lastmod="2016-03-27T00:00:00+00:00")  # a revision
+    store.dedup([B, A], "f1", note=True, lastmod="2016-03-27T00:00:00+00:00")  # under A only
+    store.dedup([A], "f1", note=False, lastmod="2016-03-27T00:00:00+00:00")
+    assert store.should_fetch(A, "2016-03-27T00:00:00+00:00")
