@@ -544,7 +544,7 @@ against 80-130 µs for reading every id value of a portal page). In HTML it regi
 ``id`` attribute and each ``<a name>``, and ``id()`` returns only the first element
 registered under a value: exact only on a page whose parse proved no value was
 registered twice (:func:`ids_unique`)."""
-_ID_TABLE_KEY = re.compile("[^\x00-\x20]+")
+_ID_TABLE_KEY = re.compile(r"[^\x00-\x20]+")
 """An id value ``id()`` looks up as it is: not empty, and nothing XPath's ``id()`` splits
 its argument at (XML whitespace) or lxml refuses in a variable (control characters)."""
 PARSER_ERROR_CAP = 100
@@ -553,12 +553,29 @@ a redefined ID among them."""
 _ID_REDEFINED = etree.ErrorTypes.DTD_ID_REDEFINED
 
 
+def _logs_redefined_ids() -> bool:
+    """Tell whether this libxml2 does what :func:`ids_unique` counts on: its HTML parser
+    registers ``id`` attributes and ``<a name>`` in the ID table, and logs a second
+    registration of a value as DTD_ID_REDEFINED, until :data:`PARSER_ERROR_CAP` errors."""
+    noise = "</span>" * (PARSER_ERROR_CAP - 3)  # one error each
+    markup = f'<html><body>{noise}<p id="v"></p><a name="v"></a><i id="v"></i></body></html>'
+    parser = etree.HTMLParser(recover=True)
+    root = etree.fromstring(markup, parser)
+    redefined = [entry for entry in parser.error_log if entry.type == _ID_REDEFINED]
+    first = [element.tag for element in _BY_ID(root, value="v")]
+    return len(redefined) == 2 and len(parser.error_log) < PARSER_ERROR_CAP and first == ["p"]
+
+
+_ID_TABLE_PROOF = _logs_redefined_ids()
+"""Whether a parse's error log can prove its ids unique (checked once, on import)."""
+
+
 def ids_unique(error_log: etree._ListErrorLog) -> bool:
     """Tell whether the HTML parse that wrote ``error_log`` (its parser's ``error_log``)
     proves that libxml2 registered no ID value twice in the tree it made: it logs
     DTD_ID_REDEFINED for every second registration (an ``id`` and an ``<a name>`` alike),
     until the parse has logged :data:`PARSER_ERROR_CAP` errors."""
-    if len(error_log) >= PARSER_ERROR_CAP:
+    if not _ID_TABLE_PROOF or len(error_log) >= PARSER_ERROR_CAP:
         return False
     return all(entry.type != _ID_REDEFINED for entry in error_log)
 
@@ -585,6 +602,8 @@ class Document:
 
     The lookups read all id (or class) values of the page once, each with the element
     it belongs to, and keep those that match: no XPath predicate test on every element.
+    An id is looked up in libxml2's ID table instead when the parse proved the page's
+    ids unique (``unique_ids``) and the tree was not edited since.
     """
 
     def __init__(self, root: etree._Element, *, unique_ids: bool = False) -> None:

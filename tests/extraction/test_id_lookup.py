@@ -13,7 +13,7 @@ import pytest
 from lxml import etree, html
 
 from newscrawl.extraction import page as page_module
-from newscrawl.extraction import parse_page
+from newscrawl.extraction import parse_page, selectors
 from newscrawl.extraction.selectors import PARSER_ERROR_CAP, Document
 from tests.extraction.test_differential import NOW, fixture_pages, read_page, real_pages
 
@@ -187,3 +187,16 @@ def test_a_subtree_root_is_not_looked_up_in_the_whole_table() -> None:
     document = Document(paragraph, unique_ids=unique)
     assert document.anchored("id", "v") == []
     assert tags(document.anchored("id", "w")) == ["b#w"]
+
+
+def test_the_proof_is_checked_against_this_libxml2(monkeypatch: pytest.MonkeyPatch) -> None:
+    """On import, a probe parse checks that libxml2 logs what ``ids_unique`` reads."""
+    assert selectors._ID_TABLE_PROOF
+    assert selectors._logs_redefined_ids()
+    # A libxml2 that dropped errors sooner than assumed fails the probe...
+    monkeypatch.setattr(selectors, "PARSER_ERROR_CAP", PARSER_ERROR_CAP + 20)
+    assert not selectors._logs_redefined_ids()
+    # ...and without the probe's word no parse proves anything.
+    monkeypatch.setattr(selectors, "_ID_TABLE_PROOF", False)
+    document = parsed('<html><body><div id="v"></div></body></html>')
+    assert not document._id_table
