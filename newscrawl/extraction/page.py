@@ -31,7 +31,7 @@ from newscrawl.extraction.errors import (  # ExtractionError, NotAnArticle: re-e
 from newscrawl.extraction.limits import MAX_PAGE_BYTES, check_source, check_time, check_tree
 from newscrawl.extraction.metadata import Scripts, jsonld_article, page_scripts
 from newscrawl.extraction.processors import DateParser
-from newscrawl.extraction.selectors import Document, node_text
+from newscrawl.extraction.selectors import Document, ids_unique, node_text
 from newscrawl.items import Article
 from newscrawl.profiles import Profile, load_profile, profile_for_url
 
@@ -234,11 +234,19 @@ def _root_node(
 ) -> etree._Element:
     """Return the root parsel's ``create_root_node(text, parser_class, base_url=url)``
     returns (the same parser, options and bytes: :func:`_parser_input`)."""
+    return _parse(text, utf8, parser_class, url)[0]
+
+
+def _parse(
+    text: str, utf8: bytes | None, parser_class: type[etree.HTMLParser], url: str
+) -> tuple[etree._Element, bool]:
+    """Return :func:`_root_node`'s root, and whether its parse proved that no id value
+    was registered twice (:func:`~newscrawl.extraction.selectors.ids_unique`)."""
     parser = parser_class(recover=True, encoding="utf-8", huge_tree=True)
     root = etree.fromstring(_parser_input(text, utf8), parser=parser, base_url=url)
     if root is None:
         root = etree.fromstring(b"<html/>", parser=parser, base_url=url)
-    return root
+    return root, ids_unique(parser.error_log)
 
 
 UNDECODABLE_SHARE = 2 / 3
@@ -294,10 +302,12 @@ class Page:
     now: datetime
     jsonld: dict[str, Any]
     scripts: Scripts | None = None
+    unique_ids: bool = field(default=False, repr=False)
+    """The parse proved the tree's id values unique (see ``Document``)."""
     document: Document = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
-        self.document = Document(self.selector.root)
+        self.document = Document(self.selector.root, unique_ids=self.unique_ids)
 
     def candidates(self, *path: str) -> Iterator[list[str]]:
         """Yield, lazily, the strings each selector at ``path`` of the profile selects."""
@@ -354,7 +364,7 @@ def parse_page(
     check_source(text, url)
     check_time(url)
     try:
-        root = _root_node(text, utf8, _parser_class(profile), url)
+        root, unique_ids = _parse(text, utf8, _parser_class(profile), url)
         selector = Selector(root=root, type="html", base_url=url)
     except (ValueError, etree.LxmlError) as exc:
         raise EmptyPage(f"the response is not HTML: {exc}", url=url) from exc
@@ -372,6 +382,7 @@ def parse_page(
         now=now,
         jsonld=jsonld_article(scripts),
         scripts=scripts,
+        unique_ids=unique_ids,
     )
     check_time(url)
     return page

@@ -538,6 +538,48 @@ _ATTRIBUTE_VALUES = {
 strings: each knows the element it belongs to (``getparent()``), so the owners of the
 values that match are had without another scan of the page (each such XPath scan costs
 about as much as reading all the values)."""
+_BY_ID = etree.XPath("id($value)")
+"""The elements libxml2's ID table holds for ``value`` (filled while parsing: about 2.5 µs
+against 80-130 µs for reading every id value of a portal page). In HTML it registers each
+``id`` attribute and each ``<a name>``, and ``id()`` returns only the first element
+registered under a value: exact only on a page whose parse proved no value was
+registered twice (:func:`ids_unique`)."""
+_ID_TABLE_KEY = re.compile(r"[^\x00-\x20]+")
+"""An id value ``id()`` looks up as it is: not empty, and nothing XPath's ``id()`` splits
+its argument at (XML whitespace) or lxml refuses in a variable (control characters)."""
+PARSER_ERROR_CAP = 100
+"""libxml2 reports at most this many errors of a parse (XML_MAX_ERRORS) and drops the rest,
+a redefined ID among them."""
+_ID_REDEFINED = etree.ErrorTypes.DTD_ID_REDEFINED
+
+
+def _logs_redefined_ids() -> bool:
+    """Tell whether this libxml2 does what :func:`ids_unique` counts on: its HTML parser
+    registers ``id`` attributes and ``<a name>`` in the ID table, and logs a second
+    registration of a value as DTD_ID_REDEFINED, until :data:`PARSER_ERROR_CAP` errors."""
+    noise = "</span>" * (PARSER_ERROR_CAP - 3)  # one error each
+    markup = f'<html><body>{noise}<p id="v"></p><a name="v"></a><i id="v"></i></body></html>'
+    parser = etree.HTMLParser(recover=True)
+    root = etree.fromstring(markup, parser)
+    redefined = [entry for entry in parser.error_log if entry.type == _ID_REDEFINED]
+    first = [element.tag for element in _BY_ID(root, value="v")]
+    return len(redefined) == 2 and len(parser.error_log) < PARSER_ERROR_CAP and first == ["p"]
+
+
+_ID_TABLE_PROOF = _logs_redefined_ids()
+"""Whether a parse's error log can prove its ids unique (checked once, on import)."""
+
+
+def ids_unique(error_log: etree._ListErrorLog) -> bool:
+    """Tell whether the HTML parse that wrote ``error_log`` (its parser's ``error_log``)
+    proves that libxml2 registered no ID value twice in the tree it made: it logs
+    DTD_ID_REDEFINED for every second registration (an ``id`` and an ``<a name>`` alike),
+    until the parse has logged :data:`PARSER_ERROR_CAP` errors."""
+    if not _ID_TABLE_PROOF or len(error_log) >= PARSER_ERROR_CAP:
+        return False
+    return all(entry.type != _ID_REDEFINED for entry in error_log)
+
+
 _XML_SPACE = re.compile("[ \t\r\n]+")
 _NOT_IN_CLASS_NAME = re.compile("[ \t\r\n\x00]")
 """What a class name looked up by search of the joined class values may not hold: the NUL
@@ -560,10 +602,16 @@ class Document:
 
     The lookups read all id (or class) values of the page once, each with the element
     it belongs to, and keep those that match: no XPath predicate test on every element.
+    An id is looked up in libxml2's ID table instead when the parse proved the page's
+    ids unique (``unique_ids``) and the tree was not edited since.
     """
 
-    def __init__(self, root: etree._Element) -> None:
+    def __init__(self, root: etree._Element, *, unique_ids: bool = False) -> None:
+        """``unique_ids``: the parse that made the tree of ``root`` (the whole tree) proved
+        no id value was registered twice (:func:`ids_unique`); ``#id`` lookups then ask
+        libxml2's ID table instead of reading every id value, until the tree is edited."""
         self.root = root
+        self._id_table = unique_ids and root.getparent() is None
         self._values: dict[str, list[Any]] = {}
         self._anchors: dict[tuple[str, str], list[etree._Element]] = {}
         self._from_nodes: dict[str, int] = {}
@@ -598,6 +646,15 @@ class Document:
         return values
 
     def _find(self, kind: str, value: str) -> list[etree._Element]:
+        if kind == "id" and self._id_table and _ID_TABLE_KEY.fullmatch(value):
+            # The one element registered under ``value``, if any: an ``<a name>`` that
+            # is no id is dropped (a page with ``value`` as an id too was no proof).
+            try:
+                owners = _BY_ID(self.root, value=value)
+            except ValueError:  # a character lxml refuses in a variable
+                pass
+            else:
+                return [e for e in owners if e.get("id") == value]
         values = self._attribute_values(kind)
         if kind == "id":
             return [v.getparent() for v in values if v == value]
@@ -682,6 +739,7 @@ class Document:
 
     def changed(self) -> None:
         """Forget all lookups: the tree was edited."""
+        self._id_table = False  # lxml's edits need not keep libxml2's ID table in step
         self._values.clear()
         self._anchors.clear()
         self._spans = None
