@@ -581,10 +581,10 @@ def ids_unique(error_log: etree._ListErrorLog) -> bool:
 
 
 _XML_SPACE = re.compile("[ \t\r\n]+")
+"""What XPath's ``normalize-space()`` collapses (XML whitespace, not Unicode's)."""
 _NOT_IN_CLASS_NAME = re.compile("[ \t\r\n\x00]")
 """What a class name looked up by search of the joined class values may not hold: the NUL
 that joins them, and whitespace (a name with it spans class names: left to a plain scan)."""
-"""What XPath's ``normalize-space()`` collapses (XML whitespace, not Unicode's)."""
 
 
 def _has_class(value: str, name: str) -> bool:
@@ -621,12 +621,12 @@ class Document:
         self._texts: dict[etree._Element, str] = {}
         self._head_scopes: dict[str, etree._Element] = {}
         self._from_root: dict[str, list[Node]] = {}
+        """What each query selected from the root (fields share some: the teaser nodes)."""
         self._joined: str | None = None
         self._by_attribute: dict[tuple[str, str], dict[str, list[etree._Element]]] = {}
         self._last_from_node: tuple[str, etree._Element, list[etree._Element]] | None = None
         """The last query run from an element other than the root whose results are all
         elements, the element, and those results (see :func:`attribute_of`)."""
-        """What each query selected from the root (fields share some: the teaser nodes)."""
 
     def anchored(self, kind: str, value: str) -> list[etree._Element]:
         """Return, in document order, the elements whose id is ``value`` (kind "id") or
