@@ -54,15 +54,18 @@ def grid() -> list[tuple[str, str, tuple[str, ...]]]:
     return days + short
 
 
+def difference(text: str, zone: str, languages: tuple[str, ...], now: datetime) -> str | None:
+    """Say how ``DateParser.parse`` reads ``text`` otherwise than dateparser, or None."""
+    parser = DateParser(languages, zone)
+    ours = parser.parse(text, now)
+    theirs = parser._parse_natural(text, now)
+    if ours != theirs or repr(ours) != repr(theirs):
+        return f"{text!r} at {now} in {zone} {languages}: {ours!r} != dateparser {theirs!r}"
+    return None
+
+
 def differences(cases: list[tuple[str, str, tuple[str, ...]]]) -> list[str]:
-    found = []
-    for text, zone, languages in cases:
-        parser = DateParser(languages, zone)
-        ours = parser.parse(text, NOW)
-        theirs = parser._parse_natural(text, NOW)
-        if ours != theirs or repr(ours) != repr(theirs):
-            found.append(f"{text!r} in {zone} {languages}: {ours!r} != dateparser {theirs!r}")
-    return found
+    return [d for case in cases if (d := difference(*case, NOW)) is not None]
 
 
 def test_a_sample_reads_as_dateparser_reads() -> None:
@@ -135,15 +138,8 @@ def relative_grid() -> list[tuple[str, str, tuple[str, ...], datetime]]:
 
 
 def relative_differences(cases: list[tuple[str, str, tuple[str, ...], datetime]]) -> list[str]:
-    found = []
-    for text, zone, languages, now in cases:
-        assert processors._AGO.fullmatch(text), text
-        parser = DateParser(languages, zone)
-        ours = parser.parse(text, now)
-        theirs = parser._parse_natural(text, now)
-        if ours != theirs or repr(ours) != repr(theirs):
-            found.append(f"{text!r} at {now} in {zone}: {ours!r} != dateparser {theirs!r}")
-    return found
+    assert all(processors._AGO.fullmatch(text) for text, *_ in cases)
+    return [d for case in cases if (d := difference(*case)) is not None]
 
 
 def test_a_sample_of_relative_dates_reads_as_dateparser_reads() -> None:

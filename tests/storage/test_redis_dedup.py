@@ -41,6 +41,20 @@ def test_an_unchanged_page_is_not_claimed(redis_prefix: Redis, tmp_path: Path) -
         assert two.dedup([a], "g") == RecordVerdict("revision", 2)
 
 
+def sent_commands(client: Any, monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Return the list that the name of each command ``client`` sends from now on is added
+    to (until ``monkeypatch.undo()``)."""
+    commands: list[str] = []
+    send = client.execute_command
+
+    def counted(*args: Any, **options: Any) -> Any:
+        commands.append(str(args[0]))
+        return send(*args, **options)
+
+    monkeypatch.setattr(client, "execute_command", counted)
+    return commands
+
+
 def test_the_dedup_step_asks_redis_one_command_a_record(
     redis_prefix: Redis, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -57,14 +71,7 @@ def test_the_dedup_step_asks_redis_one_command_a_record(
     lease.acquire()
     pipeline = DedupPipeline(get_crawler(Spider), store)
     pipeline.process_item({"url": "https://jmn.info/warm-up/", "fingerprint": "w"})  # loads it
-    commands: list[str] = []
-    send = client.execute_command
-
-    def counted(*args: Any, **options: Any) -> Any:
-        commands.append(str(args[0]))
-        return send(*args, **options)
-
-    monkeypatch.setattr(client, "execute_command", counted)
+    commands = sent_commands(client, monkeypatch)
     try:
         for n in range(5):
             record = {
@@ -106,14 +113,7 @@ def test_an_unchanged_page_costs_one_command(
     pipeline = DedupPipeline(crawler, store)
     with pytest.raises(DropItem):  # loads the script
         pipeline.process_item({"url": urls[0], "fingerprint": "f"})
-    commands: list[str] = []
-    send = client.execute_command
-
-    def counted(*args: Any, **options: Any) -> Any:
-        commands.append(str(args[0]))
-        return send(*args, **options)
-
-    monkeypatch.setattr(client, "execute_command", counted)
+    commands = sent_commands(client, monkeypatch)
     try:
         for url in urls[1:]:
             with pytest.raises(DropItem, match="unchanged"):
