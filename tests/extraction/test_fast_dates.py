@@ -77,8 +77,9 @@ def test_a_sample_reads_as_dateparser_reads() -> None:
     assert differences(cases) == []
 
 
-def test_dateparser_is_not_asked(monkeypatch: pytest.MonkeyPatch) -> None:
-    """The shortcut is taken for English-first sites, and only for them."""
+def texts_asked_of_dateparser(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Return the list that each text ``DateParser`` hands to dateparser from now on is
+    added to."""
     asked: list[str] = []
     real = DateParser._parse_natural
 
@@ -87,6 +88,12 @@ def test_dateparser_is_not_asked(monkeypatch: pytest.MonkeyPatch) -> None:
         return real(self, text, now)
 
     monkeypatch.setattr(DateParser, "_parse_natural", natural)
+    return asked
+
+
+def test_dateparser_is_not_asked(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The shortcut is taken for English-first sites, and only for them."""
+    asked = texts_asked_of_dateparser(monkeypatch)
     english, russian = DateParser(["en", "ru"], "Europe/Moscow"), DateParser(["ru", "en"], "UTC")
     assert english.parse("Mar 21, 2016", NOW) == datetime.fromisoformat("2016-03-21T00:00+03:00")
     assert english.parse("February 30, 2016", NOW) is None  # left to dateparser: no such day
@@ -157,14 +164,7 @@ def test_every_relative_date_of_the_grid_reads_as_dateparser_reads(part: int) ->
 def test_dateparser_is_not_asked_for_relative_dates(monkeypatch: pytest.MonkeyPatch) -> None:
     """English-first sites read "N units ago" without dateparser; others, months, years and
     other spellings still go to dateparser."""
-    asked: list[str] = []
-    real = DateParser._parse_natural
-
-    def natural(self: DateParser, text: str, now: datetime) -> datetime | None:
-        asked.append(text)
-        return real(self, text, now)
-
-    monkeypatch.setattr(DateParser, "_parse_natural", natural)
+    asked = texts_asked_of_dateparser(monkeypatch)
     english, russian = DateParser(["en", "ru"], "Europe/Moscow"), DateParser(["ru", "en"], "UTC")
     assert english.parse("2 hours ago", NOW) == datetime.fromisoformat("2016-03-25T10:00+03:00")
     assert english.parse("11 Days Ago", NOW) == datetime.fromisoformat("2016-03-14T12:00+03:00")
