@@ -505,7 +505,7 @@ class PortalSpider(SitemapSpider):
         """Keep the sitemap entries this run wants, moved onto the fetch origin; the state
         is asked about each chunk of ``PREFETCH_CHUNK`` entries together
         (``prefetch_state``)."""
-        if getattr(self.state, "prefetch", None) is not None:
+        if self.state is not None:
             entries = _prefetched(entries, self._prefetch_entries)
         for entry in entries:
             if not entry.get("loc"):
@@ -530,10 +530,9 @@ class PortalSpider(SitemapSpider):
         """Let a state that reads many pages at once (``prefetch``: Redis) read those of
         ``urls`` this run has not asked for yet, before they are judged one by one: one
         round trip for a sitemap's chunk, a listing or a feed, not one a page."""
-        prefetch = getattr(self.state, "prefetch", None)
-        if prefetch is not None:
+        if self.state is not None:
             pages = (self.page_url(url) for url in urls)
-            prefetch([page for page in pages if page not in self.requested])
+            self.state.prefetch([page for page in pages if page not in self.requested])
 
     # -- pages -----------------------------------------------------------------------
 

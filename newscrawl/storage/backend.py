@@ -223,6 +223,13 @@ class StateBackend(Protocol):
         :func:`judge` says of what the state remembers of ``url``."""
         ...
 
+    def prefetch(self, urls: Iterable[str]) -> None:
+        """Read at once what the next ``verdict`` of each of ``urls`` will ask, so that
+        judging a sitemap's chunk, a listing or a feed page by page costs one read, not
+        one a page. What an earlier call read and no ``verdict`` asked for is forgotten.
+        A backend whose reads cost no round trip may do nothing."""
+        ...
+
     def classify(self, url: str, fingerprint: str) -> tuple[str, int]:
         """Return ``("new", 1)``, ``("unchanged", r)`` or ``("revision", r + 1)``."""
         ...

@@ -246,6 +246,10 @@ class StateStore:
         """
         return self.verdict(url, lastmod) is not Verdict.KNOWN
 
+    def prefetch(self, urls: Iterable[str]) -> None:
+        """Do nothing: each ``verdict`` reads SQLite in this process, which costs no round
+        trip (``StateBackend.prefetch``)."""
+
     def verdict(
         self,
         url: str,

@@ -375,3 +375,15 @@ def test_dedup_notes_an_unchanged_page_as_note_seen_does(store: Any, tmp_path: P
     store.dedup([B, A], "f1", note=True, lastmod="2016-03-27T00:00:00+00:00")  # under A only
     store.dedup([A], "f1", note=False, lastmod="2016-03-27T00:00:00+00:00")
     assert store.should_fetch(A, "2016-03-27T00:00:00+00:00")
+
+
+def test_prefetch_changes_no_verdict(store: Any, tmp_path: Path) -> None:
+    """A read ahead gives each page the verdict it would have had, and a page written after
+    the read ahead is judged by what the state holds then."""
+    store.register_batch(tmp_path / "1.jsonl", [rec(A)])
+    store.prefetch([A, B, A])
+    assert store.verdict(A, None) is Verdict.KNOWN
+    assert store.verdict(B, None) is Verdict.FETCH
+    store.register_batch(tmp_path / "2.jsonl", [rec(B, "f2")])
+    store.prefetch([])
+    assert store.verdict(B, None) is Verdict.KNOWN

@@ -5,6 +5,7 @@ tests/mutation/storage_mutants.py are run against them."""
 from __future__ import annotations
 
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 from newscrawl.storage.backend import Verdict
@@ -27,12 +28,15 @@ def test_a_prefetched_verdict_is_read_once(redis_prefix: Redis, tmp_path: Path) 
     assert store.verdict(b, None) is Verdict.KNOWN  # forgotten by the second prefetch
 
 
+def page_by_page(store: RedisStateStore) -> Any:
+    """A state that judges with ``store`` but reads nothing ahead: a round trip a page."""
+    return SimpleNamespace(verdict=store.verdict, prefetch=lambda urls: None)
+
+
 def test_a_sitemap_is_judged_in_one_round_trip_a_chunk(redis_prefix: Redis, tmp_path: Path) -> None:
     """The portal spider asks the Redis state about a sitemap's pages together
     (``prefetch``: one trip a chunk of ``PREFETCH_CHUNK``, where each page was one), and
     keeps the same entries as when asking page by page."""
-    from types import SimpleNamespace
-
     from scrapy.utils.test import get_crawler
 
     from newscrawl.spiders import portal_spider
@@ -65,7 +69,7 @@ def test_a_sitemap_is_judged_in_one_round_trip_a_chunk(redis_prefix: Redis, tmp_
 
     store.prefetch(pages[:1])  # loads its script
     store.prefetch([])  # and forgets what it read
-    by_page, one_each = kept(SimpleNamespace(verdict=store.verdict))
+    by_page, one_each = kept(page_by_page(store))
     together, chunks = kept(store)
     assert together == by_page
     assert len(set(by_page)) < len(pages)  # known and rejected pages left out
@@ -77,8 +81,6 @@ def test_a_sitemap_is_judged_in_one_round_trip_a_chunk(redis_prefix: Redis, tmp_
 def test_a_feed_is_judged_in_one_round_trip(redis_prefix: Redis, tmp_path: Path) -> None:
     """A feed's items (and so a listing's links, judged the same way) cost the Redis state
     one round trip together, not one each, and the same requests come out."""
-    from types import SimpleNamespace
-
     from scrapy.http import XmlResponse
     from scrapy.utils.test import get_crawler
 
@@ -105,7 +107,7 @@ def test_a_feed_is_judged_in_one_round_trip(redis_prefix: Redis, tmp_path: Path)
 
     store.prefetch(pages[:1])  # loads its script
     store.prefetch([])  # and forgets what it read
-    by_page, one_each = requested(SimpleNamespace(verdict=store.verdict))
+    by_page, one_each = requested(page_by_page(store))
     together, once = requested(store)
     assert together == by_page == pages[1::2]
     assert one_each == ["EVALSHA"] * len(pages)
