@@ -8,6 +8,7 @@ import tomllib
 from newscrawl.extraction import extract_page, parse_page
 from newscrawl.profiles import Profile
 from newscrawl.profiles.suggest import SamplePage, suggest_profile
+from tests.profiles.test_suggest import TITLES
 
 # A portal that writes the photo credit as the last line of the text ("Photo: …"), where
 # the profile's body reads it and the generic extractor does not look.
@@ -27,15 +28,6 @@ their neighbours, some of whom had come from the villages around the city.</p>
 work would be finished before the winter, when the roads are hard to use.</p>
 {credit}</div>{figure}
 </article></div></body></html>"""
-
-TITLES = [
-    "Council approves the new bridge",
-    "Harbour festival draws record crowds",
-    "Library extends its opening hours",
-    "Tram line to reach the airport",
-    "School wins the regional robotics cup",
-    "Market square gets new trees",
-]
 
 # A credited picture outside the text, on one page only: the generic extractor reads its
 # credit, the profile (no lead image on most pages) does not.
