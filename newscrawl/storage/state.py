@@ -789,35 +789,42 @@ def read_records(path: Path) -> list[dict[str, Any]]:
     records = []
     for obj in _json_lines(path):
         record = {key: obj.get(key) for key in RECORD_KEYS}
-        record["lastmod"] = record_lastmod(record, started)
+        record["lastmod"] = record_lastmod(obj, started)
         records.append(record)
     return records
 
 
 def record_lastmod(record: Mapping[str, Any], run_start: datetime | None) -> str | None:
     """Return the date the state registers for the page of a record read back from a
-    published file: the page was as written when its run fetched it, after the run's
-    start (``run_start``).
+    published file: the page was as written when it was fetched, just before its
+    ``crawled_at``, and after its run's start (``run_start``).
 
     The crawl registered the feed's or sitemap's date of the page, which the file does not
     hold; the record's own date (``modified_at``, else ``published_at``) is often earlier
     (a sitemap dates a page by its last comment or regeneration, a page may show a date
     without a time), and would make the next run fetch the unchanged page once more. So:
-    the run's start when the record's own date is not an aware date-time later than it;
-    else the record's own date. Without a ``run_start`` (a run id that is not a time),
-    the record's own date.
+    the time it was fetched (its ``crawled_at``, else its run's start) when the record's own
+    date is not an aware date-time later than that; else the record's own date. With
+    neither a ``crawled_at`` nor a ``run_start`` (a run id that is not a time), the record's
+    own date.
 
     >>> start = datetime(2016, 3, 25, 9, 0, tzinfo=UTC)
     >>> record_lastmod({"modified_at": "2016-03-24"}, start)
     '2016-03-25T09:00:00+00:00'
+    >>> record_lastmod({"modified_at": "2016-03-24", "crawled_at": "2016-03-25T09:20:00Z"}, start)
+    '2016-03-25T09:20:00+00:00'
     """
     own = record.get("modified_at") or record.get("published_at")
-    if run_start is None:
+    crawled = record.get("crawled_at")
+    fetched = as_aware(crawled) if isinstance(crawled, str) else None
+    if fetched is None or (run_start is not None and run_start > fetched):
+        fetched = run_start
+    if fetched is None:
         return own if isinstance(own, str) and own else None
     moment = as_aware(own) if isinstance(own, str) else None
-    if moment is not None and moment > run_start:
+    if moment is not None and moment > fetched:
         return own  # type: ignore[no-any-return]
-    return run_start.isoformat(timespec="seconds")
+    return fetched.isoformat(timespec="seconds")
 
 
 def _run_start(path: Path) -> datetime | None:

@@ -437,16 +437,24 @@ MUTANTS: tuple[Mutant, ...] = (
     Mutant(
         "read-back-page-dated-by-its-own-date",
         S,
-        '        record["lastmod"] = record_lastmod(record, started)',
+        '        record["lastmod"] = record_lastmod(obj, started)',
         '        record["lastmod"] = None',
         "after a rebuild a page whose sitemap date is later than its own is fetched once more",
     ),
     Mutant(
         "read-back-page-never-dated-by-its-own-date",
         S,
-        "    if moment is not None and moment > run_start:",
+        "    if moment is not None and moment > fetched:",
         "    if False:",
-        "a page dated after its run's start is taken as unchanged when the sitemap says so",
+        "a page dated after its fetch is taken as unchanged when the sitemap says so",
+    ),
+    Mutant(
+        "read-back-page-dated-by-its-run-not-its-fetch",
+        S,
+        "    fetched = as_aware(crawled) if isinstance(crawled, str) else None",
+        "    fetched = None",
+        "after a rebuild a page whose sitemap date falls between its run's start and its "
+        "fetch is fetched once more",
     ),
     Mutant(
         "history-records-before-rejects",

@@ -32,6 +32,7 @@ from newscrawl.storage.state import (
     parse_since,
     published_files,
     published_history,
+    read_records,
     read_rejects,
     register_history,
 )
@@ -750,6 +751,35 @@ def test_read_rejects_dates_a_reject_by_its_line_its_record_or_its_run(tmp_path:
     (other,) = publish(out, [reject(4, "empty")], run_id="manual", kind="rejects")
     os.utime(other, (NOW.timestamp(), NOW.timestamp()))
     assert read_rejects(other)[0]["rejected_at"] == NOW.isoformat(timespec="seconds")
+
+
+def test_read_records_dates_a_page_by_its_fetch_unless_its_own_date_is_later(
+    tmp_path: Path,
+) -> None:
+    """A record read back dates its page by when it was fetched (``crawled_at``, else its
+    run's start), so that a sitemap date from before the fetch is no change; by its own
+    date when that is later."""
+    out = tmp_path / "out"
+    fetched = "2026-11-28T09:40:00+00:00"
+    lines = [
+        record(1, modified_at="2026-11-28T09:35:00+00:00", crawled_at=fetched),
+        record(2, published_at="2026-11-28T09:45:00+01:00", crawled_at=fetched),  # 08:45 UTC
+        record(3, published_at="2026-11-28T09:45:00+00:00", crawled_at=fetched),
+        record(4, modified_at="2026-11-27"),
+        record(5, modified_at="2026-11-27", crawled_at="2026-11-28T09:00:00+00:00"),
+        record(6, modified_at="2026-11-27", crawled_at="not a time"),
+    ]
+    (path,) = publish(out, lines, run_id="20261128T093000Z")
+    assert [line["lastmod"] for line in read_records(path)] == [
+        fetched,
+        fetched,
+        "2026-11-28T09:45:00+00:00",
+        "2026-11-28T09:30:00+00:00",  # no fetch time: its run's start
+        "2026-11-28T09:30:00+00:00",  # fetched before its run started: a clock gone wrong
+        "2026-11-28T09:30:00+00:00",
+    ]
+    (manual,) = publish(out, lines[:1] + lines[3:4], run_id="manual")
+    assert [line["lastmod"] for line in read_records(manual)] == [fetched, "2026-11-27"]
 
 
 def test_read_rejects_refuses_a_line_without_a_kind(tmp_path: Path) -> None:
