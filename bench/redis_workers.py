@@ -42,6 +42,11 @@ waits for Redis's replies, and the time the process is not scheduled, to ``recv`
 scrapy-redis's code, to find the adapter's overhead, and the worker's Redis round trips
 per page, by command.
 
+``--instructions N`` also counts, with valgrind's callgrind, the instructions per page of a
+local and a one-worker crawl of an N-article portal, each less a crawl stopped after its
+first page: a count that the machine's other work does not move, where CPU time on this
+shared machine moves by 10% between runs (it leaves out the kernel and the caches).
+
 ``--baseline REV`` (a git revision) measures another version beside this one, in the same
 run: the package of REV (``git archive``) is copied to the run folder and every crawl kind
 also runs on that copy (``local@base``, ``1w@base``...), alternating with this code's, so
@@ -518,6 +523,69 @@ def queue_memory(client: Any, base_url: str, requests: int) -> dict[str, Any]:
     }
 
 
+# --- instructions --------------------------------------------------------------------
+
+
+def count_instructions(
+    articles: int, latency_ms: float, run_dir: Path, redis_url: str, client: Any,
+    settings: Sequence[str],
+) -> list[str]:  # fmt: skip
+    """Count, with valgrind's callgrind, the instructions of a local crawl and of a
+    one-worker crawl of a portal of ``articles`` articles, and of each kind stopped after
+    its first page; return the lines that give the instructions per page after the first
+    (each crawl less its one-page run) and the fixed count of each kind.
+
+    callgrind counts the instructions the process runs in user space: the same count for
+    the same work whatever else the machine does, where CPU time on a shared machine moves
+    by 10% between runs. It leaves out the kernel (system calls, context switches) and
+    what the caches and the other processes cost, which the CPU figures include."""
+    if shutil.which("valgrind") is None:
+        return ["instructions: not counted (valgrind is not installed)"]
+    counts: dict[tuple[str, bool], tuple[int, int]] = {}
+    folder = run_dir / "instructions"
+    folder.mkdir()
+    # Under callgrind a crawl runs some 50 times slower: no lease may expire meanwhile.
+    slow = [*settings, "-s", "NEWSCRAWL_REDIS_VISIBILITY_TIMEOUT=3600"]
+    with portal(articles, latency_ms, folder / "portal.log") as base_url:
+        for one_page in (True, False):
+            for kind in ("local", "distributed"):
+                tag = f"{kind}-{'one' if one_page else 'all'}"
+                out = folder / f"{tag}-out"
+                prefix = f"bench-redis-{uuid.uuid4().hex[:10]}"
+                if kind == "local":
+                    where = ["--state", str(folder / f"{tag}-state")]
+                else:
+                    where = ["--redis", redis_url, "-s", f"NEWSCRAWL_REDIS_PREFIX={prefix}"]
+                stop = ["-s", "CLOSESPIDER_PAGECOUNT=1"] if one_page else []
+                log = folder / f"{tag}.valgrind.log"
+                command = [
+                    "valgrind", "--tool=callgrind", f"--log-file={log}",
+                    f"--callgrind-out-file={folder / f'{tag}.callgrind'}", PYTHON,
+                    *crawl_command(base_url, out, [*where, *slow, *stop]),
+                ]  # fmt: skip
+                try:
+                    subprocess.run(command, cwd=ROOT, capture_output=True, check=False)
+                finally:
+                    delete_prefix(client, prefix)
+                found = re.search(r"Collected : (\d+)", log.read_text(encoding="utf-8"))
+                pages = int(read_report(out).get("pages_fetched") or 0)
+                if found is None or pages < (1 if one_page else 2):
+                    return [f"instructions: the {tag} crawl under callgrind failed (see {log})"]
+                counts[kind, one_page] = (int(found.group(1)), pages)
+    per_page = {}
+    for kind in ("local", "distributed"):
+        (whole, pages), (fixed, first) = counts[kind, False], counts[kind, True]
+        per_page[kind] = (whole - fixed) / (pages - first)
+    local, distributed = per_page["local"], per_page["distributed"]
+    return [
+        f"instructions per page after the first (callgrind, user space, {articles} articles, "
+        f"{counts['local', False][1]} pages): local {local / 1e6:.2f} M, one worker "
+        f"{distributed / 1e6:.2f} M: {distributed / local:.3f}x; a crawl stopped after its "
+        f"first page: local {counts['local', True][0] / 1e9:.2f} G, distributed "
+        f"{counts['distributed', True][0] / 1e9:.2f} G"
+    ]
+
+
 # --- profile -------------------------------------------------------------------------
 
 
@@ -709,6 +777,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         help="also run every crawl on the package of this git revision, alternating (A/B)",
     )
     parser.add_argument("--profile", action="store_true", help="also profile one worker")
+    parser.add_argument(
+        "--instructions",
+        type=int,
+        default=0,
+        metavar="N",
+        help="also count instructions per page (valgrind) of a local and a one-worker crawl "
+        "of an N-article portal (0: not counted; 300 takes about 10 minutes)",
+    )
     parser.add_argument("--timeout", type=float, default=3600.0, help="per crawl, s (3600)")
     parser.add_argument("--json", type=Path, help="also write the figures to this file")
     parser.add_argument("--keep", action="store_true", help="keep the run folder")
@@ -799,6 +875,13 @@ def main(argv: Sequence[str] | None = None) -> int:
                 if args.profile
                 else []
             )
+        instructions = (
+            count_instructions(
+                args.instructions, args.latency_ms, run_dir, args.redis, client, settings
+            )
+            if args.instructions > 0
+            else []
+        )
     finally:
         if not args.keep:
             shutil.rmtree(run_dir, ignore_errors=True)
@@ -845,6 +928,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     print(f"Redis server CPU over the run: {cpu:.1f} s (every client of that server counted)")
     for line in profile:
         print(line)
+    for line in instructions:
+        print(line)
     if args.json:
         figures = {
             "settings": vars(args) | {"json": str(args.json), "workers": args.workers},
@@ -860,6 +945,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             ],
             "goals": goals(crawls),
             "memory": memory,
+            "instructions": instructions,
             "fixed_cpu": fixed,
             "fixed_cpu_baseline": fixed_base if baseline_root is not None else None,
         }
