@@ -45,7 +45,7 @@ per page, by command.
 ``--instructions N`` also counts, with valgrind's callgrind, the instructions per page of a
 local and a one-worker crawl of an N-article portal, each less a crawl stopped after its
 first page: a count that the machine's other work does not move, where CPU time on this
-shared machine moves by 10% between runs (it leaves out the kernel and the caches).
+shared machine moves by 10-20% between runs (it leaves out the kernel and the caches).
 
 ``--baseline REV`` (a git revision) measures another version beside this one, in the same
 run: the package of REV (``git archive``) is copied to the run folder and every crawl kind
@@ -537,7 +537,7 @@ def count_instructions(
 
     callgrind counts the instructions the process runs in user space: the same count for
     the same work whatever else the machine does, where CPU time on a shared machine moves
-    by 10% between runs. It leaves out the kernel (system calls, context switches) and
+    by 10-20% between runs. It leaves out the kernel (system calls, context switches) and
     what the caches and the other processes cost, which the CPU figures include."""
     if shutil.which("valgrind") is None:
         return ["instructions: not counted (valgrind is not installed)"]
@@ -783,7 +783,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         default=0,
         metavar="N",
         help="also count instructions per page (valgrind) of a local and a one-worker crawl "
-        "of an N-article portal (0: not counted; 300 takes about 10 minutes)",
+        "of an N-article portal (0: not counted; 300 take about 13 minutes)",
     )
     parser.add_argument("--timeout", type=float, default=3600.0, help="per crawl, s (3600)")
     parser.add_argument("--json", type=Path, help="also write the figures to this file")
