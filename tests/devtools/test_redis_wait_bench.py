@@ -12,7 +12,7 @@ from tests.bench_support import load_bench
 from tests.redis_support import REDIS_URL, redis_client
 
 
-def test_prints_the_cost_of_each_kind_of_loop_and_cleans_up(
+def test_prints_the_cost_of_each_kind_of_page_and_cleans_up(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     client: Any = redis_client()
@@ -20,10 +20,10 @@ def test_prints_the_cost_of_each_kind_of_loop_and_cleans_up(
     before = set(client.scan_iter(match="bench-redis-wait:*"))
     assert bench.main(["--rounds", "2", "--iterations", "2", "--redis", REDIS_URL]) == 0
     out = capsys.readouterr().out
-    for reads in (0, 1, 4):
-        assert re.search(rf"^{reads} reads a page: median \d+\.\d{{3}} ms CPU \(", out, re.M)
-    assert re.search(
-        r"^4 reads a page add -?\d+\.\d{3} ms CPU a page \(-?\d+\.\d{3} a read\)", out, re.M
-    )
-    assert re.search(r"^one read in a loop of reads alone: \d+\.\d{3} ms CPU$", out, re.M)
+    for kind in ("none", "client", "client x4", "connection"):
+        assert re.search(rf"^{kind}: median \d+\.\d{{3}} ms CPU a page \(\S+, \S+\)$", out, re.M)
+    for kind in ("client", "client x4", "connection"):
+        assert re.search(rf"^{kind} adds -?\d+\.\d{{3}} ms CPU a page$", out, re.M)
+    assert not re.search(r"^none adds", out, re.M)
+    assert re.search(r"^one client read in a loop of reads alone: \d+\.\d{3} ms CPU$", out, re.M)
     assert set(client.scan_iter(match="bench-redis-wait:*")) == before
