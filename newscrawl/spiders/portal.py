@@ -530,9 +530,9 @@ class PortalSpider(SitemapSpider):
         """Let a state that reads many pages at once (``prefetch``: Redis) read those of
         ``urls`` this run has not asked for yet, before they are judged one by one: one
         round trip for a sitemap's chunk, a listing or a feed, not one a page."""
-        if self.state is not None:
+        if self.state is not None:  # lazy: a state that reads nothing ahead maps no URL
             pages = (self.page_url(url) for url in urls)
-            self.state.prefetch([page for page in pages if page not in self.requested])
+            self.state.prefetch(page for page in pages if page not in self.requested)
 
     # -- pages -----------------------------------------------------------------------
 

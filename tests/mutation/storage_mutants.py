@@ -621,7 +621,7 @@ MUTANTS: tuple[Mutant, ...] = (
     Mutant(
         "prefetch-first-page-only",
         SP,
-        "            self.state.prefetch([page for page in pages if page not in self.requested])",
+        "            self.state.prefetch(page for page in pages if page not in self.requested)",
         "            self.state.prefetch([page for page in pages if page not in self.requested][:1])",
         "a sitemap costs Redis a round trip a page again (distributed mode)",
     ),
