@@ -33,13 +33,24 @@ def page_by_page(store: RedisStateStore) -> Any:
     return SimpleNamespace(verdict=store.verdict, prefetch=lambda urls: None)
 
 
+def spider_on(state: Any) -> Any:
+    """The jmn portal spider, its stats open, judging pages with ``state``."""
+    from scrapy.utils.test import get_crawler
+
+    from newscrawl.spiders import portal_spider
+
+    crawler = get_crawler(portal_spider("jmn"), {"NEWSCRAWL_STATE_DIR": ""})
+    spider = crawler._create_spider()
+    crawler.stats.open_spider()
+    spider.state = state
+    return spider
+
+
 def test_a_sitemap_is_judged_in_one_round_trip_a_chunk(redis_prefix: Redis, tmp_path: Path) -> None:
     """The portal spider asks the Redis state about a sitemap's pages together
     (``prefetch``: one trip a chunk of ``PREFETCH_CHUNK``, where each page was one), and
     keeps the same entries as when asking page by page."""
-    from scrapy.utils.test import get_crawler
 
-    from newscrawl.spiders import portal_spider
     from newscrawl.spiders.portal import PREFETCH_CHUNK
     from tests.redis_support import counting_client
 
@@ -59,10 +70,7 @@ def test_a_sitemap_is_judged_in_one_round_trip_a_chunk(redis_prefix: Redis, tmp_
     ]
 
     def kept(state: Any) -> tuple[list[str], list[str]]:
-        crawler = get_crawler(portal_spider("jmn"), {"NEWSCRAWL_STATE_DIR": ""})
-        spider = crawler._create_spider()
-        crawler.stats.open_spider()
-        spider.state = state
+        spider = spider_on(state)
         counted.sent.clear()
         locs = [entry["loc"] for entry in spider.sitemap_filter(iter(entries))]
         return locs, list(counted.sent)
@@ -82,9 +90,7 @@ def test_a_feed_is_judged_in_one_round_trip(redis_prefix: Redis, tmp_path: Path)
     """A feed's items (and so a listing's links, judged the same way) cost the Redis state
     one round trip together, not one each, and the same requests come out."""
     from scrapy.http import XmlResponse
-    from scrapy.utils.test import get_crawler
 
-    from newscrawl.spiders import portal_spider
     from tests.redis_support import counting_client
 
     _client, prefix = redis_prefix
@@ -96,10 +102,7 @@ def test_a_feed_is_judged_in_one_round_trip(redis_prefix: Redis, tmp_path: Path)
     feed = f"<rss><channel>{items}</channel></rss>".encode()
 
     def requested(state: Any) -> tuple[list[str], list[str]]:
-        crawler = get_crawler(portal_spider("jmn"), {"NEWSCRAWL_STATE_DIR": ""})
-        spider = crawler._create_spider()
-        crawler.stats.open_spider()
-        spider.state = state
+        spider = spider_on(state)
         counted.sent.clear()
         response = XmlResponse("https://jmn.info/feed/", body=feed)
         urls = [request.url for request in spider.parse_feed(response)]
@@ -118,9 +121,7 @@ def test_a_feed_is_judged_in_one_round_trip(redis_prefix: Redis, tmp_path: Path)
 def test_a_listings_links_are_judged_in_one_round_trip(redis_prefix: Redis, tmp_path: Path) -> None:
     """A listing page's article links cost the Redis state one round trip together."""
     from scrapy.http import HtmlResponse
-    from scrapy.utils.test import get_crawler
 
-    from newscrawl.spiders import portal_spider
     from tests.redis_support import counting_client
 
     _client, prefix = redis_prefix
@@ -129,10 +130,7 @@ def test_a_listings_links_are_judged_in_one_round_trip(redis_prefix: Redis, tmp_
     pages = [f"https://jmn.info/{n}/" for n in range(6)]
     store.register_batch(tmp_path / "1.jsonl", [{"url": p, "fingerprint": "f"} for p in pages[:2]])
     store.prefetch(pages[:1])  # loads its script
-    crawler = get_crawler(portal_spider("jmn"), {"NEWSCRAWL_STATE_DIR": ""})
-    spider = crawler._create_spider()
-    crawler.stats.open_spider()
-    spider.state = store
+    spider = spider_on(store)
     links = iter([[(p, None) for p in pages], []])  # the article links, then no listings
     spider._links = lambda response, queries: next(links)  # type: ignore[method-assign]
     counted.sent.clear()
