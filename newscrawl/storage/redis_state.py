@@ -87,14 +87,7 @@ end
 for i = 3, #ARGV do redis.call('hset', KEYS[1], ARGV[i], ARGV[1]) end
 return 1
 """
-# A page's article (through its alias) and its last reject: one trip.
-_LOOKUP = """
-local key = redis.call('hget', KEYS[1], ARGV[1])
-local article = false
-if key then article = redis.call('hget', KEYS[2], key) end
-return {key, article, redis.call('hget', KEYS[3], ARGV[1])}
-"""
-# _LOOKUP of each page of ARGV: {article, last reject} per page, in order; one trip.
+# Each page of ARGV: its article (through its alias) and its last reject, in order; one trip.
 _LOOKUP_MANY = """
 local found = {}
 for i = 1, #ARGV do
@@ -349,8 +342,9 @@ class RedisStateStore:
                     "--state) or use another NEWSCRAWL_REDIS_PREFIX"
                 )
             client.hset(meta, "opened_at", _now())
-        self._lookup = client.register_script(_LOOKUP)
         self._lookup_many = client.register_script(_LOOKUP_MANY)
+        self._lookup_keys = [f"{self.key}:aliases", f"{self.key}:articles", f"{self.key}:rejected"]
+        """The keys ``_LOOKUP_MANY`` reads."""
         self._prefetched: dict[str, tuple[bytes | None, bytes | None]] = {}
         """What ``prefetch`` read for the next ``verdict`` of each page."""
         self._owner = client.register_script(_OWNER)
@@ -414,9 +408,10 @@ class RedisStateStore:
         if found is not None:
             raw, rejected = found
         else:
-            keys = [f"{self.key}:aliases", f"{self.key}:articles", f"{self.key}:rejected"]
             with self._errors("read"):
-                _, raw, rejected = self._lookup(keys=keys, args=[url], client=self._db)
+                raw, rejected = self._lookup_many(
+                    keys=self._lookup_keys, args=[url], client=self._db
+                )
         article = ArticleState(**json.loads(raw)) if raw is not None else None
         return article, rejected
 
@@ -428,7 +423,7 @@ class RedisStateStore:
         would otherwise be asked one page at a time)."""
         ordered = list(dict.fromkeys(urls))
         self._prefetched = {}
-        keys = [f"{self.key}:aliases", f"{self.key}:articles", f"{self.key}:rejected"]
+        keys = self._lookup_keys
         for start in range(0, len(ordered), HMGET_CHUNK):
             chunk = ordered[start : start + HMGET_CHUNK]
             with self._errors("read"):

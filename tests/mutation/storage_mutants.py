@@ -325,8 +325,8 @@ MUTANTS: tuple[Mutant, ...] = (
     Mutant(
         "redis-verdict-reject-only-when-unknown",
         R,
-        "local article = false\nif key then article = redis.call('hget', KEYS[2], key) end\nreturn {key, article, redis.call('hget', KEYS[3], ARGV[1])}",
-        "if key then return {key, redis.call('hget', KEYS[2], key), false} end\nreturn {false, false, redis.call('hget', KEYS[3], ARGV[1])}",
+        "  found[2 * i] = redis.call('hget', KEYS[3], ARGV[i])",
+        "  found[2 * i] = (not article) and redis.call('hget', KEYS[3], ARGV[i])",
         "a written page that then fails every run is never deferred in distributed mode",
     ),
     Mutant(
