@@ -45,7 +45,7 @@ import logging
 import os
 import random
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any, Final, Self
 from urllib.parse import urlsplit
@@ -84,20 +84,41 @@ RELEASE_WAIT: Final = 0.05
 """Seconds a download slot given back waits to go to Redis with this worker's next lease
 (one round trip for both); then it goes alone."""
 
+PUSH_WAIT: Final = 0.05
+"""Seconds new requests wait to go to Redis with this worker's next take (one round trip
+for a page's new links and the next request); then they go alone."""
+
 SLOT_WAIT_FIRST: Final = 0.02
 SLOT_WAIT_MAX: Final = 0.25
 """A request that finds its host's slots all leased asks again after SLOT_WAIT_FIRST
 seconds, then twice as long each time up to SLOT_WAIT_MAX (with jitter)."""
 
-# Pop the best request (lowest score) and keep it in the worker's taken hash, atomically.
-# The write that a full Redis (maxmemory) refuses comes first, so a refusal leaves the
-# request in the queue without relying on Redis letting a script that has written go on.
-_POP = """
+# Queue the new requests whose page the filter set lacks and mark each page seen, then,
+# when asked, pop the best request (lowest score) into the worker's taken hash: a page's
+# new links and the worker's next request in one trip. Each write that a full Redis
+# (maxmemory) refuses comes before the one that depends on it, so a refusal never relies
+# on Redis letting a script that has written go on: a refused push leaves its page
+# unmarked (found again), a refused mark leaves a request queued (fetched, at worst,
+# twice), never a page marked seen and not queued; a refused take leaves the request in
+# the queue. KEYS queue, taken, seen; ARGV the take's tag (empty: no take), then a
+# fingerprint, score and request for each push.
+_PUSH_AND_TAKE = """
+local pushed = {}
+for i = 2, #ARGV, 3 do
+  if redis.call('sismember', KEYS[3], ARGV[i]) == 1 then
+    pushed[#pushed + 1] = 0
+  else
+    redis.call('zadd', KEYS[1], ARGV[i + 1], ARGV[i + 2])
+    redis.call('sadd', KEYS[3], ARGV[i])
+    pushed[#pushed + 1] = 1
+  end
+end
+if ARGV[1] == '' then return {pushed} end
 local found = redis.call('zrange', KEYS[1], 0, 0, 'WITHSCORES')
-if #found == 0 then return nil end
+if #found == 0 then return {pushed} end
 redis.call('hset', KEYS[2], ARGV[1], cjson.encode({found[2], found[1]}))
 redis.call('zrem', KEYS[1], found[1])
-return {found[1], ARGV[1]}
+return {pushed, found[1]}
 """
 
 # Put a dead worker's taken requests back in the queue, unless its lease came back.
@@ -152,17 +173,6 @@ for i = 1, #reports, 2 do
   end
 end
 return {busy, redis.call('zcard', KEYS[2]), reaped}
-"""
-
-# Queue a request unless the filter set has its page; mark the page seen. The queue's
-# write comes first: a full Redis (maxmemory) that refuses it leaves nothing written,
-# and one that refuses the mark leaves a request queued (fetched, at worst, twice), never
-# a page marked seen and not queued. KEYS seen, queue; ARGV fingerprint, score, request.
-_PUSH_UNSEEN = """
-if redis.call('sismember', KEYS[1], ARGV[1]) == 1 then return 0 end
-redis.call('zadd', KEYS[2], ARGV[2], ARGV[3])
-redis.call('sadd', KEYS[1], ARGV[1])
-return 1
 """
 
 # A finished worker leaves; the last one to leave an empty queue ends the generation.
@@ -356,16 +366,17 @@ def check_compatible(frontier: Frontier, worker: str, version: str, site: str) -
 class CanonicalRedisDupeFilter(RFPDupeFilter):
     """scrapy-redis's shared filter set, keyed on newscrawl's request key, kept on close.
 
-    It also remembers, in this process, the keys it knows the shared set holds: a page
-    linked again (menus, related posts) costs no round trip to Redis. The set only grows
-    while any worker of the generation lives (a new generation starts, and empties it, only
-    when none does), so what this worker saw there stays true until it ends.
+    It also remembers, in this process, the keys it knows the shared set holds or will
+    hold (``known``): a page linked again (menus, related posts) costs no round trip to
+    Redis. The set only grows while any worker of the generation lives (a new generation
+    starts, and empties it, only when none does), so what this worker saw there stays true
+    until it ends. New requests are marked and queued by the scheduler, in one script with
+    its next take (``TakingQueue.push_and_take``).
     """
 
     def __init__(self, server: Any, key: str, debug: bool = False) -> None:
         super().__init__(server, key, debug)
         self.known: set[str] = set()
-        self._push_unseen: Any = None
 
     def request_seen(self, request: Request) -> bool:
         """Add the request's key to the shared set; True when it was there already."""
@@ -375,23 +386,6 @@ class CanonicalRedisDupeFilter(RFPDupeFilter):
         added = self.server.sadd(self.key, fingerprint)
         self.known.add(fingerprint)
         return added == 0
-
-    def push_unseen(self, request: Request, queue: PriorityQueue) -> bool:
-        """Push ``request`` to ``queue`` and add its key to the shared set, in one round
-        trip and one step, unless the set has the key; True when pushed. (``request_seen``
-        then ``push`` are two trips, and a worker that died between them lost the page:
-        marked seen, never queued.)"""
-        fingerprint = self.request_fingerprint(request)
-        if fingerprint in self.known:
-            return False
-        if self._push_unseen is None:
-            self._push_unseen = self.server.register_script(_PUSH_UNSEEN)
-        pushed = self._push_unseen(
-            keys=[self.key, queue.key],
-            args=[fingerprint, -request.priority, queue._encode_request(request)],
-        )
-        self.known.add(fingerprint)
-        return bool(pushed)
 
     def clear(self) -> None:
         """Empty the shared set (a new generation) and what this process knew of it."""
@@ -426,14 +420,24 @@ class _Callbacks:
 
 
 class TakingQueue(PriorityQueue):
-    """scrapy-redis's priority queue whose pop keeps what it took in ``taken:<worker>``."""
+    """scrapy-redis's priority queue whose pop keeps what it took in ``taken:<worker>``,
+    and which queues new requests against the shared filter set ``seen`` in the same trip."""
 
-    def __init__(self, server: Any, spider: Spider, key: str, taken: str, worker: str) -> None:
+    def __init__(
+        self,
+        server: Any,
+        spider: Spider,
+        key: str,
+        taken: str,
+        worker: str,
+        seen: str | None = None,
+    ) -> None:
         super().__init__(server, spider, key)
         self.taken_key = taken
         self.worker = worker
+        self.seen_key = seen
         self._seq = 0
-        self._pop: Any = None
+        self._script: Any = None
 
     def _encode_request(self, request: Request) -> bytes:
         """Serialise ``request`` as scrapy-redis does (``Request.to_dict`` with the spider's
@@ -451,14 +455,30 @@ class TakingQueue(PriorityQueue):
 
     def take(self) -> Request | None:
         """Pop the best request into the taken hash, or return None when the queue is empty."""
-        self._seq += 1
-        tag = f"{self.worker}:{self._seq}"
-        if self._pop is None:
-            self._pop = self.server.register_script(_POP)
-        found = self._pop(keys=[self.key, self.taken_key], args=[tag])
-        if not found:
-            return None
-        return self._decode_request(found[0])
+        return self.push_and_take((), take=True)[1]
+
+    def push_and_take(
+        self, pushes: Sequence[tuple[str, Request]], take: bool
+    ) -> tuple[list[bool], Request | None]:
+        """Queue each ``(fingerprint, request)`` of ``pushes`` whose fingerprint the filter
+        set lacks and add the fingerprint to it; then, if ``take``, pop the best request into
+        the taken hash. One round trip. Return, for each push, whether it was queued, and
+        the request taken (None when not asked or the queue is empty)."""
+        if pushes and self.seen_key is None:
+            raise ValueError("this queue has no filter set to push against")
+        tag = ""
+        if take:
+            self._seq += 1
+            tag = f"{self.worker}:{self._seq}"
+        if self._script is None:
+            self._script = self.server.register_script(_PUSH_AND_TAKE)
+        args: list[Any] = [tag]
+        for fingerprint, request in pushes:
+            args += (fingerprint, -request.priority, self._encode_request(request))
+        found = self._script(keys=[self.key, self.taken_key, self.seen_key or self.key], args=args)
+        pushed = [bool(flag) for flag in found[0]]
+        request = self._decode_request(found[1]) if len(found) > 1 else None
+        return pushed, request
 
 
 class RedisScheduler(Scheduler):
@@ -479,6 +499,10 @@ class RedisScheduler(Scheduler):
         self._heartbeat: LoopingCall | None = None
         self._others_busy = False
         self._failed = False
+        self._pending: list[tuple[str, Request]] = []
+        """New requests (fingerprint, request) not yet in Redis: they go with the next
+        take, or alone after ``PUSH_WAIT`` seconds."""
+        self._push_call: Any = None
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> Self:
@@ -505,7 +529,12 @@ class RedisScheduler(Scheduler):
         self.spider = spider
         frontier = self.frontier
         self.queue = TakingQueue(
-            self.server, spider, frontier.queue, frontier.taken(self.worker), self.worker
+            self.server,
+            spider,
+            frontier.queue,
+            frontier.taken(self.worker),
+            self.worker,
+            seen=frontier.seen,
         )
         self.df = CanonicalRedisDupeFilter(self.server, key=frontier.seen)
         frontier.give_back(self.worker)  # it holds its lease (SiteState took it) by now
@@ -571,35 +600,82 @@ class RedisScheduler(Scheduler):
         return False
 
     def enqueue_request(self, request: Request) -> bool:
-        """Push ``request`` unless the shared filter has seen its page (``dont_filter`` aside)."""
+        """Queue ``request`` unless its page is known to the shared filter (``dont_filter``
+        aside).
+
+        A page this worker already knows is refused at once. Any other goes to Redis with
+        the worker's next take, or alone ``PUSH_WAIT`` seconds later, in one trip for all
+        that wait (``TakingQueue.push_and_take``). One the shared filter turns out to hold
+        (another worker queued it) is then dropped as the engine drops a refused request:
+        logged as filtered, and signalled ``request_dropped``.
+        """
         with self._redis_errors():
             if request.dont_filter:
                 self.queue.push(request)
-            elif not self.df.push_unseen(request, self.queue):
+                self.stats.inc_value("scheduler/enqueued/redis")
+                return True
+            fingerprint = self.df.request_fingerprint(request)
+            if fingerprint in self.df.known:
                 self.df.log(request, self.spider)
                 self._fetched_elsewhere(request)
                 return False
-            self.stats.inc_value("scheduler/enqueued/redis")
+            self.df.known.add(fingerprint)
+            self._pending.append((fingerprint, request))
+            if self._push_call is None:
+                self._push_call = call_later(PUSH_WAIT, self._push_later)
             return True
         return False  # Redis is gone: the crawl stops, the request's page is found again
 
     def next_request(self) -> Request | None:
         """Take the best request of the shared queue, or None (also while ``max_taken``
-        requests download here)."""
+        requests download here); the new requests waiting here go in the same trip."""
         engine = self.crawler.engine
         if self._failed or len(engine.downloader.active) >= self.max_taken:
             return None
         with self._redis_errors():
-            request = self.queue.take()
+            request = self._push_and_take(take=True)
             if request is not None:
                 self.stats.inc_value("scheduler/dequeued/redis")
             return request
         return None
 
+    def _push_later(self) -> None:
+        self._push_call = None
+        self.flush()
+
+    def flush(self) -> None:
+        """Send the new requests waiting here to Redis now, without taking one."""
+        if not self._failed:
+            with self._redis_errors():
+                self._push_and_take(take=False)
+
+    def _push_and_take(self, take: bool) -> Request | None:
+        """Send the waiting new requests (and take one, if ``take``); count those queued and
+        drop those the shared filter had."""
+        pending, self._pending = self._pending, []
+        if self._push_call is not None:
+            self._push_call.cancel()
+            self._push_call = None
+        if not pending and not take:
+            return None
+        pushed, request = self.queue.push_and_take(pending, take)
+        for (_, new), queued in zip(pending, pushed, strict=True):
+            if queued:
+                self.stats.inc_value("scheduler/enqueued/redis")
+                continue
+            self.df.log(new, self.spider)
+            self._fetched_elsewhere(new)
+            self.crawler.signals.send_catch_log(
+                signals.request_dropped, request=new, spider=self.spider
+            )
+        return request
+
     def has_pending_requests(self) -> bool:
         """True while the queue has requests or another worker may still add some."""
         if self._failed:
             return False
+        if self._pending:
+            return True
         with self._redis_errors():
             return len(self.queue) > 0 or self._others_busy or self._others_pending()
         return False
@@ -685,6 +761,7 @@ class RedisScheduler(Scheduler):
         if self._failed:
             return  # Redis is gone; what this worker took comes back after its lease
         with self._redis_errors():
+            self._push_and_take(take=False)  # new requests still here go to the others
             self.settle_entry_points()  # the engine builds the report after this close
             if reason == "finished":
                 self.server.delete(frontier.taken(self.worker))

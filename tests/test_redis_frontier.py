@@ -220,6 +220,7 @@ class _Worker:
         self.scheduler.open(self.spider)
         for request in asyncio.run(requests()):
             self.scheduler.enqueue_request(request)
+        self.scheduler.flush()  # the engine's next take would carry them
 
     def take_all(self) -> list[Request]:
         """Take every queued request (the downloads are up to the test)."""
@@ -248,35 +249,81 @@ class _Worker:
         )
 
 
-def test_a_new_request_costs_one_round_trip_that_queues_and_marks_it(
-    redis_prefix: Redis,
-) -> None:
-    """Enqueueing a page's request is one trip, the filter's mark and the queue's push in
-    one step (two trips left a window where a dead worker lost the page: marked, not
-    queued); a page this worker knows costs none; another worker finds it seen."""
+def test_new_requests_go_with_the_next_take_in_one_round_trip(redis_prefix: Redis) -> None:
+    """A page's new links cost no trip of their own: they go to Redis with the worker's
+    next take, each marked in the shared filter and queued in one step (two steps left a
+    window where a dead worker lost the page: marked, not queued). A page this worker knows
+    is refused at once; one another worker queued is dropped as the engine drops a refused
+    request (logged as filtered, ``request_dropped``)."""
+    from types import SimpleNamespace
+
+    from scrapy import signals
+
     from tests.redis_support import counting_client
 
     client, prefix = redis_prefix
     counted = counting_client()
     worker = _Worker(counted, prefix, "w1", "portal")
     worker.scheduler.open(worker.spider)
+    worker.crawler.engine = SimpleNamespace(downloader=SimpleNamespace(active=set()))  # type: ignore[assignment]
     frontier = worker.scheduler.frontier
-    assert worker.scheduler.enqueue_request(Request("https://jmn.info/a/"))  # learns the script
+    assert worker.scheduler.queue.take() is None  # learns the script
     counted.sent.clear()
+    assert worker.scheduler.enqueue_request(Request("https://jmn.info/a/", priority=1))
     assert worker.scheduler.enqueue_request(Request("https://jmn.info/b/?utm_source=feed"))
-    assert counted.sent == ["EVALSHA"]
     assert not worker.scheduler.enqueue_request(Request("https://jmn.info/b/"))  # same page
+    assert counted.sent == []
+    assert worker.scheduler.has_pending_requests()  # without asking Redis
+    assert counted.sent == []
+    taken = worker.scheduler.next_request()
     assert counted.sent == ["EVALSHA"]
+    assert taken is not None and taken.url == "https://jmn.info/a/"  # the best, just pushed
+    assert client.zcard(frontier.queue) == 1
+    assert client.hlen(frontier.taken("w1")) == 1
     other = _Worker(client, prefix, "w2", "portal")
     other.scheduler.open(other.spider)
-    assert not other.scheduler.enqueue_request(Request("https://jmn.info/b/#comments"))
+    dropped: list[str] = []
+
+    def on_dropped(request: Request, spider: Spider) -> None:
+        dropped.append(request.url)
+
+    other.crawler.signals.connect(on_dropped, signal=signals.request_dropped)  # weakly held
+    assert other.scheduler.enqueue_request(Request("https://jmn.info/b/#comments"))
     assert other.scheduler.enqueue_request(Request("https://jmn.info/c/"))
-    assert client.zcard(frontier.queue) == 3
+    other.scheduler.flush()
+    assert dropped == ["https://jmn.info/b/#comments"]
+    assert other.crawler.stats.get_value("scheduler/enqueued/redis") == 1
+    assert client.zcard(frontier.queue) == 2
     assert client.scard(frontier.seen) == 3
     assert worker.crawler.stats.get_value("scheduler/enqueued/redis") == 2
     for one in (worker, other):
         one.scheduler.close("shutdown")
     counted.close()
+
+
+def test_new_requests_go_alone_when_no_take_comes(redis_prefix: Redis) -> None:
+    """New requests of a worker that takes nothing (it downloads all it may) reach the
+    other workers ``PUSH_WAIT`` seconds later; a closing worker sends what it still holds."""
+    import asyncio
+
+    from newscrawl.frontier import PUSH_WAIT
+
+    client, prefix = redis_prefix
+    worker = _Worker(client, prefix, "w1", "portal")
+    worker.scheduler.open(worker.spider)
+    queue = worker.scheduler.frontier.queue
+
+    async def crawl() -> None:
+        assert worker.scheduler.enqueue_request(Request("https://jmn.info/a/"))
+        assert client.zcard(queue) == 0
+        await asyncio.sleep(PUSH_WAIT * 4)
+        assert client.zcard(queue) == 1
+        assert worker.scheduler.enqueue_request(Request("https://jmn.info/b/"))
+
+    asyncio.run(crawl())
+    assert client.zcard(queue) == 1
+    worker.scheduler.close("shutdown")
+    assert client.zcard(queue) == 2
 
 
 def test_a_heartbeat_is_one_round_trip_that_reaps_the_dead_and_sees_the_busy(
