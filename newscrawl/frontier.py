@@ -47,6 +47,7 @@ import random
 import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
 from typing import Any, Final, Self
 from urllib.parse import urlsplit
 
@@ -93,18 +94,55 @@ SLOT_WAIT_MAX: Final = 0.25
 """A request that finds its host's slots all leased asks again after SLOT_WAIT_FIRST
 seconds, then twice as long each time up to SLOT_WAIT_MAX (with jitter)."""
 
+# Lease one of a host's download slots, unless ``cap`` are leased already, and reserve the
+# request's start time, all at once; return the seconds to its turn, or false when every
+# slot is leased. Expired leases (a worker killed, its requests lost) are dropped first. A
+# lease runs until its request's turn plus its timeout and a margin; the worker gives it
+# back sooner, when the request leaves the downloader.
+_LEASE_SLOT = """
+local function lease_slot(slots, polite, cap, member, lease, delay)
+  local t = redis.call('time')
+  local now = tonumber(t[1]) + tonumber(t[2]) / 1000000
+  redis.call('zremrangebyscore', slots, '-inf', now)
+  if redis.call('zcard', slots) >= tonumber(cap) then return false end
+  lease = tonumber(lease)
+  delay = tonumber(delay)
+  local wait = 0
+  if delay > 0 then
+    local next_free = tonumber(redis.call('get', polite) or '0')
+    local at = math.max(now, next_free)
+    local ttl = 60000 + math.ceil(delay * 1000)
+    redis.call('set', polite, string.format('%.6f', at + delay), 'PX', ttl)
+    wait = at - now
+  end
+  redis.call('zadd', slots, now + wait + lease, member)
+  local ttl = redis.call('pttl', slots)
+  local needed = math.ceil((wait + lease) * 1000)
+  if ttl < needed then redis.call('pexpire', slots, needed) end
+  return string.format('%.6f', wait)
+end
+"""
+
 # Queue the new requests whose page the filter set lacks and mark each page seen, then,
-# when asked, pop the best request (lowest score) into the worker's taken hash: a page's
-# new links and the worker's next request in one trip. Each write that a full Redis
-# (maxmemory) refuses comes before the one that depends on it, so a refusal never relies
-# on Redis letting a script that has written go on: a refused push leaves its page
-# unmarked (found again), a refused mark leaves a request queued (fetched, at worst,
-# twice), never a page marked seen and not queued; a refused take leaves the request in
-# the queue. KEYS queue, taken, seen; ARGV the take's tag (empty: no take), then a
-# fingerprint, score and request for each push.
-_PUSH_AND_TAKE = """
+# when asked, pop the best request (lowest score) into the worker's taken hash and lease it
+# a download slot at the host the worker guesses: a page's new links, the worker's next
+# request and its slot in one trip. Each write that a full Redis (maxmemory) refuses comes
+# before the one that depends on it, so a refusal never relies on Redis letting a script
+# that has written go on: a refused push leaves its page unmarked (found again), a refused
+# mark leaves a request queued (fetched, at worst, twice), never a page marked seen and not
+# queued; a refused take leaves the request in the queue, a refused lease the request
+# taken (it comes back if the worker dies).
+#
+# KEYS queue, taken, seen, then, for a lease, the host's slots and timetable and the slots
+# given back (as ``_ACQUIRE``). ARGV the take's tag (empty: no take), the number of pushes,
+# a fingerprint, score and request for each, then, for a lease, its cap, member, seconds
+# and delay and the members given back.
+_PUSH_AND_TAKE = (
+    _LEASE_SLOT
+    + """
+local pushes = tonumber(ARGV[2])
 local pushed = {}
-for i = 2, #ARGV, 3 do
+for i = 3, 2 + 3 * pushes, 3 do
   if redis.call('sismember', KEYS[3], ARGV[i]) == 1 then
     pushed[#pushed + 1] = 0
   else
@@ -113,13 +151,19 @@ for i = 2, #ARGV, 3 do
     pushed[#pushed + 1] = 1
   end
 end
+local lease = 3 + 3 * pushes
+for i = 6, #KEYS do redis.call('zrem', KEYS[i], ARGV[lease + i - 2]) end
 if ARGV[1] == '' then return {pushed} end
 local found = redis.call('zrange', KEYS[1], 0, 0, 'WITHSCORES')
 if #found == 0 then return {pushed} end
 redis.call('hset', KEYS[2], ARGV[1], cjson.encode({found[2], found[1]}))
 redis.call('zrem', KEYS[1], found[1])
-return {pushed, found[1]}
+if #KEYS < 5 then return {pushed, found[1]} end
+local a = lease
+local wait = lease_slot(KEYS[4], KEYS[5], ARGV[a], ARGV[a + 1], ARGV[a + 2], ARGV[a + 3])
+return {pushed, found[1], wait}
 """
+)
 
 # Put a dead worker's taken requests back in the queue, unless its lease came back.
 _REAP = """
@@ -458,12 +502,19 @@ class TakingQueue(PriorityQueue):
         return self.push_and_take((), take=True)[1]
 
     def push_and_take(
-        self, pushes: Sequence[tuple[str, Request]], take: bool
-    ) -> tuple[list[bool], Request | None]:
+        self,
+        pushes: Sequence[tuple[str, Request]],
+        take: bool,
+        lease: SlotLease | None = None,
+    ) -> tuple[list[bool], Request | None, float | None]:
         """Queue each ``(fingerprint, request)`` of ``pushes`` whose fingerprint the filter
         set lacks and add the fingerprint to it; then, if ``take``, pop the best request into
-        the taken hash. One round trip. Return, for each push, whether it was queued, and
-        the request taken (None when not asked or the queue is empty)."""
+        the taken hash and, given a ``lease`` to ask for, lease that slot for it (and give
+        back the slots the lease carries). One round trip.
+
+        Return, for each push, whether it was queued; the request taken (None when not
+        asked or the queue is empty); and the seconds to the leased slot's turn (None when
+        no slot was leased: none asked, no request, or every slot leased)."""
         if pushes and self.seen_key is None:
             raise ValueError("this queue has no filter set to push against")
         tag = ""
@@ -472,13 +523,18 @@ class TakingQueue(PriorityQueue):
             tag = f"{self.worker}:{self._seq}"
         if self._script is None:
             self._script = self.server.register_script(_PUSH_AND_TAKE)
-        args: list[Any] = [tag]
+        keys = [self.key, self.taken_key, self.seen_key or self.key]
+        args: list[Any] = [tag, len(pushes)]
         for fingerprint, request in pushes:
             args += (fingerprint, -request.priority, self._encode_request(request))
-        found = self._script(keys=[self.key, self.taken_key, self.seen_key or self.key], args=args)
+        if lease is not None and take:
+            keys += lease.keys()
+            args += lease.args()
+        found = self._script(keys=keys, args=args)
         pushed = [bool(flag) for flag in found[0]]
         request = self._decode_request(found[1]) if len(found) > 1 else None
-        return pushed, request
+        wait = float(found[2]) if len(found) > 2 and found[2] is not None else None
+        return pushed, request, wait
 
 
 class RedisScheduler(Scheduler):
@@ -499,6 +555,8 @@ class RedisScheduler(Scheduler):
         self._heartbeat: LoopingCall | None = None
         self._others_busy = False
         self._failed = False
+        self._polite: GlobalPoliteness | bool | None = False
+        """The crawl's ``GlobalPoliteness`` (None without one), found on the first take."""
         self._pending: list[tuple[str, Request]] = []
         """New requests (fingerprint, request) not yet in Redis: they go with the next
         take, or alone after ``PUSH_WAIT`` seconds."""
@@ -628,7 +686,8 @@ class RedisScheduler(Scheduler):
 
     def next_request(self) -> Request | None:
         """Take the best request of the shared queue, or None (also while ``max_taken``
-        requests download here); the new requests waiting here go in the same trip."""
+        requests download here). The new requests waiting here go in the same trip, and
+        the request's download slot is leased in it (``GlobalPoliteness.lease_ahead``)."""
         engine = self.crawler.engine
         if self._failed or len(engine.downloader.active) >= self.max_taken:
             return None
@@ -638,6 +697,16 @@ class RedisScheduler(Scheduler):
                 self.stats.inc_value("scheduler/dequeued/redis")
             return request
         return None
+
+    def _politeness(self) -> GlobalPoliteness | None:
+        if self._polite is False:
+            downloader = getattr(self.crawler.engine, "downloader", None)
+            manager = getattr(downloader, "middleware", None)
+            found = [
+                m for m in getattr(manager, "middlewares", ()) if isinstance(m, GlobalPoliteness)
+            ]
+            self._polite = found[0] if found else None
+        return self._polite or None
 
     def _push_later(self) -> None:
         self._push_call = None
@@ -650,15 +719,24 @@ class RedisScheduler(Scheduler):
                 self._push_and_take(take=False)
 
     def _push_and_take(self, take: bool) -> Request | None:
-        """Send the waiting new requests (and take one, if ``take``); count those queued and
-        drop those the shared filter had."""
+        """Send the waiting new requests (and take one, with its slot, if ``take``); count
+        those queued and drop those the shared filter had."""
         pending, self._pending = self._pending, []
         if self._push_call is not None:
             self._push_call.cancel()
             self._push_call = None
         if not pending and not take:
             return None
-        pushed, request = self.queue.push_and_take(pending, take)
+        polite = self._politeness() if take else None
+        lease = polite.lease_ahead() if polite is not None else None
+        try:
+            pushed, request, wait = self.queue.push_and_take(pending, take, lease)
+        except BaseException:
+            if polite is not None and lease is not None:
+                polite.lease_lost(lease)
+            raise
+        if polite is not None and lease is not None:
+            polite.leased_ahead(request, lease, wait)
         for (_, new), queued in zip(pending, pushed, strict=True):
             if queued:
                 self.stats.inc_value("scheduler/enqueued/redis")
@@ -816,35 +894,46 @@ return string.format('%.6f', at - now)
 """
 
 
-# Lease one of a host's download slots, unless ``cap`` are leased already, and reserve the
-# request's start time, all at once. Expired leases (a worker killed, its requests lost)
-# are dropped first. A lease runs until its request's turn plus its timeout and a margin;
-# the worker gives it back sooner, when the request leaves the downloader.
-#
-# KEYS[3..] and ARGV[5..], in pairs: slots this worker gives back first (the slots of its
-# requests that left the downloader since its last lease), one trip for both.
-_ACQUIRE = """
+# A request's slot lease (``_LEASE_SLOT``). KEYS[3..] and ARGV[5..], in pairs: slots this
+# worker gives back first (the slots of its requests that left the downloader since its
+# last lease), one trip for both.
+_ACQUIRE = (
+    _LEASE_SLOT
+    + """
 for i = 3, #KEYS do redis.call('zrem', KEYS[i], ARGV[i + 2]) end
-local t = redis.call('time')
-local now = tonumber(t[1]) + tonumber(t[2]) / 1000000
-redis.call('zremrangebyscore', KEYS[1], '-inf', now)
-if redis.call('zcard', KEYS[1]) >= tonumber(ARGV[1]) then return false end
-local lease = tonumber(ARGV[3])
-local delay = tonumber(ARGV[4])
-local wait = 0
-if delay > 0 then
-  local next_free = tonumber(redis.call('get', KEYS[2]) or '0')
-  local at = math.max(now, next_free)
-  local ttl = 60000 + math.ceil(delay * 1000)
-  redis.call('set', KEYS[2], string.format('%.6f', at + delay), 'PX', ttl)
-  wait = at - now
-end
-redis.call('zadd', KEYS[1], now + wait + lease, ARGV[2])
-local ttl = redis.call('pttl', KEYS[1])
-local needed = math.ceil((wait + lease) * 1000)
-if ttl < needed then redis.call('pexpire', KEYS[1], needed) end
-return string.format('%.6f', wait)
+return lease_slot(KEYS[1], KEYS[2], ARGV[1], ARGV[2], ARGV[3], ARGV[4])
 """
+)
+
+
+@dataclass(frozen=True)
+class SlotLease:
+    """A download slot asked for with the worker's next take, before its request is known:
+    at ``host``, the host of the worker's last request (a portal crawl fetches one host)."""
+
+    host: str
+    slots: str
+    polite: str
+    member: str
+    cap: int
+    seconds: float
+    delay: float
+    releasing: tuple[tuple[str, str], ...]
+    """Slots (key, member) given back in the same trip."""
+
+    def keys(self) -> list[str]:
+        """The script's keys for this lease (``_PUSH_AND_TAKE``)."""
+        return [self.slots, self.polite, *(key for key, _ in self.releasing)]
+
+    def args(self) -> list[Any]:
+        """The script's arguments for this lease (``_PUSH_AND_TAKE``)."""
+        return [
+            self.cap,
+            self.member,
+            f"{self.seconds:.3f}",
+            f"{self.delay:.6f}",
+            *(member for _, member in self.releasing),
+        ]
 
 
 class GlobalPoliteness:
@@ -896,6 +985,11 @@ class GlobalPoliteness:
         self.releasing: list[tuple[str, str]] = []
         """Slots given back here and not yet in Redis: (slots key, lease), sent with the
         next lease (``_ACQUIRE``), or alone after ``RELEASE_WAIT`` seconds."""
+        self.ahead: dict[Request, tuple[str, str, float, float]] = {}
+        """Requests taken with a slot leased in the same trip and not yet here: request ->
+        (slots key, lease, seconds to its turn, ``time.monotonic()`` of the lease)."""
+        self.last_host: str | None = None
+        """The host of the last request here: where the next take leases a slot ahead."""
         self._flush_call: Any = None
         self._acquire = self.server.register_script(_ACQUIRE)
         self._reserve = self.server.register_script(_RESERVE)
@@ -939,18 +1033,70 @@ class GlobalPoliteness:
         margin = settings.getfloat("NEWSCRAWL_REDIS_VISIBILITY_TIMEOUT", 30.0)
         return cls(crawler, frontier, delay, cap, timeout, margin, worker)
 
+    def _lease_of(self, host: str, timeout: float) -> tuple[str, str, str, float]:
+        """Return the slots key, timetable key, a new member and the lease's seconds of a
+        request to ``host`` with download timeout ``timeout``."""
+        slots = self.frontier.slots(host)
+        polite = f"{self.frontier.base}:polite:{host}"
+        member = f"{self.worker}{SLOT_SEPARATOR}{next(self._seq)}"
+        return slots, polite, member, timeout + self.margin
+
+    def lease_ahead(self) -> SlotLease | None:
+        """Return the slot lease for the scheduler's next take to ask for, at the host of
+        the last request (None before the first); the slots waiting to go back go with it."""
+        if self.last_host is None:
+            return None
+        slots, polite, member, seconds = self._lease_of(self.last_host, self.timeout)
+        releasing, self.releasing = self.releasing, []
+        return SlotLease(
+            self.last_host, slots, polite, member, self.cap, seconds, self.delay, tuple(releasing)
+        )
+
+    def lease_lost(self, lease: SlotLease) -> None:
+        """The take carrying ``lease`` failed: its slots to give back wait for the next."""
+        self.releasing += lease.releasing
+
+    def leased_ahead(self, request: Request | None, lease: SlotLease, wait: float | None) -> None:
+        """The take carrying ``lease`` came back with ``request`` and, when a slot was
+        leased, ``wait`` seconds to its turn. The slot is the request's when the guess was
+        right (same host, the lease long enough for its timeout); else it goes back."""
+        if wait is None:
+            return
+        if (
+            request is not None
+            and urlsplit(request.url).netloc.lower() == lease.host
+            and float(request.meta.get("download_timeout") or self.timeout) <= self.timeout
+        ):
+            self.ahead[request] = (lease.slots, lease.member, wait, time.monotonic())
+            return
+        self._give_back((lease.slots, lease.member))
+
     async def process_request(self, request: Request) -> None:
         """Wait for a download slot at the request's host, then for its turn."""
-        import redis
-
         if request in self.held:  # it came through again (a middleware re-sent it)
             return
         host = urlsplit(request.url).netloc.lower()
-        slots = self.frontier.slots(host)
+        self.last_host = host
         polite = f"{self.frontier.base}:polite:{host}"
+        ahead = self.ahead.pop(request, None)
+        if ahead is not None:  # leased with its take
+            slots, member, wait, leased = ahead
+            self.held[request] = (slots, member)
+            await self._turn(request, host, polite, wait - (time.monotonic() - leased))
+            return
         timeout = float(request.meta.get("download_timeout") or self.timeout)
-        lease = timeout + self.margin
-        member = f"{self.worker}{SLOT_SEPARATOR}{next(self._seq)}"
+        slots, polite, member, seconds = self._lease_of(host, timeout)
+        found = await self._acquire_slot(host, slots, polite, member, seconds)
+        self.held[request] = (slots, member)
+        await self._turn(request, host, polite, found)
+
+    async def _acquire_slot(
+        self, host: str, slots: str, polite: str, member: str, seconds: float
+    ) -> float:
+        """Lease a slot at ``host``, asking again a little later while all are leased;
+        return the seconds to its turn."""
+        import redis
+
         pause = SLOT_WAIT_FIRST
         while True:
             releasing, self.releasing = self.releasing, []
@@ -960,7 +1106,7 @@ class GlobalPoliteness:
                     args=[
                         self.cap,
                         member,
-                        f"{lease:.3f}",
+                        f"{seconds:.3f}",
                         f"{self.delay:.6f}",
                         *(lease for _, lease in releasing),
                     ],
@@ -969,11 +1115,15 @@ class GlobalPoliteness:
                 self.releasing += releasing  # given back later, or their leases expire
                 raise IgnoreRequest(f"Redis unavailable, no slot at {host}: {exc}") from exc
             if found is not None:
-                break
+                return float(found)
             await reactor_sleep(pause * random.uniform(0.75, 1.25))
             pause = min(pause * 2, SLOT_WAIT_MAX)
-        self.held[request] = (slots, member)
-        wait = float(found)
+
+    async def _turn(self, request: Request, host: str, polite: str, wait: float) -> None:
+        """Wait ``wait`` seconds for the request's turn at ``host``; a turn missed by more
+        than a tenth of the delay is given up and a new one taken."""
+        import redis
+
         while True:
             due = time.monotonic() + wait
             if wait > 0:
@@ -1002,7 +1152,13 @@ class GlobalPoliteness:
         the same round trip, or alone after ``RELEASE_WAIT`` seconds (``flush``)."""
         held = self.held.pop(request, None)
         if held is None:
-            return
+            ahead = self.ahead.pop(request, None)
+            if ahead is None:
+                return
+            held = ahead[:2]
+        self._give_back(held)
+
+    def _give_back(self, held: tuple[str, str]) -> None:
         self.releasing.append(held)
         if self._flush_call is None:
             self._flush_call = call_later(RELEASE_WAIT, self._flush_later)
@@ -1033,13 +1189,18 @@ class GlobalPoliteness:
 
     def _sweep(self) -> None:
         """Give back the slots of requests that left the downloader without a word (a
-        middleware before this one answered or dropped them)."""
+        middleware before this one answered or dropped them), or that were leased with
+        their take and never came here."""
         engine = self.crawler.engine
         if engine is None:
             return
         active = engine.downloader.active
         for request in [r for r in self.held if r not in active]:
             self.release(request)
+        stale = time.monotonic() - HEARTBEAT_SECONDS
+        for request, (*_, leased) in list(self.ahead.items()):
+            if request not in active and leased < stale:
+                self.release(request)
 
     def _opened(self, spider: Spider) -> None:
         self._sweeper.start(HEARTBEAT_SECONDS, now=False)
@@ -1047,7 +1208,7 @@ class GlobalPoliteness:
     def _closed(self, spider: Spider) -> None:
         if self._sweeper.running:
             self._sweeper.stop()
-        for request in list(self.held):
+        for request in [*self.held, *self.ahead]:
             self.release(request)
         if self._flush_call is not None:
             self._flush_call.cancel()

@@ -277,7 +277,8 @@ def test_new_requests_go_with_the_next_take_in_one_round_trip(redis_prefix: Redi
     assert counted.sent == []
     taken = worker.scheduler.next_request()
     assert counted.sent == ["EVALSHA"]
-    assert taken is not None and taken.url == "https://jmn.info/a/"  # the best, just pushed
+    assert taken is not None
+    assert taken.url == "https://jmn.info/a/"
     assert client.zcard(frontier.queue) == 1
     assert client.hlen(frontier.taken("w1")) == 1
     other = _Worker(client, prefix, "w2", "portal")
@@ -730,6 +731,147 @@ def test_a_slot_goes_back_with_the_next_lease_in_one_round_trip(redis_prefix: Re
 
     asyncio.run(crawl())
     counted.close()
+
+
+def _polite_worker(client: Any, prefix: str, cap: int = 2) -> tuple[_Worker, Any]:
+    """A worker whose scheduler sees a ``GlobalPoliteness`` in its (stand-in) engine."""
+    from types import SimpleNamespace
+
+    from newscrawl.frontier import GlobalPoliteness
+
+    worker = _Worker(client, prefix, "w1", "portal")
+    worker.scheduler.open(worker.spider)
+    frontier = worker.scheduler.frontier
+    polite = GlobalPoliteness(worker.crawler, frontier, 0.0, cap, 30.0, 5.0, "w1")
+    downloader = SimpleNamespace(active=set(), middleware=SimpleNamespace(middlewares=[polite]))
+    worker.crawler.engine = SimpleNamespace(downloader=downloader)  # type: ignore[assignment]
+    return worker, polite
+
+
+def test_a_take_leases_its_requests_slot_in_the_same_round_trip(redis_prefix: Redis) -> None:
+    """After the first request, a take also leases a slot at the last request's host (a
+    portal crawl fetches one host): the request then waits for its turn without a trip of
+    its own, and its slot goes back with the next take. The cap holds throughout."""
+    import asyncio
+
+    from tests.redis_support import counting_client
+
+    _client, prefix = redis_prefix
+    counted = counting_client()
+    worker, polite = _polite_worker(counted, prefix)
+    frontier = worker.scheduler.frontier
+    scheduler = worker.scheduler
+    for path in ("a", "b", "c"):
+        assert scheduler.enqueue_request(Request(f"https://jmn.info/{path}/"))
+
+    async def crawl() -> None:
+        first = scheduler.next_request()  # no host yet: no lease ahead
+        assert first is not None
+        await polite.process_request(first)  # learns the scripts
+        polite.process_response(first, None)
+        counted.sent.clear()
+        second = scheduler.next_request()
+        assert counted.sent == ["EVALSHA"]
+        assert frontier.slots_in_use() == {"jmn.info": 1}  # first's went back, second's leased
+        counted.sent.clear()
+        assert second is not None
+        await polite.process_request(second)
+        assert counted.sent == []
+        assert polite.held[second][0] == frontier.slots("jmn.info")
+        third = scheduler.next_request()  # second still downloads: two slots of two
+        assert third is not None
+        assert frontier.slots_in_use() == {"jmn.info": 2}
+        fourth_lease = polite.lease_ahead()  # a third slot is refused: the cap holds
+        assert fourth_lease is not None
+        _, _, wait = scheduler.queue.push_and_take(
+            [("x", Request("https://jmn.info/x/"))], True, fourth_lease
+        )
+        assert wait is None
+        assert frontier.slots_in_use() == {"jmn.info": 2}
+
+    asyncio.run(crawl())
+    worker.scheduler.close("shutdown")
+    counted.close()
+
+
+def test_a_slot_leased_at_another_host_than_the_requests_goes_back(redis_prefix: Redis) -> None:
+    """A take's slot is leased at the last request's host; a request to another host (or
+    one with a longer timeout than the lease) does not use it: it goes back with the next
+    lease and the request leases its own."""
+    import asyncio
+
+    from newscrawl.frontier import RELEASE_WAIT
+
+    client, prefix = redis_prefix
+    worker, polite = _polite_worker(client, prefix)
+    frontier = worker.scheduler.frontier
+    scheduler = worker.scheduler
+    polite.last_host = "cdn.jmn.info"
+    assert scheduler.enqueue_request(Request("https://jmn.info/a/"))
+    long = Request("https://cdn.jmn.info/b/", meta={"download_timeout": 300}, priority=-1)
+    assert scheduler.enqueue_request(long)
+
+    async def crawl() -> None:
+        first = scheduler.next_request()
+        assert first is not None
+        assert first.url == "https://jmn.info/a/"
+        assert frontier.slots_in_use() == {"cdn.jmn.info": 1}  # the guess, leased
+        assert first not in polite.ahead
+        await polite.process_request(first)
+        assert frontier.slots_in_use() == {"jmn.info": 1}  # the guess went back with it
+        polite.last_host = "cdn.jmn.info"
+        second = scheduler.next_request()
+        assert second is not None
+        assert second.url == long.url
+        assert second not in polite.ahead  # its lease would end before its timeout
+        polite.process_response(first, None)
+        await asyncio.sleep(RELEASE_WAIT * 4)
+        assert frontier.slots_in_use() == {}
+
+    asyncio.run(crawl())
+    worker.scheduler.close("shutdown")
+
+
+def test_a_slot_leased_with_a_take_goes_back_when_its_request_is_dropped(
+    redis_prefix: Redis,
+) -> None:
+    """A request that an earlier middleware drops (robots.txt, off-site) never reaches the
+    politeness middleware: its slot, leased with its take, goes back (its exception, or the
+    sweep once the request has left the downloader), as the slot of a closing worker does."""
+    import asyncio
+
+    from newscrawl.frontier import RELEASE_WAIT
+
+    client, prefix = redis_prefix
+    worker, polite = _polite_worker(client, prefix)
+    frontier = worker.scheduler.frontier
+    scheduler = worker.scheduler
+    polite.last_host = "jmn.info"
+    for path in ("a", "b", "c"):
+        assert scheduler.enqueue_request(Request(f"https://jmn.info/{path}/"))
+
+    async def crawl() -> None:
+        dropped = scheduler.next_request()
+        assert dropped is not None
+        assert dropped in polite.ahead
+        polite.process_exception(dropped, ValueError("robots.txt"))
+        await asyncio.sleep(RELEASE_WAIT * 4)
+        assert frontier.slots_in_use() == {}
+        silent = scheduler.next_request()
+        assert silent is not None
+        assert silent in polite.ahead
+        polite._sweep()  # just taken: it may still be on its way
+        assert silent in polite.ahead
+        polite.ahead[silent] = (*polite.ahead[silent][:3], time.monotonic() - 2)
+        polite._sweep()
+        await asyncio.sleep(RELEASE_WAIT * 4)
+        assert frontier.slots_in_use() == {}
+        assert scheduler.next_request() in polite.ahead
+
+    asyncio.run(crawl())
+    polite._closed(worker.spider)
+    assert frontier.slots_in_use() == {}
+    worker.scheduler.close("shutdown")
 
 
 def test_slot_leases_cap_a_host_and_come_back(
