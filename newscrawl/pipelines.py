@@ -227,6 +227,8 @@ class BatchWriterPipeline:
         }
         self.writer: BatchWriter | None = None
         self._rotation: task.LoopingCall | None = None
+        self.distributed = bool(settings.get("NEWSCRAWL_REDIS_URL"))
+        """A worker of a distributed crawl: on an error it withholds its open batch."""
         self.pause_before_register = settings.getfloat("NEWSCRAWL_TEST_PAUSE_BEFORE_REGISTER", 0)
         """Test hook: seconds to block between publishing a batch and handing it on."""
 
@@ -274,9 +276,31 @@ class BatchWriterPipeline:
     def written(self, item: Any) -> None:
         """Count a written item."""
 
+    def withheld(self, lines: int) -> None:
+        """Uncount ``lines`` written items of a batch that was not published (records only:
+        a reject's kind stays counted, as a page the crawl saw)."""
+
     def close_spider(self) -> None:
-        """Publish the open batch; add this writer's files to ``newscrawl/output_files``."""
+        """Publish the open batch; add this writer's files to ``newscrawl/output_files``.
+
+        A worker of a distributed crawl that stops on an error (Redis failing, an output
+        error) does not publish its open batch: it could not register it, and the other
+        workers, to whom its claims then pass, would write the same pages again before its
+        next run registered the file. The pages come back to the queue with the requests it
+        took, and are written by whoever fetches them."""
         self._stop_rotation()
+        stats = self.crawler.stats
+        failed = bool(stats.get_value("newscrawl/output_error"))
+        if failed and self.writer is not None and self.distributed:
+            withheld = self.writer.abort()
+            if withheld:
+                self.withheld(withheld)
+                logger.warning(
+                    "Not published: the open %s batch (%d lines); its pages go back to the "
+                    "queue with the requests this worker took",
+                    self.kind,
+                    withheld,
+                )
         self._guarded(BatchWriter.close)
         if self.writer is not None:
             stats = self.crawler.stats
@@ -352,6 +376,10 @@ class RecordsWriterPipeline(BatchWriterPipeline):
     def written(self, item: Any) -> None:
         """Count it as ``newscrawl/records``."""
         self.crawler.stats.inc_value("newscrawl/records")
+
+    def withheld(self, lines: int) -> None:
+        """Take them out of ``newscrawl/records``."""
+        self.crawler.stats.inc_value("newscrawl/records", -lines)
 
 
 DOWNLOAD_REJECTS = frozenset({"http-error", "download-error", "offsite-redirect"})

@@ -376,6 +376,34 @@ def test_a_record_that_could_not_be_written_is_dropped_and_stops_the_output(
     pipeline.close_spider()
 
 
+@pytest.mark.parametrize("distributed", [False, True])
+def test_a_worker_stopped_by_an_error_withholds_its_open_batch(
+    crawler: Any, distributed: bool
+) -> None:
+    """A crawl that stops on an error still publishes its open batch (its next run
+    registers the file); a worker of a distributed crawl does not, since the other workers
+    would write those pages again first: they come back with the requests it took."""
+    from newscrawl.pipelines import RecordsWriterPipeline
+
+    pipeline = RecordsWriterPipeline.from_crawler(crawler)
+    assert not pipeline.distributed  # no NEWSCRAWL_REDIS_URL
+    pipeline.distributed = distributed
+    pipeline.open_spider()
+    pipeline.process_item(record())
+    crawler.stats.set_value("newscrawl/output_error", "Redis unavailable at nc:jmn")
+    pipeline.close_spider()
+    stats = crawler.stats.get_stats()
+    out = Path(crawler.settings["NEWSCRAWL_OUTPUT_DIR"])
+    published = list(out.glob("jmn/*/*.jsonl"))
+    assert not list(out.rglob(".*.part"))
+    if distributed:
+        assert published == []
+        assert stats["newscrawl/records"] == 0
+    else:
+        assert len(published) == 1
+        assert stats["newscrawl/records"] == 1
+
+
 def test_a_page_that_failed_before_and_fails_again_is_counted(crawler: Any) -> None:
     from newscrawl.pipelines import FAILED_AGAIN, RejectsWriterPipeline
 

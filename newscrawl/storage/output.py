@@ -213,14 +213,17 @@ class BatchWriter:
                 self._publish()
         return list(self.published)
 
-    def abort(self) -> None:
-        """Stop the writer without publishing; remove the open batch's temp file (best effort).
+    def abort(self) -> int:
+        """Stop the writer without publishing; remove the open batch's temp file (best effort);
+        return how many lines it held.
 
         Files published earlier stay. Idempotent; ``close()`` afterwards publishes nothing.
         """
         self._closed = True
+        lines = self._batch.count if self._batch is not None else 0
         if self._batch is not None:
             self._discard()
+        return lines
 
     def _check_writable(self) -> None:
         """Raise ``OutputError`` if the writer is closed or stopped by an earlier error."""
