@@ -95,12 +95,12 @@ SLOT_WAIT_MAX: Final = 0.25
 seconds, then twice as long each time up to SLOT_WAIT_MAX (with jitter)."""
 
 # Lease one of a host's download slots, unless ``cap`` are leased already, and reserve the
-# request's start time, at least ``head`` seconds from now, all at once; return the seconds
-# to its turn, or false when every slot is leased. Expired leases (a worker killed, its
-# requests lost) are dropped first. A lease runs until its request's turn plus its timeout
-# and a margin; the worker gives it back sooner, when the request leaves the downloader.
+# request's start time, all at once; return the seconds to its turn, or false when every
+# slot is leased. Expired leases (a worker killed, its requests lost) are dropped first. A
+# lease runs until its request's turn plus its timeout and a margin; the worker gives it
+# back sooner, when the request leaves the downloader.
 _LEASE_SLOT = """
-local function lease_slot(slots, polite, cap, member, lease, delay, head)
+local function lease_slot(slots, polite, cap, member, lease, delay)
   local t = redis.call('time')
   local now = tonumber(t[1]) + tonumber(t[2]) / 1000000
   redis.call('zremrangebyscore', slots, '-inf', now)
@@ -110,7 +110,7 @@ local function lease_slot(slots, polite, cap, member, lease, delay, head)
   local wait = 0
   if delay > 0 then
     local next_free = tonumber(redis.call('get', polite) or '0')
-    local at = math.max(now + tonumber(head), next_free)
+    local at = math.max(now, next_free)
     local ttl = 60000 + math.ceil(delay * 1000)
     redis.call('set', polite, string.format('%.6f', at + delay), 'PX', ttl)
     wait = at - now
@@ -135,8 +135,8 @@ end
 #
 # KEYS queue, taken, seen, then, for a lease, the host's slots and timetable and the slots
 # given back (as ``_ACQUIRE``). ARGV the take's tag (empty: no take), the number of pushes,
-# a fingerprint, score and request for each, then, for a lease, its cap, member, seconds,
-# delay and head start, and the members given back.
+# a fingerprint, score and request for each, then, for a lease, its cap, member, seconds
+# and delay and the members given back.
 _PUSH_AND_TAKE = (
     _LEASE_SLOT
     + """
@@ -152,14 +152,16 @@ for i = 3, 2 + 3 * pushes, 3 do
   end
 end
 local lease = 3 + 3 * pushes
-for i = 6, #KEYS do redis.call('zrem', KEYS[i], ARGV[lease + i - 1]) end
+for i = 6, #KEYS do redis.call('zrem', KEYS[i], ARGV[lease + i - 2]) end
 if ARGV[1] == '' then return {pushed} end
 local found = redis.call('zrange', KEYS[1], 0, 0, 'WITHSCORES')
 if #found == 0 then return {pushed} end
 redis.call('hset', KEYS[2], ARGV[1], cjson.encode({found[2], found[1]}))
 redis.call('zrem', KEYS[1], found[1])
 if #KEYS < 5 then return {pushed, found[1]} end
-return {pushed, found[1], lease_slot(KEYS[4], KEYS[5], unpack(ARGV, lease, lease + 4))}
+local a = lease
+local wait = lease_slot(KEYS[4], KEYS[5], ARGV[a], ARGV[a + 1], ARGV[a + 2], ARGV[a + 3])
+return {pushed, found[1], wait}
 """
 )
 
@@ -899,7 +901,7 @@ _ACQUIRE = (
     _LEASE_SLOT
     + """
 for i = 3, #KEYS do redis.call('zrem', KEYS[i], ARGV[i + 2]) end
-return lease_slot(KEYS[1], KEYS[2], ARGV[1], ARGV[2], ARGV[3], ARGV[4], 0)
+return lease_slot(KEYS[1], KEYS[2], ARGV[1], ARGV[2], ARGV[3], ARGV[4])
 """
 )
 
@@ -907,10 +909,7 @@ return lease_slot(KEYS[1], KEYS[2], ARGV[1], ARGV[2], ARGV[3], ARGV[4], 0)
 @dataclass(frozen=True)
 class SlotLease:
     """A download slot asked for with the worker's next take, before its request is known:
-    at ``host``, the host of the worker's last request (a portal crawl fetches one host).
-    Its turn is reserved a tenth of the delay (``LATE_FRACTION``) ahead, for the request's
-    way from the scheduler to ``GlobalPoliteness``: it then starts on time, not late by that
-    way, which would cost a new turn."""
+    at ``host``, the host of the worker's last request (a portal crawl fetches one host)."""
 
     host: str
     slots: str
@@ -933,7 +932,6 @@ class SlotLease:
             self.member,
             f"{self.seconds:.3f}",
             f"{self.delay:.6f}",
-            f"{self.delay * LATE_FRACTION:.6f}",
             *(member for _, member in self.releasing),
         ]
 
