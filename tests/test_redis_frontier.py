@@ -733,7 +733,9 @@ def test_a_slot_goes_back_with_the_next_lease_in_one_round_trip(redis_prefix: Re
     counted.close()
 
 
-def _polite_worker(client: Any, prefix: str, cap: int = 2) -> tuple[_Worker, Any]:
+def _polite_worker(
+    client: Any, prefix: str, cap: int = 2, delay: float = 0.0
+) -> tuple[_Worker, Any]:
     """A worker whose scheduler sees a ``GlobalPoliteness`` in its (stand-in) engine."""
     from types import SimpleNamespace
 
@@ -742,7 +744,7 @@ def _polite_worker(client: Any, prefix: str, cap: int = 2) -> tuple[_Worker, Any
     worker = _Worker(client, prefix, "w1", "portal")
     worker.scheduler.open(worker.spider)
     frontier = worker.scheduler.frontier
-    polite = GlobalPoliteness(worker.crawler, frontier, 0.0, cap, 30.0, 5.0, "w1")
+    polite = GlobalPoliteness(worker.crawler, frontier, delay, cap, 30.0, 5.0, "w1")
     downloader = SimpleNamespace(active=set(), middleware=SimpleNamespace(middlewares=[polite]))
     worker.crawler.engine = SimpleNamespace(downloader=downloader)  # type: ignore[assignment]
     return worker, polite
@@ -790,6 +792,51 @@ def test_a_take_leases_its_requests_slot_in_the_same_round_trip(redis_prefix: Re
         assert frontier.slots_in_use() == {"jmn.info": 2}
 
     asyncio.run(crawl())
+    worker.scheduler.close("shutdown")
+    counted.close()
+
+
+def test_a_turn_leased_with_the_take_is_kept_unless_the_request_comes_late(
+    redis_prefix: Redis,
+) -> None:
+    """The turn leased with the take is the request's when it reaches the middleware
+    within a tenth of the delay of it (no trip); a request later than that takes a new
+    turn (one trip). Requests still start at least 0.9 of the delay apart."""
+    import asyncio
+
+    from tests.redis_support import counting_client
+
+    _client, prefix = redis_prefix
+    counted = counting_client()
+    delay = 0.2
+    worker, polite = _polite_worker(counted, prefix, delay=delay)
+    scheduler = worker.scheduler
+    for path in ("a", "b", "c"):
+        assert scheduler.enqueue_request(Request(f"https://jmn.info/{path}/"))
+    starts: list[float] = []
+    trips: list[list[str]] = []
+
+    async def crawl() -> None:
+        first = scheduler.next_request()
+        assert first is not None
+        await polite.process_request(first)  # learns the scripts
+        starts.append(time.monotonic())
+        polite.process_response(first, None)
+        for on_its_way in (0.0, delay * 0.3):
+            await asyncio.sleep(delay)  # the download: the host's next turn is due
+            request = scheduler.next_request()
+            assert request in polite.ahead
+            counted.sent.clear()
+            await asyncio.sleep(on_its_way)
+            await polite.process_request(request)
+            starts.append(time.monotonic())
+            trips.append(list(counted.sent))
+            polite.process_response(request, None)
+
+    asyncio.run(crawl())
+    assert trips == [[], ["EVALSHA"]]
+    gaps = [later - earlier for earlier, later in itertools.pairwise(starts)]
+    assert min(gaps) >= delay * 0.9, gaps
     worker.scheduler.close("shutdown")
     counted.close()
 

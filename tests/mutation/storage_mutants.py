@@ -48,7 +48,12 @@ class Mutant:
     old: str
     new: str
     why: str
+    tests: tuple[str, ...] = FAST_TESTS
+    """The tests the mutant runs against."""
 
+
+FRONTIER_TESTS = ("tests/test_redis_frontier.py",)
+"""The frontier's tests that need no crawl (a real Redis, as every Redis test here)."""
 
 P = "newscrawl/pipelines.py"
 E = "newscrawl/extensions.py"
@@ -57,6 +62,7 @@ S = "newscrawl/storage/state.py"
 B = "newscrawl/storage/backend.py"
 SP = "newscrawl/spiders/portal.py"
 R = "newscrawl/storage/redis_state.py"
+F = "newscrawl/frontier.py"
 
 MUTANTS: tuple[Mutant, ...] = (
     # -- pipelines: validation, dedup, coverage, writers ---------------------------------
@@ -674,6 +680,77 @@ MUTANTS: tuple[Mutant, ...] = (
         "            if lastmod is not None and lastmod_changed(stored, lastmod):\n                pass",
         "an unchanged page is fetched again for the same date next run",
     ),
+    Mutant(
+        "withheld-batch-published-anyway",
+        P,
+        "        if failed and self.writer is not None and self.distributed:",
+        "        if failed and self.writer is not None and not self.distributed:",
+        "a distributed worker stopped by an error publishes what it cannot register",
+    ),
+    Mutant(
+        "frontier-page-seen-elsewhere-not-dropped",
+        F,
+        "            self.crawler.signals.send_catch_log(\n                signals.request_dropped, request=new, spider=self.spider\n            )",
+        "            pass",
+        "a request another worker queued is neither queued nor reported dropped",
+        FRONTIER_TESTS,
+    ),
+    Mutant(
+        "frontier-new-requests-not-pending",
+        F,
+        "        if self._pending:\n            return True\n",
+        "",
+        "a worker holding new requests asks Redis whether any wait (or goes idle)",
+        FRONTIER_TESTS,
+    ),
+    Mutant(
+        "frontier-new-requests-kept-at-close",
+        F,
+        "            self._push_and_take(take=False)  # new requests still here go to the others",
+        "            pass",
+        "a closing worker loses the new requests it had not sent",
+        FRONTIER_TESTS,
+    ),
+    Mutant(
+        "frontier-new-requests-never-sent-alone",
+        F,
+        "                self._push_call = call_later(PUSH_WAIT, self._push_later)",
+        "                pass",
+        "new requests wait for a take that may not come",
+        FRONTIER_TESTS,
+    ),
+    Mutant(
+        "frontier-lease-ahead-any-host",
+        F,
+        "            and urlsplit(request.url).netloc.lower() == lease.host\n",
+        "",
+        "a slot leased at one host is used by a request to another",
+        FRONTIER_TESTS,
+    ),
+    Mutant(
+        "frontier-lease-ahead-short-for-timeout",
+        F,
+        '            and float(request.meta.get("download_timeout") or self.timeout) <= self.timeout\n',
+        "",
+        "a lease shorter than the request's download timeout holds its slot",
+        FRONTIER_TESTS,
+    ),
+    Mutant(
+        "frontier-lease-ahead-swept-at-once",
+        F,
+        "            if request not in active and leased < stale:",
+        "            if request not in active:",
+        "a slot leased with the take goes back before its request reaches the downloader",
+        FRONTIER_TESTS,
+    ),
+    Mutant(
+        "frontier-dropped-ahead-lease-kept",
+        F,
+        "            held = ahead[:2]\n        self._give_back(held)",
+        "            return\n        self._give_back(held)",
+        "a request dropped before the middleware keeps the slot leased with its take",
+        FRONTIER_TESTS,
+    ),
 )
 
 
@@ -703,8 +780,8 @@ def apply(mutant: Mutant, root: Path) -> str:
     return text
 
 
-def run_tests(root: Path) -> bool:
-    """Return True when the fast tests pass in the copy at ``root``."""
+def run_tests(root: Path, tests: tuple[str, ...] = FAST_TESTS) -> bool:
+    """Return True when ``tests`` (those not e2e nor slow) pass in the copy at ``root``."""
     env = {**os.environ, "PYTHONPATH": str(root), "PYTHONDONTWRITEBYTECODE": "1"}
     command = [
         sys.executable,
@@ -716,7 +793,7 @@ def run_tests(root: Path) -> bool:
         "no:cacheprovider",
         "-m",
         "not e2e and not slow",
-        *FAST_TESTS,
+        *tests,
     ]
     result = subprocess.run(command, cwd=root, env=env, capture_output=True, check=False)
     return result.returncode == 0
@@ -739,15 +816,15 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     with tempfile.TemporaryDirectory(prefix="newscrawl-mutants-") as scratch:
         root = copy_project(Path(scratch))
-        if not run_tests(root):
-            print("the fast tests fail without any mutant: fix them first", file=sys.stderr)
+        if not all(run_tests(root, tests) for tests in dict.fromkeys(m.tests for m in chosen)):
+            print("the tests fail without any mutant: fix them first", file=sys.stderr)
             return 1
         survived: list[Mutant] = []
         for mutant in chosen:
             started = time.monotonic()
             original = apply(mutant, root)
             try:
-                killed = not run_tests(root)
+                killed = not run_tests(root, mutant.tests)
             finally:
                 (root / mutant.path).write_text(original, encoding="utf-8")
             if not killed:
