@@ -42,6 +42,10 @@ waits for Redis's replies, and the time the process is not scheduled, to ``recv`
 scrapy-redis's code, to find the adapter's overhead, and the worker's Redis round trips
 per page, by command.
 
+``--trips`` also counts one worker's round trips to Redis (every send of a command or a
+pipeline) in a crawl without a profiler: the profiler slows the worker enough to change
+them (a request that reaches the politeness middleware late takes a new turn).
+
 ``--instructions N`` also counts, with valgrind's callgrind, the instructions per page of a
 local and a one-worker crawl of an N-article portal, each less a crawl stopped after its
 first page: a count that the machine's other work does not move, where CPU time on this
@@ -589,24 +593,25 @@ def count_instructions(
 # --- profile -------------------------------------------------------------------------
 
 
-def profile_worker(
-    base_url: str, run_dir: Path, settings: Sequence[str], redis_url: str, client: Any
-) -> list[str]:
-    """Crawl with one worker under cProfile (CPU time); return the top lines by cumulative
-    time of newscrawl's and scrapy-redis's functions, and the Redis round trips per page."""
+def run_worker_with(
+    wrap: str,
+    out: Path,
+    base_url: str,
+    settings: Sequence[str],
+    redis_url: str,
+    client: Any,
+) -> None:
+    """Crawl with one worker whose ``newscrawl.cli`` runs as ``wrap`` says: Python code
+    that calls ``run()`` (the crawl) where it wants it, given ``sys.argv`` set."""
     prefix = f"bench-redis-{uuid.uuid4().hex[:10]}"
-    out = run_dir / "profile-out"
-    stats_path = run_dir / "worker.prof"
     redis = ["--redis", redis_url, "-s", f"NEWSCRAWL_REDIS_PREFIX={prefix}"]
     args = [*crawl_command(base_url, out, [*redis, "-s", "NEWSCRAWL_WORKER=bench-p", *settings])]
     code = (
-        "import cProfile, runpy, sys, time\n"
+        "import runpy, sys\n"
         f"sys.argv = ['newscrawl', *{args[2:]!r}]\n"
-        "profile = cProfile.Profile(time.process_time)\n"
-        "try:\n"
-        "    profile.runcall(runpy.run_module, 'newscrawl.cli', run_name='__main__')\n"
-        "finally:\n"
-        f"    profile.dump_stats({str(stats_path)!r})\n"
+        "def run():\n"
+        "    runpy.run_module('newscrawl.cli', run_name='__main__')\n"
+        f"{wrap}"
     )
     try:
         subprocess.run(
@@ -618,6 +623,55 @@ def profile_worker(
         )
     finally:
         delete_prefix(client, prefix)
+
+
+def count_trips(
+    base_url: str, run_dir: Path, settings: Sequence[str], redis_url: str, client: Any
+) -> list[str]:
+    """Crawl with one worker, no profiler, counting each send to Redis (a command or a
+    pipeline: one round trip); return the line of round trips per page."""
+    out = run_dir / "trips-out"
+    counts = run_dir / "trips.json"
+    wrap = (
+        "import json\n"
+        "from redis.connection import AbstractConnection\n"
+        "send, sent = AbstractConnection.send_packed_command, [0]\n"
+        "def counted(self, *args, **kwargs):\n"
+        "    sent[0] += 1\n"
+        "    return send(self, *args, **kwargs)\n"
+        "AbstractConnection.send_packed_command = counted\n"
+        "try:\n"
+        "    run()\n"
+        "finally:\n"
+        f"    open({str(counts)!r}, 'w').write(json.dumps(sent[0]))\n"
+    )
+    run_worker_with(wrap, out, base_url, settings, redis_url, client)
+    pages = int(read_report(out).get("pages_fetched") or 0)
+    trips = int(json.loads(counts.read_text(encoding="utf-8")))
+    if not pages:
+        return [f"Redis round trips of the worker (no profiler): {trips}, no page fetched"]
+    return [
+        f"Redis round trips of the worker (no profiler): {trips / pages:.2f} per page "
+        f"({trips} for {pages} pages)"
+    ]
+
+
+def profile_worker(
+    base_url: str, run_dir: Path, settings: Sequence[str], redis_url: str, client: Any
+) -> list[str]:
+    """Crawl with one worker under cProfile (CPU time); return the top lines by cumulative
+    time of newscrawl's and scrapy-redis's functions, and the Redis round trips per page."""
+    out = run_dir / "profile-out"
+    stats_path = run_dir / "worker.prof"
+    wrap = (
+        "import cProfile, time\n"
+        "profile = cProfile.Profile(time.process_time)\n"
+        "try:\n"
+        "    profile.runcall(run)\n"
+        "finally:\n"
+        f"    profile.dump_stats({str(stats_path)!r})\n"
+    )
+    run_worker_with(wrap, out, base_url, settings, redis_url, client)
     stats = pstats.Stats(str(stats_path))
     rows = []
     raw: dict[Any, Any] = stats.stats  # type: ignore[attr-defined]
@@ -778,6 +832,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     parser.add_argument("--profile", action="store_true", help="also profile one worker")
     parser.add_argument(
+        "--trips", action="store_true", help="also count one worker's Redis round trips"
+    )
+    parser.add_argument(
         "--instructions",
         type=int,
         default=0,
@@ -875,6 +932,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                 if args.profile
                 else []
             )
+            if args.trips:
+                profile += count_trips(base_url, run_dir, settings, args.redis, client)
         instructions = (
             count_instructions(
                 args.instructions, args.latency_ms, run_dir, args.redis, client, settings
