@@ -11,8 +11,10 @@ why (docs/operations.md, "Distributed mode"):
 
 * the filter keys on :func:`newscrawl.identity.request_key` (our canonical URL), not
   w3lib's, and is not deleted when one worker closes (others still use it); a new request
-  is marked in the filter and queued in one script (one round trip, and no page marked
-  seen but never queued by a worker that died in between);
+  is marked in the filter and queued in one step (no page marked seen but never queued by
+  a worker that died in between), in the same script as the worker's next take, which
+  also leases the taken request's download slot (``GlobalPoliteness.lease_ahead``): a new
+  page costs about two round trips, its take and its dedup;
 * a request is serialised as scrapy-redis does, but its callback and errback are named
   without ``inspect.getmembers`` over the whole spider (``_Callbacks``);
 * a pop moves the request, atomically, to the worker's ``taken:<worker>`` hash. A worker
@@ -945,7 +947,10 @@ class GlobalPoliteness:
     Each request first leases one of its host's download slots in Redis
     (``<prefix>:<site>:frontier:slots:<host>``, a sorted set of leases by expiry time)
     and, in the same script, reserves the next free start time of its host
-    (``frontier:polite:<host>``); then it waits for that turn. With every slot leased it
+    (``frontier:polite:<host>``); then it waits for that turn. The scheduler's take
+    usually leases it already, in its own trip, at the host of this worker's last request
+    (``lease_ahead``); a request that reaches this middleware more than a tenth of the
+    delay after that turn takes a new one. With every slot leased it
     asks again a little later (the reactor waits; no thread sleeps). The slot goes back
     when the request leaves the downloader (response or error), when it fails or is
     dropped in a middleware, and when the worker closes: in Redis with the worker's next
