@@ -834,7 +834,9 @@ def test_a_turn_leased_with_the_take_is_kept_unless_the_request_comes_late(
             polite.process_response(request, None)
 
     asyncio.run(crawl())
-    assert trips == [[], ["EVALSHA"]]
+    assert trips[0] == []
+    assert trips[1]  # a new turn (a busy machine may wake it late again: one more)
+    assert set(trips[1]) == {"EVALSHA"}
     gaps = [later - earlier for earlier, later in itertools.pairwise(starts)]
     assert min(gaps) >= delay * 0.9, gaps
     worker.scheduler.close("shutdown")
