@@ -67,7 +67,7 @@ from twisted.internet.task import LoopingCall
 from newscrawl.extensions import worker_name
 from newscrawl.identity import canonicalize_url, request_key
 from newscrawl.spiders.portal import entry_point_fetched
-from newscrawl.storage.redis_state import connect, site_prefix
+from newscrawl.storage.redis_state import FastScript, connect, site_prefix
 
 logger = logging.getLogger(__name__)
 
@@ -524,7 +524,7 @@ class TakingQueue(PriorityQueue):
             self._seq += 1
             tag = f"{self.worker}:{self._seq}"
         if self._script is None:
-            self._script = self.server.register_script(_PUSH_AND_TAKE)
+            self._script = FastScript(self.server, _PUSH_AND_TAKE)
         keys = [self.key, self.taken_key, self.seen_key or self.key]
         args: list[Any] = [tag, len(pushes)]
         for fingerprint, request in pushes:

@@ -86,32 +86,44 @@ def start_redis(port: int, folder: Path, *options: str) -> subprocess.Popen[byte
 
 
 def counting_client() -> Any:
-    """Return a client of the test database that lists the commands it sends in
-    ``.sent`` (one entry a round trip: a pipeline's ``execute`` adds ``"PIPELINE"``), or
-    skip the test when no Redis answers."""
+    """Return a client of the test database that lists the commands its connections send
+    in ``.sent`` (one entry a round trip: a pipeline adds ``"PIPELINE"``; what a connection
+    sends as it connects is left out), or skip the test when no Redis answers. Counting
+    on the connections sees the calls made around the client too (``FastScript``)."""
     import redis
 
-    class Counting(redis.Redis):  # type: ignore[misc, type-arg]
-        sent: list[str]
+    sent: list[str] = []
 
-        def execute_command(self, *args: Any, **options: Any) -> Any:
-            self.sent.append(str(args[0]).upper())
-            return super().execute_command(*args, **options)
+    class Counting(redis.connection.Connection):  # type: ignore[misc]
+        quiet = False
 
-        def pipeline(self, transaction: bool = True, shard_hint: Any = None) -> Any:
-            pipe = super().pipeline(transaction, shard_hint)
-            execute, sent = pipe.execute, self.sent
+        def on_connect(self) -> None:
+            self.quiet = True
+            try:
+                super().on_connect()
+            finally:
+                self.quiet = False
 
-            def counted(*args: Any, **kwargs: Any) -> Any:
+        def send_command(self, *args: Any, **kwargs: Any) -> None:
+            if not self.quiet:
+                sent.append(str(args[0]).upper())
+            self.quiet, was = True, self.quiet
+            try:
+                super().send_command(*args, **kwargs)
+            finally:
+                self.quiet = was
+
+        def send_packed_command(self, command: Any, check_health: bool = True) -> None:
+            if not self.quiet:
                 sent.append("PIPELINE")
-                return execute(*args, **kwargs)
-
-            pipe.execute = counted
-            return pipe
+            super().send_packed_command(command, check_health)
 
     redis_client().close()  # skips when none answers
-    client = Counting.from_url(REDIS_URL, socket_connect_timeout=1)
-    client.sent = []
+    pool = redis.ConnectionPool.from_url(
+        REDIS_URL, connection_class=Counting, socket_connect_timeout=1
+    )
+    client = redis.Redis(connection_pool=pool)
+    client.sent = sent
     return client
 
 

@@ -41,17 +41,20 @@ def test_an_unchanged_page_is_not_claimed(redis_prefix: Redis, tmp_path: Path) -
         assert two.dedup([a], "g") == RecordVerdict("revision", 2)
 
 
-def sent_commands(client: Any, monkeypatch: pytest.MonkeyPatch) -> list[str]:
-    """Return the list that the name of each command ``client`` sends from now on is added
-    to (until ``monkeypatch.undo()``)."""
+def sent_commands(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Return the list that the name of each command sent from now on (until
+    ``monkeypatch.undo()``) is added to: on the connections, so that calls made around the
+    client (``FastScript``) count too."""
+    from redis.connection import AbstractConnection
+
     commands: list[str] = []
-    send = client.execute_command
+    send = AbstractConnection.send_command
 
-    def counted(*args: Any, **options: Any) -> Any:
+    def counted(self: Any, *args: Any, **options: Any) -> Any:
         commands.append(str(args[0]))
-        return send(*args, **options)
+        return send(self, *args, **options)
 
-    monkeypatch.setattr(client, "execute_command", counted)
+    monkeypatch.setattr(AbstractConnection, "send_command", counted)
     return commands
 
 
@@ -71,7 +74,7 @@ def test_the_dedup_step_asks_redis_one_command_a_record(
     lease.acquire()
     pipeline = DedupPipeline(get_crawler(Spider), store)
     pipeline.process_item({"url": "https://jmn.info/warm-up/", "fingerprint": "w"})  # loads it
-    commands = sent_commands(client, monkeypatch)
+    commands = sent_commands(monkeypatch)
     try:
         for n in range(5):
             record = {
@@ -113,7 +116,7 @@ def test_an_unchanged_page_costs_one_command(
     pipeline = DedupPipeline(crawler, store)
     with pytest.raises(DropItem):  # loads the script
         pipeline.process_item({"url": urls[0], "fingerprint": "f"})
-    commands = sent_commands(client, monkeypatch)
+    commands = sent_commands(monkeypatch)
     try:
         for url in urls[1:]:
             with pytest.raises(DropItem, match="unchanged"):
