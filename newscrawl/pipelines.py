@@ -290,7 +290,7 @@ class BatchWriterPipeline:
         took, and are written by whoever fetches them."""
         self._stop_rotation()
         stats = self.crawler.stats
-        failed = bool(stats.get_value("newscrawl/output_error"))
+        failed = stats.get_value("newscrawl/output_error")
         if failed and self.writer is not None and self.distributed:
             withheld = self.writer.abort()
             if withheld:
@@ -303,7 +303,6 @@ class BatchWriterPipeline:
                 )
         self._guarded(BatchWriter.close)
         if self.writer is not None:
-            stats = self.crawler.stats
             paths = list(stats.get_value("newscrawl/output_files", []))
             stats.set_value(
                 "newscrawl/output_files", paths + [str(b.path) for b in self.writer.published]
