@@ -323,6 +323,10 @@ class Frontier:
         """The key of the download slots leased at ``host`` (``GlobalPoliteness``)."""
         return f"{self.base}:slots:{host}"
 
+    def polite(self, host: str) -> str:
+        """The key of the next free start time at ``host`` (``GlobalPoliteness``)."""
+        return f"{self.base}:polite:{host}"
+
     def slot_hosts(self) -> list[str]:
         """Return the hosts with download slots leased now (expired leases included)."""
         prefix = f"{self.base}:slots:"
@@ -908,6 +912,11 @@ return lease_slot(KEYS[1], KEYS[2], ARGV[1], ARGV[2], ARGV[3], ARGV[4])
 )
 
 
+def _host(request: Request) -> str:
+    """The host (and port) a request goes to, as its download slots are keyed."""
+    return urlsplit(request.url).netloc.lower()
+
+
 @dataclass(frozen=True)
 class SlotLease:
     """A download slot asked for with the worker's next take, before its request is known:
@@ -1041,10 +1050,12 @@ class GlobalPoliteness:
     def _lease_of(self, host: str, timeout: float) -> tuple[str, str, str, float]:
         """Return the slots key, timetable key, a new member and the lease's seconds of a
         request to ``host`` with download timeout ``timeout``."""
-        slots = self.frontier.slots(host)
-        polite = f"{self.frontier.base}:polite:{host}"
         member = f"{self.worker}{SLOT_SEPARATOR}{next(self._seq)}"
-        return slots, polite, member, timeout + self.margin
+        return self.frontier.slots(host), self.frontier.polite(host), member, timeout + self.margin
+
+    def _timeout(self, request: Request) -> float:
+        """The request's download timeout (``download_timeout``, else the crawl's)."""
+        return float(request.meta.get("download_timeout") or self.timeout)
 
     def lease_ahead(self) -> SlotLease | None:
         """Return the slot lease for the scheduler's next take to ask for, at the host of
@@ -1069,8 +1080,8 @@ class GlobalPoliteness:
             return
         if (
             request is not None
-            and urlsplit(request.url).netloc.lower() == lease.host
-            and float(request.meta.get("download_timeout") or self.timeout) <= self.timeout
+            and _host(request) == lease.host
+            and self._timeout(request) <= self.timeout
         ):
             self.ahead[request] = (lease.slots, lease.member, wait, time.monotonic())
             return
@@ -1080,17 +1091,15 @@ class GlobalPoliteness:
         """Wait for a download slot at the request's host, then for its turn."""
         if request in self.held:  # it came through again (a middleware re-sent it)
             return
-        host = urlsplit(request.url).netloc.lower()
-        self.last_host = host
-        polite = f"{self.frontier.base}:polite:{host}"
+        host = self.last_host = _host(request)
         ahead = self.ahead.pop(request, None)
         if ahead is not None:  # leased with its take
             slots, member, wait, leased = ahead
             self.held[request] = (slots, member)
+            polite = self.frontier.polite(host)
             await self._turn(request, host, polite, wait - (time.monotonic() - leased))
             return
-        timeout = float(request.meta.get("download_timeout") or self.timeout)
-        slots, polite, member, seconds = self._lease_of(host, timeout)
+        slots, polite, member, seconds = self._lease_of(host, self._timeout(request))
         found = await self._acquire_slot(host, slots, polite, member, seconds)
         self.held[request] = (slots, member)
         await self._turn(request, host, polite, found)

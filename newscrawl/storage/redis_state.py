@@ -321,10 +321,9 @@ class FastScript:
         return self.script(keys=keys, args=args)
 
     def _drop(self) -> None:
-        connection, self._connection = self._connection, None
-        if connection is not None:
-            connection.disconnect()
-            self.client.connection_pool.release(connection)
+        if self._connection is not None:
+            self._connection.disconnect()
+        self.close()
 
     def close(self) -> None:
         """Give the connection back to the client's pool. Idempotent."""

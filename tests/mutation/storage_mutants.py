@@ -722,7 +722,7 @@ MUTANTS: tuple[Mutant, ...] = (
     Mutant(
         "frontier-lease-ahead-any-host",
         F,
-        "            and urlsplit(request.url).netloc.lower() == lease.host\n",
+        "            and _host(request) == lease.host\n",
         "",
         "a slot leased at one host is used by a request to another",
         FRONTIER_TESTS,
@@ -730,7 +730,7 @@ MUTANTS: tuple[Mutant, ...] = (
     Mutant(
         "frontier-lease-ahead-short-for-timeout",
         F,
-        '            and float(request.meta.get("download_timeout") or self.timeout) <= self.timeout\n',
+        "            and self._timeout(request) <= self.timeout\n",
         "",
         "a lease shorter than the request's download timeout holds its slot",
         FRONTIER_TESTS,

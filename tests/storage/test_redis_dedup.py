@@ -11,7 +11,7 @@ import pytest
 
 from newscrawl.storage.backend import RecordVerdict
 from newscrawl.storage.redis_state import RedisLease, RedisStateStore
-from tests.redis_support import two_live_workers
+from tests.redis_support import counting_client, two_live_workers
 
 Redis = tuple[Any, str]
 
@@ -41,25 +41,8 @@ def test_an_unchanged_page_is_not_claimed(redis_prefix: Redis, tmp_path: Path) -
         assert two.dedup([a], "g") == RecordVerdict("revision", 2)
 
 
-def sent_commands(monkeypatch: pytest.MonkeyPatch) -> list[str]:
-    """Return the list that the name of each command sent from now on (until
-    ``monkeypatch.undo()``) is added to: on the connections, so that calls made around the
-    client (``FastScript``) count too."""
-    from redis.connection import AbstractConnection
-
-    commands: list[str] = []
-    send = AbstractConnection.send_command
-
-    def counted(self: Any, *args: Any, **options: Any) -> Any:
-        commands.append(str(args[0]))
-        return send(self, *args, **options)
-
-    monkeypatch.setattr(AbstractConnection, "send_command", counted)
-    return commands
-
-
 def test_the_dedup_step_asks_redis_one_command_a_record(
-    redis_prefix: Redis, monkeypatch: pytest.MonkeyPatch
+    redis_prefix: Redis,
 ) -> None:
     """One round trip a record in distributed mode: classify, claim and first owner of the
     text are one script (they were three to four commands)."""
@@ -69,12 +52,14 @@ def test_the_dedup_step_asks_redis_one_command_a_record(
     from newscrawl.pipelines import DedupPipeline
 
     client, prefix = redis_prefix
-    store = RedisStateStore(client, prefix, "jmn", worker="w1")
+    counted = counting_client()
+    store = RedisStateStore(counted, prefix, "jmn", worker="w1")
     lease = RedisLease(client, prefix, "jmn", "w1")
     lease.acquire()
     pipeline = DedupPipeline(get_crawler(Spider), store)
     pipeline.process_item({"url": "https://jmn.info/warm-up/", "fingerprint": "w"})  # loads it
-    commands = sent_commands(monkeypatch)
+    commands = counted.sent
+    commands.clear()
     try:
         for n in range(5):
             record = {
@@ -84,14 +69,12 @@ def test_the_dedup_step_asks_redis_one_command_a_record(
             }
             assert pipeline.process_item(record)["revision"] == 1
     finally:
-        monkeypatch.undo()
         lease.release()
+        counted.close()
     assert commands == ["EVALSHA"] * 5
 
 
-def test_an_unchanged_page_costs_one_command(
-    redis_prefix: Redis, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
-) -> None:
+def test_an_unchanged_page_costs_one_command(redis_prefix: Redis, tmp_path: Path) -> None:
     """The dedup step notes an unchanged page (``note_seen``) in its one question: one round
     trip, where the question and then ``note_seen`` (a lock, two reads, a write and the
     unlock) were six."""
@@ -102,7 +85,8 @@ def test_an_unchanged_page_costs_one_command(
     from newscrawl.pipelines import DedupPipeline
 
     client, prefix = redis_prefix
-    store = RedisStateStore(client, prefix, "jmn", worker="w1")
+    counted = counting_client()
+    store = RedisStateStore(counted, prefix, "jmn", worker="w1")
     lease = RedisLease(client, prefix, "jmn", "w1")
     lease.acquire()
     urls = [f"https://jmn.info/{n}/" for n in range(4)]
@@ -116,14 +100,15 @@ def test_an_unchanged_page_costs_one_command(
     pipeline = DedupPipeline(crawler, store)
     with pytest.raises(DropItem):  # loads the script
         pipeline.process_item({"url": urls[0], "fingerprint": "f"})
-    commands = sent_commands(monkeypatch)
+    commands = counted.sent
+    commands.clear()
     try:
         for url in urls[1:]:
             with pytest.raises(DropItem, match="unchanged"):
                 pipeline.process_item({"url": url, "fingerprint": "f"})
     finally:
-        monkeypatch.undo()
         lease.release()
+        counted.close()
     assert commands == ["EVALSHA"] * 3
     for url in urls:  # noted: the sitemap's newer date is kept, the page not fetched again
         assert not store.should_fetch(url, "2016-03-25T10:00:00+00:00")
