@@ -489,6 +489,11 @@ class TakingQueue(PriorityQueue):
         self._seq = 0
         self._script: Any = None
 
+    def close(self) -> None:
+        """Give the take script's connection back to the client's pool. Idempotent."""
+        if self._script is not None:
+            self._script.close()
+
     def _encode_request(self, request: Request) -> bytes:
         """Serialise ``request`` as scrapy-redis does (``Request.to_dict`` with the spider's
         method names, pickled), naming its callback and errback through :class:`_Callbacks`;
@@ -841,6 +846,13 @@ class RedisScheduler(Scheduler):
         back. A Redis that fails here stops nothing more: the report says so."""
         if self._heartbeat is not None and self._heartbeat.running:
             self._heartbeat.stop()
+        try:
+            self._leave(reason)
+        finally:
+            self.queue.close()
+
+    def _leave(self, reason: str) -> None:
+        """Hand on what this worker still holds (see :meth:`close`)."""
         frontier = self.frontier
         if self._failed:
             return  # Redis is gone; what this worker took comes back after its lease
