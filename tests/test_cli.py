@@ -101,6 +101,8 @@ def test_extract_manifest_keeps_input_order(tmp_path: Path) -> None:
     _write(tmp_path / "pages" / "c.html", b"<html><body>no article</body></html>")
     invalid = (FIXTURES / "jmn" / "truncated-before-body.html").read_bytes()
     _write(tmp_path / "pages" / "d.html", invalid)
+    flood = " ".join(f'a{i}="v"' for i in range(1001))  # past the parser's attribute limit
+    _write(tmp_path / "pages" / "e.html", f"<html><body><p {flood}>x</p></body></html>".encode())
     lines = [
         {"path": "pages/b.html.gz", "url": "https://jmn.info/b/"},
         {"path": "pages/missing.html", "url": "https://jmn.info/m/"},
@@ -108,6 +110,7 @@ def test_extract_manifest_keeps_input_order(tmp_path: Path) -> None:
         {"path": "pages/c.html", "url": "https://jmn.info/c/"},
         {"path": "pages/d.html", "url": "https://jmn.info/d/"},
         {"path": "pages/a.html"},
+        {"path": "pages/e.html"},
     ]
     manifest = tmp_path / "m.jsonl"
     manifest.write_text("".join(json.dumps(x) + "\n" for x in lines), encoding="utf-8")
@@ -122,9 +125,12 @@ def test_extract_manifest_keeps_input_order(tmp_path: Path) -> None:
     assert "not an article" in rows[3]["error"]
     assert "the record fails the schema: body:" in rows[4]["error"]
     assert "declares no URL" in rows[5]["error"]
+    assert rows[6]["error"].endswith(
+        "pages/e.html: an element has 1001 attributes (the limit is 1000) (too-large)"
+    )
     assert "item" not in rows[4]
     (summary,) = result.stderr.splitlines()
-    assert summary.startswith("6 pages, 4 failed, ")
+    assert summary.startswith("7 pages, 5 failed, ")
     assert "ms/page" in summary
     strict = newscrawl("extract", "--manifest", str(manifest), "-o", str(out), "--strict")
     assert strict.returncode == 1

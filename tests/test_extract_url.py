@@ -23,6 +23,7 @@ import pytest
 from newscrawl import settings
 from newscrawl.cli import main
 from newscrawl.devtools.devserver import Fault, FixtureSite, RunningServer, serve
+from newscrawl.extraction import limits
 from newscrawl.pagefetch import FetchError, PageFetcher, read_bounded, user_agent
 from tests.conftest import FIXTURES, ROOT
 
@@ -350,3 +351,25 @@ def test_a_fetch_error_has_no_traceback_from_the_real_command() -> None:
     assert result.returncode == 2
     assert result.stdout == ""
     assert result.stderr == f"newscrawl: {server.url_for(ARTICLE)}: HTTP 404\n"
+
+
+def _past_the_attribute_limit() -> bytes:
+    """A page with no declared URL and one element past ``limits.MAX_ATTRIBUTES``: read
+    unguarded, its attributes take libxml2 seconds (minutes near the byte limit)."""
+    attributes = " ".join(f'a{i}="v"' for i in range(limits.MAX_ATTRIBUTES + 1))
+    return f"<html><body><div {attributes}>x</div><p>text</p></body></html>".encode()
+
+
+def test_stdin_past_the_limits_without_url_is_refused_as_too_large(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _stdin(monkeypatch, _past_the_attribute_limit())
+    assert_refused(*extract(capsys, "-"), "attributes (the limit is 1000) (too-large)")
+
+
+def test_a_file_past_the_limits_without_url_is_refused_as_too_large(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    page = tmp_path / "flood.html"
+    page.write_bytes(_past_the_attribute_limit())
+    assert_refused(*extract(capsys, str(page)), f"{page}: an element has 1001 attributes")

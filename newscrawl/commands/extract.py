@@ -83,25 +83,18 @@ EXIT_FAILED = 1
 """A record was extracted but fails the schema (one page), or a page failed (--strict)."""
 
 
-def declared_url(body: bytes) -> str | None:
-    """Return the page's own absolute http(s) URL as it declares it (``<link
-    rel="canonical">``, else ``og:url``), or None."""
-    from parsel import Selector
-
-    from newscrawl.extraction import decode_html
-
-    selector = Selector(text=decode_html(body))
-    for query in ("link[rel~='canonical']::attr(href)", "meta[property='og:url']::attr(content)"):
-        for value in selector.css(query).getall():
-            if value.strip().startswith(("http://", "https://")):
-                return value.strip()
-    return None
-
-
 def page_url(given: str | None, body: bytes, path: Path | str) -> str:
     """Return the URL to extract the page read from ``path`` under: ``given``, else the URL
-    the page declares; raise CommandError when there is neither (a record needs its URL)."""
-    url = given or declared_url(body)
+    the page declares; raise CommandError when there is neither (a record needs its URL)
+    or when the page is refused before its URL could be read (too large, not HTML)."""
+    from newscrawl.extraction import ExtractionError, declared_url, parse_html
+
+    if given:
+        return given
+    try:
+        url = declared_url(parse_html(body))
+    except ExtractionError as exc:
+        raise CommandError(f"{path}: {exc} ({exc.kind})") from None
     if url is None:
         raise CommandError(
             f"{path}: the page declares no URL (no canonical link or og:url): give it with --url"

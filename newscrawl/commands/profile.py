@@ -220,6 +220,7 @@ def fetch_sample(url: str, count: int, delay: float) -> tuple[list[Any], list[st
     import time
     from urllib.parse import urljoin
 
+    from newscrawl.extraction import ExtractionError
     from newscrawl.pagefetch import FetchError, PageFetcher
     from newscrawl.profiles.suggest import SamplePage, article_links, site_of
 
@@ -235,7 +236,11 @@ def fetch_sample(url: str, count: int, delay: float) -> tuple[list[Any], list[st
     wait = max(delay, float((robots.crawl_delay(fetcher.agent) if robots else None) or 0))
     named = [urljoin(home.url, u) for u in (robots.sitemaps if robots else [])]
     sitemaps = [u for u in named if site_of(u) == site_of(home.url)]
-    for number, link in enumerate(article_links(home.url, home.body, count)):
+    try:
+        links = article_links(home.url, home.body, count, home.headers)
+    except ExtractionError as exc:
+        raise CommandError(f"{home.url}: {exc} ({exc.kind})") from None
+    for number, link in enumerate(links):
         time.sleep(wait)
         try:
             fetched = fetcher.fetch_page(link)

@@ -3,6 +3,9 @@
 The public entry point is :func:`extract_article`; the spider, the ``extract`` command,
 the extraction workers and the tests all call it. :func:`parse_page` and
 :func:`extract_page` split it in two for callers that look at the parsed page first.
+Code outside extraction that reads a fetched page's markup (a listing's links, a page's
+declared URL) parses it with :func:`parse_html`, or checks it with :func:`check_source`
+before handing it to another parser, so that every page gets the same limits.
 Every way a page can fail to give a record is an :class:`ExtractionError` with a
 ``kind`` (``errors``); ``limits`` bounds what one page may cost (size, time).
 
@@ -24,12 +27,14 @@ from newscrawl.extraction.errors import (
     Undecodable,
 )
 from newscrawl.extraction.fields import extract_article, extract_page
-from newscrawl.extraction.limits import time_budget
+from newscrawl.extraction.limits import check_source, time_budget
 from newscrawl.extraction.page import (
     Page,
     check_complete,
     check_outcome,
+    declared_url,
     decode_html,
+    parse_html,
     parse_page,
 )
 
@@ -45,9 +50,12 @@ __all__ = [
     "Undecodable",
     "check_complete",
     "check_outcome",
+    "check_source",
+    "declared_url",
     "decode_html",
     "extract_article",
     "extract_page",
+    "parse_html",
     "parse_page",
     "time_budget",
 ]

@@ -230,7 +230,7 @@ def _stripped_end(text: str) -> int:
 
 
 def _root_node(
-    text: str, utf8: bytes | None, parser_class: type[etree.HTMLParser], url: str
+    text: str, utf8: bytes | None, parser_class: type[etree.HTMLParser], url: str | None
 ) -> etree._Element:
     """Return the root parsel's ``create_root_node(text, parser_class, base_url=url)``
     returns (the same parser, options and bytes: :func:`_parser_input`)."""
@@ -238,7 +238,7 @@ def _root_node(
 
 
 def _parse(
-    text: str, utf8: bytes | None, parser_class: type[etree.HTMLParser], url: str
+    text: str, utf8: bytes | None, parser_class: type[etree.HTMLParser], url: str | None
 ) -> tuple[etree._Element, bool]:
     """Return :func:`_root_node`'s root, and whether its parse proved that no id value
     was registered twice (:func:`~newscrawl.extraction.selectors.ids_unique`)."""
@@ -259,7 +259,7 @@ _MIN_UNDECODABLE = 8
 """Fewer U+FFFD than this never make a page undecodable (a stray byte or two)."""
 
 
-def _check_decoded(root: etree._Element, text: str, url: str) -> None:
+def _check_decoded(root: etree._Element, text: str, url: str | None) -> None:
     """Raise Undecodable when the visible text of the page is mostly U+FFFD."""
     # The membership test first: it is instant for a text of Latin-1 characters only (its
     # storage cannot hold U+FFFD) and a fast search otherwise, while counting reads it all.
@@ -351,30 +351,15 @@ def parse_page(
     Raises TooLarge for a page over a size limit (see ``limits``), Undecodable for a page
     whose text comes out mostly U+FFFD, and TooSlow past the time budget.
     """
-    if len(body) > MAX_PAGE_BYTES:
-        raise TooLarge(f"the page has {len(body)} bytes (the limit is {MAX_PAGE_BYTES})", url=url)
-    if _NOT_BLANK_BYTES.search(body) is None:
-        raise EmptyPage("the response body is empty", url=url)
+    _check_size(body, url)
     if isinstance(profile, str):
         profile = load_profile(profile)
     profile = profile or profile_for_url(url)
-    text, utf8 = _decode(body, headers)
-    if _NOT_BLANK_TEXT.search(text) is None:
-        raise EmptyPage("the response body has no text", url=url)
-    check_source(text, url)
-    check_time(url)
-    try:
-        root, unique_ids = _parse(text, utf8, _parser_class(profile), url)
-        selector = Selector(root=root, type="html", base_url=url)
-    except (ValueError, etree.LxmlError) as exc:
-        raise EmptyPage(f"the response is not HTML: {exc}", url=url) from exc
-    if selector.root is None or not isinstance(selector.root, etree._Element):
-        raise EmptyPage("the response has no HTML element", url=url)
-    check_tree(selector.root, url, len(text))
-    _check_decoded(selector.root, text, url)
-    check_time(url)
+    text, utf8 = _checked_text(body, headers, url)
+    root, unique_ids = _checked_root(text, utf8, _parser_class(profile), url)
+    selector = Selector(root=root, type="html", base_url=url)
     now = (now or datetime.now(UTC)).astimezone(UTC).replace(microsecond=0)
-    scripts = page_scripts(selector.root, text)
+    scripts = page_scripts(root, text)
     page = Page(
         url=url,
         selector=selector,
@@ -386,6 +371,79 @@ def parse_page(
     )
     check_time(url)
     return page
+
+
+def parse_html(
+    body: bytes, headers: Headers | None = None, url: str | None = None
+) -> etree._Element:
+    """Return the root element of ``body`` read as HTML, as :func:`parse_page` reads a page
+    (decoded the same way, within the same limits), for code that reads markup outside
+    extraction: a listing's links, a page's declared URL.
+
+    Raises what :func:`parse_page` raises for a page it refuses: TooLarge, EmptyPage,
+    Undecodable, TooSlow. Parsing a page's bytes with any other parser skips the limits,
+    and one element with many attributes then takes minutes to parse.
+    """
+    _check_size(body, url)
+    text, utf8 = _checked_text(body, headers, url)
+    return _checked_root(text, utf8, etree.HTMLParser, url)[0]
+
+
+_CANONICAL_LINK = etree.XPath(
+    "//link[contains(concat(' ', normalize-space(translate(@rel, 'CANONICAL', 'canonical')),"
+    " ' '), ' canonical ')]/@href"
+)
+_OG_URL = etree.XPath("//meta[@property='og:url']/@content")
+
+
+def declared_url(root: etree._Element) -> str | None:
+    """Return the absolute http(s) URL the parsed page under ``root`` gives for itself: its
+    ``<link rel="canonical">``, else its ``og:url``; None when it gives neither."""
+    for query in (_CANONICAL_LINK, _OG_URL):
+        for value in query(root):
+            text = str(value).strip()
+            if text.startswith(("http://", "https://")):
+                return text
+    return None
+
+
+def _check_size(body: bytes, url: str | None) -> None:
+    """Raise TooLarge for a body over MAX_PAGE_BYTES, EmptyPage for one of blanks only."""
+    if len(body) > MAX_PAGE_BYTES:
+        raise TooLarge(f"the page has {len(body)} bytes (the limit is {MAX_PAGE_BYTES})", url=url)
+    if _NOT_BLANK_BYTES.search(body) is None:
+        raise EmptyPage("the response body is empty", url=url)
+
+
+def _checked_text(
+    body: bytes, headers: Headers | None, url: str | None
+) -> tuple[str, bytes | None]:
+    """Return :func:`_decode`'s text and UTF-8 bytes of ``body``, once its markup is known
+    to be safe to parse (:func:`~newscrawl.extraction.limits.check_source`)."""
+    text, utf8 = _decode(body, headers)
+    if _NOT_BLANK_TEXT.search(text) is None:
+        raise EmptyPage("the response body has no text", url=url)
+    check_source(text, url)
+    check_time(url)
+    return text, utf8
+
+
+def _checked_root(
+    text: str, utf8: bytes | None, parser_class: type[etree.HTMLParser], url: str | None
+) -> tuple[etree._Element, bool]:
+    """Return :func:`_parse`'s root of ``text`` and whether its ids are unique; raise
+    EmptyPage when it is no HTML, TooLarge over the element limit, Undecodable when its
+    visible text is mostly U+FFFD."""
+    try:
+        root, unique_ids = _parse(text, utf8, parser_class, url)
+    except (ValueError, etree.LxmlError) as exc:
+        raise EmptyPage(f"the response is not HTML: {exc}", url=url) from exc
+    if root is None or not isinstance(root, etree._Element):
+        raise EmptyPage("the response has no HTML element", url=url)
+    check_tree(root, url, len(text))
+    _check_decoded(root, text, url)
+    check_time(url)
+    return root, unique_ids
 
 
 _CLOSING_TAG = re.compile(rb"</(?:body|html)\s*>", re.IGNORECASE)

@@ -29,7 +29,14 @@ from zoneinfo import ZoneInfo, available_timezones
 from cssselect import SelectorError
 from lxml import etree
 
-from newscrawl.extraction import ExtractionError, Page, extract_page, parse_page
+from newscrawl.extraction import (
+    ExtractionError,
+    Page,
+    declared_url,
+    extract_page,
+    parse_html,
+    parse_page,
+)
 from newscrawl.extraction.alternate import first_alternate
 from newscrawl.extraction.fields import (
     _body_blocks,
@@ -108,25 +115,6 @@ class SamplePage:
 
 # ----------------------------------------------------------------------- reading pages
 
-_CANONICAL = etree.XPath(
-    "//link[translate(@rel, 'CANONICAL', 'canonical')='canonical']/@href"
-    " | //meta[@property='og:url']/@content"
-)
-
-
-def _declared_url(body: bytes) -> str | None:
-    """Return the page's canonical URL (``link rel=canonical``, else ``og:url``), or None."""
-    try:
-        root = etree.fromstring(body, etree.HTMLParser())
-    except (etree.LxmlError, ValueError):
-        return None
-    if root is None:
-        return None
-    for value in _CANONICAL(root):
-        if str(value).startswith(("http://", "https://")):
-            return str(value).strip()
-    return None
-
 
 def read_pages(folder: Path) -> list[SamplePage]:
     """Return the ``.html`` pages of ``folder`` (at most :data:`MAX_FILES`, by name).
@@ -134,7 +122,8 @@ def read_pages(folder: Path) -> list[SamplePage]:
     Each page's URL comes from ``manifest.json`` (file name -> URL) when it names the
     file, else from a fixture case's ``<name>.json`` (``meta.url``, whose ``record`` is
     kept as the expected record), else from the page's canonical link or ``og:url``.
-    Raises SuggestError for a page with no URL, and OSError when the folder is unreadable.
+    Raises SuggestError for a page with no URL or one refused before its URL could be read
+    (see :func:`~newscrawl.extraction.parse_html`), and OSError when the folder is unreadable.
     """
     manifest: dict[str, str] = {}
     if (folder / MANIFEST).is_file():
@@ -164,7 +153,11 @@ def read_pages(folder: Path) -> list[SamplePage]:
                 expected = data.get("record") if isinstance(data.get("record"), dict) else None
                 if data["meta"].get("now"):
                     now = datetime.fromisoformat(data["meta"]["now"])
-        url = url or _declared_url(body)
+        if not url:
+            try:
+                url = declared_url(parse_html(body))
+            except ExtractionError as exc:
+                raise SuggestError(f"{path}: {exc} ({exc.kind})") from None
         if not url:
             raise SuggestError(
                 f"{path}: no URL for this page (add it to {MANIFEST}: file name -> URL)"
@@ -193,20 +186,20 @@ def check_one_site(pages: Sequence[SamplePage]) -> str:
     return next(iter(hosts))
 
 
-def article_links(url: str, body: bytes, count: int) -> list[str]:
+def article_links(
+    url: str, body: bytes, count: int, headers: dict[str, str] | None = None
+) -> list[str]:
     """Return up to ``count`` links of the page at ``url`` that look like articles of its
     site: same host, not the home page, a title of four words or more or inside a
     heading, and a URL that is not shaped like a listing or a file
     (:func:`newscrawl.discovery.url_shape`); article-shaped URLs first, then links in
-    headings, each URL once, fragments dropped."""
+    headings, each URL once, fragments dropped.
+
+    Raises ExtractionError when the page is refused (:func:`~newscrawl.extraction.parse_html`).
+    """
     from newscrawl.discovery import url_shape
 
-    try:
-        root = etree.fromstring(body, etree.HTMLParser())
-    except (etree.LxmlError, ValueError):
-        return []
-    if root is None:
-        return []
+    root = parse_html(body, headers, url)
     host = site_of(url)
     headed: list[str] = []
     titled: list[str] = []

@@ -13,13 +13,14 @@ from typing import Any
 
 import pytest
 
-from newscrawl.extraction import extract_page, parse_page
+from newscrawl.extraction import TooLarge, extract_page, parse_page
 from newscrawl.extraction.generic.record import generic_page
 from newscrawl.profiles import PROFILES_DIR_ENV, Profile, forget_profiles, load_profile
 from newscrawl.profiles.check import profile_problems
 from newscrawl.profiles.suggest import (
     SamplePage,
     SuggestError,
+    article_links,
     compare_records,
     date_format,
     outermost_excludes,
@@ -286,6 +287,21 @@ def test_a_page_with_no_url_is_refused_naming_the_file(tmp_path: Path) -> None:
     (tmp_path / "bare.html").write_text("<html><body><h1>Hi</h1></body></html>", encoding="utf-8")
     with pytest.raises(SuggestError, match=r"bare\.html: no URL for this page"):
         read_pages(tmp_path)
+
+
+def test_a_page_past_the_markup_limits_is_refused_before_its_url_is_read(
+    tmp_path: Path,
+) -> None:
+    flood = " ".join(f'a{i}="v"' for i in range(1001))  # past the parser's attribute limit
+    (tmp_path / "flood.html").write_text(
+        f'<html><head><link rel="canonical" href="https://planet.example/x/"></head>'
+        f"<body><p {flood}>x</p></body></html>",
+        encoding="utf-8",
+    )
+    with pytest.raises(SuggestError, match=r"flood\.html: an element has 1001 attributes"):
+        read_pages(tmp_path)
+    with pytest.raises(TooLarge):
+        article_links("https://planet.example/", (tmp_path / "flood.html").read_bytes(), 5)
 
 
 def test_records_are_compared_field_by_field() -> None:
