@@ -455,6 +455,15 @@ class RequestOutcomes:
             self.stats.inc_value(f"{REQUESTS}/failed")
 
 
+def count_as_failed(stats: Any, request: Any) -> None:
+    """Count ``request``, which :class:`RequestOutcomes` counted as ok, as failed instead:
+    its response came but cannot be used (a listing whose markup is past the limits), so
+    it weighs in the error rate as a failed download does. No request: nothing to count."""
+    if request is not None and RequestOutcomes._counted(request):
+        stats.inc_value(f"{REQUESTS}/ok", -1)
+        stats.inc_value(f"{REQUESTS}/failed")
+
+
 class Progress:
     """Scrapy extension: a one-line progress display on stderr, only when it is a terminal.
 

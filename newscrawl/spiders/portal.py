@@ -31,7 +31,7 @@ from twisted.python.failure import Failure
 
 from newscrawl import __version__
 from newscrawl.extensions import site_state
-from newscrawl.extraction import ExtractionError
+from newscrawl.extraction import ExtractionError, TooLarge, check_source
 from newscrawl.extraction.processors import DateParser, absolute_url, format_datetime
 from newscrawl.extraction.selectors import select
 from newscrawl.identity import canonicalize_url, origin_key
@@ -39,7 +39,7 @@ from newscrawl.items import Reject
 from newscrawl.middlewares import OffsiteRedirect
 from newscrawl.names import check_name, check_run_id
 from newscrawl.profiles import Profile, load_profile
-from newscrawl.report import run_id_for
+from newscrawl.report import count_as_failed, run_id_for
 from newscrawl.storage.backend import (
     FAILED_PAGE_BACKOFF,
     FAILED_PAGE_BACKOFF_MAX,
@@ -420,6 +420,22 @@ class PortalSpider(SitemapSpider):
                 if url := absolute_url(href, base):
                     yield url, node
 
+    def markup_refused(self, response: TextResponse) -> bool:
+        """Tell whether the links of ``response`` (a listing or home page) must not be read:
+        its markup is past the limits extraction holds every page to
+        (:func:`~newscrawl.extraction.check_source`: libxml2 takes minutes over one element
+        with a few hundred thousand attributes, and the crawl would wait). Such a page is
+        logged as an error, counted in ``newscrawl/errors/listing-too-large``, and its
+        request counts as failed in the run's error rate."""
+        try:
+            check_source(response.text, response.url)
+        except TooLarge as exc:
+            logger.error("Not following the links of %s: %s", response.url, exc)
+            self.crawler.stats.inc_value("newscrawl/errors/listing-too-large")
+            count_as_failed(self.crawler.stats, response.request)
+            return True
+        return False
+
     def listing_date(self, link: Any) -> datetime | None:
         """Return the date a listing shows next to an article link, or None."""
         query = self.profile.get("discovery", "listing_date")
@@ -436,7 +452,7 @@ class PortalSpider(SitemapSpider):
         whose dated articles are all older is not followed further.
         """
         self.note_entry_point(response)
-        if not isinstance(response, TextResponse):
+        if not isinstance(response, TextResponse) or self.markup_refused(response):
             return
         discovery = self.profile.get("discovery", default={})
         dated, recent = 0, 0

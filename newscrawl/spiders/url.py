@@ -194,6 +194,8 @@ class UrlSpider(PortalSpider):
             self.fail_site(f"the start URL is not an HTML page ({kind})")
             return
         self.crawler.stats.inc_value("newscrawl/pages/home")
+        if self.markup_refused(response):
+            return
         for feed in feed_links(response.text, response.url):
             if self.is_onsite(feed) and self.spend(feed):
                 yield Request(
@@ -321,7 +323,8 @@ class UrlSpider(PortalSpider):
         )
 
     def follow_links(self, response: TextResponse) -> Iterable[Request]:
-        """Yield the requests for the on-site page links of ``response``."""
+        """Yield the requests for the on-site page links of ``response``, whose markup is
+        known to be within the limits (:meth:`markup_refused`, or extraction read it)."""
         offsite = 0
         for url in page_links(response.selector, response.url):
             if not self.is_onsite(url):
@@ -349,7 +352,7 @@ class UrlSpider(PortalSpider):
             return []
         if response.meta.get(SHAPE_META) == "listing":
             stats.inc_value("newscrawl/pages/listing")
-            return list(self.follow_links(response))
+            return [] if self.markup_refused(response) else list(self.follow_links(response))
         page = self.page_url(response.url)
         self.remember_lastmod(page, response.meta.get(LASTMOD_META))
         try:

@@ -14,6 +14,7 @@ import pytest
 from scrapy.http import HtmlResponse, Request, XmlResponse
 from scrapy.utils.test import get_crawler
 
+from newscrawl.extraction import limits
 from newscrawl.spiders import portal_spider
 from newscrawl.spiders.portal import PortalSpider
 
@@ -302,3 +303,37 @@ def test_a_page_that_failed_runs_in_a_row_waits_out_its_backoff(tmp_path: Any) -
         off.state = state
         off.failed_page_backoff = (0.0, 7 * 86400.0)
         assert off.article_request(page) is not None
+
+
+def _over_the_attribute_limit(links: str) -> bytes:
+    """A listing page holding ``links``, with one element of more attributes than extraction
+    lets the parser read (``limits.MAX_ATTRIBUTES``)."""
+    attributes = " ".join(f'data-a{i}="v"' for i in range(limits.MAX_ATTRIBUTES + 1))
+    return f"<html><body><div {attributes}>ad</div>{links}</body></html>".encode()
+
+
+def test_a_listing_past_the_markup_limits_is_not_read_and_counts_as_failed() -> None:
+    s = spider()
+    s.crawler.stats.open_spider()
+    url = "https://jmn.info/category/world/"
+    s.crawler.stats.inc_value("newscrawl/requests/ok")  # as RequestOutcomes counted it
+    page = HtmlResponse(
+        url=url,
+        body=_over_the_attribute_limit('<h2 class="post-box-title"><a href="/new/">New</a></h2>'),
+        encoding="utf-8",
+        request=Request(url),
+    )
+    assert list(s.parse_listing(page)) == []
+    stats = s.crawler.stats
+    assert stats.get_value("newscrawl/errors/listing-too-large") == 1
+    assert stats.get_value("newscrawl/requests/ok") == 0
+    assert stats.get_value("newscrawl/requests/failed") == 1
+
+
+def test_a_listing_within_the_markup_limits_is_read() -> None:
+    s = spider()
+    page = HtmlResponse(
+        url="https://jmn.info/category/world/", body=LISTING.encode(), encoding="utf-8"
+    )
+    assert article_urls(s.parse_listing(page), s)
+    assert s.crawler.stats.get_value("newscrawl/errors/listing-too-large") is None

@@ -6,6 +6,7 @@ tests/commands/test_crawl_url.py.
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 import pytest
@@ -13,6 +14,7 @@ from scrapy.http import HtmlResponse, Request
 from scrapy.utils.test import get_crawler
 
 from newscrawl.commands.crawl import url_spider
+from newscrawl.extraction import limits
 from newscrawl.spiders.url import PRIORITY, SHAPE_META, UrlSpider
 from newscrawl.storage.backend import Verdict
 
@@ -93,3 +95,31 @@ def test_the_budget_counts_each_page_once_and_stops_at_max_pages() -> None:
 def test_a_budget_under_one_is_refused(value: str) -> None:
     with pytest.raises(ValueError, match="must be 1 or more"):
         spider(max_pages=value)
+
+
+def _past_the_markup_limits() -> bytes:
+    """A page with an article link and one element of more attributes than extraction lets
+    the parser read (``limits.MAX_ATTRIBUTES``)."""
+    attributes = " ".join(f'data-a{i}="v"' for i in range(limits.MAX_ATTRIBUTES + 1))
+    return (
+        f'<html><head><link rel="alternate" type="application/rss+xml" href="/feed/"></head>'
+        f"<body><div {attributes}>ad</div>"
+        f'<a href="/2026/12/05/the-council-passes-the-budget/">a</a></body></html>'
+    ).encode()
+
+
+def test_a_home_page_past_the_markup_limits_is_not_read() -> None:
+    crawl = spider()
+    response = HtmlResponse(HOME, body=_past_the_markup_limits(), request=Request(HOME))
+    assert list(crawl.parse_home(response)) == []
+    assert crawl.crawler.stats.get_value("newscrawl/errors/listing-too-large") == 1
+
+
+def test_a_listing_past_the_markup_limits_is_not_read() -> None:
+    crawl = spider()
+    url = HOME + "category/city/"
+    request = Request(url, meta={SHAPE_META: "listing"})
+    response = HtmlResponse(url, body=_past_the_markup_limits(), request=request)
+    # A listing is not extracted: the coroutine ends before it awaits anything.
+    assert asyncio.run(crawl.parse_article(response)) == []
+    assert crawl.crawler.stats.get_value("newscrawl/errors/listing-too-large") == 1
