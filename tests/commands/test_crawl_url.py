@@ -253,6 +253,23 @@ def test_a_site_of_listings_only_writes_nothing(tmp_path: Path) -> None:
     assert report(tmp_path)["rejects"] == 0
 
 
+def test_a_home_page_past_the_markup_limits_fails_the_run_unread(tmp_path: Path) -> None:
+    """One element of 100,000 attributes: parsed unguarded, libxml2 takes seconds over it
+    (minutes near DOWNLOAD_MAXSIZE) with the crawl waiting. Its links are not followed."""
+    flood = " ".join(f'a{i}="v"' for i in range(100_000))
+    home = page(
+        "Home", ["/2026/12/05/the-council-passes-the-budget/"], extra=f"<div {flood}></div>"
+    )
+    article = page("The council passes the budget", article=True)
+    routes = {"/": html(home), "/2026/12/05/the-council-passes-the-budget/": html(article)}
+    with Site(routes) as site:
+        result = crawl(site.url + "/", tmp_path)
+        assert site.hits["/2026/12/05/the-council-passes-the-budget/"] == 0
+    assert_refused(result, tmp_path, "every request failed (1)")
+    assert report(tmp_path)["errors"]["listing-too-large"] == 1
+    assert "Not following the links of" in result.stderr
+
+
 def test_a_start_url_redirected_to_another_host_is_refused(tmp_path: Path) -> None:
     other_routes = {"/": html(page("Elsewhere", ["/2026/12/05/a-story-about-it/"]))}
     with Site(other_routes) as other:
