@@ -420,6 +420,20 @@ FAULTS = [
         "    if not text:",
     ),
     Fault(
+        "declared-url-og-before-canonical",
+        G,
+        "    for query in (_CANONICAL_LINK, _OG_URL):",
+        "    for query in (_OG_URL, _CANONICAL_LINK):",
+    ),
+    Fault(
+        "parse-html-skips-the-limits",
+        G,
+        "    text, utf8 = _checked_text(body, headers, url)\n"
+        "    return _checked_root(text, utf8, etree.HTMLParser, url)[0]",
+        "    text, utf8 = _decode(body, headers)\n"
+        "    return _checked_root(text, utf8, etree.HTMLParser, url)[0]",
+    ),
+    Fault(
         "newsarticle-not-an-article-type",
         M,
         '        "NewsArticle",\n',

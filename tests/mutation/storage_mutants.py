@@ -751,6 +751,27 @@ MUTANTS: tuple[Mutant, ...] = (
         "a request dropped before the middleware keeps the slot leased with its take",
         FRONTIER_TESTS,
     ),
+    Mutant(
+        "listing-markup-unchecked",
+        SP,
+        "        if not isinstance(response, TextResponse) or self.markup_refused(response):",
+        "        if not isinstance(response, TextResponse):",
+        "a listing with an attribute flood holds the crawl for minutes while lxml parses it",
+    ),
+    Mutant(
+        "url-listing-markup-unchecked",
+        "newscrawl/spiders/url.py",
+        "            return [] if self.markup_refused(response) else list(self.follow_links(response))",
+        "            return list(self.follow_links(response))",
+        "crawling by URL, a listing with an attribute flood holds the crawl while it parses",
+    ),
+    Mutant(
+        "refused-listing-counted-ok",
+        SP,
+        "            count_as_failed(self.crawler.stats, response.request)\n",
+        "",
+        "a portal whose only entry point is refused passes its run with nothing read",
+    ),
 )
 
 
