@@ -24,6 +24,10 @@ and port), and :class:`OffsiteRedirectMiddleware` and :class:`SkimMetaRefreshMid
 turn a redirect or meta refresh off the site into :class:`OffsiteRedirect`, which the
 request's errback records: Scrapy's offsite filter would drop the redirected request as it
 is scheduled, without calling any errback.
+
+:class:`CappedRobotParser` (``ROBOTSTXT_PARSER``) is Scrapy's Protego parser over the first
+500 KiB of a robots.txt (``newscrawl.robotstxt``), so that a file of many rules cannot make
+every request of the crawl dear.
 """
 
 from __future__ import annotations
@@ -43,11 +47,13 @@ from scrapy.downloadermiddlewares.redirect import MetaRefreshMiddleware
 from scrapy.downloadermiddlewares.retry import RetryMiddleware
 from scrapy.exceptions import IgnoreRequest
 from scrapy.http import HtmlResponse, Request, Response
+from scrapy.robotstxt import ProtegoRobotParser
 from scrapy.utils.asyncio import sleep as reactor_sleep
 from scrapy.utils.response import response_status_message
 from w3lib.url import safe_url_string
 
 from newscrawl.identity import canonicalize_url
+from newscrawl.robotstxt import capped
 
 if TYPE_CHECKING:
     from scrapy.core.downloader import Slot
@@ -485,3 +491,11 @@ class SkimMetaRefreshMiddleware(MetaRefreshMiddleware):
         if isinstance(result, Request) and crawler is not None:
             refuse_offsite_redirect(crawler, request, result.url, "meta refresh")
         return result
+
+
+class CappedRobotParser(ProtegoRobotParser):
+    """Scrapy's Protego robots.txt parser over the robots.txt :func:`~newscrawl.robotstxt.capped`
+    to RFC 9309's 500 KiB."""
+
+    def __init__(self, robotstxt_body: bytes, spider: Spider | None) -> None:
+        super().__init__(capped(robotstxt_body), spider)

@@ -6,7 +6,8 @@ reactor and a crawler around it, which would cost a second of start-up and make 
 arrive as reactor callbacks. What the crawl's politeness promises is kept by hand here:
 
 - the crawl's User-Agent (``newscrawl/<version> (+NEWSCRAWL_CONTACT_URL)``);
-- robots.txt, read with Protego as Scrapy's own middleware does, for every host a
+- robots.txt (its first 500 KiB, ``newscrawl.robotstxt``), read with Protego as the crawl
+  reads it, for every host a
   redirect leads to;
 - ``DOWNLOAD_TIMEOUT`` for each request, ``DOWNLOAD_MAXSIZE`` for the body (after gzip
   decompression too), at most ``MAX_REDIRECTS`` redirects, and only http and https.
@@ -28,6 +29,8 @@ from typing import IO, TYPE_CHECKING
 from urllib.parse import urljoin, urlsplit
 
 from w3lib.url import safe_url_string
+
+from newscrawl.robotstxt import capped
 
 if TYPE_CHECKING:
     from protego import Protego
@@ -144,7 +147,7 @@ class PageFetcher:
         if parser is None:
             try:
                 fetched = self._follow(origin + "/robots.txt", check_robots=False)
-                text = fetched.body.decode("utf-8", errors="replace")
+                text = capped(fetched.body, fetched.url).decode("utf-8", errors="replace")
             except _HTTPStatus as exc:
                 if exc.status >= 500:
                     raise FetchError(

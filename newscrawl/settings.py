@@ -15,6 +15,8 @@ NEWSCRAWL_CONTACT_URL = "https://github.com/newscrawl/newscrawl"
 
 # Politeness.
 ROBOTSTXT_OBEY = True
+# The first 500 KiB of a robots.txt, as RFC 9309 allows (newscrawl/robotstxt.py).
+ROBOTSTXT_PARSER = "newscrawl.middlewares.CappedRobotParser"
 AUTOTHROTTLE_ENABLED = True
 AUTOTHROTTLE_START_DELAY = 1.0
 AUTOTHROTTLE_MAX_DELAY = 30.0

@@ -25,6 +25,7 @@ from newscrawl.cli import main
 from newscrawl.devtools.devserver import Fault, FixtureSite, RunningServer, serve
 from newscrawl.extraction import limits
 from newscrawl.pagefetch import FetchError, PageFetcher, read_bounded, user_agent
+from newscrawl.robotstxt import MAX_ROBOTS_BYTES
 from tests.conftest import FIXTURES, ROOT
 
 ARTICLE = "/lavrov-said-what-putin-agreed-with-kerry/"
@@ -373,3 +374,14 @@ def test_a_file_past_the_limits_without_url_is_refused_as_too_large(
     page = tmp_path / "flood.html"
     page.write_bytes(_past_the_attribute_limit())
     assert_refused(*extract(capsys, str(page)), f"{page}: an element has 1001 attributes")
+
+
+def test_rules_of_robots_txt_past_500_kib_are_not_read(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    filler = ("#" + "x" * 99 + "\n") * (MAX_ROBOTS_BYTES // 100)
+    robots = f"User-agent: *\nDisallow: /nothing-here/\n{filler}Disallow: /lavrov\n"
+    with jmn(robots=robots) as server:
+        code, record, err = extract(capsys, "--profile", "jmn", server.url_for(ARTICLE))
+    assert code == 0, err
+    assert record["headline"].startswith(HEADLINE_START)

@@ -1,0 +1,58 @@
+"""robots.txt is read up to RFC 9309's 500 KiB, whole lines only, by the crawl's parser
+(``ROBOTSTXT_PARSER``) and by ``pagefetch``."""
+
+from __future__ import annotations
+
+import logging
+
+import pytest
+from scrapy.utils.misc import load_object
+from scrapy.utils.project import get_project_settings
+
+from newscrawl.middlewares import CappedRobotParser
+from newscrawl.robotstxt import MAX_ROBOTS_BYTES, capped
+
+AGENT = "newscrawl"
+
+
+def robots_with(disallow_after: str, filler_bytes: int) -> bytes:
+    """A robots.txt that disallows ``/early/``, then holds ``filler_bytes`` of comment lines,
+    then disallows ``disallow_after``."""
+    line = b"# " + b"x" * 97 + b"\n"
+    filler = line * (filler_bytes // len(line))
+    return b"User-agent: *\nDisallow: /early/\n" + filler + f"Disallow: {disallow_after}\n".encode()
+
+
+def test_a_small_robots_txt_is_read_whole() -> None:
+    body = robots_with("/late/", 1000)
+    assert capped(body) is body
+
+
+def test_rules_past_500_kib_are_not_read(caplog: pytest.LogCaptureFixture) -> None:
+    body = robots_with("/late/", MAX_ROBOTS_BYTES)
+    with caplog.at_level(logging.WARNING):
+        parser = CappedRobotParser(body, None)
+    assert not parser.allowed("https://a.example/early/x", AGENT)
+    assert parser.allowed("https://a.example/late/x", AGENT)
+    assert f"is {len(body)} bytes" in caplog.text
+
+
+def test_a_rule_cut_by_the_limit_is_left_out_not_shortened() -> None:
+    # "Disallow: /latest-news/" cut after "/la" would disallow /lake/ too.
+    head = b"User-agent: *\n"
+    rule = b"Disallow: /latest-news/\n"
+    pad = b"#" * (MAX_ROBOTS_BYTES - len(head) - 13) + b"\n"
+    body = head + pad + rule
+    kept = capped(body)
+    assert len(kept) <= MAX_ROBOTS_BYTES
+    assert kept == head + pad
+    assert CappedRobotParser(body, None).allowed("https://a.example/lake/", AGENT)
+
+
+def test_a_file_of_one_line_past_the_limit_reads_as_empty() -> None:
+    assert capped(b"Disallow: /" + b"x" * MAX_ROBOTS_BYTES) == b""
+
+
+def test_the_crawl_reads_robots_txt_with_the_capped_parser() -> None:
+    settings = get_project_settings()
+    assert load_object(settings["ROBOTSTXT_PARSER"]) is CappedRobotParser
