@@ -772,6 +772,22 @@ MUTANTS: tuple[Mutant, ...] = (
         "",
         "a portal whose only entry point is refused passes its run with nothing read",
     ),
+    Mutant(
+        "robots-txt-read-whole",
+        "newscrawl/robotstxt.py",
+        "    if len(body) <= MAX_ROBOTS_BYTES:",
+        "    if True:",
+        "a robots.txt of many rules makes every request of the crawl dear",
+        ("tests/test_robotstxt.py",),
+    ),
+    Mutant(
+        "robots-txt-cut-mid-line",
+        "newscrawl/robotstxt.py",
+        "    return head[:end]",
+        "    return head",
+        "a rule cut by the limit reads as a shorter rule and disallows more",
+        ("tests/test_robotstxt.py",),
+    ),
 )
 
 
