@@ -27,7 +27,11 @@ is scheduled, without calling any errback.
 
 :class:`CappedRobotParser` (``ROBOTSTXT_PARSER``) is Scrapy's Protego parser over the first
 500 KiB of a robots.txt (``newscrawl.robotstxt``), so that a file of many rules cannot make
-every request of the crawl dear.
+every request of the crawl dear. :class:`RfcRobotsTxtMiddleware` replaces Scrapy's
+``RobotsTxtMiddleware`` and reads its answer as RFC 9309 says: a 4xx allows everything, a
+5xx or a failed download disallows everything (Scrapy reads any answer's body as rules,
+and allows everything when the download fails), and checks every request that came while
+robots.txt was being fetched (Scrapy 2.19 lets all but the first of them through).
 """
 
 from __future__ import annotations
@@ -45,15 +49,20 @@ from scrapy import Spider
 from scrapy.downloadermiddlewares.offsite import OffsiteMiddleware
 from scrapy.downloadermiddlewares.redirect import MetaRefreshMiddleware
 from scrapy.downloadermiddlewares.retry import RetryMiddleware
+from scrapy.downloadermiddlewares.robotstxt import RobotsTxtMiddleware
 from scrapy.exceptions import IgnoreRequest
 from scrapy.http import HtmlResponse, Request, Response
-from scrapy.robotstxt import ProtegoRobotParser
+from scrapy.robotstxt import ProtegoRobotParser, RobotParser
 from scrapy.utils.asyncio import sleep as reactor_sleep
+from scrapy.utils.defer import maybe_deferred_to_future
+from scrapy.utils.httpobj import urlparse_cached
+from scrapy.utils.misc import build_from_crawler
 from scrapy.utils.response import response_status_message
+from twisted.internet.defer import Deferred
 from w3lib.url import safe_url_string
 
 from newscrawl.identity import canonicalize_url
-from newscrawl.robotstxt import capped
+from newscrawl.robotstxt import DISALLOW_ALL, UNAVAILABLE, capped
 
 if TYPE_CHECKING:
     from scrapy.core.downloader import Slot
@@ -499,3 +508,66 @@ class CappedRobotParser(ProtegoRobotParser):
 
     def __init__(self, robotstxt_body: bytes, spider: Spider | None) -> None:
         super().__init__(capped(robotstxt_body), spider)
+
+
+class RfcRobotsTxtMiddleware(RobotsTxtMiddleware):
+    """Scrapy's robots.txt middleware, with the answer read as RFC 9309 (section 2.3.1) says.
+
+    - 2xx: the rules in the body (the first 500 KiB: :class:`CappedRobotParser`).
+    - 4xx ("unavailable"): no rules, everything allowed, whatever the error page says.
+    - 5xx, or no answer at all (a connection error, a timeout: "unreachable"): everything
+      on that host disallowed for this run, logged as an error, and set in the stat
+      :data:`~newscrawl.robotstxt.UNAVAILABLE`, which fails the run's report. The next run
+      asks again.
+
+    A robots.txt request dropped on purpose (``IgnoreRequest``) is left to Scrapy: no rules.
+    """
+
+    async def robot_parser(self, request: Request) -> RobotParser | None:
+        """Return the robots.txt parser of ``request``'s host, fetching robots.txt first if
+        no request has yet; a request that comes while it is being fetched waits for it.
+
+        Scrapy 2.19 makes every waiting request await the host's one Deferred through
+        ``asFuture``, which hands the parser to the first of them only: the others get
+        None and go out unchecked (the portal's sitemap index, fetched despite
+        ``Disallow: /``). Here each waiter gets a Deferred of its own.
+        """
+        pending = self._parsers.get(urlparse_cached(request).netloc)
+        if not isinstance(pending, Deferred):
+            return await super().robot_parser(request)
+        waiter: Deferred[RobotParser | None] = Deferred()
+
+        def relay(parser: RobotParser | None) -> RobotParser | None:
+            waiter.callback(parser)
+            return parser  # for the next waiter
+
+        pending.addCallback(relay)
+        return await maybe_deferred_to_future(waiter)
+
+    async def _parse_robots(self, response: Response, netloc: str, request: Request) -> None:
+        if 400 <= response.status < 500:
+            response = response.replace(body=b"")
+        elif response.status >= 500:
+            self._unavailable(response.url, f"answered HTTP {response.status}")
+            response = response.replace(body=DISALLOW_ALL)
+        await super()._parse_robots(response, netloc, request)
+
+    def _robots_error(self, exc: Exception, netloc: str) -> None:
+        if isinstance(exc, IgnoreRequest):
+            super()._robots_error(exc, netloc)
+            return
+        self._stats.inc_value(f"robotstxt/exception_count/{type(exc)}")
+        self._unavailable(
+            f"robots.txt of {netloc}", f"could not be fetched ({str(exc).rstrip('.')})"
+        )
+        parser = build_from_crawler(self._parserimpl, self.crawler, DISALLOW_ALL)
+        pending = self._parsers[netloc]
+        self._parsers[netloc] = parser
+        if isinstance(pending, Deferred):
+            pending.callback(parser)
+
+    def _unavailable(self, robots: str, why: str) -> None:
+        """Say that ``robots`` could not be read, so that nothing is fetched from its host."""
+        line = f"{robots} {why}: nothing is fetched from its host (RFC 9309)"
+        logger.error("%s", line)
+        self._stats.set_value(UNAVAILABLE, line)

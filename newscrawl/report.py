@@ -24,6 +24,7 @@ from scrapy.exceptions import IgnoreRequest, NotConfigured
 from twisted.internet import task
 
 from newscrawl.items import FIELD_NAMES
+from newscrawl.robotstxt import UNAVAILABLE
 from newscrawl.storage.runlock import EXIT_ALREADY_RUNNING
 
 logger = logging.getLogger(__name__)
@@ -117,6 +118,7 @@ def build_report(
     - article pages were fetched but no record was written, not counting pages that failed
       in an earlier run and failed again (``FAILED_AGAIN``): a page the portal always
       serves cut must not fail every run, but fresh pages that give no record do;
+    - a robots.txt could not be read (a 5xx, no answer), so its host was not crawled;
     - a field's coverage is under its threshold.
     """
     records = int(stats.get("newscrawl/records", 0))
@@ -160,6 +162,8 @@ def build_report(
         failures.append(f"output stopped: {output_error}")
     if site_failure := stats.get(SITE_FAILURE):
         failures.append(str(site_failure))
+    if robots_failure := stats.get(UNAVAILABLE):
+        failures.append(str(robots_failure))
     if entry_total and not entry_fetched and not entry_crawl:
         failures.append(f"no entry point could be fetched (0 of {entry_total})")
     if requests_failed and not requests_ok:

@@ -17,6 +17,11 @@ logger = logging.getLogger(__name__)
 
 MAX_ROBOTS_BYTES = 500 * 1024
 """The most bytes of a robots.txt read (RFC 9309's least parsing limit, 500 KiB)."""
+DISALLOW_ALL = b"User-agent: *\nDisallow: /\n"
+"""The rules of a host whose robots.txt could not be read (RFC 9309, section 2.3.1.4)."""
+UNAVAILABLE = "newscrawl/robots/unavailable"
+"""Stat the crawl sets to one line naming a robots.txt that could not be read (a 5xx, a
+failed download), so that nothing was fetched from its host; the report fails the run."""
 
 
 def capped(body: bytes, url: str | None = None) -> bytes:

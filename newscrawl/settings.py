@@ -52,6 +52,9 @@ DOWNLOADER_MIDDLEWARES = {
     # Same meta refreshes as Scrapy's, without decoding every page in the crawl process.
     "scrapy.downloadermiddlewares.redirect.MetaRefreshMiddleware": None,
     "newscrawl.middlewares.SkimMetaRefreshMiddleware": 580,
+    # robots.txt read as RFC 9309 says: a 5xx or no answer disallows the host for the run.
+    "scrapy.downloadermiddlewares.robotstxt.RobotsTxtMiddleware": None,
+    "newscrawl.middlewares.RfcRobotsTxtMiddleware": 100,
 }
 # Pages downloaded but not yet extracted are held to 2 MB (Scrapy: 5 MB). With extraction
 # workers that is still dozens of pages ahead of them, and it keeps the crawl process's

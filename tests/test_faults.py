@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import re
 import subprocess
+import tempfile
 import threading
 import time
 from collections.abc import Iterator, Mapping
@@ -268,3 +269,43 @@ def test_page_over_download_maxsize_is_rejected(tmp_path: Path) -> None:
     assert _path(reject["url"]) == PAGE
     assert reject["kind"] == "download-error"
     assert "larger than download max size (100000)" in reject["errors"][0]["message"]
+
+
+# -- robots.txt, read as RFC 9309 says --------------------------------------------------
+
+
+def test_every_request_waits_for_a_robots_txt_that_disallows_everything(tmp_path: Path) -> None:
+    """The home page, the feed and the sitemap index are all asked for before robots.txt
+    has come back; none of them may go out (Scrapy 2.19 let all but the first through)."""
+    with tempfile.TemporaryDirectory(prefix="robots-") as overlay:
+        (Path(overlay) / "site").mkdir()
+        (Path(overlay) / "site" / "robots.txt").write_text("User-agent: *\nDisallow: /\n")
+        site = FixtureSite(FIXTURES / "jmn", origins=ORIGINS, overlays=[Path(overlay)])
+        with serve(site) as server:
+            crawl = run_crawl(server, tmp_path)
+    assert dict(crawl.server.hits) == {"/robots.txt": 1}, crawl.log
+    assert crawl.result.returncode == 1, crawl.log
+    assert "FAILED: no entry point could be fetched (0 of 3)" in crawl.result.stdout
+
+
+def test_a_robots_txt_answering_5xx_keeps_the_whole_host_out_of_the_run(tmp_path: Path) -> None:
+    crawl = crawl_with(tmp_path, {"/robots.txt": Fault("status", status=503)})
+    assert set(crawl.server.hits) == {"/robots.txt"}, crawl.log
+    assert crawl.server.hits["/robots.txt"] == 1 + RETRY_TIMES
+    assert crawl.result.returncode == 1, crawl.log
+    assert "robots.txt answered HTTP 503: nothing is fetched from its host (RFC 9309)" in (
+        crawl.result.stdout
+    )
+    assert crawl.records == crawl.rejects == []
+
+
+def test_a_robots_txt_that_never_answers_keeps_the_host_out_of_the_run(tmp_path: Path) -> None:
+    robots = "/robots.txt"
+    crawl = crawl_with(
+        tmp_path, {robots: Fault("slow", delay=60)}, *page_timeout.crawl_settings(robots, 1.0)
+    )
+    assert set(crawl.server.hits) == {robots}, crawl.log
+    assert crawl.result.returncode == 1, crawl.log
+    assert "robots.txt of 127.0.0.1:" in crawl.result.stdout
+    assert "could not be fetched" in crawl.result.stdout
+    assert crawl.records == []

@@ -54,6 +54,7 @@ from newscrawl.items import Reject
 from newscrawl.middlewares import OffsiteRedirect
 from newscrawl.profiles import FALLBACK, load_profile
 from newscrawl.report import OPTIONAL_META, SITE_FAILURE
+from newscrawl.robotstxt import UNAVAILABLE
 from newscrawl.spiders.portal import LASTMOD_META, PortalSpider, origin
 from newscrawl.storage.state import parse_since
 from newscrawl.workers import Extractor
@@ -414,6 +415,8 @@ class UrlSpider(PortalSpider):
                 reason += ", or add --subdomains if it is a host of the same domain"
         elif failure.check(HttpError):
             reason = f"the start URL {url} answered HTTP {failure.value.response.status}"
+        elif failure.check(IgnoreRequest) and self.crawler.stats.get_value(UNAVAILABLE):
+            reason = str(self.crawler.stats.get_value(UNAVAILABLE))
         elif failure.check(IgnoreRequest) and self.crawler.stats.get_value("robotstxt/forbidden"):
             reason = f"robots.txt forbids fetching the start URL {url}"
         else:

@@ -307,6 +307,39 @@ def test_robots_txt_that_forbids_everything_is_obeyed(tmp_path: Path) -> None:
     assert set(site.hits) == {"/robots.txt"}
 
 
+def test_a_robots_txt_answering_5xx_fetches_nothing_and_fails_the_run(tmp_path: Path) -> None:
+    """RFC 9309: a server error means the rules are unknown, so nothing may be fetched."""
+    routes = {
+        "/robots.txt": Answer(status=503, body=b"<h1>busy</h1>"),
+        "/": html(page("Home", ["/2026/12/05/a-story-about/"])),
+    }
+    with Site(routes) as site:
+        result = crawl(site.url + "/", tmp_path, "-s", "RETRY_TIMES=0")
+    assert_refused(
+        result,
+        tmp_path,
+        f"{site.url}/robots.txt answered HTTP 503: nothing is fetched from its host (RFC 9309)",
+    )
+    assert set(site.hits) == {"/robots.txt"}
+
+
+def test_a_robots_txt_answering_404_allows_everything_whatever_its_page_says(
+    tmp_path: Path,
+) -> None:
+    """RFC 9309: a 4xx means there are no rules; the error page's text is not read as any."""
+    story = "/2026/12/05/the-council-passes-the-budget/"
+    routes = {
+        "/robots.txt": Answer(status=404, body=b"User-agent: *\nDisallow: /\n"),
+        "/": html(page("Home", [story])),
+        story: html(page("The council passes the budget", article=True)),
+    }
+    with Site(routes) as site:
+        result = crawl(site.url + "/", tmp_path)
+        assert site.hits[story] == 1
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert len(records(tmp_path)) == 1
+
+
 @pytest.mark.parametrize("gzipped", [False, True], ids=["plain", "gzip"])
 def test_a_sitemap_of_a_million_urls_stays_within_the_limits(tmp_path: Path, gzipped: bool) -> None:
     articles = [f"/2026/12/05/story-number-{n}/" for n in range(3)]
