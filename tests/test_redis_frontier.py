@@ -806,8 +806,15 @@ def test_a_turn_leased_with_the_take_is_kept_unless_the_request_comes_late(
 
     from tests.redis_support import counting_client
 
+    from newscrawl.frontier import _ACQUIRE, _RESERVE
+
     _client, prefix = redis_prefix
     counted = counting_client()
+    # Redis knows a script once a client has loaded it since Redis started. On a fresh
+    # server (a clean CI machine) the late request's EVALSHA would be answered NOSCRIPT and
+    # cost a SCRIPT LOAD as well, when no test before this one took a new turn.
+    for script in (_ACQUIRE, _RESERVE):
+        counted.script_load(script)
     delay = 0.2
     worker, polite = _polite_worker(counted, prefix, delay=delay)
     scheduler = worker.scheduler
