@@ -804,9 +804,8 @@ def test_a_turn_leased_with_the_take_is_kept_unless_the_request_comes_late(
     turn (one trip). Requests still start at least 0.9 of the delay apart."""
     import asyncio
 
-    from tests.redis_support import counting_client
-
     from newscrawl.frontier import _ACQUIRE, _RESERVE
+    from tests.redis_support import counting_client
 
     _client, prefix = redis_prefix
     counted = counting_client()
