@@ -66,6 +66,7 @@ from twisted.internet.task import LoopingCall
 
 from newscrawl.extensions import worker_name
 from newscrawl.identity import canonicalize_url, request_key
+from newscrawl.middlewares import crawl_delay_floor
 from newscrawl.spiders.portal import entry_point_fetched
 from newscrawl.storage.redis_state import FastScript, connect, site_prefix
 
@@ -1069,6 +1070,12 @@ class GlobalPoliteness:
         """The request's download timeout (``download_timeout``, else the crawl's)."""
         return float(request.meta.get("download_timeout") or self.timeout)
 
+    def _delay_at(self, host: str) -> float:
+        """Return the seconds between two requests' starts at ``host`` (host and port),
+        across all workers: ``DOWNLOAD_DELAY``, or the Crawl-delay of its robots.txt when
+        that is longer (``middlewares.crawl_delay_floor``)."""
+        return max(self.delay, crawl_delay_floor(self.crawler, urlsplit(f"//{host}").hostname))
+
     def lease_ahead(self) -> SlotLease | None:
         """Return the slot lease for the scheduler's next take to ask for, at the host of
         the last request (None before the first); the slots waiting to go back go with it."""
@@ -1076,8 +1083,9 @@ class GlobalPoliteness:
             return None
         slots, polite, member, seconds = self._lease_of(self.last_host, self.timeout)
         releasing, self.releasing = self.releasing, []
+        delay = self._delay_at(self.last_host)
         return SlotLease(
-            self.last_host, slots, polite, member, self.cap, seconds, self.delay, tuple(releasing)
+            self.last_host, slots, polite, member, self.cap, seconds, delay, tuple(releasing)
         )
 
     def lease_lost(self, lease: SlotLease) -> None:
@@ -1133,7 +1141,7 @@ class GlobalPoliteness:
                         self.cap,
                         member,
                         f"{seconds:.3f}",
-                        f"{self.delay:.6f}",
+                        f"{self._delay_at(host):.6f}",
                         *(lease for _, lease in releasing),
                     ],
                 )
@@ -1150,16 +1158,17 @@ class GlobalPoliteness:
         than a tenth of the delay is given up and a new one taken."""
         import redis
 
+        delay = self._delay_at(host)
         while True:
             due = time.monotonic() + wait
             if wait > 0:
                 await reactor_sleep(wait)
             # A busy process wakes late, and several sleepers at once: a turn missed by
             # more than a tenth of the delay is given up and a new one taken.
-            if self.delay <= 0 or time.monotonic() - due <= self.delay * LATE_FRACTION:
+            if delay <= 0 or time.monotonic() - due <= delay * LATE_FRACTION:
                 return
             try:
-                wait = float(self._reserve(keys=[polite], args=[f"{self.delay:.6f}"]))
+                wait = float(self._reserve(keys=[polite], args=[f"{delay:.6f}"]))
             except redis.RedisError as exc:
                 self.release(request)
                 raise IgnoreRequest(f"Redis unavailable, no turn at {host}: {exc}") from exc

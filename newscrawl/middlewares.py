@@ -31,7 +31,9 @@ every request of the crawl dear. :class:`RfcRobotsTxtMiddleware` replaces Scrapy
 ``RobotsTxtMiddleware`` and reads its answer as RFC 9309 says: a 4xx allows everything, a
 5xx or a failed download disallows everything (Scrapy reads any answer's body as rules,
 and allows everything when the download fails), and checks every request that came while
-robots.txt was being fetched (Scrapy 2.19 lets all but the first of them through).
+robots.txt was being fetched (Scrapy 2.19 lets all but the first of them through). A
+robots.txt's Crawl-delay becomes the least delay of its host's download slot
+(:func:`crawl_delay_floor`), which ``extensions.CrawlDelayAutoThrottle`` keeps to.
 """
 
 from __future__ import annotations
@@ -334,6 +336,7 @@ class BackoffRetryMiddleware(RetryMiddleware):
         key, slot = found
         before, ours = self._raised.pop(key)
         if slot.delay == ours:  # nobody (AutoThrottle) adjusted it since
+            before = max(before, crawl_delay_floor(self.crawler, key))
             logger.info("Speeding %s up again: delay %.2f s -> %.2f s", key, slot.delay, before)
             slot.delay = before
 
@@ -502,6 +505,21 @@ class SkimMetaRefreshMiddleware(MetaRefreshMiddleware):
         return result
 
 
+CRAWL_DELAY = "newscrawl_crawl_delay"
+"""Key, in the downloader's per-slot settings (``DOWNLOAD_SLOTS``), of the Crawl-delay a
+host's robots.txt asks for: the least delay its slot keeps (:func:`crawl_delay_floor`)."""
+
+
+def crawl_delay_floor(crawler: Crawler, key: str | None) -> float:
+    """Return the seconds robots.txt's Crawl-delay puts between two requests of the download
+    slot ``key`` (a host name), or 0 when it asks for none (or the crawl has no engine)."""
+    try:
+        per_slot = crawler.engine.downloader.per_slot_settings
+    except (AttributeError, RuntimeError):
+        return 0.0
+    return float(per_slot.get(key or "", {}).get(CRAWL_DELAY, 0.0))
+
+
 class CappedRobotParser(ProtegoRobotParser):
     """Scrapy's Protego robots.txt parser over the robots.txt :func:`~newscrawl.robotstxt.capped`
     to RFC 9309's 500 KiB."""
@@ -522,6 +540,10 @@ class RfcRobotsTxtMiddleware(RobotsTxtMiddleware):
 
     A robots.txt request dropped on purpose (``IgnoreRequest``) is left to Scrapy: no rules.
     """
+
+    def __init__(self, crawler: Crawler) -> None:
+        super().__init__(crawler)
+        self.max_crawl_delay = crawler.settings.getfloat("NEWSCRAWL_MAX_CRAWL_DELAY", 30.0)
 
     async def robot_parser(self, request: Request) -> RobotParser | None:
         """Return the robots.txt parser of ``request``'s host, fetching robots.txt first if
@@ -551,6 +573,42 @@ class RfcRobotsTxtMiddleware(RobotsTxtMiddleware):
             self._unavailable(response.url, f"answered HTTP {response.status}")
             response = response.replace(body=DISALLOW_ALL)
         await super()._parse_robots(response, netloc, request)
+        parser = self._parsers.get(netloc)
+        if 200 <= response.status < 300 and parser is not None and not isinstance(parser, Deferred):
+            self._honour_crawl_delay(parser, request)
+
+    def _honour_crawl_delay(self, parser: RobotParser, request: Request) -> None:
+        """Make the requests of ``request``'s download slot start at least the Crawl-delay
+        apart that ``parser``'s robots.txt asks of us (at most ``NEWSCRAWL_MAX_CRAWL_DELAY``),
+        without jitter, for the rest of the run: also after the slot is idle and made again,
+        and whatever AutoThrottle or a retry's slow-down does to its delay."""
+        agent = self._robotstxt_useragent or request.headers.get(
+            b"User-Agent", self._default_useragent
+        )
+        asked = parser.crawl_delay(agent)
+        if not asked or asked <= 0:
+            return
+        seconds = min(float(asked), self.max_crawl_delay)
+        downloader = self.crawler.engine.downloader
+        key = downloader.get_slot_key(request)
+        if asked > seconds:
+            logger.warning(
+                "robots.txt of %s asks for a Crawl-delay of %s s: keeping to %s s "
+                "(NEWSCRAWL_MAX_CRAWL_DELAY)",
+                key,
+                asked,
+                seconds,
+            )
+        else:
+            logger.info("robots.txt of %s asks for a Crawl-delay of %s s", key, seconds)
+        entry = downloader.per_slot_settings.setdefault(key, {})
+        entry[CRAWL_DELAY] = max(seconds, float(entry.get(CRAWL_DELAY, 0.0)))
+        entry["delay"] = max(float(entry.get("delay", 0.0)), entry[CRAWL_DELAY])
+        entry["jitter"] = 0.0  # a jittered delay starts some requests sooner than asked
+        if (slot := downloader.slots.get(key)) is not None:
+            slot.delay = max(slot.delay, entry[CRAWL_DELAY])
+            slot.jitter = 0.0
+        self._stats.set_value(f"newscrawl/robots/crawl_delay/{key}", entry[CRAWL_DELAY])
 
     def _robots_error(self, exc: Exception, netloc: str) -> None:
         if isinstance(exc, IgnoreRequest):

@@ -34,6 +34,8 @@ RETRY_HTTP_CODES = [429, 500, 502, 503, 504, 522, 524, 408]
 NEWSCRAWL_RETRY_BACKOFF_BASE = 1.0
 NEWSCRAWL_RETRY_BACKOFF_MAX = 60.0
 NEWSCRAWL_RETRY_AFTER_MAX = 300.0
+# The longest robots.txt Crawl-delay kept to (seconds); a longer one is cut to this.
+NEWSCRAWL_MAX_CRAWL_DELAY = 30.0
 DOWNLOADER_MIDDLEWARES = {
     # Outside retries and redirects: counts each request once, by its final outcome, for
     # the report's error rate (see report.py).
@@ -126,6 +128,9 @@ EXTENSIONS = {
     "newscrawl.report.RunReport": 500,
     "newscrawl.report.Progress": 510,
     "newscrawl.extensions.GcTuning": 520,
+    # AutoThrottle that keeps each host's delay at or above its robots.txt Crawl-delay.
+    "scrapy.extensions.throttle.AutoThrottle": None,
+    "newscrawl.extensions.CrawlDelayAutoThrottle": 0,
 }
 LOGSTATS_INTERVAL = 30.0
 NEWSCRAWL_STATE_DIR = ".state"

@@ -274,15 +274,33 @@ def test_page_over_download_maxsize_is_rejected(tmp_path: Path) -> None:
 # -- robots.txt, read as RFC 9309 says --------------------------------------------------
 
 
+def crawl_behind(tmp_path: Path, robots: str, *settings: str) -> Crawl:
+    """Crawl the fixture portal with ``robots`` as its robots.txt."""
+    with tempfile.TemporaryDirectory(prefix="robots-") as overlay:
+        (Path(overlay) / "site").mkdir()
+        (Path(overlay) / "site" / "robots.txt").write_text(robots, encoding="utf-8")
+        site = FixtureSite(FIXTURES / "jmn", origins=ORIGINS, overlays=[Path(overlay)])
+        with serve(site) as server:
+            return run_crawl(server, tmp_path, *settings)
+
+
+def test_a_crawl_delay_spaces_every_request_despite_autothrottle(tmp_path: Path) -> None:
+    """robots.txt asks for 5 s between requests; NEWSCRAWL_MAX_CRAWL_DELAY keeps it to 0.3 s.
+    AutoThrottle (on, starting at 0 s) would otherwise let the 25 pages go in a second or
+    two, and without the cap they would take two minutes."""
+    robots = "User-agent: *\nCrawl-delay: 5\n"
+    crawl = crawl_behind(tmp_path, robots, "NEWSCRAWL_MAX_CRAWL_DELAY=0.3", "LOG_LEVEL=INFO")
+    crawl.assert_ran_through(expected_records=ARTICLES)
+    pages = sum(count for path, count in crawl.server.hits.items() if path != "/robots.txt")
+    assert crawl.stat("newscrawl/robots/crawl_delay/127.0.0.1") == 0.3
+    assert crawl.stat("elapsed_time_seconds") >= (pages - 1) * 0.3 * 0.95, crawl.log
+    assert "asks for a Crawl-delay of 5.0 s: keeping to 0.3 s" in crawl.result.stderr
+
+
 def test_every_request_waits_for_a_robots_txt_that_disallows_everything(tmp_path: Path) -> None:
     """The home page, the feed and the sitemap index are all asked for before robots.txt
     has come back; none of them may go out (Scrapy 2.19 let all but the first through)."""
-    with tempfile.TemporaryDirectory(prefix="robots-") as overlay:
-        (Path(overlay) / "site").mkdir()
-        (Path(overlay) / "site" / "robots.txt").write_text("User-agent: *\nDisallow: /\n")
-        site = FixtureSite(FIXTURES / "jmn", origins=ORIGINS, overlays=[Path(overlay)])
-        with serve(site) as server:
-            crawl = run_crawl(server, tmp_path)
+    crawl = crawl_behind(tmp_path, "User-agent: *\nDisallow: /\n")
     assert dict(crawl.server.hits) == {"/robots.txt": 1}, crawl.log
     assert crawl.result.returncode == 1, crawl.log
     assert "FAILED: no entry point could be fetched (0 of 3)" in crawl.result.stdout

@@ -34,6 +34,7 @@ from scrapy.utils.test import get_crawler
 
 from newscrawl import settings as project_settings
 from newscrawl.middlewares import (
+    CRAWL_DELAY,
     REFRESH_SCAN_BYTES,
     REFRESH_SCAN_CHARACTERS,
     BackoffRetryMiddleware,
@@ -581,6 +582,18 @@ def test_first_good_answer_restores_the_slot_delay(mw: BackoffRetryMiddleware, s
     assert slot.delay == pytest.approx(4.0)
     answer(mw, request, response(200, request))
     assert slot.delay == 0.25
+
+
+def test_a_restored_slot_delay_keeps_to_the_crawl_delay(
+    mw: BackoffRetryMiddleware, slot: Slot
+) -> None:
+    slot.jitter = 0.0
+    mw.crawler.engine.downloader.per_slot_settings = {SLOT: {CRAWL_DELAY: 1.5}}  # type: ignore[union-attr]
+    request = slot_request()
+    answer(mw, request, response(429, request, {"Retry-After": "2"}))
+    assert slot.delay == pytest.approx(2.0)
+    answer(mw, request, response(200, request))
+    assert slot.delay == 1.5  # not the 0.25 s it had before the 429
 
 
 def test_autothrottle_adjustment_is_not_undone(mw: BackoffRetryMiddleware, slot: Slot) -> None:

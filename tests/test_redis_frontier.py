@@ -750,6 +750,26 @@ def _polite_worker(
     return worker, polite
 
 
+def test_a_crawl_delay_is_the_hosts_delay_across_workers(redis_prefix: Redis) -> None:
+    """A host's robots.txt Crawl-delay (kept by the robots.txt middleware in the worker's
+    per-slot settings) spaces that host's turns across all workers when it is longer than
+    DOWNLOAD_DELAY; other hosts keep DOWNLOAD_DELAY."""
+    from newscrawl.middlewares import CRAWL_DELAY
+
+    client, prefix = redis_prefix
+    worker, polite = _polite_worker(client, prefix, delay=0.2)
+    downloader = worker.crawler.engine.downloader
+    downloader.per_slot_settings = {"jmn.info": {CRAWL_DELAY: 3.0}}
+    assert polite._delay_at("jmn.info") == 3.0
+    assert polite._delay_at("jmn.info:8080") == 3.0
+    assert polite._delay_at("other.example") == 0.2
+    polite.last_host = "jmn.info"
+    lease = polite.lease_ahead()
+    assert lease is not None
+    assert lease.delay == 3.0
+    worker.scheduler.close("shutdown")
+
+
 def test_a_take_leases_its_requests_slot_in_the_same_round_trip(redis_prefix: Redis) -> None:
     """After the first request, a take also leases a slot at the last request's host (a
     portal crawl fetches one host): the request then waits for its turn without a trip of
