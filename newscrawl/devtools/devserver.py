@@ -464,6 +464,7 @@ class _FixtureHTTPServer(ThreadingHTTPServer):
         self.site = site
         self.faults: dict[str, Fault] = {_route_key(p): f for p, f in faults.items()}
         self.hits: Counter[str] = Counter()
+        self.arrivals: list[tuple[float, str]] = []
         self.last_headers: dict[str, dict[str, str]] = {}
         self.base_url = f"http://{self.server_address[0]}:{self.server_address[1]}"
         self._lock = threading.Lock()
@@ -474,6 +475,7 @@ class _FixtureHTTPServer(ThreadingHTTPServer):
         """Count a request of ``path`` and keep its headers; return its 1-based number."""
         with self._lock:
             self.hits[path] += 1
+            self.arrivals.append((time.monotonic(), path))
             self.last_headers[path] = headers
             return self.hits[path]
 
@@ -549,6 +551,11 @@ class RunningServer:
     def hits(self) -> Counter[str]:
         """Requests received per URL path (percent-decoded, query dropped), faults included."""
         return self._httpd.hits
+
+    @property
+    def arrivals(self) -> list[tuple[float, str]]:
+        """Every request received, in order: (``time.monotonic()`` as it arrived, its path)."""
+        return self._httpd.arrivals
 
     @property
     def last_headers(self) -> dict[str, dict[str, str]]:
