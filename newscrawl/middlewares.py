@@ -573,9 +573,8 @@ class RfcRobotsTxtMiddleware(RobotsTxtMiddleware):
             self._unavailable(response.url, f"answered HTTP {response.status}")
             response = response.replace(body=DISALLOW_ALL)
         await super()._parse_robots(response, netloc, request)
-        parser = self._parsers.get(netloc)
-        if 200 <= response.status < 300 and parser is not None and not isinstance(parser, Deferred):
-            self._honour_crawl_delay(parser, request)
+        if 200 <= response.status < 300:
+            self._honour_crawl_delay(self._parsers[netloc], request)
 
     def _honour_crawl_delay(self, parser: RobotParser, request: Request) -> None:
         """Make the requests of ``request``'s download slot start at least the Crawl-delay

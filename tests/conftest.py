@@ -1,18 +1,48 @@
-"""Shared test helpers: where the fixtures are."""
+"""Shared test helpers: where the fixtures are, the jmn fixture portal served with faults or
+another robots.txt, and markup past the parser's attribute limit."""
 
 from __future__ import annotations
 
 import os
 import subprocess
-from collections.abc import Iterator
+import tempfile
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
 
+from newscrawl.devtools.devserver import Fault, FixtureSite, RunningServer, serve
+from newscrawl.extraction.limits import MAX_ATTRIBUTES
 from tests.redis_support import redis_prefix  # noqa: F401 - the Redis tests' fixture
 
 ROOT = Path(__file__).resolve().parents[1]
 FIXTURES = ROOT / "fixtures"
+JMN_ORIGINS = ["https://jmn.info", "http://jmn.info"]
+"""The jmn portal's real origins, which the fixture server rewrites to its own."""
+
+
+@contextmanager
+def jmn_portal(
+    faults: Mapping[str, Fault] | None = None, robots: str | None = None
+) -> Iterator[RunningServer]:
+    """Serve the jmn fixture portal on 127.0.0.1, with ``faults`` and, when given, ``robots``
+    as its robots.txt."""
+    with tempfile.TemporaryDirectory(prefix="robots-") as overlay:
+        overlays: list[Path] = []
+        if robots is not None:
+            (Path(overlay) / "site").mkdir()
+            (Path(overlay) / "site" / "robots.txt").write_text(robots, encoding="utf-8")
+            overlays.append(Path(overlay))
+        site = FixtureSite(FIXTURES / "jmn", origins=JMN_ORIGINS, overlays=overlays)
+        with serve(site, faults=faults or {}) as server:
+            yield server
+
+
+def attribute_flood(count: int = MAX_ATTRIBUTES + 1, name: str = "a") -> str:
+    """Return ``count`` distinct attributes (``a0="v" a1="v" ...``) for one start tag: past
+    the limit by default, which libxml2 would check in time square in their number."""
+    return " ".join(f'{name}{i}="v"' for i in range(count))
 
 
 @pytest.fixture(scope="session")

@@ -12,7 +12,7 @@ import pytest
 
 from newscrawl.profiles import portal_names
 from tests.cli_support import newscrawl
-from tests.conftest import FIXTURES, ROOT
+from tests.conftest import FIXTURES, ROOT, attribute_flood
 
 MINI = (
     '<html><head><meta charset="utf-8"></head><body>'
@@ -101,7 +101,7 @@ def test_extract_manifest_keeps_input_order(tmp_path: Path) -> None:
     _write(tmp_path / "pages" / "c.html", b"<html><body>no article</body></html>")
     invalid = (FIXTURES / "jmn" / "truncated-before-body.html").read_bytes()
     _write(tmp_path / "pages" / "d.html", invalid)
-    flood = " ".join(f'a{i}="v"' for i in range(1001))  # past the parser's attribute limit
+    flood = attribute_flood()  # 1,001 attributes: past the parser's limit
     _write(tmp_path / "pages" / "e.html", f"<html><body><p {flood}>x</p></body></html>".encode())
     lines = [
         {"path": "pages/b.html.gz", "url": "https://jmn.info/b/"},

@@ -11,9 +11,7 @@ import io
 import json
 import subprocess
 import sys
-import tempfile
-from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 from email.message import Message
 from pathlib import Path
 from typing import Any
@@ -22,32 +20,21 @@ import pytest
 
 from newscrawl import settings
 from newscrawl.cli import main
-from newscrawl.devtools.devserver import Fault, FixtureSite, RunningServer, serve
-from newscrawl.extraction import limits
+from newscrawl.devtools.devserver import Fault, RunningServer
 from newscrawl.pagefetch import FetchError, PageFetcher, read_bounded, user_agent
 from newscrawl.robotstxt import MAX_ROBOTS_BYTES
-from tests.conftest import FIXTURES, ROOT
+from tests.conftest import FIXTURES, ROOT, attribute_flood, jmn_portal
 
 ARTICLE = "/lavrov-said-what-putin-agreed-with-kerry/"
 REAL_URL = "https://jmn.info" + ARTICLE
 HEADLINE_START = "Lavrov said"
-ORIGINS = ["https://jmn.info", "http://jmn.info"]
 
 
-@contextmanager
 def jmn(
     faults: dict[str, Fault] | None = None, robots: str | None = None
-) -> Iterator[RunningServer]:
+) -> AbstractContextManager[RunningServer]:
     """Serve the jmn fixture portal, with ``robots`` as its robots.txt when given."""
-    with tempfile.TemporaryDirectory(prefix="robots-") as overlay:
-        overlays: list[Path] = []
-        if robots is not None:
-            (Path(overlay) / "site").mkdir()
-            (Path(overlay) / "site" / "robots.txt").write_text(robots, encoding="utf-8")
-            overlays.append(Path(overlay))
-        site = FixtureSite(FIXTURES / "jmn", origins=ORIGINS, overlays=overlays)
-        with serve(site, faults=faults) as server:
-            yield server
+    return jmn_portal(faults, robots)
 
 
 def extract(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, Any, str]:
@@ -355,10 +342,9 @@ def test_a_fetch_error_has_no_traceback_from_the_real_command() -> None:
 
 
 def _past_the_attribute_limit() -> bytes:
-    """A page with no declared URL and one element past ``limits.MAX_ATTRIBUTES``: read
+    """A page with no declared URL and one element past the parser's attribute limit: read
     unguarded, its attributes take libxml2 seconds (minutes near the byte limit)."""
-    attributes = " ".join(f'a{i}="v"' for i in range(limits.MAX_ATTRIBUTES + 1))
-    return f"<html><body><div {attributes}>x</div><p>text</p></body></html>".encode()
+    return f"<html><body><div {attribute_flood()}>x</div><p>text</p></body></html>".encode()
 
 
 def test_stdin_past_the_limits_without_url_is_refused_as_too_large(

@@ -13,11 +13,10 @@ import itertools
 import json
 import re
 import subprocess
-import tempfile
 import threading
 import time
-from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Mapping
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -26,15 +25,14 @@ from urllib.parse import urlsplit
 import pytest
 
 from newscrawl import settings as project_settings
-from newscrawl.devtools.devserver import LOOP_PREFIX, Fault, FixtureSite, RunningServer, serve
+from newscrawl.devtools.devserver import LOOP_PREFIX, Fault, RunningServer
 from newscrawl.devtools.fixtures import FixtureCase, find_cases
 from tests import page_timeout
 from tests.cli_support import CLI, jmn_crawl_args
-from tests.conftest import FIXTURES, ROOT
+from tests.conftest import FIXTURES, ROOT, jmn_portal
 
 pytestmark = pytest.mark.e2e
 
-ORIGINS = ["https://jmn.info", "http://jmn.info"]
 FAST = [
     "AUTOTHROTTLE_START_DELAY=0",
     "DOWNLOAD_DELAY=0",
@@ -115,11 +113,8 @@ def _read_jsonl(paths: list[Path]) -> list[dict[str, Any]]:
     return [json.loads(line) for p in sorted(paths) for line in p.read_text().splitlines()]
 
 
-@contextmanager
-def faulty_server(faults: Mapping[str, Fault]) -> Iterator[RunningServer]:
-    site = FixtureSite(FIXTURES / "jmn", origins=ORIGINS)
-    with serve(site, faults=faults) as server:
-        yield server
+def faulty_server(faults: Mapping[str, Fault]) -> AbstractContextManager[RunningServer]:
+    return jmn_portal(faults)
 
 
 def run_crawl(server: RunningServer, out: Path, *settings: str) -> Crawl:
@@ -277,12 +272,8 @@ def test_page_over_download_maxsize_is_rejected(tmp_path: Path) -> None:
 
 def crawl_behind(tmp_path: Path, robots: str, *settings: str) -> Crawl:
     """Crawl the fixture portal with ``robots`` as its robots.txt."""
-    with tempfile.TemporaryDirectory(prefix="robots-") as overlay:
-        (Path(overlay) / "site").mkdir()
-        (Path(overlay) / "site" / "robots.txt").write_text(robots, encoding="utf-8")
-        site = FixtureSite(FIXTURES / "jmn", origins=ORIGINS, overlays=[Path(overlay)])
-        with serve(site) as server:
-            return run_crawl(server, tmp_path, *settings)
+    with jmn_portal(robots=robots) as server:
+        return run_crawl(server, tmp_path, *settings)
 
 
 def test_a_crawl_delay_spaces_every_request_despite_autothrottle(tmp_path: Path) -> None:

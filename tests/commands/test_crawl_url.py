@@ -21,7 +21,7 @@ import pytest
 from newscrawl.discovery import site_key
 from tests.bench_support import load_bench
 from tests.cli_support import newscrawl
-from tests.conftest import ROOT
+from tests.conftest import ROOT, attribute_flood
 from tests.spiders.sites import Answer, Site, big_sitemap, html, page
 
 pytestmark = pytest.mark.e2e
@@ -256,7 +256,7 @@ def test_a_site_of_listings_only_writes_nothing(tmp_path: Path) -> None:
 def test_a_home_page_past_the_markup_limits_fails_the_run_unread(tmp_path: Path) -> None:
     """One element of 100,000 attributes: parsed unguarded, libxml2 takes seconds over it
     (minutes near DOWNLOAD_MAXSIZE) with the crawl waiting. Its links are not followed."""
-    flood = " ".join(f'a{i}="v"' for i in range(100_000))
+    flood = attribute_flood(100_000)
     home = page(
         "Home", ["/2026/12/05/the-council-passes-the-budget/"], extra=f"<div {flood}></div>"
     )

@@ -30,7 +30,7 @@ from newscrawl.extraction.processors import absolute_url, record_url, url_repair
 from newscrawl.items import to_dict
 from newscrawl.schema import record_errors
 from newscrawl.workers import extract_record, extract_timeout
-from tests.conftest import FIXTURES
+from tests.conftest import FIXTURES, attribute_flood
 
 NOW = datetime(2016, 3, 25, 9, tzinfo=UTC)
 URL = "https://jmn.info/some-article/"
@@ -93,7 +93,7 @@ def test_nested_tag_matches_give_one_value() -> None:
 
 
 def test_an_element_with_100000_attributes_is_too_large() -> None:
-    attributes = " ".join(f'a{i}="v"' for i in range(100_000))
+    attributes = attribute_flood(100_000)
     elapsed, outcome = timed_extract(page().replace("<h1 ", f"<h1 {attributes} ").encode())
     assert isinstance(outcome, TooLarge)
     assert "attributes" in str(outcome)

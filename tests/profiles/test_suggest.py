@@ -30,6 +30,7 @@ from newscrawl.profiles.suggest import (
     with_tags_in_group,
 )
 from tests.bench_support import load_bench
+from tests.conftest import attribute_flood
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -292,7 +293,7 @@ def test_a_page_with_no_url_is_refused_naming_the_file(tmp_path: Path) -> None:
 def test_a_page_past_the_markup_limits_is_refused_before_its_url_is_read(
     tmp_path: Path,
 ) -> None:
-    flood = " ".join(f'a{i}="v"' for i in range(1001))  # past the parser's attribute limit
+    flood = attribute_flood()  # 1,001 attributes: past the parser's limit
     (tmp_path / "flood.html").write_text(
         f'<html><head><link rel="canonical" href="https://planet.example/x/"></head>'
         f"<body><p {flood}>x</p></body></html>",

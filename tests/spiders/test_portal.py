@@ -14,9 +14,9 @@ import pytest
 from scrapy.http import HtmlResponse, Request, XmlResponse
 from scrapy.utils.test import get_crawler
 
-from newscrawl.extraction import limits
 from newscrawl.spiders import portal_spider
 from newscrawl.spiders.portal import PortalSpider
+from tests.conftest import attribute_flood
 
 
 def spider(**kwargs: Any) -> PortalSpider:
@@ -307,9 +307,10 @@ def test_a_page_that_failed_runs_in_a_row_waits_out_its_backoff(tmp_path: Any) -
 
 def _over_the_attribute_limit(links: str) -> bytes:
     """A listing page holding ``links``, with one element of more attributes than extraction
-    lets the parser read (``limits.MAX_ATTRIBUTES``)."""
-    attributes = " ".join(f'data-a{i}="v"' for i in range(limits.MAX_ATTRIBUTES + 1))
-    return f"<html><body><div {attributes}>ad</div>{links}</body></html>".encode()
+    lets the parser read (:func:`~tests.conftest.attribute_flood`)."""
+    return (
+        f"<html><body><div {attribute_flood(name='data-a')}>ad</div>{links}</body></html>".encode()
+    )
 
 
 def test_a_listing_past_the_markup_limits_is_not_read_and_counts_as_failed() -> None:

@@ -14,9 +14,9 @@ from scrapy.http import HtmlResponse, Request
 from scrapy.utils.test import get_crawler
 
 from newscrawl.commands.crawl import url_spider
-from newscrawl.extraction import limits
 from newscrawl.spiders.url import PRIORITY, SHAPE_META, UrlSpider
 from newscrawl.storage.backend import Verdict
+from tests.conftest import attribute_flood
 
 HOME = "https://www.portal.example/"
 
@@ -99,8 +99,8 @@ def test_a_budget_under_one_is_refused(value: str) -> None:
 
 def _past_the_markup_limits() -> bytes:
     """A page with an article link and one element of more attributes than extraction lets
-    the parser read (``limits.MAX_ATTRIBUTES``)."""
-    attributes = " ".join(f'data-a{i}="v"' for i in range(limits.MAX_ATTRIBUTES + 1))
+    the parser read (:func:`~tests.conftest.attribute_flood`)."""
+    attributes = attribute_flood(name="data-a")
     return (
         f'<html><head><link rel="alternate" type="application/rss+xml" href="/feed/"></head>'
         f"<body><div {attributes}>ad</div>"
