@@ -19,7 +19,7 @@ from typing import Any
 
 import pytest
 from scrapy import Request, Spider
-from scrapy.core.downloader import Slot
+from scrapy.core.downloader import Downloader, Slot
 from scrapy.core.downloader.middleware import DownloaderMiddlewareManager
 from scrapy.crawler import Crawler
 from scrapy.exceptions import (
@@ -38,7 +38,9 @@ from newscrawl.middlewares import (
     REFRESH_SCAN_BYTES,
     REFRESH_SCAN_CHARACTERS,
     BackoffRetryMiddleware,
+    CappedRobotParser,
     RedirectLoopMiddleware,
+    RfcRobotsTxtMiddleware,
     SkimMetaRefreshMiddleware,
     backoff_ceiling,
     backoff_delay,
@@ -608,6 +610,29 @@ def test_no_engine_means_no_slot_changes(mw: BackoffRetryMiddleware, sleeps: Sle
     request = slot_request()
     assert isinstance(answer(mw, request, response(429, request, {"Retry-After": "1"})), Request)
     assert sleeps.calls == [1.0]
+
+
+def test_a_crawl_delay_slot_waits_without_jitter_even_when_made_again(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Scrapy jitters every slot's delay by ±50% by default, which would start some
+    requests sooner than the Crawl-delay asks; the slot of a host with one never is, also
+    when Scrapy drops it while idle and makes it again from the per-slot settings."""
+    crawler = project_crawler(ROBOTSTXT_OBEY=True, NEWSCRAWL_MAX_CRAWL_DELAY=30.0)
+    downloader = Downloader(crawler)
+    monkeypatch.setattr(downloader, "_start_slot_gc", lambda: None)
+    crawler.engine = SimpleNamespace(downloader=downloader)  # type: ignore[assignment]
+    request = Request(URL)
+    _, before = downloader._get_slot(request)
+    assert before.jitter > 0  # Scrapy's default, which the Crawl-delay must switch off
+    mw = RfcRobotsTxtMiddleware(crawler)
+    parser = CappedRobotParser(b"User-agent: *\nCrawl-delay: 2\n", crawler.spider)
+    mw._honour_crawl_delay(parser, request)
+    assert (before.delay, before.jitter) == (2.0, 0.0)
+    del downloader.slots[SLOT]  # what Scrapy's slot GC does to an idle slot
+    _, again = downloader._get_slot(request)
+    assert (again.delay, again.jitter) == (2.0, 0.0)
+    assert min(again.download_delay() for _ in range(200)) == 2.0
 
 
 # -- redirect loops --------------------------------------------------------------------

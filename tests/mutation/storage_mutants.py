@@ -788,6 +788,22 @@ MUTANTS: tuple[Mutant, ...] = (
         "a rule cut by the limit reads as a shorter rule and disallows more",
         ("tests/test_robotstxt.py",),
     ),
+    Mutant(
+        "crawl-delay-jittered-when-slot-remade",
+        "newscrawl/middlewares.py",
+        '        entry["jitter"] = 0.0  # a jittered delay starts some requests sooner than asked\n',
+        "",
+        "a slot made again after idling starts requests up to half the Crawl-delay early",
+        ("tests/test_middlewares.py",),
+    ),
+    Mutant(
+        "crawl-delay-jittered-live-slot",
+        "newscrawl/middlewares.py",
+        "            slot.jitter = 0.0\n",
+        "",
+        "the host's live slot keeps Scrapy's ±50% jitter under a Crawl-delay",
+        ("tests/test_middlewares.py",),
+    ),
 )
 
 
