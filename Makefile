@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: install demo test lint format bench bench-quality bench-analysts bench-crawl-url bench-redis fuzz clean
+.PHONY: install demo test lint format bench bench-floor bench-quality bench-analysts bench-crawl-url bench-redis fuzz clean
 
 $(BIN)/.installed: pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit("newscrawl needs Python 3.11+") if sys.version_info < (3, 11) else None'
@@ -35,6 +35,11 @@ format: install
 bench: install
 	$(BIN)/python bench/run.py
 	$(BIN)/python bench/quality.py
+
+# Profile extraction beside lxml's parse and the least any extraction on lxml (or lexbor) costs.
+bench-floor: install
+	$(BIN)/python -m pip install --quiet -e '.[bench]'
+	$(BIN)/python bench/extract_floor.py
 
 # Quality on the real pages beside the repository (read in place, never copied), beside trafilatura alone.
 bench-quality: install
