@@ -72,6 +72,14 @@ def register(sub: Any) -> None:
         default=[],
         help="serve these changes on top (e.g. fixtures/jmn/nextday, the portal a day later)",
     )
-    demo.add_argument("-s", "--set", action="append", default=[], metavar="NAME=VALUE")
+    demo.add_argument(
+        "-s",
+        "--set",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="a Scrapy or newscrawl setting for this run (repeat for more), e.g. "
+        "-s CLOSESPIDER_PAGECOUNT=500",
+    )
     add_log_level(demo, default="WARNING")
     demo.set_defaults(func=cmd_demo)
