@@ -19,9 +19,10 @@ alternating:
 
 To show that the floors read the same page as newscrawl, it prints on how many pages each
 floor's headline equals the record's. The ratios are medians over rounds of the per-page
-means. Usage::
+means. ``--hostile`` also times each parser on pages that cost far more than their size
+(:data:`HOSTILE`). Usage::
 
-    .venv/bin/python bench/extract_floor.py [--rounds 30] [--profile jmn]
+    .venv/bin/python bench/extract_floor.py [--rounds 30] [--profile jmn] [--hostile]
 """
 
 from __future__ import annotations
@@ -138,11 +139,40 @@ def lxml_scan(body: bytes) -> int:
     return marked
 
 
+HOSTILE = {
+    "40,000 attributes on one element": (
+        "<html><body><div " + " ".join(f"a{i}=x" for i in range(40_000)) + ">x</div></body></html>"
+    ),
+    "100,000 nested divs": "<html><body>" + "<div>" * 100_000 + "x</body></html>",
+}
+"""Pages that cost a parser far more than their size says: what newscrawl's limits refuse
+before lxml parses (``extraction.limits``), and what a lexbor path would have to refuse too."""
+
+
+def hostile() -> None:
+    """Print the CPU seconds each parser takes on each :data:`HOSTILE` page."""
+    parsers: dict[str, Callable[[str], object]] = {
+        "lxml": lambda text: etree.fromstring(text, etree.HTMLParser()),
+    }
+    if LexborHTMLParser is not None:
+        parsers["lexbor"] = LexborHTMLParser
+    for label, text in HOSTILE.items():
+        cells = []
+        for name, parse in parsers.items():
+            started = time.process_time()
+            parse(text)
+            cells.append(f"{name} {time.process_time() - started:6.2f} s")
+        print(f"  {label:34} " + "  ".join(cells))
+
+
 def main(argv: list[str] | None = None) -> int:
     """Print each stage's median ms per page and its ratio to lxml's parse."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--rounds", type=int, default=30)
     parser.add_argument("--profile", default="jmn")
+    parser.add_argument(
+        "--hostile", action="store_true", help="also time each parser on hostile pages"
+    )
     args = parser.parse_args(argv)
     profile = load_profile(args.profile)
     records: list[tuple[Any, Any]] = []
@@ -196,6 +226,9 @@ def main(argv: list[str] | None = None) -> int:
             if read(page.body).get("headline", [None])[:1] == [article.headline]
         )
         print(f"  {name}: headline equals the record's on {same}/{len(records)} pages")
+    if args.hostile:
+        print("hostile pages, CPU seconds to parse:")
+        hostile()
     return 0
 
 
