@@ -4,6 +4,7 @@ and its JSON-LD article object."""
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator
 from typing import Any
 
@@ -92,7 +93,8 @@ def _jsonld_scripts(root: etree._Element) -> Iterator[etree._Element]:
 
 def _script_values(script: etree._Element) -> list[Any]:
     """Return the JSON-LD values of one ``script`` as extruct reads them: the top-level
-    object, or the items of a top-level list, without empty ones. Raises what extruct
+    object, or the items of a top-level list, without empty ones; unlike extruct, with no
+    lone surrogate in any string (:func:`_without_lone_surrogates`). Raises what extruct
     raises for JSON that neither ``json`` nor its fallback (a leading HTML or JavaScript
     comment taken off, then jstyleson) reads.
 
@@ -107,8 +109,42 @@ def _script_values(script: etree._Element) -> list[Any]:
         module = extruct_module("jsonld")
         cleaned = module.HTML_OR_JS_COMMENTLINE.sub("", text)
         data = module.jstyleson.loads(cleaned, strict=False)
+    if _SURROGATE_ESCAPE.search(text):
+        data = _without_lone_surrogates(data)
     values = data if isinstance(data, list) else [data] if isinstance(data, dict) else []
     return [value for value in values if value]
+
+
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
+"""A JSON escape of a UTF-16 surrogate (``\\ud83d``): JSON decodes a lone one as it is."""
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _without_lone_surrogates(data: Any) -> Any:
+    """Return the decoded JSON ``data`` with every lone surrogate in its strings (keys too)
+    replaced by U+FFFD, as an HTML parser replaces ``&#xD800;``: a string holding one cannot
+    be written as UTF-8, so a record with one could not be written at all. (A pair escaped
+    as two ``\\u`` escapes is one character once decoded.)"""
+
+    def fixed(value: Any) -> Any:
+        return _SURROGATE.sub("\ufffd", value) if isinstance(value, str) else value
+
+    top = [fixed(data)]
+    stack: list[list[Any] | dict[Any, Any]] = [top]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, list):
+            for index, item in enumerate(node):
+                node[index] = fixed(item)
+                if isinstance(item, list | dict):
+                    stack.append(item)
+        else:
+            for key in list(node):
+                item = node.pop(key)
+                node[fixed(key)] = fixed(item)
+                if isinstance(item, list | dict):
+                    stack.append(item)
+    return top[0]
 
 
 def jsonld_items(root: etree._Element) -> list[Any]:
