@@ -37,7 +37,15 @@ from newscrawl.extraction.processors import (
     split_credit,
     strip_credit_label,
 )
-from newscrawl.extraction.selectors import Document, Node, compile_query, node_text, outermost
+from newscrawl.extraction.selectors import (
+    HIDDEN,
+    LINE_BREAK,
+    Document,
+    Node,
+    compile_query,
+    node_text,
+    outermost,
+)
 from newscrawl.extraction.text import clean
 from newscrawl.items import AltHeadline, Article, Breadcrumb, Image
 from newscrawl.profiles import Profile
@@ -109,7 +117,8 @@ def _candidates(page: Page, queries: tuple[str, ...]) -> Iterator[list[str]]:
 
 
 def _excluded(page: Page, container: etree._Element) -> set[etree._Element]:
-    """Return the elements of the profile's ``body.exclude`` subtrees inside ``container``.
+    """Return the elements of the profile's ``body.exclude`` subtrees inside ``container``,
+    and of its ``<template>`` subtrees (inert markup that no reader sees).
 
     Every element of each excluded subtree is in the set, the subtree's root included. The
     container and its ancestors never are (an ``xpath://…`` exclude may select them).
@@ -124,14 +133,17 @@ def _excluded(page: Page, container: etree._Element) -> set[etree._Element]:
         for node in nodes:
             if isinstance(node, etree._Element) and node not in keep and node not in inside:
                 inside.update(node.iter())
+    for template in container.iter("template"):
+        inside.update(template.iter())
     return inside
 
 
 def _text_outside(block: etree._Element, excluded: set[etree._Element]) -> str:
     """Return the visible text of ``block`` without the text of its ``excluded`` elements.
 
-    Like :func:`~newscrawl.extraction.selectors.node_text` (scripts and styles left out),
-    and the text that follows an excluded element (its tail) is kept.
+    Read as :func:`~newscrawl.extraction.selectors.node_text` reads (a line break for each
+    ``<br>``; scripts, styles and templates left out), and the text that follows an
+    excluded element (its tail) is kept.
     """
     parts: list[str] = []
     stack: list[etree._Element | str] = [block]
@@ -142,7 +154,10 @@ def _text_outside(block: etree._Element, excluded: set[etree._Element]) -> str:
             continue
         if item is not block and item.tail:
             stack.append(item.tail)
-        if item in excluded or not isinstance(item.tag, str) or item.tag in ("script", "style"):
+        if item in excluded or not isinstance(item.tag, str) or item.tag in HIDDEN:
+            continue
+        if item.tag == "br":
+            parts.append(LINE_BREAK)
             continue
         stack.extend(reversed(item))
         if item.text:

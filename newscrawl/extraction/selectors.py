@@ -38,20 +38,21 @@ def select(selector: Selector, query: str) -> SelectorList[Selector]:
     return selector.css(query)
 
 
-_HIDDEN = frozenset({"script", "style"})
+HIDDEN = frozenset({"script", "style", "template"})
+"""Elements whose text a reader never sees: code, and the inert markup of a ``<template>``."""
+LINE_BREAK = "\n"
+"""What a ``<br>`` reads as: the words on either side of it are two words."""
 _WALK_EVENTS = ("start", "end", "comment", "pi")
 
 
 def node_text(node: Selector | Node) -> str:
-    """Return the text a reader sees in ``node``: all its text, scripts and styles left out.
+    """Return the text a reader sees in ``node``: all its text, with a line break for each
+    ``<br>``, and the text of scripts, styles and templates (:data:`HIDDEN`) left out.
 
     A string (a selected text or attribute value) is its own text; a comment has none.
-    Equal to the XPath ``descendant::text()[not(parent::script or parent::style)]``,
-    read in one walk of the subtree: time linear in its size, at any depth. libxml2
-    takes time in the size times the depth for that XPath (it orders the text nodes by
-    climbing their ancestors), which made 2,000 nested elements take seconds, and the
-    ancestor test this used to make was quadratic too. An HTML parser puts no element
-    inside a script or a style, so the text of the scripts and styles is all it leaves out.
+    Read in one walk of the subtree: time linear in its size, at any depth (the XPath
+    ``descendant::text()`` takes time in the size times the depth in libxml2, which made
+    2,000 nested elements take seconds).
     """
     root = node.root if isinstance(node, Selector) else node
     if isinstance(root, str):
@@ -59,12 +60,20 @@ def node_text(node: Selector | Node) -> str:
     if not isinstance(root.tag, str):
         return ""
     if not len(root):  # no child element, comment or PI: its own text is all (a link, most <p>)
-        return "" if root.tag in _HIDDEN else root.text or ""
+        return "" if root.tag in HIDDEN else root.text or ""
     parts: list[str] = []
     append = parts.append
-    for event, element in etree.iterwalk(root, events=_WALK_EVENTS):
+    walk = etree.iterwalk(root, events=_WALK_EVENTS)
+    for event, element in walk:
         if event == "start":
-            if element.text and element.tag not in _HIDDEN:
+            tag = element.tag
+            if tag in HIDDEN:
+                if element is root:
+                    return ""
+                walk.skip_subtree()
+            elif tag == "br":
+                append(LINE_BREAK)
+            elif element.text:
                 append(element.text)
         elif element.tail and element is not root:  # "end", "comment", "pi"
             append(element.tail)

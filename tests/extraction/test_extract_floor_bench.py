@@ -40,6 +40,8 @@ def test_the_report_names_every_stage(capsys: pytest.CaptureFixture[str]) -> Non
     out = capsys.readouterr().out
     for stage in ("lxml_parse", "newscrawl", "lxml_floor", "lxml_scan"):
         assert f"  {stage} " in out
-    agreement = re.search(r"lxml_floor: headline equals the record's on (\d+)/(\d+) pages", out)
+    agreement = re.search(
+        r"lxml_floor: headline has the record's letters on (\d+)/(\d+) pages", out
+    )
     assert agreement is not None
     assert agreement.group(1) == agreement.group(2)
