@@ -95,7 +95,7 @@ def trafilatura_paragraphs(
     (the precise one kept only a fragment of the article).
     """
     running = running_text(root) if running is None else running
-    cleaned = without_splitting_markup(root)
+    cleaned = xml_compatible(without_splitting_markup(root), root)
     text = ""
     if running[0] >= FALLBACK_BELOW:
         text = _trafilatura_text(cleaned, url, {**TRAFILATURA_OPTIONS, "fast": True})
@@ -260,6 +260,34 @@ def without_splitting_markup(root: etree._Element) -> etree._Element:
         _drop_keeping_tail(node)
     etree.strip_tags(copied, etree.Comment, "ruby", "rb", "rt", "rp", "rtc")
     return copied
+
+
+_XML_INCOMPATIBLE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+"""Characters an HTML parser keeps (from the bytes, or from ``&#x1;``) that lxml refuses to
+store in a tree it builds: C0 controls other than tab, line feed and carriage return, and
+U+FFFE and U+FFFF."""
+
+
+def xml_compatible(tree: etree._Element, original: etree._Element) -> etree._Element:
+    """Return ``tree``, or, when its text holds characters lxml refuses to store
+    (:data:`_XML_INCOMPATIBLE`), ``tree`` without them: changed in place when it is a copy
+    already, else a copy (``original``, the page's parsed tree, is never changed).
+
+    trafilatura builds its result with lxml: one such character in the article's text made
+    it drop the whole text. Browsers show the page without them."""
+    text = etree.tostring(tree, method="text", encoding="unicode")
+    if not _XML_INCOMPATIBLE.search(text):
+        return tree
+    cleaned = copy.deepcopy(tree) if tree is original else tree
+    for node in cleaned.iter():
+        if node.text and _XML_INCOMPATIBLE.search(node.text):
+            node.text = _XML_INCOMPATIBLE.sub("", node.text)
+        if node.tail and _XML_INCOMPATIBLE.search(node.tail):
+            node.tail = _XML_INCOMPATIBLE.sub("", node.tail)
+        for name, value in node.attrib.items() if isinstance(node.tag, str) else ():
+            if _XML_INCOMPATIBLE.search(value):
+                node.set(name, _XML_INCOMPATIBLE.sub("", value))
+    return cleaned
 
 
 def _same_place(

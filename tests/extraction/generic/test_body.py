@@ -647,3 +647,19 @@ def test_the_visible_h1_leaves_the_first_lines_when_the_headline_is_another_sour
 def test_an_h1_text_further_down_the_body_stays() -> None:
     paragraphs = ["One.", "Two.", "Three.", "Harbour goes dark", "Four."]
     assert body.clean_body(paragraphs, "Other", [], headings=["Harbour goes dark"]) == paragraphs
+
+
+@pytest.mark.parametrize(
+    "character",
+    ["&#x1;", "\x08", "&#xFFFE;", "\x0c"],
+    ids=["reference-to-a-control", "raw-backspace", "reference-to-a-noncharacter", "form-feed"],
+)
+def test_a_character_lxml_refuses_does_not_empty_the_body(character: str) -> None:
+    """One control character in the text made trafilatura drop the whole text."""
+    page = _article(6).replace("Paragraph 2 of", f"Paragraph 2 {character}of")
+    root = html.document_fromstring(page)
+    paragraphs = body.trafilatura_paragraphs(root, "https://x.example/news/council")
+    text = [p for p in paragraphs if p.startswith("Paragraph ")]
+    assert [p.split()[1] for p in text] == ["0", "1", "2", "3", "4", "5"]
+    assert text[2].startswith("Paragraph 2 of the report")
+    assert root.xpath("string(//p[3])") != text[2]  # the page itself is not changed
