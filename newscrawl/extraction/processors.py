@@ -20,7 +20,7 @@ from datetime import UTC, datetime, timedelta, timezone, tzinfo
 from functools import cache, lru_cache
 from itertools import islice
 from typing import TYPE_CHECKING, Final
-from urllib.parse import urljoin, urlparse
+from urllib.parse import urljoin, urlparse, urlsplit
 from zoneinfo import ZoneInfo
 
 from dateparser import DateDataParser
@@ -382,6 +382,28 @@ _ORIGIN: Final = re.compile(r"https?://[^\s/?#]+(?=[/?#]|$)")
 _UNSAFE_IN_URL: Final = re.compile(r"[\s\x00-\x1f\x7f]")
 """What a URL of a record may not hold and percent-encoding repairs: whitespace (every
 Unicode space) and control characters."""
+_AUTHORITY: Final = re.compile(r"https?://([^/?#]*)")
+"""The authority of an http(s) URL: user information, host and port."""
+_AUTHORITY_PARTS: Final = frozenset(":@[]")
+"""Characters that make an authority more than a host name: it is parsed only then."""
+
+
+def _has_host_and_port(url: str) -> bool:
+    """Tell whether the http(s) ``url`` has a host and, when it names a port, a valid one
+    (ASCII digits, 0 to 65535), as the WHATWG URL parser requires: a link such as
+    ``//javascript:alert(1)`` joins to ``https://javascript:alert(1)``, whose "port" is
+    ``alert(1)``, and a browser makes no URL of it, nor of port 99999."""
+    authority = _AUTHORITY.match(url)
+    if authority is None:
+        return False
+    if _AUTHORITY_PARTS.isdisjoint(authority.group(1)):
+        return bool(authority.group(1))  # a host name alone (nearly every URL)
+    try:
+        parts = urlsplit(url)
+        _ = parts.port  # raises ValueError for a port that is not one
+    except ValueError:
+        return False
+    return bool(parts.hostname)
 
 
 def url_repairs() -> Counter[str]:
@@ -392,9 +414,9 @@ def url_repairs() -> Counter[str]:
 
 
 def record_url(url: str | None) -> str | None:
-    """Return ``url`` as a record may hold it (an absolute http(s) URL with a host and no
-    whitespace), percent-encoding whitespace and control characters; None when it
-    cannot be one. Each repair and each drop is counted (:func:`url_repairs`).
+    """Return ``url`` as a record may hold it (an absolute http(s) URL with a host, a valid
+    port if any, and no whitespace), percent-encoding whitespace and control characters;
+    None when it cannot be one. Each repair and each drop is counted (:func:`url_repairs`).
 
     Non-ASCII characters are kept as they are (IRIs), like :func:`absolute_url` keeps them.
 
@@ -404,15 +426,20 @@ def record_url(url: str | None) -> str | None:
     'https://jmn.info/лавров/'
     >>> record_url("ftp://jmn.info/a") is None
     True
+    >>> record_url("https://jmn.info:99999/a") is None
+    True
     """
     if url is None:
         return None
     if _RECORD_URL.fullmatch(url):
-        return url
+        if _has_host_and_port(url):
+            return url
+        _URL_REPAIRS["dropped"] += 1
+        return None
     origin = _ORIGIN.match(url)
     rest = url[origin.end() :] if origin else ""
     repaired = origin.group() + _UNSAFE_IN_URL.sub(_percent_encode, rest) if origin else url
-    if repaired != url and _RECORD_URL.fullmatch(repaired):
+    if repaired != url and _RECORD_URL.fullmatch(repaired) and _has_host_and_port(repaired):
         _URL_REPAIRS["repaired"] += 1
         return repaired
     _URL_REPAIRS["dropped"] += 1

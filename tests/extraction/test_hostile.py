@@ -281,11 +281,38 @@ def test_jsonld_headline_that_is_not_text(headline: str) -> None:
         ("https:///no-host", None),
         ("ftp://jmn.info/a", None),
         ("https:// jmn.info/", None),
+        ("https://jmn.info:8080/a", "https://jmn.info:8080/a"),
+        ("https://[::1]:8080/a", "https://[::1]:8080/a"),
+        ("https://user@jmn.info/a", "https://user@jmn.info/a"),
+        ("https://jmn.info:99999/a", None),
+        ("https://jmn.info:99999/a b", None),
+        ("https://javascript:alert(1)", None),
+        ("https://jmn.info:-1/a", None),
+        ("https://user@/a", None),
+        ("https://:80/a", None),
         (None, None),
     ],
 )
 def test_record_url(url: str | None, expected: str | None) -> None:
     assert record_url(url) == expected
+
+
+def test_links_whose_host_or_port_is_no_url_are_dropped() -> None:
+    """``//javascript:alert(1)`` joins to https://javascript:alert(1), whose port is
+    "alert(1)"; port 99999 is out of range: a browser makes no URL of either."""
+    crumbs = '<a href="/">Home</a><a href="https://jmn.info:99999/c/">Policy</a><span>Here</span>'
+    teasers = (
+        '<div id="check-also-box"><h2 class="post-box-title">'
+        '<a href="//javascript:alert(1)">Teaser</a></h2></div>'
+    )
+    head = '<link rel="canonical" href="https://jmn.info:99999/some-article/">'
+    body = page(head=head, crumbs=crumbs, entry='<img src="//javascript:alert(1)">', after=teasers)
+    record = extract_article(URL, body.encode(), now=NOW)
+    assert record.canonical_url is None
+    assert [c.url for c in record.breadcrumb] == ["https://jmn.info/", None, None]
+    assert record.teasers == []
+    assert record.images == []
+    assert record_errors(to_dict(record)) == []
 
 
 def test_bad_optional_urls_are_repaired_or_dropped_and_counted() -> None:
