@@ -36,8 +36,16 @@ from newscrawl.items import Article, Breadcrumb, Image, Teaser
 # ------------------------------------------------------------------------- loaders
 
 
-def _absolute(value: str | None, loader_context: dict[str, Any]) -> str | None:
-    """Return ``value`` as an absolute URL a record may hold, or None (see record_url)."""
+def _absolute(value: Any, loader_context: dict[str, Any]) -> str | None:
+    """Return ``value`` (an href as the page gives it) as an absolute URL a record may
+    hold, or None (see absolute_url and record_url); None for anything but a string.
+
+    The value is not whitespace-normalised first: a newline that wraps an href must be
+    removed, as browsers remove it (absolute_url does), not turned into a space, which
+    would then be percent-encoded into the URL as if the page had written one.
+    """
+    if not isinstance(value, str):
+        return None
     return record_url(absolute_url(value, loader_context["base_url"]))
 
 
@@ -159,7 +167,7 @@ class ArticleLoader(ProfileLoader):
 
     default_item_class = Article
 
-    canonical_url_in = MapCompose(normalize_space, _absolute)
+    canonical_url_in = MapCompose(_absolute)
     authors_out = unique
     tags_out = unique
     body_out = Identity()
@@ -176,14 +184,14 @@ class BreadcrumbLoader(ProfileLoader):
     """Cleans one breadcrumb step."""
 
     default_item_class = Breadcrumb
-    url_in = MapCompose(normalize_space, _absolute)
+    url_in = MapCompose(_absolute)
 
 
 class TeaserLoader(ProfileLoader):
     """Cleans one teaser: absolute url, excerpt without its trailing ellipsis."""
 
     default_item_class = Teaser
-    url_in = MapCompose(normalize_space, _absolute)
+    url_in = MapCompose(_absolute)
     excerpt_in = MapCompose(strip_ellipsis)
 
 

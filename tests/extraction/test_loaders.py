@@ -9,7 +9,13 @@ import pytest
 from itemloaders import ItemLoader
 from itemloaders.utils import arg_to_iter
 
-from newscrawl.extraction.loaders import ArticleLoader, TeaserLoader, _as_list, load_record
+from newscrawl.extraction.loaders import (
+    ArticleLoader,
+    BreadcrumbLoader,
+    TeaserLoader,
+    _as_list,
+    load_record,
+)
 from newscrawl.items import Article
 
 URL = "https://jmn.info/policy/a-story/"
@@ -50,6 +56,21 @@ def test_load_record_cleans_each_field() -> None:
     assert teaser.title == "The UN’s man"
     assert teaser.url == "https://jmn.info/the-uns-man/"
     assert teaser.excerpt == "A name."
+
+
+@pytest.mark.parametrize("newline", ["\n", "\r\n", "\t", "\n\t\t"])
+def test_a_newline_that_wraps_an_href_is_removed_not_made_a_space(newline: str) -> None:
+    """Browsers remove ASCII tabs and newlines from a URL (WHATWG URL parsing); made a
+    space by whitespace normalisation, it was percent-encoded into the URL as %20."""
+    href = f"https://jmn.info/lavrov-said-what-{newline}putin-agreed/"
+    expected = "https://jmn.info/lavrov-said-what-putin-agreed/"
+    teaser = load_record(TeaserLoader, {"title": ["T"], "url": [href]}, base_url=URL)
+    crumb = load_record(BreadcrumbLoader, {"name": ["Policy"], "url": [href]}, base_url=URL)
+    loader = ArticleLoader(base_url=URL)
+    loader.add_value("canonical_url", href)
+    assert teaser.url == expected
+    assert crumb.url == expected
+    assert loader.load_item().canonical_url == expected
 
 
 def test_load_record_leaves_missing_fields_at_their_default() -> None:
