@@ -11,7 +11,7 @@ from typing import Any
 from lxml import etree
 
 from newscrawl.extraction.extruct_parts import extruct_module
-from newscrawl.extraction.processors import split_authors
+from newscrawl.extraction.processors import split_authors, structured_name
 
 ARTICLE_TYPES = frozenset(
     {
@@ -188,10 +188,14 @@ def _with_text_values(node: dict[str, Any]) -> dict[str, Any]:
 
 
 def jsonld_names(value: Any) -> list[str]:
+    """Return the author names of a JSON-LD ``author`` value (a name, a person or
+    organisation object, or a list of them): each name cleaned by
+    :func:`~newscrawl.extraction.processors.structured_name` (markup removed, a URL left
+    out), then split into names by ``split_authors``."""
     names: list[str] = []
     for item in value if isinstance(value, list) else [value]:
         if isinstance(item, dict):
             item = item.get("name")
         if isinstance(item, str):
-            names.extend(split_authors(item))
+            names.extend(split_authors(structured_name(item)))
     return names

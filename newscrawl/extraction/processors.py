@@ -12,6 +12,7 @@ The docstring examples run as tests (``tests/extraction/test_processors.py``).
 from __future__ import annotations
 
 import email.utils
+import html
 import re
 import unicodedata
 from collections import Counter
@@ -45,6 +46,7 @@ __all__ = [
     "split_credit",
     "strip_credit_label",
     "strip_ellipsis",
+    "structured_name",
     "unique",
     "url_repairs",
 ]
@@ -506,6 +508,37 @@ def split_authors(text: str | None) -> list[str]:
         name = _AUTHOR_PREFIX.sub("", part.strip(_AUTHOR_EDGE_PUNCTUATION))
         names.append(name.strip(_AUTHOR_EDGE_PUNCTUATION))
     return unique(names)
+
+
+_MARKUP_TAG: Final = re.compile(r"<(?:[A-Za-z/][^<>]*|!--.*?--)>", re.DOTALL)
+"""An HTML start or end tag, or a comment: "<" then a letter or "/" ("<3" and "a < b" are
+text)."""
+_NAME_AS_URL: Final = re.compile(r"(?:[a-z][a-z0-9+.-]*:)?//|www\.", re.IGNORECASE)
+"""The start of a value that is a URL, not a name: a scheme and "//", "//" or "www."."""
+
+
+def structured_name(value: str | None) -> str | None:
+    """Return a name as structured data (a JSON-LD ``name``) gives it as byline text, for
+    :func:`split_authors` and the like; None for a value that is a URL or leaves nothing.
+
+    Some sites put markup in the value: its tags are removed and, since the value is then
+    HTML, its character references decoded. A value that is a URL (a profile page given as
+    the name) names nobody: splitting it at "/" and ":" would make "https", the domain and
+    the path's words into names. Whitespace is normalised.
+
+    >>> structured_name("<a href='/author/dvolkov/'>Dmitry Volkov</a>")
+    'Dmitry Volkov'
+    >>> structured_name("https://news.example/author/anna-smith/") is None
+    True
+    """
+    cleaned = normalize_space(value)
+    if cleaned is not None and "<" in cleaned:
+        stripped = _MARKUP_TAG.sub(" ", cleaned)
+        if stripped != cleaned:
+            cleaned = normalize_space(html.unescape(stripped))
+    if cleaned is None or _NAME_AS_URL.match(cleaned):
+        return None
+    return cleaned
 
 
 # --------------------------------------------------------------------------- dates

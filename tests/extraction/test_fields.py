@@ -187,6 +187,15 @@ def test_jsonld_names_reads_people_and_strings() -> None:
     assert jsonld_names(None) == []
 
 
+def test_jsonld_names_strip_markup_and_leave_out_urls() -> None:
+    value = [
+        {"@type": "Person", "name": "<a href='/author/dvolkov/'>Dmitry Volkov</a>"},
+        {"@type": "Person", "name": "https://jmn.info/author/ipetrov/"},
+        "https://jmn.info/author/asidorova/",
+    ]
+    assert jsonld_names(value) == ["Dmitry Volkov"]
+
+
 def test_a_portal_without_a_body_selector_reads_trafilatura_without_the_headline() -> None:
     """A portal profile with no ``body.container``: trafilatura reads the body, and the
     leading lines that only repeat the headline are not body."""

@@ -30,6 +30,7 @@ from newscrawl.extraction.processors import (
     split_credit,
     strip_credit_label,
     strip_ellipsis,
+    structured_name,
     unique,
 )
 
@@ -385,6 +386,36 @@ def test_unique_accepts_any_iterable() -> None:
 )
 def test_split_authors(text: str | None, expected: list[str]) -> None:
     assert split_authors(text) == expected
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        pytest.param(None, None, id="none"),
+        pytest.param("", None, id="empty"),
+        pytest.param(" \u00a0 ", None, id="whitespace"),
+        pytest.param(" Dmitry\u00a0Volkov ", "Dmitry Volkov", id="plain"),
+        pytest.param("Дмитрий Волков", "Дмитрий Волков", id="cyrillic"),
+        pytest.param("محمد علي", "محمد علي", id="arabic"),
+        pytest.param("בני גנץ", "בני גנץ", id="hebrew"),
+        pytest.param(
+            "<a href='/author/dvolkov/'>Dmitry Volkov</a>", "Dmitry Volkov", id="link-markup"
+        ),
+        pytest.param("<b>Anna</b> Smith &amp; Jo Doe", "Anna Smith & Jo Doe", id="markup-entity"),
+        pytest.param("Anna<br/>Jo Doe", "Anna Jo Doe", id="break"),
+        pytest.param("<!-- x --><span></span>", None, id="markup-only"),
+        pytest.param("Smith &amp; Jones", "Smith &amp; Jones", id="no-markup-no-decoding"),
+        pytest.param("Anna <3 Smith", "Anna <3 Smith", id="lone-angle-bracket"),
+        pytest.param("https://news.example/author/anna-smith/", None, id="url"),
+        pytest.param(" HTTP://news.example/anna", None, id="url-upper"),
+        pytest.param("//news.example/author/anna", None, id="scheme-relative"),
+        pytest.param("www.news.example/anna", None, id="www"),
+        pytest.param("<a href='/a'>https://news.example/a</a>", None, id="url-in-markup"),
+        pytest.param("Anna Smith, news.example", "Anna Smith, news.example", id="domain-after"),
+    ],
+)
+def test_structured_name(value: str | None, expected: str | None) -> None:
+    assert structured_name(value) == expected
 
 
 # -------------------------------------------------------------------------- dates

@@ -14,6 +14,7 @@ from lxml import etree
 
 from newscrawl.extraction.generic.structured import Structured, types_of
 from newscrawl.extraction.generic.text import clean, key
+from newscrawl.extraction.processors import structured_name
 
 _AND = r"and|und|og|och|en|et|y|e|i|és|a|ja|и|та|і|ve|و|und von|with"
 _SEPARATOR = re.compile(rf"\s*(?:[,;/|·•]|\s(?:{_AND}|&|\+)\s)\s*", re.IGNORECASE)
@@ -105,13 +106,15 @@ def _flatten(value: Any, depth: int = 0) -> list[Any]:
 
 def structured_authors(article: dict[str, Any], site_names: set[str]) -> list[str]:
     """Return the names of the article object's ``author`` (people and organisations) and,
-    without one, its ``creator``."""
+    without one, its ``creator``. Each name is cleaned by
+    :func:`~newscrawl.extraction.processors.structured_name` before it is split: markup is
+    removed, and a name that is a URL gives none."""
     names: list[str] = []
     for field in ("author", "creator"):
         for node in _flatten(article.get(field)):
             if isinstance(node, dict) and types_of(node) & {"WebSite", "WebPage"}:
                 continue
-            for name in split_names(_person_name(node)):
+            for name in split_names(structured_name(_person_name(node))):
                 if _is_name(name, set(), strict=False) and key(name) not in {key(n) for n in names}:
                     names.append(name)
         if names:

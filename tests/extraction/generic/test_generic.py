@@ -460,6 +460,20 @@ def test_structured_author_fragments_with_brackets_are_not_names() -> None:
     assert authors.structured_authors(article, set()) == ["Emma Doe"]
 
 
+def test_structured_author_urls_are_no_names() -> None:
+    """A URL given as the name is not split at "/" and ":" into "https", the domain and
+    the path's words."""
+    article = {"author": {"@type": "Person", "name": "https://news.example/author/anna-smith/"}}
+    assert authors.structured_authors(article, set()) == []
+    article = {"author": [{"name": "https://news.example/author/x/"}, {"name": "Emma Doe"}]}
+    assert authors.structured_authors(article, set()) == ["Emma Doe"]
+
+
+def test_structured_author_markup_is_removed_before_the_name_is_split() -> None:
+    article = {"author": {"@type": "Person", "name": "<a href='/author/anna'>Anna Smith</a>"}}
+    assert authors.structured_authors(article, set()) == ["Anna Smith"]
+
+
 def test_fill_record_reads_a_tree_of_lxml_etree_parser() -> None:
     from newscrawl.extraction import parse_page
     from newscrawl.extraction.generic.record import fill_record
