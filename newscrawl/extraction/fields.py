@@ -33,6 +33,7 @@ from newscrawl.extraction.processors import (
     is_credit_line,
     language_differs,
     normalize_space,
+    plausible_date,
     split_authors,
     split_credit,
     strip_credit_label,
@@ -444,21 +445,25 @@ def _unique_images(*groups: list[Image]) -> list[Image]:
 
 
 def _date(page: Page, field: str, jsonld_key: str) -> str | None:
-    """Return the first of the field's selected values, then JSON-LD's, that parses as a date.
+    """Return the first of the field's selected values, then JSON-LD's, then (for
+    ``published_at``) the visible dates', that parses as a date the page can carry
+    (:func:`~newscrawl.extraction.processors.plausible_date`: not after the crawl, nor
+    before 1600); an implausible one is passed over for the next.
 
-    Values are selected lazily: once one parses, later selectors do not run.
+    Values are selected lazily: once one is taken, later selectors do not run.
     """
     jsonld = page.jsonld.get(jsonld_key)
     jsonld_values = [jsonld if isinstance(jsonld, str) else None]
     plan = plan_of(page.profile)
+    now = page.now
     for values in chain(_candidates(page, plan.selectors("fields", field)), [jsonld_values]):
         for value in values:
-            if parsed := page.dates.parse(value, page.now):
+            if parsed := plausible_date(page.dates.parse(value, now), now):
                 return format_datetime(parsed)
     if field == "published_at":
         for values in _candidates(page, plan.selectors("fields", "published_at_visible")):
             for value in values:
-                if parsed := page.dates.parse(normalize_space(value), page.now):
+                if parsed := plausible_date(page.dates.parse(normalize_space(value), now), now):
                     return format_datetime(parsed)
     return None
 

@@ -33,6 +33,8 @@ if TYPE_CHECKING:
 __all__ = [
     "CREDIT_LABELS",
     "CREDIT_LINE_LENGTH",
+    "EARLIEST_DATE",
+    "LATEST_AFTER_CRAWL",
     "DateParser",
     "absolute_url",
     "credit_label",
@@ -41,6 +43,7 @@ __all__ = [
     "is_credit_line",
     "language_differs",
     "normalize_space",
+    "plausible_date",
     "record_url",
     "split_authors",
     "split_credit",
@@ -751,6 +754,46 @@ class DateParser:
             return parsed.replace(tzinfo=self._zone)
         offset = parsed.utcoffset()
         return parsed.replace(tzinfo=timezone(offset)) if offset is not None else parsed
+
+
+EARLIEST_DATE: Final = datetime(1600, 1, 1, tzinfo=UTC)
+"""The earliest publication or modification date a page can carry. The first printed
+newspapers appeared in the early 17th century (1605), and archives put their digitised
+issues online under those dates; nothing older is news, while year 1 ("0001-01-01", a
+database's empty date) and dates before the common era are placeholders or misreadings."""
+
+LATEST_AFTER_CRAWL: Final = timedelta(hours=1)
+"""How far after the crawl time a page's date may be. A page cannot be published, nor
+modified, after it was fetched: only the site's clock running ahead of ours (minutes) and
+a site that writes a local time an hour off around a daylight-saving change can put a true
+date later. Naive dates are read in the profile's timezone, so a site's time zone gives no
+further shift. A day-long allowance would keep "tomorrow", and a few hours "in 2 hours"."""
+
+
+def plausible_date(value: datetime | None, now: datetime) -> datetime | None:
+    """Return ``value`` when a page fetched at ``now`` can carry it as its publication or
+    modification date (from :data:`EARLIEST_DATE` to :data:`LATEST_AFTER_CRAWL` after
+    ``now``, both included), else None. A naive ``value`` or ``now`` is taken as UTC.
+
+    >>> from datetime import UTC, datetime
+    >>> now = datetime(2016, 3, 25, 9, 0, tzinfo=UTC)
+    >>> plausible_date(datetime(2016, 3, 24, 15, 7, tzinfo=UTC), now) is not None
+    True
+    >>> plausible_date(datetime(2030, 3, 24, 15, 7, tzinfo=UTC), now) is None
+    True
+    >>> plausible_date(datetime(1, 1, 1, tzinfo=UTC), now) is None
+    True
+    """
+    if value is None:
+        return None
+    aware = value if value.tzinfo is not None else value.replace(tzinfo=UTC)
+    crawled = now if now.tzinfo is not None else now.replace(tzinfo=UTC)
+    try:
+        if aware < EARLIEST_DATE or aware - crawled > LATEST_AFTER_CRAWL:
+            return None
+    except OverflowError:  # the offset moves the value past year 1 or year 9999
+        return None
+    return value
 
 
 def format_datetime(value: datetime | None) -> str | None:

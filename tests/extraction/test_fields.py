@@ -166,6 +166,35 @@ def test_profile_dates_come_before_json_ld() -> None:
     )
 
 
+@pytest.mark.parametrize(
+    "published",
+    [
+        "2030-03-24T15:07:31+03:00",
+        "0001-01-01T00:00:00+03:00",
+        "-0044-03-15T12:00:00+00:00",
+        "2016-03-25T14:00:00+03:00",
+    ],
+)
+def test_a_date_the_page_cannot_carry_is_passed_over_for_the_next_source(published: str) -> None:
+    """A page is not published after it was fetched (12:00 in Moscow) nor before 1600."""
+    head = f'<meta property="article:published_time" content="{published}">'
+    meta = '<span class="tie-date">March 21, 2016</span>'
+    record = extract(page(f"<p>{ENGLISH}</p>", head=head, meta=meta))
+    assert record.published_at == "2016-03-21T00:00:00+03:00"
+
+
+@pytest.mark.parametrize("visible", ["March 21, 2030", "tomorrow", "in 2 hours"])
+def test_a_visible_date_after_the_crawl_is_no_date(visible: str) -> None:
+    meta = f'<span class="tie-date">{visible}</span>'
+    assert extract(page(f"<p>{ENGLISH}</p>", meta=meta)).published_at is None
+
+
+@pytest.mark.parametrize("modified", ["2030-03-24T15:07:31+03:00"])
+def test_a_modification_date_the_page_cannot_carry_is_no_date(modified: str) -> None:
+    head = f'<meta property="article:modified_time" content="{modified}">'
+    assert extract(page(f"<p>{ENGLISH}</p>", head=head)).modified_at is None
+
+
 def test_crawled_at_is_written_in_utc() -> None:
     moscow = NOW.astimezone(timezone(timedelta(hours=3)))
     assert extract(page(f"<p>{ENGLISH}</p>"), now=moscow).crawled_at == (

@@ -26,6 +26,7 @@ from newscrawl.extraction.processors import (
     is_credit_line,
     language_differs,
     normalize_space,
+    plausible_date,
     split_authors,
     split_credit,
     strip_credit_label,
@@ -386,6 +387,46 @@ def test_unique_accepts_any_iterable() -> None:
 )
 def test_split_authors(text: str | None, expected: list[str]) -> None:
     assert split_authors(text) == expected
+
+
+MOSCOW = timezone(timedelta(hours=3))
+
+
+@pytest.mark.parametrize(
+    ("value", "plausible"),
+    [
+        pytest.param(datetime(2016, 3, 24, 15, 7, 31, tzinfo=MOSCOW), True, id="day-before"),
+        pytest.param(NOW, True, id="crawl-time"),
+        pytest.param(NOW + timedelta(hours=1), True, id="an-hour-after"),
+        pytest.param(NOW + timedelta(hours=1, seconds=1), False, id="over-an-hour-after"),
+        pytest.param(NOW + timedelta(hours=2), False, id="in-2-hours"),
+        pytest.param(NOW + timedelta(days=1), False, id="tomorrow"),
+        pytest.param(datetime(2030, 3, 24, 15, 7, 31, tzinfo=MOSCOW), False, id="2030"),
+        pytest.param(datetime(2016, 3, 25, 12, 30), False, id="naive-taken-as-utc"),
+        pytest.param(datetime(1851, 9, 18, tzinfo=UTC), True, id="archive-1851"),
+        pytest.param(datetime(1600, 1, 1, tzinfo=UTC), True, id="earliest"),
+        pytest.param(datetime(1599, 12, 31, 23, 59, tzinfo=UTC), False, id="before-1600"),
+        pytest.param(datetime(44, 3, 15, 14, 30, tzinfo=UTC), False, id="year-44"),
+        pytest.param(datetime(1, 1, 1, tzinfo=MOSCOW), False, id="year-1-east-of-utc"),
+        pytest.param(
+            datetime(9999, 12, 31, 23, tzinfo=timezone(-timedelta(hours=5))),
+            False,
+            id="year-9999-west-of-utc",
+        ),
+    ],
+)
+def test_plausible_date(value: datetime, plausible: bool) -> None:
+    assert (plausible_date(value, NOW) is value) is plausible
+
+
+def test_plausible_date_of_none_is_none() -> None:
+    assert plausible_date(None, NOW) is None
+
+
+def test_plausible_date_takes_a_naive_now_as_utc() -> None:
+    value = NOW + timedelta(minutes=30)
+    assert plausible_date(value, NOW.replace(tzinfo=None)) is value
+    assert plausible_date(value + timedelta(hours=1), NOW.replace(tzinfo=None)) is None
 
 
 @pytest.mark.parametrize(
