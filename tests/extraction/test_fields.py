@@ -189,10 +189,17 @@ def test_a_visible_date_after_the_crawl_is_no_date(visible: str) -> None:
     assert extract(page(f"<p>{ENGLISH}</p>", meta=meta)).published_at is None
 
 
-@pytest.mark.parametrize("modified", ["2030-03-24T15:07:31+03:00"])
+@pytest.mark.parametrize("modified", ["2030-03-24T15:07:31+03:00", "0001-01-01T00:00:00+03:00"])
 def test_a_modification_date_the_page_cannot_carry_is_no_date(modified: str) -> None:
     head = f'<meta property="article:modified_time" content="{modified}">'
     assert extract(page(f"<p>{ENGLISH}</p>", head=head)).modified_at is None
+
+
+def test_a_date_the_profile_passed_over_is_not_filled_in_by_the_generic_extractor() -> None:
+    """Year 1 (a database's empty date) is within the generic extractor's bound, which
+    has no lower end: filling the empty field from it brought the date back."""
+    head = '<meta property="article:published_time" content="0001-01-01T00:00:00+03:00">'
+    assert extract(page(f"<p>{ENGLISH}</p>", head=head)).published_at is None
 
 
 def test_crawled_at_is_written_in_utc() -> None:
