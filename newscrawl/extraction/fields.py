@@ -447,8 +447,9 @@ def _unique_images(*groups: list[Image]) -> list[Image]:
 def _date(page: Page, field: str, jsonld_key: str) -> str | None:
     """Return the first of the field's selected values, then JSON-LD's, then (for
     ``published_at``) the visible dates', that parses as a date the page can carry
-    (:func:`~newscrawl.extraction.processors.plausible_date`: not after the crawl, nor
-    before 1600); an implausible one is passed over for the next.
+    (:func:`~newscrawl.extraction.processors.plausible_date`: not later than a mislabelled
+    offset can put a true date after the crawl, nor before 1600); an implausible one is
+    passed over for the next.
 
     Values are selected lazily: once one is taken, later selectors do not run.
     """

@@ -762,12 +762,13 @@ newspapers appeared in the early 17th century (1605), and archives put their dig
 issues online under those dates; nothing older is news, while year 1 ("0001-01-01", a
 database's empty date) and dates before the common era are placeholders or misreadings."""
 
-LATEST_AFTER_CRAWL: Final = timedelta(hours=1)
+LATEST_AFTER_CRAWL: Final = timedelta(hours=14)
 """How far after the crawl time a page's date may be. A page cannot be published, nor
-modified, after it was fetched: only the site's clock running ahead of ours (minutes) and
-a site that writes a local time an hour off around a daylight-saving change can put a true
-date later. Naive dates are read in the profile's timezone, so a site's time zone gives no
-further shift. A day-long allowance would keep "tomorrow", and a few hours "in 2 hours"."""
+modified, after it was fetched, but its date can read later than it was: many sites write
+their local time with a wrong offset (Moscow time labelled ``+00:00`` reads three hours
+late), and an hourly crawl fetches a new page within minutes. No local time is more than
+14 hours ahead of UTC, so no mislabelled offset moves a true date further; "in 3 days", or
+a year that is wrong, does."""
 
 
 def plausible_date(value: datetime | None, now: datetime) -> datetime | None:
