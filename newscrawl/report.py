@@ -424,14 +424,25 @@ class RunReport:
             logger.info("Run %s: %s (report: %s)", run_id, report["status"], report["report_path"])
 
 
+OUTCOME_META = "newscrawl_outcome"
+"""Request meta: how :class:`RequestOutcomes` counted the request ("ok" or "failed")."""
+ANSWERED_META = "newscrawl_answered"
+"""Request meta: the URL of the request whose response came from the network
+(:class:`ResponseArrivals`), so that an error raised over that response is known for a
+download that failed, not a request dropped before it went out."""
+
+
 class RequestOutcomes:
     """Downloader middleware: count each request once, by its final outcome.
 
     It sits outside retries and redirects, so it sees what they finally gave: a response
     (``newscrawl/requests/ok`` below 400, ``newscrawl/requests/failed`` from 400) or an
     exception (``failed``). Requests dropped on purpose (``IgnoreRequest``: robots.txt
-    rules, off-site, size limits Scrapy treats that way) and robots.txt itself are not
-    counted. The report's error rate and "every request failed" come from these counts.
+    rules, off-site) and robots.txt itself are not counted. A response that an inner
+    middleware turned into an error (a redirect loop, a body over the size limit once
+    decompressed, a body that is not the gzip it claims) never reaches it: the spider's
+    errback counts those (:func:`count_failure`). The report's error rate and "every
+    request failed" come from these counts.
     """
 
     def __init__(self, stats: Any) -> None:
@@ -451,12 +462,24 @@ class RequestOutcomes:
         if self._counted(request):
             outcome = "failed" if response.status >= 400 else "ok"
             self.stats.inc_value(f"{REQUESTS}/{outcome}")
+            request.meta[OUTCOME_META] = outcome
         return response
 
     def process_exception(self, request: Any, exception: BaseException) -> None:
         """Count a final download error as failed; let it go on."""
         if self._counted(request) and not isinstance(exception, IgnoreRequest):
             self.stats.inc_value(f"{REQUESTS}/failed")
+            request.meta[OUTCOME_META] = "failed"
+
+
+class ResponseArrivals:
+    """Downloader middleware, innermost: mark each request whose response came from the
+    network (:data:`ANSWERED_META`), before any other middleware reads the response."""
+
+    def process_response(self, request: Any, response: Any) -> Any:
+        """Mark ``request`` as answered; return ``response`` unchanged."""
+        request.meta[ANSWERED_META] = request.url
+        return response
 
 
 def count_as_failed(stats: Any, request: Any) -> None:
@@ -466,6 +489,24 @@ def count_as_failed(stats: Any, request: Any) -> None:
     if request is not None and RequestOutcomes._counted(request):
         stats.inc_value(f"{REQUESTS}/ok", -1)
         stats.inc_value(f"{REQUESTS}/failed")
+        request.meta[OUTCOME_META] = "failed"
+
+
+def count_failure(stats: Any, request: Any, *, deliberate: bool = False) -> None:
+    """Count the request of a failed download that :class:`RequestOutcomes` did not count
+    as failed: an HTTP error it counted as ok (a 3xx that no redirect followed), or an
+    error raised over a response that came (a redirect loop, a decompression bomb, a body
+    that is not the gzip it claims). ``deliberate``: the failure is the crawl's own choice
+    (an off-site redirect refused), not counted. A request dropped before it went out
+    (robots.txt) got no response and is not counted either."""
+    if request is None or deliberate or not RequestOutcomes._counted(request):
+        return
+    outcome = request.meta.get(OUTCOME_META)
+    if outcome == "ok":
+        count_as_failed(stats, request)
+    elif outcome is None and request.meta.get(ANSWERED_META) == request.url:
+        stats.inc_value(f"{REQUESTS}/failed")
+        request.meta[OUTCOME_META] = "failed"
 
 
 class Progress:

@@ -40,6 +40,8 @@ DOWNLOADER_MIDDLEWARES = {
     # Outside retries and redirects: counts each request once, by its final outcome, for
     # the report's error rate (see report.py).
     "newscrawl.report.RequestOutcomes": 25,
+    # Innermost: marks a request whose response came, for errors raised over it later.
+    "newscrawl.report.ResponseArrivals": 990,
     "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
     "newscrawl.middlewares.BackoffRetryMiddleware": 550,
     # Sees 3xx before RedirectMiddleware (600): a redirect back into its own chain would

@@ -237,6 +237,29 @@ def test_redirect_loop_is_rejected_and_the_run_goes_on(tmp_path: Path) -> None:
     assert _path(reject["url"]) == PAGE
     assert reject["kind"] == "download-error"
     assert "redirect loop" in reject["errors"][0]["message"]
+    assert crawl.stat("newscrawl/requests/failed") == 1
+
+
+@pytest.mark.parametrize(
+    ("fault", "kind"),
+    [
+        (Fault("redirect_loop"), "download-error"),
+        (Fault("bad_gzip"), "download-error"),
+        (Fault("redirect", location=""), "http-error"),
+    ],
+    ids=["redirect-loop", "gzip-that-is-not", "302-without-location"],
+)
+def test_a_response_that_cannot_be_used_counts_in_the_error_rate(
+    tmp_path: Path, fault: Fault, kind: str
+) -> None:
+    """Middlewares turn these responses into errors after the request was counted (or
+    before it could be): they failed as a 500 does, so a job's error rate must see them."""
+    crawl = crawl_with(tmp_path, {PAGE: fault}, "NEWSCRAWL_MAX_ERROR_RATE=0.01")
+    assert crawl.result.returncode == 1, crawl.log
+    assert crawl.record_paths() == sorted(ARTICLES - {PAGE}), crawl.log
+    assert crawl.fault_reject()["kind"] == kind
+    assert crawl.stat("newscrawl/requests/failed") == 1
+    assert "FAILED: error rate" in crawl.result.stdout + crawl.result.stderr, crawl.log
 
 
 def test_truncated_body_is_retried_then_recorded(tmp_path: Path) -> None:

@@ -2,12 +2,24 @@
 
 from __future__ import annotations
 
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
+from scrapy import Request
 
 from newscrawl.items import FIELD_NAMES
-from newscrawl.report import EXIT_FAILED, EXIT_OK, build_report, summary
+from newscrawl.report import (
+    ANSWERED_META,
+    EXIT_FAILED,
+    EXIT_OK,
+    REQUESTS,
+    RequestOutcomes,
+    ResponseArrivals,
+    build_report,
+    count_failure,
+    summary,
+)
 
 THRESHOLDS = {"headline": 1.0, "body": 1.0, "published_at": 0.95}
 
@@ -320,3 +332,61 @@ def test_a_run_keeps_to_the_day_it_started(tmp_path: Any) -> None:
     assert report["finished_at"] > report["started_at"]
     assert RecordsWriterPipeline(crawler).day == "2016-03-24"
     assert RejectsWriterPipeline(crawler).day == "2016-03-24"
+
+
+# -- failures the outcome middleware never sees -----------------------------------------
+
+
+class StatsStandIn:
+    """The part of Scrapy's stats collector the counting uses."""
+
+    def __init__(self) -> None:
+        self.values: dict[str, int] = {}
+
+    def inc_value(self, key: str, count: int = 1) -> None:
+        self.values[key] = self.values.get(key, 0) + count
+
+
+def counted_request(url: str = "http://127.0.0.1:8000/a/") -> Request:
+    return Request(url)
+
+
+def test_an_error_over_a_response_that_came_counts_as_failed() -> None:
+    """A redirect loop or a decompression bomb: the response came, then a middleware
+    raised over it before RequestOutcomes could count it."""
+    stats = StatsStandIn()
+    request = counted_request()
+    ResponseArrivals().process_response(request, object())
+    count_failure(stats, request)
+    count_failure(stats, request)  # the same request is counted once
+    assert stats.values == {REQUESTS + "/failed": 1}
+
+
+def test_an_http_error_counted_ok_moves_to_failed() -> None:
+    """A 302 with no Location reaches the spider as an HTTP error, counted ok (below 400)."""
+    stats = StatsStandIn()
+    request = counted_request()
+    RequestOutcomes(stats).process_response(request, SimpleNamespace(status=302))
+    count_failure(stats, request)
+    assert stats.values == {REQUESTS + "/ok": 0, REQUESTS + "/failed": 1}
+
+
+def test_a_request_dropped_before_it_went_out_is_not_counted() -> None:
+    """robots.txt forbade it: no response came, nothing failed. A redirect's next hop
+    carries its first hop's mark, which names the first hop's URL, not its own."""
+    stats = StatsStandIn()
+    count_failure(stats, counted_request())
+    hop = counted_request("http://127.0.0.1:8000/b/")
+    hop.meta[ANSWERED_META] = "http://127.0.0.1:8000/a/"
+    count_failure(stats, hop)
+    assert stats.values == {}
+
+
+def test_a_deliberate_refusal_and_a_counted_failure_are_not_counted_again() -> None:
+    stats = StatsStandIn()
+    request = counted_request()
+    ResponseArrivals().process_response(request, object())
+    count_failure(stats, request, deliberate=True)  # an off-site redirect refused
+    RequestOutcomes(stats).process_exception(request, TimeoutError())
+    count_failure(stats, request)
+    assert stats.values == {REQUESTS + "/failed": 1}

@@ -49,7 +49,15 @@ __all__ = [
 ]
 
 FaultKind = Literal[
-    "status", "retry_after", "slow", "redirect_loop", "truncated", "oversize", "redirect", "empty"
+    "status",
+    "retry_after",
+    "slow",
+    "redirect_loop",
+    "truncated",
+    "oversize",
+    "redirect",
+    "empty",
+    "bad_gzip",
 ]
 
 LOOP_PREFIX = "/_loop"
@@ -259,7 +267,9 @@ class Fault:
     - ``oversize``: a valid HTML page of exactly ``size`` bytes (the real page padded
       with filler before ``</body>`` when it is smaller than ``size``).
     - ``redirect``: answer ``status`` (default 302) with ``Location: <location>``, sent as
-      given when absolute (``http://127.0.0.1:9/x``, another server), else on this server.
+      given when absolute (``http://127.0.0.1:9/x``, another server), else on this server;
+      with no Location header at all when ``location`` is empty.
+    - ``bad_gzip``: the real page with ``Content-Encoding: gzip``, but not compressed.
     """
 
     kind: FaultKind
@@ -393,7 +403,8 @@ class _Handler(BaseHTTPRequestHandler):
             extra = {"Retry-After": str(fault.retry_after)}
             self._send(status, body, "text/html; charset=utf-8", send_body, extra=extra)
         elif fault.kind == "redirect":
-            self._send(fault.effective_status, b"", "text/html", send_body, location=fault.location)
+            location = fault.location or None
+            self._send(fault.effective_status, b"", "text/html", send_body, location=location)
         elif fault.kind == "redirect_loop":
             self._send(302, b"", "text/html", send_body, location=quote(LOOP_PREFIX + path))
         elif fault.kind == "truncated":
@@ -406,6 +417,11 @@ class _Handler(BaseHTTPRequestHandler):
                 self._send(200, body, content_type, send_body)
         elif fault.kind == "empty":
             self._send(200, b"", "text/html", send_body)
+        elif fault.kind == "bad_gzip":
+            route = self.server.site.lookup(path)
+            body = self.server.body(route) if route else _NOT_FOUND_BODY
+            extra = {"Content-Encoding": "gzip"}
+            self._send(200, body, "text/html; charset=utf-8", send_body, extra=extra)
         else:  # oversize
             route = self.server.site.lookup(path)
             page = self.server.body(route) if route else None

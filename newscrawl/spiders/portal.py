@@ -39,7 +39,7 @@ from newscrawl.items import Reject
 from newscrawl.middlewares import OffsiteRedirect
 from newscrawl.names import check_name, check_run_id
 from newscrawl.profiles import Profile, load_profile
-from newscrawl.report import count_as_failed, run_id_for
+from newscrawl.report import count_as_failed, count_failure, run_id_for
 from newscrawl.storage.backend import (
     FAILED_PAGE_BACKOFF,
     FAILED_PAGE_BACKOFF_MAX,
@@ -614,10 +614,9 @@ class PortalSpider(SitemapSpider):
         first = (request.meta.get("redirect_urls") or [request.url])[0] if request else None
         page = self.page_url(first) if first is not None else None
         http = failure.check("scrapy.spidermiddlewares.httperror.HttpError")
-        if failure.check(OffsiteRedirect):
-            kind = "offsite-redirect"
-        else:
-            kind = "http-error" if http else "download-error"
+        offsite = failure.check(OffsiteRedirect)
+        count_failure(self.crawler.stats, request, deliberate=bool(offsite))
+        kind = "offsite-redirect" if offsite else "http-error" if http else "download-error"
         message = failure.getErrorMessage() or failure.type.__name__  # data loss has no text
         if http:
             message = f"HTTP {failure.value.response.status}: {message}"

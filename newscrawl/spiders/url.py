@@ -53,7 +53,7 @@ from newscrawl.identity import canonicalize_url
 from newscrawl.items import Reject
 from newscrawl.middlewares import OffsiteRedirect
 from newscrawl.profiles import FALLBACK, load_profile
-from newscrawl.report import OPTIONAL_META, SITE_FAILURE
+from newscrawl.report import OPTIONAL_META, SITE_FAILURE, count_failure
 from newscrawl.robotstxt import UNAVAILABLE
 from newscrawl.spiders.portal import LASTMOD_META, PortalSpider, origin
 from newscrawl.storage.state import parse_since
@@ -378,6 +378,8 @@ class UrlSpider(PortalSpider):
         """As for a profiled crawl, except that a listing that fails gives no reject."""
         request = getattr(failure, "request", None)
         if request is not None and request.meta.get(SHAPE_META) == "listing":
+            offsite = bool(failure.check(OffsiteRedirect))
+            count_failure(self.crawler.stats, request, deliberate=offsite)
             self.crawler.stats.inc_value("newscrawl/listings/failed")
             logger.error("Failed listing %s: %s", request.url, failure.getErrorMessage())
             return
