@@ -46,7 +46,9 @@ from twisted.python.failure import Failure
 
 from newscrawl.extraction import (
     ExtractionError,
+    NotAnArticle,
     TooSlow,
+    check_complete,
     check_outcome,
     extract_article,
     time_budget,
@@ -132,7 +134,8 @@ def extract_record(
     stops at its next check and the page is a TooSlow reject (see
     ``newscrawl.extraction.limits`` for how, and why a deadline). A record from a page
     that looks cut short is a Truncated reject instead, and a whole page whose body came out
-    empty a NoBody reject (``check_outcome``).
+    empty a NoBody reject (``check_outcome``). A page cut short whose part read is not an
+    article is a Truncated reject too, not NotAnArticle.
 
     An unexpected exception inside extraction (a bug, a C library's error) is logged with
     its traceback and raised as an ExtractionError, so that the page becomes a reject
@@ -141,7 +144,14 @@ def extract_record(
     before = url_repairs().copy() if repairs is not None else None
     try:
         with time_budget(timeout):
-            article = extract_article(url, body, headers, profile=profile, now=now)
+            try:
+                article = extract_article(url, body, headers, profile=profile, now=now)
+            except NotAnArticle:
+                # What is read of a page cut short may be no article only because the cut
+                # came first: a Truncated reject is fetched again by the next run, while
+                # a page that is not an article is remembered as such.
+                check_complete(body, headers, url)
+                raise
         check_outcome(article, body, headers, url)
         return to_dict(article)
     except ExtractionError:

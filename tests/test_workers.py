@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 
 from newscrawl import workers
-from newscrawl.extraction import EmptyPage, ExtractionError, NotAnArticle
+from newscrawl.extraction import EmptyPage, ExtractionError, NotAnArticle, Truncated
 from newscrawl.workers import FRAME, extract_record, serve, worker_count
 from tests.conftest import FIXTURES, ROOT
 
@@ -90,6 +90,20 @@ def test_a_bug_in_extraction_becomes_an_extraction_error(
     ((ok, error, _),) = outcomes(sink.getvalue())
     assert not ok
     assert "ZeroDivisionError" in str(error)
+
+
+def test_a_page_cut_before_its_article_markup_is_truncated_not_no_article() -> None:
+    """Cut short before ``<article id="the-post">``, the seed page reads as no article; a
+    page that is not an article is remembered as one, a truncated one is fetched again."""
+    seed = SEED.read_bytes()
+    cut = seed[: seed.index(b'<article class="post-listing')]
+    with pytest.raises(Truncated, match="no closing </body> or </html> tag"):
+        extract_record(URL, cut, None, "jmn", NOW)
+
+
+def test_a_whole_page_that_is_not_an_article_stays_no_article() -> None:
+    with pytest.raises(NotAnArticle):
+        extract_record(URL, NOT_AN_ARTICLE, None, "jmn", NOW)
 
 
 def start_worker(**options: Any) -> subprocess.Popen[bytes]:

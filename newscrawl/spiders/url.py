@@ -48,7 +48,7 @@ from newscrawl.discovery import (
     url_shape,
 )
 from newscrawl.extensions import site_state
-from newscrawl.extraction import ExtractionError, NotAnArticle
+from newscrawl.extraction import ExtractionError, NotAnArticle, Truncated
 from newscrawl.identity import canonicalize_url
 from newscrawl.items import Reject
 from newscrawl.middlewares import OffsiteRedirect
@@ -369,7 +369,11 @@ class UrlSpider(PortalSpider):
             stats.inc_value("newscrawl/articles/fetched")
             logger.warning("No record from %s: %s (%s)", page, exc, exc.kind)
             stats.inc_value(f"newscrawl/extract/{exc.kind}")
-            return [Reject(url=page, errors=[{"field": None, "message": str(exc)}], kind=exc.kind)]
+            reject = Reject(url=page, errors=[{"field": None, "message": str(exc)}], kind=exc.kind)
+            # The links of a page cut short are followed: they are all that came of it, and
+            # extraction held its markup to the limits before it found the cut.
+            links = self.follow_links(response) if isinstance(exc, Truncated) else ()
+            return [reject, *links]
         stats.inc_value("newscrawl/articles/fetched")
         stats.inc_value("newscrawl/pages/article")
         return [record, *self.follow_links(response)]

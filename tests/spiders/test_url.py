@@ -123,3 +123,20 @@ def test_a_listing_past_the_markup_limits_is_not_read() -> None:
     # A listing is not extracted: the coroutine ends before it awaits anything.
     assert asyncio.run(crawl.parse_article(response)) == []
     assert crawl.crawler.stats.get_value("newscrawl/errors/listing-too-large") == 1
+
+
+def test_a_page_cut_short_is_a_truncated_reject_and_its_links_are_followed() -> None:
+    """Cut before its text, an article reads as no article; it is a reject the next run
+    fetches again, not a page of type "other" that nothing ever mentions."""
+    crawl = spider()
+    url = HOME + "2026/12/05/the-council-passes-the-budget/"
+    body = (
+        b"<html><head><title>The council passes the budget</title></head><body>"
+        b'<a href="/2026/12/04/the-mayor-opens-the-bridge/">The mayor opens the bridge</a>'
+        b"<article><h1>The council passes the budget</h1><p>The cou"
+    )
+    response = HtmlResponse(url, body=body, request=Request(url, meta={SHAPE_META: "article"}))
+    reject, *links = asyncio.run(crawl.parse_article(response))
+    assert reject.kind == "truncated"
+    assert [link.url for link in links] == [HOME + "2026/12/04/the-mayor-opens-the-bridge/"]
+    assert crawl.crawler.stats.get_value("newscrawl/extract/truncated") == 1
