@@ -173,3 +173,21 @@ def origin_key(url: str) -> tuple[str, str, int] | None:
     if scheme not in _DEFAULT_PORTS or not parts.hostname:
         return None
     return scheme, parts.hostname.lower(), port or int(_DEFAULT_PORTS[scheme])
+
+
+def canonical_key(canonical_url: str | None) -> str | None:
+    """Return the key (:func:`canonicalize_url`) of the page a record's canonical link
+    names, when it can name the record's page: None for no link, and for a site's root
+    (a template that gives every page the home page as its canonical link: no article is
+    the home page). The dedup pipeline and the state store key pages by it.
+
+    >>> canonical_key("https://JMN.info/a/?utm_source=x")
+    'https://jmn.info/a/'
+    >>> canonical_key("https://jmn.info") is None
+    True
+    """
+    if not canonical_url:
+        return None
+    key = canonicalize_url(canonical_url)
+    parts = urlsplit(key)
+    return None if parts.path in ("", "/") and not parts.query else key

@@ -30,7 +30,7 @@ from twisted.internet import task
 from twisted.python.failure import Failure
 
 from newscrawl.extensions import known_lastmods, site_state
-from newscrawl.identity import canonicalize_url
+from newscrawl.identity import canonical_key, canonicalize_url
 from newscrawl.items import Reject
 from newscrawl.report import FAILED_AGAIN, run_day, run_id_for, run_started_at, utc_timestamp
 from newscrawl.schema import record_errors
@@ -98,18 +98,29 @@ def page_key(record: dict[str, Any]) -> str:
 class DedupPipeline:
     """Write each article once: per run, across runs, and under any of its URLs.
 
-    A page already written in this run is dropped (counted as ``duplicates/page``). With a
+    A page already written in this run is dropped (counted as ``duplicates/page``): one
+    fetched again under its own URL, or one reached under another URL whose canonical link
+    names a page written with the same text (an alias: ``/?p=12`` of ``/a/``). With a
     state store, a page written by an earlier run is dropped when its text is unchanged
     (``duplicates/unchanged``) and emitted again as a revision when it changed
     (``revisions``). A record whose text equals an earlier record of another page is kept
     and flagged with ``duplicate_of`` (``duplicates/content``): a syndicated copy.
+
+    A canonical link is a page's claim to be another page, and some sites make it for
+    every page: to the home page, or to one article. So a canonical URL that is a site's
+    root is no key, and in a run a page whose canonical page was written with another text
+    is a page of its own (``duplicates/canonical_conflict``), keyed by its URL alone.
     """
 
     def __init__(self, crawler: Crawler, state: StateBackend | None = None) -> None:
         self.crawler = crawler
         self.stats = crawler.stats
         self.state = state
-        self.seen_pages: set[str] = set()
+        self.seen_urls: set[str] = set()
+        """The URL keys of the pages written in this run."""
+        self.seen_texts: dict[str, str] = {}
+        """Each key (URL or canonical) of a page written in this run: that page's text
+        (fingerprint), the first to claim the key."""
         self.seen_fingerprints: dict[str, str] = {}
 
     @classmethod
@@ -122,13 +133,20 @@ class DedupPipeline:
         if isinstance(item, Reject):
             return item
         key = page_key(item)
+        fingerprint = item["fingerprint"]
         keys = {key}
-        if item.get("canonical_url"):
-            keys.add(canonicalize_url(item["canonical_url"]))
-        if keys & self.seen_pages:
+        canonical = canonical_key(item.get("canonical_url"))
+        if canonical is not None and canonical != key:
+            if self.seen_texts.get(canonical, fingerprint) == fingerprint:
+                keys.add(canonical)
+            else:
+                self.stats.inc_value("newscrawl/duplicates/canonical_conflict")
+        if key in self.seen_urls or any(self.seen_texts.get(k) == fingerprint for k in keys):
             self.stats.inc_value("newscrawl/duplicates/page")
             raise DropItem(f"duplicate page {item['url']} (already written in this run)")
-        self.seen_pages |= keys
+        self.seen_urls.add(key)
+        for claimed in keys:
+            self.seen_texts.setdefault(claimed, fingerprint)
         state = self.state
         if state is not None:
             # Known under its URL or, reached under another URL, under its canonical URL:

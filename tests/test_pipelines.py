@@ -120,6 +120,34 @@ def test_same_page_twice_in_a_run_is_dropped_and_counted(crawler: Any) -> None:
     assert crawler.stats.get_value("newscrawl/duplicates/page") == 2
 
 
+def test_articles_whose_canonical_link_is_the_home_page_are_each_written(crawler: Any) -> None:
+    """A template that gives every page the site's root as its canonical link."""
+    pipeline = DedupPipeline.from_crawler(crawler)
+    for name in ("a", "b", "c"):
+        pipeline.process_item(
+            record(url=f"https://jmn.info/{name}/", text=name, canonical_url="https://jmn.info/")
+        )
+    assert crawler.stats.get_value("newscrawl/duplicates/page") is None
+
+
+def test_pages_of_other_texts_that_name_one_canonical_page_are_each_written(
+    crawler: Any,
+) -> None:
+    """A site whose pages all name one article as canonical: the article itself, met
+    after them, is written too, and an alias of one of them with its text is not."""
+    pipeline = DedupPipeline.from_crawler(crawler)
+    alpha = "https://jmn.info/alpha/"
+    for name in ("b", "c"):
+        pipeline.process_item(
+            record(url=f"https://jmn.info/{name}/", text=name, canonical_url=alpha)
+        )
+    pipeline.process_item(record(url=alpha, text="alpha", canonical_url=alpha))
+    assert crawler.stats.get_value("newscrawl/duplicates/canonical_conflict") == 1
+    with pytest.raises(DropItem, match="duplicate page"):
+        pipeline.process_item(record(url="https://jmn.info/?p=12", text="b", canonical_url=alpha))
+    assert crawler.stats.get_value("newscrawl/duplicates/page") == 1
+
+
 def test_syndicated_copy_is_flagged_not_dropped(crawler: Any) -> None:
     pipeline = DedupPipeline.from_crawler(crawler)
     pipeline.process_item(record(url="https://jmn.info/a/"))
@@ -457,3 +485,15 @@ def test_a_state_that_fails_when_asked_about_a_reject_stops_the_output_naming_th
         rejects.process_item(Reject(url="https://jmn.info/cut2/", kind="truncated"))
     assert crawler.stats.get_value("newscrawl/output_error") == "cannot read: Connection refused"
     rejects.close_spider()
+
+
+def test_an_article_whose_canonical_link_is_the_home_page_is_new_in_a_later_run(
+    crawler: Any, tmp_path: Path
+) -> None:
+    """Registered under the site's root, an earlier article would make every later one
+    of the same template a revision of it."""
+    state = store_of(crawler)
+    home = "https://jmn.info/"
+    state.register_batch(tmp_path / "earlier.jsonl", [record(text="a", canonical_url=home)])
+    later = record(url="https://jmn.info/b/", text="b", canonical_url=home)
+    assert DedupPipeline.from_crawler(crawler).process_item(later)["revision"] == 1

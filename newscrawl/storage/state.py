@@ -39,6 +39,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any, NoReturn, Self
 
+from newscrawl.identity import canonical_key
 from newscrawl.storage.backend import (
     CONTENT_REJECTS,
     FailureStreak,
@@ -711,6 +712,8 @@ def _checked(record: Mapping[str, Any], number: int, path: Path) -> _Record:
     canonical = record.get("canonical_url") or None
     if canonical is not None and not isinstance(canonical, str):
         fail(f"({url}) has a canonical_url that is not a string: {canonical!r}")
+    if canonical_key(canonical) is None:
+        canonical = None  # a site's root: no page's identity (identity.canonical_key)
     revision = record.get("revision")
     if revision is not None and (
         not isinstance(revision, int) or isinstance(revision, bool) or revision < 1
