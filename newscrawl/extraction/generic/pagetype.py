@@ -25,7 +25,12 @@ from newscrawl.extraction.generic.structured import (
     Structured,
     types_of,
 )
-from newscrawl.extraction.generic.text import clean, element_text
+from newscrawl.extraction.generic.text import (
+    MAX_CHARACTER_WEIGHT,
+    clean,
+    element_text,
+    weighted_length,
+)
 from newscrawl.listing_paths import LISTING_PATH
 
 ARTICLE = "article"
@@ -51,20 +56,27 @@ _CONSENT = re.compile(
 )
 MAX_TEXT_BLOCKS = 5000
 MIN_PARAGRAPH = 80
+"""The :func:`~newscrawl.extraction.generic.text.weighted_length` of a long paragraph: a
+sentence or so (80 characters of English, 27 Han characters, 40 of kana or Hangul)."""
+_SHORTEST_PARAGRAPH = -(-MIN_PARAGRAPH // MAX_CHARACTER_WEIGHT)
+"""The fewest characters that can weigh :data:`MIN_PARAGRAPH` (27 Han characters)."""
 _TEXT_BLOCKS = etree.XPath(
     f"(//p | //div | //td | //section | //article)[position() <= {MAX_TEXT_BLOCKS}]"
-    f"[self::p and string-length(.) >= {MIN_PARAGRAPH}"
+    f"[self::p and string-length(.) >= {_SHORTEST_PARAGRAPH}"
     " or not(self::p) and text()[normalize-space()]]"
 )
 """The first :data:`MAX_TEXT_BLOCKS` blocks that may hold a paragraph of running text:
-``<p>`` of :data:`MIN_PARAGRAPH` characters or more before cleaning (which only shortens
-a text), other blocks with text of their own (the rest give none)."""
+``<p>`` of :data:`_SHORTEST_PARAGRAPH` characters or more before cleaning (cleaning never
+makes a text weigh more: it removes characters, and decodes an entity of 3 or more ASCII
+characters, or mojibake of 2 to 4 characters, into one), other blocks with text of their
+own (the rest give none)."""
 _CARDS = etree.XPath("//article[.//a[@href]] | (//h2 | //h3)[a[@href] or parent::a[@href]]")
 MIN_DECLARED_ARTICLE_TEXT = 200
 """Running text enough for a page whose meta tags say it is an article."""
 _GALLERY_IMAGES = etree.XPath("//figure//img | //*[contains(@class, 'gallery')]//img")
 MIN_ARTICLE_TEXT = 400
-"""Characters of running text (paragraphs of 80+ characters) that make an article."""
+"""Running text (weighted characters of long paragraphs, see :func:`running_text`) that
+makes an article."""
 WEB_PAGE_TYPES: frozenset[str] = frozenset(
     {"WebPage", "AboutPage", "ContactPage", "FAQPage", "QAPage", "CheckoutPage"}
 )
@@ -85,11 +97,13 @@ class PageType:
 
 
 def running_text(root: etree._Element) -> tuple[int, int]:
-    """Return (characters in long paragraphs, number of long paragraphs) outside links.
+    """Return (length of the long paragraphs, number of long paragraphs) outside links.
 
-    A paragraph is a ``<p>`` of 80 characters or more, not half links, or the text a
-    ``<div>``, ``<td>`` or ``<section>`` holds itself (between ``<br>``, say) when that is
-    as long.
+    Lengths are weighted (:func:`~newscrawl.extraction.generic.text.weighted_length`), so
+    that a Chinese, Japanese or Korean text counts about as much as an English one that
+    says as much. A paragraph is a ``<p>`` of :data:`MIN_PARAGRAPH` or more, not half links, or the
+    text a ``<div>``, ``<td>`` or ``<section>`` holds itself (between ``<br>``, say) when
+    that is as long.
     """
     chars = count = 0
     for element in _TEXT_BLOCKS(root)[:MAX_TEXT_BLOCKS]:
@@ -100,16 +114,18 @@ def running_text(root: etree._Element) -> tuple[int, int]:
 
 
 def paragraph_length(element: etree._Element) -> int:
-    """Return the length of ``element``'s text when it counts as a long paragraph (see
-    :func:`running_text`), else 0."""
+    """Return the weighted length of ``element``'s text when it counts as a long paragraph
+    (see :func:`running_text`), else 0."""
     if element.tag == "p":
         text = etree.tostring(element, method="text", encoding="unicode", with_tail=False)
-        linked = sum(len(element_text(a)) for a in element.iter("a"))
+        if len(text) < MIN_PARAGRAPH and text.isascii():
+            return 0  # cleaned, ASCII weighs no more than its length (entities shorten)
+        linked = sum(weighted_length(element_text(a)) for a in element.iter("a"))
     else:
         text = (element.text or "") + "".join(c.tail or "" for c in element)
         linked = 0
-    text = clean(text) or ""
-    return len(text) if len(text) >= MIN_PARAGRAPH and linked < len(text) / 2 else 0
+    length = weighted_length(clean(text) or "")
+    return length if length >= MIN_PARAGRAPH and linked < length / 2 else 0
 
 
 def _title(root: etree._Element) -> str:

@@ -67,6 +67,9 @@ def test_doctests(module: object) -> None:
         ("cookie-wall", "other"),
         ("site-page-imprint", "other"),
         ("generic-body-from-trafilatura", "article"),
+        ("article-chinese-short-paragraphs", "article"),
+        ("article-korean-short-paragraphs", "article"),
+        ("listing-tag-chinese", "listing"),
     ],
 )
 def test_page_kind_of_fixture(case: str, kind: str) -> None:

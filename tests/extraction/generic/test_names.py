@@ -123,6 +123,9 @@ def _running_text_of_every_block(root: html.HtmlElement) -> tuple[int, int]:
 
 
 _LONG = "The council met on a rainy evening and argued for hours about the new bridge."
+_HAN = "渡"  # weighs 3
+_HANGUL = "배"  # weighs 2
+_MOJIBAKE = _HAN.encode().decode("cp1252")  # three characters that cleaning makes one Han
 
 
 @pytest.mark.parametrize(
@@ -134,6 +137,9 @@ _LONG = "The council met on a rainy evening and argued for hours about the new b
         f"<td>\u00a0\u00a0</td><section>{_LONG}<b>bold</b> and the buses, late.</section>",
         f"<p><a href='/a'>{_LONG}</a> and a few more words after the link.</p>",
         f"<article>{_LONG} {_LONG}<div>inner</div></article>",
+        f"<p>{_HAN * 27}</p><p>{_HAN * 26}</p><p>{_HAN * 26}。</p>",  # 81, 78 and 79
+        f"<p>{_HANGUL * 40}</p><p>{_HANGUL * 39}!</p><div>{_HANGUL * 20}<br>{_HAN * 20}</div>",
+        f"<p>{_MOJIBAKE * 27}</p><p><a href='/a'>{_HAN * 14}</a>{_HAN * 13}</p>",
     ],
 )
 def test_running_text_counts_what_reading_every_block_counts(inner: str) -> None:

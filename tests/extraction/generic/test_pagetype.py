@@ -1,0 +1,80 @@
+"""The page type's measure of running text is fair to every script: a Chinese, Japanese or
+Korean article of short paragraphs is an article, and a page of headline links in those
+scripts is still a listing."""
+
+from __future__ import annotations
+
+import pytest
+from lxml import html
+
+from newscrawl.extraction.generic import pagetype
+from newscrawl.extraction.generic.structured import read_structured
+
+URL = "https://harbour.example/city/2024/03/10/ferry/"
+CHINESE = "新航线使用两艘电动渡轮，每艘可搭载三百名乘客和六十辆自行车，单程航行时间约为二十五分钟。"
+HEADLINE = "老城菜市场改造工程本周启动，预计今年年底前完工并重新开放"
+
+
+def _paragraph(text: str) -> html.HtmlElement:
+    return html.fragment_fromstring(f"<p>{text}</p>")
+
+
+@pytest.mark.parametrize(
+    ("text", "length"),
+    [
+        ("x" * 80, 80),
+        ("x" * 79, 0),
+        ("渡" * 27, 81),  # Han characters weigh 3
+        ("渡" * 26, 0),
+        ("배" * 40, 80),  # Hangul syllables weigh 2
+        ("배" * 39, 0),
+        ("フ" * 40, 80),  # kana weigh 2
+        ("<a href='/a'>" + "渡" * 14 + "</a>" + "渡" * 13, 0),  # more than half links
+        ("<a href='/a'>" + "渡" * 13 + "</a>" + "渡" * 14, 81),
+        (CHINESE, 126),  # 41 Han characters and 3 full-width punctuation marks
+    ],
+)
+def test_paragraph_length_weighs_each_script_fairly(text: str, length: int) -> None:
+    assert pagetype.paragraph_length(_paragraph(text)) == length
+
+
+def _headline_links(headline: str, count: int = 8) -> str:
+    return "".join(
+        f"<h3><a href='/city/2024/03/0{i}/story-{i}/'>{headline}</a></h3>" for i in range(count)
+    )
+
+
+def _article(paragraphs: list[str], headline: str, lang: str) -> str:
+    body = "".join(f"<p>{p}</p>" for p in paragraphs)
+    return (
+        f"<html lang='{lang}'><head><title>{headline}</title>"
+        "<meta property='og:type' content='article'>"
+        "<meta property='article:published_time' content='2024-03-10T08:30:00+08:00'>"
+        f"</head><body><article><h1>{headline}</h1>{body}</article>"
+        f"<aside>{_headline_links(HEADLINE)}</aside></body></html>"
+    )
+
+
+JAPANESE = [
+    "旧市街の桟橋と東島を結ぶ新しいフェリー航路が、四月一日に開通すると市の交通局が発表した。",
+    "電気で走る二隻の船が使われ、一隻に乗客三百人と自転車六十台を載せることができるという。",
+    "これまで住民が東島へ行くには海の橋を回る必要があり、朝の混雑時には一時間以上かかっていた。",
+    "運賃は一人八百円で、学生と高齢者は半額になり、定期券は三月下旬から売り出される予定だ。",
+    "島の商店は観光客が増えると歓迎したが、桟橋の周りに駐車場が足りないと心配する住民もいる。",
+]
+
+
+def test_a_japanese_article_of_short_paragraphs_is_an_article() -> None:
+    assert all(len(p) < pagetype.MIN_PARAGRAPH for p in JAPANESE)
+    root = html.document_fromstring(_article(JAPANESE, "新しいフェリー航路が開通へ", "ja"))
+    found = pagetype.page_type(read_structured(root, URL), root, URL)
+    assert found.kind == pagetype.ARTICLE, found.reason
+
+
+def test_a_page_of_chinese_headline_links_is_a_listing() -> None:
+    root = html.document_fromstring(
+        "<html lang='zh'><head><title>城市新闻</title></head>"
+        f"<body><main>{_headline_links(HEADLINE)}</main></body></html>"
+    )
+    found = pagetype.page_type(read_structured(root, URL), root, URL)
+    assert found.kind == pagetype.LISTING, found.reason
