@@ -31,6 +31,7 @@ from newscrawl.extraction.generic.text import (
     element_text,
     first_text,
     key,
+    weighted_length,
 )
 from newscrawl.extraction.processors import is_credit_line
 
@@ -44,7 +45,8 @@ TRAFILATURA_OPTIONS: dict[str, bool] = {
 """What the generic extractor asks of ``trafilatura.extract``: the article text with its
 tables, precision first."""
 FALLBACK_BELOW = 1500
-"""Characters: on a page with this much running text (see ``pagetype.running_text``),
+"""Characters, weighed as ``pagetype.running_text`` weighs them (a Han character counts 3, a
+kana or Hangul one 2; see ``text.weighted_length``): on a page with this much running text,
 trafilatura's own extractor (``fast``: without its readability and jusText fallbacks) is
 run first, and the whole cascade with the fallbacks only when the own text is shorter than
 this; on a page with less running text the cascade runs at once. The fallbacks rescue a
@@ -53,7 +55,8 @@ deficient, or much shorter than theirs); they cost about 40% of a run, and chang
 real page whose own text was longer."""
 
 SHORT_PRECISE_TEXT = 1500
-"""Characters: a precision-first text shorter than this may be a fragment of the article."""
+"""Characters, weighed as the running text is: a precision-first text shorter than this may
+be a fragment of the article."""
 FRAGMENT_RATIO = 4
 """When trafilatura's balanced mode finds this many times more text than its precision-first
 mode, the precise text was a fragment (one block of a page split into several) and the
@@ -99,14 +102,15 @@ def trafilatura_paragraphs(
     text = ""
     if running[0] >= FALLBACK_BELOW:
         text = _trafilatura_text(cleaned, url, {**TRAFILATURA_OPTIONS, "fast": True})
-    if len(text) < FALLBACK_BELOW:
+    if weighted_length(text) < FALLBACK_BELOW:
         text = _trafilatura_text(cleaned, url, TRAFILATURA_OPTIONS)
-    if len(text) < SHORT_PRECISE_TEXT and cleaned is not root:
+    length = weighted_length(text)  # weighed as the running text is
+    if length < SHORT_PRECISE_TEXT and cleaned is not root:
         running = running_text(cleaned)  # the copy may count differently (<ruby> unwrapped)
     root = cleaned
     # The balanced mode runs only when the page holds enough running text for it to find
-    # much more (paragraphs of 80+ characters; counting them costs far less than a run).
-    if len(text) < SHORT_PRECISE_TEXT and running[0] >= RERUN_RATIO * len(text):
+    # much more (long paragraphs; counting them costs far less than a run).
+    if length < SHORT_PRECISE_TEXT and running[0] >= RERUN_RATIO * length:
         balanced = _trafilatura_text(root, url, {**TRAFILATURA_OPTIONS, "favor_precision": False})
         if is_fragment(text, balanced):
             text = balanced
@@ -334,9 +338,8 @@ def is_fragment(precise: str, balanced: str) -> bool:
     >>> is_fragment("x" * 500, "y" * 1500)
     False
     """
-    return len(precise) < SHORT_PRECISE_TEXT and len(balanced) >= FRAGMENT_RATIO * max(
-        len(precise), 1
-    )
+    short = weighted_length(precise) < SHORT_PRECISE_TEXT
+    return short and len(balanced) >= FRAGMENT_RATIO * max(len(precise), 1)
 
 
 def _trafilatura_text(root: etree._Element, url: str, options: dict[str, bool]) -> str:

@@ -84,6 +84,25 @@ def test_a_long_text_spares_trafilaturas_fallbacks(monkeypatch: pytest.MonkeyPat
     assert [c.get("fast") for c in calls] == [True]
 
 
+_CHINESE_PARAGRAPH = (
+    "<p>第{}段：新航线使用两艘电动渡轮，每艘可搭载三百名乘客和六十辆自行车，单程约二十五分钟。</p>"
+)
+
+
+def test_a_long_chinese_text_spares_trafilaturas_fallbacks(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # 14 paragraphs of 44 characters: 616 characters, which weigh 1,680 (Han characters
+    # weigh 3, as in the running text), and so say as much as a long English text.
+    calls = _trafilatura_calls(monkeypatch)
+    page = _article(0).replace(
+        "</h1>", "</h1>" + "".join(_CHINESE_PARAGRAPH.format(i) for i in range(10, 24))
+    )
+    paragraphs = body.trafilatura_paragraphs(html.document_fromstring(page), "https://x.example/a")
+    assert sum(p.startswith("第") for p in paragraphs) == 14
+    assert [c.get("fast") for c in calls] == [True]
+
+
 def test_a_short_page_runs_trafilaturas_fallbacks_at_once(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
@@ -117,6 +136,7 @@ def test_precise_text_stays_when_the_balanced_mode_adds_little() -> None:
     assert not body.is_fragment("x" * 2000, "y" * 9000)  # long enough: not a fragment
     assert body.is_fragment("x" * 1000, "y" * 4000)
     assert not body.is_fragment("", "")
+    assert not body.is_fragment("渡" * 600, "渡" * 2400)  # 600 Han characters weigh 1,800
 
 
 def test_caption_and_image_texts_leave_the_body() -> None:
