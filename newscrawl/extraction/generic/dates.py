@@ -10,7 +10,7 @@ order of trust decides otherwise. With no source at all, htmldate reads the page
 from __future__ import annotations
 
 import re
-from datetime import date, datetime
+from datetime import MAXYEAR, date, datetime
 from typing import Any
 
 from lxml import etree
@@ -114,6 +114,25 @@ def choose_date(parsed: list[tuple[str, datetime]], evidence: set[date]) -> date
     return parsed[0][1] if parsed else None
 
 
+def latest_date(now: datetime) -> datetime:
+    """Return the latest date a page fetched at ``now`` may give: the same moment one year
+    later. From 29 February that is 28 February, the last day of the next year's February;
+    in the last year a datetime can hold, the end of that year.
+
+    >>> latest_date(datetime(2024, 3, 11, 12)).isoformat()
+    '2025-03-11T12:00:00'
+    >>> latest_date(datetime(2024, 2, 29, 12)).isoformat()
+    '2025-02-28T12:00:00'
+    >>> latest_date(datetime(9999, 6, 1)).isoformat()
+    '9999-12-31T23:59:59.999999'
+    """
+    if now.year == MAXYEAR:
+        return now.replace(month=12, day=31, hour=23, minute=59, second=59, microsecond=999999)
+    if now.month == 2 and now.day == 29:
+        return now.replace(year=now.year + 1, day=28)
+    return now.replace(year=now.year + 1)
+
+
 def page_date(
     structured: Structured,
     root: etree._Element,
@@ -122,11 +141,13 @@ def page_date(
     parser: DateParser,
     now: datetime,
 ) -> datetime | None:
-    """Return the page's ``field`` date ("published" or "modified"), or None."""
+    """Return the page's ``field`` date ("published" or "modified"), or None. A candidate
+    later than :func:`latest_date` of ``now`` is not a date of the page."""
     parsed: list[tuple[str, datetime]] = []
+    latest = latest_date(now)
     for source, raw in date_candidates(structured, root, url, field):
         value = parser.parse(raw, now)
-        if value is not None and value <= now.replace(year=now.year + 1):
+        if value is not None and value <= latest:
             parsed.append((source, value))
     evidence = {d for d in [url_day(url)] if d}
     if field == "published" and not parsed:
