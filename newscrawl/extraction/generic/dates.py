@@ -4,11 +4,13 @@ Sources, in order of trust: JSON-LD ``datePublished``/``dateModified`` of the ar
 ``<meta>`` tags (``article:published_time``, Dublin Core, ``pubdate`` ...), microdata
 ``itemprop``, then ``<time datetime>`` elements. When sources disagree, a date whose
 calendar day also appears in the URL (``/2024/05/03/``) or in the visible byline wins; the
-order of trust decides otherwise. With no source at all, htmldate reads the page.
+order of trust decides otherwise. With no source that reads as a date, htmldate reads the
+``<article>`` the headline is in (with the page's ``<head>``), then the whole page.
 """
 
 from __future__ import annotations
 
+import copy
 import re
 from datetime import MAXYEAR, date, datetime
 from typing import Any
@@ -158,10 +160,56 @@ def page_date(
 
 
 def _htmldate(root: etree._Element, parser: DateParser, now: datetime) -> datetime | None:
+    """Return the date htmldate reads in the page: first in :func:`headline_article_page`
+    (the head and the article the headline is in), then, when that gives none, in the
+    whole page."""
     from htmldate import find_date
 
-    try:
-        found = find_date(root, original_date=True, extensive_search=False, outputformat="%Y-%m-%d")
-    except (ValueError, TypeError, etree.LxmlError, RecursionError):
+    for page in (headline_article_page(root), root):
+        if page is None:
+            continue
+        try:
+            found = find_date(
+                page, original_date=True, extensive_search=False, outputformat="%Y-%m-%d"
+            )
+        except (ValueError, TypeError, etree.LxmlError, RecursionError):
+            continue
+        if found:
+            return parser.parse(found, now)
+    return None
+
+
+_HEADLINE_ARTICLE = etree.XPath("(//h1)[1]/ancestor::article[1]")
+
+
+def headline_article_page(root: etree._Element) -> etree._Element | None:
+    """Return a copy of the page reduced to its ``<head>`` and the ``<article>`` element its
+    first ``<h1>`` is in, or None when the ``<h1>`` is in no ``<article>``.
+
+    An article's date is written with it (the byline's date); a site header's "today"
+    date, a sidebar's or a teaser's dates are outside that element, and in document order
+    htmldate would meet the header's first.
+
+    >>> from lxml import html
+    >>> page = html.document_fromstring(
+    ...     "<html><head><title>T</title></head><body><header><span class='date'>Today"
+    ...     "</span></header><article><h1>H</h1><span class='date'>1 March 2016</span>"
+    ...     "</article><aside>Teaser</aside></body></html>")
+    >>> [element.tag for element in headline_article_page(page)]
+    ['head', 'body']
+    >>> html.tostring(headline_article_page(page).find("body"))
+    b'<body><article><h1>H</h1><span class="date">1 March 2016</span></article></body>'
+    """
+    found = _HEADLINE_ARTICLE(root)
+    if not found or root.tag != "html":
         return None
-    return parser.parse(found, now) if found else None
+    page = root.makeelement("html", dict(root.attrib))  # of the tree's own element class
+    head = root.find("head")
+    if head is not None:
+        page.append(copy.deepcopy(head))
+    body = page.makeelement("body", {})
+    article = copy.deepcopy(found[0])
+    article.tail = None
+    body.append(article)
+    page.append(body)
+    return page

@@ -17,6 +17,7 @@ from newscrawl.extraction.processors import DateParser
 
 FIXTURES = Path(__file__).resolve().parents[3] / "fixtures" / "generic"
 LEAP_DAY = datetime(2024, 2, 29, 12, tzinfo=UTC)
+NOW = datetime(2024, 3, 11, 12, tzinfo=UTC)
 MOSCOW = timezone(timedelta(hours=3))
 
 
@@ -89,3 +90,63 @@ def test_extraction_crawled_on_29_february_gives_the_record() -> None:
     assert article.headline == spec["record"]["headline"]
     assert article.published_at == spec["record"]["published_at"]
     assert article.crawled_at == "2024-02-29T12:00:00+00:00"
+
+
+def _page_with_a_header_date(json_ld_date: str, byline: str) -> str:
+    return (
+        "<html><head><title>Ferry route opens</title>"
+        '<script type="application/ld+json">{"@type": "NewsArticle", "headline": '
+        f'"Ferry route opens", "datePublished": "{json_ld_date}"}}</script></head><body>'
+        "<header class='site-header'><span class='today-date'>Monday, 11 March 2024</span>"
+        "</header><main><article class='story'><h1>Ferry route opens</h1>"
+        f"<p class='meta'>{byline}</p>"
+        "<p>The new ferry route between the old town pier and the island opens in April.</p>"
+        "</article><aside class='latest'><span class='date'>9 March 2024</span></aside>"
+        "</main></body></html>"
+    )
+
+
+@pytest.mark.parametrize("unreadable", ["soon-ish", "4 March 2024 9:45 AM EST"])
+def test_an_unreadable_structured_date_gives_way_to_the_articles_own_date(
+    unreadable: str,
+) -> None:
+    url = "https://x.example/news/ferry-route"
+    page = _page_with_a_header_date(unreadable, "<span class='date'>4 March 2024</span>")
+    root = html.document_fromstring(page)
+    got = dates.page_date(
+        read_structured(root, url), root, url, "published", DateParser((), "UTC"), NOW
+    )
+    assert got is not None
+    assert got.date().isoformat() == "2024-03-04"  # not the header's day, the crawl's
+
+
+def test_an_article_without_a_date_of_its_own_still_gets_the_pages() -> None:
+    url = "https://x.example/news/ferry-route"
+    root = html.document_fromstring(_page_with_a_header_date("soon-ish", "By Ann Lee"))
+    got = dates.page_date(
+        read_structured(root, url), root, url, "published", DateParser((), "UTC"), NOW
+    )
+    assert got is not None
+    assert got.date().isoformat() == "2024-03-11"
+
+
+@pytest.mark.parametrize(
+    "page",
+    [
+        "<html><body><h1>H</h1><article><p>Text.</p></article></body></html>",
+        "<html><body><article><p>Teaser.</p></article><main><h1>H</h1></main></body></html>",
+        "<html><body><p>No headline.</p></body></html>",
+    ],
+)
+def test_no_headline_article_page_without_an_article_around_the_headline(page: str) -> None:
+    assert dates.headline_article_page(html.document_fromstring(page)) is None
+
+
+def test_headline_article_page_is_a_copy() -> None:
+    root = html.document_fromstring(_page_with_a_header_date("soon-ish", "By Ann Lee"))
+    before = html.tostring(root)
+    page = dates.headline_article_page(root)
+    assert page is not None
+    assert [e.tag for e in page] == ["head", "body"]
+    assert [e.get("class") for e in page.find("body")] == ["story"]
+    assert html.tostring(root) == before
