@@ -23,7 +23,7 @@ from urllib.parse import urljoin, urlsplit
 
 from parsel import Selector
 
-from newscrawl.identity import origin_key
+from newscrawl.identity import has_userinfo, origin_key
 from newscrawl.listing_paths import LISTING_SEGMENT, PAGE_NUMBER
 
 Shape = Literal["article", "listing", "unknown", "not-a-page"]
@@ -153,7 +153,9 @@ class Scope:
 
     Without ``subdomains``: the start URL's host and port (http and https alike). With
     ``subdomains``: any host under its registrable domain (``www.``, ``news.``, ...), on
-    the start URL's port.
+    the start URL's port. A URL with user information (``http://a@host/``, see
+    :func:`~newscrawl.identity.has_userinfo`) is never in scope, whatever its host: a
+    start URL may not have one, and a link that does is not followed.
     """
 
     start: str
@@ -167,6 +169,8 @@ class Scope:
 
     def contains(self, url: str) -> bool:
         """Tell whether the crawl may fetch ``url``."""
+        if has_userinfo(url):
+            return False
         key, home = host_key(url), host_key(self.start)
         if key is None or home is None or key[1] != home[1]:
             return False

@@ -158,6 +158,22 @@ def content_fingerprint(headline: str | None, body: Sequence[str]) -> str:
     return hashlib.sha1(text.encode("utf-8"), usedforsecurity=False).hexdigest()
 
 
+def has_userinfo(url: str) -> bool:
+    """Tell whether ``url`` carries user information (a user name, a password, or an empty
+    one) before its host. The crawl never fetches such a URL: no spider counts it as on its
+    site (``newscrawl.discovery.Scope``, ``PortalSpider.is_onsite``).
+
+    >>> has_userinfo("http://a:b@jmn.info/x"), has_userinfo("http://@jmn.info/")
+    (True, True)
+    >>> has_userinfo("https://jmn.info/?mail=a@b.example"), has_userinfo("/a@b/")
+    (False, False)
+    """
+    try:
+        return "@" in urlsplit(url).netloc
+    except ValueError:  # an invalid IPv6 literal: no host to judge, and none fetched
+        return False
+
+
 def origin_key(url: str) -> tuple[str, str, int] | None:
     """Return ``(scheme, host, port)`` of an http(s) ``url``, the port made explicit; else None.
 

@@ -120,6 +120,24 @@ def test_scope_is_the_host_and_port() -> None:
     assert not Scope("http://127.0.0.1:8000/").contains("http://127.0.0.1:8001/")
 
 
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://a@127.0.0.1:8000/2026/12/05/a-story/",
+        "http://a:b@127.0.0.1:8000/2026/12/05/a-story/",
+        "http://a%2F@127.0.0.1:8000/2026/12/05/a-story/",
+        "http://a%40b@127.0.0.1:8000/2026/12/05/a-story/",
+        "http://@127.0.0.1:8000/2026/12/05/a-story/",
+        "HTTP://A@127.0.0.1:8000/",
+    ],
+)
+@pytest.mark.parametrize("subdomains", [False, True])
+def test_a_url_with_user_information_is_never_in_scope(url: str, subdomains: bool) -> None:
+    scope = Scope("http://127.0.0.1:8000/", subdomains=subdomains)
+    assert scope.contains("http://127.0.0.1:8000/2026/12/05/a-story/")
+    assert not scope.contains(url)
+
+
 def test_scope_with_subdomains_is_the_registrable_domain() -> None:
     scope = Scope("https://www.portal.example.co.uk/", subdomains=True)
     assert scope.domain == "example.co.uk"

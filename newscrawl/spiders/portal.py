@@ -34,7 +34,7 @@ from newscrawl.extensions import site_state
 from newscrawl.extraction import ExtractionError, TooLarge, check_source
 from newscrawl.extraction.processors import DateParser, absolute_url, format_datetime
 from newscrawl.extraction.selectors import select
-from newscrawl.identity import canonicalize_url, origin_key
+from newscrawl.identity import canonicalize_url, has_userinfo, origin_key
 from newscrawl.items import Reject
 from newscrawl.middlewares import OffsiteRedirect
 from newscrawl.names import check_name, check_run_id
@@ -188,7 +188,8 @@ class PortalSpider(SitemapSpider):
     # -- URLs ------------------------------------------------------------------------
 
     def fetch_url(self, url: str) -> str:
-        """Return where to fetch the portal page ``url`` (moved onto ``base_url`` if set)."""
+        """Return where to fetch the portal page ``url`` (moved onto ``base_url`` if set; a
+        URL with user information is not moved, so that :meth:`is_onsite` refuses it)."""
         if not self.base_url:
             return url
         return self._remembered_fetch_urls(url)
@@ -199,14 +200,15 @@ class PortalSpider(SitemapSpider):
         return lru_cache(maxsize=URL_CACHE_SIZE)(self._fetch_url)
 
     def _fetch_url(self, url: str) -> str:
-        if (urlsplit(url).hostname or "") in self.domains:
+        if (urlsplit(url).hostname or "") in self.domains and not has_userinfo(url):
             return rebase(url, self.base_url or "")
         return url
 
     def is_onsite(self, url: str) -> bool:
         """Tell whether the crawl may fetch ``url``: with ``base_url``, only that exact origin
         (scheme, host and port); without it, http(s) on the profile's domains and their
-        subdomains (any port)."""
+        subdomains (any port). Never a URL with user information (``http://a@host/``): a
+        link that carries one is not followed, a redirect to one is refused."""
         return self._remembered_onsite(url)
 
     @cached_property
@@ -215,6 +217,8 @@ class PortalSpider(SitemapSpider):
         return lru_cache(maxsize=URL_CACHE_SIZE)(self._is_onsite)
 
     def _is_onsite(self, url: str) -> bool:
+        if has_userinfo(url):
+            return False
         key = origin_key(url)
         if key is None:
             return False

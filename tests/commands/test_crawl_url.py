@@ -298,6 +298,27 @@ def test_links_to_another_host_are_never_fetched(tmp_path: Path) -> None:
     assert {r["url"] for r in records(tmp_path)} == {site.url + "/2026/12/05/our-own-story-here/"}
 
 
+def test_a_link_with_user_information_is_not_followed_and_fails_nothing(tmp_path: Path) -> None:
+    """``http://a@host/...`` on the home page: before, its robots.txt was asked of the host
+    ``a@host``, which cannot be fetched, so the whole run failed with a traceback."""
+    ours, hostile = "/2026/12/05/our-own-story-here/", "/2026/12/05/a-link-with-a-user-name/"
+    with Site({}) as site:
+        userinfo = site.url.replace("http://", "http://a:b@") + hostile
+        site.routes.update(
+            {
+                "/": html(page("Home", [ours, userinfo])),
+                ours: html(page("Ours", article=True)),
+                hostile: html(page("Hostile", article=True)),
+            }
+        )
+        result = crawl(site.url + "/", tmp_path)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "Traceback" not in result.stderr
+    assert site.hits[hostile] == 0
+    assert {r["url"] for r in records(tmp_path)} == {site.url + ours}
+    assert report(tmp_path)["rejects"] == 0
+
+
 def test_robots_txt_that_forbids_everything_is_obeyed(tmp_path: Path) -> None:
     robots = Answer(content_type="text/plain", body=b"User-agent: *\nDisallow: /\n")
     routes = {"/robots.txt": robots, "/": html(page("Home", ["/2026/12/05/a-story-about/"]))}

@@ -243,6 +243,9 @@ def spider(**kwargs: Any) -> PortalSpider:
         ("ftp://127.0.0.1:8000/a/", False),
         ("http://127.0.0.1:99999/a/", False),  # no such port
         ("http://[::1/a/", False),  # not a URL
+        ("http://a@127.0.0.1:8000/a/", False),  # user information
+        ("http://a:b@127.0.0.1:8000/a/", False),
+        ("http://@127.0.0.1:8000/a/", False),
     ],
 )
 def test_with_a_base_url_only_its_exact_origin_is_on_site(url: str, onsite: bool) -> None:
@@ -257,6 +260,8 @@ def test_with_a_base_url_only_its_exact_origin_is_on_site(url: str, onsite: bool
         ("https://jmn.info.evil/a/", False),
         ("https://notjmn.info/a/", False),
         ("http://127.0.0.1:8000/a/", False),
+        ("https://a@jmn.info/a/", False),  # user information
+        ("https://a%40b:c@news.jmn.info/a/", False),
     ],
 )
 def test_without_a_base_url_the_profiles_domains_are_on_site(url: str, onsite: bool) -> None:
@@ -275,6 +280,22 @@ def test_listed_article_on_another_port_is_not_requested() -> None:
     urls = [r.url for r in crawler_spider.parse_listing(response)]
     assert urls == ["http://127.0.0.1:8000/y/"]
     assert crawler_spider.crawler.stats.get_value("newscrawl/skipped/offsite") == 1
+
+
+@pytest.mark.parametrize("base_url", [None, "http://127.0.0.1:8000"])
+def test_a_listed_link_with_user_information_is_not_requested(base_url: str | None) -> None:
+    from scrapy.http import HtmlResponse
+
+    portal = spider(base_url=base_url)
+    home = base_url or "https://jmn.info"
+    body = (
+        b'<html><body><h2 class="post-box-title"><a href="https://a@jmn.info/x/">x</a></h2>'
+        b'<h2 class="post-box-title"><a href="https://jmn.info/y/">y</a></h2></body></html>'
+    )
+    response = HtmlResponse(f"{home}/", body=body, encoding="utf-8")
+    urls = [r.url for r in portal.parse_listing(response)]
+    assert urls == [f"{home}/y/"]
+    assert portal.crawler.stats.get_value("newscrawl/skipped/offsite") == 1
 
 
 def test_offsite_middleware_asks_the_spider() -> None:

@@ -65,6 +65,20 @@ def test_links_off_the_host_or_not_pages_are_not_requested() -> None:
     assert [r.priority for r in requests] == [PRIORITY["article"], PRIORITY["listing"], 5]
 
 
+def test_links_with_user_information_are_not_requested() -> None:
+    crawl = spider()
+    story = "www.portal.example/2026/12/05/the-council-passes-the-budget/"
+    body = f"""<html><body>
+    <a href="https://a@{story}">a</a>
+    <a href="https://a:b@{story}">b</a>
+    <a href="https://@{story}">c</a>
+    <a href="https://{story}">d</a>
+    </body></html>""".encode()
+    response = HtmlResponse(HOME, body=body, request=Request(HOME))
+    assert [r.url for r in crawl.follow_links(response)] == [f"https://{story}"]
+    assert crawl.crawler.stats.get_value("newscrawl/links/offsite") == 3
+
+
 def test_subdomains_widen_the_scope_to_the_registrable_domain() -> None:
     crawl = spider(subdomains=True)
     assert crawl.is_onsite("https://news.portal.example/2026/12/05/other-host-story/")
