@@ -9,8 +9,10 @@ arrive as reactor callbacks. What the crawl's politeness promises is kept by han
 - robots.txt (its first 500 KiB, ``newscrawl.robotstxt``), read with Protego as the crawl
   reads it, for every host a
   redirect leads to;
-- ``DOWNLOAD_TIMEOUT`` for each request, ``DOWNLOAD_MAXSIZE`` for the body (after gzip
-  decompression too), at most ``MAX_REDIRECTS`` redirects, and only http and https.
+- ``DOWNLOAD_TIMEOUT`` for each request, as one deadline for the whole exchange
+  (connecting, sending, the status line and headers, the body), however slowly the server
+  trickles its bytes; ``DOWNLOAD_MAXSIZE`` for the body (after gzip decompression too), at
+  most ``MAX_REDIRECTS`` redirects, and only http and https.
 """
 
 from __future__ import annotations
@@ -25,7 +27,7 @@ import urllib.request
 import zlib
 from dataclasses import dataclass, field
 from email.message import Message
-from typing import IO, TYPE_CHECKING
+from typing import IO, TYPE_CHECKING, Any
 from urllib.parse import urljoin, urlsplit
 
 from w3lib.url import safe_url_string
@@ -85,6 +87,114 @@ class _NoRedirects(urllib.request.HTTPRedirectHandler):
         return None
 
 
+def _time_left(deadline: float) -> float:
+    """Return the seconds until ``deadline`` (``time.monotonic``); TimeoutError once past."""
+    left = deadline - time.monotonic()
+    if left <= 0:
+        raise TimeoutError("timed out")
+    return left
+
+
+class _DeadlineReader(io.RawIOBase):
+    """The reads of a socket, each allowed only the time left until one deadline.
+
+    A socket's own timeout bounds each read alone: a server that sends one byte every
+    half second never trips it, and http.client reads the status line and headers a line
+    at a time, so a trickle of headers held ``extract --timeout 3`` for minutes.
+    """
+
+    def __init__(self, sock: socket.socket, deadline: float) -> None:
+        super().__init__()
+        self._sock = sock
+        self._deadline = deadline
+        self._raw = sock.makefile("rb", buffering=0)  # keeps the socket open until closed
+
+    def readable(self) -> bool:
+        """A reader: True."""
+        return True
+
+    def readinto(self, buffer: Any) -> int | None:
+        """Read what has arrived into ``buffer``, waiting no later than the deadline."""
+        self._sock.settimeout(_time_left(self._deadline))
+        return self._raw.readinto(buffer)
+
+    def close(self) -> None:
+        """Let go of the socket (closed once http.client has closed it too)."""
+        if not self.closed:
+            self._raw.close()
+        super().close()
+
+
+class _DeadlineSocket:
+    """A connected socket whose sends and reads all keep to one deadline; anything else is
+    the socket's own (http.client sends through ``sendall`` and reads through
+    ``makefile``)."""
+
+    def __init__(self, sock: socket.socket, deadline: float) -> None:
+        self._sock = sock
+        self._deadline = deadline
+
+    def sendall(self, data: Any) -> None:
+        """Send all of ``data``, no later than the deadline."""
+        self._sock.settimeout(_time_left(self._deadline))
+        self._sock.sendall(data)
+
+    def makefile(self, mode: str = "r", *args: Any, **kwargs: Any) -> io.BufferedReader:
+        """Return a buffered reader of the socket whose reads keep to the deadline."""
+        if mode != "rb":
+            raise ValueError(f"only binary reading is supported, not {mode!r}")
+        return io.BufferedReader(_DeadlineReader(self._sock, self._deadline))
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._sock, name)
+
+
+class _DeadlineConnection(http.client.HTTPConnection):
+    """An HTTP connection that keeps to ``deadline`` from connecting to the last byte."""
+
+    def __init__(self, *args: Any, deadline: float, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.deadline = deadline
+
+    def connect(self) -> None:
+        """Connect within the time left, then hand http.client the deadline-keeping socket."""
+        self.timeout = _time_left(self.deadline)
+        super().connect()
+        self.sock = _DeadlineSocket(self.sock, self.deadline)  # type: ignore[assignment]
+
+
+class _DeadlineHTTPSConnection(_DeadlineConnection, http.client.HTTPSConnection):
+    """:class:`_DeadlineConnection` over TLS (the TLS handshake waits at most the time left
+    at connecting for each of its reads)."""
+
+
+class _DeadlineHTTPHandler(urllib.request.HTTPHandler):
+    """urllib's http handler, each request keeping to one deadline: its timeout from when
+    it is opened."""
+
+    def http_open(self, req: urllib.request.Request) -> http.client.HTTPResponse:
+        """Open ``req`` on a :class:`_DeadlineConnection`."""
+        deadline = time.monotonic() + _request_timeout(req)
+        return self.do_open(_DeadlineConnection, req, deadline=deadline)
+
+
+class _DeadlineHTTPSHandler(urllib.request.HTTPSHandler):
+    """urllib's https handler, each request keeping to one deadline (as for http)."""
+
+    def https_open(self, req: urllib.request.Request) -> http.client.HTTPResponse:
+        """Open ``req`` on a :class:`_DeadlineHTTPSConnection`."""
+        deadline = time.monotonic() + _request_timeout(req)
+        context = getattr(self, "_context", None)
+        return self.do_open(_DeadlineHTTPSConnection, req, context=context, deadline=deadline)
+
+
+def _request_timeout(req: urllib.request.Request) -> float:
+    timeout = getattr(req, "timeout", None)
+    if not isinstance(timeout, (int, float)):
+        raise ValueError("a request needs a timeout in seconds")
+    return float(timeout)
+
+
 def _check_scheme(url: str) -> None:
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.hostname:
@@ -116,7 +226,9 @@ class PageFetcher:
         self.max_size = int(settings.DOWNLOAD_MAXSIZE if max_size is None else max_size)
         self.agent = agent or user_agent()
         self.max_redirects = max_redirects
-        self._opener = urllib.request.build_opener(_NoRedirects())
+        self._opener = urllib.request.build_opener(
+            _NoRedirects(), _DeadlineHTTPHandler(), _DeadlineHTTPSHandler()
+        )
         self._robots: dict[str, Protego] = {}
 
     def fetch_page(self, url: str) -> Fetched:

@@ -9,9 +9,13 @@ from __future__ import annotations
 import gzip
 import io
 import json
+import socket
 import subprocess
 import sys
-from contextlib import AbstractContextManager
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import AbstractContextManager, contextmanager
 from email.message import Message
 from pathlib import Path
 from typing import Any
@@ -178,6 +182,70 @@ def test_a_slow_page_times_out(capsys: pytest.CaptureFixture[str]) -> None:
         code = main(["extract", "--timeout", "0.3", server.url_for(ARTICLE)])
     out, err = capsys.readouterr()
     assert_refused(code, out or None, err, "timed out after 0.3 s")
+
+
+TRICKLES = {
+    # the status line, then one header byte at a time
+    "header-bytes": [b"HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nX-Slow: "] + [b"a"] * 200,
+    # the status line a byte at a time, then one whole header line at a time
+    "header-lines": [bytes([b]) for b in b"HTTP/1.1 200 OK\r\n"]
+    + [b"X-H%d: v\r\n" % i for i in range(200)],
+}
+"""What a trickling server sends, one piece every TRICKLE_GAP seconds."""
+TRICKLE_GAP = 0.1
+
+
+@contextmanager
+def trickling_server(pieces: list[bytes]) -> Iterator[str]:
+    """Serve on 127.0.0.1 a robots.txt that is missing (404, at once), and for any other
+    path ``pieces``, one every TRICKLE_GAP seconds; yield the page's URL."""
+    listener = socket.create_server(("127.0.0.1", 0))
+    stop = threading.Event()
+
+    def answer(conn: socket.socket) -> None:
+        with conn:
+            request = conn.recv(65536)
+            if request.startswith(b"GET /robots.txt "):
+                conn.sendall(b"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n")
+                return
+            for piece in pieces:
+                if stop.wait(TRICKLE_GAP):
+                    return
+                try:
+                    conn.sendall(piece)
+                except OSError:  # the client gave up
+                    return
+
+    def serve() -> None:
+        while not stop.is_set():
+            try:
+                conn, _ = listener.accept()
+            except OSError:
+                return
+            threading.Thread(target=answer, args=(conn,), daemon=True).start()
+
+    threading.Thread(target=serve, daemon=True).start()
+    try:
+        yield f"http://127.0.0.1:{listener.getsockname()[1]}/page/"
+    finally:
+        stop.set()
+        listener.close()
+
+
+@pytest.mark.parametrize("trickle", sorted(TRICKLES))
+def test_headers_trickling_in_time_out_at_the_deadline(
+    capsys: pytest.CaptureFixture[str], trickle: str
+) -> None:
+    """Each piece comes well within the timeout, but the headers never end: the timeout
+    bounds the whole exchange, not each read (before, the fetch took as long as the
+    server kept trickling)."""
+    with trickling_server(TRICKLES[trickle]) as url:
+        started = time.monotonic()
+        code = main(["extract", "--timeout", "1", url])
+        elapsed = time.monotonic() - started
+    out, err = capsys.readouterr()
+    assert_refused(code, out or None, err, "timed out after 1 s")
+    assert elapsed < 4, elapsed
 
 
 def test_a_redirect_loop_stops(capsys: pytest.CaptureFixture[str]) -> None:
