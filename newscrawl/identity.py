@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+import string
 from collections.abc import Sequence
 from functools import lru_cache
 from typing import Final
@@ -49,6 +50,8 @@ TRACKING_PARAMS: Final[frozenset[str]] = frozenset(
 
 _DEFAULT_PORTS: Final = {"http": "80", "https": "443"}
 _PERCENT_ESCAPE: Final = re.compile(r"%[0-9a-f]{2}", re.IGNORECASE)
+_UNRESERVED: Final = frozenset(string.ascii_letters + string.digits + "-._~")
+"""Characters RFC 3986 (section 2.3) calls unreserved: escaped or not, they mean the same."""
 
 
 def is_tracking_param(name: str) -> bool:
@@ -74,6 +77,44 @@ def _normalize_netloc(netloc: str, scheme: str) -> str:
     return f"{userinfo}{at}{host.lower()}{':' if port else ''}{port}"
 
 
+def _normalize_escapes(text: str) -> str:
+    """Return ``text`` with its escapes of unreserved characters decoded and the others
+    upper-cased (RFC 3986, sections 6.2.2.1 and 6.2.2.2).
+
+    >>> _normalize_escapes("%64edup%2Dtarget%7e%2f%c3%a9")
+    'dedup-target~%2F%C3%A9'
+    """
+
+    def normalize(match: re.Match[str]) -> str:
+        char = chr(int(match.group(0)[1:], 16))
+        return char if char in _UNRESERVED else match.group(0).upper()
+
+    return _PERCENT_ESCAPE.sub(normalize, text)
+
+
+def _remove_dot_segments(path: str) -> str:
+    """Return an absolute ``path`` with its ``.`` and ``..`` segments resolved, as RFC 3986
+    (section 5.2.4) resolves them; ``..`` never climbs above the root. Any other path
+    comes back as it is.
+
+    >>> _remove_dot_segments("/2024/05/./a/../b/.."), _remove_dot_segments("/../a/.")
+    ('/2024/05/', '/a/')
+    """
+    if not path.startswith("/"):
+        return path
+    segments = path.split("/")[1:]
+    kept: list[str] = []
+    for index, segment in enumerate(segments):
+        if segment in (".", ".."):
+            if segment == ".." and kept:
+                kept.pop()
+            if index == len(segments) - 1:  # "/a/." and "/a/b/.." name the folder "/a/"
+                kept.append("")
+        else:
+            kept.append(segment)
+    return "/" + "/".join(kept)
+
+
 def _drop_tracking_params(query: str) -> str:
     kept = [
         pair
@@ -88,14 +129,19 @@ def canonicalize_url(url: str) -> str:
     """Return one stable form of ``url`` for deciding whether two URLs are the same page.
 
     Percent-encoding is made safe by ``w3lib.url.safe_url_string`` (non-ASCII
-    quoted, IDN hosts in punycode) and escapes are upper-cased; scheme and host
-    are lower-cased; the default port and the fragment are dropped; tracking
-    parameters (see ``TRACKING_PARAMS``) are dropped and the other parameters keep
-    their order; an empty path becomes "/". The path's case and trailing slash are
-    kept. A value that cannot be split as a URL (a bad port) comes back stripped.
+    quoted, IDN hosts in punycode); in the path and the query, escapes of unreserved
+    characters (letters, digits, ``-``, ``.``, ``_``, ``~``) are decoded and the other
+    escapes are upper-cased, so ``%2F`` stays an escape (RFC 3986, 6.2.2.1-2); the path's
+    ``.`` and ``..`` segments are resolved (RFC 3986, 5.2.4); scheme and host are
+    lower-cased; the default port and the fragment are dropped; tracking parameters
+    (see ``TRACKING_PARAMS``) are dropped and the other parameters keep their order; an
+    empty path becomes "/". The path's case and trailing slash are kept. A value that
+    cannot be split as a URL (a bad port) comes back stripped.
 
     >>> canonicalize_url("https://JMN.info:443/a/?utm_source=x&id=2#top")
     'https://jmn.info/a/?id=2'
+    >>> canonicalize_url("https://jmn.info/2024/./%64edup%2Dstory/../b%7e/")
+    'https://jmn.info/2024/b~/'
     """
     text = url.strip()
     try:
@@ -105,10 +151,10 @@ def canonicalize_url(url: str) -> str:
         return text
     scheme = parts.scheme.lower()
     netloc = _normalize_netloc(parts.netloc, scheme)
-    path = _PERCENT_ESCAPE.sub(lambda m: m.group(0).upper(), parts.path)
+    path = _remove_dot_segments(_normalize_escapes(parts.path))
     if not path and netloc and scheme in _DEFAULT_PORTS:
         path = "/"
-    query = _PERCENT_ESCAPE.sub(lambda m: m.group(0).upper(), _drop_tracking_params(parts.query))
+    query = _normalize_escapes(_drop_tracking_params(parts.query))
     return urlunsplit((scheme, netloc, path, query, ""))
 
 
