@@ -345,6 +345,10 @@ class PageFetcher:
                 raise FetchError(too_large)
         if declared and declared.isdigit() and received < int(declared):
             raise FetchError(f"{url}: cannot fetch: body cut off at {received} of {declared} bytes")
+        if inflater is not None and received and not inflater.eof:
+            # A gzip stream ends with its own end mark: without it, the body was cut in
+            # transfer (a connection closed early), whatever the headers said.
+            raise FetchError(f"{url}: cannot fetch: gzip body cut off at {received} bytes")
         return b"".join(parts)
 
 

@@ -334,6 +334,16 @@ def test_a_body_still_arriving_after_the_timeout_is_refused() -> None:
         PageFetcher(max_size=100, timeout=5)._read("u", io.BytesIO(b"abc"), _headers(), 0.0)
 
 
+def test_a_gzip_body_cut_in_transfer_is_one_error() -> None:
+    """No Content-Length to tell: the gzip stream's missing end mark does."""
+    packed = gzip.compress(b"<html><body>" + b"<p>text</p>" * 2000 + b"</body></html>")
+    cut = packed[: len(packed) // 3]
+    with pytest.raises(FetchError, match="gzip body cut off at"):
+        PageFetcher(max_size=100_000)._read(
+            "u", io.BytesIO(cut), _headers(Content_Encoding="gzip"), float("inf")
+        )
+
+
 def test_a_broken_gzip_body_is_one_error() -> None:
     with pytest.raises(FetchError, match="bad gzip body"):
         PageFetcher(max_size=1000)._read(
