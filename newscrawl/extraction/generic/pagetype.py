@@ -5,14 +5,19 @@ collection, search, profile, gallery or video page), error and consent pages rec
 their title and size, the URL's shape (the site's root, search, tag, category and author
 paths), pages that declare themselves a page of the site (``og:type`` ``website``, a
 JSON-LD ``WebPage``, ``AboutPage`` ...) and carry no date, and the DOM: many headline links
-in cards against the text of one main block.
+in cards against the text of one main block. The excerpts of several cards (a headline
+link and a paragraph or two under it) are the cards' text, not the page's: the running text
+that makes an article is the page's own, so that a section page of such cards is no
+article however long its excerpts are, at whatever URL. (A page declared an article with
+fewer than 5 cards needs less text, and that counts all of it.)
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
-from urllib.parse import urlsplit
+from urllib.parse import urldefrag, urljoin, urlsplit
 
 from lxml import etree
 
@@ -71,6 +76,17 @@ makes a text weigh more: it removes characters, and decodes an entity of 3 or mo
 characters, or mojibake of 2 to 4 characters, into one), other blocks with text of their
 own (the rest give none)."""
 _CARDS = etree.XPath("//article[.//a[@href]] | (//h2 | //h3)[a[@href] or parent::a[@href]]")
+_HEADING_TAGS = frozenset({"h2", "h3"})
+"""The headings among :data:`_CARDS`: a card's headline link."""
+_TEXT_BLOCK_TAGS = ("p", "div", "td", "section", "article")
+"""The elements :data:`_TEXT_BLOCKS` reads."""
+MIN_EXCERPT_CARDS = 3
+"""Cards with an excerpt whose text is not the page's own text: more than a story's one
+or two promos among its paragraphs, as few as a related-stories block (whose excerpts are
+no more the story's text than a section page's are)."""
+MAX_EXCERPT_PARAGRAPHS = 3
+"""The most long paragraphs a card's excerpt has (as a teaser's, see
+:mod:`~newscrawl.extraction.generic.teasers`); a container with more is a text of its own."""
 MIN_DECLARED_ARTICLE_TEXT = 200
 """Running text enough for a page whose meta tags say it is an article."""
 _GALLERY_IMAGES = etree.XPath("//figure//img | //*[contains(@class, 'gallery')]//img")
@@ -111,6 +127,72 @@ def running_text(root: etree._Element) -> tuple[int, int]:
             chars += length
             count += 1
     return chars, count
+
+
+def card_excerpts(cards: Sequence[etree._Element], url: str) -> tuple[int, int]:
+    """Return (length of the cards' excerpts, number of cards with an excerpt) among
+    ``cards`` (:data:`_CARDS` of the page at ``url``).
+
+    A card is the largest element around a headline link to another page (an ``<h2>`` or
+    ``<h3>`` with a link) that holds no other headline link; its excerpt is the long
+    paragraphs (see :func:`running_text`) after the headline in it, one to
+    :data:`MAX_EXCERPT_PARAGRAPHS` of them. Lengths are weighted as in
+    :func:`running_text`. Headlines in one container with no element of their own (a
+    story's linked subheadings among its paragraphs) make no card.
+
+    >>> from lxml import html
+    >>> card = "<div><h3><a href='/a/'>Ferry fares frozen</a></h3><p>{}</p></div>"
+    >>> root = html.fromstring("<main>" + card.format("x" * 90) * 3 + "</main>")
+    >>> card_excerpts(_CARDS(root), "https://example.org/b/")
+    (270, 3)
+    """
+    page = urldefrag(url).url
+    headlines = [h for h in cards if h.tag in _HEADING_TAGS and _links_away(h, page)]
+    owner: dict[etree._Element, etree._Element | None] = {}
+    for headline in headlines:  # each ancestor: its one headline, or None for several
+        for ancestor in headline.iterancestors():
+            if ancestor not in owner:
+                owner[ancestor] = headline
+            elif owner[ancestor] is None:
+                break  # and so are its ancestors
+            else:
+                owner[ancestor] = None
+    chars = count = 0
+    for headline in headlines:
+        excerpt = excerpt_paragraphs(headline, owner)
+        if 0 < len(excerpt) <= MAX_EXCERPT_PARAGRAPHS:
+            chars += sum(excerpt)
+            count += 1
+    return chars, count
+
+
+def _links_away(headline: etree._Element, page: str) -> bool:
+    """Tell whether ``headline`` links to a page other than ``page`` (not an anchor)."""
+    link = headline.find("a[@href]")
+    if link is None:
+        link = headline.getparent()
+    href = (link.get("href") or "").strip() if link is not None else ""
+    if not href or href.startswith("#") or href.lower().startswith("javascript:"):
+        return False
+    return urldefrag(urljoin(page, href)).url != page
+
+
+def excerpt_paragraphs(
+    headline: etree._Element, owner: dict[etree._Element, etree._Element | None]
+) -> list[int]:
+    """Return the lengths of the long paragraphs after ``headline`` in its card: the
+    ancestors that ``owner`` gives no other headline."""
+    lengths: list[int] = []
+    node = headline
+    while (parent := node.getparent()) is not None and owner.get(parent) is headline:
+        for sibling in node.itersiblings():
+            for element in sibling.iter(*_TEXT_BLOCK_TAGS):
+                if length := paragraph_length(element):
+                    lengths.append(length)
+        if len(lengths) > MAX_EXCERPT_PARAGRAPHS:
+            break
+        node = parent
+    return lengths
 
 
 def paragraph_length(element: etree._Element) -> int:
@@ -161,7 +243,8 @@ def page_type(
         return PageType(GALLERY, "structured data: a gallery")
     if types & VIDEO_TYPES and not types & ARTICLE_TYPES and chars < MIN_ARTICLE_TEXT:
         return PageType(VIDEO, "structured data: a video without article text")
-    cards = len(_CARDS(root))
+    card_nodes = _CARDS(root)
+    cards = len(card_nodes)
     og_article = (structured.first_meta("og:type") or "").lower() == "article" or bool(
         structured.first_meta("article:published_time")
     )
@@ -183,7 +266,13 @@ def page_type(
     if og_article and chars >= MIN_DECLARED_ARTICLE_TEXT and cards < 5:
         return PageType(ARTICLE, "og:type article or article:published_time, and its text")
     if chars >= MIN_ARTICLE_TEXT and (og_article or cards < 3 * max(paragraphs, 2)):
-        return PageType(ARTICLE, f"{paragraphs} paragraphs of running text")
+        own = chars
+        if cards >= MIN_EXCERPT_CARDS:  # else no card excerpts to count
+            excerpts, excerpt_cards = card_excerpts(card_nodes, url)
+            if excerpt_cards >= MIN_EXCERPT_CARDS:
+                own -= excerpts
+        if own >= MIN_ARTICLE_TEXT:
+            return PageType(ARTICLE, f"{paragraphs} paragraphs of running text")
     if len(_GALLERY_IMAGES(root)) >= 6 and chars < MIN_ARTICLE_TEXT:
         return PageType(GALLERY, "many figures and little text")
     if cards >= 5:

@@ -79,6 +79,20 @@ def test_page_kind_of_fixture(case: str, kind: str) -> None:
     assert found.kind == kind, found.reason
 
 
+@pytest.mark.parametrize(
+    "url",
+    [
+        "https://harbourgazette.example/city/",
+        "https://harbourgazette.example/2024/03/11/the-day-in-the-harbour/",
+    ],
+)
+def test_home_page_cards_are_a_listing_at_a_url_without_a_listing_word(url: str) -> None:
+    """The cards' excerpts are their own text, not the page's, wherever the page is served."""
+    root = parse((FIXTURES / "listing-home-cards.html").read_text(encoding="utf-8"))
+    found = pagetype.page_type(read_structured(root, url), root, url)
+    assert found.kind == "listing", found.reason
+
+
 def test_not_an_article_names_the_kind() -> None:
     case = "listing-home-cards"
     url = json.loads((FIXTURES / f"{case}.json").read_text(encoding="utf-8"))["meta"]["url"]

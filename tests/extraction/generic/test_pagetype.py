@@ -78,3 +78,44 @@ def test_a_page_of_chinese_headline_links_is_a_listing() -> None:
     )
     found = pagetype.page_type(read_structured(root, URL), root, URL)
     assert found.kind == pagetype.LISTING, found.reason
+
+
+EXCERPT = (
+    "The harbour authority approved a new ferry schedule that adds two evening crossings "
+    "on weekdays from June onwards, after a year of complaints from the islands."
+)
+SECTION_URL = "https://harbour.example/2024/03/the-week-in-the-harbour/"
+
+
+def _card(i: int, layout: str) -> str:
+    href = f"/city/2024/03/0{i}/story-{i}/"
+    title = f"Story number {i} of the week in the harbour"
+    if layout == "article":  # headline, excerpt, "Read more"
+        return (
+            f"<article class='post'><h2><a href='{href}'>{title}</a></h2><p>{EXCERPT}</p>"
+            f"<a href='{href}'>Read more</a></article>"
+        )
+    if layout == "list item, two paragraphs":
+        return f"<li><h3><a href='{href}'>{title}</a></h3><p>{EXCERPT}</p><p>{EXCERPT}</p></li>"
+    if layout == "link around the card":
+        return f"<div><a href='{href}'><h3>{title}</h3><p>{EXCERPT}</p></a></div>"
+    # the excerpt in a box of its own beside the headline's
+    return (
+        f"<div class='card'><div class='head'><h3><a href='{href}'>{title}</a></h3></div>"
+        f"<div class='text'><p>{EXCERPT}</p></div></div>"
+    )
+
+
+@pytest.mark.parametrize(
+    "layout", ["article", "list item, two paragraphs", "link around the card", "nested boxes"]
+)
+def test_a_section_page_of_excerpt_cards_is_a_listing(layout: str) -> None:
+    """Excerpts of 80 characters and more under each headline are the cards' text: the
+    page, at a URL with no listing word, has none of its own."""
+    cards = "".join(_card(i, layout) for i in range(6))
+    root = html.document_fromstring(
+        "<html lang='en'><head><title>The week in the harbour</title></head><body><main>"
+        f"<h1>The week in the harbour</h1><ul>{cards}</ul></main></body></html>"
+    )
+    found = pagetype.page_type(read_structured(root, SECTION_URL), root, SECTION_URL)
+    assert found.kind == pagetype.LISTING, found.reason
