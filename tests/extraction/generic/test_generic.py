@@ -70,6 +70,7 @@ def test_doctests(module: object) -> None:
         ("article-chinese-short-paragraphs", "article"),
         ("article-korean-short-paragraphs", "article"),
         ("listing-tag-chinese", "listing"),
+        ("listing-section-excerpt-cards-at-article-url", "listing"),
     ],
 )
 def test_page_kind_of_fixture(case: str, kind: str) -> None:
