@@ -468,8 +468,8 @@ FAULTS = [
     Fault(
         "control-character-given-to-trafilatura",
         "newscrawl/extraction/generic/body.py",
-        "    cleaned = xml_compatible(without_splitting_markup(root), root)",
-        "    cleaned = without_splitting_markup(root)",
+        "    if text or (safe := xml_compatible(root)) is root:",
+        "    if True:",
     ),
     Fault(
         "implausible-date-taken",

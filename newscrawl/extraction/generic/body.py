@@ -98,7 +98,7 @@ def trafilatura_paragraphs(
     (the precise one kept only a fragment of the article).
     """
     running = running_text(root) if running is None else running
-    cleaned = xml_compatible(without_splitting_markup(root), root)
+    cleaned = without_splitting_markup(root)
     text = ""
     if running[0] >= FALLBACK_BELOW:
         text = _trafilatura_text(cleaned, url, {**TRAFILATURA_OPTIONS, "fast": True})
@@ -272,17 +272,14 @@ store in a tree it builds: C0 controls other than tab, line feed and carriage re
 U+FFFE and U+FFFF."""
 
 
-def xml_compatible(tree: etree._Element, original: etree._Element) -> etree._Element:
+def xml_compatible(tree: etree._Element) -> etree._Element:
     """Return ``tree``, or, when its text holds characters lxml refuses to store
-    (:data:`_XML_INCOMPATIBLE`), ``tree`` without them: changed in place when it is a copy
-    already, else a copy (``original``, the page's parsed tree, is never changed).
-
-    trafilatura builds its result with lxml: one such character in the article's text made
-    it drop the whole text. Browsers show the page without them."""
+    (:data:`_XML_INCOMPATIBLE`), a copy of it without them (``tree`` is not changed).
+    Browsers show the page without them."""
     text = etree.tostring(tree, method="text", encoding="unicode")
     if not _XML_INCOMPATIBLE.search(text):
         return tree
-    cleaned = copy.deepcopy(tree) if tree is original else tree
+    cleaned = copy.deepcopy(tree)
     for node in cleaned.iter():
         if node.text and _XML_INCOMPATIBLE.search(node.text):
             node.text = _XML_INCOMPATIBLE.sub("", node.text)
@@ -343,6 +340,20 @@ def is_fragment(precise: str, balanced: str) -> bool:
 
 
 def _trafilatura_text(root: etree._Element, url: str, options: dict[str, bool]) -> str:
+    """Return the text trafilatura extracts from ``root`` with ``options``, "" for none.
+
+    trafilatura builds its result with lxml, which refuses some characters an HTML parser
+    keeps (:data:`_XML_INCOMPATIBLE`, from the bytes or from ``&#x1;``): one of them in the
+    article's text made it drop the whole text. So when it finds none, and only then (the
+    check reads the page's text), it reads a copy without them.
+    """
+    text = _run_trafilatura(root, url, options)
+    if text or (safe := xml_compatible(root)) is root:
+        return text
+    return _run_trafilatura(safe, url, options)
+
+
+def _run_trafilatura(root: etree._Element, url: str, options: dict[str, bool]) -> str:
     import trafilatura  # imported lazily: only pages without a body selector need it
 
     try:
