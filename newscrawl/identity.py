@@ -214,6 +214,8 @@ def has_userinfo(url: str) -> bool:
     >>> has_userinfo("https://jmn.info/?mail=a@b.example"), has_userinfo("/a@b/")
     (False, False)
     """
+    if "@" not in url:
+        return False  # nearly every URL: asked of every link of every page
     try:
         return "@" in urlsplit(url).netloc
     except ValueError:  # an invalid IPv6 literal: no host to judge, and none fetched
