@@ -389,8 +389,12 @@ _UNSAFE_IN_URL: Final = re.compile(r"[\s\x00-\x1f\x7f]")
 Unicode space) and control characters."""
 _AUTHORITY: Final = re.compile(r"https?://([^/?#]*)")
 """The authority of an http(s) URL: user information, host and port."""
-_AUTHORITY_PARTS: Final = frozenset(":@[]")
-"""Characters that make an authority more than a host name: it is parsed only then."""
+_HOST_AND_PORT: Final = re.compile(r"[^:@\[\]]+(?::([0-9]{1,5}))?")
+"""An authority that is a host name, maybe with a port of ASCII digits (most URLs; a
+crawl with ``--base-url`` puts a port in every one): it is parsed only otherwise."""
+
+
+_MAX_PORT: Final = 65535
 
 
 def _has_host_and_port(url: str) -> bool:
@@ -401,8 +405,9 @@ def _has_host_and_port(url: str) -> bool:
     authority = _AUTHORITY.match(url)
     if authority is None:
         return False
-    if _AUTHORITY_PARTS.isdisjoint(authority.group(1)):
-        return bool(authority.group(1))  # a host name alone (nearly every URL)
+    if simple := _HOST_AND_PORT.fullmatch(authority.group(1)):
+        port = simple.group(1)
+        return port is None or int(port) <= _MAX_PORT  # a host name, maybe with a port
     try:
         parts = urlsplit(url)
         _ = parts.port  # raises ValueError for a port that is not one
