@@ -528,6 +528,21 @@ class CappedRobotParser(ProtegoRobotParser):
         super().__init__(capped(robotstxt_body), spider)
 
 
+_SCRAPY_ROBOTS_LOG = logging.getLogger("scrapy.downloadermiddlewares.robotstxt")
+
+
+class _RobotsDownloadErrorFilter(logging.Filter):
+    """Leave out Scrapy's log line of a robots.txt that could not be fetched: it names the
+    page that asked rather than robots.txt and carries a traceback for what is a server's
+    fault (a timeout, a refused connection, a body that is not the gzip it claims).
+    :class:`RfcRobotsTxtMiddleware` logs one line of its own, which the run's report fails
+    on."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        """Tell whether ``record`` is to be logged: all but that line."""
+        return not str(record.msg).startswith("Error downloading %(request)s")
+
+
 class RfcRobotsTxtMiddleware(RobotsTxtMiddleware):
     """Scrapy's robots.txt middleware, with the answer read as RFC 9309 (section 2.3.1) says.
 
@@ -544,6 +559,8 @@ class RfcRobotsTxtMiddleware(RobotsTxtMiddleware):
     def __init__(self, crawler: Crawler) -> None:
         super().__init__(crawler)
         self.max_crawl_delay = crawler.settings.getfloat("NEWSCRAWL_MAX_CRAWL_DELAY", 30.0)
+        if not any(isinstance(f, _RobotsDownloadErrorFilter) for f in _SCRAPY_ROBOTS_LOG.filters):
+            _SCRAPY_ROBOTS_LOG.addFilter(_RobotsDownloadErrorFilter())
 
     async def robot_parser(self, request: Request) -> RobotParser | None:
         """Return the robots.txt parser of ``request``'s host, fetching robots.txt first if

@@ -162,8 +162,8 @@ def build_report(
         failures.append(f"output stopped: {output_error}")
     if site_failure := stats.get(SITE_FAILURE):
         failures.append(str(site_failure))
-    if robots_failure := stats.get(UNAVAILABLE):
-        failures.append(str(robots_failure))
+    if (robots_failure := stats.get(UNAVAILABLE)) and str(robots_failure) not in failures:
+        failures.append(str(robots_failure))  # unless it is why the site failed, said above
     if entry_total and not entry_fetched and not entry_crawl:
         failures.append(f"no entry point could be fetched (0 of {entry_total})")
     if requests_failed and not requests_ok:

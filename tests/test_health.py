@@ -81,6 +81,8 @@ def test_portal_down_fails(tmp_path: Path) -> None:
     assert "could not be fetched" in robots
     assert "Connection refused" in robots
     assert report["requests"]["ok"] == 0
+    # A server's fault is one line, not Scrapy's traceback of the request that asked.
+    assert "Traceback" not in result.stderr, result.stderr
 
 
 def test_every_entry_point_404_fails(tmp_path: Path) -> None:

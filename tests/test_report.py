@@ -14,12 +14,14 @@ from newscrawl.report import (
     EXIT_FAILED,
     EXIT_OK,
     REQUESTS,
+    SITE_FAILURE,
     RequestOutcomes,
     ResponseArrivals,
     build_report,
     count_failure,
     summary,
 )
+from newscrawl.robotstxt import UNAVAILABLE
 
 THRESHOLDS = {"headline": 1.0, "body": 1.0, "published_at": 0.95}
 
@@ -390,3 +392,14 @@ def test_a_deliberate_refusal_and_a_counted_failure_are_not_counted_again() -> N
     RequestOutcomes(stats).process_exception(request, TimeoutError())
     count_failure(stats, request)
     assert stats.values == {REQUESTS + "/failed": 1}
+
+
+def test_a_robots_txt_that_failed_the_site_is_one_failure_line() -> None:
+    """A crawl by URL fails its site on the start URL's robots.txt: the same line is the
+    site's failure and the host's robots.txt failure, said once."""
+    line = "robots.txt of 127.0.0.1:8000 could not be fetched (timeout): nothing is fetched"
+    stats = {"finish_reason": "finished", SITE_FAILURE: line, UNAVAILABLE: line}
+    report = build_report(
+        stats, site="s", run_id="r", duration=1.0, thresholds=THRESHOLDS, max_error_rate=0.2
+    )
+    assert report["failures"].count(line) == 1
