@@ -276,6 +276,8 @@ def summary(report: dict[str, Any]) -> str:
         not_fetched.append(f"{known} known articles (unchanged since the last run)")
     if before_since := skipped.get("before_since", 0):
         not_fetched.append(f"{before_since} entries older than --since")
+    if over_budget := skipped.get("max_pages", 0):
+        not_fetched.append(f"{over_budget} pages over --max-pages")
     if deferred := report.get("articles_deferred"):
         not_fetched.append(
             f"{deferred} articles that failed in runs in a row (backoff: a later run tries them)"

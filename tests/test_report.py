@@ -95,6 +95,11 @@ def test_nothing_new_is_not_a_failure() -> None:
     assert "not fetched: 15 known articles" in text
 
 
+def test_the_summary_says_how_many_pages_the_page_budget_left_out() -> None:
+    stats = {**ENTRY_OK, "response_received_count": 5, "newscrawl/skipped/max_pages": 99974}
+    assert "not fetched: 99974 pages over --max-pages" in summary(make(stats))
+
+
 def test_pages_that_fail_again_alone_do_not_fail_the_run() -> None:
     """An incremental run that fetched only a page the portal always serves cut."""
     stats = {
