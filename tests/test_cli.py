@@ -6,6 +6,7 @@ import gzip
 import json
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -190,6 +191,77 @@ def test_validate_names_each_missing_field(tmp_path: Path) -> None:
     for line in result.stdout.splitlines():
         field, message = line.split(": ", 2)[1:]
         assert message == f"{field!r} is a required property"
+
+
+def _valid_record_line() -> str:
+    """Return one record line that passes ``newscrawl validate``."""
+    record = json.loads((FIXTURES / "jmn" / "seed-article.json").read_text(encoding="utf-8"))
+    return json.dumps({**record["record"], "fingerprint": "0" * 40}, ensure_ascii=False)
+
+
+def test_validate_names_a_line_that_is_not_utf8_and_checks_the_next_file(
+    tmp_path: Path,
+) -> None:
+    good = _valid_record_line()
+    latin1 = _write(tmp_path / "a.jsonl", f"{good}\n".encode() + b'{"headline": "caf\xe9"}\n')
+    later = _write(tmp_path / "b.jsonl", f"{good}\n{{oops\n".encode())
+    result = newscrawl("validate", str(latin1), str(later))
+    assert result.returncode == 1, result.stderr
+    assert "Traceback" not in result.stderr
+    assert f"{latin1}:2: not UTF-8" in result.stdout
+    assert f"{later}:2: not JSON" in result.stdout
+    assert ":1:" not in result.stdout
+    assert result.stderr.strip() == "4 lines, 2 bad"
+
+
+def _cut_gzip(lines: bytes) -> bytes:
+    """Return ``lines`` gzipped, with the second half of the gzip missing."""
+    data = gzip.compress(lines, mtime=0)
+    return data[: len(data) // 2]
+
+
+def _corrupt_gzip(lines: bytes) -> bytes:
+    """Return ``lines`` gzipped as two members, the second one's first deflate block of
+    the reserved type 3, which zlib refuses (``invalid block type``)."""
+    half = lines.index(b"\n", len(lines) // 2) + 1
+    second = bytearray(gzip.compress(lines[half:], mtime=0))
+    second[10] |= 0b110  # the 10-byte header, then BFINAL (bit 0) and BTYPE (bits 1-2)
+    return gzip.compress(lines[:half], mtime=0) + bytes(second)
+
+
+@pytest.mark.parametrize("damage", [_cut_gzip, _corrupt_gzip], ids=["truncated", "corrupt"])
+def test_validate_names_where_a_gzip_stops_and_checks_the_next_file(
+    tmp_path: Path, damage: Callable[[bytes], bytes]
+) -> None:
+    good = json.loads(_valid_record_line())
+    lines = "".join(
+        json.dumps({**good, "headline": f"Headline {n}"}, ensure_ascii=False) + "\n"
+        for n in range(200)
+    )
+    damaged = _write(tmp_path / "a.jsonl.gz", damage(lines.encode()))
+    later = _write(tmp_path / "b.jsonl", f"{_valid_record_line()}\n{{oops\n".encode())
+    result = newscrawl("validate", str(damaged), str(later))
+    assert result.returncode == 1, result.stderr
+    assert "Traceback" not in result.stderr
+    first, second = result.stdout.splitlines()
+    name, number, reason = first.split(":", 2)
+    assert name == str(damaged)
+    assert int(number) > 1  # the lines before the damage were read
+    assert reason.startswith(" cannot read the rest of the file: ")
+    assert second.startswith(f"{later}:2: not JSON: ")
+    assert result.stderr.strip().endswith(" 1 bad, 1 file not read to the end")
+
+
+def test_validate_a_missing_file_is_a_usage_error_before_any_file_is_checked(
+    tmp_path: Path,
+) -> None:
+    bad = _write(tmp_path / "a.jsonl", b"{oops\n")
+    result = newscrawl("validate", str(bad), str(tmp_path / "missing.jsonl"))
+    assert result.returncode == 2
+    assert result.stdout == ""
+    assert result.stderr.strip().splitlines() == [
+        f"newscrawl: {tmp_path / 'missing.jsonl'}: cannot read: No such file or directory"
+    ]
 
 
 def _write(path: Path, data: bytes) -> Path:

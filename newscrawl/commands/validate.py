@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import argparse
 import gzip
+import io
 import json
 import sys
+import zlib
 from pathlib import Path
 from typing import Any
 
@@ -13,38 +15,81 @@ from newscrawl.cli import CommandError, dumps
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
-    """Check JSON Lines files against the record schema; print each bad line."""
+    """Check JSON Lines files against the record schema; print each bad line.
+
+    Every file is checked, whatever an earlier one held: a line that is not UTF-8, not
+    JSON, not an object or not a valid record is printed as ``FILE:N: reason``, and so is
+    the first line of a rest that cannot be read (a corrupt or truncated gzip). Exit 1
+    when one of those was found, 0 otherwise; a file that cannot be opened at all is a
+    usage error (exit 2), found before any file is checked.
+    """
+    paths = [Path(name) for name in args.files]
+    for path in paths:
+        try:
+            path.open("rb").close()
+        except OSError as exc:
+            raise CommandError(f"{path}: cannot read: {exc.strerror or exc}") from None
+    total = bad = unread = 0
+    for path in paths:
+        lines, bad_lines, read_to_end = _validate_file(path)
+        total += lines
+        bad += bad_lines
+        unread += not read_to_end
+    summary = f"{total} lines, {bad} bad"
+    if unread:
+        summary += f", {unread} {'file' if unread == 1 else 'files'} not read to the end"
+    print(summary, file=sys.stderr)
+    return 1 if bad or unread else 0
+
+
+def _validate_file(path: Path) -> tuple[int, int, bool]:
+    """Print the bad lines of the JSON Lines file ``path`` (gzip when it ends in ``.gz``)
+    and return how many lines it has that are not blank, how many of them are bad, and
+    whether the file was read to its end (else the line where reading stopped is
+    printed with the reason)."""
+    total = bad = number = 0
+    try:
+        with _open_lines(path) as handle:
+            for number, raw in enumerate(handle, 1):
+                try:
+                    line = raw.decode("utf-8")
+                except UnicodeDecodeError as exc:
+                    total += 1
+                    bad += 1
+                    print(f"{path}:{number}: not UTF-8: {exc}")
+                    continue
+                if not line.strip():
+                    continue
+                total += 1
+                problems = _line_problems(line)
+                for problem in problems:
+                    print(f"{path}:{number}: {problem}")
+                bad += bool(problems)
+    except (OSError, EOFError, zlib.error) as exc:
+        print(f"{path}:{number + 1}: cannot read the rest of the file: {exc}")
+        return total, bad, False
+    return total, bad, True
+
+
+def _open_lines(path: Path) -> io.BufferedIOBase:
+    """Open ``path`` for reading bytes, through gzip when its name ends in ``.gz``."""
+    if path.suffix == ".gz":
+        return gzip.GzipFile(path, "rb")
+    return path.open("rb")
+
+
+def _line_problems(line: str) -> list[str]:
+    """Return what is wrong with one JSON Lines ``line`` as a record, one string per
+    problem (``field: message`` for a schema error); empty when the record is valid."""
     from newscrawl.schema import record_errors
 
-    bad = 0
-    total = 0
-    for name in args.files:
-        path = Path(name)
-        opener = gzip.open if path.suffix == ".gz" else open
-        try:
-            with opener(path, "rt", encoding="utf-8") as handle:
-                for number, line in enumerate(handle, 1):
-                    if not line.strip():
-                        continue
-                    total += 1
-                    try:
-                        record = json.loads(line)
-                    except ValueError as exc:
-                        bad += 1
-                        print(f"{path}:{number}: not JSON: {exc}")
-                        continue
-                    if not isinstance(record, dict):
-                        bad += 1
-                        print(f"{path}:{number}: not a JSON object")
-                        continue
-                    errors = record_errors(record)
-                    for error in errors:
-                        print(f"{path}:{number}: {error.field}: {error.message}")
-                    bad += bool(errors)
-        except (OSError, UnicodeDecodeError, EOFError) as exc:
-            raise CommandError(f"{path}: cannot read: {exc}") from None
-    print(f"{total} lines, {bad} bad", file=sys.stderr)
-    return 1 if bad else 0
+    try:
+        record = json.loads(line)
+    except ValueError as exc:
+        return [f"not JSON: {exc}"]
+    if not isinstance(record, dict):
+        return ["not a JSON object"]
+    return [f"{error.field}: {error.message}" for error in record_errors(record)]
 
 
 def cmd_schema(args: argparse.Namespace) -> int:
