@@ -4,7 +4,8 @@
 :func:`check_crawl` first. It refuses what would otherwise fail later, with a traceback or
 after the crawl had fetched pages it could not keep:
 
-- a profile that is unknown, or a theme (``sahifa``, ``generic``) rather than a portal;
+- a profile that is unknown, or a theme (``sahifa``, ``generic``) rather than a portal,
+  or a portal with no domains;
 - a ``base_url`` that is not an ``http(s)://host`` origin;
 - a setting value of the wrong type (``NEWSCRAWL_BATCH_RECORDS=abc``), an unknown log
   level, an unknown ``NEWSCRAWL_*`` name (a typo would otherwise be ignored);
@@ -33,9 +34,10 @@ class UsageError(ValueError):
 
 
 def check_portal(site: str, profile: str | None = None) -> None:
-    """Raise UsageError unless ``site`` names a portal profile and ``profile`` (if given) a
-    known profile."""
-    from newscrawl.profiles import ProfileError, load_profile, portal_names
+    """Raise UsageError unless ``site`` names a portal profile that can be crawled (it has
+    domains: :func:`newscrawl.profiles.portal_problem`) and ``profile`` (if given) a known
+    profile."""
+    from newscrawl.profiles import ProfileError, load_profile, portal_names, portal_problem
 
     try:
         found = load_profile(site)
@@ -48,6 +50,8 @@ def check_portal(site: str, profile: str | None = None) -> None:
             f"{site!r} is a {found.kind} profile, not a portal; portals to crawl: "
             f"{', '.join(portal_names())} (a theme is used with --profile)"
         )
+    if problem := portal_problem(found):
+        raise UsageError(problem)
 
 
 def check_base_url(base_url: str | None) -> None:

@@ -42,6 +42,12 @@ def a_file(tmp: Path) -> Path:
     return path
 
 
+def crawl_portal_without_domains(tmp: Path) -> list[str]:
+    profile = tmp / "nodomain.toml"
+    profile.write_text('kind = "portal"\nextends = "sahifa"\n', encoding="utf-8")
+    return ["crawl", "--profile-file", str(profile), "-o", str(tmp / "out")]
+
+
 def crawl(*args: str) -> Callable[[Path], list[str]]:
     """A ``newscrawl crawl jmn`` case with its own output and state folders."""
 
@@ -56,6 +62,10 @@ CASES: dict[str, tuple[Callable[[Path], list[str]], str]] = {
     "theme-generic": (lambda t: ["crawl", "generic", "-o", str(t)], "not a portal"),
     "unknown-site": (lambda t: ["crawl", "nosuch", "-o", str(t)], "unknown profile 'nosuch'"),
     "unknown-profile": (crawl("--profile", "nosuch"), "unknown profile 'nosuch'"),
+    "portal-without-domains": (
+        crawl_portal_without_domains,
+        "profile 'nodomain' is a portal with no [site] domains",
+    ),
     "log-level": (crawl("--log-level", "LOUD"), "argument --log-level: invalid choice: 'LOUD'"),
     "log-level-setting": (crawl("-s", "LOG_LEVEL=LOUD"), "setting LOG_LEVEL='LOUD'"),
     "state-in-proc": (

@@ -24,9 +24,11 @@ DEFAULT_THRESHOLD = 0.9
 def cmd_profile_check(args: argparse.Namespace) -> int:
     """Print one line per problem of each profile file; exit 1 when there is any.
 
-    The checks are the loader's (``newscrawl.profiles.check``): unknown keys, wrong types,
-    missing teaser keys, selectors that do not compile, bad regexes and timezones, and an
-    ``extends`` that names no profile. A file that cannot be read is a usage error.
+    The checks are the loader's (:func:`newscrawl.profiles.file_problems`): unknown keys,
+    wrong types, missing teaser keys, selectors that do not compile, bad regexes and
+    timezones, a name that is not a profile name, an ``extends`` that names no profile, a
+    broken one or one that leads back to the file, and a portal with no domains. A file
+    that cannot be read is a usage error.
     With ``--pages DIR``, the one argument is a profile (a name or a ``.toml`` file) and
     its records are compared with reference records instead (:func:`check_against_pages`).
     """
@@ -34,7 +36,7 @@ def cmd_profile_check(args: argparse.Namespace) -> int:
         if len(args.files) != 1:
             raise CommandError("profile check --pages takes one profile (a name or a .toml file)")
         return check_against_pages(args.files[0], Path(args.pages), args.threshold)
-    from newscrawl.profiles.check import file_problems
+    from newscrawl.profiles import file_problems
 
     problems: list[str] = []
     for name in args.files:

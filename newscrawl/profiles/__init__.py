@@ -294,6 +294,74 @@ def register_profile_file(path: Path | str) -> Profile:
     return load_profile(name)
 
 
+def portal_problem(profile: Profile) -> str | None:
+    """Return why the portal ``profile`` cannot be crawled, in one line, or None when it
+    can (or is no portal): a crawl needs the hosts it may fetch from, ``site.domains``."""
+    if profile.kind != "portal" or profile.domains:
+        return None
+    return (
+        f"profile {profile.name!r} is a portal with no [site] domains: "
+        "a crawl needs the hosts it may fetch from"
+    )
+
+
+def file_problems(path: Path) -> list[str]:
+    """Return one line per problem of the profile file ``path``, each starting with it;
+    empty when the file loads and crawls as ``--profile-file`` would load it.
+
+    These are the loader's checks, every problem reported instead of the first: the file
+    is UTF-8 TOML; :func:`newscrawl.profiles.check.profile_problems` finds nothing; its
+    ``name`` (else its stem) is a valid profile name; the profile it ``extends`` is found
+    where the loader looks (a registered file, ``NEWSCRAWL_PROFILES_DIR``, the bundled
+    profiles, never a path), loads, and does not lead back to the file; and, when all that
+    holds, the merged profile passes :func:`portal_problem`. Raises OSError when the file
+    cannot be read.
+    """
+    return [f"{path}: {problem}" for problem in _file_problems(path)]
+
+
+def _key_with(name: str | None, path: Path) -> tuple[str | None, str | None]:
+    """Return the search key of :func:`_search_key` with the file ``path`` registered
+    under ``name`` (when it has a valid one), as :func:`register_profile_file` would."""
+    files_env, folder = _search_key()
+    if name is None:
+        return files_env, folder
+    files = {**_registered(files_env), name: str(path.resolve())}
+    return json.dumps(files, sort_keys=True), folder
+
+
+def _file_problems(path: Path) -> list[str]:
+    """The problems of :func:`file_problems`, without the file's name before them."""
+    try:
+        data = tomllib.loads(path.read_bytes().decode("utf-8"))
+    except UnicodeDecodeError as exc:
+        return [f"not UTF-8: {exc}"]
+    except tomllib.TOMLDecodeError as exc:
+        return [f"not valid TOML: {exc}"]
+    problems = profile_problems(data)
+    name: str | None = None
+    declared = data.get("name", path.stem)
+    if isinstance(declared, str):
+        try:
+            name = _checked_name(declared)
+        except ProfileError as exc:
+            problems.append(f"name: {exc}")
+    parent = data.pop("extends", None)
+    if not isinstance(parent, str) or not parent:
+        parent = None
+    base: dict[str, Any] = {}
+    if parent is not None:
+        try:
+            base = _resolve(parent, _key_with(name, path), (name,) if name else ())
+        except ProfileError as exc:
+            problems.append(f"extends: {exc}")
+    if problems or name is None:
+        return problems
+    merged = _merge(base, data)
+    problem = portal_problem(Profile(name, str(merged.get("kind", "portal")), merged))
+    return [problem] if problem else []
+
+
 @lru_cache(maxsize=16)
 def _names(key: tuple[str | None, str | None]) -> tuple[str, ...]:
     files_env, folder = key

@@ -16,11 +16,9 @@ from __future__ import annotations
 import difflib
 import json
 import re
-import tomllib
 from collections.abc import Iterator, Sequence
 from functools import cache
 from importlib import resources
-from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -191,26 +189,3 @@ def schema_keys(schema: dict[str, Any] | None = None, prefix: str = "") -> list[
         else:
             keys.append(name)
     return keys
-
-
-def file_problems(path: Path) -> list[str]:
-    """Return one line per problem of the profile file at ``path``, each starting with it.
-
-    Besides :func:`profile_problems`: the file must be TOML, and the profile it ``extends``
-    must be a file beside it or a bundled profile. Raises OSError when it cannot be read.
-    """
-    from newscrawl.profiles import profile_names
-
-    text = path.read_bytes().decode("utf-8", errors="replace")
-    try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        return [f"{path}: not valid TOML: {exc}"]
-    problems = profile_problems(data)
-    parent = data.get("extends")
-    if isinstance(parent, str) and parent:
-        sibling = path.with_name(f"{parent}.toml")
-        if not sibling.is_file() and parent not in profile_names():
-            known = ", ".join(profile_names())
-            problems.append(f"extends: unknown profile {parent!r} (known: {known})")
-    return [f"{path}: {problem}" for problem in problems]

@@ -38,7 +38,7 @@ from newscrawl.identity import canonicalize_url, has_userinfo, origin_key
 from newscrawl.items import Reject
 from newscrawl.middlewares import OffsiteRedirect
 from newscrawl.names import check_name, check_run_id
-from newscrawl.profiles import Profile, load_profile
+from newscrawl.profiles import Profile, load_profile, portal_problem
 from newscrawl.report import count_as_failed, count_failure, run_id_for
 from newscrawl.storage.backend import (
     FAILED_PAGE_BACKOFF,
@@ -119,6 +119,8 @@ class PortalSpider(SitemapSpider):
         self.site = check_name("site", site)
         self.profile: Profile = load_profile(profile or site)
         site_profile = load_profile(site)
+        if problem := portal_problem(site_profile):
+            raise ValueError(problem)
         discovery = site_profile.get("discovery", default={})
         starts = list(discovery.get("start_urls", []))
         self.home = origin(starts[0]) if starts else f"https://{site_profile.domains[0]}"

@@ -11,9 +11,15 @@ import pytest
 
 import newscrawl.profiles
 from newscrawl.cli import main
-from newscrawl.profiles import ProfileError, forget_profiles, load_profile, profile_names
+from newscrawl.profiles import (
+    ProfileError,
+    file_problems,
+    forget_profiles,
+    load_profile,
+    profile_names,
+)
 from newscrawl.profiles import check as profile_check
-from newscrawl.profiles.check import file_problems, profile_problems, schema_keys
+from newscrawl.profiles.check import profile_problems, schema_keys
 from tests.conftest import ROOT
 
 PROFILES = ROOT / "newscrawl" / "profiles"
@@ -115,10 +121,75 @@ def test_not_toml(tmp_path: Path) -> None:
 
 def test_extends_must_name_a_profile(tmp_path: Path) -> None:
     assert file_problems(write(tmp_path, 'extends = "sahifa"')) == []
-    write(tmp_path, 'kind = "theme"', name="mytheme")
-    assert file_problems(write(tmp_path, 'extends = "mytheme"')) == []
     (line,) = file_problems(write(tmp_path, 'extends = "sahfia"'))
     assert "extends: unknown profile 'sahfia'" in line
+
+
+def test_extends_finds_a_theme_where_the_loader_does_not_beside_the_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    write(tmp_path, 'kind = "theme"', name="mytheme")
+    portal = write(tmp_path, 'extends = "mytheme"')
+    (line,) = file_problems(portal)  # --profile-file portal.toml would not find it either
+    assert line.startswith(f"{portal}: extends: unknown profile 'mytheme'")
+    monkeypatch.setenv("NEWSCRAWL_PROFILES_DIR", str(tmp_path))
+    assert file_problems(portal) == []
+
+
+def test_a_profile_that_extends_itself_is_a_problem(tmp_path: Path) -> None:
+    path = write(tmp_path, 'name = "self"\nextends = "self"\nkind = "theme"', name="self")
+    assert file_problems(path) == [f"{path}: extends: profile 'self' extends itself through 'self'"]
+
+
+def test_profiles_that_extend_each_other_are_a_problem(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    a = write(tmp_path, 'extends = "b"\nkind = "theme"', name="a")
+    b = write(tmp_path, 'extends = "a"\nkind = "theme"', name="b")
+    monkeypatch.setenv("NEWSCRAWL_PROFILES_DIR", str(tmp_path))
+    assert file_problems(a) == [f"{a}: extends: profile 'a' extends itself through 'a'"]
+    assert file_problems(b) == [f"{b}: extends: profile 'b' extends itself through 'b'"]
+
+
+def test_a_name_that_is_not_a_profile_name_is_a_problem(tmp_path: Path) -> None:
+    path = write(tmp_path, 'name = "Bad Name"\nextends = "sahifa"')
+    (line,) = file_problems(path)
+    assert line.startswith(f"{path}: name: profile 'Bad Name' is not allowed: it must match ")
+
+
+def test_extends_with_a_path_is_a_problem_not_a_crash(tmp_path: Path) -> None:
+    path = write(tmp_path, 'extends = "../../etc/passwd"\nkind = "theme"')
+    (line,) = file_problems(path)
+    assert line.startswith(f"{path}: extends: profile '../../etc/passwd' is not allowed: ")
+
+
+def test_a_portal_without_domains_is_a_problem_and_a_theme_is_not(tmp_path: Path) -> None:
+    portal = write(tmp_path, 'kind = "portal"\nextends = "sahifa"', name="nodomain")
+    assert file_problems(portal) == [
+        f"{portal}: profile 'nodomain' is a portal with no [site] domains: "
+        "a crawl needs the hosts it may fetch from"
+    ]
+    assert file_problems(write(tmp_path, 'kind = "theme"', name="mytheme")) == []
+
+
+REFUSED = {
+    "self": 'extends = "self"\nkind = "theme"',
+    "badname": 'name = "Bad Name"\nextends = "sahifa"',
+    "path": 'extends = "../../etc/passwd"\nkind = "theme"',
+    "typo": '[body]\ncontaner = ".entry"',
+    "not-toml": "[body\n",
+}
+
+
+@pytest.mark.parametrize("name", sorted(REFUSED))
+def test_profile_check_refuses_what_the_loader_refuses(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, name: str
+) -> None:
+    monkeypatch.setenv(newscrawl.profiles.PROFILE_FILES_ENV, "{}")  # restored after the test
+    path = write(tmp_path, REFUSED[name], name=name)
+    with pytest.raises(ProfileError):
+        newscrawl.profiles.register_profile_file(path)
+    assert file_problems(path)
 
 
 def test_profile_problems_of_data() -> None:

@@ -237,6 +237,14 @@ def test_spider_refuses_a_site_that_walks_out() -> None:
         PortalSpider(site="../x")
 
 
+def test_spider_refuses_a_portal_without_domains_in_one_line(profiles: Path) -> None:
+    (profiles / "nodomain.toml").write_text('extends = "sahifa"\nkind = "portal"\n')
+    with pytest.raises(
+        ValueError, match=r"^profile 'nodomain' is a portal with no \[site\] domains"
+    ):
+        PortalSpider(site="nodomain")
+
+
 def test_spider_refuses_a_run_id_that_walks_out(tmp_path: Path) -> None:
     crawler = get_crawler(
         portal_spider("jmn"),
