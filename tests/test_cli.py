@@ -193,6 +193,52 @@ def test_validate_names_each_missing_field(tmp_path: Path) -> None:
         assert message == f"{field!r} is a required property"
 
 
+@pytest.mark.parametrize(
+    ("manifest_bytes", "problem"),
+    [
+        (b'{"path": "a.html"}\n{"path": "a.html", "url": 7}\n', "m.jsonl:2: not a "),
+        (b'{"path": ["a.html"]}\n', "m.jsonl:1: not a "),
+        (b'{"path": "a.html"}\n\xff\xfe\n', "m.jsonl:2: not UTF-8"),
+    ],
+    ids=["url-not-a-string", "path-not-a-string", "not-utf8"],
+)
+def test_extract_names_a_bad_manifest_line_and_writes_nothing(
+    tmp_path: Path, manifest_bytes: bytes, problem: str
+) -> None:
+    (tmp_path / "a.html").write_text(MINI, encoding="utf-8")
+    manifest = _write(tmp_path / "m.jsonl", manifest_bytes)
+    out = tmp_path / "o.jsonl"
+    result = newscrawl("extract", "--manifest", str(manifest), "-o", str(out))
+    assert result.returncode == 2
+    assert "Traceback" not in result.stderr
+    (line,) = result.stderr.splitlines()
+    assert line.startswith(f"newscrawl: {tmp_path / problem}")
+    assert not out.exists()
+
+
+def test_extract_refuses_to_write_over_its_manifest(tmp_path: Path) -> None:
+    (tmp_path / "a.html").write_text(MINI, encoding="utf-8")
+    text = b'{"path": "a.html", "url": "https://jmn.info/a/"}\n'
+    manifest = _write(tmp_path / "m.jsonl", text)
+    result = newscrawl("extract", "--manifest", str(manifest), "-o", "m.jsonl", cwd=tmp_path)
+    assert result.returncode == 2
+    assert result.stderr.splitlines() == [
+        "newscrawl: -o m.jsonl is the manifest itself: give another output file"
+    ]
+    assert manifest.read_bytes() == text
+
+
+def test_extract_output_without_a_manifest_is_a_usage_error(tmp_path: Path) -> None:
+    page = _write(tmp_path / "a.html", MINI.encode())
+    out = tmp_path / "x.jsonl"
+    result = newscrawl("extract", "--url", "https://jmn.info/a/", "-o", str(out), str(page))
+    assert result.returncode == 2
+    assert result.stdout == ""
+    (line,) = result.stderr.splitlines()
+    assert line.startswith("newscrawl: -o is for --manifest")
+    assert not out.exists()
+
+
 def _valid_record_line() -> str:
     """Return one record line that passes ``newscrawl validate``."""
     record = json.loads((FIXTURES / "jmn" / "seed-article.json").read_text(encoding="utf-8"))

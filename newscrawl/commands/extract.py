@@ -164,6 +164,10 @@ def cmd_extract(args: argparse.Namespace) -> int:
     now = parse_now(args.now)
     if args.manifest:
         return _extract_manifest(Path(args.manifest), args.output, profile, now, args.strict)
+    if args.output:
+        raise CommandError(
+            "-o is for --manifest: the record of one page goes to stdout (add > FILE)"
+        )
     if not args.file:
         raise CommandError("extract needs FILE, URL, - or --manifest M.jsonl")
     headers: dict[str, str] | None = None
@@ -201,23 +205,13 @@ def _extract_manifest(
 
     if not output:
         raise CommandError("--manifest needs -o OUT.jsonl")
-    try:
-        lines = manifest.read_text(encoding="utf-8").splitlines()
-    except OSError as exc:
-        raise CommandError(f"{manifest}: cannot read: {exc.strerror or exc}") from None
-    entries: list[dict[str, Any]] = []
-    for number, line in enumerate(lines, 1):
-        if not line.strip():
-            continue
-        try:
-            entry = json.loads(line)
-            entries.append({"path": str(entry["path"]), "url": entry.get("url")})
-        except (ValueError, KeyError, TypeError):
-            raise CommandError(f'{manifest}:{number}: not a {{"path", "url"}} line') from None
+    out_path = Path(output)
+    if _same_file(out_path, manifest):
+        raise CommandError(f"-o {out_path} is the manifest itself: give another output file")
+    entries = read_manifest(manifest)
     failed = 0
     started = time.perf_counter()
     timings: list[float] = []
-    out_path = Path(output)
     try:
         out = out_path.open("w", encoding="utf-8")
     except OSError as exc:
@@ -249,6 +243,53 @@ def _extract_manifest(
     return EXIT_FAILED if strict and failed else 0
 
 
+def _same_file(a: Path, b: Path) -> bool:
+    """Return whether the paths ``a`` and ``b`` name one file (through links too)."""
+    try:
+        return a.samefile(b)
+    except OSError:
+        return a.resolve() == b.resolve()
+
+
+def read_manifest(manifest: Path) -> list[dict[str, Any]]:
+    """Return the entries (``{"path": str, "url": str | None}``) of the manifest file
+    ``manifest``, blank lines left out; raise CommandError naming the file, or the file
+    and the number of the first line that is not UTF-8 or not such an object."""
+    try:
+        data = manifest.read_bytes()
+    except OSError as exc:
+        raise CommandError(f"{manifest}: cannot read: {exc.strerror or exc}") from None
+    entries: list[dict[str, Any]] = []
+    for number, raw in enumerate(data.split(b"\n"), 1):
+        try:
+            line = raw.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise CommandError(f"{manifest}:{number}: not UTF-8: {exc}") from None
+        if not line.strip():
+            continue
+        if (problem := _entry_problem(line)) is not None:
+            raise CommandError(f"{manifest}:{number}: {problem}")
+        entry = json.loads(line)
+        entries.append({"path": entry["path"], "url": entry.get("url")})
+    return entries
+
+
+def _entry_problem(line: str) -> str | None:
+    """Return why one manifest ``line`` is not a ``{"path", "url"}`` object, or None."""
+    wanted = 'not a {"path", "url"} line'
+    try:
+        entry = json.loads(line)
+    except ValueError:
+        return wanted
+    if not isinstance(entry, dict) or "path" not in entry:
+        return wanted
+    for key, optional in (("path", False), ("url", True)):
+        value = entry.get(key)
+        if not isinstance(value, str) and not (optional and value is None):
+            return f"{wanted}: {key!r} is {value!r}, not a string"
+    return None
+
+
 MANIFEST_HELP = """\
 A URL is fetched as the crawl would fetch it: our User-Agent, robots.txt obeyed (a
 disallowed page is refused), DOWNLOAD_TIMEOUT, DOWNLOAD_MAXSIZE, gzip, at most 5
@@ -268,7 +309,9 @@ OUT.jsonl gets one line per input line, in the same order:
   {"path": <as given>, "error": <reason>}  it did not: unreadable, not an article, no URL,
                                            or a record that fails the schema
 A summary line goes to stderr: pages, failed, time, median time per page. The exit code
-is 0 however many pages failed, or 1 with --strict when any did.
+is 0 however many pages failed, or 1 with --strict when any did. A manifest line that is
+not UTF-8 or not such an object ("path" a string, "url" a string or left out) is named on
+stderr (exit 2) before OUT.jsonl is opened; OUT.jsonl may not be M.jsonl itself.
 """
 
 
@@ -308,7 +351,9 @@ def register(sub: Any) -> None:
     )
     extract.add_argument("--now", help="crawl time for relative dates, ISO 8601 with offset")
     extract.add_argument("--manifest", help='JSON Lines of {"path", "url"}; needs -o (see below)')
-    extract.add_argument("-o", "--output", help="output JSON Lines for --manifest")
+    extract.add_argument(
+        "-o", "--output", help="output JSON Lines for --manifest (one page goes to stdout)"
+    )
     extract.add_argument(
         "--strict", action="store_true", help="with --manifest: exit 1 when any page failed"
     )
