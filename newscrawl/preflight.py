@@ -7,7 +7,8 @@ after the crawl had fetched pages it could not keep:
 - a profile that is unknown, or a theme (``sahifa``, ``generic``) rather than a portal,
   or a portal with no domains;
 - a ``base_url`` that is not an ``http(s)://host`` origin;
-- a setting value of the wrong type (``NEWSCRAWL_BATCH_RECORDS=abc``), an unknown log
+- a setting value of the wrong type (``NEWSCRAWL_BATCH_RECORDS=abc``) or out of range
+  (``NEWSCRAWL_EXTRACT_TIMEOUT=-1``, ``DOWNLOAD_DELAY=-1``), an unknown log
   level, an unknown ``NEWSCRAWL_*`` name (a typo would otherwise be ignored);
 - an output or state folder that cannot be created or written to;
 - a state file that exists but cannot be used (corrupt, not a database): the message
@@ -102,6 +103,20 @@ def _extract_processes(value: Any) -> None:
         raise ValueError("expected a number of processes (0 or more) or auto") from None
 
 
+def _extract_timeout(value: Any) -> None:
+    from newscrawl.workers import extract_timeout
+
+    try:
+        extract_timeout(value)
+    except ValueError:
+        raise ValueError("expected 0 or more seconds (0: no time budget)") from None
+
+
+def _seconds(value: Any) -> None:
+    if not float(value) >= 0:  # NaN too
+        raise ValueError("expected 0 or more seconds")
+
+
 def _at_least(minimum: float, kind: Callable[[Any], float]) -> Callable[[Any], None]:
     def check(value: Any) -> None:
         if kind(value) < minimum:
@@ -118,6 +133,8 @@ def _share(value: Any) -> None:
 SPECIAL_CHECKS: dict[str, Callable[[Any], None]] = {
     "LOG_LEVEL": _level,
     "NEWSCRAWL_EXTRACT_PROCESSES": _extract_processes,
+    "NEWSCRAWL_EXTRACT_TIMEOUT": _extract_timeout,
+    "DOWNLOAD_DELAY": _seconds,
     "NEWSCRAWL_BATCH_RECORDS": _at_least(1, int),
     "NEWSCRAWL_BATCH_SECONDS": _at_least(0, float),
     "NEWSCRAWL_MAX_ERROR_RATE": _share,

@@ -88,6 +88,14 @@ CASES: dict[str, tuple[Callable[[Path], list[str]], str]] = {
     "setting-out-of-range": (crawl("-s", "NEWSCRAWL_MAX_ERROR_RATE=5"), "between 0 and 1"),
     "setting-processes": (crawl("-s", "NEWSCRAWL_EXTRACT_PROCESSES=many"), "or auto"),
     "setting-scrapy-number": (crawl("-s", "DOWNLOAD_DELAY=soon"), "DOWNLOAD_DELAY='soon'"),
+    "setting-extract-timeout-negative": (
+        crawl("-s", "NEWSCRAWL_EXTRACT_TIMEOUT=-1"),
+        "setting NEWSCRAWL_EXTRACT_TIMEOUT='-1' is not valid: expected 0 or more seconds",
+    ),
+    "setting-delay-negative": (
+        crawl("-s", "DOWNLOAD_DELAY=-1"),
+        "setting DOWNLOAD_DELAY='-1' is not valid: expected 0 or more seconds",
+    ),
     "setting-unknown": (crawl("-s", "NEWSCRAWL_BATCH_RECORD=5"), "unknown setting"),
     "setting-no-equals": (crawl("-s", "NEWSCRAWL_GZIP"), "expected NAME=VALUE"),
     "base-url": (crawl("--base-url", "notaurl"), "is not an http(s) origin"),
@@ -122,6 +130,16 @@ def test_usage_error_is_one_line_with_exit_2(tmp_path: Path, case: str) -> None:
     assert len(lines) == 1, result.stderr[-3000:]
     assert message in lines[0]
     assert result.stdout == ""
+
+
+def test_demo_refuses_a_negative_extract_timeout_in_one_line(tmp_path: Path) -> None:
+    result = newscrawl("demo", "-o", str(tmp_path / "out"), "-s", "NEWSCRAWL_EXTRACT_TIMEOUT=-1")
+    assert result.returncode == 2
+    assert "Traceback" not in result.stderr
+    assert result.stderr.splitlines() == [
+        "newscrawl: setting NEWSCRAWL_EXTRACT_TIMEOUT='-1' is not valid: "
+        "expected 0 or more seconds (0: no time budget)"
+    ]
 
 
 def test_corrupt_state_message_names_the_file_and_what_to_do(tmp_path: Path) -> None:
