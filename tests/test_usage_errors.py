@@ -100,6 +100,7 @@ CASES: dict[str, tuple[Callable[[Path], list[str]], str]] = {
     "setting-no-equals": (crawl("-s", "NEWSCRAWL_GZIP"), "expected NAME=VALUE"),
     "base-url": (crawl("--base-url", "notaurl"), "is not an http(s) origin"),
     "since": (crawl("--since", "yesterday-ish"), "--since"),
+    "since-out-of-range": (crawl("--since", "99999999999d"), "--since: since '99999999999d'"),
     "corrupt-state": (corrupt_state, "state rebuild jmn"),
     "no-command": (lambda t: [], "the following arguments are required"),
     "unknown-command": (lambda t: ["crawll"], "invalid choice: 'crawll'"),

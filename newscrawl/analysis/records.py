@@ -66,9 +66,12 @@ class Selection:
         """Return the day folders that can hold the records (a run's folder is its start day).
 
         A run that passes midnight writes records crawled on day D into folder D-1, so the
-        first folder is the day before ``since``.
+        first folder is the day before ``since`` (no day is before 0001-01-01).
         """
-        first = self.since.astimezone(UTC).date() - timedelta(days=1) if self.since else None
+        first = None
+        if self.since:
+            day = self.since.astimezone(UTC).date()
+            first = day - timedelta(days=1) if day > date.min else day
         last = self.until.astimezone(UTC).date() if self.until else None
         return first, last
 
@@ -82,7 +85,12 @@ def parse_since(
     if value is None:
         return None
     if isinstance(value, datetime):
-        return value if value.tzinfo else value.replace(tzinfo=UTC)
+        if value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        try:
+            return value.astimezone(UTC)
+        except OverflowError:
+            raise ValueError(f"since {value.isoformat()!r} is out of range in UTC") from None
     if isinstance(value, date):
         return datetime.combine(value, time(), tzinfo=UTC)
     from newscrawl.storage.state import parse_since as parse
@@ -94,17 +102,23 @@ def parse_until(
     value: str | date | datetime | None, now: datetime | None = None
 ) -> datetime | None:
     """Return the exclusive end of ``value``: a date keeps that whole day (UTC), a date-time
-    or a duration keeps everything up to that instant. Raises ValueError otherwise.
+    or a duration keeps everything up to that instant. Raises ValueError otherwise, also
+    for an end that a ``datetime`` cannot hold (``9999-12-31``: the day after it).
     """
     if value is None:
         return None
-    if isinstance(value, date) and not isinstance(value, datetime):
-        return datetime.combine(value + timedelta(days=1), time(), tzinfo=UTC)
-    if isinstance(value, str) and len(value.strip()) == 10 and value.strip()[:1].isdigit():
-        return parse_until(date.fromisoformat(value.strip()))
-    moment = parse_since(value, now)
-    assert moment is not None
-    return moment + timedelta(microseconds=1)
+    try:
+        if isinstance(value, date) and not isinstance(value, datetime):
+            return datetime.combine(value + timedelta(days=1), time(), tzinfo=UTC)
+        if isinstance(value, str) and len(value.strip()) == 10 and value.strip()[:1].isdigit():
+            return parse_until(date.fromisoformat(value.strip()))
+        moment = parse_since(value, now)
+        assert moment is not None
+        return moment + timedelta(microseconds=1)
+    except OverflowError:
+        raise ValueError(
+            f"until {str(value)!r} is out of range: its end must fall before the year 10000 UTC"
+        ) from None
 
 
 def _quote(text: str) -> str:

@@ -991,7 +991,8 @@ def parse_since(value: str, now: datetime) -> datetime:
     ``value`` is a duration before ``now`` (``30m``, ``12h``, ``2d``, ``1w``: a whole number
     and one lower-case unit) or an ISO 8601 date or date-time. A date means midnight UTC;
     a date-time without an offset is taken as UTC. ``now`` must be aware. Raises
-    ``ValueError`` with a message showing the accepted forms otherwise.
+    ``ValueError`` with a message showing the accepted forms otherwise, and one saying so
+    for a moment outside the years 1 to 9999 (``1000000d``, ``0001-01-01T00:00+01:00``).
 
     >>> now = datetime(2016, 3, 25, 9, 0, tzinfo=UTC)
     >>> parse_since("2d", now).isoformat()
@@ -1002,22 +1003,32 @@ def parse_since(value: str, now: datetime) -> datetime:
     if now.utcoffset() is None:
         raise ValueError("parse_since needs an aware 'now'")
     text = value.strip() if isinstance(value, str) else ""
-    duration = _DURATION.fullmatch(text)
-    if duration:
-        amount, unit = duration.groups()
-        return (now - timedelta(**{_UNITS[unit]: int(amount)})).astimezone(UTC)
-    if text and text[0].isdigit():
-        try:
-            if len(text) <= 10 and "T" not in text.upper():
-                return datetime.combine(date.fromisoformat(text), time(), tzinfo=UTC)
-            moment = datetime.fromisoformat(text)
-        except ValueError:
-            pass
-        else:
-            if moment.utcoffset() is None:
-                moment = moment.replace(tzinfo=UTC)
-            return moment.astimezone(UTC)
+    try:
+        return _parse_since(text, now)
+    except OverflowError:
+        raise ValueError(
+            f"since {value!r} is out of range: a moment between the years 1 and 9999 UTC"
+        ) from None
+    except ValueError:
+        pass
     raise ValueError(
         f"since {value!r} is neither a duration (30m, 12h, 2d, 1w) nor an ISO 8601 date "
         "or date-time (2016-03-01, 2016-03-01T10:00:00+03:00)"
     )
+
+
+def _parse_since(text: str, now: datetime) -> datetime:
+    """Return the moment ``text`` names; ValueError when it names none, OverflowError when
+    it names one that a ``datetime`` cannot hold."""
+    duration = _DURATION.fullmatch(text)
+    if duration:
+        amount, unit = duration.groups()
+        return (now - timedelta(**{_UNITS[unit]: int(amount)})).astimezone(UTC)
+    if not (text and text[0].isdigit()):
+        raise ValueError(text)
+    if len(text) <= 10 and "T" not in text.upper():
+        return datetime.combine(date.fromisoformat(text), time(), tzinfo=UTC)
+    moment = datetime.fromisoformat(text)
+    if moment.utcoffset() is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC)

@@ -222,6 +222,11 @@ def test_no_match_for_the_filters_is_exit_1(tmp_path: Path) -> None:
         (["stats", "{root}/missing"], "no such output folder"),
         (["stats", "{root}", "--site", "../jmn"], "'../jmn' is not a site name"),
         (["export", "{root}", "-o", "{root}/nosuch/x.parquet"], "no such folder"),
+        (["export", "{root}", "-o", "x.csv", "--until", "9999-12-31"], "--until: until"),
+        (["export", "{root}", "-o", "x.csv", "--since", "1000000d"], "--since: since"),
+        (["export", "{root}", "-o", "x.csv", "--since", "0001-01-01T00:00+01:00"], "out of range"),
+        (["stats", "{root}", "--since", "99999999999d"], "--since: since"),
+        (["stats", "{root}", "--until", "9999-12-31T23:59:59.999999+00:00"], "out of range"),
     ],
 )
 def test_usage_errors_are_one_line_exit_2(tmp_path: Path, args: list[str], message: str) -> None:
@@ -230,6 +235,15 @@ def test_usage_errors_are_one_line_exit_2(tmp_path: Path, args: list[str], messa
     assert done.returncode == 2
     assert message in done.stderr
     assert len(done.stderr.strip().splitlines()) == 1
+
+
+def test_a_since_of_year_1_keeps_every_record(tmp_path: Path) -> None:
+    """The first day folder is the day before --since, and no day is before 0001-01-01."""
+    good_tree(tmp_path)
+    done = run("export", str(tmp_path), "-o", "x.csv", "--since", "0001-01-01", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert done.stderr.startswith("3 records from 1 file")
+    assert len(newscrawl.read_records(tmp_path, since="0001-01-01")) == 3
 
 
 def test_without_the_analysis_extra_the_message_names_it(tmp_path: Path) -> None:

@@ -682,6 +682,16 @@ def test_parse_since_refuses_anything_else(value: str) -> None:
         parse_since(value, NOW)
 
 
+@pytest.mark.parametrize(
+    "value", ["1000000d", "99999999999d", "99999999999w", "0001-01-01T00:00:00+01:00"]
+)
+def test_parse_since_refuses_a_moment_a_datetime_cannot_hold_with_a_value_error(
+    value: str,
+) -> None:
+    with pytest.raises(ValueError, match=r"is out of range"):
+        parse_since(value, NOW)
+
+
 def test_parse_since_needs_an_aware_now() -> None:
     with pytest.raises(ValueError, match="aware"):
         parse_since("2d", datetime(2026, 11, 28, 9, 0))
