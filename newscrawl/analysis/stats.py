@@ -180,9 +180,15 @@ def _reject_kinds(path: Path, on_problem: Callable[[Problem], None]) -> Counter[
 
 
 def _run(path: Path, on_problem: Callable[[Problem], None]) -> dict[str, Any]:
+    """Return what ``stats`` shows of one run report; a report that cannot be read, or that
+    is JSON but not an object, is reported (never fatal) and shown as ``unreadable``."""
     try:
         report = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
-        on_problem(Problem(path, None, f"unreadable run report: {exc}", fatal=False))
-        return {"run_id": path.name.removesuffix(".report.json"), "status": "unreadable"}
-    return {key: report.get(key) for key in REPORT_KEYS if key in report}
+        reason = str(exc)
+    else:
+        if isinstance(report, dict):
+            return {key: report.get(key) for key in REPORT_KEYS if key in report}
+        reason = f"not a JSON object but {type(report).__name__}"
+    on_problem(Problem(path, None, f"unreadable run report: {reason}", fatal=False))
+    return {"run_id": path.name.removesuffix(".report.json"), "status": "unreadable"}

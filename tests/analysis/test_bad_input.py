@@ -175,6 +175,29 @@ def test_a_killed_runs_temp_file_is_skipped_and_fails_strict(tmp_path: Path) -> 
     assert not (tmp_path / "y.parquet").exists()
 
 
+@pytest.mark.parametrize(
+    ("text", "reason"),
+    [
+        ("5", "not a JSON object but int"),
+        ('"status"', "not a JSON object but str"),
+        ("[]", "not a JSON object but list"),
+    ],
+)
+def test_stats_reports_a_run_report_that_is_not_a_json_object_as_unreadable(
+    tmp_path: Path, text: str, reason: str
+) -> None:
+    root = tmp_path / "out"
+    good_tree(root)
+    report = root / "jmn" / DAY / "run1.report.json"
+    report.write_text(text, "utf-8")
+    done = run("stats", str(root), "--json")
+    assert done.returncode == 0, done.stderr
+    assert done.stderr.strip().startswith(f"newscrawl: {report}: unreadable run report: {reason}")
+    assert len(done.stderr.strip().splitlines()) == 1
+    (day,) = json.loads(done.stdout)["days"]
+    assert day["runs"] == [{"run_id": "run1", "status": "unreadable"}]
+
+
 def test_an_empty_root_is_exit_1_and_writes_nothing(tmp_path: Path) -> None:
     root = tmp_path / "out"
     root.mkdir()
