@@ -211,8 +211,9 @@ def run_typed(
     by a killed run (a fatal note) raises :class:`BadInput` before anything is read. When
     DuckDB refuses the files, every file is checked line by line: with ``strict`` a
     :class:`BadInput` listing every bad line is raised; otherwise each bad line is reported
-    and ``action`` runs again on the good lines (from scratch copies that keep the last three
-    parts of each path, ``<site>/<day>/<name>``). ``filename`` adds DuckDB's ``filename``
+    and ``action`` runs again on the good lines (from plain scratch copies, one folder per
+    file, that keep the last three parts of each path, ``<n>/<site>/<day>/<name>``, so a
+    ``x.jsonl`` and a ``x.jsonl.gz`` stay two files). ``filename`` adds DuckDB's ``filename``
     column; ``stream`` is passed to :func:`select_sql`. Raises AnalysisError when DuckDB
     refuses files in which the check finds nothing wrong.
     """
@@ -230,13 +231,14 @@ def run_typed(
     problems: list[Problem] = []
     with tempfile.TemporaryDirectory(prefix="newscrawl-") as scratch:
         files: list[Path] = []
-        for path in tree.records:
+        for index, path in enumerate(tree.records):
             found, good = check_file(path)
             if not found:
                 files.append(path)
                 continue
             problems.extend(found)
-            clean = Path(scratch, *path.parts[-3:-1], path.name.removesuffix(".gz"))
+            # Written plain, so the name loses its .gz; the folder keeps it apart.
+            clean = Path(scratch, str(index), *path.parts[-3:-1], path.name.removesuffix(".gz"))
             clean.parent.mkdir(parents=True, exist_ok=True)
             clean.write_bytes(b"".join(good))
             files.append(clean)

@@ -140,6 +140,26 @@ def test_truncated_gz_keeps_its_complete_lines(tmp_path: Path) -> None:
     assert len(df) == 3 + stop - 1
 
 
+def test_a_plain_and_a_gzip_batch_of_one_name_both_with_a_bad_line_keep_their_own_records(
+    tmp_path: Path,
+) -> None:
+    root = tmp_path / "out"
+    plain = write_batch(root, "jmn", DAY, "run1-0001", [record(n) for n in range(3)])
+    packed = write_batch(root, "jmn", DAY, "run1-0001", [record(10 + n) for n in range(3)], gz=True)
+    with plain.open("a", encoding="utf-8") as handle:
+        handle.write("not json\n")
+    packed.write_bytes(gzip.compress(gzip.decompress(packed.read_bytes()) + b"not json\n"))
+    problems: list[Problem] = []
+    df = newscrawl.read_records(root, on_problem=problems.append)
+    assert [(p.path, p.line) for p in problems] == [(plain, 4), (packed, 4)]
+    assert sorted(df["url"]) == sorted(record(n)["url"] for n in (0, 1, 2, 10, 11, 12))
+    target = tmp_path / "all.jsonl"
+    done = run("export", str(root), "-o", str(target))
+    assert done.returncode == 0, done.stderr
+    exported = [json.loads(row)["url"] for row in target.read_text("utf-8").splitlines()]
+    assert sorted(exported) == sorted(df["url"])
+
+
 def temp_file(batch: Path) -> Path:
     """A batch temp file beside ``batch``, cut mid-line as a killed writer leaves it."""
     temp = batch.with_name(temp_name("run9-0001.jsonl"))
