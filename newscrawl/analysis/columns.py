@@ -142,6 +142,26 @@ def record_columns() -> dict[str, Column]:
     }
 
 
+@cache
+def not_null_columns() -> tuple[str, ...]:
+    """Return the record's keys that the schema never allows to be null (no ``null`` branch).
+
+    The readers refuse a record in which one of them is null or missing: such a record is
+    not one the crawler writes, and a null ``url`` or ``revision`` would otherwise fall out
+    of ``latest`` in one reader and stay in another. Only top-level keys: a SQL reader
+    (``articles.sql``) checks these with ``IS NULL``, and cannot tell a missing key from a
+    null one, so the line check does not either.
+    """
+    from newscrawl.schema import article_schema
+
+    schema = article_schema()
+    return tuple(
+        name
+        for name in schema["required"]
+        if not any(b.get("type") == "null" for b in schema["properties"][name].get("anyOf", ()))
+    )
+
+
 def supported_versions() -> tuple[str, ...]:
     """Return the ``schema_version`` values this reader understands (the schema's const)."""
     from newscrawl.schema import article_schema

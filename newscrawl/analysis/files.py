@@ -18,7 +18,12 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from newscrawl.analysis.columns import record_columns, supported_versions, version_key
+from newscrawl.analysis.columns import (
+    not_null_columns,
+    record_columns,
+    supported_versions,
+    version_key,
+)
 from newscrawl.storage.output import held_by_a_live_writer
 
 DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
@@ -158,6 +163,9 @@ def line_problem(line: bytes) -> str | None:
     supported = supported_versions()
     if version not in supported:
         return version_problem(version, supported)
+    for name in not_null_columns():
+        if record.get(name) is None:
+            return f"{name}: {'null' if name in record else 'missing'}, which the schema forbids"
     for name, column in record_columns().items():
         if problem := column.problem(record.get(name)):
             return f"{name}{'' if problem[0] in '.[' else ': '}{problem}"

@@ -20,7 +20,12 @@ from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from newscrawl.analysis.columns import duckdb_columns_sql, record_columns, supported_versions
+from newscrawl.analysis.columns import (
+    duckdb_columns_sql,
+    not_null_columns,
+    record_columns,
+    supported_versions,
+)
 from newscrawl.analysis.files import (
     AnalysisError,
     BadInput,
@@ -141,36 +146,55 @@ def read_json_sql(source: str, *, filename: bool = False) -> str:
     )
 
 
+def guarded_where(condition: str, names: tuple[str, ...] | None = None) -> str:
+    """Return a ``WHERE`` clause that keeps the rows where ``condition`` holds and fails the
+    query (DuckDB's ``error()``) on a row of an unknown ``schema_version`` or with a null in
+    one of ``names`` (default: every column the schema forbids to be null).
+
+    The check and the condition are one ``CASE``, so no row escapes the check by failing the
+    condition first: a filter never decides whether a bad line is found.
+    """
+    names = not_null_columns() if names is None else names
+    checks = [f"{name} IS NOT NULL" for name in names if name != "schema_version"]
+    if "schema_version" in names:
+        versions = ", ".join(_quote(v) for v in supported_versions())
+        checks.insert(0, f"schema_version IN ({versions})")
+    return (
+        f" WHERE CASE WHEN {' AND '.join(checks)} THEN {condition} ELSE error("
+        "'newscrawl: a record of an unknown schema_version or with a null required field'"
+        ") END"
+    )
+
+
 def select_sql(
     files: list[Path], selection: Selection, *, filename: bool = False, stream: bool = False
 ) -> str:
     """Return the query of the selected records of ``files``, typed, filtered, guarded.
 
-    A record of an unknown ``schema_version`` makes the query fail (DuckDB's ``error()``),
-    which sends the read to the line-by-line check that names it. ``latest`` keeps the
-    latest revision of each ``url`` with a window (``QUALIFY``); with ``stream`` it joins the
-    records to their ``(url, max(revision))`` read in a first pass instead, so that DuckDB
-    never holds all the rows: two reads of the files, far less memory. A url whose latest
-    revision was written twice then has two rows (see :func:`_drop_ties`).
+    A record of an unknown ``schema_version``, or with a null or missing value in a key the
+    schema forbids to be null (:func:`~newscrawl.analysis.columns.not_null_columns`), makes
+    the query fail (:func:`guarded_where`), which sends the read to the line-by-line check
+    that names it. ``latest`` keeps the latest revision of each ``url`` with a window
+    (``QUALIFY``); with ``stream`` it joins the records to their ``(url, max(revision))``
+    read in a first pass instead, so that DuckDB never holds all the rows: two reads of the
+    files, far less memory. A url whose latest revision was written twice then has two rows
+    (see :func:`_drop_ties`).
     """
     source = "[" + ", ".join(_quote(str(p)) for p in files) + "]"
-    versions = ", ".join(_quote(v) for v in supported_versions())
-    guard = (
-        f"CASE WHEN schema_version IN ({versions}) THEN schema_version "
-        "ELSE error('newscrawl: unknown schema_version') END AS schema_version"
-    )
     where = []
     if selection.since:
         where.append(f"crawled_at >= {_timestamp(selection.since)}")
     if selection.until:
         where.append(f"crawled_at < {_timestamp(selection.until)}")
-    condition = (" WHERE " + " AND ".join(where)) if where else ""
-    sql = f"SELECT * REPLACE ({guard}) FROM {read_json_sql(source, filename=filename)}{condition}"
+    condition = " AND ".join(where) or "true"
+    sql = f"SELECT * FROM {read_json_sql(source, filename=filename)}{guarded_where(condition)}"
     if selection.latest and stream:
+        # The keys are checked too: a join may drop rows before the records' WHERE sees them.
+        key_check = guarded_where(condition, ("url", "revision", "crawled_at"))
         keys = (
             f"SELECT url, max(revision) AS revision FROM read_json({source}, "
             "format = 'newline_delimited', compression = 'auto_detect', columns = "
-            f"{{url: 'VARCHAR', revision: 'BIGINT', crawled_at: 'TIMESTAMPTZ'}}){condition} "
+            f"{{url: 'VARCHAR', revision: 'BIGINT', crawled_at: 'TIMESTAMPTZ'}}){key_check} "
             "GROUP BY url"
         )
         sql = f"SELECT * FROM ({sql}) SEMI JOIN ({keys}) USING (url, revision)"

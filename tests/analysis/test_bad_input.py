@@ -60,7 +60,20 @@ def wrong_type(root: Path) -> tuple[Path, int]:
     return path, 1
 
 
+def null_url(root: Path) -> tuple[Path, int]:
+    path = write_batch(root, "jmn", DAY, "run2-0001", [record(10), record(11, url=None)])
+    return path, 2
+
+
+def missing_revision(root: Path) -> tuple[Path, int]:
+    item = record(10)
+    del item["revision"]
+    return write_batch(root, "jmn", DAY, "run2-0001", [item, record(11)]), 1
+
+
 CASES: dict[str, tuple[Callable[[Path], tuple[Path, int]], str]] = {
+    "null-url": (null_url, "url: null, which the schema forbids"),
+    "missing-revision": (missing_revision, "revision: missing, which the schema forbids"),
     "truncated-gz": (truncated_gz, "truncated or corrupt gzip file"),
     "not-json": (not_json, "not JSON"),
     "newer-schema-version": (newer_version, "schema_version 2.0 is newer than this newscrawl"),
@@ -128,6 +141,26 @@ def test_stats_reports_and_strict_fails(bad_tree: tuple[Path, Path, int, str]) -
     (day,) = json.loads(done.stdout)["days"]
     assert day["records"] >= 3
     assert run("stats", str(root), "--strict").returncode == 1
+
+
+@pytest.mark.parametrize("make", [null_url, missing_revision])
+def test_latest_readers_agree_on_a_record_without_url_or_revision(
+    tmp_path: Path, make: Callable[[Path], tuple[Path, int]]
+) -> None:
+    """export --latest, read_records(latest=True) and a typed read all skip it, and say so."""
+    root = tmp_path / "out"
+    good_tree(root)
+    path, number = make(root)
+    problems: list[Problem] = []
+    df = newscrawl.read_records(root, latest=True, on_problem=problems.append)
+    assert [(p.path, p.line) for p in problems] == [(path, number)]
+    target = tmp_path / "latest.jsonl"
+    done = run("export", str(root), "-o", str(target), "--latest")
+    assert done.returncode == 0, done.stderr
+    assert f"{path}:{number}: " in done.stderr
+    exported = [json.loads(row)["url"] for row in target.read_text("utf-8").splitlines()]
+    assert len(df) == len(exported) == 4
+    assert sorted(df["url"]) == sorted(exported)
 
 
 def test_truncated_gz_keeps_its_complete_lines(tmp_path: Path) -> None:
