@@ -20,6 +20,12 @@ _DATETIME_PATTERN = re.compile(r"^\^\\d\{4\}-\\d\{2\}-\\d\{2\}T")
 SCALARS = {"string": "VARCHAR", "timestamp": "TIMESTAMPTZ", "integer": "BIGINT"}
 """DuckDB type of each scalar kind."""
 
+_INTEGER_TEXT = re.compile(r"\s*-?[0-9]+\s*")
+"""A string DuckDB casts to an integer as it reads (ASCII digits only; ``"²"`` is not one)."""
+
+BIGINT_RANGE = range(-(2**63), 2**63)
+"""The integers a ``BIGINT`` holds; JSON Schema's ``integer`` has no bound."""
+
 
 @dataclass(frozen=True)
 class Column:
@@ -50,6 +56,8 @@ class Column:
 
         >>> Column("integer").problem("three")
         'expected an integer, not a string'
+        >>> Column("integer").problem(10**20)
+        '100000000000000000000 is out of range (a 64-bit integer)'
         >>> Column("timestamp").problem("2016-03-24T15:07:31+03:00") is None
         True
         """
@@ -59,9 +67,18 @@ class Column:
             return None if isinstance(value, str) else _expected("a string", value)
         if self.kind == "integer":
             # DuckDB casts "2" to 2 as it reads, so the check lets it pass too.
-            ok = isinstance(value, int) and not isinstance(value, bool)
-            ok = ok or (isinstance(value, str) and value.strip().lstrip("-").isdigit())
-            return None if ok else _expected("an integer", value)
+            if isinstance(value, int) and not isinstance(value, bool):
+                number = value
+            elif isinstance(value, str) and _INTEGER_TEXT.fullmatch(value):
+                # Past 20 digits it is out of range; int() would refuse 4,300 digits.
+                number = int(value) if len(value.strip()) <= 20 else 2**63
+            else:
+                return _expected("an integer", value)
+            if number in BIGINT_RANGE:
+                return None
+            text = str(value).strip()
+            shown = text if len(text) <= 24 else f"{text[:20]}... ({len(text)} digits)"
+            return f"{shown} is out of range (a 64-bit integer)"
         if self.kind == "timestamp":
             return _timestamp_problem(value)
         if self.kind == "list":

@@ -8,6 +8,7 @@ while a batch is being written or after a run was killed, hidden temp files
 
 from __future__ import annotations
 
+import codecs
 import gzip
 import json
 import re
@@ -150,7 +151,13 @@ def read_lines(path: Path) -> Iterator[tuple[int, bytes | Problem]]:
 
 
 def line_problem(line: bytes) -> str | None:
-    """Return why one line cannot be loaded as a record, or None when it can."""
+    """Return why one line cannot be loaded as a record, or None when it can.
+
+    A line that starts with a UTF-8 byte order mark is refused: ``json.loads`` would skip
+    the mark, DuckDB does not.
+    """
+    if line.startswith(codecs.BOM_UTF8):
+        return "starts with a UTF-8 byte order mark (BOM), which JSON Lines does not allow"
     try:
         record = json.loads(line)
     except UnicodeDecodeError as exc:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import codecs
 import fcntl
 import gzip
 import json
@@ -71,7 +72,20 @@ def missing_revision(root: Path) -> tuple[Path, int]:
     return write_batch(root, "jmn", DAY, "run2-0001", [item, record(11)]), 1
 
 
+def revision_too_big(root: Path) -> tuple[Path, int]:
+    items = [record(10), record(11, revision=10**20)]
+    return write_batch(root, "jmn", DAY, "run2-0001", items), 2
+
+
+def byte_order_mark(root: Path) -> tuple[Path, int]:
+    path = root / "jmn" / DAY / "run2-0001.jsonl"
+    path.write_bytes(codecs.BOM_UTF8 + (line(record(10)) + line(record(11))).encode())
+    return path, 1
+
+
 CASES: dict[str, tuple[Callable[[Path], tuple[Path, int]], str]] = {
+    "revision-too-big": (revision_too_big, "revision: 100000000000000000000 is out of range"),
+    "byte-order-mark": (byte_order_mark, "starts with a UTF-8 byte order mark"),
     "null-url": (null_url, "url: null, which the schema forbids"),
     "missing-revision": (missing_revision, "revision: missing, which the schema forbids"),
     "truncated-gz": (truncated_gz, "truncated or corrupt gzip file"),

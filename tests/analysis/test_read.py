@@ -130,6 +130,18 @@ def test_a_field_the_reader_cannot_type_fails_loudly(node: dict[str, Any]) -> No
             {"a": []},
             ".a: expected a string, not a list",
         ),
+        (Column("integer"), 2**63, "9223372036854775808 is out of range (a 64-bit integer)"),
+        (
+            Column("integer"),
+            "-9223372036854775809",
+            "-9223372036854775809 is out of range (a 64-bit integer)",
+        ),
+        (
+            Column("integer"),
+            "9" * 5000,
+            "99999999999999999999... (5000 digits) is out of range (a 64-bit integer)",
+        ),
+        (Column("integer"), "\u00b2", "expected an integer, not a string"),
     ],
 )
 def test_value_checks(column: Column, value: Any, problem: str | None) -> None:
