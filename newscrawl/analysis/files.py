@@ -48,8 +48,8 @@ class Problem:
     line: int | None
     message: str
     fatal: bool = True
-    """False for what is normal in a live tree (the temp file of a running writer): ``strict``
-    does not fail on it."""
+    """False for what is normal in an output tree (a batch's temp file, a run report that
+    cannot be read): ``strict`` does not fail on it."""
 
     def __str__(self) -> str:
         where = f"{self.path}:{self.line}" if self.line is not None else str(self.path)
@@ -120,8 +120,10 @@ def _collect(day_dir: Path, tree: Tree) -> None:
 
 
 def _temp_file_note(path: Path) -> Problem:
-    """Say why a batch temp file is not read: a live run is writing it (normal, never fatal),
-    or a killed run left it (its records were never published: fatal under ``strict``)."""
+    """Say why a batch temp file is not read: a live run is writing it, or a killed run left
+    it. Neither is fatal under ``strict`` (docs/analysts.md): the file is no published batch
+    and holds no line of one, and a killed run's records were never published (the run's
+    report and the next crawl deal with them; the next crawl removes the file)."""
     if held_by_a_live_writer(path):
         return Problem(path, None, "skipped: temp file of a batch being written", fatal=False)
     return Problem(
@@ -129,6 +131,7 @@ def _temp_file_note(path: Path) -> Problem:
         None,
         "skipped: temp file left by a killed run (its records were never published; "
         "the site's next crawl removes it)",
+        fatal=False,
     )
 
 

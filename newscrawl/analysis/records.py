@@ -231,8 +231,8 @@ def run_typed(
 ) -> T:
     """Return ``action(sql)`` for the selected records of ``tree``; skip what cannot be read.
 
-    ``tree.records`` must not be empty. Each temp file is reported; with ``strict`` one left
-    by a killed run (a fatal note) raises :class:`BadInput` before anything is read. When
+    ``tree.records`` must not be empty. Each note of ``tree`` (a temp file) is reported;
+    with ``strict`` a fatal one would raise :class:`BadInput` before anything is read. When
     DuckDB refuses the files, every file is checked line by line: with ``strict`` a
     :class:`BadInput` listing every bad line is raised; otherwise each bad line is reported
     and ``action`` runs again on the good lines (from plain scratch copies, one folder per
