@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from newscrawl.analysis.columns import record_columns
-from newscrawl.analysis.files import Problem, read_lines
+from newscrawl.analysis.files import BadInput, Problem, read_lines
 from newscrawl.analysis.records import Selection, _tree, connect, report_problem, run_typed
 
 TOP_SECTIONS = 5
@@ -87,7 +87,9 @@ def compute_stats(
     ``rejects`` (count by kind), ``coverage`` (share of records with each field non-null and
     non-empty), ``languages`` (share of records per language, ``null`` for none),
     ``sections`` (the most frequent, ``[name, records]``), ``runs`` (from the run reports).
-    Raises AnalysisError when ``out_root`` is not a folder, BadInput as ``read_records``.
+    Raises AnalysisError when ``out_root`` is not a folder, BadInput as ``read_records``;
+    with ``strict``, an unreadable line of a rejects file raises BadInput too (listed after
+    the records' bad lines).
     """
     selection = selection or Selection()
     tree = _tree(out_root, selection)
@@ -96,17 +98,27 @@ def compute_stats(
     def entry(key: tuple[str, str]) -> dict[str, Any]:
         return days.setdefault(key, _empty(*key))
 
+    reject_problems: list[Problem] = []
+    reject_counts = [(path, _reject_kinds(path, reject_problems.append)) for path in tree.rejects]
+    fatal = [problem for problem in reject_problems if problem.fatal] if strict else []
     if tree.records:
-        rows = run_typed(
-            tree, selection, _record_rows, strict=strict, on_problem=on_problem, filename=True
-        )
+        try:
+            rows = run_typed(
+                tree, selection, _record_rows, strict=strict, on_problem=on_problem, filename=True
+            )
+        except BadInput as exc:
+            raise BadInput(exc.problems + fatal) from None
         _fill(rows, entry)
     else:
         for note in tree.notes:
             on_problem(note)
-    for path in tree.rejects:
+    if fatal:
+        raise BadInput(fatal)
+    for problem in reject_problems:
+        on_problem(problem)
+    for path, kinds in reject_counts:
         counts = entry(_folder(path))["rejects"]
-        for kind, n in _reject_kinds(path, on_problem).items():
+        for kind, n in kinds.items():
             counts[kind] = counts.get(kind, 0) + n
     for path in tree.reports:
         entry(_folder(path))["runs"].append(_run(path, on_problem))

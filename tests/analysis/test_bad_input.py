@@ -177,6 +177,24 @@ def test_latest_readers_agree_on_a_record_without_url_or_revision(
     assert sorted(df["url"]) == sorted(exported)
 
 
+def test_stats_strict_fails_on_an_unreadable_line_of_a_rejects_file(tmp_path: Path) -> None:
+    """docs/analysts.md: --strict works for stats as for export."""
+    root = tmp_path / "out"
+    good_tree(root)
+    rejects = root / "jmn" / DAY / "rejects" / "run1-0001.jsonl"
+    rejects.parent.mkdir()
+    rejects.write_text('{"url": "https://jmn.info/x/", "kind": "invalid"}\nnot json\n', "utf-8")
+    lenient = run("stats", str(root), "--json")
+    assert lenient.returncode == 0, lenient.stderr
+    assert f"{rejects}:2: not a reject" in lenient.stderr
+    (day,) = json.loads(lenient.stdout)["days"]
+    assert day["rejects"] == {"invalid": 1}
+    strict = run("stats", str(root), "--strict")
+    assert strict.returncode == 1
+    assert f"{rejects}:2: not a reject" in strict.stderr
+    assert strict.stdout == ""
+
+
 def test_truncated_gz_keeps_its_complete_lines(tmp_path: Path) -> None:
     root = tmp_path / "out"
     good_tree(root)
