@@ -5,15 +5,21 @@
 --
 --   duckdb -cmd "SET VARIABLE newscrawl_out = 'out/demo'" -c ".read articles.sql" ...
 --
--- The glob <root>/*/*/*.jsonl* matches published batches, plain and gzip, and neither
--- rejects (in rejects/) nor the hidden temp files of batches being written (.<run>-0001.part).
+-- The files read are those newscrawl export reads: published batches, plain and gzip,
+-- <root>/<site>/<YYYY-MM-DD>/<run>-NNNN.jsonl[.gz]; not rejects (in rejects/), not the hidden
+-- temp files of batches being written (.<run>-0001.part), not a stray copy.jsonl.bak. The
+-- glob finds candidates, the file name filter (pushed down: other files are never opened)
+-- keeps the batches. A record of another schema_version, or with a null or missing key the
+-- schema forbids to be null, fails the query with an error naming its file, where export
+-- reports the line and skips it: a view cannot skip a line and say so.
 -- In Python, newscrawl.duckdb_view(con, "out/demo") runs this file with the root filled in.
 
 CREATE OR REPLACE VIEW articles AS
-SELECT * FROM read_json(
+SELECT * EXCLUDE (filename) FROM read_json(
     getvariable('newscrawl_out') || '/*/*/*.jsonl*',
     format = 'newline_delimited',
     compression = 'auto_detect',
+    filename = true,
     columns = {
     schema_version: 'VARCHAR',
     url: 'VARCHAR',
@@ -37,7 +43,24 @@ SELECT * FROM read_json(
     revision: 'BIGINT',
     duplicate_of: 'VARCHAR'
 }
-);
+)
+WHERE regexp_full_match(
+    filename,
+    '.*/[A-Za-z0-9][A-Za-z0-9._-]*/[0-9]{4}-[0-9]{2}-[0-9]{2}/[A-Za-z0-9][A-Za-z0-9._-]*-[0-9]{4,}\.jsonl(\.gz)?'
+)
+AND CASE
+    WHEN schema_version IN ('1.0') AND url IS NOT NULL AND site IS NOT NULL
+        AND crawled_at IS NOT NULL AND breadcrumb IS NOT NULL AND headline IS NOT NULL
+        AND authors IS NOT NULL AND body IS NOT NULL AND images IS NOT NULL
+        AND teasers IS NOT NULL AND tags IS NOT NULL AND fingerprint IS NOT NULL
+        AND revision IS NOT NULL
+    THEN true
+    ELSE error(
+        'newscrawl: ' || filename || ': a record of schema_version '
+        || coalesce(schema_version, 'null') || ' or with a null required field; '
+        || 'newscrawl export names the line and skips it'
+    )
+END;
 
 -- The latest revision of each article (revisions are counted per url).
 CREATE OR REPLACE VIEW articles_latest AS

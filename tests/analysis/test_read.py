@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import gzip
 import json
+import re
 import subprocess
 import sys
 from datetime import UTC, date, datetime
@@ -20,7 +21,9 @@ from newscrawl.analysis.columns import (
     Column,
     column_from_schema,
     duckdb_columns_sql,
+    not_null_columns,
     record_columns,
+    supported_versions,
 )
 from newscrawl.analysis.records import articles_sql, parse_until
 from newscrawl.items import FIELD_NAMES
@@ -255,6 +258,48 @@ def test_duckdb_view(tree: Path) -> None:
     assert types["published_at"] == "TIMESTAMP WITH TIME ZONE"
     latest = f"SELECT revision FROM articles_latest WHERE url = '{record(1)['url']}'"
     assert con.sql(latest).fetchall() == [(2,)]
+
+
+def test_the_sql_file_refuses_what_the_readers_refuse() -> None:
+    """articles.sql checks the same not-null keys and versions as the line check."""
+    sql = articles_sql()
+    checked = re.findall(r"(\w+) IS NOT NULL", sql)
+    assert checked == [n for n in not_null_columns() if n != "schema_version"]
+    versions = ", ".join(f"'{v}'" for v in supported_versions())
+    assert f"schema_version IN ({versions})" in sql
+
+
+def test_the_views_read_the_files_export_reads(tree: Path) -> None:
+    day = tree / "jmn" / "2016-03-24"
+    (day / "copy.jsonl.bak").write_bytes((day / "run1-0001.jsonl").read_bytes())
+    write_batch(tree, "jmn", "not-a-day", "run9-0001", [record(20)])
+    write_batch(tree, ".hidden", "2016-03-24", "run9-0001", [record(21)])
+    write_batch(tree, "jmn", "2016-03-24", "notes", [record(22)])
+    con = duckdb.connect()
+    newscrawl.duckdb_view(con, tree)
+    assert con.sql("SELECT count(*) FROM articles").fetchall() == [(5,)]
+    assert len(newscrawl.read_records(tree)) == 5
+
+
+@pytest.mark.parametrize(
+    "bad",
+    [
+        {"foo": 1},
+        None,
+        record(9, schema_version="2.0"),
+        record(9, url=None),
+        record(9, revision=None),
+    ],
+    ids=["no-record-keys", "null", "newer-version", "null-url", "null-revision"],
+)
+def test_the_views_fail_naming_the_file_on_a_line_export_skips(tree: Path, bad: Any) -> None:
+    path = write_batch(tree, "jmn", "2016-03-25", "run9-0001", [record(8)])
+    with path.open("a", encoding="utf-8") as handle:
+        handle.write(json.dumps(bad) + "\n")
+    con = duckdb.connect()
+    newscrawl.duckdb_view(con, tree)
+    with pytest.raises(duckdb.Error, match=f"newscrawl: {re.escape(str(path))}: a record of"):
+        con.sql("SELECT count(*) FROM articles_latest").fetchall()
 
 
 def test_sniffing_would_have_typed_duplicate_of_as_null(tmp_path: Path) -> None:
