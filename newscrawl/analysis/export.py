@@ -15,6 +15,7 @@ from newscrawl.analysis.records import (
     _quote,
     _tree,
     connect,
+    one_line,
     report_problem,
     run_typed,
 )
@@ -96,7 +97,9 @@ def export(
 
     The file appears only when complete: DuckDB writes a hidden temp file beside it, which
     is renamed over ``target``. Raises NoRecords (nothing written) when no record is
-    selected, BadInput with ``strict`` when a line cannot be read, AnalysisError otherwise.
+    selected, BadInput with ``strict`` when a line cannot be read, AnalysisError otherwise,
+    ``cannot write TARGET: ...`` when the temp file cannot be created (checked before any
+    record is read) or written.
     """
     target = Path(target)
     if not target.parent.is_dir():
@@ -107,6 +110,8 @@ def export(
             on_problem(note)
         where = f"{Path(out_root) / selection.site}" if selection.site else str(out_root)
         raise NoRecords(f"{where}: no record files (<site>/<day>/*.jsonl*); nothing written")
+    import duckdb
+
     temp = target.with_name(f".{target.name}.part")
     con = connect()
     # DuckDB's own threads; its insertion order keeps the rows in file order.
@@ -114,12 +119,18 @@ def export(
 
     def copy(sql: str) -> int:
         query = f"SELECT {_projection(fmt)} FROM ({sql})"
-        ((rows,),) = con.execute(
-            f"COPY ({query}) TO {_quote(str(temp))} ({_options(fmt, compressed)})"
-        ).fetchall()
+        try:
+            ((rows,),) = con.execute(
+                f"COPY ({query}) TO {_quote(str(temp))} ({_options(fmt, compressed)})"
+            ).fetchall()
+        except duckdb.IOException as exc:
+            if str(temp) in str(exc):  # writing, not reading: no bad line can explain it
+                raise AnalysisError(f"cannot write {target}: {one_line(exc)}") from None
+            raise
         return int(rows)
 
     try:
+        temp.open("wb").close()  # an unwritable target fails before every file is read
         rows = run_typed(tree, selection, copy, strict=strict, on_problem=on_problem)
         if rows == 0:
             raise NoRecords(f"{out_root}: no record matches the selection; nothing written")

@@ -214,6 +214,11 @@ def connect() -> duckdb.DuckDBPyConnection:
     return con
 
 
+def one_line(error: BaseException) -> str:
+    """Return an error's message on one line (DuckDB's run over several)."""
+    return " ".join(str(error).split())
+
+
 def report_problem(problem: Problem) -> None:
     """Warn about a skipped line or file (the default ``on_problem`` of the Python API)."""
     warnings.warn(str(problem), RecordsWarning, stacklevel=4)
@@ -239,7 +244,9 @@ def run_typed(
     file, that keep the last three parts of each path, ``<n>/<site>/<day>/<name>``, so a
     ``x.jsonl`` and a ``x.jsonl.gz`` stay two files). ``filename`` adds DuckDB's ``filename``
     column; ``stream`` is passed to :func:`select_sql`. Raises AnalysisError when DuckDB
-    refuses files in which the check finds nothing wrong.
+    refuses files in which the check finds nothing wrong, or refuses the good lines too.
+    ``action`` raises what is not about reading (a file it cannot write) as an
+    AnalysisError of its own, so that it is neither taken for bad input nor re-read.
     """
     import duckdb
 
@@ -267,12 +274,17 @@ def run_typed(
             clean.write_bytes(b"".join(good))
             files.append(clean)
         if not problems:
-            raise AnalysisError(f"{tree.root}: DuckDB cannot read the records: {refused}")
+            raise AnalysisError(f"{tree.root}: DuckDB cannot read the records: {one_line(refused)}")
         if strict:
             raise BadInput(problems)
         for problem in problems:
             on_problem(problem)
-        return action(select_sql(files, selection, filename=filename, stream=stream))
+        try:
+            return action(select_sql(files, selection, filename=filename, stream=stream))
+        except duckdb.Error as exc:
+            raise AnalysisError(
+                f"{tree.root}: DuckDB cannot read the records: {one_line(exc)}"
+            ) from None
 
 
 def _tree(out_root: str | os.PathLike[str], selection: Selection) -> Tree:

@@ -15,7 +15,7 @@ import duckdb
 import pytest
 
 import newscrawl
-from newscrawl.analysis import BadInput, Problem, RecordsWarning
+from newscrawl.analysis import AnalysisError, BadInput, Problem, RecordsWarning
 from newscrawl.storage.output import temp_name
 from tests.analysis.helpers import line, record, write_batch
 from tests.cli_support import newscrawl as run
@@ -356,6 +356,38 @@ def test_a_since_of_year_1_keeps_every_record(tmp_path: Path) -> None:
     assert done.returncode == 0, done.stderr
     assert done.stderr.startswith("3 records from 1 file")
     assert len(newscrawl.read_records(tmp_path, since="0001-01-01")) == 3
+
+
+@pytest.mark.parametrize("with_a_bad_line", [False, True])
+def test_an_unwritable_target_is_a_write_error_in_one_line(
+    tmp_path: Path, with_a_bad_line: bool
+) -> None:
+    root = tmp_path / "out"
+    good_tree(root)
+    if with_a_bad_line:
+        not_json(root)
+    done = run("export", str(root), "-o", "/proc/x.csv")
+    assert done.returncode == 2
+    assert done.stderr.strip().splitlines() == [
+        "newscrawl: cannot write /proc/x.csv: No such file or directory"
+    ]
+
+
+def test_a_second_refusal_by_duckdb_is_an_analysis_error(tmp_path: Path) -> None:
+    """When DuckDB refuses even the good lines, the read fails with one message, not a
+    DuckDB exception."""
+    from newscrawl.analysis.records import Selection, _tree, run_typed
+
+    root = tmp_path / "out"
+    good_tree(root)
+    not_json(root)
+
+    def refuse(sql: str) -> None:
+        raise duckdb.IOException("IO Error: cannot open\nsecond line")
+
+    with pytest.raises(AnalysisError, match="DuckDB cannot read the records: IO Error") as caught:
+        run_typed(_tree(root, Selection()), Selection(), refuse, on_problem=lambda p: None)
+    assert "\n" not in str(caught.value)
 
 
 def test_without_the_analysis_extra_the_message_names_it(tmp_path: Path) -> None:
