@@ -12,10 +12,10 @@ from newscrawl.analysis.files import AnalysisError, Problem
 from newscrawl.analysis.records import (
     FORMATS,
     Selection,
-    _quote,
     _tree,
     connect,
     one_line,
+    path_sql,
     report_problem,
     run_typed,
 )
@@ -121,7 +121,7 @@ def export(
         query = f"SELECT {_projection(fmt)} FROM ({sql})"
         try:
             ((rows,),) = con.execute(
-                f"COPY ({query}) TO {_quote(str(temp))} ({_options(fmt, compressed)})"
+                f"COPY ({query}) TO {path_sql(temp)} ({_options(fmt, compressed)})"
             ).fetchall()
         except duckdb.IOException as exc:
             if str(temp) in str(exc):  # writing, not reading: no bad line can explain it

@@ -130,6 +130,23 @@ def _quote(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
 
+def path_sql(path: Path) -> str:
+    """Return ``path`` as a SQL string literal for DuckDB.
+
+    Raises AnalysisError for a path that is not UTF-8 (a name Python holds with surrogate
+    escapes): DuckDB cannot take it, and fails with ``std::bad_cast`` instead of a message.
+    """
+    text = str(path)
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        raise AnalysisError(
+            f"{text.encode('utf-8', 'backslashreplace').decode()}: DuckDB cannot open a path "
+            "that is not UTF-8; rename the folder or link to it under a UTF-8 name"
+        ) from None
+    return _quote(text)
+
+
 def _timestamp(moment: datetime) -> str:
     return f"TIMESTAMPTZ {_quote(moment.astimezone(UTC).isoformat())}"
 
@@ -180,7 +197,7 @@ def select_sql(
     files, far less memory. A url whose latest revision was written twice then has two rows
     (see :func:`_drop_ties`).
     """
-    source = "[" + ", ".join(_quote(str(p)) for p in files) + "]"
+    source = "[" + ", ".join(path_sql(p) for p in files) + "]"
     where = []
     if selection.since:
         where.append(f"crawled_at >= {_timestamp(selection.since)}")
@@ -424,7 +441,8 @@ def duckdb_view(con: duckdb.DuckDBPyConnection, out_root: str | os.PathLike[str]
     ``newscrawl_out`` variable: ``articles`` reads every published record file under
     ``out_root`` (types declared, never sniffed) each time it is queried, so new batches
     appear; ``articles_latest`` keeps the latest revision of each ``url``. Temp files are
-    never read. Querying them when the tree holds no record file fails in DuckDB.
+    never read. Querying them when the tree holds no record file fails in DuckDB. Raises
+    AnalysisError when the root's path is not UTF-8.
     """
-    root = _quote(str(Path(out_root).resolve()))
+    root = path_sql(Path(out_root).resolve())
     con.execute(articles_sql().replace(ROOT_VARIABLE, root))

@@ -6,6 +6,7 @@ import codecs
 import fcntl
 import gzip
 import json
+import os
 import subprocess
 import sys
 from collections.abc import Callable
@@ -388,6 +389,41 @@ def test_a_second_refusal_by_duckdb_is_an_analysis_error(tmp_path: Path) -> None
     with pytest.raises(AnalysisError, match="DuckDB cannot read the records: IO Error") as caught:
         run_typed(_tree(root, Selection()), Selection(), refuse, on_problem=lambda p: None)
     assert "\n" not in str(caught.value)
+
+
+NOT_UTF8 = os.fsdecode(b"r\xe9s")
+"""A folder name in Latin-1: Python holds it with a surrogate escape, DuckDB cannot take it."""
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["export", "{bad}", "-o", "{tmp}/x.csv"],
+        ["stats", "{bad}"],
+        ["export", "{good}", "-o", "{bad}/x.csv"],
+    ],
+    ids=["export-root", "stats-root", "export-target"],
+)
+def test_a_path_that_is_not_utf8_is_one_line_exit_2(tmp_path: Path, args: list[str]) -> None:
+    bad, good = tmp_path / NOT_UTF8, tmp_path / "good"
+    good_tree(bad)
+    good_tree(good)
+    done = run(*[a.format(bad=bad, good=good, tmp=tmp_path) for a in args])
+    assert done.returncode == 2, done.stderr
+    (message,) = done.stderr.strip().splitlines()
+    assert message.endswith("DuckDB cannot open a path that is not UTF-8; rename the folder or "
+                            "link to it under a UTF-8 name")  # fmt: skip
+    assert "r\\udce9s" in message
+    assert not list(bad.glob("*.csv")) + list(bad.glob(".*.part"))
+
+
+def test_read_records_and_the_views_refuse_a_path_that_is_not_utf8(tmp_path: Path) -> None:
+    bad = tmp_path / NOT_UTF8
+    good_tree(bad)
+    with pytest.raises(AnalysisError, match="not UTF-8"):
+        newscrawl.read_records(bad)
+    with pytest.raises(AnalysisError, match="not UTF-8"):
+        newscrawl.duckdb_view(duckdb.connect(), bad)
 
 
 def test_without_the_analysis_extra_the_message_names_it(tmp_path: Path) -> None:
