@@ -56,9 +56,11 @@ AND CASE
         AND revision IS NOT NULL
     THEN true
     ELSE error(
-        'newscrawl: ' || filename || ': a record of schema_version '
-        || coalesce(schema_version, 'null') || ' or with a null required field; '
-        || 'newscrawl export names the line and skips it'
+        'newscrawl: ' || filename || ': ' || CASE
+            WHEN schema_version IN ('1.0')
+            THEN 'a record with a null or missing required field (url, revision, ...)'
+            ELSE 'a record of schema_version ' || coalesce(schema_version, 'null') || ', not 1.0'
+        END || '; newscrawl export names the line and skips it'
     )
 END;
 

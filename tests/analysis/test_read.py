@@ -284,21 +284,24 @@ def test_the_views_read_the_files_export_reads(tree: Path) -> None:
 @pytest.mark.parametrize(
     "bad",
     [
-        {"foo": 1},
-        None,
-        record(9, schema_version="2.0"),
-        record(9, url=None),
-        record(9, revision=None),
+        ({"foo": 1}, "a record of schema_version null, not 1.0"),
+        (None, "a record of schema_version null, not 1.0"),
+        (record(9, schema_version="2.0"), "a record of schema_version 2.0, not 1.0"),
+        (record(9, url=None), "a record with a null or missing required field"),
+        (record(9, revision=None), "a record with a null or missing required field"),
     ],
     ids=["no-record-keys", "null", "newer-version", "null-url", "null-revision"],
 )
-def test_the_views_fail_naming_the_file_on_a_line_export_skips(tree: Path, bad: Any) -> None:
+def test_the_views_fail_naming_the_file_on_a_line_export_skips(
+    tree: Path, bad: tuple[Any, str]
+) -> None:
+    item, why = bad
     path = write_batch(tree, "jmn", "2016-03-25", "run9-0001", [record(8)])
     with path.open("a", encoding="utf-8") as handle:
-        handle.write(json.dumps(bad) + "\n")
+        handle.write(json.dumps(item) + "\n")
     con = duckdb.connect()
     newscrawl.duckdb_view(con, tree)
-    with pytest.raises(duckdb.Error, match=f"newscrawl: {re.escape(str(path))}: a record of"):
+    with pytest.raises(duckdb.Error, match=f"newscrawl: {re.escape(str(path))}: {re.escape(why)}"):
         con.sql("SELECT count(*) FROM articles_latest").fetchall()
 
 
