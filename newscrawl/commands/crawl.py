@@ -257,7 +257,14 @@ def register(sub: Any) -> None:
         help="distributed mode: queue, duplicate filter, state and lease in this Redis",
     )
     crawl.add_argument("--since", help="only entries newer than this: 2d, 12h, 2016-03-01")
-    crawl.add_argument(
+    add_settings(crawl)
+    add_log_level(crawl, default=None)
+    crawl.set_defaults(func=cmd_crawl)
+
+
+def add_settings(parser: Any) -> None:
+    """Add ``-s``/``--set NAME=VALUE`` (repeatable) to ``parser``."""
+    parser.add_argument(
         "-s",
         "--set",
         action="append",
@@ -266,8 +273,6 @@ def register(sub: Any) -> None:
         help="a Scrapy or newscrawl setting for this run (repeat for more), e.g. "
         "-s CLOSESPIDER_PAGECOUNT=500",
     )
-    add_log_level(crawl, default=None)
-    crawl.set_defaults(func=cmd_crawl)
 
 
 def add_log_level(parser: Any, default: str | None) -> None:

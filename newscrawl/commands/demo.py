@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from newscrawl.cli import PROJECT_ROOT, CommandError
-from newscrawl.commands.crawl import _run, _settings, add_log_level
+from newscrawl.commands.crawl import _run, _settings, add_log_level, add_settings
 
 
 def demo_site(root: Path) -> str:
@@ -72,14 +72,6 @@ def register(sub: Any) -> None:
         default=[],
         help="serve these changes on top (e.g. fixtures/jmn/nextday, the portal a day later)",
     )
-    demo.add_argument(
-        "-s",
-        "--set",
-        action="append",
-        default=[],
-        metavar="NAME=VALUE",
-        help="a Scrapy or newscrawl setting for this run (repeat for more), e.g. "
-        "-s CLOSESPIDER_PAGECOUNT=500",
-    )
+    add_settings(demo)
     add_log_level(demo, default="WARNING")
     demo.set_defaults(func=cmd_demo)
