@@ -36,10 +36,11 @@ from scrapy.crawler import Crawler
 from scrapy.exceptions import NotConfigured
 from scrapy.extensions.throttle import AutoThrottle
 from scrapy.http import Request, Response
+from scrapy.utils.defer import deferred_from_coro
 from twisted.internet.task import LoopingCall
 
 from newscrawl.middlewares import crawl_delay_floor
-from newscrawl.report import write_skipped_report
+from newscrawl.report import LEASE_LOST, write_skipped_report
 from newscrawl.storage.backend import RunGuard, StateBackend, open_site_state
 from newscrawl.storage.output import PublishedBatch
 from newscrawl.storage.runlock import AlreadyRunning, RunLock
@@ -100,6 +101,8 @@ class SiteState:
             raise NotConfigured("no NEWSCRAWL_STATE_DIR: a stateless crawl")
         lock, store = opened
         extension = cls(crawler, site, lock, store)
+        if hasattr(lock, "on_lost"):  # a Redis lease: renewed while the run lasts
+            lock.on_lost = extension.lease_lost
         try:
             root = Path(crawler.settings.get("NEWSCRAWL_OUTPUT_DIR", "out"))
             for path in store.reconcile(root, site):
@@ -109,6 +112,27 @@ class SiteState:
             raise
         crawler.signals.connect(extension.close, signal=signals.engine_stopped)
         return extension
+
+    def lease_lost(self) -> None:
+        """Stop the run: its lease expired while it ran (Redis away longer than the lease,
+        restarted empty or flushed), so the other workers have taken its requests back and
+        may hold its lease. Called from the lease's renewal thread; the run fails with
+        :data:`~newscrawl.report.LEASE_LOST`."""
+        from twisted.internet import reactor
+
+        reactor.callFromThread(self._stop_for_lost_lease)
+
+    def _stop_for_lost_lease(self) -> None:
+        message = (
+            "the run lease was lost while the run went on (Redis was away for longer than "
+            "NEWSCRAWL_REDIS_VISIBILITY_TIMEOUT, or restarted without its data, or flushed): "
+            "stopped, the other workers take its requests"
+        )
+        logger.error("%s", message)
+        self.crawler.stats.set_value(LEASE_LOST, message)
+        engine = self.crawler.engine
+        if engine is not None and engine.running and engine.spider is not None:
+            deferred_from_coro(engine.close_spider_async(reason="lease_lost"))
 
     def close(self) -> None:
         """Close the store, then release the lock. Idempotent."""

@@ -37,6 +37,8 @@ REQUESTS = "newscrawl/requests"
 ENTRY_POINTS = "newscrawl/entry_points"
 """Stats prefix of the profile's entry points: ``total`` and ``fetched`` (set by the spider)."""
 SITE_FAILURE = "newscrawl/site_failure"
+LEASE_LOST = "newscrawl/lease_lost"
+"""Stat: why a distributed worker stopped when its run lease expired under it."""
 """Stat a spider sets to one line saying why the site could not be crawled at all (a URL
 crawl of an address that is not a news portal); the report fails the run with it."""
 PAGES = "newscrawl/pages"
@@ -162,6 +164,8 @@ def build_report(
         failures.append(f"output stopped: {output_error}")
     if site_failure := stats.get(SITE_FAILURE):
         failures.append(str(site_failure))
+    if lease_lost := stats.get(LEASE_LOST):
+        failures.append(str(lease_lost))
     if (robots_failure := stats.get(UNAVAILABLE)) and str(robots_failure) not in failures:
         failures.append(str(robots_failure))  # unless it is why the site failed, said above
     if entry_total and not entry_fetched and not entry_crawl:

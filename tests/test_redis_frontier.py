@@ -1387,3 +1387,26 @@ def test_worker_killed_and_restarted_under_its_name_loses_nothing(
     assert second.returncode == 0, log[-3000:]
     urls = written_urls(tmp_path / "a", tmp_path / "b")
     assert len(urls) == len(set(urls)) == ARTICLES, log[-3000:]
+
+
+def test_a_worker_whose_lease_expired_under_it_stops_and_fails(
+    portal: RunningServer, redis_prefix: Redis, tmp_path: Path
+) -> None:
+    """Redis flushed, restarted empty or away past the visibility timeout: the other
+    workers count this one dead and take its requests back, so it must not go on taking
+    and writing (it did, for minutes, writing pages twice, and then exited 0)."""
+    client, prefix = redis_prefix
+    slow = ("-s", "DOWNLOAD_DELAY=0.5", "-s", "NEWSCRAWL_REDIS_VISIBILITY_TIMEOUT=1.5")
+    worker = start_worker(worker_command(portal, tmp_path / "o", prefix, "w1", *slow))
+    lease = f"{prefix}:jmn:lease:w1"
+    deadline = time.monotonic() + 60
+    while not client.exists(lease) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    time.sleep(2.0)  # the crawl is under way
+    client.delete(lease)
+    started = time.monotonic()
+    log = worker.communicate(timeout=120)[0]
+    assert worker.returncode == 1, log[-3000:]
+    assert time.monotonic() - started < 10, log[-3000:]  # the whole crawl takes longer
+    assert "FAILED: the run lease was lost while the run went on" in log, log[-3000:]
+    assert not client.exists(lease)  # not taken back

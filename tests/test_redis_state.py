@@ -95,6 +95,26 @@ def test_second_run_of_a_worker_exits_75(redis_prefix: Redis) -> None:
     again.release()
 
 
+def test_a_lease_that_expired_under_its_holder_is_reported_once_and_not_taken_back(
+    redis_prefix: Redis,
+) -> None:
+    """Redis flushed (or restarted empty, or away past the ttl): the next renewal finds
+    the key gone, tells the holder once, and does not set it again for a run that the
+    other workers now count as dead."""
+    client, prefix = redis_prefix
+    lease = RedisLease(client, prefix, "jmn", "w1", ttl=0.3)
+    lost: list[float] = []
+    lease.on_lost = lambda: lost.append(time.monotonic())
+    lease.acquire()
+    try:
+        client.delete(lease.key)
+        time.sleep(0.8)  # several renewal beats
+        assert len(lost) == 1
+        assert not client.exists(lease.key)
+    finally:
+        lease.release()
+
+
 def test_lease_is_renewed_while_held_and_expires_when_the_holder_dies(
     redis_prefix: Redis,
 ) -> None:

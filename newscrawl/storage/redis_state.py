@@ -832,7 +832,8 @@ class RedisLease:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self.on_lost: Callable[[], None] | None = None
-        """Called (from the renewal thread) if the lease was lost while held."""
+        """Called once (from the renewal thread) if the lease was lost while held: the
+        holder must stop, since the other workers take its requests back."""
 
     @property
     def held(self) -> bool:
@@ -884,8 +885,10 @@ class RedisLease:
                 renewed = self.client.eval(_RENEW, 1, self.key, token, int(self.ttl * 1000))
             except Exception:  # Redis away for a moment: try again on the next beat
                 continue
-            if not renewed and self.on_lost is not None:
-                self.on_lost()
+            if not renewed:  # expired (Redis away too long, restarted empty, flushed)
+                if self.on_lost is not None:
+                    self.on_lost()
+                return  # a lost lease is not taken back: another run may hold it now
 
     def release(self) -> None:
         """Stop renewing and delete the lease if it is still ours. Idempotent."""
