@@ -130,10 +130,18 @@ def _share(value: Any) -> None:
         raise ValueError("expected a share between 0 and 1, such as 0.2")
 
 
+def _worker(value: Any) -> None:
+    from newscrawl.storage.output import NAME_PART
+
+    if not NAME_PART.fullmatch(str(value)):
+        raise ValueError("expected a plain file-name part (letters, digits, '.', '_', '-')")
+
+
 SPECIAL_CHECKS: dict[str, Callable[[Any], None]] = {
     "LOG_LEVEL": _level,
     "NEWSCRAWL_EXTRACT_PROCESSES": _extract_processes,
     "NEWSCRAWL_EXTRACT_TIMEOUT": _extract_timeout,
+    "NEWSCRAWL_WORKER": _worker,
     "DOWNLOAD_DELAY": _seconds,
     "NEWSCRAWL_BATCH_RECORDS": _at_least(1, int),
     "NEWSCRAWL_BATCH_SECONDS": _at_least(0, float),

@@ -96,6 +96,18 @@ CASES: dict[str, tuple[Callable[[Path], list[str]], str]] = {
         crawl("-s", "DOWNLOAD_DELAY=-1"),
         "setting DOWNLOAD_DELAY='-1' is not valid: expected 0 or more seconds",
     ),
+    "setting-worker-not-a-name": (
+        crawl("-s", "NEWSCRAWL_WORKER=../x"),
+        "setting NEWSCRAWL_WORKER='../x' is not valid: expected a plain file-name part",
+    ),
+    "redis-database-not-a-number": (
+        crawl("--redis", "redis://127.0.0.1:6379/notanumber"),
+        "the database 'notanumber' is not a number",
+    ),
+    "redis-port-out-of-range": (
+        crawl("--redis", "redis://127.0.0.1:99999/0"),
+        "Port out of range",
+    ),
     "setting-unknown": (crawl("-s", "NEWSCRAWL_BATCH_RECORD=5"), "unknown setting"),
     "setting-no-equals": (crawl("-s", "NEWSCRAWL_GZIP"), "expected NAME=VALUE"),
     "base-url": (crawl("--base-url", "notaurl"), "is not an http(s) origin"),

@@ -8,6 +8,7 @@ import sys
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import urlsplit
 
 from newscrawl.cli import CommandError
 
@@ -136,6 +137,16 @@ def redis_url(value: str | None) -> str | None:
         raise CommandError(
             f"--redis {value!r}: expected a Redis URL such as redis://127.0.0.1:6379/0"
         )
+    database = urlsplit(value).path.strip("/") if value.startswith("redis") else ""
+    if database and not (database.isascii() and database.isdigit()):
+        # redis-py would connect to database 0 and say nothing
+        raise CommandError(f"--redis {value!r}: the database {database!r} is not a number")
+    from redis.connection import parse_url
+
+    try:
+        parse_url(value)
+    except ValueError as exc:
+        raise CommandError(f"--redis {value!r}: {exc}") from None
     return value
 
 
