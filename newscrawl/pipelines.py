@@ -320,6 +320,8 @@ class BatchWriterPipeline:
                     withheld,
                 )
         self._guarded(BatchWriter.close)
+        if self.writer is not None and self.writer.lost:
+            self.withheld(self.writer.lost)  # counted as written, discarded when it failed
         if self.writer is not None:
             paths = list(stats.get_value("newscrawl/output_files", []))
             stats.set_value(

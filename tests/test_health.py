@@ -177,3 +177,30 @@ def test_summary_is_printed_once(tmp_path: Path) -> None:
     both = result.stdout + result.stderr
     assert result.returncode == 0, both[-3000:]
     assert both.count("records written:") == 1
+
+
+def test_a_crawl_stopped_by_force_fails_with_a_report(tmp_path: Path) -> None:
+    """A second SIGTERM stops the reactor before the spider closes: exit 1 and a report
+    that says the run was interrupted (it was exit 2, the usage-error code, and none)."""
+    import signal
+    import time
+
+    slow = {path: Fault("slow", delay=2.0) for path in ("/feed/", "/sitemap_index.xml")}
+    with serving(slow) as server:
+        settings = [arg for setting in FAST for arg in ("-s", setting)]
+        process = subprocess.Popen(
+            [sys.executable, "-m", "newscrawl.cli", "crawl", "jmn", "--base-url", server.url,
+             "-o", str(tmp_path), "--state", str(tmp_path / "state"), *settings],
+            cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        )  # fmt: skip
+        deadline = time.monotonic() + 60
+        while not server.hits.get("/feed/") and time.monotonic() < deadline:
+            time.sleep(0.02)
+        process.send_signal(signal.SIGTERM)
+        time.sleep(0.3)
+        process.send_signal(signal.SIGTERM)
+        stdout, stderr = process.communicate(timeout=60)
+    assert process.returncode == 1, stdout + stderr
+    report = report_of(tmp_path)
+    assert report["failures"][0].startswith("the run was interrupted"), report["failures"]
+    assert not any(f.startswith("coverage") for f in report["failures"]), report["failures"]

@@ -408,3 +408,13 @@ def test_a_robots_txt_that_failed_the_site_is_one_failure_line() -> None:
         stats, site="s", run_id="r", duration=1.0, thresholds=THRESHOLDS, max_error_rate=0.2
     )
     assert report["failures"].count(line) == 1
+
+
+def test_a_run_stopped_before_coverage_was_counted_has_no_coverage_failures() -> None:
+    """A second SIGTERM: records were written, but the spider never closed to count them."""
+    stats = {**ENTRY_OK, "response_received_count": 5, "newscrawl/records": 4}
+    report = make({**stats, "finish_reason": "shutdown"})
+    assert set(report["coverage"].values()) == {None}
+    assert report["failures"] == [
+        "the run was interrupted before it finished (finish reason shutdown)"
+    ]

@@ -156,6 +156,7 @@ class BatchWriter:
         self._on_publish = on_publish
         self._clock = clock
         self._count = 0
+        self._lost = 0
         self._seq = 0
         self._batch: _OpenBatch | None = None
         self._closed = False
@@ -165,6 +166,12 @@ class BatchWriter:
     def count(self) -> int:
         """Records accepted by ``write()`` so far, including any in a batch later discarded."""
         return self._count
+
+    @property
+    def lost(self) -> int:
+        """Records of batches discarded because writing or publishing them failed (a full
+        disk): accepted by ``write()``, never published."""
+        return self._lost
 
     def write(self, record: Mapping[str, Any], meta: dict | None = None) -> None:
         """Append ``record`` as one JSON line to the open batch, publishing as due.
@@ -187,7 +194,11 @@ class BatchWriter:
         batch.records_meta.append(meta if meta is not None else {})
         self._count += 1
         if batch.count >= self.max_records:
-            self._publish()
+            try:
+                self._publish()
+            except OutputError:
+                self._lost -= 1  # this record's write() fails: it was never accepted
+                raise
 
     def publish_due(self) -> bool:
         """Publish the open batch if its first record is ``max_seconds`` old or older.
@@ -343,6 +354,7 @@ class BatchWriter:
 
     def _fail(self, exc: OSError, action: str, path: Path) -> NoReturn:
         """Discard the open batch, close the writer and raise ``OutputError`` from ``exc``."""
+        self._lost += self._batch.count if self._batch is not None else 0
         self._discard()
         self._closed = True
         message = f"cannot {action} {path}: {_describe(exc, path)}"

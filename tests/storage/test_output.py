@@ -462,6 +462,7 @@ def test_disk_full_while_writing(small_fs: Path) -> None:
         writer.write(record(0))
     assert writer.close() == reported  # no exception: the failed batch is already gone
     assert sum(b.count for b in reported) < writer.count
+    assert sum(b.count for b in reported) == writer.count - writer.lost
 
 
 def fill_up(path: Path) -> None:
