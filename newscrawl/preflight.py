@@ -125,6 +125,12 @@ def _at_least(minimum: float, kind: Callable[[Any], float]) -> Callable[[Any], N
     return check
 
 
+def _positive_seconds(value: Any) -> None:
+    seconds = float(value)
+    if not (0 < seconds < float("inf")):  # NaN too
+        raise ValueError("expected more than 0 seconds")
+
+
 def _share(value: Any) -> None:
     if not 0 <= float(value) <= 1:
         raise ValueError("expected a share between 0 and 1, such as 0.2")
@@ -142,6 +148,7 @@ SPECIAL_CHECKS: dict[str, Callable[[Any], None]] = {
     "NEWSCRAWL_EXTRACT_PROCESSES": _extract_processes,
     "NEWSCRAWL_EXTRACT_TIMEOUT": _extract_timeout,
     "NEWSCRAWL_WORKER": _worker,
+    "NEWSCRAWL_REDIS_VISIBILITY_TIMEOUT": _positive_seconds,
     "DOWNLOAD_DELAY": _seconds,
     "NEWSCRAWL_BATCH_RECORDS": _at_least(1, int),
     "NEWSCRAWL_BATCH_SECONDS": _at_least(0, float),

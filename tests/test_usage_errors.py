@@ -100,6 +100,10 @@ CASES: dict[str, tuple[Callable[[Path], list[str]], str]] = {
         crawl("-s", "NEWSCRAWL_WORKER=../x"),
         "setting NEWSCRAWL_WORKER='../x' is not valid: expected a plain file-name part",
     ),
+    "setting-visibility-timeout-zero": (
+        crawl("-s", "NEWSCRAWL_REDIS_VISIBILITY_TIMEOUT=0"),
+        "setting NEWSCRAWL_REDIS_VISIBILITY_TIMEOUT='0' is not valid: expected more than 0",
+    ),
     "redis-database-not-a-number": (
         crawl("--redis", "redis://127.0.0.1:6379/notanumber"),
         "the database 'notanumber' is not a number",
