@@ -39,8 +39,6 @@ from newscrawl.extraction.processors import (
     strip_credit_label,
 )
 from newscrawl.extraction.selectors import (
-    HIDDEN,
-    LINE_BREAK,
     Document,
     Node,
     compile_query,
@@ -139,33 +137,6 @@ def _excluded(page: Page, container: etree._Element) -> set[etree._Element]:
     return inside
 
 
-def _text_outside(block: etree._Element, excluded: set[etree._Element]) -> str:
-    """Return the visible text of ``block`` without the text of its ``excluded`` elements.
-
-    Read as :func:`~newscrawl.extraction.selectors.node_text` reads (a line break for each
-    ``<br>``; scripts, styles and templates left out), and the text that follows an
-    excluded element (its tail) is kept.
-    """
-    parts: list[str] = []
-    stack: list[etree._Element | str] = [block]
-    while stack:
-        item = stack.pop()
-        if isinstance(item, str):
-            parts.append(item)
-            continue
-        if item is not block and item.tail:
-            stack.append(item.tail)
-        if item in excluded or not isinstance(item.tag, str) or item.tag in HIDDEN:
-            continue
-        if item.tag == "br":
-            parts.append(LINE_BREAK)
-            continue
-        stack.extend(reversed(item))
-        if item.text:
-            stack.append(item.text)
-    return "".join(parts)
-
-
 def _holders(excluded: set[etree._Element], container: etree._Element) -> set[etree._Element]:
     """Return the blocks (up to ``container``) that hold an excluded element: their text
     is read around it. Each element above an excluded one is visited once (linear time,
@@ -203,7 +174,7 @@ def _body_blocks(page: Page) -> list[str]:
         # when the next block is inside it.
         if index < len(blocks) and _inside(blocks[index], element, container):
             continue
-        raw = _text_outside(element, excluded) if element in holders else node_text(element)
+        raw = node_text(element, excluded) if element in holders else node_text(element)
         text = normalize_space(raw)
         if text:
             texts.append(text)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from bisect import bisect_left, bisect_right
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from functools import cache
 from typing import Any
@@ -45,9 +45,10 @@ LINE_BREAK = "\n"
 _WALK_EVENTS = ("start", "end", "comment", "pi")
 
 
-def node_text(node: Selector | Node) -> str:
+def node_text(node: Selector | Node, skip: Collection[etree._Element] = ()) -> str:
     """Return the text a reader sees in ``node``: all its text, with a line break for each
-    ``<br>``, and the text of scripts, styles and templates (:data:`HIDDEN`) left out.
+    ``<br>``, and the text of scripts, styles and templates (:data:`HIDDEN`) left out, and
+    the text inside the elements of ``skip`` (the text that follows one is kept).
 
     A string (a selected text or attribute value) is its own text; a comment has none.
     Read in one walk of the subtree: time linear in its size, at any depth (the XPath
@@ -67,7 +68,7 @@ def node_text(node: Selector | Node) -> str:
     for event, element in walk:
         if event == "start":
             tag = element.tag
-            if tag in HIDDEN:
+            if tag in HIDDEN or (skip and element in skip and element is not root):
                 if element is root:
                     return ""
                 walk.skip_subtree()

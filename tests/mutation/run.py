@@ -83,15 +83,15 @@ FAULTS = [
     ),
     Fault(
         "text-lost-after-excluded-node",
-        F,
-        "        if item is not block and item.tail:\n            stack.append(item.tail)\n",
-        "",
+        S,
+        "        elif element.tail and element is not root:",
+        "        elif element.tail and element is not root and element not in skip:",
     ),
     Fault(
         "text-lost-before-excluded-node",
-        F,
-        "        if item.text:\n            stack.append(item.text)\n",
-        "        if item.text and item is not block:\n            stack.append(item.text)\n",
+        S,
+        "            elif element.text:",
+        "            elif element.text and element is not root:",
     ),
     Fault(
         "alt-headline-after-body-started",
@@ -250,8 +250,8 @@ FAULTS = [
     Fault(
         "script-text-read",
         S,
-        "            if tag in HIDDEN:",
-        "            if False:",
+        "            if tag in HIDDEN or (skip and element in skip and element is not root):",
+        "            if skip and element in skip and element is not root:",
     ),
     Fault(
         # (was "id-table-trusted-blindly": ids are no longer read from libxml2's id table)
