@@ -112,15 +112,12 @@ def _extract_timeout(value: Any) -> None:
         raise ValueError("expected 0 or more seconds (0: no time budget)") from None
 
 
-def _seconds(value: Any) -> None:
-    if not float(value) >= 0:  # NaN too
-        raise ValueError("expected 0 or more seconds")
-
-
-def _at_least(minimum: float, kind: Callable[[Any], float]) -> Callable[[Any], None]:
+def _at_least(
+    minimum: float, kind: Callable[[Any], float], unit: str = ""
+) -> Callable[[Any], None]:
     def check(value: Any) -> None:
-        if kind(value) < minimum:
-            raise ValueError(f"expected {minimum:g} or more")
+        if not kind(value) >= minimum:  # NaN too
+            raise ValueError(f"expected {minimum:g} or more{unit}")
 
     return check
 
@@ -149,7 +146,7 @@ SPECIAL_CHECKS: dict[str, Callable[[Any], None]] = {
     "NEWSCRAWL_EXTRACT_TIMEOUT": _extract_timeout,
     "NEWSCRAWL_WORKER": _worker,
     "NEWSCRAWL_REDIS_VISIBILITY_TIMEOUT": _positive_seconds,
-    "DOWNLOAD_DELAY": _seconds,
+    "DOWNLOAD_DELAY": _at_least(0, float, " seconds"),
     "NEWSCRAWL_BATCH_RECORDS": _at_least(1, int),
     "NEWSCRAWL_BATCH_SECONDS": _at_least(0, float),
     "NEWSCRAWL_MAX_ERROR_RATE": _share,
