@@ -3,11 +3,8 @@
 from __future__ import annotations
 
 import argparse
-import gzip
-import io
 import json
 import sys
-import zlib
 from pathlib import Path
 from typing import Any
 
@@ -47,35 +44,28 @@ def _validate_file(path: Path) -> tuple[int, int, bool]:
     and return how many lines it has that are not blank, how many of them are bad, and
     whether the file was read to its end (else the line where reading stopped is
     printed with the reason)."""
-    total = bad = number = 0
-    try:
-        with _open_lines(path) as handle:
-            for number, raw in enumerate(handle, 1):
-                try:
-                    line = raw.decode("utf-8")
-                except UnicodeDecodeError as exc:
-                    total += 1
-                    bad += 1
-                    print(f"{path}:{number}: not UTF-8: {exc}")
-                    continue
-                if not line.strip():
-                    continue
-                total += 1
-                problems = _line_problems(line)
-                for problem in problems:
-                    print(f"{path}:{number}: {problem}")
-                bad += bool(problems)
-    except (OSError, EOFError, zlib.error) as exc:
-        print(f"{path}:{number + 1}: cannot read the rest of the file: {exc}")
-        return total, bad, False
+    from newscrawl.analysis.files import Problem, read_lines
+
+    total = bad = 0
+    for number, raw in read_lines(path):
+        if isinstance(raw, Problem):
+            print(f"{path}:{number}: cannot read the rest of the file: {raw.message}")
+            return total, bad, False
+        try:
+            line = raw.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            total += 1
+            bad += 1
+            print(f"{path}:{number}: not UTF-8: {exc}")
+            continue
+        if not line.strip():
+            continue
+        total += 1
+        problems = _line_problems(line)
+        for problem in problems:
+            print(f"{path}:{number}: {problem}")
+        bad += bool(problems)
     return total, bad, True
-
-
-def _open_lines(path: Path) -> io.BufferedIOBase:
-    """Open ``path`` for reading bytes, through gzip when its name ends in ``.gz``."""
-    if path.suffix == ".gz":
-        return gzip.GzipFile(path, "rb")
-    return path.open("rb")
 
 
 def _line_problems(line: str) -> list[str]:
