@@ -34,6 +34,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from newscrawl.items import SCHEMA_VERSION
+
 WORDS = [
     "the",
     "minister",
@@ -101,7 +103,7 @@ def record(rng: random.Random, site: str, n: int, day: datetime, revision: int) 
     published = day - timedelta(hours=rng.randint(1, 30))
     headline = sentence(rng, 9)[:-1]
     return {
-        "schema_version": "1.0",
+        "schema_version": SCHEMA_VERSION,
         "url": url,
         "canonical_url": url if rng.random() < 0.9 else None,
         "site": site,
@@ -123,6 +125,7 @@ def record(rng: random.Random, site: str, n: int, day: datetime, revision: int) 
             else None
         ),
         "body": [sentence(rng, rng.randint(30, 50)) for _ in range(rng.randint(5, 8))],
+        "free_access": None if rng.random() < 0.8 else rng.random() < 0.5,
         "photo_credit": "Photo Agency/Name" if rng.random() < 0.85 else None,
         "images": [
             {"url": f"https://{site}.example/img/{n}.jpg", "caption": None, "credit": "Agency"}

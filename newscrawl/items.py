@@ -12,8 +12,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field, fields
 from typing import Any
 
-SCHEMA_VERSION = "1.0"
-"""Version of the record contract; bumped (and noted in CHANGELOG.md) on any change."""
+SCHEMA_VERSION = "1.1"
+"""Version of the record contract; bumped (and noted in CHANGELOG.md) on any change. The
+schema of each earlier version ships too (``newscrawl.schema``), so that older output
+still validates and reads."""
 
 
 @dataclass
@@ -65,7 +67,7 @@ class Article:
     """One article page, as written to JSON Lines."""
 
     schema_version: str = SCHEMA_VERSION
-    """Version of this contract, e.g. "1.0"."""
+    """Version of this contract, e.g. "1.1"."""
     url: str | None = None
     """The page's own URL on the portal, canonical form (no fragment or ``utm_*``)."""
     canonical_url: str | None = None
@@ -92,6 +94,10 @@ class Article:
     """Last modification time, ISO 8601 with offset, or null."""
     body: list[str] = field(default_factory=list)
     """Body paragraphs in page order, without headline, credit, share, ads, tags or teasers."""
+    free_access: bool | None = None
+    """False when the publisher marks the article as not free to read (a paywall: ``body``
+    holds only what the page shows), True when it marks it free, None when it does not say
+    (schema.org's ``isAccessibleForFree`` of the page's article)."""
     photo_credit: str | None = None
     """Credit of the article's photo without its label ("Sergei Guneyev/RIA Novosti"), or null."""
     images: list[Image] = field(default_factory=list)

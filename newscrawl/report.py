@@ -235,8 +235,9 @@ def build_report(
     }
 
 
-NOT_CONTENT = frozenset({"duplicate_of"})
-"""Fields that are null by design on most records: left out of the summary's coverage line."""
+NOT_CONTENT = frozenset({"duplicate_of", "free_access"})
+"""Fields that are null by design on most records (no copy, no word on access): left out of
+the summary's coverage line."""
 
 
 def _outcome(report: dict[str, Any]) -> str | None:

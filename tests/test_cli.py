@@ -182,6 +182,24 @@ def test_validate(tmp_path: Path) -> None:
     assert newscrawl("validate", str(clean)).returncode == 0
 
 
+def test_validate_checks_a_record_of_an_earlier_version_against_its_own_schema(
+    tmp_path: Path,
+) -> None:
+    (case,) = list(FIXTURES.glob("jmn/seed-article.json"))
+    record = json.loads(case.read_text(encoding="utf-8"))["record"]
+    older = {k: v for k, v in record.items() if k != "free_access"} | {"schema_version": "1.0"}
+    older_with_new_key = {**older, "free_access": False}
+    current_without_new_key = {k: v for k, v in record.items() if k != "free_access"}
+    lines = [older, older_with_new_key, current_without_new_key, record]
+    text = "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in lines)
+    path = _write(tmp_path / "x.jsonl", text.encode())
+    result = newscrawl("validate", str(path))
+    assert result.returncode == 1
+    bad = sorted({line.split(": ")[0] for line in result.stdout.splitlines()})
+    assert bad == [f"{path}:2", f"{path}:3"]  # 1.0 had no free_access; 1.1 requires it
+    assert "free_access" in result.stdout
+
+
 def test_validate_names_each_missing_field(tmp_path: Path) -> None:
     path = _write(tmp_path / "x.jsonl", b'{"headline": "x"}\n')
     result = newscrawl("validate", str(path))

@@ -11,7 +11,8 @@
 -- glob finds candidates, the file name filter (pushed down: other files are never opened)
 -- keeps the batches. A record of another schema_version, or with a null or missing key the
 -- schema forbids to be null, fails the query with an error naming its file, where export
--- reports the line and skips it: a view cannot skip a line and say so.
+-- reports the line and skips it: a view cannot skip a line and say so. A record of schema
+-- version 1.0 has no free_access key: it reads as null.
 -- In Python, newscrawl.duckdb_view(con, "out/demo") runs this file with the root filled in.
 
 CREATE OR REPLACE VIEW articles AS
@@ -35,6 +36,7 @@ SELECT * EXCLUDE (filename) FROM read_json(
     published_at: 'TIMESTAMPTZ',
     modified_at: 'TIMESTAMPTZ',
     body: 'VARCHAR[]',
+    free_access: 'BOOLEAN',
     photo_credit: 'VARCHAR',
     images: 'STRUCT("url" VARCHAR, "caption" VARCHAR, "credit" VARCHAR)[]',
     teasers: 'STRUCT("title" VARCHAR, "url" VARCHAR, "excerpt" VARCHAR)[]',
@@ -49,7 +51,7 @@ WHERE regexp_full_match(
     '.*/[A-Za-z0-9][A-Za-z0-9._-]*/[0-9]{4}-[0-9]{2}-[0-9]{2}/[A-Za-z0-9][A-Za-z0-9._-]*-[0-9]{4,}\.jsonl(\.gz)?'
 )
 AND CASE
-    WHEN schema_version IN ('1.0') AND url IS NOT NULL AND site IS NOT NULL
+    WHEN schema_version IN ('1.0', '1.1') AND url IS NOT NULL AND site IS NOT NULL
         AND crawled_at IS NOT NULL AND breadcrumb IS NOT NULL AND headline IS NOT NULL
         AND authors IS NOT NULL AND body IS NOT NULL AND images IS NOT NULL
         AND teasers IS NOT NULL AND tags IS NOT NULL AND fingerprint IS NOT NULL
@@ -57,9 +59,9 @@ AND CASE
     THEN true
     ELSE error(
         'newscrawl: ' || filename || ': ' || CASE
-            WHEN schema_version IN ('1.0')
+            WHEN schema_version IN ('1.0', '1.1')
             THEN 'a record with a null or missing required field (url, revision, ...)'
-            ELSE 'a record of schema_version ' || coalesce(schema_version, 'null') || ', not 1.0'
+            ELSE 'a record of schema_version ' || coalesce(schema_version, 'null') || ', not 1.0 or 1.1'
         END || '; newscrawl export names the line and skips it'
     )
 END;

@@ -17,7 +17,12 @@ from typing import Any
 _DATETIME_PATTERN = re.compile(r"^\^\\d\{4\}-\\d\{2\}-\\d\{2\}T")
 """A schema ``pattern`` that starts like an ISO 8601 date-time (``^\\d{4}-\\d{2}-\\d{2}T``)."""
 
-SCALARS = {"string": "VARCHAR", "timestamp": "TIMESTAMPTZ", "integer": "BIGINT"}
+SCALARS = {
+    "string": "VARCHAR",
+    "timestamp": "TIMESTAMPTZ",
+    "integer": "BIGINT",
+    "boolean": "BOOLEAN",
+}
 """DuckDB type of each scalar kind."""
 
 _INTEGER_TEXT = re.compile(r"\s*-?[0-9]+\s*")
@@ -35,7 +40,7 @@ class Column:
     """
 
     kind: str
-    """``string``, ``timestamp``, ``integer``, ``list`` or ``struct``."""
+    """``string``, ``timestamp``, ``integer``, ``boolean``, ``list`` or ``struct``."""
     item: Column | None = None
     """The type of a list's items."""
     fields: tuple[tuple[str, Column], ...] = field(default=())
@@ -79,6 +84,8 @@ class Column:
             text = str(value).strip()
             shown = text if len(text) <= 24 else f"{text[:20]}... ({len(text)} digits)"
             return f"{shown} is out of range (a 64-bit integer)"
+        if self.kind == "boolean":
+            return None if isinstance(value, bool) else _expected("a boolean", value)
         if self.kind == "timestamp":
             return _timestamp_problem(value)
         if self.kind == "list":
@@ -134,8 +141,8 @@ def column_from_schema(node: Mapping[str, Any], defs: Mapping[str, Any]) -> Colu
     if kind == "string":
         pattern = str(node.get("pattern", ""))
         return Column("timestamp" if _DATETIME_PATTERN.match(pattern) else "string")
-    if kind == "integer":
-        return Column("integer")
+    if kind in ("integer", "boolean"):
+        return Column(kind)
     if kind == "array":
         return Column("list", item=column_from_schema(node["items"], defs))
     if kind == "object":
@@ -180,10 +187,14 @@ def not_null_columns() -> tuple[str, ...]:
 
 
 def supported_versions() -> tuple[str, ...]:
-    """Return the ``schema_version`` values this reader understands (the schema's const)."""
-    from newscrawl.schema import article_schema
+    """Return the ``schema_version`` values this reader understands: every shipped schema's.
 
-    return (str(article_schema()["properties"]["schema_version"]["const"]),)
+    Records of an earlier version are read as the current one with the keys they lack null
+    (each version only added nullable keys; ``tests/analysis`` holds the schemas to that).
+    """
+    from newscrawl.schema import schema_versions
+
+    return schema_versions()
 
 
 def duckdb_columns_sql() -> str:

@@ -311,7 +311,12 @@ def _tree(out_root: str | os.PathLike[str], selection: Selection) -> Tree:
 
 # -- pandas ------------------------------------------------------------------------------
 
-PANDAS_DTYPES = {"string": "str", "timestamp": "datetime64[us, UTC]", "integer": "int64"}
+PANDAS_DTYPES = {
+    "string": "str",
+    "timestamp": "datetime64[us, UTC]",
+    "integer": "int64",
+    "boolean": "boolean",
+}
 """The dtype of each scalar kind in :func:`read_records`; lists and structs are ``object``."""
 
 

@@ -79,7 +79,9 @@ def _line_problems(line: str) -> list[str]:
         return [f"not JSON: {exc}"]
     if not isinstance(record, dict):
         return ["not a JSON object"]
-    return [f"{error.field}: {error.message}" for error in record_errors(record)]
+    return [
+        f"{error.field}: {error.message}" for error in record_errors(record, earlier_versions=True)
+    ]
 
 
 def cmd_schema(args: argparse.Namespace) -> int:

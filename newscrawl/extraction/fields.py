@@ -523,6 +523,7 @@ def extract_page(page: Page, *, fill: bool = True) -> Article:
                 loader.add_value("authors", names)
                 break
     loader.add_first_found("tags", _candidates(page, plan.selectors("fields", "tags")))
+    loader.add_value("free_access", page.jsonld.get("isAccessibleForFree"))
     loader.add_value("published_at", _date(page, "published_at", "datePublished"))
     loader.add_value("modified_at", _date(page, "modified_at", "dateModified"))
 

@@ -28,6 +28,7 @@ from newscrawl.extraction.processors import (
     absolute_url,
     normalize_space,
     record_url,
+    schema_boolean,
     strip_ellipsis,
     unique,
 )
@@ -178,6 +179,7 @@ class ArticleLoader(ProfileLoader):
     teasers_in = Identity()
     teasers_out = Identity()
     headline_alt_in = Identity()
+    free_access_in = MapCompose(schema_boolean)
 
 
 class BreadcrumbLoader(ProfileLoader):

@@ -518,6 +518,30 @@ def split_authors(text: str | None) -> list[str]:
     return unique(names)
 
 
+_SCHEMA_BOOLEANS: Final = {"true": True, "false": False}
+"""schema.org's Boolean values by their name, as pages write them: ``true``, ``"False"``,
+``"https://schema.org/True"``."""
+
+
+def schema_boolean(value: object) -> bool | None:
+    """Return the schema.org Boolean ``value`` as True or False, None when it is neither.
+
+    JSON's ``true``/``false``, the names ``True``/``False`` in any case, and their schema.org
+    URLs (``http://schema.org/False``) are Booleans; so is a list whose first item is one.
+    A number, ``"yes"``, ``"0"`` or anything else says nothing.
+    """
+    if isinstance(value, list):
+        value = value[0] if value else None
+    if isinstance(value, bool):
+        return value
+    if not isinstance(value, str):
+        return None
+    name = value.strip().casefold()
+    for prefix in ("https://schema.org/", "http://schema.org/"):
+        name = name.removeprefix(prefix)
+    return _SCHEMA_BOOLEANS.get(name)
+
+
 _MARKUP_TAG: Final = re.compile(r"<(?:[A-Za-z/][^<>]*|!--.*?--)>", re.DOTALL)
 """An HTML start or end tag, or a comment: "<" then a letter or "/" ("<3" and "a < b" are
 text)."""

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
+from fnmatch import fnmatch
 from functools import cache
 from importlib import resources
 from typing import Any
@@ -21,13 +22,53 @@ from jsonschema import Draft202012Validator
 from newscrawl.items import FIELD_NAMES
 
 SCHEMA_FILE = "article.schema.json"
+"""The schema of the records newscrawl writes now."""
+EARLIER_SCHEMA_FILES = "article-*.schema.json"
+"""The schemas of earlier versions (``article-1.0.schema.json``), kept as they were
+published: output written by an earlier newscrawl still validates and reads."""
+
+
+def _load(name: str) -> dict[str, Any]:
+    text = resources.files(__package__).joinpath(name).read_text(encoding="utf-8")
+    return json.loads(text)
+
+
+def _version_of(schema: Mapping[str, Any]) -> str:
+    return str(schema["properties"]["schema_version"]["const"])
 
 
 @cache
-def article_schema() -> dict[str, Any]:
-    """Return the record's JSON Schema (draft 2020-12) as shipped in the package."""
-    text = resources.files(__package__).joinpath(SCHEMA_FILE).read_text(encoding="utf-8")
-    return json.loads(text)
+def _schemas() -> dict[str, dict[str, Any]]:
+    """Return every shipped schema by the ``schema_version`` it describes, oldest first,
+    the current one last."""
+    folder = resources.files(__package__)
+    earlier = [
+        _load(entry.name)
+        for entry in folder.iterdir()
+        if fnmatch(entry.name, EARLIER_SCHEMA_FILES) and entry.name != SCHEMA_FILE
+    ]
+    current = _load(SCHEMA_FILE)
+    ordered = sorted(earlier, key=lambda schema: _version_key(_version_of(schema)))
+    return {_version_of(schema): schema for schema in [*ordered, current]}
+
+
+def _version_key(version: str) -> tuple[int, ...]:
+    return tuple(int(part) for part in version.split("."))
+
+
+def schema_versions() -> tuple[str, ...]:
+    """Return the ``schema_version`` values of every shipped schema, oldest first: the
+    versions of the records this newscrawl can validate and read."""
+    return tuple(_schemas())
+
+
+def article_schema(version: str | None = None) -> dict[str, Any]:
+    """Return the record's JSON Schema (draft 2020-12) as shipped in the package: the
+    current one, or that of ``version`` (one of :func:`schema_versions`; KeyError else)."""
+    schemas = _schemas()
+    if version is None:
+        return schemas[next(reversed(schemas))]
+    return schemas[version]
 
 
 def _inline_refs(node: Any, defs: dict[str, Any]) -> Any:
@@ -43,8 +84,8 @@ def _inline_refs(node: Any, defs: dict[str, Any]) -> Any:
 
 
 @cache
-def _validator() -> Draft202012Validator:
-    schema = article_schema()
+def _validator(version: str | None = None) -> Draft202012Validator:
+    schema = article_schema(version)
     Draft202012Validator.check_schema(schema)
     # The same schema with its references resolved once: validation is three times faster.
     return Draft202012Validator(_inline_refs(schema, schema.get("$defs", {})))
@@ -109,6 +150,7 @@ _TYPE_KEYWORDS = {
     "array": frozenset({"items", "minItems", "maxItems", "uniqueItems"}),
     "integer": frozenset({"minimum", "maximum"}),
     "number": frozenset({"minimum", "maximum"}),
+    "boolean": frozenset(),
 }
 """The keywords that constrain only values of one type (a value of another type passes them)."""
 
@@ -150,7 +192,7 @@ def _nullable_types(node: Any) -> Any:
 
 
 @cache
-def _fast_validator() -> Callable[[Any], Any] | None:
+def _fast_validator(version: str | None = None) -> Callable[[Any], Any] | None:
     """Return the schema compiled by fastjsonschema (draft-07), or None where it cannot
     stand in for jsonschema (the schema uses a 2020-12 keyword draft-07 reads otherwise).
 
@@ -158,7 +200,7 @@ def _fast_validator() -> Callable[[Any], Any] | None:
     Nullable fields are compiled as type lists (:func:`_nullable_types`), which validate the
     same values as the schema's ``anyOf`` and take a third of the time on a typical record.
     """
-    schema = article_schema()
+    schema = article_schema(version)
     inlined = _inline_refs(schema, schema.get("$defs", {}))
     if not _draft_7_compatible(inlined):
         return None
@@ -182,14 +224,15 @@ def _holds_tuple(value: Any) -> bool:
     return False
 
 
-def _surely_valid(record: Any) -> bool:
-    """Return True only when ``record`` is valid; False means "ask jsonschema".
+def _surely_valid(record: Any, version: str | None = None) -> bool:
+    """Return True only when ``record`` is valid (against the schema of ``version``, the
+    current one by default); False means "ask jsonschema".
 
     fastjsonschema is never more lenient than jsonschema here except in taking tuples for
     arrays (records with tuples go to jsonschema); where it is stricter (``$`` in a
     pattern matches only at the very end), jsonschema has the last word.
     """
-    validate = _fast_validator()
+    validate = _fast_validator(version)
     if validate is None:
         return False
     try:
@@ -222,11 +265,20 @@ def _field_path(error: Any) -> str:
     return "/".join(path) or "(record)"
 
 
-def record_errors(record: Mapping[str, Any]) -> list[FieldError]:
-    """Return every schema violation of ``record``, by field, in field order; [] when valid."""
-    if _surely_valid(record):
+def record_errors(record: Mapping[str, Any], *, earlier_versions: bool = False) -> list[FieldError]:
+    """Return every schema violation of ``record``, by field, in field order; [] when valid.
+
+    A record is checked against the current schema: what newscrawl writes now. With
+    ``earlier_versions``, a record whose ``schema_version`` names an earlier shipped schema
+    is checked against that one (output of an earlier newscrawl).
+    """
+    version = None
+    if earlier_versions and isinstance(record, Mapping):
+        claimed = record.get("schema_version")
+        version = claimed if isinstance(claimed, str) and claimed in _schemas() else None
+    if _surely_valid(record, version):
         return []
-    errors: Iterator[Any] = _validator().iter_errors(record)
+    errors: Iterator[Any] = _validator(version).iter_errors(record)
     found = [FieldError(_field_path(e), e.message) for e in errors]
     order = {name: i for i, name in enumerate(FIELD_NAMES)}
     return sorted(found, key=lambda e: (order.get(e.field.split("/")[0], len(order)), e.field))

@@ -26,7 +26,7 @@ from newscrawl.analysis.columns import (
     supported_versions,
 )
 from newscrawl.analysis.records import articles_sql, parse_until
-from newscrawl.items import FIELD_NAMES
+from newscrawl.items import FIELD_NAMES, SCHEMA_VERSION
 from newscrawl.schema import article_schema
 from tests.analysis.helpers import record, write_batch
 from tests.cli_support import newscrawl as run
@@ -112,7 +112,7 @@ def test_column_types_come_from_the_schema() -> None:
 
 @pytest.mark.parametrize(
     "node",
-    [{"type": "boolean"}, {"anyOf": [{"type": "string"}, {"type": "integer"}]}],
+    [{"type": "number"}, {"anyOf": [{"type": "string"}, {"type": "integer"}]}],
 )
 def test_a_field_the_reader_cannot_type_fails_loudly(node: dict[str, Any]) -> None:
     with pytest.raises(ValueError, match="cannot type"):
@@ -164,7 +164,12 @@ def test_read_records_types(tree: Path) -> None:
     assert list(df.columns) == list(FIELD_NAMES)
     assert len(df) == 5
     for name, column in record_columns().items():
-        expected = {"string": "str", "timestamp": "datetime64[us, UTC]", "integer": "int64"}
+        expected = {
+            "string": "str",
+            "timestamp": "datetime64[us, UTC]",
+            "integer": "int64",
+            "boolean": "boolean",
+        }
         assert str(df[name].dtype) == expected.get(column.kind, "object"), name
     by_url = {r["url"] + str(r["revision"]): r for r in raw(tree)}
     for row in df.itertuples():
@@ -188,7 +193,7 @@ def test_duplicate_of_all_null_is_still_text(tree: Path) -> None:
     assert df["duplicate_of"].isna().all()
     assert str(df["duplicate_of"].dtype) == "str"
     assert str(df["schema_version"].dtype) == "str"
-    assert df["schema_version"].tolist() == ["1.0"]
+    assert df["schema_version"].tolist() == [SCHEMA_VERSION]
 
 
 def test_read_records_latest(tree: Path) -> None:
@@ -284,9 +289,9 @@ def test_the_views_read_the_files_export_reads(tree: Path) -> None:
 @pytest.mark.parametrize(
     "bad",
     [
-        ({"foo": 1}, "a record of schema_version null, not 1.0"),
-        (None, "a record of schema_version null, not 1.0"),
-        (record(9, schema_version="2.0"), "a record of schema_version 2.0, not 1.0"),
+        ({"foo": 1}, "a record of schema_version null, not 1.0 or 1.1"),
+        (None, "a record of schema_version null, not 1.0 or 1.1"),
+        (record(9, schema_version="2.0"), "a record of schema_version 2.0, not 1.0 or 1.1"),
         (record(9, url=None), "a record with a null or missing required field"),
         (record(9, revision=None), "a record with a null or missing required field"),
     ],
@@ -391,3 +396,18 @@ def test_what_pandas_guesses_alone(tree: Path) -> None:
     guessed = pd.read_json(path, lines=True)
     assert guessed["schema_version"].dtype == "float64"
     assert guessed["duplicate_of"].dtype == "float64"
+
+
+def test_records_of_schema_1_0_read_with_free_access_null(tmp_path: Path) -> None:
+    older = {k: v for k, v in record(1).items() if k != "free_access"}
+    older["schema_version"] = "1.0"
+    write_batch(tmp_path, "jmn", "2016-03-24", "run1-0001", [older])
+    write_batch(tmp_path, "jmn", "2016-03-25", "run2-0001", [record(2, free_access=False)])
+    df = newscrawl.read_records(tmp_path).sort_values("url")
+    assert df["schema_version"].tolist() == ["1.0", SCHEMA_VERSION]
+    assert df["free_access"].isna().tolist() == [True, False]
+    assert bool(df["free_access"].iloc[1]) is False
+    con = duckdb.connect()
+    newscrawl.duckdb_view(con, tmp_path)
+    rows = con.sql("SELECT schema_version, free_access FROM articles ORDER BY url").fetchall()
+    assert rows == [("1.0", None), (SCHEMA_VERSION, False)]

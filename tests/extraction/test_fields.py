@@ -272,3 +272,33 @@ def test_a_profile_is_planned_once_and_a_changed_profile_anew() -> None:
     assert fields.plan_of(jmn).selectors("body", "container") != (".story",)
     body = page("<p>" + ENGLISH + "</p>").replace(b'class="entry"', b'class="story"')
     assert extract_article(URL, body, profile=other, now=NOW).body == [ENGLISH]
+
+
+@pytest.mark.parametrize(
+    ("declared", "expected"),
+    [
+        ('"isAccessibleForFree": false', False),
+        ('"isAccessibleForFree": "False"', False),
+        ('"isAccessibleForFree": "https://schema.org/True"', True),
+        ('"isAccessibleForFree": "maybe"', None),
+        ('"headline": "no word on access"', None),
+    ],
+)
+def test_free_access_is_what_the_jsonld_article_declares(
+    declared: str, expected: bool | None
+) -> None:
+    head = (
+        '<script type="application/ld+json">{"@context": "https://schema.org", '
+        f'"@type": "NewsArticle", {declared}}}</script>'
+    )
+    record = extract(page(f"<p>{ENGLISH}</p>", head=head))
+    assert record.free_access is expected
+    assert record.body == [ENGLISH]  # a paywalled page is still a record, flagged
+
+
+def test_free_access_of_another_object_says_nothing_of_the_article() -> None:
+    head = (
+        '<script type="application/ld+json">{"@context": "https://schema.org", '
+        '"@type": "WebSite", "isAccessibleForFree": false}</script>'
+    )
+    assert extract(page(f"<p>{ENGLISH}</p>", head=head)).free_access is None

@@ -1020,3 +1020,29 @@ def test_normalize_space_of_normalised_text_is_that_text() -> None:
         and (chr(code).isspace() or processors._INVISIBLE.match(chr(code)))
     ]
     assert printable_space == []
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        (True, True),
+        (False, False),
+        ("false", False),
+        (" False ", False),
+        ("TRUE", True),
+        ("http://schema.org/False", False),
+        ("https://schema.org/True", True),
+        ([False, True], False),
+        ([], None),
+        ("yes", None),
+        ("0", None),
+        (0, None),
+        (1, None),
+        (None, None),
+        ({"@id": "https://schema.org/False"}, None),
+    ],
+)
+def test_schema_boolean_reads_schema_org_booleans_only(
+    value: object, expected: bool | None
+) -> None:
+    assert processors.schema_boolean(value) is expected

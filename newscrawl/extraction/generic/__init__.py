@@ -41,6 +41,7 @@ from newscrawl.extraction.processors import (
     detect_language,
     format_datetime,
     record_url,
+    schema_boolean,
 )
 from newscrawl.items import AltHeadline, Breadcrumb, Image, Teaser
 
@@ -206,6 +207,15 @@ class GenericPage:
         return []
 
     @cached_property
+    def free_access(self) -> bool | None:
+        """Whether the page's article is marked free to read (``isAccessibleForFree`` of its
+        JSON-LD or microdata object, else of a ``<meta itemprop>``); None when unmarked."""
+        marked = schema_boolean(self.article_data.get("isAccessibleForFree"))
+        if marked is None:
+            marked = schema_boolean(self.structured.first_meta("isaccessibleforfree"))
+        return marked
+
+    @cached_property
     def section(self) -> str | None:
         """The article's section: JSON-LD ``articleSection``, the breadcrumb's parent crumb,
         ``article:section``."""
@@ -324,6 +334,7 @@ FIELDS = (
     "published_at",
     "modified_at",
     "body",
+    "free_access",
     "photo_credit",
     "images",
     "language",

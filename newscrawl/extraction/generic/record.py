@@ -17,9 +17,11 @@ from newscrawl.extraction.page import Page
 from newscrawl.extraction.processors import format_datetime, plausible_date
 from newscrawl.items import Article
 
-FILL_FIELDS = tuple(name for name in FIELDS if name != "teasers")
+FILL_FIELDS = tuple(name for name in FIELDS if name not in ("teasers", "free_access"))
 """Fields the generic extractor fills in a profile's record: not teasers, since a profile
-that finds no teaser block has answered (no teasers)."""
+that finds no teaser block has answered (no teasers); not ``free_access``, which a profile's
+record reads from the page's JSON-LD article (most pages leave it unsaid, and filling it
+would read the page again for nothing)."""
 
 KNOWN_FIELDS = ("headline", "authors", "breadcrumb", "language")
 """Fields of a profile's record that the generic extractor takes as they are when it
