@@ -220,7 +220,9 @@ class BatchWriterPipeline:
     checks every ``ROTATION_CHECK_SECONDS`` at most. Each published batch is counted
     (``newscrawl/files_published``), added to ``newscrawl/output_files``, and handed to
     ``on_publish`` (the state's registration, when the crawl has a state). An output or
-    state error stops the crawl with reason ``output_error``.
+    state error stops the crawl with reason ``output_error``. A batch the state fails to
+    register stays published: its records are written (counted, and passed on), as the
+    next run's ``reconcile`` registers the file.
 
     Subclasses say which items they write (``kind``, :meth:`accepts`) and what each
     line's meta is (:meth:`meta`); other items pass through.
@@ -285,7 +287,7 @@ class BatchWriterPipeline:
         line, meta = self.line(item)
         try:
             self.writer.write(line, meta=meta)
-        except (OutputError, StateError) as exc:
+        except OutputError as exc:  # the item is in no published file
             self._stop(exc)
             raise DropItem(f"not written: {exc}") from exc
         self.written(item)
@@ -333,15 +335,19 @@ class BatchWriterPipeline:
         self._guarded(BatchWriter.publish_due)
 
     def _guarded(self, action: Callable[[BatchWriter], object]) -> None:
-        """Apply ``action`` to the writer; an output or state error stops the crawl."""
+        """Apply ``action`` to the writer; an output error stops the crawl."""
         if self.writer is None:
             return
         try:
             action(self.writer)
-        except (OutputError, StateError) as exc:
+        except OutputError as exc:
             self._stop(exc)
 
     def _published(self, batch: PublishedBatch) -> None:
+        """Count and log a batch published under its final name, then hand it to
+        ``on_publish``. A ``StateError`` there stops the crawl and goes no further: the file
+        is on disk and the next run registers it, so the writer goes on as after any
+        publish, and the item whose write filled the batch counts as written."""
         self.crawler.stats.inc_value("newscrawl/files_published")
         logger.info("Published %s (%d lines)", batch.path, batch.count)
         if self.pause_before_register > 0:
@@ -353,8 +359,12 @@ class BatchWriterPipeline:
                 batch.path,
             )
             time.sleep(self.pause_before_register)
-        if self.on_publish is not None:
+        if self.on_publish is None:
+            return
+        try:
             self.on_publish(batch)
+        except StateError as exc:
+            self._stop(exc)
 
     def _stop_rotation(self) -> None:
         if self._rotation is not None and self._rotation.running:

@@ -435,6 +435,51 @@ def test_a_worker_stopped_by_an_error_withholds_its_open_batch(
         assert stats["newscrawl/records"] == 1
 
 
+def test_a_batch_published_but_not_registered_counts_every_record_it_holds(
+    tmp_path: Path,
+) -> None:
+    """The state cannot register a batch just renamed to its final name (here another
+    process holds the state's write lock past SQLite's busy timeout). The file stays, and
+    the next run registers it (``reconcile``): its records are written, the one whose
+    write filled the batch too, so that record is not dropped as "not written", and the
+    count is the file's lines."""
+    import sqlite3
+
+    from newscrawl.pipelines import RecordsWriterPipeline
+    from newscrawl.storage.state import StateStore
+
+    state_dir, out = tmp_path / "state", tmp_path / "out"
+    settings = {
+        "NEWSCRAWL_STATE_DIR": str(state_dir),
+        "NEWSCRAWL_OUTPUT_DIR": str(out),
+        "NEWSCRAWL_BATCH_RECORDS": 2,
+    }
+    crawler = crawler_for("jmn", settings)
+    try:
+        pipeline = RecordsWriterPipeline.from_crawler(crawler)
+        pipeline.open_spider()
+        first, second = record(url="https://jmn.info/a/"), record(url="https://jmn.info/b/")
+        assert pipeline.process_item(first) is first
+        other = sqlite3.connect(state_dir / "jmn.sqlite3", isolation_level=None)
+        other.execute("BEGIN IMMEDIATE")  # held as another process would hold it
+        try:
+            assert pipeline.process_item(second) is second  # the batch is published
+        finally:
+            other.execute("ROLLBACK")
+            other.close()
+        pipeline.close_spider()
+        stats = crawler.stats.get_stats()
+        assert "cannot register" in stats["newscrawl/output_error"]
+    finally:
+        close_state(crawler)
+    (published,) = out.glob("jmn/*/*.jsonl")
+    lines = published.read_text(encoding="utf-8").splitlines()
+    assert stats["newscrawl/records"] == len(lines) == 2
+    assert stats["newscrawl/output_files"] == [str(published)]
+    with StateStore.for_site(state_dir, "jmn") as state:
+        assert state.reconcile(out, "jmn") == [published]  # the next run's first step
+
+
 def test_a_page_that_failed_before_and_fails_again_is_counted(crawler: Any) -> None:
     from newscrawl.pipelines import FAILED_AGAIN, RejectsWriterPipeline
 
