@@ -197,7 +197,9 @@ class BatchWriter:
             try:
                 self._publish()
             except OutputError:
-                self._lost -= 1  # this record's write() fails: it was never accepted
+                # This record's write() fails: it was never accepted, nor lost.
+                self._count -= 1
+                self._lost -= 1
                 raise
 
     def publish_due(self) -> bool:
@@ -327,14 +329,15 @@ class BatchWriter:
             os.replace(batch.temp, batch.final)
         except OSError as exc:
             self._fail(exc, "publish", batch.final)
-        self._batch = None
         try:
             _fsync_folder(self.folder)
         except OSError as exc:
             # The name may not survive a crash: withdraw it, as its records are not reported.
+            # The batch is still open here, so _fail counts its records as lost.
             with suppress(OSError):
                 os.unlink(batch.final)
             self._fail(exc, "publish", batch.final)
+        self._batch = None
         published = PublishedBatch(batch.final, batch.count, batch.records_meta)
         self.published.append(published)
         if self._on_publish is not None:

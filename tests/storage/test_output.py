@@ -7,12 +7,14 @@ writer in a child process, so that the limit, the user or the SIGKILL hit only t
 
 from __future__ import annotations
 
+import errno
 import gzip
 import json
 import math
 import os
 import shutil
 import signal
+import stat
 import subprocess
 import sys
 import textwrap
@@ -648,3 +650,31 @@ def test_publish_syncs_the_file_before_its_rename_and_the_folder_after(
         ("replace", final),
         ("fsync", folder),
     ]
+
+
+@pytest.mark.parametrize("published_by", ["count", "close"])
+def test_a_batch_withdrawn_when_its_folder_cannot_be_synced_is_counted_lost(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, published_by: str
+) -> None:
+    """After the rename, the folder's fsync fails (EIO: a failing disk, which a test cannot
+    provoke, hence the patched ``os.fsync``): the writer withdraws the file, whose name may
+    not survive a crash. Its records are lost, not written: what the writer reports
+    (``count - lost``) is what is on disk, so that the crawl does not count them."""
+    real_fsync = os.fsync
+
+    def fsync(fd: int) -> None:
+        if stat.S_ISDIR(os.fstat(fd).st_mode):
+            raise OSError(errno.EIO, "Input/output error")
+        real_fsync(fd)
+
+    writer = make_writer(tmp_path, max_records=2)
+    writer.write(record(1))  # creates the folders (synced) before the disk fails
+    monkeypatch.setattr(os, "fsync", fsync)
+    # By count, the write that fills the batch fails: its record is not taken.
+    publish = (lambda: writer.write(record(2))) if published_by == "count" else writer.close
+    with pytest.raises(OutputError, match=r"cannot publish .*run1-0001\.jsonl: Input/output"):
+        publish()
+    assert writer.published == []
+    assert list((tmp_path / "jmn" / DAY).iterdir()) == []
+    assert writer.lost == 1
+    assert writer.count - writer.lost == 0
