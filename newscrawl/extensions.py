@@ -49,15 +49,20 @@ logger = logging.getLogger(__name__)
 
 
 class SiteState:
-    """Hold the crawl site's run lock and state store from the crawl's start to its end.
+    """Hold the crawl site's run lock, output folder lock and state store from the crawl's
+    start to its end.
 
-    Built once per crawl, after the spider (whose ``site`` names the state): it takes the
-    lock and opens the store (``newscrawl.storage.backend.open_site_state`` with
-    ``NEWSCRAWL_STATE_DIR``), then registers the output files a dead run published but
-    never registered (``reconcile`` over ``NEWSCRAWL_OUTPUT_DIR``). ``AlreadyRunning`` or
-    ``StateError`` raised here fails the crawl before anything is fetched. When the engine
-    stops (after the pipelines published their last batches and the spider closed), the
-    store is closed, then the lock released.
+    Built once per crawl, after the spider (whose ``site`` names the state), in this order:
+    it takes the run lock (an ``flock`` in ``NEWSCRAWL_STATE_DIR``, or the worker's Redis
+    lease), then the output folder's lock (:func:`take_output_lock`), then opens the store
+    (``newscrawl.storage.backend.open_site_state``), and only then registers the output
+    files a dead run published but never registered (``reconcile`` over
+    ``NEWSCRAWL_OUTPUT_DIR``): while another run holds the output folder, a file it has
+    just published and not registered yet is no dead run's. A run refused by either lock
+    writes its skipped report, releases what it took and opens no state. ``AlreadyRunning``
+    or ``StateError`` raised here fails the crawl before anything is fetched. When the
+    engine stops (after the pipelines published their last batches and the spider closed),
+    the store is closed, then the locks released.
 
     The writer pipelines hand it each published batch (:meth:`records_published`,
     :meth:`rejects_published`); it registers them in the store.
@@ -69,15 +74,17 @@ class SiteState:
         site: str,
         lock: RunGuard | None = None,
         store: StateBackend | None = None,
+        output_lock: RunLock | None = None,
     ) -> None:
         self.crawler = crawler
         self.site = site
         self.lock = lock
         self.store = store
+        self.output_lock = output_lock
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> Self:
-        """Take the lock and open the state; NotConfigured without a spider or state folder."""
+        """Take the locks and open the state; NotConfigured without a spider or state folder."""
         spider = crawler.spider
         if spider is None:
             raise NotConfigured("no spider yet: the site's state cannot be named")
@@ -93,14 +100,19 @@ class SiteState:
                 worker=worker_name(settings) if redis_url else "",
                 lease_seconds=settings.getfloat("NEWSCRAWL_REDIS_VISIBILITY_TIMEOUT", 30.0),
                 redis_retries=settings.getint("NEWSCRAWL_REDIS_RETRIES", 6),
+                # After the run lock, so that a run it refuses creates nothing under the
+                # output folder; before the state, which a run refused here never opens.
+                before_open=lambda: take_output_lock(crawler, site),
             )
-        except AlreadyRunning as exc:
-            write_skipped_report(crawler, site, str(exc))  # cron and scrapyd read the report
+        except BaseException as exc:
+            release_output_lock(crawler)  # taken, when the state then failed to open
+            if isinstance(exc, AlreadyRunning):  # the run lock's or the output folder's
+                write_skipped_report(crawler, site, str(exc))  # cron and scrapyd read it
             raise
         if opened is None:
             raise NotConfigured("no NEWSCRAWL_STATE_DIR: a stateless crawl")
         lock, store = opened
-        extension = cls(crawler, site, lock, store)
+        extension = cls(crawler, site, lock, store, take_output_lock(crawler, site))
         if hasattr(lock, "on_lost"):  # a Redis lease: renewed while the run lasts
             lock.on_lost = extension.lease_lost
         try:
@@ -135,12 +147,16 @@ class SiteState:
             deferred_from_coro(engine.close_spider_async(reason="lease_lost"))
 
     def close(self) -> None:
-        """Close the store, then release the lock. Idempotent."""
+        """Close the store, then release the output folder's lock and the run lock.
+        Idempotent."""
         store, self.store = self.store, None
         try:
             if store is not None:
                 store.close()
         finally:
+            output_lock, self.output_lock = self.output_lock, None
+            if output_lock is not None:
+                output_lock.release()
             lock, self.lock = self.lock, None
             if lock is not None:
                 lock.release()
@@ -233,17 +249,56 @@ def known_lastmods(crawler: Crawler) -> Mapping[str, Any]:
     return getattr(crawler.spider, "lastmod", None) or {}
 
 
+_OUTPUT_LOCK = "_newscrawl_output_lock"
+"""Attribute of a crawler: the lock of its output folder once :func:`take_output_lock`
+was called (None when the crawl goes on unlocked)."""
+
+
+def take_output_lock(crawler: Crawler, site: str) -> RunLock | None:
+    """Take the lock of ``site``'s output folder for ``crawler``'s run, once: later calls
+    return what the first one did, so :class:`SiteState` and :class:`OutputLock` share it.
+
+    Returns the held lock, or None without ``NEWSCRAWL_OUTPUT_DIR`` or when the lock file
+    cannot be created (the output path is a file, a read-only folder: logged, and the crawl
+    goes on unlocked, for the writer to fail it with its own one-line error). Raises
+    ``AlreadyRunning`` when another run holds the lock; nothing is remembered then.
+    """
+    if hasattr(crawler, _OUTPUT_LOCK):
+        return getattr(crawler, _OUTPUT_LOCK)  # type: ignore[no-any-return]
+    output_dir = crawler.settings.get("NEWSCRAWL_OUTPUT_DIR")
+    lock: RunLock | None = None
+    if output_dir:
+        lock = RunLock.for_output(Path(output_dir), site)
+        try:
+            lock.acquire()
+        except AlreadyRunning:
+            raise
+        except OSError as exc:
+            logger.warning("Output folder not locked: cannot create %s: %s", lock.path, exc)
+            lock = None
+    setattr(crawler, _OUTPUT_LOCK, lock)
+    return lock
+
+
+def release_output_lock(crawler: Crawler) -> None:
+    """Release the lock :func:`take_output_lock` took for ``crawler``, if any. Idempotent."""
+    lock = getattr(crawler, _OUTPUT_LOCK, None)
+    if lock is not None:
+        lock.release()
+
+
 class OutputLock:
     """Hold the lock of the site's output folder, ``<NEWSCRAWL_OUTPUT_DIR>/<site>/
     .newscrawl.lock``, from the crawl's start until the engine stops.
 
     Two runs writing one output folder, even with different state folders, would each write
     the same articles and remove each other's unfinished batches: the second raises
-    ``AlreadyRunning`` here, before the engine exists (no fetch; only a ``skipped`` report),
-    and ``newscrawl crawl`` exits 75. Built after :class:`SiteState` (a lower priority number),
-    so a run stopped by the state lock creates nothing under the output folder. When the
-    lock file cannot be created (the output path is a file, a read-only folder) the crawl
-    goes on unlocked and the writer fails it with its own one-line error.
+    ``AlreadyRunning`` before the engine exists (no fetch; only a ``skipped`` report), and
+    ``newscrawl crawl`` exits 75. A crawl with a state has the lock from :class:`SiteState`
+    already, taken after its run lock (so a run stopped by the run lock creates nothing under
+    the output folder) and before its state opens; this extension, built after it, holds it
+    for a stateless crawl. When the lock file cannot be created the crawl goes on unlocked
+    (:func:`take_output_lock`).
     """
 
     def __init__(self, lock: RunLock | None) -> None:
@@ -251,21 +306,18 @@ class OutputLock:
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> Self:
-        """Take the lock; NotConfigured without a spider or ``NEWSCRAWL_OUTPUT_DIR``."""
+        """Take the lock (unless ``SiteState`` did); NotConfigured without a spider or
+        ``NEWSCRAWL_OUTPUT_DIR``."""
         spider = crawler.spider
         output_dir = crawler.settings.get("NEWSCRAWL_OUTPUT_DIR")
         if spider is None or not output_dir:
             raise NotConfigured("no spider or no output folder: nothing to lock")
         site = getattr(spider, "site", None) or spider.name
-        lock: RunLock | None = RunLock.for_output(Path(output_dir), site)
         try:
-            lock.acquire()
+            lock = take_output_lock(crawler, site)
         except AlreadyRunning as exc:
             write_skipped_report(crawler, site, str(exc))  # cron and scrapyd read the report
             raise
-        except OSError as exc:
-            logger.warning("Output folder not locked: cannot create %s: %s", lock.path, exc)
-            lock = None
         extension = cls(lock)
         crawler.signals.connect(extension.release, signal=signals.engine_stopped)
         return extension

@@ -123,9 +123,10 @@ NEWSCRAWL_GLOBAL_CONCURRENCY = 0
 
 # Run report, progress and verdict (see report.py).
 EXTENSIONS = {
-    # Takes the site's run lock and opens its state (NEWSCRAWL_STATE_DIR) for the crawl.
+    # Takes the site's run lock, then the output folder's lock (one run writes
+    # <NEWSCRAWL_OUTPUT_DIR>/<site>/), then opens its state (NEWSCRAWL_STATE_DIR).
     "newscrawl.extensions.SiteState": 100,
-    # Then the output folder's lock: one run writes <NEWSCRAWL_OUTPUT_DIR>/<site>/.
+    # The output folder's lock of a crawl without a state (SiteState took it otherwise).
     "newscrawl.extensions.OutputLock": 110,
     "newscrawl.report.RunReport": 500,
     "newscrawl.report.Progress": 510,

@@ -10,7 +10,7 @@ crawl and closes both when the crawl ends. URLs passed in are canonical
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
@@ -330,6 +330,7 @@ def open_site_state(
     worker: str = "",
     lease_seconds: float = 30.0,
     redis_retries: int = 6,
+    before_open: Callable[[], object] | None = None,
 ) -> tuple[RunGuard, StateBackend] | None:
     """Take the run lock of ``site`` and open its state; None when there is neither a
     ``redis_url`` nor a ``state_dir``.
@@ -337,9 +338,12 @@ def open_site_state(
     With ``redis_url`` (distributed mode) the lock is the lease of ``worker`` in Redis and
     the state is Redis's (``newscrawl.storage.redis_state``); otherwise the lock is an
     ``flock`` and the state an SQLite file in ``state_dir``. The lock guards the state, so
-    it is taken first and released again when the state cannot be opened. Raises
-    ``AlreadyRunning`` (another run holds the lock), ``StateError`` (unusable state, no
-    Redis) or ``ValueError`` (a site or worker that is not a file-name part, a bad URL).
+    it is taken first and released again when the state cannot be opened. ``before_open``
+    is called once the lock is held and before the state is opened or created (a crawl
+    takes its output folder's lock there); what it raises releases the lock too, and the
+    state is not touched. Raises ``AlreadyRunning`` (another run holds the lock),
+    ``StateError`` (unusable state, no Redis) or ``ValueError`` (a site or worker that is
+    not a file-name part, a bad URL), and whatever ``before_open`` raises.
     """
     if redis_url:
         from newscrawl.storage.redis_state import RedisLease, RedisStateStore, connect
@@ -348,6 +352,8 @@ def open_site_state(
         lease = RedisLease(client, redis_prefix, site, worker, ttl=lease_seconds)
         lease.acquire()
         try:
+            if before_open is not None:
+                before_open()
             store = RedisStateStore(client, redis_prefix, site, label=redis_url, worker=worker)
             return lease, store
         except BaseException:
@@ -361,6 +367,8 @@ def open_site_state(
     lock = RunLock.for_site(Path(state_dir), site)
     lock.acquire()
     try:
+        if before_open is not None:
+            before_open()
         store = StateStore.for_site(Path(state_dir), site)
     except BaseException:
         lock.release()

@@ -124,6 +124,48 @@ def test_reconcile_failure_releases_lock_and_state(tmp_path: Path) -> None:
         crawler_for("jmn", settings(tmp_path))
     with RunLock.for_site(tmp_path / "state", "jmn") as lock:
         assert lock.held
+    with RunLock.for_output(tmp_path / "out", "jmn") as lock:  # taken before the state opened
+        assert lock.held
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "redis"])
+def test_a_run_refused_by_the_output_lock_takes_and_registers_nothing(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture, request: pytest.FixtureRequest, backend: str
+) -> None:
+    """Another run, with another state (folder, or worker name), writes to the same output
+    folder and has just published a file it has not registered yet. A run refused by the
+    output lock must not take that file for one a dead run left: no "Registered ... published
+    by a run that died" line, its state neither opened nor changed, and its run lock (or
+    lease) free again; only its skipped report is written."""
+    out = tmp_path / "out"
+    day = out / "jmn" / "2016-03-25"
+    day.mkdir(parents=True)
+    live = day / "live-0001.jsonl"
+    live.write_text('{"url": "https://jmn.info/a/", "fingerprint": "f"}\n', encoding="utf-8")
+    options: dict[str, Any] = {"NEWSCRAWL_OUTPUT_DIR": str(out)}
+    if backend == "redis":
+        from tests.redis_support import REDIS_URL
+
+        client, prefix = request.getfixturevalue("redis_prefix")
+        options |= {
+            "NEWSCRAWL_REDIS_URL": REDIS_URL,
+            "NEWSCRAWL_REDIS_PREFIX": prefix,
+            "NEWSCRAWL_WORKER": "refused",
+        }
+    else:
+        options["NEWSCRAWL_STATE_DIR"] = str(tmp_path / "state")
+    with RunLock.for_output(out, "jmn"), pytest.raises(AlreadyRunning, match="writing to"):
+        crawler_for("jmn", options)  # the live run holds the output folder
+    assert "published by a run that died" not in caplog.text
+    assert [p.name for p in out.glob("jmn/*/*.skipped.report.json")]
+    if backend == "redis":
+        assert list(client.scan_iter(match=f"{prefix}:*")) == []  # no lease, no state
+    else:
+        assert sorted(p.name for p in (tmp_path / "state").iterdir()) == ["jmn.lock"]
+        with RunLock.for_site(tmp_path / "state", "jmn") as lock:  # free again
+            assert lock.held
+    with RunLock.for_output(out, "jmn") as lock:  # not held by the refused run either
+        assert lock.held
 
 
 def batch(path: Path, *metas: dict[str, Any]) -> PublishedBatch:
