@@ -67,6 +67,7 @@ from twisted.internet.task import LoopingCall
 from newscrawl.extensions import worker_name
 from newscrawl.identity import canonicalize_url, request_key
 from newscrawl.middlewares import crawl_delay_floor
+from newscrawl.report import LEASED_ELSEWHERE, LEASED_TO
 from newscrawl.spiders.portal import entry_point_fetched
 from newscrawl.storage.redis_state import FastScript, connect, site_prefix
 
@@ -308,6 +309,18 @@ class Frontier:
             if moved:
                 logger.warning("Worker %s died: %d requests back in the queue", name, moved)
         return bool(busy), int(queued)
+
+    def leased_to_others(self, me: str) -> dict[str, int]:
+        """Return, per worker other than ``me`` that holds its lease, how many requests it
+        has taken (those it finished too, until it finishes the crawl); workers with none
+        are left out."""
+        leased = {}
+        for worker in self.known_workers():
+            if worker == me or not self.is_alive(worker):
+                continue
+            if count := int(self.client.hlen(self.taken(worker))):
+                leased[worker] = count
+        return leased
 
     def give_back(self, worker: str) -> int:
         """Put the requests ``worker`` took in an earlier life back in the queue; return
@@ -819,6 +832,19 @@ class RedisScheduler(Scheduler):
         if crawl_fetched := len(fetched & ours):
             self.stats.set_value("newscrawl/entry_points/fetched_by_crawl", crawl_fetched)
 
+    def note_leased_elsewhere(self) -> None:
+        """Count in the stats (``LEASED_ELSEWHERE``, ``LEASED_TO``) the requests that other
+        workers hold under a running lease as this worker finishes.
+
+        This worker ends when the queue is empty and no other live worker reports itself
+        busy. A worker killed after a heartbeat that found it idle still holds what it took
+        (and the pages whose records it had not published) until its lease expires; the
+        report must then say that the work is held elsewhere, not that there was none."""
+        leased = self.frontier.leased_to_others(self.worker)
+        if leased:
+            self.stats.set_value(LEASED_ELSEWHERE, sum(leased.values()))
+            self.stats.set_value(LEASED_TO, sorted(leased))
+
     @contextmanager
     def _redis_errors(self) -> Iterator[None]:
         """Stop the crawl (exit 1, ``output stopped`` in the report) when Redis fails after
@@ -861,6 +887,7 @@ class RedisScheduler(Scheduler):
             self._push_and_take(take=False)  # new requests still here go to the others
             self.settle_entry_points()  # the engine builds the report after this close
             if reason == "finished":
+                self.note_leased_elsewhere()
                 self.server.delete(frontier.taken(self.worker))
                 keys = [
                     frontier.workers,

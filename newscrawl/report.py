@@ -48,6 +48,13 @@ FAILED_AGAIN = "newscrawl/articles/failed_again"
 """Stat of the article pages fetched that gave no record and had failed in an earlier run
 (a cut page, an empty 200...: retried by later runs until it gives a record), counted by
 the rejects writer from the state. They are left out of "fetched but no record"."""
+LEASED_ELSEWHERE = "newscrawl/frontier/leased_elsewhere"
+"""Stat (distributed mode): the requests other workers held, their lease running, when this
+worker finished (``RedisScheduler``); ``LEASED_TO`` names those workers. A worker that
+died keeps its requests until its lease expires: the crawl is not over, though this
+worker had nothing left to do."""
+LEASED_TO = "newscrawl/frontier/leased_to"
+"""Stat (distributed mode): the sorted names of the workers :data:`LEASED_ELSEWHERE` counts."""
 DEFERRED = "newscrawl/skipped/deferred"
 """Stat of the articles not fetched because they failed in runs in a row and wait out their
 failed-page backoff (``NEWSCRAWL_FAILED_PAGE_BACKOFF``), counted once per article."""
@@ -122,6 +129,10 @@ def build_report(
       serves cut must not fail every run, but fresh pages that give no record do;
     - a robots.txt could not be read (a 5xx, no answer), so its host was not crawled;
     - a field's coverage is under its threshold.
+
+    A worker of a distributed crawl that finished while other workers held requests
+    (``leased_elsewhere``: a dead worker's, until its lease expires) did not fail: the work
+    was not its to do, and comes back for a live worker or the next run.
     """
     records = int(stats.get("newscrawl/records", 0))
     fetched = int(stats.get("newscrawl/articles/fetched", 0))
@@ -220,6 +231,10 @@ def build_report(
             "unchanged": int(stats.get("newscrawl/duplicates/unchanged", 0)),
         },
         "duplicates_flagged": int(stats.get("newscrawl/duplicates/content", 0)),
+        "leased_elsewhere": {
+            "requests": int(stats.get(LEASED_ELSEWHERE, 0)),
+            "workers": list(stats.get(LEASED_TO, [])),
+        },
         "urls_repaired": {
             "repaired": int(stats.get("newscrawl/urls/repaired", 0)),
             "dropped": int(stats.get("newscrawl/urls/dropped", 0)),
@@ -265,6 +280,24 @@ def _outcome(report: dict[str, Any]) -> str | None:
         return "no new records: the only articles fetched failed before and failed again"
     if fetched:
         return "no new records: no article page gave a record (see rejects)"
+    leased = report.get("leased_elsewhere") or {}
+    if requests := leased.get("requests"):
+        # Not "listed no articles": the listings may be among them, or their articles were
+        # fetched by a worker that died before it published the records.
+        names = list(leased.get("workers") or ())
+        if len(names) == 1:
+            back = "if it died, they go back to the queue when its lease expires, for the next run"
+            holder = "another worker"
+        else:
+            back = (
+                "if one died, its requests go back to the queue when its lease expires, for a "
+                "live worker or the next run"
+            )
+            holder = "other workers"
+        return (
+            f"no new records: {requests} requests are still leased to {holder} "
+            f"({', '.join(names)}); {back}"
+        )
     return "no new records: the entry points listed no articles"
 
 

@@ -434,6 +434,35 @@ def test_one_entry_point_fetched_anywhere_is_enough_as_in_a_local_crawl(
     assert a_report["entry_points"] == {"total": 2, "fetched": 0, "fetched_by_crawl": 1}
 
 
+def test_a_worker_left_nothing_by_a_dead_worker_whose_lease_runs_says_so(
+    redis_prefix: Redis,
+) -> None:
+    """Worker a queues the entry points, takes them and is killed after a heartbeat that
+    found it idle: its lease runs until the visibility timeout. Worker b finds nothing to
+    do (an empty queue; a, alive as far as Redis knows, is not busy) and ends. That is no
+    failure of b's (exit 0: a's requests come back when its lease expires, and the next
+    run crawls them), but its summary must say so, not that the entry points listed no
+    articles."""
+    from newscrawl.report import summary
+
+    client, prefix = redis_prefix
+    a, b = _Worker(client, prefix, "a", "portal"), _Worker(client, prefix, "b", "portal")
+    a.start()
+    assert len(a.take_all()) == 3
+    a.scheduler._report(busy=False)  # its last heartbeat; then SIGKILL, its lease still runs
+    b.start()
+    assert not b.scheduler.has_pending_requests()  # so b's engine closes the spider
+    report = b.report()
+    assert (report["status"], report["exit_code"]) == ("ok", 0)
+    assert report["leased_elsewhere"] == {"requests": 3, "workers": ["a"]}
+    text = summary(report)
+    assert "listed no articles" not in text
+    assert (
+        "no new records: 3 requests are still leased to another worker (a); if it died, "
+        "they go back to the queue when its lease expires, for the next run"
+    ) in text, text
+
+
 def seed_entry_points(worker: _Worker) -> int:
     """``newscrawl frontier jmn --seed``, before the worker starts."""
     from newscrawl.commands.frontier import seed

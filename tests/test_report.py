@@ -167,6 +167,25 @@ def test_nothing_listed_is_not_called_unchanged() -> None:
     assert "no new records: the entry points listed no articles" in text
 
 
+def test_requests_leased_to_other_workers_are_said_not_called_nothing_listed() -> None:
+    """A worker of a distributed crawl that ended with nothing to do while two others held
+    requests under a running lease (``frontier.RedisScheduler.note_leased_elsewhere``): not
+    its failure, but not a portal without articles either."""
+    from newscrawl.report import LEASED_ELSEWHERE, LEASED_TO
+
+    report = make({**ENTRY_OK, LEASED_ELSEWHERE: 7, LEASED_TO: ["w1", "w3"]})
+    assert report["exit_code"] == EXIT_OK
+    assert report["leased_elsewhere"] == {"requests": 7, "workers": ["w1", "w3"]}
+    text = summary(report)
+    assert "listed no articles" not in text
+    assert (
+        "no new records: 7 requests are still leased to other workers (w1, w3); if one died, "
+        "its requests go back to the queue when its lease expires, for a live worker or the "
+        "next run"
+    ) in text
+    assert make(ENTRY_OK)["leased_elsewhere"] == {"requests": 0, "workers": []}
+
+
 def test_duplicate_of_is_not_listed_as_missing_coverage() -> None:
     stats = {**ENTRY_OK, "newscrawl/records": 4, **full_coverage(4)}
     stats["newscrawl/coverage/duplicate_of"] = 0
