@@ -60,6 +60,12 @@ _NOT_ASCII_COMPATIBLE = frozenset(
 )
 """Encodings a ``<meta>`` cannot declare: a parser that could read the meta was reading
 ASCII-compatible bytes. The WHATWG rule: such a meta means UTF-8."""
+_NO_BYTE_ORDER = {"utf-16": "utf-16-le", "utf-32": "utf-32-be"}
+"""How a header that names a UTF-16 or UTF-32 encoding but no byte order is read when the
+body has no BOM (a BOM is read first, and wins). The WHATWG Encoding Standard makes the
+label "utf-16" UTF-16LE, as browsers read it (w3lib, and so Scrapy, read it big-endian).
+UTF-32 is no WHATWG encoding at all: its label is read as Unicode defines the UTF-32
+scheme without a BOM, big-endian, since ignoring it would read the bytes as UTF-8."""
 _FALLBACK_ENCODING = "utf-8"
 """What undeclared bytes are read as when detection finds nothing (invalid bytes: U+FFFD)."""
 
@@ -126,8 +132,9 @@ def page_encoding(body: bytes, headers: Headers | None = None) -> tuple[str, boo
     """Return ``(encoding, declared)``: how a browser would read ``body``, and whether
     something (a BOM, the Content-Type header, a ``<meta>``) said so.
 
-    In order: the BOM; the Content-Type charset; a ``<meta>`` charset, where one that
-    claims UTF-16 or UTF-32 means UTF-8 (WHATWG); then detection (:func:`detect_encoding`).
+    In order: the BOM; the Content-Type charset, where "utf-16" with no BOM is UTF-16LE
+    (WHATWG) and "utf-32" big-endian; a ``<meta>`` charset, where one that claims UTF-16 or
+    UTF-32 means UTF-8 (WHATWG); then detection (:func:`detect_encoding`).
     One departure from a browser: a declared legacy encoding (windows-1252, GB18030...)
     gives way to UTF-8 when the bytes hold non-ASCII text that is valid UTF-8. Such pages
     are mis-declared (a server default, a page re-saved as UTF-8 with its old ``<meta>``);
@@ -152,8 +159,8 @@ def _sniff(body: bytes, headers: Headers | None) -> tuple[str, bool, str | None]
         detected, text = _detect(body)
         return detected, False, text
     text = None
-    if encoding in {"utf-16", "utf-32"}:
-        encoding += "-be"  # a header that names no byte order: as w3lib reads it
+    if encoding in _NO_BYTE_ORDER:
+        encoding = _NO_BYTE_ORDER[encoding]
     elif _is_legacy(encoding) and not body.isascii():
         utf8, text = _utf8_check(body)
         if utf8:

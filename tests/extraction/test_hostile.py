@@ -6,6 +6,7 @@ time budget, bad URLs, control characters, deep JSON-LD, encodings, truncation.
 
 from __future__ import annotations
 
+import codecs
 import re
 import time
 from datetime import UTC, datetime
@@ -356,6 +357,54 @@ def test_a_legacy_declaration_still_holds_for_legacy_bytes() -> None:
 def test_a_header_claiming_utf16_is_still_honoured() -> None:
     body = page(paragraph="Москва.").encode("utf-16-be")
     assert "Москва" in decode_html(body, {"Content-Type": "text/html; charset=utf-16be"})
+
+
+BILINGUAL = "Москва сегодня говорила с Лондоном; London answered in English."
+
+
+def test_a_utf16_header_reads_a_body_without_bom_as_little_endian() -> None:
+    """The WHATWG Encoding Standard makes the label "utf-16" UTF-16LE (w3lib reads it
+    big-endian, which turned this page into CJK-looking noise)."""
+    body = page(paragraph=BILINGUAL).encode("utf-16-le")
+    header = {"Content-Type": "text/html; charset=utf-16"}
+    assert page_encoding(body, header) == ("utf-16-le", True)
+    assert extract_article(URL, body, header, now=NOW).body == [BILINGUAL]
+
+
+@pytest.mark.parametrize(
+    ("encoding", "label"),
+    [
+        ("utf-16-be", "utf-16"),
+        ("utf-16-le", "utf-16be"),
+        ("utf-16-be", "utf-16le"),
+        ("utf-8", "utf-16"),
+    ],
+)
+def test_a_bom_wins_over_the_header(encoding: str, label: str) -> None:
+    bom = {"utf-16-be": codecs.BOM_UTF16_BE, "utf-16-le": codecs.BOM_UTF16_LE}
+    body = bom.get(encoding, codecs.BOM_UTF8) + page(paragraph=BILINGUAL).encode(encoding)
+    header = {"Content-Type": f"text/html; charset={label}"}
+    assert page_encoding(body, header) == (encoding, True)
+    assert extract_article(URL, body, header, now=NOW).body == [BILINGUAL]
+
+
+@pytest.mark.parametrize(
+    ("label", "encoding"), [("utf-16le", "utf-16-le"), ("utf-16be", "utf-16-be")]
+)
+def test_a_header_naming_the_byte_order_is_read_in_it(label: str, encoding: str) -> None:
+    body = page(paragraph=BILINGUAL).encode(encoding)
+    header = {"Content-Type": f"text/html; charset={label}"}
+    assert page_encoding(body, header) == (encoding, True)
+    assert extract_article(URL, body, header, now=NOW).body == [BILINGUAL]
+
+
+def test_a_utf32_header_reads_a_body_without_bom_as_big_endian() -> None:
+    """UTF-32 is no WHATWG encoding: its label is read as Unicode's UTF-32 scheme without a
+    BOM is, big-endian (ignoring it would read the bytes as UTF-8)."""
+    body = page(paragraph=BILINGUAL).encode("utf-32-be")
+    header = {"Content-Type": "text/html; charset=utf-32"}
+    assert page_encoding(body, header) == ("utf-32-be", True)
+    assert extract_article(URL, body, header, now=NOW).body == [BILINGUAL]
 
 
 def test_undeclared_windows_1251_is_detected() -> None:
