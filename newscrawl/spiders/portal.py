@@ -19,6 +19,7 @@ from datetime import UTC, datetime
 from functools import cache, cached_property, lru_cache
 from typing import Any, Self
 from urllib.parse import urlsplit, urlunsplit
+from weakref import WeakKeyDictionary
 
 from parsel import Selector
 from scrapy import Request
@@ -31,7 +32,7 @@ from twisted.python.failure import Failure
 
 from newscrawl import __version__
 from newscrawl.extensions import site_state
-from newscrawl.extraction import ExtractionError, TooLarge, check_source
+from newscrawl.extraction import ExtractionError, TooLarge, check_source, decode_html
 from newscrawl.extraction.processors import DateParser, absolute_url, format_datetime
 from newscrawl.extraction.selectors import select
 from newscrawl.identity import canonicalize_url, has_userinfo, origin_key
@@ -90,6 +91,37 @@ def rebase(url: str, new_origin: str) -> str:
     base = urlsplit(new_origin)
     parts = urlsplit(url)
     return urlunsplit((base.scheme, base.netloc, parts.path or "/", parts.query, ""))
+
+
+_PAGE_TEXTS: WeakKeyDictionary[Response, str] = WeakKeyDictionary()
+_PAGE_SELECTORS: WeakKeyDictionary[Response, Selector] = WeakKeyDictionary()
+
+
+def page_text(response: Response) -> str:
+    """Return the page of ``response`` as text, decoded as extraction decodes it
+    (:func:`~newscrawl.extraction.decode_html`, from the body and the Content-Type), once
+    per response.
+
+    The spiders read a page's links from this text, not from Scrapy's ``response.text``,
+    so that the links followed and the page's record come from one reading of its bytes:
+    w3lib, under Scrapy, reads a ``utf-16`` charset without a BOM big-endian (extraction
+    little-endian, as the WHATWG Encoding Standard says), obeys a ``<meta>`` that claims
+    UTF-16, and detects undeclared encodings otherwise.
+    """
+    text = _PAGE_TEXTS.get(response)
+    if text is None:
+        text = _PAGE_TEXTS[response] = decode_html(response.body, response.headers)
+    return text
+
+
+def page_selector(response: Response) -> Selector:
+    """Return an HTML selector over :func:`page_text` (what ``response.selector`` is over
+    Scrapy's reading), parsed once per response."""
+    selector = _PAGE_SELECTORS.get(response)
+    if selector is None:
+        selector = Selector(text=page_text(response), type="html", base_url=response.url)
+        _PAGE_SELECTORS[response] = selector
+    return selector
 
 
 class PortalSpider(SitemapSpider):
@@ -421,7 +453,7 @@ class PortalSpider(SitemapSpider):
         """Yield ``(absolute page URL, link node)`` for the links the queries select."""
         base = self.page_url(response.url)
         for query in queries:
-            for node in select(response.selector, query):
+            for node in select(page_selector(response), query):
                 href = node.root if isinstance(node.root, str) else node.attrib.get("href")
                 if url := absolute_url(href, base):
                     yield url, node
@@ -434,7 +466,7 @@ class PortalSpider(SitemapSpider):
         logged as an error, counted in ``newscrawl/errors/listing-too-large``, and its
         request counts as failed in the run's error rate."""
         try:
-            check_source(response.text, response.url)
+            check_source(page_text(response), response.url)
         except TooLarge as exc:
             logger.error("Not following the links of %s: %s", response.url, exc)
             self.crawler.stats.inc_value("newscrawl/errors/listing-too-large")

@@ -55,7 +55,13 @@ from newscrawl.middlewares import OffsiteRedirect
 from newscrawl.profiles import FALLBACK, load_profile
 from newscrawl.report import OPTIONAL_META, SITE_FAILURE, count_failure
 from newscrawl.robotstxt import UNAVAILABLE
-from newscrawl.spiders.portal import LASTMOD_META, PortalSpider, origin
+from newscrawl.spiders.portal import (
+    LASTMOD_META,
+    PortalSpider,
+    origin,
+    page_selector,
+    page_text,
+)
 from newscrawl.storage.state import parse_since
 from newscrawl.workers import Extractor
 
@@ -197,7 +203,7 @@ class UrlSpider(PortalSpider):
         self.crawler.stats.inc_value("newscrawl/pages/home")
         if self.markup_refused(response):
             return
-        for feed in feed_links(response.text, response.url):
+        for feed in feed_links(page_text(response), response.url):
             if self.is_onsite(feed) and self.spend(feed):
                 yield Request(
                     feed,
@@ -327,7 +333,7 @@ class UrlSpider(PortalSpider):
         """Yield the requests for the on-site page links of ``response``, whose markup is
         known to be within the limits (:meth:`markup_refused`, or extraction read it)."""
         offsite = 0
-        for url in page_links(response.selector, response.url):
+        for url in page_links(page_selector(response), response.url):
             if not self.is_onsite(url):
                 offsite += 1
                 continue

@@ -132,6 +132,30 @@ def test_listing_links_and_since(
     assert listings == (["https://jmn.info/category/world/page/2/"] if follows_pagination else [])
 
 
+MISREAD_BY_SCRAPY = {
+    # w3lib reads the label "utf-16" big-endian; the WHATWG Encoding Standard, little-endian
+    "utf-16-header-no-bom": (LISTING.encode("utf-16-le"), "text/html; charset=utf-16"),
+    # a <meta> cannot declare UTF-16 (WHATWG: it means UTF-8); w3lib obeys it
+    "utf-16-meta-on-utf-8": (
+        LISTING.replace("<html>", '<html><head><meta charset="utf-16"></head>').encode(),
+        "text/html",
+    ),
+}
+
+
+@pytest.mark.parametrize(
+    ("body", "content_type"), MISREAD_BY_SCRAPY.values(), ids=MISREAD_BY_SCRAPY
+)
+def test_a_listing_is_read_as_extraction_reads_its_pages(body: bytes, content_type: str) -> None:
+    """The links come from extraction's decoding of the bytes, not Scrapy's, which made
+    these listings noise with no link in it."""
+    s = spider()
+    url = "https://jmn.info/category/world/"
+    page = HtmlResponse(url=url, body=body, headers={"Content-Type": content_type})
+    articles = article_urls(s.parse_listing(page), s)
+    assert articles == ["https://jmn.info/new/", "https://jmn.info/old/"]
+
+
 def test_base_url_fetches_elsewhere_but_keeps_portal_urls() -> None:
     s = spider(base_url="http://127.0.0.1:8123/")
     assert s.start_urls == ["http://127.0.0.1:8123/"]

@@ -79,6 +79,21 @@ def test_links_with_user_information_are_not_requested() -> None:
     assert crawl.crawler.stats.get_value("newscrawl/links/offsite") == 3
 
 
+def test_links_are_read_as_extraction_reads_the_page() -> None:
+    """A UTF-16LE page labelled "utf-16", with no BOM: Scrapy (w3lib) reads it big-endian
+    and finds no link; extraction, and so the spider, read it little-endian (WHATWG)."""
+    crawl = spider()
+    story = "https://www.portal.example/2026/12/05/the-council-passes-the-budget/"
+    body = f'<html><body><p>Новости</p><a href="{story}">Совет принял бюджет</a></body></html>'
+    response = HtmlResponse(
+        HOME,
+        body=body.encode("utf-16-le"),
+        headers={"Content-Type": "text/html; charset=utf-16"},
+        request=Request(HOME),
+    )
+    assert [r.url for r in crawl.follow_links(response)] == [story]
+
+
 def test_subdomains_widen_the_scope_to_the_registrable_domain() -> None:
     crawl = spider(subdomains=True)
     assert crawl.is_onsite("https://news.portal.example/2026/12/05/other-host-story/")
