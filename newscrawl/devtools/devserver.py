@@ -58,6 +58,7 @@ FaultKind = Literal[
     "redirect",
     "empty",
     "bad_gzip",
+    "content_type",
 ]
 
 LOOP_PREFIX = "/_loop"
@@ -270,6 +271,9 @@ class Fault:
       given when absolute (``http://127.0.0.1:9/x``, another server), else on this server;
       with no Location header at all when ``location`` is empty.
     - ``bad_gzip``: the real page with ``Content-Encoding: gzip``, but not compressed.
+    - ``content_type``: the real page sent as ``Content-Type: <content_type>``, or with no
+      Content-Type header at all when ``content_type`` is empty (a server that labels
+      pages wrongly, or not at all).
     """
 
     kind: FaultKind
@@ -286,6 +290,8 @@ class Fault:
     """Body bytes of an ``oversize`` page."""
     location: str = "/"
     """Where a ``redirect`` fault sends the client."""
+    content_type: str = "application/octet-stream"
+    """The Content-Type a ``content_type`` fault sends ("": none)."""
 
     def __post_init__(self) -> None:
         """Reject unknown kinds and out-of-range numbers."""
@@ -417,6 +423,10 @@ class _Handler(BaseHTTPRequestHandler):
                 self._send(200, body, content_type, send_body)
         elif fault.kind == "empty":
             self._send(200, b"", "text/html", send_body)
+        elif fault.kind == "content_type":
+            route = self.server.site.lookup(path)
+            body = self.server.body(route) if route else _NOT_FOUND_BODY
+            self._send(200 if route else 404, body, fault.content_type or None, send_body)
         elif fault.kind == "bad_gzip":
             route = self.server.site.lookup(path)
             body = self.server.body(route) if route else _NOT_FOUND_BODY
@@ -432,15 +442,17 @@ class _Handler(BaseHTTPRequestHandler):
         self,
         status: int,
         body: bytes,
-        content_type: str,
+        content_type: str | None,
         send_body: bool,
         *,
         location: str | None = None,
         extra: Mapping[str, str] | None = None,
     ) -> None:
-        """Send a complete response with an exact Content-Length."""
+        """Send a complete response with an exact Content-Length (and no Content-Type
+        header when ``content_type`` is None)."""
         self.send_response(status)
-        self.send_header("Content-Type", content_type)
+        if content_type is not None:
+            self.send_header("Content-Type", content_type)
         self.send_header("Content-Length", str(len(body)))
         if location is not None:
             absolute = location.startswith(("http://", "https://"))

@@ -486,6 +486,16 @@ def test_oversize_fault_pads_the_real_page(site: FixtureSite, size: int) -> None
     assert body.rstrip().endswith(b"</html>")
 
 
+@pytest.mark.parametrize("content_type", ["application/octet-stream", ""])
+def test_content_type_fault_relabels_the_real_page(site: FixtureSite, content_type: str) -> None:
+    fault = Fault("content_type", content_type=content_type)
+    with serve(site, faults={"/lavrov-said/": fault}) as running:
+        status, headers, body = fetch(running, "/lavrov-said/")
+    assert status == 200
+    assert headers.get("Content-Type") == (content_type or None)
+    assert b"<h1>Lavrov said</h1>" in body
+
+
 def test_oversize_fault_on_unknown_path_is_still_a_page(site: FixtureSite) -> None:
     with serve(site, faults={"/huge/": Fault("oversize", size=50_000)}) as running:
         status, _, body = fetch(running, "/huge/")
