@@ -50,9 +50,6 @@ MAX_REDIRECTS = 5
 """Redirects followed before a fetch gives up (Scrapy's REDIRECT_MAX_TIMES is 20; one page
 the user names should not need more than a few)."""
 
-HTML_TYPES = frozenset({"text/html", "application/xhtml+xml"})
-"""Content-Types taken as pages; a response with no Content-Type is taken too."""
-
 _CHUNK = 1 << 16
 
 
@@ -201,12 +198,6 @@ def _check_scheme(url: str) -> None:
         raise FetchError(f"{url}: only http and https URLs are fetched")
 
 
-def _media_type(content_type: str) -> str:
-    message = Message()
-    message["Content-Type"] = content_type
-    return message.get_content_type() if content_type else ""
-
-
 class PageFetcher:
     """Fetches pages one at a time, politely, as the crawl would (see the module docstring)."""
 
@@ -236,13 +227,16 @@ class PageFetcher:
 
         Every URL on the way must be allowed by its host's robots.txt. Refused: other
         schemes, HTTP errors, more than ``max_redirects`` redirects, bodies over
-        ``max_size`` bytes, responses whose Content-Type is not HTML, and timeouts.
+        ``max_size`` bytes, responses that are no HTML page by the rule the crawl's
+        extraction applies (:func:`~newscrawl.extraction.mediatype.not_html`: an HTML
+        Content-Type, or none or ``application/octet-stream`` on a body that starts as
+        HTML does), and timeouts.
         """
+        from newscrawl.extraction.mediatype import not_html
+
         fetched = self._follow(url, check_robots=True)
-        content_type = fetched.headers.get("Content-Type", "")
-        media = _media_type(content_type)
-        if content_type and media not in HTML_TYPES:
-            raise FetchError(f"{fetched.url}: not an HTML page (Content-Type: {content_type})")
+        if (why := not_html(fetched.headers.get("Content-Type"), fetched.body)) is not None:
+            raise FetchError(f"{fetched.url}: {why}")
         return fetched
 
     def allowed(self, url: str) -> bool:

@@ -177,6 +177,25 @@ def test_a_page_that_is_not_html_is_refused(capsys: pytest.CaptureFixture[str]) 
     assert_refused(*result, "not an HTML page (Content-Type: application/xml)")
 
 
+@pytest.mark.parametrize("content_type", ["application/octet-stream", ""])
+def test_a_page_labelled_as_unknown_bytes_or_not_at_all_gives_its_record(
+    capsys: pytest.CaptureFixture[str], content_type: str
+) -> None:
+    """Its body starts as HTML does, so it is a page, as the crawl takes it (the rule of
+    ``newscrawl.extraction.mediatype``); before, ``application/octet-stream`` was refused."""
+    with jmn({ARTICLE: Fault("content_type", content_type=content_type)}) as server:
+        code, record, err = extract(capsys, "--url", REAL_URL, server.url_for(ARTICLE))
+    assert code == 0, err
+    assert record["headline"].startswith(HEADLINE_START)
+
+
+def test_a_page_labelled_text_plain_is_refused(capsys: pytest.CaptureFixture[str]) -> None:
+    """The label says it is no page, whatever the body holds (a browser shows it as text)."""
+    with jmn({ARTICLE: Fault("content_type", content_type="text/plain")}) as server:
+        result = extract(capsys, "--url", REAL_URL, server.url_for(ARTICLE))
+    assert_refused(*result, "not an HTML page (Content-Type: text/plain)")
+
+
 def test_a_slow_page_times_out(capsys: pytest.CaptureFixture[str]) -> None:
     with jmn({ARTICLE: Fault("slow", delay=3)}) as server:
         code = main(["extract", "--timeout", "0.3", server.url_for(ARTICLE)])

@@ -25,6 +25,7 @@ from urllib.parse import urlsplit
 import pytest
 
 from newscrawl import settings as project_settings
+from newscrawl.cli import main
 from newscrawl.devtools.devserver import LOOP_PREFIX, Fault, RunningServer
 from newscrawl.devtools.fixtures import FixtureCase, find_cases
 from tests import page_timeout
@@ -288,6 +289,36 @@ def test_page_over_download_maxsize_is_rejected(tmp_path: Path) -> None:
     assert _path(reject["url"]) == PAGE
     assert reject["kind"] == "download-error"
     assert "larger than download max size (100000)" in reject["errors"][0]["message"]
+
+
+@pytest.mark.parametrize(
+    ("content_type", "gives_record"),
+    [("application/octet-stream", True), ("", True), ("text/plain", False)],
+    ids=["octet-stream", "no-content-type", "text-plain"],
+)
+def test_the_crawl_and_extract_url_take_the_same_responses_as_pages(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], content_type: str, gives_record: bool
+) -> None:
+    """One rule (``newscrawl.extraction.mediatype``): an HTML Content-Type, or none or
+    ``application/octet-stream`` on a body that starts as HTML does. Before it, the crawl
+    extracted whatever came and ``extract URL`` refused all but an HTML Content-Type."""
+    with faulty_server({PAGE: Fault("content_type", content_type=content_type)}) as server:
+        crawl = run_crawl(server, tmp_path)
+        real_url = "https://jmn.info" + PAGE
+        code = main(["extract", "--timeout", "5", "--url", real_url, server.url_for(PAGE)])
+    out, err = capsys.readouterr()
+    if gives_record:
+        crawl.assert_ran_through(expected_records=ARTICLES)
+        assert code == 0, err
+        record = next(r for r in crawl.records if _path(r["url"]) == PAGE)
+        assert json.loads(out)["headline"] == record["headline"]
+        return
+    crawl.assert_ran_through(expected_records=ARTICLES - {PAGE})
+    reject = crawl.fault_reject()
+    why = "not an HTML page (Content-Type: text/plain)"
+    assert (reject["kind"], reject["errors"][0]["message"]) == ("not-article", why)
+    assert (code, out) == (2, "")
+    assert why in err
 
 
 # -- robots.txt, read as RFC 9309 says --------------------------------------------------

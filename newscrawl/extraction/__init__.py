@@ -34,6 +34,7 @@ from newscrawl.extraction.page import (
     check_outcome,
     declared_url,
     decode_html,
+    not_html_page,
     parse_html,
     parse_page,
 )
@@ -55,6 +56,7 @@ __all__ = [
     "decode_html",
     "extract_article",
     "extract_page",
+    "not_html_page",
     "parse_html",
     "parse_page",
     "time_budget",

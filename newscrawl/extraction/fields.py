@@ -599,9 +599,12 @@ def extract_article(
 ) -> Article:
     """Return the record of the article page at ``url`` whose bytes are ``body``.
 
-    ``headers`` are the response headers (only Content-Type is read, for its charset).
-    ``profile`` (a Profile or its name) overrides the choice by the URL's domain; ``now``
-    is the crawl time, used for ``crawled_at`` and for relative dates ("2 hours ago").
-    Raises ExtractionError (NotAnArticle, EmptyPage) when the page gives no record.
+    ``headers`` are the response headers (only Content-Type is read: whether the response
+    is an HTML page, and its charset); None for bytes that came in no response (a saved
+    page), which are taken as HTML. ``profile`` (a Profile or its name) overrides the
+    choice by the URL's domain; ``now`` is the crawl time, used for ``crawled_at`` and for
+    relative dates ("2 hours ago"). Raises ExtractionError (NotAnArticle, EmptyPage) when
+    the page gives no record: NotAnArticle too for a response that is no HTML page
+    (:func:`~newscrawl.extraction.mediatype.not_html`).
     """
     return extract_page(parse_page(url, body, headers, profile, now))

@@ -23,12 +23,13 @@ from newscrawl.extraction.errors import (  # ExtractionError, NotAnArticle: re-e
     EmptyPage,
     ExtractionError,  # noqa: F401
     NoBody,
-    NotAnArticle,  # noqa: F401
+    NotAnArticle,
     TooLarge,
     Truncated,
     Undecodable,
 )
 from newscrawl.extraction.limits import MAX_PAGE_BYTES, check_source, check_time, check_tree
+from newscrawl.extraction.mediatype import not_html
 from newscrawl.extraction.metadata import Scripts, jsonld_article, page_scripts
 from newscrawl.extraction.processors import DateParser
 from newscrawl.extraction.selectors import Document, ids_unique, node_text
@@ -346,6 +347,15 @@ def _parser_class(profile: Profile) -> type[etree.HTMLParser]:
     return html.HTMLParser if body_from_trafilatura(profile) else etree.HTMLParser
 
 
+def not_html_page(body: bytes, headers: Headers | None) -> str | None:
+    """Return why the response with ``headers`` and ``body`` is no HTML page
+    (:func:`~newscrawl.extraction.mediatype.not_html` of its Content-Type), or None when it
+    is one, or when ``headers`` is None: bytes that came in no response (a saved page)."""
+    if headers is None:
+        return None
+    return not_html(_header(headers, "Content-Type"), body)
+
+
 def parse_page(
     url: str,
     body: bytes,
@@ -355,10 +365,17 @@ def parse_page(
 ) -> Page:
     """Decode and parse ``body``; raise EmptyPage when there is no HTML in it.
 
+    ``headers`` are those of the response that brought ``body``: NotAnArticle when they
+    make it no HTML page (:func:`~newscrawl.extraction.mediatype.not_html`: its
+    Content-Type, or its first bytes when the Content-Type says nothing). None means there
+    was no response (a saved page, stdin): the bytes are taken as HTML.
+
     Raises TooLarge for a page over a size limit (see ``limits``), Undecodable for a page
     whose text comes out mostly U+FFFD, and TooSlow past the time budget.
     """
     _check_size(body, url)
+    if (why := not_html_page(body, headers)) is not None:
+        raise NotAnArticle(why, url=url)
     if isinstance(profile, str):
         profile = load_profile(profile)
     profile = profile or profile_for_url(url)

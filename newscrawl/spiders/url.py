@@ -48,7 +48,7 @@ from newscrawl.discovery import (
     url_shape,
 )
 from newscrawl.extensions import site_state
-from newscrawl.extraction import ExtractionError, NotAnArticle, Truncated
+from newscrawl.extraction import ExtractionError, NotAnArticle, Truncated, not_html_page
 from newscrawl.identity import canonicalize_url
 from newscrawl.items import Reject
 from newscrawl.middlewares import OffsiteRedirect
@@ -86,6 +86,15 @@ def _flag(value: Any) -> bool:
     if isinstance(value, str):
         return value.strip().lower() in ("1", "true", "yes", "on")
     return bool(value)
+
+
+def is_html_page(response: Response) -> bool:
+    """Tell whether ``response`` is an HTML page by the rule extraction and ``newscrawl
+    extract URL`` apply (:func:`~newscrawl.extraction.not_html_page`), and a text response
+    to Scrapy (whose links can be read)."""
+    return isinstance(response, TextResponse) and (
+        not_html_page(response.body, response.headers) is None
+    )
 
 
 class UrlSpider(PortalSpider):
@@ -196,7 +205,7 @@ class UrlSpider(PortalSpider):
     def parse_home(self, response: Response) -> Iterable[Request]:
         """Follow the home page's feeds and links; fail the site when it is not a web page."""
         self.note_entry_point(response)
-        if not isinstance(response, TextResponse) or b"<" not in response.body[:4096]:
+        if not is_html_page(response) or b"<" not in response.body[:4096]:
             kind = response.headers.get("Content-Type", b"no Content-Type").decode("latin-1")
             self.fail_site(f"the start URL is not an HTML page ({kind})")
             return
@@ -354,7 +363,7 @@ class UrlSpider(PortalSpider):
         articles to the page type alone. It is not extracted.
         """
         stats = self.crawler.stats
-        if not isinstance(response, TextResponse):
+        if not is_html_page(response):
             stats.inc_value("newscrawl/pages/other")
             return []
         if response.meta.get(SHAPE_META) == "listing":

@@ -233,11 +233,37 @@ def test_a_plain_page_is_not_a_portal(tmp_path: Path) -> None:
     assert_refused(result, tmp_path, "not a news portal: no article page found")
 
 
-def test_a_start_url_that_is_not_html_is_not_a_portal(tmp_path: Path) -> None:
-    pdf = Answer(content_type="application/pdf", body=b"%PDF-1.4\n" + b"0" * 5000)
-    with Site({"/report.pdf": pdf}) as site:
-        result = crawl(site.url + "/report.pdf", tmp_path)
-    assert_refused(result, tmp_path, "the start URL is not an HTML page (application/pdf)")
+@pytest.mark.parametrize(
+    "answer",
+    [
+        Answer(content_type="application/pdf", body=b"%PDF-1.4\n" + b"0" * 5000),
+        Answer(content_type="text/plain", body=page("Home", ["/2026/12/05/a-story/"])),
+    ],
+    ids=["pdf", "html-labelled-text-plain"],
+)
+def test_a_start_url_that_is_not_html_is_not_a_portal(tmp_path: Path, answer: Answer) -> None:
+    with Site({"/report": answer}) as site:
+        result = crawl(site.url + "/report", tmp_path)
+    assert_refused(result, tmp_path, f"the start URL is not an HTML page ({answer.content_type})")
+
+
+def test_pages_are_the_responses_extract_url_takes(tmp_path: Path) -> None:
+    """An article labelled ``application/octet-stream`` that starts as HTML does is a page;
+    one labelled ``text/plain`` is not, whatever it holds (``newscrawl.extraction.mediatype``,
+    the rule of ``newscrawl extract URL`` too)."""
+    labels = {
+        "/2026/12/05/served-as-html/": "text/html; charset=utf-8",
+        "/2026/12/05/served-as-bytes/": "application/octet-stream",
+        "/2026/12/05/served-as-text/": "text/plain; charset=utf-8",
+    }
+    routes = {p: Answer(content_type=t, body=page(p, article=True)) for p, t in labels.items()}
+    routes["/"] = Answer(content_type="application/octet-stream", body=page("Home", list(labels)))
+    with Site(routes) as site:
+        result = crawl(site.url + "/", tmp_path)
+    assert result.returncode == 0, result.stdout + result.stderr
+    got = {r["url"].removeprefix(site.url) for r in records(tmp_path)}
+    assert got == {"/2026/12/05/served-as-html/", "/2026/12/05/served-as-bytes/"}
+    assert report(tmp_path)["pages_by_type"].get("other") == 1
 
 
 def test_a_start_url_that_is_missing_fails_with_its_status(tmp_path: Path) -> None:
