@@ -63,6 +63,7 @@ from scrapy.utils.response import response_status_message
 from twisted.internet.defer import Deferred
 from w3lib.url import safe_url_string
 
+from newscrawl.extraction.page import page_encoding
 from newscrawl.identity import canonicalize_url
 from newscrawl.robotstxt import DISALLOW_ALL, UNAVAILABLE, capped
 
@@ -484,12 +485,15 @@ class SkimMetaRefreshMiddleware(MetaRefreshMiddleware):
     the first :data:`REFRESH_SCAN_CHARACTERS` bytes when they are all ASCII (they are those
     characters), else the first :data:`REFRESH_SCAN_BYTES`. Any other response goes
     through Scrapy's middleware as it is. NUL bytes mean UTF-16 or UTF-32, where the word is
-    not spelled in ASCII bytes. A refresh to a URL off the spider's site (its ``is_onsite``)
-    raises :class:`OffsiteRedirect` instead of being followed.
+    not spelled in ASCII bytes; Scrapy then reads the page in the encoding extraction reads
+    it in (:func:`~newscrawl.extraction.page.page_encoding`), not in w3lib's, which takes a
+    ``utf-16`` charset without a BOM for big-endian. A refresh to a URL off the spider's
+    site (its ``is_onsite``) raises :class:`OffsiteRedirect` instead of being followed.
     """
 
     def process_response(self, request: Request, response: Response) -> Request | Response:
         """Return the redirect request Scrapy would, without decoding a page with no refresh."""
+        checked = response
         if isinstance(response, HtmlResponse):
             body = response.body
             head = body[:REFRESH_SCAN_CHARACTERS]
@@ -498,7 +502,12 @@ class SkimMetaRefreshMiddleware(MetaRefreshMiddleware):
             head = (head if head.isascii() else body[:REFRESH_SCAN_BYTES]).lower()
             if b"\0" not in head and b"refresh" not in head:
                 return response
-        result = super().process_response(request, response)
+            if b"\0" in head:
+                encoding, _declared = page_encoding(body, response.headers)
+                checked = response.replace(encoding=encoding)
+        result = super().process_response(request, checked)
+        if result is checked:
+            result = response  # no refresh: the response as it came, not the re-read copy
         crawler = getattr(self, "crawler", None)  # set by Scrapy's from_crawler
         if isinstance(result, Request) and crawler is not None:
             refuse_offsite_redirect(crawler, request, result.url, "meta refresh")

@@ -740,6 +740,23 @@ def test_meta_refresh_in_utf16_is_followed(refresh_mw: SkimMetaRefreshMiddleware
     assert redirected.url == "http://127.0.0.1:8000/b/"
 
 
+def test_meta_refresh_in_utf16_without_bom_is_read_as_extraction_reads_it(
+    refresh_mw: SkimMetaRefreshMiddleware,
+) -> None:
+    """The label "utf-16" is UTF-16LE (WHATWG); Scrapy alone read these bytes big-endian
+    and found no refresh in them."""
+    url = "http://127.0.0.1:8000/a/"
+    body = f"<html><head><title>Новости</title>{REFRESH}</head></html>".encode("utf-16-le")
+    headers = {"Content-Type": "text/html; charset=utf-16"}
+    response = HtmlResponse(url, body=body, headers=headers, request=Request(url))
+    redirected = refresh_mw.process_response(response.request, response)
+    assert isinstance(redirected, Request)
+    assert redirected.url == "http://127.0.0.1:8000/b/"
+    without = body.replace(REFRESH.encode("utf-16-le"), b"")
+    plain = HtmlResponse(url, body=without, headers=headers, request=Request(url))
+    assert refresh_mw.process_response(plain.request, plain) is plain
+
+
 def test_page_without_refresh_is_not_decoded(refresh_mw: SkimMetaRefreshMiddleware) -> None:
     response = html_page(f"<html><head><title>A</title></head><body>{FILLER * 5}</body></html>")
     assert refresh_mw.process_response(response.request, response) is response
