@@ -45,6 +45,21 @@ def attribute_flood(count: int = MAX_ATTRIBUTES + 1, name: str = "a") -> str:
     return " ".join(f'{name}{i}="v"' for i in range(count))
 
 
+LAUGH = "&lol9;"
+"""A use of the last entity :func:`billion_laughs` declares: 3 GB of text once expanded."""
+
+
+def billion_laughs(root: str) -> str:
+    """Return the document type declaration of a "billion laughs" document whose root
+    element is ``root``: ten entities, each ten uses of the one before, so that one use of
+    the last (:data:`LAUGH`) would expand to 10**9 "lol"."""
+    entities = ['<!ENTITY lol0 "lol">'] + [
+        f'<!ENTITY lol{n} "{f"&lol{n - 1};" * 10}">' for n in range(1, 10)
+    ]
+    declarations = "\n".join(entities)
+    return f"<!DOCTYPE {root} [\n{declarations}\n]>\n"
+
+
 @pytest.fixture(scope="session")
 def fixtures_root() -> Path:
     """The project's fixtures folder."""

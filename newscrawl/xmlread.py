@@ -1,0 +1,181 @@
+"""Reading sitemaps and feeds whose XML is damaged or hostile, without losing what can be read.
+
+Scrapy's sitemap reader (:class:`scrapy.utils.sitemap.Sitemap`) and the spider's feed and
+news-sitemap readings parse with libxml2, through lxml, in recover mode. libxml2 then reads
+past what it can mend (a stray ``&``, bytes that are not in the declared encoding), stops
+where it cannot go on (a document cut short; entity declarations whose expansion would pass
+its limits, the "billion laughs", which it refuses at their first use), and in no case
+raises: the entries after a stop are lost without a word. Its error log keeps what
+happened. This module reads that log, and reads on where it is safe to:
+
+- :func:`first_fault` names the first well-formedness error of a parse (None: the document
+  is whole);
+- :func:`parse_xml` reads a feed or a news sitemap with :func:`xml_parser` (no entity ever
+  expanded, libxml2's size limits kept), and reads a document whose entities stopped
+  libxml2 again without them (:func:`without_internal_subset`), so that the entries after
+  their first use are not lost;
+- :func:`cut_in` tells whether a document cut short ends inside a value.
+
+What the crawl does with a fault (one log line, a count in the run's report) is the
+spiders' (``PortalSpider.report_damaged``).
+"""
+
+from __future__ import annotations
+
+import pyexpat
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from lxml import etree
+
+_FATAL = etree.ErrorLevels.FATAL
+_ENTITY_LOOP = etree.ErrorTypes.ERR_ENTITY_LOOP
+_RESOURCE_LIMIT = etree.ErrorTypes.ERR_RESOURCE_LIMIT
+
+
+@dataclass(frozen=True)
+class Fault:
+    """The first well-formedness error libxml2 met in a document."""
+
+    message: str
+    """libxml2's words, e.g. ``Premature end of data in tag loc line 4``."""
+    line: int
+    column: int
+    entities: bool
+    """libxml2 stopped at a use of the document's own entities: expanding them would pass
+    its limits (the amplification factor, a reference loop). The position is then one in
+    an entity's text, not in the document."""
+
+    def __str__(self) -> str:
+        if self.entities:
+            return (
+                "hostile XML: its DOCTYPE declares entities that would expand past libxml2's "
+                f"limits, a 'billion laughs' ({self.message}); none was expanded"
+            )
+        return f"not well-formed XML at line {self.line}, column {self.column} ({self.message})"
+
+
+def first_fault(error_log: Iterable[etree._LogEntry]) -> Fault | None:
+    """Return the first fatal error of a parse's ``error_log``, or None when it has none.
+
+    libxml2's fatal errors are the well-formedness errors: what follows one in the document
+    was read by recovery, or not at all. Lesser errors and warnings (a namespace prefix not
+    declared, an entity of an external DTD that is not read) leave every entry read, and are
+    no fault.
+    """
+    for entry in error_log:
+        if entry.level == _FATAL:
+            message = entry.message.strip()
+            # libxml2 2.11 and later say "Maximum entity amplification factor exceeded" as a
+            # resource limit; earlier ones said "Detected an entity reference loop".
+            entities = entry.type == _ENTITY_LOOP or (
+                entry.type == _RESOURCE_LIMIT and "entit" in message.lower()
+            )
+            return Fault(message, entry.line, entry.column, entities)
+    return None
+
+
+def xml_parser(encoding: str | None = None) -> etree.XMLParser:
+    """Return a parser for sitemaps and feeds: recover mode (what can be read is read), no
+    entity expanded (``resolve_entities=False``), nothing fetched (no DTD, no network), and
+    libxml2's size and depth limits kept: no ``huge_tree``, which parsel's selectors turn
+    on. ``encoding`` overrides the document's own declaration (None: libxml2 reads it)."""
+    return etree.XMLParser(
+        encoding=encoding,
+        recover=True,
+        resolve_entities=False,
+        no_network=True,
+        huge_tree=False,
+        remove_comments=True,
+        remove_pis=True,
+        collect_ids=False,
+    )
+
+
+@dataclass(frozen=True)
+class Reading:
+    """A document as :func:`parse_xml` read it."""
+
+    root: etree._Element | None
+    """Its root element; None when not one element could be read."""
+    fault: Fault | None
+    """The first well-formedness error of its first reading; None when it is whole."""
+
+
+def parse_xml(body: bytes, encoding: str | None = None) -> Reading:
+    """Read the sitemap or feed ``body`` with :func:`xml_parser`.
+
+    A document whose entities stopped libxml2 (:attr:`Fault.entities`) is read again
+    without the declarations of its DOCTYPE (:func:`without_internal_subset`): its entities
+    are then undeclared, and libxml2 leaves their uses out and reads on to the end. The
+    root returned is of that second reading, which holds all the first one held; the fault
+    is still the first reading's.
+    """
+    parser = xml_parser(encoding)
+    root = _root(body, parser)
+    fault = first_fault(parser.error_log)
+    if fault is not None and fault.entities and (safe := without_internal_subset(body, encoding)):
+        root = _root(safe, xml_parser(encoding))
+    return Reading(root, fault)
+
+
+def _root(body: bytes, parser: etree.XMLParser) -> etree._Element | None:
+    try:
+        return etree.fromstring(body, parser)
+    except etree.XMLSyntaxError:  # not one element (an empty body): the log says why
+        return None
+
+
+class _DoctypeRead(Exception):
+    """Raised from expat's handler at the end of the document type declaration."""
+
+
+def without_internal_subset(body: bytes, encoding: str | None = None) -> bytes | None:
+    """Return ``body`` with the internal subset of its document type declaration (the
+    declarations between the ``[`` and ``]`` of its ``<!DOCTYPE``) cut out, or None when it
+    has none, or when expat cannot read its prolog (an encoding expat does not know, a
+    prolog that is not well-formed).
+
+    Expat reads the prolog only, and is stopped at the end of the ``<!DOCTYPE``: there,
+    entities are declared and not used, and a parameter-entity reference inside a
+    declaration is an error to it. What stays is a ``<!DOCTYPE`` without declarations; the
+    XML declaration, and the encoding it names, stays too. ``encoding`` overrides the
+    declared one, as in :func:`xml_parser`.
+    """
+    parser = pyexpat.ParserCreate(encoding)
+    marks: list[int] = []
+
+    # Expat reports the start of a DOCTYPE at the "[" of its internal subset (at its ">"
+    # when it has none), and its end at its closing ">".
+    def doctype_start(*_args: object) -> None:
+        marks.append(parser.CurrentByteIndex)
+
+    def doctype_end() -> None:
+        marks.append(parser.CurrentByteIndex)
+        raise _DoctypeRead
+
+    parser.StartDoctypeDeclHandler = doctype_start
+    parser.EndDoctypeDeclHandler = doctype_end
+    try:
+        parser.Parse(body, True)
+    except _DoctypeRead:
+        pass
+    except (pyexpat.ExpatError, ValueError, LookupError):  # ValueError: multi-byte encodings
+        return None
+    if len(marks) != 2 or marks[0] >= marks[1]:
+        return None
+    subset, end = marks
+    return body[:subset] + body[end:]
+
+
+def cut_in(body: bytes, value: str | None) -> bool:
+    """Tell whether the document ``body``, cut short, ends inside ``value``: the value's text
+    (in UTF-8) is the end of the document, with no end tag after it, so the rest of it may
+    be missing (a URL cut to ``https://portal.example/2016/03/lav``).
+
+    A whole document ends with its root's end tag, never inside a value: only the last value
+    of a document cut short can be cut. A value that does not read the same in the
+    document's bytes (another encoding, an entity) is not found to be cut.
+    """
+    text = (value or "").strip()
+    return bool(text) and body.rstrip().endswith(text.encode("utf-8"))
