@@ -4,6 +4,8 @@ Entry points come from the site profile (home/category listings, RSS/Atom feeds,
 sitemaps); the spider never changes per portal. Sitemap handling is Scrapy's
 SitemapSpider (sitemap index, ``sitemap_follow``, gzip, robots.txt), with
 ``sitemap_filter`` used to canonicalise URLs, apply ``since`` and remember ``<lastmod>``.
+A sitemap or feed whose XML is damaged or hostile gives every entry that can be read, and
+is reported (``report_damaged``; ``newscrawl.xmlread`` says how it is read).
 
 Every URL the spider decides about is a *page URL*: the portal's own URL in canonical
 form. With ``base_url`` the portal is fetched from another origin (a saved copy served on
@@ -21,6 +23,7 @@ from typing import Any, Self
 from urllib.parse import urlsplit, urlunsplit
 from weakref import WeakKeyDictionary
 
+from lxml.etree import XMLSyntaxError
 from parsel import Selector
 from scrapy import Request
 from scrapy.crawler import Crawler
@@ -28,6 +31,7 @@ from scrapy.http import Response, TextResponse
 from scrapy.settings import SETTINGS_PRIORITIES, BaseSettings
 from scrapy.spiders import SitemapSpider
 from scrapy.utils.defer import maybe_deferred_to_future
+from scrapy.utils.sitemap import Sitemap
 from twisted.python.failure import Failure
 
 from newscrawl import __version__
@@ -49,6 +53,7 @@ from newscrawl.storage.backend import (
 )
 from newscrawl.storage.state import parse_since
 from newscrawl.workers import Extractor, extract_timeout, worker_count
+from newscrawl.xmlread import Fault, cut_in, first_fault, parse_xml, without_internal_subset
 
 logger = logging.getLogger(__name__)
 
@@ -136,6 +141,9 @@ class PortalSpider(SitemapSpider):
     name = "portal"
     site: str | None = None
     sitemap_rules = (("", "parse_article"),)
+    _sitemap_read: tuple[Response, bytes] | None = None
+    """The sitemap :meth:`_parse_sitemap` is reading, and its body, for
+    :meth:`sitemap_entries` (Scrapy hands ``sitemap_filter`` the entries alone)."""
 
     def __init__(
         self,
@@ -518,47 +526,150 @@ class PortalSpider(SitemapSpider):
             yield Request(listing, callback=self.parse_listing, errback=self.on_error)
 
     def parse_feed(self, response: Response) -> Iterable[Request]:
-        """Request every item of an RSS 2.0 or Atom feed, remembering its date."""
+        """Request every item of an RSS 2.0 or Atom feed, remembering its date.
+
+        A feed whose XML is damaged or hostile gives the items that can be read
+        (:func:`~newscrawl.xmlread.parse_xml`) and is reported (:meth:`report_damaged`).
+        """
         self.note_entry_point(response)
         if not isinstance(response, TextResponse):
             return
-        selector = Selector(text=response.text, type="xml")
-        selector.remove_namespaces()
-        base = self.page_url(response.url)
-        entries = []
-        for item in selector.xpath("//item | //entry"):
-            link = item.xpath("link/@href").get() or item.xpath("link/text()").get()
-            date = item.xpath("updated/text() | pubDate/text() | published/text()").get()
-            if url := absolute_url(link, base):
-                entries.append((url, date))
+        # The text as Scrapy decoded it (the Content-Type's charset first), handed to libxml2
+        # in UTF-8; the blank lines some servers send before "<?xml" are no damage.
+        body = response.text.strip().encode("utf-8")
+        reading = parse_xml(body, "utf-8")
+        entries: list[tuple[str, str | None]] = []
+        if reading.root is not None:
+            selector = Selector(root=reading.root, type="xml")
+            selector.remove_namespaces()
+            base = self.page_url(response.url)
+            for item in selector.xpath("//item | //entry"):
+                link = item.xpath("link/@href").get() or item.xpath("link/text()").get()
+                date = item.xpath("updated/text() | pubDate/text() | published/text()").get()
+                if reading.fault is not None:  # a feed cut short: its last value may be cut
+                    if cut_in(body, link):
+                        continue
+                    date = None if cut_in(body, date) else date
+                if url := absolute_url(link, base):
+                    entries.append((url, date))
+        if reading.fault is not None:
+            self.report_damaged("feed", response, reading.fault, len(entries))
         self.prefetch_state([url for url, _date in entries])
         for url, date in entries:
             if request := self.article_request(url, date):
                 yield request
+
+    def report_damaged(self, kind: str, response: Response, fault: Fault, entries: int) -> None:
+        """Say that the ``kind`` (``sitemap``, ``feed``) ``response`` is damaged or hostile
+        XML, of which ``entries`` entries were read: one error line naming it and its first
+        fault, a count in ``newscrawl/errors/<kind>-damaged`` (the report's ``errors``),
+        and its request counted as failed in the run's error rate, as for a listing that
+        cannot be read. What was read is used all the same."""
+        logger.error("Damaged %s %s: %s; entries read: %d", kind, response.url, fault, entries)
+        self.crawler.stats.inc_value(f"newscrawl/errors/{kind}-damaged")
+        count_as_failed(self.crawler.stats, response.request)
+
+    def _get_sitemap_body(self, response: Response) -> bytes | None:
+        """Return the sitemap's XML as SitemapSpider finds it (gunzipped), without the blank
+        lines some servers send before ``<?xml``: libxml2 calls those a fatal error, and
+        they damage nothing."""
+        body = super()._get_sitemap_body(response)
+        return body.lstrip() if body else body
 
     def _parse_sitemap(self, response: Response) -> Iterable[Request]:
         """Read Google News dates, then let SitemapSpider do the rest.
 
         Scrapy's sitemap parser keeps only the direct children of ``<url>``, so the
         ``<news:publication_date>`` of a news sitemap is read here, as the entry's date
-        when it has no ``<lastmod>``.
+        when it has no ``<lastmod>``. A sitemap whose XML is damaged or hostile gives the
+        entries that can be read, and is reported (:meth:`sitemap_entries`); a body that
+        holds no XML element at all is no sitemap, which SitemapSpider says of a web page.
         """
         self.note_entry_point(response)
         body = self._get_sitemap_body(response)
         if body and b"sitemap-news" in body:
-            news = Selector(body=body, type="xml")
-            news.remove_namespaces()
-            for url in news.xpath("//url[news/publication_date]"):
-                loc = url.xpath("loc/text()").get("")
-                date = url.xpath("news/publication_date/text()").get()
-                if loc.strip() and not url.xpath("lastmod"):
-                    self.remember_lastmod(self.page_url(loc.strip()), date)
-        return (self.with_errback(r) for r in super()._parse_sitemap(response))
+            self.remember_news_dates(body)
+        self._sitemap_read = (response, body) if body else None
+        try:
+            # Scrapy reads the whole sitemap (through sitemap_filter) before it returns.
+            requests = super()._parse_sitemap(response)
+        except (StopIteration, XMLSyntaxError):  # Sitemap() found no root element
+            logger.warning("Ignoring invalid sitemap: %s (no XML element in it)", response)
+            requests = ()
+        finally:
+            self._sitemap_read = None
+        return (self.with_errback(r) for r in requests)
+
+    def remember_news_dates(self, body: bytes) -> None:
+        """Remember the ``<news:publication_date>`` of each ``<url>`` of the news sitemap
+        ``body`` that has no ``<lastmod>``, as its page's date; a date the sitemap was cut
+        in is not read."""
+        reading = parse_xml(body)
+        if reading.root is None:
+            return
+        news = Selector(root=reading.root, type="xml")
+        news.remove_namespaces()
+        for url in news.xpath("//url[news/publication_date]"):
+            loc = url.xpath("loc/text()").get("").strip()
+            date = url.xpath("news/publication_date/text()").get()
+            if reading.fault is not None and (cut_in(body, loc) or cut_in(body, date)):
+                continue
+            if loc and not url.xpath("lastmod"):
+                self.remember_lastmod(self.page_url(loc), date)
+
+    def sitemap_entries(self, entries: Iterable[dict[str, Any]]) -> Iterable[dict[str, Any]]:
+        """Return the entries of the sitemap :meth:`_parse_sitemap` is reading, checked; any
+        other ``entries`` (a part of them, already checked) unchanged.
+
+        Scrapy's reading (:class:`~scrapy.utils.sitemap.Sitemap`) stops without a word where
+        libxml2 stops. Once it has given its last entry, its error log is read
+        (:func:`~newscrawl.xmlread.first_fault`): a damaged or hostile sitemap is reported
+        (:meth:`report_damaged`); the entry it was cut in, if any, is not used (a field it
+        was cut in is left out of it); and one whose entities stopped libxml2 is read again
+        without the declarations of its DOCTYPE, for the entries after their first use.
+        """
+        if not isinstance(entries, Sitemap) or self._sitemap_read is None:
+            return entries
+        response, body = self._sitemap_read
+        self._sitemap_read = None  # one check, one report, per response
+        return self._checked_entries(entries, response, body)
+
+    def _checked_entries(
+        self, sitemap: Sitemap, response: Response, body: bytes
+    ) -> Iterator[dict[str, Any]]:
+        given = 0
+        last: dict[str, Any] | None = None
+        for entry in sitemap:  # each given once the next has come: the last may be cut
+            if last is not None:
+                yield last
+            last = entry
+            given += 1
+        fault = first_fault(sitemap.xmliter.error_log)
+        if fault is None:
+            if last is not None:
+                yield last
+            return
+        read = given
+        if last is not None:
+            if (whole := _whole_entry(last, body)) is not None:
+                yield whole
+            else:
+                read -= 1
+        if fault.entities and (safe := without_internal_subset(body)):
+            # The same parser over the same bytes up to the stop: the second reading gives
+            # the first one's entries first, in the same order, then those after the stop.
+            for entry in itertools.islice(_sitemap_reading(safe), given, None):
+                if (whole := _whole_entry(entry, body)) is not None:
+                    read += 1
+                    yield whole
+        self.report_damaged("sitemap", response, fault, read)
 
     def sitemap_filter(self, entries: Iterable[dict[str, Any]]) -> Iterable[dict[str, Any]]:
         """Keep the sitemap entries this run wants, moved onto the fetch origin; the state
         is asked about each chunk of ``PREFETCH_CHUNK`` entries together
-        (``prefetch_state``)."""
+        (``prefetch_state``). Scrapy's reading of the sitemap is checked first
+        (:meth:`sitemap_entries`)."""
+        entries = self.sitemap_entries(entries)
         if self.state is not None:
             entries = _prefetched(entries, self._prefetch_entries)
         for entry in entries:
@@ -663,6 +774,23 @@ class PortalSpider(SitemapSpider):
         if request is not None and request.callback == self.parse_article:
             self.crawler.stats.inc_value("newscrawl/articles/failed")
             yield Reject(url=page, errors=[{"field": None, "message": message}], kind=kind)
+
+
+def _sitemap_reading(body: bytes) -> Iterable[dict[str, Any]]:
+    """Return Scrapy's reading of the sitemap ``body``; nothing when it has no root element."""
+    try:
+        return Sitemap(body)
+    except (StopIteration, XMLSyntaxError):
+        return ()
+
+
+def _whole_entry(entry: dict[str, Any], body: bytes) -> dict[str, Any] | None:
+    """Return the sitemap entry ``entry`` of ``body``, a document cut short, without the
+    fields the document ends inside (:func:`~newscrawl.xmlread.cut_in`: a ``<lastmod>`` cut
+    to ``2016-03-2`` would be another date); None when that field is its ``<loc>``."""
+    if cut_in(body, entry["loc"]):
+        return None
+    return {k: v for k, v in entry.items() if not (isinstance(v, str) and cut_in(body, v))}
 
 
 PREFETCH_CHUNK = 500

@@ -273,9 +273,10 @@ class UrlSpider(PortalSpider):
         """Keep the entries that are pages (or sitemaps) this run wants, within the budget.
 
         Once the budget is spent, the rest of a sitemap is only counted: no state lookup,
-        no date kept.
+        no date kept. Scrapy's reading of the sitemap is checked first, as in a profiled
+        crawl (:meth:`~PortalSpider.sitemap_entries`).
         """
-        for entry in entries:
+        for entry in self.sitemap_entries(entries):
             loc = str(entry.get("loc") or "")
             if len(self.seen) >= self.max_pages:
                 self.crawler.stats.inc_value("newscrawl/skipped/max_pages")

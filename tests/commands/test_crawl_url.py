@@ -21,7 +21,7 @@ import pytest
 from newscrawl.discovery import site_key
 from tests.bench_support import load_bench
 from tests.cli_support import newscrawl
-from tests.conftest import ROOT, attribute_flood
+from tests.conftest import LAUGH, ROOT, attribute_flood, billion_laughs
 from tests.spiders.sites import Answer, Site, big_sitemap, html, page
 
 pytestmark = pytest.mark.e2e
@@ -483,6 +483,47 @@ def test_articles_are_found_through_feeds_sitemaps_and_sections(tmp_path: Path) 
     run = report(tmp_path)
     assert run["error_rate"] == 0  # /robots.txt and /sitemap.xml missing is no error
     assert site.hits["/sitemap.xml"] == 1
+    assert "Damaged" not in result.stderr  # whole sitemaps and feeds are read quietly
+
+
+def test_a_hostile_sitemap_and_feed_give_every_entry_and_are_reported(tmp_path: Path) -> None:
+    """A "billion laughs" sitemap and feed: libxml2 refuses the first use of the entity and
+    stops; the crawl reads them again without their entity declarations, says so, and counts
+    them in the report's errors and error rate."""
+    in_sitemap = [f"/2026/12/05/in-the-sitemap-{n}/" for n in range(3)]
+    in_feed = [f"/2026/12/05/in-the-feed-{n}/" for n in range(3)]
+    routes: dict[str, Answer] = {p: html(page(p, article=True)) for p in in_sitemap + in_feed}
+    with Site(routes) as site:
+        alternate = f'<link rel="alternate" type="application/rss+xml" href="{site.url}/rss/">'
+        routes["/"] = html(page("Home", [], extra=alternate))
+        routes["/robots.txt"] = Answer(
+            content_type="text/plain", body=f"Sitemap: {site.url}/sitemap.xml\n".encode()
+        )
+        title = f"<news:title>{LAUGH}</news:title>".encode()
+        sitemap = news_sitemap([site.url + p for p in in_sitemap]).replace(
+            b"<news:publication_date>", title + b"<news:publication_date>", 1
+        )
+        routes["/sitemap.xml"] = Answer(
+            content_type="application/xml",
+            body=sitemap.replace(b"<urlset", billion_laughs("urlset").encode() + b"<urlset", 1),
+        )
+        rss = feed([site.url + p for p in in_feed]).replace(
+            b"<title>", f"<title>{LAUGH}".encode(), 2
+        )
+        routes["/rss/"] = Answer(
+            content_type="application/rss+xml",
+            body=rss.replace(b"<rss", billion_laughs("rss").encode() + b"<rss", 1),
+        )
+        result = crawl(site.url + "/", tmp_path)
+    got = {r["url"] for r in records(tmp_path)}
+    assert got == {site.url + p for p in in_sitemap + in_feed}, result.stderr[-3000:]
+    run = report(tmp_path)
+    assert run["errors"]["sitemap-damaged"] == 1
+    assert run["errors"]["feed-damaged"] == 1
+    assert run["requests"]["failed"] == 2  # the sitemap and the feed, as unusable answers
+    assert f"Damaged sitemap {site.url}/sitemap.xml: hostile XML: " in result.stderr
+    assert f"Damaged feed {site.url}/rss/: hostile XML: " in result.stderr
+    assert "errors: feed-damaged 1, sitemap-damaged 1" in result.stdout  # the run's summary
 
 
 # --- usage errors ------------------------------------------------------------------------------

@@ -6,6 +6,7 @@ The spider's callbacks get real Scrapy responses built from bytes.
 from __future__ import annotations
 
 import inspect
+import logging
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -16,7 +17,7 @@ from scrapy.utils.test import get_crawler
 
 from newscrawl.spiders import portal_spider
 from newscrawl.spiders.portal import PortalSpider
-from tests.conftest import attribute_flood
+from tests.conftest import LAUGH, attribute_flood, billion_laughs
 
 
 def spider(**kwargs: Any) -> PortalSpider:
@@ -362,3 +363,171 @@ def test_a_listing_within_the_markup_limits_is_read() -> None:
     )
     assert article_urls(s.parse_listing(page), s)
     assert s.crawler.stats.get_value("newscrawl/errors/listing-too-large") is None
+
+
+# --- sitemaps and feeds whose XML is damaged or hostile -----------------------------------
+
+NEWS_URL = "https://jmn.info/news-sitemap.xml"
+FEED_URL = "https://jmn.info/feed/"
+
+
+def news_sitemap(entries: str, doctype: str = "") -> bytes:
+    """A Google News sitemap of ``entries`` (``<url>`` elements), after ``doctype``."""
+    return (
+        f'<?xml version="1.0" encoding="UTF-8"?>\n{doctype}'
+        '<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9" '
+        'xmlns:news="http://www.google.com/schemas/sitemap-news/0.9">\n'
+        f"{entries}</urlset>\n"
+    ).encode()
+
+
+def news_entry(path: str, day: int, title: str = "A title") -> str:
+    return (
+        f"<url><loc>https://jmn.info/{path}/</loc><news:news><news:publication_date>"
+        f"2016-03-{day:02}T10:00:00+00:00</news:publication_date><news:title>{title}"
+        "</news:title></news:news></url>\n"
+    )
+
+
+def rss(items: str, doctype: str = "") -> bytes:
+    """An RSS 2.0 feed of ``items`` (``<item>`` elements), after ``doctype``."""
+    return (
+        f'<?xml version="1.0" encoding="utf-8"?>\n{doctype}'
+        f'<rss version="2.0"><channel><title>JMN</title>\n{items}</channel></rss>\n'
+    ).encode()
+
+
+def rss_item(path: str, day: int, title: str = "A title") -> str:
+    return (
+        f"<item><title>{title}</title><link>https://jmn.info/{path}/</link>"
+        f"<pubDate>{day:02} Mar 2016 10:00:00 +0000</pubDate></item>\n"
+    )
+
+
+def answered(s: PortalSpider) -> PortalSpider:
+    """``s`` with its stats open and one request counted ok, as RequestOutcomes counts the
+    sitemap's or feed's."""
+    s.crawler.stats.open_spider()
+    s.crawler.stats.inc_value("newscrawl/requests/ok")
+    return s
+
+
+def errors_logged(caplog: pytest.LogCaptureFixture) -> list[str]:
+    return [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING]
+
+
+def test_a_billion_laughs_news_sitemap_gives_every_entry_and_is_reported(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    s = answered(spider())
+    entries = news_entry("a", 21) + news_entry("b", 22, LAUGH) + news_entry("c", 23)
+    body = news_sitemap(entries + news_entry("d", 24), billion_laughs("urlset"))
+    requests = list(s._parse_sitemap(xml(NEWS_URL, body)))
+    assert article_urls(requests, s) == [f"https://jmn.info/{p}/" for p in "abcd"]
+    assert s.lastmod["https://jmn.info/d/"] == "2016-03-24T10:00:00+00:00"  # after the entity
+    stats = s.crawler.stats
+    assert stats.get_value("newscrawl/errors/sitemap-damaged") == 1
+    assert stats.get_value("newscrawl/requests/failed") == 1
+    assert stats.get_value("newscrawl/requests/ok") == 0
+    [error] = errors_logged(caplog)
+    assert error.startswith(f"Damaged sitemap {NEWS_URL}: hostile XML: its DOCTYPE declares")
+    assert error.endswith("none was expanded; entries read: 4")
+
+
+def test_a_billion_laughs_feed_gives_every_item_and_is_reported(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    s = answered(spider())
+    items = rss_item("a", 21) + rss_item("b", 22, LAUGH) + rss_item("c", 23)
+    requests = list(s.parse_feed(xml(FEED_URL, rss(items, billion_laughs("rss")))))
+    assert article_urls(requests, s) == [f"https://jmn.info/{p}/" for p in "abc"]
+    assert s.lastmod["https://jmn.info/c/"] == "2016-03-23T10:00:00+00:00"
+    stats = s.crawler.stats
+    assert stats.get_value("newscrawl/errors/feed-damaged") == 1
+    assert stats.get_value("newscrawl/requests/failed") == 1
+    [error] = errors_logged(caplog)
+    assert error.startswith(f"Damaged feed {FEED_URL}: hostile XML: ")
+    assert error.endswith("; entries read: 3")
+
+
+@pytest.mark.parametrize(
+    ("cut", "pages"),
+    [
+        ("<url><loc>https://jmn.info/c", "ab"),
+        ("<url><loc>https://jmn.info/c/</loc><lastmod>2016-03-2", "abc"),
+        ("<url><loc>https://jmn.info/c/</loc></url>\n<url>", "abc"),
+    ],
+    ids=["in-a-loc", "in-a-lastmod", "between-entries"],
+)
+def test_a_sitemap_cut_short_gives_its_whole_entries_and_is_reported(
+    cut: str, pages: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    s = answered(spider())
+    whole = "".join(
+        f"<url><loc>https://jmn.info/{p}/</loc><lastmod>2016-03-2{n}</lastmod></url>\n"
+        for n, p in enumerate("ab")
+    )
+    body = news_sitemap(whole).split(b"</urlset>")[0] + cut.encode()
+    requests = list(s._parse_sitemap(xml("https://jmn.info/post-sitemap.xml", body)))
+    assert article_urls(requests, s) == [f"https://jmn.info/{p}/" for p in pages]
+    assert "https://jmn.info/c/" not in s.lastmod  # a date cut to 2016-03-2 is no date
+    assert s.crawler.stats.get_value("newscrawl/errors/sitemap-damaged") == 1
+    [error] = errors_logged(caplog)
+    assert "post-sitemap.xml: not well-formed XML at line " in error
+    assert error.endswith(f"; entries read: {len(pages)}")
+
+
+def test_a_feed_cut_short_gives_its_whole_items_and_is_reported() -> None:
+    s = answered(spider())
+    body = rss(rss_item("a", 21) + rss_item("b", 22)).split(b"</channel>")[0]
+    cut = body + b"<item><title>C</title><link>https://jmn.info/c/</link><pubDate>23 Mar 20"
+    requests = list(s.parse_feed(xml(FEED_URL, cut)))
+    assert article_urls(requests, s) == [f"https://jmn.info/{p}/" for p in "abc"]
+    assert "https://jmn.info/c/" not in s.lastmod  # its date was cut
+    assert s.crawler.stats.get_value("newscrawl/errors/feed-damaged") == 1
+
+
+@pytest.mark.parametrize(
+    "damage",
+    [
+        (b"/b/</loc>", b"/b/?x=1&y=2</loc>"),
+        (b"<loc>https://jmn.info/a/</loc>", "<loc>https://jmn.info/a/é/</loc>".encode("latin-1")),
+    ],
+    ids=["stray-ampersand", "latin-1-bytes-in-utf-8"],
+)
+def test_a_sitemap_libxml2_reads_past_a_fault_in_is_still_reported(
+    damage: tuple[bytes, bytes],
+) -> None:
+    s = answered(spider())
+    entries = "".join(f"<url><loc>https://jmn.info/{p}/</loc></url>\n" for p in "abc")
+    body = news_sitemap(entries).replace(*damage)
+    requests = list(s._parse_sitemap(xml("https://jmn.info/post-sitemap.xml", body)))
+    assert article_urls(requests, s)[-1] == "https://jmn.info/c/"  # read past the fault
+    assert s.crawler.stats.get_value("newscrawl/errors/sitemap-damaged") == 1
+
+
+def test_whole_sitemaps_and_feeds_are_read_without_a_word(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    s = answered(spider())
+    blank_lines = b"\n\n" + news_sitemap(news_entry("e", 25))  # before <?xml: no damage
+    assert article_urls(s.parse_feed(xml("https://jmn.info/feed/atom/", ATOM)), s)
+    assert article_urls(s.parse_feed(xml(FEED_URL, RSS)), s)
+    assert article_urls(s._parse_sitemap(xml(NEWS_URL, NEWS_SITEMAP)), s)
+    assert list(s._parse_sitemap(xml("https://jmn.info/sitemap_index.xml", INDEX)))
+    assert article_urls(s._parse_sitemap(xml(NEWS_URL, blank_lines)), s)
+    assert errors_logged(caplog) == []
+    stats = s.crawler.stats.get_stats()
+    assert not [key for key in stats if key.startswith("newscrawl/errors/")]
+    assert stats["newscrawl/requests/ok"] == 1
+
+
+@pytest.mark.parametrize("body", [b"hello", b"  \n", b"<?xml version='1.0'?>"])
+def test_a_sitemap_without_an_xml_element_is_ignored_as_no_sitemap(
+    body: bytes, caplog: pytest.LogCaptureFixture
+) -> None:
+    s = answered(spider())
+    assert list(s._parse_sitemap(xml("https://jmn.info/post-sitemap.xml", body))) == []
+    assert [message.split(":")[0] for message in errors_logged(caplog)] == [
+        "Ignoring invalid sitemap"
+    ]

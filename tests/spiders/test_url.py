@@ -10,13 +10,13 @@ import asyncio
 from typing import Any
 
 import pytest
-from scrapy.http import HtmlResponse, Request
+from scrapy.http import HtmlResponse, Request, TextResponse, XmlResponse
 from scrapy.utils.test import get_crawler
 
 from newscrawl.commands.crawl import url_spider
 from newscrawl.spiders.url import PRIORITY, SHAPE_META, UrlSpider
 from newscrawl.storage.backend import Verdict
-from tests.conftest import attribute_flood
+from tests.conftest import LAUGH, attribute_flood, billion_laughs
 
 HOME = "https://www.portal.example/"
 
@@ -169,3 +169,38 @@ def test_a_page_cut_short_is_a_truncated_reject_and_its_links_are_followed() -> 
     assert reject.kind == "truncated"
     assert [link.url for link in links] == [HOME + "2026/12/04/the-mayor-opens-the-bridge/"]
     assert crawl.crawler.stats.get_value("newscrawl/extract/truncated") == 1
+
+
+def _sitemap(paths: list[str], doctype: str = "", laugh_in: int = -1) -> bytes:
+    """A sitemap of the article ``paths``; the entry at ``laugh_in`` uses :data:`LAUGH`, in
+    its ``<lastmod>``, which comes before its ``<loc>``: libxml2 stops before its loc."""
+    entries = "".join(
+        f"<url><lastmod>{LAUGH if n == laugh_in else '2026-12-05'}</lastmod>"
+        f"<loc>{HOME}{p}</loc></url>\n"
+        for n, p in enumerate(paths)
+    )
+    return (
+        f'<?xml version="1.0" encoding="UTF-8"?>\n{doctype}'
+        f'<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">\n{entries}</urlset>'
+    ).encode()
+
+
+def test_a_billion_laughs_sitemap_gives_every_entry_within_the_budget() -> None:
+    crawl = spider(max_pages=4)
+    paths = [f"2026/12/05/story-number-{n}/" for n in range(5)]
+    url = HOME + "sitemap.xml"
+    body = _sitemap(paths, billion_laughs("urlset"), laugh_in=1)
+    requests = list(crawl._parse_sitemap(XmlResponse(url, body=body, request=Request(url))))
+    assert [r.url for r in requests] == [HOME + p for p in paths[:4]]  # read past the entity
+    assert [r.priority for r in requests] == [PRIORITY["article"]] * 4
+    stats = crawl.crawler.stats
+    assert stats.get_value("newscrawl/skipped/max_pages") == 1
+    assert stats.get_value("newscrawl/errors/sitemap-damaged") == 1
+
+
+def test_a_sitemap_that_is_no_xml_at_all_is_ignored() -> None:
+    crawl = spider()
+    url = HOME + "sitemap.xml"
+    response = TextResponse(url, body=b"Not here.", request=Request(url))
+    assert list(crawl._parse_sitemap(response)) == []
+    assert crawl.crawler.stats.get_value("newscrawl/errors/sitemap-damaged") is None
