@@ -55,17 +55,17 @@ class Parser(argparse.ArgumentParser):
         self.exit(EXIT_USAGE, f"{self.prog}: {message} (see {self.prog} --help)\n")
 
 
-def parse_now(value: str | None) -> datetime | None:
-    """Return a ``--now`` value as an aware datetime (None for None); raise CommandError
-    for text that is not ISO 8601 or has no UTC offset."""
+def parse_now(value: str | None, name: str = "--now") -> datetime | None:
+    """Return a ``--now`` value as an aware datetime (None for None); raise CommandError,
+    naming the value as ``name``, for text that is not ISO 8601 or has no UTC offset."""
     if value is None:
         return None
     try:
         parsed = datetime.fromisoformat(value)
     except ValueError:
-        raise CommandError(f"--now {value!r} is not an ISO 8601 date-time") from None
+        raise CommandError(f"{name} {value!r} is not an ISO 8601 date-time") from None
     if parsed.tzinfo is None:
-        raise CommandError(f"--now {value!r} needs a UTC offset, e.g. +00:00")
+        raise CommandError(f"{name} {value!r} needs a UTC offset, e.g. +00:00")
     return parsed
 
 

@@ -152,6 +152,24 @@ def test_extract_manifest_paths_resolve_from_the_manifest_folder(tmp_path: Path)
     assert "item" in json.loads(out.read_text(encoding="utf-8"))
 
 
+def test_a_manifest_line_gives_its_pages_crawl_time(tmp_path: Path) -> None:
+    # Saved pages come with the time each was fetched (fundus's test pages, a WARC's
+    # records): the line's own time is the record's, --now is for the lines without one.
+    _write(tmp_path / "a.html", MINI.encode())
+    lines = [
+        {"path": "a.html", "url": "https://jmn.info/a/", "now": "2016-03-25T12:00:00+03:00"},
+        {"path": "a.html", "url": "https://jmn.info/a/"},
+    ]
+    manifest = tmp_path / "m.jsonl"
+    manifest.write_text("".join(json.dumps(x) + "\n" for x in lines), encoding="utf-8")
+    out = tmp_path / "out.jsonl"
+    now = "2024-03-11T12:00:00+00:00"
+    result = newscrawl("extract", "--manifest", str(manifest), "-o", str(out), "--now", now)
+    assert result.returncode == 0, result.stderr
+    rows = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
+    assert [r["item"]["crawled_at"] for r in rows] == ["2016-03-25T09:00:00+00:00", now]
+
+
 def test_extract_help_documents_the_manifest() -> None:
     text = newscrawl("extract", "--help").stdout
     assert "resolved against the folder that holds M.jsonl" in text
@@ -217,8 +235,18 @@ def test_validate_names_each_missing_field(tmp_path: Path) -> None:
         (b'{"path": "a.html"}\n{"path": "a.html", "url": 7}\n', "m.jsonl:2: not a "),
         (b'{"path": ["a.html"]}\n', "m.jsonl:1: not a "),
         (b'{"path": "a.html"}\n\xff\xfe\n', "m.jsonl:2: not UTF-8"),
+        (b'{"path": "a.html", "now": 1458896400}\n', "m.jsonl:1: not a "),
+        (b'{"path": "a.html", "now": "25 March 2016"}\n', "m.jsonl:1: not a "),
+        (b'{"path": "a.html", "now": "2016-03-25T09:00:00"}\n', "m.jsonl:1: not a "),
     ],
-    ids=["url-not-a-string", "path-not-a-string", "not-utf8"],
+    ids=[
+        "url-not-a-string",
+        "path-not-a-string",
+        "not-utf8",
+        "now-not-a-string",
+        "now-not-iso",
+        "now-without-offset",
+    ],
 )
 def test_extract_names_a_bad_manifest_line_and_writes_nothing(
     tmp_path: Path, manifest_bytes: bytes, problem: str

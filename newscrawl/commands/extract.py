@@ -220,10 +220,11 @@ def _extract_manifest(
         for entry in entries:
             page_started = time.perf_counter()
             path = manifest.parent / entry["path"]
+            crawled = entry["now"] or now  # the page's own crawl time comes first
             try:
                 body = read_page(path)
                 url = page_url(entry["url"], body, path)
-                record = to_dict(extract_article(url, body, None, profile=profile, now=now))
+                record = to_dict(extract_article(url, body, None, profile=profile, now=crawled))
                 if problem := schema_problem(record):
                     raise CommandError(f"the record fails the schema: {problem}")
                 line = {"path": entry["path"], "item": record}
@@ -252,9 +253,10 @@ def _same_file(a: Path, b: Path) -> bool:
 
 
 def read_manifest(manifest: Path) -> list[dict[str, Any]]:
-    """Return the entries (``{"path": str, "url": str | None}``) of the manifest file
-    ``manifest``, blank lines left out; raise CommandError naming the file, or the file
-    and the number of the first line that is not UTF-8 or not such an object."""
+    """Return the entries (``{"path": str, "url": str | None, "now": datetime | None}``,
+    ``now`` aware) of the manifest file ``manifest``, blank lines left out; raise
+    CommandError naming the file, or the file and the number of the first line that is not
+    UTF-8 or not such an object."""
     try:
         data = manifest.read_bytes()
     except OSError as exc:
@@ -270,12 +272,14 @@ def read_manifest(manifest: Path) -> list[dict[str, Any]]:
         if (problem := _entry_problem(line)) is not None:
             raise CommandError(f"{manifest}:{number}: {problem}")
         entry = json.loads(line)
-        entries.append({"path": entry["path"], "url": entry.get("url")})
+        now = parse_now(entry.get("now"), "'now'")
+        entries.append({"path": entry["path"], "url": entry.get("url"), "now": now})
     return entries
 
 
 def _entry_problem(line: str) -> str | None:
-    """Return why one manifest ``line`` is not a ``{"path", "url"}`` object, or None."""
+    """Return why one manifest ``line`` is not a ``{"path", "url", "now"}`` object, or
+    None."""
     wanted = 'not a {"path", "url"} line'
     try:
         entry = json.loads(line)
@@ -283,10 +287,14 @@ def _entry_problem(line: str) -> str | None:
         return wanted
     if not isinstance(entry, dict) or "path" not in entry:
         return wanted
-    for key, optional in (("path", False), ("url", True)):
+    for key, optional in (("path", False), ("url", True), ("now", True)):
         value = entry.get(key)
         if not isinstance(value, str) and not (optional and value is None):
             return f"{wanted}: {key!r} is {value!r}, not a string"
+    try:
+        parse_now(entry.get("now"), "'now'")
+    except CommandError as exc:
+        return f"{wanted}: {exc}"
     return None
 
 
@@ -302,7 +310,9 @@ DOWNLOAD_MAXSIZE.
 Each line of M.jsonl is {"path": "pages/a.html", "url": "https://..."}; "url" may be left
 out when the page declares its own (canonical link or og:url). A relative "path" is
 resolved against the folder that holds M.jsonl, not the current folder; an absolute one is
-used as it is.
+used as it is. A line may also give the time its page was fetched, the way --now is
+written ("now": "2016-03-25T09:00:00+00:00"); on the lines that give none, --now stands
+for it, else the time of extraction.
 
 OUT.jsonl gets one line per input line, in the same order:
   {"path": <as given>, "item": <record>}   the page gave a valid record
@@ -310,8 +320,9 @@ OUT.jsonl gets one line per input line, in the same order:
                                            or a record that fails the schema
 A summary line goes to stderr: pages, failed, time, median time per page. The exit code
 is 0 however many pages failed, or 1 with --strict when any did. A manifest line that is
-not UTF-8 or not such an object ("path" a string, "url" a string or left out) is named on
-stderr (exit 2) before OUT.jsonl is opened; OUT.jsonl may not be M.jsonl itself.
+not UTF-8 or not such an object ("path" a string, "url" a string or left out, "now" a
+date-time with offset or left out) is named on stderr (exit 2) before OUT.jsonl is
+opened; OUT.jsonl may not be M.jsonl itself.
 """
 
 
