@@ -10,9 +10,11 @@ A second table gives the same figures for both extractors over the pages newscra
 limits let through, when those limits refused some (their error is ``too-large``).
 
 For each set it writes a manifest of the pages into a temporary directory and runs
-``newscrawl extract --manifest`` over it (the command users run, in its own process): the
-records scored are the command's, and its median wall time per page, end to end (reading,
-unzipping, extraction, schema check, output), is a line of its own. Then, in this process,
+``newscrawl extract --manifest`` over it (the command users run, in its own process), each
+page at the time it was fetched where the set gives it (fundus's ``crawl_date``; see
+:func:`crawl_time`), else at the time of extraction (aeb gives none): the records scored
+are the command's, and its median wall time per page, end to end (reading, unzipping,
+extraction, schema check, output), is a line of its own. Then, in this process,
 both extractors are timed on the same pages, alternating page by page (``time_in_process``:
 each page's fastest of ``--rounds`` rounds, CPU and wall time, the median over pages and
 the ratio, with the load average): newscrawl's ``extract_article`` and
@@ -54,12 +56,12 @@ import unicodedata
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_REALPAGES = ROOT.parent / "shared" / "realpages"
-NOW = "2026-01-01T00:00:00+00:00"
 _TOKEN = re.compile(r"\w+")
 _MEDIAN = re.compile(r"median ([0-9.]+) ms/page")
 TRAFILATURA_OPTIONS: dict[str, Any] = {
@@ -179,6 +181,28 @@ def newscrawl_record(item: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def crawl_time(row: dict[str, Any]) -> str | None:
+    """Return the time the page of truth ``row`` was fetched, ISO 8601 with offset as the
+    manifest takes it, or None when the set does not say (aeb).
+
+    A page's dates are read against the time it was fetched: a relative date counts from
+    it, and a date much later than it is no date of the page. No one time serves a set of
+    pages fetched over years: a page fetched after it would lose its true date. fundus
+    writes the saving machine's local time (``datetime.now()``) without its offset; it is
+    taken as UTC, off by that machine's offset (at most 14 hours).
+
+    >>> crawl_time({"crawl_date": "2024-05-03 18:19:08.721370"})
+    '2024-05-03T18:19:08.721370+00:00'
+    >>> crawl_time({"url": "https://example.org/a"}) is None
+    True
+    """
+    value = row.get("crawl_date")
+    if not value:
+        return None
+    fetched = datetime.fromisoformat(value)
+    return (fetched if fetched.tzinfo else fetched.replace(tzinfo=UTC)).isoformat()
+
+
 def trafilatura_output(url: str, html: bytes) -> str | None:
     """Return ``trafilatura.extract``'s JSON for one page with the benchmark's options (None
     when it gives nothing or fails)."""
@@ -221,9 +245,10 @@ SPEED_ROUNDS = 3
 
 TIMED_CALLS = (
     "Timed calls, each from the page's bytes in memory (read and gunzipped before timing, "
-    "for both): newscrawl = extract_article(url, bytes, profile by domain, now) -> the "
-    "record item (decode the bytes: BOM, declared or sniffed charset; parse once with lxml; "
-    "page type; trafilatura.extract on that tree, the whole generic extraction); "
+    "for both): newscrawl = extract_article(url, bytes, profile by domain, the page's crawl "
+    "time) -> the record item (decode the bytes: BOM, declared or sniffed charset; parse "
+    "once with lxml; page type; trafilatura.extract on that tree, the whole generic "
+    "extraction); "
     "trafilatura = trafilatura.extract(bytes, url, metadata, JSON output) (decode the "
     "bytes: UTF-8, else charset detection; parse with lxml; extract; metadata; JSON "
     "string). Neither timed call reads a file, unzips, checks the schema or writes output: "
@@ -288,10 +313,10 @@ def time_in_process(
     from newscrawl.cli import parse_now
     from newscrawl.extraction import extract_article
 
-    now = parse_now(NOW)
+    nows = [parse_now(crawl_time(row)) for row in rows]  # as the command reads the manifest
     bodies = [_read(pages / row["path"]) for row in rows]
     calls: dict[str, Callable[[int], Any]] = {
-        "newscrawl": lambda i: extract_article(rows[i]["url"], bodies[i], None, now=now),
+        "newscrawl": lambda i: extract_article(rows[i]["url"], bodies[i], None, now=nows[i]),
         "trafilatura": lambda i: trafilatura_output(rows[i]["url"], bodies[i]),
     }
     for call in calls.values():  # imports and first-call caches, untimed
@@ -350,7 +375,7 @@ def run_newscrawl(
     command = shutil.which("newscrawl", path=str(Path(sys.executable).parent)) or "newscrawl"
     try:
         done = subprocess.run(
-            [command, "extract", "--manifest", str(manifest), "-o", str(out), "--now", NOW],
+            [command, "extract", "--manifest", str(manifest), "-o", str(out)],
             capture_output=True,
             text=True,
             check=False,
@@ -368,11 +393,14 @@ def run_newscrawl(
 
 
 def write_manifest(manifest: Path, rows: list[dict[str, Any]], pages: Path) -> None:
-    """Write the ``{"path", "url"}`` manifest of ``rows`` (absolute paths into ``pages``)."""
+    """Write the manifest of ``rows``: ``{"path", "url"}`` (absolute paths into ``pages``),
+    and ``"now"``, the page's :func:`crawl_time`, when the set gives it."""
     with manifest.open("w", encoding="utf-8") as handle:
         for row in rows:
-            path = (pages / row["path"]).resolve()
-            handle.write(json.dumps({"path": str(path), "url": row["url"]}) + "\n")
+            entry = {"path": str((pages / row["path"]).resolve()), "url": row["url"]}
+            if (now := crawl_time(row)) is not None:
+                entry["now"] = now
+            handle.write(json.dumps(entry) + "\n")
 
 
 def run_set(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gzip
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -100,3 +101,43 @@ def test_neither_side_finds_the_lines_the_other_just_read(
     monkeypatch.setattr(quality, "_timed", spy)
     quality.time_in_process(rows, tmp_path, rounds=2)
     assert filled[2:] == [0, 0, 0, 0]  # after the two untimed warm-up calls
+
+
+def test_each_page_is_extracted_at_the_time_it_was_fetched(tmp_path: Path) -> None:
+    """fundus gives each page's crawl time; a fixed one before it made the page's true
+    date later than its crawl. aeb gives none: its pages are read at the time of the run."""
+    (tmp_path / "a.html").write_bytes(ARTICLE)
+    rows = [
+        {"url": "https://example.org/a", "path": "a.html", "crawl_date": "2026-05-24 23:53:36"},
+        {"url": "https://example.org/b", "path": "a.html"},
+    ]
+    manifest = tmp_path / "m.jsonl"
+    quality.write_manifest(manifest, rows, tmp_path)
+    started = datetime.now(UTC).replace(microsecond=0)
+    lines, _ = quality.run_newscrawl(manifest, tmp_path / "out.jsonl")
+    fetched = [datetime.fromisoformat(line["item"]["crawled_at"]) for line in lines]
+    assert fetched[0] == datetime(2026, 5, 24, 23, 53, 36, tzinfo=UTC)
+    assert started <= fetched[1] <= datetime.now(UTC)
+
+
+def test_the_timed_extraction_reads_each_page_at_its_crawl_time(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import newscrawl.extraction
+
+    (tmp_path / "a.html").write_bytes(ARTICLE)
+    rows = [
+        {"url": "https://example.org/a", "path": "a.html", "crawl_date": "2026-05-24 23:53:36"},
+        {"url": "https://example.org/b", "path": "a.html"},
+    ]
+    nows: dict[str, datetime | None] = {}
+
+    def spy(url: str, body: bytes, headers: Any, now: datetime | None = None) -> None:
+        nows[url] = now
+
+    monkeypatch.setattr(newscrawl.extraction, "extract_article", spy)
+    quality.time_in_process(rows, tmp_path, rounds=1)
+    assert nows == {
+        "https://example.org/a": datetime(2026, 5, 24, 23, 53, 36, tzinfo=UTC),
+        "https://example.org/b": None,  # no crawl time known: extraction takes its own
+    }
