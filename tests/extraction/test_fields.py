@@ -206,10 +206,30 @@ def test_a_modification_date_the_page_cannot_carry_is_no_date(modified: str) -> 
 
 
 def test_a_date_the_profile_passed_over_is_not_filled_in_by_the_generic_extractor() -> None:
-    """Year 1 (a database's empty date) is within the generic extractor's bound, which
-    has no lower end: filling the empty field from it brought the date back."""
+    """Year 1 (a database's empty date) is no date of the page for the generic extractor
+    either: filling the empty field from it once brought the date back."""
     head = '<meta property="article:published_time" content="0001-01-01T00:00:00+03:00">'
     assert extract(page(f"<p>{ENGLISH}</p>", head=head)).published_at is None
+
+
+@pytest.mark.parametrize(
+    ("field", "profile_meta", "other_meta"),
+    [
+        ("published_at", "property='article:published_time'", "name='dcterms.issued'"),
+        ("modified_at", "property='article:modified_time'", "name='dcterms.modified'"),
+    ],
+)
+def test_the_fill_takes_the_generic_extractors_next_date_after_one_the_page_cannot_carry(
+    field: str, profile_meta: str, other_meta: str
+) -> None:
+    """The profile reads neither Dublin Core date; the generic extractor reads it after the
+    year-1 date, which it passes over as the profile does."""
+    head = (
+        f'<meta {profile_meta} content="0001-01-01T00:00:00+03:00">'
+        f'<meta {other_meta} content="2016-03-21T10:00:00+03:00">'
+    )
+    record = extract(page(f"<p>{ENGLISH}</p>", head=head))
+    assert getattr(record, field) == "2016-03-21T10:00:00+03:00"
 
 
 def test_crawled_at_is_written_in_utc() -> None:

@@ -4,21 +4,24 @@ Sources, in order of trust: JSON-LD ``datePublished``/``dateModified`` of the ar
 ``<meta>`` tags (``article:published_time``, Dublin Core, ``pubdate`` ...), microdata
 ``itemprop``, then ``<time datetime>`` elements. When sources disagree, a date whose
 calendar day also appears in the URL (``/2024/05/03/``) or in the visible byline wins; the
-order of trust decides otherwise. With no source that reads as a date, htmldate reads the
-``<article>`` the headline is in (with the page's ``<head>``), then the whole page.
+order of trust decides otherwise. Only a date the page can carry counts, by the rule the
+profiles' dates follow (:func:`~newscrawl.extraction.processors.plausible_date`): one it
+cannot carry is passed over for the next source. With no source that reads as such a date,
+htmldate reads the ``<article>`` the headline is in (with the page's ``<head>``), then the
+whole page, within the same bound.
 """
 
 from __future__ import annotations
 
 import copy
 import re
-from datetime import MAXYEAR, date, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 from lxml import etree
 
 from newscrawl.extraction.generic.structured import Structured
-from newscrawl.extraction.processors import DateParser
+from newscrawl.extraction.processors import LATEST_AFTER_CRAWL, DateParser, plausible_date
 
 PUBLISHED_META = (
     "article:published_time",
@@ -116,25 +119,6 @@ def choose_date(parsed: list[tuple[str, datetime]], evidence: set[date]) -> date
     return parsed[0][1] if parsed else None
 
 
-def latest_date(now: datetime) -> datetime:
-    """Return the latest date a page fetched at ``now`` may give: the same moment one year
-    later. From 29 February that is 28 February, the last day of the next year's February;
-    in the last year a datetime can hold, the end of that year.
-
-    >>> latest_date(datetime(2024, 3, 11, 12)).isoformat()
-    '2025-03-11T12:00:00'
-    >>> latest_date(datetime(2024, 2, 29, 12)).isoformat()
-    '2025-02-28T12:00:00'
-    >>> latest_date(datetime(9999, 6, 1)).isoformat()
-    '9999-12-31T23:59:59.999999'
-    """
-    if now.year == MAXYEAR:
-        return now.replace(month=12, day=31, hour=23, minute=59, second=59, microsecond=999999)
-    if now.month == 2 and now.day == 29:
-        return now.replace(year=now.year + 1, day=28)
-    return now.replace(year=now.year + 1)
-
-
 def page_date(
     structured: Structured,
     root: etree._Element,
@@ -143,13 +127,15 @@ def page_date(
     parser: DateParser,
     now: datetime,
 ) -> datetime | None:
-    """Return the page's ``field`` date ("published" or "modified"), or None. A candidate
-    later than :func:`latest_date` of ``now`` is not a date of the page."""
+    """Return the page's ``field`` date ("published" or "modified"), or None.
+
+    Only a date a page fetched at ``now`` can carry counts, by the rule the profiles' dates
+    follow (:func:`~newscrawl.extraction.processors.plausible_date`): an implausible
+    candidate (year 1, a year that is wrong) is passed over for the next source, and
+    htmldate reads the page only when no candidate is left."""
     parsed: list[tuple[str, datetime]] = []
-    latest = latest_date(now)
     for source, raw in date_candidates(structured, root, url, field):
-        value = parser.parse(raw, now)
-        if value is not None and value <= latest:
+        if (value := plausible_date(parser.parse(raw, now), now)) is not None:
             parsed.append((source, value))
     evidence = {d for d in [url_day(url)] if d}
     if field == "published" and not parsed:
@@ -160,23 +146,50 @@ def page_date(
 
 
 def _htmldate(root: etree._Element, parser: DateParser, now: datetime) -> datetime | None:
-    """Return the date htmldate reads in the page: first in :func:`headline_article_page`
-    (the head and the article the headline is in), then, when that gives none, in the
-    whole page."""
+    """Return the date htmldate reads in the page, when the page can carry it
+    (:func:`~newscrawl.extraction.processors.plausible_date`): first in
+    :func:`headline_article_page` (the head and the article the headline is in), then,
+    when that gives none, in the whole page."""
     from htmldate import find_date
 
+    latest = htmldate_latest(now)
     for page in (headline_article_page(root), root):
         if page is None:
             continue
         try:
             found = find_date(
-                page, original_date=True, extensive_search=False, outputformat="%Y-%m-%d"
+                page,
+                original_date=True,
+                extensive_search=False,
+                outputformat="%Y-%m-%d",
+                max_date=latest,
             )
         except (ValueError, TypeError, etree.LxmlError, RecursionError):
             continue
-        if found:
-            return parser.parse(found, now)
+        if found and (value := plausible_date(parser.parse(found, now), now)) is not None:
+            return value
     return None
+
+
+def htmldate_latest(now: datetime) -> datetime | None:
+    """Return the latest date htmldate may read in a page fetched at ``now``: the latest
+    :func:`~newscrawl.extraction.processors.plausible_date` takes, as the naive UTC time
+    htmldate compares its dates with (None past the last datetime: htmldate's own bound).
+
+    htmldate's own bound is the end of the day it runs on, not of the crawl: on a page
+    fetched long ago it would take a later date and give up an earlier one it also reads.
+
+    >>> from datetime import UTC, datetime, timedelta, timezone
+    >>> htmldate_latest(datetime(2016, 3, 25, 12, tzinfo=timezone(timedelta(hours=3))))
+    datetime.datetime(2016, 3, 25, 23, 0)
+    >>> htmldate_latest(datetime(9999, 12, 31, 23, tzinfo=UTC)) is None
+    True
+    """
+    crawled = now if now.tzinfo is not None else now.replace(tzinfo=UTC)
+    try:
+        return (crawled.astimezone(UTC) + LATEST_AFTER_CRAWL).replace(tzinfo=None)
+    except OverflowError:
+        return None
 
 
 _HEADLINE_ARTICLE = etree.XPath("(//h1)[1]/ancestor::article[1]")

@@ -3,7 +3,6 @@ empty fields of a profile's record filled in."""
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 
 from lxml import html
@@ -14,7 +13,7 @@ from newscrawl.extraction.generic import FIELDS, GenericPage
 from newscrawl.extraction.limits import check_time
 from newscrawl.extraction.loaders import ArticleLoader
 from newscrawl.extraction.page import Page
-from newscrawl.extraction.processors import format_datetime, plausible_date
+from newscrawl.extraction.processors import format_datetime
 from newscrawl.items import Article
 
 FILL_FIELDS = tuple(name for name in FIELDS if name not in ("teasers", "free_access"))
@@ -81,27 +80,13 @@ def generic_record(page: Page) -> Article:
     return article
 
 
-DATE_FIELDS = ("published_at", "modified_at")
-"""Fields whose generic value fills a profile's record only when the page can carry it."""
-
-
-def _plausible_text(value: Any, now: datetime) -> Any:
-    """Return the formatted date ``value`` when it is a date a page fetched at ``now`` can
-    carry (:func:`~newscrawl.extraction.processors.plausible_date`), else None."""
-    try:
-        parsed = datetime.fromisoformat(value)
-    except (TypeError, ValueError):
-        return None
-    return value if plausible_date(parsed, now) is not None else None
-
-
 def fill_record(article: Article, page: Page) -> list[str]:
     """Fill the fields of a profile's ``article`` that the profile left empty with what the
     generic extractor reads; return their names. The body is filled only on a tree
     trafilatura can read (lxml.html's); the fields the profile lists in ``fill.skip`` are
-    never filled (their emptiness is its answer). A date is filled only when the profile's
-    own date rule would take it (``plausible_date``): a date the profile passed over must
-    not come back through the generic extractor, whose bounds differ."""
+    never filled (their emptiness is its answer). The generic extractor's dates follow the
+    profiles' date rule (``plausible_date``), so a date the profile passed over does not
+    come back through it."""
     answered = set(page.profile.get("fill", "skip", default=[]))
     empty = [
         name
@@ -119,8 +104,6 @@ def fill_record(article: Article, page: Page) -> list[str]:
     wanted: list[str] = []
     for name in empty:
         value: Any = getattr(generic, name)
-        if name in DATE_FIELDS and value is not None:
-            value = _plausible_text(value, page.now)
         if value not in (None, [], ""):
             if loader is None:
                 loader = ArticleLoader(selector=page.selector, **page.loader_context())

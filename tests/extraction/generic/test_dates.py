@@ -1,10 +1,12 @@
-"""The latest date a page may give, on every day of the year: 29 February has no
-counterpart in the next year, and extraction must not crash on it."""
+"""The dates the generic extractor takes: only those a page fetched at the crawl time can
+carry (``plausible_date``, the profiles' rule), an implausible one giving way to the next
+source; and a crawl on 29 February, which has no counterpart in the next year, must not
+crash extraction."""
 
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime, timedelta, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -18,64 +20,120 @@ from newscrawl.extraction.processors import DateParser
 FIXTURES = Path(__file__).resolve().parents[3] / "fixtures" / "generic"
 LEAP_DAY = datetime(2024, 2, 29, 12, tzinfo=UTC)
 NOW = datetime(2024, 3, 11, 12, tzinfo=UTC)
-MOSCOW = timezone(timedelta(hours=3))
+URL = "https://x.example/news/ferry-route"
+SECOND = "2024-03-04T08:00:00+00:00"
+"""The second source's date: one the page can carry."""
+
+
+def _page_date(page: str, field: str = "published", now: datetime = NOW) -> datetime | None:
+    root = html.document_fromstring(page)
+    structured = read_structured(root, URL)
+    return dates.page_date(structured, root, URL, field, DateParser((), "UTC"), now)
+
+
+def _jsonld(key: str, value: str) -> str:
+    data = {"@context": "https://schema.org", "@type": "NewsArticle", "headline": "H", key: value}
+    return f'<script type="application/ld+json">{json.dumps(data)}</script>'
+
+
+IMPLAUSIBLE = [
+    "2099-05-03T10:00:00+00:00",  # a year that is wrong
+    "0001-01-01T00:00:00+00:00",  # a database's empty date
+    "2024-03-12T02:00:01+00:00",  # a second later than a mislabelled offset reaches
+    "2024-03-12T12:00:00+00:00",  # a day after the crawl
+]
+
+
+@pytest.mark.parametrize("first", IMPLAUSIBLE)
+def test_a_published_date_the_page_cannot_carry_gives_way_to_the_next_source(
+    first: str,
+) -> None:
+    page = (
+        f"<html><head>{_jsonld('datePublished', first)}"
+        f"<meta property='article:published_time' content='{SECOND}'></head>"
+        "<body><p>Text.</p></body></html>"
+    )
+    assert _page_date(page) == datetime.fromisoformat(SECOND)
+
+
+@pytest.mark.parametrize("first", IMPLAUSIBLE)
+def test_a_modified_date_the_page_cannot_carry_gives_way_to_the_next_source(
+    first: str,
+) -> None:
+    page = (
+        f"<html><head>{_jsonld('dateModified', first)}"
+        f"<meta property='article:modified_time' content='{SECOND}'></head>"
+        "<body><p>Text.</p></body></html>"
+    )
+    assert _page_date(page, "modified") == datetime.fromisoformat(SECOND)
+
+
+def test_a_date_as_late_as_a_mislabelled_offset_reaches_is_taken() -> None:
+    """14 hours after the crawl: a local time labelled UTC in the zone furthest ahead."""
+    latest = "2024-03-12T02:00:00+00:00"
+    page = (
+        f"<html><head>{_jsonld('datePublished', latest)}"
+        f"<meta property='article:published_time' content='{SECOND}'></head>"
+        "<body><p>Text.</p></body></html>"
+    )
+    assert _page_date(page) == datetime.fromisoformat(latest)
+
+
+@pytest.mark.parametrize("first", ["2099-05-03T10:00:00+00:00", "0001-01-01T00:00:00+00:00"])
+def test_a_generic_record_takes_the_second_source_when_the_first_is_implausible(
+    first: str,
+) -> None:
+    spec = json.loads((FIXTURES / "generic-body-from-trafilatura.json").read_text("utf-8"))
+    body = (FIXTURES / "generic-body-from-trafilatura.html").read_text("utf-8")
+    head = (
+        f"{_jsonld('datePublished', first)}{_jsonld('dateModified', first)}"
+        f"<meta property='article:published_time' content='{SECOND}'>"
+        f"<meta property='article:modified_time' content='{SECOND}'>"
+    )
+    page = body.replace("<head>", f"<head>{head}", 1)
+    assert page != body
+    article = extract_article(spec["meta"]["url"], page.encode(), profile="generic", now=NOW)
+    assert article.published_at == SECOND
+    assert article.modified_at == SECOND
+
+
+def test_no_date_the_page_cannot_carry_leaves_the_date_to_htmldate() -> None:
+    page = (
+        f"<html><head>{_jsonld('datePublished', '0001-01-01T00:00:00+00:00')}</head><body>"
+        "<article><h1>Ferry route opens</h1><p class='meta'><span class='date'>4 March 2024"
+        "</span></p><p>Text.</p></article></body></html>"
+    )
+    got = _page_date(page)
+    assert got is not None
+    assert got.date().isoformat() == "2024-03-04"
+
+
+def test_htmldate_passes_over_a_date_after_the_crawl() -> None:
+    """htmldate's own bound is the end of the day it runs on: on a page fetched before then
+    it took a date later than the crawl, though the page also gives an earlier one."""
+    page = (
+        "<html><head><title>Ferry</title></head><body><article><h1>Ferry</h1>"
+        "<p class='meta'><span class='date'>12 May 2024</span></p><p>Text.</p>"
+        "<p class='meta'><span class='date'>4 March 2024</span></p></article></body></html>"
+    )
+    got = _page_date(page)
+    assert got is not None
+    assert got.date().isoformat() == "2024-03-04"
 
 
 @pytest.mark.parametrize(
     ("now", "latest"),
     [
-        (datetime(2024, 3, 11, 12, tzinfo=UTC), datetime(2025, 3, 11, 12, tzinfo=UTC)),
-        (LEAP_DAY, datetime(2025, 2, 28, 12, tzinfo=UTC)),  # no 29 February in 2025
-        (datetime(2024, 2, 28, 9, tzinfo=UTC), datetime(2025, 2, 28, 9, tzinfo=UTC)),
-        (datetime(2023, 2, 28, 9, tzinfo=UTC), datetime(2024, 2, 28, 9, tzinfo=UTC)),
-        (
-            datetime(2024, 2, 29, 23, 30, tzinfo=MOSCOW),
-            datetime(2025, 2, 28, 23, 30, tzinfo=MOSCOW),
-        ),
-        (datetime(2024, 2, 29), datetime(2025, 2, 28)),  # naive stays naive
-        (
-            datetime(9999, 2, 1, tzinfo=UTC),
-            datetime(9999, 12, 31, 23, 59, 59, 999999, tzinfo=UTC),  # no year 10000
-        ),
+        (datetime(2024, 3, 11, 12, tzinfo=UTC), datetime(2024, 3, 12, 2)),
+        (datetime.fromisoformat("2024-03-11T12:00:00+03:00"), datetime(2024, 3, 11, 23)),
+        (datetime(2024, 3, 11, 12), datetime(2024, 3, 12, 2)),  # naive: UTC
+        (datetime(9999, 12, 31, 12, tzinfo=UTC), None),  # past the last datetime
     ],
 )
-def test_latest_date_is_a_year_after_now(now: datetime, latest: datetime) -> None:
-    got = dates.latest_date(now)
-    assert got == latest
-    assert got.tzinfo == latest.tzinfo
-
-
-OLDER = "2016-03-24T15:07:31+03:00"
-
-
-def _page_dated(published: str) -> str:
-    """A page whose metadata gives ``published`` and whose ``<time>`` an older date: the
-    metadata's date is taken unless it is later than the latest date a page may give."""
-    return (
-        "<html><head>"
-        f"<meta property='article:published_time' content='{published}'>"
-        f"</head><body><time datetime='{OLDER}'>24 March 2016</time><p>Text.</p></body></html>"
-    )
-
-
-@pytest.mark.parametrize(
-    ("published", "taken"),
-    [
-        ("2025-02-28T12:00:00+00:00", "2025-02-28T12:00:00+00:00"),  # the bound itself
-        ("2025-02-28T12:00:01+00:00", OLDER),  # a second after it
-        ("2025-03-01T00:00:00+00:00", OLDER),
-        ("2024-02-29T08:00:00+00:00", "2024-02-29T08:00:00+00:00"),
-    ],
-)
-def test_page_date_on_a_leap_day_takes_dates_up_to_28_february_next_year(
-    published: str, taken: str
+def test_htmldate_latest_is_the_latest_plausible_date_in_naive_utc(
+    now: datetime, latest: datetime | None
 ) -> None:
-    url = "https://x.example/news/story-1"
-    root = html.document_fromstring(_page_dated(published))
-    got = dates.page_date(
-        read_structured(root, url), root, url, "published", DateParser((), "UTC"), LEAP_DAY
-    )
-    assert got == datetime.fromisoformat(taken)
+    assert dates.htmldate_latest(now) == latest
 
 
 def test_extraction_crawled_on_29_february_gives_the_record() -> None:
