@@ -139,14 +139,14 @@ def page_date(
             parsed.append((source, value))
     evidence = {d for d in [url_day(url)] if d}
     if field == "published" and not parsed:
-        return _htmldate(root, parser, now)
+        return _htmldate(root, url, parser, now)
     # A date given by the site's own metadata beats a <time> in the page, unless only the
     # <time> agrees with the URL.
     return choose_date(parsed, evidence)
 
 
-def _htmldate(root: etree._Element, parser: DateParser, now: datetime) -> datetime | None:
-    """Return the date htmldate reads in the page, when the page can carry it
+def _htmldate(root: etree._Element, url: str, parser: DateParser, now: datetime) -> datetime | None:
+    """Return the date htmldate reads in the page at ``url``, when the page can carry it
     (:func:`~newscrawl.extraction.processors.plausible_date`): first in
     :func:`headline_article_page` (the head and the article the headline is in), then,
     when that gives none, in the whole page."""
@@ -163,6 +163,10 @@ def _htmldate(root: etree._Element, parser: DateParser, now: datetime) -> dateti
                 extensive_search=False,
                 outputformat="%Y-%m-%d",
                 max_date=latest,
+                # Without it htmldate looks for a date in the canonical link only; a page
+                # with none gave the date in its stock image's address (/2016/04/05/)
+                # instead of its own (/2019/11/20/).
+                url=url,
             )
         except (ValueError, TypeError, etree.LxmlError, RecursionError):
             continue

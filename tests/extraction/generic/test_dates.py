@@ -121,6 +121,24 @@ def test_htmldate_passes_over_a_date_after_the_crawl() -> None:
     assert got.date().isoformat() == "2024-03-04"
 
 
+def test_htmldate_reads_the_date_in_the_pages_url_before_an_images() -> None:
+    """A page whose structured dates are placeholders (year 1) and that has no canonical
+    link: htmldate took the date in its stock image's address."""
+    url = "https://x.example/story/sports/2019/11/20/ferry-cup-final/4246736002/"
+    page = (
+        f"<html><head>{_jsonld('datePublished', '0001-01-01T00:00:00Z')}"
+        "<meta property='og:image' content='https://cdn.example/media/2016/04/05/ball.jpg'>"
+        f"<meta property='og:url' content='{url}'></head><body><article><h1>Cup final</h1>"
+        "<p>Text.</p></article></body></html>"
+    )
+    root = html.document_fromstring(page)
+    got = dates.page_date(
+        read_structured(root, url), root, url, "published", DateParser((), "UTC"), NOW
+    )
+    assert got is not None
+    assert got.date().isoformat() == "2019-11-20"
+
+
 @pytest.mark.parametrize(
     ("now", "latest"),
     [
