@@ -119,9 +119,12 @@ REALPAGES = ROOT.parent / "shared" / "realpages"
 
 def real_pages() -> list[Page]:
     """Return the pages of ``../shared/realpages`` (gzipped, URL from ``truth.jsonl``), read by
-    the profile their URL picks (the generic extractor for unknown portals)."""
+    the profile their URL picks (the generic extractor for unknown portals), each at the
+    time it was fetched where the set says (fundus's ``crawl_date``, a local time without
+    offset, taken as UTC), else at one fixed time after all of them, so that both copies
+    compared read the same."""
     pages = []
-    now = datetime(2026, 1, 1, tzinfo=UTC)
+    after_all = datetime(2026, 12, 1, tzinfo=UTC)  # aeb's pages are of 2019 and before
     for corpus in ("aeb", "fundus"):
         truth = REALPAGES / corpus / "truth.jsonl"
         if not truth.exists():
@@ -132,6 +135,10 @@ def real_pages() -> list[Page]:
             path = next((p for p in places if p.exists()), None)
             if path is not None:
                 body = gzip.decompress(path.read_bytes())
+                # A page fetched after a fixed time would have its true dates read as later
+                # than its crawl, and lose them (24 of fundus's pages, fetched in 2026).
+                fetched = row.get("crawl_date")
+                now = datetime.fromisoformat(fetched).replace(tzinfo=UTC) if fetched else after_all
                 pages.append(Page(row["url"], body, {"Content-Type": "text/html"}, "", now))
     return pages
 

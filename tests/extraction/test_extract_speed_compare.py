@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
 from typing import Any
 
@@ -57,3 +58,18 @@ def test_the_real_pages_are_found() -> None:
     pages = speed.real_pages()
     assert len(pages) > 100
     assert all(p.url.startswith("http") and p.body for p in pages)
+
+
+def test_each_real_page_is_read_at_the_time_it_was_fetched() -> None:
+    """fundus gives each page's crawl time; a fixed one before it made a page's true dates
+    later than its crawl, and the page lost them."""
+    if not speed.REALPAGES.is_dir():
+        pytest.skip(f"{speed.REALPAGES} is absent")
+    truth = speed.REALPAGES / "fundus" / "truth.jsonl"
+    fetched = {}
+    for line in truth.read_text(encoding="utf-8").splitlines():
+        row = json.loads(line)
+        fetched[row["url"]] = datetime.fromisoformat(row["crawl_date"]).replace(tzinfo=UTC)
+    pages = [p for p in speed.real_pages() if p.url in fetched]
+    assert len(pages) == len(fetched)
+    assert all(p.now == fetched[p.url] for p in pages)
