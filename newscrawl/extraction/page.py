@@ -43,13 +43,16 @@ _NOT_BLANK_TEXT = re.compile(r"[^\x00 \t\r\n\f\v\ufeff]")
 
 
 def _header(headers: Headers | None, name: str) -> str | None:
+    """Return the value of the header ``name`` (any case), or None; of a header sent more
+    than once, the last value, which Scrapy's ``Headers.get`` (and so its response class
+    and encoding) and the Fetch standard's MIME type extraction take too."""
     if not headers:
         return None
     for key, value in headers.items():
         key_text = key.decode("latin-1") if isinstance(key, bytes) else str(key)
         if key_text.lower() == name.lower():
             if isinstance(value, list | tuple):
-                value = value[0] if value else None
+                value = value[-1] if value else None
             if isinstance(value, bytes):
                 return value.decode("latin-1")
             return None if value is None else str(value)

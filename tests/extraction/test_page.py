@@ -80,3 +80,18 @@ def test_parse_html_refuses_a_page_over_the_byte_limit(monkeypatch: pytest.Monke
 def test_parse_html_refuses_a_page_without_text(body: bytes) -> None:
     with pytest.raises(EmptyPage):
         parse_html(body)
+
+
+def test_a_header_sent_twice_is_read_by_its_last_value_as_scrapy_reads_it() -> None:
+    from scrapy.http import Headers as ScrapyHeaders
+
+    from newscrawl.extraction import decode_html
+
+    body = "<html><body><p>Лавров</p></body></html>".encode("cp1251")
+    headers = ScrapyHeaders()
+    headers.appendlist("Content-Type", "text/plain; charset=utf-8")
+    headers.appendlist("Content-Type", "text/html; charset=windows-1251")
+    assert headers.get("Content-Type") == b"text/html; charset=windows-1251"
+    assert "Лавров" in decode_html(body, headers)
+    page = parse_page("https://jmn.info/x/", body, headers, profile="generic")
+    assert page.selector.root.xpath("string(//p)") == "Лавров"
