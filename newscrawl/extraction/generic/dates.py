@@ -3,7 +3,7 @@
 Sources, in order of trust: JSON-LD ``datePublished``/``dateModified`` of the article,
 ``<meta>`` tags (``article:published_time``, Dublin Core, ``pubdate`` ...), microdata
 ``itemprop``, then ``<time datetime>`` elements. When sources disagree, a date whose
-calendar day also appears in the URL (``/2024/05/03/``) or in the visible byline wins; the
+calendar day also appears in the URL (``/2024/05/03/``) wins; the
 order of trust decides otherwise. Only a date the page can carry counts, by the rule the
 profiles' dates follow (:func:`~newscrawl.extraction.processors.plausible_date`): one it
 cannot carry is passed over for the next source. With no source that reads as such a date,
