@@ -483,6 +483,36 @@ FAULTS = [
         "        if _has_host_and_port(url):\n            return url",
         "        if True:\n            return url",
     ),
+    Fault(
+        "free-access-not-read",
+        F,
+        '    loader.add_value("free_access", page.jsonld.get("isAccessibleForFree"))\n',
+        "",
+    ),
+    Fault(
+        "schema-boolean-any-word",
+        P,
+        "    return _SCHEMA_BOOLEANS.get(name)",
+        '    return name != "false" if name else None',
+    ),
+    Fault(
+        "schema-boolean-url-not-read",
+        P,
+        "        name = name.removeprefix(prefix)",
+        "        name = name.removeprefix(prefix.upper())",
+    ),
+    Fault(
+        "generic-free-access-left-out",
+        "newscrawl/extraction/generic/__init__.py",
+        '    "body",\n    "free_access",\n',
+        '    "body",\n',
+    ),
+    Fault(
+        "generic-implausible-date-taken",
+        "newscrawl/extraction/generic/dates.py",
+        "        if (value := plausible_date(parser.parse(raw, now), now)) is not None:",
+        "        if (value := parser.parse(raw, now)) is not None:",
+    ),
 ]
 
 

@@ -818,6 +818,41 @@ MUTANTS: tuple[Mutant, ...] = (
         "the host's live slot keeps Scrapy's ±50% jitter under a Crawl-delay",
         ("tests/test_middlewares.py",),
     ),
+    Mutant(
+        "damaged-sitemap-not-counted",
+        "newscrawl/spiders/portal.py",
+        '        self.crawler.stats.inc_value(f"newscrawl/errors/{kind}-damaged")\n',
+        "",
+        "a damaged or hostile sitemap or feed is logged but not in the report's errors",
+    ),
+    Mutant(
+        "hostile-xml-not-read-past-entities",
+        "newscrawl/xmlread.py",
+        "    if fault is not None and fault.entities and (safe := without_internal_subset(body, encoding)):",
+        "    if False and (safe := without_internal_subset(body, encoding)):",
+        "the entries after a billion-laughs entity's first use are lost",
+    ),
+    Mutant(
+        "unregistered-batch-drops-its-record",
+        P,
+        "        try:\n            self.on_publish(batch)\n        except StateError as exc:\n            self._stop(exc)",
+        "        self.on_publish(batch)",
+        "a record whose write published a batch the state failed to register is dropped as not written",
+    ),
+    Mutant(
+        "state-opened-before-output-lock",
+        B,
+        "    try:\n        if before_open is not None:\n            before_open()\n        store = StateStore.for_site(Path(state_dir), site)",
+        "    try:\n        store = StateStore.for_site(Path(state_dir), site)\n        if before_open is not None:\n            before_open()",
+        "a run the output lock refuses has opened (created) its state first",
+    ),
+    Mutant(
+        "withdrawn-batch-forgotten-before-counted",
+        O,
+        '            self._fail(exc, "publish", batch.final)\n        try:\n            _fsync_folder(self.folder)',
+        '            self._fail(exc, "publish", batch.final)\n        self._batch = None\n        try:\n            _fsync_folder(self.folder)',
+        "a batch withdrawn after its folder failed to sync is not counted as lost",
+    ),
 )
 
 
