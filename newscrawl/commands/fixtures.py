@@ -13,11 +13,16 @@ from newscrawl.cli import PROJECT_ROOT, CommandError, dumps, parse_now
 
 def cmd_fixtures_rerun(args: argparse.Namespace) -> int:
     """Print (or write) the current extraction of fixture cases, for a reviewed update."""
-    from newscrawl.devtools.fixtures import FixtureCase, find_cases
+    from newscrawl.devtools.fixtures import FixtureCase, FixtureError, find_cases
 
     cases = find_cases(Path(args.fixtures), args.cases)
     if not cases:
         raise CommandError(f"no fixture case matches {' '.join(args.cases) or '(all)'}")
+    try:
+        for case in cases:  # every case read before any is written: a broken one stops all
+            case.spec()
+    except FixtureError as exc:
+        raise CommandError(str(exc)) from None
     for case in cases:
         result: FixtureCase = case
         current = result.current()

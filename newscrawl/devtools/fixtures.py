@@ -73,8 +73,24 @@ class FixtureCase:
         return f"{self.site}/{self.name}"
 
     def spec(self) -> dict[str, Any]:
-        """Return the parsed case JSON."""
-        return json.loads(self.json_path.read_text(encoding="utf-8"))
+        """Return the parsed case JSON. Raises FixtureError, naming the file, when it is not
+        a case: not JSON, not an object, or no ``meta`` with a ``url`` and an ISO 8601
+        ``now`` with a UTC offset (a half-written case must not pass as none)."""
+        where = self.json_path
+        try:
+            spec = json.loads(where.read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError, ValueError) as exc:
+            raise FixtureError(f"{where}: not a readable case JSON: {exc}") from None
+        meta = spec.get("meta") if isinstance(spec, dict) else None
+        if not isinstance(meta, dict) or not isinstance(meta.get("url"), str):
+            raise FixtureError(f"{where}: no meta.url (see fixtures/jmn/README.md)")
+        try:
+            now = datetime.fromisoformat(meta.get("now"))  # type: ignore[arg-type]
+        except (TypeError, ValueError):
+            raise FixtureError(f"{where}: meta.now is not an ISO 8601 time") from None
+        if now.tzinfo is None:
+            raise FixtureError(f"{where}: meta.now {meta['now']!r} needs a UTC offset")
+        return spec
 
     @property
     def url(self) -> str:

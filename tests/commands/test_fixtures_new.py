@@ -163,3 +163,37 @@ def test_generic_site_takes_any_host(tmp_path: Path, capsys: pytest.CaptureFixtu
     code, _, err = run(capsys, "generic", "story", *args, "--fixtures", str(tmp_path / "fx"))
     assert (code, err) == (0, "")
     assert (tmp_path / "fx" / "generic" / "story.json").is_file()
+
+
+@pytest.mark.parametrize(
+    ("written", "problem"),
+    [
+        ('{"meta": ', "not a readable case JSON"),
+        ("[]", "no meta.url"),
+        ('{"meta": {"now": "2016-03-25T09:00:00+00:00"}}', "no meta.url"),
+        ('{"meta": {"url": "https://jmn.info/a/"}}', "meta.now is not an ISO 8601 time"),
+        ('{"meta": {"url": "https://jmn.info/a/", "now": "2016-03-25T09:00"}}', "UTC offset"),
+    ],
+    ids=["cut-json", "not-an-object", "no-url", "no-now", "naive-now"],
+)
+def test_rerun_names_a_broken_case_and_writes_nothing(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, written: str, problem: str
+) -> None:
+    root = tmp_path / "fixtures"
+    assert new_seed(capsys, root)[0] == 0
+    seed_json = root / "jmn" / "seed.json"
+    before = seed_json.read_bytes()
+    spec = json.loads(before)
+    spec["record"]["headline"] = "not what extraction makes of it"
+    seed_json.write_text(json.dumps(spec), encoding="utf-8")
+    shutil.copy(JMN / "seed-article.html", root / "jmn" / "zz-broken.html")
+    (root / "jmn" / "zz-broken.json").write_text(written, encoding="utf-8")
+    code = main(["fixtures", "rerun", "--write", "--fixtures", str(root)])
+    captured = capsys.readouterr()
+    assert code == 2
+    (line,) = captured.err.splitlines()
+    assert "zz-broken.json" in line
+    assert problem in line
+    assert "Traceback" not in captured.err
+    # The good case before it was not rewritten either: nothing is written when one is broken.
+    assert json.loads(seed_json.read_bytes())["record"]["headline"] == spec["record"]["headline"]
