@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import gzip
 import json
+import re
+import shlex
 import subprocess
 import sys
 from collections.abc import Callable
@@ -77,6 +79,22 @@ def test_extract_without_url_uses_the_url_the_page_declares() -> None:
         json.loads(result.stdout)["url"]
         == "https://jmn.info/lavrov-said-what-putin-agreed-with-kerry/"
     )
+
+
+def test_the_readme_record_is_what_its_command_prints() -> None:
+    """README's "A record": its command, run as written, prints its record; the body there
+    keeps the first and last of the paragraphs it counts, with "…" for the others."""
+    section = (ROOT / "README.md").read_text(encoding="utf-8").split("\n## A record\n", 1)[1]
+    command = " ".join(section.split("`", 2)[1].split())
+    assert command.startswith("newscrawl extract ")
+    shown = json.loads(section.split("```json\n", 1)[1].split("```", 1)[0])
+    (count,) = re.findall(r"it has (\d+) paragraphs", section)
+    result = newscrawl(*shlex.split(command)[1:])
+    assert result.returncode == 0, result.stderr
+    record = json.loads(result.stdout)
+    assert len(record["body"]) == int(count)
+    assert record == {**shown, "body": [shown["body"][0], *record["body"][1:-1], shown["body"][-1]]}
+    assert shown["body"][1:-1] == ["…"]
 
 
 def test_extract_record_failing_the_schema_exits_1_and_prints_nothing() -> None:
