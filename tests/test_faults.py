@@ -293,8 +293,8 @@ def test_page_over_download_maxsize_is_rejected(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize(
     ("content_type", "gives_record"),
-    [("application/octet-stream", True), ("", True), ("text/plain", False)],
-    ids=["octet-stream", "no-content-type", "text-plain"],
+    [("application/octet-stream", True), ("", True), ("html", True), ("text/plain", False)],
+    ids=["octet-stream", "no-content-type", "not-a-mime-type", "text-plain"],
 )
 def test_the_crawl_and_extract_url_take_the_same_responses_as_pages(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], content_type: str, gives_record: bool
