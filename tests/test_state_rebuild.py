@@ -8,6 +8,7 @@ counts the pages that gave rejects as the original state would.
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import subprocess
 import sys
@@ -54,6 +55,26 @@ def lose(state: Path) -> None:
         path.unlink()
 
 
+def documented_rebuild(out: Path, state: Path) -> tuple[list[str], list[re.Pattern[str]]]:
+    """Return the command of docs/operations.md's "Rebuilding the state", with ``out`` and
+    ``state`` for its folders, and a pattern of each line it shows it printing (any number
+    where the doc has one)."""
+    text = (ROOT / "docs" / "operations.md").read_text(encoding="utf-8")
+    block = text.split("### Rebuilding the state\n", 1)[1].split("```sh\n", 1)[1]
+    command, *printed = block.split("```", 1)[0].splitlines()
+    places = {"/data/news": str(out), "/var/lib/newscrawl": str(state)}
+    for place, here in places.items():
+        command = command.replace(place, here)
+    patterns = []
+    for line in printed:
+        parts = re.split(r"\b\d+(?:\.\d+)?\b", line.removeprefix("# "))
+        for place, here in places.items():
+            parts = [part.replace(place, here) for part in parts]
+        patterns.append(re.compile(r"\d+(?:\.\d+)?".join(map(re.escape, parts))))
+    assert command.startswith("newscrawl state rebuild "), command
+    return command.split()[1:], patterns
+
+
 @pytest.mark.parametrize("damage", [corrupt, lose], ids=["corrupt", "lost"])
 def test_rebuilt_state_lets_the_next_run_write_nothing_twice(
     tmp_path: Path, damage: Callable[[Path], None]
@@ -65,9 +86,13 @@ def test_rebuilt_state_lets_the_next_run_write_nothing_twice(
         written = len(records(tmp_path))
         assert written > 0
         damage(state)
-        rebuild = newscrawl("state", "rebuild", "jmn", "-o", str(tmp_path), "--state", str(state))
+        command, printed = documented_rebuild(tmp_path, state)
+        rebuild = newscrawl(*command)
         assert rebuild.returncode == 0, rebuild.stderr
-        assert f"({written} articles, 1 rejects)" in rebuild.stdout
+        assert f"from 2 published files ({written} articles, 1 rejects)" in rebuild.stdout
+        lines = rebuild.stdout.splitlines()
+        assert len(lines) == (2 if damage is corrupt else 1)  # no old file when it was lost
+        assert all(p.fullmatch(line) for p, line in zip(printed, lines, strict=False)), lines
         assert (state / "jmn.sqlite3.old").exists() == (damage is corrupt)
         with StateStore(state / "jmn.sqlite3") as store:
             assert store.stats()["articles"] == written

@@ -54,7 +54,12 @@ def rebuild_state(site: str, output_root: Path, state_dir: Path) -> dict[str, An
     ``read_rejects``).
     """
     from newscrawl.storage.runlock import RunLock
-    from newscrawl.storage.state import StateStore, published_files, register_history
+    from newscrawl.storage.state import (
+        StateStore,
+        published_files,
+        published_rejects,
+        register_history,
+    )
 
     target = state_dir / f"{site}.sqlite3"
     temp = state_dir / f".{site}.sqlite3.rebuild"
@@ -69,7 +74,8 @@ def rebuild_state(site: str, output_root: Path, state_dir: Path) -> dict[str, An
     return {
         "state": str(target),
         "old_state": str(old) if old else None,
-        "files": len(registered),
+        # every records and rejects file: a new state has none of them registered before
+        "files": len(registered) + len(published_rejects(output_root, site)),
         "articles": counts["articles"],
         "rejects": rejects,
         "published_files": len(published_files(output_root, site)),
