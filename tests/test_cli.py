@@ -247,15 +247,19 @@ def test_validate_names_each_missing_field(tmp_path: Path) -> None:
         assert message == f"{field!r} is a required property"
 
 
+NOW_LINE = 'm.jsonl:1: not a {"path", "url", "now"} line: '
+"""How a manifest line with a bad ``now`` is named: as a line of the three keys it may have."""
+
+
 @pytest.mark.parametrize(
     ("manifest_bytes", "problem"),
     [
         (b'{"path": "a.html"}\n{"path": "a.html", "url": 7}\n', "m.jsonl:2: not a "),
         (b'{"path": ["a.html"]}\n', "m.jsonl:1: not a "),
         (b'{"path": "a.html"}\n\xff\xfe\n', "m.jsonl:2: not UTF-8"),
-        (b'{"path": "a.html", "now": 1458896400}\n', "m.jsonl:1: not a "),
-        (b'{"path": "a.html", "now": "25 March 2016"}\n', "m.jsonl:1: not a "),
-        (b'{"path": "a.html", "now": "2016-03-25T09:00:00"}\n', "m.jsonl:1: not a "),
+        (b'{"path": "a.html", "now": 1458896400}\n', NOW_LINE),
+        (b'{"path": "a.html", "now": "25 March 2016"}\n', NOW_LINE),
+        (b'{"path": "a.html", "now": "2016-03-25T09:00:00"}\n', NOW_LINE),
     ],
     ids=[
         "url-not-a-string",

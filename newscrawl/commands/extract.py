@@ -280,7 +280,7 @@ def read_manifest(manifest: Path) -> list[dict[str, Any]]:
 def _entry_problem(line: str) -> str | None:
     """Return why one manifest ``line`` is not a ``{"path", "url", "now"}`` object, or
     None."""
-    wanted = 'not a {"path", "url"} line'
+    wanted = 'not a {"path", "url", "now"} line'
     try:
         entry = json.loads(line)
     except ValueError:
