@@ -207,6 +207,25 @@ def test_scrapy_crawl_checks_settings_too(tmp_path: Path) -> None:
     assert result.stderr.splitlines()[-1].startswith("scrapy crawl: setting NEWSCRAWL_BATCH")
 
 
+def test_scrapy_crawl_refuses_a_bad_since_in_one_line(tmp_path: Path) -> None:
+    """``-a since=`` (a spider argument scrapyd passes too) is read before the crawl, as
+    ``newscrawl crawl --since`` is: before, the spider raised as it was built, a traceback
+    and exit 1, with no report."""
+    result = run(
+        SCRAPY, "crawl", "jmn", "-a", "since=yesterday-ish", "-a", "base_url=http://127.0.0.1:9",
+        "-s", f"NEWSCRAWL_OUTPUT_DIR={tmp_path / 'out'}",
+        "-s", f"NEWSCRAWL_STATE_DIR={tmp_path / 'state'}",
+    )  # fmt: skip
+    assert result.returncode == 2, result.stderr[-3000:]
+    assert "Traceback" not in result.stderr
+    refusal = [line for line in result.stderr.splitlines() if line.startswith("scrapy crawl:")]
+    assert refusal == [
+        "scrapy crawl: -a since: since 'yesterday-ish' is neither a duration (30m, 12h, 2d, 1w) "
+        "nor an ISO 8601 date or date-time (2016-03-01, 2016-03-01T10:00:00+03:00)"
+    ]
+    assert not [p for p in (tmp_path / "out").rglob("*") if p.is_file()]  # no run, no report
+
+
 def test_scrapy_crawl_corrupt_state_is_one_line(tmp_path: Path) -> None:
     corrupt_state(tmp_path)
     result = run(

@@ -2,10 +2,11 @@
 
 Scrapy's own command is kept; before it starts the crawl of a portal spider, this one runs
 :func:`newscrawl.preflight.check_crawl` (portal profile, ``-a base_url``, ``-s`` values,
-writable output and state folders). A crawl that cannot start for a known reason (a usage
-problem, an unusable state file, another run holding the lock) is one line on stderr
-and an exit code: 2 for usage and state problems, 75 for the lock (that run's report, with
-status ``skipped``, is written by the spider). Scrapyd runs jobs through this command too.
+writable output and state folders) and reads ``-a since``. A crawl that cannot start
+for a known reason (a usage problem, an unusable state file, another run holding the lock)
+is one line on stderr and an exit code: 2 for usage and state problems, 75 for the lock
+(that run's report, with status ``skipped``, is written by the spider). Scrapyd runs jobs
+through this command too.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import argparse
 import asyncio
 import logging
 import sys
+from datetime import UTC, datetime
 from typing import Any
 
 from scrapy.commands import crawl
@@ -24,7 +26,7 @@ from newscrawl.preflight import UsageError, check_crawl
 from newscrawl.profiles import ProfileError, portal_names
 from newscrawl.spiders.portal import PortalSpider
 from newscrawl.storage.runlock import AlreadyRunning
-from newscrawl.storage.state import StateError
+from newscrawl.storage.state import StateError, parse_since
 
 logger = logging.getLogger(__name__)
 
@@ -78,6 +80,11 @@ class Command(crawl.Command):
             )
         except UsageError as exc:
             return str(exc)
+        if isinstance(since := spargs.get("since"), str):  # as `newscrawl crawl --since`
+            try:
+                parse_since(since, datetime.now(UTC))
+            except ValueError as exc:
+                return f"-a since: {exc}"
         return None
 
     def refused(self, exc: BaseException) -> bool:
