@@ -30,17 +30,21 @@ from newscrawl.storage.runlock import EXIT_ALREADY_RUNNING
 logger = logging.getLogger(__name__)
 
 EXIT_OK = 0
+"""Exit code and report ``exit_code`` of a run that did its job."""
 EXIT_FAILED = 1
+"""Exit code and report ``exit_code`` of a run that failed; ``failures`` says why."""
 
 REQUESTS = "newscrawl/requests"
 """Stats prefix of requests by final outcome (``ok``, ``failed``), counted by RequestOutcomes."""
 ENTRY_POINTS = "newscrawl/entry_points"
-"""Stats prefix of the profile's entry points: ``total`` and ``fetched`` (set by the spider)."""
+"""Stats prefix of the profile's entry points: ``total`` and ``fetched`` (set by the spider);
+in distributed mode also ``fetched_by_crawl``, those any worker fetched (the scheduler)."""
 SITE_FAILURE = "newscrawl/site_failure"
-LEASE_LOST = "newscrawl/lease_lost"
-"""Stat: why a distributed worker stopped when its run lease expired under it."""
 """Stat a spider sets to one line saying why the site could not be crawled at all (a URL
 crawl of an address that is not a news portal); the report fails the run with it."""
+LEASE_LOST = "newscrawl/lease_lost"
+"""Stat: why a distributed worker stopped when its run lease expired under it; the report
+fails the run with it."""
 PAGES = "newscrawl/pages"
 """Stats prefix of the pages a URL crawl fetched, by the type the generic extractor gave them
 (``article``, ``listing``, ``gallery``, ``video``, ``other``) and ``home``."""

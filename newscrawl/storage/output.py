@@ -144,9 +144,8 @@ class BatchWriter:
         self.run_id = run_id
         self.kind = kind
         self.day = day
-        self.folder = Path(root) / site / day
-        if kind == "rejects":
-            self.folder = self.folder / "rejects"
+        day_folder = Path(root) / site / day
+        self.folder = day_folder / "rejects" if kind == "rejects" else day_folder
         """The folder all of this writer's files go to."""
         self.max_records = max_records
         self.max_seconds = max_seconds
