@@ -218,11 +218,17 @@ class BatchWriterPipeline:
     A batch is published once it is ``NEWSCRAWL_BATCH_SECONDS`` old even when no item
     follows it (a crawl waiting on a slow site or a long download delay): a timer
     checks every ``ROTATION_CHECK_SECONDS`` at most. Each published batch is counted
-    (``newscrawl/files_published``), added to ``newscrawl/output_files``, and handed to
-    ``on_publish`` (the state's registration, when the crawl has a state). An output or
-    state error stops the crawl with reason ``output_error``. A batch the state fails to
-    register stays published: its records are written (counted, and passed on), as the
-    next run's ``reconcile`` registers the file.
+    (``newscrawl/files_published``, and :meth:`count_published`), added to
+    ``newscrawl/output_files`` as it is published, and handed to ``on_publish`` (the
+    state's registration, when the crawl has a state). An output or state error stops the
+    crawl with reason ``output_error``. A batch the state fails to register stays
+    published: its records are written (counted, and passed on), as the next run's
+    ``reconcile`` registers the file.
+
+    So the stats hold what is on disk at every moment, not only once the spider closes: a
+    run stopped by force (a second SIGTERM: the reactor stops, no pipeline closes) reports
+    the files it published and no line of the batch it left open, which is in no published
+    file.
 
     Subclasses say which items they write (``kind``, :meth:`accepts`) and what each
     line's meta is (:meth:`meta`); other items pass through.
@@ -294,14 +300,13 @@ class BatchWriterPipeline:
         return item
 
     def written(self, item: Any) -> None:
-        """Count a written item."""
+        """Count an item the writer accepted (into its open batch, not published yet)."""
 
-    def withheld(self, lines: int) -> None:
-        """Uncount ``lines`` written items of a batch that was not published (records only:
-        a reject's kind stays counted, as a page the crawl saw)."""
+    def count_published(self, batch: PublishedBatch) -> None:
+        """Count the lines of a batch just published under its final name."""
 
     def close_spider(self) -> None:
-        """Publish the open batch; add this writer's files to ``newscrawl/output_files``.
+        """Publish the open batch.
 
         A worker of a distributed crawl that stops on an error (Redis failing, an output
         error) does not publish its open batch: it could not register it, and the other
@@ -314,7 +319,6 @@ class BatchWriterPipeline:
         if failed and self.writer is not None and self.distributed:
             withheld = self.writer.abort()
             if withheld:
-                self.withheld(withheld)
                 logger.warning(
                     "Not published: the open %s batch (%d lines); its pages go back to the "
                     "queue with the requests this worker took",
@@ -322,13 +326,6 @@ class BatchWriterPipeline:
                     withheld,
                 )
         self._guarded(BatchWriter.close)
-        if self.writer is not None and self.writer.lost:
-            self.withheld(self.writer.lost)  # counted as written, discarded when it failed
-        if self.writer is not None:
-            paths = list(stats.get_value("newscrawl/output_files", []))
-            stats.set_value(
-                "newscrawl/output_files", paths + [str(b.path) for b in self.writer.published]
-            )
 
     def _publish_due(self) -> None:
         """Publish the batch if old enough (called on a timer while the crawl runs)."""
@@ -344,11 +341,16 @@ class BatchWriterPipeline:
             self._stop(exc)
 
     def _published(self, batch: PublishedBatch) -> None:
-        """Count and log a batch published under its final name, then hand it to
-        ``on_publish``. A ``StateError`` there stops the crawl and goes no further: the file
-        is on disk and the next run registers it, so the writer goes on as after any
-        publish, and the item whose write filled the batch counts as written."""
-        self.crawler.stats.inc_value("newscrawl/files_published")
+        """Count, list (``newscrawl/output_files``) and log a batch published under its
+        final name, then hand it to ``on_publish``. A ``StateError`` there stops the crawl
+        and goes no further: the file is on disk and the next run registers it, so the
+        writer goes on as after any publish, and the item whose write filled the batch
+        counts as written."""
+        stats = self.crawler.stats
+        stats.inc_value("newscrawl/files_published")
+        files = list(stats.get_value("newscrawl/output_files", []))
+        stats.set_value("newscrawl/output_files", [*files, str(batch.path)])
+        self.count_published(batch)
         logger.info("Published %s (%d lines)", batch.path, batch.count)
         if self.pause_before_register > 0:
             # The kill campaign (tests/test_kill_campaign.py) kills the crawl here: the
@@ -402,13 +404,14 @@ class RecordsWriterPipeline(BatchWriterPipeline):
         meta = {name: item.get(name) for name in RECORD_KEYS}
         return item, {**meta, "url": key, "lastmod": known_lastmods(self.crawler).get(key)}
 
-    def written(self, item: Any) -> None:
-        """Count it as ``newscrawl/records``."""
-        self.crawler.stats.inc_value("newscrawl/records")
+    def count_published(self, batch: PublishedBatch) -> None:
+        """Count its lines in ``newscrawl/records``: the records in published files.
 
-    def withheld(self, lines: int) -> None:
-        """Take them out of ``newscrawl/records``."""
-        self.crawler.stats.inc_value("newscrawl/records", -lines)
+        Counted here and not as each record is accepted: a batch that is never published
+        (discarded on a full disk, withheld by a distributed worker, left open by a run
+        stopped by force) is then never counted, and nothing needs taking back.
+        """
+        self.crawler.stats.inc_value("newscrawl/records", batch.count)
 
 
 DOWNLOAD_REJECTS = frozenset({"http-error", "download-error", "offsite-redirect"})

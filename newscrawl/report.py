@@ -559,6 +559,9 @@ def count_failure(stats: Any, request: Any, *, deliberate: bool = False) -> None
 class Progress:
     """Scrapy extension: a one-line progress display on stderr, only when it is a terminal.
 
+    It counts the records written so far, the open batch's included (the report counts
+    only those in published files).
+
     Log lines that go to the same terminal erase the progress line before they print, so
     they never share a line with it; the next tick draws it again below them.
     """
@@ -591,7 +594,10 @@ class Progress:
         except RuntimeError:  # the crawl has not started
             scheduler = None
         pending = len(scheduler) if scheduler is not None and hasattr(scheduler, "__len__") else 0
-        records = stats.get("newscrawl/records", 0)
+        # Records leave the last pipeline once the writer accepted them: Scrapy counts those.
+        # newscrawl/records counts the published ones, which would stand still for as long
+        # as a batch stays open (NEWSCRAWL_BATCH_SECONDS, 10 minutes by default).
+        records = stats.get("item_scraped_count", 0)
         rejects = sum(v for k, v in stats.items() if k.startswith("newscrawl/rejects/"))
         return (
             f"{pages} pages ({pages / elapsed:.1f}/s), {records} records, "

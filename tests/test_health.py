@@ -204,3 +204,62 @@ def test_a_crawl_stopped_by_force_fails_with_a_report(tmp_path: Path) -> None:
     report = report_of(tmp_path)
     assert report["failures"][0].startswith("the run was interrupted"), report["failures"]
     assert not any(f.startswith("coverage") for f in report["failures"]), report["failures"]
+
+
+SEED_ARTICLE = "/lavrov-said-what-putin-agreed-with-kerry/"
+"""An article of the fixture portal (``fixtures/jmn/seed-article.json``)."""
+
+
+def published_files(out: Path) -> list[Path]:
+    """Every records and rejects file published under ``out`` (no temp file), sorted."""
+    return sorted([*out.glob("jmn/*/*.jsonl"), *out.glob("jmn/*/rejects/*.jsonl")])
+
+
+def open_records_batches(out: Path) -> list[Path]:
+    """The temp files of records batches under ``out``: batches opened, not published."""
+    return sorted(out.glob("jmn/*/.*.part"))
+
+
+def test_a_crawl_stopped_by_force_reports_only_what_it_published(tmp_path: Path) -> None:
+    """A second SIGTERM while a records batch is open: that batch stays a hidden temp file,
+    in no published file, so the report neither counts its records as written nor lists it;
+    it counts and lists the batches published before."""
+    import signal
+    import time
+
+    out, log = tmp_path / "out", tmp_path / "crawl.log"
+    # One article answers long after the kill: the run is still going when the signals come.
+    with serving({SEED_ARTICLE: Fault("slow", delay=60)}) as server, log.open("w") as stderr:
+        settings = [arg for s in [*FAST, "NEWSCRAWL_BATCH_RECORDS=4"] for arg in ("-s", s)]
+        process = subprocess.Popen(
+            [sys.executable, "-m", "newscrawl.cli", "crawl", "jmn", "--base-url", server.url,
+             "-o", str(out), "--state", str(tmp_path / "state"), *settings],
+            cwd=ROOT, stdout=subprocess.PIPE, stderr=stderr, text=True,
+        )  # fmt: skip
+        try:
+            # A batch published, and the next one open (its temp file is made by its first
+            # record's write).
+            deadline = time.monotonic() + 60
+            while not (list(out.glob("jmn/*/*.jsonl")) and open_records_batches(out)):
+                assert process.poll() is None, log.read_text()[-3000:]
+                assert time.monotonic() < deadline, log.read_text()[-3000:]
+                time.sleep(0.02)
+            process.send_signal(signal.SIGTERM)
+            time.sleep(0.3)
+            process.send_signal(signal.SIGTERM)
+            stdout, _ = process.communicate(timeout=60)
+        finally:
+            if process.poll() is None:
+                process.kill()
+                process.wait()
+    assert process.returncode == 1, stdout + log.read_text()[-3000:]
+    report = report_of(out)
+    assert report["failures"][0].startswith("the run was interrupted"), report["failures"]
+    assert open_records_batches(out), "a records batch was open when the run stopped"
+    published = published_files(out)
+    records = [p for p in published if p.parent.name != "rejects"]
+    written = sum(len(p.read_text(encoding="utf-8").splitlines()) for p in records)
+    assert written > 0
+    assert report["records_written"] == written
+    assert sorted(report["output_files"]) == [str(p) for p in published]
+    assert f"records written: {written}," in stdout

@@ -292,13 +292,15 @@ def test_a_field_whose_coverage_drops_names_itself_and_the_profile_check() -> No
 
 
 def test_progress_line_counts_pages_records_and_rejects() -> None:
+    """Records count as the writer takes them, not only once their batch is published."""
     from scrapy.utils.test import get_crawler
 
     from newscrawl.report import Progress
 
     crawler = get_crawler()
     crawler.stats.set_value("response_received_count", 12)
-    crawler.stats.set_value("newscrawl/records", 9)
+    crawler.stats.set_value("item_scraped_count", 9)
+    crawler.stats.set_value("newscrawl/records", 5)  # in published files
     crawler.stats.set_value("newscrawl/rejects/invalid", 2)
     crawler.stats.set_value("newscrawl/rejects/http-error", 1)
     line = Progress(crawler, interval=1.0).line()
