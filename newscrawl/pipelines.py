@@ -1,5 +1,5 @@
-"""Item pipelines, one job each, in order: validate, deduplicate, count field coverage,
-write records, write rejects.
+"""Item pipelines, one job each, in order: validate, deduplicate, write records (and
+count what they publish, field coverage included), write rejects.
 
 Each is configured from ``NEWSCRAWL_*`` settings in ``from_crawler`` and counts
 what it does in the crawl's stats under ``newscrawl/…``. Nothing is dropped
@@ -12,8 +12,8 @@ from __future__ import annotations
 
 import logging
 import time
-from collections import Counter
-from collections.abc import Callable
+from collections import Counter, deque
+from collections.abc import Callable, Mapping
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any, Self
@@ -42,8 +42,8 @@ logger = logging.getLogger(__name__)
 
 __all__ = [
     "CONTENT_REJECTS",
-    "CoveragePipeline",
     "DedupPipeline",
+    "FieldCoverage",
     "RecordsWriterPipeline",
     "RejectsWriterPipeline",
     "ValidationPipeline",
@@ -177,33 +177,39 @@ class DedupPipeline:
         return item
 
 
-class CoveragePipeline:
-    """Count the records written with each field present (not null, ``[]`` or ``""``).
+class FieldCoverage:
+    """Count, for each field, the published records that have it (not null, ``[]`` or
+    ``""``): the report divides these by the records written, so no share is over 1.
 
-    The counts go to the stats as ``newscrawl/coverage/<field>`` when the spider closes:
-    a stats call per field of every record cost more than writing the record. Placed just
-    before the records writer, it counts only records that reach it.
+    The records writer notes each record as it hands it to its writer (:meth:`note`), and
+    counts the oldest noted ones when a batch of them is published (:meth:`published`).
+    A batch that is never published (discarded on a full disk, withheld, left open by a
+    run stopped by force) never counts. Counting each record as it reaches the writer
+    would count a discarded batch's records too, and a field's share could pass 100%.
     """
 
-    def __init__(self, stats: StatsCollector) -> None:
-        self.stats = stats
-        self.coverage: Counter[str] = Counter()
+    def __init__(self) -> None:
+        self.counts: Counter[str] = Counter()
+        """For each field, the published records that have it."""
+        self._unpublished: deque[tuple[str, ...]] = deque()
+        """The present fields of each record noted and not counted yet, in line order."""
 
-    @classmethod
-    def from_crawler(cls, crawler: Crawler) -> Self:
-        """Build the pipeline with the crawl's stats."""
-        return cls(crawler.stats)
+    def note(self, record: Mapping[str, Any]) -> None:
+        """Remember the fields ``record`` has, until its batch is published."""
+        self._unpublished.append(tuple(n for n, v in record.items() if v not in (None, [], "")))
 
-    def process_item(self, item: Any) -> Any:
-        """Count the record's present fields; return the item unchanged."""
-        if not isinstance(item, Reject):
-            self.coverage.update(n for n, v in item.items() if v not in (None, [], ""))
-        return item
+    def unnote(self) -> None:
+        """Forget the record noted last: the writer refused it, so it is in no batch."""
+        self._unpublished.pop()
 
-    def close_spider(self) -> None:
-        """Copy the counts to the stats."""
-        for name, count in self.coverage.items():
-            self.stats.set_value(f"newscrawl/coverage/{name}", count)
+    def published(self, lines: int) -> None:
+        """Count the ``lines`` records noted first and not counted yet: a batch published.
+
+        The writer publishes its lines in the order it took them, each batch after the one
+        before, so those are the batch's records.
+        """
+        for _ in range(lines):
+            self.counts.update(self._unpublished.popleft())
 
 
 ROTATION_CHECK_SECONDS = 30.0
@@ -384,9 +390,22 @@ class BatchWriterPipeline:
 
 class RecordsWriterPipeline(BatchWriterPipeline):
     """Write the records (every item that is not a Reject) into the records batches; with a
-    state, each published batch is registered in it (``SiteState.records_published``)."""
+    state, each published batch is registered in it (``SiteState.records_published``).
+
+    Each published batch is counted: its records in ``newscrawl/records``, and for each
+    field the records that have it in ``newscrawl/coverage/<field>`` (:class:`FieldCoverage`,
+    kept here because only the writer knows which records reached a published file). A
+    stats call per field of every record cost more than writing the record; one per field
+    and batch does not.
+    """
 
     kind = "records"
+
+    def __init__(
+        self, crawler: Crawler, on_publish: Callable[[PublishedBatch], None] | None = None
+    ) -> None:
+        super().__init__(crawler, on_publish)
+        self.coverage = FieldCoverage()
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> Self:
@@ -397,6 +416,18 @@ class RecordsWriterPipeline(BatchWriterPipeline):
     def accepts(self, item: Any) -> bool:
         """Records are every item but a Reject."""
         return not isinstance(item, Reject)
+
+    def process_item(self, item: Any) -> Any:
+        """Write a record as every writer does, noting its fields for the coverage first (the
+        write may publish the batch it joins)."""
+        if not self.accepts(item):
+            return item
+        self.coverage.note(item)
+        try:
+            return super().process_item(item)
+        except DropItem:  # not written, in no batch
+            self.coverage.unnote()
+            raise
 
     def line(self, item: Any) -> tuple[dict[str, Any], dict[str, Any]]:
         """The record as it is; meta: the state's keys, the canonical URL, the page's date."""
@@ -409,9 +440,14 @@ class RecordsWriterPipeline(BatchWriterPipeline):
 
         Counted here and not as each record is accepted: a batch that is never published
         (discarded on a full disk, withheld by a distributed worker, left open by a run
-        stopped by force) is then never counted, and nothing needs taking back.
+        stopped by force) is then never counted, and nothing needs taking back. The same
+        goes for the coverage of its fields.
         """
-        self.crawler.stats.inc_value("newscrawl/records", batch.count)
+        stats = self.crawler.stats
+        stats.inc_value("newscrawl/records", batch.count)
+        self.coverage.published(batch.count)
+        for name, count in self.coverage.counts.items():
+            stats.set_value(f"newscrawl/coverage/{name}", count)
 
 
 DOWNLOAD_REJECTS = frozenset({"http-error", "download-error", "offsite-redirect"})

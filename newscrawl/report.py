@@ -150,8 +150,9 @@ def build_report(
     # distributed mode: the profile's entry points any worker of the generation fetched
     entry_crawl = int(stats.get(f"{ENTRY_POINTS}/fetched_by_crawl", 0))
     reason = stats.get("finish_reason")
-    # Coverage is counted as the spider closes: a run stopped by force (a second SIGTERM)
-    # has none, and its coverage is unknown rather than nil.
+    # Coverage is counted by the records writer, for the records of each batch it publishes:
+    # a share of the records written (in published files), never over 1. Stats that count
+    # records but no coverage came from another writer: unknown rather than nil.
     counted = records and any(key.startswith("newscrawl/coverage/") for key in stats)
     coverage = {
         name: round(stats.get(f"newscrawl/coverage/{name}", 0) / records, 4) if counted else None

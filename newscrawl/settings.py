@@ -79,7 +79,6 @@ FEED_EXPORT_ENCODING = "utf-8"
 ITEM_PIPELINES = {
     "newscrawl.pipelines.ValidationPipeline": 100,
     "newscrawl.pipelines.DedupPipeline": 200,
-    "newscrawl.pipelines.CoveragePipeline": 800,
     "newscrawl.pipelines.RecordsWriterPipeline": 900,
     "newscrawl.pipelines.RejectsWriterPipeline": 910,
 }

@@ -223,7 +223,7 @@ def open_records_batches(out: Path) -> list[Path]:
 def test_a_crawl_stopped_by_force_reports_only_what_it_published(tmp_path: Path) -> None:
     """A second SIGTERM while a records batch is open: that batch stays a hidden temp file,
     in no published file, so the report neither counts its records as written nor lists it;
-    it counts and lists the batches published before."""
+    it counts and lists the batches published before, and their fields' coverage."""
     import signal
     import time
 
@@ -263,3 +263,4 @@ def test_a_crawl_stopped_by_force_reports_only_what_it_published(tmp_path: Path)
     assert report["records_written"] == written
     assert sorted(report["output_files"]) == [str(p) for p in published]
     assert f"records written: {written}," in stdout
+    assert report["coverage"]["url"] == report["coverage"]["headline"] == 1.0

@@ -293,9 +293,10 @@ def test_same_article_under_another_url_in_a_later_run_is_recognised(
 
 
 def test_coverage_counts_present_fields_of_records_only(crawler: Any) -> None:
-    from newscrawl.pipelines import CoveragePipeline
+    from newscrawl.pipelines import RecordsWriterPipeline
 
-    pipeline = CoveragePipeline.from_crawler(crawler)
+    pipeline = RecordsWriterPipeline.from_crawler(crawler)
+    pipeline.open_spider()
     item = record(authors=[], subheadline="")
     assert pipeline.process_item(item) is item
     reject = Reject(url="https://jmn.info/x/", kind="not-article")
@@ -479,6 +480,63 @@ def test_a_batch_published_but_not_registered_counts_every_record_it_holds(
     assert stats["newscrawl/output_files"] == [str(published)]
     with StateStore.for_site(state_dir, "jmn") as state:
         assert state.reconcile(out, "jmn") == [published]  # the next run's first step
+
+
+def configured_pipelines(crawler: Crawler) -> list[Any]:
+    """Return the crawl's item pipelines (``ITEM_PIPELINES``), built and in their order."""
+    from scrapy.utils.conf import build_component_list
+    from scrapy.utils.misc import build_from_crawler, load_object
+
+    paths = build_component_list(crawler.settings.getwithbase("ITEM_PIPELINES"))
+    return [build_from_crawler(load_object(path), crawler) for path in paths]
+
+
+def through(pipelines: list[Any], item: Any) -> Any:
+    """Pass ``item`` through ``pipelines`` as Scrapy does; DropItem ends its way."""
+    for pipeline in pipelines:
+        item = pipeline.process_item(item)
+    return item
+
+
+def test_coverage_is_a_share_of_the_records_published(tmp_path: Path) -> None:
+    """A batch that could not be published (here a folder stands at its final name; a
+    full disk does the same) is in no file: its records count neither as written nor in
+    the coverage, so no field's share is over 1."""
+    from newscrawl.report import build_report
+
+    out = tmp_path / "out"
+    settings = {
+        "NEWSCRAWL_STATE_DIR": str(tmp_path / "state"),
+        "NEWSCRAWL_OUTPUT_DIR": str(out),
+        "NEWSCRAWL_BATCH_RECORDS": 2,
+    }
+    crawler = crawler_for("jmn", settings)
+    try:
+        pipelines = configured_pipelines(crawler)
+        for pipeline in pipelines:
+            if hasattr(pipeline, "open_spider"):
+                pipeline.open_spider()
+        pages = [record(url=f"https://jmn.info/{n}/", text=f"Text {n}.") for n in range(4)]
+        for page in pages[:3]:  # the first batch is published, the second holds one
+            assert through(pipelines, page) is page
+        (first,) = out.glob("jmn/*/*.jsonl")
+        first.with_name(first.name.replace("-0001.", "-0002.")).mkdir()
+        with pytest.raises(DropItem, match="not written"):  # its batch fills, is discarded
+            through(pipelines, pages[3])
+        for pipeline in pipelines:
+            if hasattr(pipeline, "close_spider"):
+                pipeline.close_spider()
+        stats = crawler.stats.get_stats()
+    finally:
+        close_state(crawler)
+    report = build_report(
+        stats, site="jmn", run_id="r", duration=1.0, thresholds={}, max_error_rate=1.0
+    )
+    assert "cannot publish" in stats["newscrawl/output_error"]
+    assert report["records_written"] == len(first.read_text("utf-8").splitlines()) == 2
+    assert report["coverage"]["headline"] == 1.0
+    assert report["coverage"]["authors"] == 0.0
+    assert max(share for share in report["coverage"].values() if share is not None) == 1.0
 
 
 def test_a_page_that_failed_before_and_fails_again_is_counted(crawler: Any) -> None:

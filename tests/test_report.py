@@ -431,8 +431,9 @@ def test_a_robots_txt_that_failed_the_site_is_one_failure_line() -> None:
     assert report["failures"].count(line) == 1
 
 
-def test_a_run_stopped_before_coverage_was_counted_has_no_coverage_failures() -> None:
-    """A second SIGTERM: records were written, but the spider never closed to count them."""
+def test_records_without_coverage_counts_have_unknown_coverage_and_no_failures() -> None:
+    """Stats that count records but no field of them (not the records writer's): the
+    coverage is unknown, not nil, and fails no threshold."""
     stats = {**ENTRY_OK, "response_received_count": 5, "newscrawl/records": 4}
     report = make({**stats, "finish_reason": "shutdown"})
     assert set(report["coverage"].values()) == {None}
