@@ -114,6 +114,47 @@ def test_rebuild_waits_for_no_run(tmp_path: Path) -> None:
     assert not (tmp_path / "state" / "jmn.sqlite3").exists()
 
 
+def test_rebuild_refuses_while_a_run_writes_the_output_folder(tmp_path: Path) -> None:
+    """A run with another state folder writes the output folder, and has just published a
+    batch it has not registered yet (the test hook holds it there). A rebuild then would
+    read a folder that is still changing and take that batch into the rebuilt state (a
+    batch the run then withdraws, its folder sync failing, would stay registered with no
+    file, and its articles would never be written again). It exits 75, one line, and
+    builds nothing, as for a run holding the state."""
+    import os
+    import signal
+    import time
+
+    out, log = tmp_path / "out", tmp_path / "crawl.log"
+    rebuilt = tmp_path / "rebuilt-state"
+    with serve(FixtureSite(FIXTURES / "jmn", origins=())) as server, log.open("w") as stderr:
+        run = subprocess.Popen(
+            [sys.executable, "-m", "newscrawl.cli", "crawl", "jmn", "--base-url", server.url,
+             "-o", str(out), "--state", str(tmp_path / "live-state"), *FAST,
+             "-s", "NEWSCRAWL_BATCH_RECORDS=2", "-s", "NEWSCRAWL_TEST_PAUSE_BEFORE_REGISTER=60"],
+            cwd=ROOT, stdout=subprocess.DEVNULL, stderr=stderr,
+        )  # fmt: skip
+        try:
+            deadline = time.monotonic() + 60
+            while "Test hook:" not in log.read_text(errors="replace"):
+                assert run.poll() is None, log.read_text()[-3000:]
+                assert time.monotonic() < deadline, log.read_text()[-3000:]
+                time.sleep(0.02)
+            # Published, not registered (records or rejects: whichever filled first).
+            (just_published,) = [*out.glob("jmn/*/*.jsonl"), *out.glob("jmn/*/rejects/*.jsonl")]
+            result = newscrawl("state", "rebuild", "jmn", "-o", str(out), "--state", str(rebuilt))
+        finally:
+            os.kill(run.pid, signal.SIGKILL)
+            run.wait(timeout=30)
+    assert result.returncode == EXIT_ALREADY_RUNNING, result.stdout + result.stderr
+    (line,) = result.stderr.splitlines()
+    assert line.startswith("newscrawl: another newscrawl run for 'jmn' is in progress"), line
+    assert f"writing to {out / 'jmn'} (pid {run.pid} since " in line
+    assert just_published.exists()
+    assert not (rebuilt / "jmn.sqlite3").exists()
+    assert not list(rebuilt.glob(".jmn.sqlite3.rebuild*"))
+
+
 def case_url(case: str) -> str:
     return str(json.loads((FIXTURES / "jmn" / f"{case}.json").read_text("utf-8"))["meta"]["url"])
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+from contextlib import ExitStack, suppress
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -40,10 +41,16 @@ def rebuild_state(site: str, output_root: Path, state_dir: Path) -> dict[str, An
     """Rebuild ``<state_dir>/<site>.sqlite3`` from the record files published under
     ``<output_root>/<site>/`` and return what was done.
 
-    Holds the site's run lock throughout (raises AlreadyRunning when a run holds it). The
-    new state is built in a temporary file beside the old one and then renamed over it,
-    so an interrupted rebuild leaves the old state in place. The old file, if any, is kept
-    as ``<site>.sqlite3.old``. Raises StateError when a published file cannot be read.
+    Holds the site's run lock, then its output folder's lock, throughout, as a crawl does
+    (raises AlreadyRunning when a run holds either): a run with another state folder may
+    be writing ``<output_root>/<site>/``, and a rebuild beside it would read a folder that
+    is still changing, taking in batches that run has not registered yet (and one it then
+    withdraws, its folder sync failing, would stay registered with no file). When the
+    output folder's lock file cannot be created (a read-only output), the rebuild goes on
+    without it, as a crawl does. The new state is built in a temporary file beside the old
+    one and then renamed over it, so an interrupted rebuild leaves the old state in place.
+    The old file, if any, is kept as ``<site>.sqlite3.old``. Raises StateError when a
+    published file cannot be read.
 
     The published rejects files are registered too, each run's files in the order the runs
     published them (``register_history``), so the pages that gave no record keep their
@@ -63,7 +70,11 @@ def rebuild_state(site: str, output_root: Path, state_dir: Path) -> dict[str, An
 
     target = state_dir / f"{site}.sqlite3"
     temp = state_dir / f".{site}.sqlite3.rebuild"
-    with RunLock.for_site(state_dir, site):
+    with RunLock.for_site(state_dir, site), ExitStack() as locks:
+        # No lock file can be made in a read-only output (OSError): go on without it.
+        # AlreadyRunning, another run writing there, is no OSError: it goes on up.
+        with suppress(OSError):
+            locks.enter_context(RunLock.for_output(output_root, site))
         for side in ("", *SQLITE_SIDE_FILES):  # left by an interrupted rebuild
             temp.with_name(temp.name + side).unlink(missing_ok=True)
         with StateStore(temp) as store:

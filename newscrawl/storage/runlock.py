@@ -6,9 +6,10 @@ started by cron meanwhile can say who is in its way and exit with ``EXIT_ALREADY
 The portal spider takes it as a crawl starts (whatever started the crawl: ``newscrawl crawl``,
 ``scrapy crawl``, scrapyd) and releases it as the crawl closes.
 
-``RunLock.for_output`` is the same lock on ``<output_root>/<site>/.newscrawl.lock``: the
-``OutputLock`` extension holds it for the length of a crawl, so two runs with different
-state folders still cannot write (and double) the same output folder.
+``RunLock.for_output`` is the same lock on ``<output_root>/<site>/.newscrawl.lock``: a
+crawl holds it for its whole length (``SiteState``, or the ``OutputLock`` extension without
+a state), so two runs with different state folders still cannot write (and double) the same
+output folder, and ``newscrawl state rebuild`` holds it while it reads the folder.
 
 The kernel releases a ``flock`` when its holder's last file descriptor closes, which
 includes the process dying in any way (``SIGKILL``, OOM killer), so a stale lock file never
