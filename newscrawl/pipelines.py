@@ -508,6 +508,10 @@ class RejectsWriterPipeline(BatchWriterPipeline):
         """Count it as ``newscrawl/rejects/<kind>``, and in ``FAILED_AGAIN`` when the page
         had failed before; end its way here.
 
+        Counted as the writer takes it, not when its batch is published (as records are):
+        these count pages the crawl saw and how they failed, which stays true of a reject
+        whose batch is then discarded.
+
         A Reject goes no further than the rejects file: a DropItem logged at DEBUG keeps it
         out of Scrapy's feed exports (``-O f.jsonl``), which get records only.
         """
