@@ -12,8 +12,8 @@ from __future__ import annotations
 
 import logging
 import time
-from collections import Counter, deque
-from collections.abc import Callable, Mapping
+from collections import Counter
+from collections.abc import Callable
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any, Self
@@ -42,8 +42,8 @@ logger = logging.getLogger(__name__)
 
 __all__ = [
     "CONTENT_REJECTS",
+    "PRESENT_FIELDS",
     "DedupPipeline",
-    "FieldCoverage",
     "RecordsWriterPipeline",
     "RejectsWriterPipeline",
     "ValidationPipeline",
@@ -177,39 +177,9 @@ class DedupPipeline:
         return item
 
 
-class FieldCoverage:
-    """Count, for each field, the published records that have it (not null, ``[]`` or
-    ``""``): the report divides these by the records written, so no share is over 1.
-
-    The records writer notes each record as it hands it to its writer (:meth:`note`), and
-    counts the oldest noted ones when a batch of them is published (:meth:`published`).
-    A batch that is never published (discarded on a full disk, withheld, left open by a
-    run stopped by force) never counts. Counting each record as it reaches the writer
-    would count a discarded batch's records too, and a field's share could pass 100%.
-    """
-
-    def __init__(self) -> None:
-        self.counts: Counter[str] = Counter()
-        """For each field, the published records that have it."""
-        self._unpublished: deque[tuple[str, ...]] = deque()
-        """The present fields of each record noted and not counted yet, in line order."""
-
-    def note(self, record: Mapping[str, Any]) -> None:
-        """Remember the fields ``record`` has, until its batch is published."""
-        self._unpublished.append(tuple(n for n, v in record.items() if v not in (None, [], "")))
-
-    def unnote(self) -> None:
-        """Forget the record noted last: the writer refused it, so it is in no batch."""
-        self._unpublished.pop()
-
-    def published(self, lines: int) -> None:
-        """Count the ``lines`` records noted first and not counted yet: a batch published.
-
-        The writer publishes its lines in the order it took them, each batch after the one
-        before, so those are the batch's records.
-        """
-        for _ in range(lines):
-            self.counts.update(self._unpublished.popleft())
+PRESENT_FIELDS = "present_fields"
+"""Key of a records line's meta (``PublishedBatch.records_meta``): the fields the record
+has (not null, ``[]`` or ``""``), counted for the coverage when its batch is published."""
 
 
 ROTATION_CHECK_SECONDS = 30.0
@@ -393,10 +363,10 @@ class RecordsWriterPipeline(BatchWriterPipeline):
     state, each published batch is registered in it (``SiteState.records_published``).
 
     Each published batch is counted: its records in ``newscrawl/records``, and for each
-    field the records that have it in ``newscrawl/coverage/<field>`` (:class:`FieldCoverage`,
-    kept here because only the writer knows which records reached a published file). A
-    stats call per field of every record cost more than writing the record; one per field
-    and batch does not.
+    field the records that have it in ``newscrawl/coverage/<field>``, read from the
+    batch's own line meta (:data:`PRESENT_FIELDS`): only the writer knows which records
+    reached a published file. A stats call per field of every record cost more than writing
+    the record; one per field and batch does not.
     """
 
     kind = "records"
@@ -405,7 +375,8 @@ class RecordsWriterPipeline(BatchWriterPipeline):
         self, crawler: Crawler, on_publish: Callable[[PublishedBatch], None] | None = None
     ) -> None:
         super().__init__(crawler, on_publish)
-        self.coverage = FieldCoverage()
+        self.coverage: Counter[str] = Counter()
+        """For each field, the records in published files that have it."""
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> Self:
@@ -417,23 +388,18 @@ class RecordsWriterPipeline(BatchWriterPipeline):
         """Records are every item but a Reject."""
         return not isinstance(item, Reject)
 
-    def process_item(self, item: Any) -> Any:
-        """Write a record as every writer does, noting its fields for the coverage first (the
-        write may publish the batch it joins)."""
-        if not self.accepts(item):
-            return item
-        self.coverage.note(item)
-        try:
-            return super().process_item(item)
-        except DropItem:  # not written, in no batch
-            self.coverage.unnote()
-            raise
-
     def line(self, item: Any) -> tuple[dict[str, Any], dict[str, Any]]:
-        """The record as it is; meta: the state's keys, the canonical URL, the page's date."""
+        """The record as it is; meta: the state's keys, the canonical URL, the page's date,
+        and the fields the record has (:data:`PRESENT_FIELDS`, for the coverage)."""
         key = page_key(item)
         meta = {name: item.get(name) for name in RECORD_KEYS}
-        return item, {**meta, "url": key, "lastmod": known_lastmods(self.crawler).get(key)}
+        present = tuple(n for n, v in item.items() if v not in (None, [], ""))
+        return item, {
+            **meta,
+            "url": key,
+            "lastmod": known_lastmods(self.crawler).get(key),
+            PRESENT_FIELDS: present,
+        }
 
     def count_published(self, batch: PublishedBatch) -> None:
         """Count its lines in ``newscrawl/records``: the records in published files.
@@ -445,8 +411,9 @@ class RecordsWriterPipeline(BatchWriterPipeline):
         """
         stats = self.crawler.stats
         stats.inc_value("newscrawl/records", batch.count)
-        self.coverage.published(batch.count)
-        for name, count in self.coverage.counts.items():
+        for meta in batch.records_meta:
+            self.coverage.update(meta.get(PRESENT_FIELDS, ()))
+        for name, count in self.coverage.items():
             stats.set_value(f"newscrawl/coverage/{name}", count)
 
 
