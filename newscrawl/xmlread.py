@@ -14,7 +14,10 @@ happened. This module reads that log, and reads on where it is safe to:
   expanded, libxml2's size limits kept), and reads a document whose entities stopped
   libxml2 again without them (:func:`without_internal_subset`), so that the entries after
   their first use are not lost;
-- :func:`cut_in` tells whether a document cut short ends inside a value.
+- :func:`cut_in` tells whether a document cut short ends inside a value;
+- :func:`xml_start` drops the blank lines some servers send before ``<?xml``, and
+  :func:`feed_encoding` says which encoding a feed is read in, from its bytes and its
+  Content-Type (XML's rules, not a web page's).
 
 What the crawl does with a fault (one log line, a count in the run's report) is the
 spiders' (``PortalSpider.report_damaged``).
@@ -22,11 +25,16 @@ spiders' (``PortalSpider.report_damaged``).
 
 from __future__ import annotations
 
+import codecs
 import pyexpat
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import lru_cache
 
 from lxml import etree
+
+from newscrawl.extraction.mediatype import media_type
 
 _FATAL = etree.ErrorLevels.FATAL
 _ENTITY_LOOP = etree.ErrorTypes.ERR_ENTITY_LOOP
@@ -179,3 +187,73 @@ def cut_in(body: bytes, value: str | None) -> bool:
     """
     text = (value or "").strip()
     return bool(text) and body.rstrip().endswith(text.encode("utf-8"))
+
+
+_BOMS = (
+    codecs.BOM_UTF8,
+    codecs.BOM_UTF32_LE,
+    codecs.BOM_UTF32_BE,
+    codecs.BOM_UTF16_LE,
+    codecs.BOM_UTF16_BE,
+)
+_ENCODING_DECLARATION = re.compile(rb"<\?xml\s[^>]*?\bencoding\s*=")
+"""The start of an XML declaration that names an encoding (``[^>]`` keeps it inside the
+declaration)."""
+_CHARSET = re.compile(r";\s*charset\s*=\s*[\"']?([^\"';\s]+)", re.IGNORECASE)
+
+
+def xml_start(body: bytes) -> bytes:
+    """Return ``body`` without the blank lines some servers send before ``<?xml`` (after a
+    UTF-8 BOM, which is kept): libxml2 calls them a fatal error, and they damage nothing.
+    A body whose first byte after them is not ``<`` is returned as it is.
+
+    >>> xml_start(b"\\n\\n<?xml version='1.0'?><rss/>")
+    b"<?xml version='1.0'?><rss/>"
+    """
+    bom = codecs.BOM_UTF8 if body.startswith(codecs.BOM_UTF8) else b""
+    rest = body[len(bom) :].lstrip()
+    return bom + rest if rest.startswith(b"<") else body
+
+
+def feed_encoding(body: bytes, content_type: str | None) -> str | None:
+    """Return the encoding to read the feed ``body``, served with ``content_type``, in; None
+    when libxml2 is to find it in the document itself.
+
+    XML's rules, in order:
+
+    1. a byte order mark, which libxml2 reads: RFC 7303 puts it above the Content-Type;
+    2. the charset parameter of an XML Content-Type (``application/xml``, ``text/xml``,
+       ``application/rss+xml``, every ``+xml`` type): RFC 7303 makes it authoritative,
+       over the document's own XML declaration, even when the two disagree;
+    3. the encoding the XML declaration names (``<?xml version="1.0" encoding="..."?>``),
+       which libxml2 reads;
+    4. the charset parameter of any other Content-Type (a feed served as ``text/html`` or
+       ``text/plain``): RFC 7303 says nothing of those, and it is the only word on the
+       encoding left (the "external encoding information" of XML 1.0, appendix F);
+    5. none of these: UTF-8, XML's default, which libxml2 reads.
+
+    A charset libxml2 does not know (``utf8mb4``) is no word on the encoding.
+
+    >>> feed_encoding(b"<rss/>", "application/rss+xml; charset=windows-1251")
+    'windows-1251'
+    >>> feed_encoding(b'<?xml version="1.0" encoding="koi8-r"?><rss/>', "text/html; charset=utf-8")
+    """
+    if body.startswith(_BOMS):
+        return None
+    match = _CHARSET.search(content_type or "")
+    charset = match.group(1) if match else None
+    if charset is None or not _libxml2_knows(charset):
+        return None
+    essence = media_type(content_type) or ""
+    if essence in ("application/xml", "text/xml") or essence.endswith("+xml"):
+        return charset
+    return None if _ENCODING_DECLARATION.match(body) else charset
+
+
+@lru_cache(maxsize=64)  # the charsets servers send: a handful a crawl
+def _libxml2_knows(encoding: str) -> bool:
+    try:
+        etree.XMLParser(encoding=encoding)
+    except LookupError:
+        return False
+    return True

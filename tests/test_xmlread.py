@@ -7,10 +7,20 @@ with it is in tests/spiders/test_portal.py and tests/spiders/test_url.py.
 
 from __future__ import annotations
 
+import codecs
+
 import pytest
 from lxml import etree
 
-from newscrawl.xmlread import cut_in, first_fault, parse_xml, without_internal_subset, xml_parser
+from newscrawl.xmlread import (
+    cut_in,
+    feed_encoding,
+    first_fault,
+    parse_xml,
+    without_internal_subset,
+    xml_parser,
+    xml_start,
+)
 from tests.conftest import LAUGH, billion_laughs
 
 
@@ -164,3 +174,53 @@ def test_without_an_internal_subset_expat_can_read_nothing_is_cut(body: bytes) -
 )
 def test_a_value_the_document_ends_inside_is_cut(body: bytes, value: str | None, cut: bool) -> None:
     assert cut_in(body, value) is cut
+
+
+DECLARED = b'<?xml version="1.0" encoding="koi8-r"?><rss/>'
+UNDECLARED = b'<?xml version="1.0"?><rss/>'
+
+
+@pytest.mark.parametrize(
+    ("body", "content_type", "encoding"),
+    [
+        (UNDECLARED, "application/rss+xml; charset=windows-1251", "windows-1251"),
+        (DECLARED, "application/xml; charset=windows-1251", "windows-1251"),
+        (DECLARED, 'text/xml; Charset="Windows-1251"', "Windows-1251"),
+        (DECLARED, "application/atom+xml; charset=windows-1251", "windows-1251"),
+        (DECLARED, "text/html; charset=windows-1251", None),
+        (UNDECLARED, "text/html; charset=windows-1251", "windows-1251"),
+        (b"<rss/>", "text/plain; charset=windows-1251", "windows-1251"),
+        (codecs.BOM_UTF8 + UNDECLARED, "application/xml; charset=windows-1251", None),
+        (UNDECLARED.decode().encode("utf-16"), "application/xml; charset=utf-8", None),
+        (UNDECLARED, "application/xml", None),
+        (UNDECLARED, None, None),
+        (UNDECLARED, "application/xml; charset=utf8mb4", None),
+    ],
+    ids=[
+        "xml-type-charset",
+        "xml-type-charset-over-the-declaration",
+        "quoted-and-in-capitals",
+        "plus-xml-type",
+        "declaration-over-another-types-charset",
+        "another-types-charset-when-nothing-is-declared",
+        "no-xml-declaration-at-all",
+        "utf-8-bom-over-the-charset",
+        "utf-16-bom-over-the-charset",
+        "no-charset",
+        "no-content-type",
+        "charset-libxml2-does-not-know",
+    ],
+)
+def test_a_feeds_encoding_follows_xmls_rules(
+    body: bytes, content_type: str | None, encoding: str | None
+) -> None:
+    assert feed_encoding(body, content_type) == encoding
+
+
+def test_blank_lines_before_the_xml_declaration_are_dropped_and_a_bom_kept() -> None:
+    assert xml_start(b"\r\n\n  <?xml version='1.0'?><rss/>") == b"<?xml version='1.0'?><rss/>"
+    bom = codecs.BOM_UTF8
+    assert xml_start(bom + b"\n<?xml version='1.0'?><rss/>") == bom + b"<?xml version='1.0'?><rss/>"
+    assert xml_start(b"  hello") == b"  hello"  # no document: as it came
+    reading = parse_xml(xml_start(b"\n\n" + rss(item(1))))
+    assert reading.fault is None

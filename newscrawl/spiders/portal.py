@@ -53,7 +53,15 @@ from newscrawl.storage.backend import (
 )
 from newscrawl.storage.state import parse_since
 from newscrawl.workers import Extractor, extract_timeout, worker_count
-from newscrawl.xmlread import Fault, cut_in, first_fault, parse_xml, without_internal_subset
+from newscrawl.xmlread import (
+    Fault,
+    cut_in,
+    feed_encoding,
+    first_fault,
+    parse_xml,
+    without_internal_subset,
+    xml_start,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -528,16 +536,15 @@ class PortalSpider(SitemapSpider):
     def parse_feed(self, response: Response) -> Iterable[Request]:
         """Request every item of an RSS 2.0 or Atom feed, remembering its date.
 
-        A feed whose XML is damaged or hostile gives the items that can be read
-        (:func:`~newscrawl.xmlread.parse_xml`) and is reported (:meth:`report_damaged`).
+        The feed's bytes are read as a sitemap's are (:func:`~newscrawl.xmlread.parse_xml`),
+        in the encoding XML's rules give (:func:`~newscrawl.xmlread.feed_encoding`: a
+        Content-Type's charset, the XML declaration): bytes that are not in that encoding
+        are damage, not text Scrapy turned into U+FFFD. A feed whose XML is damaged or
+        hostile gives the items that can be read and is reported (:meth:`report_damaged`).
         """
         self.note_entry_point(response)
-        if not isinstance(response, TextResponse):
-            return
-        # The text as Scrapy decoded it (the Content-Type's charset first), handed to libxml2
-        # in UTF-8; the blank lines some servers send before "<?xml" are no damage.
-        body = response.text.strip().encode("utf-8")
-        reading = parse_xml(body, "utf-8")
+        body = xml_start(response.body)
+        reading = parse_xml(body, feed_encoding(body, _content_type(response)))
         entries: list[tuple[str, str | None]] = []
         if reading.root is not None:
             selector = Selector(root=reading.root, type="xml")
@@ -774,6 +781,11 @@ class PortalSpider(SitemapSpider):
         if request is not None and request.callback == self.parse_article:
             self.crawler.stats.inc_value("newscrawl/articles/failed")
             yield Reject(url=page, errors=[{"field": None, "message": message}], kind=kind)
+
+
+def _content_type(response: Response) -> str | None:
+    value = response.headers.get("Content-Type")
+    return value.decode("latin-1") if value else None
 
 
 def _sitemap_reading(body: bytes) -> Iterable[dict[str, Any]]:

@@ -5,6 +5,7 @@ The spider's callbacks get real Scrapy responses built from bytes.
 
 from __future__ import annotations
 
+import codecs
 import inspect
 import logging
 from datetime import UTC, datetime, timedelta
@@ -12,9 +13,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from scrapy.http import HtmlResponse, Request, XmlResponse
+from scrapy.http import Headers, HtmlResponse, Request, Response, XmlResponse
+from scrapy.responsetypes import responsetypes
 from scrapy.utils.test import get_crawler
 
+from newscrawl.identity import canonicalize_url
 from newscrawl.spiders import portal_spider
 from newscrawl.spiders.portal import PortalSpider
 from tests.conftest import LAUGH, attribute_flood, billion_laughs
@@ -520,6 +523,96 @@ def test_whole_sitemaps_and_feeds_are_read_without_a_word(
     stats = s.crawler.stats.get_stats()
     assert not [key for key in stats if key.startswith("newscrawl/errors/")]
     assert stats["newscrawl/requests/ok"] == 1
+
+
+# --- the encoding of a feed -----------------------------------------------------------------
+
+NEWS_PAGE = "https://jmn.info/новости/"
+
+
+def feed_in(codec: str, declared: str | None = None, bom: bytes = b"") -> bytes:
+    """An RSS feed linking :data:`NEWS_PAGE`, written in ``codec``, its XML declaration
+    naming ``declared`` (no encoding when None), after ``bom``."""
+    encoding = f' encoding="{declared}"' if declared else ""
+    return bom + (
+        f'<?xml version="1.0"{encoding}?><rss version="2.0"><channel><item>'
+        f"<title>Новости</title><link>{NEWS_PAGE}</link></item></channel></rss>"
+    ).encode(codec)
+
+
+FEEDS_IN_THEIR_ENCODING = {
+    "declared-in-the-xml": ("application/rss+xml", feed_in("cp1251", "windows-1251")),
+    "in-the-content-type-only": (
+        "application/rss+xml; charset=windows-1251",
+        feed_in("cp1251"),
+    ),
+    "xml-content-type-over-the-declaration": (
+        "application/rss+xml; charset=windows-1251",
+        feed_in("cp1251", "utf-8"),
+    ),
+    "declaration-over-a-web-page-charset": (
+        "text/html; charset=utf-8",
+        feed_in("cp1251", "windows-1251"),
+    ),
+    "web-page-charset-when-the-xml-says-nothing": (
+        "text/plain; charset=windows-1251",
+        feed_in("cp1251"),
+    ),
+    "bom-over-the-content-type": (
+        "text/xml; charset=windows-1251",
+        feed_in("utf-8", bom=codecs.BOM_UTF8),
+    ),
+    "charset-libxml2-does-not-know": ("application/rss+xml; charset=utf8mb4", feed_in("utf-8")),
+}
+
+
+@pytest.mark.parametrize("case", FEEDS_IN_THEIR_ENCODING)
+def test_a_feed_is_read_in_the_encoding_xmls_rules_give(
+    case: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A BOM, then an XML Content-Type's charset (RFC 7303), then the XML declaration, then
+    any other Content-Type's charset (``newscrawl.xmlread.feed_encoding``)."""
+    s = answered(spider())
+    content_type, body = FEEDS_IN_THEIR_ENCODING[case]
+    requests = list(s.parse_feed(served(FEED_URL, content_type, body)))
+    assert article_urls(requests, s) == [canonicalize_url(NEWS_PAGE)]
+    assert errors_logged(caplog) == []
+
+
+@pytest.mark.parametrize(
+    ("content_type", "body"),
+    [
+        (
+            "application/rss+xml; charset=utf-8",
+            rss(rss_item("a", 21, "Caf\u00e9") + rss_item("b", 22)).replace(
+                "\u00e9".encode(), "\u00e9".encode("latin-1")
+            ),
+        ),
+        ("application/rss+xml; charset=utf-8", feed_in("cp1251", "windows-1251")),
+    ],
+    ids=["latin-1-bytes-in-utf-8", "xml-content-type-says-utf-8-of-windows-1251"],
+)
+def test_bytes_not_in_a_feeds_encoding_are_reported_as_damage(
+    content_type: str, body: bytes, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Scrapy decoded feeds, so such bytes were U+FFFD before libxml2 saw them, and no
+    damage; in a sitemap they were. An XML Content-Type's charset is the document's
+    encoding (RFC 7303), even when the XML declaration names another."""
+    s = answered(spider())
+    requests = list(s.parse_feed(served(FEED_URL, content_type, body)))
+    assert article_urls(requests, s)  # read past the damage
+    assert s.crawler.stats.get_value("newscrawl/errors/feed-damaged") == 1
+    [error] = errors_logged(caplog)
+    assert error.startswith(f"Damaged feed {FEED_URL}: not well-formed XML at line ")
+    assert "(Invalid bytes in character encoding)" in error
+
+
+def served(url: str, content_type: str, body: bytes) -> Response:
+    """The response Scrapy builds for ``body`` served at ``url`` as ``content_type``, of
+    the class Scrapy's downloader gives it (``responsetypes``)."""
+    headers = Headers({"Content-Type": content_type})
+    cls = responsetypes.from_args(headers=headers, url=url, body=body)
+    return cls(url, body=body, headers=headers, request=Request(url))
 
 
 @pytest.mark.parametrize("body", [b"hello", b"  \n", b"<?xml version='1.0'?>"])
