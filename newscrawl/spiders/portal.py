@@ -5,7 +5,8 @@ sitemaps); the spider never changes per portal. Sitemap handling is Scrapy's
 SitemapSpider (sitemap index, ``sitemap_follow``, gzip, robots.txt), with
 ``sitemap_filter`` used to canonicalise URLs, apply ``since`` and remember ``<lastmod>``.
 A sitemap or feed whose XML is damaged or hostile gives every entry that can be read, and
-is reported (``report_damaged``; ``newscrawl.xmlread`` says how it is read).
+is reported (``report_damaged``; ``newscrawl.xmlread`` says how it is read); a sitemap that
+cannot be read at all (too large, not a sitemap) is reported too (``report_unread``).
 
 Every URL the spider decides about is a *page URL*: the portal's own URL in canonical
 form. With ``base_url`` the portal is fetched from another origin (a saved copy served on
@@ -16,7 +17,10 @@ from __future__ import annotations
 
 import itertools
 import logging
+import struct
+import zlib
 from collections.abc import AsyncIterator, Callable, Coroutine, Iterable, Iterator
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import cache, cached_property, lru_cache
 from typing import Any, Self
@@ -27,16 +31,19 @@ from lxml.etree import XMLSyntaxError
 from parsel import Selector
 from scrapy import Request
 from scrapy.crawler import Crawler
+from scrapy.exceptions import DownloadCancelledError
 from scrapy.http import Response, TextResponse
 from scrapy.settings import SETTINGS_PRIORITIES, BaseSettings
 from scrapy.spiders import SitemapSpider
 from scrapy.utils.defer import maybe_deferred_to_future
+from scrapy.utils.gz import gunzip, gzip_magic_number
 from scrapy.utils.sitemap import Sitemap
 from twisted.python.failure import Failure
 
 from newscrawl import __version__
 from newscrawl.extensions import site_state
 from newscrawl.extraction import ExtractionError, TooLarge, check_source, decode_html
+from newscrawl.extraction.mediatype import media_type
 from newscrawl.extraction.processors import DateParser, absolute_url, format_datetime
 from newscrawl.extraction.selectors import select
 from newscrawl.identity import canonicalize_url, has_userinfo, origin_key
@@ -44,7 +51,7 @@ from newscrawl.items import Reject
 from newscrawl.middlewares import OffsiteRedirect
 from newscrawl.names import check_name, check_run_id
 from newscrawl.profiles import Profile, load_profile, portal_problem
-from newscrawl.report import count_as_failed, count_failure, run_id_for
+from newscrawl.report import OPTIONAL_META, count_as_failed, count_failure, run_id_for
 from newscrawl.storage.backend import (
     FAILED_PAGE_BACKOFF,
     FAILED_PAGE_BACKOFF_MAX,
@@ -97,6 +104,31 @@ other records."""
 
 URL_KEYS = frozenset({"url", "canonical_url", "duplicate_of"})
 """Keys whose values are URLs, at any depth of a record (breadcrumb, images, teasers)."""
+
+
+SITEMAP_TOO_LARGE = "sitemap-too-large"
+NOT_A_SITEMAP = "not-a-sitemap"
+SITEMAP_DAMAGED = "sitemap-damaged"
+
+
+@dataclass(frozen=True)
+class Unread:
+    """Why a sitemap could not be read at all (``PortalSpider.report_unread``)."""
+
+    kind: str
+    """Its count in the report's ``errors``: :data:`SITEMAP_TOO_LARGE`,
+    :data:`NOT_A_SITEMAP` or :data:`SITEMAP_DAMAGED` (a gzip file that cannot be
+    decompressed)."""
+    reason: str
+    """What the log line says after the sitemap's URL, e.g. ``is not a sitemap (text/html,
+    root element <html>)``."""
+
+
+def asked_url(request: Request | None, url: str) -> str:
+    """Return the URL ``request`` was first made for, before any redirect; ``url`` (its
+    response's) when there is no request."""
+    redirects = request.meta.get("redirect_urls") if request is not None else None
+    return (redirects or [url])[0]
 
 
 def rebase(url: str, new_origin: str) -> str:
@@ -391,9 +423,7 @@ class PortalSpider(SitemapSpider):
         sitemap of the profile), once per entry point: the report fails a run that fetched
         none of them. Each time an entry point answers, send :data:`entry_point_fetched`
         (also for one this worker no longer counts as due)."""
-        request = response.request
-        redirects = request.meta.get("redirect_urls") if request is not None else None
-        key = canonicalize_url((redirects or [response.url])[0])
+        key = canonicalize_url(asked_url(response.request, response.url))
         if key not in self.entry_points:
             return
         if key in self.entry_points_due:
@@ -576,12 +606,83 @@ class PortalSpider(SitemapSpider):
         self.crawler.stats.inc_value(f"newscrawl/errors/{kind}-damaged")
         count_as_failed(self.crawler.stats, response.request)
 
+    def report_unread(self, response: Response, unread: Unread) -> None:
+        """Say that the sitemap ``response`` could not be read at all: an entry point lost,
+        as :meth:`say_unread` says, and its request counted as failed in the run's error
+        rate, as for a damaged one (:meth:`report_damaged`).
+
+        A guessed sitemap (:data:`~newscrawl.report.OPTIONAL_META`: ``/sitemap.xml`` in a
+        crawl by URL when robots.txt names none) that turns out not to be one is no fault:
+        many sites answer any path with a page. That is one info line, and nothing counted.
+        """
+        request = response.request
+        url = asked_url(request, response.url)
+        if unread.kind == NOT_A_SITEMAP and request is not None and request.meta.get(OPTIONAL_META):
+            logger.info("Not read: %s %s; a guess, no error", url, unread.reason)
+            return
+        self.say_unread(url, unread)
+        count_as_failed(self.crawler.stats, request)
+
+    def say_unread(self, url: str, unread: Unread) -> None:
+        """Log the one error line of a sitemap that could not be read, ``Not read: URL
+        REASON``, naming it by the URL it was asked for (``url``, before any redirect), and
+        count it in ``newscrawl/errors/<kind>`` (the report's ``errors``)."""
+        logger.error("Not read: %s %s", url, unread.reason)
+        self.crawler.stats.inc_value(f"newscrawl/errors/{unread.kind}")
+
+    def is_sitemap_request(self, request: Request) -> bool:
+        """Tell whether ``request`` asks for a sitemap (SitemapSpider's, or a crawl by URL's),
+        not for the robots.txt it reads sitemaps from."""
+        return request.callback == self._parse_sitemap and not request.url.endswith("/robots.txt")
+
+    def sitemap_body(self, response: Response) -> bytes | Unread:
+        """Return the XML of the sitemap ``response``, or why it holds none the crawl can read.
+
+        A gzip file (by its first bytes) is decompressed within ``DOWNLOAD_MAXSIZE``
+        (:data:`SITEMAP_TOO_LARGE` past it, :data:`SITEMAP_DAMAGED` when it cannot be), and
+        the blank lines some servers send before ``<?xml`` are dropped
+        (:func:`~newscrawl.xmlread.xml_start`). The body is a sitemap when Scrapy's reading
+        of it finds a ``<urlset>`` or ``<sitemapindex>`` root element, whatever its
+        Content-Type and URL say; anything else (a web page, a feed, text, nothing) is
+        :data:`NOT_A_SITEMAP`. SitemapSpider itself judges by the response's class and URL:
+        it passes over a sitemap served as ``text/plain`` at ``/sitemap/`` as over a web
+        page, and hands a gzip file that Scrapy took for XML (``/sitemap.xml``) to the XML
+        parser as it is.
+        """
+        body = response.body
+        if gzip_magic_number(response):
+            limit = response.meta.get("download_maxsize", self._max_size)
+            try:
+                body = gunzip(body, max_size=limit)
+            except ValueError:  # Scrapy's _DecompressionMaxSizeExceeded, past max_size
+                reason = (
+                    "decompresses to more than the download size limit "
+                    f"(DOWNLOAD_MAXSIZE {limit} bytes)"
+                )
+                return Unread(SITEMAP_TOO_LARGE, reason)
+            except (OSError, EOFError, struct.error, zlib.error) as exc:
+                # gunzip raises these when it decompressed nothing, and zlib.error for a
+                # corrupt stream wherever it is (one merely cut short gives what it holds).
+                return Unread(
+                    SITEMAP_DAMAGED, f"is a gzip file that cannot be decompressed ({exc})"
+                )
+        body = xml_start(body)
+        root = _sitemap_type(body)
+        if root in ("urlset", "sitemapindex"):
+            return body
+        redirected = response.request is not None and response.request.meta.get("redirect_urls")
+        came = [f"redirected to {response.url}"] if redirected else []
+        came.append(media_type(_content_type(response)) or "no Content-Type")
+        came.append(f"root element <{root}>" if root else "no XML element in it")
+        return Unread(NOT_A_SITEMAP, f"is not a sitemap ({', '.join(came)})")
+
     def _get_sitemap_body(self, response: Response) -> bytes | None:
-        """Return the sitemap's XML as SitemapSpider finds it (gunzipped), without the blank
-        lines some servers send before ``<?xml``: libxml2 calls those a fatal error, and
-        they damage nothing."""
-        body = super()._get_sitemap_body(response)
-        return body.lstrip() if body else body
+        """SitemapSpider's hook: the XML :meth:`_parse_sitemap` found in ``response``
+        (:meth:`sitemap_body`, read once: a gzip file is decompressed once), or None."""
+        if self._sitemap_read is not None and self._sitemap_read[0] is response:
+            return self._sitemap_read[1]
+        body = self.sitemap_body(response)
+        return body if isinstance(body, bytes) else None
 
     def _parse_sitemap(self, response: Response) -> Iterable[Request]:
         """Read Google News dates, then let SitemapSpider do the rest.
@@ -589,20 +690,23 @@ class PortalSpider(SitemapSpider):
         Scrapy's sitemap parser keeps only the direct children of ``<url>``, so the
         ``<news:publication_date>`` of a news sitemap is read here, as the entry's date
         when it has no ``<lastmod>``. A sitemap whose XML is damaged or hostile gives the
-        entries that can be read, and is reported (:meth:`sitemap_entries`); a body that
-        holds no XML element at all is no sitemap, which SitemapSpider says of a web page.
+        entries that can be read, and is reported (:meth:`sitemap_entries`); one that cannot
+        be read at all (:meth:`sitemap_body`: too large, not a sitemap) is reported too
+        (:meth:`report_unread`), where SitemapSpider would only warn.
         """
         self.note_entry_point(response)
-        body = self._get_sitemap_body(response)
-        if body and b"sitemap-news" in body:
+        if response.url.endswith("/robots.txt"):  # a profile may name it: its sitemaps
+            return (self.with_errback(r) for r in super()._parse_sitemap(response))
+        body = self.sitemap_body(response)
+        if isinstance(body, Unread):
+            self.report_unread(response, body)
+            return ()
+        if b"sitemap-news" in body:
             self.remember_news_dates(body)
-        self._sitemap_read = (response, body) if body else None
+        self._sitemap_read = (response, body)
         try:
             # Scrapy reads the whole sitemap (through sitemap_filter) before it returns.
             requests = super()._parse_sitemap(response)
-        except (StopIteration, XMLSyntaxError):  # Sitemap() found no root element
-            logger.warning("Ignoring invalid sitemap: %s (no XML element in it)", response)
-            requests = ()
         finally:
             self._sitemap_read = None
         return (self.with_errback(r) for r in requests)
@@ -766,6 +870,17 @@ class PortalSpider(SitemapSpider):
     def on_error(self, failure: Failure) -> Iterable[Any]:
         """Record a page that could not be downloaded (after retries) as a Reject."""
         request = getattr(failure, "request", None)
+        if (
+            request is not None
+            and failure.check(DownloadCancelledError)
+            and self.is_sitemap_request(request)
+        ):
+            # The download stopped at DOWNLOAD_MAXSIZE: said as a gzip sitemap past it is.
+            count_failure(self.crawler.stats, request)
+            limit = request.meta.get("download_maxsize", self._max_size)
+            reason = f"is larger than the download size limit (DOWNLOAD_MAXSIZE {limit} bytes)"
+            self.say_unread(asked_url(request, request.url), Unread(SITEMAP_TOO_LARGE, reason))
+            return
         # After redirects failure.request is the last hop; the page is where the chain began.
         first = (request.meta.get("redirect_urls") or [request.url])[0] if request else None
         page = self.page_url(first) if first is not None else None
@@ -781,6 +896,15 @@ class PortalSpider(SitemapSpider):
         if request is not None and request.callback == self.parse_article:
             self.crawler.stats.inc_value("newscrawl/articles/failed")
             yield Reject(url=page, errors=[{"field": None, "message": message}], kind=kind)
+
+
+def _sitemap_type(body: bytes) -> str | None:
+    """Return the local name of the root element Scrapy's sitemap reader finds in ``body``
+    (``urlset``, ``sitemapindex``, ``html``...), or None when it finds no element."""
+    try:
+        return Sitemap(body).type
+    except (StopIteration, XMLSyntaxError):
+        return None
 
 
 def _content_type(response: Response) -> str | None:

@@ -78,10 +78,6 @@ PRIORITY = {"entry": 100, "sitemap": 50, "article": 10, "unknown": 5, "listing":
 articles (so a small ``--max-pages`` budget is spent on records before listings)."""
 
 
-_BODY_META = "newscrawl_sitemap_body"
-"""Response meta: the sitemap's body once read (gunzipped), so it is decompressed once."""
-
-
 def _flag(value: Any) -> bool:
     if isinstance(value, str):
         return value.strip().lower() in ("1", "true", "yes", "on")
@@ -287,25 +283,6 @@ class UrlSpider(PortalSpider):
                 if self.spend(kept["loc"]):
                     yield kept
 
-    def _get_sitemap_body(self, response: Response) -> bytes | None:
-        """Return the sitemap's XML (gunzipped within ``DOWNLOAD_MAXSIZE``), or None; say so
-        when a gzip sitemap decompresses to more than the limit."""
-        cached = response.meta.get(_BODY_META)
-        if cached is not None:
-            return cached or None
-        body = super()._get_sitemap_body(response)
-        if body is None and response.body[:2] == b"\x1f\x8b":
-            limit = response.meta.get("download_maxsize", self._max_size)
-            logger.error(
-                "Not read: %s decompresses to more than the download size limit "
-                "(DOWNLOAD_MAXSIZE %s bytes)",
-                response.url,
-                limit,
-            )
-            self.crawler.stats.inc_value("newscrawl/errors/sitemap-too-large")
-        response.meta[_BODY_META] = body or b""
-        return body
-
     # -- links ---------------------------------------------------------------------------
 
     def article_request(self, url: str, lastmod: str | None = None) -> Request | None:
@@ -403,7 +380,11 @@ class UrlSpider(PortalSpider):
             self.crawler.stats.inc_value("newscrawl/listings/failed")
             logger.error("Failed listing %s: %s", request.url, failure.getErrorMessage())
             return
-        if request is not None and failure.check(DownloadCancelledError):
+        if (
+            request is not None
+            and failure.check(DownloadCancelledError)
+            and not self.is_sitemap_request(request)  # the portal spider says it of sitemaps
+        ):
             limit = request.meta.get("download_maxsize", self.crawler.settings["DOWNLOAD_MAXSIZE"])
             logger.error(
                 "Not read: %s is larger than the download size limit (DOWNLOAD_MAXSIZE %s bytes)",
@@ -412,10 +393,18 @@ class UrlSpider(PortalSpider):
             )
         yield from super().on_error(failure)
 
-    def on_optional_error(self, failure: Failure) -> None:
-        """A guessed entry point (``/sitemap.xml``) is not there: that is no error."""
+    def on_optional_error(self, failure: Failure) -> Iterable[Any]:
+        """A guessed entry point (``/sitemap.xml``) is not there: that is no error. One too
+        large to download is a sitemap lost all the same, reported as a named one is."""
         request = getattr(failure, "request", None)
+        if (
+            request is not None
+            and failure.check(DownloadCancelledError)
+            and self.is_sitemap_request(request)
+        ):
+            return self.on_error(failure)
         logger.info("No %s: %s", getattr(request, "url", "?"), failure.getErrorMessage())
+        return ()
 
     def on_robots_error(self, failure: Failure) -> Iterable[Request]:
         """robots.txt could not be read: look for sitemaps where they usually are."""

@@ -6,6 +6,7 @@ The spider's callbacks get real Scrapy responses built from bytes.
 from __future__ import annotations
 
 import codecs
+import gzip
 import inspect
 import logging
 from datetime import UTC, datetime, timedelta
@@ -615,12 +616,73 @@ def served(url: str, content_type: str, body: bytes) -> Response:
     return cls(url, body=body, headers=headers, request=Request(url))
 
 
-@pytest.mark.parametrize("body", [b"hello", b"  \n", b"<?xml version='1.0'?>"])
-def test_a_sitemap_without_an_xml_element_is_ignored_as_no_sitemap(
-    body: bytes, caplog: pytest.LogCaptureFixture
+NOT_SITEMAPS = {
+    "web-page": ("text/html; charset=utf-8", b"<!DOCTYPE html><html><body>Moved</body></html>"),
+    "feed": ("application/rss+xml", RSS),
+    "text": ("text/plain", b"hello"),
+    "blank": ("application/xml", b"  \n"),
+    "xml-declaration-only": ("application/xml", b"<?xml version='1.0'?>"),
+}
+
+
+@pytest.mark.parametrize("case", NOT_SITEMAPS)
+def test_a_body_that_is_no_sitemap_is_reported_as_an_entry_point_lost(
+    case: str, caplog: pytest.LogCaptureFixture
 ) -> None:
+    """Scrapy only warned ("Ignoring invalid sitemap"): a portal that moved its sitemap
+    lost that entry point every run, without a count."""
     s = answered(spider())
-    assert list(s._parse_sitemap(xml("https://jmn.info/post-sitemap.xml", body))) == []
-    assert [message.split(":")[0] for message in errors_logged(caplog)] == [
-        "Ignoring invalid sitemap"
-    ]
+    content_type, body = NOT_SITEMAPS[case]
+    url = "https://jmn.info/post-sitemap.xml"
+    assert list(s._parse_sitemap(served(url, content_type, body))) == []
+    [error] = errors_logged(caplog)
+    assert error.startswith(f"Not read: {url} is not a sitemap ({content_type.split(';')[0]}, ")
+    stats = s.crawler.stats
+    assert stats.get_value("newscrawl/errors/not-a-sitemap") == 1
+    assert stats.get_value("newscrawl/requests/failed") == 1
+    assert stats.get_value("newscrawl/requests/ok") == 0
+
+
+@pytest.mark.parametrize("how", ["as-text-at-a-path", "gzip-taken-for-xml"])
+def test_a_sitemap_is_read_whatever_its_content_type_and_url_say(
+    how: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Scrapy judges a sitemap by its response's class and URL: it passed over a sitemap
+    served as text/plain at /sitemap/, and handed a gzip file it took for XML (by its .xml
+    URL) to the parser undecompressed. Both were lost with a warning."""
+    s = answered(spider())
+    body = news_sitemap(news_entry("a", 21))
+    if how == "as-text-at-a-path":
+        response = served("https://jmn.info/sitemap/", "text/plain", body)
+    else:
+        response = served(NEWS_URL, "application/x-gzip", gzip.compress(body))
+        assert isinstance(response, XmlResponse)
+    assert article_urls(s._parse_sitemap(response), s) == ["https://jmn.info/a/"]
+    assert errors_logged(caplog) == []
+
+
+def corrupt(packed: bytes) -> bytes:
+    """``packed`` (gzip) with bytes in the middle of its stream flipped."""
+    middle = len(packed) // 2
+    return (
+        packed[:middle]
+        + bytes(b ^ 0x55 for b in packed[middle : middle + 64])
+        + packed[middle + 64 :]
+    )
+
+
+@pytest.mark.parametrize("damage", ["cut-in-its-header", "corrupt-stream"])
+def test_a_gzip_sitemap_that_cannot_be_decompressed_is_reported_as_damaged(
+    damage: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Scrapy's gunzip raises for these: the spider's callback failed with a traceback."""
+    s = answered(spider())
+    url = "https://jmn.info/post-sitemap.xml.gz"
+    entries = "".join(news_entry(f"story-{n}", 21) for n in range(200))
+    packed = gzip.compress(news_sitemap(entries))
+    body = packed[:12] if damage == "cut-in-its-header" else corrupt(packed)
+    assert list(s._parse_sitemap(served(url, "application/x-gzip", body))) == []
+    [error] = errors_logged(caplog)
+    assert error.startswith(f"Not read: {url} is a gzip file that cannot be decompressed (")
+    assert s.crawler.stats.get_value("newscrawl/errors/sitemap-damaged") == 1
+    assert s.crawler.stats.get_value("newscrawl/requests/failed") == 1

@@ -7,13 +7,17 @@ tests/commands/test_crawl_url.py.
 from __future__ import annotations
 
 import asyncio
+import logging
 from typing import Any
 
 import pytest
+from scrapy.exceptions import DownloadCancelledError, DownloadFailedError
 from scrapy.http import HtmlResponse, Request, TextResponse, XmlResponse
 from scrapy.utils.test import get_crawler
+from twisted.python.failure import Failure
 
 from newscrawl.commands.crawl import url_spider
+from newscrawl.report import OPTIONAL_META
 from newscrawl.spiders.url import PRIORITY, SHAPE_META, UrlSpider
 from newscrawl.storage.backend import Verdict
 from tests.conftest import LAUGH, attribute_flood, billion_laughs
@@ -198,9 +202,41 @@ def test_a_billion_laughs_sitemap_gives_every_entry_within_the_budget() -> None:
     assert stats.get_value("newscrawl/errors/sitemap-damaged") == 1
 
 
-def test_a_sitemap_that_is_no_xml_at_all_is_ignored() -> None:
+@pytest.mark.parametrize("guessed", [False, True], ids=["named", "guessed"])
+def test_a_sitemap_that_is_no_xml_at_all_is_lost_unless_it_was_a_guess(guessed: bool) -> None:
+    """One robots.txt names is an entry point lost; ``/sitemap.xml`` guessed when robots.txt
+    names none is no fault (a site may answer any path with a page)."""
     crawl = spider()
     url = HOME + "sitemap.xml"
-    response = TextResponse(url, body=b"Not here.", request=Request(url))
+    request = Request(url, meta={OPTIONAL_META: True} if guessed else {})
+    response = TextResponse(url, body=b"Not here.", request=request)
     assert list(crawl._parse_sitemap(response)) == []
-    assert crawl.crawler.stats.get_value("newscrawl/errors/sitemap-damaged") is None
+    stats = crawl.crawler.stats
+    assert stats.get_value("newscrawl/errors/not-a-sitemap") == (None if guessed else 1)
+    assert stats.get_value("newscrawl/errors/sitemap-damaged") is None
+
+
+def test_a_guessed_sitemap_too_large_to_download_is_reported_as_lost(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """Something past DOWNLOAD_MAXSIZE where a sitemap is guessed is a sitemap lost all the
+    same (it was said at INFO, as a guess that is not there); a guess that fails otherwise
+    stays quiet."""
+    crawl = spider()
+    failures = []
+    for path, error in (
+        ("sitemap.xml", DownloadCancelledError("larger than download max size")),
+        ("sitemap_index.xml", DownloadFailedError("Connection refused")),
+    ):
+        failure = Failure(error)
+        url = HOME + path
+        failure.request = Request(url, crawl._parse_sitemap, meta={OPTIONAL_META: True})
+        failures.append(failure)
+    for failure in failures:
+        assert list(crawl.on_optional_error(failure)) == []
+    limit = crawl.crawler.settings.getint("DOWNLOAD_MAXSIZE")
+    assert [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING] == [
+        f"Not read: {HOME}sitemap.xml is larger than the download size limit "
+        f"(DOWNLOAD_MAXSIZE {limit} bytes)"
+    ]
+    assert crawl.crawler.stats.get_value("newscrawl/errors/sitemap-too-large") == 1
