@@ -22,6 +22,7 @@ from scrapy import Request, Spider
 from scrapy.core.downloader import Downloader, Slot
 from scrapy.core.downloader.middleware import DownloaderMiddlewareManager
 from scrapy.crawler import Crawler
+from scrapy.downloadermiddlewares.redirect import RedirectMiddleware
 from scrapy.exceptions import (
     DownloadTimeoutError,
     IgnoreRequest,
@@ -41,11 +42,13 @@ from newscrawl.middlewares import (
     CappedRobotParser,
     RedirectLoopMiddleware,
     RfcRobotsTxtMiddleware,
+    SitemapRedirectMiddleware,
     SkimMetaRefreshMiddleware,
     backoff_ceiling,
     backoff_delay,
     parse_retry_after,
 )
+from newscrawl.spiders import portal_spider
 
 URL = "http://127.0.0.1:8000/some-article/"
 SLOT = "127.0.0.1"
@@ -692,6 +695,31 @@ def test_non_redirects_pass(loop_mw: RedirectLoopMiddleware, status: int) -> Non
     request = Request("http://127.0.0.1:8000/a/")
     resp = Response(request.url, status=status, headers={"Location": "/a/"}, request=request)
     assert loop_mw.process_response(request, resp) is resp
+
+
+# -- a sitemap's redirect -----------------------------------------------------------------
+
+
+def test_only_a_sitemaps_redirect_is_sent_past_the_duplicate_filter() -> None:
+    """A moved sitemap redirected to the home page must reach the spider, which the
+    duplicate filter would stop (the home page was asked for first); any other redirect
+    to a page asked for already is a duplicate, and stays one."""
+    crawler = get_crawler(portal_spider("jmn"), {"NEWSCRAWL_STATE_DIR": ""})
+    crawler.spider = spider = crawler._create_spider()
+    marks = SitemapRedirectMiddleware.from_crawler(crawler)
+    redirects = RedirectMiddleware.from_crawler(crawler)
+    asked = {
+        "sitemap": (Request("https://jmn.info/sitemap_index.xml", spider._parse_sitemap), True),
+        "robots.txt": (Request("https://jmn.info/robots.txt", spider._parse_sitemap), False),
+        "feed": (Request("https://jmn.info/feed/", spider.parse_feed), False),
+        "article": (Request("https://jmn.info/a/", spider.parse_article), False),
+    }
+    for name, (request, passes) in asked.items():
+        answer = redirect(request, "/")
+        followed = redirects.process_response(request, marks.process_response(request, answer))
+        assert isinstance(followed, Request), name
+        assert followed.url == "https://jmn.info/"
+        assert followed.dont_filter is passes, name
 
 
 # -- meta refresh ----------------------------------------------------------------------

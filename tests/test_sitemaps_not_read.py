@@ -156,18 +156,27 @@ def test_a_url_crawls_sitemap_past_the_size_limit_is_reported_as_lost(
     assert site.hits[ARTICLE] == 1
 
 
+@pytest.mark.parametrize("moved", ["redirect-to-home", "page-in-its-place"])
 def test_a_web_page_where_a_profile_says_a_sitemap_is_is_reported_as_lost(
-    tmp_path: Path,
+    tmp_path: Path, moved: str
 ) -> None:
-    """A portal that moved its sitemap answers its old URL with a page. The run says so
-    once, and counts it."""
+    """A portal that moved its sitemap: the old URL redirects to the home page, or answers
+    200 with a page. The run says so once, and counts it."""
     routes = jmn_site()
-    routes["/sitemap_index.xml"] = html(page("Sitemap"))
+    if moved == "redirect-to-home":
+        routes["/sitemap_index.xml"] = Answer(302, headers={"Location": "/"})
+    else:
+        routes["/sitemap_index.xml"] = html(page("Sitemap"))
     with Site(routes) as site:
         stderr = crawl_profile(site, tmp_path)
     url = f"{site.url}/sitemap_index.xml"
     [error] = lines_about(url, stderr, "ERROR")
-    assert error.endswith(f"Not read: {url} is not a sitemap (text/html, root element <html>)")
+    redirect = f"redirected to {site.url}/, " if moved == "redirect-to-home" else ""
+    # asked for as the start URL, then as where the sitemap leads: read as the sitemap
+    assert site.hits["/"] == (2 if redirect else 1)
+    assert error.endswith(
+        f"Not read: {url} is not a sitemap ({redirect}text/html, root element <html>)"
+    )
     assert "Ignoring invalid sitemap" not in stderr
     run = report(tmp_path)
     assert run["errors"]["not-a-sitemap"] == 1
@@ -195,11 +204,13 @@ def test_a_web_page_where_robots_txt_says_a_sitemap_is_is_reported_as_lost(
 
 def test_a_guessed_sitemap_that_is_a_web_page_is_no_fault(tmp_path: Path) -> None:
     """No robots.txt: the crawl by URL guesses ``/sitemap.xml`` and ``/sitemap_index.xml``.
-    This site answers both with its home page."""
+    This site answers the first with its home page, and redirects the second to it."""
     routes = url_site()
     with Site(routes) as site:
-        routes["/sitemap.xml"] = routes["/sitemap_index.xml"] = routes["/"]
+        routes["/sitemap.xml"] = routes["/"]
+        routes["/sitemap_index.xml"] = Answer(301, headers={"Location": "/"})
         stderr = crawl_url(site, tmp_path)
+    assert site.hits["/"] == 2  # the home page, then where the guess was redirected
     for guess in ("/sitemap.xml", "/sitemap_index.xml"):
         assert site.hits[guess] == 1
         assert not lines_about(site.url + guess, stderr, "ERROR")
