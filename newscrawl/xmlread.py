@@ -196,8 +196,8 @@ _BOMS = (
     codecs.BOM_UTF16_LE,
     codecs.BOM_UTF16_BE,
 )
-_ENCODING_DECLARATION = re.compile(rb"<\?xml\s[^>]*?\bencoding\s*=")
-"""The start of an XML declaration that names an encoding (``[^>]`` keeps it inside the
+_ENCODING_DECLARATION = re.compile(rb"<\?xml\s[^>]*?\bencoding\s*=\s*[\"']?([^\"'\s?>]*)")
+"""An XML declaration that names an encoding, and the name (``[^>]`` keeps it inside the
 declaration)."""
 _CHARSET = re.compile(r";\s*charset\s*=\s*[\"']?([^\"';\s]+)", re.IGNORECASE)
 
@@ -224,7 +224,9 @@ def feed_encoding(body: bytes, content_type: str | None) -> str | None:
     1. a byte order mark, which libxml2 reads: RFC 7303 puts it above the Content-Type;
     2. the charset parameter of an XML Content-Type (``application/xml``, ``text/xml``,
        ``application/rss+xml``, every ``+xml`` type): RFC 7303 makes it authoritative,
-       over the document's own XML declaration, even when the two disagree;
+       over the document's own XML declaration, even when the two disagree; but not a
+       UTF-8 the bytes are not in, when the declaration names another encoding (a
+       server's default: :func:`_server_default_utf8`);
     3. the encoding the XML declaration names (``<?xml version="1.0" encoding="..."?>``),
        which libxml2 reads;
     4. the charset parameter of any other Content-Type (a feed served as ``text/html`` or
@@ -246,8 +248,31 @@ def feed_encoding(body: bytes, content_type: str | None) -> str | None:
         return None
     essence = media_type(content_type) or ""
     if essence in ("application/xml", "text/xml") or essence.endswith("+xml"):
-        return charset
+        return None if _server_default_utf8(charset, body) else charset
     return None if _ENCODING_DECLARATION.match(body) else charset
+
+
+def _server_default_utf8(charset: str, body: bytes) -> bool:
+    """Tell whether an XML Content-Type's ``charset`` of UTF-8 is a server's default that the
+    feed ``body`` contradicts: its XML declaration names another encoding and it is not
+    UTF-8. (nginx adds ``charset=utf-8`` to ``application/rss+xml`` when told to add one to
+    any type; a windows-1251 feed behind it would be read as damaged on every run.) The one
+    departure from RFC 7303's rule: the declaration is then taken, as the bytes agree."""
+    if codecs.lookup(charset).name != "utf-8":
+        return False
+    declared = _ENCODING_DECLARATION.match(body)
+    if declared is None or not declared.group(1):
+        return False
+    try:
+        if codecs.lookup(declared.group(1).decode("ascii")).name == "utf-8":
+            return False
+    except (LookupError, UnicodeDecodeError):
+        return False
+    try:
+        body.decode("utf-8")
+    except UnicodeDecodeError:
+        return True
+    return False
 
 
 @lru_cache(maxsize=64)  # the charsets servers send: a handful a crawl

@@ -178,6 +178,7 @@ def test_a_value_the_document_ends_inside_is_cut(body: bytes, value: str | None,
 
 DECLARED = b'<?xml version="1.0" encoding="koi8-r"?><rss/>'
 UNDECLARED = b'<?xml version="1.0"?><rss/>'
+LEGACY_BYTES = '<?xml version="1.0" encoding="windows-1251"?><rss><title>Лавров</title></rss>'
 
 
 @pytest.mark.parametrize(
@@ -195,6 +196,9 @@ UNDECLARED = b'<?xml version="1.0"?><rss/>'
         (UNDECLARED, "application/xml", None),
         (UNDECLARED, None, None),
         (UNDECLARED, "application/xml; charset=utf8mb4", None),
+        (LEGACY_BYTES.encode("cp1251"), "application/rss+xml; charset=utf-8", None),
+        (LEGACY_BYTES.encode("utf-8"), "application/rss+xml; charset=utf-8", "utf-8"),
+        (DECLARED, "application/rss+xml; charset=utf-8", "utf-8"),
     ],
     ids=[
         "xml-type-charset",
@@ -209,6 +213,9 @@ UNDECLARED = b'<?xml version="1.0"?><rss/>'
         "no-charset",
         "no-content-type",
         "charset-libxml2-does-not-know",
+        "server-default-utf-8-the-bytes-and-declaration-contradict",
+        "utf-8-the-bytes-are-in-over-the-declaration",
+        "utf-8-over-the-declaration-of-ascii-bytes",
     ],
 )
 def test_a_feeds_encoding_follows_xmls_rules(
