@@ -564,6 +564,10 @@ FEEDS_IN_THEIR_ENCODING = {
         feed_in("utf-8", bom=codecs.BOM_UTF8),
     ),
     "charset-libxml2-does-not-know": ("application/rss+xml; charset=utf8mb4", feed_in("utf-8")),
+    "declaration-over-a-server-default-utf-8-the-bytes-are-not-in": (
+        "application/rss+xml; charset=utf-8",
+        feed_in("cp1251", "windows-1251"),
+    ),
 }
 
 
@@ -589,16 +593,15 @@ def test_a_feed_is_read_in_the_encoding_xmls_rules_give(
                 "\u00e9".encode(), "\u00e9".encode("latin-1")
             ),
         ),
-        ("application/rss+xml; charset=utf-8", feed_in("cp1251", "windows-1251")),
+        ("application/rss+xml; charset=utf-8", feed_in("cp1251", "utf-8")),
     ],
-    ids=["latin-1-bytes-in-utf-8", "xml-content-type-says-utf-8-of-windows-1251"],
+    ids=["latin-1-bytes-in-utf-8", "utf-8-said-twice-of-windows-1251-bytes"],
 )
 def test_bytes_not_in_a_feeds_encoding_are_reported_as_damage(
     content_type: str, body: bytes, caplog: pytest.LogCaptureFixture
 ) -> None:
     """Scrapy decoded feeds, so such bytes were U+FFFD before libxml2 saw them, and no
-    damage; in a sitemap they were. An XML Content-Type's charset is the document's
-    encoding (RFC 7303), even when the XML declaration names another."""
+    damage; in a sitemap they were."""
     s = answered(spider())
     requests = list(s.parse_feed(served(FEED_URL, content_type, body)))
     assert article_urls(requests, s)  # read past the damage
