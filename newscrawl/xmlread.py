@@ -15,6 +15,8 @@ happened. This module reads that log, and reads on where it is safe to:
   libxml2 again without them (:func:`without_internal_subset`), so that the entries after
   their first use are not lost;
 - :func:`cut_in` tells whether a document cut short ends inside a value;
+- :func:`root_name` names a document's root element, which says whether it is a feed at
+  all (:data:`FEED_ROOTS`);
 - :func:`xml_start` drops the blank lines some servers send before ``<?xml``, and
   :func:`feed_encoding` says which encoding a feed is read in, from its bytes and its
   Content-Type (XML's rules, not a web page's).
@@ -132,6 +134,28 @@ def _root(body: bytes, parser: etree.XMLParser) -> etree._Element | None:
         return etree.fromstring(body, parser)
     except etree.XMLSyntaxError:  # not one element (an empty body): the log says why
         return None
+
+
+FEED_ROOTS = frozenset({"rss", "feed", "RDF"})
+"""The local names of a feed's root element: ``<rss>`` (RSS 0.91 to 2.0), ``<feed>``
+(Atom), ``<rdf:RDF>`` (RSS 0.90 and 1.0). Any other root (``<html>``, well-formed XHTML
+included; a sitemap's ``<urlset>``) is no feed, whatever it holds."""
+
+
+def root_name(root: etree._Element | None) -> str | None:
+    """Return the local name of the element ``root``, without its namespace or prefix, or
+    None when there is no element (a body with no XML element in it).
+
+    A prefix stays in lxml's tag when its namespace is not declared, which libxml2 does
+    not call a fault: ``<rdf:RDF>`` is ``RDF`` with or without its ``xmlns:rdf``.
+
+    >>> from lxml import etree
+    >>> root_name(etree.fromstring(b'<feed xmlns="http://www.w3.org/2005/Atom"/>'))
+    'feed'
+    """
+    if root is None:
+        return None
+    return str(root.tag).rpartition("}")[2].rpartition(":")[2]
 
 
 class _DoctypeRead(Exception):

@@ -13,10 +13,12 @@ import pytest
 from lxml import etree
 
 from newscrawl.xmlread import (
+    FEED_ROOTS,
     cut_in,
     feed_encoding,
     first_fault,
     parse_xml,
+    root_name,
     without_internal_subset,
     xml_parser,
     xml_start,
@@ -231,3 +233,35 @@ def test_blank_lines_before_the_xml_declaration_are_dropped_and_a_bom_kept() -> 
     assert xml_start(b"  hello") == b"  hello"  # no document: as it came
     reading = parse_xml(xml_start(b"\n\n" + rss(item(1))))
     assert reading.fault is None
+
+
+RDF = "http://www.w3.org/1999/02/22-rdf-syntax-ns#"
+
+ROOTS = {
+    "rss-2.0": (rss(item(1)), "rss"),
+    "atom": (b'<feed xmlns="http://www.w3.org/2005/Atom"><title>A</title></feed>', "feed"),
+    "rss-1.0": (f'<rdf:RDF xmlns:rdf="{RDF}" xmlns="http://purl.org/rss/1.0/"/>'.encode(), "RDF"),
+    "rss-1.0-prefix-undeclared": (b"<rdf:RDF><item/></rdf:RDF>", "RDF"),
+    "html": (b"<!DOCTYPE html><html><head><meta charset=utf-8></head></html>", "html"),
+    "xhtml": (b'<html xmlns="http://www.w3.org/1999/xhtml"><body/></html>', "html"),
+    "sitemap": (b'<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9"/>', "urlset"),
+    "text": (b"hello", None),
+    "empty": (b"", None),
+    "xml-declaration-only": (b'<?xml version="1.0"?>', None),
+}
+
+
+@pytest.mark.parametrize("case", ROOTS)
+def test_a_documents_root_is_named_without_its_namespace_or_prefix(case: str) -> None:
+    body, name = ROOTS[case]
+    assert root_name(parse_xml(body).root) == name
+
+
+def test_feeds_are_told_by_their_root_element() -> None:
+    """RSS, Atom and RSS 1.0 are feeds; a web page, well-formed or not, and a sitemap are not."""
+    feeds = {
+        case
+        for case, (body, _name) in ROOTS.items()
+        if root_name(parse_xml(body).root) in FEED_ROOTS
+    }
+    assert feeds == {"rss-2.0", "atom", "rss-1.0", "rss-1.0-prefix-undeclared"}
