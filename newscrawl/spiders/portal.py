@@ -5,8 +5,9 @@ sitemaps); the spider never changes per portal. Sitemap handling is Scrapy's
 SitemapSpider (sitemap index, ``sitemap_follow``, gzip, robots.txt), with
 ``sitemap_filter`` used to canonicalise URLs, apply ``since`` and remember ``<lastmod>``.
 A sitemap or feed whose XML is damaged or hostile gives every entry that can be read, and
-is reported (``report_damaged``; ``newscrawl.xmlread`` says how it is read); a sitemap that
-cannot be read at all (too large, not a sitemap) is reported too (``report_unread``).
+is reported (``report_damaged``; ``newscrawl.xmlread`` says how it is read); a sitemap or
+feed that cannot be read at all (too large, not a sitemap, not a feed) is reported too
+(``report_unread``).
 
 Every URL the spider decides about is a *page URL*: the portal's own URL in canonical
 form. With ``base_url`` the portal is fetched from another origin (a saved copy served on
@@ -61,11 +62,14 @@ from newscrawl.storage.backend import (
 from newscrawl.storage.state import parse_since
 from newscrawl.workers import Extractor, extract_timeout, worker_count
 from newscrawl.xmlread import (
+    FEED_ROOTS,
     Fault,
+    Reading,
     cut_in,
     feed_encoding,
     first_fault,
     parse_xml,
+    root_name,
     without_internal_subset,
     xml_start,
 )
@@ -109,19 +113,25 @@ URL_KEYS = frozenset({"url", "canonical_url", "duplicate_of"})
 SITEMAP_TOO_LARGE = "sitemap-too-large"
 NOT_A_SITEMAP = "not-a-sitemap"
 SITEMAP_DAMAGED = "sitemap-damaged"
+NOT_A_FEED = "not-a-feed"
 
 
 @dataclass(frozen=True)
 class Unread:
-    """Why a sitemap could not be read at all (``PortalSpider.report_unread``)."""
+    """Why a sitemap or feed could not be read at all (``PortalSpider.report_unread``)."""
 
     kind: str
     """Its count in the report's ``errors``: :data:`SITEMAP_TOO_LARGE`,
-    :data:`NOT_A_SITEMAP` or :data:`SITEMAP_DAMAGED` (a gzip file that cannot be
-    decompressed)."""
+    :data:`NOT_A_SITEMAP`, :data:`SITEMAP_DAMAGED` (a gzip file that cannot be
+    decompressed) or :data:`NOT_A_FEED`."""
     reason: str
-    """What the log line says after the sitemap's URL, e.g. ``is not a sitemap (text/html,
-    root element <html>)``."""
+    """What the log line says after the sitemap's or feed's URL, e.g. ``is not a sitemap
+    (text/html, root element <html>)``."""
+
+
+NOT_WHAT_WAS_ASKED = frozenset({NOT_A_SITEMAP, NOT_A_FEED})
+"""The kinds of :class:`Unread` that say an answer is something else (a web page): no fault
+when the URL was a guess (``PortalSpider.report_unread``)."""
 
 
 def asked_url(request: Request | None, url: str) -> str:
@@ -570,25 +580,29 @@ class PortalSpider(SitemapSpider):
         in the encoding XML's rules give (:func:`~newscrawl.xmlread.feed_encoding`: a
         Content-Type's charset, the XML declaration): bytes that are not in that encoding
         are damage, not text Scrapy turned into U+FFFD. A feed whose XML is damaged or
-        hostile gives the items that can be read and is reported (:meth:`report_damaged`).
+        hostile gives the items that can be read and is reported (:meth:`report_damaged`);
+        one that is no feed at all (:func:`feed_reading`: a web page) is reported too
+        (:meth:`report_unread`). A feed of no items (a new portal's) is no fault.
         """
         self.note_entry_point(response)
-        body = xml_start(response.body)
-        reading = parse_xml(body, feed_encoding(body, _content_type(response)))
+        read = feed_reading(response)
+        if isinstance(read, Unread):
+            self.report_unread(response, read)
+            return
+        body, reading = read
         entries: list[tuple[str, str | None]] = []
-        if reading.root is not None:
-            selector = Selector(root=reading.root, type="xml")
-            selector.remove_namespaces()
-            base = self.page_url(response.url)
-            for item in selector.xpath("//item | //entry"):
-                link = item.xpath("link/@href").get() or item.xpath("link/text()").get()
-                date = item.xpath("updated/text() | pubDate/text() | published/text()").get()
-                if reading.fault is not None:  # a feed cut short: its last value may be cut
-                    if cut_in(body, link):
-                        continue
-                    date = None if cut_in(body, date) else date
-                if url := absolute_url(link, base):
-                    entries.append((url, date))
+        selector = Selector(root=reading.root, type="xml")
+        selector.remove_namespaces()
+        base = self.page_url(response.url)
+        for item in selector.xpath("//item | //entry"):
+            link = item.xpath("link/@href").get() or item.xpath("link/text()").get()
+            date = item.xpath("updated/text() | pubDate/text() | published/text()").get()
+            if reading.fault is not None:  # a feed cut short: its last value may be cut
+                if cut_in(body, link):
+                    continue
+                date = None if cut_in(body, date) else date
+            if url := absolute_url(link, base):
+                entries.append((url, date))
         if reading.fault is not None:
             self.report_damaged("feed", response, reading.fault, len(entries))
         self.prefetch_state([url for url, _date in entries])
@@ -607,26 +621,32 @@ class PortalSpider(SitemapSpider):
         count_as_failed(self.crawler.stats, response.request)
 
     def report_unread(self, response: Response, unread: Unread) -> None:
-        """Say that the sitemap ``response`` could not be read at all: an entry point lost,
-        as :meth:`say_unread` says, and its request counted as failed in the run's error
-        rate, as for a damaged one (:meth:`report_damaged`).
+        """Say that the sitemap or feed ``response`` could not be read at all: an entry point
+        lost, as :meth:`say_unread` says, and its request counted as failed in the run's
+        error rate, as for a damaged one (:meth:`report_damaged`).
 
-        A guessed sitemap (:data:`~newscrawl.report.OPTIONAL_META`: ``/sitemap.xml`` in a
-        crawl by URL when robots.txt names none) that turns out not to be one is no fault:
-        many sites answer any path with a page. That is one info line, and nothing counted.
+        A guessed URL (:data:`~newscrawl.report.OPTIONAL_META`: ``/sitemap.xml`` in a crawl
+        by URL when robots.txt names none) that turns out not to be a sitemap or feed
+        (:data:`NOT_WHAT_WAS_ASKED`) is no fault: many sites answer any path with a page.
+        That is one info line, and nothing counted. A feed a page names in ``<link
+        rel="alternate">`` is no guess.
         """
         request = response.request
         url = asked_url(request, response.url)
-        if unread.kind == NOT_A_SITEMAP and request is not None and request.meta.get(OPTIONAL_META):
+        if (
+            unread.kind in NOT_WHAT_WAS_ASKED
+            and request is not None
+            and request.meta.get(OPTIONAL_META)
+        ):
             logger.info("Not read: %s %s; a guess, no error", url, unread.reason)
             return
         self.say_unread(url, unread)
         count_as_failed(self.crawler.stats, request)
 
     def say_unread(self, url: str, unread: Unread) -> None:
-        """Log the one error line of a sitemap that could not be read, ``Not read: URL
-        REASON``, naming it by the URL it was asked for (``url``, before any redirect), and
-        count it in ``newscrawl/errors/<kind>`` (the report's ``errors``)."""
+        """Log the one error line of a sitemap or feed that could not be read, ``Not read:
+        URL REASON``, naming it by the URL it was asked for (``url``, before any redirect),
+        and count it in ``newscrawl/errors/<kind>`` (the report's ``errors``)."""
         logger.error("Not read: %s %s", url, unread.reason)
         self.crawler.stats.inc_value(f"newscrawl/errors/{unread.kind}")
 
@@ -670,11 +690,7 @@ class PortalSpider(SitemapSpider):
         root = _sitemap_type(body)
         if root in ("urlset", "sitemapindex"):
             return body
-        redirected = response.request is not None and response.request.meta.get("redirect_urls")
-        came = [f"redirected to {response.url}"] if redirected else []
-        came.append(media_type(_content_type(response)) or "no Content-Type")
-        came.append(f"root element <{root}>" if root else "no XML element in it")
-        return Unread(NOT_A_SITEMAP, f"is not a sitemap ({', '.join(came)})")
+        return Unread(NOT_A_SITEMAP, f"is not a sitemap ({_what_came(response, root)})")
 
     def _get_sitemap_body(self, response: Response) -> bytes | None:
         """SitemapSpider's hook: the XML :meth:`_parse_sitemap` found in ``response``
@@ -896,6 +912,38 @@ class PortalSpider(SitemapSpider):
         if request is not None and request.callback == self.parse_article:
             self.crawler.stats.inc_value("newscrawl/articles/failed")
             yield Reject(url=page, errors=[{"field": None, "message": message}], kind=kind)
+
+
+def feed_reading(response: Response) -> tuple[bytes, Reading] | Unread:
+    """Return the feed ``response`` as libxml2 reads it (its body without the blank lines
+    before ``<?xml``, and the :class:`~newscrawl.xmlread.Reading` of it), or why it holds no
+    feed: :data:`NOT_A_FEED` when it has no root element of a feed's
+    (:data:`~newscrawl.xmlread.FEED_ROOTS`).
+
+    The body is read in the encoding XML's rules give
+    (:func:`~newscrawl.xmlread.feed_encoding`), in recover mode
+    (:func:`~newscrawl.xmlread.parse_xml`). What decides is the root element, not the
+    Content-Type, nor whether libxml2 met a fault: a web page is no feed whether it is
+    well-formed XHTML (no fault) or HTML (not well-formed XML), and a feed cut short is a
+    damaged feed, whose items are read.
+    """
+    body = xml_start(response.body)
+    reading = parse_xml(body, feed_encoding(body, _content_type(response)))
+    root = root_name(reading.root)
+    if root in FEED_ROOTS:
+        return body, reading
+    return Unread(NOT_A_FEED, f"is not a feed ({_what_came(response, root)})")
+
+
+def _what_came(response: Response, root: str | None) -> str:
+    """Say what ``response``, asked for as a sitemap or feed, is: where it was redirected to
+    (when it was), its media type, and its root element (``root``, None when it has none),
+    e.g. ``redirected to https://portal.example/, text/html, root element <html>``."""
+    redirected = response.request is not None and response.request.meta.get("redirect_urls")
+    came = [f"redirected to {response.url}"] if redirected else []
+    came.append(media_type(_content_type(response)) or "no Content-Type")
+    came.append(f"root element <{root}>" if root else "no XML element in it")
+    return ", ".join(came)
 
 
 def _sitemap_type(body: bytes) -> str | None:

@@ -19,6 +19,7 @@ from scrapy.responsetypes import responsetypes
 from scrapy.utils.test import get_crawler
 
 from newscrawl.identity import canonicalize_url
+from newscrawl.report import OPTIONAL_META
 from newscrawl.spiders import portal_spider
 from newscrawl.spiders.portal import PortalSpider
 from tests.conftest import LAUGH, attribute_flood, billion_laughs
@@ -662,6 +663,107 @@ def test_a_sitemap_is_read_whatever_its_content_type_and_url_say(
         assert isinstance(response, XmlResponse)
     assert article_urls(s._parse_sitemap(response), s) == ["https://jmn.info/a/"]
     assert errors_logged(caplog) == []
+
+
+NOT_FEEDS = {
+    "web-page": (
+        "text/html; charset=utf-8",
+        b"<!DOCTYPE html><html><head><meta charset=utf-8><title>Moved</title></head></html>",
+        "root element <html>",
+    ),
+    "xhtml": (
+        "application/xhtml+xml",
+        b'<?xml version="1.0"?><html xmlns="http://www.w3.org/1999/xhtml"><body/></html>',
+        "root element <html>",
+    ),
+    "sitemap": ("application/xml", NEWS_SITEMAP, "root element <urlset>"),
+    "json-feed": (
+        "application/feed+json",
+        b'{"version": "https://jsonfeed.org/version/1.1", "items": []}',
+        "no XML element in it",
+    ),
+    "text": ("text/plain", b"hello", "no XML element in it"),
+    "blank": ("application/rss+xml", b"  \n", "no XML element in it"),
+}
+
+
+@pytest.mark.parametrize("case", NOT_FEEDS)
+def test_a_body_that_is_no_feed_is_reported_as_an_entry_point_lost(
+    case: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Was: a web page reported as a damaged feed ("not well-formed XML", as if a feed were
+    broken), and XHTML or a sitemap read as a feed of no items without a word."""
+    s = answered(spider())
+    content_type, body, root = NOT_FEEDS[case]
+    assert list(s.parse_feed(served(FEED_URL, content_type, body))) == []
+    [error] = errors_logged(caplog)
+    assert error == f"Not read: {FEED_URL} is not a feed ({content_type.split(';')[0]}, {root})"
+    stats = s.crawler.stats
+    assert stats.get_value("newscrawl/errors/not-a-feed") == 1
+    assert stats.get_value("newscrawl/errors/feed-damaged") is None  # one count, of what it is
+    assert stats.get_value("newscrawl/requests/failed") == 1
+    assert stats.get_value("newscrawl/requests/ok") == 0
+
+
+def test_a_feed_redirected_to_a_web_page_is_named_by_its_own_url(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    s = answered(spider())
+    home = "https://jmn.info/"
+    request = Request(home, callback=s.parse_feed, meta={"redirect_urls": [FEED_URL]})
+    body = b"<!DOCTYPE html><html><head><title>JMN</title></head><body></body></html>"
+    headers = {"Content-Type": "text/html"}
+    assert list(s.parse_feed(HtmlResponse(home, body=body, headers=headers, request=request))) == []
+    [error] = errors_logged(caplog)
+    assert error == (
+        f"Not read: {FEED_URL} is not a feed (redirected to {home}, text/html, root element <html>)"
+    )
+    assert s.crawler.stats.get_value("newscrawl/errors/not-a-feed") == 1
+
+
+def test_a_guessed_feed_that_is_no_feed_is_no_fault(caplog: pytest.LogCaptureFixture) -> None:
+    """No crawl guesses a feed's URL today (a crawl by URL reads the ones its home page
+    names); a guess would be marked as a guessed sitemap is, and stay as quiet."""
+    s = answered(spider())
+    caplog.set_level(logging.INFO)
+    request = Request(FEED_URL, callback=s.parse_feed, meta={OPTIONAL_META: True})
+    page = HtmlResponse(FEED_URL, body=b"<html><body>Home</body></html>", request=request)
+    assert list(s.parse_feed(page)) == []
+    assert errors_logged(caplog) == []
+    assert f"Not read: {FEED_URL} is not a feed (" in caplog.text
+    assert s.crawler.stats.get_value("newscrawl/errors/not-a-feed") is None
+    assert s.crawler.stats.get_value("newscrawl/requests/failed") is None
+
+
+RDF_FEED = b"""<?xml version="1.0"?>
+<rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#" xmlns="http://purl.org/rss/1.0/">
+  <channel rdf:about="https://jmn.info/"><title>JMN</title></channel>
+  <item rdf:about="https://jmn.info/a/"><title>A</title><link>https://jmn.info/a/</link></item>
+</rdf:RDF>"""
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        rss(""),
+        b'<feed xmlns="http://www.w3.org/2005/Atom"><title>JMN</title></feed>',
+        RDF_FEED.replace(RDF_FEED[RDF_FEED.index(b"  <item") : RDF_FEED.index(b"</rdf:RDF>")], b""),
+    ],
+    ids=["rss", "atom", "rss-1.0"],
+)
+def test_a_feed_of_no_items_is_no_fault(body: bytes, caplog: pytest.LogCaptureFixture) -> None:
+    """A new portal's feed: nothing to fetch yet, and nothing wrong."""
+    s = answered(spider())
+    assert list(s.parse_feed(served(FEED_URL, "application/xml", body))) == []
+    assert errors_logged(caplog) == []
+    assert s.crawler.stats.get_value("newscrawl/requests/ok") == 1
+    assert s.crawler.stats.get_value("newscrawl/requests/failed") is None
+
+
+def test_an_rss_1_0_feed_is_read() -> None:
+    s = spider()
+    requests = s.parse_feed(served(FEED_URL, "application/rdf+xml", RDF_FEED))
+    assert article_urls(requests, s) == ["https://jmn.info/a/"]
 
 
 def corrupt(packed: bytes) -> bytes:
