@@ -11,8 +11,8 @@ without a crawler.
 
 :class:`RedirectLoopMiddleware` turns a redirect back onto a URL of the same chain into
 an error the spider's errback sees, instead of a request the duplicate filter drops
-without a word; :class:`SitemapRedirectMiddleware` lets a sitemap's redirect past that
-filter, so that what it leads to is read, and judged, as the sitemap.
+without a word; :class:`SitemapRedirectMiddleware` lets a sitemap's or a feed's redirect
+past that filter, so that what it leads to is read, and judged, as the sitemap or feed.
 
 :class:`SkimMetaRefreshMiddleware` replaces Scrapy's ``MetaRefreshMiddleware`` and
 follows the same refreshes, but decodes a page only when its first bytes mention
@@ -471,25 +471,27 @@ class OffsiteRedirectMiddleware(RedirectLoopMiddleware):
 
 
 class SitemapRedirectMiddleware:
-    """Let the redirect of a sitemap (a 3xx, a meta refresh) past the duplicate filter.
+    """Let the redirect of a sitemap or a feed (a 3xx, a meta refresh) past the duplicate
+    filter.
 
-    Why: a portal that moved its sitemap often redirects the old URL to its home page, which
-    the crawl asked for already. Scrapy's redirect middlewares give the redirected request
-    the sitemap request's ``dont_filter`` (False), and the duplicate filter drops it (only
-    ``dupefilter/filtered`` moves): the entry point is lost without a word.
+    Why: a portal that moved its sitemap or feed often redirects the old URL to its home
+    page, which the crawl asked for already. Scrapy's redirect middlewares give the
+    redirected request the first request's ``dont_filter`` (False), and the duplicate filter
+    drops it (only ``dupefilter/filtered`` moves): the entry point is lost without a word.
 
-    Promises: when the answer to a request the spider calls a sitemap's
-    (``is_sitemap_request``) comes, set that request's ``dont_filter``, which a redirect of
-    it inherits. The page the redirect leads to is then fetched (again) and read as the
-    sitemap, and the spider says what it is (``PortalSpider.sitemap_body``). Loops and
+    Promises: when the answer to a request whose redirect the spider judges
+    (``redirect_is_judged``: a sitemap's, a feed's) comes, set that request's
+    ``dont_filter``, which a redirect of it inherits. The page the redirect leads to is then
+    fetched (again) and read as the sitemap or feed, and the spider says what it is
+    (``PortalSpider.sitemap_body``, ``newscrawl.spiders.portal.feed_reading``). Loops and
     redirects off the site are still stopped (:class:`RedirectLoopMiddleware`,
-    :class:`OffsiteRedirectMiddleware`: they see the answer first), and the redirect itself
-    is never sent past the duplicate filter unless it is a sitemap's. Its priority must be
-    above those of RedirectMiddleware (600) and the meta refresh middleware.
+    :class:`OffsiteRedirectMiddleware`: they see the answer first), and no other redirect is
+    sent past the duplicate filter. Its priority must be above those of RedirectMiddleware
+    (600) and the meta refresh middleware.
     """
 
     def __init__(self, crawler: Crawler) -> None:
-        """Remember the crawler (for its spider's ``is_sitemap_request``)."""
+        """Remember the crawler (for its spider's ``redirect_is_judged``)."""
         self.crawler = crawler
 
     @classmethod
@@ -498,8 +500,8 @@ class SitemapRedirectMiddleware:
         return cls(crawler)
 
     def process_response(self, request: Request, response: Response) -> Response:
-        """Return ``response`` unchanged; mark a sitemap's request ``dont_filter``."""
-        check = getattr(self.crawler.spider, "is_sitemap_request", None)
+        """Return ``response`` unchanged; mark a sitemap's or feed's request ``dont_filter``."""
+        check = getattr(self.crawler.spider, "redirect_is_judged", None)
         if callable(check) and check(request):
             request.dont_filter = True
         return response

@@ -50,9 +50,9 @@ DOWNLOADER_MIDDLEWARES = {
     # Also before RedirectMiddleware: a redirect off the site becomes an `offsite-redirect`
     # reject; Scrapy's offsite filter would drop it unseen as it is scheduled.
     "newscrawl.middlewares.OffsiteRedirectMiddleware": 620,
-    # Before RedirectMiddleware and the meta refresh one too: a sitemap's redirect to a page
-    # asked for already (a moved sitemap sent to the home page) would otherwise be dropped by
-    # the duplicate filter, and the entry point lost unrecorded.
+    # Before RedirectMiddleware and the meta refresh one too: a sitemap's or feed's redirect
+    # to a page asked for already (a moved sitemap or feed sent to the home page) would
+    # otherwise be dropped by the duplicate filter, and the entry point lost unrecorded.
     "newscrawl.middlewares.SitemapRedirectMiddleware": 605,
     # Off-site means off-origin: with --base-url only that scheme, host and port.
     "scrapy.downloadermiddlewares.offsite.OffsiteMiddleware": None,

@@ -700,8 +700,8 @@ def test_non_redirects_pass(loop_mw: RedirectLoopMiddleware, status: int) -> Non
 # -- a sitemap's redirect -----------------------------------------------------------------
 
 
-def test_only_a_sitemaps_redirect_is_sent_past_the_duplicate_filter() -> None:
-    """A moved sitemap redirected to the home page must reach the spider, which the
+def test_only_a_sitemaps_or_feeds_redirect_is_sent_past_the_duplicate_filter() -> None:
+    """A moved sitemap or feed redirected to the home page must reach the spider, which the
     duplicate filter would stop (the home page was asked for first); any other redirect
     to a page asked for already is a duplicate, and stays one."""
     crawler = get_crawler(portal_spider("jmn"), {"NEWSCRAWL_STATE_DIR": ""})
@@ -711,7 +711,7 @@ def test_only_a_sitemaps_redirect_is_sent_past_the_duplicate_filter() -> None:
     asked = {
         "sitemap": (Request("https://jmn.info/sitemap_index.xml", spider._parse_sitemap), True),
         "robots.txt": (Request("https://jmn.info/robots.txt", spider._parse_sitemap), False),
-        "feed": (Request("https://jmn.info/feed/", spider.parse_feed), False),
+        "feed": (Request("https://jmn.info/feed/", spider.parse_feed), True),
         "article": (Request("https://jmn.info/a/", spider.parse_article), False),
     }
     for name, (request, passes) in asked.items():

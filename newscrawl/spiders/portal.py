@@ -655,6 +655,14 @@ class PortalSpider(SitemapSpider):
         not for the robots.txt it reads sitemaps from."""
         return request.callback == self._parse_sitemap and not request.url.endswith("/robots.txt")
 
+    def redirect_is_judged(self, request: Request) -> bool:
+        """Tell whether what a redirect of ``request`` leads to must reach its callback even
+        when this run has asked for that URL already: ``request`` asks for a sitemap
+        (:meth:`is_sitemap_request`) or a feed, whose callback says what came instead
+        (``not-a-sitemap``, ``not-a-feed``), where the duplicate filter would drop it without
+        a word (``newscrawl.middlewares.SitemapRedirectMiddleware`` asks)."""
+        return self.is_sitemap_request(request) or request.callback == self.parse_feed
+
     def sitemap_body(self, response: Response) -> bytes | Unread:
         """Return the XML of the sitemap ``response``, or why it holds none the crawl can read.
 
