@@ -11,7 +11,7 @@ without a crawler.
 
 :class:`RedirectLoopMiddleware` turns a redirect back onto a URL of the same chain into
 an error the spider's errback sees, instead of a request the duplicate filter drops
-without a word; :class:`SitemapRedirectMiddleware` lets a sitemap's or a feed's redirect
+without a word; :class:`FeedAndSitemapRedirectMiddleware` lets a sitemap's or a feed's redirect
 past that filter, so that what it leads to is read, and judged, as the sitemap or feed.
 
 :class:`SkimMetaRefreshMiddleware` replaces Scrapy's ``MetaRefreshMiddleware`` and
@@ -470,7 +470,7 @@ class OffsiteRedirectMiddleware(RedirectLoopMiddleware):
         return response
 
 
-class SitemapRedirectMiddleware:
+class FeedAndSitemapRedirectMiddleware:
     """Let the redirect of a sitemap or a feed (a 3xx, a meta refresh) past the duplicate
     filter.
 

@@ -53,7 +53,7 @@ DOWNLOADER_MIDDLEWARES = {
     # Before RedirectMiddleware and the meta refresh one too: a sitemap's or feed's redirect
     # to a page asked for already (a moved sitemap or feed sent to the home page) would
     # otherwise be dropped by the duplicate filter, and the entry point lost unrecorded.
-    "newscrawl.middlewares.SitemapRedirectMiddleware": 605,
+    "newscrawl.middlewares.FeedAndSitemapRedirectMiddleware": 605,
     # Off-site means off-origin: with --base-url only that scheme, host and port.
     "scrapy.downloadermiddlewares.offsite.OffsiteMiddleware": None,
     "newscrawl.middlewares.OriginOffsiteMiddleware": 50,

@@ -40,9 +40,9 @@ from newscrawl.middlewares import (
     REFRESH_SCAN_CHARACTERS,
     BackoffRetryMiddleware,
     CappedRobotParser,
+    FeedAndSitemapRedirectMiddleware,
     RedirectLoopMiddleware,
     RfcRobotsTxtMiddleware,
-    SitemapRedirectMiddleware,
     SkimMetaRefreshMiddleware,
     backoff_ceiling,
     backoff_delay,
@@ -706,7 +706,7 @@ def test_only_a_sitemaps_or_feeds_redirect_is_sent_past_the_duplicate_filter() -
     to a page asked for already is a duplicate, and stays one."""
     crawler = get_crawler(portal_spider("jmn"), {"NEWSCRAWL_STATE_DIR": ""})
     crawler.spider = spider = crawler._create_spider()
-    marks = SitemapRedirectMiddleware.from_crawler(crawler)
+    marks = FeedAndSitemapRedirectMiddleware.from_crawler(crawler)
     redirects = RedirectMiddleware.from_crawler(crawler)
     asked = {
         "sitemap": (Request("https://jmn.info/sitemap_index.xml", spider._parse_sitemap), True),

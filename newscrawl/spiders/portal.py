@@ -660,7 +660,7 @@ class PortalSpider(SitemapSpider):
         when this run has asked for that URL already: ``request`` asks for a sitemap
         (:meth:`is_sitemap_request`) or a feed, whose callback says what came instead
         (``not-a-sitemap``, ``not-a-feed``), where the duplicate filter would drop it without
-        a word (``newscrawl.middlewares.SitemapRedirectMiddleware`` asks)."""
+        a word (``newscrawl.middlewares.FeedAndSitemapRedirectMiddleware`` asks)."""
         return self.is_sitemap_request(request) or request.callback == self.parse_feed
 
     def sitemap_body(self, response: Response) -> bytes | Unread:
