@@ -34,6 +34,13 @@ _CREDIT_WORDS = (
 )
 _CREDIT_CLASS = re.compile("|".join(_CREDIT_WORDS))
 _CREDIT_ITEMPROPS = frozenset({"copyrightHolder", "author", "creditText"})
+_CREDIT_TAGS = ("cite", "footer", "small")
+"""Elements that mark an attribution by their tag alone: ``<footer>`` (a figure's foot),
+``<small>`` (HTML's small print, attributions among it) and ``<cite>`` (a source's name),
+as in "<figcaption>… <cite>Jane Doe/AP</cite></figcaption>"."""
+MAX_UNLABELLED_CREDIT = 60
+"""The longest credit read without a label or a credit class: a name or two and an
+agency, not a sentence of the caption."""
 
 
 MAX_FIGURE_NODES = 200
@@ -305,13 +312,15 @@ def figure_credit(figure: etree._Element) -> tuple[str | None, str | None]:
                 and last
                 and text.endswith(last)
                 and (len(head) >= 20 or len(parts) >= 2)
-                and len(last) <= 60
+                and len(last) <= MAX_UNLABELLED_CREDIT
                 and not last.endswith((".", "!", "?"))
             ):
                 labelled = strip_label(last)
                 caption = clean(head)
             credit = credit or labelled
             break
+    if credit is None:
+        credit, caption = _tagged_credit(nodes, caption)
     if credit is None:
         leaves = (e for e in nodes if len(e) == 0 and e.text and len(e.text) < MAX_LEAF)
         for leaf in islice(leaves, 20):
@@ -327,6 +336,27 @@ def figure_credit(figure: etree._Element) -> tuple[str | None, str | None]:
                 if credit:
                     break
     return caption, credit
+
+
+def _tagged_credit(
+    nodes: list[etree._Element], caption: str | None
+) -> tuple[str | None, str | None]:
+    """Return (credit, caption) from the first ``<cite>``, ``<footer>`` or ``<small>`` of a
+    figure's ``nodes`` that reads as a credit (short, no sentence), the caption losing it
+    at its start or end; (None, caption) when there is none. Asked only when no credit
+    class and no labelled caption named one: a label says more than a tag."""
+    for element in (e for e in nodes if e.tag in _CREDIT_TAGS):
+        text = _text(element)
+        if (
+            not text
+            or len(text) > MAX_UNLABELLED_CREDIT
+            or text.endswith((".", "!", "?"))
+            or _BY.match(text)  # "By Jane Doe": the story's byline
+        ):
+            continue
+        if credit := strip_label(text):
+            return credit, _without_part(caption, text) if caption else caption
+    return None, caption
 
 
 _SEPARATORS = " |/-\u2013\u2014\u00b7:,;"

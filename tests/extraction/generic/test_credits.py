@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from lxml import html
 
 from newscrawl.extraction.generic import credits
@@ -26,3 +27,42 @@ def test_credit_element_before_the_caption_text() -> None:
         " – Riders wait at the harbour before dawn.</figcaption></figure>"
     )
     assert credits.figure_credit(figure) == ("Riders wait at the harbour before dawn.", "Ann Lee")
+
+
+@pytest.mark.parametrize(
+    ("markup", "expected"),
+    [
+        # a figure's <footer> after its caption
+        (
+            '<figure><img src="/a.jpg"><figcaption>Protesters march in Hamburg.</figcaption>'
+            "<footer>Imago/Jane Doe</footer></figure>",
+            ("Protesters march in Hamburg.", "Imago/Jane Doe"),
+        ),
+        # a caption that is only a <cite>: a credit, no caption
+        (
+            '<figure><img src="/a.jpg"><figcaption><cite>janedoe - stock.example.com</cite>'
+            "</figcaption></figure>",
+            (None, "janedoe - stock.example.com"),
+        ),
+        # <small> at the end of the caption
+        (
+            '<figure><img src="/a.jpg"><figcaption>Smog over the city. <small>Jo Doe/Getty'
+            " Images</small></figcaption></figure>",
+            ("Smog over the city.", "Jo Doe/Getty Images"),
+        ),
+        # a labelled credit says more than a tag
+        (
+            '<figure><img src="/a.jpg"><figcaption>Smog over the city. (Photo: Getty Images)'
+            "</figcaption><small>Getty</small></figure>",
+            ("Smog over the city.", "Getty Images"),
+        ),
+        # small print that is a sentence is no credit
+        (
+            '<figure><img src="/a.jpg"><figcaption><small>The harbour at dawn, seen from the'
+            " ferry.</small></figcaption></figure>",
+            ("The harbour at dawn, seen from the ferry.", None),
+        ),
+    ],
+)
+def test_credit_marked_by_its_tag(markup: str, expected: tuple[str | None, str | None]) -> None:
+    assert credits.figure_credit(html.fragment_fromstring(markup)) == expected
