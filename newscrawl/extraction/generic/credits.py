@@ -98,9 +98,14 @@ def _figure_like(root: etree._Element) -> list[etree._Element]:
 
 _LABEL_WORDS = (
     r"(?:ap\s+)?photo(?:graph)?s?|illustration|image|picture|pic|video|graphic|grafik|credit|"
-    r"crédit(?:\s+photo)?|foto(?:s|grafie|grafia)?|bild(?:er)?|fotó|zdjęcie|kuva|billede|"
+    r"crédit(?:\s+photo)?|foto(?:s|grafie|grafia|ğraf)?|bild(?:er|quelle|nachweis)?|fotó|"
+    r"zdjęcie|kuva|billede|beeld|imagen|imagem|isithombe|"
     r"фото|photo\s+credit|image\s+credit|quelle|source|fuente|fonte|źródło|copyright"
 )
+"""Words that label a credit, before a colon or "by": English, French, German
+("Bildquelle", "Bildnachweis"), Spanish and Portuguese ("Imagen", "Imagem"), Italian,
+Dutch ("Beeld"), Polish, Finnish, Danish, Hungarian, Turkish ("Fotoğraf"), Zulu
+("Isithombe"), Russian."""
 _CAPTION_CREDIT = re.compile(
     rf"(?:^|(?<=[\s,.;|(\[]))(?:{_LABEL_WORDS})(?:\s*[:：]|\s+(?:by|von|par|por|di|av|af)\b:?)\s*"
     r"(?P<credit>[^()\[\]]{2,%d}?)\s*[)\]]?\s*$" % 160,

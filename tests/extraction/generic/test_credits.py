@@ -66,3 +66,29 @@ def test_credit_element_before_the_caption_text() -> None:
 )
 def test_credit_marked_by_its_tag(markup: str, expected: tuple[str | None, str | None]) -> None:
     assert credits.figure_credit(html.fragment_fromstring(markup)) == expected
+
+
+@pytest.mark.parametrize(
+    ("caption", "expected"),
+    [
+        (
+            "Kallas und Jaishankar | Bildquelle: EU-Kommission",
+            ("Kallas und Jaishankar", "EU-Kommission"),
+        ),
+        (
+            "Die Feuerwehr bei einer Übung. Bildnachweis: Jo Doe/dpa",
+            ("Die Feuerwehr bei einer Übung.", "Jo Doe/dpa"),
+        ),
+        ("De haven bij nacht. Beeld: ANP", ("De haven bij nacht.", "ANP")),
+        ("El puerto al amanecer. Imagen: EFE", ("El puerto al amanecer.", "EFE")),
+        ("O porto ao amanhecer. Imagem: Lusa", ("O porto ao amanhecer.", "Lusa")),
+        ("Ankara'da bir toplantı. Fotoğraf : Jo Doe/AA", ("Ankara'da bir toplantı.", "Jo Doe/AA")),
+        ("Rejoice Ndlovu. Isithombe:\nSithunyelwe", ("Rejoice Ndlovu.", "Sithunyelwe")),
+        # the words without a colon are words of the caption
+        ("Imagen de archivo del puerto", ("Imagen de archivo del puerto", None)),
+    ],
+)
+def test_credit_labels_of_more_languages(
+    caption: str, expected: tuple[str | None, str | None]
+) -> None:
+    assert credits.caption_credit(caption) == expected
