@@ -181,6 +181,18 @@ def strip_label(text: str | None) -> str | None:
     return strip_credit_label(cleaned)
 
 
+_NAME_PART = rf"[^|()\[\]\d]{{2,{MAX_UNLABELLED_CREDIT}}}"
+"""A name or an agency: no brackets, bars or digits."""
+_UNLABELLED_TAIL = re.compile(
+    r"(?<=[.!?…\"”’)])"  # the caption's last sentence ends
+    rf"(?:\s+\|\s*(?P<piped>{_NAME_PART})"  # "| Jo Doe/PA Images"
+    rf"|\s\((?P<bracketed>{_NAME_PART}/{_NAME_PART})\))\s*$"  # "(Jo Doe/AP)"
+)
+"""An unlabelled credit at a caption's end, after the caption's last sentence: set off by
+" | " ("… Higgins. | Jo Doe/PA Images"), or in brackets in the photographer/agency form
+("… in 2011. (Adel Doe/Associated Press)"); without digits (a date, "(2019/2020)")."""
+
+
 def caption_credit(text: str | None) -> tuple[str | None, str | None]:
     """Split a caption into (caption, credit) when it ends with a labelled credit, also after
     a comma ("…, Foto: LAT Images").
@@ -197,6 +209,33 @@ def caption_credit(text: str | None) -> tuple[str | None, str | None]:
         return cleaned, None
     before = cleaned[: match.start()].rstrip(" ,;|(/-–—[")
     return (before or None), strip_label(match.group("credit"))
+
+
+def unlabelled_tail(caption: str) -> tuple[str | None, str | None]:
+    """Return (caption, credit) of a figure's caption that ends with an unlabelled credit set
+    off by " | " or brackets (:data:`_UNLABELLED_TAIL`: a name, no sentence, a capital
+    letter); (caption, None) otherwise. Not for alt texts and titles, where " | " sets off
+    the site's name.
+
+    >>> unlabelled_tail("Riders wait at dawn. (Jin Park/Associated Press)")
+    ('Riders wait at dawn.', 'Jin Park/Associated Press')
+    >>> unlabelled_tail("Riders wait at dawn. | Jin Park/PA Images")
+    ('Riders wait at dawn.', 'Jin Park/PA Images')
+    >>> unlabelled_tail("Riders wait at dawn. (Archive)")
+    ('Riders wait at dawn. (Archive)', None)
+    """
+    match = _UNLABELLED_TAIL.search(caption)
+    if match is None:
+        return caption, None
+    credit = (match.group("piped") or match.group("bracketed")).strip()
+    if (
+        len(credit) > MAX_UNLABELLED_CREDIT
+        or credit.endswith((".", "!", "?", ":"))
+        or credit.islower()
+        or not caption[: match.start()]
+    ):
+        return caption, None
+    return caption[: match.start()].rstrip(_SEPARATORS) or None, credit
 
 
 def _names(value: Any) -> str | None:
@@ -326,6 +365,8 @@ def figure_credit(figure: etree._Element) -> tuple[str | None, str | None]:
             break
     if credit is None:
         credit, caption = _tagged_credit(nodes, caption)
+    if credit is None and caption:
+        caption, credit = unlabelled_tail(caption)
     if credit is None:
         leaves = (e for e in nodes if len(e) == 0 and e.text and len(e.text) < MAX_LEAF)
         for leaf in islice(leaves, 20):

@@ -92,3 +92,30 @@ def test_credit_labels_of_more_languages(
     caption: str, expected: tuple[str | None, str | None]
 ) -> None:
     assert credits.caption_credit(caption) == expected
+
+
+@pytest.mark.parametrize(
+    ("caption", "expected"),
+    [
+        (
+            "She will succeed another Galway socialist. | Jo Doe/PA Images via Getty Images",
+            ("She will succeed another Galway socialist.", "Jo Doe/PA Images via Getty Images"),
+        ),
+        (
+            "Sinwar speaks during a rally in Khan Younis. (Adel Doe/Associated Press)",
+            ("Sinwar speaks during a rally in Khan Younis.", "Adel Doe/Associated Press"),
+        ),
+        # a card's title and its series, no sentence before the bar: no credit
+        ("A trick to hike the seats? | Delimitation | Slam Dunk", None),
+        # a note in brackets, not a photographer/agency
+        ("Members at a rally. (Archive)", None),
+        ("Sales rose again. (2019/2020)", None),
+    ],
+)
+def test_unlabelled_credit_after_the_caption(
+    caption: str, expected: tuple[str, str] | None
+) -> None:
+    figure = html.fragment_fromstring(
+        f'<figure><img src="/a.jpg"><figcaption>{caption}</figcaption></figure>'
+    )
+    assert credits.figure_credit(figure) == (expected or (caption, None))
