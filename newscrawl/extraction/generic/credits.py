@@ -333,6 +333,9 @@ def figure_credit(figure: etree._Element) -> tuple[str | None, str | None]:
         if text and len(text) <= MAX_CREDIT:
             credit = strip_label(text)
             if credit:
+                if more := _slashed_rest(element):
+                    credit = f"{credit} / {more}"
+                    credit_text = clean(f"{credit_text or ''}{element.tail or ''}{more}")
                 break
     caption = None
     nodes = _nodes(figure)
@@ -382,6 +385,27 @@ def figure_credit(figure: etree._Element) -> tuple[str | None, str | None]:
                 if credit:
                     break
     return caption, credit
+
+
+def _slashed_rest(element: etree._Element) -> str | None:
+    """Return what follows a credit element to the end of its parent when it goes on after a
+    slash, as a credit does from photographer to agency ("<span class=credit>Photo by Jo
+    Doe</span> /<span>AFP via Getty Images</span>"): that rest without the slash, or None."""
+    after = [element.tail or ""]
+    for sibling in element.itersiblings():
+        if not isinstance(sibling.tag, str):
+            after.append(sibling.tail or "")
+            continue
+        after.append(etree.tostring(sibling, method="text", encoding="unicode", with_tail=True))
+        if sum(map(len, after)) > MAX_CREDIT:
+            return None
+    rest = clean("".join(after))
+    if not rest or not rest.startswith("/"):
+        return None
+    rest = clean(rest[1:])
+    if not rest or len(rest) > MAX_UNLABELLED_CREDIT or rest.endswith((".", "!", "?")):
+        return None
+    return rest
 
 
 def _tagged_credit(

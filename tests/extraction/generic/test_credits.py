@@ -119,3 +119,33 @@ def test_unlabelled_credit_after_the_caption(
         f'<figure><img src="/a.jpg"><figcaption>{caption}</figcaption></figure>'
     )
     assert credits.figure_credit(figure) == (expected or (caption, None))
+
+
+@pytest.mark.parametrize(
+    ("credit_markup", "expected"),
+    [
+        # the photographer's element, then " /" and the agency's
+        (
+            '<span class="credit">Photo by Jo Doe</span> /<span class="agency">AFP via Getty'
+            " Images</span>",
+            "Jo Doe / AFP via Getty Images",
+        ),
+        ('<span class="credit">Jo Doe</span> / Postmedia News', "Jo Doe / Postmedia News"),
+        # what follows without a slash is not the credit's
+        ('<span class="credit">Jo Doe</span> <span>Share this photo</span>', "Jo Doe"),
+        # nor is a sentence after a slash
+        (
+            '<span class="credit">Jo Doe</span> / <span>The harbour is closed today.</span>',
+            "Jo Doe",
+        ),
+    ],
+)
+def test_credit_goes_on_after_a_slash(credit_markup: str, expected: str) -> None:
+    figure = html.fragment_fromstring(
+        '<figure><img src="/a.jpg"><figcaption><span class="caption">Smog over the'
+        f" city.</span> {credit_markup}</figcaption></figure>"
+    )
+    caption, credit = credits.figure_credit(figure)
+    assert credit == expected
+    assert caption is not None
+    assert caption.startswith("Smog over the city.")
