@@ -40,6 +40,21 @@ _BYLINE = etree.XPath(
     " or contains(@class, 'Byline')][not(self::meta or self::link or self::script)]"
 )
 MAX_BYLINE_NODES = 40
+MAX_COMMENT_DEPTH = 12
+"""Ancestors of a byline element looked at for a readers' comment around it."""
+_COMMENT = re.compile(r"comment|kommentar|commentaire|comentario|commento", re.IGNORECASE)
+"""A class or id of readers' comments ("comment-author", "recentcomments", "#comments")."""
+
+
+def _in_comments(element: etree._Element) -> bool:
+    """Tell whether ``element`` or one of its nearest ancestors is named as a readers'
+    comment: its "author" is a reader, not the article's writer."""
+    for depth, node in enumerate((element, *element.iterancestors())):
+        if depth > MAX_COMMENT_DEPTH:
+            return False
+        if _COMMENT.search(f"{node.get('class') or ''} {node.get('id') or ''}"):
+            return True
+    return False
 
 
 def split_names(text: str | None) -> list[str]:
@@ -124,8 +139,11 @@ def structured_authors(article: dict[str, Any], site_names: set[str]) -> list[st
 
 def byline_authors(root: etree._Element, site_names: set[str]) -> list[str]:
     """Return the names in the first visible byline element of the page (``rel=author``,
-    ``itemprop=author``, classes naming an author or byline), or []."""
+    ``itemprop=author``, classes naming an author or byline), or []. Elements of readers'
+    comments do not count."""
     for element in _BYLINE(root)[:MAX_BYLINE_NODES]:
+        if _in_comments(element):
+            continue
         if element.get("content"):
             text = element.get("content")
         else:

@@ -1,0 +1,39 @@
+"""Author names: where the generic extractor finds them on a page and what it leaves out."""
+
+from __future__ import annotations
+
+import pytest
+from lxml import html
+
+from newscrawl.extraction.generic import authors
+from newscrawl.extraction.generic.structured import read_structured
+
+URL = "https://news.example/2024/05/03/harbour-fire"
+
+
+def page_authors(body: str, head: str = "") -> list[str]:
+    """Return the authors the generic extractor gives for a page of ``head`` and ``body``."""
+    root = html.document_fromstring(f"<html><head>{head}</head><body>{body}</body></html>")
+    return authors.authors(read_structured(root, URL), root, URL)
+
+
+@pytest.mark.parametrize(
+    "comments",
+    [
+        # WordPress's recent-comments widget
+        '<aside class="widget_recent_comments"><ul><li class="recentcomments">'
+        '<span class="comment-author-link">Coffeedrinker</span> on <a href="/x/">X</a></li>'
+        "</ul></aside>",
+        # a comment thread
+        '<ol id="comments"><li><span class="author vcard"><b class="fn">Ann Reader</b></span>'
+        "<p>Great piece.</p></li></ol>",
+        # the comment form's "Name" field
+        '<form><div class="comment-form-author"><label for="author">Name</label>'
+        '<input id="author"></div></form>',
+    ],
+)
+def test_readers_comments_are_no_byline(comments: str) -> None:
+    body = f"<article><h1>Fire at the harbour</h1><p>Text.</p></article>{comments}"
+    assert page_authors(body) == []
+    byline = '<p class="byline">By Jane Doe</p>'
+    assert page_authors(byline + body) == ["Jane Doe"]
