@@ -9,12 +9,20 @@ from __future__ import annotations
 
 import re
 from typing import Any
+from urllib.parse import urlsplit
 
 from lxml import etree
 
 from newscrawl.extraction.generic.structured import Structured, types_of
 from newscrawl.extraction.generic.text import clean, key
 from newscrawl.extraction.processors import structured_name
+from newscrawl.listing_paths import (
+    ARCHIVE_WORDS,
+    AUTHOR_WORDS,
+    SEARCH_WORDS,
+    SECTION_WORDS,
+    TOPIC_WORDS,
+)
 
 _AND = r"and|und|og|och|en|et|y|e|i|és|a|ja|и|та|і|ve|و|und von|with"
 _SEPARATOR = re.compile(rf"\s*(?:[,;/|·•]|\s(?:{_AND}|&|\+)\s)\s*", re.IGNORECASE)
@@ -44,6 +52,27 @@ MAX_COMMENT_DEPTH = 12
 """Ancestors of a byline element looked at for a readers' comment around it."""
 _COMMENT = re.compile(r"comment|kommentar|commentaire|comentario|commento", re.IGNORECASE)
 """A class or id of readers' comments ("comment-author", "recentcomments", "#comments")."""
+
+
+_SUBJECT_WORDS = "|".join(SECTION_WORDS + TOPIC_WORDS + ARCHIVE_WORDS + SEARCH_WORDS)
+_SUBJECT_PAGE = re.compile(rf"(?:^|/)(?:{_SUBJECT_WORDS})(?:/|$)", re.IGNORECASE)
+"""A path of a section, tag, archive or search page: a link there names a subject."""
+_AUTHOR_PAGE = re.compile(rf"(?:^|/)(?:{'|'.join(AUTHOR_WORDS)})(?:/|$)", re.IGNORECASE)
+"""A path of an author's page (``/author/jane-doe/``, also under ``/archive/``)."""
+
+
+def _names_a_listing(element: etree._Element, text: str) -> bool:
+    """Tell whether all of ``element``'s ``text`` is the text of its links to section, tag,
+    archive or search pages ("<div class=author-box><a href=/category/world/>World</a>"):
+    a subject, not a name."""
+    links = [a for a in element.iter("a") if a.get("href")]
+    paths = [urlsplit(a.get("href", "")).path for a in links]
+    if not links or not all(_SUBJECT_PAGE.search(p) and not _AUTHOR_PAGE.search(p) for p in paths):
+        return False
+    linked = "".join(
+        etree.tostring(a, method="text", encoding="unicode", with_tail=False) for a in links
+    )
+    return key(linked) == key(text)
 
 
 def _in_comments(element: etree._Element) -> bool:
@@ -149,7 +178,7 @@ def byline_authors(root: etree._Element, site_names: set[str]) -> list[str]:
         else:
             text = etree.tostring(element, method="text", encoding="unicode", with_tail=False)
         text = clean(text) or ""
-        if not text or len(text) > 2 * MAX_NAME:
+        if not text or len(text) > 2 * MAX_NAME or _names_a_listing(element, text):
             continue
         names = [n for n in split_names(text) if _is_name(n, site_names)]
         if names:

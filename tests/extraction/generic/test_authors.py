@@ -37,3 +37,26 @@ def test_readers_comments_are_no_byline(comments: str) -> None:
     assert page_authors(body) == []
     byline = '<p class="byline">By Jane Doe</p>'
     assert page_authors(byline + body) == ["Jane Doe"]
+
+
+@pytest.mark.parametrize(
+    ("box", "names"),
+    [
+        # the author box shows the story's section, a link to the section's page
+        (
+            '<div class="article_author_container">'
+            '<a href="/news/category/29/world">World</a></div>',
+            [],
+        ),
+        ('<span class="byline"><a href="/tag/elections/">Elections</a></span>', []),
+        # a link to the author's page names the author, also under an archive path
+        (
+            '<span class="byline">By <a href="/archive/author/jane-doe">Jane Doe</a></span>',
+            ["Jane Doe"],
+        ),
+    ],
+)
+def test_a_link_to_a_section_page_is_no_name(box: str, names: list[str]) -> None:
+    assert (
+        page_authors(f"<article><h1>Fire at the harbour</h1>{box}<p>Text.</p></article>") == names
+    )
