@@ -13,6 +13,7 @@ from urllib.parse import urlsplit
 
 from lxml import etree
 
+from newscrawl.extraction.generic.headline import names_the_site
 from newscrawl.extraction.generic.structured import Structured, types_of
 from newscrawl.extraction.generic.text import clean, key
 from newscrawl.extraction.processors import structured_name
@@ -186,9 +187,26 @@ def byline_authors(root: etree._Element, site_names: set[str]) -> list[str]:
     return []
 
 
-def meta_authors(structured: Structured, site_names: set[str]) -> list[str]:
+def _is_site_word(name: str, site_names: set[str], host: str) -> bool:
+    """Tell whether a one-word ``name`` is the site's short name: a word of one of its
+    names (``site_names``, as keys: "LBCI" of "LBCI Lebanon") or its domain ("LTO" on
+    lto.de); see :func:`~newscrawl.extraction.generic.headline.names_the_site`.
+
+    >>> _is_site_word("LTO", {"legal tribune online"}, "www.lto.de")
+    True
+    >>> _is_site_word("Ann Lee", {"the daily"}, "annlee.example")
+    False
+    """
+    if len(name.split()) != 1:
+        return False
+    word = key(name)
+    return any(word in site.split() for site in site_names) or names_the_site(name, (), host)
+
+
+def meta_authors(structured: Structured, site_names: set[str], host: str = "") -> list[str]:
     """Return the names in ``<meta name=author>`` (or ``article:author`` when it is not a
-    URL), leaving out site names, numbers and URLs."""
+    URL), leaving out site names, numbers and URLs, and one word that is the site's short
+    name (:func:`_is_site_word`: a CMS's default author is the site)."""
     for name in (
         "author",
         "article:author",
@@ -201,7 +219,7 @@ def meta_authors(structured: Structured, site_names: set[str]) -> list[str]:
             n
             for value in structured.meta.get(name, [])
             for n in split_names(value)
-            if _is_name(n, site_names)
+            if _is_name(n, site_names) and not _is_site_word(n, site_names, host)
         ]
         if names:
             return names
@@ -227,4 +245,5 @@ def authors(structured: Structured, root: etree._Element, url: str) -> list[str]
         # last name at least) is better.
         people = byline_authors(root, sites)
         return people if people and all(len(n.split()) >= 2 for n in people) else names
-    return names or byline_authors(root, sites) or meta_authors(structured, sites)
+    host = urlsplit(url).hostname or ""
+    return names or byline_authors(root, sites) or meta_authors(structured, sites, host)

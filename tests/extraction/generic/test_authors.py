@@ -60,3 +60,30 @@ def test_a_link_to_a_section_page_is_no_name(box: str, names: list[str]) -> None
     assert (
         page_authors(f"<article><h1>Fire at the harbour</h1>{box}<p>Text.</p></article>") == names
     )
+
+
+@pytest.mark.parametrize(
+    ("head", "names"),
+    [
+        # the site's initials, which are its domain
+        (
+            '<meta name="author" content="HTO">'
+            '<meta property="og:site_name" content="Harbour Times">',
+            [],
+        ),
+        # a word of the publisher's name
+        (
+            '<meta name="author" content="HBTV">'
+            '<script type="application/ld+json">{"@type": "NewsArticle", "headline": "Fire",'
+            ' "publisher": {"@type": "Organization", "name": "HBTV Harbour"}}</script>',
+            [],
+        ),
+        # a person
+        ('<meta name="author" content="Jane Doe">', ["Jane Doe"]),
+        ('<meta name="author" content="Madonna">', ["Madonna"]),
+    ],
+)
+def test_meta_author_that_is_the_site_short_name(head: str, names: list[str]) -> None:
+    root = html.document_fromstring(f"<html><head>{head}</head><body><p>Text.</p></body></html>")
+    url = "https://www.hto.example/2024/05/03/harbour-fire"
+    assert authors.authors(read_structured(root, url), root, url) == names
