@@ -15,7 +15,7 @@ from lxml import etree
 
 from newscrawl.extraction.generic.headline import names_the_site
 from newscrawl.extraction.generic.structured import Structured, types_of
-from newscrawl.extraction.generic.text import clean, key
+from newscrawl.extraction.generic.text import clean, element_text, key
 from newscrawl.extraction.processors import structured_name
 from newscrawl.listing_paths import (
     ARCHIVE_WORDS,
@@ -203,6 +203,57 @@ def _is_site_word(name: str, site_names: set[str], host: str) -> bool:
     return any(word in site.split() for site in site_names) or names_the_site(name, (), host)
 
 
+_AUTHOR_LINKS = etree.XPath("//a[@href][contains(@href, '/aut') or contains(@href, '/Aut')]")
+"""Links whose address may hold an author word (``/author/``, ``/autoren/``, ``/auteur/``
+...); :data:`_AUTHOR_PATH` decides."""
+_AUTHOR_PATH = re.compile(rf"(?:^|/)(?:{'|'.join(AUTHOR_WORDS)})/+[^/?#]", re.IGNORECASE)
+"""A path of one author's page: an author word, then a segment naming the author."""
+MAX_AUTHOR_LINKS = 40
+_NAVIGATION = re.compile(r"menu|\bnav|footer|sidebar|related", re.IGNORECASE)
+"""A class or id of the site's navigation, footer or sidebar, or of related articles."""
+
+
+def _in_navigation(element: etree._Element) -> bool:
+    """Tell whether ``element`` is in the site's navigation, a footer, a sidebar or a block
+    of related articles (by tag, class or id, among its nearest ancestors): a menu of
+    columnists links their pages, a related story its own author's."""
+    for depth, node in enumerate(element.iterancestors()):
+        if depth > MAX_COMMENT_DEPTH:
+            return False
+        if node.tag in ("nav", "footer", "aside") or _NAVIGATION.search(
+            f"{node.get('class') or ''} {node.get('id') or ''}"
+        ):
+            return True
+    return False
+
+
+def author_link_authors(root: etree._Element, site_names: set[str]) -> list[str]:
+    """Return the names of the first link to an author's page (``/autoren/name/max-doe``)
+    and of the other such links beside it (in the same parent), or []. A byline with no
+    class to name it ("von <a href=/autor/x>Max Doe</a>") still links its author. Links in
+    readers' comments, the site's menus, footer and sidebars and related articles do not
+    count."""
+    for link in _AUTHOR_LINKS(root)[:MAX_AUTHOR_LINKS]:
+        if (
+            not _AUTHOR_PATH.search(urlsplit(link.get("href", "")).path)
+            or _in_comments(link)
+            or _in_navigation(link)
+        ):
+            continue
+        parent = link.getparent()
+        siblings = [link] if parent is None else parent.iter("a")
+        names = [
+            name
+            for a in siblings
+            if a is link or _AUTHOR_PATH.search(urlsplit(a.get("href", "")).path)
+            for name in split_names(element_text(a))
+            if _is_name(name, site_names)
+        ]
+        if names:
+            return list(dict.fromkeys(names))
+    return []
+
+
 def meta_authors(structured: Structured, site_names: set[str], host: str = "") -> list[str]:
     """Return the names in ``<meta name=author>`` (or ``article:author`` when it is not a
     URL), leaving out site names, numbers and URLs, and one word that is the site's short
@@ -246,4 +297,9 @@ def authors(structured: Structured, root: etree._Element, url: str) -> list[str]
         people = byline_authors(root, sites)
         return people if people and all(len(n.split()) >= 2 for n in people) else names
     host = urlsplit(url).hostname or ""
-    return names or byline_authors(root, sites) or meta_authors(structured, sites, host)
+    return (
+        names
+        or byline_authors(root, sites)
+        or meta_authors(structured, sites, host)
+        or author_link_authors(root, sites)
+    )

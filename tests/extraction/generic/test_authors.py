@@ -87,3 +87,36 @@ def test_meta_author_that_is_the_site_short_name(head: str, names: list[str]) ->
     root = html.document_fromstring(f"<html><head>{head}</head><body><p>Text.</p></body></html>")
     url = "https://www.hto.example/2024/05/03/harbour-fire"
     assert authors.authors(read_structured(root, url), root, url) == names
+
+
+MENU = (
+    '<nav><ul class="menu"><li><a href="/autoren/">Autoren</a></li>'
+    '<li><a href="/autoren/name/eva-kolumne">Eva Kolumne</a></li></ul></nav>'
+)
+RELATED = (
+    '<div class="related-articles"><h3><a href="/other-story">Another story</a></h3>'
+    '<a href="/autoren/name/otto-anders">Otto Anders</a></div>'
+)
+
+
+@pytest.mark.parametrize(
+    ("byline", "names"),
+    [
+        ('<p>von <a href="/autoren/name/max-doe">Dr. Max Doe</a></p>', ["Dr. Max Doe"]),
+        (
+            '<p>By <a href="/author/ann-lee/">Ann Lee</a> and <a href="/author/bo-chan/">Bo'
+            " Chan</a></p>",
+            ["Ann Lee", "Bo Chan"],
+        ),
+        # no byline: the menu's and the related story's authors are not this story's
+        ("<p>20.10.2025</p>", []),
+    ],
+)
+def test_a_link_to_an_authors_page_is_a_byline(byline: str, names: list[str]) -> None:
+    body = f"{MENU}<article><h1>Fire at the harbour</h1>{byline}<p>Text.</p></article>{RELATED}"
+    assert page_authors(body) == names
+
+
+def test_meta_author_before_author_links() -> None:
+    body = '<article><h1>Fire</h1><p>von <a href="/autor/max-doe">Max Doe</a></p></article>'
+    assert page_authors(body, '<meta name="author" content="Jane Roe">') == ["Jane Roe"]
