@@ -292,10 +292,10 @@ def authors(structured: Structured, root: etree._Element, url: str) -> list[str]
         sites.add(key(publisher["name"]))
     names = structured_authors(article, sites)
     if names and all(key(n) in sites for n in names):
-        # Only the publisher is named as author: a visible byline naming people (first and
-        # last name at least) is better.
+        # Only the publisher is named as author: a visible byline naming a person (first
+        # and last name at least) is better, with what else it names ("Jo Doe, dpa").
         people = byline_authors(root, sites)
-        return people if people and all(len(n.split()) >= 2 for n in people) else names
+        return people if any(len(n.split()) >= 2 for n in people) else names
     host = urlsplit(url).hostname or ""
     return (
         names

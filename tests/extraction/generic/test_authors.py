@@ -120,3 +120,27 @@ def test_a_link_to_an_authors_page_is_a_byline(byline: str, names: list[str]) ->
 def test_meta_author_before_author_links() -> None:
     body = '<article><h1>Fire</h1><p>von <a href="/autor/max-doe">Max Doe</a></p></article>'
     assert page_authors(body, '<meta name="author" content="Jane Roe">') == ["Jane Roe"]
+
+
+PUBLISHER_AS_AUTHOR = (
+    '<script type="application/ld+json">{"@type": "NewsArticle", "headline": "Fire",'
+    ' "author": {"@type": "Organization", "name": "Harbour Times"},'
+    ' "publisher": {"@type": "Organization", "name": "Harbour Times"}}</script>'
+)
+
+
+@pytest.mark.parametrize(
+    ("byline", "names"),
+    [
+        ('<span class="article__author">Von Jo Doe, dpa</span>', ["Jo Doe", "dpa"]),
+        ('<span class="article__author">Von Jo Doe und Ann Lee</span>', ["Jo Doe", "Ann Lee"]),
+        # a handle or an agency alone does not name a person: the publisher stays
+        ('<span class="article__author">amw</span>', ["Harbour Times"]),
+        ('<span class="article__author">dpa</span>', ["Harbour Times"]),
+    ],
+)
+def test_a_byline_naming_a_person_beats_the_publisher_as_author(
+    byline: str, names: list[str]
+) -> None:
+    body = f"<article><h1>Fire</h1>{byline}<p>Text.</p></article>"
+    assert page_authors(body, PUBLISHER_AS_AUTHOR) == names
