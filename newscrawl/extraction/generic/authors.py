@@ -254,6 +254,65 @@ def author_link_authors(root: etree._Element, site_names: set[str]) -> list[str]
     return []
 
 
+_AUTHOR_MARKS = etree.XPath(
+    "//*[@rel='author' or contains(concat(' ', normalize-space(@itemprop), ' '), ' author ')]"
+    "[not(self::meta or self::link or self::script)]"
+)
+"""Elements that mark one author each: ``rel=author`` links, ``itemprop=author``."""
+MAX_AUTHOR_MARKS = 40
+MAX_BYLINE_DEPTH = 4
+"""Ancestors of an author's mark climbed to find the byline that holds the others'."""
+
+
+def _mark_names(mark: etree._Element, site_names: set[str]) -> list[str]:
+    """Return the names an author mark gives (its ``content``, else its text)."""
+    text = mark.get("content") or element_text(mark)
+    return [n for n in split_names(text) if _is_name(n, site_names)]
+
+
+def byline_with_coauthors(
+    root: etree._Element, names: list[str], site_names: set[str]
+) -> list[str]:
+    """Return the names of the visible byline that marks the structured ``names`` (one
+    element with ``rel=author`` or ``itemprop=author`` per author, all under one element
+    that holds little else) when it marks more people than they are, in its order; else
+    ``names``. Structured data of some CMSs lists the first author only."""
+    wanted = {key(n) for n in names}
+    marks = [m for m in _AUTHOR_MARKS(root)[:MAX_AUTHOR_MARKS] if not _in_comments(m)]
+    for mark in marks:
+        if not {key(n) for n in _mark_names(mark, site_names)} & wanted:
+            continue
+        for depth, byline in enumerate(mark.iterancestors()):
+            if depth >= MAX_BYLINE_DEPTH or byline.tag in ("body", "html"):
+                break
+            inside = [m for m in marks if m is not mark and _is_inside(m, byline)]
+            if inside and _only_names(byline, [mark, *inside]):
+                found = [
+                    n for m in marks if m is mark or m in inside for n in _mark_names(m, site_names)
+                ]
+                found = list(dict.fromkeys(found))
+                if wanted <= {key(n) for n in found} and len(found) > len(names):
+                    return found
+                break
+    return names
+
+
+MAX_BYLINE_EXTRA = 60
+"""Characters a byline may hold besides its marks' text: labels, "and", roles."""
+
+
+def _only_names(byline: etree._Element, marks: list[etree._Element]) -> bool:
+    """Tell whether ``byline`` holds little besides the text of its author ``marks`` (a
+    byline, not a teaser whose headline and excerpt hold other authors' marks)."""
+    names = sum(len(clean(element_text(m)) or "") for m in marks)
+    return len(clean(element_text(byline)) or "") <= names + MAX_BYLINE_EXTRA
+
+
+def _is_inside(element: etree._Element, ancestor: etree._Element) -> bool:
+    """Tell whether ``ancestor`` holds ``element``."""
+    return any(a is ancestor for a in element.iterancestors())
+
+
 def meta_authors(structured: Structured, site_names: set[str], host: str = "") -> list[str]:
     """Return the names in ``<meta name=author>`` (or ``article:author`` when it is not a
     URL), leaving out site names, numbers and URLs, and one word that is the site's short
@@ -296,10 +355,11 @@ def authors(structured: Structured, root: etree._Element, url: str) -> list[str]
         # and last name at least) is better, with what else it names ("Jo Doe, dpa").
         people = byline_authors(root, sites)
         return people if any(len(n.split()) >= 2 for n in people) else names
+    if names:
+        return byline_with_coauthors(root, names, sites)
     host = urlsplit(url).hostname or ""
     return (
-        names
-        or byline_authors(root, sites)
+        byline_authors(root, sites)
         or meta_authors(structured, sites, host)
         or author_link_authors(root, sites)
     )

@@ -144,3 +144,38 @@ def test_a_byline_naming_a_person_beats_the_publisher_as_author(
 ) -> None:
     body = f"<article><h1>Fire</h1>{byline}<p>Text.</p></article>"
     assert page_authors(body, PUBLISHER_AS_AUTHOR) == names
+
+
+FIRST_AUTHOR_ONLY = (
+    '<script type="application/ld+json">{"@type": "NewsArticle", "headline": "Fire",'
+    ' "author": [{"@type": "Person", "name": "Bo Chan"}]}</script>'
+)
+TWO_BYLINES = (
+    '<div class="bylines"><div class="byline"><address><a rel="author" href="mailto:ann@x">'
+    '<span class="first">Ann</span> <span class="last">Lee</span></a></address></div>'
+    '<div class="byline"><address><a rel="author" href="mailto:bo@x">'
+    '<span class="first">Bo</span> <span class="last">Chan</span></a></address></div></div>'
+)
+TEASERS = (
+    '<ul class="teasers"><li><h3><a href="/a">Another story about the harbour</a></h3>'
+    '<p>Its excerpt, a sentence or two long.</p><span itemprop="author">Bo Chan</span></li>'
+    '<li><h3><a href="/b">A third story</a></h3><p>Its excerpt.</p>'
+    '<span itemprop="author">Cy Diaz</span></li></ul>'
+)
+
+
+@pytest.mark.parametrize(
+    ("byline", "names"),
+    [
+        # the byline marks the structured author and a co-author: both, in its order
+        (TWO_BYLINES, ["Ann Lee", "Bo Chan"]),
+        # teasers mark their own authors: the structured data stands
+        (TEASERS, ["Bo Chan"]),
+        ('<span itemprop="author">Bo Chan</span>', ["Bo Chan"]),
+    ],
+)
+def test_coauthors_of_the_byline_that_names_the_structured_author(
+    byline: str, names: list[str]
+) -> None:
+    body = f"<article><h1>Fire</h1>{byline}<p>Text.</p></article>"
+    assert page_authors(body, FIRST_AUTHOR_ONLY) == names
