@@ -26,9 +26,12 @@ from newscrawl.listing_paths import (
 )
 
 _AND = r"and|und|og|och|en|et|y|e|i|és|a|ja|и|та|і|ve|و|und von|with"
-_SEPARATOR = re.compile(rf"\s*(?:[,;/|·•]|\s(?:{_AND}|&|\+)\s)\s*", re.IGNORECASE)
+_LIST_SEPARATOR = re.compile(r"\s*[,;/|·•]\s*")
+_AND_SEPARATOR = re.compile(rf"\s+(?:{_AND}|&|\+)\s+", re.IGNORECASE)
 _LABEL = re.compile(
-    r"^(?:(?:written|posted|reported|text|story|words)\s+)?"
+    r"^(?:(?:(?:an?|eine?)\s+)?"
+    r"(?:written|posted|reported|text|story|words|analysis|commentary|opinion|essay|review"
+    r"|interview|column|kommentar|analyse|gastbeitrag|meinung)\s+)?"
     r"(?:by|von|par|por|di|da|de|door|av|af|przez|od|автор(?:ы)?|текст|редакция)\s*:?\s+"
     r"|^(?:autor(?:in|en)?|author|authors|text|texto|testo|tekst|skrevet av|redakteur)\s*:\s*",
     re.IGNORECASE,
@@ -40,6 +43,19 @@ _NOT_IN_NAMES = re.compile(r"[\d()\[\]:@<>{}=]")
 """A visible byline part with digits, brackets or a colon is a date or a label, not a name."""
 _NOT_IN_ANY_NAME = re.compile(r"[()\[\]:<>{}=]")
 """Not even structured data puts brackets or a colon in a name ("( Image: Getty")."""
+_ROLE = re.compile(
+    r"\b(?:\w*writers?|editors?(?:-at-large)?|correspondents?|reporters?|columnists?"
+    r"|contributors?|producers?|analysts?|journalist(?:in)?|\w*redakteur(?:in)?"
+    r"|korrespondent(?:in)?|r[ée]dact(?:eur|rice)|correspondant(?:e)?|corresponsal"
+    r"|redactor(?:a)?|periodista|giornalista|inviat[oa]|корреспондент|обозреватель)\b",
+    re.IGNORECASE,
+)
+"""A part of a byline that says what the person is ("AP National Political Writer", "CNN
+Editor-at-large", "Korrespondentin"), not who."""
+_CREDENTIAL = re.compile(
+    r"^(?:Ph\.?\s?D|M\.?D|MSc?|MA|MBA|MPH|RDN?|RN|DO|DDS|JD|CFA|CPA|LCSW|Esq)\.?$"
+)
+"""Letters after a name that give a degree or licence ("Jane Doe, MS, RDN")."""
 MAX_NAME = 80
 MAX_WORDS = 7
 
@@ -88,7 +104,9 @@ def _in_comments(element: etree._Element) -> bool:
 
 
 def split_names(text: str | None) -> list[str]:
-    """Split a byline into names, without labels, handles and duplicates.
+    """Split a byline into names, without labels ("By", "Analysis by", "Ein Kommentar von"),
+    handles, duplicates, and the parts after a name that say what the person is (a role,
+    a degree: "Jo Doe, CNN Editor-at-large", "Jo Doe, MS, RDN").
 
     >>> split_names("Trine Jørgensen og Tôrtia Reimer-Johansen ")
     ['Trine Jørgensen', 'Tôrtia Reimer-Johansen']
@@ -96,16 +114,22 @@ def split_names(text: str | None) -> list[str]:
     ['Anna Fink', 'Jan Marchart']
     >>> split_names("Elena Oberholzer (obe)")
     ['Elena Oberholzer']
+    >>> split_names("By Jo Doe, AP National Political Writer")
+    ['Jo Doe']
     """
     cleaned = clean(text)
     if not cleaned:
         return []
     cleaned = _LABEL.sub("", cleaned)
     names: list[str] = []
-    for part in _SEPARATOR.split(cleaned):
-        name = _HANDLE.sub("", _LABEL.sub("", part.strip(" ,;:|-\u2013\u2014"))).strip(" ,;:|")
-        if name and len(name) <= MAX_NAME and key(name) not in {key(n) for n in names}:
-            names.append(name)
+    for chunk in _LIST_SEPARATOR.split(cleaned):
+        if names and (_ROLE.search(chunk) or _CREDENTIAL.match(chunk)):
+            continue  # what the person before it is, not another person
+        for part in _AND_SEPARATOR.split(chunk):
+            name = _HANDLE.sub("", _LABEL.sub("", part.strip(" ,;:|-\u2013\u2014")))
+            name = name.strip(" ,;:|")
+            if name and len(name) <= MAX_NAME and key(name) not in {key(n) for n in names}:
+                names.append(name)
     return names
 
 

@@ -179,3 +179,23 @@ def test_coauthors_of_the_byline_that_names_the_structured_author(
 ) -> None:
     body = f"<article><h1>Fire</h1>{byline}<p>Text.</p></article>"
     assert page_authors(body, FIRST_AUTHOR_ONLY) == names
+
+
+@pytest.mark.parametrize(
+    ("byline", "names"),
+    [
+        ("By JO DOE, AP National Political Writer", ["JO DOE"]),
+        ("Analysis by Jo Doe, CNN Editor-at-large", ["Jo Doe"]),
+        ("Jo Doe, MS, RDN", ["Jo Doe"]),
+        ("Ein Kommentar von Anna Fink", ["Anna Fink"]),
+        ("Anna Fink, Korrespondentin in Paris", ["Anna Fink"]),
+        ("Por Ana López, corresponsal en Bruselas", ["Ana López"]),
+        # a role alone is what the page gives: it stays
+        ("Harbour Times staff reporter", ["Harbour Times staff reporter"]),
+        # an agency after a name is not a role
+        ("Jo Doe, Associated Press", ["Jo Doe", "Associated Press"]),
+        ("A de la Cruz", ["A de la Cruz"]),
+    ],
+)
+def test_roles_degrees_and_labels_are_no_names(byline: str, names: list[str]) -> None:
+    assert authors.split_names(byline) == names
