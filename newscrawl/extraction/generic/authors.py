@@ -67,8 +67,28 @@ _BYLINE = etree.XPath(
 MAX_BYLINE_NODES = 40
 MAX_COMMENT_DEPTH = 12
 """Ancestors of a byline element looked at for a readers' comment around it."""
-_COMMENT = re.compile(r"comment|kommentar|commentaire|comentario|commento", re.IGNORECASE)
-"""A class or id of readers' comments ("comment-author", "recentcomments", "#comments")."""
+_COMMENT_PARTS = frozenset(
+    {
+        "comment",
+        "comments",
+        "commentlist",
+        "commentform",
+        "commentbody",
+        "recentcomments",
+        "commentaire",
+        "commentaires",
+        "comentario",
+        "comentarios",
+        "commento",
+        "commenti",
+        "kommentare",
+        "disqus",
+    }
+)
+"""Words of a class or id of readers' comments, each a part of a name between hyphens and
+underscores ("comment-author", "widget_recent_comments", "#comments"). Not "commentary" or
+the German "Kommentar": those name opinion articles, whose bylines count."""
+_NAME_PARTS = re.compile(r"[\s_-]+")
 
 
 _SUBJECT_WORDS = "|".join(SECTION_WORDS + TOPIC_WORDS + ARCHIVE_WORDS + SEARCH_WORDS)
@@ -98,7 +118,8 @@ def _in_comments(element: etree._Element) -> bool:
     for depth, node in enumerate((element, *element.iterancestors())):
         if depth > MAX_COMMENT_DEPTH:
             return False
-        if _COMMENT.search(f"{node.get('class') or ''} {node.get('id') or ''}"):
+        names = f"{node.get('class') or ''} {node.get('id') or ''}".lower()
+        if not _COMMENT_PARTS.isdisjoint(_NAME_PARTS.split(names)):
             return True
     return False
 

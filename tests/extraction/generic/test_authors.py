@@ -199,3 +199,12 @@ def test_coauthors_of_the_byline_that_names_the_structured_author(
 )
 def test_roles_degrees_and_labels_are_no_names(byline: str, names: list[str]) -> None:
     assert authors.split_names(byline) == names
+
+
+@pytest.mark.parametrize("container", ['<div class="commentary">', '<div id="kommentar">'])
+def test_an_opinion_pieces_byline_is_no_readers_comment(container: str) -> None:
+    body = (
+        f"<article>{container}<h1>Why the harbour must stay public</h1>"
+        '<p class="byline">By Jane Doe</p><p>Text.</p></div></article>'
+    )
+    assert page_authors(body) == ["Jane Doe"]
