@@ -23,7 +23,9 @@ from newscrawl.identity import (
     TRACKING_PARAMS,
     canonicalize_url,
     content_fingerprint,
+    has_userinfo,
     is_tracking_param,
+    origin_key,
     request_key,
 )
 from newscrawl.middlewares import RedirectLoopMiddleware
@@ -65,6 +67,9 @@ def test_docstring_examples() -> None:
         pytest.param(
             "https://jmn.info/a?utm%5Fsource=1&p=1", "https://jmn.info/a?p=1", id="encoded-name"
         ),
+        pytest.param(
+            "https://jmn.info/a?fbclid=x=1&id=2", "https://jmn.info/a?id=2", id="value-with-eq"
+        ),
         pytest.param("https://jmn.info/a?", "https://jmn.info/a", id="empty-query"),
         pytest.param("https://jmn.info/a?x=1&&y=2", "https://jmn.info/a?x=1&y=2", id="empty-pair"),
         pytest.param("  https://jmn.info/a#x  ", "https://jmn.info/a", id="whitespace-fragment"),
@@ -102,6 +107,10 @@ def test_docstring_examples() -> None:
         pytest.param(
             "https://jmn.info/a/%2E%2E%2Fb", "https://jmn.info/a/..%2Fb", id="escaped-dots-slash"
         ),
+        # A path that does not start with "/" is no hierarchy: its ".." is text, and no "/"
+        # is added in front.
+        pytest.param("mailto:desk@jmn.info", "mailto:desk@jmn.info", id="mailto-path-kept"),
+        pytest.param("news/../a/b", "news/../a/b", id="relative-path-kept"),
     ],
 )
 def test_canonicalize_url(url: str, expected: str) -> None:
@@ -211,6 +220,45 @@ def test_same_page(a: str, b: str) -> None:
 )
 def test_different_pages(a: str, b: str) -> None:
     assert canonicalize_url(a) != canonicalize_url(b)
+
+
+# ------------------------------------------------------------- has_userinfo, origin_key
+
+
+@pytest.mark.parametrize(
+    ("url", "expected"),
+    [
+        pytest.param("https://jmn.info/a/", False, id="plain"),
+        pytest.param("https://jmn.info/?mail=a@b.example", False, id="at-in-query"),
+        pytest.param("https://jmn.info/@lavrov", False, id="at-in-path"),
+        pytest.param("https://a:b@jmn.info/", True, id="user-and-password"),
+        pytest.param("https://@jmn.info/", True, id="empty-user"),
+        pytest.param("https://evil.example@jmn.info/", True, id="host-like-user"),
+        # urlsplit refuses the bracket: no host to judge, and the crawl fetches none
+        pytest.param("https://u@[::1/", False, id="invalid-ipv6"),
+    ],
+)
+def test_has_userinfo(url: str, expected: bool) -> None:
+    assert has_userinfo(url) is expected
+
+
+@pytest.mark.parametrize(
+    ("url", "expected"),
+    [
+        pytest.param("https://jmn.info/a", ("https", "jmn.info", 443), id="https-default"),
+        pytest.param("http://jmn.info/a", ("http", "jmn.info", 80), id="http-default"),
+        pytest.param("HTTPS://JMN.Info:8443/a", ("https", "jmn.info", 8443), id="case-port"),
+        pytest.param("http://[::1]:8080/", ("http", "::1", 8080), id="ipv6"),
+        pytest.param("ftp://jmn.info/a", None, id="not-http"),
+        pytest.param("mailto:desk@jmn.info", None, id="mailto"),
+        pytest.param("/a/b", None, id="relative"),
+        pytest.param("http:///a", None, id="no-host"),
+        pytest.param("http://jmn.info:abc/", None, id="bad-port"),
+        pytest.param("http://[::1/", None, id="bad-ipv6"),
+    ],
+)
+def test_origin_key(url: str, expected: tuple[str, str, int] | None) -> None:
+    assert origin_key(url) == expected
 
 
 # ----------------------------------------------------------------------- identity
