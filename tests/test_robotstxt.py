@@ -28,6 +28,36 @@ def test_a_small_robots_txt_is_read_whole() -> None:
     assert capped(body) is body
 
 
+def test_a_last_line_without_a_line_break_is_read() -> None:
+    body = b"User-agent: *\nDisallow: /private/"
+    assert capped(body) == body
+
+
+def test_the_limit_is_500_kib_exactly(caplog: pytest.LogCaptureFixture) -> None:
+    """RFC 9309's least limit, 500 KiB: a file of that size is read whole, its last line
+    too; one byte more, and the last line (now cut) is left out."""
+    head = b"User-agent: *\n"
+    rule = b"Disallow: /last/"
+    body = head + b"#" * (500 * 1024 - len(head) - len(rule) - 1) + b"\n" + rule
+    assert len(body) == 500 * 1024
+    with caplog.at_level(logging.WARNING):
+        assert capped(body, "https://a.example/robots.txt") == body
+        assert not caplog.text
+        assert capped(body + b"x", "https://a.example/robots.txt") == body.removesuffix(rule)
+    assert f"robots.txt of https://a.example/robots.txt is {len(body) + 1} bytes" in caplog.text
+
+
+def test_lines_ended_by_a_carriage_return_alone_are_cut_at_the_last_one() -> None:
+    """RFC 9309 allows CR alone as a line end (old Mac files): the cut keeps every whole
+    line within the limit, not only the first."""
+    line = b"Disallow: /x/\r"
+    body = b"User-agent: *\r" + line * (MAX_ROBOTS_BYTES // len(line) + 1)
+    kept = capped(body)
+    assert body.startswith(kept)
+    assert kept.endswith(b"\r")
+    assert MAX_ROBOTS_BYTES - len(line) < len(kept) <= MAX_ROBOTS_BYTES
+
+
 def test_rules_past_500_kib_are_not_read(caplog: pytest.LogCaptureFixture) -> None:
     body = robots_with("/late/", MAX_ROBOTS_BYTES)
     with caplog.at_level(logging.WARNING):
