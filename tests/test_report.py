@@ -440,3 +440,489 @@ def test_records_without_coverage_counts_have_unknown_coverage_and_no_failures()
     assert report["failures"] == [
         "the run was interrupted before it finished (finish reason shutdown)"
     ]
+
+
+# -- what cron and a person read ---------------------------------------------------------
+
+
+def test_exit_codes_are_the_numbers_cron_reads() -> None:
+    """docs: exit 0 when the run did its job, 1 when it failed."""
+    assert make(ENTRY_OK)["exit_code"] == 0
+    assert make({"finish_reason": "start_error"})["exit_code"] == 1
+
+
+def test_a_run_that_counted_nothing_reports_zeros_not_ones() -> None:
+    report = make({}, duration=0.0)
+    assert report["failures"] == []
+    assert report["pages_fetched"] == 0
+    assert report["pages_per_second"] is None  # no time passed: no rate, no ZeroDivisionError
+    assert report["requests"] == {"ok": 0, "failed": 0}
+    assert report["error_rate"] == 0.0
+    assert report["revisions"] == 0
+    assert report["retries"] == 0
+    assert report["duplicates_skipped"] == {"page": 0, "unchanged": 0}
+    assert report["duplicates_flagged"] == 0
+    assert report["urls_repaired"] == {"repaired": 0, "dropped": 0}
+    assert report["entry_points"] == {"total": 0, "fetched": 0}
+    assert report["coverage"] == dict.fromkeys(FIELD_NAMES)
+    assert report["articles_failed"] == report["articles_failed_again"] == 0
+    fetched = make({"newscrawl/articles/fetched": 3})  # none failed in an earlier run
+    assert fetched["articles_failed_again"] == 0
+    assert fetched["failures"] == ["3 article pages were fetched but no record was written"]
+
+
+def test_rates_and_shares_are_rounded_as_documented() -> None:
+    stats = {
+        "response_received_count": 7,
+        "newscrawl/requests/ok": 2,
+        "newscrawl/requests/failed": 1,
+        "newscrawl/articles/fetched": 3,
+        "newscrawl/records": 3,
+        "newscrawl/coverage/headline": 3,
+        "newscrawl/coverage/body": 2,
+    }
+    report = make(stats, duration=0.71828, max_error_rate=0.5, thresholds={})
+    assert report["duration_seconds"] == 0.718
+    assert report["pages_per_second"] == 9.75
+    assert report["error_rate"] == 0.3333
+    assert report["coverage"]["headline"] == 1.0
+    assert report["coverage"]["body"] == 0.6667
+    assert report["coverage"]["authors"] == 0.0  # counted, and never found
+
+
+def test_an_error_rate_at_the_limit_is_not_over_it() -> None:
+    stats = {**ENTRY_OK, "newscrawl/requests/ok": 4, "newscrawl/requests/failed": 1}
+    report = make(stats, max_error_rate=0.2)
+    assert report["error_rate"] == 0.2
+    assert report["failures"] == []
+
+
+@pytest.mark.parametrize(
+    "key",
+    [SITE_FAILURE, "newscrawl/lease_lost", UNAVAILABLE],
+    ids=["site-failure", "lease-lost", "robots-unavailable"],
+)
+def test_a_reason_a_crawler_part_gives_fails_the_run_alone(key: str) -> None:
+    report = make({**ENTRY_OK, key: "the reason, in one line"})
+    assert report["exit_code"] == EXIT_FAILED
+    assert report["failures"] == ["the reason, in one line"]
+
+
+def test_a_run_that_wrote_records_has_no_no_new_records_line() -> None:
+    stats = {**ENTRY_OK, "newscrawl/articles/fetched": 2, "newscrawl/records": 2}
+    assert "no new records" not in summary(make({**stats, **full_coverage(2)}))
+    failed = make({**stats, "newscrawl/records": 0})
+    assert failed["failures"]
+    assert "no new records" not in summary(failed)
+
+
+def test_the_summary_says_what_was_not_fetched_what_failed_and_where_the_files_are() -> None:
+    stats = {
+        **ENTRY_OK,
+        "newscrawl/articles/fetched": 2,
+        "newscrawl/records": 2,
+        **full_coverage(2),
+        "newscrawl/skipped/before_since": 4,
+        "newscrawl/pages/article": 2,
+        "newscrawl/pages/home": 1,
+        "downloader/response_status_count/404": 3,
+        "downloader/exception_type_count/twisted.internet.error.TimeoutError": 1,
+        "newscrawl/urls/dropped": 1,
+        "newscrawl/output_files": ["out/jmn/2016-03-25/r1-0001.jsonl"],
+    }
+    report = make(stats)
+    report["report_path"] = "out/jmn/2016-03-25/r1.report.json"
+    lines = summary(report).splitlines()
+    assert "not fetched: 4 entries older than --since" in lines
+    assert "pages by type: article 2, home 1" in lines
+    assert "errors: status/404 3, exception/TimeoutError 1" in lines
+    assert "optional URLs repaired: 0, dropped: 1" in lines
+    assert lines[-2:] == [
+        "  out/jmn/2016-03-25/r1-0001.jsonl",
+        "  report: out/jmn/2016-03-25/r1.report.json",
+    ]
+
+
+# -- writing the report ------------------------------------------------------------------
+
+
+def test_a_report_is_written_as_readable_indented_json(tmp_path: Any) -> None:
+    import json
+
+    from newscrawl.report import write_json_atomic
+
+    path = tmp_path / "jmn" / "2016-03-25" / "r1.report.json"
+    data = {"site": "jmn", "failures": ["Лавров: ошибка"]}
+    write_json_atomic(path, data)
+    assert path.read_text(encoding="utf-8") == (
+        json.dumps(data, ensure_ascii=False, indent=2) + "\n"
+    )
+    assert [p.name for p in path.parent.iterdir()] == ["r1.report.json"]
+
+
+def test_a_report_that_cannot_be_written_raises_and_leaves_no_temp_file(tmp_path: Any) -> None:
+    from newscrawl.report import write_json_atomic
+
+    path = tmp_path / "r1.report.json"
+    with pytest.raises(TypeError):
+        write_json_atomic(path, {"site": object()})
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_run_refused_by_the_lock_writes_a_skipped_report_beside(
+    tmp_path: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    import json
+    import logging
+
+    from scrapy.utils.test import get_crawler
+
+    from newscrawl.report import run_day, write_skipped_report
+
+    crawler = get_crawler(
+        settings_dict={"NEWSCRAWL_OUTPUT_DIR": str(tmp_path), "NEWSCRAWL_RUN_ID": "r7"}
+    )
+    with caplog.at_level(logging.INFO, logger="newscrawl.report"):
+        report = write_skipped_report(crawler, "jmn", "run r6 holds the lock")
+    path = tmp_path / "jmn" / run_day(crawler) / "r7.skipped.report.json"
+    assert f"Run skipped: run r6 holds the lock (report: {path})" in caplog.text
+    assert report["report_path"] == str(path)
+    assert json.loads(path.read_text(encoding="utf-8")) == {
+        k: v for k, v in report.items() if k != "report_path"
+    }
+    assert report["status"] == "skipped"
+    assert report["exit_code"] == 75
+    assert report["reason"] == "run r6 holds the lock"
+
+
+def test_a_skipped_report_that_cannot_be_written_is_logged_not_raised(
+    tmp_path: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    from scrapy.utils.test import get_crawler
+
+    from newscrawl.report import write_skipped_report
+
+    blocker = tmp_path / "out"
+    blocker.write_text("a file where the output folder should be", encoding="utf-8")
+    crawler = get_crawler(settings_dict={"NEWSCRAWL_OUTPUT_DIR": str(blocker)})
+    report = write_skipped_report(crawler, "jmn", "run r6 holds the lock")
+    assert report["report_path"] is None
+    assert report["exit_code"] == 75
+    assert "Cannot write the run report" in caplog.text
+
+
+def test_the_start_of_a_run_is_taken_once() -> None:
+    from datetime import UTC
+
+    from scrapy.utils.test import get_crawler
+
+    from newscrawl.report import run_id_for, run_started_at
+
+    crawler = get_crawler()
+    started = run_started_at(crawler)
+    assert started.tzinfo is UTC
+    assert run_started_at(crawler) is started
+    assert run_id_for(crawler) == started.strftime("%Y%m%dT%H%M%SZ")
+
+
+def closed_run(
+    tmp_path: Any, spider: Any, *, settings: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    """Run the RunReport extension of a crawl through its signals; return its report."""
+    from scrapy import signals
+    from scrapy.utils.test import get_crawler
+
+    from newscrawl.report import RunReport
+
+    crawler = get_crawler(
+        settings_dict={"NEWSCRAWL_OUTPUT_DIR": str(tmp_path), "NEWSCRAWL_RUN_ID": "r1"}
+        | (settings or {})
+    )
+    extension = RunReport.from_crawler(crawler)
+    crawler.signals.send_catch_log(signals.spider_opened, spider=spider)
+    assert extension.report is None  # none until the spider closes (`newscrawl crawl` asks)
+    crawler.signals.send_catch_log(signals.spider_closed, spider=spider, reason="finished")
+    assert extension.report is not None
+    return extension.report
+
+
+def test_the_run_is_timed_from_the_spider_opening(
+    tmp_path: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The crawler is made before the run lock and the state are taken: that wait is not
+    the crawl's, and would lower its pages per second."""
+    import time
+
+    from scrapy import signals
+    from scrapy.utils.test import get_crawler
+
+    from newscrawl.report import RunReport
+
+    clock = [100.0]
+    monkeypatch.setattr(time, "monotonic", lambda: clock[0])
+    crawler = get_crawler(settings_dict={"NEWSCRAWL_OUTPUT_DIR": str(tmp_path)})
+    extension = RunReport.from_crawler(crawler)
+    spider = SimpleNamespace(name="portal", site="jmn")
+    clock[0] = 160.0
+    crawler.signals.send_catch_log(signals.spider_opened, spider=spider)
+    clock[0] = 170.0
+    crawler.signals.send_catch_log(signals.spider_closed, spider=spider, reason="finished")
+    assert extension.report is not None
+    assert extension.report["duration_seconds"] == 10.0
+
+
+def test_a_run_stopped_before_the_spider_closed_is_reported_with_the_reason_given(
+    tmp_path: Any,
+) -> None:
+    """A second SIGTERM: `newscrawl crawl` closes the report itself, with reason
+    ``shutdown``, and no stats extension has set a finish reason."""
+    from scrapy.utils.test import get_crawler
+
+    from newscrawl.report import RunReport
+
+    crawler = get_crawler(settings_dict={"NEWSCRAWL_OUTPUT_DIR": str(tmp_path)})
+    extension = RunReport.from_crawler(crawler)
+    extension.spider_closed(SimpleNamespace(name="portal", site="jmn"), "shutdown")
+    assert extension.report is not None
+    assert extension.report["finish_reason"] == "shutdown"
+    assert extension.report["exit_code"] == EXIT_FAILED
+
+
+def test_the_report_extension_writes_the_report_when_the_spider_closes(
+    tmp_path: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    import json
+    import logging
+
+    with caplog.at_level(logging.INFO, logger="newscrawl.report"):
+        report = closed_run(tmp_path, SimpleNamespace(name="generic"))  # a spider with no site
+    (path,) = tmp_path.glob("generic/*/r1.report.json")
+    assert report["report_path"] == str(path)
+    assert report["site"] == "generic"
+    assert report["finish_reason"] == "finished"  # from the signal: the stats had none
+    assert json.loads(path.read_text(encoding="utf-8"))["status"] == "ok"
+    assert "Run summary:\ngeneric run r1: OK" in caplog.text
+
+
+def test_the_report_extension_logs_one_line_when_the_summary_is_printed_elsewhere(
+    tmp_path: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    import logging
+
+    spider = SimpleNamespace(name="portal", site="jmn")
+    with caplog.at_level(logging.INFO, logger="newscrawl.report"):
+        report = closed_run(tmp_path, spider, settings={"NEWSCRAWL_LOG_SUMMARY": False})
+    assert "Run summary" not in caplog.text
+    assert f"Run r1: ok (report: {report['report_path']})" in caplog.text
+
+
+def test_a_run_report_that_cannot_be_written_is_logged_and_has_no_path(
+    tmp_path: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    blocker = tmp_path / "out"
+    blocker.write_text("a file where the output folder should be", encoding="utf-8")
+    spider = SimpleNamespace(name="portal", site="jmn")
+    report = closed_run(tmp_path, spider, settings={"NEWSCRAWL_OUTPUT_DIR": str(blocker)})
+    assert report["report_path"] is None
+    assert "Cannot write the run report" in caplog.text
+    assert "report:" not in summary(report)
+
+
+# -- counting requests -------------------------------------------------------------------
+
+
+def test_request_outcomes_count_with_the_crawls_stats() -> None:
+    from scrapy.utils.test import get_crawler
+
+    crawler = get_crawler()
+    middleware = RequestOutcomes.from_crawler(crawler)
+    request = counted_request()
+    response = SimpleNamespace(status=200)
+    assert middleware.process_response(request, response) is response
+    assert crawler.stats.get_value(REQUESTS + "/ok") == 1
+
+
+@pytest.mark.parametrize(
+    ("status", "outcome"), [(200, "ok"), (399, "ok"), (400, "failed"), (503, "failed")]
+)
+def test_a_response_from_400_on_counts_as_failed(status: int, outcome: str) -> None:
+    stats = StatsStandIn()
+    RequestOutcomes(stats).process_response(counted_request(), SimpleNamespace(status=status))
+    assert stats.values == {f"{REQUESTS}/{outcome}": 1}
+
+
+def test_robots_txt_and_optional_guesses_are_not_counted() -> None:
+    from newscrawl.report import OPTIONAL_META
+
+    stats = StatsStandIn()
+    outcomes = RequestOutcomes(stats)
+    robots = counted_request("http://127.0.0.1:8000/robots.txt")
+    guess = Request("http://127.0.0.1:8000/sitemap.xml", meta={OPTIONAL_META: True})
+    for request in (robots, guess):
+        outcomes.process_response(request, SimpleNamespace(status=404))
+        outcomes.process_exception(request, TimeoutError())
+    assert stats.values == {}
+
+
+def test_a_request_dropped_on_purpose_is_not_a_failed_download() -> None:
+    from scrapy.exceptions import IgnoreRequest
+
+    stats = StatsStandIn()
+    outcomes = RequestOutcomes(stats)
+    outcomes.process_exception(counted_request(), IgnoreRequest("forbidden by robots.txt"))
+    assert stats.values == {}
+    outcomes.process_exception(counted_request(), TimeoutError())
+    assert stats.values == {REQUESTS + "/failed": 1}
+
+
+def test_response_arrivals_pass_the_response_on() -> None:
+    request = counted_request()
+    response = SimpleNamespace(status=200)
+    assert ResponseArrivals().process_response(request, response) is response
+    assert request.meta[ANSWERED_META] == request.url
+
+
+def test_a_response_counted_ok_then_refused_is_counted_failed_once() -> None:
+    from newscrawl.report import count_as_failed
+
+    stats = StatsStandIn()
+    request = counted_request()
+    RequestOutcomes(stats).process_response(request, SimpleNamespace(status=200))
+    count_as_failed(stats, request)
+    count_failure(stats, request)  # the spider's errback, later: already counted
+    assert stats.values == {REQUESTS + "/ok": 0, REQUESTS + "/failed": 1}
+    count_as_failed(stats, None)
+    count_as_failed(stats, counted_request("http://127.0.0.1:8000/robots.txt"))
+    assert stats.values == {REQUESTS + "/ok": 0, REQUESTS + "/failed": 1}
+
+
+# -- the progress line -------------------------------------------------------------------
+
+
+class Terminal:
+    """A text stream that says it is a terminal, as stderr does in an interactive shell."""
+
+    def __init__(self) -> None:
+        import io
+
+        self.stream = io.StringIO()
+
+    def isatty(self) -> bool:
+        return True
+
+    def write(self, text: str) -> int:
+        return self.stream.write(text)
+
+    def flush(self) -> None:
+        self.stream.flush()
+
+
+@pytest.mark.parametrize(
+    ("tty", "setting", "shown"),
+    [(True, True, True), (True, False, False), (False, True, False)],
+    ids=["terminal", "turned-off", "not-a-terminal"],
+)
+def test_the_progress_line_is_shown_only_on_a_terminal_when_on(
+    monkeypatch: pytest.MonkeyPatch, tty: bool, setting: bool, shown: bool
+) -> None:
+    import io
+    import sys
+
+    from scrapy.exceptions import NotConfigured
+    from scrapy.utils.test import get_crawler
+
+    from newscrawl.report import Progress
+
+    monkeypatch.setattr(sys, "stderr", Terminal() if tty else io.StringIO())
+    crawler = get_crawler(
+        settings_dict={"NEWSCRAWL_PROGRESS": setting, "NEWSCRAWL_PROGRESS_INTERVAL": 2.5}
+    )
+    if shown:
+        assert Progress.from_crawler(crawler).interval == 2.5
+    else:
+        with pytest.raises(NotConfigured):
+            Progress.from_crawler(crawler)
+
+
+def test_the_progress_line_before_the_crawl_counts_nothing() -> None:
+    from scrapy.utils.test import get_crawler
+
+    from newscrawl.report import Progress
+
+    assert Progress(get_crawler(), interval=1.0).line() == (
+        "0 pages (0.0/s), 0 records, 0 rejects, 0 queued"
+    )
+
+
+def test_the_progress_line_follows_the_crawls_signals(monkeypatch: pytest.MonkeyPatch) -> None:
+    """It starts drawing when the spider opens, and stops, erased, when it closes; a log
+    line before the first draw is printed as it is, and one erase serves one drawn line."""
+    import logging
+    import sys
+
+    from scrapy import signals
+    from scrapy.utils.test import get_crawler
+
+    from newscrawl.report import Progress
+
+    terminal = Terminal()
+    monkeypatch.setattr(sys, "stderr", terminal)
+    handler = logging.StreamHandler(terminal)  # type: ignore[arg-type]
+    logging.getLogger().addHandler(handler)
+    crawler = get_crawler()
+    progress = Progress(crawler, interval=60.0)
+    spider = SimpleNamespace(name="jmn")
+    log = logging.getLogger("newscrawl.test")
+    try:
+        crawler.signals.send_catch_log(signals.spider_opened, spider=spider)
+        assert progress.loop is not None
+        assert progress.loop.running
+        assert progress.handlers == [handler]  # only what writes to the terminal
+        log.warning("before any draw")
+        progress.draw()
+        log.warning("first")
+        log.warning("second")
+        crawler.signals.send_catch_log(signals.spider_closed, spider=spider, reason="finished")
+        assert not progress.loop.running
+        progress.spider_closed()  # a second close does no harm
+    finally:
+        logging.getLogger().removeHandler(handler)
+    assert terminal.stream.getvalue() == (
+        "before any draw\n"
+        "\r\x1b[2K0 pages (0.0/s), 0 records, 0 rejects, 0 queued"
+        "\r\x1b[2Kfirst\n"
+        "second\n"
+    )
+
+
+def test_closing_a_progress_line_never_opened_does_no_harm() -> None:
+    from scrapy.utils.test import get_crawler
+
+    from newscrawl.report import Progress
+
+    progress = Progress(get_crawler(), interval=1.0)
+    progress.spider_closed()
+    assert progress.loop is None
+
+
+def test_the_progress_rate_counts_from_the_spider_opening(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import time
+
+    from scrapy.utils.test import get_crawler
+
+    from newscrawl.report import Progress
+
+    clock = [100.0]
+    monkeypatch.setattr(time, "monotonic", lambda: clock[0])
+    crawler = get_crawler()
+    progress = Progress(crawler, interval=60.0)
+    clock[0] = 160.0  # the run lock and the state are taken before the spider opens
+    progress.spider_opened()
+    try:
+        clock[0] = 170.0
+        crawler.stats.set_value("response_received_count", 20)
+        assert progress.line().startswith("20 pages (2.0/s)")
+    finally:
+        progress.spider_closed()
