@@ -94,14 +94,24 @@ class Column:
             assert self.item is not None
             for index, element in enumerate(value):
                 if problem := self.item.problem(element):
-                    return f"[{index}]: {problem}"
+                    return problem_under(f"[{index}]", problem)
             return None
         if not isinstance(value, dict):
             return _expected("an object", value)
         for name, column in self.fields:
             if problem := column.problem(value.get(name)):
-                return f".{name}: {problem}"
+                return problem_under(f".{name}", problem)
         return None
+
+
+def problem_under(step: str, problem: str) -> str:
+    """Return the ``problem`` of a value found under ``step`` (a field name, ``[2]``,
+    ``.url``): the steps make one path, then a colon and what is wrong.
+
+    >>> problem_under("images", problem_under("[0]", problem_under(".url", "expected a string")))
+    'images[0].url: expected a string'
+    """
+    return f"{step}{'' if problem[0] in '.[' else ': '}{problem}"
 
 
 def _expected(what: str, value: Any) -> str:

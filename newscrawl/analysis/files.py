@@ -21,6 +21,7 @@ from typing import Any
 
 from newscrawl.analysis.columns import (
     not_null_columns,
+    problem_under,
     record_columns,
     supported_versions,
     version_key,
@@ -178,7 +179,7 @@ def line_problem(line: bytes) -> str | None:
             return f"{name}: {'null' if name in record else 'missing'}, which the schema forbids"
     for name, column in record_columns().items():
         if problem := column.problem(record.get(name)):
-            return f"{name}{'' if problem[0] in '.[' else ': '}{problem}"
+            return problem_under(name, problem)
     return None
 
 

@@ -133,6 +133,11 @@ def test_a_field_the_reader_cannot_type_fails_loudly(node: dict[str, Any]) -> No
             {"a": []},
             ".a: expected a string, not a list",
         ),
+        (
+            Column("list", item=Column("struct", fields=(("url", Column("string")),))),
+            [{"url": "https://jmn.info/a.jpg"}, {"url": 5}],
+            "[1].url: expected a string, not an integer",
+        ),
         (Column("integer"), 2**63, "9223372036854775808 is out of range (a 64-bit integer)"),
         (
             Column("integer"),
