@@ -221,7 +221,15 @@ def test_line_problem(text: bytes, expected: str | None) -> None:
 
 @pytest.mark.parametrize(
     ("version", "newer"),
-    [("1.1", True), ("1.0.1", True), ("2", True), ("0.9", False), ("x", False), (2, False)],
+    [
+        ("1.1", True),
+        ("1.0.1", True),
+        ("2", True),
+        ("0.9", False),
+        ("1.00", False),  # the same number as 1.0, spelt otherwise: not newer
+        ("x", False),
+        (2, False),
+    ],
 )
 def test_version_problem_asks_for_an_upgrade_only_for_a_newer_version(
     version: object, newer: bool
