@@ -52,7 +52,12 @@ TESTS: dict[str, tuple[str, ...]] = {
     "newscrawl/identity.py": ("tests/test_identity.py",),
     "newscrawl/report.py": ("tests/test_report.py",),
     "newscrawl/robotstxt.py": ("tests/test_robotstxt.py",),
-    "newscrawl/analysis/files.py": ("tests/analysis",),
+    # The direct tests first (pytest -x stops at the first failure); the others run the CLI.
+    "newscrawl/analysis/files.py": (
+        "tests/analysis/test_files.py",
+        "tests/analysis/test_bad_input.py",
+        "tests/analysis/test_read.py",
+    ),
     "newscrawl/preflight.py": ("tests/test_preflight.py",),
 }
 """Each module's own fast tests: what a mutant of it runs against (``--tests`` to change)."""
