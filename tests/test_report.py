@@ -926,3 +926,53 @@ def test_the_progress_rate_counts_from_the_spider_opening(
         assert progress.line().startswith("20 pages (2.0/s)")
     finally:
         progress.spider_closed()
+
+
+def test_pages_fetched_again_and_unchanged_do_not_fail_the_run() -> None:
+    """An incremental run that fetched pages whose text had not changed writes no record,
+    and did its job."""
+    stats = {**ENTRY_OK, "newscrawl/articles/fetched": 5, "newscrawl/duplicates/unchanged": 5}
+    report = make(stats)
+    assert report["failures"] == []
+    assert report["duplicates_skipped"] == {"page": 0, "unchanged": 5}
+    assert "no new records: nothing changed since the last run" in summary(report)
+
+
+def test_each_stat_lands_in_its_report_field() -> None:
+    stats = {
+        **ENTRY_OK,
+        "newscrawl/entry_points/fetched_by_crawl": 2,
+        "newscrawl/articles/fetched": 4,
+        "newscrawl/articles/failed": 1,
+        "newscrawl/records": 3,
+        **full_coverage(3),
+        "newscrawl/rejects/truncated": 1,
+        "newscrawl/duplicates/page": 2,
+        "newscrawl/duplicates/unchanged": 3,
+        "newscrawl/duplicates/content": 1,
+        "retry/count": 6,
+        "newscrawl/extract/timeout": 1,
+        "newscrawl/errors/listing_too_big": 2,
+        "downloader/response_status_count/301": 4,
+        "downloader/response_status_count/404": 1,
+        "downloader/exception_type_count/twisted.internet.error.DNSLookupError": 1,
+    }
+    report = make(stats)
+    assert report["entry_points"] == {"total": 3, "fetched": 3, "fetched_by_crawl": 2}
+    assert report["articles_failed"] == 1
+    assert report["rejects_by_kind"] == {"truncated": 1}
+    assert report["duplicates_skipped"] == {"page": 2, "unchanged": 3}
+    assert report["duplicates_flagged"] == 1
+    assert report["retries"] == 6
+    assert report["errors"] == {
+        "extract/timeout": 1,
+        "listing_too_big": 2,
+        "status/404": 1,
+        "exception/DNSLookupError": 1,
+    }
+    assert report["coverage_thresholds"] == THRESHOLDS
+    assert ", duplicates skipped: 5" in summary(report)
+
+
+def test_a_run_too_short_for_a_rate_says_0_pages_per_second() -> None:
+    assert "OK in 0.0 s (0 pages/s)" in summary(make(ENTRY_OK, duration=0.0))
