@@ -64,7 +64,7 @@ def test_rules_past_500_kib_are_not_read(caplog: pytest.LogCaptureFixture) -> No
         parser = CappedRobotParser(body, None)
     assert not parser.allowed("https://a.example/early/x", AGENT)
     assert parser.allowed("https://a.example/late/x", AGENT)
-    assert f"is {len(body)} bytes" in caplog.text
+    assert f"robots.txt is {len(body)} bytes: reading its first " in caplog.text  # no URL
 
 
 def test_a_rule_cut_by_the_limit_is_left_out_not_shortened() -> None:
