@@ -483,7 +483,7 @@ class FeedAndSitemapRedirectMiddleware:
     (``redirect_is_judged``: a sitemap's, a feed's) comes, set that request's
     ``dont_filter``, which a redirect of it inherits. The page the redirect leads to is then
     fetched (again) and read as the sitemap or feed, and the spider says what it is
-    (``PortalSpider.sitemap_body``, ``newscrawl.spiders.portal.feed_reading``). Loops and
+    (``PortalSpider.sitemap_body``, ``newscrawl.spiders.reading.feed_reading``). Loops and
     redirects off the site are still stopped (:class:`RedirectLoopMiddleware`,
     :class:`OffsiteRedirectMiddleware`: they see the answer first), and no other redirect is
     sent past the duplicate filter. Its priority must be above those of RedirectMiddleware

@@ -5,9 +5,9 @@ sitemaps); the spider never changes per portal. Sitemap handling is Scrapy's
 SitemapSpider (sitemap index, ``sitemap_follow``, gzip, robots.txt), with
 ``sitemap_filter`` used to canonicalise URLs, apply ``since`` and remember ``<lastmod>``.
 A sitemap or feed whose XML is damaged or hostile gives every entry that can be read, and
-is reported (``report_damaged``; ``newscrawl.xmlread`` says how it is read); a sitemap or
-feed that cannot be read at all (too large, not a sitemap, not a feed) is reported too
-(``report_unread``).
+is reported (``report_damaged``; ``newscrawl.spiders.reading`` and ``newscrawl.xmlread``
+say how it is read); a sitemap or feed that cannot be read at all (too large, not a
+sitemap, not a feed) is reported too (``report_unread``).
 
 Every URL the spider decides about is a *page URL*: the portal's own URL in canonical
 form. With ``base_url`` the portal is fetched from another origin (a saved copy served on
@@ -21,14 +21,11 @@ import logging
 import struct
 import zlib
 from collections.abc import AsyncIterator, Callable, Coroutine, Iterable, Iterator
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import cache, cached_property, lru_cache
 from typing import Any, Self
 from urllib.parse import urlsplit, urlunsplit
-from weakref import WeakKeyDictionary
 
-from lxml.etree import XMLSyntaxError
 from parsel import Selector
 from scrapy import Request
 from scrapy.crawler import Crawler
@@ -43,8 +40,7 @@ from twisted.python.failure import Failure
 
 from newscrawl import __version__
 from newscrawl.extensions import site_state
-from newscrawl.extraction import ExtractionError, TooLarge, check_source, decode_html
-from newscrawl.extraction.mediatype import media_type
+from newscrawl.extraction import ExtractionError, TooLarge, check_source
 from newscrawl.extraction.processors import DateParser, absolute_url, format_datetime
 from newscrawl.extraction.selectors import select
 from newscrawl.identity import canonicalize_url, has_userinfo, origin_key
@@ -53,6 +49,21 @@ from newscrawl.middlewares import OffsiteRedirect
 from newscrawl.names import check_name, check_run_id
 from newscrawl.profiles import Profile, load_profile, portal_problem
 from newscrawl.report import OPTIONAL_META, count_as_failed, count_failure, run_id_for
+from newscrawl.spiders.reading import (
+    NOT_A_SITEMAP,
+    NOT_WHAT_WAS_ASKED,
+    SITEMAP_DAMAGED,
+    SITEMAP_TOO_LARGE,
+    Unread,
+    asked_url,
+    feed_reading,
+    page_selector,
+    page_text,
+    sitemap_reading,
+    sitemap_type,
+    what_came,
+    whole_entry,
+)
 from newscrawl.storage.backend import (
     FAILED_PAGE_BACKOFF,
     FAILED_PAGE_BACKOFF_MAX,
@@ -62,14 +73,10 @@ from newscrawl.storage.backend import (
 from newscrawl.storage.state import parse_since
 from newscrawl.workers import Extractor, extract_timeout, worker_count
 from newscrawl.xmlread import (
-    FEED_ROOTS,
     Fault,
-    Reading,
     cut_in,
-    feed_encoding,
     first_fault,
     parse_xml,
-    root_name,
     without_internal_subset,
     xml_start,
 )
@@ -110,73 +117,11 @@ URL_KEYS = frozenset({"url", "canonical_url", "duplicate_of"})
 """Keys whose values are URLs, at any depth of a record (breadcrumb, images, teasers)."""
 
 
-SITEMAP_TOO_LARGE = "sitemap-too-large"
-NOT_A_SITEMAP = "not-a-sitemap"
-SITEMAP_DAMAGED = "sitemap-damaged"
-NOT_A_FEED = "not-a-feed"
-
-
-@dataclass(frozen=True)
-class Unread:
-    """Why a sitemap or feed could not be read at all (``PortalSpider.report_unread``)."""
-
-    kind: str
-    """Its count in the report's ``errors``: :data:`SITEMAP_TOO_LARGE`,
-    :data:`NOT_A_SITEMAP`, :data:`SITEMAP_DAMAGED` (a gzip file that cannot be
-    decompressed) or :data:`NOT_A_FEED`."""
-    reason: str
-    """What the log line says after the sitemap's or feed's URL, e.g. ``is not a sitemap
-    (text/html, root element <html>)``."""
-
-
-NOT_WHAT_WAS_ASKED = frozenset({NOT_A_SITEMAP, NOT_A_FEED})
-"""The kinds of :class:`Unread` that say an answer is something else (a web page): no fault
-when the URL was a guess (``PortalSpider.report_unread``)."""
-
-
-def asked_url(request: Request | None, url: str) -> str:
-    """Return the URL ``request`` was first made for, before any redirect; ``url`` (its
-    response's) when there is no request."""
-    redirects = request.meta.get("redirect_urls") if request is not None else None
-    return (redirects or [url])[0]
-
-
 def rebase(url: str, new_origin: str) -> str:
     """Return ``url`` moved onto ``new_origin`` (path and query kept, fragment dropped)."""
     base = urlsplit(new_origin)
     parts = urlsplit(url)
     return urlunsplit((base.scheme, base.netloc, parts.path or "/", parts.query, ""))
-
-
-_PAGE_TEXTS: WeakKeyDictionary[Response, str] = WeakKeyDictionary()
-_PAGE_SELECTORS: WeakKeyDictionary[Response, Selector] = WeakKeyDictionary()
-
-
-def page_text(response: Response) -> str:
-    """Return the page of ``response`` as text, decoded as extraction decodes it
-    (:func:`~newscrawl.extraction.decode_html`, from the body and the Content-Type), once
-    per response.
-
-    The spiders read a page's links from this text, not from Scrapy's ``response.text``,
-    so that the links followed and the page's record come from one reading of its bytes:
-    w3lib, under Scrapy, reads a ``utf-16`` charset without a BOM big-endian (extraction
-    little-endian, as the WHATWG Encoding Standard says), obeys a ``<meta>`` that claims
-    UTF-16, and detects undeclared encodings otherwise.
-    """
-    text = _PAGE_TEXTS.get(response)
-    if text is None:
-        text = _PAGE_TEXTS[response] = decode_html(response.body, response.headers)
-    return text
-
-
-def page_selector(response: Response) -> Selector:
-    """Return an HTML selector over :func:`page_text` (what ``response.selector`` is over
-    Scrapy's reading), parsed once per response."""
-    selector = _PAGE_SELECTORS.get(response)
-    if selector is None:
-        selector = Selector(text=page_text(response), type="html", base_url=response.url)
-        _PAGE_SELECTORS[response] = selector
-    return selector
 
 
 class PortalSpider(SitemapSpider):
@@ -695,10 +640,10 @@ class PortalSpider(SitemapSpider):
                     SITEMAP_DAMAGED, f"is a gzip file that cannot be decompressed ({exc})"
                 )
         body = xml_start(body)
-        root = _sitemap_type(body)
+        root = sitemap_type(body)
         if root in ("urlset", "sitemapindex"):
             return body
-        return Unread(NOT_A_SITEMAP, f"is not a sitemap ({_what_came(response, root)})")
+        return Unread(NOT_A_SITEMAP, f"is not a sitemap ({what_came(response, root)})")
 
     def _get_sitemap_body(self, response: Response) -> bytes | None:
         """SitemapSpider's hook: the XML :meth:`_parse_sitemap` found in ``response``
@@ -786,15 +731,15 @@ class PortalSpider(SitemapSpider):
             return
         read = given
         if last is not None:
-            if (whole := _whole_entry(last, body)) is not None:
+            if (whole := whole_entry(last, body)) is not None:
                 yield whole
             else:
                 read -= 1
         if fault.entities and (safe := without_internal_subset(body)):
             # The same parser over the same bytes up to the stop: the second reading gives
             # the first one's entries first, in the same order, then those after the stop.
-            for entry in itertools.islice(_sitemap_reading(safe), given, None):
-                if (whole := _whole_entry(entry, body)) is not None:
+            for entry in itertools.islice(sitemap_reading(safe), given, None):
+                if (whole := whole_entry(entry, body)) is not None:
                     read += 1
                     yield whole
         self.report_damaged("sitemap", response, fault, read)
@@ -920,69 +865,6 @@ class PortalSpider(SitemapSpider):
         if request is not None and request.callback == self.parse_article:
             self.crawler.stats.inc_value("newscrawl/articles/failed")
             yield Reject(url=page, errors=[{"field": None, "message": message}], kind=kind)
-
-
-def feed_reading(response: Response) -> tuple[bytes, Reading] | Unread:
-    """Return the feed ``response`` as libxml2 reads it (its body without the blank lines
-    before ``<?xml``, and the :class:`~newscrawl.xmlread.Reading` of it), or why it holds no
-    feed: :data:`NOT_A_FEED` when it has no root element of a feed's
-    (:data:`~newscrawl.xmlread.FEED_ROOTS`).
-
-    The body is read in the encoding XML's rules give
-    (:func:`~newscrawl.xmlread.feed_encoding`), in recover mode
-    (:func:`~newscrawl.xmlread.parse_xml`). What decides is the root element, not the
-    Content-Type, nor whether libxml2 met a fault: a web page is no feed whether it is
-    well-formed XHTML (no fault) or HTML (not well-formed XML), and a feed cut short is a
-    damaged feed, whose items are read.
-    """
-    body = xml_start(response.body)
-    reading = parse_xml(body, feed_encoding(body, _content_type(response)))
-    root = root_name(reading.root)
-    if root in FEED_ROOTS:
-        return body, reading
-    return Unread(NOT_A_FEED, f"is not a feed ({_what_came(response, root)})")
-
-
-def _what_came(response: Response, root: str | None) -> str:
-    """Say what ``response``, asked for as a sitemap or feed, is: where it was redirected to
-    (when it was), its media type, and its root element (``root``, None when it has none),
-    e.g. ``redirected to https://portal.example/, text/html, root element <html>``."""
-    redirected = response.request is not None and response.request.meta.get("redirect_urls")
-    came = [f"redirected to {response.url}"] if redirected else []
-    came.append(media_type(_content_type(response)) or "no Content-Type")
-    came.append(f"root element <{root}>" if root else "no XML element in it")
-    return ", ".join(came)
-
-
-def _sitemap_type(body: bytes) -> str | None:
-    """Return the local name of the root element Scrapy's sitemap reader finds in ``body``
-    (``urlset``, ``sitemapindex``, ``html``...), or None when it finds no element."""
-    try:
-        return Sitemap(body).type
-    except (StopIteration, XMLSyntaxError):
-        return None
-
-
-def _content_type(response: Response) -> str | None:
-    value = response.headers.get("Content-Type")
-    return value.decode("latin-1") if value else None
-
-
-def _sitemap_reading(body: bytes) -> Iterable[dict[str, Any]]:
-    """Return Scrapy's reading of the sitemap ``body``; nothing when it has no root element."""
-    try:
-        return Sitemap(body)
-    except (StopIteration, XMLSyntaxError):
-        return ()
-
-
-def _whole_entry(entry: dict[str, Any], body: bytes) -> dict[str, Any] | None:
-    """Return the sitemap entry ``entry`` of ``body``, a document cut short, without the
-    fields the document ends inside (:func:`~newscrawl.xmlread.cut_in`: a ``<lastmod>`` cut
-    to ``2016-03-2`` would be another date); None when that field is its ``<loc>``."""
-    if cut_in(body, entry["loc"]):
-        return None
-    return {k: v for k, v in entry.items() if not (isinstance(v, str) and cut_in(body, v))}
 
 
 PREFETCH_CHUNK = 500

@@ -55,13 +55,8 @@ from newscrawl.middlewares import OffsiteRedirect
 from newscrawl.profiles import FALLBACK, load_profile
 from newscrawl.report import OPTIONAL_META, SITE_FAILURE, count_failure
 from newscrawl.robotstxt import UNAVAILABLE
-from newscrawl.spiders.portal import (
-    LASTMOD_META,
-    PortalSpider,
-    origin,
-    page_selector,
-    page_text,
-)
+from newscrawl.spiders.portal import LASTMOD_META, PortalSpider, origin
+from newscrawl.spiders.reading import page_selector, page_text
 from newscrawl.storage.state import parse_since
 from newscrawl.workers import Extractor
 
