@@ -180,6 +180,7 @@ def test_a_value_the_document_ends_inside_is_cut(body: bytes, value: str | None,
 
 DECLARED = b'<?xml version="1.0" encoding="koi8-r"?><rss/>'
 UNDECLARED = b'<?xml version="1.0"?><rss/>'
+UTF8 = "application/rss+xml; charset=utf-8"
 LEGACY_BYTES = '<?xml version="1.0" encoding="windows-1251"?><rss><title>Лавров</title></rss>'
 
 
@@ -201,6 +202,11 @@ LEGACY_BYTES = '<?xml version="1.0" encoding="windows-1251"?><rss><title>Лав�
         (LEGACY_BYTES.encode("cp1251"), "application/rss+xml; charset=utf-8", None),
         (LEGACY_BYTES.encode("utf-8"), "application/rss+xml; charset=utf-8", "utf-8"),
         (DECLARED, "application/rss+xml; charset=utf-8", "utf-8"),
+        (LEGACY_BYTES.encode("cp1251"), "application/rss+xml; charset=koi8-r", "koi8-r"),
+        (LEGACY_BYTES.encode("cp1251").replace(b' encoding="windows-1251"', b""), UTF8, "utf-8"),
+        (LEGACY_BYTES.encode("cp1251").replace(b"windows-1251", b""), UTF8, "utf-8"),
+        (LEGACY_BYTES.encode("cp1251").replace(b"windows-1251", b"UTF-8"), UTF8, "utf-8"),
+        (LEGACY_BYTES.encode("cp1251").replace(b"windows-1251", b"x-nonesuch"), UTF8, "utf-8"),
     ],
     ids=[
         "xml-type-charset",
@@ -218,6 +224,11 @@ LEGACY_BYTES = '<?xml version="1.0" encoding="windows-1251"?><rss><title>Лав�
         "server-default-utf-8-the-bytes-and-declaration-contradict",
         "utf-8-the-bytes-are-in-over-the-declaration",
         "utf-8-over-the-declaration-of-ascii-bytes",
+        "another-charset-than-utf-8-over-the-declaration-even-of-other-bytes",
+        "utf-8-the-bytes-are-not-in-without-a-declaration",
+        "utf-8-the-bytes-are-not-in-under-an-empty-declaration",
+        "utf-8-the-bytes-are-not-in-declared-twice",
+        "utf-8-the-bytes-are-not-in-under-an-unknown-declaration",
     ],
 )
 def test_a_feeds_encoding_follows_xmls_rules(

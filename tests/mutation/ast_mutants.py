@@ -59,10 +59,14 @@ TESTS: dict[str, tuple[str, ...]] = {
         "tests/analysis/test_read.py",
     ),
     "newscrawl/preflight.py": ("tests/test_preflight.py",),
+    "newscrawl/xmlread.py": ("tests/test_xmlread.py",),
 }
 """Each module's own fast tests: what a mutant of it runs against (``--tests`` to change)."""
 
 EQUIVALENT: dict[str, dict[str, str]] = {
+    "newscrawl/xmlread.py": {
+        "<module>: int `64` -> `65`": "the size of a cache: the answers are the same",
+    },
     "newscrawl/identity.py": {
         "<module>: int `65536` -> `65537`": "the size of a cache: the answers are the same",
         'has_userinfo: delete `if "@" not in url: return False` -> `pass # the whole if`': (
