@@ -187,15 +187,19 @@ def build_report(
         failures.append(str(lease_lost))
     if (robots_failure := stats.get(UNAVAILABLE)) and str(robots_failure) not in failures:
         failures.append(str(robots_failure))  # unless it is why the site failed, said above
-    if entry_total and not entry_fetched and not entry_crawl:
-        failures.append(f"no entry point could be fetched (0 of {entry_total})")
-    if requests_failed and not requests_ok:
-        failures.append(f"every request failed ({requests_failed})")
-    elif error_rate > max_error_rate:
-        failures.append(
-            f"error rate {error_rate:.1%} ({requests_failed} of {requests} requests failed) "
-            f"is over the limit {max_error_rate:.1%}"
-        )
+    # A crawl by URL whose start URL failed (SITE_FAILURE with no entry point fetched: a
+    # 404, no HTML, robots.txt forbids it) has said why in one line above: that no entry
+    # point and no request answered follows from it, and is not said again.
+    if not (site_failure and not entry_fetched):
+        if entry_total and not entry_fetched and not entry_crawl:
+            failures.append(f"no entry point could be fetched (0 of {entry_total})")
+        if requests_failed and not requests_ok:
+            failures.append(f"every request failed ({requests_failed})")
+        elif error_rate > max_error_rate:
+            failures.append(
+                f"error rate {error_rate:.1%} ({requests_failed} of {requests} requests failed) "
+                f"is over the limit {max_error_rate:.1%}"
+            )
     fresh = fetched - failed_again
     if fresh and not records and not stats.get("newscrawl/duplicates/unchanged"):
         again = f" ({failed_again} more failed again, as in an earlier run)" if failed_again else ""

@@ -431,6 +431,30 @@ def test_a_robots_txt_that_failed_the_site_is_one_failure_line() -> None:
     assert report["failures"].count(line) == 1
 
 
+def test_a_failed_site_is_the_one_failure_what_follows_from_it_is_not_said_again() -> None:
+    """A crawl by URL whose start URL answered 404 fetched no entry point and no request
+    answered: the site's failure says why, once."""
+    line = "the start URL http://127.0.0.1:8000/gone/ answered HTTP 404"
+    stats = {
+        "finish_reason": "finished",
+        SITE_FAILURE: line,
+        "newscrawl/entry_points/total": 1,
+        "newscrawl/requests/failed": 1,
+    }
+    report = build_report(
+        stats, site="s", run_id="r", duration=1.0, thresholds=THRESHOLDS, max_error_rate=0.2
+    )
+    assert report["failures"] == [line]
+    without = {k: v for k, v in stats.items() if k != SITE_FAILURE}
+    report = build_report(
+        without, site="s", run_id="r", duration=1.0, thresholds=THRESHOLDS, max_error_rate=0.2
+    )
+    assert report["failures"] == [
+        "no entry point could be fetched (0 of 1)",
+        "every request failed (1)",
+    ]
+
+
 def test_records_without_coverage_counts_have_unknown_coverage_and_no_failures() -> None:
     """Stats that count records but no field of them (not the records writer's): the
     coverage is unknown, not nil, and fails no threshold."""
@@ -869,7 +893,8 @@ def test_the_progress_line_follows_the_crawls_signals(monkeypatch: pytest.Monkey
     monkeypatch.setattr(sys, "stderr", terminal)
     handler = logging.StreamHandler(terminal)  # type: ignore[arg-type]
     logging.getLogger().addHandler(handler)
-    crawler = get_crawler()
+    # No LogStats: its spider_opened fails on the stand-in spider, and says so in the log.
+    crawler = get_crawler(settings_dict={"LOGSTATS_INTERVAL": 0})
     progress = Progress(crawler, interval=60.0)
     spider = SimpleNamespace(name="jmn")
     log = logging.getLogger("newscrawl.test")

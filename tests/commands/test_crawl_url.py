@@ -227,6 +227,12 @@ def assert_refused(result: subprocess.CompletedProcess[str], tmp: Path, reason: 
     assert records(tmp) == []
 
 
+def assert_one_failure(result: subprocess.CompletedProcess[str]) -> None:
+    """The run's summary has one FAILED line: a start URL that failed says why, and that no
+    entry point and no request answered, which follows, is not said again."""
+    assert result.stdout.count("FAILED: ") == 1, result.stdout
+
+
 def test_a_plain_page_is_not_a_portal(tmp_path: Path) -> None:
     with Site({"/": html(page("A page", ["/about/", "/contact/"]))}) as site:
         result = crawl(site.url + "/", tmp_path)
@@ -245,6 +251,7 @@ def test_a_start_url_that_is_not_html_is_not_a_portal(tmp_path: Path, answer: An
     with Site({"/report": answer}) as site:
         result = crawl(site.url + "/report", tmp_path)
     assert_refused(result, tmp_path, f"the start URL is not an HTML page ({answer.content_type})")
+    assert_one_failure(result)
 
 
 def test_pages_are_the_responses_extract_url_takes(tmp_path: Path) -> None:
@@ -270,6 +277,7 @@ def test_a_start_url_that_is_missing_fails_with_its_status(tmp_path: Path) -> No
     with Site({}) as site:
         result = crawl(site.url + "/gone/", tmp_path)
     assert_refused(result, tmp_path, f"the start URL {site.url}/gone/ answered HTTP 404")
+    assert_one_failure(result)
 
 
 def test_a_site_of_listings_only_writes_nothing(tmp_path: Path) -> None:
@@ -303,6 +311,7 @@ def test_a_start_url_redirected_to_another_host_is_refused(tmp_path: Path) -> No
         with Site({"/": moved}) as site:
             result = crawl(site.url + "/", tmp_path)
     assert_refused(result, tmp_path, "the start URL redirects to another site")
+    assert_one_failure(result)
     assert sum(other.hits.values()) == 0  # nothing fetched from the other host
 
 
@@ -351,6 +360,7 @@ def test_robots_txt_that_forbids_everything_is_obeyed(tmp_path: Path) -> None:
     with Site(routes) as site:
         result = crawl(site.url + "/", tmp_path)
     assert_refused(result, tmp_path, f"robots.txt forbids fetching the start URL {site.url}/")
+    assert_one_failure(result)
     assert set(site.hits) == {"/robots.txt"}
 
 
