@@ -60,6 +60,11 @@ TESTS: dict[str, tuple[str, ...]] = {
     ),
     "newscrawl/preflight.py": ("tests/test_preflight.py",),
     "newscrawl/xmlread.py": ("tests/test_xmlread.py",),
+    "newscrawl/spiders/reading.py": (
+        "tests/spiders/test_reading.py",
+        "tests/spiders/test_portal.py",
+        "tests/spiders/test_url.py",
+    ),
 }
 """Each module's own fast tests: what a mutant of it runs against (``--tests`` to change)."""
 
