@@ -74,7 +74,6 @@ from newscrawl.storage.state import parse_since
 from newscrawl.workers import Extractor, extract_timeout, worker_count
 from newscrawl.xmlread import (
     Fault,
-    cut_in,
     first_fault,
     parse_xml,
     without_internal_subset,
@@ -543,9 +542,9 @@ class PortalSpider(SitemapSpider):
             link = item.xpath("link/@href").get() or item.xpath("link/text()").get()
             date = item.xpath("updated/text() | pubDate/text() | published/text()").get()
             if reading.fault is not None:  # a feed cut short: its last value may be cut
-                if cut_in(body, link):
+                if (whole := whole_entry({"loc": link, "date": date}, body)) is None:
                     continue
-                date = None if cut_in(body, date) else date
+                date = whole.get("date")
             if url := absolute_url(link, base):
                 entries.append((url, date))
         if reading.fault is not None:
@@ -692,8 +691,10 @@ class PortalSpider(SitemapSpider):
         for url in news.xpath("//url[news/publication_date]"):
             loc = url.xpath("loc/text()").get("").strip()
             date = url.xpath("news/publication_date/text()").get()
-            if reading.fault is not None and (cut_in(body, loc) or cut_in(body, date)):
-                continue
+            if reading.fault is not None:  # a news sitemap cut short
+                if (whole := whole_entry({"loc": loc, "date": date}, body)) is None:
+                    continue
+                date = whole.get("date")
             if loc and not url.xpath("lastmod"):
                 self.remember_lastmod(self.page_url(loc), date)
 

@@ -147,9 +147,10 @@ def sitemap_reading(body: bytes) -> Iterable[dict[str, Any]]:
 
 
 def whole_entry(entry: dict[str, Any], body: bytes) -> dict[str, Any] | None:
-    """Return the sitemap entry ``entry`` of ``body``, a document cut short, without the
-    fields the document ends inside (:func:`~newscrawl.xmlread.cut_in`: a ``<lastmod>`` cut
-    to ``2016-03-2`` would be another date); None when that field is its ``<loc>``."""
+    """Return the entry ``entry`` (a sitemap's, or a feed item's or news sitemap's as
+    ``{"loc", "date"}``) of ``body``, a document cut short, without the fields the document
+    ends inside (:func:`~newscrawl.xmlread.cut_in`: a ``<lastmod>`` cut to ``2016-03-2``
+    would be another date); None when that field is its ``loc``, the page's URL."""
     if cut_in(body, entry["loc"]):
         return None
     return {k: v for k, v in entry.items() if not (isinstance(v, str) and cut_in(body, v))}
