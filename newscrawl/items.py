@@ -18,6 +18,15 @@ schema of each earlier version ships too (``newscrawl.schema``), so that older o
 still validates and reads."""
 
 
+def version_key(version: str) -> tuple[int, ...] | None:
+    """Return a ``schema_version`` such as ``"1.10"`` as ``(1, 10)``, for comparing versions;
+    None when it is not dotted numbers."""
+    try:
+        return tuple(int(part) for part in version.split("."))
+    except ValueError:
+        return None
+
+
 @dataclass
 class Breadcrumb:
     """One step of the page's breadcrumb trail."""

@@ -211,11 +211,3 @@ def duckdb_columns_sql() -> str:
     """Return the ``columns = {...}`` struct literal of ``read_json``, one column a line."""
     lines = [f"    {name}: '{c.duckdb_type()}'" for name, c in record_columns().items()]
     return "{\n" + ",\n".join(lines) + "\n}"
-
-
-def version_key(version: str) -> tuple[int, ...] | None:
-    """Return ``"1.10"`` as ``(1, 10)``, or None when it is not dotted numbers."""
-    try:
-        return tuple(int(part) for part in version.split("."))
-    except ValueError:
-        return None

@@ -24,8 +24,8 @@ from newscrawl.analysis.columns import (
     problem_under,
     record_columns,
     supported_versions,
-    version_key,
 )
+from newscrawl.items import version_key
 from newscrawl.storage.output import held_by_a_live_writer
 
 DAY = re.compile(r"\d{4}-\d{2}-\d{2}")

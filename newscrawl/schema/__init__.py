@@ -19,7 +19,7 @@ from typing import Any
 import fastjsonschema
 from jsonschema import Draft202012Validator
 
-from newscrawl.items import FIELD_NAMES
+from newscrawl.items import FIELD_NAMES, version_key
 
 SCHEMA_FILE = "article.schema.json"
 """The schema of the records newscrawl writes now."""
@@ -48,12 +48,8 @@ def _schemas() -> dict[str, dict[str, Any]]:
         if fnmatch(entry.name, EARLIER_SCHEMA_FILES) and entry.name != SCHEMA_FILE
     ]
     current = _load(SCHEMA_FILE)
-    ordered = sorted(earlier, key=lambda schema: _version_key(_version_of(schema)))
+    ordered = sorted(earlier, key=lambda schema: version_key(_version_of(schema)) or ())
     return {_version_of(schema): schema for schema in [*ordered, current]}
-
-
-def _version_key(version: str) -> tuple[int, ...]:
-    return tuple(int(part) for part in version.split("."))
 
 
 def schema_versions() -> tuple[str, ...]:
