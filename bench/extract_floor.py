@@ -15,7 +15,16 @@ alternating:
 - ``lexbor_parse`` and ``lexbor_floor``: the same parse and reads with selectolax's lexbor
   engine (an HTML5 parser with CSS selectors in C), when selectolax is installed
   (``pip install -e '.[bench]'``). ``xpath:`` selectors have no lexbor reading and are
-  left out of both floors alike.
+  left out of both floors alike;
+- ``limits_scan``: :func:`~newscrawl.extraction.check_source` on the decoded page, the scan
+  for elements of too many attributes that every page passes before a parser reads it
+  (lexbor's parse is quadratic in them too, so a lexbor path would keep it);
+- ``language``: one :func:`~newscrawl.extraction.processors.detect_language` of the
+  record's body, as extraction runs it for the record's ``language``.
+
+The last line adds ``lexbor_floor``, ``limits_scan`` and ``language`` page by page: what a
+profile path on lexbor would pay at least before it cleans a value, reads a date or JSON-LD,
+or tells an alternate headline or a credit apart.
 
 To show that the floors read the same page as newscrawl, it prints on how many pages each
 floor's headline has the record's letters (whitespace aside: a floor does not clean).
@@ -39,7 +48,8 @@ from bench_scripts import load_bench
 from lxml import etree
 from parsel.csstranslator import HTMLTranslator
 
-from newscrawl.extraction import ExtractionError, extract_article
+from newscrawl.extraction import ExtractionError, check_source, decode_html, extract_article
+from newscrawl.extraction.processors import detect_language
 from newscrawl.profiles import Profile, load_profile
 
 speed = load_bench("extract_speed")
@@ -202,6 +212,10 @@ def main(argv: list[str] | None = None) -> int:
         "lxml_scan": lambda page: lxml_scan(page.body),
     }
     floors = {"lxml_floor": lxml_floor(reads)}
+    texts = {id(page): decode_html(page.body, page.headers) for page, _ in records}
+    samples = {id(page): " ".join(article.body)[:2000] for page, article in records}
+    stages["limits_scan"] = lambda page: check_source(texts[id(page)])
+    stages["language"] = lambda page: detect_language(samples[id(page)], prefer=profile.languages)
     if LexborHTMLParser is not None:
         stages["lexbor_parse"] = lambda page: LexborHTMLParser(page.body)
         stages["lexbor_floor"] = (lambda read: lambda page: read(page.body))(lexbor_floor(reads))
@@ -224,6 +238,17 @@ def main(argv: list[str] | None = None) -> int:
         print(f"  {name:13} {statistics.median(values):6.3f} ms  {ratio:5.2f}x lxml's parse")
     if LexborHTMLParser is None:
         print("  (selectolax is not installed: no lexbor figures)")
+    else:
+        required = [
+            sum(parts) / p
+            for *parts, p in zip(
+                means["lexbor_floor"], means["limits_scan"], means["language"], parse, strict=True
+            )
+        ]
+        print(
+            f"  lexbor_floor + limits_scan + language: {statistics.median(required):5.2f}x"
+            " lxml's parse"
+        )
     for name, read in floors.items():
         same = sum(
             1

@@ -15,8 +15,12 @@ and then, on ``--unseen`` other article pages:
    and with the generic extractor, and parsing alone (``parse_page`` with the suggested
    profile), in CPU time, interleaved page by page in the same run (median and ratio);
    generic over parsing alone is the ceiling of the ratio, what a profile whose selectors
-   and fill cost nothing would reach. It then splits the suggested profile's time into
-   parsing, its own selectors and the generic fill of the fields it leaves empty, and the
+   and fill cost nothing would reach. With selectolax installed it also times what a
+   profile path on lexbor would pay at least (``bench/extract_floor.py``: lexbor's parse
+   and the suggested profile's first CSS selectors, the limits scan, one language
+   detection of the record's body): generic over that is the ceiling on lexbor. It then
+   splits the suggested profile's time into parsing, its own selectors and the generic fill
+   of the fields it leaves empty, and the
    profile's own stage into its readings of the page tree (``fields.READERS``: which
    selectors cost what) and the rest (language detection, cleaning, the record).
 
@@ -43,9 +47,16 @@ from typing import Any
 from bench_scripts import BENCH, load_bench
 from lxml import html
 
-from newscrawl.extraction import ExtractionError, extract_page, parse_page
+from newscrawl.extraction import (
+    ExtractionError,
+    check_source,
+    decode_html,
+    extract_page,
+    parse_page,
+)
 from newscrawl.extraction.fields import READERS
 from newscrawl.extraction.generic.record import FILL_FIELDS, fill_record
+from newscrawl.extraction.processors import detect_language
 from newscrawl.profiles import Profile, load_profile
 from newscrawl.profiles.suggest import (
     COMPARED_FIELDS,
@@ -266,6 +277,27 @@ def fill_counts(pages: list[tuple[str, bytes]], profile: Profile) -> dict[str, t
     return {name: (read[name], filled[name]) for name in FILL_FIELDS if read[name]}
 
 
+def lexbor_required(
+    profile: Profile, records: dict[str, dict[str, Any] | None]
+) -> Callable[[str, bytes], Any] | None:
+    """Return what a profile path on lexbor would pay at least for a page (None without
+    selectolax): the decoding and limits scan every page passes, lexbor's parse with
+    ``profile``'s first CSS selector of each field (``extract_floor.lexbor_floor``), and
+    one language detection of the page's record body (``records``, by URL)."""
+    floor = load_bench("extract_floor")
+    if floor.LexborHTMLParser is None:
+        return None
+    read = floor.lexbor_floor(floor.profile_reads(profile))
+    samples = {url: " ".join((r or {}).get("body") or [])[:2000] for url, r in records.items()}
+
+    def run(url: str, body: bytes) -> None:
+        check_source(decode_html(body))
+        read(body)
+        detect_language(samples[url], prefer=profile.languages)
+
+    return run
+
+
 def cpu_per_page(
     pages: list[tuple[str, bytes]], extractors: dict[str, Callable[..., Any]]
 ) -> dict[str, list[float]]:
@@ -342,14 +374,15 @@ def run_portal(
             report_agreement(
                 "generic vs the portal's truth", compare_records(generic, truths, names)
             )
-    times = cpu_per_page(
-        rest,
-        {
-            "suggested": extraction(profile),
-            "generic": extraction("generic"),
-            "parse": parsing(profile),
-        },
-    )
+    extractors = {
+        "suggested": extraction(profile),
+        "generic": extraction("generic"),
+        "parse": parsing(profile),
+    }
+    on_lexbor = lexbor_required(profile, dict(zip(names, ours, strict=True)))
+    if on_lexbor is not None:
+        extractors["lexbor"] = on_lexbor
+    times = cpu_per_page(rest, extractors)
     ours_ms = statistics.median(times["suggested"]) * 1000
     generic_ms = statistics.median(times["generic"]) * 1000
     parse_ms = statistics.median(times["parse"]) * 1000
@@ -362,6 +395,12 @@ def run_portal(
         f"{generic_ms / parse_ms:.1f}x; the profile's selectors and fill take "
         f"{ours_ms - parse_ms:.2f} ms"
     )
+    if "lexbor" in times:
+        lexbor_ms = statistics.median(times["lexbor"]) * 1000
+        print(
+            f"  on lexbor at least {lexbor_ms:.2f} ms (parse, first selectors, limits scan, "
+            f"language): the ceiling there is {generic_ms / lexbor_ms:.1f}x"
+        )
     split = [stages(url, body, profile) for url, body in rest]
     parts = ", ".join(
         f"{name} {statistics.median(s[name] for s in split) * 1000:.2f} "

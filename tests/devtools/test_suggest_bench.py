@@ -101,3 +101,35 @@ def test_a_page_that_gives_no_record_has_no_readings() -> None:
     bench = load_bench("suggest")
     listing = b"<html><body><ul><li><a href='/a/'>A</a></li></ul></body></html>"
     assert bench.readings("https://jmn.info/", listing, load_profile("jmn")) is None
+
+
+def test_the_lexbor_floor_runs_the_required_stages_and_no_extraction(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # What a profile path on lexbor pays at least: the limits scan, lexbor's parse with the
+    # profile's first selectors, one language detection of the record's body; nothing of
+    # newscrawl's own extraction.
+    bench = load_bench("suggest")
+    if load_bench("extract_floor").LexborHTMLParser is None:
+        pytest.skip("selectolax is not installed (the bench extra)")
+    ran: list[str] = []
+
+    def refuse(*args: object, **kwargs: object) -> None:
+        raise AssertionError("the lexbor floor ran newscrawl's extraction")
+
+    real_scan, real_language = bench.check_source, bench.detect_language
+    monkeypatch.setattr(bench, "extract_page", refuse)
+    monkeypatch.setattr(bench, "parse_page", refuse)
+    monkeypatch.setattr(bench, "check_source", lambda text: ran.append("scan") or real_scan(text))
+    monkeypatch.setattr(
+        bench,
+        "detect_language",
+        lambda text, prefer=(): (
+            ran.append(f"language {text[:9]}") or real_language(text, prefer=prefer)
+        ),
+    )
+    body = (JMN / "no-alt-headline.html").read_bytes()
+    floor = bench.lexbor_required(load_profile("jmn"), {URL: {"body": ["Moscow said", "more"]}})
+    assert floor is not None
+    floor(URL, body)
+    assert ran == ["scan", "language Moscow sa"]

@@ -38,10 +38,12 @@ def test_the_lxml_floor_finds_the_seed_records_headline_and_body() -> None:
 def test_the_report_names_every_stage(capsys: pytest.CaptureFixture[str]) -> None:
     assert floor.main(["--rounds", "1"]) == 0
     out = capsys.readouterr().out
-    for stage in ("lxml_parse", "newscrawl", "lxml_floor", "lxml_scan"):
+    for stage in ("lxml_parse", "newscrawl", "lxml_floor", "lxml_scan", "limits_scan", "language"):
         assert f"  {stage} " in out
     agreement = re.search(
         r"lxml_floor: headline has the record's letters on (\d+)/(\d+) pages", out
     )
     assert agreement is not None
     assert agreement.group(1) == agreement.group(2)
+    if floor.LexborHTMLParser is not None:
+        assert "  lexbor_floor + limits_scan + language: " in out
