@@ -8,6 +8,7 @@ and logs the summary, so ``newscrawl crawl``, ``scrapy crawl`` and scrapyd all g
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import os
@@ -21,6 +22,7 @@ from urllib.parse import urlsplit
 from scrapy import signals
 from scrapy.crawler import Crawler
 from scrapy.exceptions import IgnoreRequest, NotConfigured
+from scrapy.utils.reactor import is_reactor_installed
 from twisted.internet import task
 
 from newscrawl.items import FIELD_NAMES
@@ -418,7 +420,19 @@ def write_skipped_report(crawler: Crawler, site: str, reason: str) -> dict[str, 
 
 
 class RunReport:
-    """Scrapy extension: build, write and log the run report when the spider closes.
+    """Scrapy extension: build, write and log the run report when the spider closes, or
+    when the reactor stops with the spider still open.
+
+    A second SIGTERM or Ctrl-C makes Scrapy's ``CrawlerProcess`` stop the reactor at once
+    (``_signal_kill``), in the middle of the spider's closing: ``spider_closed`` never
+    comes, no pipeline closes, and the open batch stays a temp file. So from the spider's
+    opening to its closing the extension also waits for the reactor's shutdown (a system
+    event trigger, after its last callbacks ran) and writes the report then, with finish
+    reason ``shutdown``, from the stats as they stand: they count and list only the batches
+    published (see ``BatchWriterPipeline``). ``newscrawl crawl``, ``scrapy crawl`` and
+    scrapyd, which all run the crawl in a ``CrawlerProcess``, get it alike. Without a
+    Twisted reactor (Scrapy's ``TWISTED_REACTOR_ENABLED = False``) there is none to wait
+    for, and a forced stop writes no report.
 
     The summary goes to the log unless ``NEWSCRAWL_LOG_SUMMARY`` is off (``newscrawl
     crawl`` turns it off and prints the summary on stdout instead, so that it appears
@@ -430,6 +444,10 @@ class RunReport:
         self.started = time.monotonic()
         run_started_at(crawler)
         self.report: dict[str, Any] | None = None
+        self._open_spider: Any = None
+        """The spider from its opening until the report is written, else None."""
+        self._shutdown_trigger: Any = None
+        """The id of the reactor's shutdown trigger while one is registered, else None."""
         crawler.signals.connect(self.spider_opened, signal=signals.spider_opened)
         crawler.signals.connect(self.spider_closed, signal=signals.spider_closed)
 
@@ -438,13 +456,37 @@ class RunReport:
         """Create the extension for a crawl."""
         return cls(crawler)
 
-    def spider_opened(self) -> None:
-        """Start the run's clock."""
+    def spider_opened(self, spider: Any = None) -> None:
+        """Start the run's clock, and have the reactor's shutdown write the report if the
+        spider is still open then (:meth:`reactor_stopped`)."""
         self.started = time.monotonic()
+        self._open_spider = spider
+        if spider is not None and self._shutdown_trigger is None and is_reactor_installed():
+            from twisted.internet import reactor
+
+            self._shutdown_trigger = reactor.addSystemEventTrigger(
+                "after", "shutdown", self.reactor_stopped
+            )
+
+    def reactor_stopped(self) -> None:
+        """Write the report of a run whose reactor stopped before its spider closed (a
+        forced stop), with finish reason ``shutdown``; do nothing once the report is
+        written or before the spider opened."""
+        self._shutdown_trigger = None  # a trigger runs once
+        spider = self._open_spider
+        if spider is not None and self.report is None:
+            self.spider_closed(spider, "shutdown")
 
     def spider_closed(self, spider: Any, reason: str) -> None:
         """Write the report next to the output (in the day folder of the run's start) and
-        log its summary."""
+        log its summary; the reactor's shutdown then has nothing left to write."""
+        self._open_spider = None
+        trigger, self._shutdown_trigger = self._shutdown_trigger, None
+        if trigger is not None:
+            from twisted.internet import reactor
+
+            with contextlib.suppress(ValueError):  # never in the way of the report
+                reactor.removeSystemEventTrigger(trigger)
         settings = self.crawler.settings
         stats = dict(self.crawler.stats.get_stats()) if self.crawler.stats else {}
         stats.setdefault("finish_reason", reason)

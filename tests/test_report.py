@@ -664,7 +664,7 @@ def closed_run(
     )
     extension = RunReport.from_crawler(crawler)
     crawler.signals.send_catch_log(signals.spider_opened, spider=spider)
-    assert extension.report is None  # none until the spider closes (`newscrawl crawl` asks)
+    assert extension.report is None  # none until the spider closes or the reactor stops
     crawler.signals.send_catch_log(signals.spider_closed, spider=spider, reason="finished")
     assert extension.report is not None
     return extension.report
@@ -698,8 +698,8 @@ def test_the_run_is_timed_from_the_spider_opening(
 def test_a_run_stopped_before_the_spider_closed_is_reported_with_the_reason_given(
     tmp_path: Any,
 ) -> None:
-    """A second SIGTERM: `newscrawl crawl` closes the report itself, with reason
-    ``shutdown``, and no stats extension has set a finish reason."""
+    """A second SIGTERM: the report is closed with reason ``shutdown``
+    (:meth:`RunReport.reactor_stopped`), and no stats extension has set a finish reason."""
     from scrapy.utils.test import get_crawler
 
     from newscrawl.report import RunReport
@@ -710,6 +710,104 @@ def test_a_run_stopped_before_the_spider_closed_is_reported_with_the_reason_give
     assert extension.report is not None
     assert extension.report["finish_reason"] == "shutdown"
     assert extension.report["exit_code"] == EXIT_FAILED
+
+
+def test_a_run_whose_reactor_stopped_with_the_spider_open_is_reported_as_interrupted(
+    tmp_path: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A second SIGTERM stops the reactor with the spider open (Scrapy's forced stop, under
+    `newscrawl crawl`, `scrapy crawl` and scrapyd alike): the reactor's shutdown writes the
+    report, with reason ``shutdown`` and the published files the stats hold, no more."""
+    import json
+
+    from scrapy import signals
+    from scrapy.utils.test import get_crawler
+
+    import newscrawl.report
+    from newscrawl.report import RunReport
+
+    # No reactor here: the test calls what the reactor's shutdown trigger calls.
+    monkeypatch.setattr(newscrawl.report, "is_reactor_installed", lambda: False)
+    crawler = get_crawler(
+        settings_dict={"NEWSCRAWL_OUTPUT_DIR": str(tmp_path), "NEWSCRAWL_RUN_ID": "r1"}
+    )
+    extension = RunReport.from_crawler(crawler)
+    extension.reactor_stopped()
+    assert extension.report is None  # the spider never opened: no run to report
+    spider = SimpleNamespace(name="portal", site="jmn")
+    crawler.signals.send_catch_log(signals.spider_opened, spider=spider)
+    published = str(tmp_path / "jmn" / "day" / "r1-0001.jsonl")
+    crawler.stats.set_value("newscrawl/records", 4)
+    crawler.stats.set_value("newscrawl/output_files", [published])
+    extension.reactor_stopped()
+    report = extension.report
+    assert report is not None
+    assert report["finish_reason"] == "shutdown"
+    assert report["failures"][0].startswith("the run was interrupted")
+    assert report["records_written"] == 4
+    assert report["output_files"] == [published]
+    with open(report["report_path"], encoding="utf-8") as handle:
+        assert json.load(handle)["finish_reason"] == "shutdown"
+
+
+def test_the_reactors_shutdown_leaves_the_report_of_a_closed_spider_as_it_is(
+    tmp_path: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The reactor also stops after every run that ended: the report written when the
+    spider closed stands."""
+    from scrapy import signals
+    from scrapy.utils.test import get_crawler
+
+    import newscrawl.report
+    from newscrawl.report import RunReport
+
+    monkeypatch.setattr(newscrawl.report, "is_reactor_installed", lambda: False)
+    spider = SimpleNamespace(name="portal", site="jmn")
+    crawler = get_crawler(settings_dict={"NEWSCRAWL_OUTPUT_DIR": str(tmp_path)})
+    extension = RunReport.from_crawler(crawler)
+    crawler.signals.send_catch_log(signals.spider_opened, spider=spider)
+    crawler.signals.send_catch_log(signals.spider_closed, spider=spider, reason="finished")
+    report = extension.report
+    extension.reactor_stopped()
+    assert extension.report is report
+    assert report is not None
+    assert report["finish_reason"] == "finished"
+
+
+def test_the_report_extension_waits_for_the_reactors_shutdown_while_the_spider_is_open(
+    tmp_path: Any,
+) -> None:
+    """With a reactor installed, the shutdown trigger is there from the spider's opening to
+    its closing, and no longer: a closed run leaves nothing on the reactor."""
+    import subprocess
+    import sys
+
+    from tests.conftest import ROOT
+
+    script = f"""
+from types import SimpleNamespace
+from twisted.internet import reactor
+from scrapy import signals
+from scrapy.utils.test import get_crawler
+from newscrawl.report import RunReport
+
+def shutdown_triggers():
+    return [t[0] for t in reactor._eventTriggers.get("shutdown").after]
+
+crawler = get_crawler(settings_dict={{"NEWSCRAWL_OUTPUT_DIR": {str(tmp_path)!r}}})
+extension = RunReport.from_crawler(crawler)
+spider = SimpleNamespace(name="portal", site="jmn")
+assert extension.reactor_stopped not in shutdown_triggers()
+crawler.signals.send_catch_log(signals.spider_opened, spider=spider)
+assert extension.reactor_stopped in shutdown_triggers()
+crawler.signals.send_catch_log(signals.spider_closed, spider=spider, reason="finished")
+assert extension.reactor_stopped not in shutdown_triggers()
+print("ok")
+"""
+    result = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, cwd=ROOT, timeout=60
+    )
+    assert result.stdout.strip() == "ok", result.stderr[-3000:]
 
 
 def test_the_report_extension_writes_the_report_when_the_spider_closes(

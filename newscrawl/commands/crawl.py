@@ -108,12 +108,9 @@ def run_crawl(
     process.start()
     if refused:
         raise refused[0]
+    # A second SIGTERM or Ctrl-C stops the reactor before the spider closes: RunReport
+    # writes the report of the interrupted run then, as under `scrapy crawl` and scrapyd.
     reports = [e for e in crawler.extensions.middlewares if isinstance(e, RunReport)]
-    if reports and reports[0].report is None and crawler.spider is not None:
-        # A second SIGTERM or Ctrl-C stops the reactor before the spider closes: the run was
-        # interrupted (its open batch is left as a temp file, as by a kill), and a job
-        # reads that from the report as from any interrupted run.
-        reports[0].spider_closed(crawler.spider, "shutdown")
     if not reports or reports[0].report is None:
         raise CommandError("the crawl ended without a report (see the log above)")
     return reports[0].report
