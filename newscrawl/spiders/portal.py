@@ -29,7 +29,7 @@ from urllib.parse import urlsplit, urlunsplit
 from parsel import Selector
 from scrapy import Request
 from scrapy.crawler import Crawler
-from scrapy.exceptions import DownloadCancelledError
+from scrapy.exceptions import DownloadCancelledError, IgnoreRequest
 from scrapy.http import Response, TextResponse
 from scrapy.settings import SETTINGS_PRIORITIES, BaseSettings
 from scrapy.spiders import SitemapSpider
@@ -837,19 +837,39 @@ class PortalSpider(SitemapSpider):
             self.crawler.stats.set_value(f"newscrawl/urls/{outcome}", count)
         self._url_repairs_counted = dict(repairs)
 
-    def on_error(self, failure: Failure) -> Iterable[Any]:
-        """Record a page that could not be downloaded (after retries) as a Reject."""
+    def sitemap_too_large(self, failure: Failure) -> Unread | None:
+        """Return why the sitemap whose request failed with ``failure`` was not read when
+        what failed is its size (:data:`SITEMAP_TOO_LARGE`), else None.
+
+        Its download stopped at ``DOWNLOAD_MAXSIZE`` (``DownloadCancelledError``: "is larger
+        than"), or Scrapy's HttpCompressionMiddleware dropped a body sent with a
+        ``Content-Encoding`` that decompresses past it ("decompresses to more than", as a
+        gzip file past it says): that middleware raises ``IgnoreRequest`` from its
+        decompression error, a ``ValueError`` that carries the ``max_size`` it was held to.
+        """
         request = getattr(failure, "request", None)
-        if (
-            request is not None
-            and failure.check(DownloadCancelledError)
-            and self.is_sitemap_request(request)
+        if request is None or not self.is_sitemap_request(request):
+            return None
+        limit = request.meta.get("download_maxsize", self._max_size)
+        if failure.check(DownloadCancelledError):
+            past = "is larger than"
+        elif failure.check(IgnoreRequest) and isinstance(
+            cause := failure.value.__cause__, ValueError
         ):
-            # The download stopped at DOWNLOAD_MAXSIZE: said as a gzip sitemap past it is.
+            past = "decompresses to more than"
+            limit = getattr(cause, "max_size", limit)
+        else:
+            return None
+        reason = f"{past} the download size limit (DOWNLOAD_MAXSIZE {limit} bytes)"
+        return Unread(SITEMAP_TOO_LARGE, reason)
+
+    def on_error(self, failure: Failure) -> Iterable[Any]:
+        """Record a page that could not be downloaded (after retries) as a Reject; a sitemap
+        past the size limit (:meth:`sitemap_too_large`) as one not read."""
+        request = getattr(failure, "request", None)
+        if request is not None and (too_large := self.sitemap_too_large(failure)):
             count_failure(self.crawler.stats, request)
-            limit = request.meta.get("download_maxsize", self._max_size)
-            reason = f"is larger than the download size limit (DOWNLOAD_MAXSIZE {limit} bytes)"
-            self.say_unread(asked_url(request, request.url), Unread(SITEMAP_TOO_LARGE, reason))
+            self.say_unread(asked_url(request, request.url), too_large)
             return
         # After redirects failure.request is the last hop; the page is where the chain began.
         first = (request.meta.get("redirect_urls") or [request.url])[0] if request else None

@@ -392,11 +392,7 @@ class UrlSpider(PortalSpider):
         """A guessed entry point (``/sitemap.xml``) is not there: that is no error. One too
         large to download is a sitemap lost all the same, reported as a named one is."""
         request = getattr(failure, "request", None)
-        if (
-            request is not None
-            and failure.check(DownloadCancelledError)
-            and self.is_sitemap_request(request)
-        ):
+        if self.sitemap_too_large(failure):
             return self.on_error(failure)
         logger.info("No %s: %s", getattr(request, "url", "?"), failure.getErrorMessage())
         return ()
