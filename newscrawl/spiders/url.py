@@ -31,7 +31,7 @@ from urllib.parse import urljoin
 
 from scrapy import Request, signals
 from scrapy.crawler import Crawler
-from scrapy.exceptions import DownloadCancelledError, IgnoreRequest
+from scrapy.exceptions import IgnoreRequest
 from scrapy.http import Response, TextResponse
 from scrapy.spidermiddlewares.httperror import HttpError
 from scrapy.spiders import SitemapSpider
@@ -375,17 +375,8 @@ class UrlSpider(PortalSpider):
             self.crawler.stats.inc_value("newscrawl/listings/failed")
             logger.error("Failed listing %s: %s", request.url, failure.getErrorMessage())
             return
-        if (
-            request is not None
-            and failure.check(DownloadCancelledError)
-            and not self.is_sitemap_request(request)  # the portal spider says it of sitemaps
-        ):
-            limit = request.meta.get("download_maxsize", self.crawler.settings["DOWNLOAD_MAXSIZE"])
-            logger.error(
-                "Not read: %s is larger than the download size limit (DOWNLOAD_MAXSIZE %s bytes)",
-                request.url,
-                limit,
-            )
+        # Anything else as a profiled crawl says it: one line (an article page past
+        # DOWNLOAD_MAXSIZE is "Failed PAGE: ...", a sitemap past it "Not read: ...").
         yield from super().on_error(failure)
 
     def on_optional_error(self, failure: Failure) -> Iterable[Any]:

@@ -23,6 +23,15 @@ from tests.bench_support import load_bench
 from tests.cli_support import newscrawl
 from tests.conftest import LAUGH, ROOT, attribute_flood, billion_laughs
 from tests.spiders.sites import Answer, Site, big_sitemap, html, page
+from tests.test_sitemaps_not_read import (
+    ARTICLE,
+    LIMIT,
+    crawl_profile,
+    crawl_url,
+    jmn_site,
+    lines_about,
+    url_site,
+)
 
 pytestmark = pytest.mark.e2e
 
@@ -302,6 +311,24 @@ def test_a_home_page_past_the_markup_limits_fails_the_run_unread(tmp_path: Path)
     assert_refused(result, tmp_path, "every request failed (1)")
     assert report(tmp_path)["errors"]["listing-too-large"] == 1
     assert "Not following the links of" in result.stderr
+
+
+@pytest.mark.parametrize("how", ["by-url", "profiled"])
+def test_an_article_page_past_the_size_limit_is_one_error_line_as_in_a_profiled_crawl(
+    tmp_path: Path, how: str
+) -> None:
+    """Was, by URL: a ``Not read: ... is larger than the download size limit`` line, then the
+    ``Failed ...`` line a profiled crawl logs for the same page, with Scrapy's reason."""
+    big = html(page("The council met", article=True, extra="<!-- " + "x" * LIMIT + " -->"))
+    routes = jmn_site() if how == "profiled" else url_site()
+    routes[ARTICLE] = big
+    with Site(routes) as site:
+        stderr = crawl_profile(site, tmp_path) if how == "profiled" else crawl_url(site, tmp_path)
+        assert site.hits[ARTICLE] == 1
+    page_url = ("https://jmn.info" if how == "profiled" else site.url) + ARTICLE
+    [error] = lines_about(ARTICLE, stderr, "ERROR")
+    assert f" ERROR: Failed {page_url}: " in error
+    assert f"larger than download max size ({LIMIT})" in error
 
 
 def test_a_start_url_redirected_to_another_host_is_refused(tmp_path: Path) -> None:
