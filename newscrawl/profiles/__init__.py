@@ -1,7 +1,8 @@
 """Site profiles: selectors and site facts kept as data, one TOML file per theme or portal.
 
 A portal file names the theme it ``extends`` and overrides only what differs;
-tables merge key by key, lists and scalars replace. ``docs/profiles.md``
+tables merge key by key, lists and scalars replace; ``kind`` is each file's own
+(default ``portal``). ``docs/profiles.md``
 describes every key, and the trust model: a profile is data, nothing more. Each file is
 checked against ``profile.schema.json`` when it loads (:mod:`newscrawl.profiles.check`), so
 a typo fails loudly instead of silently changing an extraction.
@@ -95,6 +96,14 @@ def _merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
         else:
             merged[key] = value
     return merged
+
+
+def _extend(base: dict[str, Any], data: dict[str, Any]) -> dict[str, Any]:
+    """Return the profile file ``data`` merged over ``base``, the merged profile it
+    ``extends``: tables merge key by key, lists and scalars replace, except ``kind``, which
+    is the file's own (``portal`` when it sets none): a portal that leaves ``kind`` out is
+    a portal, not the theme it builds on."""
+    return {**_merge(base, data), "kind": data.get("kind", "portal")}
 
 
 def _seconds(value: Any) -> bool:
@@ -251,7 +260,7 @@ def _resolve(
         raise ProfileError(f"profile {chain[0]!r} extends itself through {name!r}")
     data = _read(name, key)
     parent = data.pop("extends", None)
-    return _merge(_resolve(parent, key, (*chain, name)), data) if parent else data
+    return _extend(_resolve(parent, key, (*chain, name)), data) if parent else data
 
 
 @lru_cache(maxsize=64)
@@ -357,7 +366,7 @@ def _file_problems(path: Path) -> list[str]:
             problems.append(f"extends: {exc}")
     if problems or name is None:
         return problems
-    merged = _merge(base, data)
+    merged = _extend(base, data) if parent is not None else data
     problem = portal_problem(Profile(name, str(merged.get("kind", "portal")), merged))
     return [problem] if problem else []
 

@@ -120,7 +120,7 @@ def test_not_toml(tmp_path: Path) -> None:
 
 
 def test_extends_must_name_a_profile(tmp_path: Path) -> None:
-    assert file_problems(write(tmp_path, 'extends = "sahifa"')) == []
+    assert file_problems(write(tmp_path, 'extends = "sahifa"\nkind = "theme"')) == []
     (line,) = file_problems(write(tmp_path, 'extends = "sahfia"'))
     assert "extends: unknown profile 'sahfia'" in line
 
@@ -129,7 +129,7 @@ def test_extends_finds_a_theme_where_the_loader_does_not_beside_the_file(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     write(tmp_path, 'kind = "theme"', name="mytheme")
-    portal = write(tmp_path, 'extends = "mytheme"')
+    portal = write(tmp_path, 'extends = "mytheme"\n[site]\ndomains = ["portal.example"]')
     (line,) = file_problems(portal)  # --profile-file portal.toml would not find it either
     assert line.startswith(f"{portal}: extends: unknown profile 'mytheme'")
     monkeypatch.setenv("NEWSCRAWL_PROFILES_DIR", str(tmp_path))

@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from newscrawl.profiles import (
+    PROFILE_FILES_ENV,
+    PROFILES_DIR_ENV,
     ProfileError,
+    file_problems,
     load_profile,
     portal_names,
     profile_for_url,
@@ -56,3 +61,25 @@ def test_unknown_profile() -> None:
 def test_missing_path_gives_default() -> None:
     assert load_profile("jmn").get("no", "such", default=3) == 3
     assert load_profile("jmn").selectors("no", "such") == []
+
+
+def test_a_portal_that_leaves_kind_out_is_a_portal_not_the_theme_it_extends(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # kind is the file's own: inherited from sahifa, it made this portal a theme, so no
+    # crawl listed it or chose it for its domain, and profile check found nothing wrong.
+    (tmp_path / "mysite.toml").write_text(
+        'extends = "sahifa"\n[site]\ndomains = ["mysite.example"]\n', encoding="utf-8"
+    )
+    (tmp_path / "nodomains.toml").write_text('extends = "sahifa"\n', encoding="utf-8")
+    monkeypatch.setenv(PROFILES_DIR_ENV, str(tmp_path))
+    monkeypatch.setenv(PROFILE_FILES_ENV, "{}")
+    assert load_profile("mysite").kind == "portal"
+    assert "mysite" in portal_names()
+    assert profile_for_url("https://mysite.example/a-story/").name == "mysite"
+    (line,) = file_problems(tmp_path / "nodomains.toml")
+    assert "is a portal with no [site] domains" in line
+    # a theme on a theme says so, and stays a theme
+    (tmp_path / "subtheme.toml").write_text('extends = "sahifa"\nkind = "theme"\n')
+    assert load_profile("subtheme").kind == "theme"
+    assert file_problems(tmp_path / "subtheme.toml") == []
