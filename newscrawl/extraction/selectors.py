@@ -319,6 +319,58 @@ def compile_query(query: str) -> Query:
     )
 
 
+_LITERAL = re.compile(r"'[^']*'|\"[^\"]*\"")
+_VARIABLE = re.compile(r"\$[\w.-]*")
+_CALL = re.compile(r"(?<![\w.:@$-])((?:[A-Za-z_][\w.-]*:)?[A-Za-z_][\w.-]*)\s*\(")
+_NOT_FUNCTIONS = frozenset(
+    {"node", "text", "comment", "processing-instruction", "and", "or", "div", "mod"}
+)
+"""Names an XPath may write before ``(`` that are node tests or operators, not calls."""
+_MISSING_FUNCTION = ("Unregistered function", "Undefined namespace prefix")
+_PROBE_PAGE = (
+    "<html><head><title>t</title><meta name='m' content='c'/></head>"
+    "<body><p id='i' class='c'>x</p></body></html>"
+)
+_RESULT_KINDS = {float: "a number", bool: "a boolean", str: "a string"}
+
+
+def xpath_problem(query: str) -> str | None:
+    """Return why the ``xpath:`` selector ``query``, which compiles, cannot serve as a
+    selector on any page, or None (always None for CSS).
+
+    libxml2 compiles what it cannot run: a ``$variable`` (no selector is given one), a
+    function this process does not have or whose prefix is not declared (``re:`` and
+    ``set:`` are), each of which fails on the first page that reaches it; and an
+    expression that computes a number, a boolean or a string instead of selecting nodes,
+    which extraction cannot read as text (a number) or which always "finds something"
+    (``boolean(…)`` would make every page an article). Those are the problems.
+    """
+    if not query.startswith(XPATH_PREFIX):
+        return None
+    expression = query.removeprefix(XPATH_PREFIX)
+    code = _LITERAL.sub("''", expression)
+    if variable := _VARIABLE.search(code):
+        return f"the XPath variable {variable.group()} is never given a value"
+    for name in dict.fromkeys(_CALL.findall(code)):
+        if name in _NOT_FUNCTIONS:
+            continue
+        try:
+            _compile_xpath(f"{name}()")(etree.fromstring("<html/>"))
+        except etree.XPathEvalError as exc:
+            if str(exc) in _MISSING_FUNCTION:
+                return f"{name}() cannot run: {exc}"
+        except (ValueError, TypeError, etree.XPathError):
+            pass  # it exists: it wants arguments
+    try:
+        result = compile_query(query).xpath(etree.fromstring(_PROBE_PAGE))
+    except etree.XPathError as exc:
+        return f"it cannot run: {exc}"
+    if not isinstance(result, list):
+        kind = _RESULT_KINDS.get(type(result), type(result).__name__)
+        return f"it computes {kind} instead of selecting nodes (elements, text() or @attributes)"
+    return None
+
+
 INDEXED_TAGS = frozenset({"meta", "link"})
 """Tags of the page's head whose attribute reads (:attr:`Query.attribute_read`) come from
 one index per page and attribute: a Sahifa page reads six ``meta`` and one ``link``."""

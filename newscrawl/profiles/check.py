@@ -114,12 +114,14 @@ def _selector_problem(query: str) -> str | None:
     # Imported here: extraction imports this package, so a module-level import would loop.
     from cssselect import SelectorError
 
-    from newscrawl.extraction.selectors import compile_query
+    from newscrawl.extraction.selectors import compile_query, xpath_problem
 
     try:
         compile_query(query)
     except (ValueError, SelectorError) as exc:
         return f"selector {_quote(query)} does not compile: {exc}"
+    if (problem := xpath_problem(query)) is not None:
+        return f"selector {_quote(query)} compiles but {problem}"
     return None
 
 

@@ -275,3 +275,46 @@ def test_crawl_allow_list_is_the_schema() -> None:
     from newscrawl.profiles.check import profile_schema
 
     assert list(profile_schema()["properties"]["crawl"]["properties"]) == list(CRAWL_SETTINGS)
+
+
+RUN_FAILS = {
+    "xpath:count(//h1)": "compiles but it computes a number instead of selecting nodes",
+    "xpath:boolean(//article)": "compiles but it computes a boolean instead of selecting nodes",
+    "xpath:string(//h1)": "compiles but it computes a string instead of selecting nodes",
+    "xpath://h1[$lang]": "compiles but the XPath variable $lang is never given a value",
+    "xpath://article[has-klass('post')]": "compiles but has-klass() cannot run",
+    "xpath:exsl:node-set(//h1)": "compiles but exsl:node-set() cannot run",
+    "xpath://og:title": "compiles but it cannot run: Undefined namespace prefix",
+}
+
+
+@pytest.mark.parametrize("query", sorted(RUN_FAILS))
+def test_an_xpath_that_compiles_but_cannot_select_is_a_problem(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], query: str
+) -> None:
+    # Each passed the check and then failed on a page with a traceback (a number has no
+    # text; a variable or a missing function fails when evaluated), or, as the boolean
+    # article marker, silently made every page an article.
+    path = write(tmp_path, f'extends = "jmn"\n[fields]\nheadline = [\'h1\', "{query}"]')
+    (line,) = file_problems(path)
+    assert line.startswith(f"{path}: [fields] headline[1]: selector {query!r} {RUN_FAILS[query]}")
+    monkeypatch.setenv(newscrawl.profiles.PROFILE_FILES_ENV, "{}")  # restored after the test
+    page = ROOT / "fixtures" / "jmn" / "ad-span-inside-paragraph.html"
+    assert main(["extract", "--profile-file", str(path), str(page)]) == 2
+    (error,) = capsys.readouterr().err.splitlines()
+    assert RUN_FAILS[query] in error
+
+
+def test_xpath_selectors_that_select_nodes_pass(tmp_path: Path) -> None:
+    queries = [
+        "xpath://h1[has-class('entry-title')]",
+        "xpath://h1[re:test(., 'a', 'i')]",
+        "xpath:set:distinct(//h1)",
+        "xpath://h1[contains(., '$x foo(')]",
+        "xpath://p[@a and(@b)]",
+        "xpath:(descendant-or-self::a/@href)[1]",
+        "xpath:./p/text()",
+        "xpath://comment()",
+    ]
+    text = 'kind = "theme"\n[fields]\nheadline = [' + ", ".join(f'"{q}"' for q in queries) + "]"
+    assert file_problems(write(tmp_path, text)) == []
