@@ -12,17 +12,29 @@ from newscrawl.cli import PROJECT_ROOT, CommandError, dumps, parse_now
 
 
 def cmd_fixtures_rerun(args: argparse.Namespace) -> int:
-    """Print (or write) the current extraction of fixture cases, for a reviewed update."""
+    """Print (or write) the current extraction of fixture cases, for a reviewed update.
+
+    Every case is read, and every site's profile loaded, before any is extracted or
+    written: a name that matches no case, a broken case JSON or a profile that does not
+    load stops the command with one line (exit 2) and nothing written.
+    """
     from newscrawl.devtools.fixtures import FixtureCase, FixtureError, find_cases
+    from newscrawl.profiles import ProfileError, load_profile
 
     cases = find_cases(Path(args.fixtures), args.cases)
     if not cases:
         raise CommandError(f"no fixture case matches {' '.join(args.cases) or '(all)'}")
+    unmatched = [n for n in args.cases if not any(n in (c.id, c.name) for c in cases)]
+    if unmatched:
+        raise CommandError(f"no fixture case matches {' '.join(unmatched)}")
     try:
         for case in cases:  # every case read before any is written: a broken one stops all
             case.spec()
+            load_profile(case.site)
     except FixtureError as exc:
         raise CommandError(str(exc)) from None
+    except ProfileError as exc:
+        raise CommandError(f"{case.id}: {exc}") from None
     for case in cases:
         result: FixtureCase = case
         current = result.current()

@@ -197,3 +197,45 @@ def test_rerun_names_a_broken_case_and_writes_nothing(
     assert "Traceback" not in captured.err
     # The good case before it was not rewritten either: nothing is written when one is broken.
     assert json.loads(seed_json.read_bytes())["record"]["headline"] == spec["record"]["headline"]
+
+
+def test_rerun_refuses_a_name_that_matches_no_case_beside_one_that_does(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    # A removed (or misspelt) case among the names was skipped in silence, exit 0: a
+    # script could not tell that one of its cases was not written.
+    root = tmp_path / "fixtures"
+    assert new_seed(capsys, root)[0] == 0
+    before = (root / "jmn" / "seed.json").read_bytes()
+    code = main(["fixtures", "rerun", "--write", "--fixtures", str(root), "jmn/seed", "jmn/gone"])
+    captured = capsys.readouterr()
+    assert code == 2
+    assert captured.err.splitlines() == ["newscrawl: no fixture case matches jmn/gone"]
+    assert (root / "jmn" / "seed.json").read_bytes() == before
+
+
+@pytest.mark.parametrize("profile", ["nosuch", "jmn"])
+def test_rerun_of_a_site_whose_profile_does_not_load_is_one_line(
+    capsys: pytest.CaptureFixture[str],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    profile: str,
+) -> None:
+    # A typo in the profile being maintained (or a folder named after no profile) made
+    # rerun end in a ProfileError traceback.
+    root = tmp_path / "fixtures"
+    assert new_seed(capsys, root)[0] == 0
+    if profile == "nosuch":
+        (root / "jmn").rename(root / "nosuch")
+    else:
+        mine = tmp_path / "profiles"
+        mine.mkdir()
+        text = (FIXTURES.parent / "newscrawl" / "profiles" / "jmn.toml").read_text()
+        (mine / "jmn.toml").write_text(text.replace("timezone =", "timezon ="))
+        monkeypatch.setenv("NEWSCRAWL_PROFILES_DIR", str(mine))
+    code = main(["fixtures", "rerun", "--fixtures", str(root)])
+    captured = capsys.readouterr()
+    assert code == 2
+    (line,) = captured.err.splitlines()
+    assert line.startswith(f"newscrawl: {profile}/seed: ")
+    assert ("unknown profile 'nosuch'" if profile == "nosuch" else "timezon: unknown key") in line
