@@ -165,7 +165,8 @@ def cmd_profile_suggest(args: argparse.Namespace) -> int:
     """Write a profile induced from a folder of one portal's saved pages.
 
     To ``-o FILE`` (never over an existing file), else to stdout. Pages of two sites, too
-    few article pages, or a page with no URL are usage errors (exit 2, one line).
+    few article pages, a page with no URL, or a name (``--name``, else ``-o``'s stem) that
+    is not a profile name are usage errors (exit 2, one line).
     """
     from newscrawl.profiles.suggest import (
         MAX_PAGES,
@@ -178,6 +179,8 @@ def cmd_profile_suggest(args: argparse.Namespace) -> int:
     if output is not None and output.exists():
         raise CommandError(f"{output}: exists; remove it or give another -o")
     name = args.name or (output.stem if output is not None else None)
+    if name is not None:
+        _check_suggested_name(name, "--name" if args.name else f"-o {output}")
     if args.pages < MIN_FETCH or args.pages > MAX_PAGES:
         raise CommandError(f"--pages {args.pages}: give {MIN_FETCH} to {MAX_PAGES}")
     if args.delay < 0:
@@ -206,6 +209,19 @@ def cmd_profile_suggest(args: argparse.Namespace) -> int:
     except OSError as exc:
         raise CommandError(f"{output}: cannot write: {exc.strerror or exc}") from None
     return 0
+
+
+def _check_suggested_name(name: str, given: str) -> None:
+    """Raise CommandError, before any page is read or fetched, unless ``name`` (from
+    ``given``: ``--name`` or ``-o``'s stem) is a profile name: a profile written under
+    another would fail its own ``profile check``."""
+    from newscrawl.names import BadName, check_name
+
+    try:
+        check_name("profile", name)
+    except BadName as exc:
+        hint = "" if given == "--name" else "; give --name NAME"
+        raise CommandError(f"{given}: {exc}{hint}") from None
 
 
 MIN_FETCH = 3

@@ -53,6 +53,7 @@ from newscrawl.extraction.processors import (
     split_authors,
 )
 from newscrawl.extraction.selectors import compile_query, node_text, outermost
+from newscrawl.names import BadName, check_name
 from newscrawl.profiles import Profile, _merge, load_profile, profile_names
 from newscrawl.profiles.check import profile_problems
 
@@ -1456,9 +1457,14 @@ def suggest_profile(
     ``themes`` are the themes a match is looked for among (default: every known theme;
     pass ``[]`` to induce everything). ``sitemaps`` are those the portal's robots.txt
     names, when it was read (else ``/sitemap.xml`` is written, marked as a guess).
-    Raises SuggestError for pages of two sites, and for fewer than :data:`MIN_PAGES`
-    article pages.
+    Raises SuggestError for a ``name`` that is not a profile name, pages of two sites,
+    and fewer than :data:`MIN_PAGES` article pages.
     """
+    if name is not None:
+        try:
+            check_name("profile", name)
+        except BadName as exc:
+            raise SuggestError(str(exc)) from None
     host = check_one_site(pages)
     analysed = analyse(pages)
     articles = [a for a in analysed if a.is_article]

@@ -235,3 +235,21 @@ def test_a_check_takes_fields_the_profile_reads_itself_without_the_generic_fill(
     assert claims(profile, "headline")
     assert not claims(profile, "authors")  # left to the generic extractor
     assert not claims(profile, "body")  # an empty table sets nothing
+
+
+@pytest.mark.parametrize(
+    ("args", "given"),
+    [(["-o", "MySite.toml"], "-o "), (["--name", "My Site"], "--name: ")],
+    ids=["o-stem", "name"],
+)
+def test_suggest_refuses_a_name_its_own_check_would_refuse(
+    capsys: pytest.CaptureFixture[str], planet: Path, tmp_path: Path, args: list[str], given: str
+) -> None:
+    # -o MySite.toml wrote name = "MySite", which profile check then refused (exit 1).
+    args = [str(tmp_path / a) if a.endswith(".toml") else a for a in args]
+    code, out, err = run(capsys, "profile", "suggest", str(planet), *args)
+    assert (code, out) == (2, "")
+    (line,) = err.splitlines()
+    assert line.startswith(f"newscrawl: {given}")
+    assert "is not allowed: it must match [a-z0-9][a-z0-9_-]*" in line
+    assert not list(tmp_path.glob("*.toml"))

@@ -229,6 +229,12 @@ def test_pages_of_two_sites_are_refused_naming_both() -> None:
         suggest_profile(pages)
 
 
+def test_a_name_that_is_not_a_profile_name_is_refused() -> None:
+    # suggest_profile promises a profile that passes its checks; name = "My Site" does not.
+    with pytest.raises(SuggestError, match=r"profile 'My Site' is not allowed"):
+        suggest_profile(other_pages(), name="My Site")
+
+
 def test_too_few_article_pages_are_refused() -> None:
     with pytest.raises(SuggestError, match="only 2 of 2 pages are articles"):
         suggest_profile(other_pages()[:2])
