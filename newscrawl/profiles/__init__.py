@@ -257,7 +257,10 @@ def _resolve(
     name: str, key: tuple[str | None, str | None], chain: tuple[str, ...] = ()
 ) -> dict[str, Any]:
     if name in chain:
-        raise ProfileError(f"profile {chain[0]!r} extends itself through {name!r}")
+        loop = " -> ".join([*chain[chain.index(name) :], name])
+        if name == chain[0]:
+            raise ProfileError(f"profile {name!r} extends itself: {loop}")
+        raise ProfileError(f"profile {chain[0]!r} extends a circle of profiles: {loop}")
     data = _read(name, key)
     parent = data.pop("extends", None)
     return _extend(_resolve(parent, key, (*chain, name)), data) if parent else data

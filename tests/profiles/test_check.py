@@ -138,7 +138,7 @@ def test_extends_finds_a_theme_where_the_loader_does_not_beside_the_file(
 
 def test_a_profile_that_extends_itself_is_a_problem(tmp_path: Path) -> None:
     path = write(tmp_path, 'name = "self"\nextends = "self"\nkind = "theme"', name="self")
-    assert file_problems(path) == [f"{path}: extends: profile 'self' extends itself through 'self'"]
+    assert file_problems(path) == [f"{path}: extends: profile 'self' extends itself: self -> self"]
 
 
 def test_profiles_that_extend_each_other_are_a_problem(
@@ -147,8 +147,23 @@ def test_profiles_that_extend_each_other_are_a_problem(
     a = write(tmp_path, 'extends = "b"\nkind = "theme"', name="a")
     b = write(tmp_path, 'extends = "a"\nkind = "theme"', name="b")
     monkeypatch.setenv("NEWSCRAWL_PROFILES_DIR", str(tmp_path))
-    assert file_problems(a) == [f"{a}: extends: profile 'a' extends itself through 'a'"]
-    assert file_problems(b) == [f"{b}: extends: profile 'b' extends itself through 'b'"]
+    assert file_problems(a) == [f"{a}: extends: profile 'a' extends itself: a -> b -> a"]
+    assert file_problems(b) == [f"{b}: extends: profile 'b' extends itself: b -> a -> b"]
+
+
+def test_a_profile_that_extends_a_circle_it_is_not_in_is_told_the_circle(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The line said "profile 'portal' extends itself through 'b'": it does not, and the
+    # profile to fix (b or c) was nowhere in it.
+    write(tmp_path, 'extends = "c"\nkind = "theme"', name="b")
+    write(tmp_path, 'extends = "b"\nkind = "theme"', name="c")
+    portal = write(tmp_path, 'extends = "b"\n[site]\ndomains = ["portal.example"]')
+    monkeypatch.setenv("NEWSCRAWL_PROFILES_DIR", str(tmp_path))
+    expected = "profile 'portal' extends a circle of profiles: b -> c -> b"
+    assert file_problems(portal) == [f"{portal}: extends: {expected}"]
+    with pytest.raises(ProfileError, match=f"^{re.escape(expected)}$"):
+        load_profile("portal")
 
 
 def test_a_name_that_is_not_a_profile_name_is_a_problem(tmp_path: Path) -> None:
