@@ -123,8 +123,9 @@ def read_pages(folder: Path) -> list[SamplePage]:
     Each page's URL comes from ``manifest.json`` (file name -> URL) when it names the
     file, else from a fixture case's ``<name>.json`` (``meta.url``, whose ``record`` is
     kept as the expected record), else from the page's canonical link or ``og:url``.
-    Raises SuggestError for a page with no URL or one refused before its URL could be read
-    (see :func:`~newscrawl.extraction.parse_html`), and OSError when the folder is unreadable.
+    Raises SuggestError for a page with no URL, one refused before its URL could be read
+    (see :func:`~newscrawl.extraction.parse_html`) or a ``.html`` entry that cannot be read
+    (naming it), and OSError when the folder itself is unreadable.
     """
     manifest: dict[str, str] = {}
     if (folder / MANIFEST).is_file():
@@ -137,7 +138,10 @@ def read_pages(folder: Path) -> list[SamplePage]:
         manifest = {str(k): str(v) for k, v in data.items()}
     pages: list[SamplePage] = []
     for path in sorted(folder.glob("*.html"))[:MAX_FILES]:
-        body = path.read_bytes()
+        try:
+            body = path.read_bytes()
+        except OSError as exc:  # a folder named .html, a symlink loop: name the file
+            raise SuggestError(f"{path}: cannot read: {exc.strerror or exc}") from None
         expected: dict[str, Any] | None = None
         now: datetime | None = None
         fixture = False

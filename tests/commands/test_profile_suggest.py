@@ -253,3 +253,20 @@ def test_suggest_refuses_a_name_its_own_check_would_refuse(
     assert line.startswith(f"newscrawl: {given}")
     assert "is not allowed: it must match [a-z0-9][a-z0-9_-]*" in line
     assert not list(tmp_path.glob("*.toml"))
+
+
+@pytest.mark.parametrize("entry", ["loop", "folder"])
+def test_an_html_entry_that_cannot_be_read_is_named(
+    capsys: pytest.CaptureFixture[str], planet: Path, entry: str
+) -> None:
+    # The line named the folder ("planet: cannot read: Is a directory"), not the entry.
+    bad = planet / "zz-bad.html"
+    if entry == "loop":
+        bad.symlink_to(bad)
+    else:
+        bad.mkdir()
+    for command in (["suggest", str(planet)], ["check", "jmn", "--pages", str(planet)]):
+        code, out, err = run(capsys, "profile", *command)
+        assert (code, out) == (2, "")
+        (line,) = err.splitlines()
+        assert line.startswith(f"newscrawl: {bad}: cannot read: ")
