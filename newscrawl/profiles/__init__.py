@@ -426,10 +426,18 @@ def _log_once(message: str) -> None:
 
 
 def profile_for_url(url: str) -> Profile:
-    """Return the portal profile whose domains cover ``url``'s host, else the fallback."""
-    host = (urlsplit(url).hostname or "").lower().removeprefix("www.")
+    """Return the portal profile whose domains cover ``url``'s host, else the fallback.
+
+    A domain covers itself and its subdomains, as the crawl's offsite rule has it (a
+    portal of ``www.example.com`` covers that host, not ``example.com``). When several
+    portals cover the host, the one with the longest (most specific) covering domain wins
+    (``news.example.com`` over ``example.com``); among equals, the first name in order.
+    """
+    host = (urlsplit(url).hostname or "").lower()
+    best: tuple[int, Profile] | None = None
     for name in portal_names():
         profile = load_profile(name)
-        if any(host == d or host.endswith("." + d) for d in profile.domains):
-            return profile
-    return load_profile(FALLBACK)
+        covering = [len(d) for d in profile.domains if host == d or host.endswith("." + d)]
+        if covering and (best is None or max(covering) > best[0]):
+            best = (max(covering), profile)
+    return best[1] if best is not None else load_profile(FALLBACK)

@@ -83,3 +83,33 @@ def test_a_portal_that_leaves_kind_out_is_a_portal_not_the_theme_it_extends(
     (tmp_path / "subtheme.toml").write_text('extends = "sahifa"\nkind = "theme"\n')
     assert load_profile("subtheme").kind == "theme"
     assert file_problems(tmp_path / "subtheme.toml") == []
+
+
+def test_the_most_specific_domain_chooses_the_profile(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The first portal in name order won: example.com's "aaa-group" took the pages of
+    # news.example.com from "news"; and a portal of www.wwwsite.example was never chosen,
+    # since the host lost its "www." before it was compared.
+    for name, domain in [
+        ("aaa-group", "example.com"),
+        ("news", "news.example.com"),
+        ("wwwsite", "www.wwwsite.example"),
+    ]:
+        (tmp_path / f"{name}.toml").write_text(
+            f'extends = "generic"\nkind = "portal"\n[site]\ndomains = ["{domain}"]\n'
+        )
+    monkeypatch.setenv(PROFILES_DIR_ENV, str(tmp_path))
+    monkeypatch.setenv(PROFILE_FILES_ENV, "{}")
+    chosen = {
+        url: profile_for_url(url).name
+        for url in [
+            "https://news.example.com/a-story/",
+            "https://www.news.example.com/a-story/",
+            "https://example.com/a-story/",
+            "https://sport.example.com/a-story/",
+            "https://www.wwwsite.example/a-story/",
+            "https://wwwsite.example/a-story/",
+        ]
+    }
+    assert list(chosen.values()) == ["news", "news", "aaa-group", "aaa-group", "wwwsite", "generic"]
