@@ -16,6 +16,8 @@ from __future__ import annotations
 import difflib
 import json
 import re
+import re._constants as _sre_constants
+import re._parser as _sre
 from collections.abc import Iterator, Sequence
 from functools import cache
 from importlib import resources
@@ -130,7 +132,88 @@ def _regex_problem(pattern: str) -> str | None:
         re.compile(pattern)
     except re.error as exc:
         return f"{_quote(pattern)} is not a regular expression: {exc}"
+    if _nested_repeat(_sre.parse(pattern)):
+        return (
+            f"{_quote(pattern)} can take exponential time: a group repeated without limit "
+            "that repeats inside, with no fixed character between (as (\\w+\\s?)+), tries "
+            "every way of splitting a line that does not match; repeat one or the other"
+        )
     return None
+
+
+_REPEATS = (_sre_constants.MAX_REPEAT, _sre_constants.MIN_REPEAT)
+_ONE_CHARACTER = (_sre_constants.LITERAL, _sre_constants.NOT_LITERAL, _sre_constants.IN)
+_UNDONE = (_sre_constants.ATOMIC_GROUP, _sre_constants.POSSESSIVE_REPEAT)
+"""Parts a regex never backtracks into."""
+
+
+def _children(item: tuple[Any, Any]) -> list[Any]:
+    """Return the parsed sub-patterns of one parsed regex item (``re._parser`` form)."""
+    op, av = item
+    if op in _REPEATS or op is _sre_constants.POSSESSIVE_REPEAT:
+        return [av[2]]
+    if op is _sre_constants.SUBPATTERN:
+        return [av[3]]
+    if op is _sre_constants.BRANCH:
+        return list(av[1])
+    if op in (_sre_constants.ASSERT, _sre_constants.ASSERT_NOT):
+        return [av[1]]
+    if op is _sre_constants.ATOMIC_GROUP:
+        return [av]
+    if op is _sre_constants.GROUPREF_EXISTS:
+        return [p for p in av[1:] if p is not None]
+    return []
+
+
+def _varies(parsed: Any) -> bool:
+    """Whether ``parsed`` holds a repeat that can match a varying run of two or more."""
+    for item in parsed:
+        op, av = item
+        if op in _REPEATS and av[1] > 1 and av[1] > av[0]:
+            return True
+        if op in _UNDONE:
+            continue  # what matched inside is never split another way
+        if any(map(_varies, _children(item))):
+            return True
+    return False
+
+
+def _fixed_step(parsed: Any) -> bool:
+    """Whether every match of ``parsed`` holds one character of a given kind (a literal, a
+    class such as ``\\s``) outside any repeat of varying count: such a character
+    separates the turns of a repeat around it."""
+    for op, av in parsed:
+        if op in _ONE_CHARACTER:
+            return True
+        if op is _sre_constants.SUBPATTERN and _fixed_step(av[3]):
+            return True
+        if op in _REPEATS and av[0] == av[1] >= 1 and _fixed_step(av[2]):
+            return True
+        if op is _sre_constants.BRANCH and all(_fixed_step(b) for b in av[1]):
+            return True
+    return False
+
+
+def _nested_repeat(parsed: Any) -> bool:
+    """Whether ``parsed`` (a ``re._parser`` parse) repeats without limit a group that holds
+    a varying repeat and no fixed step (:func:`_fixed_step`), the shape of catastrophic backtracking
+    (``(\\w+\\s?)+``, ``(a+)*``). A fixed step in the group (``(read also:?\\s*)+``,
+    ``(\\w+\\s)+``), an atomic group or a possessive repeat bounds the ways to split a
+    line, and passes. A heuristic: it sees the usual shape, not every slow pattern."""
+    for item in parsed:
+        op, av = item
+        if op in _UNDONE:
+            continue
+        if (
+            op in _REPEATS
+            and av[1] == _sre_constants.MAXREPEAT
+            and _varies(av[2])
+            and not _fixed_step(av[2])
+        ):
+            return True
+        if any(map(_nested_repeat, _children(item))):
+            return True
+    return False
 
 
 def _timezone_problem(name: str) -> str | None:

@@ -333,3 +333,35 @@ def test_xpath_selectors_that_select_nodes_pass(tmp_path: Path) -> None:
     ]
     text = 'kind = "theme"\n[fields]\nheadline = [' + ", ".join(f'"{q}"' for q in queries) + "]"
     assert file_problems(write(tmp_path, text)) == []
+
+
+SLOW_PATTERNS = [r"^(\w+\s?)+$", r"(?:\s*\w+)+:", r"(a|b+)+c", r"([a-z]+ ?)+$"]
+"""Each takes seconds to hours on one ordinary line it does not match: with
+drop_patterns = ['^(\\w+\\s?)+$'], extracting a jmn page ran past 100 s."""
+
+
+@pytest.mark.parametrize("pattern", SLOW_PATTERNS)
+def test_a_pattern_of_exponential_time_is_a_problem(tmp_path: Path, pattern: str) -> None:
+    path = write(tmp_path, f"kind = \"theme\"\n[body]\ndrop_patterns = ['^read also', '{pattern}']")
+    (line,) = file_problems(path)
+    assert line.startswith(
+        f"{path}: [body] drop_patterns[1]: {pattern!r} can take exponential time"
+    )
+    path = write(tmp_path, f"kind = \"theme\"\n[discovery]\nsitemap_follow = ['{pattern}']")
+    (line,) = file_problems(path)
+    assert line.startswith(f"{path}: [discovery] sitemap_follow[0]: ")
+
+
+def test_patterns_that_repeat_safely_pass(tmp_path: Path) -> None:
+    patterns = [
+        r"^(read also|see also|read more)\b",
+        r"^(?:read also:?\s*)+",
+        r"^(\d+,)+",
+        r"(\w+\s)+$",
+        r"(\w\s?)+$",
+        r"(?>\w+\s?)+$",
+        r"(\w+\s?)++$",
+        r"^(читайте также)\b",
+    ]
+    text = 'kind = "theme"\n[body]\ndrop_patterns = [' + ", ".join(f"'{p}'" for p in patterns)
+    assert file_problems(write(tmp_path, text + "]")) == []
