@@ -28,7 +28,8 @@ def cmd_profile_check(args: argparse.Namespace) -> int:
     wrong types, missing teaser keys, selectors that do not compile, bad regexes and
     timezones, a name that is not a profile name, an ``extends`` that names no profile, a
     broken one or one that leads back to the file, and a portal with no domains. A file
-    that cannot be read is a usage error.
+    that cannot be read is a usage error. An argument that is no file and does not end in
+    ``.toml`` is a profile name: the file the loader reads for it is checked.
     With ``--pages DIR``, the one argument is a profile (a name or a ``.toml`` file) and
     its records are compared with reference records instead (:func:`check_against_pages`).
     """
@@ -36,11 +37,17 @@ def cmd_profile_check(args: argparse.Namespace) -> int:
         if len(args.files) != 1:
             raise CommandError("profile check --pages takes one profile (a name or a .toml file)")
         return check_against_pages(args.files[0], Path(args.pages), args.threshold)
-    from newscrawl.profiles import file_problems
+    from newscrawl.profiles import file_problems, profile_file, profile_names
 
     problems: list[str] = []
     for name in args.files:
         path = Path(name)
+        if not path.exists() and not name.endswith(".toml"):
+            located = profile_file(name)
+            if located is None:
+                known = ", ".join(profile_names())
+                raise CommandError(f"{name}: no such file, nor a profile of that name ({known})")
+            path = located
         try:
             problems += file_problems(path)
         except OSError as exc:
@@ -311,7 +318,10 @@ def register(sub: Any) -> None:
         help="check profile files (keys, types, selectors), or a profile against pages",
     )
     check.add_argument(
-        "files", nargs="+", metavar="FILE", help="profile TOML files (with --pages: one NAME)"
+        "files",
+        nargs="+",
+        metavar="FILE|NAME",
+        help="profile TOML files or profile names (with --pages: one)",
     )
     check.add_argument(
         "--pages",

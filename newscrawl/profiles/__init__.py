@@ -306,6 +306,16 @@ def register_profile_file(path: Path | str) -> Profile:
     return load_profile(name)
 
 
+def profile_file(name: str) -> Path | None:
+    """Return the file the loader reads for the profile ``name`` (a registered file, else
+    ``NEWSCRAWL_PROFILES_DIR/<name>.toml``, else the bundled one), or None when no
+    profile has that name or ``name`` is not a profile name."""
+    if not _valid_name(name):
+        return None
+    found = _locate(name, _search_key())
+    return Path(str(found)) if found is not None else None
+
+
 def portal_problem(profile: Profile) -> str | None:
     """Return why the portal ``profile`` cannot be crawled, in one line, or None when it
     can (or is no portal): a crawl needs the hosts it may fetch from, ``site.domains``."""

@@ -365,3 +365,22 @@ def test_patterns_that_repeat_safely_pass(tmp_path: Path) -> None:
     ]
     text = 'kind = "theme"\n[body]\ndrop_patterns = [' + ", ".join(f"'{p}'" for p in patterns)
     assert file_problems(write(tmp_path, text + "]")) == []
+
+
+def test_profile_check_takes_a_profile_name_as_the_loader_finds_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # "profile check jmn" said "jmn: cannot read: No such file or directory" (exit 2).
+    assert main(["profile", "check", "jmn", "sahifa"]) == 0
+    assert capsys.readouterr() == ("", "")
+    mine = write(tmp_path, 'extends = "jmn"\n[body]\ncontaner = ".entry"', name="mine")
+    monkeypatch.setenv("NEWSCRAWL_PROFILES_DIR", str(tmp_path))
+    monkeypatch.chdir(tmp_path.parent)  # no file called "mine" here
+    assert main(["profile", "check", "mine"]) == 1
+    assert capsys.readouterr().out.splitlines() == [
+        f"{mine}: [body] contaner: unknown key (did you mean container?)"
+    ]
+    assert main(["profile", "check", "mien"]) == 2
+    (line,) = capsys.readouterr().err.splitlines()
+    assert line.startswith("newscrawl: mien: no such file, nor a profile of that name (")
+    assert "mine" in line
