@@ -336,7 +336,9 @@ def file_problems(path: Path) -> list[str]:
     ``name`` (else its stem) is a valid profile name; the profile it ``extends`` is found
     where the loader looks (a registered file, ``NEWSCRAWL_PROFILES_DIR``, the bundled
     profiles, never a path), loads, and does not lead back to the file; and, when all that
-    holds, the merged profile passes :func:`portal_problem`. Raises OSError when the file
+    holds, the merged profile passes :func:`portal_problem` and :func:`markers_problem`
+    (which the loader does not refuse: extraction then reads no page without JSON-LD
+    Article as an article). Raises OSError when the file
     cannot be read.
     """
     return [f"{path}: {problem}" for problem in _file_problems(path)]
@@ -380,8 +382,21 @@ def _file_problems(path: Path) -> list[str]:
     if problems or name is None:
         return problems
     merged = _extend(base, data) if parent is not None else data
-    problem = portal_problem(Profile(name, str(merged.get("kind", "portal")), merged))
-    return [problem] if problem else []
+    profile = Profile(name, str(merged.get("kind", "portal")), merged)
+    return [p for p in (portal_problem(profile), markers_problem(profile)) if p]
+
+
+def markers_problem(profile: Profile) -> str | None:
+    """Return, in one line, why the portal ``profile`` would read no page as an article:
+    it has no ``fields.article`` markers (none written, none inherited, or an empty list
+    over its theme's), so only a page with JSON-LD Article would give a record. None when
+    it has markers, or is no portal."""
+    if profile.kind != "portal" or profile.selectors("fields", "article"):
+        return None
+    return (
+        f"profile {profile.name!r} is a portal with no [fields] article markers: only pages "
+        "with JSON-LD Article would be read as articles"
+    )
 
 
 @lru_cache(maxsize=16)

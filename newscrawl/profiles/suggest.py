@@ -54,7 +54,7 @@ from newscrawl.extraction.processors import (
 )
 from newscrawl.extraction.selectors import compile_query, node_text, outermost
 from newscrawl.names import BadName, check_name
-from newscrawl.profiles import Profile, _merge, load_profile, profile_names
+from newscrawl.profiles import FALLBACK, Profile, _merge, load_profile, profile_names
 from newscrawl.profiles.check import profile_problems
 
 MIN_PAGES = 3
@@ -1529,6 +1529,14 @@ def suggest_profile(
             data.setdefault(table, {}).update(values)
         else:
             data[table] = values
+    if not theme_match and not data.get("fields", {}).get("article"):
+        # Without markers no page (but those with JSON-LD Article) would be an article.
+        fields = data.setdefault("fields", {})
+        fields["article"] = load_profile(FALLBACK).selectors("fields", "article")
+        notes[("fields", "article")] = (
+            "no marker found that the article pages have and the listings lack: the "
+            "generic profile's; replace them with the element that holds an article"
+        )
     if not theme_match:
         data["crawl"] = dict(POLITE_CRAWL)
         notes[("crawl",)] = "polite defaults for a portal not measured yet"

@@ -128,7 +128,7 @@ def test_extends_must_name_a_profile(tmp_path: Path) -> None:
 def test_extends_finds_a_theme_where_the_loader_does_not_beside_the_file(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    write(tmp_path, 'kind = "theme"', name="mytheme")
+    write(tmp_path, 'kind = "theme"\n[fields]\narticle = "article"', name="mytheme")
     portal = write(tmp_path, 'extends = "mytheme"\n[site]\ndomains = ["portal.example"]')
     (line,) = file_problems(portal)  # --profile-file portal.toml would not find it either
     assert line.startswith(f"{portal}: extends: unknown profile 'mytheme'")
@@ -384,3 +384,23 @@ def test_profile_check_takes_a_profile_name_as_the_loader_finds_it(
     (line,) = capsys.readouterr().err.splitlines()
     assert line.startswith("newscrawl: mien: no such file, nor a profile of that name (")
     assert "mine" in line
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        'kind = "portal"\n[site]\ndomains = ["scratch.example"]\n[fields]\nheadline = "h1"',
+        'extends = "jmn"\n[fields]\narticle = []',
+    ],
+    ids=["none-written", "emptied-over-the-theme"],
+)
+def test_a_portal_with_no_article_markers_is_a_problem(tmp_path: Path, text: str) -> None:
+    # Such a portal passed the check, and then read no page (without JSON-LD Article)
+    # as an article: every extraction "not-article", every crawl empty.
+    path = write(tmp_path, text)
+    assert file_problems(path) == [
+        f"{path}: profile 'portal' is a portal with no [fields] article markers: only pages "
+        "with JSON-LD Article would be read as articles"
+    ]
+    # a theme needs none: the portals on it bring their own, or inherit them
+    assert file_problems(write(tmp_path, 'kind = "theme"\n[fields]\nheadline = "h1"', "t")) == []

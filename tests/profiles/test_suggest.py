@@ -15,7 +15,14 @@ import pytest
 
 from newscrawl.extraction import TooLarge, extract_page, parse_page
 from newscrawl.extraction.generic.record import generic_page
-from newscrawl.profiles import PROFILES_DIR_ENV, Profile, forget_profiles, load_profile
+from newscrawl.profiles import (
+    PROFILES_DIR_ENV,
+    Profile,
+    file_problems,
+    forget_profiles,
+    load_profile,
+)
+from newscrawl.profiles import suggest as suggest
 from newscrawl.profiles.check import profile_problems
 from newscrawl.profiles.suggest import (
     SamplePage,
@@ -151,6 +158,21 @@ def test_pages_no_theme_matches_get_no_extends() -> None:
     data = tomllib.loads(suggest_profile(other_pages()).toml())
     assert "extends" not in data
     assert data["fields"]["headline"] == ["#content h1.story-title"]
+
+
+def test_with_no_theme_and_no_marker_found_the_generic_markers_are_written(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    # The suggestion had no fields.article then: every page without JSON-LD Article
+    # was "not an article" for the profile it wrote.
+    monkeypatch.setattr(suggest, "induce_article_marker", lambda pages, headline: None)
+    text = suggest_profile(other_pages(), themes=[]).toml()
+    data = tomllib.loads(text)
+    assert data["fields"]["article"] == load_profile("generic").selectors("fields", "article")
+    assert "# no marker found that the article pages have" in text
+    path = tmp_path / "planet.toml"
+    path.write_text(text, encoding="utf-8")
+    assert file_problems(path) == []
 
 
 def test_with_no_theme_the_induced_profile_reads_unseen_pages_as_the_theme_does(
