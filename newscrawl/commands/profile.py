@@ -193,7 +193,12 @@ def cmd_profile_suggest(args: argparse.Namespace) -> int:
     if args.delay < 0:
         raise CommandError(f"--delay {args.delay}: give 0 seconds or more")
     sitemaps: list[str] = []
-    if source.startswith(("http://", "https://")):
+    fetching = source.startswith(("http://", "https://"))
+    if args.save and not fetching:
+        raise CommandError(f"--save works with a URL only: the pages of {source} are saved")
+    if args.save:
+        check_save_folder(Path(args.save))  # before the pages are fetched, not after
+    if fetching:
         pages, sitemaps = fetch_sample(source, args.pages, args.delay)
         if args.save:
             save_pages(pages, Path(args.save))
@@ -289,14 +294,22 @@ def _robots(fetcher: Any, url: str) -> Any:
     return fetcher._robots.get(f"{parts.scheme}://{parts.netloc}")
 
 
+def check_save_folder(folder: Path) -> None:
+    """Raise CommandError unless ``folder`` can take saved pages: new, or a folder that
+    holds no ``.html`` page yet."""
+    if folder.exists() and not folder.is_dir():
+        raise CommandError(f"{folder}: not a folder; give an empty or new folder to --save")
+    if folder.exists() and any(folder.glob("*.html")):
+        raise CommandError(f"{folder}: holds pages already; give an empty or new folder")
+
+
 def save_pages(pages: list[Any], folder: Path) -> None:
     """Write ``pages`` to ``folder`` with a ``manifest.json`` of file name -> URL, for a
     later ``profile check --pages`` or ``profile suggest DIR``; refuse a folder that
     already holds pages."""
     import json
 
-    if folder.exists() and any(folder.glob("*.html")):
-        raise CommandError(f"{folder}: holds pages already; give an empty or new folder")
+    check_save_folder(folder)
     try:
         folder.mkdir(parents=True, exist_ok=True)
         for page in pages:

@@ -270,3 +270,28 @@ def test_an_html_entry_that_cannot_be_read_is_named(
         assert (code, out) == (2, "")
         (line,) = err.splitlines()
         assert line.startswith(f"newscrawl: {bad}: cannot read: ")
+
+
+def test_a_save_folder_that_holds_pages_is_refused_before_anything_is_fetched(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    # It was refused after every page had been fetched (a minute, at --delay 1), and the
+    # pages were lost. Nothing answers on this port: the refusal must come first.
+    saved = tmp_path / "saved"
+    saved.mkdir()
+    (saved / "old.html").write_text("<html></html>", encoding="utf-8")
+    code, out, err = run(capsys, "profile", "suggest", "http://127.0.0.1:9/", "--save", str(saved))
+    assert (code, out) == (2, "")
+    assert err.splitlines() == [
+        f"newscrawl: {saved}: holds pages already; give an empty or new folder"
+    ]
+
+
+def test_save_with_a_folder_of_pages_is_refused_not_ignored(
+    capsys: pytest.CaptureFixture[str], planet: Path, tmp_path: Path
+) -> None:
+    code, out, err = run(capsys, "profile", "suggest", str(planet), "--save", str(tmp_path / "s"))
+    assert (code, out) == (2, "")
+    assert err.splitlines() == [
+        f"newscrawl: --save works with a URL only: the pages of {planet} are saved"
+    ]
