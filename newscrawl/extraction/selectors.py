@@ -371,6 +371,31 @@ def xpath_problem(query: str) -> str | None:
     return None
 
 
+_NEVER = re.compile(r"\[0\]|\[\(0\) and |and \(0\)(?=\]| and )|= -\d+(?=\])")
+"""What cssselect writes for a condition that never holds: ``0`` (``:hover``, ``:focus``,
+``:visited``, ``:active``, ``:target``, ``:not(*)``, ``:nth-child(-n)``) or a count that
+would have to be negative (``:nth-child(0)``), as a whole predicate or one of its terms."""
+
+
+def css_never_matches(query: str) -> list[str]:
+    """Return the members of the CSS selector ``query`` (``a:hover, h1`` has two) that
+    match no element of any page: a state no saved page is in, or a position before the
+    first (:data:`_NEVER`). Empty for XPath, and for a selector whose every member can
+    match. Raises what :func:`compile_query` raises for a selector that does not compile."""
+    if query.startswith(XPATH_PREFIX):
+        return []
+    compile_query(query)
+    members = parse_css(query)
+    dead = []
+    for member in members:
+        expression = _CSS.selector_to_xpath(
+            member, "descendant-or-self::", translate_pseudo_elements=True
+        )
+        if _NEVER.search(_LITERAL.sub("''", expression)):
+            dead.append(member.canonical())
+    return dead
+
+
 INDEXED_TAGS = frozenset({"meta", "link"})
 """Tags of the page's head whose attribute reads (:attr:`Query.attribute_read`) come from
 one index per page and attribute: a Sahifa page reads six ``meta`` and one ``link``."""

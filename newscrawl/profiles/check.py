@@ -116,7 +116,7 @@ def _selector_problem(query: str) -> str | None:
     # Imported here: extraction imports this package, so a module-level import would loop.
     from cssselect import SelectorError
 
-    from newscrawl.extraction.selectors import compile_query, xpath_problem
+    from newscrawl.extraction.selectors import compile_query, css_never_matches, xpath_problem
 
     try:
         compile_query(query)
@@ -124,6 +124,13 @@ def _selector_problem(query: str) -> str | None:
         return f"selector {_quote(query)} does not compile: {exc}"
     if (problem := xpath_problem(query)) is not None:
         return f"selector {_quote(query)} compiles but {problem}"
+    if dead := css_never_matches(query):
+        parts = "" if "," not in query else f" its part {', '.join(map(_quote, dead))}"
+        return (
+            f"selector {_quote(query)} compiles but{parts} can match nothing on any page "
+            "(:hover, :focus, :active, :visited and :target hold on no saved page, nor "
+            ":nth-child(0) or :not(*))"
+        )
     return None
 
 

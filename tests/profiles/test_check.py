@@ -404,3 +404,38 @@ def test_a_portal_with_no_article_markers_is_a_problem(tmp_path: Path, text: str
     ]
     # a theme needs none: the portals on it bring their own, or inherit them
     assert file_problems(write(tmp_path, 'kind = "theme"\n[fields]\nheadline = "h1"', "t")) == []
+
+
+NEVER = {
+    "a.more:hover": "",
+    "#the-post .entry:focus": "",
+    "li:nth-child(0)": "",
+    "*:not(*)": "",
+    "h1.title:hover, h1": " its part 'h1.title:hover'",
+}
+
+
+@pytest.mark.parametrize("query", sorted(NEVER))
+def test_a_css_selector_that_can_match_nothing_is_a_problem(tmp_path: Path, query: str) -> None:
+    # cssselect compiles :hover and the like to a condition that never holds ([0]): the
+    # check passed them, and the field silently fell to the next selector or the generic
+    # extractor on every page.
+    path = write(tmp_path, f'kind = "theme"\n[fields]\nheadline = ["{query}"]')
+    (line,) = file_problems(path)
+    assert line.startswith(
+        f"{path}: [fields] headline[0]: selector {query!r} compiles but{NEVER[query]} "
+        "can match nothing on any page"
+    )
+
+
+def test_css_selectors_that_can_match_pass(tmp_path: Path) -> None:
+    queries = [
+        "a:not(:hover)",
+        "li:nth-child(10)",
+        "li:nth-child(-n+3)",
+        "a[title='x and (0) y']",
+        "a[title='[0]']",
+        "a:link",
+    ]
+    text = 'kind = "theme"\n[fields]\nheadline = [' + ", ".join(f'"{q}"' for q in queries) + "]"
+    assert file_problems(write(tmp_path, text)) == []
