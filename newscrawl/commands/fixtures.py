@@ -15,13 +15,17 @@ def cmd_fixtures_rerun(args: argparse.Namespace) -> int:
     """Print (or write) the current extraction of fixture cases, for a reviewed update.
 
     Every case is read, and every site's profile loaded, before any is extracted or
-    written: a name that matches no case, a broken case JSON or a profile that does not
-    load stops the command with one line (exit 2) and nothing written.
+    written: half a case (a page without its JSON or the reverse), a name that matches no
+    case, a broken case JSON or a profile that does not load stops the command with one
+    line (exit 2) and nothing written.
     """
     from newscrawl.devtools.fixtures import FixtureCase, FixtureError, find_cases
     from newscrawl.profiles import ProfileError, load_profile
 
-    cases = find_cases(Path(args.fixtures), args.cases)
+    try:
+        cases = find_cases(Path(args.fixtures), args.cases)
+    except FixtureError as exc:
+        raise CommandError(str(exc)) from None
     if not cases:
         raise CommandError(f"no fixture case matches {' '.join(args.cases) or '(all)'}")
     unmatched = [n for n in args.cases if not any(n in (c.id, c.name) for c in cases)]

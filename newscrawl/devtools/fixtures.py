@@ -117,13 +117,26 @@ class FixtureCase:
 def find_cases(root: Path, names: Sequence[str] = ()) -> list[FixtureCase]:
     """Return the cases under ``root`` (``<site>/<case>.json`` with its .html), sorted.
 
-    ``names`` (``site/case`` or ``case``) narrows the list; empty means all.
+    ``names`` (``site/case`` or ``case``) narrows the list; empty means all. Raises
+    FixtureError, naming the file, for half a case: a ``<site>/<case>.html`` without its
+    ``.json`` (a page added by hand) or a ``.json`` without its ``.html`` (a page
+    removed), which no test would read and no rerun would write.
     """
+    pages = set(root.glob("*/*.html"))
+    records = set(root.glob("*/*.json"))
+    for path in sorted(pages ^ {p.with_suffix(".html") for p in records}):
+        if path in pages:
+            raise FixtureError(
+                f"{path}: a fixture page without its case {path.with_suffix('.json').name}; "
+                "make the case with newscrawl fixtures new, or remove the page"
+            )
+        raise FixtureError(
+            f"{path.with_suffix('.json')}: a case without its page {path.name}; "
+            "remove the case, or put the page back"
+        )
     cases = []
-    for json_path in sorted(root.glob("*/*.json")):
+    for json_path in sorted(records):
         html_path = json_path.with_suffix(".html")
-        if not html_path.exists():
-            continue
         case = FixtureCase(json_path.parent.name, json_path.stem, html_path, json_path)
         if not names or case.id in names or case.name in names:
             cases.append(case)

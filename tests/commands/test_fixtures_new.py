@@ -239,3 +239,24 @@ def test_rerun_of_a_site_whose_profile_does_not_load_is_one_line(
     (line,) = captured.err.splitlines()
     assert line.startswith(f"newscrawl: {profile}/seed: ")
     assert ("unknown profile 'nosuch'" if profile == "nosuch" else "timezon: unknown key") in line
+
+
+@pytest.mark.parametrize("half", ["page-without-json", "json-without-page"])
+def test_half_a_case_is_named_not_skipped(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, half: str
+) -> None:
+    # A page added by hand without its JSON, or a JSON whose page was removed, was
+    # skipped in silence by rerun and by the tests that read every case.
+    root = tmp_path / "fixtures"
+    assert new_seed(capsys, root)[0] == 0
+    if half == "page-without-json":
+        shutil.copy(JMN / "seed-article.html", root / "jmn" / "by-hand.html")
+        named, problem = root / "jmn" / "by-hand.html", "a fixture page without its case"
+    else:
+        shutil.copy(root / "jmn" / "seed.json", root / "jmn" / "removed.json")
+        named, problem = root / "jmn" / "removed.json", "a case without its page removed.html"
+    code = main(["fixtures", "rerun", "--fixtures", str(root)])
+    captured = capsys.readouterr()
+    assert (code, captured.out) == (2, "")
+    (line,) = captured.err.splitlines()
+    assert line.startswith(f"newscrawl: {named}: {problem}")
