@@ -185,6 +185,9 @@ def cmd_profile_suggest(args: argparse.Namespace) -> int:
     output = Path(args.output) if args.output else None
     if output is not None and output.exists():
         raise CommandError(f"{output}: exists; remove it or give another -o")
+    if output is not None and not output.absolute().parent.is_dir():
+        # found now, not after the pages were fetched and read
+        raise CommandError(f"{output}: cannot write: no folder {output.absolute().parent}")
     name = args.name or (output.stem if output is not None else None)
     if name is not None:
         _check_suggested_name(name, "--name" if args.name else f"-o {output}")

@@ -295,3 +295,14 @@ def test_save_with_a_folder_of_pages_is_refused_not_ignored(
     assert err.splitlines() == [
         f"newscrawl: --save works with a URL only: the pages of {planet} are saved"
     ]
+
+
+def test_an_output_in_no_folder_is_refused_before_anything_is_fetched(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    # "-o nofolder/x.toml" failed only when the profile was written, after every page
+    # had been fetched. Nothing answers on this port: the refusal must come first.
+    output = tmp_path / "nofolder" / "x.toml"
+    code, out, err = run(capsys, "profile", "suggest", "http://127.0.0.1:9/", "-o", str(output))
+    assert (code, out) == (2, "")
+    assert err.splitlines() == [f"newscrawl: {output}: cannot write: no folder {output.parent}"]
