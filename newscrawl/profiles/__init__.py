@@ -17,6 +17,7 @@ the file loads.
 
 from __future__ import annotations
 
+import difflib
 import json
 import logging
 import os
@@ -248,8 +249,10 @@ def _read(name: str, key: tuple[str | None, str | None]) -> dict[str, Any]:
     name = _checked_name(name)
     path = _locate(name, key)
     if path is None:
-        known = ", ".join(_names(key))
-        raise ProfileError(f"unknown profile {name!r} (known: {known})")
+        names = _names(key)
+        close = difflib.get_close_matches(name, names, n=1)
+        hint = f"did you mean {close[0]}? " if close else ""
+        raise ProfileError(f"unknown profile {name!r} ({hint}known: {', '.join(names)})")
     return _parse(path, str(path))
 
 

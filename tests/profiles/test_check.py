@@ -122,7 +122,7 @@ def test_not_toml(tmp_path: Path) -> None:
 def test_extends_must_name_a_profile(tmp_path: Path) -> None:
     assert file_problems(write(tmp_path, 'extends = "sahifa"\nkind = "theme"')) == []
     (line,) = file_problems(write(tmp_path, 'extends = "sahfia"'))
-    assert "extends: unknown profile 'sahfia'" in line
+    assert "extends: unknown profile 'sahfia' (did you mean sahifa? known: " in line
 
 
 def test_extends_finds_a_theme_where_the_loader_does_not_beside_the_file(
