@@ -123,10 +123,26 @@ class Structured:
                     return value.strip()
         return None
 
+    @cached_property
+    def listed(self) -> set[int]:
+        """The ``id`` of every article object that is an item of a listing object (the
+        ``hasPart``, ``itemListElement`` or ``mainEntity`` of a ``CollectionPage``,
+        ``ItemList`` ...): another page's article that the page lists, not its own."""
+        listed: set[int] = set()
+        for node in self.of_type(LISTING_TYPES):
+            for key in ("hasPart", "itemListElement", "mainEntity"):
+                if isinstance(node.get(key), list | dict):
+                    listed.update(
+                        id(item) for item in walk(node[key]) if types_of(item) & ARTICLE_TYPES
+                    )
+        return listed
+
     def article(self, url: str | None = None) -> dict[str, Any]:
         """Return the page's article object ({} when none): the one whose URL is the page's,
-        else the one with the most text, else the first."""
-        articles = self.of_type(ARTICLE_TYPES)
+        else the one with the most text, else the first; never an item a listing object
+        of the page lists (see :attr:`listed`)."""
+        listed = self.listed
+        articles = [a for a in self.of_type(ARTICLE_TYPES) if id(a) not in listed]
         if not articles:
             return {}
 

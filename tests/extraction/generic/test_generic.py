@@ -71,6 +71,7 @@ def test_doctests(module: object) -> None:
         ("article-korean-short-paragraphs", "article"),
         ("listing-tag-chinese", "listing"),
         ("listing-section-excerpt-cards-at-article-url", "listing"),
+        ("listing-tag-jsonld-lists-articles", "listing"),
     ],
 )
 def test_page_kind_of_fixture(case: str, kind: str) -> None:
