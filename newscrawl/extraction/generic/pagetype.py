@@ -49,11 +49,33 @@ RECORD_KINDS = frozenset({ARTICLE, LIVE_BLOG})
 
 _LISTING_PATH = LISTING_PATH  # search, section, tag, author, archive and page-number paths
 _SEARCH_QUERY = re.compile(r"(?:^|&)(?:q|query|s|search|suche)=", re.IGNORECASE)
+_PAGE_NOUNS = (
+    r"page|seite|p[aá]gina|pagina|страниц[аы]|stránka|artikel|article|art[ií]culo|articolo|"
+    r"beitrag|contenu|contenido|contenuto|content|inhalt|статья|материал|file|datei"
+)
+"""Words for what a site says is missing: a page, an article, its content (en, de, es, pt,
+it, fr, ru, cs)."""
+_MISSING = (
+    r"not found|can(?:no|'|’)?t be found|could not be found|nicht gefunden|introuvable|"
+    r"n['’]existe pas|no encontrad[ao]|no existe|non trovat[ao]|non esiste|не найден[аоы]?|"
+    r"не существует|niet gevonden|no longer (?:available|exists)|(?:is|are) not available|"
+    r"nicht mehr verfügbar|nicht verfügbar|existiert nicht|n['’]est plus disponible|"
+    r"ya no está disponible|no está disponible|non è più disponibile|больше не доступ\w*|"
+    r"недоступ\w*|удал[её]н[аоы]?|(?:has|have) been (?:removed|deleted)|was (?:removed|deleted)|"
+    r"wurde (?:entfernt|gelöscht)|a été supprimée?|ha sido (?:eliminad|retirad)[ao]"
+)
+"""What a site says of a page it cannot show: not found, no longer available, removed."""
 _ERROR_TITLE = re.compile(
-    r"\b(?:404|410)\b|not found|page (?:not|no longer) (?:found|available)|nicht gefunden|"
-    r"introuvable|no encontrada|non trovata|не найдена|niet gevonden|nie znaleziono",
+    rf"\b(?:{_PAGE_NOUNS})\b.{{0,40}}?(?:{_MISSING})"
+    r"|\b(?:error|fehler|erreur|ошибка|errore|código)\s*:?\s*(?:404|410)\b"
+    r"|^\s*(?:404|410)\b|\b(?:404|410)\s*[-–—:|·]?\s*(?:not found|error|fehler|erreur|ошибка)"
+    r"|^\s*not found\b|nie znaleziono",
     re.IGNORECASE,
 )
+"""A title or ``<h1>`` of an error page: a page, article or content said to be missing
+("Seite nicht gefunden", "Страница не найдена", "This article has been removed"), an
+error code ("Error 404", "404 Not Found"). Not "not found" alone: a headline says that of
+a missing person ("Missing kayaker still not found")."""
 _CONSENT = re.compile(
     r"cookie|consent|einwilligung|zustimmen|akzeptieren|accept all|alle akzeptieren|"
     r"privacy settings|datenschutz|gdpr|consentement|consentimiento",
@@ -76,6 +98,16 @@ makes a text weigh more: it removes characters, and decodes an entity of 3 or mo
 characters, or mojibake of 2 to 4 characters, into one), other blocks with text of their
 own (the rest give none)."""
 _CARDS = etree.XPath("//article[.//a[@href]] | (//h2 | //h3)[a[@href] or parent::a[@href]]")
+_LINK_HEADLINES = etree.XPath(
+    "//a[@href][not(ancestor::p or ancestor::h1 or ancestor::h2 or ancestor::h3"
+    " or ancestor::nav or ancestor::header or ancestor::footer)][not(.//h2 or .//h3)]"
+)
+"""Links that may be a card's headline without a heading around them (``<a class=title>``
+of a result list, a link around a whole teaser): not inside running text, a heading or the
+site's menus, and holding no heading (a link around an ``<h3>`` is that heading's)."""
+MIN_LINK_HEADLINE = 25
+"""The weighted length of a link's text that reads as a headline rather than a menu entry,
+a name or "Read more"."""
 _HEADING_TAGS = frozenset({"h2", "h3"})
 """The headings among :data:`_CARDS`: a card's headline link."""
 _TEXT_BLOCK_TAGS = ("p", "div", "td", "section", "article")
@@ -129,16 +161,20 @@ def running_text(root: etree._Element) -> tuple[int, int]:
     return chars, count
 
 
-def card_excerpts(cards: Sequence[etree._Element], url: str) -> tuple[int, int]:
+def card_excerpts(
+    cards: Sequence[etree._Element], url: str, links: Sequence[etree._Element] = ()
+) -> tuple[int, int]:
     """Return (length of the cards' excerpts, number of cards with an excerpt) among
-    ``cards`` (:data:`_CARDS` of the page at ``url``).
+    ``cards`` (:data:`_CARDS` of the page at ``url``) and the headline ``links`` (see
+    :func:`link_headlines`), when given.
 
     A card is the largest element around a headline link to another page (an ``<h2>`` or
-    ``<h3>`` with a link) that holds no other headline link; its excerpt is the long
-    paragraphs (see :func:`running_text`) after the headline in it, one to
-    :data:`MAX_EXCERPT_PARAGRAPHS` of them. Lengths are weighted as in
-    :func:`running_text`. Headlines in one container with no element of their own (a
-    story's linked subheadings among its paragraphs) make no card.
+    ``<h3>`` with a link, or one of ``links``) that holds no other headline link; its
+    excerpt is the long paragraphs (see :func:`running_text`) after the headline in it,
+    and those inside a link that wraps the card, one to :data:`MAX_EXCERPT_PARAGRAPHS` of
+    them. Lengths are weighted as in :func:`running_text`. Headlines in one container with
+    no element of their own (a story's linked subheadings among its paragraphs) make no
+    card.
 
     >>> from lxml import html
     >>> card = "<div><h3><a href='/a/'>Ferry fares frozen</a></h3><p>{}</p></div>"
@@ -148,6 +184,7 @@ def card_excerpts(cards: Sequence[etree._Element], url: str) -> tuple[int, int]:
     """
     page = urldefrag(url).url
     headlines = [h for h in cards if h.tag in _HEADING_TAGS and _links_away(h, page)]
+    headlines += [a for a in links if _links_away(a, page)]
     owner: dict[etree._Element, etree._Element | None] = {}
     for headline in headlines:  # each ancestor: its one headline, or None for several
         for ancestor in headline.iterancestors():
@@ -166,9 +203,23 @@ def card_excerpts(cards: Sequence[etree._Element], url: str) -> tuple[int, int]:
     return chars, count
 
 
+def link_headlines(root: etree._Element) -> list[etree._Element]:
+    """Return the links of the page ``root`` that read as a card's headline with no heading
+    around them (:data:`_LINK_HEADLINES` whose text weighs :data:`MIN_LINK_HEADLINE` or more
+    and has three words or more, or no spaces, as in Chinese)."""
+    found = []
+    for link in _LINK_HEADLINES(root):
+        text = clean(element_text(link)) or ""
+        if weighted_length(text) >= MIN_LINK_HEADLINE and (
+            len(text.split()) >= 3 or " " not in text
+        ):
+            found.append(link)
+    return found
+
+
 def _links_away(headline: etree._Element, page: str) -> bool:
     """Tell whether ``headline`` links to a page other than ``page`` (not an anchor)."""
-    link = headline.find("a[@href]")
+    link = headline if headline.tag == "a" else headline.find("a[@href]")
     if link is None:
         link = headline.getparent()
     href = (link.get("href") or "").strip() if link is not None else ""
@@ -183,6 +234,8 @@ def excerpt_paragraphs(
     """Return the lengths of the long paragraphs after ``headline`` in its card: the
     ancestors that ``owner`` gives no other headline."""
     lengths: list[int] = []
+    if headline.tag == "a":  # a link around the card holds its excerpt
+        lengths += filter(None, map(paragraph_length, headline.iter(*_TEXT_BLOCK_TAGS)))
     node = headline
     while (parent := node.getparent()) is not None and owner.get(parent) is headline:
         for sibling in node.itersiblings():
@@ -230,7 +283,7 @@ def page_type(
     path = split.path.strip("/")
     chars, paragraphs = running_text(root) if running is None else running
     title = _title(root)
-    if _ERROR_TITLE.search(title) and chars < 2 * MIN_ARTICLE_TEXT:
+    if _ERROR_TITLE.search(title) and own_text(root, url, chars) < 2 * MIN_ARTICLE_TEXT:
         return PageType(OTHER, "an error page: its title says so")
     if chars < MIN_ARTICLE_TEXT and _CONSENT.search(title + " " + _visible_sample(root)):
         return PageType(OTHER, "a consent wall: little text, and that about cookies")
@@ -278,6 +331,14 @@ def page_type(
     if cards >= 5:
         return PageType(LISTING, f"{cards} headline links and {paragraphs} paragraphs of text")
     return PageType(OTHER, f"no article: {chars} characters of running text")
+
+
+def own_text(root: etree._Element, url: str, chars: int) -> int:
+    """Return the page's running text ``chars`` less the excerpts of its cards, when 3 or
+    more cards have one (:func:`card_excerpts`, headline links of any markup counted): the
+    text the page says itself, not that of the stories it suggests."""
+    excerpts, excerpt_cards = card_excerpts(_CARDS(root), url, link_headlines(root))
+    return chars - excerpts if excerpt_cards >= MIN_EXCERPT_CARDS else chars
 
 
 def _undated_site_page(

@@ -72,6 +72,11 @@ def test_doctests(module: object) -> None:
         ("listing-tag-chinese", "listing"),
         ("listing-section-excerpt-cards-at-article-url", "listing"),
         ("listing-tag-jsonld-lists-articles", "listing"),
+        ("soft-404-german-with-suggestions", "other"),
+        ("soft-404-russian-bitrix", "other"),
+        ("soft-404-spanish-with-suggestions", "other"),
+        ("article-removed-notice-german", "other"),
+        ("news-flash-headline-says-not-found", "article"),
     ],
 )
 def test_page_kind_of_fixture(case: str, kind: str) -> None:
