@@ -117,7 +117,9 @@ class GenericPage:
     @cached_property
     def page_type(self) -> PageType:
         """What kind of page this is."""
-        return page_type(self.structured, self.root, self.url, self.running_text)
+        return page_type(
+            self.structured, self.root, self.url, self.running_text, self.attribute_names
+        )
 
     @cached_property
     def running_text(self) -> tuple[int, int]:

@@ -32,6 +32,7 @@ from newscrawl.extraction.generic.structured import (
 )
 from newscrawl.extraction.generic.text import (
     MAX_CHARACTER_WEIGHT,
+    attribute_names,
     clean,
     element_text,
     weighted_length,
@@ -81,6 +82,63 @@ _CONSENT = re.compile(
     r"privacy settings|datenschutz|gdpr|consentement|consentimiento",
     re.IGNORECASE,
 )
+_WALL_WORDS = ("onsent", "ookie", "gdpr", "didomi", "onetrust", "sp_message", "qc-cmp")
+_WALL_WORDS += ("usercentrics", "aywall", "regwall")
+_COMMENT_WORDS = ("omment", "disqus")
+
+
+def _named_query(words: tuple[str, ...]) -> etree.XPath:
+    """An XPath to the ``class`` and ``id`` attributes holding one of ``words`` (their
+    elements are the attributes' parents): reading attributes down the descendant axis is
+    several times faster than testing each element in a predicate."""
+    test = " or ".join(f"contains(., '{word}')" for word in words)
+    return etree.XPath(f"/descendant::*/@class[{test}] | /descendant::*/@id[{test}]")
+
+
+_WALL_NAMES = _named_query(_WALL_WORDS)
+"""``class`` and ``id`` values that may name a consent dialog or a subscription wall
+(:data:`_CONSENT_NAME` and :data:`_PAYWALL_NAME` decide)."""
+_COMMENT_NAMES = _named_query(_COMMENT_WORDS)
+"""``class`` and ``id`` values that may name readers' comments (:data:`_COMMENT_PARTS`
+decides)."""
+MAX_WALL_TEXT = 3000
+"""More running text than a consent dialog or a subscription wall holds: a page with more
+is not looked at for them (its own text is more than either rule allows)."""
+_CONSENT_NAME = re.compile(
+    r"consent|cookie|gdpr|didomi|onetrust|sp_message|qc-cmp|usercentrics", re.IGNORECASE
+)
+"""A consent dialog's id or class: the words, and the names of the common consent managers'
+containers (Didomi, OneTrust, Sourcepoint, Quantcast Choice, Usercentrics)."""
+_PAYWALL_NAME = re.compile(r"pay-?wall|regwall", re.IGNORECASE)
+_SUBSCRIBE = re.compile(
+    r"subscri|abonn|suscri|assin(?:e|at)|подпис|log ?in\b|sign ?in\b|anmelden|connectez|"
+    r"inicia sesión",
+    re.IGNORECASE,
+)
+"""What a subscription wall asks: subscribe, log in (en, de, fr, es, pt, ru)."""
+_COMMENT_PARTS = frozenset(
+    {
+        "comment",
+        "comments",
+        "commentlist",
+        "commentbody",
+        "commentaire",
+        "commentaires",
+        "comentario",
+        "comentarios",
+        "commento",
+        "commenti",
+        "kommentare",
+        "disqus",
+    }
+)
+"""Words of a class or id of readers' comments, each a part of a name between hyphens and
+underscores ("comment-content", "#comments"); not "commentary" nor the German "Kommentar",
+which name opinion articles."""
+_NAME_PARTS = re.compile(r"[\s_-]+")
+_PAGE_WRAPPERS = ("html", "body", "main", "article")
+"""Elements that hold the page or its story, and so no dialog, wall or comments of their
+own: a class of theirs is a state of the page ("cookies-not-set", "gdpr-applies")."""
 MAX_TEXT_BLOCKS = 5000
 MIN_PARAGRAPH = 80
 """The :func:`~newscrawl.extraction.generic.text.weighted_length` of a long paragraph: a
@@ -274,24 +332,37 @@ def page_type(
     root: etree._Element,
     url: str,
     running: tuple[int, int] | None = None,
+    names: str | None = None,
 ) -> PageType:
     """Return the kind of the page ``root`` at ``url``; ``running`` is its
-    :func:`running_text` when it was counted already."""
+    :func:`running_text` and ``names`` its
+    :func:`~newscrawl.extraction.generic.text.attribute_names` when they were read
+    already."""
     types = set().union(*(types_of(n) for n in structured.nodes)) if structured.nodes else set()
     article = structured.article(url)
     split = urlsplit(url)
     path = split.path.strip("/")
     chars, paragraphs = running_text(root) if running is None else running
+    names = attribute_names(root) if names is None else names
     title = _title(root)
     if _ERROR_TITLE.search(title) and own_text(root, url, chars) < 2 * MIN_ARTICLE_TEXT:
         return PageType(OTHER, "an error page: its title says so")
+    maybe_walled = chars < MAX_WALL_TEXT and any(word in names for word in _WALL_WORDS)
+    wall = walls(root) if maybe_walled else Walls()
+    outside = chars - wall.consent - wall.paywall
+    if wall.consent and outside < MIN_DECLARED_ARTICLE_TEXT:
+        return PageType(OTHER, "a consent wall: its text is the consent dialog's")
     if chars < MIN_ARTICLE_TEXT and _CONSENT.search(title + " " + _visible_sample(root)):
         return PageType(OTHER, "a consent wall: little text, and that about cookies")
+    if wall.paywall_asks and outside < MIN_PARAGRAPH and wall.paywall < 2 * MIN_ARTICLE_TEXT:
+        return PageType(OTHER, "a subscription wall: no text but the offer's")
     if article:
         if "LiveBlogPosting" in types_of(article):
             return PageType(LIVE_BLOG, "structured data: LiveBlogPosting")
         if path or chars >= MIN_ARTICLE_TEXT:
             return PageType(ARTICLE, f"structured data: {'/'.join(sorted(types_of(article)))}")
+    if any(word in names for word in _COMMENT_WORDS):
+        chars -= readers_comments(root)  # readers' text, not the page's
     if types & GALLERY_TYPES and chars < MIN_ARTICLE_TEXT:
         return PageType(GALLERY, "structured data: a gallery")
     if types & VIDEO_TYPES and not types & ARTICLE_TYPES and chars < MIN_ARTICLE_TEXT:
@@ -331,6 +402,65 @@ def page_type(
     if cards >= 5:
         return PageType(LISTING, f"{cards} headline links and {paragraphs} paragraphs of text")
     return PageType(OTHER, f"no article: {chars} characters of running text")
+
+
+@dataclass(frozen=True)
+class Walls:
+    """Running text (weighted, as :func:`running_text` counts it) in a page's consent
+    dialogs and subscription walls, which is not the page's own text."""
+
+    consent: int = 0
+    paywall: int = 0
+    paywall_asks: bool = False
+    """Whether a subscription wall's text asks the reader to subscribe or log in."""
+
+
+def _named(root: etree._Element, query: etree.XPath) -> dict[etree._Element, str]:
+    """Return the elements whose ``class`` or ``id`` ``query`` finds, with those values,
+    leaving out the page, its ``<main>``, an ``<article>`` and the elements holding one
+    (:data:`_PAGE_WRAPPERS`): a name of theirs is a state of the page."""
+    found: dict[etree._Element, str] = {}
+    for value in query(root):
+        element = value.getparent()
+        if element is None or next(element.iter(*_PAGE_WRAPPERS), None) is not None:
+            continue
+        found[element] = f"{found.get(element, '')} {value}"
+    return found
+
+
+def _outermost_text(elements: Sequence[etree._Element]) -> int:
+    """Return the running text in ``elements``, each counted once (in the outermost of
+    ``elements`` that holds it)."""
+    among = set(elements)
+    return sum(
+        sum(map(paragraph_length, element.iter(*_TEXT_BLOCK_TAGS)))
+        for element in elements
+        if not any(ancestor in among for ancestor in element.iterancestors())
+    )
+
+
+def walls(root: etree._Element) -> Walls:
+    """Return the running text of the page ``root`` in its consent dialogs (an ``id`` or
+    ``class`` of :data:`_CONSENT_NAME`) and subscription walls (:data:`_PAYWALL_NAME`)."""
+    named = _named(root, _WALL_NAMES)
+    consent = [e for e, names in named.items() if _CONSENT_NAME.search(names)]
+    paywall = [e for e, names in named.items() if e not in consent and _PAYWALL_NAME.search(names)]
+    asks = any(_SUBSCRIBE.search(element_text(e)) for e in paywall)
+    return Walls(_outermost_text(consent), _outermost_text(paywall), asks)
+
+
+def readers_comments(root: etree._Element) -> int:
+    """Return the running text of the page ``root`` in readers' comments: elements whose
+    ``id`` or ``class`` has a part of :data:`_COMMENT_PARTS`, not holding the page's
+    ``<h1>`` (an opinion piece's class may call it a comment: it is the article)."""
+    named = _named(root, _COMMENT_NAMES)
+    comments = [
+        element
+        for element, names in named.items()
+        if not _COMMENT_PARTS.isdisjoint(_NAME_PARTS.split(names.lower()))
+        and next(element.iter("h1"), None) is None
+    ]
+    return _outermost_text(comments)
 
 
 def own_text(root: etree._Element, url: str, chars: int) -> int:

@@ -77,6 +77,11 @@ def test_doctests(module: object) -> None:
         ("soft-404-spanish-with-suggestions", "other"),
         ("article-removed-notice-german", "other"),
         ("news-flash-headline-says-not-found", "article"),
+        ("consent-wall-didomi-french", "other"),
+        ("consent-wall-onetrust-english", "other"),
+        ("consent-wall-sourcepoint-german-pur", "other"),
+        ("consent-wall-quantcast-spanish", "other"),
+        ("paywall-login-interstitial", "other"),
     ],
 )
 def test_page_kind_of_fixture(case: str, kind: str) -> None:

@@ -119,3 +119,44 @@ def test_a_section_page_of_excerpt_cards_is_a_listing(layout: str) -> None:
     )
     found = pagetype.page_type(read_structured(root, SECTION_URL), root, SECTION_URL)
     assert found.kind == pagetype.LISTING, found.reason
+
+
+STORY = "".join(
+    f"<p>{text}</p>"
+    for text in (
+        "The harbour authority approved a new ferry schedule that adds two evening crossings "
+        "on weekdays from June onwards, after a year of complaints from the islands.",
+        "Islanders who work in town had asked for a later boat for years; the last crossing now "
+        "leaves at eleven, and a night boat runs on Fridays and Saturdays through the summer.",
+        "The operator said the extra crossings would cost about half a million a year, paid "
+        "for by a small rise in the fares for cars and a grant from the regional government.",
+    )
+)
+
+
+@pytest.mark.parametrize(
+    "page",
+    [
+        # a state of the page on <body>, not a consent dialog of its own
+        f"<body class='single cookies-not-set gdpr-applies'><h1>Ferries</h1>{STORY}</body>",
+        # an opinion piece whose box a class calls a comment: it holds the headline
+        f"<body><div class='comment'><h1>Ferries</h1>{STORY}</div></body>",
+    ],
+)
+def test_page_states_and_opinion_boxes_are_not_walls_or_comments(page: str) -> None:
+    root = html.document_fromstring(f"<html lang='en'><head><title>Ferries</title></head>{page}")
+    found = pagetype.page_type(read_structured(root, URL), root, URL)
+    assert found.kind == pagetype.ARTICLE, found.reason
+
+
+def test_readers_comments_are_not_the_pages_text() -> None:
+    comments = "".join(
+        f"<li class='comment'><div class='comment-content'>{p}</div></li>"
+        for p in STORY.split("</p>")[:3]
+    )
+    root = html.document_fromstring(
+        "<html lang='en'><head><title>Comments</title></head><body><h1>Ferries</h1>"
+        f"<ol class='comment-list'>{comments}</ol></body></html>"
+    )
+    found = pagetype.page_type(read_structured(root, URL), root, URL)
+    assert found.kind != pagetype.ARTICLE, found.reason
