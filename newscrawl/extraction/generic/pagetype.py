@@ -17,6 +17,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 from urllib.parse import urldefrag, urljoin, urlsplit
 
 from lxml import etree
@@ -37,7 +38,7 @@ from newscrawl.extraction.generic.text import (
     element_text,
     weighted_length,
 )
-from newscrawl.listing_paths import LISTING_PATH
+from newscrawl.listing_paths import LISTING_PATH, LISTING_SEGMENT, PAGE_NUMBER
 
 ARTICLE = "article"
 LIVE_BLOG = "live-blog"
@@ -139,6 +140,15 @@ _NAME_PARTS = re.compile(r"[\s_-]+")
 _PAGE_WRAPPERS = ("html", "body", "main", "article")
 """Elements that hold the page or its story, and so no dialog, wall or comments of their
 own: a class of theirs is a state of the page ("cookies-not-set", "gdpr-applies")."""
+_STATIC_PAGE_CLASS = re.compile(
+    r"(?:^|\s)(?:type-page|node--type-page|node-type-page|page-node-type-page)(?:\s|$)",
+    re.MULTILINE,
+)
+"""A class by which a CMS marks a static page of the site, not a post: WordPress's
+``type-page`` (a post's is ``type-post``), Drupal's ``node--type-page`` and
+``page-node-type-page`` (an article's ``node--type-article``)."""
+MIN_EVENTS = 2
+"""Events a page declares that make it a calendar (one is an event's own page)."""
 MAX_TEXT_BLOCKS = 5000
 MIN_PARAGRAPH = 80
 """The :func:`~newscrawl.extraction.generic.text.weighted_length` of a long paragraph: a
@@ -363,7 +373,7 @@ def page_type(
             return PageType(ARTICLE, f"structured data: {'/'.join(sorted(types_of(article)))}")
     if any(word in names for word in _COMMENT_WORDS):
         chars -= readers_comments(root)  # readers' text, not the page's
-    if types & GALLERY_TYPES and chars < MIN_ARTICLE_TEXT:
+    if types & GALLERY_TYPES and chars - caption_text(root) < MIN_ARTICLE_TEXT:
         return PageType(GALLERY, "structured data: a gallery")
     if types & VIDEO_TYPES and not types & ARTICLE_TYPES and chars < MIN_ARTICLE_TEXT:
         return PageType(VIDEO, "structured data: a video without article text")
@@ -372,14 +382,24 @@ def page_type(
     og_article = (structured.first_meta("og:type") or "").lower() == "article" or bool(
         structured.first_meta("article:published_time")
     )
+    published = structured.first_meta("article:published_time")
     if not path and not article:
         return PageType(LISTING, "the site's home page")
     if types & LISTING_TYPES and not og_article:
         return PageType(LISTING, "structured data: a collection page")
+    if (structured.first_meta("og:type") or "").lower() == "profile" and not published:
+        return PageType(LISTING, "og:type profile: a person's page")
+    if sum(1 for n in structured.nodes if _is_event(n)) >= MIN_EVENTS and not published:
+        return PageType(LISTING, "structured data: a calendar of events")
     if (
         _LISTING_PATH.search(path) or _SEARCH_QUERY.search(split.query)
     ) and chars < 3 * MIN_ARTICLE_TEXT:
-        return PageType(LISTING, "a search, tag, category or author URL")
+        if published and PAGE_NUMBER.search(path) and not LISTING_SEGMENT.search(path):
+            pass  # a later page of an article ("…/story/seite/2/"): its date says so
+        else:
+            return PageType(LISTING, "a search, tag, category or author URL")
+    if not published and _STATIC_PAGE_CLASS.search(names):
+        return PageType(OTHER, "its CMS marks it a static page of the site, undated")
     if (
         cards < 5
         and not article
@@ -387,19 +407,18 @@ def page_type(
         and _undated_site_page(structured, types, root, url)
     ):
         return PageType(OTHER, "declared a web page (og:type website or WebPage), undated")
-    if og_article and chars >= MIN_DECLARED_ARTICLE_TEXT and cards < 5:
-        return PageType(ARTICLE, "og:type article or article:published_time, and its text")
-    if chars >= MIN_ARTICLE_TEXT and (og_article or cards < 3 * max(paragraphs, 2)):
-        own = chars
-        if cards >= MIN_EXCERPT_CARDS:  # else no card excerpts to count
-            excerpts, excerpt_cards = card_excerpts(card_nodes, url)
-            if excerpt_cards >= MIN_EXCERPT_CARDS:
-                own -= excerpts
-        if own >= MIN_ARTICLE_TEXT:
+    excerpt_cards = 0
+    if chars >= MIN_DECLARED_ARTICLE_TEXT and (og_article or chars >= MIN_ARTICLE_TEXT):
+        excerpts, excerpt_cards = card_excerpts(card_nodes, url, link_headlines(root))
+        own = chars - excerpts if excerpt_cards >= MIN_EXCERPT_CARDS else chars
+        if og_article and own >= MIN_DECLARED_ARTICLE_TEXT and cards < 5:
+            return PageType(ARTICLE, "og:type article or article:published_time, and its text")
+        if own >= MIN_ARTICLE_TEXT and (og_article or cards < 3 * max(paragraphs, 2)):
             return PageType(ARTICLE, f"{paragraphs} paragraphs of running text")
-    if len(_GALLERY_IMAGES(root)) >= 6 and chars < MIN_ARTICLE_TEXT:
+    if len(_GALLERY_IMAGES(root)) >= 6 and chars - caption_text(root) < MIN_ARTICLE_TEXT:
         return PageType(GALLERY, "many figures and little text")
-    if cards >= 5:
+    if cards >= 5 or excerpt_cards >= 5:
+        cards = max(cards, excerpt_cards)
         return PageType(LISTING, f"{cards} headline links and {paragraphs} paragraphs of text")
     return PageType(OTHER, f"no article: {chars} characters of running text")
 
@@ -461,6 +480,20 @@ def readers_comments(root: etree._Element) -> int:
         and next(element.iter("h1"), None) is None
     ]
     return _outermost_text(comments)
+
+
+def caption_text(root: etree._Element) -> int:
+    """Return the running text of the page ``root`` in its figures (``<figure>``, a
+    ``<figcaption>`` outside one): a gallery's captions, however long, are not an
+    article's text."""
+    figures = list(root.iter("figure", "figcaption"))
+    return _outermost_text(figures)
+
+
+def _is_event(node: dict[str, Any]) -> bool:
+    """Tell whether a structured data object is an event (``Event``, ``MusicEvent``,
+    ``Festival`` ...)."""
+    return any(t.endswith("Event") or t == "Festival" for t in types_of(node))
 
 
 def own_text(root: etree._Element, url: str, chars: int) -> int:

@@ -82,6 +82,15 @@ def test_doctests(module: object) -> None:
         ("consent-wall-sourcepoint-german-pur", "other"),
         ("consent-wall-quantcast-spanish", "other"),
         ("paywall-login-interstitial", "other"),
+        ("site-page-newsletter-wordpress-dated", "other"),
+        ("author-profile-russian-og-profile", "listing"),
+        ("events-calendar-german", "listing"),
+        ("gallery-long-captions-russian", "gallery"),
+        ("search-results-long-excerpts-french", "listing"),
+        ("listing-section-bitrix-og-article", "listing"),
+        ("article-page-two-german", "article"),
+        ("live-blog-short-updates", "article"),
+        ("video-page-standfirst-and-transcript", "article"),
     ],
 )
 def test_page_kind_of_fixture(case: str, kind: str) -> None:

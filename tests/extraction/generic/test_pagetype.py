@@ -160,3 +160,20 @@ def test_readers_comments_are_not_the_pages_text() -> None:
     )
     found = pagetype.page_type(read_structured(root, URL), root, URL)
     assert found.kind != pagetype.ARTICLE, found.reason
+
+
+@pytest.mark.parametrize(
+    ("path", "kind"),
+    [
+        ("/city/ferry-timetable/seite/2/", pagetype.ARTICLE),  # a later page of an article
+        ("/tag/ferries/page/2/", pagetype.LISTING),  # a listing word says more than a date
+    ],
+)
+def test_a_page_number_with_a_publication_time(path: str, kind: str) -> None:
+    url = f"https://harbour.example{path}"
+    root = html.document_fromstring(
+        "<html lang='en'><head><title>Ferries</title><meta property='og:type' content='article'>"
+        "<meta property='article:published_time' content='2024-03-10T08:30:00+01:00'>"
+        f"</head><body><h1>Ferries</h1>{STORY}</body></html>"
+    )
+    assert pagetype.page_type(read_structured(root, url), root, url).kind == kind
