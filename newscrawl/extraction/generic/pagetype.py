@@ -197,6 +197,10 @@ WEB_PAGE_TYPES: frozenset[str] = frozenset(
     {"WebPage", "AboutPage", "ContactPage", "FAQPage", "QAPage", "CheckoutPage"}
 )
 """schema.org types of a site's own pages (about us, imprint, contact): not articles."""
+SITE_PAGE_TYPES = WEB_PAGE_TYPES - {"WebPage"}
+"""The types of :data:`WEB_PAGE_TYPES` that name the kind of page (about us, contact ...):
+such a page is no article whatever its ``og:type``, unless it has a publication time; a
+plain ``WebPage`` wraps many a CMS's articles too."""
 
 
 @dataclass(frozen=True)
@@ -400,6 +404,8 @@ def page_type(
             return PageType(LISTING, "a search, tag, category or author URL")
     if not published and _STATIC_PAGE_CLASS.search(names):
         return PageType(OTHER, "its CMS marks it a static page of the site, undated")
+    if not published and not article and types & SITE_PAGE_TYPES:
+        return PageType(OTHER, f"structured data: {'/'.join(sorted(types & SITE_PAGE_TYPES))}")
     if (
         cards < 5
         and not article
@@ -408,11 +414,14 @@ def page_type(
     ):
         return PageType(OTHER, "declared a web page (og:type website or WebPage), undated")
     excerpt_cards = 0
-    if chars >= MIN_DECLARED_ARTICLE_TEXT and (og_article or chars >= MIN_ARTICLE_TEXT):
+    dated = not og_article and _dated_story_url(path, url) and root.find(".//h1") is not None
+    if chars >= MIN_DECLARED_ARTICLE_TEXT and (og_article or dated or chars >= MIN_ARTICLE_TEXT):
         excerpts, excerpt_cards = card_excerpts(card_nodes, url, link_headlines(root))
         own = chars - excerpts if excerpt_cards >= MIN_EXCERPT_CARDS else chars
         if og_article and own >= MIN_DECLARED_ARTICLE_TEXT and cards < 5:
             return PageType(ARTICLE, "og:type article or article:published_time, and its text")
+        if dated and own >= MIN_DECLARED_ARTICLE_TEXT and cards < 5:
+            return PageType(ARTICLE, "a headline and its text at a dated story URL")
         if own >= MIN_ARTICLE_TEXT and (og_article or cards < 3 * max(paragraphs, 2)):
             return PageType(ARTICLE, f"{paragraphs} paragraphs of running text")
     if len(_GALLERY_IMAGES(root)) >= 6 and chars - caption_text(root) < MIN_ARTICLE_TEXT:
@@ -502,6 +511,16 @@ def own_text(root: etree._Element, url: str, chars: int) -> int:
     text the page says itself, not that of the stories it suggests."""
     excerpts, excerpt_cards = card_excerpts(_CARDS(root), url, link_headlines(root))
     return chars - excerpts if excerpt_cards >= MIN_EXCERPT_CARDS else chars
+
+
+_SLUG = re.compile(r"[^\W\d_]{2,}[-_][^\W\d_]{2,}")
+"""Words joined by a hyphen or an underscore: a story's slug."""
+
+
+def _dated_story_url(path: str, url: str) -> bool:
+    """Tell whether the page's ``path`` names a story: a day in it (``/2024/03/11/``) and a
+    slug in its last segment (a print view of a story, say; not a day's archive)."""
+    return url_day(url) is not None and bool(_SLUG.search(path.rsplit("/", 1)[-1]))
 
 
 def _undated_site_page(

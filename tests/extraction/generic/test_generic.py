@@ -91,6 +91,8 @@ def test_doctests(module: object) -> None:
         ("article-page-two-german", "article"),
         ("live-blog-short-updates", "article"),
         ("video-page-standfirst-and-transcript", "article"),
+        ("print-version-spanish-short", "article"),
+        ("about-page-french-jsonld-aboutpage", "other"),
     ],
 )
 def test_page_kind_of_fixture(case: str, kind: str) -> None:
