@@ -413,6 +413,13 @@ def page_type(
         and _undated_site_page(structured, types, root, url)
     ):
         return PageType(OTHER, "declared a web page (og:type website or WebPage), undated")
+    if (
+        not og_article
+        and (structured.first_meta("og:type") or "").lower() == "website"
+        and chars < 3 * MIN_ARTICLE_TEXT
+        and (headlines := cards + len(link_headlines(root))) >= 5
+    ):
+        return PageType(LISTING, f"og:type website, {headlines} headline links, little text")
     excerpt_cards = 0
     dated = not og_article and _dated_story_url(path, url) and root.find(".//h1") is not None
     if chars >= MIN_DECLARED_ARTICLE_TEXT and (og_article or dated or chars >= MIN_ARTICLE_TEXT):

@@ -93,6 +93,7 @@ def test_doctests(module: object) -> None:
         ("video-page-standfirst-and-transcript", "article"),
         ("print-version-spanish-short", "article"),
         ("about-page-french-jsonld-aboutpage", "other"),
+        ("listing-topic-german-long-intro", "listing"),
     ],
 )
 def test_page_kind_of_fixture(case: str, kind: str) -> None:
