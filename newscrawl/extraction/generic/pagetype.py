@@ -368,8 +368,13 @@ def page_type(
         return PageType(OTHER, "a consent wall: its text is the consent dialog's")
     if chars < MIN_ARTICLE_TEXT and _CONSENT.search(title + " " + _visible_sample(root)):
         return PageType(OTHER, "a consent wall: little text, and that about cookies")
-    if wall.paywall_asks and outside < MIN_PARAGRAPH and wall.paywall < 2 * MIN_ARTICLE_TEXT:
-        return PageType(OTHER, "a subscription wall: no text but the offer's")
+    if (
+        wall.paywall_asks
+        and not wall.headline_outside
+        and outside < MIN_PARAGRAPH
+        and wall.paywall < 2 * MIN_ARTICLE_TEXT
+    ):
+        return PageType(OTHER, "a subscription wall: no headline or text but the offer's")
     if article:
         if "LiveBlogPosting" in types_of(article):
             return PageType(LIVE_BLOG, "structured data: LiveBlogPosting")
@@ -448,6 +453,9 @@ class Walls:
     paywall: int = 0
     paywall_asks: bool = False
     """Whether a subscription wall's text asks the reader to subscribe or log in."""
+    headline_outside: bool = True
+    """Whether the page has an ``<h1>`` outside its subscription walls (a story's teaser
+    above the wall has; an interstitial, whose heading is the wall's, has not)."""
 
 
 def _named(root: etree._Element, query: etree.XPath) -> dict[etree._Element, str]:
@@ -476,12 +484,15 @@ def _outermost_text(elements: Sequence[etree._Element]) -> int:
 
 def walls(root: etree._Element) -> Walls:
     """Return the running text of the page ``root`` in its consent dialogs (an ``id`` or
-    ``class`` of :data:`_CONSENT_NAME`) and subscription walls (:data:`_PAYWALL_NAME`)."""
+    ``class`` of :data:`_CONSENT_NAME`) and subscription walls (:data:`_PAYWALL_NAME`),
+    whether a wall asks to subscribe, and whether an ``<h1>`` stands outside the walls."""
     named = _named(root, _WALL_NAMES)
     consent = [e for e, names in named.items() if _CONSENT_NAME.search(names)]
     paywall = [e for e, names in named.items() if e not in consent and _PAYWALL_NAME.search(names)]
     asks = any(_SUBSCRIBE.search(element_text(e)) for e in paywall)
-    return Walls(_outermost_text(consent), _outermost_text(paywall), asks)
+    walled = set(paywall)
+    outside = any(not any(a in walled for a in h1.iterancestors()) for h1 in root.iter("h1"))
+    return Walls(_outermost_text(consent), _outermost_text(paywall), asks, outside)
 
 
 def readers_comments(root: etree._Element) -> int:

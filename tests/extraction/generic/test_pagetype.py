@@ -177,3 +177,16 @@ def test_a_page_number_with_a_publication_time(path: str, kind: str) -> None:
         f"</head><body><h1>Ferries</h1>{STORY}</body></html>"
     )
     assert pagetype.page_type(read_structured(root, url), root, url).kind == kind
+
+
+def test_a_story_teaser_inside_a_paywall_box_under_its_headline_is_an_article() -> None:
+    """The wall rule refuses a page whose heading and text are all the wall's; a story's
+    headline above the box says the page is the story, cut short."""
+    root = html.document_fromstring(
+        "<html lang='en'><head><title>Ferries</title><meta property='og:type' content='article'>"
+        "</head><body><h1>Night ferry returns</h1>"
+        f"<div class='paywall'>{STORY}<p><a href='/subscribe/'>Subscribe</a> to keep reading.</p>"
+        "</div></body></html>"
+    )
+    found = pagetype.page_type(read_structured(root, URL), root, URL)
+    assert found.kind == pagetype.ARTICLE, found.reason
