@@ -190,6 +190,9 @@ MAX_EXCERPT_PARAGRAPHS = 3
 MIN_DECLARED_ARTICLE_TEXT = 200
 """Running text enough for a page whose meta tags say it is an article."""
 _GALLERY_IMAGES = etree.XPath("//figure//img | //*[contains(@class, 'gallery')]//img")
+_CAPTIONED_FIGURES = etree.XPath("count(//figure[.//img][.//figcaption])")
+"""Figures with an image and a caption: six or more and little other text make a gallery
+even where the page's meta tags call it an article."""
 MIN_ARTICLE_TEXT = 400
 """Running text (weighted characters of long paragraphs, see :func:`running_text`) that
 makes an article."""
@@ -425,6 +428,8 @@ def page_type(
         and (headlines := cards + len(link_headlines(root))) >= 5
     ):
         return PageType(LISTING, f"og:type website, {headlines} headline links, little text")
+    if _CAPTIONED_FIGURES(root) >= 6 and chars - caption_text(root) < MIN_ARTICLE_TEXT:
+        return PageType(GALLERY, "many captioned figures and little text besides")
     excerpt_cards = 0
     dated = not og_article and _dated_story_url(path, url) and root.find(".//h1") is not None
     if chars >= MIN_DECLARED_ARTICLE_TEXT and (og_article or dated or chars >= MIN_ARTICLE_TEXT):

@@ -94,6 +94,7 @@ def test_doctests(module: object) -> None:
         ("print-version-spanish-short", "article"),
         ("about-page-french-jsonld-aboutpage", "other"),
         ("listing-topic-german-long-intro", "listing"),
+        ("gallery-german-og-article-short-intro", "gallery"),
     ],
 )
 def test_page_kind_of_fixture(case: str, kind: str) -> None:
