@@ -431,14 +431,18 @@ def page_type(
     if _CAPTIONED_FIGURES(root) >= 6 and chars - caption_text(root) < MIN_ARTICLE_TEXT:
         return PageType(GALLERY, "many captioned figures and little text besides")
     excerpt_cards = 0
-    dated = not og_article and _dated_story_url(path, url) and root.find(".//h1") is not None
+    dated = (
+        not og_article
+        and (_dated_story_url(path, url) or _post_template(root))
+        and root.find(".//h1") is not None
+    )
     if chars >= MIN_DECLARED_ARTICLE_TEXT and (og_article or dated or chars >= MIN_ARTICLE_TEXT):
         excerpts, excerpt_cards = card_excerpts(card_nodes, url, link_headlines(root))
         own = chars - excerpts if excerpt_cards >= MIN_EXCERPT_CARDS else chars
         if og_article and own >= MIN_DECLARED_ARTICLE_TEXT and cards < 5:
             return PageType(ARTICLE, "og:type article or article:published_time, and its text")
         if dated and own >= MIN_DECLARED_ARTICLE_TEXT and cards < 5:
-            return PageType(ARTICLE, "a headline and its text at a dated story URL")
+            return PageType(ARTICLE, "a headline and its text, at a story's URL or template")
         if own >= MIN_ARTICLE_TEXT and (og_article or cards < 3 * max(paragraphs, 2)):
             return PageType(ARTICLE, f"{paragraphs} paragraphs of running text")
     if len(_GALLERY_IMAGES(root)) >= 6 and chars - caption_text(root) < MIN_ARTICLE_TEXT:
@@ -544,6 +548,20 @@ def _dated_story_url(path: str, url: str) -> bool:
     """Tell whether the page's ``path`` names a story: a day in it (``/2024/03/11/``) and a
     slug in its last segment (a print view of a story, say; not a day's archive)."""
     return url_day(url) is not None and bool(_SLUG.search(path.rsplit("/", 1)[-1]))
+
+
+_POST_BODY_CLASS = re.compile(
+    r"(?:^|\s)(?:single-post|page-node-type-article|node-type-article)(?:\s|$)"
+)
+"""A class by which a CMS marks the page of one post or article: WordPress's body class of
+a single post (an archive's is ``archive``), Drupal's body class of an article node (its
+teasers in a listing carry ``node--type-article`` on their own elements, not the body)."""
+
+
+def _post_template(root: etree._Element) -> bool:
+    """Tell whether the page's ``<body>`` says its CMS shows one post or article on it."""
+    body = root.find(".//body")
+    return body is not None and bool(_POST_BODY_CLASS.search(body.get("class") or ""))
 
 
 def _undated_site_page(

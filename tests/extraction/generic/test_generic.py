@@ -95,6 +95,7 @@ def test_doctests(module: object) -> None:
         ("about-page-french-jsonld-aboutpage", "other"),
         ("listing-topic-german-long-intro", "listing"),
         ("gallery-german-og-article-short-intro", "gallery"),
+        ("article-wordpress-short-post-no-meta", "article"),
     ],
 )
 def test_page_kind_of_fixture(case: str, kind: str) -> None:
