@@ -1,15 +1,20 @@
 """What kind of page this is: article, live blog, listing, gallery, video or other.
 
-Evidence, strongest first: the page's structured data (an article object, or a
-collection, search, profile, gallery or video page), error and consent pages recognised by
-their title and size, the URL's shape (the site's root, search, tag, category and author
-paths), pages that declare themselves a page of the site (``og:type`` ``website``, a
-JSON-LD ``WebPage``, ``AboutPage`` ...) and carry no date, and the DOM: many headline links
-in cards against the text of one main block. The excerpts of several cards (a headline
-link and a paragraph or two under it) are the cards' text, not the page's: the running text
-that makes an article is the page's own, so that a section page of such cards is no
-article however long its excerpts are, at whatever URL. (A page declared an article with
-fewer than 5 cards needs less text, and that counts all of it.)
+Evidence, strongest first: error pages by their title or ``<h1>`` (a page or article said
+to be missing, an error code) and little text of their own; consent dialogs and
+subscription walls that hold all of a page's text (by the names of their elements); the
+page's structured data (its own article object, not one a listing object lists; a
+collection, search, profile, gallery, video, calendar or about page); readers' comments
+and figure captions, which are not a page's running text; the URL's shape (the site's
+root, search, tag, category and author paths, page numbers); what a page says it is
+(``og:type`` profile or website, a CMS's static-page or single-post template class,
+``WebPage`` types without a date); and the DOM: many headline links in cards against the
+text of one main block. The excerpts of several cards (a headline link, under a heading or
+bare, and a paragraph or two under it) are the cards' text, not the page's: the running
+text that makes an article is the page's own, so that a section page of such cards is no
+article however long its excerpts are, at whatever URL. (A page that says it is an
+article, by its meta tags, a dated story URL or its CMS's post template, needs less text
+when it has fewer than 5 cards.)
 """
 
 from __future__ import annotations
@@ -200,10 +205,11 @@ WEB_PAGE_TYPES: frozenset[str] = frozenset(
     {"WebPage", "AboutPage", "ContactPage", "FAQPage", "QAPage", "CheckoutPage"}
 )
 """schema.org types of a site's own pages (about us, imprint, contact): not articles."""
-SITE_PAGE_TYPES = WEB_PAGE_TYPES - {"WebPage"}
-"""The types of :data:`WEB_PAGE_TYPES` that name the kind of page (about us, contact ...):
-such a page is no article whatever its ``og:type``, unless it has a publication time; a
-plain ``WebPage`` wraps many a CMS's articles too."""
+SITE_PAGE_TYPES: frozenset[str] = frozenset({"AboutPage", "ContactPage", "CheckoutPage"})
+"""The types of :data:`WEB_PAGE_TYPES` that name a page of the site's own (about us,
+contact, checkout): such a page is no article whatever its ``og:type``, unless it has a
+publication time. Not a plain ``WebPage``, which wraps many a CMS's articles too, nor an
+``FAQPage`` or ``QAPage``, which an explainer may be."""
 
 
 @dataclass(frozen=True)
@@ -391,25 +397,24 @@ def page_type(
         return PageType(VIDEO, "structured data: a video without article text")
     card_nodes = _CARDS(root)
     cards = len(card_nodes)
-    og_article = (structured.first_meta("og:type") or "").lower() == "article" or bool(
-        structured.first_meta("article:published_time")
-    )
+    og_type = (structured.first_meta("og:type") or "").lower()
     published = structured.first_meta("article:published_time")
+    og_article = og_type == "article" or bool(published)
     if not path and not article:
         return PageType(LISTING, "the site's home page")
     if types & LISTING_TYPES and not og_article:
         return PageType(LISTING, "structured data: a collection page")
-    if (structured.first_meta("og:type") or "").lower() == "profile" and not published:
+    if og_type == "profile" and not published:
         return PageType(LISTING, "og:type profile: a person's page")
     if sum(1 for n in structured.nodes if _is_event(n)) >= MIN_EVENTS and not published:
         return PageType(LISTING, "structured data: a calendar of events")
+    later_page = bool(published and PAGE_NUMBER.search(path) and not LISTING_SEGMENT.search(path))
     if (
-        _LISTING_PATH.search(path) or _SEARCH_QUERY.search(split.query)
-    ) and chars < 3 * MIN_ARTICLE_TEXT:
-        if published and PAGE_NUMBER.search(path) and not LISTING_SEGMENT.search(path):
-            pass  # a later page of an article ("…/story/seite/2/"): its date says so
-        else:
-            return PageType(LISTING, "a search, tag, category or author URL")
+        (_LISTING_PATH.search(path) or _SEARCH_QUERY.search(split.query))
+        and chars < 3 * MIN_ARTICLE_TEXT
+        and not later_page  # a later page of an article ("…/story/seite/2/"): dated
+    ):
+        return PageType(LISTING, "a search, tag, category or author URL")
     if not published and _STATIC_PAGE_CLASS.search(names):
         return PageType(OTHER, "its CMS marks it a static page of the site, undated")
     if not published and not article and types & SITE_PAGE_TYPES:
@@ -423,7 +428,7 @@ def page_type(
         return PageType(OTHER, "declared a web page (og:type website or WebPage), undated")
     if (
         not og_article
-        and (structured.first_meta("og:type") or "").lower() == "website"
+        and og_type == "website"
         and chars < 3 * MIN_ARTICLE_TEXT
         and (headlines := cards + len(link_headlines(root))) >= 5
     ):
