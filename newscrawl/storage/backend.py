@@ -116,7 +116,11 @@ def judge(
 
     ``KNOWN`` when an article is known, or the page's last reject is a content reject
     (``CONTENT_REJECTS``), and ``lastmod`` does not show a change since the stored date
-    (no ``lastmod`` never does; see ``lastmod_changed``). Otherwise ``DEFERRED`` when the
+    (no ``lastmod`` never does; see ``lastmod_changed``). The stored date is the article's,
+    or the reject's when there is no article; when both are there (a written article whose
+    page later, once dated later, gave a content reject: a record forgets the page's
+    reject, so the reject came after it), the later of the two, so such a page waits for
+    its next change like any content reject. Otherwise ``DEFERRED`` when the
     page's last reject is of another kind and its failure streak waits out the backoff
     (``retry_due`` with ``backoff`` = (base, cap) seconds, at ``now``, by default the
     current time; ``(0, 0)`` turns it off); else ``FETCH``.
@@ -130,6 +134,8 @@ def judge(
     failed = kind is not None and kind not in CONTENT_REJECTS
     if facts.known or (kind is not None and not failed):
         stored = facts.article_lastmod if facts.known else facts.reject_lastmod
+        if facts.known and kind is not None and not failed:
+            stored = _later(stored, facts.reject_lastmod)
         if lastmod is None or not lastmod_changed(stored, lastmod):
             return Verdict.KNOWN
     if failed and backoff[0] > 0 and backoff[1] > 0:
@@ -137,6 +143,16 @@ def judge(
         if due is not None and (now or datetime.now(UTC)) < due:
             return Verdict.DEFERRED
     return Verdict.FETCH
+
+
+def _later(first: str | None, second: str | None) -> str | None:
+    """Return the later of two stored dates: ``second`` when ``first`` is None or
+    ``lastmod_changed(first, second)``, else ``first`` (None only when both are)."""
+    if second is None:
+        return first
+    if first is None or lastmod_changed(first, second):
+        return second
+    return first
 
 
 @dataclass(frozen=True)

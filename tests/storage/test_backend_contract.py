@@ -222,6 +222,28 @@ def test_the_verdict_is_fetch_known_or_deferred(store: Any, tmp_path: Path) -> N
     assert store.verdict(e, "2016-03-25T00:00:00+00:00", HOUR, NOW) is Verdict.DEFERRED
 
 
+def test_a_written_article_that_became_a_content_reject_waits_for_its_next_change(
+    store: Any, tmp_path: Path
+) -> None:
+    """An article written under one date whose page, dated later by its sitemap, gave a
+    content reject (its body gone): the next runs offered the same later date do not fetch
+    it again (each such fetch was a fresh reject that failed the run, every hour); a date
+    later still does."""
+    store.register_batch(tmp_path / "1.jsonl", [rec(A, lastmod="2016-03-24T10:00:00+00:00")])
+    assert store.verdict(A, "2016-03-25T10:00:00+00:00", HOUR, NOW) is Verdict.FETCH
+    store.register_rejects([{"url": A, "kind": "no-body", "lastmod": "2016-03-25T10:00:00+00:00"}])
+    assert store.verdict(A, "2016-03-25T10:00:00+00:00", HOUR, NOW) is Verdict.KNOWN
+    assert store.verdict(A, "2016-03-25T13:00:00+03:00", HOUR, NOW) is Verdict.KNOWN
+    assert store.verdict(A, None, HOUR, NOW) is Verdict.KNOWN
+    assert not store.should_fetch(A, "2016-03-25T10:00:00+00:00")
+    assert store.verdict(A, "2016-03-26T10:00:00+00:00", HOUR, NOW) is Verdict.FETCH
+    # A reject that knew no date changes nothing: the article's own date stands.
+    store.register_batch(tmp_path / "2.jsonl", [rec(B, lastmod="2016-03-24T10:00:00+00:00")])
+    store.register_rejects([{"url": B, "kind": "not-article", "lastmod": None}])
+    assert store.verdict(B, "2016-03-24T10:00:00+00:00", HOUR, NOW) is Verdict.KNOWN
+    assert store.verdict(B, "2016-03-25T10:00:00+00:00", HOUR, NOW) is Verdict.FETCH
+
+
 def test_the_verdict_is_one_lookup(
     store: Any, tmp_path: Path, request: pytest.FixtureRequest
 ) -> None:
