@@ -46,7 +46,9 @@ class FailureStreak:
     """When the page last failed: the start of that run, ISO 8601 UTC."""
 
 
-def retry_due(streak: FailureStreak, base: float, cap: float) -> datetime | None:
+def retry_due(
+    streak: FailureStreak, base: float, cap: float, now: datetime | None = None
+) -> datetime | None:
     """Return when a page failing as ``streak`` says may be fetched again, or None when
     at once.
 
@@ -54,7 +56,8 @@ def retry_due(streak: FailureStreak, base: float, cap: float) -> datetime | None
     the page waits ``min(base * 2 ** (n - 1), cap)`` seconds from its last try: with a
     base of an hour, 2 h after the second failure, 4 h after the third... A ``base`` or
     ``cap`` of 0 turns the backoff off; so does a last try that is not an aware ISO 8601
-    date-time.
+    date-time, and, with ``now`` given, a last try later than ``now`` (the clock went back
+    since, or ran ahead then): waiting from it would hold the page past ``cap`` from now.
 
     >>> streak = FailureStreak(3, "2016-03-25T09:00:00+00:00")
     >>> retry_due(streak, 3600, 7 * 86400).isoformat()
@@ -68,7 +71,7 @@ def retry_due(streak: FailureStreak, base: float, cap: float) -> datetime | None
         last = datetime.fromisoformat(streak.last_try)
     except (TypeError, ValueError):
         return None
-    if last.utcoffset() is None:
+    if last.utcoffset() is None or (now is not None and last > now):
         return None
     wait = min(base * 2.0 ** min(streak.failures - 1, 64), cap)
     return last + timedelta(seconds=wait)
@@ -139,8 +142,9 @@ def judge(
         if lastmod is None or not lastmod_changed(stored, lastmod):
             return Verdict.KNOWN
     if failed and backoff[0] > 0 and backoff[1] > 0:
-        due = retry_due(FailureStreak(facts.failures, facts.rejected_at), *backoff)
-        if due is not None and (now or datetime.now(UTC)) < due:
+        current = now or datetime.now(UTC)
+        due = retry_due(FailureStreak(facts.failures, facts.rejected_at), *backoff, current)
+        if due is not None and current < due:
             return Verdict.DEFERRED
     return Verdict.FETCH
 

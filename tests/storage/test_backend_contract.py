@@ -244,6 +244,21 @@ def test_a_written_article_that_became_a_content_reject_waits_for_its_next_chang
     assert store.verdict(B, "2016-03-25T10:00:00+00:00", HOUR, NOW) is Verdict.FETCH
 
 
+def test_a_last_try_after_now_is_no_reason_to_wait(store: Any) -> None:
+    """A clock that went back (or a run on a machine whose clock ran ahead) left a last try
+    later than now: the backoff, at most a week from a try, would hold the page for as
+    long as the clock was ahead, plus the wait. Such a page is fetched at once; its next
+    failure dates the streak by the clock as it is."""
+    ahead = "2017-03-25T11:00:00+00:00"  # a year after NOW
+    for _ in range(3):
+        store.register_rejects([{"url": A, "kind": "truncated", "rejected_at": ahead}])
+    assert store.verdict(A, None, HOUR, NOW) is Verdict.FETCH
+    store.register_rejects(
+        [{"url": A, "kind": "truncated", "rejected_at": "2016-03-25T11:00:00+00:00"}]
+    )
+    assert store.verdict(A, None, HOUR, NOW) is Verdict.DEFERRED
+
+
 def test_the_verdict_is_one_lookup(
     store: Any, tmp_path: Path, request: pytest.FixtureRequest
 ) -> None:
