@@ -123,7 +123,10 @@ def judge(
     or the reject's when there is no article; when both are there (a written article whose
     page later, once dated later, gave a content reject: a record forgets the page's
     reject, so the reject came after it), the later of the two, so such a page waits for
-    its next change like any content reject. Otherwise ``DEFERRED`` when the
+    its next change like any content reject. A written article whose last reject is a
+    failure dated later than the article (its later version failed to download) counts
+    as changed, offered a date or not: the next runs try it again, although no entry point
+    dates it any more. Otherwise ``DEFERRED`` when the
     page's last reject is of another kind and its failure streak waits out the backoff
     (``retry_due`` with ``backoff`` = (base, cap) seconds, at ``now``, by default the
     current time; ``(0, 0)`` turns it off); else ``FETCH``.
@@ -137,9 +140,13 @@ def judge(
     failed = kind is not None and kind not in CONTENT_REJECTS
     if facts.known or (kind is not None and not failed):
         stored = facts.article_lastmod if facts.known else facts.reject_lastmod
-        if facts.known and kind is not None and not failed:
-            stored = _later(stored, facts.reject_lastmod)
-        if lastmod is None or not lastmod_changed(stored, lastmod):
+        offered = lastmod
+        if facts.known and kind is not None:
+            if failed:  # a later version whose fetch failed is still to come
+                offered = _later(offered, facts.reject_lastmod)
+            else:
+                stored = _later(stored, facts.reject_lastmod)
+        if offered is None or not lastmod_changed(stored, offered):
             return Verdict.KNOWN
     if failed and backoff[0] > 0 and backoff[1] > 0:
         current = now or datetime.now(UTC)

@@ -129,12 +129,12 @@ if ARGV[1] ~= '' then redis.call('hset', KEYS[2], ARGV[1], (#ARGV - 1) / 4) end
 return 1
 """
 # All the dedup step asks of one record (RedisStateStore.dedup): KEYS aliases, articles,
-# frontier:claims, owners:<fingerprint>, writer; ARGV the fingerprint, the worker, the lease
-# prefix, what to note of an unchanged page (_NOTE_ARGS: mode, now, the lastmod given),
-# then the page's keys (its key URL first). Returns {article JSON or false, claimed 1/0,
-# owner or false, noted}; an unchanged page is neither claimed nor asked its owner, and is
-# noted as note_seen notes it (noted 1) unless the script cannot tell it as Python would
-# (noted -1: the caller notes it with note_seen).
+# frontier:claims, owners:<fingerprint>, writer, rejected; ARGV the fingerprint, the
+# worker, the lease prefix, what to note of an unchanged page (_NOTE_ARGS: mode, now, the
+# lastmod given), then the page's keys (its key URL first). Returns {article JSON or
+# false, claimed 1/0, owner or false, noted}; an unchanged page is neither claimed nor
+# asked its owner, and is noted as note_seen notes it (noted 1) unless the script cannot
+# tell it as Python would (noted -1: the caller notes it with note_seen).
 _DEDUP = """
 local first = 4 + NOTE_ARGS
 local article, at = false, 0
@@ -144,7 +144,8 @@ for i = first, #ARGV do
   if article then at = i; break end
 end
 if article and cjson.decode(article)['fingerprint'] == ARGV[1] then
-  return {article, 1, false, note(article, at == first, KEYS[1], KEYS[2], KEYS[5], ARGV[first])}
+  local noted = note(article, at == first, KEYS[1], KEYS[2], KEYS[5], ARGV[first], KEYS[6])
+  return {article, 1, false, noted}
 end
 for i = first, #ARGV do
   local owner = redis.call('hget', KEYS[3], ARGV[i])
@@ -159,16 +160,24 @@ for _, member in ipairs(redis.call('zrange', KEYS[4], 0, 1)) do
 end
 return {article, 1, false, 0}
 """
+CONTENT_REJECTS_LUA: Final = (
+    "local CONTENT_REJECTS = {"
+    + ", ".join(f"[{json.dumps(kind)}] = true" for kind in sorted(CONTENT_REJECTS))
+    + "}"
+)
+"""``CONTENT_REJECTS`` as a Lua table (kind -> true), for the scripts that tell them."""
 _NOTE_ARGS: Final = 6
 """ARGV[4..9] of _DEDUP: the note's mode ('' none, 'n' without a lastmod, 'l' with one),
 last_seen, and the lastmod given: as given, stripped (Python's ``str.strip``), and, when
 it is an aware ISO 8601 date-time, its instant in whole seconds since 1970 UTC and
 microseconds; '' when not."""
-# note(article JSON, found under the first key, aliases, articles, writer, first key): as
-# note_seen(first key, lastmod) with lastmod_changed, in Lua. -1 when it cannot tell as
-# Python would: a registration holds the writer lock, or an aware lastmod is given and the
-# stored one is not in the plain form parsed here (YYYY-MM-DDTHH:MM:SS[.ffffff], then Z
-# or +HH:MM / -HH:MM), or the stored one ends in what Python strips and Lua does not.
+# note(article JSON, found under the first key, aliases, articles, writer, first key,
+# rejected): as note_seen(first key, lastmod) with lastmod_changed, in Lua, which also
+# forgets the first key's reject unless it is a content reject (CONTENT_REJECTS_LUA). -1
+# when it cannot tell as Python would: a registration holds the writer lock, or an aware
+# lastmod is given and the stored one is not in the plain form parsed here
+# (YYYY-MM-DDTHH:MM:SS[.ffffff], then Z or +HH:MM / -HH:MM), or the stored one ends in
+# what Python strips and Lua does not.
 _NOTE = """
 local function days(y, m, d)
   if m <= 2 then y = y - 1 end
@@ -204,7 +213,7 @@ local function instant(text)
   if frac ~= '' then micros = tonumber(frac .. string.rep('0', 6 - #frac)) end
   return days(y, mo, d) * 86400 + h * 3600 + mi * 60 + s - offset, micros
 end
-local function note(raw, under_first, aliases, articles, writer, first_key)
+local function note(raw, under_first, aliases, articles, writer, first_key, rejected)
   local mode = ARGV[4]
   if mode == '' then return 0 end
   if not under_first then return 0 end
@@ -232,6 +241,10 @@ local function note(raw, under_first, aliases, articles, writer, first_key)
   end
   article['last_seen'] = ARGV[5]
   redis.call('hset', articles, redis.call('hget', aliases, first_key), cjson.encode(article))
+  local reject = redis.call('hget', rejected, first_key)
+  if reject and not CONTENT_REJECTS[cjson.decode(reject)['kind']] then
+    redis.call('hdel', rejected, first_key)
+  end
   return 1
 end
 """
@@ -402,7 +415,9 @@ class RedisStateStore:
         self._owner = client.register_script(_OWNER)
         self._rejects = client.register_script(_REJECTS)
         self._claim = client.register_script(_CLAIM)
-        self._dedup = FastScript(client, f"local NOTE_ARGS = {_NOTE_ARGS}\n{_NOTE}{_DEDUP}")
+        self._dedup = FastScript(
+            client, f"local NOTE_ARGS = {_NOTE_ARGS}\n{CONTENT_REJECTS_LUA}\n{_NOTE}{_DEDUP}"
+        )
 
     @classmethod
     def from_url(cls, url: str, prefix: str, site: str) -> RedisStateStore:
@@ -583,7 +598,14 @@ class RedisStateStore:
         not read as Python does)."""
         if not keys:
             return RecordVerdict("new", 1)
-        names = ["aliases", "articles", "frontier:claims", f"owners:{fingerprint}", "writer"]
+        names = [
+            "aliases",
+            "articles",
+            "frontier:claims",
+            f"owners:{fingerprint}",
+            "writer",
+            "rejected",
+        ]
         with self._errors("claim"):
             raw, claimed, owner, noted = self._dedup(
                 keys=[f"{self.key}:{name}" for name in names],
@@ -774,7 +796,8 @@ class RedisStateStore:
             pipe.execute()
 
     def note_seen(self, url: str, lastmod: str | None) -> bool:
-        """As ``StateStore.note_seen``: a known article fetched again and unchanged."""
+        """As ``StateStore.note_seen``: a known article fetched again and unchanged; its
+        reject is forgotten unless it is a content reject."""
         with self._errors(f"note {url}"), self._writer():
             article = self._find(url)
             if article is None:
@@ -784,6 +807,8 @@ class RedisStateStore:
                 stored = lastmod
             updated = {**article.__dict__, "lastmod": stored, "last_seen": _now()}
             self._db.hset(f"{self.key}:articles", article.url, json.dumps(updated))
+            if self.failed_before(url) is not None:
+                self._db.hdel(f"{self.key}:rejected", url)
         return True
 
     def reconcile(self, output_root: Path, site: str) -> list[Path]:

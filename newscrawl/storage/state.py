@@ -457,7 +457,11 @@ class StateStore:
 
         Sets its last_seen to now and its lastmod to ``lastmod`` when that is given and
         ``should_fetch`` would call it changed, so the next run does not fetch the page
-        again for the same lastmod. Returns False (and changes nothing) for an unknown URL.
+        again for the same lastmod. The page answered with the article known, so a reject
+        of ``url`` that is not a content reject (``CONTENT_REJECTS``: a download error, an
+        empty or cut answer) is forgotten: it failed no longer, and a later version it was
+        fetched for is not waited for any more. Returns False (and changes nothing) for an
+        unknown URL.
         """
         with self._errors(f"note {url}"), self._transaction():
             article = self._find(url)
@@ -469,6 +473,11 @@ class StateStore:
             self._db.execute(
                 "UPDATE articles SET lastmod = ?, last_seen = ? WHERE url = ?",
                 (stored, self._now(), article.url),
+            )
+            self._db.execute(
+                f"DELETE FROM rejected WHERE url = ? AND kind NOT IN "
+                f"({', '.join('?' * len(CONTENT_REJECTS))})",
+                (url, *sorted(CONTENT_REJECTS)),
             )
         return True
 

@@ -244,6 +244,56 @@ def test_a_written_article_that_became_a_content_reject_waits_for_its_next_chang
     assert store.verdict(B, "2016-03-25T10:00:00+00:00", HOUR, NOW) is Verdict.FETCH
 
 
+def test_a_written_article_whose_later_version_failed_to_download_is_fetched_again(
+    store: Any, tmp_path: Path
+) -> None:
+    """A written article dated later by a feed, whose fetch of that later version failed:
+    the next run tries it again though no entry point dates it any more (the item left
+    the feed), since its failure's date says the state holds an older version; with the
+    backoff if it keeps failing. A record of the new version ends it."""
+    store.register_batch(tmp_path / "1.jsonl", [rec(A, lastmod="2016-03-24T10:00:00+00:00")])
+    tried = "2016-03-25T11:00:00+00:00"
+    later = "2016-03-25T10:00:00+00:00"
+    store.register_rejects(
+        [{"url": A, "kind": "http-error", "lastmod": later, "rejected_at": tried}]
+    )
+    assert store.verdict(A, None, HOUR, NOW) is Verdict.FETCH
+    assert store.verdict(A, "2016-03-24T10:00:00+00:00", HOUR, NOW) is Verdict.FETCH
+    assert store.should_fetch(A, None)
+    store.register_rejects([{"url": A, "kind": "empty", "lastmod": None, "rejected_at": tried}])
+    assert store.verdict(A, None, HOUR, NOW) is Verdict.DEFERRED
+    store.register_batch(tmp_path / "2.jsonl", [rec(A, "f2", lastmod=later, revision=2)])
+    assert store.verdict(A, None, HOUR, NOW) is Verdict.KNOWN
+    # A failure of no later date (fetched for no change of date) leaves the article known.
+    store.register_rejects([{"url": A, "kind": "http-error", "lastmod": None}])
+    assert store.verdict(A, None, HOUR, NOW) is Verdict.KNOWN
+
+
+@pytest.mark.parametrize("how", ["note_seen", "dedup"])
+def test_an_unchanged_answer_ends_a_written_articles_failures(
+    store: Any, tmp_path: Path, how: str
+) -> None:
+    """The page of a written article whose later version failed to download answers, with
+    the text the state has: noted seen, it has no failure left to try again (it would be
+    fetched every run, found unchanged every time), and it is no page that failed before.
+    A content reject stays: the page waits for its next date."""
+    store.register_batch(tmp_path / "1.jsonl", [rec(A, lastmod="2016-03-24T10:00:00+00:00")])
+    later = "2016-03-25T10:00:00+00:00"
+    store.register_rejects([{"url": A, "kind": "download-error", "lastmod": later}])
+    assert store.failed_before(A) == "download-error"
+    if how == "note_seen":
+        assert store.note_seen(A, None)
+    else:
+        assert store.dedup([A], "f1", note=True, lastmod=None).status == "unchanged"
+    assert store.verdict(A, None, HOUR, NOW) is Verdict.KNOWN
+    assert store.failed_before(A) is None
+    assert store.failure_streak(A) is None
+    store.register_batch(tmp_path / "2.jsonl", [rec(B, lastmod="2016-03-24T10:00:00+00:00")])
+    store.register_rejects([{"url": B, "kind": "no-body", "lastmod": later}])
+    store.note_seen(B, None)
+    assert store.verdict(B, later, HOUR, NOW) is Verdict.KNOWN
+
+
 def test_a_last_try_after_now_is_no_reason_to_wait(store: Any) -> None:
     """A clock that went back (or a run on a machine whose clock ran ahead) left a last try
     later than now: the backoff, at most a week from a try, would hold the page for as
