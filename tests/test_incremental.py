@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import json
 import os
+import re
+import shutil
 import signal
 import subprocess
 import sys
@@ -116,6 +118,66 @@ def test_fresh_pages_without_a_record_fail_the_run_until_they_failed_before(
     assert report(third)["articles_failed_again"] == 3
     assert report(third)["rejects_by_kind"] == {"empty": 3}
     assert report(third)["articles_deferred"] == 1
+
+
+def _overlay(folder: Path, sitemap: Path, pages: dict[str, str] | None = None) -> Path:
+    """Make an overlay at ``folder`` that serves ``sitemap`` as the post sitemap and, for
+    each URL of ``pages``, that HTML as the page; return ``folder``."""
+    (folder / "site").mkdir(parents=True)
+    shutil.copy(sitemap, folder / "site" / "post-sitemap.xml")
+    for number, (url, html) in enumerate((pages or {}).items()):
+        (folder / f"page-{number}.html").write_text(html, encoding="utf-8")
+        meta = {"meta": {"url": url, "now": "2016-03-26T09:00:00+00:00"}}
+        (folder / f"page-{number}.json").write_text(json.dumps(meta), encoding="utf-8")
+    return folder
+
+
+def test_a_revision_that_failed_to_download_is_fetched_by_a_later_run(tmp_path: Path) -> None:
+    """The seed article is revised (the sitemap dates it later) and its page answers 500;
+    the next run the sitemap no longer dates it later (rewritten), but the state kept the
+    date with the failure: the revision is fetched and written. The run after that does not
+    fetch the page again."""
+    fast = ["-s", "RETRY_TIMES=0"]
+    with serve(FixtureSite(JMN, origins=())) as server:
+        assert newscrawl(*crawl_args(server, tmp_path)).returncode == 0
+    down = {"/lavrov-said-what-putin-agreed-with-kerry/": Fault("status")}
+    with serve(FixtureSite(JMN, origins=(), overlays=[NEXTDAY]), faults=down) as server:
+        failed = report(newscrawl(*crawl_args(server, tmp_path, *fast)))
+    assert failed["rejects_by_kind"]["http-error"] == 1
+    assert failed["revisions"] == 0
+    old_sitemap = _overlay(tmp_path / "old-sitemap", JMN / "site" / "post-sitemap.xml")
+    site = FixtureSite(JMN, origins=(), overlays=[NEXTDAY, old_sitemap])
+    with serve(site) as server:
+        revised = report(newscrawl(*crawl_args(server, tmp_path, *fast)))
+        fetched = server.hits.get("/lavrov-said-what-putin-agreed-with-kerry/", 0)
+        quiet = report(newscrawl(*crawl_args(server, tmp_path, *fast)))
+        assert server.hits.get("/lavrov-said-what-putin-agreed-with-kerry/", 0) == fetched
+    assert (revised["records_written"], revised["revisions"]) == (1, 1)
+    assert [r["revision"] for r in records(tmp_path) if r["url"] == SEED] == [1, 2]
+    assert quiet["records_written"] == 0
+
+
+def test_an_article_whose_later_version_is_no_article_waits_for_its_next_date(
+    tmp_path: Path,
+) -> None:
+    """The seed article, dated later by the sitemap, loses its body (a content reject).
+    The next hourly run, nothing changed: the page is not fetched again, and the run, which
+    writes nothing, is ok (it fetched the page again, called it a fresh reject, and failed,
+    every hour)."""
+    with serve(FixtureSite(JMN, origins=())) as server:
+        assert newscrawl(*crawl_args(server, tmp_path)).returncode == 0
+    seed = (JMN / "seed-article.html").read_text(encoding="utf-8")
+    no_body = re.sub(r"<p\b[^>]*>.*?</p>", "", seed, flags=re.S)
+    emptied = _overlay(tmp_path / "emptied", NEXTDAY / "site" / "post-sitemap.xml", {SEED: no_body})
+    site = FixtureSite(JMN, origins=(), overlays=[NEXTDAY, emptied])
+    with serve(site) as server:
+        second = report(newscrawl(*crawl_args(server, tmp_path)))
+        fetched = server.hits.get("/lavrov-said-what-putin-agreed-with-kerry/", 0)
+        third = newscrawl(*crawl_args(server, tmp_path))
+        assert server.hits.get("/lavrov-said-what-putin-agreed-with-kerry/", 0) == fetched == 1
+    assert second["rejects_by_kind"].keys() & {"no-body", "invalid"}
+    assert third.returncode == 0, third.stdout
+    assert report(third)["records_written"] == 0
 
 
 def test_since_bounds_discovery(tmp_path: Path) -> None:
