@@ -238,12 +238,14 @@ class StateStore:
     def should_fetch(self, url: str, lastmod: str | None) -> bool:
         """Tell whether the page at ``url`` may have changed since it was written.
 
-        True for an unknown URL, and for one whose last reject was not a content reject
-        (``CONTENT_REJECTS``). For a known one, True only when ``lastmod`` is given and
-        is later than the stored lastmod (or none is stored). Both are compared as aware
-        datetimes; when either is not an aware ISO 8601 date-time, True when the two
-        strings differ (spaces around them ignored). That is, ``verdict`` without the
-        backoff is not ``KNOWN``.
+        True for an unknown URL, and for a page never written whose last reject was not a
+        content reject (``CONTENT_REJECTS``). For a known one, True only when ``lastmod``
+        is given and is later than the stored lastmod (or none is stored; the later of the
+        article's and its content reject's when its page later gave one), or when its
+        last reject is a failure dated later than the article (a later version that failed
+        to download). Both are compared as aware datetimes; when either is not an aware
+        ISO 8601 date-time, True when the two strings differ (spaces around them ignored).
+        That is, ``verdict`` without the backoff is not ``KNOWN`` (``judge``).
         """
         return self.verdict(url, lastmod) is not Verdict.KNOWN
 
