@@ -56,8 +56,9 @@ def retry_due(
     the page waits ``min(base * 2 ** (n - 1), cap)`` seconds from its last try: with a
     base of an hour, 2 h after the second failure, 4 h after the third... A ``base`` or
     ``cap`` of 0 turns the backoff off; so does a last try that is not an aware ISO 8601
-    date-time, and, with ``now`` given, a last try later than ``now`` (the clock went back
-    since, or ran ahead then): waiting from it would hold the page past ``cap`` from now.
+    date-time, and a last try later than ``now`` (by default the current time: the clock
+    went back since, or ran ahead then), as waiting from it would hold the page past
+    ``cap`` from now.
 
     >>> streak = FailureStreak(3, "2016-03-25T09:00:00+00:00")
     >>> retry_due(streak, 3600, 7 * 86400).isoformat()
@@ -71,7 +72,7 @@ def retry_due(
         last = datetime.fromisoformat(streak.last_try)
     except (TypeError, ValueError):
         return None
-    if last.utcoffset() is None or (now is not None and last > now):
+    if last.utcoffset() is None or last > (now or datetime.now(UTC)):
         return None
     wait = min(base * 2.0 ** min(streak.failures - 1, 64), cap)
     return last + timedelta(seconds=wait)
@@ -140,18 +141,16 @@ def judge(
     failed = kind is not None and kind not in CONTENT_REJECTS
     if facts.known or (kind is not None and not failed):
         stored = facts.article_lastmod if facts.known else facts.reject_lastmod
-        offered = lastmod
         if facts.known and kind is not None:
             if failed:  # a later version whose fetch failed is still to come
-                offered = _later(offered, facts.reject_lastmod)
+                lastmod = _later(lastmod, facts.reject_lastmod)
             else:
                 stored = _later(stored, facts.reject_lastmod)
-        if offered is None or not lastmod_changed(stored, offered):
+        if lastmod is None or not lastmod_changed(stored, lastmod):
             return Verdict.KNOWN
     if failed and backoff[0] > 0 and backoff[1] > 0:
-        current = now or datetime.now(UTC)
-        due = retry_due(FailureStreak(facts.failures, facts.rejected_at), *backoff, current)
-        if due is not None and current < due:
+        due = retry_due(FailureStreak(facts.failures, facts.rejected_at), *backoff, now)
+        if due is not None and (now or datetime.now(UTC)) < due:
             return Verdict.DEFERRED
     return Verdict.FETCH
 
