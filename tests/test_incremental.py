@@ -180,6 +180,32 @@ def test_an_article_whose_later_version_is_no_article_waits_for_its_next_date(
     assert report(third)["records_written"] == 0
 
 
+def test_a_page_that_failed_is_fetched_again_once_no_entry_point_links_it(
+    tmp_path: Path,
+) -> None:
+    """A new article answers an empty 200; by the next run it has left the home page, the
+    feed and the sitemap (a busy portal), but its page works: the run fetches it from the
+    state's failed pages and writes it, and the run after that does not fetch it again."""
+    new = "/the-state-duma-adopted-the-law-on-primaries/"
+    with serve(FixtureSite(JMN, origins=(), overlays=[NEXTDAY]), faults={new: Fault("empty")}) as s:
+        first = report(newscrawl(*crawl_args(s, tmp_path)))
+    assert first["rejects_by_kind"]["empty"] == 1
+    unlisted = tmp_path / "unlisted"
+    unlisted.mkdir()
+    for suffix in (".html", ".json"):
+        shutil.copy(NEXTDAY / f"new-article-policy{suffix}", unlisted)
+    assert json.loads((unlisted / "new-article-policy.json").read_text())["meta"]["url"] == (
+        "https://jmn.info" + new
+    )
+    with serve(FixtureSite(JMN, origins=(), overlays=[unlisted])) as server:
+        second = report(newscrawl(*crawl_args(server, tmp_path)))
+        third = report(newscrawl(*crawl_args(server, tmp_path)))
+        assert server.hits.get(new, 0) == 1
+    assert second["records_written"] == 1
+    assert [r["url"] for r in records(tmp_path)].count("https://jmn.info" + new) == 1
+    assert third["records_written"] == 0
+
+
 def test_since_bounds_discovery(tmp_path: Path) -> None:
     with serve(FixtureSite(JMN, origins=(), overlays=[NEXTDAY])) as server:
         result = newscrawl(*crawl_args(server, tmp_path, "--since", "2016-03-26"))

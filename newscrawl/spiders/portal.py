@@ -338,6 +338,39 @@ class PortalSpider(SitemapSpider):
             yield Request(url, callback=self.parse_feed, errback=self.on_error)
         async for request in super().start():
             yield self.with_errback(request)
+        for request in self.retry_requests():
+            yield request
+
+    def retry_requests(self) -> list[Request]:
+        """Return the requests for the pages that failed in earlier runs and are due again
+        (``StateBackend.failed_pages``, each judged by ``verdict`` with the failed-page
+        backoff), so that a page no entry point links any more (a feed's item that
+        scrolled off) is still tried until it gives a record. A page this run asked for
+        already is left out; one waiting out its backoff is counted as deferred."""
+        if self.state is None:
+            return []
+        pages = [page for page in self.state.failed_pages() if page not in self.requested]
+        self.state.prefetch(pages)
+        requests = []
+        for page in pages:
+            if page in self.requested or not self.is_onsite(self.fetch_url(page)):
+                continue
+            lastmod = self.lastmod.get(page)
+            verdict = self.state.verdict(page, lastmod, self.failed_page_backoff)
+            if verdict is Verdict.DEFERRED:
+                self.count_skip(verdict.value, page)
+            if verdict is not Verdict.FETCH:
+                continue
+            self.requested.add(page)
+            requests.append(
+                Request(
+                    self.fetch_url(page),
+                    callback=self.parse_article,
+                    errback=self.on_error,
+                    meta={LASTMOD_META: lastmod},
+                )
+            )
+        return requests
 
     def with_errback(self, request: Any) -> Any:
         """Return ``request`` with :meth:`on_error` as its errback if it has none; pass any

@@ -256,6 +256,13 @@ class StateBackend(Protocol):
         A backend whose reads cost no round trip may do nothing."""
         ...
 
+    def failed_pages(self) -> list[str]:
+        """Return, sorted, the URLs of the pages whose last reject is not a content reject
+        (``CONTENT_REJECTS``: a download error, an empty or cut answer...): the pages a
+        run tries again (when ``verdict`` says they are due) whether or not an entry
+        point still links them."""
+        ...
+
     def classify(self, url: str, fingerprint: str) -> tuple[str, int]:
         """Return ``("new", 1)``, ``("unchanged", r)`` or ``("revision", r + 1)``."""
         ...

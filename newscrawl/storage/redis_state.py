@@ -530,6 +530,17 @@ class RedisStateStore:
         )
         return judge(facts, lastmod, backoff, now)
 
+    def failed_pages(self) -> list[str]:
+        """As ``StateStore.failed_pages``: the pages whose last reject is not a content
+        reject, sorted (read with HSCAN, a few hundred at a time)."""
+        with self._errors("read"):
+            found = [
+                url.decode()
+                for url, raw in self._db.hscan_iter(f"{self.key}:rejected", count=500)
+                if json.loads(raw).get("kind") not in CONTENT_REJECTS
+            ]
+        return sorted(found)
+
     def failed_before(self, url: str) -> str | None:
         """As ``StateStore.failed_before``: the kind of the page's last reject when the next
         run retries it and no record of the page was written since, else None."""

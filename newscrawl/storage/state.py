@@ -428,6 +428,17 @@ class StateStore:
                     (record["url"], record.get("lastmod"), record["kind"], when),
                 )
 
+    def failed_pages(self) -> list[str]:
+        """Return, sorted, the URLs of the pages whose last reject is not a content reject
+        (``CONTENT_REJECTS``): those a run tries again, linked or not."""
+        with self._errors("read"):
+            rows = self._db.execute(
+                f"SELECT url FROM rejected WHERE kind NOT IN "
+                f"({', '.join('?' * len(CONTENT_REJECTS))}) ORDER BY url",
+                sorted(CONTENT_REJECTS),
+            ).fetchall()
+        return [row[0] for row in rows]
+
     def failed_before(self, url: str) -> str | None:
         """Return the kind of the last reject of the page at ``url`` when it is not a
         content reject and no record of the page was written since, else None."""

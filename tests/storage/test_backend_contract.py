@@ -294,6 +294,19 @@ def test_an_unchanged_answer_ends_a_written_articles_failures(
     assert store.verdict(B, later, HOUR, NOW) is Verdict.KNOWN
 
 
+def test_failed_pages_are_those_a_later_run_tries_again(store: Any, tmp_path: Path) -> None:
+    """The pages whose last reject is not a content reject, sorted: a run retries them
+    whether or not an entry point still links them. A content reject waits for a change,
+    and a record ends a failure."""
+    c = "https://jmn.info/c/"
+    assert store.failed_pages() == []
+    store.register_rejects([{"url": A, "kind": "empty"}, {"url": B, "kind": "not-article"}])
+    store.register_rejects([{"url": c, "kind": "http-error"}, {"url": A, "kind": "truncated"}])
+    assert store.failed_pages() == [A, c]
+    store.register_batch(tmp_path / "1.jsonl", [rec(A)])
+    assert store.failed_pages() == [c]
+
+
 def test_a_last_try_after_now_is_no_reason_to_wait(store: Any) -> None:
     """A clock that went back (or a run on a machine whose clock ran ahead) left a last try
     later than now: the backoff, at most a week from a try, would hold the page for as
