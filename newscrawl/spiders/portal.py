@@ -351,12 +351,12 @@ class PortalSpider(SitemapSpider):
             return []
         pages = [page for page in self.state.failed_pages() if page not in self.requested]
         self.state.prefetch(pages)
-        requests = []
+        requests, backoff = [], self.failed_page_backoff
         for page in pages:
             if page in self.requested or not self.is_onsite(self.fetch_url(page)):
                 continue
             lastmod = self.lastmod.get(page)
-            verdict = self.state.verdict(page, lastmod, self.failed_page_backoff)
+            verdict = self.state.verdict(page, lastmod, backoff)
             if verdict is Verdict.DEFERRED:
                 self.count_skip(verdict.value, page)
             if verdict is not Verdict.FETCH:
