@@ -48,6 +48,30 @@ TRACKING_PARAMS: Final[frozenset[str]] = frozenset(
 ``ref``, ``amp``, ``page``, ``id`` and the like are kept: they can change the page.
 """
 
+SESSION_PARAMS: Final[frozenset[str]] = frozenset(
+    {
+        "jsessionid",
+        "phpsessid",
+        "sessionid",
+        "session_id",
+        "cfid",
+        "cftoken",
+        "oscsid",
+        "zenid",
+    }
+)
+"""Query parameters (lowercase) that carry a visitor's session id; ``ASPSESSIONID*`` too.
+
+A site that puts one in every link gives each visit new URLs for the same pages: kept, every
+page fetched would link to pages not fetched yet, and the crawl would write one article
+under as many URLs as it has pages left in its budget. ``sid`` is not one of them: some
+portals name their stories with it (``article.pl?sid=...``).
+"""
+
+_PATH_SESSION: Final = re.compile(r";jsessionid=[^/;?]*", re.IGNORECASE)
+"""A Java servlet's session id in the path (``/a/;jsessionid=0A1B``), dropped as
+``SESSION_PARAMS`` are from the query."""
+
 _DEFAULT_PORTS: Final = {"http": "80", "https": "443"}
 _PERCENT_ESCAPE: Final = re.compile(r"%[0-9a-f]{2}", re.IGNORECASE)
 _UNRESERVED: Final = frozenset(string.ascii_letters + string.digits + "-._~")
@@ -55,13 +79,20 @@ _UNRESERVED: Final = frozenset(string.ascii_letters + string.digits + "-._~")
 
 
 def is_tracking_param(name: str) -> bool:
-    """Tell whether a query parameter name only tracks the visit.
+    """Tell whether a query parameter name only tracks the visit or the visitor's session
+    (:data:`TRACKING_PARAMS`, :data:`SESSION_PARAMS`).
 
     >>> is_tracking_param("UTM_Source"), is_tracking_param("utm_whatever"), is_tracking_param("ref")
     (True, True, False)
+    >>> is_tracking_param("PHPSESSID"), is_tracking_param("ASPSESSIONIDQQGGGQDA")
+    (True, True)
     """
     lowered = name.lower()
-    return lowered in TRACKING_PARAMS or lowered.startswith("utm_")
+    return (
+        lowered in TRACKING_PARAMS
+        or lowered in SESSION_PARAMS
+        or lowered.startswith(("utm_", "aspsessionid"))
+    )
 
 
 def _normalize_netloc(netloc: str, scheme: str) -> str:
@@ -133,12 +164,15 @@ def canonicalize_url(url: str) -> str:
     characters (letters, digits, ``-``, ``.``, ``_``, ``~``) are decoded and the other
     escapes are upper-cased, so ``%2F`` stays an escape (RFC 3986, 6.2.2.1-2); the path's
     ``.`` and ``..`` segments are resolved (RFC 3986, 5.2.4); scheme and host are
-    lower-cased; the default port and the fragment are dropped; tracking parameters
-    (see ``TRACKING_PARAMS``) are dropped and the other parameters keep their order; an
-    empty path becomes "/". The path's case and trailing slash are kept. A value that
-    cannot be split as a URL (a bad port) comes back stripped.
+    lower-cased; the default port and the fragment are dropped; tracking and session
+    parameters (see ``TRACKING_PARAMS``, ``SESSION_PARAMS``) are dropped, and so is a
+    ``;jsessionid=`` in the path, and the other parameters keep their order; an empty path
+    becomes "/". The path's case and trailing slash are kept. A value that cannot be split
+    as a URL (a bad port) comes back stripped.
 
     >>> canonicalize_url("https://JMN.info:443/a/?utm_source=x&id=2#top")
+    'https://jmn.info/a/?id=2'
+    >>> canonicalize_url("https://jmn.info/a/;jsessionid=0A1B?PHPSESSID=f00&id=2")
     'https://jmn.info/a/?id=2'
     >>> canonicalize_url("https://jmn.info/2024/./%64edup%2Dstory/../b%7e/")
     'https://jmn.info/2024/b~/'
@@ -151,7 +185,7 @@ def canonicalize_url(url: str) -> str:
         return text
     scheme = parts.scheme.lower()
     netloc = _normalize_netloc(parts.netloc, scheme)
-    path = _remove_dot_segments(_normalize_escapes(parts.path))
+    path = _remove_dot_segments(_normalize_escapes(_PATH_SESSION.sub("", parts.path)))
     if not path and netloc and scheme in _DEFAULT_PORTS:
         path = "/"
     query = _normalize_escapes(_drop_tracking_params(parts.query))

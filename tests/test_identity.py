@@ -70,6 +70,19 @@ def test_docstring_examples() -> None:
         pytest.param(
             "https://jmn.info/a?fbclid=x=1&id=2", "https://jmn.info/a?id=2", id="value-with-eq"
         ),
+        pytest.param(
+            "https://jmn.info/a/;JSESSIONID=0A1B2C?id=2&PHPSESSID=f00&sessionid=x",
+            "https://jmn.info/a/?id=2",
+            id="session-ids-dropped",
+        ),
+        pytest.param(
+            "https://jmn.info/a?ASPSESSIONIDQQGGGQDA=X&CFID=1&CFTOKEN=2&zenid=3&osCsid=4&sid=5",
+            "https://jmn.info/a?sid=5",
+            id="session-ids-dropped-sid-kept",
+        ),
+        pytest.param(
+            "https://jmn.info/a;v=2/b", "https://jmn.info/a;v=2/b", id="other-path-params-kept"
+        ),
         pytest.param("https://jmn.info/a?", "https://jmn.info/a", id="empty-query"),
         pytest.param("https://jmn.info/a?x=1&&y=2", "https://jmn.info/a?x=1&y=2", id="empty-pair"),
         pytest.param("  https://jmn.info/a#x  ", "https://jmn.info/a", id="whitespace-fragment"),

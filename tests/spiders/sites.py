@@ -27,10 +27,20 @@ class Answer:
 
 
 class Site:
-    """A running site: ``url``, ``hits`` (requests by path), ``sent`` (body bytes by path)."""
+    """A running site: ``url``, ``hits`` (requests by path), ``sent`` (body bytes by path).
 
-    def __init__(self, routes: dict[str, Answer]) -> None:
+    ``default`` answers a path that has no route: an answer (a site that answers every path
+    with a page), or a function of the request's path and query (pages made as they are
+    asked for); a 404 page unless given.
+    """
+
+    def __init__(
+        self,
+        routes: dict[str, Answer],
+        default: Answer | Callable[[str], Answer] | None = None,
+    ) -> None:
         self.routes = routes
+        self.default = default
         self.hits: Counter[str] = Counter()
         self.sent: Counter[str] = Counter()
         site = self
@@ -44,7 +54,10 @@ class Site:
             def do_GET(self) -> None:
                 path = self.path.split("?", 1)[0]
                 site.hits[path] += 1
-                answer = site.routes.get(self.path) or site.routes.get(path) or NOT_FOUND
+                answer = site.routes.get(self.path) or site.routes.get(path)
+                if answer is None:
+                    fallback = site.default or NOT_FOUND
+                    answer = fallback if isinstance(fallback, Answer) else fallback(self.path)
                 self.send_response(answer.status)
                 self.send_header("Content-Type", answer.content_type)
                 for name, value in answer.headers.items():
