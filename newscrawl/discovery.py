@@ -259,11 +259,37 @@ _FEED_TYPES = frozenset(
 )
 
 
+def document_base(selector: Selector, url: str) -> str:
+    """Return the URL the relative links of the page at ``url`` resolve against, as a
+    browser resolves them: the ``href`` of its first ``<base href>``, itself resolved
+    against ``url``, when that gives an http(s) URL; else ``url``.
+
+    A page of ``https://p.example/2026/12/05/story/`` with ``<base href="/">`` links
+    ``news/x/`` to ``https://p.example/news/x/``, not to ``.../story/news/x/`` (on a site that
+    answers any path, each such link would be a page one level deeper, without end).
+
+    >>> document_base(Selector(text='<base href="/news/">'), "https://p.example/a/b/")
+    'https://p.example/news/'
+    >>> document_base(Selector(text="<p>no base</p>"), "https://p.example/a/b/")
+    'https://p.example/a/b/'
+    """
+    href = selector.xpath("(//base[@href])[1]/@href").get()
+    if href is None or not href.strip():
+        return url
+    try:
+        base = urljoin(url, href.strip())
+    except ValueError:
+        return url
+    return base if base.startswith(("http://", "https://")) else url
+
+
 def feed_links(html: str, base_url: str) -> list[str]:
     """Return the absolute URLs of the RSS and Atom feeds a page names in ``<link
     rel="alternate" type="application/rss+xml|atom+xml">``, in page order, without repeats
-    (comment feeds left out)."""
+    (comment feeds left out); relative ones are resolved against the page's
+    :func:`document_base` (``base_url`` is the page's URL)."""
     selector = Selector(text=html)
+    base_url = document_base(selector, base_url)
     found: list[str] = []
     for link in selector.css("link[rel~=alternate][href]"):
         kind = (link.attrib.get("type") or "").split(";")[0].strip().lower()
@@ -280,7 +306,10 @@ def feed_links(html: str, base_url: str) -> list[str]:
 
 def page_links(selector: Selector, base_url: str) -> Iterator[str]:
     """Yield the absolute http(s) URLs of a page's ``<a href>`` links, fragments removed,
-    in page order (repeats included: the crawl's duplicate filter drops them)."""
+    in page order (repeats included: the crawl's duplicate filter drops them); relative
+    ones are resolved against the page's :func:`document_base` (``base_url`` is the page's
+    URL)."""
+    base_url = document_base(selector, base_url)
     for href in selector.css("a::attr(href)").getall():
         text = href.strip()
         if not text or text.startswith(("#", "javascript:", "mailto:", "tel:", "data:")):
@@ -308,6 +337,7 @@ __all__ = [
     "SITEMAP_GUESSES",
     "BadStartUrl",
     "Scope",
+    "document_base",
     "feed_links",
     "host_key",
     "looks_like_url",

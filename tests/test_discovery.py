@@ -214,6 +214,39 @@ def test_page_links_are_absolute_http_urls_without_fragments() -> None:
     assert links == ["https://p.example/news/", "https://other.example/x"]
 
 
+@pytest.mark.parametrize(
+    ("base", "expected"),
+    [
+        pytest.param('<base href="/">', "https://p.example/news/x/", id="root"),
+        pytest.param('<base href="/world/">', "https://p.example/world/news/x/", id="folder"),
+        pytest.param(
+            '<base target="_top"><base href="https://other.example/a/">',
+            "https://other.example/a/news/x/",
+            id="first-with-href-other-host",
+        ),
+        pytest.param(
+            '<base href="javascript:void(0)">',
+            "https://p.example/2026/12/05/story/news/x/",
+            id="not-http-ignored",
+        ),
+        pytest.param('<base href="  ">', "https://p.example/2026/12/05/story/news/x/", id="blank"),
+    ],
+)
+def test_relative_links_resolve_against_the_base_href(base: str, expected: str) -> None:
+    html = (
+        f'<html><head>{base}<link rel="alternate" type="application/rss+xml" href="news/x/">'
+        '</head><body><a href="news/x/">x</a><a href="/abs/">abs</a></body></html>'
+    )
+    url = "https://p.example/2026/12/05/story/"
+    assert list(page_links(Selector(text=html), url)) == [expected, _origin(expected) + "/abs/"]
+    assert feed_links(html, url) == [expected]
+
+
+def _origin(url: str) -> str:
+    """``scheme://host`` of ``url``."""
+    return "/".join(url.split("/")[:3])
+
+
 def test_robots_sitemaps() -> None:
     robots = b"User-agent: *\nDisallow: /wp-admin/\nSitemap: /sitemap_index.xml\n"
     robots += b"sitemap: https://p.example/news-sitemap.xml\nSitemap: /sitemap_index.xml\n"

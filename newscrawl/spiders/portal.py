@@ -39,6 +39,7 @@ from scrapy.utils.sitemap import Sitemap
 from twisted.python.failure import Failure
 
 from newscrawl import __version__
+from newscrawl.discovery import document_base
 from newscrawl.extensions import site_state
 from newscrawl.extraction import ExtractionError, TooLarge, check_source
 from newscrawl.extraction.processors import DateParser, absolute_url, format_datetime
@@ -483,10 +484,13 @@ class PortalSpider(SitemapSpider):
         )
 
     def _links(self, response: TextResponse, queries: Iterable[str]) -> Iterable[tuple[str, Any]]:
-        """Yield ``(absolute page URL, link node)`` for the links the queries select."""
-        base = self.page_url(response.url)
+        """Yield ``(absolute page URL, link node)`` for the links the queries select,
+        relative ones resolved as a browser resolves them: against the page's ``<base
+        href>`` when it has one (:func:`~newscrawl.discovery.document_base`)."""
+        selector = page_selector(response)
+        base = document_base(selector, self.page_url(response.url))
         for query in queries:
-            for node in select(page_selector(response), query):
+            for node in select(selector, query):
                 href = node.root if isinstance(node.root, str) else node.attrib.get("href")
                 if url := absolute_url(href, base):
                     yield url, node

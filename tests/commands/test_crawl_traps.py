@@ -23,6 +23,28 @@ STORIES = [f"/2026/12/0{n}/the-council-story-number-{n}/" for n in range(1, 4)]
 """Three article paths."""
 
 
+def test_relative_links_resolve_against_the_base_href(tmp_path: Path) -> None:
+    """Every page says ``<base href="/">`` and links relatively (``2026/12/01/...``), and
+    the site answers any path with a page of the same links, as many do for a path they do
+    not know. Resolved against each page's own URL, as before, every link was a page one
+    level deeper than the last: the whole budget went on made-up paths, ever longer."""
+    relative = [p.lstrip("/") for p in ["/section/world/", *STORIES]]
+    base = '<base href="/">'
+    routes = {
+        "/": html(page("Home", relative, extra=base)),
+        "/section/world/": html(page("World", relative, extra=base)),
+        **{p: html(page(f"Story {p}", relative, article=True, extra=base)) for p in STORIES},
+    }
+    soft_404 = html(page("Not here", relative, extra=base))
+    with Site(routes, default=soft_404) as site:
+        result = crawl(site.url + "/", tmp_path, "--max-pages", "100")
+    assert result.returncode == 0, result.stdout + result.stderr
+    made_up = set(site.hits) - {*routes, "/robots.txt", "/sitemap.xml", "/sitemap_index.xml"}
+    assert not made_up, sorted(made_up, key=len)[-3:]
+    assert sorted(r["url"] for r in records(tmp_path)) == [site.url + p for p in STORIES]
+    assert report(tmp_path)["skipped"].get("max_pages", 0) == 0
+
+
 def session_site(decorate: str) -> Site:
     """A site whose every link carries a new session id: ``decorate`` is a format of the
     path and a counter (``{path};jsessionid=S{n}``); each page, once served, links to the

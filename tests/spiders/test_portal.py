@@ -162,6 +162,20 @@ def test_a_listing_is_read_as_extraction_reads_its_pages(body: bytes, content_ty
     assert articles == ["https://jmn.info/new/", "https://jmn.info/old/"]
 
 
+def test_listing_links_resolve_against_the_base_href() -> None:
+    """A listing at ``/category/world/`` saying ``<base href="/">`` links ``new/`` to
+    ``/new/``; resolved against the listing's URL, it was ``/category/world/new/``."""
+    s = spider()
+    body = LISTING.replace("https://jmn.info/", "").replace(
+        "<html>", '<html><head><base href="/"></head>'
+    )
+    page = HtmlResponse(url="https://jmn.info/category/world/", body=body.encode())
+    requests = list(s.parse_listing(page))
+    assert article_urls(requests, s) == ["https://jmn.info/new/", "https://jmn.info/old/"]
+    listings = [r.url for r in requests if r.callback == s.parse_listing]
+    assert listings == ["https://jmn.info/category/world/page/2/"]
+
+
 def test_base_url_fetches_elsewhere_but_keeps_portal_urls() -> None:
     s = spider(base_url="http://127.0.0.1:8123/")
     assert s.start_urls == ["http://127.0.0.1:8123/"]
