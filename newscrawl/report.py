@@ -330,6 +330,8 @@ def summary(report: dict[str, Any]) -> str:
         not_fetched.append(f"{before_since} entries older than --since")
     if over_budget := skipped.get("max_pages", 0):
         not_fetched.append(f"{over_budget} pages over --max-pages")
+    if too_long := skipped.get("url_too_long", 0):
+        not_fetched.append(f"{too_long} links longer than URLLENGTH_LIMIT")
     if deferred := report.get("articles_deferred"):
         not_fetched.append(
             f"{deferred} articles that failed in runs in a row (backoff: a later run tries them)"

@@ -26,6 +26,7 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator, Iterable
 from datetime import UTC, datetime
+from functools import cached_property
 from typing import Any, Self
 from urllib.parse import urljoin
 
@@ -36,6 +37,7 @@ from scrapy.http import Response, TextResponse
 from scrapy.spidermiddlewares.httperror import HttpError
 from scrapy.spiders import SitemapSpider
 from twisted.python.failure import Failure
+from w3lib.url import safe_url_string
 
 from newscrawl.discovery import (
     SITEMAP_GUESSES,
@@ -152,16 +154,26 @@ class UrlSpider(PortalSpider):
 
     def spend(self, url: str) -> bool:
         """Take one request of the budget for ``url``; False when it is already requested in
-        this run (the duplicate filter would drop it) or when the budget is spent (counted in
-        ``newscrawl/skipped/max_pages``)."""
+        this run (the duplicate filter would drop it), when the URL is longer than Scrapy's
+        ``URLLENGTH_LIMIT`` (its ``UrlLengthMiddleware`` would drop the request: counted in
+        ``newscrawl/skipped/url_too_long``, and no budget spent on it) or when the budget
+        is spent (counted in ``newscrawl/skipped/max_pages``)."""
         key = canonicalize_url(url)
         if key in self.seen:
+            return False
+        if self.url_length_limit and len(safe_url_string(url)) > self.url_length_limit:
+            self.crawler.stats.inc_value("newscrawl/skipped/url_too_long")
             return False
         if len(self.seen) >= self.max_pages:
             self.crawler.stats.inc_value("newscrawl/skipped/max_pages")
             return False
         self.seen.add(key)
         return True
+
+    @cached_property
+    def url_length_limit(self) -> int:
+        """The longest URL Scrapy requests (``URLLENGTH_LIMIT``; 0: no limit)."""
+        return self.crawler.settings.getint("URLLENGTH_LIMIT")
 
     def fail_site(self, reason: str) -> None:
         """Record why this site cannot be crawled (the first reason stays)."""

@@ -81,3 +81,20 @@ def test_session_ids_in_every_link_give_each_article_once(tmp_path: Path, decora
     run = report(tmp_path)
     assert run["pages_fetched"] < 15, run
     assert run["skipped"].get("max_pages", 0) == 0
+
+
+def test_links_too_long_to_fetch_spend_no_budget_and_are_reported(tmp_path: Path) -> None:
+    """Ten links longer than ``URLLENGTH_LIMIT`` ahead of the stories: Scrapy drops their
+    requests, but each took one of the budget first; with ``--max-pages 8`` no story was
+    fetched, the run failed as "not a news portal" and blamed the budget."""
+    too_long = [f"/2026/12/05/{n}-" + "-".join(["word"] * 500) + "/" for n in range(10)]
+    routes = {
+        "/": html(page("Home", [*too_long, *STORIES])),
+        **{p: html(page(f"Story {p}", article=True)) for p in [*too_long, *STORIES]},
+    }
+    with Site(routes) as site:
+        result = crawl(site.url + "/", tmp_path, "--max-pages", "8")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert sorted(r["url"] for r in records(tmp_path)) == [site.url + p for p in STORIES]
+    assert report(tmp_path)["skipped"] == {"url_too_long": 10}
+    assert "not fetched: 10 links longer than URLLENGTH_LIMIT" in result.stdout

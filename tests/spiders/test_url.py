@@ -240,3 +240,19 @@ def test_a_guessed_sitemap_too_large_to_download_is_reported_as_lost(
         f"(DOWNLOAD_MAXSIZE {limit} bytes)"
     ]
     assert crawl.crawler.stats.get_value("newscrawl/errors/sitemap-too-large") == 1
+
+
+def test_a_link_longer_than_the_url_length_limit_costs_no_budget() -> None:
+    """Scrapy's UrlLengthMiddleware drops a request for a URL over ``URLLENGTH_LIMIT``
+    after the spider made it: the spider spent a request of the budget on each such link,
+    and a page of them could spend it all on nothing fetched."""
+    crawl = spider(max_pages=2)
+    limit = crawl.crawler.settings.getint("URLLENGTH_LIMIT")
+    too_long = HOME + "2026/12/05/" + "-".join(["word"] * (limit // 5)) + "/"
+    assert crawl.page_request(too_long, "article") is None
+    assert crawl.page_request(too_long, "article") is None
+    stories = [HOME + f"2026/12/05/story-number-{n}/" for n in range(2)]
+    assert all(crawl.page_request(url, "article") for url in stories)
+    stats = crawl.crawler.stats
+    assert stats.get_value("newscrawl/skipped/url_too_long") == 2  # each link met
+    assert stats.get_value("newscrawl/skipped/max_pages") is None
