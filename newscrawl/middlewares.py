@@ -46,7 +46,7 @@ from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from typing import TYPE_CHECKING, Self
-from urllib.parse import urljoin
+from urllib.parse import urljoin, urlsplit
 
 from scrapy import Spider
 from scrapy.downloadermiddlewares.offsite import OffsiteMiddleware
@@ -686,6 +686,17 @@ class RfcRobotsTxtMiddleware(RobotsTxtMiddleware):
         self._parsers[netloc] = parser
         if isinstance(pending, Deferred):
             pending.callback(parser)
+
+    def allows(self, url: str) -> bool | None:
+        """Tell, without waiting, whether the robots.txt of ``url``'s host lets us fetch
+        ``url``, as :meth:`process_request` will judge its request; None when that
+        robots.txt has not been read yet, or gave no rules (a request waits for it and is
+        judged then)."""
+        parser = self._parsers.get(urlsplit(url).netloc)
+        if parser is None or isinstance(parser, Deferred):
+            return None
+        agent = self._robotstxt_useragent or self._default_useragent
+        return bool(parser.allowed(url, agent))
 
     def _unavailable(self, robots: str, why: str) -> None:
         """Say that ``robots`` could not be read, so that nothing is fetched from its host."""

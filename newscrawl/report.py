@@ -332,6 +332,8 @@ def summary(report: dict[str, Any]) -> str:
         not_fetched.append(f"{over_budget} pages over --max-pages")
     if too_long := skipped.get("url_too_long", 0):
         not_fetched.append(f"{too_long} links longer than URLLENGTH_LIMIT")
+    if forbidden := skipped.get("robots_forbidden", 0):
+        not_fetched.append(f"{forbidden} links robots.txt forbids")
     if deferred := report.get("articles_deferred"):
         not_fetched.append(
             f"{deferred} articles that failed in runs in a row (backoff: a later run tries them)"

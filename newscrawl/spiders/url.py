@@ -53,7 +53,7 @@ from newscrawl.extensions import site_state
 from newscrawl.extraction import ExtractionError, NotAnArticle, Truncated, not_html_page
 from newscrawl.identity import canonicalize_url
 from newscrawl.items import Reject
-from newscrawl.middlewares import OffsiteRedirect
+from newscrawl.middlewares import OffsiteRedirect, RfcRobotsTxtMiddleware
 from newscrawl.profiles import FALLBACK, load_profile
 from newscrawl.report import OPTIONAL_META, SITE_FAILURE, count_failure
 from newscrawl.robotstxt import UNAVAILABLE
@@ -154,21 +154,38 @@ class UrlSpider(PortalSpider):
 
     def spend(self, url: str) -> bool:
         """Take one request of the budget for ``url``; False when it is already requested in
-        this run (the duplicate filter would drop it), when the URL is longer than Scrapy's
-        ``URLLENGTH_LIMIT`` (its ``UrlLengthMiddleware`` would drop the request: counted in
-        ``newscrawl/skipped/url_too_long``, and no budget spent on it) or when the budget
-        is spent (counted in ``newscrawl/skipped/max_pages``)."""
+        this run (the duplicate filter would drop it), when a middleware would drop its
+        request before it goes out (no budget spent on it): the URL is longer than Scrapy's
+        ``URLLENGTH_LIMIT`` (counted in ``newscrawl/skipped/url_too_long``) or the host's
+        robots.txt, read already, forbids it (``newscrawl/skipped/robots_forbidden``); or
+        when the budget is spent (counted in ``newscrawl/skipped/max_pages``)."""
         key = canonicalize_url(url)
         if key in self.seen:
             return False
         if self.url_length_limit and len(safe_url_string(url)) > self.url_length_limit:
             self.crawler.stats.inc_value("newscrawl/skipped/url_too_long")
             return False
+        if self.robots is not None and self.robots.allows(url) is False:
+            self.crawler.stats.inc_value("newscrawl/skipped/robots_forbidden")
+            return False
         if len(self.seen) >= self.max_pages:
             self.crawler.stats.inc_value("newscrawl/skipped/max_pages")
             return False
         self.seen.add(key)
         return True
+
+    @cached_property
+    def robots(self) -> RfcRobotsTxtMiddleware | None:
+        """The crawl's robots.txt middleware (None when ``ROBOTSTXT_OBEY`` is off, or when
+        asked before the crawl has started: a spider with no engine fetches nothing)."""
+        try:
+            downloader = self.crawler.engine.downloader
+        except RuntimeError:  # Crawler.engine is not set yet
+            return None
+        for middleware in downloader.middleware.middlewares:
+            if isinstance(middleware, RfcRobotsTxtMiddleware):
+                return middleware
+        return None
 
     @cached_property
     def url_length_limit(self) -> int:

@@ -98,3 +98,27 @@ def test_links_too_long_to_fetch_spend_no_budget_and_are_reported(tmp_path: Path
     assert sorted(r["url"] for r in records(tmp_path)) == [site.url + p for p in STORIES]
     assert report(tmp_path)["skipped"] == {"url_too_long": 10}
     assert "not fetched: 10 links longer than URLLENGTH_LIMIT" in result.stdout
+
+
+def test_links_robots_txt_forbids_spend_no_budget_and_are_reported(tmp_path: Path) -> None:
+    """A search box's links (``/search/?q=...``), which robots.txt forbids, ahead of the
+    stories on the home page: each took one of the budget before the robots.txt middleware
+    dropped its request, so with ``--max-pages 8`` no story was fetched and the run
+    failed as "not a news portal"."""
+    searches = [f"/search/?q=topic-{n}" for n in range(10)]
+    robots = Answer(content_type="text/plain", body=b"User-agent: *\nDisallow: /search\n")
+    routes = {
+        "/robots.txt": robots,
+        "/": html(page("Home", [*searches, *STORIES])),
+        "/search/": html(page("Search", STORIES)),
+        **{p: html(page(f"Story {p}", article=True)) for p in STORIES},
+    }
+    with Site(routes) as site:
+        result = crawl(site.url + "/", tmp_path, "--max-pages", "8")
+        assert site.hits["/search/"] == 0
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert sorted(r["url"] for r in records(tmp_path)) == [site.url + p for p in STORIES]
+    run = report(tmp_path)
+    assert run["skipped"] == {"robots_forbidden": 10}
+    assert run["rejects"] == 0
+    assert "not fetched: 10 links robots.txt forbids" in result.stdout

@@ -17,6 +17,7 @@ from scrapy.utils.test import get_crawler
 from twisted.python.failure import Failure
 
 from newscrawl.commands.crawl import url_spider
+from newscrawl.middlewares import CappedRobotParser, RfcRobotsTxtMiddleware
 from newscrawl.report import OPTIONAL_META
 from newscrawl.spiders.url import PRIORITY, SHAPE_META, UrlSpider
 from newscrawl.storage.backend import Verdict
@@ -255,4 +256,25 @@ def test_a_link_longer_than_the_url_length_limit_costs_no_budget() -> None:
     assert all(crawl.page_request(url, "article") for url in stories)
     stats = crawl.crawler.stats
     assert stats.get_value("newscrawl/skipped/url_too_long") == 2  # each link met
+    assert stats.get_value("newscrawl/skipped/max_pages") is None
+
+
+def test_a_link_robots_txt_forbids_costs_no_budget() -> None:
+    """The robots.txt middleware drops a request robots.txt forbids as it goes out: the
+    spider spent a request of the budget on it first. Once the host's robots.txt is read,
+    such a link is counted instead; before, the request is made and judged as it waits."""
+    crawl = spider(max_pages=2)
+    robots = RfcRobotsTxtMiddleware(get_crawler(settings_dict={"ROBOTSTXT_OBEY": True}))
+    crawl.robots = robots
+    search = HOME + "search/?q=council"
+    assert robots.allows(search) is None  # not read yet
+    robots._parsers["www.portal.example"] = CappedRobotParser(
+        b"User-agent: *\nDisallow: /search\n", crawl
+    )
+    assert robots.allows(search) is False
+    assert crawl.page_request(search, "listing") is None
+    stories = [HOME + f"2026/12/05/story-number-{n}/" for n in range(2)]
+    assert all(crawl.page_request(url, "article") for url in stories)
+    stats = crawl.crawler.stats
+    assert stats.get_value("newscrawl/skipped/robots_forbidden") == 1
     assert stats.get_value("newscrawl/skipped/max_pages") is None
