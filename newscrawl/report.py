@@ -334,6 +334,11 @@ def summary(report: dict[str, Any]) -> str:
         not_fetched.append(f"{too_long} links longer than URLLENGTH_LIMIT")
     if forbidden := skipped.get("robots_forbidden", 0):
         not_fetched.append(f"{forbidden} links robots.txt forbids")
+    if barren := skipped.get("barren_listings", 0):
+        not_fetched.append(
+            f"{barren} listing links of pages that linked nothing new"
+            " (NEWSCRAWL_MAX_BARREN_LISTINGS)"
+        )
     if deferred := report.get("articles_deferred"):
         not_fetched.append(
             f"{deferred} articles that failed in runs in a row (backoff: a later run tries them)"

@@ -73,6 +73,10 @@ SCRAPER_SLOT_MAX_ACTIVE_SIZE = 2_000_000
 # nothing; 32 cut the bare benchmark spider's CPU by a quarter. Lower values made the
 # sitemaps drain into the scheduler at once and the crawl process grow (bench/README.md).
 CONCURRENT_ITEMS = 32
+# A crawl by URL stops following listing links after this many pages in a row that were no
+# article and linked no page the run had not met (a calendar or pagination without end,
+# search filters combined without end); 0: no limit (docs/operations.md).
+NEWSCRAWL_MAX_BARREN_LISTINGS = 3
 # Requests are one page when their canonical URL is (newscrawl.identity), not Scrapy's fingerprint.
 DUPEFILTER_CLASS = "newscrawl.dupefilters.CanonicalUrlDupeFilter"
 COOKIES_ENABLED = False

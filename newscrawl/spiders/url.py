@@ -67,8 +67,16 @@ logger = logging.getLogger(__name__)
 DEFAULT_MAX_PAGES = 5000
 """Requests a URL crawl makes at most when ``--max-pages`` is not given."""
 
+DEFAULT_MAX_BARREN = 3
+"""Barren pages in a row a chain of listings is followed through when
+``NEWSCRAWL_MAX_BARREN_LISTINGS`` is not set (:meth:`UrlSpider.follow_links`)."""
+
 SHAPE_META = "newscrawl_shape"
 """Request meta: what the URL's shape said the page is (``article``, ``listing``, ``unknown``)."""
+
+BARREN_META = "newscrawl_barren"
+"""Request meta: how many pages in a row, up to the page that linked this one, were not
+articles and linked no page (article or unknown) that no earlier page of the run linked."""
 
 PRIORITY = {"entry": 100, "sitemap": 50, "article": 10, "unknown": 5, "listing": 0}
 """Request priorities: entry points first, then sitemaps, then the pages most likely to be
@@ -137,6 +145,8 @@ class UrlSpider(PortalSpider):
             raise ValueError(f"max_pages {max_pages!r}: must be 1 or more")
         self.seen: set[str] = set()
         """Canonical URLs of every request this run made (at most ``max_pages``)."""
+        self.linked: set[str] = set()
+        """Canonical URLs of the pages (article-shaped or unknown) any page fetched linked."""
         SitemapSpider.__init__(self, **kwargs)
 
     @classmethod
@@ -314,10 +324,12 @@ class UrlSpider(PortalSpider):
         shape = url_shape(url)
         return self.page_request(url, "unknown" if shape == "not-a-page" else shape, lastmod)
 
-    def page_request(self, url: str, shape: str, lastmod: str | None = None) -> Request | None:
+    def page_request(
+        self, url: str, shape: str, lastmod: str | None = None, barren: int = 0
+    ) -> Request | None:
         """Return the request for the page ``url`` whose URL has ``shape``, or None when it
         is off the site, known from an earlier run (articles only: listings change), already
-        asked for, or over the budget."""
+        asked for, or over the budget. ``barren`` goes with it (:data:`BARREN_META`)."""
         page = canonicalize_url(url)
         if not self.is_onsite(page):
             self.crawler.stats.inc_value("newscrawl/skipped/offsite")
@@ -337,22 +349,54 @@ class UrlSpider(PortalSpider):
             callback=self.parse_article,
             errback=self.on_error,
             priority=PRIORITY.get(shape, 0),
-            meta={LASTMOD_META: lastmod, SHAPE_META: shape},
+            meta={LASTMOD_META: lastmod, SHAPE_META: shape, BARREN_META: barren},
         )
 
-    def follow_links(self, response: TextResponse) -> Iterable[Request]:
-        """Yield the requests for the on-site page links of ``response``, whose markup is
-        known to be within the limits (:meth:`markup_refused`, or extraction read it)."""
+    @cached_property
+    def max_barren(self) -> int:
+        """How many barren pages in a row a chain of listings is followed through
+        (``NEWSCRAWL_MAX_BARREN_LISTINGS``; 0: no limit)."""
+        return self.crawler.settings.getint("NEWSCRAWL_MAX_BARREN_LISTINGS", DEFAULT_MAX_BARREN)
+
+    def follow_links(self, response: TextResponse, article: bool = False) -> Iterable[Request]:
+        """Return the requests for the on-site page links of ``response``, whose markup is
+        known to be within the limits (:meth:`markup_refused`, or extraction read it);
+        ``article``: the page is an article that gave its record.
+
+        A page that is no article and links no page (article-shaped or unknown) that no
+        earlier page of the run linked is *barren*. Listing links are not followed from a
+        page that ends ``max_barren`` barren pages in a row (counted in
+        ``newscrawl/skipped/barren_listings``): a calendar that links the next day forever,
+        pagination past the last article, filters of a search combined without end. A page
+        that links new pages, and an article, start the count again.
+        """
         offsite = 0
+        links: list[tuple[str, str]] = []
+        new_pages = False
         for url in page_links(page_selector(response), response.url):
             if not self.is_onsite(url):
                 offsite += 1
                 continue
             shape = url_shape(url)
-            if shape != "not-a-page" and (request := self.page_request(url, shape)):
-                yield request
+            if shape == "not-a-page":
+                continue
+            if shape != "listing" and (key := canonicalize_url(url)) not in self.linked:
+                self.linked.add(key)
+                new_pages = True
+            links.append((url, shape))
         if offsite:
             self.crawler.stats.inc_value("newscrawl/links/offsite", offsite)
+        barren = 0 if article or new_pages else response.meta.get(BARREN_META, 0) + 1
+        stop = bool(self.max_barren) and barren >= self.max_barren
+        requests = []
+        for url, shape in links:
+            if stop and shape == "listing":
+                if canonicalize_url(url) not in self.seen:
+                    self.crawler.stats.inc_value("newscrawl/skipped/barren_listings")
+                continue
+            if request := self.page_request(url, shape, barren=barren):
+                requests.append(request)
+        return requests
 
     # -- pages -----------------------------------------------------------------------------
 
@@ -393,7 +437,7 @@ class UrlSpider(PortalSpider):
             return [reject, *links]
         stats.inc_value("newscrawl/articles/fetched")
         stats.inc_value("newscrawl/pages/article")
-        return [record, *self.follow_links(response)]
+        return [record, *self.follow_links(response, article=True)]
 
     def on_error(self, failure: Failure) -> Iterable[Any]:
         """As for a profiled crawl, except that a listing that fails gives no reject."""

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import itertools
 import re
+from collections.abc import Callable
+from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
@@ -122,3 +124,46 @@ def test_links_robots_txt_forbids_spend_no_budget_and_are_reported(tmp_path: Pat
     assert run["skipped"] == {"robots_forbidden": 10}
     assert run["rejects"] == 0
     assert "not fetched: 10 links robots.txt forbids" in result.stdout
+
+
+def calendar(path: str) -> Answer:
+    """An archive of every day, each day linking the day before and after, without end;
+    the home page links the three stories and one day."""
+    if path == "/":
+        return html(page("Home", ["/2026/12/01/", *STORIES]))
+    if match := re.fullmatch(r"/(\d{4})/(\d\d)/(\d\d)/", path):
+        day = date(*map(int, match.groups()))
+        links = [(day + timedelta(days=step)).strftime("/%Y/%m/%d/") for step in (-1, 1)]
+        return html(page(f"Archive of {day}", links))
+    if path in STORIES:
+        return html(page(f"Story {path}", article=True))
+    return Answer(404, body=b"not found")
+
+
+def endless_pages(path: str) -> Answer:
+    """``/news/?page=N`` for every N, each linking page N + 1 and the same three stories."""
+    if path == "/":
+        return html(page("Home", ["/news/?page=1", *STORIES]))
+    if match := re.fullmatch(r"/news/\?page=(\d+)", path):
+        return html(page("News", [f"/news/?page={int(match.group(1)) + 1}", *STORIES]))
+    if path in STORIES:
+        return html(page(f"Story {path}", article=True))
+    return Answer(404, body=b"not found")
+
+
+@pytest.mark.parametrize("answer", [calendar, endless_pages], ids=["calendar", "pagination"])
+def test_listings_without_end_are_left_once_they_link_nothing_new(
+    tmp_path: Path, answer: Callable[[str], Answer]
+) -> None:
+    """Before, every page of such a chain was followed until ``--max-pages`` was spent (300
+    of 300 requests here; 5,000 an hour with the default), for no page they did not all
+    link already; the report blamed the budget."""
+    with Site({}, default=answer) as site:
+        result = crawl(site.url + "/", tmp_path, "--max-pages", "300")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert sorted(r["url"] for r in records(tmp_path)) == [site.url + p for p in STORIES]
+    run = report(tmp_path)
+    assert run["pages_fetched"] < 20, run["pages_by_type"]
+    assert "max_pages" not in run["skipped"]
+    assert run["skipped"]["barren_listings"] > 0
+    assert "listing links of pages that linked nothing new" in result.stdout

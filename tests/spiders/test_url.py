@@ -19,17 +19,17 @@ from twisted.python.failure import Failure
 from newscrawl.commands.crawl import url_spider
 from newscrawl.middlewares import CappedRobotParser, RfcRobotsTxtMiddleware
 from newscrawl.report import OPTIONAL_META
-from newscrawl.spiders.url import PRIORITY, SHAPE_META, UrlSpider
+from newscrawl.spiders.url import BARREN_META, PRIORITY, SHAPE_META, UrlSpider
 from newscrawl.storage.backend import Verdict
 from tests.conftest import LAUGH, attribute_flood, billion_laughs
 
 HOME = "https://www.portal.example/"
 
 
-def spider(**kwargs: Any) -> UrlSpider:
-    """A UrlSpider for ``HOME`` with a crawler, and no state."""
+def spider(settings: dict[str, Any] | None = None, **kwargs: Any) -> UrlSpider:
+    """A UrlSpider for ``HOME`` with a crawler (``settings`` added), and no state."""
     _site, cls = url_spider(kwargs.pop("url", HOME))
-    crawler = get_crawler(cls, {"NEWSCRAWL_STATE_DIR": ""})
+    crawler = get_crawler(cls, {"NEWSCRAWL_STATE_DIR": "", **(settings or {})})
     crawler.spider = crawler._create_spider(url=kwargs.pop("start", HOME), **kwargs)
     crawler.stats.open_spider()
     return crawler.spider
@@ -278,3 +278,44 @@ def test_a_link_robots_txt_forbids_costs_no_budget() -> None:
     stats = crawl.crawler.stats
     assert stats.get_value("newscrawl/skipped/robots_forbidden") == 1
     assert stats.get_value("newscrawl/skipped/max_pages") is None
+
+
+def _follow(crawl: UrlSpider, path: str, barren: int, body: bytes) -> list[tuple[str, int]]:
+    """``(url, barren count)`` of the requests ``crawl`` makes for the links of the listing
+    at ``path``, reached after ``barren`` barren pages in a row."""
+    url = HOME + path
+    request = Request(url, meta={SHAPE_META: "listing", BARREN_META: barren})
+    response = HtmlResponse(url, body=body, request=request)
+    return [(r.url, r.meta[BARREN_META]) for r in crawl.follow_links(response)]
+
+
+def test_listing_links_are_not_followed_past_max_barren_pages_in_a_row() -> None:
+    """A page that is no article and links no page not met before is barren; listing links
+    are followed through ``NEWSCRAWL_MAX_BARREN_LISTINGS`` (3) such pages in a row, then
+    not: a calendar linking the next day forever is left after three days."""
+    crawl = spider()
+    assert crawl.max_barren == 3
+    story = HOME + "2026/12/05/the-council-passes-the-budget/"
+    day = '<a href="/2026/12/{0:02d}/">next day</a><a href="{1}">story</a>'
+    # links a story no page linked before: not barren, whatever came before it
+    assert _follow(crawl, "2026/12/01/", 2, day.format(2, story).encode()) == [
+        (HOME + "2026/12/02/", 0),
+        (story, 0),
+    ]
+    # the same story again: the first, second, third barren page in a row
+    assert _follow(crawl, "2026/12/02/", 0, day.format(3, story).encode()) == [
+        (HOME + "2026/12/03/", 1)
+    ]
+    assert _follow(crawl, "2026/12/03/", 1, day.format(4, story).encode()) == [
+        (HOME + "2026/12/04/", 2)
+    ]
+    stats = crawl.crawler.stats
+    assert stats.get_value("newscrawl/skipped/barren_listings") is None
+    assert _follow(crawl, "2026/12/04/", 2, day.format(5, story).encode()) == []
+    assert stats.get_value("newscrawl/skipped/barren_listings") == 1
+
+
+def test_barren_pages_are_followed_without_end_when_the_limit_is_0() -> None:
+    crawl = spider({"NEWSCRAWL_MAX_BARREN_LISTINGS": 0})
+    body = b'<a href="/2026/12/06/">next day</a>'
+    assert _follow(crawl, "2026/12/05/", 100, body) == [(HOME + "2026/12/06/", 101)]
