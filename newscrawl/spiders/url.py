@@ -14,7 +14,10 @@ is followed when it stays in the portal's :class:`~newscrawl.discovery.Scope` an
 extractor's page type decides: an article gives its record; a listing is followed (its
 links, its pagination) and counted in ``newscrawl/pages/listing``, never written; other
 pages (galleries, videos, static pages) are counted by type. ``max_pages`` is the budget of
-requests of the whole run (sitemaps and feeds included).
+requests of the whole run (sitemaps and feeds included); a link whose request a middleware
+would drop (too long, forbidden by robots.txt) costs none of it. Listing links are not
+followed from the third page in a row that linked nothing new (``NEWSCRAWL_MAX_BARREN_LISTINGS``):
+calendars and pagination without end. Relative links resolve against the page's ``<base href>``.
 
 When the start URL is not a portal (an error, a redirect to another host, a page that is
 not HTML, robots.txt forbids it) or no page found is an article, the spider sets
@@ -253,8 +256,18 @@ class UrlSpider(PortalSpider):
         yield from self.follow_links(response)
 
     def sitemap_requests(self, response: Response) -> Iterable[Request]:
-        """Return the requests for the sitemaps robots.txt names, else for the usual places."""
-        named = [u for u in robots_sitemaps(response.body, response.url) if self.is_onsite(u)]
+        """Return the requests for the sitemaps robots.txt names, else for the usual places.
+
+        A sitemap it names on another host is not fetched: it is logged and counted in
+        ``newscrawl/skipped/offsite``.
+        """
+        named = []
+        for url in robots_sitemaps(response.body, response.url):
+            if self.is_onsite(url):
+                named.append(url)
+                continue
+            logger.info("Not fetching %s, which robots.txt names: it is off the site", url)
+            self.crawler.stats.inc_value("newscrawl/skipped/offsite")
         urls = named or [urljoin(self.home, path) for path in SITEMAP_GUESSES]
         for url in urls:
             if self.spend(url):

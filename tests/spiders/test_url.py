@@ -319,3 +319,25 @@ def test_barren_pages_are_followed_without_end_when_the_limit_is_0() -> None:
     crawl = spider({"NEWSCRAWL_MAX_BARREN_LISTINGS": 0})
     body = b'<a href="/2026/12/06/">next day</a>'
     assert _follow(crawl, "2026/12/05/", 100, body) == [(HOME + "2026/12/06/", 101)]
+
+
+def test_a_sitemap_robots_txt_names_on_another_host_is_counted_off_site(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """A sitemap on another host is not fetched (the crawl stays on the portal's host);
+    before, it was left out without a word, and the articles only it lists with it."""
+    crawl = spider()
+    robots = (
+        b"Sitemap: https://www.portal.example/news-sitemap.xml\n"
+        b"Sitemap: https://sitemaps.cdn.example/portal/sitemap.xml\n"
+    )
+    url = HOME + "robots.txt"
+    response = TextResponse(url, body=robots, request=Request(url))
+    with caplog.at_level(logging.INFO):
+        requests = list(crawl._parse_sitemap(response))
+    assert [r.url for r in requests] == [HOME + "news-sitemap.xml"]
+    assert crawl.crawler.stats.get_value("newscrawl/skipped/offsite") == 1
+    assert (
+        "Not fetching https://sitemaps.cdn.example/portal/sitemap.xml, which robots.txt names: "
+        "it is off the site"
+    ) in caplog.text
