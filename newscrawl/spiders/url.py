@@ -236,7 +236,10 @@ class UrlSpider(PortalSpider):
             )
 
     def parse_home(self, response: Response) -> Iterable[Request]:
-        """Follow the home page's feeds and links; fail the site when it is not a web page."""
+        """Follow the home page's feeds and links; fail the site when it is not a web page.
+
+        A feed it names on another host is not fetched: it is logged and counted in
+        ``newscrawl/skipped/offsite``."""
         self.note_entry_point(response)
         if not is_html_page(response) or b"<" not in response.body[:4096]:
             kind = response.headers.get("Content-Type", b"no Content-Type").decode("latin-1")
@@ -246,7 +249,10 @@ class UrlSpider(PortalSpider):
         if self.markup_refused(response):
             return
         for feed in feed_links(page_text(response), response.url):
-            if self.is_onsite(feed) and self.spend(feed):
+            if not self.is_onsite(feed):
+                logger.info("Not fetching %s, which the home page names: it is off the site", feed)
+                self.crawler.stats.inc_value("newscrawl/skipped/offsite")
+            elif self.spend(feed):
                 yield Request(
                     feed,
                     callback=self.parse_feed,

@@ -341,3 +341,15 @@ def test_a_sitemap_robots_txt_names_on_another_host_is_counted_off_site(
         "Not fetching https://sitemaps.cdn.example/portal/sitemap.xml, which robots.txt names: "
         "it is off the site"
     ) in caplog.text
+
+
+def test_a_feed_the_home_page_names_on_another_host_is_counted_off_site() -> None:
+    crawl = spider()
+    body = (
+        b'<html><head><link rel="alternate" type="application/rss+xml" href="/feed/">'
+        b'<link rel="alternate" type="application/rss+xml" href="https://feeds.cdn.example/p">'
+        b"</head><body></body></html>"
+    )
+    response = HtmlResponse(HOME, body=body, request=Request(HOME))
+    assert [r.url for r in crawl.parse_home(response)] == [HOME + "feed/"]
+    assert crawl.crawler.stats.get_value("newscrawl/skipped/offsite") == 1
