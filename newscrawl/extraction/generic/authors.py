@@ -15,7 +15,7 @@ from lxml import etree
 
 from newscrawl.extraction.generic.headline import names_the_site
 from newscrawl.extraction.generic.structured import Structured, types_of
-from newscrawl.extraction.generic.text import clean, element_text, key
+from newscrawl.extraction.generic.text import clean, element_text, key, names_readers_comments
 from newscrawl.extraction.processors import structured_name
 from newscrawl.listing_paths import (
     ARCHIVE_WORDS,
@@ -67,28 +67,6 @@ _BYLINE = etree.XPath(
 MAX_BYLINE_NODES = 40
 MAX_COMMENT_DEPTH = 12
 """Ancestors of a byline element looked at for a readers' comment around it."""
-_COMMENT_PARTS = frozenset(
-    {
-        "comment",
-        "comments",
-        "commentlist",
-        "commentform",
-        "commentbody",
-        "recentcomments",
-        "commentaire",
-        "commentaires",
-        "comentario",
-        "comentarios",
-        "commento",
-        "commenti",
-        "kommentare",
-        "disqus",
-    }
-)
-"""Words of a class or id of readers' comments, each a part of a name between hyphens and
-underscores ("comment-author", "widget_recent_comments", "#comments"). Not "commentary" or
-the German "Kommentar": those name opinion articles, whose bylines count."""
-_NAME_PARTS = re.compile(r"[\s_-]+")
 
 
 _SUBJECT_WORDS = "|".join(SECTION_WORDS + TOPIC_WORDS + ARCHIVE_WORDS + SEARCH_WORDS)
@@ -118,8 +96,7 @@ def _in_comments(element: etree._Element) -> bool:
     for depth, node in enumerate((element, *element.iterancestors())):
         if depth > MAX_COMMENT_DEPTH:
             return False
-        names = f"{node.get('class') or ''} {node.get('id') or ''}".lower()
-        if not _COMMENT_PARTS.isdisjoint(_NAME_PARTS.split(names)):
+        if names_readers_comments(f"{node.get('class') or ''} {node.get('id') or ''}"):
             return True
     return False
 

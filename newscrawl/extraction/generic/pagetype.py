@@ -41,6 +41,7 @@ from newscrawl.extraction.generic.text import (
     attribute_names,
     clean,
     element_text,
+    names_readers_comments,
     weighted_length,
 )
 from newscrawl.listing_paths import LISTING_PATH, LISTING_SEGMENT, PAGE_NUMBER
@@ -105,8 +106,8 @@ _WALL_NAMES = _named_query(_WALL_WORDS)
 """``class`` and ``id`` values that may name a consent dialog or a subscription wall
 (:data:`_CONSENT_NAME` and :data:`_PAYWALL_NAME` decide)."""
 _COMMENT_NAMES = _named_query(_COMMENT_WORDS)
-"""``class`` and ``id`` values that may name readers' comments (:data:`_COMMENT_PARTS`
-decides)."""
+"""``class`` and ``id`` values that may name readers' comments
+(:func:`~newscrawl.extraction.generic.text.names_readers_comments` decides)."""
 MAX_WALL_TEXT = 3000
 """More running text than a consent dialog or a subscription wall holds: a page with more
 is not looked at for them (its own text is more than either rule allows)."""
@@ -122,26 +123,6 @@ _SUBSCRIBE = re.compile(
     re.IGNORECASE,
 )
 """What a subscription wall asks: subscribe, log in (en, de, fr, es, pt, ru)."""
-_COMMENT_PARTS = frozenset(
-    {
-        "comment",
-        "comments",
-        "commentlist",
-        "commentbody",
-        "commentaire",
-        "commentaires",
-        "comentario",
-        "comentarios",
-        "commento",
-        "commenti",
-        "kommentare",
-        "disqus",
-    }
-)
-"""Words of a class or id of readers' comments, each a part of a name between hyphens and
-underscores ("comment-content", "#comments"); not "commentary" nor the German "Kommentar",
-which name opinion articles."""
-_NAME_PARTS = re.compile(r"[\s_-]+")
 _PAGE_WRAPPERS = ("html", "body", "main", "article")
 """Elements that hold the page or its story, and so no dialog, wall or comments of their
 own: a class of theirs is a state of the page ("cookies-not-set", "gdpr-applies")."""
@@ -511,14 +492,13 @@ def walls(root: etree._Element) -> Walls:
 
 def readers_comments(root: etree._Element) -> int:
     """Return the running text of the page ``root`` in readers' comments: elements whose
-    ``id`` or ``class`` has a part of :data:`_COMMENT_PARTS`, not holding the page's
-    ``<h1>`` (an opinion piece's class may call it a comment: it is the article)."""
+    ``id`` or ``class`` names them (``text.names_readers_comments``), not holding the
+    page's ``<h1>`` (an opinion piece's class may call it a comment: it is the article)."""
     named = _named(root, _COMMENT_NAMES)
     comments = [
         element
         for element, names in named.items()
-        if not _COMMENT_PARTS.isdisjoint(_NAME_PARTS.split(names.lower()))
-        and next(element.iter("h1"), None) is None
+        if names_readers_comments(names) and next(element.iter("h1"), None) is None
     ]
     return _outermost_text(comments)
 

@@ -15,6 +15,7 @@ __all__ = [
     "element_text",
     "first_text",
     "key",
+    "names_readers_comments",
     "repair_mojibake",
     "weighted_length",
 ]
@@ -111,3 +112,34 @@ def attribute_names(root: etree._Element) -> str:
     if names.count("\n") >= len(values):  # a value holds a line break: one line each
         names = "\n".join(value.replace("\n", " ") for value in values)
     return names
+
+
+READERS_COMMENTS = frozenset(
+    {
+        "comment",
+        "comments",
+        "commentlist",
+        "commentform",
+        "commentbody",
+        "recentcomments",
+        "commentaire",
+        "commentaires",
+        "comentario",
+        "comentarios",
+        "commento",
+        "commenti",
+        "kommentare",
+        "disqus",
+    }
+)
+"""Words of a class or id of readers' comments, each a part of a name between hyphens and
+underscores ("comment-author", "widget_recent_comments", "#comments"). Not "commentary" or
+the German "Kommentar": those name opinion articles."""
+_NAME_PARTS = re.compile(r"[\s_-]+")
+
+
+def names_readers_comments(names: str) -> bool:
+    """Tell whether ``names`` (an element's class and id, space-separated, any case) name
+    readers' comments: a part of them between spaces, hyphens and underscores is one of
+    :data:`READERS_COMMENTS`."""
+    return not READERS_COMMENTS.isdisjoint(_NAME_PARTS.split(names.lower()))
