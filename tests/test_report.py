@@ -100,6 +100,23 @@ def test_the_summary_says_how_many_pages_the_page_budget_left_out() -> None:
     assert "not fetched: 99974 pages over --max-pages" in summary(make(stats))
 
 
+def test_the_summary_says_which_links_cost_no_budget_and_why() -> None:
+    # A crawl by URL skips links Scrapy would drop anyway and listings that lead nowhere:
+    # a job reading the summary learns why pages it expected were not fetched.
+    stats = {
+        **ENTRY_OK,
+        "response_received_count": 5,
+        "newscrawl/skipped/url_too_long": 3,
+        "newscrawl/skipped/robots_forbidden": 4,
+        "newscrawl/skipped/barren_listings": 7,
+    }
+    text = summary(make(stats))
+    assert "3 links longer than URLLENGTH_LIMIT" in text
+    assert "4 links robots.txt forbids" in text
+    assert "7 listing links of pages that linked nothing new" in text
+    assert "links" not in summary(make({**ENTRY_OK, "response_received_count": 5}))
+
+
 def test_pages_that_fail_again_alone_do_not_fail_the_run() -> None:
     """An incremental run that fetched only a page the portal always serves cut."""
     stats = {

@@ -115,6 +115,17 @@ EQUIVALENT: dict[str, dict[str, str]] = {
         "Progress.spider_closed: delete `self.handlers.clear()` -> `pass`": (
             "the list is read only here, and removing a filter twice does nothing"
         ),
+        "RunReport.spider_opened: boolop `spider is not None and self._shutdown_trigger is None "
+        "and...` -> `spider is not None or self._shutdown_trigger is None or i...`": (
+            "a trigger registered with no spider, or twice, finds no open spider or the "
+            "report written: it writes nothing"
+        ),
+        "RunReport.reactor_stopped: delete `self._shutdown_trigger = None` -> `pass`": (
+            "the trigger has run: removing it again raises the ValueError spider_closed suppresses"
+        ),
+        "RunReport.spider_closed: delete `self._open_spider = None` -> `pass`": (
+            "reactor_stopped also asks whether the report is written, and it is"
+        ),
     },
 }
 """Survivors no behaviour can tell apart from the code, or only a crash can (a power cut
