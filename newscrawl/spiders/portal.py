@@ -344,34 +344,19 @@ class PortalSpider(SitemapSpider):
 
     def retry_requests(self) -> list[Request]:
         """Return the requests for the pages that failed in earlier runs and are due again
-        (``StateBackend.failed_pages``, each judged by ``verdict`` with the failed-page
-        backoff), so that a page no entry point links any more (a feed's item that
-        scrolled off) is still tried until it gives a record. A page this run asked for
-        already is left out; one waiting out its backoff is counted as deferred."""
+        (``StateBackend.failed_pages``, each judged as any article link is:
+        :meth:`article_request`), so that a page no entry point links any more (a feed's
+        item that scrolled off) is still tried until it gives a record. A page this run
+        asked for already is left out."""
         if self.state is None:
             return []
         pages = [page for page in self.state.failed_pages() if page not in self.requested]
         self.state.prefetch(pages)
-        requests, backoff = [], self.failed_page_backoff
-        for page in pages:
-            if page in self.requested or not self.is_onsite(self.fetch_url(page)):
-                continue
-            lastmod = self.lastmod.get(page)
-            verdict = self.state.verdict(page, lastmod, backoff)
-            if verdict is Verdict.DEFERRED:
-                self.count_skip(verdict.value, page)
-            if verdict is not Verdict.FETCH:
-                continue
-            self.requested.add(page)
-            requests.append(
-                Request(
-                    self.fetch_url(page),
-                    callback=self.parse_article,
-                    errback=self.on_error,
-                    meta={LASTMOD_META: lastmod},
-                )
-            )
-        return requests
+        return [
+            request
+            for page in pages
+            if (request := self.article_request(page, self.lastmod.get(page))) is not None
+        ]
 
     def with_errback(self, request: Any) -> Any:
         """Return ``request`` with :meth:`on_error` as its errback if it has none; pass any
